@@ -2,9 +2,11 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use hashref::{HashParams, Key, Keyset};
+use hashref::{AnswerCache, AnswerTable, BuildOptions, HashParams, Key, Keyset, TableOrigin};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Runs AWS-GameDay-style events: load, verification, scoring, billing, live scoreboard.
 #[derive(Parser, Debug)]
@@ -14,27 +16,50 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Debug)]
+struct HashArgs {
+    /// PBKDF2 salt of the unicorn hash.
+    #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
+    salt: String,
+    /// PBKDF2 iterations of the unicorn hash.
+    #[arg(long, default_value_t = HashParams::default().iterations, value_name = "N")]
+    iterations: u32,
+}
+
+#[derive(clap::Args, Debug)]
+struct KeysetArgs {
+    /// The game seed the keyset is drawn from.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    seed: u64,
+    /// How many keys.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    count: usize,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Prints the unicorn hash of KEY: the answer a team server must give for it.
     Hash {
         /// A key like 3615-7184-2117.
         key: String,
-        /// PBKDF2 salt.
-        #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
-        salt: String,
-        /// PBKDF2 iterations.
-        #[arg(long, default_value_t = HashParams::default().iterations, value_name = "N")]
-        iterations: u32,
+        #[command(flatten)]
+        hash: HashArgs,
     },
     /// Prints a game's keyset, one key a line, in the order the game numbers them.
     Keys {
-        /// The game seed.
-        #[arg(long, default_value_t = 1, value_name = "S")]
-        seed: u64,
-        /// How many keys.
-        #[arg(long, default_value_t = 1000, value_name = "N")]
-        count: usize,
+        #[command(flatten)]
+        keyset: KeysetArgs,
+    },
+    /// Builds a game's expected-answer table (with a progress bar) and caches it on disk,
+    /// so that the game itself starts at once. Prints how long it took.
+    Answers {
+        #[command(flatten)]
+        keyset: KeysetArgs,
+        #[command(flatten)]
+        hash: HashArgs,
+        /// Neither read nor write the disk cache (to time a cold build).
+        #[arg(long)]
+        no_cache: bool,
     },
 }
 
@@ -42,6 +67,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`gameday keys | head`) is the reader's choice, not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gameday: {e:#}");
             ExitCode::from(2)
@@ -49,24 +76,82 @@ fn main() -> ExitCode {
     }
 }
 
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
-        Command::Hash {
-            key,
-            salt,
-            iterations,
-        } => {
+        Command::Hash { key, hash } => {
             let key = Key::parse(&key)?;
-            let params = HashParams::new(salt, iterations)?;
+            let params = HashParams::new(hash.salt, hash.iterations)?;
             writeln!(out, "{}", params.answer(key.as_str()))?;
         }
-        Command::Keys { seed, count } => {
-            let keyset = Keyset::generate(seed, count)?;
+        Command::Keys { keyset } => {
+            let keyset = Keyset::generate(keyset.seed, keyset.count)?;
             for key in keyset.keys() {
                 writeln!(out, "{key}")?;
             }
         }
+        Command::Answers {
+            keyset,
+            hash,
+            no_cache,
+        } => {
+            let keyset = Keyset::generate(keyset.seed, keyset.count)?;
+            let params = HashParams::new(hash.salt, hash.iterations)?;
+            let cache = if no_cache {
+                AnswerCache::Off
+            } else {
+                AnswerCache::Default
+            };
+            let (table, report) = build_answers(&keyset, &params, cache)?;
+            let origin = match &report.origin {
+                TableOrigin::Computed if no_cache => "computed, not cached".to_owned(),
+                TableOrigin::Computed => "computed".to_owned(),
+                TableOrigin::Cached(path) => format!("read from {}", path.display()),
+            };
+            writeln!(
+                out,
+                "{} answers ({} iterations) in {:.3} s: {origin}",
+                table.len(),
+                params.iterations,
+                report.elapsed.as_secs_f64()
+            )?;
+        }
     }
     Ok(())
+}
+
+/// Builds the answer table with a progress bar on stderr, and warns about a cache that
+/// could not be used.
+fn build_answers(
+    keyset: &Keyset,
+    params: &HashParams,
+    cache: AnswerCache,
+) -> anyhow::Result<(AnswerTable, hashref::BuildReport)> {
+    let bar = ProgressBar::new(keyset.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "expected answers {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .expect("valid template"),
+    );
+    let progress_bar = bar.clone();
+    let options = BuildOptions {
+        cache,
+        progress: Some(Arc::new(move |done, _| {
+            progress_bar.set_position(done as u64)
+        })),
+    };
+    let built = AnswerTable::build_with(keyset, params, &options);
+    bar.finish_and_clear();
+    let (table, report) = built?;
+    if let Some(warning) = &report.cache_warning {
+        eprintln!(
+            "gameday: warning: {warning} (the answers are right; the next start will not be instant)"
+        );
+    }
+    Ok((table, report))
 }

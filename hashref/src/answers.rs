@@ -124,10 +124,10 @@ impl AnswerTable {
             }
         }
         let answers = compute(keyset, params, options.progress.as_deref());
-        if let Some(path) = &path {
-            if let Err(e) = write_cache(path, keyset, params, &answers) {
-                cache_warning = Some(e);
-            }
+        if let Some(path) = &path
+            && let Err(e) = write_cache(path, keyset, params, &answers)
+        {
+            cache_warning = Some(e);
         }
         let report = BuildReport {
             origin: TableOrigin::Computed,
