@@ -2,11 +2,9 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use hashref::{AnswerCache, AnswerTable, BuildOptions, HashParams, Key, Keyset, TableOrigin};
-use indicatif::{ProgressBar, ProgressStyle};
+use hashref::{AnswerCache, HashParams, Key, Keyset, TableOrigin};
 
 /// Runs AWS-GameDay-style events: load, verification, scoring, billing, live scoreboard.
 #[derive(Parser, Debug)]
@@ -107,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 AnswerCache::Default
             };
-            let (table, report) = build_answers(&keyset, &params, cache)?;
+            let (table, report) = loadgen::progress::build_answers(&keyset, &params, cache)?;
             let origin = match &report.origin {
                 TableOrigin::Computed if no_cache => "computed, not cached".to_owned(),
                 TableOrigin::Computed => "computed".to_owned(),
@@ -123,35 +121,4 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Builds the answer table with a progress bar on stderr, and warns about a cache that
-/// could not be used.
-fn build_answers(
-    keyset: &Keyset,
-    params: &HashParams,
-    cache: AnswerCache,
-) -> anyhow::Result<(AnswerTable, hashref::BuildReport)> {
-    let bar = ProgressBar::new(keyset.len() as u64).with_style(
-        ProgressStyle::with_template(
-            "expected answers {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
-        )
-        .expect("valid template"),
-    );
-    let progress_bar = bar.clone();
-    let options = BuildOptions {
-        cache,
-        progress: Some(Arc::new(move |done, _| {
-            progress_bar.set_position(done as u64)
-        })),
-    };
-    let built = AnswerTable::build_with(keyset, params, &options);
-    bar.finish_and_clear();
-    let (table, report) = built?;
-    if let Some(warning) = &report.cache_warning {
-        eprintln!(
-            "gameday: warning: {warning} (the answers are right; the next start will not be instant)"
-        );
-    }
-    Ok((table, report))
 }

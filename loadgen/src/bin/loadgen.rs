@@ -1,0 +1,195 @@
+//! `loadgen`: the team test utility (the original game's `server-bang`). Points verified,
+//! open-model load at a URL and says how right and how fast the answers were.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use hashref::{AnswerCache, HashParams, Keyset, ZipfPicker};
+use indicatif::{ProgressBar, ProgressStyle};
+use loadgen::{
+    Engine, EngineConfig, FailIf, Pacing, RateSchedule, RunSummary, Stop, Target, TargetLimits,
+};
+
+/// Sends verified load to a team's server and reports correctness and latency.
+///
+/// Every answer is checked against the reference hash. In the open model (--rate) latency
+/// is measured from when each request was due, so a stalled server cannot hide its stall;
+/// the latency from the actual send is shown beside it.
+///
+/// Exit codes: 0 done, 1 a --fail-if condition was met, 2 bad flags or the run could not start.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about)]
+struct Args {
+    /// Base URL of the server (several: round robin), e.g. http://127.0.0.1:8000
+    #[arg(required = true, value_name = "URL")]
+    urls: Vec<String>,
+    /// Open model: requests per second, whatever the server does.
+    #[arg(long, conflicts_with = "clients", value_name = "R")]
+    rate: Option<f64>,
+    /// Closed model: clients that each wait for their answer before the next request.
+    #[arg(long, value_name = "C")]
+    clients: Option<usize>,
+    /// How long to send.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "D")]
+    duration: Duration,
+    /// Stop after this many requests instead of after --duration.
+    #[arg(long, value_name = "N")]
+    requests: Option<u64>,
+    /// Size of the keyset (the same keys as `gameday keys --seed S --count N`).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    keys: usize,
+    /// Seed of the keyset and of the key picks.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    seed: u64,
+    /// Zipf exponent of key popularity (0 is uniform).
+    #[arg(long, default_value_t = ZipfPicker::DEFAULT_EXPONENT, value_name = "X")]
+    zipf: f64,
+    /// PBKDF2 iterations of the hash (must match the server's).
+    #[arg(long, default_value_t = HashParams::default().iterations, value_name = "N")]
+    iterations: u32,
+    /// PBKDF2 salt of the hash (must match the server's).
+    #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
+    salt: String,
+    /// Time allowed for each whole request.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "D")]
+    timeout: Duration,
+    /// Time allowed to open a connection.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "D")]
+    connect_timeout: Duration,
+    /// Requests in flight at most; in the open model a request due past it is `dropped`.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    max_in_flight: usize,
+    /// Print one JSON object instead of the human summary.
+    #[arg(long)]
+    json: bool,
+    /// Exit 1 when any condition holds, e.g. error_rate>0.01,p99>5s,wrong>0
+    #[arg(long, value_name = "EXPR")]
+    fail_if: Option<FailIf>,
+    /// Load threads (each a single-threaded runtime).
+    #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true)]
+    runtimes: usize,
+    /// Do not read or write the expected-answer cache.
+    #[arg(long, hide_short_help = true)]
+    no_cache: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (examples: 500ms, 10s, 2m)"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let pacing = match (args.rate, args.clients) {
+        (Some(rate), _) => Pacing::Open(RateSchedule::constant(rate)?),
+        (None, clients) => Pacing::Closed {
+            clients: clients.unwrap_or(10),
+        },
+    };
+    let stop = match args.requests {
+        Some(n) => Stop::Count(n),
+        None => Stop::After(args.duration),
+    };
+    let keyset = Keyset::generate(args.seed, args.keys)?;
+    let params = HashParams::new(args.salt.clone(), args.iterations)?;
+    let cache = if args.no_cache {
+        AnswerCache::Off
+    } else {
+        AnswerCache::Default
+    };
+    let (answers, _) = loadgen::progress::build_answers(&keyset, &params, cache)?;
+    let mut target = Target::new("target", args.urls.clone());
+    target.limits = TargetLimits {
+        max_in_flight: args.max_in_flight,
+        connect_timeout: args.connect_timeout,
+        timeout: args.timeout,
+        ..TargetLimits::default()
+    };
+    let config = EngineConfig {
+        pacing,
+        stop,
+        seed: args.seed,
+        zipf: args.zipf,
+        runtimes: args.runtimes,
+        ..EngineConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = Engine::start(config, &[target], Arc::new(answers), tx)?;
+    cancel_on_ctrl_c(handle.canceller());
+    let live = live_line(&stop);
+    let mut summary = RunSummary::default();
+    while let Some(batch) = rx.blocking_recv() {
+        summary.add(&batch);
+        let elapsed = handle.started().elapsed();
+        live.set_position(elapsed.as_millis() as u64);
+        live.set_message(summary.status_line(elapsed));
+    }
+    live.finish_and_clear();
+    let started = handle.started();
+    handle.join()?;
+    summary.duration = started.elapsed();
+    report(&args, &summary)
+}
+
+fn report(args: &Args, summary: &RunSummary) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary.to_json())?;
+        writeln!(out)?;
+    } else {
+        summary
+            .write_human(&mut out)
+            .context("writing the summary")?;
+    }
+    let Some(fail_if) = &args.fail_if else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let met = fail_if.met(summary);
+    if met.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names: Vec<&str> = met.iter().map(|c| c.text.as_str()).collect();
+    eprintln!("loadgen: failing: {}", names.join(", "));
+    Ok(ExitCode::from(1))
+}
+
+/// The live status line on stderr (hidden when stderr is not a terminal).
+fn live_line(stop: &Stop) -> ProgressBar {
+    let (len, template) = match stop {
+        Stop::After(d) => (
+            d.as_millis() as u64,
+            "{bar:20} {elapsed}/{duration_precise} {msg}",
+        ),
+        _ => (0, "{spinner} {elapsed} {msg}"),
+    };
+    ProgressBar::new(len)
+        .with_style(ProgressStyle::with_template(template).expect("valid template"))
+}
+
+/// Ctrl-C ends the run early; the summary still prints.
+fn cancel_on_ctrl_c(cancel: impl Fn() + Send + 'static) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+            cancel();
+        }
+    });
+}

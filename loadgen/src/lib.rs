@@ -1,0 +1,32 @@
+//! The gameday load engine: it decides whether a team's answers are right and how fast they
+//! came, and never lies about latency.
+//!
+//! * [`Target`]s are teams: a name and one or more base URLs, served round robin.
+//! * [`Pacing`] says when requests start (an open-model [`RateSchedule`], or closed
+//!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target.
+//! * Every target gets the same sequence of (due time, key), drawn from hashref's seeded Zipf
+//!   picker: fairness by construction.
+//! * In the open model latency is measured from when a request was *due*, not when it was
+//!   sent (no coordinated omission); the time from the actual send is kept too.
+//! * Answers are checked by a lookup in hashref's [`hashref::AnswerTable`] and a byte
+//!   compare, never a hash per request.
+//! * Each target's outcomes are aggregated per tick into an [`OutcomeBatch`] and sent on a
+//!   channel. The engine only emits; scorers, views and printers consume.
+
+mod batch;
+mod client;
+mod engine;
+mod error;
+mod outcome;
+pub mod progress;
+mod schedule;
+mod summary;
+mod target;
+
+pub use batch::{BatchId, ErrorSample, LatencyHistogram, OutcomeBatch, WrongAnswerSample};
+pub use engine::{Engine, EngineConfig, EngineHandle};
+pub use error::LoadgenError;
+pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
+pub use schedule::{Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
+pub use summary::{Condition, FailIf, Metric, RunSummary};
+pub use target::{RequestShape, Target, TargetLimits};

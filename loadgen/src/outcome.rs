@@ -1,0 +1,199 @@
+//! What happened to one request, and counts of outcomes by kind.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The outcome of one scheduled request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The right answer.
+    Correct,
+    /// A 2xx answer that is not the expected hash; `got` is cut to a few dozen bytes.
+    WrongAnswer { got: Vec<u8> },
+    /// A status other than 2xx.
+    HttpStatus(u16),
+    /// No full answer within the total timeout.
+    Timeout,
+    /// The connection was refused (or could not be made for another reason, in `detail`).
+    ConnectRefused { detail: String },
+    /// The connection was not accepted within the connect timeout.
+    ConnectTimeout,
+    /// The connection closed or reset before a full answer.
+    Reset { detail: String },
+    /// The body (or the headers) went past the cap.
+    TooLarge,
+    /// Not HTTP.
+    Malformed { detail: String },
+    /// Not sent: the target already had its cap of requests in flight ("your site was too
+    /// slow to take it").
+    Dropped,
+}
+
+impl Outcome {
+    /// The kind, for counting.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Correct => OutcomeKind::Correct,
+            Outcome::WrongAnswer { .. } => OutcomeKind::WrongAnswer,
+            Outcome::HttpStatus(_) => OutcomeKind::HttpStatus,
+            Outcome::Timeout => OutcomeKind::Timeout,
+            Outcome::ConnectRefused { .. } => OutcomeKind::ConnectRefused,
+            Outcome::ConnectTimeout => OutcomeKind::ConnectTimeout,
+            Outcome::Reset { .. } => OutcomeKind::Reset,
+            Outcome::TooLarge => OutcomeKind::TooLarge,
+            Outcome::Malformed { .. } => OutcomeKind::Malformed,
+            Outcome::Dropped => OutcomeKind::Dropped,
+        }
+    }
+}
+
+/// The kinds of outcome, without their details.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Correct,
+    WrongAnswer,
+    HttpStatus,
+    Timeout,
+    ConnectRefused,
+    ConnectTimeout,
+    Reset,
+    TooLarge,
+    Malformed,
+    Dropped,
+}
+
+impl OutcomeKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [OutcomeKind; 10] = [
+        OutcomeKind::Correct,
+        OutcomeKind::WrongAnswer,
+        OutcomeKind::HttpStatus,
+        OutcomeKind::Timeout,
+        OutcomeKind::ConnectRefused,
+        OutcomeKind::ConnectTimeout,
+        OutcomeKind::Reset,
+        OutcomeKind::TooLarge,
+        OutcomeKind::Malformed,
+        OutcomeKind::Dropped,
+    ];
+
+    /// The stable snake_case name used in JSON and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKind::Correct => "correct",
+            OutcomeKind::WrongAnswer => "wrong_answer",
+            OutcomeKind::HttpStatus => "http_status",
+            OutcomeKind::Timeout => "timeout",
+            OutcomeKind::ConnectRefused => "connect_refused",
+            OutcomeKind::ConnectTimeout => "connect_timeout",
+            OutcomeKind::Reset => "reset",
+            OutcomeKind::TooLarge => "too_large",
+            OutcomeKind::Malformed => "malformed",
+            OutcomeKind::Dropped => "dropped",
+        }
+    }
+
+    /// Whether a request of this kind got a response whose latency means something.
+    pub fn has_latency(self) -> bool {
+        matches!(
+            self,
+            OutcomeKind::Correct
+                | OutcomeKind::WrongAnswer
+                | OutcomeKind::HttpStatus
+                | OutcomeKind::TooLarge
+                | OutcomeKind::Timeout
+        )
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Counts of outcomes by kind, and of HTTP statuses by code. Merging two counts is adding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    by_kind: [u64; 10],
+    by_status: BTreeMap<u16, u64>,
+}
+
+impl OutcomeCounts {
+    /// Counts one outcome.
+    pub fn record(&mut self, outcome: &Outcome) {
+        self.by_kind[outcome.kind().index()] += 1;
+        if let Outcome::HttpStatus(code) = outcome {
+            *self.by_status.entry(*code).or_default() += 1;
+        }
+    }
+
+    /// Adds another count into this one.
+    pub fn merge(&mut self, other: &OutcomeCounts) {
+        for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
+            *mine += theirs;
+        }
+        for (code, n) in &other.by_status {
+            *self.by_status.entry(*code).or_default() += n;
+        }
+    }
+
+    /// How many outcomes of `kind`.
+    pub fn get(&self, kind: OutcomeKind) -> u64 {
+        self.by_kind[kind.index()]
+    }
+
+    /// Statuses other than 2xx, by code.
+    pub fn statuses(&self) -> &BTreeMap<u16, u64> {
+        &self.by_status
+    }
+
+    /// Every outcome counted, dropped ones included.
+    pub fn total(&self) -> u64 {
+        self.by_kind.iter().sum()
+    }
+
+    /// Every outcome that is not a correct answer.
+    pub fn errors(&self) -> u64 {
+        self.total() - self.get(OutcomeKind::Correct)
+    }
+
+    /// Connection failures of any kind (refused, timed out, reset).
+    pub fn connect_errors(&self) -> u64 {
+        self.get(OutcomeKind::ConnectRefused) + self.get(OutcomeKind::ConnectTimeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_record_merge_and_total() {
+        let mut a = OutcomeCounts::default();
+        a.record(&Outcome::Correct);
+        a.record(&Outcome::HttpStatus(503));
+        a.record(&Outcome::HttpStatus(503));
+        let mut b = OutcomeCounts::default();
+        b.record(&Outcome::HttpStatus(500));
+        b.record(&Outcome::Dropped);
+        a.merge(&b);
+        assert_eq!(a.total(), 5);
+        assert_eq!(a.errors(), 4);
+        assert_eq!(a.get(OutcomeKind::HttpStatus), 3);
+        assert_eq!(a.statuses().get(&503), Some(&2));
+        assert_eq!(a.statuses().get(&500), Some(&1));
+        assert_eq!(a.get(OutcomeKind::Dropped), 1);
+    }
+
+    #[test]
+    fn kinds_have_distinct_names_in_order() {
+        let names: Vec<_> = OutcomeKind::ALL.iter().map(|k| k.name()).collect();
+        let mut sorted = names.clone();
+        sorted.dedup();
+        assert_eq!(names.len(), sorted.len());
+        for (i, k) in OutcomeKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i);
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! When requests start and which keys they ask: pacing, stop conditions, and the schedule
+//! every target shares.
+
+use std::time::Duration;
+
+use hashref::ZipfPicker;
+
+use crate::LoadgenError;
+
+/// The highest rate a schedule may ask of one target, in requests per second.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// One phase of an open-model schedule: from `at`, the rate is `rate` requests per second,
+/// reached by a linear ramp from the previous rate over `ramp` when one is given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub at: Duration,
+    pub rate: f64,
+    pub ramp: Option<Duration>,
+}
+
+/// A rate that changes by phases and ramps. Before the first phase the rate is zero.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateSchedule {
+    segments: Vec<Segment>,
+}
+
+/// A stretch of time over which the rate moves linearly from `r0` to `r1`; `count_before`
+/// requests were due before it began. The last segment goes on for ever at `r1`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Segment {
+    start: f64,
+    end: f64,
+    r0: f64,
+    r1: f64,
+    count_before: f64,
+}
+
+impl Segment {
+    fn count(&self) -> f64 {
+        0.5 * (self.r0 + self.r1) * (self.end - self.start)
+    }
+
+    /// Seconds after `start` at which `n` requests in all have been due.
+    fn time_of(&self, n: f64) -> f64 {
+        let need = n - self.count_before;
+        let slope = if self.end.is_finite() && self.end > self.start {
+            (self.r1 - self.r0) / (self.end - self.start)
+        } else {
+            0.0
+        };
+        if slope.abs() < 1e-12 {
+            need / self.r0
+        } else {
+            // r0·t + slope·t²/2 = need
+            (-self.r0 + (self.r0 * self.r0 + 2.0 * slope * need).max(0.0).sqrt()) / slope
+        }
+    }
+}
+
+impl RateSchedule {
+    /// One constant rate from the start.
+    pub fn constant(rate: f64) -> Result<RateSchedule, LoadgenError> {
+        RateSchedule::new(vec![Phase {
+            at: Duration::ZERO,
+            rate,
+            ramp: None,
+        }])
+    }
+
+    /// A schedule from phases in time order.
+    pub fn new(phases: Vec<Phase>) -> Result<RateSchedule, LoadgenError> {
+        if phases.is_empty() {
+            return Err(LoadgenError::Config("a rate schedule needs a phase".into()));
+        }
+        for (i, p) in phases.iter().enumerate() {
+            if !p.rate.is_finite() || !(0.0..=MAX_RATE).contains(&p.rate) {
+                return Err(LoadgenError::Config(format!(
+                    "phase {}: rate {} is not between 0 and {MAX_RATE} requests per second",
+                    i + 1,
+                    p.rate
+                )));
+            }
+            if i > 0 && p.at <= phases[i - 1].at {
+                return Err(LoadgenError::Config(format!(
+                    "phase {}: starts at {:?}, not after the previous phase ({:?})",
+                    i + 1,
+                    p.at,
+                    phases[i - 1].at
+                )));
+            }
+        }
+        let mut points = vec![(0.0, 0.0)];
+        let mut rate = 0.0;
+        for (i, p) in phases.iter().enumerate() {
+            let at = p.at.as_secs_f64();
+            points.push((at, rate));
+            let next_at = phases
+                .get(i + 1)
+                .map_or(f64::INFINITY, |n| n.at.as_secs_f64());
+            if let Some(ramp) = p.ramp.filter(|r| !r.is_zero()) {
+                let end = at + ramp.as_secs_f64();
+                if end > next_at {
+                    return Err(LoadgenError::Config(format!(
+                        "phase {}: its {:?} ramp runs into the next phase",
+                        i + 1,
+                        ramp
+                    )));
+                }
+                points.push((end, p.rate));
+            } else {
+                points.push((at, p.rate));
+            }
+            rate = p.rate;
+        }
+        points.push((f64::INFINITY, rate));
+        let mut segments = Vec::new();
+        let mut count = 0.0;
+        for pair in points.windows(2) {
+            let ((start, r0), (end, r1)) = (pair[0], pair[1]);
+            if end <= start && end.is_finite() {
+                continue;
+            }
+            let r1 = if end.is_finite() { r1 } else { r0 };
+            let seg = Segment {
+                start,
+                end,
+                r0,
+                r1,
+                count_before: count,
+            };
+            if end.is_finite() {
+                count += seg.count();
+            }
+            segments.push(seg);
+        }
+        Ok(RateSchedule { segments })
+    }
+
+    /// The rate at time `t` from the start, in requests per second.
+    pub fn rate_at(&self, t: Duration) -> f64 {
+        let t = t.as_secs_f64();
+        let seg = self
+            .segments
+            .iter()
+            .rev()
+            .find(|s| s.start <= t)
+            .expect("the first segment starts at 0");
+        if seg.end.is_finite() && seg.end > seg.start {
+            seg.r0 + (seg.r1 - seg.r0) * (t - seg.start) / (seg.end - seg.start)
+        } else {
+            seg.r0
+        }
+    }
+
+    /// How many requests are due in the first `t` of the schedule.
+    pub fn expected_sends(&self, t: Duration) -> f64 {
+        let t = t.as_secs_f64();
+        let mut total = 0.0;
+        for s in &self.segments {
+            if s.start >= t {
+                break;
+            }
+            let end = s.end.min(t);
+            let r_end = self.rate_at(Duration::from_secs_f64(end));
+            total = s.count_before + 0.5 * (s.r0 + r_end) * (end - s.start);
+        }
+        total
+    }
+
+    /// When the `n`-th request (counting from 1) is due, or `None` if the rate never
+    /// allows that many.
+    fn due_of(&self, n: u64, from_segment: &mut usize) -> Option<f64> {
+        let n = n as f64;
+        while let Some(seg) = self.segments.get(*from_segment) {
+            let last = !seg.end.is_finite();
+            if last || seg.count_before + seg.count() >= n {
+                if last && seg.r0 <= 0.0 {
+                    return None;
+                }
+                return Some(seg.start + seg.time_of(n));
+            }
+            *from_segment += 1;
+        }
+        None
+    }
+}
+
+/// How requests are started.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pacing {
+    /// Open model: requests are due by the schedule whatever the server does.
+    Open(RateSchedule),
+    /// Closed model: `clients` clients, each sends its next request when its answer came.
+    Closed { clients: usize },
+}
+
+/// When a run stops starting requests (those in flight still finish, up to their timeout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// After this much time from the start.
+    After(Duration),
+    /// After this many requests per target.
+    Count(u64),
+    /// Only when the caller cancels (the game ends).
+    Cancelled,
+}
+
+/// One request of the schedule: its number, when it is due (open model), and its key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScheduledSend {
+    pub seq: u64,
+    pub due: Option<Duration>,
+    pub key: u32,
+}
+
+/// The sequence of requests every target receives: same keys, same due offsets.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    rates: Option<RateSchedule>,
+    picker: ZipfPicker,
+    stop: Stop,
+    seq: u64,
+    segment: usize,
+}
+
+impl Schedule {
+    /// The schedule of `pacing` with keys from `picker`, until `stop`.
+    pub fn new(pacing: &Pacing, picker: ZipfPicker, stop: Stop) -> Schedule {
+        let rates = match pacing {
+            Pacing::Open(rates) => Some(rates.clone()),
+            Pacing::Closed { .. } => None,
+        };
+        Schedule {
+            rates,
+            picker,
+            stop,
+            seq: 0,
+            segment: 0,
+        }
+    }
+}
+
+impl Iterator for Schedule {
+    type Item = ScheduledSend;
+
+    fn next(&mut self) -> Option<ScheduledSend> {
+        if let Stop::Count(n) = self.stop
+            && self.seq >= n
+        {
+            return None;
+        }
+        let due = match &self.rates {
+            Some(rates) => {
+                let secs = rates.due_of(self.seq + 1, &mut self.segment)?;
+                let due = Duration::from_secs_f64(secs);
+                if let Stop::After(end) = self.stop
+                    && due >= end
+                {
+                    return None;
+                }
+                Some(due)
+            }
+            None => None,
+        };
+        let send = ScheduledSend {
+            seq: self.seq,
+            due,
+            key: self.picker.pick() as u32,
+        };
+        self.seq += 1;
+        Some(send)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(at: u64, rate: f64, ramp: Option<u64>) -> Phase {
+        Phase {
+            at: Duration::from_secs(at),
+            rate,
+            ramp: ramp.map(Duration::from_secs),
+        }
+    }
+
+    fn dues(rates: RateSchedule, stop: Stop) -> Vec<f64> {
+        let picker = ZipfPicker::new(10, 1.0, 1).unwrap();
+        Schedule::new(&Pacing::Open(rates), picker, stop)
+            .map(|s| s.due.unwrap().as_secs_f64())
+            .collect()
+    }
+
+    #[test]
+    fn constant_rate_is_evenly_spaced() {
+        let d = dues(
+            RateSchedule::constant(10.0).unwrap(),
+            Stop::After(Duration::from_secs(2)),
+        );
+        assert_eq!(d.len(), 19, "due at 0.1 .. 1.9 (2.0 is the end)");
+        for (i, t) in d.iter().enumerate() {
+            assert!((t - 0.1 * (i + 1) as f64).abs() < 1e-9, "{i}: {t}");
+        }
+    }
+
+    #[test]
+    fn steps_and_ramps_give_the_integral_of_the_rate() {
+        let rates = RateSchedule::new(vec![
+            phase(0, 10.0, None),
+            phase(10, 30.0, Some(10)),
+            phase(30, 0.0, None),
+        ])
+        .unwrap();
+        assert_eq!(rates.rate_at(Duration::from_secs(5)), 10.0);
+        assert_eq!(rates.rate_at(Duration::from_secs(15)), 20.0);
+        assert_eq!(rates.rate_at(Duration::from_secs(25)), 30.0);
+        assert_eq!(rates.rate_at(Duration::from_secs(40)), 0.0);
+        // 10 s × 10 + ramp 10 s × 20 average + 10 s × 30 = 600, then nothing.
+        assert!((rates.expected_sends(Duration::from_secs(100)) - 600.0).abs() < 1e-6);
+        let d = dues(rates, Stop::Cancelled);
+        assert_eq!(d.len(), 600);
+        let in_ramp = d.iter().filter(|t| (10.0..20.0).contains(*t)).count();
+        assert_eq!(in_ramp, 200);
+        assert!(d.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_ramp_from_zero_starts_slowly() {
+        let rates = RateSchedule::new(vec![phase(0, 100.0, Some(10))]).unwrap();
+        let d = dues(rates, Stop::After(Duration::from_secs(10)));
+        // ∫ 10 t dt over 10 s = 500.
+        assert!((499..=500).contains(&d.len()), "{}", d.len());
+        assert!(d[0] > 0.4, "first send at {}", d[0]);
+    }
+
+    #[test]
+    fn count_stops_and_keys_follow_the_picker() {
+        let picker = ZipfPicker::new(50, 1.0, 9).unwrap();
+        let mut reference = picker.clone();
+        let sends: Vec<_> =
+            Schedule::new(&Pacing::Closed { clients: 3 }, picker, Stop::Count(20)).collect();
+        assert_eq!(sends.len(), 20);
+        for (i, s) in sends.iter().enumerate() {
+            assert_eq!(s.seq, i as u64);
+            assert_eq!(s.due, None);
+            assert_eq!(s.key as usize, reference.pick());
+        }
+    }
+
+    #[test]
+    fn bad_schedules_are_refused_with_a_reason() {
+        let err = |phases| RateSchedule::new(phases).unwrap_err().to_string();
+        assert!(err(vec![]).contains("needs a phase"));
+        assert!(err(vec![phase(0, -1.0, None)]).contains("not between 0"));
+        assert!(err(vec![phase(0, f64::NAN, None)]).contains("not between 0"));
+        assert!(err(vec![phase(5, 1.0, None), phase(5, 2.0, None)]).contains("not after"));
+        assert!(err(vec![phase(0, 1.0, Some(20)), phase(10, 2.0, None)]).contains("runs into"));
+    }
+
+    #[test]
+    fn zero_rate_schedules_end() {
+        let d = dues(RateSchedule::constant(0.0).unwrap(), Stop::Cancelled);
+        assert!(d.is_empty());
+    }
+}

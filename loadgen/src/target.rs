@@ -1,0 +1,247 @@
+//! Targets (teams), their limits, and the request parts prebuilt for every key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::Uri;
+use hyper::header::HeaderValue;
+
+use crate::LoadgenError;
+
+/// The path and query of a request, with `{key}` where the key goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestShape(String);
+
+impl Default for RequestShape {
+    fn default() -> Self {
+        RequestShape("/calc?input={key}".to_owned())
+    }
+}
+
+impl RequestShape {
+    /// A shape like `/calc?input={key}`: it starts with `/` and holds `{key}` once.
+    pub fn new(template: &str) -> Result<RequestShape, LoadgenError> {
+        if !template.starts_with('/') || template.matches("{key}").count() != 1 {
+            return Err(LoadgenError::Config(format!(
+                "request shape {template:?}: expected a path starting with / holding {{key}} once, like /calc?input={{key}}"
+            )));
+        }
+        Ok(RequestShape(template.to_owned()))
+    }
+
+    fn render(&self, prefix: &str, key: &str) -> String {
+        format!("{prefix}{}", self.0.replace("{key}", key))
+    }
+}
+
+/// One target's own limits: its pool, its cap and its timeouts are its own, so a slow or
+/// hanging team never takes from another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetLimits {
+    /// Requests in flight at once (and so connections). A request due past the cap is
+    /// counted as dropped.
+    pub max_in_flight: usize,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request: connect, answer and body.
+    pub timeout: Duration,
+    /// Bytes of body read at most; past that the answer is `too_large`.
+    pub body_cap: usize,
+}
+
+impl Default for TargetLimits {
+    fn default() -> Self {
+        TargetLimits {
+            max_in_flight: 1000,
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+            body_cap: 4096,
+        }
+    }
+}
+
+impl TargetLimits {
+    pub(crate) fn validate(&self, target: &str) -> Result<(), LoadgenError> {
+        let bad = |what: String| Err(LoadgenError::Config(format!("target {target}: {what}")));
+        if self.max_in_flight == 0 || self.max_in_flight > 1_000_000 {
+            return bad(format!(
+                "max in flight must be 1 to 1000000, not {}",
+                self.max_in_flight
+            ));
+        }
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return bad("timeouts must be above zero".to_owned());
+        }
+        if self.body_cap < 64 || self.body_cap > 64 << 20 {
+            return bad(format!(
+                "the body cap must be 64 B to 64 MiB, not {} B",
+                self.body_cap
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A team: a name and one or more base URLs, served round robin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub urls: Vec<String>,
+    pub shape: RequestShape,
+    pub limits: TargetLimits,
+}
+
+impl Target {
+    /// A target with the default request shape and limits.
+    pub fn new(name: impl Into<String>, urls: Vec<String>) -> Target {
+        Target {
+            name: name.into(),
+            urls,
+            shape: RequestShape::default(),
+            limits: TargetLimits::default(),
+        }
+    }
+}
+
+/// One base URL, ready to connect to.
+#[derive(Debug)]
+pub(crate) struct Base {
+    /// `host:port`, resolved on each new connection (addresses behind a name may move).
+    pub(crate) authority: String,
+    pub(crate) host_header: HeaderValue,
+    /// The request target of every key, in keyset order.
+    pub(crate) uris: Vec<Uri>,
+}
+
+/// A target with every request part built once.
+#[derive(Debug)]
+pub(crate) struct PreparedTarget {
+    pub(crate) name: Arc<str>,
+    pub(crate) bases: Vec<Base>,
+    pub(crate) limits: TargetLimits,
+}
+
+impl PreparedTarget {
+    pub(crate) fn prepare(
+        target: &Target,
+        keys: &[hashref::Key],
+    ) -> Result<PreparedTarget, LoadgenError> {
+        target.limits.validate(&target.name)?;
+        if target.urls.is_empty() {
+            return Err(LoadgenError::Config(format!(
+                "target {}: needs at least one URL",
+                target.name
+            )));
+        }
+        let bases = target
+            .urls
+            .iter()
+            .map(|url| prepare_base(&target.name, url, &target.shape, keys))
+            .collect::<Result<_, _>>()?;
+        Ok(PreparedTarget {
+            name: target.name.as_str().into(),
+            bases,
+            limits: target.limits.clone(),
+        })
+    }
+}
+
+fn prepare_base(
+    name: &str,
+    url: &str,
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+) -> Result<Base, LoadgenError> {
+    let bad = |reason: &str| LoadgenError::BadUrl {
+        target: name.to_owned(),
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => return Err(bad("https is not supported yet: give an http:// URL")),
+        _ => return Err(bad("expected a URL like http://host:port")),
+    }
+    let host = uri.host().ok_or_else(|| bad("no host"))?;
+    if uri.query().is_some() {
+        return Err(bad("a base URL has no query; the request shape adds it"));
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    let authority = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let host_header = match uri.port_u16() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    };
+    let prefix = uri.path().trim_end_matches('/');
+    let uris = keys
+        .iter()
+        .map(|k| shape.render(prefix, k.as_str()).parse::<Uri>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("the request shape does not make a valid path with this URL"))?;
+    Ok(Base {
+        authority,
+        host_header: HeaderValue::from_str(&host_header).map_err(|_| bad("bad host"))?,
+        uris,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Vec<hashref::Key> {
+        hashref::Keyset::generate(1, 3).unwrap().keys().to_vec()
+    }
+
+    #[test]
+    fn bases_prebuild_every_key() {
+        let t = Target::new("team", vec!["http://127.0.0.1:8080/api/".into()]);
+        let p = PreparedTarget::prepare(&t, &keys()).unwrap();
+        let base = &p.bases[0];
+        assert_eq!(base.authority, "127.0.0.1:8080");
+        assert_eq!(base.host_header, "127.0.0.1:8080");
+        assert_eq!(
+            base.uris[0],
+            format!("/api/calc?input={}", keys()[0]).as_str()
+        );
+        assert_eq!(base.uris.len(), 3);
+    }
+
+    #[test]
+    fn default_port_and_ipv6() {
+        let t = Target::new(
+            "t",
+            vec!["http://example.com".into(), "http://[::1]:81".into()],
+        );
+        let p = PreparedTarget::prepare(&t, &keys()).unwrap();
+        assert_eq!(p.bases[0].authority, "example.com:80");
+        assert_eq!(p.bases[0].host_header, "example.com");
+        assert_eq!(p.bases[1].authority, "[::1]:81");
+    }
+
+    #[test]
+    fn bad_urls_and_shapes_say_why() {
+        for (url, why) in [
+            ("ftp://x", "expected a URL like http://"),
+            ("https://x", "https is not supported"),
+            ("http://x/?a=1", "no query"),
+            ("not a url", "not a URL"),
+        ] {
+            let t = Target::new("t", vec![url.into()]);
+            let err = PreparedTarget::prepare(&t, &keys())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{url}: {err}");
+        }
+        assert!(RequestShape::new("calc?input={key}").is_err());
+        assert!(RequestShape::new("/calc").is_err());
+        assert!(RequestShape::new("/v2/hash/{key}").is_ok());
+        let none = Target::new("t", vec![]);
+        assert!(PreparedTarget::prepare(&none, &keys()).is_err());
+    }
+}
