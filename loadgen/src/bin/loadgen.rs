@@ -72,6 +72,11 @@ struct Args {
     /// Load threads (each a single-threaded runtime).
     #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true)]
     runtimes: usize,
+    /// With several URLs: `round-robin` makes them one team's servers; `separate` makes each
+    /// its own target, with its own connections, cap and timeouts (for benchmarks of many
+    /// teams in one process).
+    #[arg(long, default_value = "round-robin", value_parser = ["round-robin", "separate"], hide_short_help = true)]
+    targets: String,
     /// Do not read or write the expected-answer cache.
     #[arg(long, hide_short_help = true)]
     no_cache: bool,
@@ -111,13 +116,27 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         AnswerCache::Default
     };
     let (answers, _) = loadgen::progress::build_answers(&keyset, &params, cache)?;
-    let mut target = Target::new("target", args.urls.clone());
-    target.limits = TargetLimits {
+    let limits = TargetLimits {
         max_in_flight: args.max_in_flight,
         connect_timeout: args.connect_timeout,
         timeout: args.timeout,
         ..TargetLimits::default()
     };
+    let targets: Vec<Target> = match args.targets.as_str() {
+        "separate" => args
+            .urls
+            .iter()
+            .map(|u| Target::new(u.clone(), vec![u.clone()]))
+            .collect(),
+        _ => vec![Target::new("target", args.urls.clone())],
+    };
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .map(|t| Target {
+            limits: limits.clone(),
+            ..t
+        })
+        .collect();
     let config = EngineConfig {
         pacing,
         stop,
@@ -127,7 +146,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..EngineConfig::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = Engine::start(config, &[target], Arc::new(answers), tx)?;
+    let handle = Engine::start(config, &targets, Arc::new(answers), tx)?;
     cancel_on_ctrl_c(handle.canceller());
     let live = live_line(&stop);
     let mut summary = RunSummary::default();
