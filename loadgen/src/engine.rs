@@ -191,98 +191,33 @@ impl RuntimeRun {
     /// The engine loop for one target: start what is due, record what finishes, close a
     /// batch at each tick, until the stop condition and the last answer.
     async fn drive(&self, index: u32, target: &PreparedTarget) {
-        let config = &*self.config;
-        let mut schedule = Schedule::new(&config.pacing, self.picker.clone(), config.stop);
-        let mut next = schedule.next();
-        let mut ticks = TickClock::new(self.start, config.tick);
-        let new_batch = |tick| {
-            let id = BatchId {
-                run: config.run,
-                worker: config.worker,
-                target: index,
-                tick,
-            };
-            OutcomeBatch::new(id, target.name.clone())
-        };
-        let mut batch = new_batch(0);
-        let mut idle: Vec<Vec<Conn>> = target.bases.iter().map(|_| Vec::new()).collect();
+        let mut state = TargetLoop::new(self, index, target);
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancelled.clone();
-        let mut stopping = false;
         let timer = tokio::time::sleep_until(self.start);
         tokio::pin!(timer);
-        let end = match config.stop {
-            Stop::After(d) => Some(self.start + d),
-            _ => None,
-        };
         loop {
             let now = Instant::now();
-            if !stopping && end.is_some_and(|e| now >= e) {
-                stopping = true;
-            }
-            while let (false, Some(send)) = (stopping, next) {
-                let due = match (&config.pacing, send.due) {
-                    (Pacing::Open(_), Some(offset)) if self.start + offset > now => break,
-                    (Pacing::Open(_), Some(offset)) => self.start + offset,
-                    (Pacing::Closed { clients }, _) if in_flight.len() >= *clients => break,
-                    _ => now,
-                };
-                if now < self.start {
-                    break;
-                }
-                batch.sends += 1;
-                if now.duration_since(due) > config.late_threshold {
-                    batch.late_sends += 1;
-                }
-                if in_flight.len() >= target.limits.max_in_flight {
-                    let key = self.answers.keys()[send.key as usize];
-                    let expected = self.answers.answer(send.key as usize);
-                    batch.record(Outcome::Dropped, key, expected, None);
-                } else {
-                    let base = (send.seq % target.bases.len() as u64) as usize;
-                    in_flight.push(self.launch(target, base, idle[base].pop(), send, due, now));
-                }
-                next = schedule.next();
-            }
-            if next.is_none() {
-                stopping = true;
-            }
-            if stopping && in_flight.is_empty() {
+            state.start_due(self, &mut in_flight, now, |base, conn, send, due| {
+                self.launch(target, base, conn, send, due, now)
+            });
+            if state.stopping && in_flight.is_empty() {
                 break;
             }
-            let wake = match (stopping, next.and_then(|s| s.due), &config.pacing) {
-                (false, Some(offset), Pacing::Open(_)) => (self.start + offset).min(ticks.next),
-                _ => ticks.next,
-            };
-            let wake = end.filter(|_| !stopping).map_or(wake, |e| wake.min(e));
-            timer.as_mut().reset(wake.max(self.start));
+            timer.as_mut().reset(state.wake_at(self, now));
             tokio::select! {
                 biased;
-                Some(done) = in_flight.next() => {
-                    let Done { send, due, sent, outcome, conn, base } = done;
-                    let finished = Instant::now();
-                    let latencies = (finished.duration_since(due), finished.duration_since(sent));
-                    if let Some(conn) = conn {
-                        idle[base].push(conn);
-                    }
-                    let key = self.answers.keys()[send.key as usize];
-                    let expected = self.answers.answer(send.key as usize);
-                    batch.record(outcome, key, expected, Some(latencies));
-                }
+                Some(done) = in_flight.next() => state.finish(self, done),
                 () = &mut timer => {}
-                changed = cancelled.changed(), if !stopping => {
+                changed = cancelled.changed(), if !state.stopping => {
                     if changed.is_err() || *cancelled.borrow() {
-                        stopping = true;
+                        state.stopping = true;
                     }
                 }
             }
-            while Instant::now() >= ticks.next {
-                let closed = std::mem::replace(&mut batch, new_batch(ticks.index + 1));
-                let _ = self.batches.send(closed);
-                ticks.advance();
-            }
+            state.close_ticks(self);
         }
-        let _ = self.batches.send(batch);
+        let _ = self.batches.send(state.batch);
     }
 
     fn launch<'a>(
@@ -307,6 +242,151 @@ impl RuntimeRun {
                 conn,
                 base,
             }
+        }
+    }
+}
+
+/// One target's loop state: its place in the schedule, its open batch, its idle connections.
+struct TargetLoop {
+    schedule: Schedule,
+    next: Option<ScheduledSend>,
+    ticks: TickClock,
+    batch: OutcomeBatch,
+    idle: Vec<Vec<Conn>>,
+    stopping: bool,
+    end: Option<Instant>,
+    index: u32,
+    name: Arc<str>,
+    max_in_flight: usize,
+}
+
+impl TargetLoop {
+    fn new(run: &RuntimeRun, index: u32, target: &PreparedTarget) -> TargetLoop {
+        let config = &*run.config;
+        let mut schedule = Schedule::new(&config.pacing, run.picker.clone(), config.stop);
+        let next = schedule.next();
+        let end = match config.stop {
+            Stop::After(d) => Some(run.start + d),
+            _ => None,
+        };
+        let mut state = TargetLoop {
+            schedule,
+            next,
+            ticks: TickClock::new(run.start, config.tick),
+            batch: OutcomeBatch::new(
+                BatchId {
+                    run: 0,
+                    worker: 0,
+                    target: 0,
+                    tick: 0,
+                },
+                target.name.clone(),
+            ),
+            idle: target.bases.iter().map(|_| Vec::new()).collect(),
+            stopping: false,
+            end,
+            index,
+            name: target.name.clone(),
+            max_in_flight: target.limits.max_in_flight,
+        };
+        state.batch = state.new_batch(config, 0);
+        state
+    }
+
+    fn new_batch(&self, config: &EngineConfig, tick: u64) -> OutcomeBatch {
+        let id = BatchId {
+            run: config.run,
+            worker: config.worker,
+            target: self.index,
+            tick,
+        };
+        OutcomeBatch::new(id, self.name.clone())
+    }
+
+    /// Starts every request that is due now (open model) or that a free client can take
+    /// (closed model). A request due past the in-flight cap is recorded as dropped.
+    fn start_due<F: Future<Output = Done>>(
+        &mut self,
+        run: &RuntimeRun,
+        in_flight: &mut FuturesUnordered<F>,
+        now: Instant,
+        mut launch: impl FnMut(usize, Option<Conn>, ScheduledSend, Instant) -> F,
+    ) {
+        let config = &*run.config;
+        if self.end.is_some_and(|e| now >= e) {
+            self.stopping = true;
+        }
+        while let (false, Some(send), true) = (self.stopping, self.next, now >= run.start) {
+            let due = match (&config.pacing, send.due) {
+                (Pacing::Open(_), Some(offset)) if run.start + offset > now => break,
+                (Pacing::Open(_), Some(offset)) => run.start + offset,
+                (Pacing::Closed { clients }, _) if in_flight.len() >= *clients => break,
+                _ => now,
+            };
+            self.batch.sends += 1;
+            if now.duration_since(due) > config.late_threshold {
+                self.batch.late_sends += 1;
+            }
+            if in_flight.len() >= self.max_in_flight {
+                let key = run.answers.keys()[send.key as usize];
+                let expected = run.answers.answer(send.key as usize);
+                self.batch.record(Outcome::Dropped, key, expected, None);
+            } else {
+                let base = (send.seq % self.idle.len() as u64) as usize;
+                in_flight.push(launch(base, self.idle[base].pop(), send, due));
+            }
+            self.next = self.schedule.next();
+        }
+        if self.next.is_none() {
+            self.stopping = true;
+        }
+    }
+
+    /// When the loop must look again: the next due send, the end, the next tick.
+    fn wake_at(&self, run: &RuntimeRun, now: Instant) -> Instant {
+        if now < run.start {
+            return run.start;
+        }
+        let mut wake = self.ticks.next;
+        if !self.stopping {
+            if let (Pacing::Open(_), Some(offset)) =
+                (&run.config.pacing, self.next.and_then(|s| s.due))
+            {
+                wake = wake.min(run.start + offset);
+            }
+            if let Some(end) = self.end {
+                wake = wake.min(end);
+            }
+        }
+        wake
+    }
+
+    fn finish(&mut self, run: &RuntimeRun, done: Done) {
+        let Done {
+            send,
+            due,
+            sent,
+            outcome,
+            conn,
+            base,
+        } = done;
+        let finished = Instant::now();
+        let latencies = (finished.duration_since(due), finished.duration_since(sent));
+        if let Some(conn) = conn {
+            self.idle[base].push(conn);
+        }
+        let key = run.answers.keys()[send.key as usize];
+        let expected = run.answers.answer(send.key as usize);
+        self.batch.record(outcome, key, expected, Some(latencies));
+    }
+
+    /// Sends the batches of every tick that has ended.
+    fn close_ticks(&mut self, run: &RuntimeRun) {
+        while Instant::now() >= self.ticks.next {
+            let fresh = self.new_batch(&run.config, self.ticks.index + 1);
+            let closed = std::mem::replace(&mut self.batch, fresh);
+            let _ = run.batches.send(closed);
+            self.ticks.advance();
         }
     }
 }

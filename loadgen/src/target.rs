@@ -103,6 +103,13 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Checks the URLs and limits, before anything expensive is built for the target.
+    pub fn check(&self) -> Result<(), LoadgenError> {
+        PreparedTarget::prepare(self, &[]).map(drop)
+    }
+}
+
 /// One base URL, ready to connect to.
 #[derive(Debug)]
 pub(crate) struct Base {

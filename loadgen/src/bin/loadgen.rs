@@ -108,14 +108,6 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(n) => Stop::Count(n),
         None => Stop::After(args.duration),
     };
-    let keyset = Keyset::generate(args.seed, args.keys)?;
-    let params = HashParams::new(args.salt.clone(), args.iterations)?;
-    let cache = if args.no_cache {
-        AnswerCache::Off
-    } else {
-        AnswerCache::Default
-    };
-    let (answers, _) = loadgen::progress::build_answers(&keyset, &params, cache)?;
     let limits = TargetLimits {
         max_in_flight: args.max_in_flight,
         connect_timeout: args.connect_timeout,
@@ -137,6 +129,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..t
         })
         .collect();
+    for t in &targets {
+        t.check()?;
+    }
+    let keyset = Keyset::generate(args.seed, args.keys)?;
+    let params = HashParams::new(args.salt.clone(), args.iterations)?;
+    let cache = if args.no_cache {
+        AnswerCache::Off
+    } else {
+        AnswerCache::Default
+    };
+    let (answers, _) = loadgen::progress::build_answers(&keyset, &params, cache)?;
     let config = EngineConfig {
         pacing,
         stop,

@@ -1,0 +1,250 @@
+//! Test servers for the load engine: small HTTP/1.1 servers on loopback port 0 that answer
+//! right, wrong, slowly, or badly, and record what they were asked.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hashref::{AnswerCache, AnswerTable, BuildOptions, HashParams, Keyset};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use loadgen::{Engine, EngineConfig, OutcomeBatch, RunSummary, Target};
+
+/// Cheap hash parameters: the tests are about the engine, not the hash.
+pub fn params() -> HashParams {
+    HashParams::new("unicorn.rentals", 2).unwrap()
+}
+
+pub fn answers(keys: usize) -> Arc<AnswerTable> {
+    let keyset = Keyset::generate(1, keys).unwrap();
+    let options = BuildOptions {
+        cache: AnswerCache::Off,
+        progress: None,
+    };
+    Arc::new(
+        AnswerTable::build_with(&keyset, &params(), &options)
+            .unwrap()
+            .0,
+    )
+}
+
+/// How a test server answers.
+#[derive(Clone, Debug)]
+pub enum Behaviour {
+    /// The right hash, after `delay`.
+    Correct { delay: Duration },
+    /// A wrong hash for keys ending in an even digit, the right one otherwise.
+    WrongForEven,
+    /// This status with a short body.
+    Status(u16),
+    /// Reads the request, never answers.
+    Hang,
+    /// Headers for a 44-byte body, 10 bytes of it, then a reset.
+    ResetMidBody,
+    /// A 200 with a body of this many bytes.
+    Body(usize),
+    /// Bytes that are not HTTP.
+    Garbage,
+    /// Accepts the connection and closes it at once.
+    AcceptAndClose,
+    /// The right hash, but the whole server freezes during [from, to) after its first request.
+    Freeze { from: Duration, to: Duration },
+}
+
+/// A running test server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    /// The keys asked, in the order the requests arrived.
+    pub seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A server on a runtime thread of its own, so that nothing else the test process does
+    /// shares its scheduler (for latency comparisons).
+    pub fn start_on_own_thread(behaviour: Behaviour) -> (TestServer, std::thread::JoinHandle<()>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let server = TestServer::start(behaviour).await;
+                let (addr, seen) = (server.addr, server.seen.clone());
+                let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+                tx.send((addr, seen, stop_tx)).unwrap();
+                let _ = stop_rx.await;
+                drop(server);
+            });
+        });
+        let (addr, seen, stop) = rx.recv().unwrap();
+        let task = tokio::spawn(async move {
+            // Dropping this task's handle drops `stop`, which ends the server's thread.
+            let _stop = stop;
+            std::future::pending::<()>().await;
+        });
+        (TestServer { addr, seen, task }, thread)
+    }
+
+    pub async fn start(behaviour: Behaviour) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let first: Arc<Mutex<Option<tokio::time::Instant>>> = Arc::default();
+        let record = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (behaviour, record, first) = (behaviour.clone(), record.clone(), first.clone());
+                tokio::spawn(serve_connection(stream, behaviour, record, first));
+            }
+        });
+        TestServer { addr, seen, task }
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    behaviour: Behaviour,
+    seen: Arc<Mutex<Vec<String>>>,
+    first: Arc<Mutex<Option<tokio::time::Instant>>>,
+) {
+    if let Behaviour::AcceptAndClose = behaviour {
+        return;
+    }
+    let mut buf = Vec::new();
+    loop {
+        let Some(key) = read_request(&mut stream, &mut buf).await else {
+            return;
+        };
+        seen.lock().unwrap().push(key.clone());
+        let answer = params().answer(&key);
+        let response: Vec<u8> = match &behaviour {
+            Behaviour::Correct { delay } => {
+                tokio::time::sleep(*delay).await;
+                ok(answer.as_str().as_bytes())
+            }
+            Behaviour::WrongForEven => {
+                let even = key
+                    .bytes()
+                    .last()
+                    .is_some_and(|d| (d - b'0').is_multiple_of(2));
+                let wrong = params().answer("0000-0000-0000");
+                ok(if even {
+                    wrong.as_str()
+                } else {
+                    answer.as_str()
+                }
+                .as_bytes())
+            }
+            Behaviour::Status(code) => {
+                format!("HTTP/1.1 {code} Oops\r\ncontent-length: 5\r\n\r\noops\n").into_bytes()
+            }
+            Behaviour::Hang => {
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
+            Behaviour::ResetMidBody => {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 44\r\n\r\n0123456789")
+                    .await;
+                let _ = stream.set_zero_linger();
+                return;
+            }
+            Behaviour::Body(n) => {
+                let mut r = format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n").into_bytes();
+                r.resize(r.len() + n, b'x');
+                r
+            }
+            Behaviour::Garbage => b"SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n".to_vec(),
+            Behaviour::AcceptAndClose => unreachable!(),
+            Behaviour::Freeze { from, to } => {
+                let start = *first
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(tokio::time::Instant::now);
+                let now = tokio::time::Instant::now();
+                if now >= start + *from && now < start + *to {
+                    tokio::time::sleep_until(start + *to).await;
+                }
+                ok(answer.as_str().as_bytes())
+            }
+        };
+        if stream.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn ok(body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+/// Reads one request head and returns its `input` key; `None` when the peer closed.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            let target = head.split_whitespace().nth(1)?;
+            let key = target.split("input=").nth(1)?.split('&').next()?;
+            return Some(key.to_owned());
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Runs the engine to its end and returns every batch.
+pub async fn run(
+    config: EngineConfig,
+    targets: Vec<Target>,
+    answers: Arc<AnswerTable>,
+) -> Vec<OutcomeBatch> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = Engine::start(config, &targets, answers, tx).unwrap();
+    let mut batches = Vec::new();
+    while let Some(b) = rx.recv().await {
+        batches.push(b);
+    }
+    tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .unwrap()
+        .unwrap();
+    batches
+}
+
+/// Every batch of one target merged.
+pub fn summary_of(batches: &[OutcomeBatch], target: &str) -> RunSummary {
+    let mut s = RunSummary::default();
+    for b in batches.iter().filter(|b| &*b.target == target) {
+        s.add(b);
+    }
+    s
+}
