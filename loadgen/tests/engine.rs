@@ -210,3 +210,84 @@ async fn a_stall_shows_in_the_latency_from_due() {
     assert!(s.latency.max() >= Duration::from_millis(900));
     assert_eq!(s.late_sends, 0, "the engine itself kept its schedule");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_accept_queue_is_a_connect_timeout() {
+    // A listener that never accepts, with its accept queue filled: new SYNs go unanswered.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            fillers.push(s);
+        }
+    }
+    let mut t = Target::new("t", vec![format!("http://{addr}")]);
+    t.limits.connect_timeout = Duration::from_millis(200);
+    t.limits.timeout = Duration::from_secs(2);
+    let batches = run(closed(2, 4), vec![t], answers(10)).await;
+    let s = summary_of(&batches, "t");
+    assert_eq!(
+        s.counts.get(OutcomeKind::ConnectTimeout),
+        4,
+        "{:?}",
+        s.counts
+    );
+    drop(listener);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_ends_the_run_and_flushes_the_last_batch() {
+    let server = TestServer::start(Behaviour::Correct {
+        delay: Duration::from_millis(5),
+    })
+    .await;
+    let config = EngineConfig {
+        pacing: Pacing::Open(RateSchedule::constant(100.0).unwrap()),
+        stop: Stop::Cancelled,
+        ..EngineConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let targets = vec![target("t", &server, Duration::from_secs(1))];
+    let handle = loadgen::Engine::start(config, &targets, answers(10), tx).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    handle.cancel();
+    let mut batches = Vec::new();
+    while let Some(b) = rx.recv().await {
+        batches.push(b);
+    }
+    tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .unwrap()
+        .unwrap();
+    let s = summary_of(&batches, "t");
+    // About 150 sends in 1.5 s; every one that was sent got its answer recorded.
+    assert!((130..=160).contains(&s.sends), "{}", s.sends);
+    assert_eq!(s.counts.total(), s.sends);
+    assert_eq!(
+        server.seen.lock().unwrap().len() as u64,
+        s.counts.get(OutcomeKind::Correct)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_urls_of_one_target_share_its_load_round_robin() {
+    let a = TestServer::start(Behaviour::Correct {
+        delay: Duration::ZERO,
+    })
+    .await;
+    let b = TestServer::start(Behaviour::Correct {
+        delay: Duration::ZERO,
+    })
+    .await;
+    let t = Target::new("t", vec![a.url(), b.url()]);
+    let batches = run(closed(3, 101), vec![t], answers(10)).await;
+    assert_eq!(
+        summary_of(&batches, "t").counts.get(OutcomeKind::Correct),
+        101
+    );
+    assert_eq!(a.seen.lock().unwrap().len(), 51);
+    assert_eq!(b.seen.lock().unwrap().len(), 50);
+}

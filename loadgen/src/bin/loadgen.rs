@@ -11,7 +11,8 @@ use clap::Parser;
 use hashref::{AnswerCache, HashParams, Keyset, ZipfPicker};
 use indicatif::{ProgressBar, ProgressStyle};
 use loadgen::{
-    Engine, EngineConfig, FailIf, Pacing, RateSchedule, RunSummary, Stop, Target, TargetLimits,
+    Engine, EngineConfig, FailIf, Pacing, RateSchedule, RequestShape, RunSummary, Stop, Target,
+    TargetLimits,
 };
 
 /// Sends verified load to a team's server and reports correctness and latency.
@@ -63,6 +64,9 @@ struct Args {
     /// Requests in flight at most; in the open model a request due past it is `dropped`.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_in_flight: usize,
+    /// Path and query of each request, with {key} where the key goes.
+    #[arg(long, default_value = "/calc?input={key}", value_name = "TEMPLATE")]
+    shape: String,
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     json: bool,
@@ -108,6 +112,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(n) => Stop::Count(n),
         None => Stop::After(args.duration),
     };
+    let shape = RequestShape::new(&args.shape)?;
     let limits = TargetLimits {
         max_in_flight: args.max_in_flight,
         connect_timeout: args.connect_timeout,
@@ -126,6 +131,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|t| Target {
             limits: limits.clone(),
+            shape: shape.clone(),
             ..t
         })
         .collect();
