@@ -83,6 +83,30 @@ impl LatencyHistogram {
         Duration::from_micros(self.0.max())
     }
 
+    /// How many recorded latencies are above `limit` (to the histogram's resolution).
+    pub fn count_above(&self, limit: Duration) -> u64 {
+        let micros = u64::try_from(limit.as_micros()).unwrap_or(u64::MAX);
+        let at_most = self.0.count_between(0, self.0.highest_equivalent(micros));
+        self.0.len() - at_most
+    }
+
+    /// The recorded values as (microseconds, count) pairs, for storage.
+    pub fn to_pairs(&self) -> Vec<(u64, u64)> {
+        self.0
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    }
+
+    /// A histogram back from its stored pairs.
+    pub fn from_pairs(pairs: &[(u64, u64)]) -> LatencyHistogram {
+        let mut h = LatencyHistogram::default();
+        for &(value, count) in pairs {
+            let _ = h.0.record_n(value.max(1), count);
+        }
+        h
+    }
+
     /// The mean latency.
     pub fn mean(&self) -> Duration {
         Duration::from_secs_f64(self.0.mean() / 1e6)
@@ -120,6 +144,8 @@ pub struct OutcomeBatch {
     pub latency: LatencyHistogram,
     /// Latency from when each request was actually sent.
     pub uncorrected: LatencyHistogram,
+    /// Latency from due of the correct answers alone (scoring rewards fast right answers).
+    pub correct_latency: LatencyHistogram,
     /// A few wrong answers.
     pub wrong_samples: Vec<WrongAnswerSample>,
     /// A few other failures (the first of each kind).
@@ -140,6 +166,7 @@ impl OutcomeBatch {
             counts: OutcomeCounts::default(),
             latency: LatencyHistogram::default(),
             uncorrected: LatencyHistogram::default(),
+            correct_latency: LatencyHistogram::default(),
             wrong_samples: Vec::new(),
             error_samples: Vec::new(),
             sends: 0,
@@ -160,6 +187,9 @@ impl OutcomeBatch {
         if let (Some((due, sent)), true) = (latencies, outcome.kind().has_latency()) {
             self.latency.record(due);
             self.uncorrected.record(sent);
+            if outcome == Outcome::Correct {
+                self.correct_latency.record(due);
+            }
         }
         match outcome {
             Outcome::Correct => {}
@@ -189,6 +219,7 @@ impl OutcomeBatch {
         self.counts.merge(&other.counts);
         self.latency.merge(&other.latency);
         self.uncorrected.merge(&other.uncorrected);
+        self.correct_latency.merge(&other.correct_latency);
         for s in &other.wrong_samples {
             if self.wrong_samples.len() < MAX_SAMPLES {
                 self.wrong_samples.push(s.clone());
@@ -227,6 +258,20 @@ mod tests {
     }
 
     #[test]
+    fn count_above_and_storage_pairs() {
+        let mut h = LatencyHistogram::default();
+        for ms in [10u64, 20, 30, 4000, 6000] {
+            h.record(Duration::from_millis(ms));
+        }
+        assert_eq!(h.count_above(Duration::from_secs(5)), 1);
+        assert_eq!(h.count_above(Duration::from_millis(25)), 3);
+        assert_eq!(h.count_above(Duration::ZERO), 5);
+        let back = LatencyHistogram::from_pairs(&h.to_pairs());
+        assert_eq!(back, h);
+        assert_eq!(back.quantile(0.99), h.quantile(0.99));
+    }
+
+    #[test]
     fn merging_batches_equals_one_batch() {
         let id = BatchId {
             run: 1,
@@ -262,6 +307,8 @@ mod tests {
         assert_eq!(merged.counts, whole.counts);
         assert_eq!(merged.latency, whole.latency);
         assert_eq!(merged.uncorrected, whole.uncorrected);
+        assert_eq!(merged.correct_latency, whole.correct_latency);
+        assert_eq!(whole.correct_latency.count(), 2);
         assert_eq!(merged.wrong_samples, whole.wrong_samples);
         // Dropped requests have no latency; timeouts do.
         assert_eq!(whole.latency.count(), 5);
