@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of one scheduled request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Outcome {
 }
 
 /// The kinds of outcome, without their details.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     Correct,
@@ -126,6 +126,22 @@ impl OutcomeCounts {
         if let Outcome::HttpStatus(code) = outcome {
             *self.by_status.entry(*code).or_default() += 1;
         }
+    }
+
+    /// Adds `n` outcomes of `kind` (not `HttpStatus`: statuses go through
+    /// [`OutcomeCounts::add_status`], which keeps the two counts in step).
+    pub fn add(&mut self, kind: OutcomeKind, n: u64) {
+        assert!(
+            kind != OutcomeKind::HttpStatus,
+            "statuses are added with add_status"
+        );
+        self.by_kind[kind.index()] += n;
+    }
+
+    /// Adds `n` answers with status `code`.
+    pub fn add_status(&mut self, code: u16, n: u64) {
+        self.by_kind[OutcomeKind::HttpStatus.index()] += n;
+        *self.by_status.entry(code).or_default() += n;
     }
 
     /// Adds another count into this one.

@@ -1,0 +1,21 @@
+//! The error type of the scoreboard library.
+
+/// What can go wrong while scoring or recording.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    /// The ledger database failed.
+    #[error("ledger: {0}")]
+    Ledger(#[from] rusqlite::Error),
+    /// The ledger file belongs to another game, or to a newer gameday.
+    #[error("ledger: {0}")]
+    Incompatible(String),
+    /// A stored record could not be read back.
+    #[error("ledger: stored {what} is unreadable: {reason}")]
+    Corrupt { what: String, reason: String },
+    /// Rules out of range.
+    #[error("rules: {0}")]
+    Rules(String),
+    /// An inventory source failed (it is retried; nothing is charged twice).
+    #[error("inventory for team {team}: {reason}")]
+    Inventory { team: String, reason: String },
+}

@@ -1,0 +1,127 @@
+//! The ledger: causes (outcome batches, billing blocks, adjustments) and the score events
+//! derived from them, each recorded once under its idempotency key. SQLite today; the
+//! [`Ledger`] trait is what a PostgreSQL ledger will implement for scale-out.
+
+mod codec;
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Adjustment, BillingBlock, Cause, GameTime, Rules, ScoreError, ScoreEvent, Scorer, Source,
+};
+pub use sqlite::SqliteLedger;
+
+/// An outcome batch placed on the game clock (its tick's end).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedBatch {
+    pub at: GameTime,
+    pub batch: loadgen::OutcomeBatch,
+}
+
+/// Something the ledger records, from which score events derive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recorded {
+    Batch(RecordedBatch),
+    Block(BillingBlock),
+    Adjustment(Adjustment),
+}
+
+impl Recorded {
+    /// The cause's idempotency key.
+    pub fn cause(&self) -> Cause {
+        match self {
+            Recorded::Batch(b) => Cause::Batch(b.batch.id.to_string()),
+            Recorded::Block(b) => Cause::Block {
+                team: b.team.clone(),
+                instance: b.instance.clone(),
+                block: b.block,
+            },
+            Recorded::Adjustment(a) => Cause::Adjustment(a.id.clone()),
+        }
+    }
+
+    /// When it happened on the game clock.
+    pub fn at(&self) -> GameTime {
+        match self {
+            Recorded::Batch(b) => b.at,
+            Recorded::Block(b) => b.at,
+            Recorded::Adjustment(a) => a.at,
+        }
+    }
+}
+
+impl Scorer {
+    /// The events of any recorded cause.
+    pub fn events(&self, recorded: &Recorded) -> Vec<ScoreEvent> {
+        match recorded {
+            Recorded::Batch(b) => self.batch_events(b),
+            Recorded::Block(b) => self.block_events(b),
+            Recorded::Adjustment(a) => self.adjustment_events(a),
+        }
+    }
+}
+
+/// What a game is, as the ledger remembers it: a resumed game must be the same game.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GameMeta {
+    pub name: String,
+    pub seed: u64,
+    pub rules: Rules,
+}
+
+/// A game opened on a ledger: when it started and which run of it this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GameSession {
+    /// Wall-clock start, in milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// 1 for a fresh game; each resume adds one (batch ids stay unique across runs).
+    pub run: u64,
+    pub resumed: bool,
+}
+
+/// Which events to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub team: Option<String>,
+    pub since: Option<GameTime>,
+    pub source: Option<Source>,
+}
+
+/// A durable record of a game. Recording the same cause twice changes nothing.
+pub trait Ledger {
+    /// Starts the game `meta` at `now_unix_ms`, or resumes it if the ledger already holds
+    /// it (a ledger of another game is refused).
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError>;
+    /// The game this ledger holds, if any.
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError>;
+    /// Records causes and their events in one durable transaction; returns how many causes
+    /// were new (the others were already there and are left as they were).
+    fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError>;
+    /// Every recorded cause, in game-time order.
+    fn causes(&self) -> Result<Vec<Recorded>, ScoreError>;
+    /// Stored events matching `filter`, in game-time order.
+    fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;
+    /// Replaces every stored event (after a rescore) and the rules they derive from.
+    fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;
+}
+
+/// Derives every event again from the recorded causes, in the stored order (cause, seq).
+pub fn rescore(ledger: &dyn Ledger, scorer: &Scorer) -> Result<Vec<ScoreEvent>, ScoreError> {
+    let mut events: Vec<ScoreEvent> = ledger
+        .causes()?
+        .iter()
+        .flat_map(|c| scorer.events(c))
+        .collect();
+    sort_events(&mut events);
+    Ok(events)
+}
+
+/// The canonical order of events: game time, then cause, then position.
+pub fn sort_events(events: &mut [ScoreEvent]) {
+    events.sort_by(|a, b| (a.at, &a.cause, a.seq).cmp(&(b.at, &b.cause, b.seq)));
+}

@@ -1,0 +1,31 @@
+//! gameday's scoring: rules turn outcome batches, EC2 billing blocks and organizer
+//! adjustments into score events with reasons a team can act on; a durable ledger records
+//! causes and events under idempotency keys; the leaderboard ranks teams.
+//!
+//! Score events are derived: the same causes under the same rules always give the same
+//! events, so a game can be rescored after a rule change. Points are integer milli-points
+//! and money integer cents, never floating point.
+
+mod billing;
+mod error;
+mod event;
+mod leaderboard;
+pub mod ledger;
+mod points;
+mod rules;
+mod scorer;
+
+pub use billing::{
+    Biller, BillingBlock, BillingRules, InstanceRun, InventorySource, Observation,
+    ScriptedInstance, ScriptedInventory, blocks_due,
+};
+pub use error::ScoreError;
+pub use event::{Adjustment, Cause, ScoreEvent, Source};
+pub use leaderboard::{Leaderboard, Standing};
+pub use ledger::{
+    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SqliteLedger, rescore,
+    sort_events,
+};
+pub use points::{Cents, GameTime, Points};
+pub use rules::Rules;
+pub use scorer::Scorer;

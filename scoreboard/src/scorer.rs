@@ -1,0 +1,289 @@
+//! The scorer: recorded causes in, score events with reasons out. A pure function of the
+//! cause and the rules, so a game can always be rescored.
+
+use loadgen::{Outcome, OutcomeKind};
+
+use crate::billing::BillingBlock;
+use crate::event::{Adjustment, Cause, ScoreEvent, Source};
+use crate::ledger::RecordedBatch;
+use crate::{Points, Rules, ScoreError};
+
+/// Characters of an answer shown in a reason.
+const SHOWN: usize = 8;
+
+/// Turns causes into events under one set of rules.
+#[derive(Clone, Debug)]
+pub struct Scorer {
+    rules: Rules,
+}
+
+/// Events of one cause, numbered as they are added.
+struct Events<'a> {
+    out: Vec<ScoreEvent>,
+    template: (&'a str, crate::GameTime, String),
+}
+
+impl Events<'_> {
+    fn push(&mut self, source: Source, points: Points, reason: String) {
+        let (team, at, cause) = &self.template;
+        let seq = self.out.len() as u32;
+        self.out.push(ScoreEvent {
+            at: *at,
+            team: (*team).to_owned(),
+            source,
+            points,
+            reason,
+            cause: cause.clone(),
+            seq,
+        });
+    }
+}
+
+impl Scorer {
+    pub fn new(rules: Rules) -> Result<Scorer, ScoreError> {
+        rules.validate()?;
+        Ok(Scorer { rules })
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The events of one outcome batch: one per reason, in a fixed order.
+    pub fn batch_events(&self, recorded: &RecordedBatch) -> Vec<ScoreEvent> {
+        let b = &recorded.batch;
+        let r = &self.rules;
+        let mut ev = Events {
+            out: Vec::new(),
+            template: (&b.target, recorded.at, Cause::Batch(b.id.to_string()).key()),
+        };
+        let c = &b.counts;
+        let correct = c.get(OutcomeKind::Correct);
+        let slow = b.correct_latency.count_above(r.sla).min(correct);
+        let fast = correct - slow;
+        if fast > 0 {
+            let p99 = fmt_secs(b.correct_latency.quantile(0.99));
+            ev.push(
+                Source::LoadGen,
+                r.correct.times(fast),
+                format!("{fast} correct {} (p99 {p99})", plural(fast, "answer")),
+            );
+        }
+        if slow > 0 {
+            let sla = fmt_secs(r.sla);
+            ev.push(
+                Source::LoadGen,
+                r.correct_slow.times(slow),
+                format!(
+                    "{slow} correct {} slower than the {sla} SLA",
+                    plural(slow, "answer")
+                ),
+            );
+        }
+        let wrong = c.get(OutcomeKind::WrongAnswer);
+        if wrong > 0 {
+            let example = b.wrong_samples.first().map_or(String::new(), |s| {
+                format!(
+                    ", e.g. key {}: got {:?}, expected {:?}",
+                    s.key,
+                    shorten(&String::from_utf8_lossy(&s.got)),
+                    shorten(s.expected.as_str())
+                )
+            });
+            let verb = if wrong == 1 {
+                "answer did"
+            } else {
+                "answers did"
+            };
+            ev.push(
+                Source::LoadGen,
+                r.wrong_answer.times(wrong),
+                format!("{wrong} {verb} not match{example}"),
+            );
+        }
+        for (&code, &n) in c.statuses() {
+            let points = match code {
+                500..=599 => r.status_5xx,
+                400..=499 => r.status_4xx,
+                _ => r.status_other,
+            };
+            ev.push(
+                Source::LoadGen,
+                points.times(n),
+                format!("{n} × {}", status_text(code)),
+            );
+        }
+        let others = [
+            (OutcomeKind::Timeout, r.timeout),
+            (OutcomeKind::ConnectRefused, r.connect_error),
+            (OutcomeKind::ConnectTimeout, r.connect_error),
+            (OutcomeKind::Reset, r.reset),
+            (OutcomeKind::TooLarge, r.too_large),
+            (OutcomeKind::Malformed, r.malformed),
+            (OutcomeKind::Dropped, r.dropped),
+        ];
+        for (kind, points) in others {
+            let n = c.get(kind);
+            if n > 0 {
+                let detail = b
+                    .error_samples
+                    .iter()
+                    .find(|s| s.outcome.kind() == kind)
+                    .map(|s| &s.outcome);
+                ev.push(
+                    Source::LoadGen,
+                    points.times(n),
+                    failure_text(kind, n, detail),
+                );
+            }
+        }
+        if b.sends > 0 && b.late_sends * 1000 > b.sends * u64::from(r.void_late_per_mille) {
+            ev.out.retain(|e| e.points.0 >= 0);
+            let share = 100.0 * b.late_sends as f64 / b.sends as f64;
+            ev.push(
+                Source::Engine,
+                Points(0),
+                format!(
+                    "tick {} voided: our load generator fell behind ({share:.1} % of sends late); no points lost",
+                    b.id.tick
+                ),
+            );
+            for (i, e) in ev.out.iter_mut().enumerate() {
+                e.seq = i as u32;
+            }
+        }
+        ev.out
+    }
+
+    /// The event of one billing block.
+    pub fn block_events(&self, block: &BillingBlock) -> Vec<ScoreEvent> {
+        let billing = &self.rules.billing;
+        let cause = Cause::Block {
+            team: block.team.clone(),
+            instance: block.instance.clone(),
+            block: block.block,
+        };
+        let mut ev = Events {
+            out: Vec::new(),
+            template: (&block.team, block.at, cause.key()),
+        };
+        let minutes = billing.block.as_secs() / 60;
+        let length = if minutes > 0 && billing.block.as_secs() % 60 == 0 {
+            format!("{minutes}-minute")
+        } else {
+            format!("{}-second", billing.block.as_secs())
+        };
+        ev.push(
+            Source::Billing,
+            billing.block_points(),
+            format!(
+                "EC2 {} ({}) running: {length} block #{} started ({})",
+                block.instance, block.instance_type, block.block, billing.price
+            ),
+        );
+        ev.out
+    }
+
+    /// The event of one organizer adjustment.
+    pub fn adjustment_events(&self, adj: &Adjustment) -> Vec<ScoreEvent> {
+        let mut ev = Events {
+            out: Vec::new(),
+            template: (&adj.team, adj.at, Cause::Adjustment(adj.id.clone()).key()),
+        };
+        ev.push(
+            Source::Organizer,
+            adj.points,
+            format!("{} (by {})", adj.reason, adj.by),
+        );
+        ev.out
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= SHOWN {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    }
+}
+
+fn fmt_secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 || s == 0.0 {
+        format!("{:.1} s", s)
+    } else {
+        format!("{:.0} ms", s * 1e3)
+    }
+}
+
+/// `503 Service Unavailable (your queue is full)`: the code, its name, and a hint.
+fn status_text(code: u16) -> String {
+    let name = http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let hint = match code {
+        500 => " (your server failed)",
+        502 | 504 => " (your load balancer could not get an answer from a server)",
+        503 => " (your queue is full)",
+        404 => " (we ask GET /calc?input=KEY)",
+        301 | 302 | 307 | 308 => " (redirects are not followed)",
+        _ => "",
+    };
+    format!("{code} {name}{hint}").replace("  ", " ")
+}
+
+fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String {
+    let detail = match example {
+        Some(
+            Outcome::ConnectRefused { detail }
+            | Outcome::Reset { detail }
+            | Outcome::Malformed { detail },
+        ) => {
+            format!(", e.g. {detail}")
+        }
+        _ => String::new(),
+    };
+    match kind {
+        OutcomeKind::Timeout => format!(
+            "{n} {} timed out (no full answer in time)",
+            plural(n, "request")
+        ),
+        OutcomeKind::ConnectRefused => format!(
+            "{n} {} refused (is the server up?){detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::ConnectTimeout => format!(
+            "{n} {} not accepted in time (security group, network ACL, or a full backlog?)",
+            plural(n, "connection")
+        ),
+        OutcomeKind::Reset => format!(
+            "{n} {} cut before the answer was complete{detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::TooLarge => format!(
+            "{n} {} too large (an answer is 44 bytes)",
+            plural(n, "answer")
+        ),
+        OutcomeKind::Malformed => format!(
+            "{n} {} not HTTP{detail}",
+            if n == 1 { "answer was" } else { "answers were" }
+        ),
+        OutcomeKind::Dropped => format!(
+            "{n} {} not sent: too many already in flight (your site was too slow to take {})",
+            plural(n, "request"),
+            if n == 1 { "it" } else { "them" }
+        ),
+        OutcomeKind::Correct | OutcomeKind::WrongAnswer | OutcomeKind::HttpStatus => {
+            format!("{n} × {}", kind.name())
+        }
+    }
+}
