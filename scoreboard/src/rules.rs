@@ -181,8 +181,10 @@ mod tests {
 
     #[test]
     fn rules_round_trip_through_json_exactly() {
-        let mut rules = Rules::default();
-        rules.correct_slow = Points(125);
+        let rules = Rules {
+            correct_slow: Points(125),
+            ..Rules::default()
+        };
         let text = serde_json::to_string(&rules).unwrap();
         assert!(text.contains(r#""correct":1"#), "{text}");
         assert!(text.contains(r#""sla":"5s""#), "{text}");

@@ -168,7 +168,7 @@ impl Scorer {
             template: (&block.team, block.at, cause.key()),
         };
         let minutes = billing.block.as_secs() / 60;
-        let length = if minutes > 0 && billing.block.as_secs() % 60 == 0 {
+        let length = if minutes > 0 && billing.block.as_secs().is_multiple_of(60) {
             format!("{minutes}-minute")
         } else {
             format!("{}-second", billing.block.as_secs())

@@ -178,8 +178,10 @@ fn the_same_batch_always_gives_the_same_events() {
         (Outcome::Reset { detail: "x".into() }, 1, MS),
     ]);
     assert_eq!(when_scored(&batch), when_scored(&batch));
-    let mut cheap = Rules::default();
-    cheap.reset = Points(0);
+    let cheap = Rules {
+        reset: Points(0),
+        ..Rules::default()
+    };
     let rescored = Scorer::new(cheap).unwrap().batch_events(&batch);
     assert_eq!(rescored[1].points, Points(0));
 }

@@ -22,7 +22,7 @@ pub struct RecordedBatch {
 /// Something the ledger records, from which score events derive.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Recorded {
-    Batch(RecordedBatch),
+    Batch(Box<RecordedBatch>),
     Block(BillingBlock),
     Adjustment(Adjustment),
 }
@@ -104,6 +104,17 @@ pub trait Ledger {
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError>;
     /// Every recorded cause, in game-time order.
     fn causes(&self) -> Result<Vec<Recorded>, ScoreError>;
+    /// Every charged billing block (to resume billing without charging twice).
+    fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
+        Ok(self
+            .causes()?
+            .into_iter()
+            .filter_map(|c| match c {
+                Recorded::Block(b) => Some(b),
+                _ => None,
+            })
+            .collect())
+    }
     /// Stored events matching `filter`, in game-time order.
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;
     /// Replaces every stored event (after a rescore) and the rules they derive from.

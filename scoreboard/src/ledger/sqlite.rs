@@ -92,20 +92,23 @@ impl SqliteLedger {
 
 fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, ScoreError> {
     let changed = match item {
-        Recorded::Batch(RecordedBatch { at, batch }) => tx.execute(
-            "INSERT OR IGNORE INTO batches (id, at_ms, team, run, worker, target, tick, body)
+        Recorded::Batch(recorded) => {
+            let RecordedBatch { at, batch } = &**recorded;
+            tx.execute(
+                "INSERT OR IGNORE INTO batches (id, at_ms, team, run, worker, target, tick, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                batch.id.to_string(),
-                at.0 as i64,
-                &*batch.target,
-                batch.id.run as i64,
-                batch.id.worker,
-                batch.id.target,
-                batch.id.tick as i64,
-                codec::encode(batch)
-            ],
-        )?,
+                params![
+                    batch.id.to_string(),
+                    at.0 as i64,
+                    &*batch.target,
+                    batch.id.run as i64,
+                    batch.id.worker,
+                    batch.id.target,
+                    batch.id.tick as i64,
+                    codec::encode(batch)
+                ],
+            )?
+        }
         Recorded::Block(b) => tx.execute(
             "INSERT OR IGNORE INTO blocks (team, instance, block, instance_type, anchor_ms, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -253,10 +256,8 @@ impl Ledger for SqliteLedger {
             let team: String = r.get(1)?;
             let body: String = r.get(6)?;
             let batch = codec::decode(id, &team, &body)?;
-            out.push(Recorded::Batch(RecordedBatch {
-                at: GameTime(r.get::<_, i64>(0)? as u64),
-                batch,
-            }));
+            let at = GameTime(r.get::<_, i64>(0)? as u64);
+            out.push(Recorded::Batch(Box::new(RecordedBatch { at, batch })));
         }
         let mut stmt = self.conn.prepare(
             "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms, team, instance, block",

@@ -1,0 +1,99 @@
+//! Records synthetic outcome batches and billing blocks to a ledger as fast as it can,
+//! printing `ack CAUSE` after each durable commit: an example of the ledger API, and the
+//! child process that the kill-and-resume test kills with SIGKILL. Not installed for
+//! organizers; a tool for the ledger's own crash tests.
+//!
+//! Usage: ledger-writer DB_FILE
+
+use std::io::Write;
+use std::time::Duration;
+
+use hashref::{Key, unicorn_hash};
+use loadgen::{BatchId, Outcome, OutcomeBatch};
+use scoreboard::{
+    Biller, GameMeta, GameTime, InstanceRun, Ledger, Observation, Recorded, RecordedBatch, Rules,
+    Scorer, SqliteLedger,
+};
+
+fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: ledger-writer DB_FILE");
+    let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");
+    let rules = Rules {
+        billing: scoreboard::BillingRules {
+            block: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Rules::default()
+    };
+    let meta = GameMeta {
+        name: "kill test".into(),
+        seed: 1,
+        rules: rules.clone(),
+    };
+    let session = ledger.start_or_resume(&meta, 0).expect("game starts");
+    let scorer = Scorer::new(rules.clone()).unwrap();
+    let mut biller = Biller::resume(&ledger.blocks().unwrap());
+    let mut out = std::io::stdout().lock();
+    // Game time runs on: each run starts where the ledger's last cause left off.
+    let start = ledger
+        .causes()
+        .unwrap()
+        .iter()
+        .map(|c| c.at().0)
+        .max()
+        .unwrap_or(0);
+    for tick in 0u64.. {
+        let at = GameTime(start + (tick + 1) * 100);
+        let mut items = Vec::new();
+        for team in 0..3u32 {
+            let id = BatchId {
+                run: session.run,
+                worker: 0,
+                target: team,
+                tick,
+            };
+            let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
+            for j in 0..(tick % 7 + 1) {
+                let key = Key::from_groups([team as u16, (tick % 10_000) as u16, j as u16]);
+                let lat = Duration::from_millis(5 * j + 1);
+                let outcome = if j % 3 == 2 {
+                    Outcome::HttpStatus(503)
+                } else {
+                    Outcome::Correct
+                };
+                b.record(
+                    outcome,
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    Some((lat, lat)),
+                );
+                b.sends += 1;
+            }
+            items.push(Recorded::Batch(Box::new(RecordedBatch { at, batch: b })));
+        }
+        let runs = vec![InstanceRun {
+            team: "team-0".into(),
+            instance: "i-1".into(),
+            instance_type: "t2.micro".into(),
+            since: GameTime(0),
+            until: at,
+        }];
+        for block in biller.observe(&rules.billing, &Observation { at, runs }) {
+            items.push(Recorded::Block(block));
+        }
+        let with_events: Vec<_> = items
+            .into_iter()
+            .map(|r| {
+                let e = scorer.events(&r);
+                (r, e)
+            })
+            .collect();
+        ledger.record(&with_events).expect("commit");
+        for (r, _) in &with_events {
+            writeln!(out, "ack {}", r.cause().key()).unwrap();
+        }
+        out.flush().unwrap();
+    }
+}
