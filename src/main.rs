@@ -1,5 +1,7 @@
 //! `gameday`: the organizers' command (it grows a game runner in later issues).
 
+mod ledger_cmds;
+
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -36,6 +38,11 @@ struct KeysetArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Prints a game's score events (time, source, points, reason): what teams see.
+    Events(ledger_cmds::EventsArgs),
+    /// Rebuilds every score event from the recorded batches, blocks and adjustments, under
+    /// the stored rules or new ones, and prints each team's old and new totals.
+    Rescore(ledger_cmds::RescoreArgs),
     /// Prints the unicorn hash of KEY: the answer a team server must give for it.
     Hash {
         /// A key like 3615-7184-2117.
@@ -82,6 +89,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match cli.command {
+        Command::Events(args) => ledger_cmds::events(args, &mut out)?,
+        Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
         Command::Hash { key, hash } => {
             let key = Key::parse(&key)?;
             let params = HashParams::new(hash.salt, hash.iterations)?;

@@ -92,3 +92,160 @@ fn help_describes_every_command() {
     let out = gameday(&["frobnicate"], dir.path());
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A small game in a ledger: two teams, a few batches, a billing block.
+fn small_game(path: &std::path::Path) {
+    use loadgen::{BatchId, Outcome, OutcomeBatch};
+    use scoreboard::{
+        BillingBlock, GameMeta, GameTime, Ledger, Recorded, RecordedBatch, Rules, Scorer,
+        SqliteLedger,
+    };
+    let mut ledger = SqliteLedger::open(path).unwrap();
+    let rules = Rules::default();
+    let meta = GameMeta {
+        name: "cli".into(),
+        seed: 1,
+        rules: rules.clone(),
+    };
+    ledger.start_or_resume(&meta, 0).unwrap();
+    let scorer = Scorer::new(rules).unwrap();
+    let mut items = Vec::new();
+    for (t, team) in ["alpha", "bravo"].iter().enumerate() {
+        for tick in 0..3u64 {
+            let id = BatchId {
+                run: 1,
+                worker: 0,
+                target: t as u32,
+                tick,
+            };
+            let mut b = OutcomeBatch::new(id, (*team).into());
+            let key = hashref::Key::from_groups([1, 2, 3]);
+            let answer = hashref::unicorn_hash(key.as_str(), "s", 1);
+            let lat = std::time::Duration::from_millis(20);
+            for _ in 0..(10 + t) {
+                b.record(Outcome::Correct, key, answer, Some((lat, lat)));
+            }
+            b.record(Outcome::HttpStatus(503), key, answer, Some((lat, lat)));
+            let at = GameTime((tick + 1) * 60_000);
+            items.push(Recorded::Batch(Box::new(RecordedBatch { at, batch: b })));
+        }
+    }
+    items.push(Recorded::Block(BillingBlock {
+        team: "bravo".into(),
+        instance: "i-0abc".into(),
+        instance_type: "t2.micro".into(),
+        block: 1,
+        anchor: GameTime(0),
+        at: GameTime(0),
+    }));
+    let with: Vec<_> = items
+        .into_iter()
+        .map(|r| {
+            let e = scorer.events(&r);
+            (r, e)
+        })
+        .collect();
+    ledger.record(&with).unwrap();
+}
+
+#[test]
+fn events_prints_what_teams_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    small_game(&db);
+    let db_arg = db.to_str().unwrap();
+    let out = gameday(&["events", "--db", db_arg, "--team", "bravo"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("EC2 i-0abc (t2.micro) running: 15-minute block #1 started ($8)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+11  LoadGen    11 correct answers"),
+        "{text}"
+    );
+    assert!(!text.contains("alpha"));
+    let out = gameday(
+        &[
+            "events", "--db", db_arg, "--since", "2m", "--json", "--source", "loadgen",
+        ],
+        dir.path(),
+    );
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8, "2 teams × 2 ticks × (correct, 503)");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["at_ms"].as_u64().unwrap() >= 120_000 && l["source"] == "LoadGen")
+    );
+    let out = gameday(&["events", "--db", "/nonexistent/game.db"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no ledger at"));
+}
+
+#[test]
+fn rescore_under_new_rules_shows_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    small_game(&db);
+    let db_arg = db.to_str().unwrap();
+    // Same rules: nothing changes.
+    let out = gameday(&["rescore", "--db", db_arg, "--dry-run"], dir.path());
+    let text = stdout(&out);
+    assert!(text.contains("no event would change"), "{text}");
+    assert!(text.contains("alpha") && text.contains("+28.5"), "{text}");
+    // 503s cost 2 points instead of 0.5: alpha loses 4.5 more, bravo too.
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "status_5xx = -2\n[billing]\npoints_per_dollar = 10\n",
+    )
+    .unwrap();
+    let out = gameday(
+        &[
+            "rescore",
+            "--db",
+            db_arg,
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    let bravo = text.lines().find(|l| l.starts_with("bravo")).unwrap();
+    // bravo: 33 correct − 3 × 0.5 − 400 = −368.5 before; 33 − 6 − 80 = −53 after.
+    assert_eq!(
+        bravo.split_whitespace().collect::<Vec<_>>(),
+        ["bravo", "-368.5", "-53", "+315.5"]
+    );
+    let out = gameday(
+        &[
+            "events", "--db", db_arg, "--team", "bravo", "--source", "billing",
+        ],
+        dir.path(),
+    );
+    assert!(stdout(&out).contains("-80"), "{}", stdout(&out));
+    // A bad rules file names the file and the field.
+    std::fs::write(&rules, "status_5xx = 3\n").unwrap();
+    let out = gameday(
+        &[
+            "rescore",
+            "--db",
+            db_arg,
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rules.toml") && err.contains("status_5xx is a penalty"),
+        "{err}"
+    );
+}

@@ -61,6 +61,17 @@ impl SqliteLedger {
         Ok(ledger)
     }
 
+    /// Opens the ledger at `path`, which must exist (a typo must not start an empty game).
+    pub fn open_existing(path: &Path) -> Result<SqliteLedger, ScoreError> {
+        if !path.is_file() {
+            return Err(ScoreError::Incompatible(format!(
+                "no ledger at {}",
+                path.display()
+            )));
+        }
+        SqliteLedger::open(path)
+    }
+
     fn migrate(&mut self) -> Result<(), ScoreError> {
         let version: i64 = self
             .conn

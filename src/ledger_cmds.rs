@@ -1,0 +1,174 @@
+//! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use scoreboard::{
+    EventFilter, GameTime, Ledger, Points, Rules, ScoreEvent, Scorer, Source, SqliteLedger,
+};
+
+/// Options of `gameday events`.
+#[derive(clap::Args, Debug)]
+pub struct EventsArgs {
+    /// The game's ledger (SQLite file).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// Only this team's events.
+    #[arg(long, value_name = "NAME")]
+    team: Option<String>,
+    /// Only events from this game time on (90s, 5m, 1h).
+    #[arg(long, value_name = "T", value_parser = parse_duration)]
+    since: Option<Duration>,
+    /// Only events from this source (LoadGen, Billing, Organizer, Engine).
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    source: Option<Source>,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options of `gameday rescore`.
+#[derive(clap::Args, Debug)]
+pub struct RescoreArgs {
+    /// The game's ledger (SQLite file).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// New rules (TOML, the fields of a scenario's [scoring] table); default: the stored rules.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Show what would change without writing it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (examples: 90s, 5m, 1h)"))
+}
+
+fn parse_source(text: &str) -> Result<Source, String> {
+    Source::parse(text)
+        .ok_or_else(|| format!("{text:?}: expected LoadGen, Billing, Organizer or Engine"))
+}
+
+pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let ledger = SqliteLedger::open_existing(&args.db)?;
+    let filter = EventFilter {
+        team: args.team.clone(),
+        since: args.since.map(GameTime::from_duration),
+        source: args.source,
+    };
+    let events = ledger.events(&filter)?;
+    for e in &events {
+        if args.json {
+            serde_json::to_writer(&mut *out, &event_json(e))?;
+            writeln!(out)?;
+        } else if args.team.is_some() {
+            writeln!(out, "{e}")?;
+        } else {
+            writeln!(
+                out,
+                "{}  {:<16} {:>8}  {:<9}  {}",
+                e.at,
+                e.team,
+                e.points.to_string(),
+                e.source,
+                e.reason
+            )?;
+        }
+    }
+    if events.is_empty() && !args.json {
+        eprintln!("no events match");
+    }
+    Ok(())
+}
+
+fn event_json(e: &ScoreEvent) -> serde_json::Value {
+    serde_json::json!({
+        "at_ms": e.at.0,
+        "at": e.at.to_string(),
+        "team": e.team,
+        "source": e.source.name(),
+        "points": e.points.0 as f64 / 1000.0,
+        "milli_points": e.points.0,
+        "reason": e.reason,
+    })
+}
+
+pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut ledger = SqliteLedger::open_existing(&args.db)?;
+    let meta = ledger.meta()?.context("the ledger holds no game yet")?;
+    let rules = match &args.rules {
+        Some(path) => read_rules(path)?,
+        None => meta.rules.clone(),
+    };
+    let scorer = Scorer::new(rules.clone()).context("the new rules")?;
+    let old = ledger.events(&EventFilter::default())?;
+    let new = scoreboard::rescore(&ledger, &scorer)?;
+    let totals = |events: &[ScoreEvent]| {
+        let mut t: BTreeMap<String, Points> = BTreeMap::new();
+        for e in events {
+            *t.entry(e.team.clone()).or_default() += e.points;
+        }
+        t
+    };
+    let (old_totals, new_totals) = (totals(&old), totals(&new));
+    let teams: std::collections::BTreeSet<&String> =
+        old_totals.keys().chain(new_totals.keys()).collect();
+    writeln!(
+        out,
+        "{:<20} {:>12} {:>12} {:>12}",
+        "team", "old", "new", "difference"
+    )?;
+    for team in teams {
+        let o = old_totals.get(team).copied().unwrap_or_default();
+        let n = new_totals.get(team).copied().unwrap_or_default();
+        writeln!(
+            out,
+            "{team:<20} {:>12} {:>12} {:>12}",
+            o.to_string(),
+            n.to_string(),
+            Points(n.0 - o.0).to_string()
+        )?;
+    }
+    let mut sorted_old = old.clone();
+    scoreboard::sort_events(&mut sorted_old);
+    let changed = sorted_old != new;
+    if args.dry_run {
+        writeln!(
+            out,
+            "dry run: nothing written ({})",
+            if changed {
+                "events would change"
+            } else {
+                "no event would change"
+            }
+        )?;
+    } else {
+        ledger.replace_events(&rules, &new)?;
+        writeln!(
+            out,
+            "{} events rewritten under the {} rules",
+            new.len(),
+            if args.rules.is_some() {
+                "new"
+            } else {
+                "stored"
+            }
+        )?;
+    }
+    Ok(())
+}
+
+fn read_rules(path: &Path) -> anyhow::Result<Rules> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let rules: Rules =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    rules
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(rules)
+}
