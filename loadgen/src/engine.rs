@@ -313,7 +313,10 @@ impl TargetLoop {
         mut launch: impl FnMut(usize, Option<Conn>, ScheduledSend, Instant) -> F,
     ) {
         let config = &*run.config;
-        if self.end.is_some_and(|e| now >= e) {
+        // The open schedule itself ends at the stop time (so sends already due still go
+        // out); the closed model has no schedule and stops by the clock.
+        let closed = matches!(config.pacing, Pacing::Closed { .. });
+        if closed && self.end.is_some_and(|e| now >= e) {
             self.stopping = true;
         }
         while let (false, Some(send), true) = (self.stopping, self.next, now >= run.start) {

@@ -203,17 +203,24 @@ impl ScriptedInventory {
 }
 
 /// Where the instance inventory comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum InventorySource {
     /// Start and stop times from the scenario.
     Scripted(ScriptedInventory),
+    /// The AWS API in each team's account.
+    #[cfg(feature = "aws")]
+    Aws(crate::aws::AwsInventory),
 }
 
 impl InventorySource {
-    /// What the source sees at game time `at`.
-    pub fn observe(&self, at: GameTime) -> Result<Observation, ScoreError> {
+    /// What the source sees at game time `at` (`now_unix_ms` on the wall clock), and the
+    /// teams whose inventory could not be read this time.
+    pub async fn observe(&self, at: GameTime, now_unix_ms: u64) -> (Observation, Vec<ScoreError>) {
+        let _ = now_unix_ms;
         match self {
-            InventorySource::Scripted(s) => Ok(s.observe(at)),
+            InventorySource::Scripted(s) => (s.observe(at), Vec::new()),
+            #[cfg(feature = "aws")]
+            InventorySource::Aws(aws) => aws.observe(at, now_unix_ms).await,
         }
     }
 }

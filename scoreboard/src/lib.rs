@@ -6,6 +6,8 @@
 //! events, so a game can be rescored after a rule change. Points are integer milli-points
 //! and money integer cents, never floating point.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod billing;
 mod error;
 mod event;

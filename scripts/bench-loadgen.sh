@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Benchmarks loadgen's throughput and client CPU per request against oha and wrk: one nginx worker on CPU 0 serves the answer table, each client runs alone on CPU 1, rounds alternate the tools.
+#
+# Usage: scripts/bench-loadgen.sh
+# Environment: ROUNDS (3), DURATION (5s, per tool and round), CONNECTIONS (50),
+#   OHA_THREADS (1: oha's tokio workers, all on the one client CPU), plus the keyset knobs of
+#   scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT, SERVER_CPU, CLIENT_CPU).
+# Bounded: about ROUNDS × 3 × (DURATION + 1 s), plus the build.
+set -euo pipefail
+# shellcheck source=lib/nginx-answers.sh source-path=SCRIPTDIR
+source "$(dirname "$0")/lib/nginx-answers.sh"
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-50}
+OHA_THREADS=${OHA_THREADS:-1}
+duration_s=$(bench_seconds "$DURATION")
+# A run that has not ended well past its duration is stuck: stop it.
+limit=$(python3 -c "print(int(float('$duration_s')) + 30)")
+
+bench_need nginx wrk taskset oha time python3 curl
+bench_build
+port=$(bench_free_ports 1)
+bench_nginx_start "$port"
+base=http://127.0.0.1:$port
+sed "s|^|$base/calc?input=|" "$BENCH_TMP/keys.txt" >"$BENCH_TMP/urls.txt"
+one_url="$base/calc?input=$FIRST_KEY"
+results=$BENCH_TMP/results.tsv
+: >"$results"
+out=$BENCH_TMP/out
+cpu=$BENCH_TMP/cpu
+
+clk_tck=$(getconf CLK_TCK)
+# nginx's user + system CPU so far, in clock ticks.
+nginx_ticks() {
+  awk '{print $14 + $15}' "/proc/$NGINX_PID/stat"
+}
+
+# Busy clock ticks (user, nice, system, irq, softirq, steal) of the server and client CPUs.
+cpus_ticks() {
+  awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" \
+    '$1 == a || $1 == b { s += $2 + $3 + $4 + $7 + $8 + $9 } END { print s }' /proc/stat
+}
+
+# Runs a client pinned to CLIENT_CPU under /usr/bin/time; its stdout goes to $out, its
+# user and system CPU seconds to $cpu, nginx's CPU seconds meanwhile to $cpu.server, and
+# the busy seconds of both CPUs to $cpu.both.
+client() {
+  local before both_before
+  before=$(nginx_ticks)
+  both_before=$(cpus_ticks)
+  bench_run timeout --signal=INT --kill-after=5 "$limit" \
+    taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S' -o "$cpu" "$@" >"$out" 2>"$out.err" || {
+    echo "error: client failed: $*" >&2
+    cat "$out.err" >&2
+    exit 1
+  }
+  echo "$(( $(nginx_ticks) - before )) $clk_tck" | awk '{print $1 / $2}' >"$cpu.server"
+  echo "$(( $(cpus_ticks) - both_before )) $clk_tck" | awk '{print $1 / $2}' >"$cpu.both"
+}
+
+# Appends "tool round requests seconds client_cpu_s extra nginx_cpu_s other_cpu_s" to the
+# results and prints one line. other_cpu_s is what the two CPUs did besides the client and
+# nginx: softirq work not charged to either, and other processes (a busy machine).
+record() {
+  local tool=$1 round=$2 requests=$3 seconds=$4 extra=${5:-}
+  local cpu_s server_s other_s
+  cpu_s=$(awk '{print $1 + $2}' "$cpu")
+  server_s=$(cat "$cpu.server")
+  other_s=$(awk -v c="$cpu_s" -v s="$server_s" '{print $1 - c - s}' "$cpu.both")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$extra" "$server_s" "$other_s" >>"$results"
+  python3 - "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$server_s" "$other_s" "$extra" <<'PY' >&2
+import sys
+tool, rnd, n, secs, cpu, srv, other, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+print(f"   round {rnd} {tool:<8} {n:>9} requests in {secs:.2f} s = {n / secs:>7.0f} req/s;"
+      f" client CPU {cpu:5.2f} s ({100 * cpu / secs:3.0f} % of its core) = {1e6 * cpu / max(n, 1):5.1f} µs/request;"
+      f" nginx CPU {100 * srv / secs:3.0f} %; other {100 * other / secs:3.0f} %")
+print(f"           {extra}")
+PY
+}
+
+run_loadgen() {
+  client "$LOADGEN" "$base" --clients "$CONNECTIONS" --duration "$DURATION" "${KEYSET_FLAGS[@]}" --json
+  local fields
+  fields=$(python3 - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+errors = d["requests"] - d["correct"]
+extra = f"correct {d['correct']}, wrong {d['wrong_answer']}, other errors {errors - d['wrong_answer']}"
+if d["wrong_answer"] or errors:
+    extra += f" !! status {d['status']} timeout {d['timeout']} connect {d['connect_error']} dropped {d['dropped']} reset {d.get('reset')} malformed {d.get('malformed')}"
+print(d["requests"], d["duration_s"], d["correct"], d["wrong_answer"], errors, extra, sep="\t")
+PY
+  )
+  local requests seconds wrong errors extra
+  IFS=$'\t' read -r requests seconds _ wrong errors extra <<<"$fields"
+  record loadgen "$1" "$requests" "$seconds" "$extra"
+  if [ "$wrong" != 0 ] || [ "$errors" != 0 ]; then
+    loadgen_bad=$((loadgen_bad + 1))
+  fi
+}
+
+run_oha() {
+  client "$OHA" --no-tui -c "$CONNECTIONS" -z "$DURATION" --worker-threads "$OHA_THREADS" \
+    --output-format json --urls-from-file "$BENCH_TMP/urls.txt"
+  local fields requests seconds extra
+  fields=$(python3 - "$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+codes = d.get("statusCodeDistribution", {})
+done = sum(codes.values())
+errors = d.get("errorDistribution", {})
+print(done, d["summary"]["total"], f"status {codes} errors {errors}", sep="\t")
+PY
+  )
+  IFS=$'\t' read -r requests seconds extra <<<"$fields"
+  record oha "$1" "$requests" "$seconds" "$extra"
+}
+
+run_wrk() {
+  client wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "$one_url"
+  local fields requests seconds extra
+  fields=$(python3 - "$out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"(\d+) requests in ([0-9.]+)(us|ms|s|m)", text)
+if not m:
+    sys.exit("wrk: no 'N requests in T' line in:\n" + text)
+secs = float(m.group(2)) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[m.group(3)]
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errs = re.search(r"Socket errors: (.*)", text)
+extra = "one URL, body unchecked"
+if bad:
+    extra += f"; non-2xx {bad.group(1)}"
+if errs:
+    extra += f"; socket errors {errs.group(1)}"
+print(m.group(1), secs, extra, sep="\t")
+PY
+  )
+  IFS=$'\t' read -r requests seconds extra <<<"$fields"
+  record wrk "$1" "$requests" "$seconds" "$extra"
+}
+
+loadgen_bad=0
+bench_log "$ROUNDS round(s): loadgen, oha, wrk, $CONNECTIONS connections, $DURATION each, clients on CPU $CLIENT_CPU"
+for round in $(seq "$ROUNDS"); do
+  run_loadgen "$round"
+  sleep 1
+  run_oha "$round"
+  sleep 1
+  run_wrk "$round"
+  sleep 1
+done
+
+echo
+python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+tools = ["loadgen", "oha", "wrk"]
+rps, cpu_us, busy, srv, other = {}, {}, {}, {}, {}
+for tool in tools:
+    mine = [r for r in rows if r[0] == tool]
+    rps[tool] = statistics.median(int(r[2]) / float(r[3]) for r in mine)
+    cpu_us[tool] = statistics.median(1e6 * float(r[4]) / max(int(r[2]), 1) for r in mine)
+    busy[tool] = statistics.median(100 * float(r[4]) / float(r[3]) for r in mine)
+    srv[tool] = statistics.median(100 * float(r[6]) / float(r[3]) for r in mine)
+    other[tool] = statistics.median(100 * float(r[7]) / float(r[3]) for r in mine)
+print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections, {sys.argv[3]} each, one nginx worker")
+loadgen = [r for r in rows if r[0] == "loadgen"]
+print("loadgen checked every answer: " + "; ".join(f"round {r[1]}: {r[5]}" for r in loadgen))
+print(f"{'tool':<8} {'req/s':>10} {'CPU µs/request':>15} {'client CPU %':>13} {'nginx CPU %':>12} {'other CPU %':>12}  checks bodies")
+for tool, checks in zip(tools, ["yes (every answer)", "no (random keyset URL)", "no (one URL)"]):
+    print(f"{tool:<8} {rps[tool]:>10.0f} {cpu_us[tool]:>15.2f} {busy[tool]:>13.0f} {srv[tool]:>12.0f} {other[tool]:>12.0f}  {checks}")
+noisy = [r for r in rows if 100 * float(r[7]) / float(r[3]) > 20]
+if noisy:
+    print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on other work"
+          " (other processes or unattributed softirq): a busy machine, treat req/s with care")
+ratio = lambda a, b: a / b if b else float("nan")
+print(f"req/s          loadgen/oha {ratio(rps['loadgen'], rps['oha']):.2f}   loadgen/wrk {ratio(rps['loadgen'], rps['wrk']):.2f}")
+print(f"CPU/request    loadgen/oha {ratio(cpu_us['loadgen'], cpu_us['oha']):.2f}   loadgen/wrk {ratio(cpu_us['loadgen'], cpu_us['wrk']):.2f}")
+PY
+if [ "$loadgen_bad" != 0 ]; then
+  echo "FAIL: loadgen saw wrong answers or errors in $loadgen_bad round(s) (see above)" >&2
+  exit 1
+fi
