@@ -3,7 +3,9 @@
 //! child process that the kill-and-resume test kills with SIGKILL. Not installed for
 //! organizers; a tool for the ledger's own crash tests.
 //!
-//! Usage: ledger-writer DB_FILE
+//! Usage: ledger-writer DB_FILE            runs until killed, printing an ack per cause
+//!        ledger-writer DB_FILE TEAMS TICKS writes that many ticks of that many teams, one
+//!                                          transaction per tick, and prints the write rate
 
 use std::io::Write;
 use std::time::Duration;
@@ -16,9 +18,11 @@ use scoreboard::{
 };
 
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .expect("usage: ledger-writer DB_FILE");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS]";
+    let path = args.first().expect(usage).clone();
+    let number = |i: usize| args.get(i).map(|a| a.parse::<u64>().expect(usage));
+    let (teams, limit) = (number(1).unwrap_or(3) as u32, number(2));
     let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");
     let rules = Rules {
         billing: scoreboard::BillingRules {
@@ -44,10 +48,12 @@ fn main() {
         .map(|c| c.at().0)
         .max()
         .unwrap_or(0);
-    for tick in 0u64.. {
+    let started = std::time::Instant::now();
+    let mut recorded = 0u64;
+    for tick in 0..limit.unwrap_or(u64::MAX) {
         let at = GameTime(start + (tick + 1) * 100);
         let mut items = Vec::new();
-        for team in 0..3u32 {
+        for team in 0..teams {
             let id = BatchId {
                 run: session.run,
                 worker: 0,
@@ -55,7 +61,7 @@ fn main() {
                 tick,
             };
             let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
-            for j in 0..(tick % 7 + 1) {
+            for j in 0..(tick % 20 + 1) {
                 let key = Key::from_groups([team as u16, (tick % 10_000) as u16, j as u16]);
                 let lat = Duration::from_millis(5 * j + 1);
                 let outcome = if j % 3 == 2 {
@@ -91,9 +97,20 @@ fn main() {
             })
             .collect();
         ledger.record(&with_events).expect("commit");
-        for (r, _) in &with_events {
-            writeln!(out, "ack {}", r.cause().key()).unwrap();
+        recorded += with_events.len() as u64;
+        if limit.is_none() {
+            for (r, _) in &with_events {
+                writeln!(out, "ack {}", r.cause().key()).unwrap();
+            }
+            out.flush().unwrap();
         }
-        out.flush().unwrap();
     }
+    let secs = started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "recorded {recorded} causes in {secs:.1} s: {:.0} causes/s, {:.0} commits/s",
+        recorded as f64 / secs,
+        limit.unwrap_or(0) as f64 / secs
+    )
+    .unwrap();
 }
