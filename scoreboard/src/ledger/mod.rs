@@ -102,18 +102,25 @@ pub trait Ledger {
     /// Records causes and their events in one durable transaction; returns how many causes
     /// were new (the others were already there and are left as they were).
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError>;
-    /// Every recorded cause, in game-time order.
-    fn causes(&self) -> Result<Vec<Recorded>, ScoreError>;
+    /// Calls `f` with every recorded cause, one at a time (a long game's batches do not fit
+    /// in memory at once), in no particular order.
+    fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError>;
+    /// Every recorded cause, in game-time order (for small games and tests).
+    fn causes(&self) -> Result<Vec<Recorded>, ScoreError> {
+        let mut out = Vec::new();
+        self.for_each_cause(&mut |c| out.push(c))?;
+        out.sort_by_key(|c| (c.at(), c.cause()));
+        Ok(out)
+    }
     /// Every charged billing block (to resume billing without charging twice).
     fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
-        Ok(self
-            .causes()?
-            .into_iter()
-            .filter_map(|c| match c {
-                Recorded::Block(b) => Some(b),
-                _ => None,
-            })
-            .collect())
+        let mut out = Vec::new();
+        self.for_each_cause(&mut |c| {
+            if let Recorded::Block(b) = c {
+                out.push(b);
+            }
+        })?;
+        Ok(out)
     }
     /// Stored events matching `filter`, in game-time order.
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;

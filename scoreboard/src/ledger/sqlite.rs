@@ -251,8 +251,7 @@ impl Ledger for SqliteLedger {
         Ok(new)
     }
 
-    fn causes(&self) -> Result<Vec<Recorded>, ScoreError> {
-        let mut out = Vec::new();
+    fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT at_ms, team, run, worker, target, tick, body FROM batches ORDER BY at_ms, id",
         )?;
@@ -268,7 +267,7 @@ impl Ledger for SqliteLedger {
             let body: String = r.get(6)?;
             let batch = codec::decode(id, &team, &body)?;
             let at = GameTime(r.get::<_, i64>(0)? as u64);
-            out.push(Recorded::Batch(Box::new(RecordedBatch { at, batch })));
+            f(Recorded::Batch(Box::new(RecordedBatch { at, batch })));
         }
         let mut stmt = self.conn.prepare(
             "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms, team, instance, block",
@@ -284,7 +283,7 @@ impl Ledger for SqliteLedger {
             }))
         })?;
         for b in blocks {
-            out.push(b?);
+            f(b?);
         }
         let mut stmt = self.conn.prepare(
             "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
@@ -300,10 +299,26 @@ impl Ledger for SqliteLedger {
             }))
         })?;
         for a in adjustments {
-            out.push(a?);
+            f(a?);
         }
-        out.sort_by_key(|c| (c.at(), c.cause()));
-        Ok(out)
+        Ok(())
+    }
+
+    fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BillingBlock {
+                team: r.get(0)?,
+                instance: r.get(1)?,
+                block: r.get(2)?,
+                instance_type: r.get(3)?,
+                anchor: GameTime(r.get::<_, i64>(4)? as u64),
+                at: GameTime(r.get::<_, i64>(5)? as u64),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {
