@@ -269,21 +269,8 @@ impl Ledger for SqliteLedger {
             let at = GameTime(r.get::<_, i64>(0)? as u64);
             f(Recorded::Batch(Box::new(RecordedBatch { at, batch })));
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms, team, instance, block",
-        )?;
-        let blocks = stmt.query_map([], |r| {
-            Ok(Recorded::Block(BillingBlock {
-                team: r.get(0)?,
-                instance: r.get(1)?,
-                block: r.get(2)?,
-                instance_type: r.get(3)?,
-                anchor: GameTime(r.get::<_, i64>(4)? as u64),
-                at: GameTime(r.get::<_, i64>(5)? as u64),
-            }))
-        })?;
-        for b in blocks {
-            f(b?);
+        for b in self.blocks()? {
+            f(Recorded::Block(b));
         }
         let mut stmt = self.conn.prepare(
             "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
