@@ -32,6 +32,9 @@ impl std::fmt::Display for BatchId {
     }
 }
 
+/// The longest latency recorded: an hour.
+const MAX_MICROS: u64 = 3_600_000_000;
+
 /// A latency distribution in microseconds (1 µs to 1 h, two significant digits: 1 %
 /// resolution). Histograms merge exactly: merging per-worker histograms equals one run.
 #[derive(Clone, Debug)]
@@ -39,9 +42,11 @@ pub struct LatencyHistogram(Histogram<u64>);
 
 impl Default for LatencyHistogram {
     fn default() -> Self {
-        LatencyHistogram(
-            Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("valid histogram bounds"),
-        )
+        // Sized for what is recorded (auto-resize), not for the full hour: a tick's batch
+        // usually spans a narrow range, and a game stores hundreds of thousands of them.
+        let mut h = Histogram::new_with_bounds(1, 2048, 2).expect("valid histogram bounds");
+        h.auto(true);
+        LatencyHistogram(h)
     }
 }
 
@@ -55,7 +60,7 @@ impl LatencyHistogram {
     /// Records one latency (clamped to the histogram's range).
     pub fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.0.saturating_record(micros.max(1));
+        let _ = self.0.record(micros.clamp(1, MAX_MICROS));
     }
 
     /// Adds another histogram into this one.
@@ -102,7 +107,7 @@ impl LatencyHistogram {
     pub fn from_pairs(pairs: &[(u64, u64)]) -> LatencyHistogram {
         let mut h = LatencyHistogram::default();
         for &(value, count) in pairs {
-            let _ = h.0.record_n(value.max(1), count);
+            let _ = h.0.record_n(value.clamp(1, MAX_MICROS), count);
         }
         h
     }
