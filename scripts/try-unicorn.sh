@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 port=${PORT:-8000}
 key=${KEY:-3615-7184-2117}
 cargo build --release --quiet -p hashref -p gameday --bins
-./target/release/unicorn --listen "127.0.0.1:$port" --flavor v2 --min-latency 250ms &
+bin=${CARGO_TARGET_DIR:-target}/release
+"$bin"/unicorn --listen "127.0.0.1:$port" --flavor v2 --min-latency 250ms &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 
@@ -19,7 +20,7 @@ done
 echo "\$ curl 'http://127.0.0.1:$port/calc?input=$key'"
 answer=$(curl -fsS "http://127.0.0.1:$port/calc?input=$key")
 echo "$answer"
-expected=$(./target/release/gameday hash "$key")
+expected=$("$bin"/gameday hash "$key")
 if [ "$answer" = "$expected" ]; then
   echo "matches gameday hash $key"
 else
