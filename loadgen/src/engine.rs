@@ -207,7 +207,7 @@ impl RuntimeRun {
             timer.as_mut().reset(state.wake_at(self, now));
             tokio::select! {
                 biased;
-                Some(done) = in_flight.next() => state.finish(self, done),
+                Some(done) = in_flight.next() => state.finish(self, done, in_flight.len()),
                 () = &mut timer => {}
                 changed = cancelled.changed(), if !state.stopping => {
                     if changed.is_err() || *cancelled.borrow() {
@@ -245,6 +245,9 @@ impl RuntimeRun {
         }
     }
 }
+
+/// Idle connections a target keeps beyond the number of its requests in flight.
+const IDLE_SPARE: usize = 16;
 
 /// One target's loop state: its place in the schedule, its open batch, its idle connections.
 struct TargetLoop {
@@ -364,7 +367,7 @@ impl TargetLoop {
         wake
     }
 
-    fn finish(&mut self, run: &RuntimeRun, done: Done) {
+    fn finish(&mut self, run: &RuntimeRun, done: Done, still_in_flight: usize) {
         let Done {
             send,
             due,
@@ -375,7 +378,11 @@ impl TargetLoop {
         } = done;
         let finished = Instant::now();
         let latencies = (finished.duration_since(due), finished.duration_since(sent));
-        if let Some(conn) = conn {
+        // Keep about as many idle connections as requests are out: a burst (after the
+        // engine itself stalled) must not leave hundreds of sockets open for good.
+        if let Some(conn) = conn
+            && self.idle[base].len() < still_in_flight + IDLE_SPARE
+        {
             self.idle[base].push(conn);
         }
         let key = run.answers.keys()[send.key as usize];
