@@ -272,38 +272,18 @@ impl TargetLoop {
             Stop::After(d) => Some(run.start + d),
             _ => None,
         };
-        let mut state = TargetLoop {
+        TargetLoop {
             schedule,
             next,
             ticks: TickClock::new(run.start, config.tick),
-            batch: OutcomeBatch::new(
-                BatchId {
-                    run: 0,
-                    worker: 0,
-                    target: 0,
-                    tick: 0,
-                },
-                target.name.clone(),
-            ),
+            batch: new_batch(config, index, &target.name, 0),
             idle: target.bases.iter().map(|_| Vec::new()).collect(),
             stopping: false,
             end,
             index,
             name: target.name.clone(),
             max_in_flight: target.limits.max_in_flight,
-        };
-        state.batch = state.new_batch(config, 0);
-        state
-    }
-
-    fn new_batch(&self, config: &EngineConfig, tick: u64) -> OutcomeBatch {
-        let id = BatchId {
-            run: config.run,
-            worker: config.worker,
-            target: self.index,
-            tick,
-        };
-        OutcomeBatch::new(id, self.name.clone())
+        }
     }
 
     /// Starts every request that is due now (open model) or that a free client can take
@@ -393,12 +373,23 @@ impl TargetLoop {
     /// Sends the batches of every tick that has ended.
     fn close_ticks(&mut self, run: &RuntimeRun) {
         while Instant::now() >= self.ticks.next {
-            let fresh = self.new_batch(&run.config, self.ticks.index + 1);
+            let fresh = new_batch(&run.config, self.index, &self.name, self.ticks.index + 1);
             let closed = std::mem::replace(&mut self.batch, fresh);
             let _ = run.batches.send(closed);
             self.ticks.advance();
         }
     }
+}
+
+/// An empty batch for one target's tick.
+fn new_batch(config: &EngineConfig, target: u32, name: &Arc<str>, tick: u64) -> OutcomeBatch {
+    let id = BatchId {
+        run: config.run,
+        worker: config.worker,
+        target,
+        tick,
+    };
+    OutcomeBatch::new(id, name.clone())
 }
 
 /// A finished request, back in the engine loop.

@@ -128,15 +128,14 @@ impl RunSummary {
                 .collect();
             writeln!(out, "HTTP errors   {}", statuses.join(", "))?;
         }
-        for kind in [
-            OutcomeKind::Timeout,
-            OutcomeKind::ConnectRefused,
-            OutcomeKind::ConnectTimeout,
-            OutcomeKind::Reset,
-            OutcomeKind::TooLarge,
-            OutcomeKind::Malformed,
-            OutcomeKind::Dropped,
-        ] {
+        // Failures without a response to show (statuses and wrong answers are above).
+        let failures = OutcomeKind::ALL.into_iter().filter(|k| {
+            !matches!(
+                k,
+                OutcomeKind::Correct | OutcomeKind::WrongAnswer | OutcomeKind::HttpStatus
+            )
+        });
+        for kind in failures {
             let k = c.get(kind);
             if k > 0 {
                 let example = self

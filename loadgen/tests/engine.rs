@@ -6,10 +6,8 @@ mod util;
 use std::time::Duration;
 
 use hashref::ZipfPicker;
-use loadgen::{
-    EngineConfig, OutcomeKind, Pacing, RateSchedule, Schedule, Stop, Target, TargetLimits,
-};
-use util::{Behaviour, TestServer, answers, run, summary_of};
+use loadgen::{EngineConfig, OutcomeKind, Pacing, RateSchedule, Schedule, Stop, Target};
+use util::{Behaviour, TestServer, answers, run, summary_of, target};
 
 fn closed(clients: usize, count: u64) -> EngineConfig {
     EngineConfig {
@@ -17,16 +15,6 @@ fn closed(clients: usize, count: u64) -> EngineConfig {
         stop: Stop::Count(count),
         ..EngineConfig::default()
     }
-}
-
-fn target(name: &str, server: &TestServer, timeout: Duration) -> Target {
-    let mut t = Target::new(name, vec![server.url()]);
-    t.limits = TargetLimits {
-        timeout,
-        connect_timeout: Duration::from_millis(300),
-        ..TargetLimits::default()
-    };
-    t
 }
 
 /// Runs `count` requests against a server behaving so, and returns the counts by kind.

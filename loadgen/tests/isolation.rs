@@ -5,18 +5,8 @@ mod util;
 
 use std::time::Duration;
 
-use loadgen::{EngineConfig, OutcomeKind, Pacing, RateSchedule, Stop, Target, TargetLimits};
-use util::{Behaviour, TestServer, answers, run, summary_of};
-
-fn target(name: &str, server: &TestServer, timeout: Duration) -> Target {
-    let mut t = Target::new(name, vec![server.url()]);
-    t.limits = TargetLimits {
-        timeout,
-        connect_timeout: Duration::from_millis(300),
-        ..TargetLimits::default()
-    };
-    t
-}
+use loadgen::{EngineConfig, OutcomeKind, Pacing, RateSchedule, Stop};
+use util::{Behaviour, TestServer, answers, run, summary_of, target};
 
 async fn healthy_p99(with_hanging_neighbour: bool) -> Duration {
     let (healthy, _thread) = TestServer::start_on_own_thread(Behaviour::Correct {

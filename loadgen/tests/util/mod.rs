@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use loadgen::{Engine, EngineConfig, OutcomeBatch, RunSummary, Target};
+use loadgen::{Engine, EngineConfig, OutcomeBatch, RunSummary, Target, TargetLimits};
 
 /// Cheap hash parameters: the tests are about the engine, not the hash.
 pub fn params() -> HashParams {
@@ -219,6 +219,17 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Strin
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// A target for `server` with this total timeout and a short connect timeout.
+pub fn target(name: &str, server: &TestServer, timeout: Duration) -> Target {
+    let mut t = Target::new(name, vec![server.url()]);
+    t.limits = TargetLimits {
+        timeout,
+        connect_timeout: Duration::from_millis(300),
+        ..TargetLimits::default()
+    };
+    t
 }
 
 /// Runs the engine to its end and returns every batch.
