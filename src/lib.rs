@@ -1,0 +1,3 @@
+//! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
+
+pub mod scenario;

@@ -1,0 +1,205 @@
+//! The validated scenario: what a game is, once its file has been read and checked.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hashref::HashParams;
+use hashref::unicorn::Flavor;
+use loadgen::{OutcomeKind, Pacing};
+use scoreboard::{Cents, Points, Rules, ScriptedInstance, Source};
+
+/// A whole game, checked: every duration, rate and name is usable as it stands.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it came from (for messages).
+    pub path: PathBuf,
+    pub game: GameSettings,
+    pub keyset: KeysetSettings,
+    pub hash: HashParams,
+    pub load: LoadSettings,
+    /// `[scoring]` and `[billing]`'s price, block and points per dollar.
+    pub rules: Rules,
+    pub billing: BillingSource,
+    pub teams: Vec<TeamSpec>,
+    /// Sorted by `at`.
+    pub timeline: Vec<TimelineEntry>,
+    pub expect: Vec<Expectation>,
+}
+
+/// `[game]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GameSettings {
+    pub name: String,
+    pub duration: Duration,
+    pub seed: u64,
+    /// Length of a scoring tick (one outcome batch per team per tick).
+    pub tick: Duration,
+    /// Team URLs may point at loopback and private addresses (simulated teams, CI).
+    pub allow_private_targets: bool,
+}
+
+/// `[keyset]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeysetSettings {
+    pub count: usize,
+    pub zipf: f64,
+}
+
+/// `[load]`.
+#[derive(Clone, Debug)]
+pub struct LoadSettings {
+    /// Open (phases of a rate, ramps) or closed (clients).
+    pub pacing: Pacing,
+    /// Total time allowed for one request.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Requests in flight per team; past it a due request is `dropped`.
+    pub max_in_flight: usize,
+}
+
+/// `[billing] source`: where instances come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BillingSource {
+    /// No billing at all.
+    None,
+    /// Start and stop times written in the scenario (`[[billing.instance]]`).
+    Scripted(Vec<ScriptedInstance>),
+    /// `DescribeInstances` in each team's AWS account.
+    Aws(Vec<AwsTeam>),
+    /// Each running server of a simulated team is one instance.
+    Fleet,
+}
+
+/// One team's AWS account for billing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsTeam {
+    pub team: String,
+    pub region: String,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// `[[team]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeamSpec {
+    pub name: String,
+    pub endpoint: Endpoint,
+}
+
+/// Where a team's servers are.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Endpoint {
+    /// A real team: one or more base URLs (round robin).
+    Urls(Vec<String>),
+    /// A simulated team: the engine runs its servers on loopback.
+    Simulate(SimulatedTeam),
+}
+
+/// `simulate = { … }`: a team's strategy, played by the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimulatedTeam {
+    pub flavor: Flavor,
+    /// Servers at the start.
+    pub servers: usize,
+    /// A cache in front of the servers (CloudFront / ElastiCache in the story): answers it
+    /// has seen are served at once, without a worker.
+    pub cache: bool,
+    /// Hash iterations the team's servers use (a wrong value gives wrong answers).
+    pub iterations: u32,
+    /// Hash salt the team's servers use.
+    pub salt: String,
+    pub min_latency: Duration,
+    pub workers: usize,
+    pub queue: usize,
+    /// v1 and v3: the share of answers that are `500`.
+    pub error_rate: f64,
+    /// v3: where memcached is (`None` is the misconfigured v3 of the story).
+    pub memcache: Option<String>,
+    /// Billed instance type of each server.
+    pub instance_type: String,
+    /// Changes the team makes during the game, sorted by `at`.
+    pub steps: Vec<SimStep>,
+}
+
+/// `steps = [ { at = "10m", servers = 4 } ]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimStep {
+    pub at: Duration,
+    pub servers: Option<usize>,
+    pub flavor: Option<Flavor>,
+    pub cache: Option<bool>,
+}
+
+/// `[[timeline]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub at: Duration,
+    pub action: Action,
+}
+
+/// What happens at a moment of the game.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A message to everyone.
+    Announce(String),
+    /// Something done to a simulated team.
+    Fault { team: String, fault: Fault },
+    /// A command run by the organizer's shell, with a time limit.
+    Hook { command: String, timeout: Duration },
+}
+
+/// What a fault does to a simulated team.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Kills one server (the last one started): its connections drop, it stops being billed.
+    /// A later step that sets `servers` starts a replacement.
+    Kill,
+    /// Deploys another flavor on every server.
+    Flavor(Flavor),
+    /// Adds latency to every answer, for a while or (`None`) for the rest of the game.
+    Latency {
+        extra: Duration,
+        lasting: Option<Duration>,
+    },
+    /// Stops answering (requests hang) for a while.
+    Stall { lasting: Duration },
+}
+
+/// `[[expect]]`: what `gameday replay` checks at the end.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    /// About one team; every `Some` must hold.
+    Team(TeamExpectation),
+    /// Teams finish in this order of score (best first); other teams may sit in between.
+    Order(Vec<String>),
+}
+
+/// One team's expectations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TeamExpectation {
+    pub team: String,
+    pub rank: Option<u32>,
+    pub score_min: Option<Points>,
+    pub score_max: Option<Points>,
+    /// Exact dollars billed.
+    pub cost: Option<Cents>,
+    pub correct_min: Option<u64>,
+    pub events: Vec<EventCount>,
+}
+
+/// `events = { source = "Billing", min = 2, max = 2 }` counts score events from a source;
+/// `events = { kind = "http_status", min = 10 }` counts outcomes of a kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventCount {
+    pub what: Counted,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// What an [`EventCount`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    Source(Source),
+    Kind(OutcomeKind),
+}
