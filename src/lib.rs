@@ -1,3 +1,4 @@
 //! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
 
+pub mod fleet;
 pub mod scenario;

@@ -1,0 +1,189 @@
+//! Simulated teams over real sockets: servers answer the hash, scale, cache, fail and are
+//! billed as instances.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use gameday::fleet::TeamFleet;
+use gameday::scenario::{Fault, SimStep, SimulatedTeam};
+use hashref::HashParams;
+use hashref::unicorn::Flavor;
+use scoreboard::GameTime;
+
+const KEY: &str = "3615-7184-2117";
+
+fn spec() -> SimulatedTeam {
+    SimulatedTeam {
+        flavor: Flavor::V2,
+        servers: 2,
+        cache: false,
+        iterations: 10,
+        salt: "s".into(),
+        min_latency: Duration::from_millis(20),
+        workers: 2,
+        queue: 4,
+        error_rate: 0.0,
+        memcache: None,
+        instance_type: "t2.micro".into(),
+        steps: vec![],
+    }
+}
+
+/// One GET over a fresh connection: status, the X-Cache header, the body.
+fn get(url: &str, timeout: Duration) -> std::io::Result<(u16, Option<String>, String)> {
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(timeout))?;
+    write!(
+        s,
+        "GET /calc?input={KEY} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let cache = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-cache: "))
+        .map(str::to_owned);
+    Ok((status, cache, body.to_owned()))
+}
+
+fn expected() -> String {
+    HashParams::new("s", 10)
+        .unwrap()
+        .answer(KEY)
+        .as_str()
+        .to_owned()
+}
+
+#[test]
+fn servers_answer_scale_and_bill() {
+    let mut fleet = TeamFleet::start("Blue Team", &spec(), 7, GameTime(0)).unwrap();
+    let urls = fleet.urls();
+    assert_eq!(urls.len(), 2);
+    for url in &urls {
+        let (status, cache, body) = get(url, Duration::from_secs(5)).unwrap();
+        assert_eq!((status, cache, body), (200, None, expected()));
+    }
+    let up = SimStep {
+        at: Duration::from_secs(10),
+        servers: Some(4),
+        flavor: None,
+        cache: None,
+    };
+    fleet.step(&up, GameTime(10_000)).unwrap();
+    let four = fleet.urls();
+    assert_eq!(four.len(), 4);
+    fleet.fault(&Fault::Kill, GameTime(12_000)).unwrap();
+    let after = fleet.urls();
+    assert_eq!(after.len(), 3);
+    let killed = fleet.instances()[3].clone();
+    assert_eq!(killed.id, "i-sim-blue-team-04");
+    assert_eq!(
+        (killed.start, killed.stop),
+        (GameTime(10_000), Some(GameTime(12_000)))
+    );
+    let gone: Vec<_> = four.iter().filter(|u| !after.contains(u)).collect();
+    assert_eq!(gone.len(), 1, "the killed server is out of rotation");
+    assert!(
+        get(gone[0], Duration::from_secs(1)).is_err(),
+        "and refuses connections"
+    );
+    fleet.shutdown(GameTime(20_000));
+    assert_eq!(fleet.running(), 0);
+    assert!(fleet.instances().iter().all(|i| i.stop.is_some()));
+    // With no server left, the team refuses connections rather than vanishing.
+    let dead = fleet.urls();
+    assert_eq!(dead.len(), 1);
+    assert!(get(&dead[0], Duration::from_secs(1)).is_err());
+}
+
+#[test]
+fn a_cache_in_front_answers_hot_keys_without_a_worker() {
+    let slow = SimulatedTeam {
+        servers: 1,
+        cache: true,
+        min_latency: Duration::from_millis(300),
+        ..spec()
+    };
+    let fleet = TeamFleet::start("cached", &slow, 1, GameTime(0)).unwrap();
+    let url = &fleet.urls()[0];
+    let (status, cache, body) = get(url, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (status, cache.as_deref(), body),
+        (200, Some("miss"), expected())
+    );
+    let t = Instant::now();
+    let (status, cache, body) = get(url, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (status, cache.as_deref(), body),
+        (200, Some("hit"), expected())
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "a hit skips the latency floor"
+    );
+}
+
+#[test]
+fn faults_switch_flavor_add_latency_and_stall() {
+    let mut fleet = TeamFleet::start(
+        "f",
+        &SimulatedTeam {
+            servers: 1,
+            ..spec()
+        },
+        1,
+        GameTime(0),
+    )
+    .unwrap();
+    let url = fleet.urls()[0].clone();
+    fleet
+        .fault(&Fault::Flavor(Flavor::V3), GameTime(1))
+        .unwrap();
+    let (status, _, body) = get(&url, Duration::from_secs(5)).unwrap();
+    assert_eq!(status, 500);
+    assert!(body.contains("v3 is misconfigured"), "{body}");
+    fleet
+        .fault(&Fault::Flavor(Flavor::V2), GameTime(2))
+        .unwrap();
+    let extra = Fault::Latency {
+        extra: Duration::from_millis(400),
+        lasting: Some(Duration::from_secs(60)),
+    };
+    fleet.fault(&extra, GameTime(3)).unwrap();
+    let t = Instant::now();
+    assert_eq!(get(&url, Duration::from_secs(5)).unwrap().0, 200);
+    assert!(t.elapsed() >= Duration::from_millis(400));
+    fleet
+        .fault(
+            &Fault::Latency {
+                extra: Duration::ZERO,
+                lasting: None,
+            },
+            GameTime(4),
+        )
+        .unwrap();
+    fleet
+        .fault(
+            &Fault::Stall {
+                lasting: Duration::from_secs(30),
+            },
+            GameTime(5),
+        )
+        .unwrap();
+    let err = get(&url, Duration::from_millis(500)).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "a stalled server does not answer: {err}"
+    );
+}
