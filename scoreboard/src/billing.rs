@@ -104,7 +104,10 @@ pub fn blocks_due(
         return Vec::new();
     }
     let first = rules.block_of(anchor, run.since);
-    let last = rules.block_of(anchor, run.until);
+    // `until` is the first moment it no longer ran: an instance stopped at 15:00 ran in
+    // one block, not two.
+    let last_moment = GameTime(run.until.0.saturating_sub(1).max(run.since.0));
+    let last = rules.block_of(anchor, last_moment);
     let len = rules.block.as_millis() as u64;
     (first..=last)
         .filter(|b| !charged.contains(&(run.team.clone(), run.instance.clone(), *b)))
@@ -288,11 +291,12 @@ mod tests {
             2
         );
         // A block that starts is charged at once: 15 minutes and 1 ms is two blocks.
-        let blocks = observe_all(vec![run("i-1", 0, 15 * MIN)]);
+        let blocks = observe_all(vec![run("i-1", 0, 15 * MIN + 1)]);
         assert_eq!(blocks.len(), 2);
         assert_eq!(blocks[1].block, 2);
         assert_eq!(blocks[1].at, GameTime(15 * MIN));
-        assert_eq!(observe_all(vec![run("i-1", 0, 15 * MIN - 1)]).len(), 1);
+        // Stopped at 15:00 exactly, it never ran in the second block.
+        assert_eq!(observe_all(vec![run("i-1", 0, 15 * MIN)]).len(), 1);
     }
 
     #[test]
@@ -385,8 +389,8 @@ mod tests {
         let charged = b.observe(
             &rules,
             &Observation {
-                at: GameTime(16 * MIN),
-                runs: vec![run("i-1", MIN, 16 * MIN)],
+                at: GameTime(16 * MIN + 1),
+                runs: vec![run("i-1", MIN, 16 * MIN + 1)],
             },
         );
         let mut resumed = Biller::resume(&charged);
@@ -397,8 +401,8 @@ mod tests {
         assert!(resumed.observe(&rules, &obs).is_empty());
         // The anchor survived: block #2 starts at 16 min, not 15.
         let obs = Observation {
-            at: GameTime(31 * MIN),
-            runs: vec![run("i-1", MIN, 31 * MIN)],
+            at: GameTime(31 * MIN + 1),
+            runs: vec![run("i-1", MIN, 31 * MIN + 1)],
         };
         let next = resumed.observe(&rules, &obs);
         assert_eq!((next[0].block, next[0].at), (3, GameTime(31 * MIN)));
