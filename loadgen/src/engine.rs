@@ -13,9 +13,10 @@ use tokio::time::Instant;
 use crate::LoadgenError;
 use crate::batch::{BatchId, OutcomeBatch};
 use crate::client::{Conn, exchange};
+use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
 use crate::schedule::{Pacing, Schedule, ScheduledSend, Stop};
-use crate::target::{PreparedTarget, Target};
+use crate::target::{Base, PreparedTarget, Target, TargetLimits};
 
 /// How a run goes: pacing, stop, ticks, keys, and the runtime layout.
 #[derive(Clone, Debug)]
@@ -38,6 +39,13 @@ pub struct EngineConfig {
     pub runtimes: usize,
     /// A send later than this after its due time counts as late: the engine's own health.
     pub late_threshold: Duration,
+    /// Where in the schedule the run starts (a resumed game continues where its clock is):
+    /// the schedule's time zero is this much before the run begins. Sends due before it are
+    /// skipped (not sent, not counted); ticks still end at multiples of `tick` and are
+    /// numbered in schedule time; `Stop::After(d)` still ends at schedule time `d` and
+    /// `Stop::Count(n)` counts the skipped sends too. Closed clients have no due times: for
+    /// them the offset only shifts the clock.
+    pub offset: Duration,
 }
 
 impl Default for EngineConfig {
@@ -52,49 +60,13 @@ impl Default for EngineConfig {
             zipf: ZipfPicker::DEFAULT_EXPONENT,
             runtimes: 1,
             late_threshold: Duration::from_millis(5),
+            offset: Duration::ZERO,
         }
     }
 }
 
 /// Starts runs.
 pub struct Engine;
-
-/// A run in progress: cancel it, wait for it.
-pub struct EngineHandle {
-    cancel: Arc<watch::Sender<bool>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-    started: std::time::Instant,
-}
-
-impl EngineHandle {
-    /// Stops starting requests; those in flight finish (up to their timeout) and the last
-    /// batches are sent.
-    pub fn cancel(&self) {
-        self.cancel.send_replace(true);
-    }
-
-    /// A function that cancels the run, for a signal handler or another thread.
-    pub fn canceller(&self) -> impl Fn() + Send + Sync + 'static {
-        let cancel = self.cancel.clone();
-        move || {
-            cancel.send_replace(true);
-        }
-    }
-
-    /// When the schedule's time zero was.
-    pub fn started(&self) -> std::time::Instant {
-        self.started
-    }
-
-    /// Waits until every target's last batch has been sent.
-    pub fn join(self) -> Result<(), LoadgenError> {
-        for t in self.threads {
-            t.join()
-                .map_err(|_| LoadgenError::Config("a load runtime panicked".to_owned()))?;
-        }
-        Ok(())
-    }
-}
 
 impl Engine {
     /// Starts a run against `targets`, checking answers against `answers`, sending each
@@ -112,35 +84,48 @@ impl Engine {
             .collect::<Result<_, _>>()?;
         let picker = ZipfPicker::new(answers.len(), config.zipf, config.seed)
             .map_err(|e| LoadgenError::Config(e.to_string()))?;
+        // Skipped once here, not once per target: a late offset means many discarded picks.
+        let mut schedule = Schedule::new(&config.pacing, picker, config.stop);
+        schedule.skip_to(config.offset);
         let (cancel, cancelled) = watch::channel(false);
-        // Time zero is a little ahead, so every runtime is up before the first send is due.
-        let started = std::time::Instant::now() + Duration::from_millis(20);
-        let runtimes = config.runtimes.clamp(1, prepared.len().max(1));
-        let mut groups: Vec<Vec<(u32, PreparedTarget)>> =
-            (0..runtimes).map(|_| Vec::new()).collect();
-        for (i, t) in prepared.into_iter().enumerate() {
-            groups[i % runtimes].push((i as u32, t));
+        // The run begins a little ahead, so every runtime is up before the first send is due.
+        let begin = std::time::Instant::now() + Duration::from_millis(20);
+        let started = begin.checked_sub(config.offset).ok_or_else(|| {
+            LoadgenError::Config(format!(
+                "offset {:?} reaches back before this machine's clock",
+                config.offset
+            ))
+        })?;
+        let mut feeds = Vec::with_capacity(prepared.len());
+        let mut runs = Vec::with_capacity(prepared.len());
+        for (i, target) in prepared.into_iter().enumerate() {
+            let (bases, urls) = watch::channel(target.bases.clone());
+            feeds.push(UrlFeed {
+                name: target.name.clone(),
+                shape: target.shape.clone(),
+                bases,
+            });
+            runs.push(TargetRun {
+                index: i as u32,
+                target,
+                urls,
+            });
         }
-        let config = Arc::new(config);
-        let mut threads = Vec::with_capacity(runtimes);
-        for (r, group) in groups.into_iter().enumerate() {
-            let run = RuntimeRun {
-                config: config.clone(),
-                answers: answers.clone(),
-                picker: picker.clone(),
-                cancelled: cancelled.clone(),
-                batches: batches.clone(),
-                start: Instant::from_std(started),
-            };
-            let thread = std::thread::Builder::new()
-                .name(format!("loadgen-{r}"))
-                .spawn(move || run.run(group))?;
-            threads.push(thread);
-        }
+        let shared = RuntimeRun {
+            config: Arc::new(config),
+            answers: answers.clone(),
+            schedule,
+            cancelled,
+            batches,
+            zero: Instant::from_std(started),
+            begin: Instant::from_std(begin),
+        };
         Ok(EngineHandle {
             cancel: Arc::new(cancel),
-            threads,
+            threads: shared.spawn(runs)?,
             started,
+            feeds,
+            answers,
         })
     }
 }
@@ -164,42 +149,82 @@ fn validate(config: &EngineConfig, targets: &[Target]) -> Result<(), LoadgenErro
     Ok(())
 }
 
+/// One target of a run, as its loop receives it.
+struct TargetRun {
+    index: u32,
+    target: PreparedTarget,
+    /// New base URLs, from [`EngineHandle::set_urls`].
+    urls: watch::Receiver<Vec<Arc<Base>>>,
+}
+
 /// What every target on one runtime shares.
+#[derive(Clone)]
 struct RuntimeRun {
     config: Arc<EngineConfig>,
     answers: Arc<AnswerTable>,
-    picker: ZipfPicker,
+    /// The schedule every target follows, already moved to the run's offset.
+    schedule: Schedule,
     cancelled: watch::Receiver<bool>,
     batches: mpsc::UnboundedSender<OutcomeBatch>,
-    start: Instant,
+    /// The schedule's time zero.
+    zero: Instant,
+    /// When the run begins: `offset` after time zero.
+    begin: Instant,
 }
 
 impl RuntimeRun {
-    fn run(self, group: Vec<(u32, PreparedTarget)>) {
+    /// Spreads the targets over the configured number of runtime threads and starts them.
+    fn spawn(self, runs: Vec<TargetRun>) -> Result<Vec<std::thread::JoinHandle<()>>, LoadgenError> {
+        let runtimes = self.config.runtimes.clamp(1, runs.len().max(1));
+        let mut groups: Vec<Vec<TargetRun>> = (0..runtimes).map(|_| Vec::new()).collect();
+        for (i, run) in runs.into_iter().enumerate() {
+            groups[i % runtimes].push(run);
+        }
+        let mut threads = Vec::with_capacity(runtimes);
+        for (r, group) in groups.into_iter().enumerate() {
+            let shared = self.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("loadgen-{r}"))
+                .spawn(move || shared.run(group))?;
+            threads.push(thread);
+        }
+        Ok(threads)
+    }
+
+    fn run(self, group: Vec<TargetRun>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a current-thread runtime starts");
         runtime.block_on(async {
-            let drives = group
-                .iter()
-                .map(|(index, target)| self.drive(*index, target));
+            let drives = group.into_iter().map(|run| self.drive(run));
             futures_util::future::join_all(drives).await;
         });
     }
 
     /// The engine loop for one target: start what is due, record what finishes, close a
-    /// batch at each tick, until the stop condition and the last answer.
-    async fn drive(&self, index: u32, target: &PreparedTarget) {
-        let mut state = TargetLoop::new(self, index, target);
+    /// batch at each tick, follow new base URLs, until the stop condition and the last
+    /// answer.
+    async fn drive(&self, run: TargetRun) {
+        let TargetRun {
+            index,
+            target,
+            mut urls,
+        } = run;
+        let mut state = TargetLoop::new(self, index, &target);
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancelled.clone();
-        let timer = tokio::time::sleep_until(self.start);
+        let mut urls_open = true;
+        let timer = tokio::time::sleep_until(self.begin);
         tokio::pin!(timer);
         loop {
+            // New URLs may have come while another branch won the last select.
+            if urls.has_changed().unwrap_or(false) {
+                state.set_bases(urls.borrow_and_update().clone());
+            }
             let now = Instant::now();
             state.start_due(self, &mut in_flight, now, |base, conn, send, due| {
-                self.launch(target, base, conn, send, due, now)
+                self.launch(&target.limits, base, conn, send, due, now)
             });
             if state.stopping && in_flight.is_empty() {
                 break;
@@ -214,6 +239,11 @@ impl RuntimeRun {
                         state.stopping = true;
                     }
                 }
+                changed = urls.changed(), if urls_open => match changed {
+                    Ok(()) => state.set_bases(urls.borrow_and_update().clone()),
+                    // The handle is gone: the URLs can no longer change.
+                    Err(_) => urls_open = false,
+                },
             }
             state.close_ticks(self);
         }
@@ -222,18 +252,17 @@ impl RuntimeRun {
 
     fn launch<'a>(
         &'a self,
-        target: &'a PreparedTarget,
-        base: usize,
+        limits: &'a TargetLimits,
+        base: Arc<Base>,
         conn: Option<Conn>,
         send: ScheduledSend,
         due: Instant,
         sent: Instant,
     ) -> impl Future<Output = Done> + 'a {
-        let b = &target.bases[base];
-        let uri = &b.uris[send.key as usize];
         let expected = self.answers.answer(send.key as usize);
         async move {
-            let (outcome, conn) = exchange(conn, b, uri, &target.limits, expected.as_bytes()).await;
+            let uri = &base.uris[send.key as usize];
+            let (outcome, conn) = exchange(conn, &base, uri, limits, expected.as_bytes()).await;
             Done {
                 send,
                 due,
@@ -255,6 +284,8 @@ struct TargetLoop {
     next: Option<ScheduledSend>,
     ticks: TickClock,
     batch: OutcomeBatch,
+    /// The target's current base URLs, and the idle connections to each.
+    bases: Vec<Arc<Base>>,
     idle: Vec<Vec<Conn>>,
     stopping: bool,
     end: Option<Instant>,
@@ -266,17 +297,19 @@ struct TargetLoop {
 impl TargetLoop {
     fn new(run: &RuntimeRun, index: u32, target: &PreparedTarget) -> TargetLoop {
         let config = &*run.config;
-        let mut schedule = Schedule::new(&config.pacing, run.picker.clone(), config.stop);
+        let mut schedule = run.schedule.clone();
         let next = schedule.next();
         let end = match config.stop {
-            Stop::After(d) => Some(run.start + d),
+            Stop::After(d) => Some(run.zero + d),
             _ => None,
         };
+        let ticks = TickClock::new(run.zero, config.tick, config.offset);
         TargetLoop {
+            batch: new_batch(config, index, &target.name, ticks.index),
             schedule,
             next,
-            ticks: TickClock::new(run.start, config.tick),
-            batch: new_batch(config, index, &target.name, 0),
+            ticks,
+            bases: target.bases.clone(),
             idle: target.bases.iter().map(|_| Vec::new()).collect(),
             stopping: false,
             end,
@@ -293,7 +326,7 @@ impl TargetLoop {
         run: &RuntimeRun,
         in_flight: &mut FuturesUnordered<F>,
         now: Instant,
-        mut launch: impl FnMut(usize, Option<Conn>, ScheduledSend, Instant) -> F,
+        mut launch: impl FnMut(Arc<Base>, Option<Conn>, ScheduledSend, Instant) -> F,
     ) {
         let config = &*run.config;
         // The open schedule itself ends at the stop time (so sends already due still go
@@ -302,10 +335,10 @@ impl TargetLoop {
         if closed && self.end.is_some_and(|e| now >= e) {
             self.stopping = true;
         }
-        while let (false, Some(send), true) = (self.stopping, self.next, now >= run.start) {
+        while let (false, Some(send), true) = (self.stopping, self.next, now >= run.begin) {
             let due = match (&config.pacing, send.due) {
-                (Pacing::Open(_), Some(offset)) if run.start + offset > now => break,
-                (Pacing::Open(_), Some(offset)) => run.start + offset,
+                (Pacing::Open(_), Some(at)) if run.zero + at > now => break,
+                (Pacing::Open(_), Some(at)) => run.zero + at,
                 (Pacing::Closed { clients }, _) if in_flight.len() >= *clients => break,
                 _ => now,
             };
@@ -318,8 +351,8 @@ impl TargetLoop {
                 let expected = run.answers.answer(send.key as usize);
                 self.batch.record(Outcome::Dropped, key, expected, None);
             } else {
-                let base = (send.seq % self.idle.len() as u64) as usize;
-                in_flight.push(launch(base, self.idle[base].pop(), send, due));
+                let b = (send.seq % self.bases.len() as u64) as usize;
+                in_flight.push(launch(self.bases[b].clone(), self.idle[b].pop(), send, due));
             }
             self.next = self.schedule.next();
         }
@@ -330,15 +363,14 @@ impl TargetLoop {
 
     /// When the loop must look again: the next due send, the end, the next tick.
     fn wake_at(&self, run: &RuntimeRun, now: Instant) -> Instant {
-        if now < run.start {
-            return run.start;
+        if now < run.begin {
+            return run.begin;
         }
         let mut wake = self.ticks.next;
         if !self.stopping {
-            if let (Pacing::Open(_), Some(offset)) =
-                (&run.config.pacing, self.next.and_then(|s| s.due))
+            if let (Pacing::Open(_), Some(at)) = (&run.config.pacing, self.next.and_then(|s| s.due))
             {
-                wake = wake.min(run.start + offset);
+                wake = wake.min(run.zero + at);
             }
             if let Some(end) = self.end {
                 wake = wake.min(end);
@@ -361,13 +393,43 @@ impl TargetLoop {
         // Keep about as many idle connections as requests are out: a burst (after the
         // engine itself stalled) must not leave hundreds of sockets open for good.
         if let Some(conn) = conn
-            && self.idle[base].len() < still_in_flight + IDLE_SPARE
+            && let Some(pool) = self.pool_of(&base)
+            && self.idle[pool].len() < still_in_flight + IDLE_SPARE
         {
-            self.idle[base].push(conn);
+            self.idle[pool].push(conn);
         }
         let key = run.answers.keys()[send.key as usize];
         let expected = run.answers.answer(send.key as usize);
         self.batch.record(outcome, key, expected, Some(latencies));
+    }
+
+    /// Switches to new base URLs. Idle connections to a base still in the set (same host
+    /// and port) are kept; the others close as they drop.
+    fn set_bases(&mut self, bases: Vec<Arc<Base>>) {
+        let mut old: Vec<(Arc<Base>, Vec<Conn>)> = std::mem::take(&mut self.bases)
+            .into_iter()
+            .zip(std::mem::take(&mut self.idle))
+            .collect();
+        self.idle = bases
+            .iter()
+            .map(|new| {
+                old.iter_mut()
+                    .filter(|(b, _)| b.authority == new.authority)
+                    .flat_map(|(_, conns)| std::mem::take(conns))
+                    .collect()
+            })
+            .collect();
+        self.bases = bases;
+    }
+
+    /// The pool a connection to `base` goes back to, if that base is still in the set.
+    fn pool_of(&self, base: &Arc<Base>) -> Option<usize> {
+        let same = |b: &Arc<Base>| Arc::ptr_eq(b, base);
+        let same_authority = |b: &Arc<Base>| b.authority == base.authority;
+        self.bases
+            .iter()
+            .position(same)
+            .or_else(|| self.bases.iter().position(same_authority))
     }
 
     /// Sends the batches of every tick that has ended.
@@ -399,7 +461,8 @@ struct Done {
     sent: Instant,
     outcome: Outcome,
     conn: Option<Conn>,
-    base: usize,
+    /// Where it went: the target's URLs may have changed since.
+    base: Arc<Base>,
 }
 
 /// Tick boundaries on the shared clock.
@@ -410,10 +473,15 @@ struct TickClock {
 }
 
 impl TickClock {
-    fn new(start: Instant, length: Duration) -> TickClock {
+    /// The clock of a run that begins `offset` after time zero: its first tick is the one
+    /// holding the offset, so batches end at multiples of `length` in schedule time.
+    fn new(zero: Instant, length: Duration, offset: Duration) -> TickClock {
+        let index = (offset.as_nanos() / length.as_nanos()) as u64;
+        let next =
+            zero + Duration::from_nanos((length.as_nanos() * (u128::from(index) + 1)) as u64);
         TickClock {
-            index: 0,
-            next: start + length,
+            index,
+            next,
             length,
         }
     }
@@ -421,5 +489,28 @@ impl TickClock {
     fn advance(&mut self) {
         self.index += 1;
         self.next += self.length;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_end_at_multiples_of_the_tick_in_schedule_time() {
+        let zero = Instant::now();
+        let second = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        let mut ticks = TickClock::new(zero, second, ms(2500));
+        assert_eq!((ticks.index, ticks.next), (2, zero + ms(3000)));
+        ticks.advance();
+        assert_eq!((ticks.index, ticks.next), (3, zero + ms(4000)));
+        let on_a_boundary = TickClock::new(zero, second, ms(3000));
+        assert_eq!(
+            (on_a_boundary.index, on_a_boundary.next),
+            (3, zero + ms(4000))
+        );
+        let unshifted = TickClock::new(zero, ms(250), Duration::ZERO);
+        assert_eq!((unshifted.index, unshifted.next), (0, zero + ms(250)));
     }
 }

@@ -11,6 +11,9 @@ pub enum LoadgenError {
         url: String,
         reason: String,
     },
+    /// A target index the run does not have (when changing a running target's URLs).
+    #[error("no target {index}: the run has {targets}")]
+    UnknownTarget { index: usize, targets: usize },
     /// A schedule, limit or setting out of range.
     #[error("invalid setting: {0}")]
     Config(String),

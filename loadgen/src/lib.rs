@@ -1,9 +1,11 @@
 //! The gameday load engine: it decides whether a team's answers are right and how fast they
 //! came, and never lies about latency.
 //!
-//! * [`Target`]s are teams: a name and one or more base URLs, served round robin.
+//! * [`Target`]s are teams: a name and one or more base URLs, served round robin. The URLs
+//!   can change while a run goes ([`EngineHandle::set_urls`]).
 //! * [`Pacing`] says when requests start (an open-model [`RateSchedule`], or closed
-//!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target.
+//!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target. A run
+//!   can start at an offset into the schedule ([`EngineConfig::offset`]), as a resumed game.
 //! * Every target gets the same sequence of (due time, key), drawn from hashref's seeded Zipf
 //!   picker: fairness by construction.
 //! * In the open model latency is measured from when a request was *due*, not when it was
@@ -17,6 +19,7 @@ mod batch;
 mod client;
 mod engine;
 mod error;
+mod handle;
 mod outcome;
 pub mod progress;
 mod schedule;
@@ -24,8 +27,9 @@ mod summary;
 mod target;
 
 pub use batch::{BatchId, ErrorSample, LatencyHistogram, OutcomeBatch, WrongAnswerSample};
-pub use engine::{Engine, EngineConfig, EngineHandle};
+pub use engine::{Engine, EngineConfig};
 pub use error::LoadgenError;
+pub use handle::EngineHandle;
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
 pub use schedule::{Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use summary::{Condition, FailIf, Metric, RunSummary};

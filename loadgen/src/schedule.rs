@@ -241,6 +241,49 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// Moves past every send due before `offset` from the schedule's start, so that the
+    /// next send is the first one an unshifted run sends at or after `offset`: the same
+    /// number, due time and key. Returns how many sends were skipped.
+    ///
+    /// In the open model the count comes from the rate schedule's integral, and the key
+    /// picker draws (and discards) exactly the skipped keys. Closed clients have no due
+    /// times: nothing is skipped.
+    pub fn skip_to(&mut self, offset: Duration) -> u64 {
+        let Some(rates) = &self.rates else {
+            return 0;
+        };
+        let limit = match self.stop {
+            Stop::After(end) => offset.min(end),
+            _ => offset,
+        };
+        let cap = match self.stop {
+            Stop::Count(n) => n,
+            _ => u64::MAX,
+        };
+        let before = |n: u64| n <= cap && due_at(rates, n, &mut 0).is_some_and(|d| d < limit);
+        // The integral gives the count up to rounding; the same due times as `next` settle it.
+        let mut n = (rates.expected_sends(limit).floor() as u64).min(cap);
+        while n > 0 && !before(n) {
+            n -= 1;
+        }
+        while before(n + 1) {
+            n += 1;
+        }
+        let skipped = n.saturating_sub(self.seq);
+        for _ in 0..skipped {
+            self.picker.pick();
+        }
+        self.seq += skipped;
+        skipped
+    }
+}
+
+/// When the `n`-th send (counting from 1) is due, as `next` rounds it.
+fn due_at(rates: &RateSchedule, n: u64, from_segment: &mut usize) -> Option<Duration> {
+    rates.due_of(n, from_segment).map(Duration::from_secs_f64)
+}
+
 impl Iterator for Schedule {
     type Item = ScheduledSend;
 
@@ -252,8 +295,7 @@ impl Iterator for Schedule {
         }
         let due = match &self.rates {
             Some(rates) => {
-                let secs = rates.due_of(self.seq + 1, &mut self.segment)?;
-                let due = Duration::from_secs_f64(secs);
+                let due = due_at(rates, self.seq + 1, &mut self.segment)?;
                 if let Stop::After(end) = self.stop
                     && due >= end
                 {
@@ -356,6 +398,73 @@ mod tests {
         assert!(err(vec![phase(0, f64::NAN, None)]).contains("not between 0"));
         assert!(err(vec![phase(5, 1.0, None), phase(5, 2.0, None)]).contains("not after"));
         assert!(err(vec![phase(0, 1.0, Some(20)), phase(10, 2.0, None)]).contains("runs into"));
+    }
+
+    /// Every send of the schedule at or after `offset`, as an unshifted run has them.
+    fn tail(pacing: &Pacing, stop: Stop, offset: Duration) -> Vec<ScheduledSend> {
+        let picker = ZipfPicker::new(1000, 1.0, 7).unwrap();
+        Schedule::new(pacing, picker, stop)
+            .filter(|s| s.due.is_none_or(|d| d >= offset))
+            .collect()
+    }
+
+    fn skipped(pacing: &Pacing, stop: Stop, offset: Duration) -> (u64, Vec<ScheduledSend>) {
+        let picker = ZipfPicker::new(1000, 1.0, 7).unwrap();
+        let mut schedule = Schedule::new(pacing, picker, stop);
+        let n = schedule.skip_to(offset);
+        (n, schedule.collect())
+    }
+
+    #[test]
+    fn skipping_to_an_offset_continues_the_unshifted_schedule() {
+        let ramps = RateSchedule::new(vec![
+            phase(0, 10.0, None),
+            phase(10, 30.0, Some(10)),
+            phase(30, 0.0, None),
+            phase(40, 7.0, None),
+        ])
+        .unwrap();
+        let open = Pacing::Open(ramps);
+        let ms = Duration::from_millis;
+        // Before, on and after due times; inside a ramp; in a pause; past every phase.
+        for offset in [
+            0, 100, 2500, 2550, 9999, 10_000, 13_333, 25_000, 35_000, 50_000,
+        ] {
+            let offset = ms(offset);
+            let stop = Stop::After(Duration::from_secs(60));
+            let whole = tail(&open, stop, Duration::ZERO).len() as u64;
+            let want = tail(&open, stop, offset);
+            let (n, got) = skipped(&open, stop, offset);
+            assert_eq!(got, want, "offset {offset:?}");
+            assert_eq!(n + got.len() as u64, whole, "offset {offset:?}");
+            assert_eq!(got.first().map(|s| s.seq), Some(n), "offset {offset:?}");
+        }
+        // A send due exactly at the offset is the first one sent, not skipped.
+        let ten = Pacing::Open(RateSchedule::constant(10.0).unwrap());
+        let (n, got) = skipped(&ten, Stop::After(ms(3000)), ms(1000));
+        assert_eq!(n, 9);
+        assert_eq!(got[0].due, Some(ms(1000)));
+        assert_eq!(got, tail(&ten, Stop::After(ms(3000)), ms(1000)));
+    }
+
+    #[test]
+    fn skipping_respects_the_stop_and_leaves_closed_clients_alone() {
+        let ten = Pacing::Open(RateSchedule::constant(10.0).unwrap());
+        let offset = Duration::from_millis(2500);
+        // Past the end: everything before the end is skipped, nothing is left.
+        let (n, got) = skipped(&ten, Stop::After(Duration::from_secs(2)), offset);
+        assert_eq!((n, got.len()), (19, 0));
+        // A count stop counts the skipped sends too.
+        let (n, got) = skipped(&ten, Stop::Count(30), offset);
+        assert_eq!((n, got.len()), (24, 6));
+        assert_eq!(got, tail(&ten, Stop::Count(30), offset));
+        let (n, got) = skipped(&ten, Stop::Count(20), offset);
+        assert_eq!((n, got.len()), (20, 0));
+        // Closed clients have no due times: the offset only shifts the clock.
+        let closed = Pacing::Closed { clients: 2 };
+        let (n, got) = skipped(&closed, Stop::Count(5), offset);
+        assert_eq!(n, 0);
+        assert_eq!(got, tail(&closed, Stop::Count(5), Duration::ZERO));
     }
 
     #[test]

@@ -124,7 +124,9 @@ pub(crate) struct Base {
 #[derive(Debug)]
 pub(crate) struct PreparedTarget {
     pub(crate) name: Arc<str>,
-    pub(crate) bases: Vec<Base>,
+    pub(crate) shape: RequestShape,
+    /// Shared, so that a request in flight keeps its base after the target's URLs change.
+    pub(crate) bases: Vec<Arc<Base>>,
     pub(crate) limits: TargetLimits,
 }
 
@@ -134,23 +136,31 @@ impl PreparedTarget {
         keys: &[hashref::Key],
     ) -> Result<PreparedTarget, LoadgenError> {
         target.limits.validate(&target.name)?;
-        if target.urls.is_empty() {
-            return Err(LoadgenError::Config(format!(
-                "target {}: needs at least one URL",
-                target.name
-            )));
-        }
-        let bases = target
-            .urls
-            .iter()
-            .map(|url| prepare_base(&target.name, url, &target.shape, keys))
-            .collect::<Result<_, _>>()?;
         Ok(PreparedTarget {
             name: target.name.as_str().into(),
-            bases,
+            shape: target.shape.clone(),
+            bases: prepare_bases(&target.name, &target.urls, &target.shape, keys)?,
             limits: target.limits.clone(),
         })
     }
+}
+
+/// Checks a target's base URLs and builds every key's request target for each: at the
+/// start of a run, and again when a running target's URLs change.
+pub(crate) fn prepare_bases(
+    name: &str,
+    urls: &[String],
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+) -> Result<Vec<Arc<Base>>, LoadgenError> {
+    if urls.is_empty() {
+        return Err(LoadgenError::Config(format!(
+            "target {name}: needs at least one URL"
+        )));
+    }
+    urls.iter()
+        .map(|url| prepare_base(name, url, shape, keys).map(Arc::new))
+        .collect()
 }
 
 fn prepare_base(

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use loadgen::{Engine, EngineConfig, OutcomeBatch, RunSummary, Target, TargetLimits};
+use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, RunSummary, Target, TargetLimits};
 
 /// Cheap hash parameters: the tests are about the engine, not the hash.
 pub fn params() -> HashParams {
@@ -59,6 +60,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The keys asked, in the order the requests arrived.
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// Connections accepted.
+    pub connections: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -73,6 +76,16 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// Requests received so far.
+    pub fn requests(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
     /// A server on a runtime thread of its own, so that nothing else the test process does
     /// shares its scheduler (for latency comparisons).
     pub fn start_on_own_thread(behaviour: Behaviour) -> (TestServer, std::thread::JoinHandle<()>) {
@@ -84,20 +97,26 @@ impl TestServer {
                 .unwrap();
             rt.block_on(async move {
                 let server = TestServer::start(behaviour).await;
-                let (addr, seen) = (server.addr, server.seen.clone());
+                let shared = (server.addr, server.seen.clone(), server.connections.clone());
                 let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-                tx.send((addr, seen, stop_tx)).unwrap();
+                tx.send((shared, stop_tx)).unwrap();
                 let _ = stop_rx.await;
                 drop(server);
             });
         });
-        let (addr, seen, stop) = rx.recv().unwrap();
+        let ((addr, seen, connections), stop) = rx.recv().unwrap();
         let task = tokio::spawn(async move {
             // Dropping this task's handle drops `stop`, which ends the server's thread.
             let _stop = stop;
             std::future::pending::<()>().await;
         });
-        (TestServer { addr, seen, task }, thread)
+        let server = TestServer {
+            addr,
+            seen,
+            connections,
+            task,
+        };
+        (server, thread)
     }
 
     pub async fn start(behaviour: Behaviour) -> TestServer {
@@ -106,16 +125,24 @@ impl TestServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let first: Arc<Mutex<Option<tokio::time::Instant>>> = Arc::default();
         let record = seen.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (behaviour, record, first) = (behaviour.clone(), record.clone(), first.clone());
                 tokio::spawn(serve_connection(stream, behaviour, record, first));
             }
         });
-        TestServer { addr, seen, task }
+        TestServer {
+            addr,
+            seen,
+            connections,
+            task,
+        }
     }
 }
 
@@ -238,12 +265,34 @@ pub async fn run(
     targets: Vec<Target>,
     answers: Arc<AnswerTable>,
 ) -> Vec<OutcomeBatch> {
+    let (handle, batches) = start(config, targets, answers);
+    finish(handle, batches).await
+}
+
+/// Starts the engine; the task gathers every batch until the run is over.
+pub fn start(
+    config: EngineConfig,
+    targets: Vec<Target>,
+    answers: Arc<AnswerTable>,
+) -> (EngineHandle, tokio::task::JoinHandle<Vec<OutcomeBatch>>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = Engine::start(config, &targets, answers, tx).unwrap();
-    let mut batches = Vec::new();
-    while let Some(b) = rx.recv().await {
-        batches.push(b);
-    }
+    let gather = tokio::spawn(async move {
+        let mut batches = Vec::new();
+        while let Some(b) = rx.recv().await {
+            batches.push(b);
+        }
+        batches
+    });
+    (handle, gather)
+}
+
+/// Waits for a run started by [`start`] to end, and returns its batches.
+pub async fn finish(
+    handle: EngineHandle,
+    batches: tokio::task::JoinHandle<Vec<OutcomeBatch>>,
+) -> Vec<OutcomeBatch> {
+    let batches = batches.await.unwrap();
     tokio::task::spawn_blocking(move || handle.join())
         .await
         .unwrap()

@@ -1,0 +1,193 @@
+//! Runs that change or start mid-game, against real servers on loopback: a target's URLs
+//! changed while the engine runs, and a run resumed at an offset into the schedule.
+
+mod util;
+
+use std::time::Duration;
+
+use hashref::ZipfPicker;
+use loadgen::{EngineConfig, LoadgenError, OutcomeKind, Pacing, RateSchedule, Schedule, Stop};
+use util::{Behaviour, TestServer, answers, finish, start, summary_of, target};
+
+fn instant() -> Behaviour {
+    Behaviour::Correct {
+        delay: Duration::ZERO,
+    }
+}
+
+fn open(rate: f64, stop: Duration) -> EngineConfig {
+    EngineConfig {
+        pacing: Pacing::Open(RateSchedule::constant(rate).unwrap()),
+        stop: Stop::After(stop),
+        ..EngineConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_moves_to_new_urls_mid_run_and_loses_nothing() {
+    let (a, b, c) = (
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+    );
+    let second = Duration::from_secs(1);
+    let (handle, batches) = start(
+        open(200.0, Duration::from_secs(2)),
+        vec![target("t", &a, second)],
+        answers(100),
+    );
+    let at = |ms| tokio::time::Instant::from_std(handle.started() + Duration::from_millis(ms));
+
+    // Bad changes are refused as at the start, and change nothing.
+    tokio::time::sleep_until(at(300)).await;
+    let err = handle.set_urls(0, vec!["ftp://x".into()]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "target t: bad URL \"ftp://x\": expected a URL like http://host:port"
+    );
+    let err = handle.set_urls(0, vec![b.url(), "http://x/?q=1".into()]);
+    assert!(matches!(err, Err(LoadgenError::BadUrl { .. })), "{err:?}");
+    let err = handle.set_urls(0, vec![]).unwrap_err();
+    assert!(err.to_string().contains("needs at least one URL"), "{err}");
+    let err = handle.set_urls(1, vec![b.url()]).unwrap_err();
+    assert!(matches!(
+        err,
+        LoadgenError::UnknownTarget {
+            index: 1,
+            targets: 1
+        }
+    ));
+
+    tokio::time::sleep_until(at(1000)).await;
+    assert_eq!((b.requests(), c.requests()), (0, 0), "no change took");
+    let before = a.requests();
+    assert!((190..=200).contains(&before), "{before} sent to A by 1 s");
+    handle.set_urls(0, vec![b.url(), c.url()]).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let settled = a.requests();
+    // Only what was already on its way may still reach A.
+    assert!(settled - before <= 3, "{} more reached A", settled - before);
+
+    let batches = finish(handle, batches).await;
+    let s = summary_of(&batches, "t");
+    // Every scheduled send has an outcome, and every one was answered right.
+    assert_eq!(s.sends, 399);
+    assert_eq!(s.counts.total(), 399, "{:?}", s.counts);
+    assert_eq!(s.counts.get(OutcomeKind::Correct), 399, "{:?}", s.counts);
+    assert_eq!(a.requests(), settled, "A got requests after the switch");
+    let (on_b, on_c) = (b.requests(), c.requests());
+    assert_eq!(settled + on_b + on_c, 399);
+    assert!(on_b.abs_diff(on_c) <= 1, "B {on_b}, C {on_c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_to_a_url_that_stays_are_kept() {
+    let (a, b) = (
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+    );
+    let (handle, batches) = start(
+        open(100.0, Duration::from_secs(2)),
+        vec![target("t", &a, Duration::from_secs(1))],
+        answers(100),
+    );
+    let at = |ms| tokio::time::Instant::from_std(handle.started() + Duration::from_millis(ms));
+    // Between two sends, so A's connection is idle.
+    tokio::time::sleep_until(at(1005)).await;
+    let opened = a.connections();
+    // The same server under another spelling of its URL is the same host and port.
+    let again = format!("http://127.0.0.1:{}/", a.addr.port());
+    handle.set_urls(0, vec![again, b.url()]).unwrap();
+    let batches = finish(handle, batches).await;
+    assert_eq!(
+        summary_of(&batches, "t").counts.get(OutcomeKind::Correct),
+        199
+    );
+    // Requests 10 ms apart need one connection each; A's idle one was kept, not reopened.
+    assert_eq!(a.connections(), opened, "A's connection was not kept");
+    assert_eq!(b.connections(), 1);
+    assert!(a.requests().abs_diff(100 + 50) <= 3, "A {}", a.requests());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_at_an_offset_continues_the_schedule_on_the_game_clock() {
+    let server = TestServer::start(instant()).await;
+    let table = answers(1000);
+    let offset = Duration::from_millis(2500);
+    let config = EngineConfig {
+        offset,
+        ..open(100.0, Duration::from_secs(4))
+    };
+    // The unshifted schedule from the offset on: dues 2.50 s to 3.99 s.
+    let picker = ZipfPicker::new(table.len(), config.zipf, config.seed).unwrap();
+    let expected: Vec<String> = Schedule::new(&config.pacing, picker, config.stop)
+        .filter(|s| s.due.unwrap() >= offset)
+        .map(|s| table.keys()[s.key as usize].as_str().to_owned())
+        .collect();
+    assert_eq!(expected.len(), 150);
+
+    let began = std::time::Instant::now();
+    let (handle, batches) = start(
+        config,
+        vec![target("t", &server, Duration::from_secs(1))],
+        table,
+    );
+    let clock = handle.started().elapsed();
+    assert!(
+        clock >= Duration::from_millis(2400),
+        "game clock at {clock:?}"
+    );
+    let batches = finish(handle, batches).await;
+    let took = began.elapsed();
+    assert!(
+        (Duration::from_millis(1400)..Duration::from_millis(2500)).contains(&took),
+        "the run took {took:?}, not 1.5 s"
+    );
+
+    let s = summary_of(&batches, "t");
+    assert_eq!(s.sends, 150);
+    assert_eq!(s.counts.get(OutcomeKind::Correct), 150, "{:?}", s.counts);
+    let seen = server.seen.lock().unwrap().clone();
+    let (mut sorted_seen, mut sorted_expected) = (seen.clone(), expected.clone());
+    sorted_seen.sort();
+    sorted_expected.sort();
+    assert_eq!(sorted_seen, sorted_expected);
+    let same_place = seen.iter().zip(&expected).filter(|(x, y)| x == y).count();
+    assert!(same_place >= 145, "only {same_place} of 150 in order");
+
+    // Ticks are the game clock's: the first is short (2.5 s to 3 s) and numbered 2.
+    let sends_of = |tick| -> u64 {
+        let of_tick = batches.iter().filter(|b| b.id.tick == tick);
+        of_tick.map(|b| b.sends).sum()
+    };
+    assert!(batches.iter().all(|b| b.id.tick >= 2), "a tick before 2");
+    assert!((45..=55).contains(&sends_of(2)), "tick 2: {}", sends_of(2));
+    assert!((95..=105).contains(&sends_of(3)), "tick 3: {}", sends_of(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_clients_at_an_offset_only_shift_the_clock() {
+    let server = TestServer::start(instant()).await;
+    let config = EngineConfig {
+        pacing: Pacing::Closed { clients: 2 },
+        stop: Stop::After(Duration::from_millis(3500)),
+        offset: Duration::from_secs(3),
+        ..EngineConfig::default()
+    };
+    let began = std::time::Instant::now();
+    let batches = util::run(
+        config,
+        vec![target("t", &server, Duration::from_secs(1))],
+        answers(100),
+    )
+    .await;
+    let took = began.elapsed();
+    assert!(
+        (Duration::from_millis(450)..Duration::from_millis(1500)).contains(&took),
+        "the run took {took:?}, not 0.5 s"
+    );
+    assert!(batches.iter().all(|b| b.id.tick == 3), "ticks from 3");
+    let s = summary_of(&batches, "t");
+    assert!(s.sends > 0);
+    assert_eq!(s.counts.get(OutcomeKind::Correct), s.sends);
+}
