@@ -1,5 +1,7 @@
-//! `gameday`: the organizers' command (it grows a game runner in later issues).
+//! `gameday`: the organizers' command: plays and replays games from scenario files, and
+//! reads hashes, keysets and ledgers.
 
+mod game_cmds;
 mod ledger_cmds;
 
 use std::io::Write;
@@ -38,6 +40,23 @@ struct KeysetArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Plays a game live: expected answers, load on every team, scoring, billing, the
+    /// ledger, and a scoreboard. Ctrl-C stops it cleanly; the same command with --db resumes.
+    Play(game_cmds::PlayArgs),
+    /// Plays a game headless for CI, then checks its [[expect]] entries: exit 0 when all
+    /// hold, 1 when one fails, 2 when the scenario is invalid.
+    Replay(game_cmds::ReplayArgs),
+    /// Checks a scenario file without running it (exit 2 and the file, line and field of
+    /// the first problem when it is invalid).
+    Check {
+        /// The scenario file.
+        scenario: std::path::PathBuf,
+    },
+    /// Prints shell completions: `gameday completions bash > /etc/bash_completion.d/gameday`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Prints a game's score events (time, source, points, reason): what teams see.
     Events(ledger_cmds::EventsArgs),
     /// Rebuilds every score event from the recorded batches, blocks and adjustments, under
@@ -71,7 +90,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         // A closed pipe (`gameday keys | head`) is the reader's choice, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -86,9 +105,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cli.command {
+        Command::Play(args) => return game_cmds::play(args, &mut out),
+        Command::Replay(args) => return game_cmds::replay(args, &mut out),
+        Command::Check { scenario } => return game_cmds::check(&scenario, &mut out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "gameday", &mut out);
+        }
         Command::Events(args) => ledger_cmds::events(args, &mut out)?,
         Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
         Command::Hash { key, hash } => {
@@ -129,5 +155,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -48,11 +48,21 @@ impl Leaderboard {
                 entry.1 += e.points;
             }
         }
+        Leaderboard::from_totals(
+            totals
+                .into_iter()
+                .map(|(team, (score, trend))| (team.to_owned(), score, trend)),
+        )
+    }
+
+    /// Ranks teams given as (team, score, trend): best score first, ties share a rank
+    /// (and are listed by name).
+    pub fn from_totals(totals: impl IntoIterator<Item = (String, Points, Points)>) -> Leaderboard {
         let mut standings: Vec<Standing> = totals
             .into_iter()
-            .map(|(team, (score, trend))| Standing {
+            .map(|(team, score, trend)| Standing {
                 rank: 0,
-                team: team.to_owned(),
+                team,
                 score,
                 trend,
             })

@@ -1,0 +1,49 @@
+//! The game runner: from a scenario to a played game. Builds the expected answers, opens
+//! (or resumes) the ledger, starts the simulated teams and the load, and turns every outcome
+//! batch and billing block into recorded score events until the game ends or is stopped.
+
+mod board;
+mod expect;
+mod inventory;
+mod report;
+mod run;
+mod state;
+mod timeline;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use board::{format_board, format_results};
+pub use expect::{Verdict, check_expectations};
+pub use report::{Report, junit_xml};
+pub use run::{GameOutcome, play};
+pub use state::{GameState, TeamState, TickFigures};
+pub use timeline::HookRun;
+
+/// How a game is run, apart from its scenario.
+#[derive(Clone, Debug)]
+pub struct GameOptions {
+    /// The ledger file (created, or resumed when it holds this game).
+    pub db: PathBuf,
+    /// How often the plain-text scoreboard is printed; zero prints only the final one.
+    pub board_every: Duration,
+    /// Use the on-disk cache of expected answers.
+    pub answer_cache: bool,
+}
+
+/// Why a game could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum GameError {
+    #[error("expected answers: {0}")]
+    Answers(#[from] hashref::HashrefError),
+    #[error("ledger: {0}")]
+    Ledger(#[from] scoreboard::ScoreError),
+    #[error("load engine: {0}")]
+    Engine(#[from] loadgen::LoadgenError),
+    #[error("simulated team: {0}")]
+    Fleet(#[from] crate::fleet::FleetError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Unsupported(String),
+}

@@ -1,0 +1,145 @@
+//! What a running game knows of each team: score, trend, outcomes, latency, instances and
+//! money. Built only from recorded causes and their score events, so a resumed game rebuilds
+//! it from the ledger; views read snapshots of it and never change it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts};
+use scoreboard::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Source};
+
+/// Score events a team keeps in memory for the views (older ones stay in the ledger).
+const RECENT_EVENTS: usize = 200;
+
+/// One team's running totals.
+#[derive(Clone, Debug, Default)]
+pub struct TeamState {
+    pub score: Points,
+    /// Every outcome of the game so far.
+    pub counts: OutcomeCounts,
+    /// The last tick's outcomes and latency (from due), for rates and p99 "now".
+    pub last_tick: Option<TickFigures>,
+    /// Latency of every answer of the game (from due).
+    pub latency: Option<LatencyHistogram>,
+    /// Score events by source, counted.
+    pub events_by_source: BTreeMap<Source, u64>,
+    /// Billing blocks charged.
+    pub blocks: u64,
+    pub cost: Cents,
+    /// Instances (servers) running at the last look.
+    pub instances: usize,
+    /// Recent points, for the trend.
+    points_log: VecDeque<(GameTime, Points)>,
+    /// Recent score events, newest last.
+    pub recent: VecDeque<ScoreEvent>,
+}
+
+/// A tick's figures for one team.
+#[derive(Clone, Debug)]
+pub struct TickFigures {
+    pub at: GameTime,
+    pub length: Duration,
+    pub counts: OutcomeCounts,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Every team's state, in scenario order.
+#[derive(Clone, Debug)]
+pub struct GameState {
+    pub teams: BTreeMap<String, TeamState>,
+    /// Team names in scenario order.
+    pub order: Vec<String>,
+    pub price: Cents,
+    pub now: GameTime,
+    pub announcements: Vec<(GameTime, String)>,
+}
+
+impl GameState {
+    pub fn new(teams: &[String], price: Cents) -> GameState {
+        GameState {
+            teams: teams
+                .iter()
+                .map(|t| (t.clone(), TeamState::default()))
+                .collect(),
+            order: teams.to_vec(),
+            price,
+            now: GameTime(0),
+            announcements: Vec::new(),
+        }
+    }
+
+    /// Takes in a recorded cause and the events derived from it.
+    pub fn apply(&mut self, recorded: &Recorded, events: &[ScoreEvent], tick: Duration) {
+        match recorded {
+            Recorded::Batch(b) => self.apply_batch(b.at, &b.batch, tick),
+            Recorded::Block(block) => {
+                if let Some(t) = self.teams.get_mut(&block.team) {
+                    t.blocks += 1;
+                    t.cost = Cents(t.cost.0 + self.price.0);
+                }
+            }
+            Recorded::Adjustment(_) => {}
+        }
+        for e in events {
+            self.apply_event(e);
+        }
+    }
+
+    fn apply_batch(&mut self, at: GameTime, batch: &OutcomeBatch, tick: Duration) {
+        let Some(t) = self.teams.get_mut(&*batch.target) else {
+            return;
+        };
+        t.counts.merge(&batch.counts);
+        match &mut t.latency {
+            Some(h) => h.merge(&batch.latency),
+            None => t.latency = Some(batch.latency.clone()),
+        }
+        if t.last_tick.as_ref().is_none_or(|l| l.at <= at) {
+            t.last_tick = Some(TickFigures {
+                at,
+                length: tick,
+                counts: batch.counts.clone(),
+                p50: batch.latency.quantile(0.5),
+                p99: batch.latency.quantile(0.99),
+            });
+        }
+    }
+
+    pub fn apply_event(&mut self, e: &ScoreEvent) {
+        let Some(t) = self.teams.get_mut(&e.team) else {
+            return;
+        };
+        t.score += e.points;
+        *t.events_by_source.entry(e.source).or_default() += 1;
+        t.points_log.push_back((e.at, e.points));
+        let since =
+            e.at.0
+                .saturating_sub(Leaderboard::TREND_WINDOW.as_millis() as u64);
+        while t.points_log.front().is_some_and(|(at, _)| at.0 <= since) {
+            t.points_log.pop_front();
+        }
+        t.recent.push_back(e.clone());
+        if t.recent.len() > RECENT_EVENTS {
+            t.recent.pop_front();
+        }
+    }
+
+    /// Ranks now: ties share a rank, trend over the last five minutes of game time.
+    pub fn leaderboard(&self) -> Leaderboard {
+        let since = self
+            .now
+            .0
+            .saturating_sub(Leaderboard::TREND_WINDOW.as_millis() as u64);
+        Leaderboard::from_totals(self.order.iter().map(|team| {
+            let t = &self.teams[team];
+            let trend = t
+                .points_log
+                .iter()
+                .filter(|(at, _)| at.0 > since)
+                .map(|(_, p)| *p)
+                .sum();
+            (team.clone(), t.score, trend)
+        }))
+    }
+}

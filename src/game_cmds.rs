@@ -1,0 +1,180 @@
+//! `gameday play`, `replay`, `check` and `completions`: the game runner's commands.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use gameday::game::{self, GameOptions, Report, check_expectations, format_results, junit_xml};
+use gameday::scenario::{self, Endpoint, Scenario};
+
+#[derive(clap::Args, Debug)]
+pub struct PlayArgs {
+    /// The scenario file (TOML; see scenarios/README.md).
+    pub scenario: PathBuf,
+    /// The ledger file. Given a ledger of this game, the game resumes where its clock is;
+    /// without it, a new file `gameday-NAME-UNIXTIME.db` is created here.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Print the plain-text scoreboard this often (`0s`: only at the end).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub board_every: Duration,
+    /// No terminal UI (the live views are not built yet: play prints a plain-text board).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Neither read nor write the disk cache of expected answers.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// The scenario file, with its `[[expect]]` entries.
+    pub scenario: PathBuf,
+    /// Keep the ledger in this file (by default a temporary file, removed at the end).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Write the results and verdicts as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write the verdicts as JUnit XML (one test case per expectation).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print the plain-text scoreboard this often while the game runs.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub board_every: Duration,
+    /// Neither read nor write the disk cache of expected answers.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Loads a scenario; an invalid one is reported as it is and exits with 2.
+fn load(path: &Path) -> Result<Scenario, ExitCode> {
+    scenario::load(path).map_err(|e| {
+        eprintln!("gameday: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// `gameday check`: validates without running and says what the game is.
+pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let s = match load(path) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let simulated = s
+        .teams
+        .iter()
+        .filter(|t| matches!(t.endpoint, Endpoint::Simulate(_)))
+        .count();
+    writeln!(
+        out,
+        "{}: ok: game {:?}, {} long, {} teams ({simulated} simulated), {} timeline entries, {} expectations",
+        path.display(),
+        s.game.name,
+        humantime::format_duration(s.game.duration),
+        s.teams.len(),
+        s.timeline.len(),
+        s.expect.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gameday play`: runs the game live.
+pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let s = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let db = args.db.unwrap_or_else(|| fresh_db(&s.game.name));
+    let options = GameOptions {
+        db: db.clone(),
+        board_every: args.board_every,
+        answer_cache: !args.no_cache,
+    };
+    let outcome =
+        game::play(&s, &options, out).with_context(|| format!("game {:?}", s.game.name))?;
+    writeln!(out, "{}", format_results(&outcome.state))?;
+    if !outcome.finished {
+        writeln!(
+            out,
+            "to resume: gameday play {} --db {}",
+            args.scenario.display(),
+            db.display()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gameday replay`: plays headless, then checks the expectations: 0 all hold, 1 one
+/// fails (or the game was stopped), 2 the scenario is invalid.
+pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let s = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix("gameday-replay")
+        .suffix(".db")
+        .tempfile()?;
+    let db = args.db.clone().unwrap_or_else(|| temp.path().to_owned());
+    let options = GameOptions {
+        db,
+        board_every: args.board_every,
+        answer_cache: !args.no_cache,
+    };
+    let outcome =
+        game::play(&s, &options, out).with_context(|| format!("game {:?}", s.game.name))?;
+    let verdicts = check_expectations(&s.expect, &outcome.state);
+    writeln!(out, "\n{}", format_results(&outcome.state))?;
+    for v in &verdicts {
+        writeln!(out, "{v}")?;
+    }
+    let report = Report::new(
+        &args.scenario.display().to_string(),
+        &s.game.name,
+        &outcome.state,
+        verdicts,
+        outcome.hooks,
+        outcome.finished,
+    );
+    if let Some(path) = &args.report_json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit_xml(&report))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let failed = report.expectations.iter().filter(|v| !v.ok).count();
+    let summary = match (outcome.finished, failed) {
+        (false, _) => "the game was stopped before its end: not a pass".to_owned(),
+        (true, 0) => format!("all {} expectations hold", report.expectations.len()),
+        (true, n) => format!("{n} of {} expectations failed", report.expectations.len()),
+    };
+    writeln!(out, "{}: {summary}", args.scenario.display())?;
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// A new ledger file in the current directory, named after the game and the time.
+fn fresh_db(name: &str) -> PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    PathBuf::from(format!("gameday-{slug}-{secs}.db"))
+}
