@@ -31,6 +31,6 @@ pub use engine::{Engine, EngineConfig};
 pub use error::LoadgenError;
 pub use handle::EngineHandle;
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
-pub use schedule::{Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
+pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use summary::{Condition, FailIf, Metric, RunSummary};
 pub use target::{RequestShape, Target, TargetLimits};
