@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Starts the `unicorn` reference server on loopback, fetches one answer with curl, checks it
-# against `gameday hash`, and stops the server. The README's first command until the game
-# runner lands.
+# against `gameday hash`, and stops the server: the quickest look at what a team deploys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
