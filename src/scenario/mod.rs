@@ -1,6 +1,9 @@
 //! Scenario files: TOML read in two stages, serde's `RawScenario` then a checked
 //! [`Scenario`], with errors that name the file, line, column and field.
 
+mod check;
+mod duration;
+mod locate;
 mod model;
 mod raw;
 mod validate;

@@ -1,0 +1,139 @@
+//! `[[timeline]]`: announcements, faults on simulated teams and organizer hooks, sorted by
+//! time.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::super::check::Checker;
+use super::super::raw::{FaultKind, RawFault, RawHook, RawTimeline};
+use super::super::{Action, Endpoint, Fault, ScenarioError, TeamSpec, TimelineEntry};
+use super::{HOUR, MILLISECOND, MINUTE, SECOND, known_team};
+
+/// Every entry, checked, in time order (entries at the same time keep the file's order).
+pub(super) fn timeline(
+    c: &Checker<'_>,
+    raw: &[Spanned<RawTimeline>],
+    game: Duration,
+    teams: &[TeamSpec],
+) -> Result<Vec<TimelineEntry>, ScenarioError> {
+    let mut entries = Vec::with_capacity(raw.len());
+    for (i, entry) in raw.iter().enumerate() {
+        let (f, e) = (format!("timeline[{i}]"), entry.get_ref());
+        let at = c.moment(&e.at, &format!("{f}.at"), game)?;
+        let written: Vec<(&str, Range<usize>)> = [
+            ("announce", e.announce.as_ref().map(Spanned::span)),
+            ("fault", e.fault.as_ref().map(Spanned::span)),
+            ("hook", e.hook.as_ref().map(Spanned::span)),
+        ]
+        .into_iter()
+        .filter_map(|(name, span)| span.map(|s| (name, s)))
+        .collect();
+        if let Some((name, span)) = written.get(1) {
+            let message = "set one of announce, fault or hook per [[timeline]] entry, not several";
+            return Err(c.error(span.clone(), &format!("{f}.{name}"), message));
+        }
+        let action = match (&e.announce, &e.fault, &e.hook) {
+            (Some(text), _, _) => {
+                Action::Announce(c.text(text, &format!("{f}.announce"), "a message")?)
+            }
+            (_, Some(fault), _) => self::fault(c, fault, &format!("{f}.fault"), teams)?,
+            (_, _, Some(hook)) => self::hook(c, hook.get_ref(), &format!("{f}.hook"))?,
+            (None, None, None) => {
+                let message = "expected announce = \"…\", fault = { … } or hook = { … }";
+                return Err(c.error(entry.span(), &f, message));
+            }
+        };
+        entries.push(TimelineEntry { at, action });
+    }
+    entries.sort_by_key(|e| e.at);
+    Ok(entries)
+}
+
+fn fault(
+    c: &Checker<'_>,
+    raw: &Spanned<RawFault>,
+    f: &str,
+    teams: &[TeamSpec],
+) -> Result<Action, ScenarioError> {
+    let r = raw.get_ref();
+    let field = |name: &str| format!("{f}.{name}");
+    let team = known_team(c, &r.team, &field("team"), teams)?;
+    if let Endpoint::Urls(_) = team.endpoint {
+        let message = format!(
+            "team {:?} has a url, not simulate: faults apply only to simulated teams",
+            team.name
+        );
+        return Err(c.error(r.team.span(), &field("team"), message));
+    }
+    let kind = match r.kind {
+        FaultKind::Kill => "kill",
+        FaultKind::Flavor => "flavor",
+        FaultKind::Latency => "latency",
+        FaultKind::Stall => "stall",
+    };
+    // Fields another kind reads are refused rather than ignored: they would not do anything.
+    let reads = |name: &str| match r.kind {
+        FaultKind::Kill => false,
+        FaultKind::Flavor => name == "flavor",
+        FaultKind::Latency => name == "extra" || name == "for",
+        FaultKind::Stall => name == "for",
+    };
+    let written = [
+        ("flavor", r.flavor.as_ref().map(Spanned::span)),
+        ("extra", r.extra.as_ref().map(Spanned::span)),
+        ("for", r.lasting.as_ref().map(Spanned::span)),
+    ];
+    for (name, span) in written {
+        if let (Some(span), false) = (span, reads(name)) {
+            let message = format!("not read with kind = {kind:?}");
+            return Err(c.error(span, &field(name), message));
+        }
+    }
+    let required = |name: &str| {
+        let message = format!("required with kind = {kind:?}");
+        c.error(raw.span(), &field(name), message)
+    };
+    let lasting = r
+        .lasting
+        .as_ref()
+        .map(|d| c.duration(d, &field("for"), MILLISECOND..=24 * HOUR))
+        .transpose()?;
+    let fault = match r.kind {
+        FaultKind::Kill => Fault::Kill,
+        FaultKind::Flavor => Fault::Flavor(
+            r.flavor
+                .as_ref()
+                .ok_or_else(|| required("flavor"))?
+                .get_ref()
+                .0,
+        ),
+        FaultKind::Latency => Fault::Latency {
+            extra: match &r.extra {
+                Some(extra) => c.duration(extra, &field("extra"), MILLISECOND..=HOUR)?,
+                None => return Err(required("extra")),
+            },
+            lasting,
+        },
+        FaultKind::Stall => Fault::Stall {
+            lasting: lasting.ok_or_else(|| required("for"))?,
+        },
+    };
+    Ok(Action::Fault {
+        team: team.name.clone(),
+        fault,
+    })
+}
+
+fn hook(c: &Checker<'_>, raw: &RawHook, f: &str) -> Result<Action, ScenarioError> {
+    Ok(Action::Hook {
+        command: c.text(&raw.command, &format!("{f}.command"), "a command to run")?,
+        timeout: c.duration_or(
+            raw.timeout.as_ref(),
+            &format!("{f}.timeout"),
+            MILLISECOND..=10 * MINUTE,
+            30 * SECOND,
+        )?,
+    })
+}

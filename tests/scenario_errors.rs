@@ -1,0 +1,628 @@
+//! Bad scenario files and the one-line error each gives: file, line, column, field and what
+//! was expected.
+
+use std::path::Path;
+
+use gameday::scenario::{ScenarioError, load, parse};
+
+/// A file and its whole error message, as `gameday check` prints it.
+struct Case {
+    what: &'static str,
+    text: &'static str,
+    error: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        what: "unknown field",
+        text: r#"[game]
+name = "x"
+duraton = "30s"
+"#,
+        error: "bad.toml:3:1: game.duraton: unknown field `duraton`, expected one of `name`, \
+                `duration`, `seed`, `tick`, `allow_private_targets`",
+    },
+    Case {
+        what: "unknown field in an inline table",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = { flavour = "v2" }
+"#,
+        error: "bad.toml:9:14: team[0].simulate.flavour: unknown field `flavour`, expected one \
+                of `flavor`, `servers`, `cache`, `iterations`, `salt`, `min_latency`, `workers`, \
+                `queue`, `error_rate`, `memcache`, `instance_type`, `steps`",
+    },
+    Case {
+        what: "a duration in words",
+        text: r#"[game]
+name = "x"
+duration = "15 minutes"
+"#,
+        error: "bad.toml:3:12: game.duration: expected a duration like 90s, 15m, 2h or 500ms, \
+                got \"15 minutes\"",
+    },
+    Case {
+        what: "a duration without quotes is a TOML syntax error",
+        text: r#"[game]
+name = "x"
+duration = 30s
+"#,
+        error: "bad.toml:3:12: game.duration: string values must be quoted, expected literal \
+                string",
+    },
+    Case {
+        what: "an unclosed string",
+        text: r#"[game]
+name = "x
+duration = "30s"
+"#,
+        error: "bad.toml:2:10: game.name: invalid basic string, expected `\"`",
+    },
+    Case {
+        what: "an unclosed table header",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load
+clients = 2
+"#,
+        error: "bad.toml:4:6: load: unclosed table, expected `]`",
+    },
+    Case {
+        what: "a stray word after a value",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://a.example"
+[[team]]
+name = "b"
+url = "http://b.example" x
+"#,
+        error: "bad.toml:11:26: team[1].url: unexpected key or value, expected newline, `#`",
+    },
+    Case {
+        what: "a wrong type",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+seed = "lucky"
+"#,
+        error: "bad.toml:4:8: game.seed: invalid type: string \"lucky\", expected an integer",
+    },
+    Case {
+        what: "a duration as a number",
+        text: r#"[game]
+name = "x"
+duration = 30
+"#,
+        error: "bad.toml:3:12: game.duration: invalid type: integer `30`, expected a duration \
+                in quotes, like \"90s\"",
+    },
+    Case {
+        what: "no [game] name",
+        text: r#"[game]
+duration = "30s"
+[load]
+clients = 2
+"#,
+        error: "bad.toml:1:1: game.name: required, but missing",
+    },
+    Case {
+        what: "no [game] at all",
+        text: r#"[load]
+clients = 2
+"#,
+        error: "bad.toml:1:1: game: required, but missing",
+    },
+    Case {
+        what: "a game too long",
+        text: r#"[game]
+name = "x"
+duration = "48h"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+"#,
+        error: "bad.toml:3:12: game.duration: expected a duration from 1s to 24h, got 48h",
+    },
+    Case {
+        what: "a tick longer than the game",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+tick = "1m"
+[load]
+clients = 2
+"#,
+        error: "bad.toml:4:8: game.tick: expected a tick no longer than the game (30s), got 1m",
+    },
+    Case {
+        what: "a rate too high",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+phases = [{ at = "0s", rate = 1 }, { at = "5s", rate = 5000000000 }]
+"#,
+        error: "bad.toml:5:56: load.phases[1].rate: expected a rate from 0 to 1000000 requests \
+                per second, got 5000000000",
+    },
+    Case {
+        what: "a first phase after 0s",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+phases = [{ at = "1s", rate = 1 }]
+"#,
+        error: "bad.toml:5:18: load.phases[0].at: expected the first phase at \"0s\", got 1s",
+    },
+    Case {
+        what: "a ramp running into the next phase",
+        text: r#"[game]
+name = "x"
+duration = "1h"
+[load]
+phases = [{ at = "0s", rate = 1, ramp = "10m" }, { at = "5m", rate = 2 }]
+"#,
+        error: "bad.toml:5:41: load.phases[0].ramp: expected a ramp of at most 5m (the next \
+                phase starts at 5m), got 10m",
+    },
+    Case {
+        what: "phases and clients",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+phases = [{ at = "0s", rate = 1 }]
+clients = 2
+"#,
+        error: "bad.toml:6:11: load.clients: set either phases (an open model) or clients (a \
+                closed model), not both",
+    },
+    Case {
+        what: "neither phases nor clients",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+timeout = "5s"
+"#,
+        error: "bad.toml:4:1: load: expected phases = [ { at = \"0s\", rate = 5 } ] (an open \
+                model) or clients = 10 (a closed model)",
+    },
+    Case {
+        what: "a penalty that rewards",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[scoring]
+timeout = 3
+[[team]]
+name = "a"
+url = "http://example.com"
+"#,
+        error: "bad.toml:6:1: scoring: timeout is a penalty: it must be 0 or negative, not +3",
+    },
+    Case {
+        what: "points with four decimals",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[scoring]
+correct_slow = 0.0001
+[[team]]
+name = "a"
+url = "http://example.com"
+"#,
+        error: "bad.toml:7:16: scoring.correct_slow: expected points from -1000000 to \
+                1000000 with at most three decimals, got 0.0001",
+    },
+    Case {
+        what: "no team",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+"#,
+        error: "bad.toml:1:1: team: expected at least one [[team]] with a name and a url or \
+                simulate",
+    },
+    Case {
+        what: "url and simulate",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+simulate = { servers = 1 }
+"#,
+        error: "bad.toml:10:12: team[0].simulate: set either url (a real team) or simulate (a \
+                simulated team), not both",
+    },
+    Case {
+        what: "a duplicate team name",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[team]]
+name = "a"
+url = "http://example.org"
+"#,
+        error: "bad.toml:10:8: team[1].name: team[0] already has the name \"a\": expected a \
+                unique name",
+    },
+    Case {
+        what: "a team name with a slash",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a/b"
+url = "http://example.com"
+"#,
+        error: "bad.toml:7:8: team[0].name: expected a name of at most 40 letters, digits, \
+                spaces, `_`, `.` or `-`, got \"a/b\"",
+    },
+    Case {
+        what: "a loopback URL without allow_private_targets",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://127.0.0.1:8080"
+"#,
+        error: "bad.toml:8:7: team[0].url: \"http://127.0.0.1:8080\" is a loopback, private or \
+                link-local address: set game.allow_private_targets = true to allow it",
+    },
+    Case {
+        what: "an https URL",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = ["http://example.com", "https://example.org"]
+"#,
+        error: "bad.toml:8:30: team[0].url[1]: expected a URL like http://host[:port][/path], \
+                got \"https://example.org\": https is not supported yet: give an http:// URL",
+    },
+    Case {
+        what: "simulate without allow_private_targets",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = { flavor = "v2" }
+"#,
+        error: "bad.toml:8:12: team[0].simulate: a simulated team runs on this machine's \
+                loopback: set game.allow_private_targets = true",
+    },
+    Case {
+        what: "a bad flavor",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = { flavor = "v4" }
+"#,
+        error: "bad.toml:9:23: team[0].simulate.flavor: unknown flavor \"v4\": expected v1, v2 \
+                or v3",
+    },
+    Case {
+        what: "a step that changes nothing",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = { steps = [{ at = "10s" }] }
+"#,
+        error: "bad.toml:9:23: team[0].simulate.steps[0]: expected at least one change: \
+                servers, flavor or cache",
+    },
+    Case {
+        what: "a fault on an unknown team",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = {}
+[[timeline]]
+at = "5s"
+fault = { team = "b", kind = "kill" }
+"#,
+        error: "bad.toml:12:18: timeline[0].fault.team: expected the name of a [[team]] (a), \
+                got \"b\"",
+    },
+    Case {
+        what: "a fault on a URL team",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "5s"
+fault = { team = "a", kind = "kill" }
+"#,
+        error: "bad.toml:11:18: timeline[0].fault.team: team \"a\" has a url, not simulate: \
+                faults apply only to simulated teams",
+    },
+    Case {
+        what: "a stall without its length",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = {}
+[[timeline]]
+at = "5s"
+fault = { team = "a", kind = "stall" }
+"#,
+        error: "bad.toml:12:9: timeline[0].fault.for: required with kind = \"stall\"",
+    },
+    Case {
+        what: "a timeline entry doing two things",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "5s"
+announce = "hello"
+hook = { command = "true" }
+"#,
+        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault or hook per \
+                [[timeline]] entry, not several",
+    },
+    Case {
+        what: "a timeline entry after the end",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "30s"
+announce = "too late"
+"#,
+        error: "bad.toml:10:6: timeline[0].at: expected a time before the end of the game \
+                (30s), got 30s",
+    },
+    Case {
+        what: "scripted instances with fleet billing",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[billing]
+source = "fleet"
+[[billing.instance]]
+team = "a"
+id = "i-1"
+start = "0s"
+[[team]]
+name = "a"
+simulate = {}
+"#,
+        error: "bad.toml:9:1: billing.instance[0]: [[billing.instance]] is read only with \
+                source = \"scripted\"",
+    },
+    Case {
+        what: "a price in fractions of a cent",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[billing]
+price = 8.505
+[[team]]
+name = "a"
+url = "http://example.com"
+"#,
+        error: "bad.toml:7:9: billing.price: expected dollars from 0 to 1000000 with at most \
+                two decimals, got 8.505",
+    },
+    Case {
+        what: "score_min above score_max",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[expect]]
+team = "a"
+score_min = 10
+score_max = 2.5
+"#,
+        error: "bad.toml:12:13: expect[0].score_max: expected at least score_min (10), got 2.5",
+    },
+    Case {
+        what: "a rank past the last team",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[expect]]
+team = "a"
+rank = 2
+"#,
+        error: "bad.toml:11:8: expect[0].rank: expected a rank from 1 to 1, got 2",
+    },
+    Case {
+        what: "a team twice in an order",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[team]]
+name = "b"
+url = "http://example.org"
+[[expect]]
+order = ["a", "b", "a"]
+"#,
+        error: "bad.toml:13:20: expect[0].order[2]: team \"a\" is already in the order",
+    },
+    Case {
+        what: "events counting a source and a kind",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[expect]]
+team = "a"
+events = [{ kind = "timeout", min = 1 }, { source = "Billing", kind = "dropped", max = 1 }]
+"#,
+        error: "bad.toml:11:71: expect[0].events[1].kind: set either source (score events) or \
+                kind (outcomes), not both",
+    },
+    Case {
+        what: "an unknown outcome kind",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[expect]]
+team = "a"
+events = { kind = "slow", min = 1 }
+"#,
+        error: "bad.toml:11:19: expect[0].events.kind: expected an outcome kind (correct, \
+                wrong_answer, http_status, timeout, connect_refused, connect_timeout, reset, \
+                too_large, malformed, dropped), got \"slow\"",
+    },
+];
+
+#[test]
+fn every_bad_file_names_its_line_column_field_and_what_was_expected() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let got = match parse(case.text, Path::new("bad.toml")) {
+            Ok(_) => "(no error)".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        if got != case.error {
+            failures.push(format!(
+                "{}:\n  expected {}\n  got      {got}",
+                case.what, case.error
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn errors_are_one_line_and_structured() {
+    for case in CASES {
+        let err = parse(case.text, Path::new("bad.toml")).unwrap_err();
+        assert!(!err.to_string().contains('\n'), "{}: {err}", case.what);
+        let ScenarioError::Invalid { line, column, .. } = err else {
+            panic!("{}: not an Invalid error", case.what);
+        };
+        assert!(line >= 1 && column >= 1, "{}", case.what);
+    }
+}
+
+#[test]
+fn a_file_on_disk_is_named_in_its_errors() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/loopback.toml");
+    let err = load(&path).unwrap_err().to_string();
+    let expected = format!(
+        "{}:11:30: team[0].url[1]: \"http://localhost:8080\" is a loopback, private or \
+         link-local address: set game.allow_private_targets = true to allow it",
+        path.display()
+    );
+    assert_eq!(err, expected);
+
+    let missing = Path::new("no/such/scenario.toml");
+    let err = load(missing).unwrap_err();
+    assert!(matches!(err, ScenarioError::Read { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("no/such/scenario.toml: cannot read the scenario: "),
+        "{err}"
+    );
+}
