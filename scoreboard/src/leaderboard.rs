@@ -37,14 +37,15 @@ impl Leaderboard {
             .into_iter()
             .map(|t| (t, (Points(0), Points(0))))
             .collect();
-        let since = now.0.saturating_sub(window.as_millis() as u64);
+        let window = window.as_millis() as u64;
         for e in events {
             if e.at > now {
                 continue;
             }
             let entry = totals.entry(&e.team).or_default();
             entry.0 += e.points;
-            if e.at.0 > since {
+            // Within the window ending now (events at time 0 count in the first minutes).
+            if e.at.0 + window > now.0 {
                 entry.1 += e.points;
             }
         }

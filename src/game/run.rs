@@ -190,7 +190,12 @@ impl<'a> Game<'a> {
                 }
             }
         }
-        let end = engine.started().elapsed().min(duration);
+        // A game that ran its course ends at its duration, whenever the last answer came.
+        let end = if stopped {
+            engine.started().elapsed().min(duration)
+        } else {
+            duration
+        };
         engine.join()?;
         drop(hook_tx);
         while let Ok(hook) = hook_rx.try_recv() {

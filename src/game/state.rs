@@ -30,6 +30,8 @@ pub struct TeamState {
     pub instances: usize,
     /// Recent points, for the trend.
     points_log: VecDeque<(GameTime, Points)>,
+    /// The latest event time seen.
+    latest: GameTime,
     /// Recent score events, newest last.
     pub recent: VecDeque<ScoreEvent>,
 }
@@ -113,10 +115,15 @@ impl GameState {
         t.score += e.points;
         *t.events_by_source.entry(e.source).or_default() += 1;
         t.points_log.push_back((e.at, e.points));
-        let since =
-            e.at.0
-                .saturating_sub(Leaderboard::TREND_WINDOW.as_millis() as u64);
-        while t.points_log.front().is_some_and(|(at, _)| at.0 <= since) {
+        // Events come a little out of order (a billing block is dated at its start): drop
+        // only what is out of the window for good.
+        t.latest = t.latest.max(e.at);
+        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
+        while t
+            .points_log
+            .front()
+            .is_some_and(|(at, _)| at.0 + window <= t.latest.0)
+        {
             t.points_log.pop_front();
         }
         t.recent.push_back(e.clone());
@@ -127,16 +134,13 @@ impl GameState {
 
     /// Ranks now: ties share a rank, trend over the last five minutes of game time.
     pub fn leaderboard(&self) -> Leaderboard {
-        let since = self
-            .now
-            .0
-            .saturating_sub(Leaderboard::TREND_WINDOW.as_millis() as u64);
+        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
         Leaderboard::from_totals(self.order.iter().map(|team| {
             let t = &self.teams[team];
             let trend = t
                 .points_log
                 .iter()
-                .filter(|(at, _)| at.0 > since)
+                .filter(|(at, _)| at.0 + window > self.now.0)
                 .map(|(_, p)| *p)
                 .sum();
             (team.clone(), t.score, trend)
