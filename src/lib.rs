@@ -1,5 +1,5 @@
 //! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
 
 pub mod fleet;
-pub mod scenario;
 pub mod game;
+pub mod scenario;
