@@ -86,10 +86,40 @@ fn help_describes_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = gameday(&["--help"], dir.path());
     let help = stdout(&out);
-    for word in ["hash", "keys", "answers"] {
+    for word in [
+        "play",
+        "replay",
+        "check",
+        "completions",
+        "hash",
+        "keys",
+        "answers",
+        "events",
+        "rescore",
+    ] {
         assert!(help.contains(word), "{help}");
     }
+    let out = gameday(&["replay", "--help"], dir.path());
+    let help = stdout(&out);
+    for flag in ["--db", "--report-json", "--junit", "exit 0"] {
+        assert!(help.contains(flag), "{help}");
+    }
     let out = gameday(&["frobnicate"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn completions_cover_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = gameday(&["completions", shell], dir.path());
+        assert!(out.status.success(), "{shell}");
+        let script = stdout(&out);
+        for word in ["replay", "report-json", "completions"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    let out = gameday(&["completions", "tcsh"], dir.path());
     assert_eq!(out.status.code(), Some(2));
 }
 

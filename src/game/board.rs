@@ -23,6 +23,9 @@ pub fn format_board(scenario: &Scenario, state: &GameState) -> String {
         scoreboard::GameTime::from_duration(g.duration),
         g.name
     );
+    if let Some((at, text)) = state.announcements.last() {
+        let _ = writeln!(s, "   announcement at {at}: {text}");
+    }
     let _ = writeln!(
         s,
         "{:>3}  {:<16} {:>10} {:>9} {:>7} {:>6} {:>8} {:>4} {:>8}",
