@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod leaderboard;
 pub mod ledger;
+pub mod live;
 mod points;
 mod rules;
 mod scorer;

@@ -1,0 +1,174 @@
+//! The live game as views see it: a read-only [`Snapshot`] the game runner publishes after
+//! every change, the score events as they are recorded, and the [`Control`]s a view may ask
+//! for (pause, freeze, announce, adjust, a team's new URL). Views never change the game
+//! themselves: they send a control and the runner records what follows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::{Cents, GameTime, Points, ScoreEvent};
+
+/// The whole game at one moment. Cheap to share (`Arc`), never changed once published.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub game: String,
+    /// Game time now (it stops while the game is paused).
+    pub now: GameTime,
+    pub duration: Duration,
+    pub paused: bool,
+    /// The public board is frozen: [`Snapshot::public`] holds the board at the freeze.
+    pub frozen: bool,
+    /// The game reached its end, or was stopped.
+    pub over: bool,
+    /// What the load is now, e.g. `8.0 req/s` or `50 clients`.
+    pub offered: String,
+    /// The current phase of the load, e.g. `phase 2 of 4 (ramp to 20 req/s)`.
+    pub phase: String,
+    /// Every announcement so far, oldest first.
+    pub announcements: Vec<Announcement>,
+    /// Every team by rank, live (for the organizer).
+    pub teams: Vec<TeamRow>,
+    /// The board the public sees: `teams` unless frozen, then the board at the freeze.
+    pub public: Vec<TeamRow>,
+}
+
+/// A message to everyone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub at: GameTime,
+    pub text: String,
+}
+
+/// One team's line on the board, and what the organizer's cockpit shows of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TeamRow {
+    /// 1 for the best; equal scores share a rank.
+    pub rank: u32,
+    pub team: String,
+    pub score: Points,
+    /// Points over the last five minutes of game time.
+    pub trend: Points,
+    /// Correct answers a second over the last tick.
+    pub correct_per_s: f64,
+    /// Share of the last tick's outcomes that were not correct, 0 to 100.
+    pub error_pct: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// Instances (servers) running at the last look.
+    pub instances: usize,
+    pub cost: Cents,
+    /// The team's endpoint URLs.
+    pub urls: Vec<String>,
+    /// Score at the end of each tick, oldest first (a bounded window for charts).
+    pub score_series: Vec<(GameTime, Points)>,
+    /// p99 latency of each tick, oldest first (a bounded window for charts).
+    pub p99_series: Vec<(GameTime, Duration)>,
+    /// The team's latest score events, newest first (a bounded window; the ledger has all).
+    pub recent: Vec<ScoreEvent>,
+}
+
+/// What a view may ask the game to do.
+#[derive(Debug)]
+pub enum Control {
+    /// Stops the clock and the load; the end of the game moves by the pause.
+    Pause,
+    Resume,
+    /// Freezes the public board (the organizer's views stay live).
+    Freeze,
+    Unfreeze,
+    Announce(String),
+    /// Gives or takes points, recorded as an `Organizer` score event.
+    Adjust {
+        team: String,
+        points: Points,
+        reason: String,
+        /// Who asked (recorded for the audit).
+        by: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies).
+    SetUrl {
+        team: String,
+        url: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Ends the game cleanly, as Ctrl-C does.
+    Quit,
+}
+
+/// The runner's side: publishes snapshots and events, receives controls.
+#[derive(Debug)]
+pub struct LivePublisher {
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    events: broadcast::Sender<ScoreEvent>,
+    controls: mpsc::UnboundedReceiver<Control>,
+    control_tx: mpsc::UnboundedSender<Control>,
+}
+
+/// A view's side: reads snapshots, follows events, sends controls. Clone one per view.
+#[derive(Clone, Debug)]
+pub struct LiveView {
+    pub snapshot: watch::Receiver<Arc<Snapshot>>,
+    events: broadcast::Sender<ScoreEvent>,
+    controls: mpsc::UnboundedSender<Control>,
+}
+
+/// Score events a slow view may fall behind by before it misses some (it can re-read the
+/// ledger).
+const EVENT_BACKLOG: usize = 4096;
+
+impl LivePublisher {
+    pub fn new(first: Snapshot) -> LivePublisher {
+        let (snapshot, _) = watch::channel(Arc::new(first));
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let (control_tx, controls) = mpsc::unbounded_channel();
+        LivePublisher {
+            snapshot,
+            events,
+            controls,
+            control_tx,
+        }
+    }
+
+    /// A handle for a view.
+    pub fn view(&self) -> LiveView {
+        LiveView {
+            snapshot: self.snapshot.subscribe(),
+            events: self.events.clone(),
+            controls: self.control_tx.clone(),
+        }
+    }
+
+    pub fn publish(&self, snapshot: Snapshot) {
+        self.snapshot.send_replace(Arc::new(snapshot));
+    }
+
+    /// Sends a recorded event to every view following events (none following is fine).
+    pub fn event(&self, event: &ScoreEvent) {
+        let _ = self.events.send(event.clone());
+    }
+
+    /// The next control a view sent, when one is waiting.
+    pub async fn control(&mut self) -> Option<Control> {
+        self.controls.recv().await
+    }
+}
+
+impl LiveView {
+    /// The latest snapshot.
+    pub fn now(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    /// Follows score events recorded from now on.
+    pub fn follow(&self) -> broadcast::Receiver<ScoreEvent> {
+        self.events.subscribe()
+    }
+
+    /// Asks the game for something; `false` when the game is gone.
+    pub fn send(&self, control: Control) -> bool {
+        self.controls.send(control).is_ok()
+    }
+}
