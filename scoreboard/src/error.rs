@@ -15,6 +15,9 @@ pub enum ScoreError {
     /// Rules out of range.
     #[error("rules: {0}")]
     Rules(String),
+    /// The system could not give what was needed (randomness for a token).
+    #[error("{0}")]
+    Config(String),
     /// An inventory source failed (it is retried; nothing is charged twice).
     #[error("inventory for team {team}: {reason}")]
     Inventory { team: String, reason: String },

@@ -17,6 +17,7 @@ pub mod live;
 mod points;
 mod rules;
 mod scorer;
+pub mod tokens;
 
 pub use billing::{
     Biller, BillingBlock, BillingRules, InstanceRun, InventorySource, Observation,

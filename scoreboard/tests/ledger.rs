@@ -183,8 +183,67 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs() {
     );
     assert_eq!(
         SqliteLedger::open(&path).unwrap().schema_version().unwrap(),
-        1
+        2
     );
+}
+
+#[test]
+fn pauses_move_the_game_clock_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("game.db");
+    let mut ledger = SqliteLedger::open(&path).unwrap();
+    let s = ledger.start_or_resume(&meta(), 10_000).unwrap();
+    assert_eq!(s.game_time(15_000), Duration::from_secs(5));
+    // Paused at 15 s of wall clock, then the engine died while paused.
+    ledger.set_pauses(0, Some(15_000)).unwrap();
+    drop(ledger);
+    let s = SqliteLedger::open(&path)
+        .unwrap()
+        .start_or_resume(&meta(), 40_000)
+        .unwrap();
+    assert_eq!((s.paused_ms, s.paused_since_unix_ms), (0, Some(15_000)));
+    assert_eq!(
+        s.game_time(40_000),
+        Duration::from_secs(5),
+        "the pause holds"
+    );
+    let mut ledger = SqliteLedger::open(&path).unwrap();
+    ledger.set_pauses(25_000, None).unwrap();
+    let s = ledger.start_or_resume(&meta(), 41_000).unwrap();
+    assert_eq!(s.game_time(41_000), Duration::from_secs(6));
+}
+
+#[test]
+fn token_digests_are_stored_replaced_and_never_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("game.db");
+    let mut ledger = SqliteLedger::open(&path).unwrap();
+    ledger.start_or_resume(&meta(), 1).unwrap();
+    let (a, ha) = scoreboard::tokens::generate().unwrap();
+    let (b, hb) = scoreboard::tokens::generate().unwrap();
+    ledger.store_token("red", &ha, 1).unwrap();
+    ledger
+        .store_token(scoreboard::tokens::ADMIN, &hb, 1)
+        .unwrap();
+    let (c, hc) = scoreboard::tokens::generate().unwrap();
+    ledger.store_token("red", &hc, 2).unwrap();
+    let stored = ledger.token_hashes().unwrap();
+    assert_eq!(stored.len(), 2);
+    let red = &stored.iter().find(|(o, _)| o == "red").unwrap().1;
+    assert!(red.verify(&c) && !red.verify(&a));
+    // The database and its write-ahead log (where fresh writes sit).
+    let mut file = std::fs::read(&path).unwrap();
+    file.extend(std::fs::read(dir.path().join("game.db-wal")).unwrap_or_default());
+    assert!(
+        file.windows(5).any(|w| w == b"@admi"),
+        "the owners are in the files read"
+    );
+    for token in [&a, &b, &c] {
+        assert!(
+            !file.windows(token.len()).any(|w| w == token.as_bytes()),
+            "a token is in the file"
+        );
+    }
 }
 
 #[test]

@@ -78,6 +78,26 @@ pub struct GameSession {
     /// 1 for a fresh game; each resume adds one (batch ids stay unique across runs).
     pub run: u64,
     pub resumed: bool,
+    /// Time the game spent paused, in milliseconds (the game clock stood still).
+    pub paused_ms: u64,
+    /// When the current pause began (wall clock), if the game was paused when it stopped.
+    pub paused_since_unix_ms: Option<u64>,
+}
+
+impl GameSession {
+    /// Game time at wall-clock `now_unix_ms`: time since the start, less the pauses (a pause
+    /// in force counts up to now).
+    pub fn game_time(&self, now_unix_ms: u64) -> std::time::Duration {
+        let paused = self.paused_ms
+            + self
+                .paused_since_unix_ms
+                .map_or(0, |since| now_unix_ms.saturating_sub(since));
+        std::time::Duration::from_millis(
+            now_unix_ms
+                .saturating_sub(self.started_unix_ms)
+                .saturating_sub(paused),
+        )
+    }
 }
 
 /// Which events to read.
@@ -126,6 +146,21 @@ pub trait Ledger {
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;
     /// Replaces every stored event (after a rescore) and the rules they derive from.
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;
+    /// Remembers the pauses: their total so far, and when the one in force began.
+    fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        paused_since_unix_ms: Option<u64>,
+    ) -> Result<(), ScoreError>;
+    /// Stores (or replaces) the digest of `owner`'s token: a team name, or [`crate::tokens::ADMIN`].
+    fn store_token(
+        &mut self,
+        owner: &str,
+        hash: &crate::tokens::TokenHash,
+        now_unix_ms: u64,
+    ) -> Result<(), ScoreError>;
+    /// Every stored token digest, by owner.
+    fn token_hashes(&self) -> Result<Vec<(String, crate::tokens::TokenHash)>, ScoreError>;
 }
 
 /// Derives every event again from the recorded causes, in the stored order (cause, seq).

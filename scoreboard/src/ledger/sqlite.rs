@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, codec};
+use crate::tokens::TokenHash;
 use crate::{Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, Source};
 
 /// Schema versions, applied in order; `PRAGMA user_version` says how many are in.
@@ -42,6 +43,12 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX events_team_at ON events (team, at_ms);
      CREATE INDEX events_at ON events (at_ms);",
+    // 2: pauses of the game clock, and token digests (teams and the admin).
+    "ALTER TABLE game ADD COLUMN paused_ms INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE game ADD COLUMN paused_since_unix_ms INTEGER;
+     CREATE TABLE tokens (
+        owner TEXT PRIMARY KEY, hash BLOB NOT NULL, created_unix_ms INTEGER NOT NULL
+     );",
 ];
 
 /// A ledger in one SQLite file.
@@ -180,11 +187,12 @@ impl Ledger for SqliteLedger {
         now_unix_ms: u64,
     ) -> Result<GameSession, ScoreError> {
         let tx = self.conn.transaction()?;
-        let stored: Option<(String, i64, i64)> = tx
+        let stored: Option<(String, i64, i64, i64, Option<i64>)> = tx
             .query_row(
-                "SELECT meta, started_unix_ms, runs FROM game WHERE id = 1",
+                "SELECT meta, started_unix_ms, runs, paused_ms, paused_since_unix_ms
+                 FROM game WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
         let session = match stored {
@@ -198,9 +206,11 @@ impl Ledger for SqliteLedger {
                     started_unix_ms: now_unix_ms,
                     run: 1,
                     resumed: false,
+                    paused_ms: 0,
+                    paused_since_unix_ms: None,
                 }
             }
-            Some((json, started, runs)) => {
+            Some((json, started, runs, paused_ms, paused_since)) => {
                 let old: GameMeta =
                     serde_json::from_str(&json).map_err(|e| ScoreError::Corrupt {
                         what: "game".into(),
@@ -217,11 +227,59 @@ impl Ledger for SqliteLedger {
                     started_unix_ms: started as u64,
                     run: runs as u64 + 1,
                     resumed: true,
+                    paused_ms: paused_ms as u64,
+                    paused_since_unix_ms: paused_since.map(|p| p as u64),
                 }
             }
         };
         tx.commit()?;
         Ok(session)
+    }
+
+    fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        paused_since_unix_ms: Option<u64>,
+    ) -> Result<(), ScoreError> {
+        self.conn.execute(
+            "UPDATE game SET paused_ms = ?1, paused_since_unix_ms = ?2 WHERE id = 1",
+            params![paused_ms as i64, paused_since_unix_ms.map(|p| p as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn store_token(
+        &mut self,
+        owner: &str,
+        hash: &TokenHash,
+        now_unix_ms: u64,
+    ) -> Result<(), ScoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (owner, hash, created_unix_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (owner) DO UPDATE SET hash = excluded.hash,
+                created_unix_ms = excluded.created_unix_ms",
+            params![owner, &hash.0[..], now_unix_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT owner, hash FROM tokens ORDER BY owner")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (owner, bytes) = row?;
+            let hash: [u8; 32] = bytes.try_into().map_err(|_| ScoreError::Corrupt {
+                what: format!("token of {owner}"),
+                reason: "not a 32-byte digest".into(),
+            })?;
+            out.push((owner, TokenHash(hash)));
+        }
+        Ok(out)
     }
 
     fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
