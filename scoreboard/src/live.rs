@@ -32,6 +32,9 @@ pub struct Snapshot {
     pub teams: Vec<TeamRow>,
     /// The board the public sees: `teams` unless frozen, then the board at the freeze.
     pub public: Vec<TeamRow>,
+    /// Ledger transactions so far, and the time they took (for `/metrics`).
+    pub ledger_writes: u64,
+    pub ledger_write_seconds: f64,
 }
 
 /// A message to everyone.
@@ -67,6 +70,11 @@ pub struct TeamRow {
     pub p99_series: Vec<(GameTime, Duration)>,
     /// The team's latest score events, newest first (a bounded window; the ledger has all).
     pub recent: Vec<ScoreEvent>,
+    /// Requests due for this team so far, and how many of them the engine sent late.
+    pub sends: u64,
+    pub late_sends: u64,
+    /// Outcomes so far by kind name (`correct`, `http_status`, …), every kind listed.
+    pub outcomes: Vec<(String, u64)>,
 }
 
 /// What a view may ask the game to do.
