@@ -36,6 +36,12 @@ pub enum ScenarioError {
     },
 }
 
+/// Checks a team's new endpoint URL as the scenario loader checks `url` (the SSRF rule:
+/// private addresses only when the scenario allows them).
+pub fn check_team_url(url: &str, allow_private: bool) -> Result<(), String> {
+    validate::url_problem(url, "team", allow_private).map_or(Ok(()), Err)
+}
+
 /// Reads and checks the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {

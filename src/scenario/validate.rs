@@ -5,6 +5,7 @@ mod billing;
 mod expect;
 mod teams;
 mod timeline;
+pub(crate) use teams::url_problem;
 
 use std::path::Path;
 use std::time::Duration;

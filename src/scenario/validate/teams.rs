@@ -105,29 +105,32 @@ fn check_url(
     field: &str,
     allow_private: bool,
 ) -> Result<(), ScenarioError> {
-    // The load engine's own check: what passes here, the engine can connect to.
-    if let Err(e) = Target::new(field, vec![url.to_owned()]).check() {
+    url_problem(url, field, allow_private)
+        .map_or(Ok(()), |message| Err(c.error(span, field, message)))
+}
+
+/// What is wrong with a team URL, if anything: the load engine's own check (what passes
+/// here, the engine can connect to), then the private-address rule.
+pub(crate) fn url_problem(url: &str, name: &str, allow_private: bool) -> Option<String> {
+    if let Err(e) = Target::new(name, vec![url.to_owned()]).check() {
         let like = format!("expected a URL like http://host[:port][/path], got {url:?}");
-        let message = match e {
+        return Some(match e {
             LoadgenError::BadUrl { reason, .. } if reason.starts_with("expected") => like,
             LoadgenError::BadUrl { reason, .. } => format!("{like}: {reason}"),
             other => format!("{like}: {other}"),
-        };
-        return Err(c.error(span, field, message));
+        });
     }
     let host = url
         .parse::<axum::http::Uri>()
         .ok()
         .and_then(|u| u.host().map(str::to_owned))
         .unwrap_or_default();
-    if !allow_private && is_private_host(&host) {
-        let message = format!(
+    (!allow_private && is_private_host(&host)).then(|| {
+        format!(
             "{url:?} is a loopback, private or link-local address: set \
              game.allow_private_targets = true to allow it"
-        );
-        return Err(c.error(span, field, message));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// `localhost` and literal loopback, private, link-local and unspecified addresses.
