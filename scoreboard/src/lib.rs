@@ -18,6 +18,8 @@ mod points;
 mod rules;
 mod scorer;
 pub mod tokens;
+#[cfg(feature = "tui")]
+pub mod tui;
 
 pub use billing::{
     Biller, BillingBlock, BillingRules, InstanceRun, InventorySource, Observation,

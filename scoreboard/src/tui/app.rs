@@ -1,0 +1,162 @@
+//! The cockpit's state: the latest snapshot and what the organizer is looking at, and the
+//! screen layout that puts each panel in its place.
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::input::InputMode;
+use super::{Board, EventList, Footer, Header, ScoreChart};
+use crate::live::{Snapshot, TeamRow};
+
+/// From this width on, the events and the charts sit side by side instead of stacked.
+const SIDE_BY_SIDE_WIDTH: u16 = 120;
+
+/// The organizer's cockpit: the latest snapshot and the UI state around it.
+///
+/// [`App::render`] only reads; [`App::handle_key`] and [`App::update`] only write.
+#[derive(Debug)]
+pub struct App {
+    pub(super) snapshot: Arc<Snapshot>,
+    /// The selected team by name, so the selection follows the team when ranks change.
+    pub(super) selected: Option<String>,
+    /// How many of the selected team's events (newest first) are scrolled past.
+    pub(super) scroll: usize,
+    pub(super) mode: InputMode,
+    /// The runner is gone: treated like a game that is over.
+    pub(super) gone: bool,
+    pub(super) exit: bool,
+}
+
+impl App {
+    /// A cockpit on `snapshot`, with the leading team selected.
+    pub fn new(snapshot: Arc<Snapshot>) -> App {
+        let mut app = App {
+            snapshot: Arc::new(Snapshot::default()),
+            selected: None,
+            scroll: 0,
+            mode: InputMode::Normal,
+            gone: false,
+            exit: false,
+        };
+        app.update(snapshot);
+        app
+    }
+
+    /// Shows a newer snapshot. The selected team stays selected wherever it is ranked; when it
+    /// left the board, the leader is selected.
+    pub fn update(&mut self, snapshot: Arc<Snapshot>) {
+        self.snapshot = snapshot;
+        let still_there = self
+            .selected
+            .as_deref()
+            .is_some_and(|name| self.snapshot.teams.iter().any(|t| t.team == name));
+        if !still_there {
+            self.selected = self.snapshot.teams.first().map(|t| t.team.clone());
+            self.scroll = 0;
+        }
+    }
+
+    /// The game runner is gone: the cockpit says so and leaves on the next key.
+    pub fn game_gone(&mut self) {
+        self.gone = true;
+    }
+
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+
+    /// The selected team's name.
+    pub fn selected(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    pub fn mode(&self) -> &InputMode {
+        &self.mode
+    }
+
+    /// How many of the selected team's events are scrolled past.
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    /// The organizer asked to leave (after quitting the game, or after it ended).
+    pub fn exit_requested(&self) -> bool {
+        self.exit
+    }
+
+    /// The game ended or its runner is gone: any key leaves.
+    pub fn finished(&self) -> bool {
+        self.snapshot.over || self.gone
+    }
+
+    /// Where the selected team is on the board.
+    pub(super) fn selected_index(&self) -> Option<usize> {
+        let name = self.selected.as_deref()?;
+        self.snapshot.teams.iter().position(|t| t.team == name)
+    }
+
+    fn selected_row(&self) -> Option<&TeamRow> {
+        self.selected_index().map(|i| &self.snapshot.teams[i])
+    }
+
+    /// Draws the whole screen from the snapshot and the UI state.
+    pub fn render(&self, frame: &mut Frame) {
+        let screen = Screen::split(frame.area(), self.snapshot.teams.len());
+        let snapshot = &self.snapshot;
+        frame.render_widget(Header::new(snapshot), screen.header);
+        frame.render_widget(
+            Board::new(&snapshot.teams, self.selected_index()),
+            screen.board,
+        );
+        let row = self.selected_row();
+        frame.render_widget(EventList::new(row, self.scroll), screen.events);
+        frame.render_widget(ScoreChart::new(row), screen.chart);
+        let footer = Footer::new(snapshot, &self.mode, self.finished());
+        if let Some(cursor) = footer.cursor(screen.footer) {
+            frame.set_cursor_position(cursor);
+        }
+        frame.render_widget(footer, screen.footer);
+    }
+}
+
+/// Where each panel goes on a screen of a given size.
+struct Screen {
+    header: Rect,
+    board: Rect,
+    events: Rect,
+    chart: Rect,
+    footer: Rect,
+}
+
+impl Screen {
+    fn split(area: Rect, teams: usize) -> Screen {
+        let header_height = Header::HEIGHT;
+        // The board takes what its teams need, up to half the room; it scrolls past that.
+        let room = area.height.saturating_sub(header_height + Footer::HEIGHT);
+        let wanted = u16::try_from(teams).unwrap_or(u16::MAX).saturating_add(3);
+        let board_height = wanted.min((room / 2).max(5));
+        let [header, board, bottom, footer] = Layout::vertical([
+            Constraint::Length(header_height),
+            Constraint::Length(board_height),
+            Constraint::Min(0),
+            Constraint::Length(Footer::HEIGHT),
+        ])
+        .areas(area);
+        let [events, chart] = if area.width >= SIDE_BY_SIDE_WIDTH {
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                .areas(bottom)
+        } else {
+            let chart_height = (bottom.height / 3).clamp(ScoreChart::MIN_HEIGHT, 10);
+            Layout::vertical([Constraint::Min(0), Constraint::Length(chart_height)]).areas(bottom)
+        };
+        Screen {
+            header,
+            board,
+            events,
+            chart,
+            footer,
+        }
+    }
+}

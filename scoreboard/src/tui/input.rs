@@ -1,0 +1,197 @@
+//! Keys: what each one does to the cockpit's state and which control it sends the game.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::App;
+use crate::live::Control;
+
+/// How many events PgUp and PgDn move by.
+const EVENTS_PAGE: usize = 5;
+
+/// What the keys mean right now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum InputMode {
+    /// Keys are commands.
+    #[default]
+    Normal,
+    /// The organizer is typing an announcement: Enter sends it, Esc drops it.
+    Announce(String),
+    /// `q` was pressed: `y` ends the game, any other key cancels.
+    ConfirmQuit,
+}
+
+impl App {
+    /// Applies a key to the cockpit; gives the control to send to the game, if any.
+    ///
+    /// Ctrl-C anywhere ends the game as a confirmed `q` does. Once the game is over, any key
+    /// leaves.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Control> {
+        // Terminals that report releases (Windows) would otherwise act twice per key.
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        if self.finished() {
+            self.exit = true;
+            return None;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Some(self.quit());
+        }
+        match std::mem::take(&mut self.mode) {
+            InputMode::Normal => self.command(key),
+            InputMode::Announce(text) => self.type_announcement(text, key),
+            InputMode::ConfirmQuit => match key.code {
+                KeyCode::Char('y' | 'Y') => Some(self.quit()),
+                _ => None,
+            },
+        }
+    }
+
+    fn quit(&mut self) -> Control {
+        self.mode = InputMode::Normal;
+        self.exit = true;
+        Control::Quit
+    }
+
+    fn command(&mut self, key: KeyEvent) -> Option<Control> {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return None;
+        }
+        match key.code {
+            KeyCode::Up => self.select_by(-1),
+            KeyCode::Down => self.select_by(1),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(EVENTS_PAGE),
+            KeyCode::PageDown => self.scroll_down(EVENTS_PAGE),
+            KeyCode::Home => self.scroll = 0,
+            KeyCode::End => self.scroll_down(usize::MAX),
+            KeyCode::Char('p') if self.snapshot.paused => return Some(Control::Resume),
+            KeyCode::Char('p') => return Some(Control::Pause),
+            KeyCode::Char('f') if self.snapshot.frozen => return Some(Control::Unfreeze),
+            KeyCode::Char('f') => return Some(Control::Freeze),
+            KeyCode::Char('a') => self.mode = InputMode::Announce(String::new()),
+            KeyCode::Char('q') => self.mode = InputMode::ConfirmQuit,
+            _ => {}
+        }
+        None
+    }
+
+    fn type_announcement(&mut self, mut text: String, key: KeyEvent) -> Option<Control> {
+        match key.code {
+            KeyCode::Esc => return None,
+            KeyCode::Enter => {
+                let text = text.trim();
+                return (!text.is_empty()).then(|| Control::Announce(text.to_string()));
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                text.push(c)
+            }
+            _ => {}
+        }
+        self.mode = InputMode::Announce(text);
+        None
+    }
+
+    /// Moves the selection `step` rows down the board (up when negative), stopping at the ends.
+    fn select_by(&mut self, step: isize) {
+        let teams = &self.snapshot.teams;
+        let Some(last) = teams.len().checked_sub(1) else {
+            return;
+        };
+        let index = match self.selected_index() {
+            Some(i) => i.saturating_add_signed(step).min(last),
+            None => 0,
+        };
+        if self.selected.as_deref() != Some(teams[index].team.as_str()) {
+            self.selected = Some(teams[index].team.clone());
+            self.scroll = 0;
+        }
+    }
+
+    /// Scrolls toward older events, keeping at least the oldest one in view.
+    fn scroll_down(&mut self, by: usize) {
+        let events = self
+            .selected_index()
+            .map_or(0, |i| self.snapshot.teams[i].recent.len());
+        self.scroll = self.scroll.saturating_add(by).min(events.saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::live::{Snapshot, TeamRow};
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn app(teams: &[&str]) -> App {
+        let teams = teams
+            .iter()
+            .map(|name| TeamRow {
+                team: name.to_string(),
+                ..TeamRow::default()
+            })
+            .collect();
+        App::new(Arc::new(Snapshot {
+            teams,
+            ..Snapshot::default()
+        }))
+    }
+
+    #[test]
+    fn selection_stops_at_the_ends_of_the_board() {
+        let mut app = app(&["a", "b"]);
+        app.handle_key(key(KeyCode::Up));
+        assert_eq!(app.selected(), Some("a"));
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::Down));
+        assert_eq!(app.selected(), Some("b"));
+    }
+
+    #[test]
+    fn an_empty_board_ignores_selection_and_scrolling() {
+        let mut app = app(&[]);
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::PageDown));
+        assert_eq!((app.selected(), app.scroll()), (None, 0));
+    }
+
+    #[test]
+    fn backspace_and_blank_announcements() {
+        let mut app = app(&["a"]);
+        app.handle_key(key(KeyCode::Char('a')));
+        for c in "hix".chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+        app.handle_key(key(KeyCode::Backspace));
+        assert_eq!(app.mode(), &InputMode::Announce("hi".into()));
+        for _ in 0..3 {
+            app.handle_key(key(KeyCode::Backspace));
+        }
+        app.handle_key(key(KeyCode::Char(' ')));
+        assert!(app.handle_key(key(KeyCode::Enter)).is_none());
+        assert_eq!(app.mode(), &InputMode::Normal);
+    }
+
+    #[test]
+    fn key_releases_are_ignored() {
+        let mut app = app(&["a"]);
+        let mut release = key(KeyCode::Char('q'));
+        release.kind = KeyEventKind::Release;
+        app.handle_key(release);
+        assert_eq!(app.mode(), &InputMode::Normal);
+    }
+}
