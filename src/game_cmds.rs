@@ -1,6 +1,6 @@
 //! `gameday play`, `replay`, `check` and `completions`: the game runner's commands.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,7 +20,8 @@ pub struct PlayArgs {
     /// Print the plain-text scoreboard this often (`0s`: only at the end).
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub board_every: Duration,
-    /// No terminal UI (the live views are not built yet: play prints a plain-text board).
+    /// No terminal cockpit: print the log and a plain-text board instead (the default when
+    /// stdout is not a terminal).
     #[arg(long)]
     pub no_tui: bool,
     /// Neither read nor write the disk cache of expected answers.
@@ -93,8 +94,28 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         board_every: args.board_every,
         answer_cache: !args.no_cache,
     };
-    let outcome =
-        game::play(&s, &options, out).with_context(|| format!("game {:?}", s.game.name))?;
+    let tui = !args.no_tui && std::io::stdout().is_terminal();
+    let mut cockpit = None;
+    let mut cockpit_error = None;
+    // While the cockpit owns the terminal, the log would scribble over it.
+    let mut sink = std::io::sink();
+    let log: &mut dyn Write = if tui { &mut sink } else { out };
+    let outcome = game::play(&s, &options, log, |view| {
+        if tui {
+            match gameday::views::Cockpit::start(view) {
+                Ok(c) => cockpit = Some(c),
+                Err(e) => cockpit_error = Some(e),
+            }
+        }
+    })
+    .with_context(|| format!("game {:?}", s.game.name));
+    if let Some(c) = cockpit {
+        c.wait().context("terminal cockpit")?;
+    }
+    if let Some(e) = cockpit_error {
+        return Err(e).context("terminal cockpit");
+    }
+    let outcome = outcome?;
     writeln!(out, "{}", format_results(&outcome.state))?;
     if !outcome.finished {
         writeln!(
@@ -125,7 +146,7 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         answer_cache: !args.no_cache,
     };
     let outcome =
-        game::play(&s, &options, out).with_context(|| format!("game {:?}", s.game.name))?;
+        game::play(&s, &options, out, |_| {}).with_context(|| format!("game {:?}", s.game.name))?;
     let verdicts = check_expectations(&s.expect, &outcome.state);
     writeln!(out, "\n{}", format_results(&outcome.state))?;
     for v in &verdicts {

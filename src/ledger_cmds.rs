@@ -59,6 +59,7 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
         team: args.team.clone(),
         since: args.since.map(GameTime::from_duration),
         source: args.source,
+        ..Default::default()
     };
     let events = ledger.events(&filter)?;
     for e in &events {

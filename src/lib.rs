@@ -3,3 +3,5 @@
 pub mod fleet;
 pub mod game;
 pub mod scenario;
+#[cfg(feature = "views")]
+pub mod views;

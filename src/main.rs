@@ -106,7 +106,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    // Not locked for the whole command: the terminal cockpit writes to stdout from its thread.
+    let mut out = std::io::stdout();
     match cli.command {
         Command::Play(args) => return game_cmds::play(args, &mut out),
         Command::Replay(args) => return game_cmds::replay(args, &mut out),

@@ -23,6 +23,8 @@ pub struct Phase {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateSchedule {
     segments: Vec<Segment>,
+    /// The phases as given, for display.
+    phases: Vec<Phase>,
 }
 
 /// A stretch of time over which the rate moves linearly from `r0` to `r1`; `count_before`
@@ -66,6 +68,11 @@ impl RateSchedule {
             rate,
             ramp: None,
         }])
+    }
+
+    /// The phases the schedule was made from.
+    pub fn phases(&self) -> &[Phase] {
+        &self.phases
     }
 
     /// A schedule from phases in time order.
@@ -134,7 +141,7 @@ impl RateSchedule {
             }
             segments.push(seg);
         }
-        Ok(RateSchedule { segments })
+        Ok(RateSchedule { segments, phases })
     }
 
     /// The rate at time `t` from the start, in requests per second.

@@ -111,7 +111,7 @@ pub enum Control {
 pub struct LivePublisher {
     snapshot: watch::Sender<Arc<Snapshot>>,
     events: broadcast::Sender<ScoreEvent>,
-    controls: mpsc::UnboundedReceiver<Control>,
+    controls: Option<mpsc::UnboundedReceiver<Control>>,
     control_tx: mpsc::UnboundedSender<Control>,
 }
 
@@ -135,7 +135,7 @@ impl LivePublisher {
         LivePublisher {
             snapshot,
             events,
-            controls,
+            controls: Some(controls),
             control_tx,
         }
     }
@@ -158,9 +158,18 @@ impl LivePublisher {
         let _ = self.events.send(event.clone());
     }
 
-    /// The next control a view sent, when one is waiting.
+    /// The next control a view sent (`None` once every view is gone, or after
+    /// [`LivePublisher::take_controls`]).
     pub async fn control(&mut self) -> Option<Control> {
-        self.controls.recv().await
+        match &mut self.controls {
+            Some(controls) => controls.recv().await,
+            None => None,
+        }
+    }
+
+    /// The controls' receiving end, for a loop that selects over it apart from `self`.
+    pub fn take_controls(&mut self) -> Option<mpsc::UnboundedReceiver<Control>> {
+        self.controls.take()
     }
 }
 

@@ -3,10 +3,14 @@
 //! batch and billing block into recorded score events until the game ends or is stopped.
 
 mod board;
+mod control;
 mod expect;
 mod inventory;
+mod load;
+mod record;
 mod report;
 mod run;
+mod snapshot;
 mod state;
 mod timeline;
 
@@ -17,6 +21,7 @@ pub use board::{format_board, format_results};
 pub use expect::{Verdict, check_expectations};
 pub use report::{Report, junit_xml};
 pub use run::{GameOutcome, play};
+pub use snapshot::{Flags, snapshot};
 pub use state::{GameState, TeamState, TickFigures};
 pub use timeline::HookRun;
 

@@ -1,26 +1,26 @@
-//! One game, played: setup (answers, ledger, fleet, load) and the loop that records every
-//! batch, billing block and happening until the end, a Ctrl-C or a SIGTERM.
+//! One game, played: setup (answers, ledger, fleet, load, views) and the loop that records
+//! every batch, billing block, happening and organizer control until the end, a quit, a
+//! Ctrl-C or a SIGTERM.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hashref::{AnswerCache, Keyset};
-use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target, TargetLimits};
-use scoreboard::{
-    Biller, GameMeta, GameTime, Ledger, Recorded, RecordedBatch, ScoreEvent, Scorer, SqliteLedger,
-};
+use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
+use scoreboard::{Biller, GameMeta, GameTime, Ledger, Scorer, SqliteLedger};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
 use super::inventory::Inventory;
+use super::load::{Load, LoadMsg};
+use super::snapshot::{Flags, snapshot};
 use super::state::GameState;
-use super::timeline::{Happening, HookRun, Timeline, describe_fault, describe_step, run_hook};
+use super::timeline::{HookRun, Timeline};
 use super::{GameError, GameOptions};
 use crate::fleet::{Fleet, TeamFleet};
-use crate::scenario::{Action, Endpoint, Scenario};
+use crate::scenario::{Endpoint, Scenario};
 
-/// How often the game loop looks at the clock (timeline, billing, board).
+/// How often the game loop looks at the clock (timeline, billing, board, views).
 const LOOK: Duration = Duration::from_millis(200);
 
 /// What a game came to.
@@ -37,44 +37,56 @@ pub struct GameOutcome {
 }
 
 /// Plays `scenario` (or resumes it from `options.db`), writing the log and the boards to
-/// `out`. Blocks until the game ends or a Ctrl-C / SIGTERM stops it.
+/// `out`. `views` is called once with a handle for the live views (terminal, web), before
+/// the load starts. Blocks until the game ends, a view quits it, or Ctrl-C / SIGTERM.
 pub fn play(
     scenario: &Scenario,
     options: &GameOptions,
     out: &mut dyn Write,
+    views: impl FnOnce(LiveView),
 ) -> Result<GameOutcome, GameError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let game = Game::setup(scenario, options, out).await?;
+        views(game.live.view());
         game.run().await
     })
 }
 
 /// A game being played.
-struct Game<'a> {
-    scenario: &'a Scenario,
-    options: &'a GameOptions,
-    out: &'a mut dyn Write,
-    ledger: SqliteLedger,
-    scorer: Scorer,
-    biller: Biller,
-    inventory: Inventory,
-    fleet: Fleet,
-    timeline: Timeline,
-    state: GameState,
-    hooks: Vec<HookRun>,
-    answers: Option<hashref::AnswerTable>,
-    resumed: bool,
+pub(crate) struct Game<'a> {
+    pub(crate) scenario: &'a Scenario,
+    pub(crate) options: &'a GameOptions,
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) ledger: SqliteLedger,
+    pub(crate) meta: GameMeta,
+    pub(crate) scorer: Scorer,
+    pub(crate) biller: Biller,
+    pub(crate) inventory: Inventory,
+    pub(crate) fleet: Fleet,
+    pub(crate) timeline: Timeline,
+    pub(crate) state: GameState,
+    pub(crate) hooks: Vec<HookRun>,
+    pub(crate) load: Load,
+    pub(crate) live: LivePublisher,
+    /// The public board kept at a freeze.
+    pub(crate) frozen: Option<Vec<TeamRow>>,
+    /// Pauses so far (milliseconds of wall clock), as the ledger remembers them.
+    pub(crate) paused_ms: u64,
+    pub(crate) resumed: bool,
     /// This run's number in the ledger (batch ids differ between runs of one game).
-    run: u64,
-    offset: Duration,
-    next_billing_ms: u64,
-    next_board_ms: u64,
+    pub(crate) run: u64,
+    pub(crate) offset: Duration,
+    pub(crate) next_billing_ms: u64,
+    pub(crate) next_board_ms: u64,
+    pub(crate) adjustments: u64,
+    pub(crate) quit: bool,
+    batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
 }
 
-fn now_unix_ms() -> u64 {
+pub(crate) fn now_unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -102,13 +114,17 @@ impl<'a> Game<'a> {
             seed: g.seed,
             rules: scenario.rules.clone(),
         };
-        let session = ledger.start_or_resume(&meta, now_unix_ms())?;
-        let offset = if session.resumed {
-            Duration::from_millis(now_unix_ms().saturating_sub(session.started_unix_ms))
-                .min(g.duration)
-        } else {
-            Duration::ZERO
-        };
+        let now = now_unix_ms();
+        let session = ledger.start_or_resume(&meta, now)?;
+        // A pause in force when the last run stopped ends with this start.
+        let offset = session.game_time(now).min(g.duration);
+        let paused_ms = session.paused_ms
+            + session
+                .paused_since_unix_ms
+                .map_or(0, |since| now.saturating_sub(since));
+        if session.paused_since_unix_ms.is_some() {
+            ledger.set_pauses(paused_ms, None)?;
+        }
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         let mut state = GameState::new(&names, scenario.rules.billing.price);
         if session.resumed {
@@ -124,29 +140,61 @@ impl<'a> Game<'a> {
         }
         state.now = GameTime::from_duration(offset);
         let biller = Biller::resume(&ledger.blocks()?);
-        Ok(Game {
+        let (fleet, urls) = start_fleet(scenario, GameTime::from_duration(offset))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut game = Game {
             scenario,
             options,
             out,
             ledger,
+            meta,
             scorer: Scorer::new(scenario.rules.clone())?,
             biller,
             inventory,
-            fleet: Fleet::default(),
+            fleet,
             timeline: Timeline::new(scenario, offset),
             state,
             hooks: Vec::new(),
-            answers: Some(answers),
+            load: Load::new(answers, urls, offset, tx),
+            live: LivePublisher::new(Snapshot::default()),
+            frozen: None,
+            paused_ms,
             resumed: session.resumed,
             run: session.run,
             offset,
             next_billing_ms: 0,
             next_board_ms: offset.as_millis() as u64 + options.board_every.as_millis() as u64,
-        })
+            adjustments: 0,
+            quit: false,
+            batches: Some(rx),
+        };
+        game.publish();
+        Ok(game)
     }
+}
 
+/// Starts every simulated team's servers as they stand at `at`; returns each team's URLs.
+fn start_fleet(scenario: &Scenario, at: GameTime) -> Result<(Fleet, Vec<Vec<String>>), GameError> {
+    let mut fleet = Fleet::default();
+    let mut urls = Vec::with_capacity(scenario.teams.len());
+    for team in &scenario.teams {
+        urls.push(match &team.endpoint {
+            Endpoint::Urls(urls) => urls.clone(),
+            Endpoint::Simulate(sim) => {
+                let t = TeamFleet::start(&team.name, sim, scenario.game.seed, at)?;
+                let u = t.urls();
+                fleet.teams.push(t);
+                u
+            }
+        });
+    }
+    Ok((fleet, urls))
+}
+
+impl Game<'_> {
     async fn run(mut self) -> Result<GameOutcome, GameError> {
         let duration = self.scenario.game.duration;
+        let mut batches = self.batches.take().expect("set up once");
         if self.offset >= duration {
             writeln!(
                 self.out,
@@ -155,97 +203,62 @@ impl<'a> Game<'a> {
             )?;
             return self.finish(GameTime::from_duration(duration), true).await;
         }
-        let (tx, mut batches) = mpsc::unbounded_channel();
-        let engine = self.start_load(tx)?;
+        self.load.start(self.scenario, self.run)?;
+        self.say_started()?;
+        let mut controls = self.live.take_controls().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         let mut look = tokio::time::interval(LOOK);
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut stopped = false;
-        loop {
+        while !self.load.over() {
             tokio::select! {
-                batch = batches.recv() => match batch {
-                    Some(first) => {
-                        let mut all = vec![first];
-                        while let Ok(more) = batches.try_recv() {
-                            all.push(more);
+                msg = batches.recv() => {
+                    let Some(first) = msg else { break };
+                    // Everything waiting goes into one transaction.
+                    let mut all = Vec::new();
+                    let mut done = 0;
+                    for msg in std::iter::once(first).chain(std::iter::from_fn(|| batches.try_recv().ok())) {
+                        match msg {
+                            LoadMsg::Batch(batch) => all.push(batch),
+                            LoadMsg::Done => done += 1,
                         }
-                        self.record_batches(all)?;
                     }
-                    None => break,
-                },
+                    self.record_batches(all)?;
+                    for _ in 0..done {
+                        self.load.done();
+                    }
+                }
                 _ = look.tick() => {
-                    let now = engine.started().elapsed().min(duration);
-                    self.look(now, &engine, &hook_tx).await?;
+                    let now = self.load.now(self.scenario);
+                    self.look(now, &hook_tx).await?;
+                    self.publish();
+                }
+                Some(control) = controls.recv() => {
+                    self.control(control)?;
+                    self.publish();
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
-                _ = &mut ctrl_c, if !stopped => {
-                    stopped = true;
-                    self.stop(&engine, "Ctrl-C")?;
-                }
-                _ = term.recv(), if !stopped => {
-                    stopped = true;
-                    self.stop(&engine, "SIGTERM")?;
-                }
+                _ = &mut ctrl_c, if !self.quit => self.stop("Ctrl-C")?,
+                _ = term.recv(), if !self.quit => self.stop("SIGTERM")?,
             }
         }
         // A game that ran its course ends at its duration, whenever the last answer came.
-        let end = if stopped {
-            engine.started().elapsed().min(duration)
+        let end = if self.quit {
+            self.load.now(self.scenario)
         } else {
             duration
         };
-        engine.join()?;
         drop(hook_tx);
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
         }
-        self.finish(GameTime::from_duration(end), !stopped).await
+        let finished = !self.quit;
+        self.finish(GameTime::from_duration(end), finished).await
     }
 
-    /// Starts the simulated teams and the load engine at the game clock's offset.
-    fn start_load(
-        &mut self,
-        tx: mpsc::UnboundedSender<OutcomeBatch>,
-    ) -> Result<EngineHandle, GameError> {
+    fn say_started(&mut self) -> Result<(), GameError> {
         let s = self.scenario;
-        let at = GameTime::from_duration(self.offset);
-        let mut targets = Vec::with_capacity(s.teams.len());
-        for team in &s.teams {
-            let urls = match &team.endpoint {
-                Endpoint::Urls(urls) => urls.clone(),
-                Endpoint::Simulate(sim) => {
-                    let fleet = TeamFleet::start(&team.name, sim, s.game.seed, at)?;
-                    let urls = fleet.urls();
-                    self.fleet.teams.push(fleet);
-                    urls
-                }
-            };
-            targets.push(Target {
-                limits: TargetLimits {
-                    max_in_flight: s.load.max_in_flight,
-                    connect_timeout: s.load.connect_timeout,
-                    timeout: s.load.timeout,
-                    ..TargetLimits::default()
-                },
-                ..Target::new(team.name.clone(), urls)
-            });
-        }
-        let answers = self.answers.take().expect("the load starts once");
-        let config = EngineConfig {
-            run: self.run,
-            worker: 0,
-            pacing: s.load.pacing.clone(),
-            stop: Stop::After(s.game.duration),
-            tick: s.game.tick,
-            seed: s.game.seed,
-            zipf: s.keyset.zipf,
-            runtimes: 1,
-            late_threshold: Duration::from_millis(25),
-            offset: self.offset,
-        };
-        let engine = Engine::start(config, &targets, Arc::new(answers), tx)?;
         writeln!(
             self.out,
             "{} {:?}: {} teams, {} of play, ledger {}",
@@ -255,177 +268,44 @@ impl<'a> Game<'a> {
             humantime::format_duration(s.game.duration - self.offset),
             self.options.db.display()
         )?;
-        Ok(engine)
-    }
-}
-
-impl Game<'_> {
-    /// Scores and records outcome batches in one transaction, then counts them in.
-    fn record_batches(&mut self, batches: Vec<OutcomeBatch>) -> Result<(), GameError> {
-        let g = &self.scenario.game;
-        let tick_ms = g.tick.as_millis() as u64;
-        let end_ms = g.duration.as_millis() as u64;
-        let items: Vec<(Recorded, Vec<ScoreEvent>)> = batches
-            .into_iter()
-            .map(|batch| {
-                let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
-                let recorded = Recorded::Batch(Box::new(RecordedBatch { at, batch }));
-                let events = self.scorer.events(&recorded);
-                (recorded, events)
-            })
-            .collect();
-        self.commit(items)
-    }
-
-    fn commit(&mut self, items: Vec<(Recorded, Vec<ScoreEvent>)>) -> Result<(), GameError> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        self.ledger.record(&items)?;
-        for (recorded, events) in &items {
-            self.state.apply(recorded, events, self.scenario.game.tick);
-        }
         Ok(())
     }
 
-    /// The loop's regular look: happenings due, billing, the board.
-    async fn look(
-        &mut self,
-        now: Duration,
-        engine: &EngineHandle,
-        hooks: &mpsc::UnboundedSender<HookRun>,
-    ) -> Result<(), GameError> {
-        let at = GameTime::from_duration(now);
-        self.state.now = at;
-        for (when, happening) in self.timeline.due(now) {
-            self.happen(GameTime::from_duration(when), happening, engine, hooks)?;
-        }
-        if at.0 >= self.next_billing_ms {
-            self.bill(at).await?;
-            self.next_billing_ms = at.0 + self.inventory.period_ms();
-        }
-        let every = self.options.board_every.as_millis() as u64;
-        if every > 0 && at.0 >= self.next_board_ms {
-            self.next_board_ms = at.0 + every;
-            let board = format_board(self.scenario, &self.state);
-            write!(self.out, "{board}")?;
-            self.out.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Looks at the inventory and charges the blocks that started.
-    async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
-        let (observation, errors) = self.inventory.observe(&self.fleet, at, now_unix_ms()).await;
-        for e in errors {
-            writeln!(
-                self.out,
-                "[{at}] billing: {e} (retried at the next look; nothing is charged twice)"
-            )?;
-        }
-        let Some(observation) = observation else {
-            return Ok(());
+    /// Publishes what the views show now.
+    pub(crate) fn publish(&mut self) {
+        let flags = Flags {
+            paused: self.load.is_paused() && !self.quit,
+            over: self.quit || self.load.over(),
         };
-        for team in self.state.teams.values_mut() {
-            team.instances = 0;
-        }
-        for run in observation.runs.iter().filter(|r| r.until >= at) {
-            if let Some(t) = self.state.teams.get_mut(&run.team) {
-                t.instances += 1;
-            }
-        }
-        let blocks = self
-            .biller
-            .observe(&self.scenario.rules.billing, &observation);
-        let items = blocks
-            .into_iter()
-            .map(|b| {
-                let recorded = Recorded::Block(b);
-                let events = self.scorer.events(&recorded);
-                (recorded, events)
-            })
-            .collect();
-        self.commit(items)
+        let snap = snapshot(
+            self.scenario,
+            &self.state,
+            &self.load.urls,
+            flags,
+            self.frozen.as_deref(),
+        );
+        self.live.publish(snap);
     }
 
-    fn happen(
-        &mut self,
-        at: GameTime,
-        happening: Happening,
-        engine: &EngineHandle,
-        hooks: &mpsc::UnboundedSender<HookRun>,
-    ) -> Result<(), GameError> {
-        let (team, what) = match happening {
-            Happening::Step { team, step } => {
-                let what = describe_step(&step, &self.fleet, &team);
-                self.fleet.get_mut(&team)?.step(&step, at)?;
-                (team, what)
-            }
-            Happening::Timeline(Action::Fault { team, fault }) => {
-                self.fleet.get_mut(&team)?.fault(&fault, at)?;
-                (team, format!("fault: {}", describe_fault(&fault)))
-            }
-            Happening::Timeline(Action::Announce(text)) => {
-                writeln!(self.out, "[{at}] ANNOUNCEMENT: {text}")?;
-                self.state.announcements.push((at, text));
-                return Ok(());
-            }
-            Happening::Timeline(Action::Hook { command, timeout }) => {
-                writeln!(self.out, "[{at}] hook: {command}")?;
-                let hooks = hooks.clone();
-                tokio::spawn(async move {
-                    let _ = hooks.send(run_hook(command, timeout, at).await);
-                });
-                return Ok(());
-            }
-        };
-        writeln!(self.out, "[{at}] {team}: {what}")?;
-        let index = self
-            .scenario
-            .teams
-            .iter()
-            .position(|t| t.name == team)
-            .expect("a step or fault names a scenario team");
-        let urls = self.fleet.get_mut(&team)?.urls();
-        engine.set_urls(index, urls)?;
-        Ok(())
-    }
-
-    fn hook_done(&mut self, hook: HookRun) -> Result<(), GameError> {
-        let at = GameTime(hook.at_ms);
-        let status = match (hook.exit_code, hook.timed_out) {
-            (_, true) => "timed out".to_owned(),
-            (Some(code), _) => format!("exit {code}"),
-            (None, _) => "did not run".to_owned(),
-        };
-        writeln!(
-            self.out,
-            "[{at}] hook {:?} finished: {status}",
-            hook.command
-        )?;
-        for line in hook.output.lines().take(5) {
-            writeln!(self.out, "    {line}")?;
-        }
-        self.hooks.push(hook);
-        Ok(())
-    }
-
-    fn stop(&mut self, engine: &EngineHandle, why: &str) -> Result<(), GameError> {
-        let at = GameTime::from_duration(engine.started().elapsed());
+    pub(crate) fn stop(&mut self, why: &str) -> Result<(), GameError> {
+        let at = GameTime::from_duration(self.load.now(self.scenario));
         writeln!(
             self.out,
             "[{at}] {why}: stopping the game (requests in flight finish; run the same command again to resume)"
         )?;
-        engine.cancel();
+        self.quit = true;
+        self.load.stop();
         Ok(())
     }
 
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final
-    /// board is printed.
+    /// board is printed, the views learn it is over.
     async fn finish(mut self, end: GameTime, finished: bool) -> Result<GameOutcome, GameError> {
         self.state.now = end;
         self.fleet.shutdown(end);
         self.bill(end).await?;
+        self.quit = true;
+        self.publish();
         let board = format_board(self.scenario, &self.state);
         writeln!(
             self.out,
@@ -436,11 +316,19 @@ impl Game<'_> {
                 "game stopped"
             }
         )?;
+        let Game {
+            state,
+            hooks,
+            resumed,
+            load,
+            ..
+        } = self;
+        load.join()?;
         Ok(GameOutcome {
-            state: self.state,
-            hooks: self.hooks,
+            state,
+            hooks,
             finished,
-            resumed: self.resumed,
+            resumed,
             played: end,
         })
     }

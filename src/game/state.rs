@@ -10,6 +10,8 @@ use scoreboard::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Sou
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger).
 const RECENT_EVENTS: usize = 200;
+/// Ticks of score and latency history kept for the charts.
+const SERIES: usize = 600;
 
 /// One team's running totals.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +36,12 @@ pub struct TeamState {
     latest: GameTime,
     /// Recent score events, newest last.
     pub recent: VecDeque<ScoreEvent>,
+    /// Score after each tick, and each tick's p99 (bounded windows for charts).
+    pub score_series: VecDeque<(GameTime, Points)>,
+    pub p99_series: VecDeque<(GameTime, Duration)>,
+    /// Requests due so far, and how many the engine sent late.
+    pub sends: u64,
+    pub late_sends: u64,
 }
 
 /// A tick's figures for one team.
@@ -55,6 +63,9 @@ pub struct GameState {
     pub price: Cents,
     pub now: GameTime,
     pub announcements: Vec<(GameTime, String)>,
+    /// Ledger transactions so far, and the seconds they took.
+    pub ledger_writes: u64,
+    pub ledger_write_seconds: f64,
 }
 
 impl GameState {
@@ -68,6 +79,8 @@ impl GameState {
             price,
             now: GameTime(0),
             announcements: Vec::new(),
+            ledger_writes: 0,
+            ledger_write_seconds: 0.0,
         }
     }
 
@@ -93,6 +106,9 @@ impl GameState {
             return;
         };
         t.counts.merge(&batch.counts);
+        t.sends += batch.sends;
+        t.late_sends += batch.late_sends;
+        push_bounded(&mut t.p99_series, (at, batch.latency.quantile(0.99)));
         match &mut t.latency {
             Some(h) => h.merge(&batch.latency),
             None => t.latency = Some(batch.latency.clone()),
@@ -132,6 +148,15 @@ impl GameState {
         }
     }
 
+    /// Notes every team's score at the end of a tick, for the charts.
+    pub fn mark_scores(&mut self, at: GameTime) {
+        for t in self.teams.values_mut() {
+            if t.score_series.back().is_none_or(|(last, _)| *last < at) {
+                push_bounded(&mut t.score_series, (at, t.score));
+            }
+        }
+    }
+
     /// Ranks now: ties share a rank, trend over the last five minutes of game time.
     pub fn leaderboard(&self) -> Leaderboard {
         let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
@@ -145,5 +170,12 @@ impl GameState {
                 .sum();
             (team.clone(), t.score, trend)
         }))
+    }
+}
+
+fn push_bounded<T>(series: &mut VecDeque<T>, item: T) {
+    series.push_back(item);
+    if series.len() > SERIES {
+        series.pop_front();
     }
 }

@@ -1,0 +1,170 @@
+//! The game's load: one engine run at a time on the game clock, stopped by a pause and
+//! started again at the paused game time by a resume (with a new run number, so batch ids
+//! never meet), its URLs kept across restarts. Every engine's batches come to the game loop
+//! on one channel, followed by a note when that engine is done.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hashref::AnswerTable;
+use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target, TargetLimits};
+use tokio::sync::mpsc;
+
+use super::GameError;
+use crate::scenario::Scenario;
+
+/// What the engines tell the game loop.
+pub(crate) enum LoadMsg {
+    Batch(OutcomeBatch),
+    /// An engine sent its last batch.
+    Done,
+}
+
+/// The engines of this process and the game clock they keep.
+pub(crate) struct Load {
+    answers: Arc<AnswerTable>,
+    /// Each team's base URLs now, in scenario order.
+    pub(crate) urls: Vec<Vec<String>>,
+    running: Option<EngineHandle>,
+    /// Engines stopped by a pause, still finishing their last requests.
+    stopped: Vec<EngineHandle>,
+    /// Engines started and not done yet.
+    pending: usize,
+    tx: mpsc::UnboundedSender<LoadMsg>,
+    /// Game time at the pause (or before the start), and when it began.
+    paused: Option<(Duration, Instant)>,
+    /// Stopped for good: no resume.
+    ended: bool,
+}
+
+impl Load {
+    /// Not started yet: the clock stands at `offset` as if paused there.
+    pub(crate) fn new(
+        answers: AnswerTable,
+        urls: Vec<Vec<String>>,
+        offset: Duration,
+        tx: mpsc::UnboundedSender<LoadMsg>,
+    ) -> Load {
+        Load {
+            answers: Arc::new(answers),
+            urls,
+            running: None,
+            stopped: Vec::new(),
+            pending: 0,
+            tx,
+            paused: Some((offset, Instant::now())),
+            ended: false,
+        }
+    }
+
+    /// An engine is done; true when the game's load is over (nothing runs, no resume).
+    pub(crate) fn done(&mut self) -> bool {
+        self.pending = self.pending.saturating_sub(1);
+        self.over()
+    }
+
+    /// Nothing runs and nothing will: the game is over (or stopped).
+    pub(crate) fn over(&self) -> bool {
+        self.pending == 0 && (self.ended || self.paused.is_none())
+    }
+
+    /// Game time now.
+    pub(crate) fn now(&self, scenario: &Scenario) -> Duration {
+        let now = match (&self.paused, &self.running) {
+            (Some((at, _)), _) => *at,
+            (None, Some(engine)) => engine.started().elapsed(),
+            (None, None) => Duration::ZERO,
+        };
+        now.min(scenario.game.duration)
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused.is_some()
+    }
+
+    /// Starts the load at the paused game time, as run `run` of the game. Returns how long
+    /// the pause lasted.
+    pub(crate) fn start(&mut self, scenario: &Scenario, run: u64) -> Result<Duration, GameError> {
+        let Some((offset, since)) = self.paused.filter(|_| !self.ended) else {
+            return Ok(Duration::ZERO);
+        };
+        let targets = self.targets(scenario);
+        let config = EngineConfig {
+            run,
+            worker: 0,
+            pacing: scenario.load.pacing.clone(),
+            stop: Stop::After(scenario.game.duration),
+            tick: scenario.game.tick,
+            seed: scenario.game.seed,
+            zipf: scenario.keyset.zipf,
+            runtimes: 1,
+            late_threshold: Duration::from_millis(25),
+            offset,
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        self.running = Some(Engine::start(config, &targets, self.answers.clone(), tx)?);
+        self.pending += 1;
+        let out = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                let _ = out.send(LoadMsg::Batch(batch));
+            }
+            let _ = out.send(LoadMsg::Done);
+        });
+        self.paused = None;
+        Ok(since.elapsed())
+    }
+
+    /// Stops sending at the game time now; requests in flight finish and are recorded.
+    pub(crate) fn pause(&mut self, scenario: &Scenario) {
+        let now = self.now(scenario);
+        if let Some(engine) = self.running.take() {
+            engine.cancel();
+            self.stopped.push(engine);
+        }
+        self.paused = Some((now, Instant::now()));
+    }
+
+    /// Stops for good (the end, a Ctrl-C).
+    pub(crate) fn stop(&mut self) {
+        if let Some(engine) = &self.running {
+            engine.cancel();
+        }
+        self.ended = true;
+    }
+
+    /// A team's new URLs, for this run and any after a resume.
+    pub(crate) fn set_urls(&mut self, team: usize, urls: Vec<String>) -> Result<(), GameError> {
+        if let Some(engine) = &self.running {
+            engine.set_urls(team, urls.clone())?;
+        }
+        self.urls[team] = urls;
+        Ok(())
+    }
+
+    /// Waits for every engine's last batch to be sent.
+    pub(crate) fn join(self) -> Result<(), GameError> {
+        for engine in self.stopped.into_iter().chain(self.running) {
+            engine.join()?;
+        }
+        Ok(())
+    }
+
+    fn targets(&self, scenario: &Scenario) -> Vec<Target> {
+        let load = &scenario.load;
+        scenario
+            .teams
+            .iter()
+            .zip(&self.urls)
+            .map(|(team, urls)| Target {
+                limits: TargetLimits {
+                    max_in_flight: load.max_in_flight,
+                    connect_timeout: load.connect_timeout,
+                    timeout: load.timeout,
+                    ..TargetLimits::default()
+                },
+                ..Target::new(team.name.clone(), urls.clone())
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,181 @@
+//! The recording half of the game loop: batches and billing blocks scored and written to the
+//! ledger, the timeline's happenings carried out, hooks reported.
+
+use std::time::Duration;
+
+use loadgen::OutcomeBatch;
+use scoreboard::{GameTime, Ledger, Recorded, RecordedBatch, ScoreEvent};
+use tokio::sync::mpsc;
+
+use super::GameError;
+use super::board::format_board;
+use super::run::{Game, now_unix_ms};
+use super::timeline::{Happening, HookRun, describe_fault, describe_step, run_hook};
+use crate::scenario::Action;
+
+impl Game<'_> {
+    /// Scores and records outcome batches in one transaction, then counts them in.
+    pub(crate) fn record_batches(&mut self, batches: Vec<OutcomeBatch>) -> Result<(), GameError> {
+        let g = &self.scenario.game;
+        let tick_ms = g.tick.as_millis() as u64;
+        let end_ms = g.duration.as_millis() as u64;
+        let items: Vec<(Recorded, Vec<ScoreEvent>)> = batches
+            .into_iter()
+            .map(|batch| {
+                let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
+                let recorded = Recorded::Batch(Box::new(RecordedBatch { at, batch }));
+                let events = self.scorer.events(&recorded);
+                (recorded, events)
+            })
+            .collect();
+        let last = items.iter().map(|(r, _)| r.at()).max();
+        self.commit(items)?;
+        if let Some(at) = last {
+            self.state.mark_scores(at);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn commit(
+        &mut self,
+        items: Vec<(Recorded, Vec<ScoreEvent>)>,
+    ) -> Result<(), GameError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.ledger.record(&items)?;
+        self.state.ledger_writes += 1;
+        self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
+        for (recorded, events) in &items {
+            self.state.apply(recorded, events, self.scenario.game.tick);
+            for e in events {
+                self.live.event(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The loop's regular look: happenings due, billing, the board.
+    pub(crate) async fn look(
+        &mut self,
+        now: Duration,
+        hooks: &mpsc::UnboundedSender<HookRun>,
+    ) -> Result<(), GameError> {
+        let at = GameTime::from_duration(now);
+        self.state.now = at;
+        for (when, happening) in self.timeline.due(now) {
+            self.happen(GameTime::from_duration(when), happening, hooks)?;
+        }
+        if at.0 >= self.next_billing_ms {
+            self.bill(at).await?;
+            self.next_billing_ms = at.0 + self.inventory.period_ms();
+        }
+        let every = self.options.board_every.as_millis() as u64;
+        if every > 0 && at.0 >= self.next_board_ms {
+            self.next_board_ms = at.0 + every;
+            let board = format_board(self.scenario, &self.state);
+            write!(self.out, "{board}")?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Looks at the inventory and charges the blocks that started.
+    pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
+        let (observation, errors) = self.inventory.observe(&self.fleet, at, now_unix_ms()).await;
+        for e in errors {
+            writeln!(
+                self.out,
+                "[{at}] billing: {e} (retried at the next look; nothing is charged twice)"
+            )?;
+        }
+        let Some(observation) = observation else {
+            return Ok(());
+        };
+        for team in self.state.teams.values_mut() {
+            team.instances = 0;
+        }
+        for run in observation.runs.iter().filter(|r| r.until >= at) {
+            if let Some(t) = self.state.teams.get_mut(&run.team) {
+                t.instances += 1;
+            }
+        }
+        let blocks = self
+            .biller
+            .observe(&self.scenario.rules.billing, &observation);
+        let items = blocks
+            .into_iter()
+            .map(|b| {
+                let recorded = Recorded::Block(b);
+                let events = self.scorer.events(&recorded);
+                (recorded, events)
+            })
+            .collect();
+        self.commit(items)
+    }
+
+    fn happen(
+        &mut self,
+        at: GameTime,
+        happening: Happening,
+        hooks: &mpsc::UnboundedSender<HookRun>,
+    ) -> Result<(), GameError> {
+        let (team, what) = match happening {
+            Happening::Step { team, step } => {
+                let what = describe_step(&step, &self.fleet, &team);
+                self.fleet.get_mut(&team)?.step(&step, at)?;
+                (team, what)
+            }
+            Happening::Timeline(Action::Fault { team, fault }) => {
+                self.fleet.get_mut(&team)?.fault(&fault, at)?;
+                (team, format!("fault: {}", describe_fault(&fault)))
+            }
+            Happening::Timeline(Action::Announce(text)) => return self.announce(at, text),
+            Happening::Timeline(Action::Hook { command, timeout }) => {
+                writeln!(self.out, "[{at}] hook: {command}")?;
+                let hooks = hooks.clone();
+                tokio::spawn(async move {
+                    let _ = hooks.send(run_hook(command, timeout, at).await);
+                });
+                return Ok(());
+            }
+        };
+        writeln!(self.out, "[{at}] {team}: {what}")?;
+        let index = self
+            .scenario
+            .teams
+            .iter()
+            .position(|t| t.name == team)
+            .expect("a step or fault names a scenario team");
+        let urls = self.fleet.get_mut(&team)?.urls();
+        self.load.set_urls(index, urls)?;
+        Ok(())
+    }
+
+    /// A message to everyone: the log, the board, the views.
+    pub(crate) fn announce(&mut self, at: GameTime, text: String) -> Result<(), GameError> {
+        writeln!(self.out, "[{at}] ANNOUNCEMENT: {text}")?;
+        self.state.announcements.push((at, text));
+        Ok(())
+    }
+
+    pub(crate) fn hook_done(&mut self, hook: HookRun) -> Result<(), GameError> {
+        let at = GameTime(hook.at_ms);
+        let status = match (hook.exit_code, hook.timed_out) {
+            (_, true) => "timed out".to_owned(),
+            (Some(code), _) => format!("exit {code}"),
+            (None, _) => "did not run".to_owned(),
+        };
+        writeln!(
+            self.out,
+            "[{at}] hook {:?} finished: {status}",
+            hook.command
+        )?;
+        for line in hook.output.lines().take(5) {
+            writeln!(self.out, "    {line}")?;
+        }
+        self.hooks.push(hook);
+        Ok(())
+    }
+}
