@@ -27,6 +27,12 @@ pub struct PlayArgs {
     /// Neither read nor write the disk cache of expected answers.
     #[arg(long)]
     pub no_cache: bool,
+    /// Where the web scoreboard listens (public board, team pages, admin, API).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub web: std::net::SocketAddr,
+    /// No web scoreboard.
+    #[arg(long)]
+    pub no_web: bool,
 }
 
 #[derive(clap::Args, Debug)]
