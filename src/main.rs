@@ -3,6 +3,7 @@
 
 mod game_cmds;
 mod ledger_cmds;
+mod token_cmds;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
         /// The scenario file.
         scenario: std::path::PathBuf,
     },
+    /// Makes new tokens for the teams' web pages (or the admin's) and prints them once:
+    /// the ledger keeps only their digests. `--csv` for printing and handing out.
+    Teams(token_cmds::TeamsArgs),
     /// Prints shell completions: `gameday completions bash > /etc/bash_completion.d/gameday`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -111,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Play(args) => return game_cmds::play(args, &mut out),
         Command::Replay(args) => return game_cmds::replay(args, &mut out),
+        Command::Teams(args) => token_cmds::teams(args, &mut out)?,
         Command::Check { scenario } => return game_cmds::check(&scenario, &mut out),
         Command::Completions { shell } => {
             use clap::CommandFactory;

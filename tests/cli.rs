@@ -136,6 +136,7 @@ fn small_game(path: &std::path::Path) {
         name: "cli".into(),
         seed: 1,
         rules: rules.clone(),
+        teams: Vec::new(),
     };
     ledger.start_or_resume(&meta, 0).unwrap();
     let scorer = Scorer::new(rules).unwrap();
@@ -276,6 +277,66 @@ fn rescore_under_new_rules_shows_the_difference() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("rules.toml") && err.contains("status_5xx is a penalty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn teams_hands_out_tokens_once_and_keeps_only_digests() {
+    use scoreboard::{GameMeta, Ledger, Rules, SqliteLedger};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    let mut ledger = SqliteLedger::open(&db).unwrap();
+    let meta = GameMeta {
+        name: "tokens".into(),
+        seed: 1,
+        rules: Rules::default(),
+        teams: vec!["red".into(), "blue, ltd".into()],
+    };
+    ledger.start_or_resume(&meta, 1).unwrap();
+    drop(ledger);
+    let db_arg = db.to_str().unwrap();
+    let out = gameday(&["teams", "--db", db_arg, "--csv"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = stdout(&out);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "team,token");
+    let red = lines[1].strip_prefix("red,").unwrap().to_owned();
+    let blue = lines[2].strip_prefix("\"blue, ltd\",").unwrap().to_owned();
+    let stored = SqliteLedger::open_existing(&db)
+        .unwrap()
+        .token_hashes()
+        .unwrap();
+    let digest = |who: &str| stored.iter().find(|(o, _)| o == who).unwrap().1;
+    assert!(digest("red").verify(&red) && digest("blue, ltd").verify(&blue));
+    // One team again: its old token stops working, the other team's does not.
+    let out = gameday(&["teams", "--db", db_arg, "--team", "red"], dir.path());
+    let text = stdout(&out);
+    let new_red = text
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let stored = SqliteLedger::open_existing(&db)
+        .unwrap()
+        .token_hashes()
+        .unwrap();
+    let digest = |who: &str| stored.iter().find(|(o, _)| o == who).unwrap().1;
+    assert!(digest("red").verify(&new_red) && !digest("red").verify(&red));
+    assert!(digest("blue, ltd").verify(&blue));
+    assert!(text.contains("Shown once"), "{text}");
+    let out = gameday(&["teams", "--db", db_arg, "--team", "green"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no team \"green\"") && err.contains("red"),
         "{err}"
     );
 }

@@ -15,6 +15,7 @@ fn meta() -> GameMeta {
         name: "test game".into(),
         seed: 7,
         rules: Rules::default(),
+        teams: Vec::new(),
     }
 }
 

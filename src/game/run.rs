@@ -113,6 +113,7 @@ impl<'a> Game<'a> {
             name: g.name.clone(),
             seed: g.seed,
             rules: scenario.rules.clone(),
+            teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
         };
         let now = now_unix_ms();
         let session = ledger.start_or_resume(&meta, now)?;

@@ -35,6 +35,7 @@ fn main() {
         name: "kill test".into(),
         seed: 1,
         rules: rules.clone(),
+        teams: Vec::new(),
     };
     let session = ledger.start_or_resume(&meta, 0).expect("game starts");
     let scorer = Scorer::new(rules.clone()).unwrap();

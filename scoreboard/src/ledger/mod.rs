@@ -68,6 +68,9 @@ pub struct GameMeta {
     pub name: String,
     pub seed: u64,
     pub rules: Rules,
+    /// The teams, in scenario order (for token lists and read-only boards).
+    #[serde(default)]
+    pub teams: Vec<String>,
 }
 
 /// A game opened on a ledger: when it started and which run of it this is.
@@ -106,6 +109,10 @@ pub struct EventFilter {
     pub team: Option<String>,
     pub since: Option<GameTime>,
     pub source: Option<Source>,
+    /// Only events strictly before this game time (for paging back through history).
+    pub before: Option<GameTime>,
+    /// At most this many events, and then the newest first (without it: all, oldest first).
+    pub limit: Option<usize>,
 }
 
 /// A durable record of a game. Recording the same cause twice changes nothing.
@@ -142,7 +149,8 @@ pub trait Ledger {
         })?;
         Ok(out)
     }
-    /// Stored events matching `filter`, in game-time order.
+    /// Stored events matching `filter`, in game-time order (newest first when
+    /// [`EventFilter::limit`] is set).
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;
     /// Replaces every stored event (after a rescore) and the rules they derive from.
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;

@@ -1,0 +1,88 @@
+//! `gameday teams`: hands out team tokens (and the admin token) for a game's web pages, as
+//! the original game handed out team hashes on paper. Tokens are shown once; the ledger
+//! keeps only their digests, so running it again replaces them.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use scoreboard::tokens::{ADMIN, generate};
+use scoreboard::{Ledger, SqliteLedger};
+
+/// Options of `gameday teams`.
+#[derive(clap::Args, Debug)]
+pub struct TeamsArgs {
+    /// The game's ledger (SQLite file), as `gameday play --db` made it.
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// Only this team's token (the others stay valid).
+    #[arg(long, value_name = "NAME")]
+    team: Option<String>,
+    /// The admin token instead (for /admin and the admin API).
+    #[arg(long, conflicts_with = "team")]
+    admin: bool,
+    /// Print `team,token` lines (CSV, with a header) for printing and handing out.
+    #[arg(long)]
+    csv: bool,
+}
+
+pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut ledger = SqliteLedger::open_existing(&args.db)
+        .with_context(|| format!("reading {}", args.db.display()))?;
+    let meta = ledger
+        .meta()?
+        .context("this ledger holds no game yet: start it with gameday play --db FILE")?;
+    let owners: Vec<String> = match (&args.team, args.admin) {
+        (_, true) => vec![ADMIN.to_owned()],
+        (Some(team), _) if meta.teams.contains(team) => vec![team.clone()],
+        (Some(team), _) => bail!(
+            "no team {team:?} in game {:?}: its teams are {}",
+            meta.name,
+            meta.teams.join(", ")
+        ),
+        (None, _) => meta.teams.clone(),
+    };
+    if owners.is_empty() {
+        bail!("game {:?} lists no teams in its ledger", meta.name);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut issued = Vec::with_capacity(owners.len());
+    for owner in owners {
+        let (token, hash) = generate()?;
+        ledger.store_token(&owner, &hash, now)?;
+        issued.push((owner, token));
+    }
+    if args.csv {
+        writeln!(out, "team,token")?;
+        for (owner, token) in &issued {
+            writeln!(out, "{},{token}", csv_field(owner))?;
+        }
+    } else {
+        let width = issued
+            .iter()
+            .map(|(o, _)| o.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        for (owner, token) in &issued {
+            let who = if owner == ADMIN { "admin" } else { owner };
+            writeln!(out, "{who:<width$}  {token}")?;
+        }
+        writeln!(
+            out,
+            "\nShown once: the ledger keeps only digests. Running this again replaces them."
+        )?;
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
