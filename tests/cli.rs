@@ -137,6 +137,7 @@ fn small_game(path: &std::path::Path) {
         seed: 1,
         rules: rules.clone(),
         teams: Vec::new(),
+        duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();
     let scorer = Scorer::new(rules).unwrap();
@@ -292,6 +293,7 @@ fn teams_hands_out_tokens_once_and_keeps_only_digests() {
         seed: 1,
         rules: Rules::default(),
         teams: vec!["red".into(), "blue, ltd".into()],
+        duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 1).unwrap();
     drop(ledger);

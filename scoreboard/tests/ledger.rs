@@ -16,6 +16,7 @@ fn meta() -> GameMeta {
         seed: 7,
         rules: Rules::default(),
         teams: Vec::new(),
+        duration_ms: 0,
     }
 }
 

@@ -8,6 +8,7 @@ mod expect;
 mod inventory;
 mod load;
 mod record;
+mod replica;
 mod report;
 mod run;
 mod snapshot;
@@ -19,9 +20,10 @@ use std::time::Duration;
 
 pub use board::{format_board, format_results};
 pub use expect::{Verdict, check_expectations};
+pub use replica::Replica;
 pub use report::{Report, junit_xml};
-pub use run::{GameOutcome, play};
-pub use snapshot::{Flags, snapshot};
+pub use run::{GameOutcome, play, rebuild};
+pub use snapshot::{Flags, GameFacts, snapshot};
 pub use state::{GameState, TeamState, TickFigures};
 pub use timeline::HookRun;
 

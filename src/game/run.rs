@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::board::format_board;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
-use super::snapshot::{Flags, snapshot};
+use super::snapshot::{Flags, GameFacts, snapshot};
 use super::state::GameState;
 use super::timeline::{HookRun, Timeline};
 use super::{GameError, GameOptions};
@@ -114,6 +114,7 @@ impl<'a> Game<'a> {
             seed: g.seed,
             rules: scenario.rules.clone(),
             teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
+            duration_ms: g.duration.as_millis() as u64,
         };
         let now = now_unix_ms();
         let session = ledger.start_or_resume(&meta, now)?;
@@ -278,13 +279,8 @@ impl Game<'_> {
             paused: self.load.is_paused() && !self.quit,
             over: self.quit || self.load.over(),
         };
-        let snap = snapshot(
-            self.scenario,
-            &self.state,
-            &self.load.urls,
-            flags,
-            self.frozen.as_deref(),
-        );
+        let facts = GameFacts::of(self.scenario, &self.state.order, &self.load.urls);
+        let snap = snapshot(facts, &self.state, flags, self.frozen.as_deref());
         self.live.publish(snap);
     }
 
@@ -335,8 +331,12 @@ impl Game<'_> {
     }
 }
 
-/// A resumed game's state, from everything the ledger holds.
-fn rebuild(state: &mut GameState, ledger: &SqliteLedger, tick: Duration) -> Result<(), GameError> {
+/// A game's state from everything its ledger holds (a resumed game, a replica).
+pub fn rebuild(
+    state: &mut GameState,
+    ledger: &SqliteLedger,
+    tick: Duration,
+) -> Result<(), GameError> {
     ledger.for_each_cause(&mut |cause| state.apply(&cause, &[], tick))?;
     for event in ledger.events(&scoreboard::EventFilter::default())? {
         state.apply_event(&event);

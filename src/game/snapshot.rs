@@ -6,21 +6,46 @@ use scoreboard::live::{Announcement, Snapshot, TeamRow};
 use super::state::GameState;
 use crate::scenario::Scenario;
 
+/// What a snapshot says of the game beyond its state: the scenario when there is one (a
+/// read-only replica has only the ledger).
+#[derive(Clone, Copy, Debug)]
+pub struct GameFacts<'a> {
+    pub name: &'a str,
+    pub duration: std::time::Duration,
+    pub pacing: Option<&'a Pacing>,
+    /// Team names in scenario order, and each team's URLs.
+    pub teams: &'a [String],
+    pub urls: &'a [Vec<String>],
+}
+
+impl<'a> GameFacts<'a> {
+    pub fn of(scenario: &'a Scenario, teams: &'a [String], urls: &'a [Vec<String>]) -> Self {
+        GameFacts {
+            name: &scenario.game.name,
+            duration: scenario.game.duration,
+            pacing: Some(&scenario.load.pacing),
+            teams,
+            urls,
+        }
+    }
+}
+
 /// What the views show now. `frozen` is the public board kept at the freeze, if any.
 pub fn snapshot(
-    scenario: &Scenario,
+    facts: GameFacts<'_>,
     state: &GameState,
-    urls: &[Vec<String>],
     flags: Flags,
     frozen: Option<&[TeamRow]>,
 ) -> Snapshot {
-    let teams = rows(scenario, state, urls);
+    let teams = rows(&facts, state);
     let public = frozen.map_or_else(|| teams.clone(), <[TeamRow]>::to_vec);
-    let (offered, phase) = load_now(scenario, state);
+    let (offered, phase) = facts
+        .pacing
+        .map_or_else(|| (String::new(), String::new()), |p| load_now(p, state));
     Snapshot {
-        game: scenario.game.name.clone(),
+        game: facts.name.to_owned(),
         now: state.now,
-        duration: scenario.game.duration,
+        duration: facts.duration,
         paused: flags.paused,
         frozen: frozen.is_some(),
         over: flags.over,
@@ -48,14 +73,14 @@ pub struct Flags {
     pub over: bool,
 }
 
-fn rows(scenario: &Scenario, state: &GameState, urls: &[Vec<String>]) -> Vec<TeamRow> {
+fn rows(facts: &GameFacts<'_>, state: &GameState) -> Vec<TeamRow> {
     state
         .leaderboard()
         .standings
         .into_iter()
         .map(|s| {
             let t = &state.teams[&s.team];
-            let index = scenario.teams.iter().position(|x| x.name == s.team);
+            let index = facts.teams.iter().position(|x| *x == s.team);
             let (correct_per_s, error_pct, p50, p99) = match &t.last_tick {
                 Some(tick) => {
                     let secs = tick.length.as_secs_f64().max(0.001);
@@ -85,7 +110,10 @@ fn rows(scenario: &Scenario, state: &GameState, urls: &[Vec<String>]) -> Vec<Tea
                 p99,
                 instances: t.instances,
                 cost: t.cost,
-                urls: index.and_then(|i| urls.get(i)).cloned().unwrap_or_default(),
+                urls: index
+                    .and_then(|i| facts.urls.get(i))
+                    .cloned()
+                    .unwrap_or_default(),
                 score_series: t.score_series.iter().copied().collect(),
                 p99_series: t.p99_series.iter().copied().collect(),
                 recent: t.recent.iter().rev().cloned().collect(),
@@ -101,8 +129,8 @@ fn rows(scenario: &Scenario, state: &GameState, urls: &[Vec<String>]) -> Vec<Tea
 }
 
 /// The offered load now and the phase it is in.
-fn load_now(scenario: &Scenario, state: &GameState) -> (String, String) {
-    match &scenario.load.pacing {
+fn load_now(pacing: &Pacing, state: &GameState) -> (String, String) {
+    match pacing {
         Pacing::Open(schedule) => {
             let now = state.now.as_duration();
             let rate = schedule.rate_at(now);

@@ -36,6 +36,7 @@ fn main() {
         seed: 1,
         rules: rules.clone(),
         teams: Vec::new(),
+        duration_ms: 0,
     };
     let session = ledger.start_or_resume(&meta, 0).expect("game starts");
     let scorer = Scorer::new(rules.clone()).unwrap();

@@ -71,6 +71,9 @@ pub struct GameMeta {
     /// The teams, in scenario order (for token lists and read-only boards).
     #[serde(default)]
     pub teams: Vec<String>,
+    /// How long the game lasts (0 when not known).
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 /// A game opened on a ledger: when it started and which run of it this is.
