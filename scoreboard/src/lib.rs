@@ -20,6 +20,8 @@ mod scorer;
 pub mod tokens;
 #[cfg(feature = "tui")]
 pub mod tui;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use billing::{
     Biller, BillingBlock, BillingRules, InstanceRun, InventorySource, Observation,

@@ -367,14 +367,31 @@ impl Ledger for SqliteLedger {
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {
-        let mut stmt = self.conn.prepare(
+        // The newest `limit` events when paging, else all of them in game-time order.
+        let order = if filter.limit.is_some() {
+            "ORDER BY at_ms DESC, cause DESC, seq DESC LIMIT ?5"
+        } else {
+            "ORDER BY at_ms, cause, seq LIMIT ?5"
+        };
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT cause, seq, at_ms, team, source, points, reason FROM events
              WHERE (?1 IS NULL OR team = ?1) AND at_ms >= ?2 AND (?3 IS NULL OR source = ?3)
-             ORDER BY at_ms, cause, seq",
-        )?;
+               AND (?4 IS NULL OR at_ms < ?4)
+             {order}"
+        ))?;
         let since = filter.since.map_or(0, |t| t.0 as i64);
         let source = filter.source.map(Source::name);
-        let rows = stmt.query_map(params![filter.team, since, source], event_from_row)?;
+        let before = filter
+            .before
+            .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX));
+        // SQLite reads a negative LIMIT as "no limit".
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(
+            params![filter.team, since, source, before, limit],
+            event_from_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -1,0 +1,113 @@
+// The organizer's page: sends controls to /api/admin/*, shows a new token once, and keeps the
+// status and the teams table current from /api/admin/stream.
+"use strict";
+
+const result = document.getElementById("result");
+const withToken = new Set(
+  Array.from(document.querySelectorAll("#teams tr"))
+    .filter((tr) => tr.dataset.hasToken === "true")
+    .map((tr) => tr.dataset.team),
+);
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function signClass(milli) {
+  return milli > 0 ? "pos" : milli < 0 ? "neg" : "zero";
+}
+
+function say(ok, text) {
+  result.className = ok ? "ok" : "error";
+  result.textContent = text;
+}
+
+async function post(path, body) {
+  const init = { method: "POST", credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const answer = await fetch(path, init);
+  const reply = await answer.json().catch(() => ({}));
+  if (!answer.ok) say(false, reply.error || "failed (" + answer.status + ")");
+  return answer.ok ? reply : null;
+}
+
+document.querySelectorAll("button[data-action]").forEach((b) => {
+  b.addEventListener("click", async () => {
+    const reply = await post("/api/admin/" + b.dataset.action);
+    if (reply) say(true, "Sent: " + reply.ok);
+  });
+});
+
+document.getElementById("announce").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const text = document.getElementById("text");
+  if (await post("/api/admin/announce", { text: text.value })) {
+    say(true, "Announced.");
+    text.value = "";
+  }
+});
+
+document.getElementById("adjust").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const reply = await post("/api/admin/adjust", {
+    team: document.getElementById("adjust-team").value,
+    points: document.getElementById("points").value,
+    reason: document.getElementById("reason").value,
+  });
+  if (reply) {
+    say(true, "Adjusted " + reply.team + " by " + reply.points + ": " + reply.reason);
+    document.getElementById("points").value = "";
+    document.getElementById("reason").value = "";
+  }
+});
+
+document.getElementById("teams").addEventListener("click", async (ev) => {
+  const team = ev.target.dataset && ev.target.dataset.newToken;
+  if (!team) return;
+  if (!confirm("Replace the token of " + team + "? Its old token stops working.")) return;
+  const reply = await post("/api/admin/teams/" + encodeURIComponent(team) + "/token");
+  if (!reply) return;
+  withToken.add(reply.team);
+  document.getElementById("new-token-team").textContent = reply.team;
+  document.getElementById("new-token-value").textContent = reply.token;
+  document.getElementById("new-token").hidden = false;
+  say(true, "New token for " + reply.team + " below: it is shown only once.");
+});
+
+function drawStatus(s) {
+  document.getElementById("now").textContent = s.now;
+  const words = [s.over ? "over" : s.paused ? "paused" : "running"];
+  if (s.frozen) words.push("frozen");
+  document.getElementById("state").textContent = words.join(", ");
+  document.getElementById("offered").textContent = s.offered;
+  document.getElementById("phase").textContent = s.phase;
+  document.getElementById("teams").replaceChildren(...s.teams.map((t) => {
+    const tr = el("tr");
+    tr.dataset.team = t.team;
+    const button = el("button", "New token", "quiet");
+    button.dataset.newToken = t.team;
+    const action = el("td");
+    action.append(button);
+    tr.append(
+      el("td", String(t.rank), "num"),
+      el("td", t.team),
+      el("td", t.score, "num " + signClass(t.score_milli)),
+      el("td", t.urls.join(" ")),
+      el("td", withToken.has(t.team) ? "yes" : "none"),
+      action,
+    );
+    return tr;
+  }));
+}
+
+const live = document.getElementById("live");
+const stream = new EventSource("/api/admin/stream");
+stream.onopen = () => live.classList.remove("off");
+stream.onerror = () => live.classList.add("off");
+stream.addEventListener("status", (m) => drawStatus(JSON.parse(m.data)));

@@ -1,0 +1,45 @@
+// The public board: redraws the table, banners and announcements from /api/board/stream.
+"use strict";
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function signClass(milli) {
+  return milli > 0 ? "pos" : milli < 0 ? "neg" : "zero";
+}
+
+function drawBoard(board) {
+  const rows = board.teams.map((t) => {
+    const tr = el("tr");
+    tr.append(
+      el("td", String(t.rank), "rank num"),
+      el("td", t.team, "team"),
+      el("td", t.score, "num " + signClass(t.score_milli)),
+      el("td", t.trend, "num " + signClass(t.trend_milli)),
+    );
+    return tr;
+  });
+  document.getElementById("board").replaceChildren(...rows);
+  document.getElementById("now").textContent = board.now;
+  const banners = [];
+  if (board.over) banners.push(el("div", "Game over", "banner over"));
+  else if (board.paused) banners.push(el("div", "Game paused", "banner paused"));
+  if (board.frozen) banners.push(el("div", "Scoreboard frozen", "banner"));
+  document.getElementById("banners").replaceChildren(...banners);
+  const news = board.announcements.slice().reverse().map((a) => {
+    const div = el("div", undefined, "announce");
+    div.append(el("time", a.at), document.createTextNode(a.text));
+    return div;
+  });
+  document.getElementById("announcements").replaceChildren(...news);
+}
+
+const live = document.getElementById("live");
+const source = new EventSource("/api/board/stream");
+source.addEventListener("board", (m) => drawBoard(JSON.parse(m.data)));
+source.onopen = () => live.classList.remove("off");
+source.onerror = () => live.classList.add("off");

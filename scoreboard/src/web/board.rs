@@ -1,0 +1,116 @@
+//! The public scoreboard: rank, team, score and trend for the room's projector, with the
+//! announcements and a banner when the board is frozen, paused or over. The page is drawn
+//! on the server and kept current by its stream (`/api/board/stream`) without a reload.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Html;
+
+use super::WebState;
+use super::html::{self, Tab, escape, sign_class};
+use super::json::{self, Board};
+use super::stream::{self, EventStream};
+
+/// `GET /`: the board.
+pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {
+    let board = json::board(&state.view.now());
+    html::page(Tab::Board, &board.game, &render(&board), Some("board.js"))
+}
+
+/// `GET /api/board`: the board as JSON.
+pub(crate) async fn api(State(state): State<WebState>) -> Json<Board> {
+    Json(json::board(&state.view.now()))
+}
+
+/// `GET /api/board/stream`: a `board` message with the board each time it changes.
+pub(crate) async fn stream(State(state): State<WebState>) -> EventStream {
+    stream::snapshots(&state, |s| stream::json_event("board", &json::board(s)))
+}
+
+/// The page's body; `board.js` redraws the same parts from the stream by their ids.
+fn render(board: &Board) -> String {
+    let rows: String = board
+        .teams
+        .iter()
+        .map(|t| {
+            format!(
+                "<tr><td class=\"rank num\">{}</td><td class=\"team\">{}</td>\
+                 <td class=\"num {}\">{}</td><td class=\"num {}\">{}</td></tr>",
+                t.rank,
+                escape(&t.team),
+                sign_class(t.score_milli),
+                escape(&t.score),
+                sign_class(t.trend_milli),
+                escape(&t.trend),
+            )
+        })
+        .collect();
+    let announcements: String = board
+        .announcements
+        .iter()
+        .rev()
+        .map(|a| {
+            format!(
+                "<div class=\"announce\"><time>{}</time>{}</div>",
+                escape(&a.at),
+                escape(&a.text)
+            )
+        })
+        .collect();
+    format!(
+        "<div id=\"banners\">{}</div>\
+         <div class=\"status\"><span>Game time <b id=\"now\">{}</b></span>\
+         <span id=\"live\" class=\"live off\">live</span></div>\
+         <section class=\"card\"><table class=\"board\"><thead><tr>\
+         <th class=\"num\">#</th><th>Team</th><th class=\"num\">Score</th>\
+         <th class=\"num\">Last 5 min</th></tr></thead>\
+         <tbody id=\"board\">{rows}</tbody></table></section>\
+         <section id=\"announcements\">{announcements}</section>",
+        banners(board),
+        escape(&board.now),
+    )
+}
+
+/// The state of the game in words, biggest news first.
+fn banners(board: &Board) -> String {
+    let mut out = String::new();
+    if board.over {
+        out.push_str("<div class=\"banner over\">Game over</div>");
+    } else if board.paused {
+        out.push_str("<div class=\"banner paused\">Game paused</div>");
+    }
+    if board.frozen {
+        out.push_str("<div class=\"banner\">Scoreboard frozen</div>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Points;
+    use crate::live::{Announcement, Snapshot, TeamRow};
+
+    #[test]
+    fn the_board_escapes_names_and_shows_the_freeze() {
+        let snapshot = Snapshot {
+            frozen: true,
+            public: vec![TeamRow {
+                rank: 1,
+                team: "<img src=x>".into(),
+                score: Points(12_500),
+                ..Default::default()
+            }],
+            announcements: vec![Announcement {
+                at: crate::GameTime(0),
+                text: "<b>lunch</b>".into(),
+            }],
+            ..Default::default()
+        };
+        let text = render(&json::board(&snapshot));
+        assert!(text.contains("Scoreboard frozen"));
+        assert!(text.contains("&lt;img src=x&gt;"));
+        assert!(text.contains("&lt;b&gt;lunch"));
+        assert!(text.contains("+12.5"));
+    }
+}

@@ -1,0 +1,88 @@
+//! Asking the game for a change: the read-only check, sending a [`Control`] and waiting for
+//! the runner's answer, and JSON bodies whose errors say what was expected without echoing
+//! what was sent.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use super::WebState;
+use super::error::WebError;
+use crate::live::Control;
+
+/// How long the runner has to answer an adjustment or a URL change.
+const REPLY_WITHIN: Duration = Duration::from_secs(10);
+
+/// `Err(409)` on a read-only replica.
+pub(crate) fn writable(state: &WebState) -> Result<(), WebError> {
+    if state.read_only {
+        Err(WebError::ReadOnly)
+    } else {
+        Ok(())
+    }
+}
+
+/// Sends a control that has no answer (pause, freeze, announce…).
+pub(crate) fn tell(state: &WebState, control: Control) -> Result<(), WebError> {
+    writable(state)?;
+    if state.view.send(control) {
+        Ok(())
+    } else {
+        Err(WebError::GameGone)
+    }
+}
+
+/// Sends the control `make` builds around a reply channel and waits for the runner's answer;
+/// a refusal comes back as 422 with the runner's reason.
+pub(crate) async fn ask(
+    state: &WebState,
+    make: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Control,
+) -> Result<(), WebError> {
+    writable(state)?;
+    let (reply, answer) = oneshot::channel();
+    if !state.view.send(make(reply)) {
+        return Err(WebError::GameGone);
+    }
+    match tokio::time::timeout(REPLY_WITHIN, answer).await {
+        Err(_) => Err(WebError::GameBusy),
+        Ok(Err(_)) => Err(WebError::GameGone),
+        Ok(Ok(Err(reason))) => Err(WebError::BadInput(reason)),
+        Ok(Ok(Ok(()))) => Ok(()),
+    }
+}
+
+/// A JSON body; a wrong one is a 422 that names the problem, never the content.
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<JsonBody<T>, WebError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(body)) => Ok(JsonBody(body)),
+            Err(rejection) => Err(WebError::BadInput(problem(&rejection).into())),
+        }
+    }
+}
+
+fn problem(rejection: &JsonRejection) -> &'static str {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with `Content-Type: application/json`"
+        }
+        JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON",
+        JsonRejection::JsonDataError(_) => {
+            "the body's fields are missing or of the wrong type (see the API README)"
+        }
+        _ => "the body could not be read",
+    }
+}

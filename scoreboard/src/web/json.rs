@@ -1,0 +1,268 @@
+//! The JSON shapes of the API: the public board, a score event, a team's own line, the
+//! organizer's status, and the results export. Points go out twice: as text a person reads
+//! (`+12.5`) and as integer milli-points a program sums.
+
+use serde::Serialize;
+
+use crate::live::{Snapshot, TeamRow};
+use crate::{Cents, Points, ScoreEvent};
+
+/// The public board (`GET /api/board`, and each message of its stream).
+#[derive(Serialize, Debug)]
+pub(crate) struct Board {
+    pub game: String,
+    pub now: String,
+    pub now_ms: u64,
+    pub paused: bool,
+    pub frozen: bool,
+    pub over: bool,
+    pub announcements: Vec<AnnouncementJson>,
+    pub teams: Vec<BoardRow>,
+}
+
+#[derive(Serialize, Debug)]
+pub(crate) struct AnnouncementJson {
+    pub at: String,
+    pub text: String,
+}
+
+/// One line of the public board: what anyone may see.
+#[derive(Serialize, Debug)]
+pub(crate) struct BoardRow {
+    pub rank: u32,
+    pub team: String,
+    pub score: String,
+    pub score_milli: i64,
+    pub trend: String,
+    pub trend_milli: i64,
+}
+
+pub(crate) fn board(s: &Snapshot) -> Board {
+    Board {
+        game: s.game.clone(),
+        now: s.now.to_string(),
+        now_ms: s.now.0,
+        paused: s.paused,
+        frozen: s.frozen,
+        over: s.over,
+        announcements: s
+            .announcements
+            .iter()
+            .map(|a| AnnouncementJson {
+                at: a.at.to_string(),
+                text: a.text.clone(),
+            })
+            .collect(),
+        teams: s
+            .public
+            .iter()
+            .map(|t| BoardRow {
+                rank: t.rank,
+                team: t.team.clone(),
+                score: t.score.to_string(),
+                score_milli: t.score.0,
+                trend: t.trend.to_string(),
+                trend_milli: t.trend.0,
+            })
+            .collect(),
+    }
+}
+
+/// A score event as its team sees it.
+#[derive(Serialize, Debug)]
+pub(crate) struct EventJson {
+    pub at: String,
+    pub at_ms: u64,
+    pub source: &'static str,
+    pub points: String,
+    pub points_milli: i64,
+    pub reason: String,
+    /// With `seq`, what makes the event unique (pages merge by it).
+    pub cause: String,
+    pub seq: u32,
+}
+
+pub(crate) fn event(e: &ScoreEvent) -> EventJson {
+    EventJson {
+        at: e.at.to_string(),
+        at_ms: e.at.0,
+        source: e.source.name(),
+        points: e.points.to_string(),
+        points_milli: e.points.0,
+        reason: e.reason.clone(),
+        cause: e.cause.clone(),
+        seq: e.seq,
+    }
+}
+
+/// A team's own line (`GET /api/team`, the `status` messages of its stream). The rank is
+/// the public board's, so a frozen board stays frozen for teams too.
+#[derive(Serialize, Debug)]
+pub(crate) struct TeamStatus {
+    pub team: String,
+    pub rank: Option<u32>,
+    pub score: String,
+    pub score_milli: i64,
+    pub urls: Vec<String>,
+    pub paused: bool,
+    pub frozen: bool,
+    pub over: bool,
+}
+
+pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
+    let live = s.teams.iter().find(|t| t.team == team);
+    let public = s.public.iter().find(|t| t.team == team);
+    let score = live.map_or(Points(0), |t| t.score);
+    TeamStatus {
+        team: team.to_string(),
+        rank: public.map(|t| t.rank),
+        score: score.to_string(),
+        score_milli: score.0,
+        urls: live.map(|t| t.urls.clone()).unwrap_or_default(),
+        paused: s.paused,
+        frozen: s.frozen,
+        over: s.over,
+    }
+}
+
+/// The organizer's view (`GET /api/admin/status`, the admin stream): the live board.
+#[derive(Serialize, Debug)]
+pub(crate) struct AdminStatus {
+    pub game: String,
+    pub now: String,
+    pub now_ms: u64,
+    pub duration_ms: u64,
+    pub paused: bool,
+    pub frozen: bool,
+    pub over: bool,
+    pub offered: String,
+    pub phase: String,
+    pub teams: Vec<AdminRow>,
+}
+
+#[derive(Serialize, Debug)]
+pub(crate) struct AdminRow {
+    pub rank: u32,
+    pub team: String,
+    pub score: String,
+    pub score_milli: i64,
+    pub urls: Vec<String>,
+    /// Whether the team has a token (filled from the ledger where known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_token: Option<bool>,
+}
+
+pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> AdminStatus {
+    AdminStatus {
+        game: s.game.clone(),
+        now: s.now.to_string(),
+        now_ms: s.now.0,
+        duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+        paused: s.paused,
+        frozen: s.frozen,
+        over: s.over,
+        offered: s.offered.clone(),
+        phase: s.phase.clone(),
+        teams: s
+            .teams
+            .iter()
+            .map(|t| AdminRow {
+                rank: t.rank,
+                team: t.team.clone(),
+                score: t.score.to_string(),
+                score_milli: t.score.0,
+                urls: t.urls.clone(),
+                has_token: token_owners.map(|owners| owners.contains(&t.team)),
+            })
+            .collect(),
+    }
+}
+
+/// One team's results (the export).
+#[derive(Serialize, Debug, PartialEq)]
+pub(crate) struct ResultRow {
+    pub rank: u32,
+    pub team: String,
+    /// Decimal points, e.g. `412.5` or `-3`.
+    pub score: String,
+    pub score_milli: i64,
+    pub correct: u64,
+    /// Outcomes that were not correct.
+    pub errors: u64,
+    /// Dollars, e.g. `12.50`.
+    pub cost: String,
+    pub cost_cents: i64,
+}
+
+pub(crate) fn results(s: &Snapshot) -> Vec<ResultRow> {
+    s.teams.iter().map(result_row).collect()
+}
+
+fn result_row(t: &TeamRow) -> ResultRow {
+    let correct = t
+        .outcomes
+        .iter()
+        .filter(|(kind, _)| kind == "correct")
+        .map(|(_, n)| n)
+        .sum();
+    let errors = t
+        .outcomes
+        .iter()
+        .filter(|(kind, _)| kind != "correct")
+        .map(|(_, n)| n)
+        .sum();
+    ResultRow {
+        rank: t.rank,
+        team: t.team.clone(),
+        score: decimal(t.score),
+        score_milli: t.score.0,
+        correct,
+        errors,
+        cost: dollars(t.cost),
+        cost_cents: t.cost.0,
+    }
+}
+
+/// Points as a plain decimal: `412.5`, `-3`, `0`.
+pub(crate) fn decimal(p: Points) -> String {
+    let text = p.to_string();
+    text.strip_prefix('+').map(str::to_string).unwrap_or(text)
+}
+
+/// Cents as dollars with two decimals: `12.50`, `-0.05`.
+pub(crate) fn dollars(c: Cents) -> String {
+    let sign = if c.0 < 0 { "-" } else { "" };
+    let abs = c.0.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_for_programs() {
+        assert_eq!(decimal(Points(412_500)), "412.5");
+        assert_eq!(decimal(Points(-3000)), "-3");
+        assert_eq!(dollars(Cents(1250)), "12.50");
+        assert_eq!(dollars(Cents(-5)), "-0.05");
+    }
+
+    #[test]
+    fn results_split_correct_from_errors() {
+        let row = TeamRow {
+            rank: 1,
+            team: "a".into(),
+            score: Points(1500),
+            outcomes: vec![
+                ("correct".into(), 10),
+                ("timeout".into(), 2),
+                ("http_status".into(), 1),
+            ],
+            cost: Cents(99),
+            ..Default::default()
+        };
+        let r = result_row(&row);
+        assert_eq!((r.correct, r.errors, r.cost.as_str()), (10, 3, "0.99"));
+    }
+}

@@ -1,0 +1,323 @@
+//! A team's page and API: its own score events only (live, filterable by source, with
+//! history paged from the ledger), its endpoint URLs, and a form to change them.
+//!
+//! A team token reads its own team and nothing else; the admin token may name any team with
+//! `?team=` (the URL change goes to the game runner in both cases).
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::WebState;
+use super::auth::{self, Caller};
+use super::control::{self, JsonBody};
+use super::error::WebError;
+use super::html::{self, Tab, escape, sign_class};
+use super::json::{self, EventJson, TeamStatus};
+use super::store::{self, EventPage};
+use super::stream::{self, EventStream};
+use crate::live::{Control, Snapshot};
+use crate::{EventFilter, GameTime, Source};
+
+/// Events per page unless asked, and the most a page may hold.
+const PAGE: usize = 50;
+const LONGEST_PAGE: usize = 500;
+
+/// The longest URL a team may set.
+const LONGEST_URL: usize = 2048;
+
+/// `?team=&source=&before=&limit=`: every field optional.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct EventsQuery {
+    team: Option<String>,
+    source: Option<String>,
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+type QueryResult = Result<Query<EventsQuery>, QueryRejection>;
+
+fn query(q: QueryResult) -> Result<EventsQuery, WebError> {
+    q.map(|Query(q)| q).map_err(|_| {
+        WebError::BadInput(
+            "query: team and source are text, before (game-time milliseconds) and limit are \
+             whole numbers"
+                .into(),
+        )
+    })
+}
+
+/// `Source` from a query (empty is every source).
+fn parse_source(text: Option<&str>) -> Result<Option<Source>, WebError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => Source::parse(text).map(Some).ok_or_else(|| {
+            WebError::BadInput("source: one of LoadGen, Billing, Organizer, Engine".into())
+        }),
+    }
+}
+
+/// The team a caller may read: its own; the admin names one.
+fn whose(caller: &Caller, asked: Option<&str>, snapshot: &Snapshot) -> Result<String, WebError> {
+    let asked = asked.map(str::trim).filter(|t| !t.is_empty());
+    match (caller, asked) {
+        (Caller::Team(own), None) => Ok(own.clone()),
+        (Caller::Team(own), Some(asked)) if asked == own => Ok(own.clone()),
+        (Caller::Team(_), Some(_)) => {
+            Err(WebError::Forbidden("a team token reads only its own team"))
+        }
+        (Caller::Admin, None) => Err(WebError::BadInput(
+            "the admin token must name a team: ?team=NAME".into(),
+        )),
+        (Caller::Admin, Some(asked)) => snapshot
+            .teams
+            .iter()
+            .find(|t| t.team == asked)
+            .map(|t| t.team.clone())
+            .ok_or_else(|| WebError::NotFound("no such team".into())),
+    }
+}
+
+/// `GET /api/team`: the team's line (score, public rank, URLs).
+pub(crate) async fn api_me(
+    State(state): State<WebState>,
+    caller: Caller,
+    q: QueryResult,
+) -> Result<Json<TeamStatus>, WebError> {
+    let q = query(q)?;
+    let snapshot = state.view.now();
+    let team = whose(&caller, q.team.as_deref(), &snapshot)?;
+    Ok(Json(json::team_status(&snapshot, &team)))
+}
+
+/// A page of history as the API gives it.
+#[derive(serde::Serialize, Debug)]
+pub(crate) struct EventsPage {
+    team: String,
+    events: Vec<EventJson>,
+    /// Pass as `before` for the next, older page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_before: Option<u64>,
+}
+
+async fn history(
+    state: &WebState,
+    team: &str,
+    source: Option<Source>,
+    q: &EventsQuery,
+) -> Result<EventPage, WebError> {
+    let limit = q.limit.unwrap_or(PAGE);
+    if limit == 0 || limit > LONGEST_PAGE {
+        return Err(WebError::BadInput(format!("limit: 1 to {LONGEST_PAGE}")));
+    }
+    let filter = EventFilter {
+        team: Some(team.to_string()),
+        source,
+        before: q.before.map(GameTime),
+        ..Default::default()
+    };
+    store::event_page(state, filter, limit).await
+}
+
+/// `GET /api/team/events`: the team's events, newest first, a page at a time.
+pub(crate) async fn api_events(
+    State(state): State<WebState>,
+    caller: Caller,
+    q: QueryResult,
+) -> Result<Json<EventsPage>, WebError> {
+    let q = query(q)?;
+    let team = whose(&caller, q.team.as_deref(), &state.view.now())?;
+    let source = parse_source(q.source.as_deref())?;
+    let page = history(&state, &team, source, &q).await?;
+    Ok(Json(EventsPage {
+        team,
+        events: page.events.iter().map(json::event).collect(),
+        next_before: page.next_before,
+    }))
+}
+
+/// `GET /api/team/stream`: `status` with the team's line, then `score` per new event of the
+/// team (`lagged` if the page fell behind and should re-read its history).
+pub(crate) async fn stream(
+    State(state): State<WebState>,
+    caller: Caller,
+    q: QueryResult,
+) -> Result<EventStream, WebError> {
+    let q = query(q)?;
+    let team = whose(&caller, q.team.as_deref(), &state.view.now())?;
+    let source = parse_source(q.source.as_deref())?;
+    Ok(stream::team(&state, team, source))
+}
+
+/// `POST /api/team/url`'s body.
+#[derive(Deserialize, Debug)]
+pub(crate) struct SetUrl {
+    url: String,
+    /// Only with the admin token.
+    team: Option<String>,
+}
+
+/// `POST /api/team/url`: checks the URL, then asks the game runner to use it.
+pub(crate) async fn api_set_url(
+    State(state): State<WebState>,
+    caller: Caller,
+    body: Result<JsonBody<SetUrl>, WebError>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    control::writable(&state)?;
+    let JsonBody(body) = body?;
+    let team = whose(&caller, body.team.as_deref(), &state.view.now())?;
+    let url = body.url.trim().to_string();
+    if url.is_empty() || url.len() > LONGEST_URL {
+        return Err(WebError::BadInput(format!(
+            "url: an http(s) URL of at most {LONGEST_URL} characters"
+        )));
+    }
+    let check = state.check_url.clone();
+    let (t, u) = (team.clone(), url.clone());
+    // The check may resolve names: keep it off the async threads.
+    tokio::task::spawn_blocking(move || check(&t, &u))
+        .await
+        .map_err(|e| WebError::Internal(format!("URL check failed: {e}")))?
+        .map_err(WebError::BadInput)?;
+    let (t, u) = (team.clone(), url.clone());
+    control::ask(&state, move |reply| Control::SetUrl {
+        team: t,
+        url: u,
+        reply,
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "team": team, "url": url })))
+}
+
+/// `GET /team`: the sign-in form, or the signed-in team's page.
+pub(crate) async fn page(State(state): State<WebState>, parts: Parts, q: QueryResult) -> Response {
+    let snapshot = state.view.now();
+    let game = snapshot.game.clone();
+    let caller = match auth::authenticate(&state, &parts).await {
+        Ok(caller) => caller,
+        Err(WebError::NoToken) => return sign_in(&game, None, WebError::NoToken),
+        Err(WebError::Internal(detail)) => {
+            return html::error_page(Tab::Team, &game, &WebError::Internal(detail));
+        }
+        Err(error) => {
+            let message = error.message();
+            return sign_in(&game, Some(&message), error);
+        }
+    };
+    let Caller::Team(team) = caller else {
+        return auth::wrong_kind(Tab::Team, &game);
+    };
+    let q = query(q).unwrap_or_default();
+    let source = parse_source(q.source.as_deref()).unwrap_or(None);
+    let page = match history(&state, &team, source, &EventsQuery::default()).await {
+        Ok(page) => page,
+        Err(error) => return html::error_page(Tab::Team, &game, &error),
+    };
+    let status = json::team_status(&snapshot, &team);
+    let body = render(&status, source, &page, state.read_only);
+    html::page(Tab::Team, &game, &body, Some("team.js")).into_response()
+}
+
+/// The sign-in page, with the error's status (200 when no one has signed in yet).
+fn sign_in(game: &str, message: Option<&str>, error: WebError) -> Response {
+    let (action, what) = auth::door(Tab::Team);
+    let body = html::sign_in_form(action, what, message);
+    let page = html::page(Tab::Team, game, &body, None);
+    match error {
+        WebError::NoToken => page.into_response(),
+        error => {
+            let mut response = (error.status(), page).into_response();
+            super::error::decorate(&error, &mut response);
+            response
+        }
+    }
+}
+
+fn render(
+    status: &TeamStatus,
+    source: Option<Source>,
+    page: &EventPage,
+    read_only: bool,
+) -> String {
+    let options: String = std::iter::once(("", "All sources"))
+        .chain(
+            [
+                Source::LoadGen,
+                Source::Billing,
+                Source::Organizer,
+                Source::Engine,
+            ]
+            .map(|s| (s.name(), s.name())),
+        )
+        .map(|(value, label)| {
+            let selected = if source.map_or("", Source::name) == value {
+                " selected"
+            } else {
+                ""
+            };
+            format!("<option value=\"{value}\"{selected}>{label}</option>")
+        })
+        .collect();
+    let next = page.next_before.map(|b| b.to_string()).unwrap_or_default();
+    format!(
+        "<div class=\"status\"><span>Team <b id=\"team\">{team}</b></span>\
+         <span>Score <b id=\"score\" class=\"{class}\">{score}</b></span>\
+         <span>Rank <b id=\"rank\">{rank}</b></span>\
+         <span id=\"live\" class=\"live off\">live</span>{signout}</div>\
+         <div class=\"grid\"><section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
+         {url_form}</section>\
+         <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
+         <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
+         <button type=\"submit\" class=\"quiet\">Apply</button></form></section></div>\
+         <section class=\"card\"><h2>Score events</h2><table><thead><tr><th>Time</th>\
+         <th>Source</th><th class=\"num\">Points</th><th>Reason</th></tr></thead>\
+         <tbody id=\"events\" data-next-before=\"{next}\">{rows}</tbody></table>\
+         <button type=\"button\" id=\"older\" class=\"quiet\"{older_hidden}>Older events</button>\
+         </section>",
+        team = escape(&status.team),
+        class = sign_class(status.score_milli),
+        score = escape(&status.score),
+        rank = status.rank.map_or("–".to_string(), |r| r.to_string()),
+        signout = html::sign_out_form(),
+        urls = status
+            .urls
+            .iter()
+            .map(|u| format!("<li><code>{}</code></li>", escape(u)))
+            .collect::<String>(),
+        url_form = url_form(read_only),
+        rows = page
+            .events
+            .iter()
+            .map(|e| event_row(&json::event(e)))
+            .collect::<String>(),
+        older_hidden = if page.next_before.is_none() {
+            " hidden"
+        } else {
+            ""
+        },
+    )
+}
+
+fn url_form(read_only: bool) -> &'static str {
+    if read_only {
+        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>";
+    }
+    "<form id=\"url-form\"><label for=\"url\">New endpoint URL</label>\
+     <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"http://203.0.113.10:8080\" required>\
+     <button type=\"submit\">Change URL</button><p id=\"url-result\" role=\"status\"></p></form>"
+}
+
+/// One event as a table row (`team.js` draws the same from JSON).
+fn event_row(e: &EventJson) -> String {
+    format!(
+        "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num {}\">{}</td><td>{}</td></tr>",
+        escape(&e.at),
+        e.source,
+        sign_class(e.points_milli),
+        escape(&e.points),
+        escape(&e.reason)
+    )
+}

@@ -1,0 +1,245 @@
+//! Every route against every kind of caller: no token, team A, team B, the admin.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use scoreboard::web::app;
+use serde_json::{Value, json};
+
+use super::client::{self, head, send};
+use super::util::{B_SECRET, Game, TEAM_A, TEAM_B};
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Nobody,
+    A,
+    B,
+    Admin,
+}
+
+const EVERYONE: [Who; 4] = [Who::Nobody, Who::A, Who::B, Who::Admin];
+
+fn token(game: &Game, who: Who) -> Option<&str> {
+    match who {
+        Who::Nobody => None,
+        Who::A => Some(&game.team_a),
+        Who::B => Some(&game.team_b),
+        Who::Admin => Some(&game.admin),
+    }
+}
+
+/// A route and the status each caller gets, in the order of [`EVERYONE`].
+struct Case {
+    method: &'static str,
+    uri: &'static str,
+    body: Option<Value>,
+    expect: [u16; 4],
+    /// Streams never end: check the head only.
+    stream: bool,
+}
+
+fn case(method: &'static str, uri: &'static str, expect: [u16; 4]) -> Case {
+    Case {
+        method,
+        uri,
+        body: None,
+        expect,
+        stream: false,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let with = |mut c: Case, body: Value| {
+        c.body = Some(body);
+        c
+    };
+    let stream = |mut c: Case| {
+        c.stream = true;
+        c
+    };
+    vec![
+        // Public.
+        case("GET", "/", [200, 200, 200, 200]),
+        case("GET", "/api/board", [200, 200, 200, 200]),
+        stream(case("GET", "/api/board/stream", [200, 200, 200, 200])),
+        case("GET", "/metrics", [200, 200, 200, 200]),
+        case("GET", "/assets/board.js", [200, 200, 200, 200]),
+        // Pages: a sign-in form for no one, 403 for the wrong kind of token.
+        case("GET", "/team", [200, 200, 200, 403]),
+        case("GET", "/admin", [200, 403, 403, 200]),
+        // A team's own; the admin must name a team.
+        case("GET", "/api/team", [401, 200, 200, 422]),
+        case("GET", "/api/team?team=team-a", [401, 200, 403, 200]),
+        case("GET", "/api/team/events", [401, 200, 200, 422]),
+        case("GET", "/api/team/events?team=team-b", [401, 403, 200, 200]),
+        case("GET", "/api/team/events?team=nobody", [401, 403, 403, 404]),
+        stream(case("GET", "/api/team/stream", [401, 200, 200, 422])),
+        stream(case(
+            "GET",
+            "/api/team/stream?team=team-a",
+            [401, 200, 403, 200],
+        )),
+        with(
+            case("POST", "/api/team/url", [401, 200, 200, 422]),
+            json!({"url": "http://203.0.113.7:8080"}),
+        ),
+        with(
+            case("POST", "/api/team/url", [401, 403, 200, 200]),
+            json!({"url": "http://203.0.113.8:8080", "team": "team-b"}),
+        ),
+        // The admin's.
+        case("GET", "/api/admin/status", [401, 403, 403, 200]),
+        stream(case("GET", "/api/admin/stream", [401, 403, 403, 200])),
+        case("GET", "/api/export.csv", [401, 403, 403, 200]),
+        case("GET", "/api/export.json", [401, 403, 403, 200]),
+        case("POST", "/api/admin/pause", [401, 403, 403, 200]),
+        case("POST", "/api/admin/resume", [401, 403, 403, 200]),
+        case("POST", "/api/admin/freeze", [401, 403, 403, 200]),
+        case("POST", "/api/admin/unfreeze", [401, 403, 403, 200]),
+        with(
+            case("POST", "/api/admin/announce", [401, 403, 403, 200]),
+            json!({"text": "Lunch at noon"}),
+        ),
+        with(
+            case("POST", "/api/admin/adjust", [401, 403, 403, 200]),
+            json!({"team": "team-b", "points": "2.5", "reason": "helped another team"}),
+        ),
+        // Last: it replaces team B's token.
+        case(
+            "POST",
+            "/api/admin/teams/team-b/token",
+            [401, 403, 403, 200],
+        ),
+    ]
+}
+
+fn request(game: &Game, c: &Case, who: Who) -> Request<Body> {
+    let token = token(game, who);
+    match c.method {
+        "GET" => client::get(c.uri, token),
+        _ => client::post(c.uri, token, c.body.as_ref()),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_caller_as_it_should() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let mut wrong = Vec::new();
+    for c in cases() {
+        for (who, want) in EVERYONE.iter().zip(c.expect) {
+            let request = request(&game, &c, *who);
+            let status = if c.stream {
+                head(&app, request).await.0
+            } else {
+                let answer = send(&app, request).await;
+                if let Some(token) = token(&game, *who) {
+                    let echoed = answer.body.contains(token) && !c.uri.ends_with("/token");
+                    assert!(
+                        !echoed,
+                        "{} {} echoed the token of {who:?}",
+                        c.method, c.uri
+                    );
+                }
+                answer.status
+            };
+            if status.as_u16() != want {
+                wrong.push(format!(
+                    "{} {} as {who:?}: {status}, want {want}",
+                    c.method, c.uri
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Each control that passed reached the runner, once, in order.
+    let seen = game.wait_for_controls(10).await;
+    assert_eq!(
+        seen,
+        [
+            "url team-a http://203.0.113.7:8080",
+            "url team-b http://203.0.113.7:8080",
+            "url team-b http://203.0.113.8:8080",
+            "url team-b http://203.0.113.8:8080",
+            "pause",
+            "resume",
+            "freeze",
+            "unfreeze",
+            "announce Lunch at noon",
+            "adjust team-b 2500 admin helped another team",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_team_token_never_reads_another_teams_events() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let a = send(
+        &app,
+        client::get("/api/team/events?limit=500", Some(&game.team_a)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let events = a.json()["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 13);
+    assert!(a.body.contains("a answer 1"));
+    assert!(!a.body.contains(B_SECRET));
+    assert!(!a.body.contains(TEAM_B));
+
+    let page = send(&app, client::get_with_cookie("/team", &game.team_a)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("a answer 9"));
+    assert!(page.body.contains(TEAM_A));
+    assert!(!page.body.contains(B_SECRET));
+
+    let b = send(&app, client::get("/api/team/events", Some(&game.team_b))).await;
+    assert_eq!(b.json()["events"][0]["reason"], B_SECRET);
+    assert!(!b.body.contains("a answer"));
+    let sneaky = send(
+        &app,
+        client::get("/api/team/events?team=team-b", Some(&game.team_a)),
+    )
+    .await;
+    assert_eq!(sneaky.status, StatusCode::FORBIDDEN);
+    assert!(!sneaky.body.contains(B_SECRET));
+}
+
+#[tokio::test]
+async fn an_error_never_echoes_the_token_sent() {
+    let game = Game::start();
+    let limit = std::time::Duration::from_secs(60);
+    let app = app(game.state.clone().sign_in_limit(100, limit));
+    let fake = "fake-token-9f8e7d6c5b4a";
+    let answers = [
+        send(&app, client::get("/api/team", Some(fake))).await,
+        send(&app, client::get_with_cookie("/api/admin/status", fake)).await,
+        send(&app, client::get_with_cookie("/team", fake)).await,
+        send(&app, client::get_with_cookie("/admin", fake)).await,
+        send(&app, client::sign_in("/team/signin", fake)).await,
+    ];
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+        assert!(!answer.body.contains(fake), "echoed: {}", answer.body);
+        assert!(!format!("{:?}", answer.headers).contains(fake));
+    }
+    // A real token of the wrong kind is not echoed either.
+    let team_on_admin = send(
+        &app,
+        client::post("/api/admin/pause", Some(&game.team_a), None),
+    )
+    .await;
+    assert_eq!(team_on_admin.status, StatusCode::FORBIDDEN);
+    assert!(!team_on_admin.body.contains(&game.team_a));
+    let garbage = send(
+        &app,
+        client::post(
+            "/api/admin/adjust",
+            Some(&game.admin),
+            Some(&json!({"team": fake})),
+        ),
+    )
+    .await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!garbage.body.contains(fake));
+    assert!(!garbage.body.contains(&game.admin));
+}

@@ -1,0 +1,10 @@
+//! The web scoreboard: every route against every kind of caller through the router, the
+//! controls a real `LivePublisher` receives, and the live streams over a real socket.
+
+#![cfg(feature = "web")]
+
+mod access;
+mod api;
+mod client;
+mod sse;
+mod util;
