@@ -36,6 +36,19 @@ pub struct PlayArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The game's ledger (a finished game, or one `gameday play` is writing).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Where the web scoreboard listens.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub web: std::net::SocketAddr,
+    /// How often the ledger is read again.
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub refresh: Duration,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     /// The scenario file, with its `[[expect]]` entries.
     pub scenario: PathBuf,
@@ -106,7 +119,11 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     // While the cockpit owns the terminal, the log would scribble over it.
     let mut sink = std::io::sink();
     let log: &mut dyn Write = if tui { &mut sink } else { out };
+    let mut web = None;
     let outcome = game::play(&s, &options, log, |view| {
+        if !args.no_web {
+            web = start_web(args.web, &view, &db, s.game.allow_private_targets);
+        }
         if tui {
             match gameday::views::Cockpit::start(view) {
                 Ok(c) => cockpit = Some(c),
@@ -115,6 +132,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
     })
     .with_context(|| format!("game {:?}", s.game.name));
+    drop(web);
     if let Some(c) = cockpit {
         c.wait().context("terminal cockpit")?;
     }
@@ -131,6 +149,41 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             db.display()
         )?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
+pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let mut replica = game::Replica::new(&args.db);
+    let live = scoreboard::live::LivePublisher::new(Default::default());
+    replica
+        .refresh(&live)
+        .with_context(|| format!("reading {}", args.db.display()))?;
+    let server = gameday::views::WebServer::start(args.web, live.view(), &args.db, false, true)
+        .with_context(|| format!("listening on {}", args.web))?;
+    writeln!(
+        out,
+        "read-only scoreboard of {}: http://{}/ (Ctrl-C stops it)",
+        args.db.display(),
+        server.addr()
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut every = tokio::time::interval(args.refresh);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = replica.refresh(&live) {
+                        eprintln!("gameday: {e} (trying again)");
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+    });
+    server.stop()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -186,6 +239,40 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Starts the web scoreboard and says where, with the admin token when it is new. A busy
+/// address is reported, and the game goes on without the web pages.
+fn start_web(
+    addr: std::net::SocketAddr,
+    view: &scoreboard::live::LiveView,
+    db: &Path,
+    allow_private: bool,
+) -> Option<gameday::views::WebServer> {
+    let server =
+        match gameday::views::WebServer::start(addr, view.clone(), db, allow_private, false) {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!(
+                    "gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)"
+                );
+                return None;
+            }
+        };
+    eprintln!(
+        "web scoreboard: http://{}/  (teams: /team, organizers: /admin)",
+        server.addr()
+    );
+    match gameday::views::admin_token(db) {
+        Ok(Some(token)) => eprintln!(
+            "admin token (shown once; `gameday teams --db {} --admin` makes a new one): {token}",
+            db.display()
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("gameday: no admin token: {e}"),
+    }
+    eprintln!("team tokens: gameday teams --db {}", db.display());
+    Some(server)
 }
 
 /// A new ledger file in the current directory, named after the game and the time.

@@ -47,6 +47,9 @@ enum Command {
     /// Plays a game headless for CI, then checks its [[expect]] entries: exit 0 when all
     /// hold, 1 when one fails, 2 when the scenario is invalid.
     Replay(game_cmds::ReplayArgs),
+    /// Serves a read-only web scoreboard of a game's ledger (finished, or being played by
+    /// another process): public board, team pages, exports. Controls answer 409.
+    Serve(game_cmds::ServeArgs),
     /// Checks a scenario file without running it (exit 2 and the file, line and field of
     /// the first problem when it is invalid).
     Check {
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Play(args) => return game_cmds::play(args, &mut out),
         Command::Replay(args) => return game_cmds::replay(args, &mut out),
+        Command::Serve(args) => return game_cmds::serve(args, &mut out),
         Command::Teams(args) => token_cmds::teams(args, &mut out)?,
         Command::Check { scenario } => return game_cmds::check(&scenario, &mut out),
         Command::Completions { shell } => {

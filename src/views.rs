@@ -24,3 +24,107 @@ impl Cockpit {
             .unwrap_or_else(|_| Err(std::io::Error::other("the cockpit panicked")))
     }
 }
+
+/// The web scoreboard, served from a thread and runtime of its own.
+pub struct WebServer {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl WebServer {
+    /// Binds `addr` and serves the game `view`, whose ledger is `db`. Team URLs changed on
+    /// the team page follow the scenario's private-address rule (`allow_private`). A
+    /// replica (`read_only`) refuses every control.
+    pub fn start(
+        addr: std::net::SocketAddr,
+        view: LiveView,
+        db: &std::path::Path,
+        allow_private: bool,
+        read_only: bool,
+    ) -> std::io::Result<WebServer> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let check: scoreboard::web::UrlCheck = std::sync::Arc::new(move |_team, url| {
+            crate::scenario::check_team_url(url, allow_private)
+        });
+        let state = scoreboard::web::WebState::new(view, db, check).read_only(read_only);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("web".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    scoreboard::web::serve(listener, state, async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
+            })?;
+        Ok(WebServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving (live streams end, requests in flight finish).
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the web server panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Makes sure the game has an admin token: `GAMEDAY_ADMIN_TOKEN` when set (its digest is
+/// stored), else a new one when the ledger has none. Returns a token to show once, if new.
+pub fn admin_token(db: &std::path::Path) -> Result<Option<String>, scoreboard::ScoreError> {
+    use scoreboard::Ledger;
+    use scoreboard::tokens::{ADMIN, TokenHash, generate};
+    let mut ledger = scoreboard::SqliteLedger::open_existing(db)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if let Ok(token) = std::env::var("GAMEDAY_ADMIN_TOKEN")
+        && !token.is_empty()
+    {
+        ledger.store_token(ADMIN, &TokenHash::of(&token), now)?;
+        return Ok(None);
+    }
+    if ledger
+        .token_hashes()?
+        .iter()
+        .any(|(owner, _)| owner == ADMIN)
+    {
+        return Ok(None);
+    }
+    let (token, hash) = generate()?;
+    ledger.store_token(ADMIN, &hash, now)?;
+    Ok(Some(token))
+}

@@ -15,7 +15,7 @@ use crate::scenario::Scenario;
 
 /// What the engines tell the game loop.
 pub(crate) enum LoadMsg {
-    Batch(OutcomeBatch),
+    Batch(Box<OutcomeBatch>),
     /// An engine sent its last batch.
     Done,
 }
@@ -107,7 +107,7 @@ impl Load {
         let out = self.tx.clone();
         tokio::spawn(async move {
             while let Some(batch) = rx.recv().await {
-                let _ = out.send(LoadMsg::Batch(batch));
+                let _ = out.send(LoadMsg::Batch(Box::new(batch)));
             }
             let _ = out.send(LoadMsg::Done);
         });

@@ -222,7 +222,7 @@ impl Game<'_> {
                     let mut done = 0;
                     for msg in std::iter::once(first).chain(std::iter::from_fn(|| batches.try_recv().ok())) {
                         match msg {
-                            LoadMsg::Batch(batch) => all.push(batch),
+                            LoadMsg::Batch(batch) => all.push(*batch),
                             LoadMsg::Done => done += 1,
                         }
                     }

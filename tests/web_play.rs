@@ -1,0 +1,147 @@
+//! `gameday play --web` and `gameday serve` end to end over real sockets: the live board,
+//! an admin control that changes the game, and a read-only replica of the finished game.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One HTTP/1.1 request; the status and the body.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let (body, kind) = match method {
+        "POST" => (
+            r#"{"text":"Half time!"}"#,
+            "Content-Type: application/json\r\n",
+        ),
+        _ => ("", ""),
+    };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{kind}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// Reads stderr lines until one names the web address, then keeps draining the rest (a
+/// closed pipe would end the child).
+fn web_address(stderr: impl Read + Send + 'static) -> String {
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("web scoreboard: http://") {
+            std::thread::spawn(move || lines.for_each(drop));
+            return rest.split('/').next().unwrap().to_owned();
+        }
+    }
+    panic!("gameday never said where the web scoreboard is");
+}
+
+#[test]
+fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    let mut game = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("GAMEDAY_CACHE_DIR", dir.path())
+        .env("GAMEDAY_ADMIN_TOKEN", "test-admin-token")
+        .args([
+            "play",
+            "scenarios/ci/billing.toml",
+            "--no-tui",
+            "--web",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = web_address(game.stderr.take().unwrap());
+    let (status, board) = http(&addr, "GET", "/api/board", None);
+    assert_eq!(status, 200, "{board}");
+    assert!(
+        board.contains("\"team\":\"steady\"") && board.contains("\"team\":\"scaler\""),
+        "{board}"
+    );
+    // No token, no control; the admin token announces.
+    let (status, _) = http(&addr, "POST", "/api/admin/announce", None);
+    assert_eq!(status, 401);
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/admin/announce",
+        Some("test-admin-token"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, board) = http(&addr, "GET", "/api/board", None);
+        if board.contains("Half time!") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the announcement never reached the board: {board}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut stdout = String::new();
+    game.stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(game.wait().unwrap().success(), "{stdout}");
+    assert!(stdout.contains("ANNOUNCEMENT: Half time!"), "{stdout}");
+
+    let mut replica = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["serve", "--web", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(replica.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, board) = http(&addr, "GET", "/api/board", None);
+    assert_eq!(status, 200);
+    assert!(
+        board.contains("\"over\":true") && board.contains("\"score\":\"+"),
+        "{board}"
+    );
+    let (status, _) = http(
+        &addr,
+        "POST",
+        "/api/admin/announce",
+        Some("test-admin-token"),
+    );
+    assert_eq!(status, 409, "a replica refuses controls");
+    replica.kill().unwrap();
+    replica.wait().unwrap();
+}
