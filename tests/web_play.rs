@@ -8,14 +8,21 @@ use std::time::{Duration, Instant};
 
 /// One HTTP/1.1 request; the status and the body.
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    http_json(addr, method, path, token, r#"{"text":"Half time!"}"#)
+}
+
+fn http_json(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    json: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let (body, kind) = match method {
-        "POST" => (
-            r#"{"text":"Half time!"}"#,
-            "Content-Type: application/json\r\n",
-        ),
+        "POST" => (json, "Content-Type: application/json\r\n"),
         _ => ("", ""),
     };
     write!(
@@ -102,6 +109,15 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // An adjustment goes through the game into the ledger, as an Organizer event.
+    let (status, body) = http_json(
+        &addr,
+        "POST",
+        "/api/admin/adjust",
+        Some("test-admin-token"),
+        r#"{"team":"scaler","points":"-2.5","reason":"Left a debug endpoint open"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
     let mut stdout = String::new();
     game.stdout
         .take()
@@ -110,6 +126,24 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         .unwrap();
     assert!(game.wait().unwrap().success(), "{stdout}");
     assert!(stdout.contains("ANNOUNCEMENT: Half time!"), "{stdout}");
+    let events = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args([
+            "events",
+            "--team",
+            "scaler",
+            "--source",
+            "Organizer",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&events.stderr).into_owned();
+    let events = String::from_utf8_lossy(&events.stdout);
+    assert!(
+        events.contains("-2.5") && events.contains("Left a debug endpoint open"),
+        "{events}{err}"
+    );
 
     let mut replica = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args(["serve", "--web", "127.0.0.1:0", "--db"])
