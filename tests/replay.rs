@@ -182,7 +182,7 @@ simulate = { flavor = "v2", min_latency = "10ms" }
         .arg(&file)
         .arg("--db")
         .arg(&db)
-        .args(["--board-every", "1s"])
+        .args(["--board-every", "1s", "--no-web"])
         .stdout(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
@@ -203,6 +203,7 @@ simulate = { flavor = "v2", min_latency = "10ms" }
     let out = gameday()
         .arg("play")
         .arg(&file)
+        .arg("--no-web")
         .arg("--db")
         .arg(&db)
         .output()
