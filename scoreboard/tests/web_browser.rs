@@ -1,7 +1,7 @@
 //! The web scoreboard in a real browser: headless Chromium driven through chromedriver.
 //! The board changes without a reload, a team signs in and sees its events, and an admin's
 //! adjustment made on the admin page shows up live on the team's page. Screenshots of the
-//! three pages go to `docs/`.
+//! three pages go to `docs/` with `GAMEDAY_SCREENSHOTS=1` (a temporary folder otherwise).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them): without them this test
 //! fails and says so, rather than passing without having looked.
@@ -133,8 +133,14 @@ async fn wait_live(client: &Client) {
     panic!("the page's live stream never opened");
 }
 
+/// Where screenshots go: `docs/` when `GAMEDAY_SCREENSHOTS=1` (to refresh the README's
+/// pictures), else a temporary folder, so a test run leaves the tree as it was.
 fn docs() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let dir = if std::env::var_os("GAMEDAY_SCREENSHOTS").is_some_and(|v| v == "1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+    } else {
+        std::env::temp_dir().join(format!("gameday-screenshots-{}", std::process::id()))
+    };
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
