@@ -42,8 +42,14 @@ pub(crate) fn page(tab: Tab, game: &str, body: &str, script: Option<&str>) -> Ht
         Tab::Team => "Team",
         Tab::Admin => "Admin",
     };
+    // Deferred scripts run in order: the shared helpers first.
     let script = script
-        .map(|s| format!("<script src=\"/assets/{s}\" defer></script>"))
+        .map(|s| {
+            format!(
+                "<script src=\"/assets/common.js\" defer></script>\
+                 <script src=\"/assets/{s}\" defer></script>"
+            )
+        })
         .unwrap_or_default();
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -101,6 +107,7 @@ pub(crate) fn sign_class(milli: i64) -> &'static str {
 /// The scripts the pages load (no build step: plain JavaScript beside this file).
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     let script = match file.as_str() {
+        "common.js" => include_str!("assets/common.js"),
         "board.js" => include_str!("assets/board.js"),
         "team.js" => include_str!("assets/team.js"),
         "admin.js" => include_str!("assets/admin.js"),

@@ -9,17 +9,6 @@ const withToken = new Set(
     .map((tr) => tr.dataset.team),
 );
 
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
-
-function signClass(milli) {
-  return milli > 0 ? "pos" : milli < 0 ? "neg" : "zero";
-}
-
 function say(ok, text) {
   result.className = ok ? "ok" : "error";
   result.textContent = text;

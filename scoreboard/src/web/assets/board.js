@@ -1,17 +1,6 @@
 // The public board: redraws the table, banners and announcements from /api/board/stream.
 "use strict";
 
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
-
-function signClass(milli) {
-  return milli > 0 ? "pos" : milli < 0 ? "neg" : "zero";
-}
-
 function drawBoard(board) {
   const rows = board.teams.map((t) => {
     const tr = el("tr");

@@ -8,17 +8,6 @@ const body = document.getElementById("events");
 const source = document.getElementById("source").value;
 let nextBefore = body.dataset.nextBefore || "";
 
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
-
-function signClass(milli) {
-  return milli > 0 ? "pos" : milli < 0 ? "neg" : "zero";
-}
-
 function newestFirst(a, b) {
   if (a.at_ms !== b.at_ms) return b.at_ms - a.at_ms;
   if (a.cause !== b.cause) return a.cause < b.cause ? 1 : -1;
