@@ -79,34 +79,60 @@ impl Memcached {
                      (apt-get install -y memcached; .ci/run does it)"
                 )
             });
-        let port = free_port();
-        let child = Command::new(bin)
-            .args([
-                "-l",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "0",
-                "-m",
-                "16",
-            ])
-            .args(["-u", "root"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("memcached starts");
-        let addr = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(&addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "memcached did not listen on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        // Parallel tests may be handed the same free port: the one whose memcached answers
+        // `stats` with another pid lost the race and starts again on a new port.
+        for _ in 0..10 {
+            let port = free_port();
+            let mut child = Command::new(bin)
+                .args([
+                    "-l",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-U",
+                    "0",
+                    "-m",
+                    "16",
+                ])
+                .args(["-u", "root"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("memcached starts");
+            let addr = format!("127.0.0.1:{port}");
+            if serving_pid(&addr) == Some(child.id()) {
+                return Memcached { addr, child };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Memcached { addr, child }
+        panic!("memcached did not start on a free port in 10 tries");
     }
+}
+
+/// The pid of the memcached answering at `addr`, once it answers (up to 10 s).
+fn serving_pid(addr: &str) -> Option<u32> {
+    use std::io::{BufRead, BufReader, Write};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stream = loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => return None,
+        }
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    (&stream).write_all(b"stats\r\n").ok()?;
+    for line in BufReader::new(&stream).lines() {
+        let line = line.ok()?;
+        if let Some(pid) = line.strip_prefix("STAT pid ") {
+            return pid.trim().parse().ok();
+        }
+        if line.starts_with("END") {
+            return None;
+        }
+    }
+    None
 }
 
 impl Drop for Memcached {
