@@ -108,7 +108,11 @@ impl LatencyHistogram {
     /// A histogram back from its stored pairs, sized for what it holds (a long game's
     /// stored batches are read by the hundred thousand).
     pub fn from_pairs(pairs: &[(u64, u64)]) -> LatencyHistogram {
-        let mut compact = Histogram::new_with_bounds(1, 2048, 2).expect("valid histogram bounds");
+        // One allocation of the right size: growing as values come costs a reallocation
+        // (and fresh pages) per batch read.
+        let highest = pairs.iter().map(|p| p.0).max().unwrap_or(1);
+        let high = highest.clamp(2048, MAX_MICROS);
+        let mut compact = Histogram::new_with_bounds(1, high, 2).expect("valid histogram bounds");
         compact.auto(true);
         let mut h = LatencyHistogram(compact);
         for &(value, count) in pairs {

@@ -176,11 +176,10 @@ pub trait Ledger {
 
 /// Derives every event again from the recorded causes, in the stored order (cause, seq).
 pub fn rescore(ledger: &dyn Ledger, scorer: &Scorer) -> Result<Vec<ScoreEvent>, ScoreError> {
-    let mut events: Vec<ScoreEvent> = ledger
-        .causes()?
-        .iter()
-        .flat_map(|c| scorer.events(c))
-        .collect();
+    // One cause at a time: a long game's decoded batches (histograms and all) would not fit
+    // in memory together; their events do.
+    let mut events = Vec::new();
+    ledger.for_each_cause(&mut |cause| events.extend(scorer.events(&cause)))?;
     sort_events(&mut events);
     Ok(events)
 }

@@ -310,9 +310,9 @@ impl Ledger for SqliteLedger {
     }
 
     fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at_ms, team, run, worker, target, tick, body FROM batches ORDER BY at_ms, id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at_ms, team, run, worker, target, tick, body FROM batches")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let id = loadgen::BatchId {
