@@ -16,6 +16,7 @@ use crate::client::{Conn, exchange};
 use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
 use crate::schedule::{Pacing, Schedule, ScheduledSend, Stop};
+use crate::segment::ExecSegment;
 use crate::target::{Base, PreparedTarget, Target, TargetLimits};
 
 /// How a run goes: pacing, stop, ticks, keys, and the runtime layout.
@@ -46,6 +47,10 @@ pub struct EngineConfig {
     /// `Stop::Count(n)` counts the skipped sends too. Closed clients have no due times: for
     /// them the offset only shifts the clock.
     pub offset: Duration,
+    /// The share of the schedule this run sends (all of it unless several workers split
+    /// it): the open model's sends of this segment, or this segment's share of the closed
+    /// clients.
+    pub segment: ExecSegment,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +66,7 @@ impl Default for EngineConfig {
             runtimes: 1,
             late_threshold: Duration::from_millis(5),
             offset: Duration::ZERO,
+            segment: ExecSegment::WHOLE,
         }
     }
 }
@@ -72,12 +78,15 @@ impl Engine {
     /// Starts a run against `targets`, checking answers against `answers`, sending each
     /// target's batches on `batches`. The channel closes when the run is over.
     pub fn start(
-        config: EngineConfig,
+        mut config: EngineConfig,
         targets: &[Target],
         answers: Arc<AnswerTable>,
         batches: mpsc::UnboundedSender<OutcomeBatch>,
     ) -> Result<EngineHandle, LoadgenError> {
         validate(&config, targets)?;
+        if let Pacing::Closed { clients } = &mut config.pacing {
+            *clients = config.segment.share_of(*clients);
+        }
         let prepared: Vec<PreparedTarget> = targets
             .iter()
             .map(|t| PreparedTarget::prepare(t, answers.keys()))
@@ -85,7 +94,8 @@ impl Engine {
         let picker = ZipfPicker::new(answers.len(), config.zipf, config.seed)
             .map_err(|e| LoadgenError::Config(e.to_string()))?;
         // Skipped once here, not once per target: a late offset means many discarded picks.
-        let mut schedule = Schedule::new(&config.pacing, picker, config.stop);
+        let mut schedule =
+            Schedule::new(&config.pacing, picker, config.stop).with_segment(config.segment);
         schedule.skip_to(config.offset);
         let (cancel, cancelled) = watch::channel(false);
         // The run begins a little ahead, so every runtime is up before the first send is due.
@@ -144,6 +154,15 @@ fn validate(config: &EngineConfig, targets: &[Target]) -> Result<(), LoadgenErro
     {
         return Err(LoadgenError::Config(format!(
             "clients must be 1 to 100000, not {clients}"
+        )));
+    }
+    if let Pacing::Closed { clients } = config.pacing
+        && config.segment.share_of(clients) == 0
+    {
+        return Err(LoadgenError::Config(format!(
+            "{clients} closed clients cannot be split into {} segments: segment {} would have none",
+            config.segment.count(),
+            config.segment
         )));
     }
     Ok(())

@@ -7,7 +7,8 @@
 //!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target. A run
 //!   can start at an offset into the schedule ([`EngineConfig::offset`]), as a resumed game.
 //! * Every target gets the same sequence of (due time, key), drawn from hashref's seeded Zipf
-//!   picker: fairness by construction.
+//!   picker: fairness by construction. Several workers can share a run by [`ExecSegment`]:
+//!   together they send exactly what one process would.
 //! * In the open model latency is measured from when a request was *due*, not when it was
 //!   sent (no coordinated omission); the time from the actual send is kept too.
 //! * Answers are checked by a lookup in hashref's [`hashref::AnswerTable`] and a byte
@@ -23,6 +24,7 @@ mod handle;
 mod outcome;
 pub mod progress;
 mod schedule;
+mod segment;
 mod summary;
 mod target;
 
@@ -32,5 +34,6 @@ pub use error::LoadgenError;
 pub use handle::EngineHandle;
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
+pub use segment::ExecSegment;
 pub use summary::{Condition, FailIf, Metric, RunSummary};
 pub use target::{RequestShape, Target, TargetLimits};

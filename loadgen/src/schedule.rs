@@ -6,6 +6,7 @@ use std::time::Duration;
 use hashref::ZipfPicker;
 
 use crate::LoadgenError;
+use crate::segment::ExecSegment;
 
 /// The highest rate a schedule may ask of one target, in requests per second.
 pub const MAX_RATE: f64 = 1_000_000.0;
@@ -229,6 +230,8 @@ pub struct Schedule {
     stop: Stop,
     seq: u64,
     segment: usize,
+    /// The share of the sends this schedule yields (all of them unless split).
+    share: ExecSegment,
 }
 
 impl Schedule {
@@ -244,7 +247,16 @@ impl Schedule {
             stop,
             seq: 0,
             segment: 0,
+            share: ExecSegment::WHOLE,
         }
+    }
+
+    /// The same schedule, yielding only the sends of `share`: their numbers, due times and
+    /// keys are those of the whole schedule (the keys of other segments are drawn and
+    /// passed over).
+    pub fn with_segment(mut self, share: ExecSegment) -> Schedule {
+        self.share = share;
+        self
     }
 }
 
@@ -295,6 +307,18 @@ impl Iterator for Schedule {
     type Item = ScheduledSend;
 
     fn next(&mut self) -> Option<ScheduledSend> {
+        loop {
+            let send = self.next_of_all()?;
+            if self.share.contains(send.seq) {
+                return Some(send);
+            }
+        }
+    }
+}
+
+impl Schedule {
+    /// The next send of the whole schedule, whatever its segment.
+    fn next_of_all(&mut self) -> Option<ScheduledSend> {
         if let Stop::Count(n) = self.stop
             && self.seq >= n
         {
@@ -478,5 +502,53 @@ mod tests {
     fn zero_rate_schedules_end() {
         let d = dues(RateSchedule::constant(0.0).unwrap(), Stop::Cancelled);
         assert!(d.is_empty());
+    }
+
+    mod split {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// The segments of a split schedule are disjoint and together are the whole
+            /// schedule: the same send numbers, due times and keys, from any offset.
+            #[test]
+            fn segments_together_are_the_whole_schedule(
+                rates in proptest::collection::vec((0u64..20, 0.0f64..200.0, proptest::option::of(1u64..10)), 1..4),
+                stop in proptest::prop_oneof![
+                    (1u64..20_000).prop_map(|ms| Stop::After(Duration::from_millis(ms))),
+                    (0u64..600).prop_map(Stop::Count),
+                ],
+                offset_ms in 0u64..10_000,
+                count in 1u32..6,
+                seed in 0u64..1000,
+            ) {
+                let mut phases: Vec<Phase> = rates.iter().map(|(at, r, ramp)| phase(*at, *r, *ramp)).collect();
+                phases.sort_by_key(|p| p.at);
+                phases.dedup_by_key(|p| p.at);
+                phases[0].at = Duration::ZERO;
+                let Ok(rates) = RateSchedule::new(phases) else { return Ok(()) };
+                let pacing = Pacing::Open(rates);
+                let offset = Duration::from_millis(offset_ms);
+                let schedule = |share: ExecSegment| {
+                    let picker = ZipfPicker::new(500, 1.1, seed).unwrap();
+                    let mut s = Schedule::new(&pacing, picker, stop).with_segment(share);
+                    s.skip_to(offset);
+                    s.take(5_000).collect::<Vec<_>>()
+                };
+                let whole = schedule(ExecSegment::WHOLE);
+                let mut union = Vec::new();
+                for i in 0..count {
+                    let share = ExecSegment::new(i, count).unwrap();
+                    let part = schedule(share);
+                    prop_assert!(part.iter().all(|s| share.contains(s.seq)));
+                    union.extend(part);
+                }
+                union.sort_by_key(|s| s.seq);
+                let seqs = union.len();
+                union.dedup_by_key(|s| s.seq);
+                prop_assert_eq!(seqs, union.len(), "a send in two segments");
+                prop_assert_eq!(union, whole);
+            }
+        }
     }
 }
