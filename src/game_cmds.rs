@@ -8,15 +8,50 @@ use std::time::Duration;
 use anyhow::Context;
 use gameday::game::{self, GameOptions, Report, check_expectations, format_results, junit_xml};
 use gameday::scenario::{self, Endpoint, Scenario};
+use loadgen::ExecSegment;
+use scoreboard::LedgerAt;
+
+use crate::ledger_args::{LedgerArgs, game_id};
+
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    /// The scenario file: the same one the coordinator plays.
+    pub scenario: PathBuf,
+    /// Which segment of every team's schedule this worker sends: INDEX/COUNT with INDEX
+    /// from 0 (on Kubernetes: `$(JOB_COMPLETION_INDEX)/N` of an Indexed Job). The segments
+    /// of one COUNT together are exactly the whole schedule.
+    #[arg(long, value_name = "I/N", value_parser = parse_segment)]
+    pub segment: ExecSegment,
+    /// The shared ledger (`--ledger postgres://…`, or a SQLite file on one machine).
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// Neither read nor write the disk cache of expected answers.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+fn parse_segment(text: &str) -> Result<ExecSegment, String> {
+    text.parse().map_err(|e: loadgen::LoadgenError| e.to_string())
+}
 
 #[derive(clap::Args, Debug)]
 pub struct PlayArgs {
     /// The scenario file (TOML; see scenarios/README.md).
     pub scenario: PathBuf,
-    /// The ledger file. Given a ledger of this game, the game resumes where its clock is;
-    /// without it, a new file `gameday-NAME-UNIXTIME.db` is created here.
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
+    /// The ledger: given one of this game, the game resumes where its clock is; without
+    /// --db or --ledger, a new file `gameday-NAME-UNIXTIME.db` is created here. In a
+    /// PostgreSQL ledger the game id defaults to the game's name (`Spring Day` → spring-day).
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// Who sends the load: `local` (this process) or `external` (`gameday worker`
+    /// processes on the same PostgreSQL ledger; this one scores, bills, runs the timeline and
+    /// the views).
+    #[arg(long, default_value = "local", value_name = "WHO", value_parser = ["local", "external"])]
+    pub workers: String,
+    /// With external workers: how long a tick waits for a missing worker's batch before its
+    /// share is voided (an Engine event; no team loses points for it).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub grace: Duration,
     /// Print the plain-text scoreboard this often (`0s`: only at the end).
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub board_every: Duration,
@@ -38,8 +73,8 @@ pub struct PlayArgs {
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// The game's ledger (a finished game, or one `gameday play` is writing).
-    #[arg(long, value_name = "FILE")]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
     /// Where the web scoreboard listens.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub web: std::net::SocketAddr,
@@ -107,9 +142,17 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let db = args.db.unwrap_or_else(|| fresh_db(&s.game.name));
+    let at = match args.ledger.at(Some(&game_id(&s.game.name)))? {
+        Some(at) => at,
+        None => LedgerAt::File(fresh_db(&s.game.name)),
+    };
+    let workers = match args.workers.as_str() {
+        "external" => game::Workers::External { grace: args.grace },
+        _ => game::Workers::Local,
+    };
     let options = GameOptions {
-        db: db.clone(),
+        ledger: at.clone(),
+        workers,
         board_every: args.board_every,
         answer_cache: !args.no_cache,
     };
@@ -122,7 +165,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut web = None;
     let outcome = game::play(&s, &options, log, |view| {
         if !args.no_web {
-            web = start_web(args.web, &view, &db, s.game.allow_private_targets);
+            web = start_web(args.web, &view, &at, s.game.allow_private_targets);
         }
         if tui {
             match gameday::views::Cockpit::start(view) {
@@ -142,11 +185,14 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let outcome = outcome?;
     writeln!(out, "{}", format_results(&outcome.state))?;
     if !outcome.finished {
+        let again = match &at {
+            LedgerAt::File(db) => format!("--db {}", db.display()),
+            LedgerAt::Postgres { game, .. } => format!("--ledger URL --game {game}"),
+        };
         writeln!(
             out,
-            "to resume: gameday play {} --db {}",
-            args.scenario.display(),
-            db.display()
+            "to resume: gameday play {} {again}",
+            args.scenario.display()
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -154,17 +200,17 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
 pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let mut replica = game::Replica::new(&args.db);
+    let at = args.ledger.required()?;
+    let mut replica = game::Replica::new(at.clone());
     let live = scoreboard::live::LivePublisher::new(Default::default());
     replica
         .refresh(&live)
-        .with_context(|| format!("reading {}", args.db.display()))?;
-    let server = gameday::views::WebServer::start(args.web, live.view(), &args.db, false, true)
+        .with_context(|| format!("reading {at}"))?;
+    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true)
         .with_context(|| format!("listening on {}", args.web))?;
     writeln!(
         out,
-        "read-only scoreboard of {}: http://{}/ (Ctrl-C stops it)",
-        args.db.display(),
+        "read-only scoreboard of {at}: http://{}/ (Ctrl-C stops it)",
         server.addr()
     )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -200,7 +246,8 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         .tempfile()?;
     let db = args.db.clone().unwrap_or_else(|| temp.path().to_owned());
     let options = GameOptions {
-        db,
+        ledger: LedgerAt::File(db),
+        workers: game::Workers::Local,
         board_every: args.board_every,
         answer_cache: !args.no_cache,
     };
@@ -246,11 +293,11 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
 fn start_web(
     addr: std::net::SocketAddr,
     view: &scoreboard::live::LiveView,
-    db: &Path,
+    at: &LedgerAt,
     allow_private: bool,
 ) -> Option<gameday::views::WebServer> {
     let server =
-        match gameday::views::WebServer::start(addr, view.clone(), db, allow_private, false) {
+        match gameday::views::WebServer::start(addr, view.clone(), at, allow_private, false) {
             Ok(server) => server,
             Err(e) => {
                 eprintln!(
@@ -263,16 +310,47 @@ fn start_web(
         "web scoreboard: http://{}/  (teams: /team, organizers: /admin)",
         server.addr()
     );
-    match gameday::views::admin_token(db) {
+    match gameday::views::admin_token(at) {
         Ok(Some(token)) => eprintln!(
-            "admin token (shown once; `gameday teams --db {} --admin` makes a new one): {token}",
-            db.display()
+            "admin token (shown once; `gameday teams {} --admin` makes a new one): {token}",
+            ledger_flags(at)
         ),
         Ok(None) => {}
         Err(e) => eprintln!("gameday: no admin token: {e}"),
     }
-    eprintln!("team tokens: gameday teams --db {}", db.display());
+    eprintln!("team tokens: gameday teams {}", ledger_flags(at));
     Some(server)
+}
+
+/// The options that name a ledger, for a command to suggest (a URL is not repeated: it may
+/// hold a password; GAMEDAY_LEDGER carries it).
+fn ledger_flags(at: &LedgerAt) -> String {
+    match at {
+        LedgerAt::File(db) => format!("--db {}", db.display()),
+        LedgerAt::Postgres { game, .. } => format!("--game {game} (with GAMEDAY_LEDGER set)"),
+    }
+}
+
+/// `gameday worker`: sends one segment of a split game's load until the game ends.
+pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let s = match load(&args.scenario) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let Some(at) = args.ledger.at(Some(&game_id(&s.game.name)))? else {
+        anyhow::bail!(
+            "a worker needs the game's shared ledger: --ledger postgres://… (or GAMEDAY_LEDGER)"
+        );
+    };
+    let mut ledger = at.open().with_context(|| format!("opening {at}"))?;
+    writeln!(
+        out,
+        "segment {} of {:?} on {at}",
+        args.segment, s.game.name
+    )?;
+    game::work(&s, args.segment, &mut *ledger, !args.no_cache, out)
+        .with_context(|| format!("worker {} of {:?}", args.segment, s.game.name))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A new ledger file in the current directory, named after the game and the time.

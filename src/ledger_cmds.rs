@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use scoreboard::{
-    EventFilter, GameTime, Ledger, Points, Rules, ScoreEvent, Scorer, Source, SqliteLedger,
+    EventFilter, GameTime, Points, Rules, ScoreEvent, Scorer, Source,
 };
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]
 pub struct EventsArgs {
-    /// The game's ledger (SQLite file).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// The game's ledger.
+    #[command(flatten)]
+    ledger: crate::ledger_args::LedgerArgs,
     /// Only this team's events.
     #[arg(long, value_name = "NAME")]
     team: Option<String>,
@@ -33,9 +33,9 @@ pub struct EventsArgs {
 /// Options of `gameday rescore`.
 #[derive(clap::Args, Debug)]
 pub struct RescoreArgs {
-    /// The game's ledger (SQLite file).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// The game's ledger.
+    #[command(flatten)]
+    ledger: crate::ledger_args::LedgerArgs,
     /// New rules (TOML, the fields of a scenario's [scoring] table); default: the stored rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
@@ -54,7 +54,7 @@ fn parse_source(text: &str) -> Result<Source, String> {
 }
 
 pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let ledger = SqliteLedger::open_existing(&args.db)?;
+    let ledger = args.ledger.required()?.open_existing()?;
     let filter = EventFilter {
         team: args.team.clone(),
         since: args.since.map(GameTime::from_duration),
@@ -100,7 +100,7 @@ fn event_json(e: &ScoreEvent) -> serde_json::Value {
 }
 
 pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut ledger = SqliteLedger::open_existing(&args.db)?;
+    let mut ledger = args.ledger.required()?.open_existing()?;
     let meta = ledger.meta()?.context("the ledger holds no game yet")?;
     let rules = match &args.rules {
         Some(path) => read_rules(path)?,
@@ -108,7 +108,7 @@ pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
     };
     let scorer = Scorer::new(rules.clone()).context("the new rules")?;
     let old = ledger.events(&EventFilter::default())?;
-    let new = scoreboard::rescore(&ledger, &scorer)?;
+    let new = scoreboard::rescore(&*ledger, &scorer)?;
     let totals = |events: &[ScoreEvent]| {
         let mut t: BTreeMap<String, Points> = BTreeMap::new();
         for e in events {

@@ -2,6 +2,7 @@
 //! reads hashes, keysets and ledgers.
 
 mod game_cmds;
+mod ledger_args;
 mod ledger_cmds;
 mod token_cmds;
 
@@ -50,6 +51,10 @@ enum Command {
     /// Serves a read-only web scoreboard of a game's ledger (finished, or being played by
     /// another process): public board, team pages, exports. Controls answer 409.
     Serve(game_cmds::ServeArgs),
+    /// Sends one segment of a game's load when the game is split over machines: follows the
+    /// clock, pauses and team URLs the coordinator (`gameday play --workers external`) keeps
+    /// in the shared ledger, and writes its outcome batches there.
+    Worker(game_cmds::WorkerArgs),
     /// Checks a scenario file without running it (exit 2 and the file, line and field of
     /// the first problem when it is invalid).
     Check {
@@ -119,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Play(args) => return game_cmds::play(args, &mut out),
         Command::Replay(args) => return game_cmds::replay(args, &mut out),
         Command::Serve(args) => return game_cmds::serve(args, &mut out),
+        Command::Worker(args) => return game_cmds::worker(args, &mut out),
         Command::Teams(args) => token_cmds::teams(args, &mut out)?,
         Command::Check { scenario } => return game_cmds::check(&scenario, &mut out),
         Command::Completions { shell } => {

@@ -3,18 +3,17 @@
 //! keeps only their digests, so running it again replaces them.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use scoreboard::tokens::{ADMIN, generate};
-use scoreboard::{Ledger, SqliteLedger};
+
 
 /// Options of `gameday teams`.
 #[derive(clap::Args, Debug)]
 pub struct TeamsArgs {
-    /// The game's ledger (SQLite file), as `gameday play --db` made it.
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// The game's ledger, as `gameday play` made it.
+    #[command(flatten)]
+    ledger: crate::ledger_args::LedgerArgs,
     /// Only this team's token (the others stay valid).
     #[arg(long, value_name = "NAME")]
     team: Option<String>,
@@ -27,8 +26,8 @@ pub struct TeamsArgs {
 }
 
 pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut ledger = SqliteLedger::open_existing(&args.db)
-        .with_context(|| format!("reading {}", args.db.display()))?;
+    let at = args.ledger.required()?;
+    let mut ledger = at.open_existing().with_context(|| format!("reading {at}"))?;
     let meta = ledger
         .meta()?
         .context("this ledger holds no game yet: start it with gameday play --db FILE")?;

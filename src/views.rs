@@ -33,13 +33,13 @@ pub struct WebServer {
 }
 
 impl WebServer {
-    /// Binds `addr` and serves the game `view`, whose ledger is `db`. Team URLs changed on
+    /// Binds `addr` and serves the game `view`, whose ledger is `ledger`. Team URLs changed on
     /// the team page follow the scenario's private-address rule (`allow_private`). A
     /// replica (`read_only`) refuses every control.
     pub fn start(
         addr: std::net::SocketAddr,
         view: LiveView,
-        db: &std::path::Path,
+        ledger: &scoreboard::LedgerAt,
         allow_private: bool,
         read_only: bool,
     ) -> std::io::Result<WebServer> {
@@ -49,7 +49,7 @@ impl WebServer {
         let check: scoreboard::web::UrlCheck = std::sync::Arc::new(move |_team, url| {
             crate::scenario::check_team_url(url, allow_private)
         });
-        let state = scoreboard::web::WebState::new(view, db, check).read_only(read_only);
+        let state = scoreboard::web::WebState::new(view, ledger.clone(), check).read_only(read_only);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("web".into())
@@ -104,10 +104,11 @@ impl Drop for WebServer {
 
 /// Makes sure the game has an admin token: `GAMEDAY_ADMIN_TOKEN` when set (its digest is
 /// stored), else a new one when the ledger has none. Returns a token to show once, if new.
-pub fn admin_token(db: &std::path::Path) -> Result<Option<String>, scoreboard::ScoreError> {
-    use scoreboard::Ledger;
+pub fn admin_token(
+    at: &scoreboard::LedgerAt,
+) -> Result<Option<String>, scoreboard::ScoreError> {
     use scoreboard::tokens::{ADMIN, TokenHash, generate};
-    let mut ledger = scoreboard::SqliteLedger::open_existing(db)?;
+    let mut ledger = at.open_existing()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);

@@ -51,6 +51,9 @@ pub struct EngineConfig {
     /// it): the open model's sends of this segment, or this segment's share of the closed
     /// clients.
     pub segment: ExecSegment,
+    /// When the run begins, if later than the engine can be ready (a worker of a split
+    /// game begins at the game's start, as every other worker does). `None`: at once.
+    pub start_at: Option<std::time::Instant>,
 }
 
 impl Default for EngineConfig {
@@ -67,6 +70,7 @@ impl Default for EngineConfig {
             late_threshold: Duration::from_millis(5),
             offset: Duration::ZERO,
             segment: ExecSegment::WHOLE,
+            start_at: None,
         }
     }
 }
@@ -99,7 +103,8 @@ impl Engine {
         schedule.skip_to(config.offset);
         let (cancel, cancelled) = watch::channel(false);
         // The run begins a little ahead, so every runtime is up before the first send is due.
-        let begin = std::time::Instant::now() + Duration::from_millis(20);
+        let ready = std::time::Instant::now() + Duration::from_millis(20);
+        let begin = config.start_at.map_or(ready, |at| at.max(ready));
         let started = begin.checked_sub(config.offset).ok_or_else(|| {
             LoadgenError::Config(format!(
                 "offset {:?} reaches back before this machine's clock",

@@ -6,6 +6,14 @@ pub enum ScoreError {
     /// The ledger database failed.
     #[error("ledger: {0}")]
     Ledger(#[from] rusqlite::Error),
+    /// The PostgreSQL ledger failed (its own message says little: the server's cause follows).
+    #[cfg(feature = "postgres")]
+    #[error(
+        "ledger (PostgreSQL): {}{}",
+        .0,
+        std::error::Error::source(.0).map(|s| format!(": {s}")).unwrap_or_default()
+    )]
+    Postgres(#[from] postgres::Error),
     /// The ledger file belongs to another game, or to a newer gameday.
     #[error("ledger: {0}")]
     Incompatible(String),
@@ -18,6 +26,9 @@ pub enum ScoreError {
     /// The system could not give what was needed (randomness for a token).
     #[error("{0}")]
     Config(String),
+    /// The ledger's thread is gone (it panicked or was shut down).
+    #[error("ledger: the ledger's thread stopped")]
+    Stopped,
     /// An inventory source failed (it is retried; nothing is charged twice).
     #[error("inventory for team {team}: {reason}")]
     Inventory { team: String, reason: String },

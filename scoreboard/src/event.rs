@@ -58,6 +58,8 @@ pub enum Cause {
     },
     /// An organizer adjustment, by its id.
     Adjustment(String),
+    /// The missing load segments of one team's tick in a split game.
+    Void { team: String, run: u64, tick: u64 },
 }
 
 impl Cause {
@@ -71,6 +73,7 @@ impl Cause {
                 block,
             } => format!("block:{team}/{instance}/{block}"),
             Cause::Adjustment(id) => format!("adjust:{id}"),
+            Cause::Void { team, run, tick } => format!("void:{team}/r{run}/k{tick}"),
         }
     }
 }
@@ -115,4 +118,18 @@ pub struct Adjustment {
     pub reason: String,
     /// Who made it.
     pub by: String,
+}
+
+/// In a game split over load workers, the segments whose batch for one team's tick had not
+/// arrived when the tick was scored: their share of the load is voided (never charged).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentVoid {
+    pub at: GameTime,
+    pub team: String,
+    pub run: u64,
+    pub tick: u64,
+    /// How many segments the game is split into (0: no worker had joined yet).
+    pub segments: u32,
+    /// The segments missing, by number from 0.
+    pub missing: Vec<u32>,
 }

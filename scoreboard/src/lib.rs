@@ -28,11 +28,11 @@ pub use billing::{
     ScriptedInstance, ScriptedInventory, blocks_due,
 };
 pub use error::ScoreError;
-pub use event::{Adjustment, Cause, ScoreEvent, Source};
+pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
-    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SqliteLedger, rescore,
-    sort_events,
+    EventFilter, GameMeta, GameSession, Ledger, LedgerAt, Recorded, RecordedBatch, SegmentBatch,
+    SqliteLedger, WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
 pub use rules::Rules;

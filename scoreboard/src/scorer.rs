@@ -4,7 +4,7 @@
 use loadgen::{Outcome, OutcomeKind};
 
 use crate::billing::BillingBlock;
-use crate::event::{Adjustment, Cause, ScoreEvent, Source};
+use crate::event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 use crate::ledger::RecordedBatch;
 use crate::{Points, Rules, ScoreError};
 
@@ -181,6 +181,40 @@ impl Scorer {
                 block.instance, block.instance_type, block.block, billing.price
             ),
         );
+        ev.out
+    }
+
+    /// The event of a tick whose load segments did not all arrive: 0 points, and why.
+    pub fn void_events(&self, void: &SegmentVoid) -> Vec<ScoreEvent> {
+        let cause = Cause::Void {
+            team: void.team.clone(),
+            run: void.run,
+            tick: void.tick,
+        };
+        let mut ev = Events {
+            out: Vec::new(),
+            template: (&void.team, void.at, cause.key()),
+        };
+        let reason = if void.segments == 0 || void.missing.len() as u32 >= void.segments {
+            format!(
+                "tick {} voided: no load worker sent its requests; no points lost",
+                void.tick
+            )
+        } else {
+            let names: Vec<String> = void
+                .missing
+                .iter()
+                .map(|s| format!("{s}/{}", void.segments))
+                .collect();
+            let share = 100 * void.missing.len() as u32 / void.segments;
+            format!(
+                "tick {}: load {} {} lost: {share} % of this tick's requests voided; no points lost",
+                void.tick,
+                if names.len() == 1 { "worker" } else { "workers" },
+                names.join(", ")
+            )
+        };
+        ev.push(Source::Engine, Points(0), reason);
         ev.out
     }
 

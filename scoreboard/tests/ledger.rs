@@ -1,13 +1,19 @@
-//! The SQLite ledger: idempotent records, exact round trips, resume, rescore.
+//! The ledger suite, run against each ledger (`sqlite::*` and `postgres::*`): idempotent
+//! records, exact round trips, resume, rescore, and what a split game's processes share.
 
+#[cfg(feature = "postgres")]
+mod support;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
-use loadgen::{BatchId, Outcome, OutcomeBatch};
+use loadgen::{BatchId, ExecSegment, Outcome, OutcomeBatch};
 use proptest::prelude::*;
 use scoreboard::{
     Adjustment, BillingBlock, EventFilter, GameMeta, GameTime, Ledger, Points, Recorded,
-    RecordedBatch, Rules, Scorer, Source, SqliteLedger, rescore, sort_events,
+    RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger, rescore,
+    sort_events,
 };
 
 fn meta() -> GameMeta {
@@ -60,15 +66,201 @@ fn with_events(
         .collect()
 }
 
-fn open() -> (tempfile::TempDir, SqliteLedger) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = SqliteLedger::open(&dir.path().join("game.db")).unwrap();
-    (dir, ledger)
+/// Where one test's ledger lives, in one kind of ledger.
+trait Store {
+    /// Opens the ledger; each call is a new handle on the same game.
+    fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError>;
+    fn open(&self) -> Box<dyn Ledger> {
+        self.try_open().unwrap()
+    }
+    fn schema_version(&self) -> usize;
+    /// Marks the ledger as written by a gameday newer than this one.
+    fn write_newer_schema_version(&self);
+    /// What someone who got at the stored token digests would read.
+    fn token_bytes(&self) -> Vec<u8>;
+    /// Where the refusal of another game's ledger sends the user.
+    fn use_another(&self) -> &'static str;
 }
 
-#[test]
-fn recording_twice_changes_nothing() {
-    let (_dir, mut ledger) = open();
+struct SqliteStore {
+    dir: tempfile::TempDir,
+}
+
+impl SqliteStore {
+    fn new(_test: &str) -> SqliteStore {
+        SqliteStore {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("game.db")
+    }
+}
+
+impl Store for SqliteStore {
+    fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError> {
+        Ok(Box::new(SqliteLedger::open(&self.path())?))
+    }
+
+    fn schema_version(&self) -> usize {
+        SqliteLedger::open(&self.path())
+            .unwrap()
+            .schema_version()
+            .unwrap()
+    }
+
+    fn write_newer_schema_version(&self) {
+        let conn = rusqlite::Connection::open(self.path()).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+
+    fn token_bytes(&self) -> Vec<u8> {
+        // The database and its write-ahead log (where fresh writes sit).
+        let mut file = std::fs::read(self.path()).unwrap();
+        file.extend(std::fs::read(self.dir.path().join("game.db-wal")).unwrap_or_default());
+        file
+    }
+
+    fn use_another(&self) -> &'static str {
+        "use another file"
+    }
+}
+
+#[cfg(feature = "postgres")]
+use postgres_store::PostgresStore;
+
+#[cfg(feature = "postgres")]
+mod postgres_store {
+    use scoreboard::ledger::PostgresLedger;
+    use scoreboard::{Ledger, ScoreError};
+
+    use super::Store;
+    use crate::support::postgres as server;
+
+    /// A game of its own on the test server.
+    pub struct PostgresStore {
+        pub game: String,
+    }
+
+    impl PostgresStore {
+        pub fn new(test: &str) -> PostgresStore {
+            PostgresStore {
+                game: server::game_id(test),
+            }
+        }
+
+        pub fn connect(&self) -> Result<PostgresLedger, ScoreError> {
+            PostgresLedger::connect(server::url(), &self.game)
+        }
+
+        /// A plain client, in the game's schema.
+        fn client(&self) -> postgres::Client {
+            let schema = PostgresLedger::schema_for(&self.game).unwrap();
+            let mut client = postgres::Client::connect(server::url(), postgres::NoTls).unwrap();
+            client
+                .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                .unwrap();
+            client
+        }
+    }
+
+    impl Store for PostgresStore {
+        fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError> {
+            Ok(Box::new(self.connect()?))
+        }
+
+        fn schema_version(&self) -> usize {
+            self.connect().unwrap().schema_version().unwrap()
+        }
+
+        fn write_newer_schema_version(&self) {
+            self.client()
+                .execute("UPDATE schema_version SET version = 99", &[])
+                .unwrap();
+        }
+
+        fn token_bytes(&self) -> Vec<u8> {
+            let rows = self
+                .client()
+                .query("SELECT owner, hash FROM tokens", &[])
+                .unwrap();
+            let mut bytes = Vec::new();
+            for row in rows {
+                bytes.extend(row.get::<_, &str>(0).as_bytes());
+                bytes.extend(row.get::<_, &[u8]>(1));
+            }
+            bytes
+        }
+
+        fn use_another(&self) -> &'static str {
+            "use another game id"
+        }
+    }
+
+    impl Drop for PostgresStore {
+        fn drop(&mut self) {
+            // A failed test leaves its game to look at (and a missing server must not be
+            // asked for twice while unwinding).
+            if std::thread::panicking() {
+                return;
+            }
+            let schema = PostgresLedger::schema_for(&self.game).unwrap();
+            let _ = self
+                .client()
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+        }
+    }
+}
+
+/// Instantiates every test of the suite for one kind of ledger, as `$backend::name`.
+macro_rules! ledger_suite {
+    ($backend:ident, $store:ty) => {
+        mod $backend {
+            use super::*;
+
+            ledger_suite!(@tests $store;
+                recording_twice_changes_nothing,
+                batches_round_trip_exactly,
+                a_resumed_game_keeps_its_clock_and_counts_runs,
+                pauses_move_the_game_clock_and_survive_a_restart,
+                token_digests_are_stored_replaced_and_never_the_token,
+                events_filter_by_team_source_and_time,
+                a_newer_schema_is_refused,
+                a_long_game_streams_every_cause,
+                a_split_game_shares_the_clock_workers_and_batches,
+                a_split_game_shares_targets_and_voids,
+            );
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(24))]
+
+                /// Rebuilding the events from the recorded causes under the same rules
+                /// reproduces every stored event exactly.
+                #[test]
+                fn rescore_reproduces_stored_events(batches in batches_strategy()) {
+                    let store = <$store>::new("rescore_reproduces_stored_events");
+                    super::rescore_reproduces_stored_events(&store, batches)?;
+                }
+            }
+        }
+    };
+    (@tests $store:ty; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                super::$name(&<$store>::new(stringify!($name)));
+            }
+        )*
+    };
+}
+
+ledger_suite!(sqlite, SqliteStore);
+#[cfg(feature = "postgres")]
+ledger_suite!(postgres, PostgresStore);
+
+fn recording_twice_changes_nothing(store: &dyn Store) {
+    let mut ledger = store.open();
     ledger.start_or_resume(&meta(), 1_000).unwrap();
     let scorer = Scorer::new(Rules::default()).unwrap();
     let items = with_events(
@@ -106,9 +298,8 @@ fn recording_twice_changes_nothing() {
     assert_eq!(ledger.causes().unwrap().len(), 3);
 }
 
-#[test]
-fn batches_round_trip_exactly() {
-    let (_dir, mut ledger) = open();
+fn batches_round_trip_exactly(store: &dyn Store) {
+    let mut ledger = store.open();
     ledger.start_or_resume(&meta(), 1_000).unwrap();
     let original = batch(
         2,
@@ -150,22 +341,13 @@ fn batches_round_trip_exactly() {
     assert_eq!(back, vec![original]);
 }
 
-#[test]
-fn a_resumed_game_keeps_its_clock_and_counts_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("game.db");
-    let first = SqliteLedger::open(&path)
-        .unwrap()
-        .start_or_resume(&meta(), 1_000)
-        .unwrap();
+fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
+    let first = store.open().start_or_resume(&meta(), 1_000).unwrap();
     assert_eq!(
         (first.run, first.resumed, first.started_unix_ms),
         (1, false, 1_000)
     );
-    let second = SqliteLedger::open(&path)
-        .unwrap()
-        .start_or_resume(&meta(), 9_000)
-        .unwrap();
+    let second = store.open().start_or_resume(&meta(), 9_000).unwrap();
     assert_eq!(
         (second.run, second.resumed, second.started_unix_ms),
         (2, true, 1_000)
@@ -174,52 +356,40 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs() {
         name: "another".into(),
         ..meta()
     };
-    let err = SqliteLedger::open(&path)
-        .unwrap()
+    let err = store
+        .open()
         .start_or_resume(&other, 9_000)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("holds game \"test game\"") && err.contains("use another file"),
+        err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(
-        SqliteLedger::open(&path).unwrap().schema_version().unwrap(),
-        2
-    );
+    assert_eq!(store.schema_version(), 3);
 }
 
-#[test]
-fn pauses_move_the_game_clock_and_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("game.db");
-    let mut ledger = SqliteLedger::open(&path).unwrap();
+fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
+    let mut ledger = store.open();
     let s = ledger.start_or_resume(&meta(), 10_000).unwrap();
     assert_eq!(s.game_time(15_000), Duration::from_secs(5));
     // Paused at 15 s of wall clock, then the engine died while paused.
     ledger.set_pauses(0, Some(15_000)).unwrap();
     drop(ledger);
-    let s = SqliteLedger::open(&path)
-        .unwrap()
-        .start_or_resume(&meta(), 40_000)
-        .unwrap();
+    let s = store.open().start_or_resume(&meta(), 40_000).unwrap();
     assert_eq!((s.paused_ms, s.paused_since_unix_ms), (0, Some(15_000)));
     assert_eq!(
         s.game_time(40_000),
         Duration::from_secs(5),
         "the pause holds"
     );
-    let mut ledger = SqliteLedger::open(&path).unwrap();
+    let mut ledger = store.open();
     ledger.set_pauses(25_000, None).unwrap();
     let s = ledger.start_or_resume(&meta(), 41_000).unwrap();
     assert_eq!(s.game_time(41_000), Duration::from_secs(6));
 }
 
-#[test]
-fn token_digests_are_stored_replaced_and_never_the_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("game.db");
-    let mut ledger = SqliteLedger::open(&path).unwrap();
+fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
+    let mut ledger = store.open();
     ledger.start_or_resume(&meta(), 1).unwrap();
     let (a, ha) = scoreboard::tokens::generate().unwrap();
     let (b, hb) = scoreboard::tokens::generate().unwrap();
@@ -233,9 +403,7 @@ fn token_digests_are_stored_replaced_and_never_the_token() {
     assert_eq!(stored.len(), 2);
     let red = &stored.iter().find(|(o, _)| o == "red").unwrap().1;
     assert!(red.verify(&c) && !red.verify(&a));
-    // The database and its write-ahead log (where fresh writes sit).
-    let mut file = std::fs::read(&path).unwrap();
-    file.extend(std::fs::read(dir.path().join("game.db-wal")).unwrap_or_default());
+    let file = store.token_bytes();
     assert!(
         file.windows(5).any(|w| w == b"@admi"),
         "the owners are in the files read"
@@ -248,9 +416,8 @@ fn token_digests_are_stored_replaced_and_never_the_token() {
     }
 }
 
-#[test]
-fn events_filter_by_team_source_and_time() {
-    let (_dir, mut ledger) = open();
+fn events_filter_by_team_source_and_time(store: &dyn Store) {
+    let mut ledger = store.open();
     ledger.start_or_resume(&meta(), 0).unwrap();
     let scorer = Scorer::new(Rules::default()).unwrap();
     let items: Vec<Recorded> = (0..4)
@@ -281,18 +448,129 @@ fn events_filter_by_team_source_and_time() {
         ..Default::default()
     };
     assert!(ledger.events(&billing).unwrap().is_empty());
+    // A page back through history: the newest first, before a time.
+    let page = EventFilter {
+        before: Some(GameTime(3000)),
+        limit: Some(3),
+        ..team1.clone()
+    };
+    let page = ledger.events(&page).unwrap();
+    let times: Vec<u64> = page.iter().map(|e| e.at.0).collect();
+    assert_eq!(times, [2000, 2000, 1000]);
 }
 
-#[test]
-fn a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("game.db");
-    drop(SqliteLedger::open(&path).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    let err = SqliteLedger::open(&path).err().unwrap().to_string();
+fn a_newer_schema_is_refused(store: &dyn Store) {
+    drop(store.open());
+    store.write_newer_schema_version();
+    let err = store.try_open().err().unwrap().to_string();
     assert!(err.contains("newer gameday"), "{err}");
+}
+
+/// More batches than any ledger reads at a time: every one comes back, once.
+fn a_long_game_streams_every_cause(store: &dyn Store) {
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 0).unwrap();
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    for tick in 0..7 {
+        let items = (0..100)
+            .map(|team| batch(1, team, tick, &[(Outcome::Correct, 1)]))
+            .collect();
+        assert_eq!(ledger.record(&with_events(&scorer, items)).unwrap(), 100);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    ledger
+        .for_each_cause(&mut |cause| assert!(seen.insert(cause.cause()), "twice: {cause:?}"))
+        .unwrap();
+    assert_eq!(seen.len(), 700);
+    let mut stored = ledger.events(&EventFilter::default()).unwrap();
+    sort_events(&mut stored);
+    assert_eq!(rescore(ledger.as_ref(), &scorer).unwrap(), stored);
+}
+
+fn a_split_game_shares_the_clock_workers_and_batches(store: &dyn Store) {
+    let mut ledger = store.open();
+    assert_eq!(ledger.session().unwrap(), None);
+    let started = ledger.start_or_resume(&meta(), 5_000).unwrap();
+    let followed = store.open().session().unwrap().unwrap();
+    assert_eq!(
+        (followed.started_unix_ms, followed.run),
+        (5_000, started.run)
+    );
+
+    let segment = |i| ExecSegment::new(i, 2).unwrap();
+    ledger.join_worker(segment(0), 10).unwrap();
+    ledger.join_worker(segment(1), 11).unwrap();
+    ledger.join_worker(segment(0), 12).unwrap();
+    let err = ledger
+        .join_worker(ExecSegment::new(0, 3).unwrap(), 13)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("split into 2 segments"), "{err}");
+
+    let batch_of = |team, tick| match batch(1, team, tick, &[(Outcome::Correct, 2)]) {
+        Recorded::Batch(b) => *b,
+        _ => unreachable!(),
+    };
+    let sent = [batch_of(0, 0), batch_of(1, 0), batch_of(0, 1)];
+    let n = ledger.record_segment_batches(segment(0), &sent[..2], 20);
+    assert_eq!(n.unwrap(), 2);
+    let n = ledger.record_segment_batches(segment(0), &sent[1..], 21);
+    assert_eq!(n.unwrap(), 1, "a batch already there is left as it is");
+    let seen: Vec<_> = ledger
+        .workers()
+        .unwrap()
+        .iter()
+        .map(|w| (w.segment.index(), w.joined_unix_ms, w.seen_unix_ms))
+        .collect();
+    assert_eq!(seen, [(0, 10, 21), (1, 11, 11)]);
+
+    let all = store.open().segment_batches_after(0, 10).unwrap();
+    let back: Vec<_> = all.iter().map(|s| s.recorded.clone()).collect();
+    assert_eq!(back, sent);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        ledger.segment_batches_after(all[0].seq, 1).unwrap(),
+        [all[1].clone()]
+    );
+    assert!(
+        ledger
+            .segment_batches_after(all[2].seq, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn a_split_game_shares_targets_and_voids(store: &dyn Store) {
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 5_000).unwrap();
+    let urls = |u: &[&str]| u.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let targets = [
+        ("team-0".to_string(), urls(&["http://a"])),
+        ("team-1".to_string(), urls(&[])),
+    ];
+    ledger.set_targets(&targets).unwrap();
+    ledger
+        .set_targets(&[("team-0".into(), urls(&["http://b", "http://c"]))])
+        .unwrap();
+    let expected = [
+        ("team-0".to_string(), urls(&["http://b", "http://c"])),
+        ("team-1".to_string(), urls(&[])),
+    ];
+    assert_eq!(store.open().targets().unwrap(), expected);
+
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let void = Recorded::Void(SegmentVoid {
+        at: GameTime(2_000),
+        team: "team-0".into(),
+        run: 1,
+        tick: 1,
+        segments: 2,
+        missing: vec![1],
+    });
+    let items = with_events(&scorer, vec![void.clone()]);
+    assert_eq!(ledger.record(&items).unwrap(), 1);
+    assert_eq!(ledger.record(&items).unwrap(), 0);
+    assert_eq!(ledger.causes().unwrap(), [void]);
 }
 
 fn outcome_strategy() -> impl Strategy<Value = Outcome> {
@@ -309,40 +587,150 @@ fn outcome_strategy() -> impl Strategy<Value = Outcome> {
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+/// Batches as (team, tick, (outcome, how many, latency ms) runs, late sends).
+type BatchSpecs = Vec<(u32, u64, Vec<(Outcome, u64, u64)>, u64)>;
 
-    /// Rebuilding the events from the recorded causes under the same rules reproduces every
-    /// stored event exactly.
-    #[test]
-    fn rescore_reproduces_stored_events(
-        batches in prop::collection::vec(
-            (0u32..5, 0u64..50, prop::collection::vec((outcome_strategy(), 1u64..20, 1u64..9000), 0..6), 0u64..30),
-            1..25,
-        )
-    ) {
-        let (_dir, mut ledger) = open();
-        ledger.start_or_resume(&meta(), 0).unwrap();
-        let scorer = Scorer::new(Rules::default()).unwrap();
-        let mut items = Vec::new();
-        for (team, tick, outcomes, late) in batches {
-            let id = BatchId { run: 1, worker: 0, target: team, tick };
-            let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
-            for (o, n, ms) in outcomes {
-                for j in 0..n {
-                    let key = Key::from_groups([team as u16, tick as u16, j as u16]);
-                    let lat = Duration::from_millis(ms + j);
-                    b.record(o.clone(), key, unicorn_hash(key.as_str(), "s", 1), Some((lat, lat)));
-                    b.sends += 1;
-                }
+fn batches_strategy() -> impl Strategy<Value = BatchSpecs> {
+    prop::collection::vec(
+        (
+            0u32..5,
+            0u64..50,
+            prop::collection::vec((outcome_strategy(), 1u64..20, 1u64..9000), 0..6),
+            0u64..30,
+        ),
+        1..25,
+    )
+}
+
+fn rescore_reproduces_stored_events(
+    store: &dyn Store,
+    batches: BatchSpecs,
+) -> Result<(), TestCaseError> {
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 0).unwrap();
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let mut items = Vec::new();
+    for (team, tick, outcomes, late) in batches {
+        let id = BatchId {
+            run: 1,
+            worker: 0,
+            target: team,
+            tick,
+        };
+        let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
+        for (o, n, ms) in outcomes {
+            for j in 0..n {
+                let key = Key::from_groups([team as u16, tick as u16, j as u16]);
+                let lat = Duration::from_millis(ms + j);
+                b.record(
+                    o.clone(),
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    Some((lat, lat)),
+                );
+                b.sends += 1;
             }
-            b.late_sends = late.min(b.sends);
-            items.push(Recorded::Batch(Box::new(RecordedBatch { at: GameTime(tick * 1000 + 1000), batch: b })));
         }
-        ledger.record(&with_events(&scorer, items)).unwrap();
-        let mut stored = ledger.events(&EventFilter::default()).unwrap();
-        sort_events(&mut stored);
-        let rebuilt = rescore(&ledger, &scorer).unwrap();
-        prop_assert_eq!(rebuilt, stored);
+        b.late_sends = late.min(b.sends);
+        items.push(Recorded::Batch(Box::new(RecordedBatch {
+            at: GameTime(tick * 1000 + 1000),
+            batch: b,
+        })));
+    }
+    ledger.record(&with_events(&scorer, items)).unwrap();
+    let mut stored = ledger.events(&EventFilter::default()).unwrap();
+    sort_events(&mut stored);
+    let rebuilt = rescore(ledger.as_ref(), &scorer).unwrap();
+    prop_assert_eq!(rebuilt, stored);
+    Ok(())
+}
+
+/// What only the PostgreSQL ledger has: many games in one database, processes that start
+/// one game together.
+#[cfg(feature = "postgres")]
+mod postgres_only {
+    use scoreboard::ledger::PostgresLedger;
+
+    use super::*;
+
+    #[test]
+    fn games_in_one_database_stay_apart() {
+        let (a, b) = (
+            PostgresStore::new("games_stay_apart"),
+            PostgresStore::new("games_stay_apart"),
+        );
+        let mut ledger_a = a.open();
+        ledger_a.start_or_resume(&meta(), 1).unwrap();
+        let items = [(batch(1, 0, 0, &[(Outcome::Correct, 1)]), vec![])];
+        assert_eq!(ledger_a.record(&items).unwrap(), 1);
+        let mut ledger_b = b.open();
+        assert_eq!(ledger_b.meta().unwrap(), None);
+        assert!(ledger_b.causes().unwrap().is_empty());
+        let other = GameMeta {
+            name: "another".into(),
+            ..meta()
+        };
+        assert!(!ledger_b.start_or_resume(&other, 2).unwrap().resumed);
+        assert_eq!(
+            ledger_b.record(&items).unwrap(),
+            1,
+            "b has a batch of its own"
+        );
+        assert_eq!(ledger_a.meta().unwrap().unwrap().name, "test game");
+        let schema = a.connect().unwrap().schema().to_owned();
+        assert_eq!(schema, format!("gameday_{}", a.game));
+    }
+
+    #[test]
+    fn a_game_id_that_is_not_one_is_refused() {
+        for bad in ["Spring Day", "", "a\"; DROP SCHEMA public; --"] {
+            let err = PostgresLedger::connect(support::postgres::url(), bad)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("lower-case letters, digits, - and _"), "{err}");
+        }
+    }
+
+    #[test]
+    fn processes_that_start_one_game_together_agree() {
+        let store = PostgresStore::new("start_together");
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let game = store.game.clone();
+                std::thread::spawn(move || {
+                    let url = support::postgres::url();
+                    let mut ledger = PostgresLedger::connect(url, &game).unwrap();
+                    ledger.start_or_resume(&meta(), 1_000).unwrap()
+                })
+            })
+            .collect();
+        let mut runs: Vec<_> = starts
+            .into_iter()
+            .map(|t| {
+                let s = t.join().unwrap();
+                assert_eq!(s.started_unix_ms, 1_000);
+                (s.run, s.resumed)
+            })
+            .collect();
+        runs.sort();
+        assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
+        assert_eq!(store.schema_version(), 3);
+    }
+
+    #[test]
+    fn a_server_error_says_what_went_wrong() {
+        let store = PostgresStore::new("server_error");
+        let ledger = store.connect().unwrap();
+        let mut client =
+            ::postgres::Client::connect(support::postgres::url(), ::postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("DROP TABLE \"{}\".tokens", ledger.schema()))
+            .unwrap();
+        let err = ledger.token_hashes().unwrap_err().to_string();
+        assert!(
+            err.starts_with("ledger (PostgreSQL): db error") && err.contains("tokens"),
+            "{err}"
+        );
     }
 }

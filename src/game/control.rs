@@ -2,7 +2,7 @@
 //! board, announce, adjust a team's points, change a team's URL, quit.
 
 use scoreboard::live::Control;
-use scoreboard::{Adjustment, GameTime, Ledger, Points, Recorded};
+use scoreboard::{Adjustment, GameTime, Points, Recorded};
 
 use super::GameError;
 use super::run::{Game, now_unix_ms};
@@ -15,6 +15,9 @@ impl Game<'_> {
         match control {
             Control::Pause if !self.load.is_paused() && !self.quit => {
                 self.load.pause(self.scenario);
+                if let Some(collector) = &mut self.collector {
+                    collector.end_run(self.load.now(self.scenario));
+                }
                 self.ledger
                     .set_pauses(self.paused_ms, Some(now_unix_ms()))?;
                 writeln!(self.out, "[{at}] paused: no load, the clock stands still")?;
@@ -61,6 +64,9 @@ impl Game<'_> {
         let session = self.ledger.start_or_resume(&self.meta, now_unix_ms())?;
         self.run = session.run;
         let pause = self.load.start(self.scenario, self.run)?;
+        if let Some(collector) = &mut self.collector {
+            collector.begin_run(self.run, at.as_duration());
+        }
         self.paused_ms += pause.as_millis() as u64;
         self.ledger.set_pauses(self.paused_ms, None)?;
         writeln!(

@@ -1,7 +1,8 @@
 //! The game's load: one engine run at a time on the game clock, stopped by a pause and
 //! started again at the paused game time by a resume (with a new run number, so batch ids
 //! never meet), its URLs kept across restarts. Every engine's batches come to the game loop
-//! on one channel, followed by a note when that engine is done.
+//! on one channel, followed by a note when that engine is done. When external workers send
+//! the load (a game split over machines), only the clock is kept here.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +23,11 @@ pub(crate) enum LoadMsg {
 
 /// The engines of this process and the game clock they keep.
 pub(crate) struct Load {
-    answers: Arc<AnswerTable>,
+    /// The expected answers; none when external workers send the load.
+    answers: Option<Arc<AnswerTable>>,
+    /// The game clock's zero when no engine of ours keeps it (external workers).
+    zero: Option<Instant>,
+    duration: Duration,
     /// Each team's base URLs now, in scenario order.
     pub(crate) urls: Vec<Vec<String>>,
     running: Option<EngineHandle>,
@@ -38,15 +43,18 @@ pub(crate) struct Load {
 }
 
 impl Load {
-    /// Not started yet: the clock stands at `offset` as if paused there.
+    /// Not started yet: the clock stands at `offset` as if paused there. Without answers,
+    /// external workers send the load and this keeps only the clock.
     pub(crate) fn new(
-        answers: AnswerTable,
+        answers: Option<AnswerTable>,
         urls: Vec<Vec<String>>,
-        offset: Duration,
+        (offset, duration): (Duration, Duration),
         tx: mpsc::UnboundedSender<LoadMsg>,
     ) -> Load {
         Load {
-            answers: Arc::new(answers),
+            answers: answers.map(Arc::new),
+            zero: None,
+            duration,
             urls,
             running: None,
             stopped: Vec::new(),
@@ -65,15 +73,19 @@ impl Load {
 
     /// Nothing runs and nothing will: the game is over (or stopped).
     pub(crate) fn over(&self) -> bool {
-        self.pending == 0 && (self.ended || self.paused.is_none())
+        match self.zero {
+            Some(zero) if !self.ended => zero.elapsed() >= self.duration,
+            _ => self.pending == 0 && (self.ended || self.paused.is_none()),
+        }
     }
 
     /// Game time now.
     pub(crate) fn now(&self, scenario: &Scenario) -> Duration {
-        let now = match (&self.paused, &self.running) {
-            (Some((at, _)), _) => *at,
-            (None, Some(engine)) => engine.started().elapsed(),
-            (None, None) => Duration::ZERO,
+        let now = match (&self.paused, &self.running, self.zero) {
+            (Some((at, _)), _, _) => *at,
+            (None, Some(engine), _) => engine.started().elapsed(),
+            (None, None, Some(zero)) => zero.elapsed(),
+            (None, None, None) => Duration::ZERO,
         };
         now.min(scenario.game.duration)
     }
@@ -88,6 +100,14 @@ impl Load {
         let Some((offset, since)) = self.paused.filter(|_| !self.ended) else {
             return Ok(Duration::ZERO);
         };
+        let Some(answers) = &self.answers else {
+            // External workers follow the clock the ledger keeps; ours starts again here.
+            self.zero = Some(Instant::now().checked_sub(offset).ok_or_else(|| {
+                GameError::Unsupported("the game clock reaches back before this machine's".into())
+            })?);
+            self.paused = None;
+            return Ok(since.elapsed());
+        };
         let targets = self.targets(scenario);
         let config = EngineConfig {
             run,
@@ -100,9 +120,11 @@ impl Load {
             runtimes: 1,
             late_threshold: Duration::from_millis(25),
             offset,
+            segment: loadgen::ExecSegment::WHOLE,
+            start_at: None,
         };
         let (tx, mut rx) = mpsc::unbounded_channel();
-        self.running = Some(Engine::start(config, &targets, self.answers.clone(), tx)?);
+        self.running = Some(Engine::start(config, &targets, answers.clone(), tx)?);
         self.pending += 1;
         let out = self.tx.clone();
         tokio::spawn(async move {
@@ -122,6 +144,7 @@ impl Load {
             engine.cancel();
             self.stopped.push(engine);
         }
+        self.zero = None;
         self.paused = Some((now, Instant::now()));
     }
 

@@ -3,6 +3,7 @@
 //! batch and billing block into recorded score events until the game ends or is stopped.
 
 mod board;
+mod collect;
 mod control;
 mod expect;
 mod inventory;
@@ -14,9 +15,11 @@ mod run;
 mod snapshot;
 mod state;
 mod timeline;
+mod worker;
 
-use std::path::PathBuf;
 use std::time::Duration;
+
+use scoreboard::ledger::LedgerAt;
 
 pub use board::{format_board, format_results};
 pub use expect::{Verdict, check_expectations};
@@ -26,16 +29,29 @@ pub use run::{GameOutcome, play, rebuild};
 pub use snapshot::{Flags, GameFacts, snapshot};
 pub use state::{GameState, TeamState, TickFigures};
 pub use timeline::HookRun;
+pub use worker::{WorkerOutcome, work};
 
 /// How a game is run, apart from its scenario.
 #[derive(Clone, Debug)]
 pub struct GameOptions {
-    /// The ledger file (created, or resumed when it holds this game).
-    pub db: PathBuf,
+    /// The ledger (created, or resumed when it holds this game).
+    pub ledger: LedgerAt,
+    /// Who sends the load.
+    pub workers: Workers,
     /// How often the plain-text scoreboard is printed; zero prints only the final one.
     pub board_every: Duration,
     /// Use the on-disk cache of expected answers.
     pub answer_cache: bool,
+}
+
+/// Who sends a game's load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workers {
+    /// This process.
+    Local,
+    /// `gameday worker` processes writing to the shared ledger, each a segment of the
+    /// schedule; a tick is scored when every segment's batch is in, or after `grace`.
+    External { grace: Duration },
 }
 
 /// Why a game could not run.

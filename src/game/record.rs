@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use loadgen::OutcomeBatch;
-use scoreboard::{GameTime, Ledger, Recorded, RecordedBatch, ScoreEvent};
+use scoreboard::{GameTime, Recorded, RecordedBatch, ScoreEvent};
 use tokio::sync::mpsc;
 
 use super::GameError;
@@ -32,6 +32,52 @@ impl Game<'_> {
         self.commit(items)?;
         if let Some(at) = last {
             self.state.mark_scores(at);
+        }
+        Ok(())
+    }
+
+    /// A split game: publishes changed team URLs to the workers, and scores the ticks
+    /// whose segment batches are all in (or past their grace).
+    pub(crate) fn collect(&mut self, now: Duration) -> Result<(), GameError> {
+        let Some(collector) = &mut self.collector else {
+            return Ok(());
+        };
+        if self.published != self.load.urls {
+            let targets: Vec<(String, Vec<String>)> = self
+                .scenario
+                .teams
+                .iter()
+                .map(|t| t.name.clone())
+                .zip(self.load.urls.iter().cloned())
+                .collect();
+            self.ledger.set_targets(&targets)?;
+            self.published = self.load.urls.clone();
+        }
+        let items = collector.poll(&mut *self.ledger, &self.scorer, now)?;
+        let last = items.iter().map(|(r, _)| r.at()).max();
+        self.commit(items)?;
+        if let Some(at) = last {
+            self.state.mark_scores(at);
+        }
+        Ok(())
+    }
+
+    /// The end of a split game: waits for the last ticks (at most their grace).
+    pub(crate) async fn collect_last(&mut self, end: Duration) -> Result<(), GameError> {
+        let Some(collector) = &mut self.collector else {
+            return Ok(());
+        };
+        collector.end_run(end);
+        while self.collector.as_ref().is_some_and(|c| c.waiting() > 0) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.collect(end)?;
+        }
+        let late = self.collector.as_ref().map_or(0, |c| c.late);
+        if late > 0 {
+            writeln!(
+                self.out,
+                "{late} worker batches came after their tick was scored (kept in the ledger, not scored)"
+            )?;
         }
         Ok(())
     }

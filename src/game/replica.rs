@@ -2,11 +2,10 @@
 //! finished game, or one another process is playing), refreshed every few seconds.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use scoreboard::live::LivePublisher;
-use scoreboard::{EventFilter, GameTime, Ledger, SqliteLedger};
+use scoreboard::{EventFilter, GameTime, Ledger, LedgerAt};
 
 use super::GameError;
 use super::snapshot::{Flags, GameFacts, snapshot};
@@ -14,24 +13,36 @@ use super::state::GameState;
 
 /// Follows a ledger and publishes what it holds.
 pub struct Replica {
-    db: PathBuf,
+    at: LedgerAt,
+    /// The ledger, kept open between refreshes (opened again after an error).
+    ledger: Option<Box<dyn Ledger + Send>>,
     seen: HashSet<(String, u32)>,
 }
 
 impl Replica {
-    pub fn new(db: &Path) -> Replica {
+    pub fn new(at: LedgerAt) -> Replica {
         Replica {
-            db: db.to_owned(),
+            at,
+            ledger: None,
             seen: HashSet::new(),
         }
     }
 
     /// Reads the ledger again and publishes a fresh snapshot, and the events not seen yet.
     pub fn refresh(&mut self, live: &LivePublisher) -> Result<(), GameError> {
-        let ledger = SqliteLedger::open_existing(&self.db)?;
-        let meta = ledger.meta()?.ok_or_else(|| {
-            GameError::Unsupported(format!("{} holds no game yet", self.db.display()))
-        })?;
+        let ledger = match self.ledger.take() {
+            Some(ledger) => ledger,
+            None => self.at.open_existing()?,
+        };
+        self.publish(&*ledger, live)?;
+        self.ledger = Some(ledger);
+        Ok(())
+    }
+
+    fn publish(&mut self, ledger: &dyn Ledger, live: &LivePublisher) -> Result<(), GameError> {
+        let meta = ledger
+            .meta()?
+            .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
         let mut state = GameState::new(&meta.teams, meta.rules.billing.price);
         let tick = Duration::from_secs(1);
         ledger.for_each_cause(&mut |cause| state.apply(&cause, &[], tick))?;

@@ -7,16 +7,17 @@ use std::time::Duration;
 
 use hashref::{AnswerCache, Keyset};
 use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
-use scoreboard::{Biller, GameMeta, GameTime, Ledger, Scorer, SqliteLedger};
+use scoreboard::{Biller, GameMeta, GameTime, Ledger, Scorer};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
+use super::collect::Collector;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
 use super::snapshot::{Flags, GameFacts, snapshot};
 use super::state::GameState;
 use super::timeline::{HookRun, Timeline};
-use super::{GameError, GameOptions};
+use super::{GameError, GameOptions, Workers};
 use crate::fleet::{Fleet, TeamFleet};
 use crate::scenario::{Endpoint, Scenario};
 
@@ -36,7 +37,7 @@ pub struct GameOutcome {
     pub played: GameTime,
 }
 
-/// Plays `scenario` (or resumes it from `options.db`), writing the log and the boards to
+/// Plays `scenario` (or resumes it from `options.ledger`), writing the log and the boards to
 /// `out`. `views` is called once with a handle for the live views (terminal, web), before
 /// the load starts. Blocks until the game ends, a view quits it, or Ctrl-C / SIGTERM.
 pub fn play(
@@ -55,12 +56,40 @@ pub fn play(
     })
 }
 
+/// How far ahead a split game's start is set, so that every worker begins with it.
+const WORKER_LEAD: Duration = Duration::from_secs(1);
+
+/// Waits until a full set of load workers has joined a split game (all segments of one
+/// count), saying how many have.
+async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<(), GameError> {
+    let mut said = None;
+    loop {
+        let workers = ledger.workers()?;
+        let count = workers.first().map_or(0, |w| w.segment.count());
+        if count > 0 && workers.len() as u32 >= count {
+            writeln!(out, "all {count} load workers joined: the game starts")?;
+            return Ok(());
+        }
+        if said != Some(workers.len()) {
+            writeln!(
+                out,
+                "waiting for load workers (gameday worker … --segment I/N): {} of {} joined",
+                workers.len(),
+                if count == 0 { "N".to_owned() } else { count.to_string() }
+            )?;
+            out.flush()?;
+            said = Some(workers.len());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A game being played.
 pub(crate) struct Game<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) options: &'a GameOptions,
     pub(crate) out: &'a mut dyn Write,
-    pub(crate) ledger: SqliteLedger,
+    pub(crate) ledger: Box<dyn Ledger + Send>,
     pub(crate) meta: GameMeta,
     pub(crate) scorer: Scorer,
     pub(crate) biller: Biller,
@@ -83,6 +112,10 @@ pub(crate) struct Game<'a> {
     pub(crate) next_board_ms: u64,
     pub(crate) adjustments: u64,
     pub(crate) quit: bool,
+    /// Gathers external workers' batches (a split game).
+    pub(crate) collector: Option<Collector>,
+    /// Team URLs as last published to external workers.
+    pub(crate) published: Vec<Vec<String>>,
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
 }
 
@@ -107,8 +140,14 @@ impl<'a> Game<'a> {
         } else {
             AnswerCache::Off
         };
-        let (answers, _) = loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?;
-        let mut ledger = SqliteLedger::open(&options.db)?;
+        let external = matches!(options.workers, Workers::External { .. });
+        // External workers check the answers; the coordinator only scores their counts.
+        let answers = if external {
+            None
+        } else {
+            Some(loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0)
+        };
+        let mut ledger = options.ledger.open()?;
         let meta = GameMeta {
             name: g.name.clone(),
             seed: g.seed,
@@ -116,8 +155,17 @@ impl<'a> Game<'a> {
             teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
             duration_ms: g.duration.as_millis() as u64,
         };
+        let fresh = ledger.meta()?.is_none();
+        let lead = if external && fresh {
+            wait_for_workers(&*ledger, out).await?;
+            WORKER_LEAD
+        } else {
+            Duration::ZERO
+        };
+        let session = ledger.start_or_resume(&meta, now_unix_ms() + lead.as_millis() as u64)?;
+        // Workers start their engines at the stored start: the clock starts with them.
+        tokio::time::sleep(lead).await;
         let now = now_unix_ms();
-        let session = ledger.start_or_resume(&meta, now)?;
         // A pause in force when the last run stopped ends with this start.
         let offset = session.game_time(now).min(g.duration);
         let paused_ms = session.paused_ms
@@ -130,12 +178,12 @@ impl<'a> Game<'a> {
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         let mut state = GameState::new(&names, scenario.rules.billing.price);
         if session.resumed {
-            rebuild(&mut state, &ledger, scenario.game.tick)?;
+            rebuild(&mut state, &*ledger, scenario.game.tick)?;
             writeln!(
                 out,
                 "resuming {:?} from {} at {} (run {})",
                 g.name,
-                options.db.display(),
+                options.ledger,
                 GameTime::from_duration(offset),
                 session.run
             )?;
@@ -157,7 +205,7 @@ impl<'a> Game<'a> {
             timeline: Timeline::new(scenario, offset),
             state,
             hooks: Vec::new(),
-            load: Load::new(answers, urls, offset, tx),
+            load: Load::new(answers, urls, (offset, g.duration), tx),
             live: LivePublisher::new(Snapshot::default()),
             frozen: None,
             paused_ms,
@@ -168,8 +216,23 @@ impl<'a> Game<'a> {
             next_board_ms: offset.as_millis() as u64 + options.board_every.as_millis() as u64,
             adjustments: 0,
             quit: false,
+            collector: match options.workers {
+                Workers::Local => None,
+                Workers::External { grace } => {
+                    Some(Collector::new(&names, g.tick, g.duration, grace))
+                }
+            },
+            published: Vec::new(),
             batches: Some(rx),
         };
+        if let (Some(collector), true) = (&mut game.collector, session.resumed) {
+            // Worker batches are read again from the first: ticks scored before are skipped.
+            game.ledger.for_each_cause(&mut |cause| {
+                if let scoreboard::Recorded::Batch(b) = cause {
+                    collector.mark_scored(b.batch.id.run, b.batch.id.tick);
+                }
+            })?;
+        }
         game.publish();
         Ok(game)
     }
@@ -198,14 +261,13 @@ impl Game<'_> {
         let duration = self.scenario.game.duration;
         let mut batches = self.batches.take().expect("set up once");
         if self.offset >= duration {
-            writeln!(
-                self.out,
-                "the game in {} is over",
-                self.options.db.display()
-            )?;
+            writeln!(self.out, "the game in {} is over", self.options.ledger)?;
             return self.finish(GameTime::from_duration(duration), true).await;
         }
         self.load.start(self.scenario, self.run)?;
+        if let Some(collector) = &mut self.collector {
+            collector.begin_run(self.run, self.offset);
+        }
         self.say_started()?;
         let mut controls = self.live.take_controls().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
@@ -234,6 +296,7 @@ impl Game<'_> {
                 _ = look.tick() => {
                     let now = self.load.now(self.scenario);
                     self.look(now, &hook_tx).await?;
+                    self.collect(now)?;
                     self.publish();
                 }
                 Some(control) = controls.recv() => {
@@ -251,6 +314,7 @@ impl Game<'_> {
         } else {
             duration
         };
+        self.collect_last(end).await?;
         drop(hook_tx);
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
@@ -268,7 +332,7 @@ impl Game<'_> {
             s.game.name,
             s.teams.len(),
             humantime::format_duration(s.game.duration - self.offset),
-            self.options.db.display()
+            self.options.ledger
         )?;
         Ok(())
     }
@@ -334,7 +398,7 @@ impl Game<'_> {
 /// A game's state from everything its ledger holds (a resumed game, a replica).
 pub fn rebuild(
     state: &mut GameState,
-    ledger: &SqliteLedger,
+    ledger: &dyn Ledger,
     tick: Duration,
 ) -> Result<(), GameError> {
     ledger.for_each_cause(&mut |cause| state.apply(&cause, &[], tick))?;

@@ -94,7 +94,7 @@ impl GameState {
                     t.cost = Cents(t.cost.0 + self.price.0);
                 }
             }
-            Recorded::Adjustment(_) => {}
+            Recorded::Adjustment(_) | Recorded::Void(_) => {}
         }
         for e in events {
             self.apply_event(e);

@@ -1,5 +1,6 @@
 //! How an outcome batch is stored: counts, histograms as (value, count) pairs, and samples,
-//! as one JSON document beside the indexed columns.
+//! as one compact binary document (postcard) beside the indexed columns. Ledgers written
+//! before the binary format hold JSON documents; both are read.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,10 @@ struct StoredError {
     detail: Option<String>,
 }
 
-pub(crate) fn encode(batch: &OutcomeBatch) -> String {
+/// The first byte of a binary body (a JSON body starts with `{`).
+const BINARY_V1: u8 = 1;
+
+pub(crate) fn encode(batch: &OutcomeBatch) -> Vec<u8> {
     let kinds = OutcomeKind::ALL
         .iter()
         .filter(|k| **k != OutcomeKind::HttpStatus)
@@ -69,7 +73,7 @@ pub(crate) fn encode(batch: &OutcomeBatch) -> String {
         sends: batch.sends,
         late_sends: batch.late_sends,
     };
-    serde_json::to_string(&body).expect("batches serialize")
+    postcard::to_extend(&body, vec![BINARY_V1]).expect("batches serialize into memory")
 }
 
 fn stored_error(s: &ErrorSample) -> StoredError {
@@ -88,12 +92,16 @@ fn stored_error(s: &ErrorSample) -> StoredError {
     }
 }
 
-pub(crate) fn decode(id: BatchId, target: &str, body: &str) -> Result<OutcomeBatch, ScoreError> {
+pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBatch, ScoreError> {
     let corrupt = |reason: String| ScoreError::Corrupt {
         what: format!("batch {id}"),
         reason,
     };
-    let body: StoredBody = serde_json::from_str(body).map_err(|e| corrupt(e.to_string()))?;
+    let body: StoredBody = match body.split_first() {
+        Some((&BINARY_V1, rest)) => postcard::from_bytes(rest).map_err(|e| corrupt(e.to_string()))?,
+        Some((b'{', _)) => serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))?,
+        _ => return Err(corrupt("neither a binary nor a JSON batch body".into())),
+    };
     let mut counts = OutcomeCounts::default();
     for (kind, n) in body.kinds {
         if kind == OutcomeKind::HttpStatus {
@@ -148,4 +156,83 @@ pub(crate) fn decode(id: BatchId, target: &str, body: &str) -> Result<OutcomeBat
         sends: body.sends,
         late_sends: body.late_sends,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn batch() -> OutcomeBatch {
+        let id = BatchId {
+            run: 2,
+            worker: 1,
+            target: 3,
+            tick: 40,
+        };
+        let mut b = OutcomeBatch::new(id, Arc::from("team-a"));
+        let key = hashref::Key::parse("3615-7184-2117").unwrap();
+        let expected = hashref::Answer::from_text(&"A".repeat(44)).unwrap();
+        b.counts.add(OutcomeKind::Correct, 7);
+        b.counts.add(OutcomeKind::WrongAnswer, 1);
+        b.counts.add_status(503, 2);
+        b.counts.add(OutcomeKind::Reset, 1);
+        for ms in [3, 5, 8, 13, 900] {
+            b.latency.record(Duration::from_millis(ms));
+            b.correct_latency.record(Duration::from_millis(ms));
+            b.uncorrected.record(Duration::from_millis(ms / 2 + 1));
+        }
+        b.wrong_samples.push(WrongAnswerSample {
+            key,
+            got: b"not \xff utf-8".to_vec(),
+            expected,
+        });
+        b.error_samples.push(ErrorSample {
+            outcome: Outcome::Reset {
+                detail: "connection reset by peer".into(),
+            },
+            key,
+        });
+        b.error_samples.push(ErrorSample {
+            outcome: Outcome::HttpStatus(503),
+            key,
+        });
+        b.sends = 11;
+        b.late_sends = 1;
+        b
+    }
+
+    #[test]
+    fn a_binary_body_reads_back_as_the_batch() {
+        let b = batch();
+        let body = encode(&b);
+        assert_eq!(body[0], BINARY_V1);
+        let back = decode(b.id, "team-a", &body).unwrap();
+        assert_eq!(back, b);
+    }
+
+    #[test]
+    fn a_json_body_of_an_older_ledger_still_reads() {
+        let b = batch();
+        let binary = encode(&b);
+        let stored: StoredBody = postcard::from_bytes(&binary[1..]).unwrap();
+        let json = serde_json::to_vec(&stored).unwrap();
+        assert_eq!(json[0], b'{');
+        assert_eq!(decode(b.id, "team-a", &json).unwrap(), b);
+    }
+
+    #[test]
+    fn a_damaged_body_is_reported_as_corrupt() {
+        let b = batch();
+        let mut body = encode(&b);
+        body.truncate(body.len() / 2);
+        for bad in [&body[..], b"", b"\x07junk"] {
+            match decode(b.id, "team-a", bad) {
+                Err(ScoreError::Corrupt { what, .. }) => assert_eq!(what, format!("batch {}", b.id)),
+                other => panic!("expected a corrupt batch, got {other:?}"),
+            }
+        }
+    }
 }

@@ -1,16 +1,27 @@
 //! The ledger: causes (outcome batches, billing blocks, adjustments) and the score events
-//! derived from them, each recorded once under its idempotency key. SQLite today; the
-//! [`Ledger`] trait is what a PostgreSQL ledger will implement for scale-out.
+//! derived from them, each recorded once under its idempotency key. SQLite for one machine;
+//! the [`Ledger`] trait is what the PostgreSQL ledger of a game split over machines
+//! implements too, with what the load workers and the coordinator share: the game clock,
+//! the team URLs, the workers' segment batches.
 
 mod codec;
+mod location;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
+mod thread;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Adjustment, BillingBlock, Cause, GameTime, Rules, ScoreError, ScoreEvent, Scorer, Source,
+    Adjustment, BillingBlock, Cause, GameTime, Rules, ScoreError, ScoreEvent, Scorer,
+    SegmentVoid, Source,
 };
+pub use location::{LedgerAt, redact};
+#[cfg(feature = "postgres")]
+pub use self::postgres::PostgresLedger;
 pub use sqlite::SqliteLedger;
+pub use thread::ThreadLedger;
 
 /// An outcome batch placed on the game clock (its tick's end).
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +36,23 @@ pub enum Recorded {
     Batch(Box<RecordedBatch>),
     Block(BillingBlock),
     Adjustment(Adjustment),
+    Void(SegmentVoid),
+}
+
+/// A load worker's batch as the ledger holds it, with its place in the order of arrival.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentBatch {
+    /// Increases with every batch written: read on after the last one seen.
+    pub seq: u64,
+    pub recorded: RecordedBatch,
+}
+
+/// A load worker that joined the game, and when it was last heard of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerSeen {
+    pub segment: loadgen::ExecSegment,
+    pub joined_unix_ms: u64,
+    pub seen_unix_ms: u64,
 }
 
 impl Recorded {
@@ -38,6 +66,11 @@ impl Recorded {
                 block: b.block,
             },
             Recorded::Adjustment(a) => Cause::Adjustment(a.id.clone()),
+            Recorded::Void(v) => Cause::Void {
+                team: v.team.clone(),
+                run: v.run,
+                tick: v.tick,
+            },
         }
     }
 
@@ -47,6 +80,7 @@ impl Recorded {
             Recorded::Batch(b) => b.at,
             Recorded::Block(b) => b.at,
             Recorded::Adjustment(a) => a.at,
+            Recorded::Void(v) => v.at,
         }
     }
 }
@@ -58,6 +92,7 @@ impl Scorer {
             Recorded::Batch(b) => self.batch_events(b),
             Recorded::Block(b) => self.block_events(b),
             Recorded::Adjustment(a) => self.adjustment_events(a),
+            Recorded::Void(v) => self.void_events(v),
         }
     }
 }
@@ -129,6 +164,9 @@ pub trait Ledger {
     ) -> Result<GameSession, ScoreError>;
     /// The game this ledger holds, if any.
     fn meta(&self) -> Result<Option<GameMeta>, ScoreError>;
+    /// The game's clock as last stored (its run, start and pauses), without starting a run:
+    /// what load workers follow. None before the game starts.
+    fn session(&self) -> Result<Option<GameSession>, ScoreError>;
     /// Records causes and their events in one durable transaction; returns how many causes
     /// were new (the others were already there and are left as they were).
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError>;
@@ -172,6 +210,80 @@ pub trait Ledger {
     ) -> Result<(), ScoreError>;
     /// Every stored token digest, by owner.
     fn token_hashes(&self) -> Result<Vec<(String, crate::tokens::TokenHash)>, ScoreError>;
+
+    /// A load worker says it runs `segment` (again, after a restart: then it is only seen).
+    /// A segment of another split than the workers before it is refused.
+    fn join_worker(
+        &mut self,
+        segment: loadgen::ExecSegment,
+        now_unix_ms: u64,
+    ) -> Result<(), ScoreError>;
+    /// The load workers that joined, by segment.
+    fn workers(&self) -> Result<Vec<WorkerSeen>, ScoreError>;
+    /// Records a load worker's batches under their ids (a batch already there is left as
+    /// it is) and notes the worker as seen; returns how many were new.
+    fn record_segment_batches(
+        &mut self,
+        segment: loadgen::ExecSegment,
+        batches: &[RecordedBatch],
+        now_unix_ms: u64,
+    ) -> Result<usize, ScoreError>;
+    /// Up to `limit` load workers' batches that arrived after `cursor` (0: from the first),
+    /// in the order they arrived.
+    fn segment_batches_after(&self, cursor: u64, limit: usize)
+    -> Result<Vec<SegmentBatch>, ScoreError>;
+    /// Publishes each team's base URLs to the load workers.
+    fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError>;
+    /// Each team's base URLs as last published, by team name.
+    fn targets(&self) -> Result<Vec<(String, Vec<String>)>, ScoreError>;
+}
+
+/// How a void's missing segments are stored: `1,3`.
+pub(crate) fn missing_text(missing: &[u32]) -> String {
+    let parts: Vec<String> = missing.iter().map(u32::to_string).collect();
+    parts.join(",")
+}
+
+pub(crate) fn missing_from_text(text: &str) -> Result<Vec<u32>, ScoreError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map_err(|_| ScoreError::Corrupt {
+                what: "void".into(),
+                reason: format!("missing segments {text:?}"),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn urls_from_text(team: &str, text: &str) -> Result<Vec<String>, ScoreError> {
+    serde_json::from_str(text).map_err(|e| ScoreError::Corrupt {
+        what: format!("URLs of {team}"),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn split_mismatch(segment: loadgen::ExecSegment, other: u32) -> ScoreError {
+    ScoreError::Incompatible(format!(
+        "this game's load is split into {other} segments; a worker of segment {segment} cannot join it"
+    ))
+}
+
+pub(crate) fn worker_seen(
+    index: u32,
+    count: u32,
+    joined: i64,
+    seen: i64,
+) -> Result<WorkerSeen, ScoreError> {
+    let segment = loadgen::ExecSegment::new(index, count).map_err(|e| ScoreError::Corrupt {
+        what: "worker".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(WorkerSeen {
+        segment,
+        joined_unix_ms: joined as u64,
+        seen_unix_ms: seen as u64,
+    })
 }
 
 /// Derives every event again from the recorded causes, in the stored order (cause, seq).

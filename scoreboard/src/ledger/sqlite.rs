@@ -5,7 +5,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, codec};
+use loadgen::ExecSegment;
+
+use super::{
+    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
+    codec,
+};
 use crate::tokens::TokenHash;
 use crate::{Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, Source};
 
@@ -49,7 +54,30 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE tokens (
         owner TEXT PRIMARY KEY, hash BLOB NOT NULL, created_unix_ms INTEGER NOT NULL
      );",
+    // 3: a game split over load workers: their batches, the voids of missing segments,
+    // the workers, and the team URLs they send to.
+    "CREATE TABLE segment_batches (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        at_ms INTEGER NOT NULL,
+        team TEXT NOT NULL,
+        run INTEGER NOT NULL, worker INTEGER NOT NULL, target INTEGER NOT NULL, tick INTEGER NOT NULL,
+        body BLOB NOT NULL
+     );
+     CREATE TABLE voids (
+        team TEXT NOT NULL, run INTEGER NOT NULL, tick INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL, segments INTEGER NOT NULL, missing TEXT NOT NULL,
+        PRIMARY KEY (team, run, tick)
+     );
+     CREATE TABLE workers (
+        segment INTEGER PRIMARY KEY, segments INTEGER NOT NULL,
+        joined_unix_ms INTEGER NOT NULL, seen_unix_ms INTEGER NOT NULL
+     );
+     CREATE TABLE targets (team TEXT PRIMARY KEY, urls TEXT NOT NULL);",
 ];
+
+/// The columns of a batch row, in the order [`batch_from_row`] reads them.
+const BATCH_COLUMNS: &str = "at_ms, team, run, worker, target, tick, body";
 
 /// A ledger in one SQLite file.
 pub struct SqliteLedger {
@@ -80,9 +108,12 @@ impl SqliteLedger {
     }
 
     fn migrate(&mut self) -> Result<(), ScoreError> {
-        let version: i64 = self
+        // An immediate transaction takes the write lock before the version is read: processes
+        // opening a new file together (a coordinator and its workers) migrate it once.
+        let tx = self
             .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let version = version as usize;
         if version > MIGRATIONS.len() {
             return Err(ScoreError::Incompatible(format!(
@@ -90,7 +121,6 @@ impl SqliteLedger {
                 MIGRATIONS.len()
             )));
         }
-        let tx = self.conn.transaction()?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -110,23 +140,7 @@ impl SqliteLedger {
 
 fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, ScoreError> {
     let changed = match item {
-        Recorded::Batch(recorded) => {
-            let RecordedBatch { at, batch } = &**recorded;
-            tx.execute(
-                "INSERT OR IGNORE INTO batches (id, at_ms, team, run, worker, target, tick, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    batch.id.to_string(),
-                    at.0 as i64,
-                    &*batch.target,
-                    batch.id.run as i64,
-                    batch.id.worker,
-                    batch.id.target,
-                    batch.id.tick as i64,
-                    codec::encode(batch)
-                ],
-            )?
-        }
+        Recorded::Batch(recorded) => insert_batch(tx, "batches", recorded)?,
         Recorded::Block(b) => tx.execute(
             "INSERT OR IGNORE INTO blocks (team, instance, block, instance_type, anchor_ms, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -144,8 +158,60 @@ fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, Sco
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![a.id, a.at.0 as i64, a.team, a.points.0, a.reason, a.by],
         )?,
+        Recorded::Void(v) => tx.execute(
+            "INSERT OR IGNORE INTO voids (team, run, tick, at_ms, segments, missing)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                v.team,
+                v.run as i64,
+                v.tick as i64,
+                v.at.0 as i64,
+                v.segments,
+                super::missing_text(&v.missing)
+            ],
+        )?,
     };
     Ok(changed == 1)
+}
+
+/// Inserts a batch into `batches` or `segment_batches` unless its id is there; 1 if new.
+fn insert_batch(
+    tx: &rusqlite::Transaction,
+    table: &str,
+    recorded: &RecordedBatch,
+) -> Result<usize, ScoreError> {
+    let RecordedBatch { at, batch } = recorded;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO {table} (id, {BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))?;
+    Ok(stmt.execute(params![
+        batch.id.to_string(),
+        at.0 as i64,
+        &*batch.target,
+        batch.id.run as i64,
+        batch.id.worker,
+        batch.id.target,
+        batch.id.tick as i64,
+        codec::encode(batch)
+    ])?)
+}
+
+/// A batch from the row of `batches` or `segment_batches` whose columns, from `first`, are
+/// [`BATCH_COLUMNS`].
+fn batch_from_row(r: &rusqlite::Row, first: usize) -> Result<RecordedBatch, ScoreError> {
+    let id = loadgen::BatchId {
+        run: r.get::<_, i64>(first + 2)? as u64,
+        worker: r.get(first + 3)?,
+        target: r.get(first + 4)?,
+        tick: r.get::<_, i64>(first + 5)? as u64,
+    };
+    let team: String = r.get(first + 1)?;
+    // Binary bodies are BLOBs; older ledgers hold JSON TEXT. Both read as bytes.
+    let body = r.get_ref(first + 6)?;
+    let body = body.as_bytes().map_err(rusqlite::Error::from)?;
+    let batch = codec::decode(id, &team, body)?;
+    let at = GameTime(r.get::<_, i64>(first)? as u64);
+    Ok(RecordedBatch { at, batch })
 }
 
 fn insert_events(tx: &rusqlite::Transaction, events: &[ScoreEvent]) -> Result<(), ScoreError> {
@@ -282,6 +348,130 @@ impl Ledger for SqliteLedger {
         Ok(out)
     }
 
+    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
+                [],
+                |r| {
+                    Ok(GameSession {
+                        started_unix_ms: r.get::<_, i64>(0)? as u64,
+                        run: r.get::<_, i64>(1)? as u64,
+                        resumed: true,
+                        paused_ms: r.get::<_, i64>(2)? as u64,
+                        paused_since_unix_ms: r.get::<_, Option<i64>>(3)?.map(|p| p as u64),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
+        let tx = self.conn.transaction()?;
+        let other: Option<u32> = tx
+            .query_row(
+                "SELECT segments FROM workers WHERE segments <> ?1 LIMIT 1",
+                [segment.count()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = other {
+            return Err(super::split_mismatch(segment, other));
+        }
+        tx.execute(
+            "INSERT INTO workers (segment, segments, joined_unix_ms, seen_unix_ms)
+             VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (segment) DO UPDATE SET seen_unix_ms = excluded.seen_unix_ms",
+            params![segment.index(), segment.count(), now_unix_ms as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerSeen>, ScoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT segment, segments, joined_unix_ms, seen_unix_ms FROM workers ORDER BY segment",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (index, count, joined, seen) = row?;
+            out.push(super::worker_seen(index, count, joined, seen)?);
+        }
+        Ok(out)
+    }
+
+    fn record_segment_batches(
+        &mut self,
+        segment: ExecSegment,
+        batches: &[RecordedBatch],
+        now_unix_ms: u64,
+    ) -> Result<usize, ScoreError> {
+        let tx = self.conn.transaction()?;
+        let mut new = 0;
+        for b in batches {
+            new += insert_batch(&tx, "segment_batches", b)?;
+        }
+        tx.execute(
+            "UPDATE workers SET seen_unix_ms = ?1 WHERE segment = ?2",
+            params![now_unix_ms as i64, segment.index()],
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn segment_batches_after(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<SegmentBatch>, ScoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT seq, {BATCH_COLUMNS} FROM segment_batches WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let mut rows = stmt.query(params![
+            i64::try_from(cursor).unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(SegmentBatch {
+                seq: r.get::<_, i64>(0)? as u64,
+                recorded: batch_from_row(r, 1)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError> {
+        let tx = self.conn.transaction()?;
+        for (team, urls) in targets {
+            let urls = serde_json::to_string(urls).expect("URLs serialize");
+            tx.execute(
+                "INSERT INTO targets (team, urls) VALUES (?1, ?2)
+                 ON CONFLICT (team) DO UPDATE SET urls = excluded.urls",
+                params![team, urls],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn targets(&self) -> Result<Vec<(String, Vec<String>)>, ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team, urls FROM targets ORDER BY team")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (team, urls) = row?;
+            out.push((team.clone(), super::urls_from_text(&team, &urls)?));
+        }
+        Ok(out)
+    }
+
     fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
         let json: Option<String> = self
             .conn
@@ -312,20 +502,25 @@ impl Ledger for SqliteLedger {
     fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT at_ms, team, run, worker, target, tick, body FROM batches")?;
+            .prepare(&format!("SELECT {BATCH_COLUMNS} FROM batches"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let id = loadgen::BatchId {
-                run: r.get::<_, i64>(2)? as u64,
-                worker: r.get(3)?,
-                target: r.get(4)?,
-                tick: r.get::<_, i64>(5)? as u64,
-            };
-            let team: String = r.get(1)?;
-            let body: String = r.get(6)?;
-            let batch = codec::decode(id, &team, &body)?;
-            let at = GameTime(r.get::<_, i64>(0)? as u64);
-            f(Recorded::Batch(Box::new(RecordedBatch { at, batch })));
+            f(Recorded::Batch(Box::new(batch_from_row(r, 0)?)));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team, run, tick, at_ms, segments, missing FROM voids")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let missing: String = r.get(5)?;
+            f(Recorded::Void(crate::SegmentVoid {
+                team: r.get(0)?,
+                run: r.get::<_, i64>(1)? as u64,
+                tick: r.get::<_, i64>(2)? as u64,
+                at: GameTime(r.get::<_, i64>(3)? as u64),
+                segments: r.get(4)?,
+                missing: super::missing_from_text(&missing)?,
+            }));
         }
         for b in self.blocks()? {
             f(Recorded::Block(b));

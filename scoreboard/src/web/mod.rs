@@ -22,7 +22,6 @@ mod team;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +42,7 @@ pub type UrlCheck = Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
 #[derive(Clone)]
 pub struct WebState {
     view: LiveView,
-    ledger: Arc<PathBuf>,
+    ledger: Arc<crate::LedgerAt>,
     read_only: bool,
     check_url: UrlCheck,
     limiter: Arc<auth::SignInLimiter>,
@@ -63,7 +62,11 @@ impl std::fmt::Debug for WebState {
 impl WebState {
     /// The web view of the game `view`, whose history and tokens are in the ledger at
     /// `ledger`; `check_url` vets a team's new endpoint URL before the runner is asked.
-    pub fn new(view: LiveView, ledger: impl Into<PathBuf>, check_url: UrlCheck) -> WebState {
+    pub fn new(
+        view: LiveView,
+        ledger: impl Into<crate::LedgerAt>,
+        check_url: UrlCheck,
+    ) -> WebState {
         WebState {
             view,
             ledger: Arc::new(ledger.into()),

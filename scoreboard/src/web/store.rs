@@ -1,11 +1,11 @@
-//! The ledger as the web reads it: opened per request on a blocking thread (SQLite calls
+//! The ledger as the web reads it: opened per request on a blocking thread (ledger calls
 //! block), for history, the owners of tokens, and new tokens.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::WebState;
 use super::error::WebError;
-use crate::ledger::{EventFilter, Ledger, SqliteLedger};
+use crate::ledger::{EventFilter, Ledger};
 use crate::tokens::{self, TokenHash};
 use crate::{ScoreError, ScoreEvent};
 
@@ -13,12 +13,12 @@ use crate::{ScoreError, ScoreEvent};
 pub(crate) async fn with_ledger<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut SqliteLedger) -> Result<T, ScoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Ledger) -> Result<T, ScoreError> + Send + 'static,
 {
-    let path = state.ledger.clone();
+    let at = state.ledger.clone();
     tokio::task::spawn_blocking(move || {
-        let mut ledger = SqliteLedger::open_existing(&path)?;
-        f(&mut ledger)
+        let mut ledger = at.open_existing()?;
+        f(&mut *ledger)
     })
     .await
     .map_err(|e| WebError::Internal(format!("ledger task failed: {e}")))?

@@ -1,0 +1,788 @@
+//! The PostgreSQL ledger: one game per schema of a database that the processes of a game
+//! split over machines share, each commit durable when it returns (the server's default
+//! `synchronous_commit`), versioned schema migrations in step with the SQLite ledger's.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use loadgen::ExecSegment;
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+
+use super::{
+    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
+    codec,
+};
+use crate::tokens::TokenHash;
+use crate::{
+    Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, SegmentVoid, Source,
+};
+
+/// Schema versions, applied in order (the same steps as the SQLite ledger's, so a version
+/// means the same tables in both); the `schema_version` table says how many are in.
+///
+/// Text that is sorted or compared is `COLLATE "C"`: byte order, as in SQLite and in Rust,
+/// whatever the database's locale. `seq` (and `events.id`) grow with every row written, for
+/// readers that poll for rows after a cursor.
+const MIGRATIONS: &[&str] = &[
+    // 1: the game, its causes, and the events derived from them.
+    r#"CREATE TABLE game (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        meta TEXT NOT NULL,
+        started_unix_ms BIGINT NOT NULL,
+        runs BIGINT NOT NULL
+     );
+     CREATE TABLE batches (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id TEXT COLLATE "C" PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        team TEXT COLLATE "C" NOT NULL,
+        run BIGINT NOT NULL, worker BIGINT NOT NULL, target BIGINT NOT NULL, tick BIGINT NOT NULL,
+        body BYTEA NOT NULL
+     );
+     CREATE TABLE blocks (
+        team TEXT COLLATE "C" NOT NULL, instance TEXT COLLATE "C" NOT NULL, block BIGINT NOT NULL,
+        instance_type TEXT NOT NULL, anchor_ms BIGINT NOT NULL, at_ms BIGINT NOT NULL,
+        PRIMARY KEY (team, instance, block)
+     );
+     CREATE TABLE adjustments (
+        id TEXT COLLATE "C" PRIMARY KEY, at_ms BIGINT NOT NULL, team TEXT COLLATE "C" NOT NULL,
+        points BIGINT NOT NULL, reason TEXT NOT NULL, by_whom TEXT NOT NULL
+     );
+     CREATE TABLE events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        cause TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL, team TEXT COLLATE "C" NOT NULL, source TEXT NOT NULL,
+        points BIGINT NOT NULL, reason TEXT NOT NULL,
+        UNIQUE (cause, seq)
+     );
+     CREATE INDEX events_team_at ON events (team, at_ms);
+     CREATE INDEX events_at ON events (at_ms);"#,
+    // 2: pauses of the game clock, and token digests (teams and the admin).
+    r#"ALTER TABLE game ADD COLUMN paused_ms BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE game ADD COLUMN paused_since_unix_ms BIGINT;
+     CREATE TABLE tokens (
+        owner TEXT COLLATE "C" PRIMARY KEY, hash BYTEA NOT NULL, created_unix_ms BIGINT NOT NULL
+     );"#,
+    // 3: a game split over load workers: their batches, the voids of missing segments,
+    // the workers, and the team URLs they send to.
+    r#"CREATE TABLE segment_batches (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        at_ms BIGINT NOT NULL,
+        team TEXT COLLATE "C" NOT NULL,
+        run BIGINT NOT NULL, worker BIGINT NOT NULL, target BIGINT NOT NULL, tick BIGINT NOT NULL,
+        body BYTEA NOT NULL
+     );
+     CREATE TABLE voids (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        team TEXT COLLATE "C" NOT NULL, run BIGINT NOT NULL, tick BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL, segments BIGINT NOT NULL, missing TEXT NOT NULL,
+        PRIMARY KEY (team, run, tick)
+     );
+     CREATE TABLE workers (
+        segment BIGINT PRIMARY KEY, segments BIGINT NOT NULL,
+        joined_unix_ms BIGINT NOT NULL, seen_unix_ms BIGINT NOT NULL
+     );
+     CREATE TABLE targets (team TEXT COLLATE "C" PRIMARY KEY, urls TEXT NOT NULL);"#,
+];
+
+const INSERT_BATCH: &str = "INSERT INTO batches (id, at_ms, team, run, worker, target, tick, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+const INSERT_SEGMENT_BATCH: &str = "INSERT INTO segment_batches
+     (id, at_ms, team, run, worker, target, tick, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+const INSERT_BLOCK: &str =
+    "INSERT INTO blocks (team, instance, block, instance_type, anchor_ms, at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+const INSERT_ADJUSTMENT: &str = "INSERT INTO adjustments (id, at_ms, team, points, reason, by_whom)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+const INSERT_VOID: &str = "INSERT INTO voids (team, run, tick, at_ms, segments, missing)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+/// Events go in as columns of arrays: one round trip for many events.
+const INSERT_EVENTS: &str = "INSERT INTO events (cause, seq, at_ms, team, source, points, reason)
+     SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+                          $6::BIGINT[], $7::TEXT[])
+     ON CONFLICT (cause, seq) DO NOTHING";
+/// The next chunk of batches (columns from 1 as [`batch_from_row`] reads them).
+const BATCHES_AFTER: &str = "SELECT seq, at_ms, team, run, worker, target, tick, body
+     FROM batches WHERE seq > $1 ORDER BY seq LIMIT $2";
+const SEGMENT_BATCHES_AFTER: &str = "SELECT seq, at_ms, team, run, worker, target, tick, body
+     FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2";
+const VOIDS_AFTER: &str = "SELECT seq, team, run, tick, at_ms, segments, missing
+     FROM voids WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// Rows read at a time while walking the causes: a long game's batch bodies do not fit in
+/// memory at once.
+const WALK_CHUNK: i64 = 256;
+/// Events sent in one statement.
+const EVENT_CHUNK: usize = 2_000;
+
+/// A game's ledger in a PostgreSQL database, in a schema of its own.
+pub struct PostgresLedger {
+    // The trait reads through `&self`; the client needs `&mut` for every statement. Nothing
+    // holds the borrow while a caller's code runs, so a caller may read again from inside
+    // `for_each_cause`.
+    client: RefCell<Client>,
+    statements: Statements,
+    game: String,
+    schema: String,
+}
+
+/// Statements prepared once per connection (prepared statements are not transactional:
+/// they outlive the transaction they were prepared in).
+#[derive(Default)]
+struct Statements(RefCell<HashMap<&'static str, Statement>>);
+
+impl Statements {
+    fn get(
+        &self,
+        client: &mut impl GenericClient,
+        sql: &'static str,
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.0.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        self.0.borrow_mut().insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl PostgresLedger {
+    /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST/DATABASE`, or
+    /// key=value pairs) and opens game `game` in it: its schema is created if missing and
+    /// brought up to date. TLS is not supported: a server that requires it refuses us.
+    pub fn connect(url: &str, game: &str) -> Result<PostgresLedger, ScoreError> {
+        let schema = PostgresLedger::schema_for(game)?;
+        let mut config: postgres::Config = url.parse()?;
+        if config.get_application_name().is_none() {
+            config.application_name("gameday");
+        }
+        if config.get_connect_timeout().is_none() {
+            // A host that never answers must not hang a game's start for minutes.
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let mut client = config.connect(NoTls)?;
+        // Every statement reads and writes the game's schema only.
+        client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema)))?;
+        migrate(&mut client, game, &schema)?;
+        Ok(PostgresLedger {
+            client: RefCell::new(client),
+            statements: Statements::default(),
+            game: game.to_owned(),
+            schema,
+        })
+    }
+
+    /// The schema of game `game`, after checking that the id is one: 1 to 40 of `a-z`,
+    /// `0-9`, `_` and `-`. The prefix keeps games clear of `public` and of PostgreSQL's own
+    /// `pg_*` schemas.
+    pub fn schema_for(game: &str) -> Result<String, ScoreError> {
+        let valid = (1..=40).contains(&game.len())
+            && game
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(ScoreError::Config(format!(
+                "game id {game:?} is not one: 1 to 40 lower-case letters, digits, - and _"
+            )));
+        }
+        Ok(format!("gameday_{game}"))
+    }
+
+    /// The schema that holds the game.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<usize, ScoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT version FROM schema_version", &[])?;
+        Ok(row.map_or(Ok(0), |r| r.try_get::<_, i64>(0))? as usize)
+    }
+
+    /// The rows of a prepared statement.
+    fn query(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, ScoreError> {
+        let mut client = self.client.borrow_mut();
+        let statement = self.statements.get(&mut *client, sql)?;
+        Ok(client.query(&statement, params)?)
+    }
+
+    /// Calls `f` with every row of `sql`, which reads `WHERE seq > $1 ORDER BY seq LIMIT $2`
+    /// with `seq` first, a chunk at a time.
+    fn walk(
+        &self,
+        sql: &'static str,
+        f: &mut dyn FnMut(&Row) -> Result<(), ScoreError>,
+    ) -> Result<(), ScoreError> {
+        let mut cursor = 0i64;
+        loop {
+            let rows = self.query(sql, &[&cursor, &WALK_CHUNK])?;
+            for row in &rows {
+                f(row)?;
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == WALK_CHUNK => cursor = last.try_get(0)?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The meta as stored, read through a connection or a transaction (None before the
+    /// game starts).
+    fn stored_meta(client: &mut impl GenericClient) -> Result<Option<GameMeta>, ScoreError> {
+        let row = client.query_opt("SELECT meta FROM game WHERE id = 1", &[])?;
+        row.map(|r| parse_meta(&r.try_get::<_, String>(0)?))
+            .transpose()
+    }
+}
+
+/// Creates the schema if needed and applies the migrations it lacks, in one transaction.
+fn migrate(client: &mut Client, game: &str, schema: &str) -> Result<(), ScoreError> {
+    let mut tx = client.transaction()?;
+    // Processes of one game start together: one creates and migrates, the others wait.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&format!("gameday schema {schema}")],
+    )?;
+    // Created only when missing: a user that may not create schemas can still use one that
+    // an administrator made for it.
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])?
+        .is_some();
+    let schema = quote_ident(schema);
+    if !exists {
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))?;
+    }
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_version (version BIGINT NOT NULL)"
+    ))?;
+    let version = match tx.query_opt("SELECT version FROM schema_version", &[])? {
+        Some(row) => row.try_get::<_, i64>(0)? as usize,
+        None => {
+            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
+            0
+        }
+    };
+    if version > MIGRATIONS.len() {
+        return Err(ScoreError::Incompatible(format!(
+            "game {game}: schema version {version} was written by a newer gameday (this one knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&((i + 1) as i64)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn parse_meta(json: &str) -> Result<GameMeta, ScoreError> {
+    serde_json::from_str(json).map_err(|e| ScoreError::Corrupt {
+        what: "game".into(),
+        reason: e.to_string(),
+    })
+}
+
+fn u64_at(row: &Row, i: usize) -> Result<u64, ScoreError> {
+    Ok(row.try_get::<_, i64>(i)? as u64)
+}
+
+fn u32_at(row: &Row, i: usize) -> Result<u32, ScoreError> {
+    let value: i64 = row.try_get(i)?;
+    u32::try_from(value).map_err(|_| ScoreError::Corrupt {
+        what: format!("column {}", row.columns()[i].name()),
+        reason: format!("{value} is out of range"),
+    })
+}
+
+fn insert_cause(
+    tx: &mut Transaction,
+    statements: &Statements,
+    item: &Recorded,
+) -> Result<bool, ScoreError> {
+    let changed = match item {
+        Recorded::Batch(recorded) => insert_batch(tx, statements, INSERT_BATCH, recorded)?,
+        Recorded::Block(b) => {
+            let statement = statements.get(tx, INSERT_BLOCK)?;
+            tx.execute(
+                &statement,
+                &[
+                    &b.team,
+                    &b.instance,
+                    &i64::from(b.block),
+                    &b.instance_type,
+                    &(b.anchor.0 as i64),
+                    &(b.at.0 as i64),
+                ],
+            )?
+        }
+        Recorded::Adjustment(a) => {
+            let statement = statements.get(tx, INSERT_ADJUSTMENT)?;
+            tx.execute(
+                &statement,
+                &[
+                    &a.id,
+                    &(a.at.0 as i64),
+                    &a.team,
+                    &a.points.0,
+                    &a.reason,
+                    &a.by,
+                ],
+            )?
+        }
+        Recorded::Void(v) => {
+            let statement = statements.get(tx, INSERT_VOID)?;
+            tx.execute(
+                &statement,
+                &[
+                    &v.team,
+                    &(v.run as i64),
+                    &(v.tick as i64),
+                    &(v.at.0 as i64),
+                    &i64::from(v.segments),
+                    &super::missing_text(&v.missing),
+                ],
+            )?
+        }
+    };
+    Ok(changed == 1)
+}
+
+/// Inserts a batch with `sql` (into `batches` or `segment_batches`) unless its id is there;
+/// 1 if new.
+fn insert_batch(
+    tx: &mut Transaction,
+    statements: &Statements,
+    sql: &'static str,
+    recorded: &RecordedBatch,
+) -> Result<u64, ScoreError> {
+    let RecordedBatch { at, batch } = recorded;
+    let statement = statements.get(tx, sql)?;
+    Ok(tx.execute(
+        &statement,
+        &[
+            &batch.id.to_string(),
+            &(at.0 as i64),
+            &&*batch.target,
+            &(batch.id.run as i64),
+            &i64::from(batch.id.worker),
+            &i64::from(batch.id.target),
+            &(batch.id.tick as i64),
+            &codec::encode(batch),
+        ],
+    )?)
+}
+
+/// A batch from a row whose columns, from `first`, are at_ms, team, run, worker, target,
+/// tick, body.
+fn batch_from_row(r: &Row, first: usize) -> Result<RecordedBatch, ScoreError> {
+    let id = loadgen::BatchId {
+        run: u64_at(r, first + 2)?,
+        worker: u32_at(r, first + 3)?,
+        target: u32_at(r, first + 4)?,
+        tick: u64_at(r, first + 5)?,
+    };
+    let team: &str = r.try_get(first + 1)?;
+    let body: &[u8] = r.try_get(first + 6)?;
+    let batch = codec::decode(id, team, body)?;
+    Ok(RecordedBatch {
+        at: GameTime(u64_at(r, first)?),
+        batch,
+    })
+}
+
+fn void_from_row(r: &Row) -> Result<SegmentVoid, ScoreError> {
+    Ok(SegmentVoid {
+        team: r.try_get(1)?,
+        run: u64_at(r, 2)?,
+        tick: u64_at(r, 3)?,
+        at: GameTime(u64_at(r, 4)?),
+        segments: u32_at(r, 5)?,
+        missing: super::missing_from_text(r.try_get(6)?)?,
+    })
+}
+
+fn insert_events(
+    tx: &mut Transaction,
+    statements: &Statements,
+    events: &[&ScoreEvent],
+) -> Result<(), ScoreError> {
+    let statement = statements.get(tx, INSERT_EVENTS)?;
+    for chunk in events.chunks(EVENT_CHUNK) {
+        let cause: Vec<&str> = chunk.iter().map(|e| e.cause.as_str()).collect();
+        let seq: Vec<i64> = chunk.iter().map(|e| i64::from(e.seq)).collect();
+        let at: Vec<i64> = chunk.iter().map(|e| e.at.0 as i64).collect();
+        let team: Vec<&str> = chunk.iter().map(|e| e.team.as_str()).collect();
+        let source: Vec<&str> = chunk.iter().map(|e| e.source.name()).collect();
+        let points: Vec<i64> = chunk.iter().map(|e| e.points.0).collect();
+        let reason: Vec<&str> = chunk.iter().map(|e| e.reason.as_str()).collect();
+        tx.execute(
+            &statement,
+            &[&cause, &seq, &at, &team, &source, &points, &reason],
+        )?;
+    }
+    Ok(())
+}
+
+fn event_from_row(row: &Row) -> Result<ScoreEvent, ScoreError> {
+    let source: &str = row.try_get(4)?;
+    Ok(ScoreEvent {
+        cause: row.try_get(0)?,
+        seq: u32_at(row, 1)?,
+        at: GameTime(u64_at(row, 2)?),
+        team: row.try_get(3)?,
+        source: Source::parse(source).unwrap_or(Source::Engine),
+        points: Points(row.try_get(5)?),
+        reason: row.try_get(6)?,
+    })
+}
+
+fn session_from_row(r: &Row, resumed: bool) -> Result<GameSession, ScoreError> {
+    Ok(GameSession {
+        started_unix_ms: u64_at(r, 0)?,
+        run: u64_at(r, 1)?,
+        resumed,
+        paused_ms: u64_at(r, 2)?,
+        paused_since_unix_ms: r.try_get::<_, Option<i64>>(3)?.map(|p| p as u64),
+    })
+}
+
+impl Ledger for PostgresLedger {
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError> {
+        let json = serde_json::to_string(meta).expect("meta serializes");
+        let mut tx = self.client.get_mut().transaction()?;
+        // Inserting first settles a race between processes that start the game together.
+        let fresh = tx.execute(
+            "INSERT INTO game (id, meta, started_unix_ms, runs) VALUES (1, $1, $2, 1)
+             ON CONFLICT (id) DO NOTHING",
+            &[&json, &(now_unix_ms as i64)],
+        )? == 1;
+        if !fresh
+            && let Some(old) = PostgresLedger::stored_meta(&mut tx)?
+            && (old.name != meta.name || old.seed != meta.seed)
+        {
+            return Err(ScoreError::Incompatible(format!(
+                "PostgreSQL game {} holds game {:?} (seed {}), not {:?} (seed {}): use another game id",
+                self.game, old.name, old.seed, meta.name, meta.seed
+            )));
+        }
+        let row = tx.query_one(
+            "UPDATE game SET runs = runs + CASE WHEN $1 THEN 0 ELSE 1 END WHERE id = 1
+             RETURNING started_unix_ms, runs, paused_ms, paused_since_unix_ms",
+            &[&fresh],
+        )?;
+        let session = session_from_row(&row, !fresh)?;
+        tx.commit()?;
+        Ok(session)
+    }
+
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
+        PostgresLedger::stored_meta(&mut *self.client.borrow_mut())
+    }
+
+    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
+        let row = self.client.borrow_mut().query_opt(
+            "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
+            &[],
+        )?;
+        row.map(|r| session_from_row(&r, true)).transpose()
+    }
+
+    fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        // Numbers from a sequence are handed out at insert but seen at commit: writers in
+        // turn make them visible in order, so a reader after a cursor never skips a row.
+        tx.batch_execute("LOCK TABLE batches, events IN EXCLUSIVE MODE")?;
+        let mut new = 0;
+        let mut events = Vec::new();
+        for (item, item_events) in items {
+            if insert_cause(&mut tx, &self.statements, item)? {
+                events.extend(item_events);
+                new += 1;
+            }
+        }
+        insert_events(&mut tx, &self.statements, &events)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
+        self.walk(BATCHES_AFTER, &mut |r| {
+            f(Recorded::Batch(Box::new(batch_from_row(r, 1)?)));
+            Ok(())
+        })?;
+        self.walk(VOIDS_AFTER, &mut |r| {
+            f(Recorded::Void(void_from_row(r)?));
+            Ok(())
+        })?;
+        for b in self.blocks()? {
+            f(Recorded::Block(b));
+        }
+        let rows = self.query(
+            "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
+            &[],
+        )?;
+        for r in &rows {
+            f(Recorded::Adjustment(Adjustment {
+                id: r.try_get(0)?,
+                at: GameTime(u64_at(r, 1)?),
+                team: r.try_get(2)?,
+                points: Points(r.try_get(3)?),
+                reason: r.try_get(4)?,
+                by: r.try_get(5)?,
+            }));
+        }
+        Ok(())
+    }
+
+    fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
+        let rows = self.query(
+            "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(BillingBlock {
+                    team: r.try_get(0)?,
+                    instance: r.try_get(1)?,
+                    block: u32_at(r, 2)?,
+                    instance_type: r.try_get(3)?,
+                    anchor: GameTime(u64_at(r, 4)?),
+                    at: GameTime(u64_at(r, 5)?),
+                })
+            })
+            .collect()
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {
+        // The newest `limit` events when paging, else all of them in game-time order.
+        let order = if filter.limit.is_some() {
+            "ORDER BY at_ms DESC, cause DESC, seq DESC"
+        } else {
+            "ORDER BY at_ms, cause, seq"
+        };
+        // Not a prepared statement: planned for the values at hand, a team's page uses the
+        // team's index.
+        let sql = format!(
+            "SELECT cause, seq, at_ms, team, source, points, reason FROM events
+             WHERE ($1::TEXT IS NULL OR team = $1) AND at_ms >= $2
+               AND ($3::TEXT IS NULL OR source = $3) AND ($4::BIGINT IS NULL OR at_ms < $4)
+             {order} LIMIT $5"
+        );
+        let since = filter.since.map_or(0, |t| t.0 as i64);
+        let source = filter.source.map(Source::name);
+        let before = filter
+            .before
+            .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX));
+        // LIMIT NULL is no limit.
+        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&sql, &[&filter.team, &since, &source, &before, &limit])?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE; DELETE FROM events")?;
+        let events: Vec<&ScoreEvent> = events.iter().collect();
+        insert_events(&mut tx, &self.statements, &events)?;
+        if let Some(mut meta) = PostgresLedger::stored_meta(&mut tx)? {
+            meta.rules = rules.clone();
+            let json = serde_json::to_string(&meta).expect("meta serializes");
+            tx.execute("UPDATE game SET meta = $1 WHERE id = 1", &[&json])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        paused_since_unix_ms: Option<u64>,
+    ) -> Result<(), ScoreError> {
+        self.client.get_mut().execute(
+            "UPDATE game SET paused_ms = $1, paused_since_unix_ms = $2 WHERE id = 1",
+            &[&(paused_ms as i64), &paused_since_unix_ms.map(|p| p as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn store_token(
+        &mut self,
+        owner: &str,
+        hash: &TokenHash,
+        now_unix_ms: u64,
+    ) -> Result<(), ScoreError> {
+        self.client.get_mut().execute(
+            "INSERT INTO tokens (owner, hash, created_unix_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (owner) DO UPDATE SET hash = excluded.hash,
+                created_unix_ms = excluded.created_unix_ms",
+            &[&owner, &&hash.0[..], &(now_unix_ms as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
+        let rows = self.query("SELECT owner, hash FROM tokens ORDER BY owner", &[])?;
+        rows.iter()
+            .map(|r| {
+                let owner: String = r.try_get(0)?;
+                let bytes: &[u8] = r.try_get(1)?;
+                let hash: [u8; 32] = bytes.try_into().map_err(|_| ScoreError::Corrupt {
+                    what: format!("token of {owner}"),
+                    reason: "not a 32-byte digest".into(),
+                })?;
+                Ok((owner, TokenHash(hash)))
+            })
+            .collect()
+    }
+
+    fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        // Workers that join together must agree on one split.
+        tx.batch_execute("LOCK TABLE workers IN EXCLUSIVE MODE")?;
+        let other = tx.query_opt(
+            "SELECT segments FROM workers WHERE segments <> $1 LIMIT 1",
+            &[&i64::from(segment.count())],
+        )?;
+        if let Some(other) = other {
+            return Err(super::split_mismatch(segment, u32_at(&other, 0)?));
+        }
+        tx.execute(
+            "INSERT INTO workers (segment, segments, joined_unix_ms, seen_unix_ms)
+             VALUES ($1, $2, $3, $3)
+             ON CONFLICT (segment) DO UPDATE SET seen_unix_ms = excluded.seen_unix_ms",
+            &[
+                &i64::from(segment.index()),
+                &i64::from(segment.count()),
+                &(now_unix_ms as i64),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerSeen>, ScoreError> {
+        let rows = self.query(
+            "SELECT segment, segments, joined_unix_ms, seen_unix_ms FROM workers ORDER BY segment",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| super::worker_seen(u32_at(r, 0)?, u32_at(r, 1)?, r.try_get(2)?, r.try_get(3)?))
+            .collect()
+    }
+
+    fn record_segment_batches(
+        &mut self,
+        segment: ExecSegment,
+        batches: &[RecordedBatch],
+        now_unix_ms: u64,
+    ) -> Result<usize, ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        // As in `record`: the coordinator reads after a cursor, so writers take turns.
+        tx.batch_execute("LOCK TABLE segment_batches IN EXCLUSIVE MODE")?;
+        let mut new = 0;
+        for b in batches {
+            new += insert_batch(&mut tx, &self.statements, INSERT_SEGMENT_BATCH, b)? as usize;
+        }
+        tx.execute(
+            "UPDATE workers SET seen_unix_ms = $1 WHERE segment = $2",
+            &[&(now_unix_ms as i64), &i64::from(segment.index())],
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn segment_batches_after(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<SegmentBatch>, ScoreError> {
+        let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.query(SEGMENT_BATCHES_AFTER, &[&cursor, &limit])?;
+        rows.iter()
+            .map(|r| {
+                Ok(SegmentBatch {
+                    seq: u64_at(r, 0)?,
+                    recorded: batch_from_row(r, 1)?,
+                })
+            })
+            .collect()
+    }
+
+    fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        for (team, urls) in targets {
+            let urls = serde_json::to_string(urls).expect("URLs serialize");
+            tx.execute(
+                "INSERT INTO targets (team, urls) VALUES ($1, $2)
+                 ON CONFLICT (team) DO UPDATE SET urls = excluded.urls",
+                &[team, &urls],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn targets(&self) -> Result<Vec<(String, Vec<String>)>, ScoreError> {
+        let rows = self.query("SELECT team, urls FROM targets ORDER BY team", &[])?;
+        rows.iter()
+            .map(|r| {
+                let team: String = r.try_get(0)?;
+                let urls = super::urls_from_text(&team, r.try_get(1)?)?;
+                Ok((team, urls))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn game_ids_name_schemas_and_nothing_else_does() {
+        let schema = PostgresLedger::schema_for;
+        assert_eq!(schema("spring-day_2").unwrap(), "gameday_spring-day_2");
+        assert_eq!(schema(&"a".repeat(40)).unwrap().len(), 48);
+        for bad in ["", "Spring", "a b", "a\"b", "x;drop", "é", &"a".repeat(41)] {
+            let err = schema(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("lower-case letters, digits, - and _"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("gameday_a-b"), "\"gameday_a-b\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

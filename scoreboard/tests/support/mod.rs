@@ -1,0 +1,3 @@
+//! Helpers that more than one of scoreboard's test binaries may use.
+
+pub mod postgres;

@@ -1,0 +1,292 @@
+//! A load worker of a game split over several processes: it sends one segment of every
+//! team's schedule, on the game clock the coordinator keeps in the shared ledger, and writes
+//! its outcome batches there under their ids (so a restarted worker never doubles anything).
+//! It follows the coordinator's pauses (a new run per resume) and team URL changes.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hashref::{AnswerCache, AnswerTable, Keyset};
+use loadgen::{
+    Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target, TargetLimits,
+};
+use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
+use tokio::sync::mpsc;
+
+use super::GameError;
+use super::run::now_unix_ms;
+use crate::scenario::Scenario;
+
+/// How often the worker looks at the ledger (clock, pauses, URLs) and writes its batches.
+const LOOK: Duration = Duration::from_millis(200);
+
+/// What a worker did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkerOutcome {
+    /// Batches written (one per team per tick of each run).
+    pub batches: u64,
+    /// Requests sent.
+    pub sends: u64,
+    /// Engine runs started (one, plus one per resume after a pause).
+    pub runs: u64,
+    /// The game reached its end (not stopped by a signal).
+    pub finished: bool,
+}
+
+/// The engine running now, and the run of the game it belongs to.
+struct Running {
+    run: u64,
+    engine: EngineHandle,
+    urls: Vec<Vec<String>>,
+}
+
+/// Sends `segment` of `scenario`'s load for the game the coordinator runs on `ledger`,
+/// until the game ends or Ctrl-C / SIGTERM.
+pub fn work(
+    scenario: &Scenario,
+    segment: ExecSegment,
+    ledger: &mut dyn Ledger,
+    answer_cache: bool,
+    out: &mut dyn Write,
+) -> Result<WorkerOutcome, GameError> {
+    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
+    let cache = if answer_cache {
+        AnswerCache::Default
+    } else {
+        AnswerCache::Off
+    };
+    let (answers, _) = loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?;
+    let answers = Arc::new(answers);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(Worker::new(scenario, segment, answers).work(ledger, out))
+}
+
+struct Worker<'a> {
+    scenario: &'a Scenario,
+    segment: ExecSegment,
+    answers: Arc<AnswerTable>,
+    running: Option<Running>,
+    stopped: Vec<EngineHandle>,
+    outcome: WorkerOutcome,
+    tx: mpsc::UnboundedSender<OutcomeBatch>,
+    rx: mpsc::UnboundedReceiver<OutcomeBatch>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(scenario: &'a Scenario, segment: ExecSegment, answers: Arc<AnswerTable>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Worker {
+            scenario,
+            segment,
+            answers,
+            running: None,
+            stopped: Vec::new(),
+            outcome: WorkerOutcome::default(),
+            tx,
+            rx,
+        }
+    }
+
+    async fn work(
+        mut self,
+        ledger: &mut dyn Ledger,
+        out: &mut dyn Write,
+    ) -> Result<WorkerOutcome, GameError> {
+        let mut look = tokio::time::interval(LOOK);
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut waiting_said = false;
+        let duration = self.scenario.game.duration;
+        // Joining first lets the coordinator start the clock once every segment is here.
+        ledger.join_worker(self.segment, now_unix_ms())?;
+        loop {
+            tokio::select! {
+                _ = look.tick() => {}
+                _ = &mut ctrl_c => break,
+                _ = term.recv() => break,
+            }
+            self.write_batches(ledger)?;
+            let Some(session) = self.game_session(ledger)? else {
+                if !waiting_said {
+                    writeln!(out, "segment {}: waiting for the coordinator to start {:?}", self.segment, self.scenario.game.name)?;
+                    waiting_said = true;
+                }
+                continue;
+            };
+            let now = session.game_time(now_unix_ms());
+            if now >= duration {
+                self.outcome.finished = true;
+                break;
+            }
+            self.follow(&session, now, ledger, out)?;
+        }
+        match self.running.take() {
+            // At the end the schedule stops by itself: its last sends still go out.
+            Some(running) if self.outcome.finished => self.stopped.push(running.engine),
+            Some(running) => {
+                running.engine.cancel();
+                self.stopped.push(running.engine);
+            }
+            None => {}
+        }
+        for engine in std::mem::take(&mut self.stopped) {
+            engine.join()?;
+        }
+        self.write_batches(ledger)?;
+        writeln!(
+            out,
+            "segment {}: {} batches, {} requests sent over {} runs{}",
+            self.segment,
+            self.outcome.batches,
+            self.outcome.sends,
+            self.outcome.runs,
+            if self.outcome.finished { "; the game is over" } else { "; stopped" }
+        )?;
+        Ok(self.outcome)
+    }
+
+    /// The game on the ledger, once the coordinator has started it; a ledger of another
+    /// game, or one split into another number of segments, is refused.
+    fn game_session(&self, ledger: &mut dyn Ledger) -> Result<Option<GameSession>, GameError> {
+        let Some(meta) = ledger.meta()? else {
+            return Ok(None);
+        };
+        let g = &self.scenario.game;
+        if meta.name != g.name || meta.seed != g.seed {
+            return Err(GameError::Unsupported(format!(
+                "the ledger holds the game {:?} (seed {}), not this scenario's {:?} (seed {})",
+                meta.name, meta.seed, g.name, g.seed
+            )));
+        }
+        Ok(ledger.session()?)
+    }
+
+    /// Starts, stops or re-points the engine to match the coordinator's clock and URLs.
+    fn follow(
+        &mut self,
+        session: &GameSession,
+        now: Duration,
+        ledger: &mut dyn Ledger,
+        out: &mut dyn Write,
+    ) -> Result<(), GameError> {
+        let paused = session.paused_since_unix_ms.is_some();
+        if paused || self.running.as_ref().is_some_and(|r| r.run != session.run) {
+            self.stop_engine();
+        }
+        let urls = self.urls(ledger)?;
+        if let Some(running) = &mut self.running {
+            for (team, (old, new)) in running.urls.iter_mut().zip(urls).enumerate() {
+                if *old != new && !new.is_empty() {
+                    running.engine.set_urls(team, new.clone())?;
+                    *old = new;
+                }
+            }
+            return Ok(());
+        }
+        if paused || urls.iter().any(Vec::is_empty) {
+            return Ok(());
+        }
+        // A game that starts in a moment: begin with it, at the start of the schedule.
+        let now_unix = now_unix_ms();
+        let start_at = (session.started_unix_ms > now_unix).then(|| {
+            std::time::Instant::now() + Duration::from_millis(session.started_unix_ms - now_unix)
+        });
+        let config = EngineConfig {
+            run: session.run,
+            worker: self.segment.index(),
+            pacing: self.scenario.load.pacing.clone(),
+            stop: Stop::After(self.scenario.game.duration),
+            tick: self.scenario.game.tick,
+            seed: self.scenario.game.seed,
+            zipf: self.scenario.keyset.zipf,
+            runtimes: 1,
+            late_threshold: Duration::from_millis(25),
+            offset: now,
+            segment: self.segment,
+            start_at,
+        };
+        let targets = self.targets(&urls);
+        let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
+        writeln!(
+            out,
+            "segment {}: run {} from {}",
+            self.segment,
+            session.run,
+            GameTime::from_duration(now)
+        )?;
+        self.outcome.runs += 1;
+        self.running = Some(Running {
+            run: session.run,
+            engine,
+            urls,
+        });
+        Ok(())
+    }
+
+    /// Each team's URLs as the coordinator published them, in scenario order (empty when a
+    /// team has none yet).
+    fn urls(&self, ledger: &mut dyn Ledger) -> Result<Vec<Vec<String>>, GameError> {
+        let published = ledger.targets()?;
+        Ok(self
+            .scenario
+            .teams
+            .iter()
+            .map(|t| {
+                published
+                    .iter()
+                    .find(|(name, _)| *name == t.name)
+                    .map(|(_, urls)| urls.clone())
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+
+    fn targets(&self, urls: &[Vec<String>]) -> Vec<Target> {
+        let load = &self.scenario.load;
+        self.scenario
+            .teams
+            .iter()
+            .zip(urls)
+            .map(|(team, urls)| Target {
+                limits: TargetLimits {
+                    // A team's cap is shared by the workers, as its load is.
+                    max_in_flight: self.segment.share_of(load.max_in_flight).max(1),
+                    connect_timeout: load.connect_timeout,
+                    timeout: load.timeout,
+                    ..TargetLimits::default()
+                },
+                ..Target::new(team.name.clone(), urls.clone())
+            })
+            .collect()
+    }
+
+    fn stop_engine(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.engine.cancel();
+            self.stopped.push(running.engine);
+        }
+    }
+
+    /// Writes every batch the engines have sent so far, in one transaction.
+    fn write_batches(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
+        let g = &self.scenario.game;
+        let tick_ms = g.tick.as_millis() as u64;
+        let end_ms = g.duration.as_millis() as u64;
+        let mut batches = Vec::new();
+        while let Ok(batch) = self.rx.try_recv() {
+            self.outcome.sends += batch.sends;
+            let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
+            batches.push(RecordedBatch { at, batch });
+        }
+        if batches.is_empty() {
+            return Ok(());
+        }
+        ledger.record_segment_batches(self.segment, &batches, now_unix_ms())?;
+        self.outcome.batches += batches.len() as u64;
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! A game split over load workers, end to end with real processes: a coordinator
+//! (`gameday play --workers external`) and two `gameday worker` segments on one ledger offer
+//! every team exactly the requests a single process offers; killing a worker voids its share
+//! with Engine events (no points lost) and a restarted worker joins again without doubles.
+//! Run against a SQLite file and against PostgreSQL.
+
+#[path = "../scoreboard/tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scoreboard::{EventFilter, Ledger, LedgerAt, Recorded, Source};
+
+const SCENARIO: &str = "tests/fixtures/split.toml";
+
+fn gameday() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "GAMEDAY_CACHE_DIR",
+            std::env::temp_dir().join("gameday-test-cache"),
+        )
+        .env_remove("GAMEDAY_LEDGER");
+    cmd
+}
+
+/// Where a test's ledger is, as command-line options and as a place to read.
+struct Place {
+    args: Vec<String>,
+    at: LedgerAt,
+}
+
+fn sqlite(dir: &std::path::Path, name: &str) -> Place {
+    let db = dir.join(format!("{name}.db"));
+    Place {
+        args: vec!["--db".into(), db.display().to_string()],
+        at: LedgerAt::File(db),
+    }
+}
+
+fn pg(game: &str) -> Place {
+    let url = postgres::url().to_owned();
+    Place {
+        args: vec!["--ledger".into(), url.clone(), "--game".into(), game.into()],
+        at: LedgerAt::parse(&url, Some(game)).unwrap(),
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child, what: &str) -> String {
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{text}");
+    text
+}
+
+fn coordinator(place: &Place) -> Child {
+    spawn(
+        gameday()
+            .args(["play", SCENARIO, "--workers", "external", "--grace", "2s"])
+            .args(["--no-tui", "--no-web", "--board-every", "0s"])
+            .args(&place.args),
+    )
+}
+
+fn worker(place: &Place, segment: &str) -> Child {
+    spawn(
+        gameday()
+            .args(["worker", SCENARIO, "--segment", segment])
+            .args(&place.args),
+    )
+}
+
+/// Per team: requests offered (sends of the scored batches) and points.
+fn totals(place: &Place) -> BTreeMap<String, (u64, i64)> {
+    let ledger = place.at.open_existing().unwrap();
+    let mut out: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+    ledger
+        .for_each_cause(&mut |cause| {
+            if let Recorded::Batch(b) = cause {
+                out.entry(b.batch.target.to_string()).or_default().0 += b.batch.sends;
+            }
+        })
+        .unwrap();
+    for e in ledger.events(&EventFilter::default()).unwrap() {
+        out.entry(e.team.clone()).or_default().1 += e.points.0;
+    }
+    out
+}
+
+fn single_process(dir: &std::path::Path) -> BTreeMap<String, (u64, i64)> {
+    let place = sqlite(dir, "single");
+    finish(
+        spawn(
+            gameday()
+                .args(["play", SCENARIO, "--no-tui", "--no-web", "--board-every", "0s"])
+                .args(&place.args),
+        ),
+        "single-process game",
+    );
+    totals(&place)
+}
+
+fn split_matches_single(place: Place) {
+    let dir = tempfile::tempdir().unwrap();
+    let single = single_process(dir.path());
+    let coord = coordinator(&place);
+    let workers = [worker(&place, "0/2"), worker(&place, "1/2")];
+    let log = finish(coord, "coordinator");
+    for (i, w) in workers.into_iter().enumerate() {
+        finish(w, &format!("worker {i}"));
+    }
+    assert!(log.contains("all 2 load workers joined"), "{log}");
+    let split = totals(&place);
+    assert_eq!(split.keys().collect::<Vec<_>>(), single.keys().collect::<Vec<_>>());
+    for (team, (sends, points)) in &single {
+        let (split_sends, split_points) = split[team];
+        assert!(*sends > 300, "{team}: only {sends} requests in the single run");
+        assert_eq!(split_sends, *sends, "{team}: requests offered differ");
+        // Scores follow timing (latencies, the SLA): close, not equal.
+        let tolerance = (points.abs() / 10).max(3_000);
+        assert!(
+            (split_points - points).abs() <= tolerance,
+            "{team}: split {split_points} vs single {points} milli-points"
+        );
+    }
+    let ledger = place.at.open_existing().unwrap();
+    let voids: Vec<_> = ledger
+        .events(&EventFilter {
+            source: Some(Source::Engine),
+            ..EventFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.reason.contains("load worker"))
+        .collect();
+    assert!(voids.is_empty(), "no worker was lost, yet: {voids:?}");
+}
+
+fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {
+    let coord = coordinator(&place);
+    let steady = worker(&place, "0/2");
+    let mut lost = worker(&place, "1/2");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs(4));
+    lost.kill().unwrap();
+    let _ = lost.wait();
+    std::thread::sleep(Duration::from_secs(3));
+    let again = worker(&place, "1/2");
+    let log = finish(coord, "coordinator");
+    finish(steady, "worker 0");
+    let restarted = finish(again, "restarted worker 1");
+    assert!(start.elapsed() > Duration::from_secs(12));
+    assert!(log.contains("game over"), "{log}");
+    assert!(restarted.contains("run 1 from"), "{restarted}");
+    let ledger = place.at.open_existing().unwrap();
+    let engine = ledger
+        .events(&EventFilter {
+            source: Some(Source::Engine),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    let lost_ticks: Vec<u64> = engine
+        .iter()
+        .filter(|e| e.team == "fleet" && e.reason.contains("load worker 1/2 lost"))
+        .map(|e| e.at.0)
+        .collect();
+    assert!(
+        lost_ticks.len() >= 2,
+        "the lost worker's ticks are voided: {engine:?}"
+    );
+    assert!(engine.iter().all(|e| e.points.0 == 0), "{engine:?}");
+    // After the restart the segments are whole again: the last ticks have no void.
+    assert!(
+        lost_ticks.iter().all(|at| *at <= 10_000),
+        "voids after the restart: {lost_ticks:?}"
+    );
+    // No batch doubled: one scored batch per team and tick, and each worker batch once.
+    let mut seen = std::collections::HashSet::new();
+    ledger
+        .for_each_cause(&mut |cause| {
+            if let Recorded::Batch(b) = cause {
+                let id = &b.batch.id;
+                assert!(seen.insert((id.run, id.target, id.tick)), "doubled {id}");
+            }
+        })
+        .unwrap();
+    for team in 0..3 {
+        for tick in 0..12 {
+            assert!(seen.contains(&(1, team, tick)), "team {team} tick {tick} not scored");
+        }
+    }
+}
+
+#[test]
+fn sqlite_split_game_offers_exactly_what_one_process_does() {
+    let dir = tempfile::tempdir().unwrap();
+    split_matches_single(sqlite(dir.path(), "split"));
+}
+
+#[test]
+fn sqlite_lost_worker_is_voided_and_rejoins() {
+    let dir = tempfile::tempdir().unwrap();
+    a_lost_worker_is_voided_and_a_restarted_one_joins_again(sqlite(dir.path(), "kill"));
+}
+
+#[test]
+fn postgres_split_game_offers_exactly_what_one_process_does() {
+    split_matches_single(pg("split-same"));
+}
+
+#[test]
+fn postgres_lost_worker_is_voided_and_rejoins() {
+    a_lost_worker_is_voided_and_a_restarted_one_joins_again(pg("split-kill"));
+}
