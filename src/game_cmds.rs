@@ -31,7 +31,8 @@ pub struct WorkerArgs {
 }
 
 fn parse_segment(text: &str) -> Result<ExecSegment, String> {
-    text.parse().map_err(|e: loadgen::LoadgenError| e.to_string())
+    text.parse()
+        .map_err(|e: loadgen::LoadgenError| e.to_string())
 }
 
 #[derive(clap::Args, Debug)]
@@ -343,11 +344,7 @@ pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         );
     };
     let mut ledger = at.open().with_context(|| format!("opening {at}"))?;
-    writeln!(
-        out,
-        "segment {} of {:?} on {at}",
-        args.segment, s.game.name
-    )?;
+    writeln!(out, "segment {} of {:?} on {at}", args.segment, s.game.name)?;
     game::work(&s, args.segment, &mut *ledger, !args.no_cache, out)
         .with_context(|| format!("worker {} of {:?}", args.segment, s.game.name))?;
     Ok(ExitCode::SUCCESS)

@@ -14,7 +14,12 @@ pub struct LedgerArgs {
     pub db: Option<PathBuf>,
     /// The game's ledger in PostgreSQL: postgres://USER:PASSWORD@HOST/DATABASE (games
     /// split over machines share one; --game says which game). Ignored when --db is given.
-    #[arg(long, value_name = "URL", env = "GAMEDAY_LEDGER", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GAMEDAY_LEDGER",
+        hide_env_values = true
+    )]
     pub ledger: Option<String>,
     /// The game in a PostgreSQL ledger (lower-case letters, digits, - and _; at most 40).
     #[arg(long, value_name = "ID")]

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use scoreboard::{
-    EventFilter, GameTime, Points, Rules, ScoreEvent, Scorer, Source,
-};
+use scoreboard::{EventFilter, GameTime, Points, Rules, ScoreEvent, Scorer, Source};
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]

@@ -7,7 +7,6 @@ use std::io::Write;
 use anyhow::{Context, bail};
 use scoreboard::tokens::{ADMIN, generate};
 
-
 /// Options of `gameday teams`.
 #[derive(clap::Args, Debug)]
 pub struct TeamsArgs {
@@ -27,7 +26,9 @@ pub struct TeamsArgs {
 
 pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let at = args.ledger.required()?;
-    let mut ledger = at.open_existing().with_context(|| format!("reading {at}"))?;
+    let mut ledger = at
+        .open_existing()
+        .with_context(|| format!("reading {at}"))?;
     let meta = ledger
         .meta()?
         .context("this ledger holds no game yet: start it with gameday play --db FILE")?;

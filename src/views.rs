@@ -49,7 +49,8 @@ impl WebServer {
         let check: scoreboard::web::UrlCheck = std::sync::Arc::new(move |_team, url| {
             crate::scenario::check_team_url(url, allow_private)
         });
-        let state = scoreboard::web::WebState::new(view, ledger.clone(), check).read_only(read_only);
+        let state =
+            scoreboard::web::WebState::new(view, ledger.clone(), check).read_only(read_only);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("web".into())
@@ -104,9 +105,7 @@ impl Drop for WebServer {
 
 /// Makes sure the game has an admin token: `GAMEDAY_ADMIN_TOKEN` when set (its digest is
 /// stored), else a new one when the ledger has none. Returns a token to show once, if new.
-pub fn admin_token(
-    at: &scoreboard::LedgerAt,
-) -> Result<Option<String>, scoreboard::ScoreError> {
+pub fn admin_token(at: &scoreboard::LedgerAt) -> Result<Option<String>, scoreboard::ScoreError> {
     use scoreboard::tokens::{ADMIN, TokenHash, generate};
     let mut ledger = at.open_existing()?;
     let now = std::time::SystemTime::now()

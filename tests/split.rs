@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard::{EventFilter, Ledger, LedgerAt, Recorded, Source};
+use scoreboard::{EventFilter, LedgerAt, Recorded, Source};
 
 const SCENARIO: &str = "tests/fixtures/split.toml";
 
@@ -106,7 +106,14 @@ fn single_process(dir: &std::path::Path) -> BTreeMap<String, (u64, i64)> {
     finish(
         spawn(
             gameday()
-                .args(["play", SCENARIO, "--no-tui", "--no-web", "--board-every", "0s"])
+                .args([
+                    "play",
+                    SCENARIO,
+                    "--no-tui",
+                    "--no-web",
+                    "--board-every",
+                    "0s",
+                ])
                 .args(&place.args),
         ),
         "single-process game",
@@ -125,11 +132,20 @@ fn split_matches_single(place: Place) {
     }
     assert!(log.contains("all 2 load workers joined"), "{log}");
     let split = totals(&place);
-    assert_eq!(split.keys().collect::<Vec<_>>(), single.keys().collect::<Vec<_>>());
+    assert_eq!(
+        split.keys().collect::<Vec<_>>(),
+        single.keys().collect::<Vec<_>>()
+    );
     for (team, (sends, points)) in &single {
         let (split_sends, split_points) = split[team];
-        assert!(*sends > 300, "{team}: only {sends} requests in the single run");
-        assert_eq!(split_sends, *sends, "{team}: requests offered differ");
+        assert!(
+            *sends > 300,
+            "{team}: only {sends} requests in the single run"
+        );
+        assert_eq!(
+            split_sends, *sends,
+            "{team}: requests offered differ\n{log}"
+        );
         // Scores follow timing (latencies, the SLA): close, not equal.
         let tolerance = (points.abs() / 10).max(3_000);
         assert!(
@@ -200,7 +216,10 @@ fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {
         .unwrap();
     for team in 0..3 {
         for tick in 0..12 {
-            assert!(seen.contains(&(1, team, tick)), "team {team} tick {tick} not scored");
+            assert!(
+                seen.contains(&(1, team, tick)),
+                "team {team} tick {tick} not scored"
+            );
         }
     }
 }

@@ -64,6 +64,13 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// Whether the run is over: its last answers came in and its last batches were sent.
+    pub fn is_finished(&self) -> bool {
+        self.threads
+            .iter()
+            .all(std::thread::JoinHandle::is_finished)
+    }
+
     /// Waits until every target's last batch has been sent.
     pub fn join(self) -> Result<(), LoadgenError> {
         for t in self.threads {

@@ -210,7 +210,11 @@ impl Scorer {
             format!(
                 "tick {}: load {} {} lost: {share} % of this tick's requests voided; no points lost",
                 void.tick,
-                if names.len() == 1 { "worker" } else { "workers" },
+                if names.len() == 1 {
+                    "worker"
+                } else {
+                    "workers"
+                },
                 names.join(", ")
             )
         };

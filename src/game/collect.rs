@@ -29,6 +29,8 @@ pub(crate) struct Collector {
     tick: Duration,
     end: Duration,
     grace: Duration,
+    /// How long the answers after the end may take (the request timeout).
+    drain: Duration,
     /// Segments the game is split into, once a worker has said.
     segments: Option<u32>,
     cursor: u64,
@@ -41,12 +43,19 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
-    pub(crate) fn new(teams: &[String], tick: Duration, end: Duration, grace: Duration) -> Self {
+    pub(crate) fn new(
+        teams: &[String],
+        tick: Duration,
+        end: Duration,
+        grace: Duration,
+        drain: Duration,
+    ) -> Self {
         Collector {
             teams: teams.iter().map(|t| Arc::from(t.as_str())).collect(),
             tick,
             end,
             grace,
+            drain,
             segments: None,
             cursor: 0,
             pending: BTreeMap::new(),
@@ -68,14 +77,27 @@ impl Collector {
 
     /// The run under way stops at game time `at` (a pause, the end): its ticks up to `at`
     /// are expected, the last one maybe partial.
+    /// At the game's end, the drain tick after the last is expected too: each segment's
+    /// answers that came after the end, which take up to the request timeout.
     pub(crate) fn end_run(&mut self, at: Duration) {
         let Some((run, next)) = self.current.take() else {
             return;
         };
         let last = self.tick_of(at.saturating_sub(Duration::from_millis(1)));
         let deadline = Instant::now() + self.grace;
-        for tick in next..=last.max(next) {
+        for tick in next..=last {
             self.expect(run, tick, deadline);
+        }
+        if at >= self.end {
+            let drain = self.tick_of(self.end.saturating_sub(Duration::from_millis(1))) + 1;
+            if !self.scored.contains(&(run, drain)) {
+                self.expect(run, drain, deadline);
+                let pending = self
+                    .pending
+                    .get_mut(&(run, drain))
+                    .expect("expected just now");
+                pending.deadline = Some(deadline + self.drain);
+            }
         }
     }
 
@@ -168,7 +190,10 @@ impl Collector {
 
     fn complete(&self, pending: &Pending) -> bool {
         self.segments.is_some_and(|n| {
-            pending.parts.iter().all(|p| (0..n).all(|s| p.contains_key(&s)))
+            pending
+                .parts
+                .iter()
+                .all(|p| (0..n).all(|s| p.contains_key(&s)))
         })
     }
 

@@ -39,26 +39,36 @@ impl Game<'_> {
     /// A split game: publishes changed team URLs to the workers, and scores the ticks
     /// whose segment batches are all in (or past their grace).
     pub(crate) fn collect(&mut self, now: Duration) -> Result<(), GameError> {
+        if self.collector.is_none() {
+            return Ok(());
+        }
+        self.publish_targets()?;
         let Some(collector) = &mut self.collector else {
             return Ok(());
         };
-        if self.published != self.load.urls {
-            let targets: Vec<(String, Vec<String>)> = self
-                .scenario
-                .teams
-                .iter()
-                .map(|t| t.name.clone())
-                .zip(self.load.urls.iter().cloned())
-                .collect();
-            self.ledger.set_targets(&targets)?;
-            self.published = self.load.urls.clone();
-        }
         let items = collector.poll(&mut *self.ledger, &self.scorer, now)?;
         let last = items.iter().map(|(r, _)| r.at()).max();
         self.commit(items)?;
         if let Some(at) = last {
             self.state.mark_scores(at);
         }
+        Ok(())
+    }
+
+    /// Publishes the team URLs to the load workers of a split game, when they changed.
+    pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
+        if self.collector.is_none() || self.published == self.load.urls {
+            return Ok(());
+        }
+        let targets: Vec<(String, Vec<String>)> = self
+            .scenario
+            .teams
+            .iter()
+            .map(|t| t.name.clone())
+            .zip(self.load.urls.iter().cloned())
+            .collect();
+        self.ledger.set_targets(&targets)?;
+        self.published = self.load.urls.clone();
         Ok(())
     }
 

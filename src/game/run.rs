@@ -75,7 +75,11 @@ async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<()
                 out,
                 "waiting for load workers (gameday worker … --segment I/N): {} of {} joined",
                 workers.len(),
-                if count == 0 { "N".to_owned() } else { count.to_string() }
+                if count == 0 {
+                    "N".to_owned()
+                } else {
+                    count.to_string()
+                }
             )?;
             out.flush()?;
             said = Some(workers.len());
@@ -163,9 +167,9 @@ impl<'a> Game<'a> {
             Duration::ZERO
         };
         let session = ledger.start_or_resume(&meta, now_unix_ms() + lead.as_millis() as u64)?;
-        // Workers start their engines at the stored start: the clock starts with them.
-        tokio::time::sleep(lead).await;
-        let now = now_unix_ms();
+        // A split game's clock starts a moment ahead, so the workers see it (and the team
+        // URLs) in time to begin with it; until then its game time is 0.
+        let now = now_unix_ms().max(session.started_unix_ms);
         // A pause in force when the last run stopped ends with this start.
         let offset = session.game_time(now).min(g.duration);
         let paused_ms = session.paused_ms
@@ -218,9 +222,13 @@ impl<'a> Game<'a> {
             quit: false,
             collector: match options.workers {
                 Workers::Local => None,
-                Workers::External { grace } => {
-                    Some(Collector::new(&names, g.tick, g.duration, grace))
-                }
+                Workers::External { grace } => Some(Collector::new(
+                    &names,
+                    g.tick,
+                    g.duration,
+                    grace,
+                    scenario.load.timeout,
+                )),
             },
             published: Vec::new(),
             batches: Some(rx),
@@ -233,6 +241,9 @@ impl<'a> Game<'a> {
                 }
             })?;
         }
+        game.publish_targets()?;
+        // Workers start their engines at the stored start: the clock starts with them.
+        tokio::time::sleep(lead).await;
         game.publish();
         Ok(game)
     }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use hashref::{AnswerCache, AnswerTable, Keyset};
 use loadgen::{
-    Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target, TargetLimits,
+    BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
+    TargetLimits,
 };
 use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
 use tokio::sync::mpsc;
@@ -70,6 +71,10 @@ struct Worker<'a> {
     answers: Arc<AnswerTable>,
     running: Option<Running>,
     stopped: Vec<EngineHandle>,
+    /// The run of the engine started last.
+    last_run: u64,
+    /// Per team, the answers that came after the game's end, merged.
+    drain: Vec<Option<OutcomeBatch>>,
     outcome: WorkerOutcome,
     tx: mpsc::UnboundedSender<OutcomeBatch>,
     rx: mpsc::UnboundedReceiver<OutcomeBatch>,
@@ -84,6 +89,8 @@ impl<'a> Worker<'a> {
             answers,
             running: None,
             stopped: Vec::new(),
+            last_run: 0,
+            drain: Vec::new(),
             outcome: WorkerOutcome::default(),
             tx,
             rx,
@@ -112,7 +119,11 @@ impl<'a> Worker<'a> {
             self.write_batches(ledger)?;
             let Some(session) = self.game_session(ledger)? else {
                 if !waiting_said {
-                    writeln!(out, "segment {}: waiting for the coordinator to start {:?}", self.segment, self.scenario.game.name)?;
+                    writeln!(
+                        out,
+                        "segment {}: waiting for the coordinator to start {:?}",
+                        self.segment, self.scenario.game.name
+                    )?;
                     waiting_said = true;
                 }
                 continue;
@@ -133,10 +144,19 @@ impl<'a> Worker<'a> {
             }
             None => {}
         }
+        // The last answers come in up to the request timeout: their ticks are written as
+        // they close, so the coordinator's grace runs on them, not on our wait.
+        while !self.stopped.iter().all(EngineHandle::is_finished) {
+            self.write_batches(ledger)?;
+            tokio::time::sleep(LOOK).await;
+        }
         for engine in std::mem::take(&mut self.stopped) {
             engine.join()?;
         }
         self.write_batches(ledger)?;
+        if self.outcome.finished {
+            self.write_drain(ledger)?;
+        }
         writeln!(
             out,
             "segment {}: {} batches, {} requests sent over {} runs{}",
@@ -144,7 +164,11 @@ impl<'a> Worker<'a> {
             self.outcome.batches,
             self.outcome.sends,
             self.outcome.runs,
-            if self.outcome.finished { "; the game is over" } else { "; stopped" }
+            if self.outcome.finished {
+                "; the game is over"
+            } else {
+                "; stopped"
+            }
         )?;
         Ok(self.outcome)
     }
@@ -219,6 +243,7 @@ impl<'a> Worker<'a> {
             GameTime::from_duration(now)
         )?;
         self.outcome.runs += 1;
+        self.last_run = session.run;
         self.running = Some(Running {
             run: session.run,
             engine,
@@ -271,17 +296,74 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Writes every batch the engines have sent so far, in one transaction.
+    /// Writes every batch the engines have sent so far, in one transaction. Answers that
+    /// came after the game's end are held for the drain batch.
     fn write_batches(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
         let g = &self.scenario.game;
         let tick_ms = g.tick.as_millis() as u64;
         let end_ms = g.duration.as_millis() as u64;
+        let drain_tick = drain_tick(self.scenario);
         let mut batches = Vec::new();
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
+            if batch.id.tick >= drain_tick {
+                self.hold(batch);
+                continue;
+            }
             let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
             batches.push(RecordedBatch { at, batch });
         }
+        self.record(ledger, batches)
+    }
+
+    fn hold(&mut self, batch: OutcomeBatch) {
+        let team = batch.id.target as usize;
+        if self.drain.len() <= team {
+            self.drain.resize(team + 1, None);
+        }
+        let held = self.drain[team].get_or_insert_with(|| {
+            let id = BatchId {
+                tick: drain_tick(self.scenario),
+                ..batch.id
+            };
+            OutcomeBatch::new(id, batch.target.clone())
+        });
+        held.merge(&batch);
+    }
+
+    /// At the game's end, one batch per team after the last tick: the answers that came
+    /// after the end (none, often). The coordinator waits for it from every segment, so it
+    /// knows the segment's last answers are in.
+    fn write_drain(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
+        let at = GameTime::from_duration(self.scenario.game.duration);
+        let tick = drain_tick(self.scenario);
+        let mut drain = std::mem::take(&mut self.drain);
+        drain.resize(self.scenario.teams.len(), None);
+        let batches = drain
+            .into_iter()
+            .zip(&self.scenario.teams)
+            .enumerate()
+            .map(|(i, (held, team))| {
+                let batch = held.unwrap_or_else(|| {
+                    let id = BatchId {
+                        run: self.last_run,
+                        worker: self.segment.index(),
+                        target: i as u32,
+                        tick,
+                    };
+                    OutcomeBatch::new(id, Arc::from(team.name.as_str()))
+                });
+                RecordedBatch { at, batch }
+            })
+            .collect();
+        self.record(ledger, batches)
+    }
+
+    fn record(
+        &mut self,
+        ledger: &mut dyn Ledger,
+        batches: Vec<RecordedBatch>,
+    ) -> Result<(), GameError> {
         if batches.is_empty() {
             return Ok(());
         }
@@ -289,4 +371,10 @@ impl<'a> Worker<'a> {
         self.outcome.batches += batches.len() as u64;
         Ok(())
     }
+}
+
+/// The tick after the game's last one: where the answers that come after the end go.
+pub(crate) fn drain_tick(scenario: &Scenario) -> u64 {
+    let g = &scenario.game;
+    g.duration.as_millis().div_ceil(g.tick.as_millis().max(1)) as u64
 }

@@ -98,7 +98,9 @@ pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBa
         reason,
     };
     let body: StoredBody = match body.split_first() {
-        Some((&BINARY_V1, rest)) => postcard::from_bytes(rest).map_err(|e| corrupt(e.to_string()))?,
+        Some((&BINARY_V1, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| corrupt(e.to_string()))?
+        }
         Some((b'{', _)) => serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))?,
         _ => return Err(corrupt("neither a binary nor a JSON batch body".into())),
     };
@@ -230,7 +232,9 @@ mod tests {
         body.truncate(body.len() / 2);
         for bad in [&body[..], b"", b"\x07junk"] {
             match decode(b.id, "team-a", bad) {
-                Err(ScoreError::Corrupt { what, .. }) => assert_eq!(what, format!("batch {}", b.id)),
+                Err(ScoreError::Corrupt { what, .. }) => {
+                    assert_eq!(what, format!("batch {}", b.id))
+                }
                 other => panic!("expected a corrupt batch, got {other:?}"),
             }
         }

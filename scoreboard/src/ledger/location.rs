@@ -55,7 +55,9 @@ impl LedgerAt {
             LedgerAt::Postgres { .. } => self.open()?,
         };
         if ledger.meta()?.is_none() {
-            return Err(ScoreError::Incompatible(format!("{self} holds no game yet")));
+            return Err(ScoreError::Incompatible(format!(
+                "{self} holds no game yet"
+            )));
         }
         Ok(ledger)
     }
@@ -69,7 +71,7 @@ impl LedgerAt {
     }
 }
 
-#[cfg(all(feature = "postgres", any()))] // TEMP until postgres.rs lands
+#[cfg(feature = "postgres")]
 fn postgres(url: &str, game: &str) -> Result<Box<dyn Ledger + Send>, ScoreError> {
     let (url, game) = (url.to_owned(), game.to_owned());
     let name = format!("ledger-{game}");
@@ -80,7 +82,7 @@ fn postgres(url: &str, game: &str) -> Result<Box<dyn Ledger + Send>, ScoreError>
     })?))
 }
 
-#[cfg(not(all(feature = "postgres", any())))] // TEMP
+#[cfg(not(feature = "postgres"))]
 fn postgres(_url: &str, _game: &str) -> Result<Box<dyn Ledger + Send>, ScoreError> {
     Err(ScoreError::Config(
         "this gameday was built without PostgreSQL support (cargo feature `postgres`)".into(),

@@ -13,13 +13,13 @@ mod thread;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Adjustment, BillingBlock, Cause, GameTime, Rules, ScoreError, ScoreEvent, Scorer,
-    SegmentVoid, Source,
-};
-pub use location::{LedgerAt, redact};
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresLedger;
+use crate::{
+    Adjustment, BillingBlock, Cause, GameTime, Rules, ScoreError, ScoreEvent, Scorer, SegmentVoid,
+    Source,
+};
+pub use location::{LedgerAt, redact};
 pub use sqlite::SqliteLedger;
 pub use thread::ThreadLedger;
 
@@ -230,8 +230,11 @@ pub trait Ledger {
     ) -> Result<usize, ScoreError>;
     /// Up to `limit` load workers' batches that arrived after `cursor` (0: from the first),
     /// in the order they arrived.
-    fn segment_batches_after(&self, cursor: u64, limit: usize)
-    -> Result<Vec<SegmentBatch>, ScoreError>;
+    fn segment_batches_after(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<SegmentBatch>, ScoreError>;
     /// Publishes each team's base URLs to the load workers.
     fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError>;
     /// Each team's base URLs as last published, by team name.

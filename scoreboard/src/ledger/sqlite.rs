@@ -394,7 +394,12 @@ impl Ledger for SqliteLedger {
             "SELECT segment, segments, joined_unix_ms, seen_unix_ms FROM workers ORDER BY segment",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
