@@ -33,6 +33,27 @@ pub struct WorkerOutcome {
     pub runs: u64,
     /// The game reached its end (not stopped by a signal).
     pub finished: bool,
+    /// How long each write of batches to the ledger took (one transaction each).
+    pub writes: Vec<Duration>,
+}
+
+impl WorkerOutcome {
+    /// The ledger's batch-insert latency: "p50 X ms, p99 Y ms, max Z ms over N writes".
+    pub fn write_latency(&self) -> String {
+        let mut w = self.writes.clone();
+        if w.is_empty() {
+            return "no writes".to_owned();
+        }
+        w.sort_unstable();
+        let at = |q: f64| w[((w.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} writes",
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            w.len()
+        )
+    }
 }
 
 /// The engine running now, and the run of the game it belongs to.
@@ -169,6 +190,12 @@ impl<'a> Worker<'a> {
             } else {
                 "; stopped"
             }
+        )?;
+        writeln!(
+            out,
+            "segment {}: ledger batch inserts: {}",
+            self.segment,
+            self.outcome.write_latency()
         )?;
         Ok(self.outcome)
     }
@@ -367,7 +394,9 @@ impl<'a> Worker<'a> {
         if batches.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         ledger.record_segment_batches(self.segment, &batches, now_unix_ms())?;
+        self.outcome.writes.push(started.elapsed());
         self.outcome.batches += batches.len() as u64;
         Ok(())
     }

@@ -176,7 +176,7 @@ mod tests {
         };
         let mut b = OutcomeBatch::new(id, Arc::from("team-a"));
         let key = hashref::Key::parse("3615-7184-2117").unwrap();
-        let expected = hashref::Answer::from_text(&"A".repeat(44)).unwrap();
+        let expected = hashref::Answer::from_text(&format!("{}=", "A".repeat(43))).unwrap();
         b.counts.add(OutcomeKind::Correct, 7);
         b.counts.add(OutcomeKind::WrongAnswer, 1);
         b.counts.add_status(503, 2);

@@ -48,18 +48,21 @@ impl LedgerAt {
         }
     }
 
-    /// Opens a ledger that must already hold a game (a typo must not start an empty one).
+    /// Opens a ledger that must already be there: a SQLite file that exists, or a game that
+    /// a PostgreSQL database already holds (a typo must not start an empty one).
     pub fn open_existing(&self) -> Result<Box<dyn Ledger + Send>, ScoreError> {
-        let ledger: Box<dyn Ledger + Send> = match self {
-            LedgerAt::File(path) => Box::new(SqliteLedger::open_existing(path)?),
-            LedgerAt::Postgres { .. } => self.open()?,
-        };
-        if ledger.meta()?.is_none() {
-            return Err(ScoreError::Incompatible(format!(
-                "{self} holds no game yet"
-            )));
+        match self {
+            LedgerAt::File(path) => Ok(Box::new(SqliteLedger::open_existing(path)?)),
+            LedgerAt::Postgres { .. } => {
+                let ledger = self.open()?;
+                if ledger.meta()?.is_none() {
+                    return Err(ScoreError::Incompatible(format!(
+                        "{self} holds no game yet"
+                    )));
+                }
+                Ok(ledger)
+            }
         }
-        Ok(ledger)
     }
 
     /// The file, for a SQLite ledger.

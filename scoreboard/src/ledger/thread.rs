@@ -162,7 +162,7 @@ impl Ledger for ThreadLedger {
         hash: &TokenHash,
         now_unix_ms: u64,
     ) -> Result<(), ScoreError> {
-        let (owner, hash) = (owner.to_owned(), hash.clone());
+        let (owner, hash) = (owner.to_owned(), *hash);
         self.call(move |l| l.store_token(&owner, &hash, now_unix_ms))
     }
 
