@@ -1,7 +1,8 @@
 //! A game split over load workers, end to end with real processes: a coordinator
 //! (`gameday play --workers external`) and two `gameday worker` segments on one ledger offer
 //! every team exactly the requests a single process offers; killing a worker voids its share
-//! with Engine events (no points lost) and a restarted worker joins again without doubles.
+//! with Engine events (no points lost) and a restarted worker joins again without doubles;
+//! two read-only web replicas serve the finished game's board from the ledger.
 //! Run against a SQLite file and against PostgreSQL.
 
 #[path = "../scoreboard/tests/support/postgres.rs"]
@@ -9,6 +10,8 @@
 mod postgres;
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,7 +59,16 @@ fn spawn(cmd: &mut Command) -> Child {
         .unwrap()
 }
 
-fn finish(child: Child, what: &str) -> String {
+/// Waits for `child` (at most a minute: a split game that cannot start must fail the test,
+/// not hang it) and returns what it printed; it must have succeeded.
+fn finish(mut child: Child, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if child.try_wait().unwrap().is_none() {
+        child.kill().unwrap();
+    }
     let out = child.wait_with_output().unwrap();
     let text = format!(
         "{}\n{}",
@@ -164,6 +176,74 @@ fn split_matches_single(place: Place) {
         .filter(|e| e.reason.contains("load worker"))
         .collect();
     assert!(voids.is_empty(), "no worker was lost, yet: {voids:?}");
+    replicas_serve_the_board(&place, &split);
+}
+
+/// Two read-only web replicas (`gameday serve`) on the game's ledger both show its board,
+/// with the scores the ledger holds, and refuse controls.
+fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>) {
+    let mut replicas: Vec<(Child, String)> = (0..2)
+        .map(|_| {
+            let mut child = gameday()
+                .args(["serve", "--web", "127.0.0.1:0"])
+                .args(&place.args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let addr = line
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_owned();
+            (child, addr)
+        })
+        .collect();
+    for (_, addr) in &replicas {
+        let (status, board) = http(addr, "GET", "/api/board");
+        assert_eq!(status, 200, "{board}");
+        assert!(board.contains("\"over\":true"), "{board}");
+        for team in totals.keys() {
+            assert!(
+                board.contains(&format!("\"{team}\"")),
+                "{team} missing: {board}"
+            );
+        }
+        let (status, _) = http(addr, "POST", "/api/admin/pause");
+        assert!(status >= 400, "a replica refuses controls, got {status}");
+    }
+    for (child, _) in &mut replicas {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+/// One HTTP/1.1 request without a body; the status and the body.
+fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
 }
 
 fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {
@@ -196,7 +276,7 @@ fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {
         .collect();
     assert!(
         lost_ticks.len() >= 2,
-        "the lost worker's ticks are voided: {engine:?}"
+        "the lost worker's ticks are voided: {engine:?}\n{log}\n{restarted}"
     );
     assert!(engine.iter().all(|e| e.points.0 == 0), "{engine:?}");
     // After the restart the segments are whole again: the last ticks have no void.

@@ -87,7 +87,7 @@ fn the_cockpit_shows_teams_events_and_pauses() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(clock(&tmux.screen()), clock(&paused));
     tmux.run(&["send-keys", "-t", "game", "q"]);
-    tmux.wait_for("y");
+    tmux.wait_for("End the game for everyone?");
     tmux.run(&["send-keys", "-t", "game", "y"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done.exists() {

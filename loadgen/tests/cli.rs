@@ -134,3 +134,33 @@ async fn bad_flags_exit_2_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a URL like http://"));
 }
+
+#[tokio::test]
+async fn help_names_every_flag_and_the_exit_codes() {
+    let out = loadgen(vec!["--help".into()]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--rate",
+        "--clients",
+        "--duration",
+        "--keys",
+        "--seed",
+        "--zipf",
+        "--iterations",
+        "--salt",
+        "--timeout",
+        "--max-in-flight",
+        "--json",
+        "--fail-if",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+    assert!(
+        help.contains("exit"),
+        "--help does not give the exit codes:\n{help}"
+    );
+}

@@ -62,3 +62,24 @@ fn killed_writers_lose_nothing_acknowledged_and_double_nothing() {
         stored
     );
 }
+
+#[test]
+fn the_writer_answers_help_and_refuses_options_without_touching_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = Command::new(writer())
+        .arg("--help")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: ledger-writer DB_FILE"));
+    let bad = Command::new(writer())
+        .arg("--teams")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown option --teams"));
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(files.is_empty(), "created {files:?}");
+}

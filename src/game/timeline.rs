@@ -171,3 +171,49 @@ pub fn describe_step(step: &SimStep, fleet: &Fleet, team: &str) -> String {
     }
     parts.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(command: &str, timeout: Duration) -> HookRun {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(run_hook(command.to_owned(), timeout, GameTime(4_000)))
+    }
+
+    #[test]
+    fn a_hook_keeps_its_exit_code_and_output() {
+        let hook = run(
+            "echo to stdout; echo to stderr >&2; exit 3",
+            Duration::from_secs(10),
+        );
+        assert_eq!(hook.exit_code, Some(3));
+        assert!(!hook.timed_out);
+        assert_eq!(hook.output, "to stdout\nto stderr\n");
+        assert_eq!(
+            (hook.at_ms, hook.command.as_str()),
+            (4_000, "echo to stdout; echo to stderr >&2; exit 3")
+        );
+    }
+
+    #[test]
+    fn a_hook_past_its_timeout_is_killed_and_says_so() {
+        let started = std::time::Instant::now();
+        let hook = run("sleep 30", Duration::from_millis(300));
+        assert!(started.elapsed() < Duration::from_secs(10), "not killed");
+        assert_eq!(hook.exit_code, None);
+        assert!(hook.timed_out);
+        assert_eq!(hook.output, "killed after 300ms");
+    }
+
+    #[test]
+    fn a_long_output_is_cut_on_a_character_boundary() {
+        let hook = run("printf 'é%.0s' $(seq 1 3000)", Duration::from_secs(10));
+        assert_eq!(hook.exit_code, Some(0));
+        assert!(hook.output.ends_with('…'));
+        assert!(hook.output.len() <= HOOK_OUTPUT + '…'.len_utf8());
+    }
+}

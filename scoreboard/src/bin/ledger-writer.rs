@@ -19,8 +19,26 @@ use scoreboard::{
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS]";
-    let path = args.first().expect(usage).clone();
+    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS]\n\n\
+        Records synthetic outcome batches and billing blocks to the SQLite ledger DB_FILE:\n\
+        without TEAMS and TICKS, until killed, printing `ack CAUSE` after each commit (the\n\
+        kill test's child); with them, that many ticks of that many teams, then the rate.";
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help") => {
+            println!("{usage}");
+            return;
+        }
+        Some(flag) if flag.starts_with('-') => {
+            eprintln!("ledger-writer: unknown option {flag}\n{usage}");
+            std::process::exit(2);
+        }
+        Some(_) if args.len() == 1 || args.len() == 3 => {}
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
+    let path = args[0].clone();
     let number = |i: usize| args.get(i).map(|a| a.parse::<u64>().expect(usage));
     let (teams, limit) = (number(1).unwrap_or(3) as u32, number(2));
     let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");

@@ -88,9 +88,11 @@ impl SqliteLedger {
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteLedger, ScoreError> {
         let conn = Connection::open(path)?;
+        // First: switching a new file to WAL takes a lock that processes opening it together
+        // (a coordinator and its workers) must wait for, not fail on.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut ledger = SqliteLedger { conn };
         ledger.migrate()?;
         Ok(ledger)
@@ -127,6 +129,15 @@ impl SqliteLedger {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// A write transaction that takes the write lock at once: one that began as a read
+    /// would fail at its first write, without waiting, whenever another process (a worker,
+    /// the coordinator) wrote in between.
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>, ScoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
 
     /// The schema version in force.
@@ -252,7 +263,7 @@ impl Ledger for SqliteLedger {
         meta: &GameMeta,
         now_unix_ms: u64,
     ) -> Result<GameSession, ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let stored: Option<(String, i64, i64, i64, Option<i64>)> = tx
             .query_row(
                 "SELECT meta, started_unix_ms, runs, paused_ms, paused_since_unix_ms
@@ -368,7 +379,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let other: Option<u32> = tx
             .query_row(
                 "SELECT segments FROM workers WHERE segments <> ?1 LIMIT 1",
@@ -415,7 +426,7 @@ impl Ledger for SqliteLedger {
         batches: &[RecordedBatch],
         now_unix_ms: u64,
     ) -> Result<usize, ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let mut new = 0;
         for b in batches {
             new += insert_batch(&tx, "segment_batches", b)?;
@@ -451,7 +462,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         for (team, urls) in targets {
             let urls = serde_json::to_string(urls).expect("URLs serialize");
             tx.execute(
@@ -492,7 +503,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let mut new = 0;
         for (item, events) in items {
             if insert_cause(&tx, item)? {
@@ -596,7 +607,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("DELETE FROM events", [])?;
         insert_events(&tx, events)?;
         let json: Option<String> = tx
