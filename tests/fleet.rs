@@ -187,3 +187,49 @@ fn faults_switch_flavor_add_latency_and_stall() {
         "a stalled server does not answer: {err}"
     );
 }
+
+#[test]
+fn bad_answer_faults_give_garbage_oversize_and_cut_answers_then_recover() {
+    use gameday::scenario::Misbehaviour;
+    let mut fleet = TeamFleet::start(
+        "h",
+        &SimulatedTeam {
+            servers: 1,
+            ..spec()
+        },
+        1,
+        GameTime(0),
+    )
+    .unwrap();
+    let url = fleet.urls()[0].clone();
+    let bad = |how| Fault::Misbehave {
+        how,
+        lasting: Duration::from_millis(700),
+    };
+    fleet
+        .fault(&bad(Misbehaviour::Garbage), GameTime(1))
+        .unwrap();
+    let (status, _, _) = get(&url, Duration::from_secs(5)).unwrap();
+    assert_eq!(status, 0, "a garbage answer has no HTTP status line");
+    std::thread::sleep(Duration::from_millis(800));
+    let (status, _, body) = get(&url, Duration::from_secs(5)).unwrap();
+    assert_eq!((status, body), (200, expected()), "the fault is over");
+
+    fleet
+        .fault(&bad(Misbehaviour::Oversize), GameTime(2))
+        .unwrap();
+    let (status, _, body) = get(&url, Duration::from_secs(5)).unwrap();
+    assert_eq!(status, 200);
+    assert!(body.len() > 64 * 1024, "{} bytes", body.len());
+
+    std::thread::sleep(Duration::from_millis(800));
+    fleet.fault(&bad(Misbehaviour::Reset), GameTime(3)).unwrap();
+    let cut = get(&url, Duration::from_secs(5));
+    assert!(
+        !matches!(&cut, Ok((200, _, body)) if *body == expected()),
+        "a reset fault never gives a whole answer: {cut:?}"
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let (status, _, body) = get(&url, Duration::from_secs(5)).unwrap();
+    assert_eq!((status, body), (200, expected()));
+}

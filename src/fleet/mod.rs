@@ -130,6 +130,7 @@ impl TeamFleet {
             Fault::Flavor(flavor) => self.switch_flavor(*flavor)?,
             Fault::Latency { extra, lasting } => self.knobs.add_latency(*extra, *lasting),
             Fault::Stall { lasting } => self.knobs.stall(*lasting),
+            Fault::Misbehave { how, lasting } => self.knobs.misbehave(*how, *lasting),
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! One simulated server: a `unicorn` app on its own thread and runtime, behind the knobs a
-//! fault can turn (extra latency, a stall, a cache in front, a flavor switch).
+//! fault can turn (extra latency, a stall, bad answers, a cache in front, a flavor switch).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,11 +12,18 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hashref::unicorn::{self, UnicornConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::FleetError;
+use crate::scenario::Misbehaviour;
+
+/// What a `garbage` fault sends on a new connection instead of HTTP.
+const GARBAGE: &[u8] = b"SSH-2.0-OpenSSH_9.6 this is not HTTP\r\n\r\n";
+/// The size of an `oversize` answer: far past the engine's body cap (4 KiB by default).
+const OVERSIZE: usize = 256 * 1024;
 
 /// What a whole team's servers share: the cache in front and the faults in force.
 #[derive(Debug, Default)]
@@ -32,6 +39,7 @@ struct KnobState {
     extra: Duration,
     extra_until: Option<Instant>,
     stall_until: Option<Instant>,
+    misbehave: Option<(Misbehaviour, Instant)>,
 }
 
 impl TeamKnobs {
@@ -50,6 +58,19 @@ impl TeamKnobs {
 
     pub(crate) fn stall(&self, lasting: Duration) {
         self.lock().stall_until = Some(Instant::now() + lasting);
+    }
+
+    pub(crate) fn misbehave(&self, how: Misbehaviour, lasting: Duration) {
+        self.lock().misbehave = Some((how, Instant::now() + lasting));
+    }
+
+    /// The bad answers in force, if any.
+    fn misbehaving(&self) -> Option<Misbehaviour> {
+        let now = Instant::now();
+        self.lock()
+            .misbehave
+            .filter(|&(_, until)| until > now)
+            .map(|(how, _)| how)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, KnobState> {
@@ -104,9 +125,10 @@ impl SimServer {
         });
         let (kill, killed) = oneshot::channel();
         let app = Router::new().fallback(handle).with_state(state.clone());
+        let knobs = state.team.clone();
         let thread = std::thread::Builder::new()
             .name(format!("sim-{name}"))
-            .spawn(move || run(listener, app, killed))?;
+            .spawn(move || run(listener, knobs, app, killed))?;
         Ok(SimServer {
             addr,
             state,
@@ -147,15 +169,21 @@ impl Drop for SimServer {
     }
 }
 
-fn run(listener: std::net::TcpListener, app: Router, killed: oneshot::Receiver<()>) {
+fn run(
+    listener: std::net::TcpListener,
+    team: Arc<TeamKnobs>,
+    app: Router,
+    killed: oneshot::Receiver<()>,
+) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a current-thread runtime starts");
     runtime.block_on(async move {
-        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        let Ok(inner) = tokio::net::TcpListener::from_std(listener) else {
             return;
         };
+        let listener = FaultyListener { inner, team };
         tokio::select! {
             result = axum::serve(listener, app) => {
                 if let Err(e) = result {
@@ -169,6 +197,51 @@ fn run(listener: std::net::TcpListener, app: Router, killed: oneshot::Receiver<(
     runtime.shutdown_timeout(Duration::ZERO);
 }
 
+/// The server's listener: while a `garbage` fault is in force, it answers new connections
+/// itself, with bytes that are not HTTP, and hands only the others to the app.
+struct FaultyListener {
+    inner: tokio::net::TcpListener,
+    team: Arc<TeamKnobs>,
+}
+
+impl axum::serve::Listener for FaultyListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+            if self.team.misbehaving() != Some(Misbehaviour::Garbage) {
+                return (stream, addr);
+            }
+            tokio::spawn(garbage(stream));
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// Reads the request (so closing sends no reset), answers with garbage, closes.
+async fn garbage(mut stream: tokio::net::TcpStream) {
+    let mut request = [0u8; 2048];
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.read(&mut request)).await;
+    let _ = stream.write_all(GARBAGE).await;
+    let _ = stream.shutdown().await;
+}
+
+/// An answer whose body breaks off after a few bytes: the connection is dropped mid-body.
+fn cut_short() -> Response {
+    let parts: [Result<axum::body::Bytes, std::io::Error>; 2] = [
+        Ok(axum::body::Bytes::from_static(b"yh/6pgzlbX")),
+        Err(std::io::Error::other(
+            "the reset fault cuts the answer short",
+        )),
+    ];
+    Response::new(Body::from_stream(futures_util::stream::iter(parts)))
+}
+
 /// Every request: the faults in force, the cache in front, then the unicorn app.
 async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Response {
     let (stall, extra, cache_on) = state.team.hold();
@@ -178,6 +251,25 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
     if !extra.is_zero() {
         tokio::time::sleep(extra).await;
     }
+    match state.team.misbehaving() {
+        Some(Misbehaviour::Oversize) => return Response::new(Body::from(vec![b'x'; OVERSIZE])),
+        Some(Misbehaviour::Reset) => return cut_short(),
+        Some(Misbehaviour::Garbage) => {
+            // Connections opened before the fault are closed after this answer: the next
+            // request comes on a new one, which gets the garbage.
+            let mut response = serve(&state, request, cache_on).await;
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        None => {}
+    }
+    serve(&state, request, cache_on).await
+}
+
+/// The cache in front, then the unicorn app.
+async fn serve(state: &ServerState, request: Request, cache_on: bool) -> Response {
     let cache_key = (cache_on && request.uri().path() == "/calc")
         .then(|| request.uri().query().unwrap_or("").to_owned());
     if let Some(key) = &cache_key

@@ -7,7 +7,7 @@ use scoreboard::GameTime;
 use serde::Serialize;
 
 use crate::fleet::Fleet;
-use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep};
+use crate::scenario::{Action, Endpoint, Fault, Misbehaviour, Scenario, SimStep};
 
 /// One thing due at a moment.
 #[derive(Clone, Debug)]
@@ -140,6 +140,15 @@ pub fn describe_fault(fault: &Fault) -> String {
         },
         Fault::Stall { lasting } => format!(
             "servers stop answering for {}",
+            humantime::format_duration(*lasting)
+        ),
+        Fault::Misbehave { how, lasting } => format!(
+            "servers answer {} for {}",
+            match how {
+                Misbehaviour::Garbage => "with bytes that are not HTTP",
+                Misbehaviour::Oversize => "far too much",
+                Misbehaviour::Reset => "half an answer, then drop the connection",
+            },
             humantime::format_duration(*lasting)
         ),
     }

@@ -164,6 +164,23 @@ pub enum Fault {
     },
     /// Stops answering (requests hang) for a while.
     Stall { lasting: Duration },
+    /// Answers badly for a while: not HTTP, too large, or cut off.
+    Misbehave {
+        how: Misbehaviour,
+        lasting: Duration,
+    },
+}
+
+/// How a simulated server answers badly (the outcomes a hostile or broken team server
+/// gives, so that scenarios can score them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// New connections get bytes that are not HTTP (`malformed`).
+    Garbage,
+    /// Answers far larger than the engine's body cap (`too_large`).
+    Oversize,
+    /// Answers cut off mid-body, the connection dropped (`reset`).
+    Reset,
 }
 
 /// `[[expect]]`: what `gameday replay` checks at the end.

@@ -227,6 +227,9 @@ pub(crate) enum FaultKind {
     Flavor,
     Latency,
     Stall,
+    Garbage,
+    Oversize,
+    Reset,
 }
 
 /// `hook = { command = "…", timeout = "30s" }`.

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::super::check::Checker;
 use super::super::raw::{FaultKind, RawFault, RawHook, RawTimeline};
-use super::super::{Action, Endpoint, Fault, ScenarioError, TeamSpec, TimelineEntry};
+use super::super::{Action, Endpoint, Fault, Misbehaviour, ScenarioError, TeamSpec, TimelineEntry};
 use super::{HOUR, MILLISECOND, MINUTE, SECOND, known_team};
 
 /// Every entry, checked, in time order (entries at the same time keep the file's order).
@@ -72,13 +72,18 @@ fn fault(
         FaultKind::Flavor => "flavor",
         FaultKind::Latency => "latency",
         FaultKind::Stall => "stall",
+        FaultKind::Garbage => "garbage",
+        FaultKind::Oversize => "oversize",
+        FaultKind::Reset => "reset",
     };
     // Fields another kind reads are refused rather than ignored: they would not do anything.
     let reads = |name: &str| match r.kind {
         FaultKind::Kill => false,
         FaultKind::Flavor => name == "flavor",
         FaultKind::Latency => name == "extra" || name == "for",
-        FaultKind::Stall => name == "for",
+        FaultKind::Stall | FaultKind::Garbage | FaultKind::Oversize | FaultKind::Reset => {
+            name == "for"
+        }
     };
     let written = [
         ("flavor", r.flavor.as_ref().map(Spanned::span)),
@@ -117,6 +122,14 @@ fn fault(
             lasting,
         },
         FaultKind::Stall => Fault::Stall {
+            lasting: lasting.ok_or_else(|| required("for"))?,
+        },
+        FaultKind::Garbage | FaultKind::Oversize | FaultKind::Reset => Fault::Misbehave {
+            how: match r.kind {
+                FaultKind::Garbage => Misbehaviour::Garbage,
+                FaultKind::Oversize => Misbehaviour::Oversize,
+                _ => Misbehaviour::Reset,
+            },
             lasting: lasting.ok_or_else(|| required("for"))?,
         },
     };
