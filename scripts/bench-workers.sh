@@ -33,6 +33,8 @@ pg_start() {
   PG_PORT=$(bench_free_ports 1)
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then
+    # The server runs as postgres: it must be able to reach its directory.
+    chmod o+x "$BENCH_TMP"
     chown postgres "$dir"
     as=(runuser -u postgres --)
   fi
@@ -99,7 +101,7 @@ for w in $WORKERS; do
     pids+=($!)
     bench_track "$!"
   done
-  bench_run wait "$coord" || { cat "$log" >&2; bench_die "the coordinator failed (W=$w)"; }
+  wait "$coord" || { cat "$log" >&2; bench_die "the coordinator failed (W=$w)"; }
   for ((i = 0; i < w; i++)); do
     wait "${pids[$i]}" || { cat "$BENCH_TMP/worker-$w-$i.log" >&2; bench_die "worker $i/$w failed"; }
   done
