@@ -149,7 +149,10 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let workers = match args.workers.as_str() {
         "external" => game::Workers::External { grace: args.grace },
-        _ => game::Workers::Local,
+        _ => {
+            raise_open_files(&s, 1, out)?;
+            game::Workers::Local
+        }
     };
     let options = GameOptions {
         ledger: at.clone(),
@@ -246,6 +249,7 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         .suffix(".db")
         .tempfile()?;
     let db = args.db.clone().unwrap_or_else(|| temp.path().to_owned());
+    raise_open_files(&s, 1, out)?;
     let options = GameOptions {
         ledger: LedgerAt::File(db),
         workers: game::Workers::Local,
@@ -345,9 +349,41 @@ pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     };
     let mut ledger = at.open().with_context(|| format!("opening {at}"))?;
     writeln!(out, "segment {} of {:?} on {at}", args.segment, s.game.name)?;
+    raise_open_files(&s, args.segment.count(), out)?;
     game::work(&s, args.segment, &mut *ledger, !args.no_cache, out)
         .with_context(|| format!("worker {} of {:?}", args.segment, s.game.name))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Files a process needs besides its team connections: the ledger, the web, the fleet's
+/// listeners, stdio.
+const OPEN_FILES_SPARE: u64 = 256;
+
+/// Raises the soft open-files limit to the hard one (Kubernetes has no per-pod ulimit; a
+/// shell's soft 1024 is far too few for a game), and says so when even that is below what
+/// the scenario may hold open: every team at its in-flight cap, shared by `segments`.
+fn raise_open_files(s: &Scenario, segments: u32, out: &mut dyn Write) -> anyhow::Result<()> {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    let connections =
+        (s.teams.len() as u64 * s.load.max_in_flight as u64).div_ceil(segments.max(1) as u64);
+    let need = connections + OPEN_FILES_SPARE;
+    if limit != 0 && limit < need {
+        writeln!(
+            out,
+            "warning: open files are limited to {limit}, and this game may hold {connections} \
+             connections at once ({} teams × load.max_in_flight {}{}): past the limit, \
+             requests fail as connect errors. Raise the hard limit (ulimit -Hn, or the \
+             container runtime's), lower load.max_in_flight, or split the load over more workers.",
+            s.teams.len(),
+            s.load.max_in_flight,
+            if segments > 1 {
+                format!(", over {segments} workers")
+            } else {
+                String::new()
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// A new ledger file in the current directory, named after the game and the time.

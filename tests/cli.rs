@@ -342,3 +342,35 @@ fn teams_hands_out_tokens_once_and_keeps_only_digests() {
         "{err}"
     );
 }
+
+#[test]
+fn a_worker_raises_open_files_and_says_when_the_hard_limit_is_too_low() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    // The demo may hold 4 teams × 200 connections: past a hard limit of 300. The worker then
+    // waits for a coordinator that never comes, and is stopped.
+    let script = format!(
+        "ulimit -n 300; exec timeout -s INT 3 {} worker scenarios/demo.toml --segment 0/1 --db {}",
+        env!("CARGO_BIN_EXE_gameday"),
+        db.display()
+    );
+    let run = |script: &str| {
+        let out = Command::new("sh")
+            .args(["-c", script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("GAMEDAY_CACHE_DIR", dir.path())
+            .output()
+            .unwrap();
+        format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr))
+    };
+    let text = run(&script);
+    assert!(
+        text.contains("warning: open files are limited to 300,")
+            && text.contains("may hold 800 connections"),
+        "{text}"
+    );
+    // A low soft limit alone is raised to the hard one: never left at 100.
+    let text = run(&script.replace("ulimit -n 300", "ulimit -S -n 100"));
+    assert!(text.contains("segment 0/1"), "{text}");
+    assert!(!text.contains("limited to 100,"), "{text}");
+}
