@@ -116,6 +116,37 @@ fn statuses_and_failures_say_what_happened() {
 }
 
 #[test]
+fn broken_connections_and_bodies_say_what_happened() {
+    let events = when_scored(&given_batch(&[
+        (Outcome::ConnectTimeout, 3, 1_000 * MS),
+        (
+            Outcome::Reset {
+                detail: "connection reset by peer".into(),
+            },
+            2,
+            MS,
+        ),
+        (Outcome::TooLarge, 4, MS),
+        (
+            Outcome::Malformed {
+                detail: "invalid HTTP version parsed".into(),
+            },
+            1,
+            MS,
+        ),
+    ]));
+    assert_eq!(
+        lines(&events),
+        [
+            "-1.5 LoadGen 3 connections not accepted in time (security group, network ACL, or a full backlog?)",
+            "-1 LoadGen 2 connections cut before the answer was complete, e.g. connection reset by peer",
+            "-2 LoadGen 4 answers too large (an answer is 44 bytes)",
+            "-0.5 LoadGen 1 answer was not HTTP, e.g. invalid HTTP version parsed",
+        ]
+    );
+}
+
+#[test]
 fn a_tick_where_the_engine_fell_behind_costs_nothing() {
     let mut batch = given_batch(&[
         (Outcome::Correct, 50, 10 * MS),
