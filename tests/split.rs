@@ -61,22 +61,39 @@ fn spawn(cmd: &mut Command) -> Child {
 
 /// Waits for `child` (at most a minute: a split game that cannot start must fail the test,
 /// not hang it) and returns what it printed; it must have succeeded.
-fn finish(mut child: Child, what: &str) -> String {
+fn finish(child: Child, what: &str) -> String {
+    finish_all(vec![(child, what.to_owned())]).remove(0)
+}
+
+/// Waits for every process (at most a minute in all), then returns what each printed; if
+/// any failed, the test fails with what all of them printed (a worker's error explains a
+/// coordinator that waited in vain).
+fn finish_all(children: Vec<(Child, String)>) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
+    let mut results = Vec::new();
+    for (mut child, what) in children {
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        results.push((what, out.status, text));
     }
-    if child.try_wait().unwrap().is_none() {
-        child.kill().unwrap();
+    if results.iter().any(|(_, status, _)| !status.success()) {
+        let all: Vec<String> = results
+            .iter()
+            .map(|(what, status, text)| format!("--- {what} ({status}):\n{text}"))
+            .collect();
+        panic!("a process failed:\n{}", all.join("\n"));
     }
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{what} failed:\n{text}");
-    text
+    results.into_iter().map(|(_, _, text)| text).collect()
 }
 
 fn coordinator(place: &Place) -> Child {
@@ -138,10 +155,13 @@ fn split_matches_single(place: Place) {
     let single = single_process(dir.path());
     let coord = coordinator(&place);
     let workers = [worker(&place, "0/2"), worker(&place, "1/2")];
-    let log = finish(coord, "coordinator");
-    for (i, w) in workers.into_iter().enumerate() {
-        finish(w, &format!("worker {i}"));
-    }
+    let [w0, w1] = workers;
+    let logs = finish_all(vec![
+        (coord, "coordinator".into()),
+        (w0, "worker 0/2".into()),
+        (w1, "worker 1/2".into()),
+    ]);
+    let log = &logs[0];
     assert!(log.contains("all 2 load workers joined"), "{log}");
     let split = totals(&place);
     assert_eq!(
@@ -256,9 +276,13 @@ fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {
     let _ = lost.wait();
     std::thread::sleep(Duration::from_secs(3));
     let again = worker(&place, "1/2");
-    let log = finish(coord, "coordinator");
-    finish(steady, "worker 0");
-    let restarted = finish(again, "restarted worker 1");
+    let mut logs = finish_all(vec![
+        (coord, "coordinator".into()),
+        (steady, "worker 0/2".into()),
+        (again, "restarted worker 1/2".into()),
+    ]);
+    let restarted = logs.remove(2);
+    let log = logs.remove(0);
     assert!(start.elapsed() > Duration::from_secs(12));
     assert!(log.contains("game over"), "{log}");
     assert!(restarted.contains("run 1 from"), "{restarted}");

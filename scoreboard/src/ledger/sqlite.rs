@@ -87,6 +87,23 @@ pub struct SqliteLedger {
 impl SqliteLedger {
     /// Opens (creating if needed) the ledger at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteLedger, ScoreError> {
+        // Processes that open a new file together (a coordinator and its workers) can find
+        // it busy without SQLite's busy handler being asked (while another one sets up its
+        // write-ahead log): they try again for a while.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match SqliteLedger::open_once(path) {
+                Err(ScoreError::Ledger(e))
+                    if is_busy(&e) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<SqliteLedger, ScoreError> {
         let conn = Connection::open(path)?;
         // First: switching a new file to WAL takes a lock that processes opening it together
         // (a coordinator and its workers) must wait for, not fail on.
@@ -147,6 +164,14 @@ impl SqliteLedger {
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(version as usize)
     }
+}
+
+/// SQLite says another connection holds the lock it needs.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, ScoreError> {
