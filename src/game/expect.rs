@@ -138,3 +138,115 @@ fn bounds(count: &EventCount) -> String {
         (None, None) => "any number".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use scoreboard::{Cents, Points, Source};
+
+    use super::*;
+
+    /// Three teams: a +120 with 100 correct answers, b +40 with 7 × 500, c −10, c billed $16.
+    fn state() -> GameState {
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let mut state = GameState::new(&names, Cents(800));
+        let t = state.teams.get_mut("a").unwrap();
+        t.score = Points(120_000);
+        t.counts.add(OutcomeKind::Correct, 100);
+        let t = state.teams.get_mut("b").unwrap();
+        t.score = Points(40_000);
+        t.counts.add_status(500, 7);
+        let t = state.teams.get_mut("c").unwrap();
+        t.score = Points(-10_000);
+        t.cost = Cents(1_600);
+        t.events_by_source.insert(Source::Billing, 2);
+        state
+    }
+
+    fn team(name: &str) -> TeamExpectation {
+        TeamExpectation {
+            team: name.into(),
+            rank: None,
+            score_min: None,
+            score_max: None,
+            cost: None,
+            correct_min: None,
+            events: Vec::new(),
+        }
+    }
+
+    fn oks(expectations: &[Expectation]) -> Vec<(String, String, bool)> {
+        check_expectations(expectations, &state())
+            .into_iter()
+            .map(|v| (v.expected, v.actual, v.ok))
+            .collect()
+    }
+
+    #[test]
+    fn every_team_condition_gives_a_verdict_with_the_actual_value() {
+        let a = TeamExpectation {
+            rank: Some(1),
+            score_min: Some(Points(100_000)),
+            score_max: Some(Points(110_000)),
+            correct_min: Some(101),
+            ..team("a")
+        };
+        let c = TeamExpectation {
+            rank: Some(3),
+            cost: Some(Cents(1_600)),
+            events: vec![
+                EventCount {
+                    what: Counted::Source(Source::Billing),
+                    min: Some(2),
+                    max: Some(2),
+                },
+                EventCount {
+                    what: Counted::Kind(OutcomeKind::Correct),
+                    min: Some(1),
+                    max: None,
+                },
+            ],
+            ..team("c")
+        };
+        let got = oks(&[Expectation::Team(a), Expectation::Team(c)]);
+        let expected: Vec<(String, String, bool)> = [
+            ("a: rank 1", "1", true),
+            ("a: score ≥ +100", "+120", true),
+            ("a: score ≤ +110", "+120", false),
+            ("a: at least 101 correct answers", "100", false),
+            ("c: rank 3", "3", true),
+            ("c: cost $16", "$16", true),
+            ("c: Billing score events = 2", "2", true),
+            ("c: correct outcomes ≥ 1", "0", false),
+        ]
+        .map(|(e, a, ok)| (e.to_owned(), a.to_owned(), ok))
+        .to_vec();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn status_counts_and_order_hold_or_fail() {
+        let b = TeamExpectation {
+            events: vec![EventCount {
+                what: Counted::Kind(OutcomeKind::HttpStatus),
+                min: None,
+                max: Some(5),
+            }],
+            ..team("b")
+        };
+        let got = oks(&[
+            Expectation::Team(b),
+            Expectation::Order(vec!["a".into(), "b".into(), "c".into()]),
+            Expectation::Order(vec!["b".into(), "a".into()]),
+            Expectation::Team(team("nobody")),
+        ]);
+        assert!(!got[0].2, "{got:?}");
+        assert_eq!(got[0].1, "7");
+        assert!(got[1].2, "{got:?}");
+        assert_eq!(got[1].1, "a +120, b +40, c -10");
+        assert!(!got[2].2, "{got:?}");
+        assert_eq!(
+            got[3],
+            ("nobody plays".into(), "no such team".into(), false)
+        );
+    }
+}
