@@ -207,9 +207,10 @@ async fn a_stall_shows_in_the_latency_from_due() {
     let p99 = s.latency.quantile(0.99);
     assert!(p99 >= Duration::from_millis(600), "p99 {p99:?}");
     assert!(s.latency.max() >= Duration::from_millis(900));
-    // The stall was the server's: the engine itself kept its schedule (a loaded test
-    // machine may make one or two sends late; not the stall's fifty).
-    assert!(s.late_sends <= 3, "{} sends late", s.late_sends);
+    // The stall was the server's: the engine itself kept its schedule. A loaded test
+    // machine makes a few sends late in a burst (4 and 5 were seen beside other test
+    // processes); an engine that waited on the stall would make about fifty.
+    assert!(s.late_sends <= 10, "{} sends late", s.late_sends);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
