@@ -5,13 +5,14 @@
 //! two read-only web replicas serve the finished game's board from the ledger.
 //! Run against a SQLite file and against PostgreSQL.
 
+mod util;
+
 #[path = "../scoreboard/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -225,7 +226,7 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
         })
         .collect();
     for (_, addr) in &replicas {
-        let (status, board) = http(addr, "GET", "/api/board");
+        let (status, board) = util::http(addr, "GET", "/api/board", None);
         assert_eq!(status, 200, "{board}");
         assert!(board.contains("\"over\":true"), "{board}");
         for team in totals.keys() {
@@ -234,36 +235,13 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
                 "{team} missing: {board}"
             );
         }
-        let (status, _) = http(addr, "POST", "/api/admin/pause");
+        let (status, _) = util::http(addr, "POST", "/api/admin/pause", None);
         assert!(status >= 400, "a replica refuses controls, got {status}");
     }
     for (child, _) in &mut replicas {
         child.kill().unwrap();
         child.wait().unwrap();
     }
-}
-
-/// One HTTP/1.1 request without a body; the status and the body.
-fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
 }
 
 fn a_lost_worker_is_voided_and_a_restarted_one_joins_again(place: Place) {

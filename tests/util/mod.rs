@@ -1,0 +1,46 @@
+//! What the gameday binary's integration tests share: a plain HTTP/1.1 client for the web
+//! scoreboard over a real socket.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// One HTTP/1.1 request; the status and the body.
+pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    http_json(addr, method, path, token, r#"{"text":"Half time!"}"#)
+}
+
+pub fn http_json(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    json: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let (body, kind) = match method {
+        "POST" => (json, "Content-Type: application/json\r\n"),
+        _ => ("", ""),
+    };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{kind}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
