@@ -98,15 +98,25 @@ fn event_json(e: &ScoreEvent) -> serde_json::Value {
 }
 
 pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut ledger = args.ledger.required()?.open_existing()?;
+    let at = args.ledger.required()?;
+    let mut ledger = at.open_existing()?;
     let meta = ledger.meta()?.context("the ledger holds no game yet")?;
     let rules = match &args.rules {
         Some(path) => read_rules(path)?,
         None => meta.rules.clone(),
     };
     let scorer = Scorer::new(rules.clone()).context("the new rules")?;
-    let old = ledger.events(&EventFilter::default())?;
-    let new = scoreboard::rescore(&*ledger, &scorer)?;
+    // The stored events are read on a connection of their own while the causes are rescored.
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| -> anyhow::Result<Vec<ScoreEvent>> {
+            let mut old = at.open_existing()?.events(&EventFilter::default())?;
+            scoreboard::sort_events(&mut old);
+            Ok(old)
+        });
+        let new = scoreboard::rescore(&*ledger, &scorer);
+        let old = old.join().expect("reading events does not panic");
+        anyhow::Ok((old?, new?))
+    })?;
     let totals = |events: &[ScoreEvent]| {
         let mut t: BTreeMap<String, Points> = BTreeMap::new();
         for e in events {
@@ -133,9 +143,7 @@ pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
             Points(n.0 - o.0).to_string()
         )?;
     }
-    let mut sorted_old = old.clone();
-    scoreboard::sort_events(&mut sorted_old);
-    let changed = sorted_old != new;
+    let changed = old != new;
     if args.dry_run {
         writeln!(
             out,
