@@ -31,6 +31,7 @@ async fn outcomes(behaviour: Behaviour, count: u64, timeout: Duration) -> loadge
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_behaviour_gives_exact_counts() {
+    let _shared = util::shared().await;
     let second = Duration::from_secs(1);
     let cases = [
         (
@@ -56,6 +57,7 @@ async fn each_behaviour_gives_exact_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_servers_time_out() {
+    let _shared = util::shared().await;
     let s = outcomes(Behaviour::Hang, 8, Duration::from_millis(300)).await;
     assert_eq!(s.counts.get(OutcomeKind::Timeout), 8, "{:?}", s.counts);
     // A timeout is recorded at about the timeout, from when it was due.
@@ -64,6 +66,7 @@ async fn hanging_servers_time_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connections_are_counted() {
+    let _shared = util::shared().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -84,6 +87,7 @@ async fn refused_connections_are_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_answers_are_exactly_the_expected_keys() {
+    let _shared = util::shared().await;
     let table = answers(100);
     let count = 300;
     let config = closed(4, count);
@@ -115,6 +119,7 @@ async fn wrong_answers_are_exactly_the_expected_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_past_the_cap_are_dropped_not_skipped() {
+    let _shared = util::shared().await;
     // 100 req/s for 1 s against a server that takes 1.5 s: the first 10 fill the cap, the
     // other 89 due before the end are dropped.
     let server = TestServer::start(Behaviour::Correct {
@@ -137,6 +142,7 @@ async fn sends_past_the_cap_are_dropped_not_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_target_gets_the_same_keys_in_the_same_order() {
+    let _alone = util::alone().await;
     let a = TestServer::start(Behaviour::Correct {
         delay: Duration::ZERO,
     })
@@ -183,6 +189,7 @@ async fn every_target_gets_the_same_keys_in_the_same_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stall_shows_in_the_latency_from_due() {
+    let _alone = util::alone().await;
     // 50 req/s for 6 s; the server freezes from 2 s to 3 s after its first request.
     let server = TestServer::start(Behaviour::Freeze {
         from: Duration::from_secs(2),
@@ -215,6 +222,7 @@ async fn a_stall_shows_in_the_latency_from_due() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_accept_queue_is_a_connect_timeout() {
+    let _shared = util::shared().await;
     // A listener that never accepts, with its accept queue filled: new SYNs go unanswered.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -242,6 +250,7 @@ async fn a_full_accept_queue_is_a_connect_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_ends_the_run_and_flushes_the_last_batch() {
+    let _shared = util::shared().await;
     let server = TestServer::start(Behaviour::Correct {
         delay: Duration::from_millis(5),
     })
@@ -276,6 +285,7 @@ async fn cancelling_ends_the_run_and_flushes_the_last_batch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_urls_of_one_target_share_its_load_round_robin() {
+    let _shared = util::shared().await;
     let a = TestServer::start(Behaviour::Correct {
         delay: Duration::ZERO,
     })

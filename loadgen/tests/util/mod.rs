@@ -14,6 +14,21 @@ use tokio::sync::mpsc;
 
 use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, RunSummary, Target, TargetLimits};
 
+/// Tests that measure the engine's own timing (late sends, arrival order) run alone; the
+/// others of their binary share the machine with each other. Two cores do not run ten
+/// load tests at once without making sends late.
+static TIMING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Held by a test that measures timing: no other test of its binary runs meanwhile.
+pub async fn alone() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    TIMING.write().await
+}
+
+/// Held by every other test of a binary that has tests run `alone`.
+pub async fn shared() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    TIMING.read().await
+}
+
 /// Cheap hash parameters: the tests are about the engine, not the hash.
 pub fn params() -> HashParams {
     HashParams::new("unicorn.rentals", 2).unwrap()
