@@ -311,11 +311,14 @@ fn start_web(
                 return None;
             }
         };
+    // The admin token is in the ledger before the address is out: a request that follows
+    // the address at once finds it.
+    let admin = gameday::views::admin_token(at);
     eprintln!(
         "web scoreboard: http://{}/  (teams: /team, organizers: /admin)",
         server.addr()
     );
-    match gameday::views::admin_token(at) {
+    match admin {
         Ok(Some(token)) => eprintln!(
             "admin token (shown once; `gameday teams {} --admin` makes a new one): {token}",
             ledger_flags(at)

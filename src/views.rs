@@ -107,7 +107,8 @@ impl Drop for WebServer {
 /// stored), else a new one when the ledger has none. Returns a token to show once, if new.
 pub fn admin_token(at: &scoreboard::LedgerAt) -> Result<Option<String>, scoreboard::ScoreError> {
     use scoreboard::tokens::{ADMIN, TokenHash, generate};
-    let mut ledger = at.open_existing()?;
+    // The game may not have created its ledger yet: this creates it as the game would.
+    let mut ledger = at.open()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
