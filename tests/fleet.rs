@@ -54,6 +54,17 @@ fn get(url: &str, timeout: Duration) -> std::io::Result<(u16, Option<String>, St
     Ok((status, cache, body.to_owned()))
 }
 
+/// A team of one server, and its URL: what the fault tests act on.
+fn one_server(name: &str) -> (TeamFleet, String) {
+    let team = SimulatedTeam {
+        servers: 1,
+        ..spec()
+    };
+    let fleet = TeamFleet::start(name, &team, 1, GameTime(0)).unwrap();
+    let url = fleet.urls()[0].clone();
+    (fleet, url)
+}
+
 fn expected() -> String {
     HashParams::new("s", 10)
         .unwrap()
@@ -133,17 +144,7 @@ fn a_cache_in_front_answers_hot_keys_without_a_worker() {
 
 #[test]
 fn faults_switch_flavor_add_latency_and_stall() {
-    let mut fleet = TeamFleet::start(
-        "f",
-        &SimulatedTeam {
-            servers: 1,
-            ..spec()
-        },
-        1,
-        GameTime(0),
-    )
-    .unwrap();
-    let url = fleet.urls()[0].clone();
+    let (mut fleet, url) = one_server("f");
     fleet
         .fault(&Fault::Flavor(Flavor::V3), GameTime(1))
         .unwrap();
@@ -191,17 +192,7 @@ fn faults_switch_flavor_add_latency_and_stall() {
 #[test]
 fn bad_answer_faults_give_garbage_oversize_and_cut_answers_then_recover() {
     use gameday::scenario::Misbehaviour;
-    let mut fleet = TeamFleet::start(
-        "h",
-        &SimulatedTeam {
-            servers: 1,
-            ..spec()
-        },
-        1,
-        GameTime(0),
-    )
-    .unwrap();
-    let url = fleet.urls()[0].clone();
+    let (mut fleet, url) = one_server("h");
     let bad = |how| Fault::Misbehave {
         how,
         lasting: Duration::from_millis(700),
