@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hashref::Answer;
-use hdrhistogram::Histogram;
 
+use crate::latency::LatencyHistogram;
 use crate::outcome::{Outcome, OutcomeCounts};
 
 /// Most examples of each sort a batch keeps: enough for a reason, bounded in size.
@@ -29,101 +29,6 @@ impl std::fmt::Display for BatchId {
             "r{}-w{}-t{}-k{}",
             self.run, self.worker, self.target, self.tick
         )
-    }
-}
-
-/// The longest latency recorded: an hour.
-const MAX_MICROS: u64 = 3_600_000_000;
-
-/// A latency distribution in microseconds (1 µs to 1 h, two significant digits: 1 %
-/// resolution). Histograms merge exactly: merging per-worker histograms equals one run.
-#[derive(Clone, Debug)]
-pub struct LatencyHistogram(Histogram<u64>);
-
-impl Default for LatencyHistogram {
-    /// Sized for the full range up front: recording then never resizes, which keeps the
-    /// engine's hot path short (an auto-resizing histogram cost about 15 % more CPU per
-    /// request in `scripts/bench-loadgen.sh`).
-    fn default() -> Self {
-        LatencyHistogram(
-            Histogram::new_with_bounds(1, MAX_MICROS, 2).expect("valid histogram bounds"),
-        )
-    }
-}
-
-/// Equal when they hold the same values, whatever their internal sizes.
-impl PartialEq for LatencyHistogram {
-    fn eq(&self, other: &Self) -> bool {
-        self.to_pairs() == other.to_pairs()
-    }
-}
-
-impl LatencyHistogram {
-    /// Records one latency (clamped to the histogram's range).
-    pub fn record(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.0.saturating_record(micros.clamp(1, MAX_MICROS));
-    }
-
-    /// Adds another histogram into this one.
-    pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.0
-            .add(&other.0)
-            .expect("histograms of one configuration always merge");
-    }
-
-    /// Number of latencies recorded.
-    pub fn count(&self) -> u64 {
-        self.0.len()
-    }
-
-    /// The latency at quantile `q` (0.99 for p99); zero when empty.
-    pub fn quantile(&self, q: f64) -> Duration {
-        if self.0.is_empty() {
-            return Duration::ZERO;
-        }
-        Duration::from_micros(self.0.value_at_quantile(q))
-    }
-
-    /// The largest latency recorded (to the histogram's resolution).
-    pub fn max(&self) -> Duration {
-        Duration::from_micros(self.0.max())
-    }
-
-    /// How many recorded latencies are above `limit` (to the histogram's resolution).
-    pub fn count_above(&self, limit: Duration) -> u64 {
-        let micros = u64::try_from(limit.as_micros()).unwrap_or(u64::MAX);
-        let at_most = self.0.count_between(0, self.0.highest_equivalent(micros));
-        self.0.len() - at_most
-    }
-
-    /// The recorded values as (microseconds, count) pairs, for storage.
-    pub fn to_pairs(&self) -> Vec<(u64, u64)> {
-        self.0
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect()
-    }
-
-    /// A histogram back from its stored pairs, sized for what it holds (a long game's
-    /// stored batches are read by the hundred thousand).
-    pub fn from_pairs(pairs: &[(u64, u64)]) -> LatencyHistogram {
-        // One allocation of the right size: growing as values come costs a reallocation
-        // (and fresh pages) per batch read.
-        let highest = pairs.iter().map(|p| p.0).max().unwrap_or(1);
-        let high = highest.clamp(2048, MAX_MICROS);
-        let mut compact = Histogram::new_with_bounds(1, high, 2).expect("valid histogram bounds");
-        compact.auto(true);
-        let mut h = LatencyHistogram(compact);
-        for &(value, count) in pairs {
-            let _ = h.0.record_n(value.clamp(1, MAX_MICROS), count);
-        }
-        h
-    }
-
-    /// The mean latency.
-    pub fn mean(&self) -> Duration {
-        Duration::from_secs_f64(self.0.mean() / 1e6)
     }
 }
 
@@ -257,32 +162,6 @@ mod tests {
 
     fn answer() -> Answer {
         hashref::unicorn_hash("x", "y", 1)
-    }
-
-    #[test]
-    fn histogram_quantiles_are_within_one_percent() {
-        let mut h = LatencyHistogram::default();
-        for ms in 1..=1000u64 {
-            h.record(Duration::from_millis(ms));
-        }
-        let p99 = h.quantile(0.99).as_secs_f64();
-        assert!((p99 - 0.990).abs() / 0.990 < 0.01, "{p99}");
-        assert_eq!(h.count(), 1000);
-        assert!(h.max() >= Duration::from_millis(990));
-    }
-
-    #[test]
-    fn count_above_and_storage_pairs() {
-        let mut h = LatencyHistogram::default();
-        for ms in [10u64, 20, 30, 4000, 6000] {
-            h.record(Duration::from_millis(ms));
-        }
-        assert_eq!(h.count_above(Duration::from_secs(5)), 1);
-        assert_eq!(h.count_above(Duration::from_millis(25)), 3);
-        assert_eq!(h.count_above(Duration::ZERO), 5);
-        let back = LatencyHistogram::from_pairs(&h.to_pairs());
-        assert_eq!(back, h);
-        assert_eq!(back.quantile(0.99), h.quantile(0.99));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::LoadgenError;
-use crate::batch::{ErrorSample, LatencyHistogram, OutcomeBatch, WrongAnswerSample};
+use crate::batch::{ErrorSample, OutcomeBatch, WrongAnswerSample};
+use crate::latency::LatencyHistogram;
 use crate::outcome::{OutcomeCounts, OutcomeKind};
 
 /// Every batch of a run merged: counts, both latency histograms, a few examples.

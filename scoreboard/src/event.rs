@@ -64,6 +64,11 @@ pub enum Cause {
 
 impl Cause {
     /// The key the ledger stores the cause under.
+    /// The key of the batch `id`'s cause: that of `Cause::Batch(id.to_string())`.
+    pub fn batch_key(id: loadgen::BatchId) -> String {
+        format!("batch:{id}")
+    }
+
     pub fn key(&self) -> String {
         match self {
             Cause::Batch(id) => format!("batch:{id}"),

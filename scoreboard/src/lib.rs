@@ -31,8 +31,8 @@ pub use error::ScoreError;
 pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
-    EventFilter, GameMeta, GameSession, Ledger, LedgerAt, Recorded, RecordedBatch, SegmentBatch,
-    SqliteLedger, WorkerSeen, rescore, sort_events,
+    BatchFacts, EventFilter, GameMeta, GameSession, Ledger, LedgerAt, Recorded, RecordedBatch,
+    ScoringCause, SegmentBatch, SqliteLedger, WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
 pub use rules::Rules;

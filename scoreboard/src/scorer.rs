@@ -5,7 +5,7 @@ use loadgen::{Outcome, OutcomeKind};
 
 use crate::billing::BillingBlock;
 use crate::event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
-use crate::ledger::RecordedBatch;
+use crate::ledger::{BatchFacts, RecordedBatch};
 use crate::{Points, Rules, ScoreError};
 
 /// Characters of an answer shown in a reason.
@@ -51,11 +51,15 @@ impl Scorer {
 
     /// The events of one outcome batch: one per reason, in a fixed order.
     pub fn batch_events(&self, recorded: &RecordedBatch) -> Vec<ScoreEvent> {
-        let b = &recorded.batch;
+        self.facts_events(&BatchFacts::of(recorded))
+    }
+
+    /// The events of what the scorer reads of a batch (see [`Scorer::batch_events`]).
+    pub fn facts_events(&self, b: &BatchFacts) -> Vec<ScoreEvent> {
         let r = &self.rules;
         let mut ev = Events {
             out: Vec::new(),
-            template: (&b.target, recorded.at, Cause::Batch(b.id.to_string()).key()),
+            template: (&b.team, b.at, Cause::batch_key(b.id)),
         };
         let c = &b.counts;
         let correct = c.get(OutcomeKind::Correct);
@@ -237,11 +241,20 @@ impl Scorer {
     }
 }
 
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        word.to_owned()
-    } else {
-        format!("{word}s")
+/// `word`, or `words` unless `n` is 1 (written where it is used: no string of its own).
+fn plural(n: u64, word: &str) -> Plural<'_> {
+    Plural(n, word)
+}
+
+struct Plural<'a>(u64, &'a str);
+
+impl std::fmt::Display for Plural<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.1)?;
+        if self.0 != 1 {
+            f.write_str("s")?;
+        }
+        Ok(())
     }
 }
 
@@ -253,12 +266,21 @@ fn shorten(text: &str) -> String {
     }
 }
 
-fn fmt_secs(d: std::time::Duration) -> String {
-    let s = d.as_secs_f64();
-    if s >= 1.0 || s == 0.0 {
-        format!("{:.1} s", s)
-    } else {
-        format!("{:.0} ms", s * 1e3)
+/// `1.2 s`, `35 ms`: a latency as a reason shows it.
+fn fmt_secs(d: std::time::Duration) -> Secs {
+    Secs(d)
+}
+
+struct Secs(std::time::Duration);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.as_secs_f64();
+        if s >= 1.0 || s == 0.0 {
+            write!(f, "{s:.1} s")
+        } else {
+            write!(f, "{:.0} ms", s * 1e3)
+        }
     }
 }
 

@@ -2,21 +2,26 @@
 //! as one compact binary document (postcard) beside the indexed columns. Ledgers written
 //! before the binary format hold JSON documents; both are read.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use loadgen::{
-    BatchId, ErrorSample, LatencyHistogram, Outcome, OutcomeBatch, OutcomeCounts, OutcomeKind,
-    WrongAnswerSample,
+    BatchId, ErrorSample, LatencyHistogram, LatencyPairs, Outcome, OutcomeBatch, OutcomeCounts,
+    OutcomeKind, WrongAnswerSample,
 };
 
 use crate::ScoreError;
 
+use super::{BatchFacts, GameTime};
+
+/// A stored batch body. `H` is how its histograms of every answer are read: as pairs, or
+/// skipped ([`Skipped`]) by a reader that only scores.
 #[derive(Serialize, Deserialize)]
-pub(crate) struct StoredBody {
+pub(crate) struct StoredBody<H = Vec<(u64, u64)>> {
     kinds: Vec<(OutcomeKind, u64)>,
     statuses: Vec<(u16, u64)>,
-    latency: Vec<(u64, u64)>,
-    uncorrected: Vec<(u64, u64)>,
+    latency: H,
+    uncorrected: H,
     correct_latency: Vec<(u64, u64)>,
     wrong: Vec<StoredWrong>,
     errors: Vec<StoredError>,
@@ -37,6 +42,26 @@ struct StoredError {
     kind: OutcomeKind,
     status: Option<u16>,
     detail: Option<String>,
+}
+
+/// A stored histogram read past without keeping it.
+pub(crate) struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skipped, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Skipped;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence of (value, count) pairs")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skipped, A::Error> {
+                while seq.next_element::<(u64, u64)>()?.is_some() {}
+                Ok(Skipped)
+            }
+        }
+        d.deserialize_seq(Pairs)
+    }
 }
 
 /// The first byte of a binary body (a JSON body starts with `{`).
@@ -92,33 +117,47 @@ fn stored_error(s: &ErrorSample) -> StoredError {
     }
 }
 
-pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBatch, ScoreError> {
-    let corrupt = |reason: String| ScoreError::Corrupt {
+fn corrupt(id: BatchId, reason: String) -> ScoreError {
+    ScoreError::Corrupt {
         what: format!("batch {id}"),
         reason,
-    };
-    let body: StoredBody = match body.split_first() {
+    }
+}
+
+fn parse<T: DeserializeOwned>(id: BatchId, body: &[u8]) -> Result<T, ScoreError> {
+    match body.split_first() {
         Some((&BINARY_V1, rest)) => {
-            postcard::from_bytes(rest).map_err(|e| corrupt(e.to_string()))?
+            postcard::from_bytes(rest).map_err(|e| corrupt(id, e.to_string()))
         }
-        Some((b'{', _)) => serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))?,
-        _ => return Err(corrupt("neither a binary nor a JSON batch body".into())),
-    };
+        Some((b'{', _)) => serde_json::from_slice(body).map_err(|e| corrupt(id, e.to_string())),
+        _ => Err(corrupt(id, "neither a binary nor a JSON batch body".into())),
+    }
+}
+
+/// The parts of a body that both readers build the same way.
+struct Common {
+    counts: OutcomeCounts,
+    wrong_samples: Vec<WrongAnswerSample>,
+    error_samples: Vec<ErrorSample>,
+}
+
+fn common<H>(id: BatchId, body: &mut StoredBody<H>) -> Result<Common, ScoreError> {
+    let corrupt = |reason: &str| corrupt(id, reason.into());
     let mut counts = OutcomeCounts::default();
-    for (kind, n) in body.kinds {
+    for &(kind, n) in &body.kinds {
         if kind == OutcomeKind::HttpStatus {
-            return Err(corrupt("statuses stored as a kind".into()));
+            return Err(corrupt("statuses stored as a kind"));
         }
         counts.add(kind, n);
     }
-    for (code, n) in body.statuses {
+    for &(code, n) in &body.statuses {
         counts.add_status(code, n);
     }
-    let key = |k: &str| hashref::Key::parse(k).map_err(|e| corrupt(e.to_string()));
+    let key = |k: &str| hashref::Key::parse(k).map_err(|e| corrupt(&e.to_string()));
     let mut wrong_samples = Vec::new();
-    for w in body.wrong {
+    for w in std::mem::take(&mut body.wrong) {
         let expected = hashref::Answer::from_text(&w.expected)
-            .ok_or_else(|| corrupt("bad expected answer".into()))?;
+            .ok_or_else(|| corrupt("bad expected answer"))?;
         wrong_samples.push(WrongAnswerSample {
             key: key(&w.key)?,
             got: w.got,
@@ -126,7 +165,7 @@ pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBa
         });
     }
     let mut error_samples = Vec::new();
-    for e in body.errors {
+    for e in std::mem::take(&mut body.errors) {
         let detail = e.detail.unwrap_or_default();
         let outcome = match e.kind {
             OutcomeKind::HttpStatus => Outcome::HttpStatus(e.status.unwrap_or(0)),
@@ -138,7 +177,7 @@ pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBa
             OutcomeKind::Malformed => Outcome::Malformed { detail },
             OutcomeKind::Dropped => Outcome::Dropped,
             OutcomeKind::Correct | OutcomeKind::WrongAnswer => {
-                return Err(corrupt("an error sample of a non-error kind".into()));
+                return Err(corrupt("an error sample of a non-error kind"));
             }
         };
         error_samples.push(ErrorSample {
@@ -146,15 +185,47 @@ pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBa
             key: key(&e.key)?,
         });
     }
+    Ok(Common {
+        counts,
+        wrong_samples,
+        error_samples,
+    })
+}
+
+pub(crate) fn decode(id: BatchId, target: &str, body: &[u8]) -> Result<OutcomeBatch, ScoreError> {
+    let mut body: StoredBody = parse(id, body)?;
+    let c = common(id, &mut body)?;
     Ok(OutcomeBatch {
         id,
         target: target.into(),
-        counts,
+        counts: c.counts,
         latency: LatencyHistogram::from_pairs(&body.latency),
         uncorrected: LatencyHistogram::from_pairs(&body.uncorrected),
         correct_latency: LatencyHistogram::from_pairs(&body.correct_latency),
-        wrong_samples,
-        error_samples,
+        wrong_samples: c.wrong_samples,
+        error_samples: c.error_samples,
+        sends: body.sends,
+        late_sends: body.late_sends,
+    })
+}
+
+/// What the scorer reads of a stored batch, without building its histograms.
+pub(crate) fn decode_facts(
+    at: GameTime,
+    id: BatchId,
+    team: String,
+    body: &[u8],
+) -> Result<BatchFacts, ScoreError> {
+    let mut body: StoredBody<Skipped> = parse(id, body)?;
+    let c = common(id, &mut body)?;
+    Ok(BatchFacts {
+        at,
+        id,
+        team,
+        counts: c.counts,
+        correct_latency: LatencyPairs::new(body.correct_latency),
+        wrong_samples: c.wrong_samples,
+        error_samples: c.error_samples,
         sends: body.sends,
         late_sends: body.late_sends,
     })
@@ -216,11 +287,28 @@ mod tests {
     }
 
     #[test]
+    fn the_facts_of_a_body_are_those_of_its_batch() {
+        let b = batch();
+        let recorded = super::super::RecordedBatch {
+            at: GameTime(4000),
+            batch: b.clone(),
+        };
+        for body in [encode(&b), json(&b)] {
+            let facts = decode_facts(GameTime(4000), b.id, "team-a".into(), &body).unwrap();
+            assert_eq!(facts, BatchFacts::of(&recorded));
+        }
+    }
+
+    fn json(b: &OutcomeBatch) -> Vec<u8> {
+        let binary = encode(b);
+        let stored: StoredBody = postcard::from_bytes(&binary[1..]).unwrap();
+        serde_json::to_vec(&stored).unwrap()
+    }
+
+    #[test]
     fn a_json_body_of_an_older_ledger_still_reads() {
         let b = batch();
-        let binary = encode(&b);
-        let stored: StoredBody = postcard::from_bytes(&binary[1..]).unwrap();
-        let json = serde_json::to_vec(&stored).unwrap();
+        let json = json(&b);
         assert_eq!(json[0], b'{');
         assert_eq!(decode(b.id, "team-a", &json).unwrap(), b);
     }
@@ -232,6 +320,12 @@ mod tests {
         body.truncate(body.len() / 2);
         for bad in [&body[..], b"", b"\x07junk"] {
             match decode(b.id, "team-a", bad) {
+                Err(ScoreError::Corrupt { what, .. }) => {
+                    assert_eq!(what, format!("batch {}", b.id))
+                }
+                other => panic!("expected a corrupt batch, got {other:?}"),
+            }
+            match decode_facts(GameTime(1), b.id, "team-a".into(), bad) {
                 Err(ScoreError::Corrupt { what, .. }) => {
                     assert_eq!(what, format!("batch {}", b.id))
                 }

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use loadgen::ExecSegment;
 
 use super::{
-    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
-    codec,
+    BatchFacts, EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, ScoringCause,
+    SegmentBatch, WorkerSeen, codec,
 };
 use crate::tokens::TokenHash;
 use crate::{Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, Source};
@@ -230,6 +230,76 @@ fn insert_batch(
         batch.id.tick as i64,
         codec::encode(batch)
     ])?)
+}
+
+/// A cause as [`SqliteLedger::walk_causes`] meets it.
+enum Walked<'r> {
+    Batch(&'r rusqlite::Row<'r>),
+    Other(Recorded),
+}
+
+impl SqliteLedger {
+    /// Every cause: batches as their rows (each reader decodes what it needs), the rest read.
+    fn walk_causes(
+        &self,
+        f: &mut dyn FnMut(Walked) -> Result<(), ScoreError>,
+    ) -> Result<(), ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {BATCH_COLUMNS} FROM batches"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(Walked::Batch(r))?;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team, run, tick, at_ms, segments, missing FROM voids")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let missing: String = r.get(5)?;
+            f(Walked::Other(Recorded::Void(crate::SegmentVoid {
+                team: r.get(0)?,
+                run: r.get::<_, i64>(1)? as u64,
+                tick: r.get::<_, i64>(2)? as u64,
+                at: GameTime(r.get::<_, i64>(3)? as u64),
+                segments: r.get(4)?,
+                missing: super::missing_from_text(&missing)?,
+            })))?;
+        }
+        for b in self.blocks()? {
+            f(Walked::Other(Recorded::Block(b)))?;
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
+        )?;
+        let adjustments = stmt.query_map([], |r| {
+            Ok(Recorded::Adjustment(Adjustment {
+                id: r.get(0)?,
+                at: GameTime(r.get::<_, i64>(1)? as u64),
+                team: r.get(2)?,
+                points: Points(r.get(3)?),
+                reason: r.get(4)?,
+                by: r.get(5)?,
+            }))
+        })?;
+        for a in adjustments {
+            f(Walked::Other(a?))?;
+        }
+        Ok(())
+    }
+}
+
+/// What the scorer reads of the row of `batches` (columns [`BATCH_COLUMNS`]).
+fn facts_from_row(r: &rusqlite::Row) -> Result<BatchFacts, ScoreError> {
+    let id = loadgen::BatchId {
+        run: r.get::<_, i64>(2)? as u64,
+        worker: r.get(3)?,
+        target: r.get(4)?,
+        tick: r.get::<_, i64>(5)? as u64,
+    };
+    let body = r.get_ref(6)?.as_bytes().map_err(rusqlite::Error::from)?;
+    let at = GameTime(r.get::<_, i64>(0)? as u64);
+    codec::decode_facts(at, id, r.get(1)?, body)
 }
 
 /// A batch from the row of `batches` or `segment_batches` whose columns, from `first`, are
@@ -541,48 +611,23 @@ impl Ledger for SqliteLedger {
     }
 
     fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {BATCH_COLUMNS} FROM batches"))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            f(Recorded::Batch(Box::new(batch_from_row(r, 0)?)));
-        }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT team, run, tick, at_ms, segments, missing FROM voids")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let missing: String = r.get(5)?;
-            f(Recorded::Void(crate::SegmentVoid {
-                team: r.get(0)?,
-                run: r.get::<_, i64>(1)? as u64,
-                tick: r.get::<_, i64>(2)? as u64,
-                at: GameTime(r.get::<_, i64>(3)? as u64),
-                segments: r.get(4)?,
-                missing: super::missing_from_text(&missing)?,
-            }));
-        }
-        for b in self.blocks()? {
-            f(Recorded::Block(b));
-        }
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
-        )?;
-        let adjustments = stmt.query_map([], |r| {
-            Ok(Recorded::Adjustment(Adjustment {
-                id: r.get(0)?,
-                at: GameTime(r.get::<_, i64>(1)? as u64),
-                team: r.get(2)?,
-                points: Points(r.get(3)?),
-                reason: r.get(4)?,
-                by: r.get(5)?,
-            }))
-        })?;
-        for a in adjustments {
-            f(a?);
-        }
-        Ok(())
+        self.walk_causes(&mut |walked| {
+            f(match walked {
+                Walked::Batch(r) => Recorded::Batch(Box::new(batch_from_row(r, 0)?)),
+                Walked::Other(cause) => cause,
+            });
+            Ok(())
+        })
+    }
+
+    fn for_each_scoring_cause(&self, f: &mut dyn FnMut(ScoringCause)) -> Result<(), ScoreError> {
+        self.walk_causes(&mut |walked| {
+            f(match walked {
+                Walked::Batch(r) => ScoringCause::Batch(facts_from_row(r)?),
+                Walked::Other(cause) => ScoringCause::from(cause),
+            });
+            Ok(())
+        })
     }
 
     fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
@@ -603,32 +648,54 @@ impl Ledger for SqliteLedger {
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {
-        // The newest `limit` events when paging, else all of them in game-time order.
-        let order = if filter.limit.is_some() {
-            "ORDER BY at_ms DESC, cause DESC, seq DESC LIMIT ?5"
-        } else {
-            "ORDER BY at_ms, cause, seq LIMIT ?5"
+        use rusqlite::types::Value;
+        // Only the conditions the filter sets: without any, all events are one scan of the
+        // table, sorted here (asking SQLite for the order walks the time index and sorts
+        // its right part: twice as slow for a long game).
+        let mut conditions = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        let mut when = |condition: &str, value: Value| {
+            values.push(value);
+            conditions.push(format!("{condition} ?{}", values.len()));
         };
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT cause, seq, at_ms, team, source, points, reason FROM events
-             WHERE (?1 IS NULL OR team = ?1) AND at_ms >= ?2 AND (?3 IS NULL OR source = ?3)
-               AND (?4 IS NULL OR at_ms < ?4)
-             {order}"
-        ))?;
-        let since = filter.since.map_or(0, |t| t.0 as i64);
-        let source = filter.source.map(Source::name);
-        let before = filter
-            .before
-            .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX));
-        // SQLite reads a negative LIMIT as "no limit".
-        let limit = filter
-            .limit
-            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let rows = stmt.query_map(
-            params![filter.team, since, source, before, limit],
-            event_from_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        if let Some(team) = &filter.team {
+            when("team =", Value::Text(team.clone()));
+        }
+        if let Some(since) = filter.since.filter(|t| t.0 > 0) {
+            when("at_ms >=", Value::Integer(since.0 as i64));
+        }
+        if let Some(source) = filter.source {
+            when("source =", Value::Text(source.name().into()));
+        }
+        if let Some(before) = filter.before {
+            when(
+                "at_ms <",
+                Value::Integer(i64::try_from(before.0).unwrap_or(i64::MAX)),
+            );
+        }
+        // The newest `limit` events when paging.
+        if let Some(limit) = filter.limit {
+            values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        }
+        let mut sql =
+            String::from("SELECT cause, seq, at_ms, team, source, points, reason FROM events");
+        if !conditions.is_empty() {
+            sql += " WHERE ";
+            sql += &conditions.join(" AND ");
+        }
+        if filter.limit.is_some() {
+            sql += &format!(
+                " ORDER BY at_ms DESC, cause DESC, seq DESC LIMIT ?{}",
+                values.len()
+            );
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), event_from_row)?;
+        let mut events: Vec<ScoreEvent> = rows.collect::<Result<_, _>>()?;
+        if filter.limit.is_none() {
+            super::sort_events(&mut events);
+        }
+        Ok(events)
     }
 
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {
