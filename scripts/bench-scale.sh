@@ -31,6 +31,12 @@ out=$BENCH_TMP/loadgen.json
 usage=$BENCH_TMP/time.txt
 watch=$BENCH_TMP/watch.txt
 status=0
+# Time the hypervisor gave the client's CPU to someone else (steal), in clock ticks: a
+# stolen stretch of more than 5 ms makes every target's sends late at once.
+steal_ticks() {
+  awk -v c="cpu$CLIENT_CPU" '$1 == c { print $9 }' /proc/stat
+}
+steal_before=$(steal_ticks)
 timeout --signal=INT --kill-after=10 "$limit" \
   taskset -c "$CLIENT_CPU" /usr/bin/time -v -o "$usage" \
   "$LOADGEN" "${urls[@]}" --targets separate --rate "$RATE" --duration "$DURATION" \
@@ -45,8 +51,10 @@ if [ "$status" != 0 ]; then
   bench_die "loadgen exited with status $status"
 fi
 
+stolen_s=$(echo "$(( $(steal_ticks) - steal_before )) $(getconf CLK_TCK)" | awk '{print $1 / $2}')
+
 echo
-python3 - "$out" "$usage" "$TARGETS" "$RATE" "$duration_s" "$watch" "$BENCH_TMP/nginx/error.log" <<'PY'
+python3 - "$out" "$usage" "$TARGETS" "$RATE" "$duration_s" "$watch" "$BENCH_TMP/nginx/error.log" "$stolen_s" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 usage = open(sys.argv[2]).read()
@@ -71,6 +79,7 @@ print(f"p99 latency     {d['latency_ms']['p99']:.2f} ms from due, {d['uncorrecte
       f" (p50 {d['latency_ms']['p50']:.2f} ms, max {d['latency_ms']['max']:.2f} ms)")
 print(f"client CPU      {cpu:.2f} s = {100 * cpu / d['duration_s']:.0f} % of one core, {1e6 * cpu / max(n, 1):.1f} µs/request")
 print(f"peak RSS        {rss_mib:.1f} MiB")
+print(f"stolen CPU      {1e3 * float(sys.argv[8]):.0f} ms of the client's CPU went to other guests of the host (steal)")
 samples = [line.split() for line in open(sys.argv[6]) if line.strip()]
 if samples:
     peak = max(int(s[1]) for s in samples)

@@ -54,7 +54,17 @@ pub struct EngineConfig {
     /// When the run begins, if later than the engine can be ready (a worker of a split
     /// game begins at the game's start, as every other worker does). `None`: at once.
     pub start_at: Option<std::time::Instant>,
+    /// Open model: target `i` of `n` follows the schedule `i / n × stagger` after time zero
+    /// (its sends, its ticks and its end move together), so that many targets are not all
+    /// due at the same instants. Every target still gets the same keys at the same offsets
+    /// from its own start. Zero: every target at once.
+    pub stagger: Duration,
 }
+
+/// The default [`EngineConfig::stagger`]: 200 targets at 50 requests a second each, due
+/// together, left a fifth of their sends more than 5 ms late on one thread; spread over
+/// 50 ms, 4 targets fall due in a millisecond.
+pub const DEFAULT_STAGGER: Duration = Duration::from_millis(50);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -71,6 +81,7 @@ impl Default for EngineConfig {
             offset: Duration::ZERO,
             segment: ExecSegment::WHOLE,
             start_at: None,
+            stagger: DEFAULT_STAGGER,
         }
     }
 }
@@ -111,6 +122,7 @@ impl Engine {
                 config.offset
             ))
         })?;
+        let targets = prepared.len() as u32;
         let mut feeds = Vec::with_capacity(prepared.len());
         let mut runs = Vec::with_capacity(prepared.len());
         for (i, target) in prepared.into_iter().enumerate() {
@@ -134,6 +146,7 @@ impl Engine {
             batches,
             zero: Instant::from_std(started),
             begin: Instant::from_std(begin),
+            targets,
         };
         Ok(EngineHandle {
             cancel: Arc::new(cancel),
@@ -194,6 +207,8 @@ struct RuntimeRun {
     zero: Instant,
     /// When the run begins: `offset` after time zero.
     begin: Instant,
+    /// How many targets the run has (on every runtime).
+    targets: u32,
 }
 
 impl RuntimeRun {
@@ -239,7 +254,7 @@ impl RuntimeRun {
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancelled.clone();
         let mut urls_open = true;
-        let timer = tokio::time::sleep_until(self.begin);
+        let timer = tokio::time::sleep_until(state.begin);
         tokio::pin!(timer);
         loop {
             // New URLs may have come while another branch won the last select.
@@ -313,6 +328,9 @@ struct TargetLoop {
     idle: Vec<Vec<Conn>>,
     stopping: bool,
     end: Option<Instant>,
+    /// This target's time zero and beginning: the run's, moved by its stagger.
+    zero: Instant,
+    begin: Instant,
     index: u32,
     name: Arc<str>,
     max_in_flight: usize,
@@ -323,11 +341,16 @@ impl TargetLoop {
         let config = &*run.config;
         let mut schedule = run.schedule.clone();
         let next = schedule.next();
+        let phase = match config.pacing {
+            Pacing::Open(_) => stagger(config.stagger, index, run.targets),
+            Pacing::Closed { .. } => Duration::ZERO,
+        };
+        let (zero, begin) = (run.zero + phase, run.begin + phase);
         let end = match config.stop {
-            Stop::After(d) => Some(run.zero + d),
+            Stop::After(d) => Some(zero + d),
             _ => None,
         };
-        let ticks = TickClock::new(run.zero, config.tick, config.offset);
+        let ticks = TickClock::new(zero, config.tick, config.offset);
         TargetLoop {
             batch: new_batch(config, index, &target.name, ticks.index),
             schedule,
@@ -337,6 +360,8 @@ impl TargetLoop {
             idle: target.bases.iter().map(|_| Vec::new()).collect(),
             stopping: false,
             end,
+            zero,
+            begin,
             index,
             name: target.name.clone(),
             max_in_flight: target.limits.max_in_flight,
@@ -359,10 +384,10 @@ impl TargetLoop {
         if closed && self.end.is_some_and(|e| now >= e) {
             self.stopping = true;
         }
-        while let (false, Some(send), true) = (self.stopping, self.next, now >= run.begin) {
+        while let (false, Some(send), true) = (self.stopping, self.next, now >= self.begin) {
             let due = match (&config.pacing, send.due) {
-                (Pacing::Open(_), Some(at)) if run.zero + at > now => break,
-                (Pacing::Open(_), Some(at)) => run.zero + at,
+                (Pacing::Open(_), Some(at)) if self.zero + at > now => break,
+                (Pacing::Open(_), Some(at)) => self.zero + at,
                 (Pacing::Closed { clients }, _) if in_flight.len() >= *clients => break,
                 _ => now,
             };
@@ -387,14 +412,14 @@ impl TargetLoop {
 
     /// When the loop must look again: the next due send, the end, the next tick.
     fn wake_at(&self, run: &RuntimeRun, now: Instant) -> Instant {
-        if now < run.begin {
-            return run.begin;
+        if now < self.begin {
+            return self.begin;
         }
         let mut wake = self.ticks.next;
         if !self.stopping {
             if let (Pacing::Open(_), Some(at)) = (&run.config.pacing, self.next.and_then(|s| s.due))
             {
-                wake = wake.min(run.zero + at);
+                wake = wake.min(self.zero + at);
             }
             if let Some(end) = self.end {
                 wake = wake.min(end);
@@ -467,6 +492,11 @@ impl TargetLoop {
     }
 }
 
+/// How far target `index` of `targets` follows the schedule behind time zero.
+fn stagger(window: Duration, index: u32, targets: u32) -> Duration {
+    window.mul_f64(f64::from(index) / f64::from(targets.max(1)))
+}
+
 /// An empty batch for one target's tick.
 fn new_batch(config: &EngineConfig, target: u32, name: &Arc<str>, tick: u64) -> OutcomeBatch {
     let id = BatchId {
@@ -519,6 +549,16 @@ impl TickClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_staggered_evenly_across_the_window() {
+        let window = Duration::from_millis(50);
+        assert_eq!(stagger(window, 0, 200), Duration::ZERO);
+        assert_eq!(stagger(window, 100, 200), Duration::from_millis(25));
+        assert_eq!(stagger(window, 199, 200), Duration::from_micros(49_750));
+        assert_eq!(stagger(window, 0, 1), Duration::ZERO);
+        assert_eq!(stagger(Duration::ZERO, 7, 10), Duration::ZERO);
+    }
 
     #[test]
     fn ticks_end_at_multiples_of_the_tick_in_schedule_time() {

@@ -30,7 +30,7 @@ mod summary;
 mod target;
 
 pub use batch::{BatchId, ErrorSample, OutcomeBatch, WrongAnswerSample};
-pub use engine::{Engine, EngineConfig};
+pub use engine::{DEFAULT_STAGGER, Engine, EngineConfig};
 pub use error::LoadgenError;
 pub use handle::EngineHandle;
 pub use latency::{LatencyHistogram, LatencyPairs};

@@ -191,3 +191,47 @@ async fn closed_clients_at_an_offset_only_shift_the_clock() {
     assert!(s.sends > 0);
     assert_eq!(s.counts.get(OutcomeKind::Correct), s.sends);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_are_staggered_but_get_the_same_schedule_from_their_own_start() {
+    let (a, b) = (
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+    );
+    // Two targets over a 500 ms window: b follows the schedule 250 ms after a.
+    let config = EngineConfig {
+        stagger: Duration::from_millis(500),
+        ..open(10.0, Duration::from_secs(1))
+    };
+    let (handle, batches) = start(
+        config,
+        vec![
+            target("a", &a, Duration::from_secs(1)),
+            target("b", &b, Duration::from_secs(1)),
+        ],
+        answers(100),
+    );
+    let at = |ms| tokio::time::Instant::from_std(handle.started() + Duration::from_millis(ms));
+    tokio::time::sleep_until(at(150)).await;
+    assert_eq!(b.requests(), 0, "b's first send is due at 250 ms");
+    tokio::time::sleep_until(at(240)).await;
+    assert!(a.requests() >= 1, "a's first send was due by 100 ms");
+    let batches = finish(handle, batches).await;
+    // Each got the whole schedule, the same keys in the same order, in the same ticks.
+    assert_eq!(*a.seen.lock().unwrap(), *b.seen.lock().unwrap());
+    assert_eq!(
+        a.requests(),
+        summary_of(&batches, "a").counts.get(OutcomeKind::Correct) as usize
+    );
+    let ticks = |name: &str| {
+        let mut t: Vec<(u64, u64)> = batches
+            .iter()
+            .filter(|x| &*x.target == name)
+            .map(|x| (x.id.tick, x.sends))
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(ticks("a"), ticks("b"));
+    assert_eq!(ticks("a").iter().map(|t| t.1).sum::<u64>(), 9);
+}

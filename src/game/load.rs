@@ -122,6 +122,7 @@ impl Load {
             offset,
             segment: loadgen::ExecSegment::WHOLE,
             start_at: None,
+            stagger: loadgen::DEFAULT_STAGGER,
         };
         let (tx, mut rx) = mpsc::unbounded_channel();
         self.running = Some(Engine::start(config, &targets, answers.clone(), tx)?);

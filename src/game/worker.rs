@@ -259,6 +259,7 @@ impl<'a> Worker<'a> {
             offset: now,
             segment: self.segment,
             start_at,
+            stagger: loadgen::DEFAULT_STAGGER,
         };
         let targets = self.targets(&urls);
         let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
