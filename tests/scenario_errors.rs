@@ -303,8 +303,65 @@ clients = 2
 name = "a"
 url = "http://127.0.0.1:8080"
 "#,
-        error: "bad.toml:8:7: team[0].url: \"http://127.0.0.1:8080\" is a loopback, private or \
-                link-local address: set game.allow_private_targets = true to allow it",
+        error: "bad.toml:8:7: team[0].url: \"http://127.0.0.1:8080\" is a loopback address: \
+                teams' servers must have public addresses (set game.allow_private_targets = \
+                true to allow it)",
+    },
+    Case {
+        what: "the cloud metadata address",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://169.254.169.254/latest"
+"#,
+        error: "bad.toml:8:7: team[0].url: \"http://169.254.169.254/latest\" is a link-local (the cloud metadata service lives at 169.254.169.254) address: teams' servers must have \
+                public addresses (set game.allow_private_targets = true to allow it)",
+    },
+    Case {
+        what: "an IPv4-mapped IPv6 private address",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://[::ffff:10.0.0.1]:80"
+"#,
+        error: "bad.toml:8:7: team[0].url: \"http://[::ffff:10.0.0.1]:80\" is a private address: teams' servers must have \
+                public addresses (set game.allow_private_targets = true to allow it)",
+    },
+    Case {
+        what: "a multicast address",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://239.1.2.3"
+"#,
+        error: "bad.toml:8:7: team[0].url: \"http://239.1.2.3\" is a multicast address: teams' servers must have \
+                public addresses (set game.allow_private_targets = true to allow it)",
+    },
+    Case {
+        what: "localhost by name",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://api.localhost:9000"
+"#,
+        error: "bad.toml:8:7: team[0].url: \"http://api.localhost:9000\" is a loopback name: teams' servers must have \
+                public addresses (set game.allow_private_targets = true to allow it)",
     },
     Case {
         what: "an https URL",
@@ -611,8 +668,8 @@ fn a_file_on_disk_is_named_in_its_errors() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/loopback.toml");
     let err = load(&path).unwrap_err().to_string();
     let expected = format!(
-        "{}:11:30: team[0].url[1]: \"http://localhost:8080\" is a loopback, private or \
-         link-local address: set game.allow_private_targets = true to allow it",
+        "{}:11:30: team[0].url[1]: \"http://localhost:8080\" is a loopback name: teams' \
+         servers must have public addresses (set game.allow_private_targets = true to allow it)",
         path.display()
     );
     assert_eq!(err, expected);

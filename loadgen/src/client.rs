@@ -1,8 +1,6 @@
 //! One exchange with a team server over hyper's HTTP/1 connection API, classified into an
 //! [`Outcome`]. Nothing a server sends is an error here: it is an outcome.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
@@ -12,6 +10,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
+use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
 use crate::outcome::Outcome;
 use crate::target::{Base, TargetLimits};
@@ -41,6 +40,7 @@ pub(crate) async fn exchange(
     base: &Base,
     uri: &Uri,
     limits: &TargetLimits,
+    resolver: &Resolver,
     expected: &[u8],
 ) -> (Outcome, Option<Conn>) {
     let work = async {
@@ -49,13 +49,13 @@ pub(crate) async fn exchange(
         let reused = pooled.is_some();
         let conn = match pooled {
             Some(conn) => conn,
-            None => connect(base, limits.connect_timeout).await?,
+            None => connect(base, limits, resolver).await?,
         };
         match request(conn, base, uri, limits.body_cap, expected).await {
             // A keep-alive connection closed by the server just as we reused it: retry
             // once on a fresh one, as browsers and proxies do.
             Err(Failure::ClosedBeforeAnswer) if reused => {
-                let conn = connect(base, limits.connect_timeout).await?;
+                let conn = connect(base, limits, resolver).await?;
                 request(conn, base, uri, limits.body_cap, expected)
                     .await
                     .map_err(Failure::into_outcome)
@@ -94,17 +94,24 @@ impl From<Outcome> for Failure {
     }
 }
 
-async fn connect(base: &Base, connect_timeout: Duration) -> Result<Conn, Outcome> {
-    let stream =
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(&base.authority)).await {
-            Err(_) => return Err(Outcome::ConnectTimeout),
-            Ok(Err(e)) => {
-                return Err(Outcome::ConnectRefused {
-                    detail: format!("{}: {e}", base.authority),
-                });
-            }
-            Ok(Ok(stream)) => stream,
-        };
+/// Opens a connection to `base`: its name resolved now, every address checked against the
+/// target's policy before any is tried (a rebinding name cannot slip past), all within the
+/// connect timeout.
+async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Result<Conn, Outcome> {
+    let open = async {
+        let addrs = addresses(resolver, limits.addresses, &base.authority)
+            .await
+            .map_err(|detail| Outcome::ConnectRefused { detail })?;
+        TcpStream::connect(&addrs[..])
+            .await
+            .map_err(|e| Outcome::ConnectRefused {
+                detail: format!("{}: {e}", base.authority),
+            })
+    };
+    let stream = match tokio::time::timeout(limits.connect_timeout, open).await {
+        Err(_) => return Err(Outcome::ConnectTimeout),
+        Ok(result) => result?,
+    };
     let _ = stream.set_nodelay(true);
     let (sender, connection) = http1::Builder::new()
         .max_headers(MAX_HEADERS)

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::LoadgenError;
+use crate::address::Resolver;
 use crate::batch::{BatchId, OutcomeBatch};
 use crate::client::{Conn, exchange};
 use crate::handle::{EngineHandle, UrlFeed};
@@ -59,6 +60,8 @@ pub struct EngineConfig {
     /// due at the same instants. Every target still gets the same keys at the same offsets
     /// from its own start. Zero: every target at once.
     pub stagger: Duration,
+    /// How target names become addresses on each new connection.
+    pub resolver: Resolver,
 }
 
 /// The default [`EngineConfig::stagger`]: 200 targets at 50 requests a second each, due
@@ -82,6 +85,7 @@ impl Default for EngineConfig {
             segment: ExecSegment::WHOLE,
             start_at: None,
             stagger: DEFAULT_STAGGER,
+            resolver: Resolver::default(),
         }
     }
 }
@@ -301,7 +305,9 @@ impl RuntimeRun {
         let expected = self.answers.answer(send.key as usize);
         async move {
             let uri = &base.uris[send.key as usize];
-            let (outcome, conn) = exchange(conn, &base, uri, limits, expected.as_bytes()).await;
+            let resolver = &self.config.resolver;
+            let (outcome, conn) =
+                exchange(conn, &base, uri, limits, resolver, expected.as_bytes()).await;
             Done {
                 send,
                 due,

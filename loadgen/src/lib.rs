@@ -16,6 +16,7 @@
 //! * Each target's outcomes are aggregated per tick into an [`OutcomeBatch`] and sent on a
 //!   channel. The engine only emits; scorers, views and printers consume.
 
+mod address;
 mod batch;
 mod client;
 mod engine;
@@ -29,6 +30,7 @@ mod segment;
 mod summary;
 mod target;
 
+pub use address::{AddressPolicy, Resolve, Resolver, Resolving, non_public};
 pub use batch::{BatchId, ErrorSample, OutcomeBatch, WrongAnswerSample};
 pub use engine::{DEFAULT_STAGGER, Engine, EngineConfig};
 pub use error::LoadgenError;

@@ -7,6 +7,7 @@ use hyper::Uri;
 use hyper::header::HeaderValue;
 
 use crate::LoadgenError;
+use crate::address::AddressPolicy;
 
 /// The path and query of a request, with `{key}` where the key goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub struct TargetLimits {
     pub timeout: Duration,
     /// Bytes of body read at most; past that the answer is `too_large`.
     pub body_cap: usize,
+    /// The addresses it may be reached at, checked at every new connection.
+    pub addresses: AddressPolicy,
 }
 
 impl Default for TargetLimits {
@@ -56,6 +59,7 @@ impl Default for TargetLimits {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
             body_cap: 4096,
+            addresses: AddressPolicy::Any,
         }
     }
 }

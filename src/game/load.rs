@@ -123,6 +123,7 @@ impl Load {
             segment: loadgen::ExecSegment::WHOLE,
             start_at: None,
             stagger: loadgen::DEFAULT_STAGGER,
+            resolver: loadgen::Resolver::default(),
         };
         let (tx, mut rx) = mpsc::unbounded_channel();
         self.running = Some(Engine::start(config, &targets, answers.clone(), tx)?);
@@ -185,6 +186,7 @@ impl Load {
                     max_in_flight: load.max_in_flight,
                     connect_timeout: load.connect_timeout,
                     timeout: load.timeout,
+                    addresses: scenario.address_policy(),
                     ..TargetLimits::default()
                 },
                 ..Target::new(team.name.clone(), urls.clone())

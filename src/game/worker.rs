@@ -260,6 +260,7 @@ impl<'a> Worker<'a> {
             segment: self.segment,
             start_at,
             stagger: loadgen::DEFAULT_STAGGER,
+            resolver: loadgen::Resolver::default(),
         };
         let targets = self.targets(&urls);
         let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
@@ -310,6 +311,7 @@ impl<'a> Worker<'a> {
                     max_in_flight: self.segment.share_of(load.max_in_flight).max(1),
                     connect_timeout: load.connect_timeout,
                     timeout: load.timeout,
+                    addresses: self.scenario.address_policy(),
                     ..TargetLimits::default()
                 },
                 ..Target::new(team.name.clone(), urls.clone())

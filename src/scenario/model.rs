@@ -26,6 +26,18 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
 }
 
+impl Scenario {
+    /// The addresses the engine may connect teams at: any when the scenario allows private
+    /// targets (simulated teams, CI), else public ones only, checked at every connection.
+    pub fn address_policy(&self) -> loadgen::AddressPolicy {
+        if self.game.allow_private_targets {
+            loadgen::AddressPolicy::Any
+        } else {
+            loadgen::AddressPolicy::PublicOnly
+        }
+    }
+}
+
 /// `[game]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GameSettings {

@@ -68,6 +68,8 @@ pub enum Behaviour {
     AcceptAndClose,
     /// The right hash, but the whole server freezes during [from, to) after its first request.
     Freeze { from: Duration, to: Duration },
+    /// A redirect to this location.
+    Redirect(&'static str),
 }
 
 /// A running test server; stops when dropped.
@@ -215,6 +217,10 @@ async fn serve_connection(
                 r
             }
             Behaviour::Garbage => b"SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n".to_vec(),
+            Behaviour::Redirect(location) => {
+                format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n")
+                    .into_bytes()
+            }
             Behaviour::AcceptAndClose => unreachable!(),
             Behaviour::Freeze { from, to } => {
                 let start = *first

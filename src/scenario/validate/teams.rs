@@ -1,7 +1,7 @@
 //! `[[team]]`: names, URLs (and whether they may be private), simulated teams and their steps.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -125,36 +125,31 @@ pub(crate) fn url_problem(url: &str, name: &str, allow_private: bool) -> Option<
         .ok()
         .and_then(|u| u.host().map(str::to_owned))
         .unwrap_or_default();
-    (!allow_private && is_private_host(&host)).then(|| {
+    if allow_private {
+        return None;
+    }
+    non_public_host(&host).map(|what| {
         format!(
-            "{url:?} is a loopback, private or link-local address: set \
-             game.allow_private_targets = true to allow it"
+            "{url:?} is {what}: teams' servers must have public addresses \
+             (set game.allow_private_targets = true to allow it)"
         )
     })
 }
 
-/// `localhost` and literal loopback, private, link-local and unspecified addresses.
-fn is_private_host(host: &str) -> bool {
+/// What `localhost` or a literal non-public address is (loopback, private, link-local,
+/// multicast, unspecified, or one of these mapped into IPv6). A name is checked again at
+/// every connection, on every address it resolves to then.
+fn non_public_host(host: &str) -> Option<String> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if host == "localhost" || host.ends_with(".localhost") {
-        return true;
+        return Some("a loopback name".into());
     }
-    let private_v4 = |ip: Ipv4Addr| {
-        ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-    };
-    match host.trim_start_matches('[').trim_end_matches(']').parse() {
-        Ok(IpAddr::V4(ip)) => private_v4(ip),
-        Ok(IpAddr::V6(ip)) => ip.to_ipv4_mapped().map_or_else(
-            || {
-                ip.is_loopback()
-                    || ip.is_unspecified()
-                    || ip.is_unique_local()
-                    || ip.is_unicast_link_local()
-            },
-            private_v4,
-        ),
-        Err(_) => false,
-    }
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    loadgen::non_public(ip).map(|what| format!("a {what} address"))
 }
 
 fn simulate(
