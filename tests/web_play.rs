@@ -3,24 +3,35 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod util;
 use util::{http, http_json};
 
-/// Reads stderr lines until one names the web address, then keeps draining the rest (a
-/// closed pipe would end the child).
-fn web_address(stderr: impl Read + Send + 'static) -> String {
+/// Reads stderr lines until one names the web address, then keeps reading the rest (a
+/// closed pipe would end the child) into the returned log, with the lines before it.
+fn web_address(stderr: impl Read + Send + 'static) -> (String, Arc<Mutex<String>>) {
+    let log = Arc::new(Mutex::new(String::new()));
     let mut lines = BufReader::new(stderr).lines();
     for line in lines.by_ref() {
         let line = line.unwrap();
+        log.lock().unwrap().push_str(&format!("{line}\n"));
         if let Some(rest) = line.strip_prefix("web scoreboard: http://") {
-            std::thread::spawn(move || lines.for_each(drop));
-            return rest.split('/').next().unwrap().to_owned();
+            let rest_of_log = log.clone();
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    rest_of_log.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+            return (rest.split('/').next().unwrap().to_owned(), log);
         }
     }
     panic!("gameday never said where the web scoreboard is");
 }
+
+const ADMIN: &str = "tok-7f3a-admin-secret";
+const WRONG: &str = "tok-0000-wrong-guess";
 
 #[test]
 fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
@@ -29,7 +40,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
     let mut game = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("GAMEDAY_CACHE_DIR", dir.path())
-        .env("GAMEDAY_ADMIN_TOKEN", "test-admin-token")
+        .env("GAMEDAY_ADMIN_TOKEN", ADMIN)
         .args([
             "play",
             "scenarios/ci/billing.toml",
@@ -43,22 +54,19 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let addr = web_address(game.stderr.take().unwrap());
+    let (addr, log) = web_address(game.stderr.take().unwrap());
     let (status, board) = http(&addr, "GET", "/api/board", None);
     assert_eq!(status, 200, "{board}");
     assert!(
         board.contains("\"team\":\"steady\"") && board.contains("\"team\":\"scaler\""),
         "{board}"
     );
-    // No token, no control; the admin token announces.
+    // No token or a wrong one, no control; the admin token announces.
     let (status, _) = http(&addr, "POST", "/api/admin/announce", None);
     assert_eq!(status, 401);
-    let (status, body) = http(
-        &addr,
-        "POST",
-        "/api/admin/announce",
-        Some("test-admin-token"),
-    );
+    let (status, _) = http(&addr, "POST", "/api/admin/announce", Some(WRONG));
+    assert_eq!(status, 401);
+    let (status, body) = http(&addr, "POST", "/api/admin/announce", Some(ADMIN));
     assert_eq!(status, 200, "{body}");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -77,7 +85,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         &addr,
         "POST",
         "/api/admin/adjust",
-        Some("test-admin-token"),
+        Some(ADMIN),
         r#"{"team":"scaler","points":"-2.5","reason":"Left a debug endpoint open"}"#,
     );
     assert_eq!(status, 200, "{body}");
@@ -89,6 +97,15 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         .unwrap();
     assert!(game.wait().unwrap().success(), "{stdout}");
     assert!(stdout.contains("ANNOUNCEMENT: Half time!"), "{stdout}");
+    // Neither the admin token nor a wrong one that was tried appears in what gameday wrote.
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains("web scoreboard"), "{log}");
+    for secret in [ADMIN, WRONG] {
+        assert!(
+            !stdout.contains(secret) && !log.contains(secret),
+            "{secret} was written out:\n{stdout}\n{log}"
+        );
+    }
     let events = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args([
             "events",
@@ -132,12 +149,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         board.contains("\"over\":true") && board.contains("\"score\":\"+"),
         "{board}"
     );
-    let (status, _) = http(
-        &addr,
-        "POST",
-        "/api/admin/announce",
-        Some("test-admin-token"),
-    );
+    let (status, _) = http(&addr, "POST", "/api/admin/announce", Some(ADMIN));
     assert_eq!(status, 409, "a replica refuses controls");
     replica.kill().unwrap();
     replica.wait().unwrap();
