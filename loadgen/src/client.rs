@@ -113,10 +113,18 @@ async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Res
         Ok(result) => result?,
     };
     let _ = stream.set_nodelay(true);
+    handshake(stream).await
+}
+
+/// Speaks HTTP/1 over `io`, with the limits on a response's head.
+async fn handshake<I>(io: I) -> Result<Conn, Outcome>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (sender, connection) = http1::Builder::new()
         .max_headers(MAX_HEADERS)
         .max_buf_size(MAX_HEAD_BYTES)
-        .handshake(TokioIo::new(stream))
+        .handshake(TokioIo::new(io))
         .await
         .map_err(|e| classify(&e))?;
     let driver = tokio::spawn(async move {
@@ -206,4 +214,92 @@ pub(crate) fn classify(e: &hyper::Error) -> Outcome {
         None => e.to_string(),
     };
     Outcome::Reset { detail }
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (the `fuzzing` feature): not an API.
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// The outcome of one request for a key whose answer is `expected`, answered with
+    /// `response` (whatever bytes) over an in-memory connection, as the engine classifies it.
+    pub async fn classify_response(response: &[u8], expected: &[u8], body_cap: usize) -> Outcome {
+        let (ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        let response = response.to_vec();
+        let server = tokio::spawn(async move {
+            let mut request = [0u8; 4096];
+            let _ = theirs.read(&mut request).await;
+            let _ = theirs.write_all(&response).await;
+            let _ = theirs.shutdown().await;
+            // Held open until the client is done: closing is the response's end.
+            let _ = theirs.read(&mut request).await;
+        });
+        let base = Base {
+            authority: "team.example:80".into(),
+            host_header: hyper::header::HeaderValue::from_static("team.example"),
+            uris: vec![Uri::from_static("/calc?input=3615-7184-2117")],
+        };
+        let outcome = match handshake(ours).await {
+            Err(outcome) => outcome,
+            Ok(conn) => match request(conn, &base, &base.uris[0], body_cap, expected).await {
+                Ok((outcome, _)) => outcome,
+                Err(failure) => failure.into_outcome(),
+            },
+        };
+        server.abort();
+        outcome
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const ANSWER: &[u8] = b"rmtLqR0bAQHNAW7CNBVRNIDB2NSH34ZAANDGrHkJy1g=";
+
+        async fn outcome(response: &[u8]) -> Outcome {
+            classify_response(response, ANSWER, 4096).await
+        }
+
+        fn ok(body: &[u8]) -> Vec<u8> {
+            let mut r =
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
+            r.extend_from_slice(body);
+            r
+        }
+
+        #[tokio::test]
+        async fn each_kind_of_answer_is_classified() {
+            assert_eq!(outcome(&ok(ANSWER)).await, Outcome::Correct);
+            assert_eq!(
+                outcome(&ok(b"rmtLqR0bAQHNAW7CNBVRNIDB2NSH34ZAANDGrHkJy1g=\n")).await,
+                Outcome::Correct
+            );
+            assert!(matches!(
+                outcome(&ok(b"\xff\xfe not utf-8")).await,
+                Outcome::WrongAnswer { .. }
+            ));
+            assert_eq!(
+                outcome(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await,
+                Outcome::HttpStatus(503)
+            );
+            assert_eq!(outcome(&ok(&[b'x'; 5000])).await, Outcome::TooLarge);
+            assert!(matches!(
+                outcome(b"SSH-2.0-OpenSSH_9.2\r\n").await,
+                Outcome::Malformed { .. }
+            ));
+            // A Content-Length that lies, then the connection closes.
+            assert!(matches!(
+                outcome(b"HTTP/1.1 200 OK\r\ncontent-length: 44\r\n\r\n0123456789").await,
+                Outcome::Reset { .. }
+            ));
+            let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+            for i in 0..10_000 {
+                many.extend_from_slice(format!("x-h{i}: v\r\n").as_bytes());
+            }
+            assert!(matches!(outcome(&many).await, Outcome::Malformed { .. }));
+            assert!(matches!(outcome(b"").await, Outcome::Reset { .. }));
+        }
+    }
 }

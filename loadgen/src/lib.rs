@@ -32,6 +32,8 @@ mod target;
 
 pub use address::{AddressPolicy, Resolve, Resolver, Resolving, non_public};
 pub use batch::{BatchId, ErrorSample, OutcomeBatch, WrongAnswerSample};
+#[cfg(feature = "fuzzing")]
+pub use client::fuzzing;
 pub use engine::{DEFAULT_STAGGER, Engine, EngineConfig};
 pub use error::LoadgenError;
 pub use handle::EngineHandle;
