@@ -319,17 +319,17 @@ mod tests {
         let mut body = encode(&b);
         body.truncate(body.len() / 2);
         for bad in [&body[..], b"", b"\x07junk"] {
-            match decode(b.id, "team-a", bad) {
-                Err(ScoreError::Corrupt { what, .. }) => {
-                    assert_eq!(what, format!("batch {}", b.id))
+            let both = [
+                decode(b.id, "team-a", bad).err(),
+                decode_facts(GameTime(1), b.id, "team-a".into(), bad).err(),
+            ];
+            for err in both {
+                match err {
+                    Some(ScoreError::Corrupt { what, .. }) => {
+                        assert_eq!(what, format!("batch {}", b.id))
+                    }
+                    other => panic!("expected a corrupt batch, got {other:?}"),
                 }
-                other => panic!("expected a corrupt batch, got {other:?}"),
-            }
-            match decode_facts(GameTime(1), b.id, "team-a".into(), bad) {
-                Err(ScoreError::Corrupt { what, .. }) => {
-                    assert_eq!(what, format!("batch {}", b.id))
-                }
-                other => panic!("expected a corrupt batch, got {other:?}"),
             }
         }
     }

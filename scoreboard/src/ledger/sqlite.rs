@@ -289,35 +289,44 @@ impl SqliteLedger {
     }
 }
 
-/// What the scorer reads of the row of `batches` (columns [`BATCH_COLUMNS`]).
+/// The columns [`BATCH_COLUMNS`] of a row of `batches` or `segment_batches`, from `first`.
+struct BatchRow<'r> {
+    at: GameTime,
+    id: loadgen::BatchId,
+    team: String,
+    /// Binary bodies are BLOBs; older ledgers hold JSON TEXT. Both read as bytes.
+    body: &'r [u8],
+}
+
+fn batch_row<'r>(r: &'r rusqlite::Row, first: usize) -> Result<BatchRow<'r>, ScoreError> {
+    Ok(BatchRow {
+        at: GameTime(r.get::<_, i64>(first)? as u64),
+        id: loadgen::BatchId {
+            run: r.get::<_, i64>(first + 2)? as u64,
+            worker: r.get(first + 3)?,
+            target: r.get(first + 4)?,
+            tick: r.get::<_, i64>(first + 5)? as u64,
+        },
+        team: r.get(first + 1)?,
+        body: r
+            .get_ref(first + 6)?
+            .as_bytes()
+            .map_err(rusqlite::Error::from)?,
+    })
+}
+
+/// What the scorer reads of the row of `batches`.
 fn facts_from_row(r: &rusqlite::Row) -> Result<BatchFacts, ScoreError> {
-    let id = loadgen::BatchId {
-        run: r.get::<_, i64>(2)? as u64,
-        worker: r.get(3)?,
-        target: r.get(4)?,
-        tick: r.get::<_, i64>(5)? as u64,
-    };
-    let body = r.get_ref(6)?.as_bytes().map_err(rusqlite::Error::from)?;
-    let at = GameTime(r.get::<_, i64>(0)? as u64);
-    codec::decode_facts(at, id, r.get(1)?, body)
+    let row = batch_row(r, 0)?;
+    codec::decode_facts(row.at, row.id, row.team, row.body)
 }
 
 /// A batch from the row of `batches` or `segment_batches` whose columns, from `first`, are
 /// [`BATCH_COLUMNS`].
 fn batch_from_row(r: &rusqlite::Row, first: usize) -> Result<RecordedBatch, ScoreError> {
-    let id = loadgen::BatchId {
-        run: r.get::<_, i64>(first + 2)? as u64,
-        worker: r.get(first + 3)?,
-        target: r.get(first + 4)?,
-        tick: r.get::<_, i64>(first + 5)? as u64,
-    };
-    let team: String = r.get(first + 1)?;
-    // Binary bodies are BLOBs; older ledgers hold JSON TEXT. Both read as bytes.
-    let body = r.get_ref(first + 6)?;
-    let body = body.as_bytes().map_err(rusqlite::Error::from)?;
-    let batch = codec::decode(id, &team, body)?;
-    let at = GameTime(r.get::<_, i64>(first)? as u64);
-    Ok(RecordedBatch { at, batch })
+    let row = batch_row(r, first)?;
+    let batch = codec::decode(row.id, &row.team, row.body)?;
+    Ok(RecordedBatch { at: row.at, batch })
 }
 
 fn insert_events(tx: &rusqlite::Transaction, events: &[ScoreEvent]) -> Result<(), ScoreError> {
