@@ -69,6 +69,10 @@ pub struct PlayArgs {
     /// No web scoreboard.
     #[arg(long)]
     pub no_web: bool,
+    /// Append a line to FILE for every batch, billing block, adjustment and void once the
+    /// ledger has committed it (for scripts/crash-consistency.sh).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub acks: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -159,6 +163,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         workers,
         board_every: args.board_every,
         answer_cache: !args.no_cache,
+        acks: args.acks.clone(),
     };
     let tui = !args.no_tui && std::io::stdout().is_terminal();
     let mut cockpit = None;
@@ -255,6 +260,7 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         workers: game::Workers::Local,
         board_every: args.board_every,
         answer_cache: !args.no_cache,
+        acks: None,
     };
     let outcome =
         game::play(&s, &options, out, |_| {}).with_context(|| format!("game {:?}", s.game.name))?;

@@ -631,6 +631,18 @@ events = { kind = "slow", min = 1 }
                 wrong_answer, http_status, timeout, connect_refused, connect_timeout, reset, \
                 too_large, malformed, dropped), got \"slow\"",
     },
+    Case {
+        what: "a header cap past the most a head may hold",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+max_headers = 5000
+"#,
+        error: "bad.toml:6:15: load.max_headers: expected a number of headers from 1 to 1000, \
+                got 5000",
+    },
 ];
 
 #[test]

@@ -1,12 +1,18 @@
 //! One exchange with a team server over hyper's HTTP/1 connection API, classified into an
 //! [`Outcome`]. Nothing a server sends is an error here: it is an outcome.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::task::{Context, Poll};
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper::header::HOST;
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -15,15 +21,89 @@ use crate::batch::SAMPLE_BYTES;
 use crate::outcome::Outcome;
 use crate::target::{Base, TargetLimits};
 
-/// Headers a response may have; a server sending more is answering `too_large`.
-const MAX_HEADERS: usize = 100;
-/// Bytes of response head buffered at most.
+/// Bytes of response head buffered at most (past it, or past the target's header count,
+/// the answer is `too_large`).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// An open connection to one base of a target. Dropping it closes the socket.
 pub(crate) struct Conn {
     sender: http1::SendRequest<Empty<Bytes>>,
     driver: JoinHandle<()>,
+    /// The first byte the server sent, once it has sent one (to tell TLS from garbage).
+    first: Arc<AtomicU16>,
+}
+
+/// No byte read yet.
+const NOTHING_YET: u16 = u16::MAX;
+
+impl Conn {
+    /// A malformed answer that began with a TLS record says so: the port speaks HTTPS.
+    fn explain(&self, outcome: Outcome) -> Outcome {
+        let first = self.first.load(Ordering::Relaxed);
+        match outcome {
+            // 0x15 is a TLS alert record, 0x16 a handshake record.
+            Outcome::Malformed { .. } if first == 0x15 || first == 0x16 => Outcome::Malformed {
+                detail: "the answer is TLS, not plain HTTP: this port serves HTTPS".to_owned(),
+            },
+            other => other,
+        }
+    }
+}
+
+/// A connection's reads, with the first byte kept.
+struct Sniffed<I> {
+    io: I,
+    first: Arc<AtomicU16>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Some(&b) = buf.filled().get(before) {
+            let _ = self.first.compare_exchange(
+                NOTHING_YET,
+                b.into(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+        polled
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Sniffed<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
 }
 
 impl Drop for Conn {
@@ -113,16 +193,21 @@ async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Res
         Ok(result) => result?,
     };
     let _ = stream.set_nodelay(true);
-    handshake(stream).await
+    handshake(stream, limits.max_headers).await
 }
 
 /// Speaks HTTP/1 over `io`, with the limits on a response's head.
-async fn handshake<I>(io: I) -> Result<Conn, Outcome>
+async fn handshake<I>(io: I, max_headers: usize) -> Result<Conn, Outcome>
 where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let first = Arc::new(AtomicU16::new(NOTHING_YET));
+    let io = Sniffed {
+        io,
+        first: first.clone(),
+    };
     let (sender, connection) = http1::Builder::new()
-        .max_headers(MAX_HEADERS)
+        .max_headers(max_headers)
         .max_buf_size(MAX_HEAD_BYTES)
         .handshake(TokioIo::new(io))
         .await
@@ -130,7 +215,11 @@ where
     let driver = tokio::spawn(async move {
         let _ = connection.await;
     });
-    Ok(Conn { sender, driver })
+    Ok(Conn {
+        sender,
+        driver,
+        first,
+    })
 }
 
 async fn request(
@@ -147,13 +236,13 @@ async fn request(
     if conn.sender.ready().await.is_err() {
         return Err(Failure::ClosedBeforeAnswer);
     }
-    let response = conn.sender.send_request(request).await.map_err(|e| {
-        if e.is_canceled() || (e.is_incomplete_message() && !e.is_parse()) {
-            Failure::ClosedBeforeAnswer
-        } else {
-            Failure::Outcome(classify(&e))
+    let response = match conn.sender.send_request(request).await {
+        Ok(response) => response,
+        Err(e) if e.is_canceled() || (e.is_incomplete_message() && !e.is_parse()) => {
+            return Err(Failure::ClosedBeforeAnswer);
         }
-    })?;
+        Err(e) => return Err(Failure::Outcome(conn.explain(classify(&e)))),
+    };
     let status = response.status();
     let body = read_body(response.into_body(), body_cap).await?;
     let outcome = match (&body, status.is_success()) {
@@ -203,7 +292,10 @@ async fn read_body(mut body: hyper::body::Incoming, cap: usize) -> Result<Body, 
 
 /// Turns a hyper error into the outcome a team can understand.
 pub(crate) fn classify(e: &hyper::Error) -> Outcome {
-    // A head past the header limits is a parse error too; its detail says so.
+    // A head past the header limits (too many headers, too many bytes) is too large.
+    if e.is_parse_too_large() {
+        return Outcome::TooLarge;
+    }
     if e.is_parse() || e.is_parse_status() {
         return Outcome::Malformed {
             detail: e.to_string(),
@@ -241,7 +333,7 @@ pub mod fuzzing {
             host_header: hyper::header::HeaderValue::from_static("team.example"),
             uris: vec![Uri::from_static("/calc?input=3615-7184-2117")],
         };
-        let outcome = match handshake(ours).await {
+        let outcome = match handshake(ours, crate::TargetLimits::default().max_headers).await {
             Err(outcome) => outcome,
             Ok(conn) => match request(conn, &base, &base.uris[0], body_cap, expected).await {
                 Ok((outcome, _)) => outcome,
@@ -289,6 +381,11 @@ pub mod fuzzing {
                 outcome(b"SSH-2.0-OpenSSH_9.2\r\n").await,
                 Outcome::Malformed { .. }
             ));
+            let tls = outcome(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]).await;
+            let Outcome::Malformed { detail } = tls else {
+                panic!("{tls:?}")
+            };
+            assert!(detail.contains("this port serves HTTPS"), "{detail}");
             // A Content-Length that lies, then the connection closes.
             assert!(matches!(
                 outcome(b"HTTP/1.1 200 OK\r\ncontent-length: 44\r\n\r\n0123456789").await,
@@ -298,7 +395,7 @@ pub mod fuzzing {
             for i in 0..10_000 {
                 many.extend_from_slice(format!("x-h{i}: v\r\n").as_bytes());
             }
-            assert!(matches!(outcome(&many).await, Outcome::Malformed { .. }));
+            assert_eq!(outcome(&many).await, Outcome::TooLarge);
             assert!(matches!(outcome(b"").await, Outcome::Reset { .. }));
         }
     }

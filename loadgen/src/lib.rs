@@ -42,4 +42,4 @@ pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use segment::ExecSegment;
 pub use summary::{Condition, FailIf, Metric, RunSummary};
-pub use target::{RequestShape, Target, TargetLimits};
+pub use target::{MAX_HEADERS, RequestShape, Target, TargetLimits};

@@ -48,6 +48,8 @@ pub struct TargetLimits {
     pub timeout: Duration,
     /// Bytes of body read at most; past that the answer is `too_large`.
     pub body_cap: usize,
+    /// Headers a response may have; past that the answer is `too_large`.
+    pub max_headers: usize,
     /// The addresses it may be reached at, checked at every new connection.
     pub addresses: AddressPolicy,
 }
@@ -59,6 +61,7 @@ impl Default for TargetLimits {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
             body_cap: 4096,
+            max_headers: 100,
             addresses: AddressPolicy::Any,
         }
     }
@@ -82,9 +85,18 @@ impl TargetLimits {
                 self.body_cap
             ));
         }
+        if self.max_headers == 0 || self.max_headers > MAX_HEADERS {
+            return bad(format!(
+                "max headers must be 1 to {MAX_HEADERS}, not {}",
+                self.max_headers
+            ));
+        }
         Ok(())
     }
 }
+
+/// The most headers a response may be allowed (a head is also held to 64 KiB).
+pub const MAX_HEADERS: usize = 1000;
 
 /// A team: a name and one or more base URLs, served round robin.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -139,7 +139,7 @@ async fn a_name_that_rebinds_to_loopback_is_refused_at_every_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_the_metadata_service_is_a_status_not_followed() {
     let server = TestServer::start(Behaviour::Redirect(
-        "http://169.254.169.254/latest/meta-data/",
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
     ))
     .await;
     let batches = run(

@@ -330,7 +330,7 @@ fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String 
             plural(n, "connection")
         ),
         OutcomeKind::TooLarge => format!(
-            "{n} {} too large (an answer is 44 bytes)",
+            "{n} {} too large: body or headers past the cap (an answer is 44 bytes)",
             plural(n, "answer")
         ),
         OutcomeKind::Malformed => format!(

@@ -140,7 +140,7 @@ fn broken_connections_and_bodies_say_what_happened() {
         [
             "-1.5 LoadGen 3 connections not accepted in time (security group, network ACL, or a full backlog?)",
             "-1 LoadGen 2 connections cut before the answer was complete, e.g. connection reset by peer",
-            "-2 LoadGen 4 answers too large (an answer is 44 bytes)",
+            "-2 LoadGen 4 answers too large: body or headers past the cap (an answer is 44 bytes)",
             "-0.5 LoadGen 1 answer was not HTTP, e.g. invalid HTTP version parsed",
         ]
     );

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hashref::AnswerTable;
-use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target, TargetLimits};
+use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target};
 use tokio::sync::mpsc;
 
 use super::GameError;
@@ -182,13 +182,7 @@ impl Load {
             .iter()
             .zip(&self.urls)
             .map(|(team, urls)| Target {
-                limits: TargetLimits {
-                    max_in_flight: load.max_in_flight,
-                    connect_timeout: load.connect_timeout,
-                    timeout: load.timeout,
-                    addresses: scenario.address_policy(),
-                    ..TargetLimits::default()
-                },
+                limits: load.target_limits(load.max_in_flight, scenario.address_policy()),
                 ..Target::new(team.name.clone(), urls.clone())
             })
             .collect()

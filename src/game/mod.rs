@@ -42,6 +42,9 @@ pub struct GameOptions {
     pub board_every: Duration,
     /// Use the on-disk cache of expected answers.
     pub answer_cache: bool,
+    /// A file to append one line to for every item the ledger has committed, once it has
+    /// (the crash-consistency check compares it with the ledger after a kill).
+    pub acks: Option<std::path::PathBuf>,
 }
 
 /// Who sends a game's load.

@@ -101,6 +101,9 @@ impl Game<'_> {
         }
         let started = std::time::Instant::now();
         self.ledger.record(&items)?;
+        if let Some(acks) = &mut self.acks {
+            acknowledge(acks, &items)?;
+        }
         self.state.ledger_writes += 1;
         self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
         for (recorded, events) in &items {
@@ -234,4 +237,31 @@ impl Game<'_> {
         self.hooks.push(hook);
         Ok(())
     }
+}
+
+/// One line per committed item, written at once (a kill after it cannot take it back).
+fn acknowledge(
+    acks: &mut std::fs::File,
+    items: &[(Recorded, Vec<ScoreEvent>)],
+) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for (recorded, events) in items {
+        let n = events.len();
+        let _ = match recorded {
+            Recorded::Batch(b) => {
+                let id = b.batch.id;
+                let (run, worker, target, tick) = (id.run, id.worker, id.target, id.tick);
+                writeln!(text, "batch {run} {worker} {target} {tick} events={n}")
+            }
+            Recorded::Block(b) => writeln!(
+                text,
+                "block {} {} {} events={n}",
+                b.team, b.instance, b.block
+            ),
+            Recorded::Adjustment(a) => writeln!(text, "adjustment {} events={n}", a.id),
+            Recorded::Void(v) => writeln!(text, "void {} {} {} events={n}", v.team, v.run, v.tick),
+        };
+    }
+    std::io::Write::write_all(acks, text.as_bytes())
 }

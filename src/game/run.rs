@@ -120,6 +120,8 @@ pub(crate) struct Game<'a> {
     pub(crate) collector: Option<Collector>,
     /// Team URLs as last published to external workers.
     pub(crate) published: Vec<Vec<String>>,
+    /// Where committed items are acknowledged, if anywhere.
+    pub(crate) acks: Option<std::fs::File>,
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
 }
 
@@ -231,6 +233,15 @@ impl<'a> Game<'a> {
                 )),
             },
             published: Vec::new(),
+            acks: match &options.acks {
+                Some(path) => Some(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)?,
+                ),
+                None => None,
+            },
             batches: Some(rx),
         };
         if let (Some(collector), true) = (&mut game.collector, session.resumed) {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use hashref::{AnswerCache, AnswerTable, Keyset};
 use loadgen::{
     BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
-    TargetLimits,
 };
 use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
 use tokio::sync::mpsc;
@@ -306,14 +305,11 @@ impl<'a> Worker<'a> {
             .iter()
             .zip(urls)
             .map(|(team, urls)| Target {
-                limits: TargetLimits {
-                    // A team's cap is shared by the workers, as its load is.
-                    max_in_flight: self.segment.share_of(load.max_in_flight).max(1),
-                    connect_timeout: load.connect_timeout,
-                    timeout: load.timeout,
-                    addresses: self.scenario.address_policy(),
-                    ..TargetLimits::default()
-                },
+                // A team's cap is shared by the workers, as its load is.
+                limits: load.target_limits(
+                    self.segment.share_of(load.max_in_flight).max(1),
+                    self.scenario.address_policy(),
+                ),
                 ..Target::new(team.name.clone(), urls.clone())
             })
             .collect()

@@ -67,6 +67,29 @@ pub struct LoadSettings {
     pub connect_timeout: Duration,
     /// Requests in flight per team; past it a due request is `dropped`.
     pub max_in_flight: usize,
+    /// Bytes of an answer's body read at most; past it the answer is `too_large`.
+    pub max_body: usize,
+    /// Headers an answer may have; past it the answer is `too_large`.
+    pub max_headers: usize,
+}
+
+impl LoadSettings {
+    /// A team's limits: these settings, with this cap of requests in flight (a worker's
+    /// share of it) and these addresses allowed.
+    pub fn target_limits(
+        &self,
+        max_in_flight: usize,
+        addresses: loadgen::AddressPolicy,
+    ) -> loadgen::TargetLimits {
+        loadgen::TargetLimits {
+            max_in_flight,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            body_cap: self.max_body,
+            max_headers: self.max_headers,
+            addresses,
+        }
+    }
 }
 
 /// `[billing] source`: where instances come from.

@@ -74,6 +74,8 @@ pub(crate) struct RawLoad {
     pub timeout: Option<Spanned<Parsed<Duration>>>,
     pub connect_timeout: Option<Spanned<Parsed<Duration>>>,
     pub max_in_flight: Option<Spanned<i64>>,
+    pub max_body: Option<Spanned<i64>>,
+    pub max_headers: Option<Spanned<i64>>,
 }
 
 /// `{ at = "0s", rate = 5.0, ramp = "30s" }`.

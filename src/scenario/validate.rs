@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use hashref::{HashParams, MAX_KEYSET, ZipfPicker};
-use loadgen::{MAX_RATE, Pacing, Phase, RateSchedule};
+use loadgen::{MAX_RATE, Pacing, Phase, RateSchedule, TargetLimits};
 use scoreboard::{BillingRules, Points, Rules, ScoreError};
 use toml::Spanned;
 
@@ -181,6 +181,20 @@ fn load(
             "a number of requests",
             1..=1_000_000,
             1000,
+        )?,
+        max_body: c.int_or(
+            l.max_body.as_ref(),
+            "load.max_body",
+            "a number of bytes",
+            64..=64 << 20,
+            TargetLimits::default().body_cap,
+        )?,
+        max_headers: c.int_or(
+            l.max_headers.as_ref(),
+            "load.max_headers",
+            "a number of headers",
+            1..=loadgen::MAX_HEADERS as i64,
+            TargetLimits::default().max_headers,
         )?,
     })
 }

@@ -64,6 +64,13 @@ struct Args {
     /// Requests in flight at most; in the open model a request due past it is `dropped`.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_in_flight: usize,
+    /// Bytes of body read at most (64 to 67108864); past it the answer is `too_large`.
+    #[arg(long, default_value_t = TargetLimits::default().body_cap, value_name = "BYTES")]
+    max_body: usize,
+    /// Response headers allowed (1 to 1000; a head is also held to 64 KiB); past it the
+    /// answer is `too_large`.
+    #[arg(long, default_value_t = TargetLimits::default().max_headers, value_name = "N")]
+    max_headers: usize,
     /// Path and query of each request, with {key} where the key goes.
     #[arg(long, default_value = "/calc?input={key}", value_name = "TEMPLATE")]
     shape: String,
@@ -117,6 +124,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_in_flight: args.max_in_flight,
         connect_timeout: args.connect_timeout,
         timeout: args.timeout,
+        body_cap: args.max_body,
+        max_headers: args.max_headers,
         ..TargetLimits::default()
     };
     let targets: Vec<Target> = match args.targets.as_str() {

@@ -2,6 +2,8 @@
 //! right, wrong, slowly, or badly, and record what they were asked.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -69,8 +71,29 @@ pub enum Behaviour {
     /// The right hash, but the whole server freezes during [from, to) after its first request.
     Freeze { from: Duration, to: Duration },
     /// A redirect to this location.
-    Redirect(&'static str),
+    Redirect(String),
+    /// The right answer, one byte a second (slowloris).
+    Slowloris,
+    /// A 200 with a chunked body that never ends.
+    EndlessChunked,
+    /// A 200 announcing a 1 GiB body, and streaming it.
+    GiantBody,
+    /// A status line that is not one (`HTTP/1.1 2OO OK`).
+    BadStatusLine,
+    /// A TLS-only server: answers a plain request with a TLS alert record and closes.
+    TlsOnly,
+    /// A 200 with this many headers before the answer.
+    ManyHeaders(usize),
+    /// A 200 whose body is not UTF-8.
+    NonUtf8Body,
+    /// A 200 whose Content-Length says 10 while the whole 44-byte answer follows.
+    LyingLength,
+    /// The headers of a 44-byte answer, then nothing.
+    HangAfterHeaders,
 }
+
+/// The bytes streamed by the servers that send without end.
+static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 
 /// A running test server; stops when dropped.
 pub struct TestServer {
@@ -222,6 +245,65 @@ async fn serve_connection(
                     .into_bytes()
             }
             Behaviour::AcceptAndClose => unreachable!(),
+            Behaviour::Slowloris => {
+                for byte in ok(answer.as_str().as_bytes()) {
+                    if stream.write_all(&[byte]).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                continue;
+            }
+            Behaviour::EndlessChunked => {
+                let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head).await.is_err() {
+                    return;
+                }
+                let chunk = [b"10000\r\n".as_slice(), &FILLER, b"\r\n"].concat();
+                while stream.write_all(&chunk).await.is_ok() {}
+                return;
+            }
+            Behaviour::GiantBody => {
+                let head = b"HTTP/1.1 200 OK\r\ncontent-length: 1073741824\r\n\r\n";
+                if stream.write_all(head).await.is_err() {
+                    return;
+                }
+                for _ in 0..(1 << 30) / FILLER.len() {
+                    if stream.write_all(&FILLER).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
+            Behaviour::BadStatusLine => b"HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok".to_vec(),
+            Behaviour::TlsOnly => {
+                // alert, TLS 1.2, length 2: fatal, protocol_version.
+                let _ = stream
+                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])
+                    .await;
+                return;
+            }
+            Behaviour::ManyHeaders(n) => {
+                let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
+                for i in 0..*n {
+                    r.extend_from_slice(format!("x-header-{i}: {i}\r\n").as_bytes());
+                }
+                r.extend_from_slice(&ok(answer.as_str().as_bytes())[17..]);
+                r
+            }
+            Behaviour::NonUtf8Body => ok(b"\xff\xfe\xc3\x28 not utf-8 \x80\x81"),
+            Behaviour::LyingLength => {
+                let mut r = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n".to_vec();
+                r.extend_from_slice(answer.as_str().as_bytes());
+                r
+            }
+            Behaviour::HangAfterHeaders => {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 44\r\n\r\n")
+                    .await;
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
             Behaviour::Freeze { from, to } => {
                 let start = *first
                     .lock()

@@ -51,6 +51,7 @@ fn a_minimal_file_gets_every_default() {
     assert_eq!(s.load.timeout, secs(10));
     assert_eq!(s.load.connect_timeout, secs(3));
     assert_eq!(s.load.max_in_flight, 1000);
+    assert_eq!((s.load.max_body, s.load.max_headers), (4096, 100));
     assert_eq!(s.rules, Rules::default());
     assert_eq!(s.billing, BillingSource::None);
     assert_eq!(
@@ -87,6 +88,8 @@ phases = [
 timeout = "4s"
 connect_timeout = "1500ms"
 max_in_flight = 64
+max_body = 1024
+max_headers = 20
 
 [scoring]
 correct = 2
@@ -228,6 +231,7 @@ fn a_full_file_maps_every_field() {
     assert_eq!(s.load.timeout, secs(4));
     assert_eq!(s.load.connect_timeout, Duration::from_millis(1500));
     assert_eq!(s.load.max_in_flight, 64);
+    assert_eq!((s.load.max_body, s.load.max_headers), (1024, 20));
     assert_eq!(s.rules, full_rules());
     assert_eq!(
         s.billing,
