@@ -4,7 +4,9 @@
 # then checks the ledger: every item the game acknowledged (committed) before a kill is
 # there, no batch or billing block is recorded or charged twice, and a full rescore equals
 # the stored score events. Prints the figures; exits 1 when any check fails.
-#   KILLS=20 SEED=7 SCENARIO=scenarios/ci/billing.toml scripts/crash-consistency.sh
+# The game's clock runs on while the engine is down (as an event's would), so the
+# scenario's duration is set to DURATION: long enough for every kill to land in play.
+#   KILLS=20 SEED=7 DURATION=2m SCENARIO=scenarios/ci/billing.toml scripts/crash-consistency.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ KILLS=${KILLS:-20}
 SEED=${SEED:-$$}
 # A kill comes this long after a start, at random: within startup, play, billing, commits.
 MAX_MS=${MAX_MS:-2500}
+DURATION=${DURATION:-2m}
 
 cargo build --release --quiet --bin gameday
 bin=./target/release/gameday
@@ -20,14 +23,16 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 db=$dir/game.db
 export GAMEDAY_CACHE_DIR=$dir/cache
+scenario=$dir/$(basename "$SCENARIO")
+sed -E "s/^duration = .*/duration = \"$DURATION\"/" "$SCENARIO" >"$scenario"
 
 play() {
-  exec "$bin" play "$SCENARIO" --db "$db" --no-tui --no-web --board-every 0s \
+  exec "$bin" play "$scenario" --db "$db" --no-tui --no-web --board-every 0s \
     --acks "$dir/acks.txt" >>"$dir/play.log" 2>&1
 }
 
 RANDOM=$SEED
-echo "scenario $SCENARIO, $KILLS kills, seed $SEED"
+echo "scenario $SCENARIO (duration $DURATION), $KILLS kills, seed $SEED"
 kills=0
 for i in $(seq "$KILLS"); do
   ms=$((50 + RANDOM % MAX_MS))
