@@ -138,6 +138,15 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         s.timeline.len(),
         s.expect.len()
     )?;
+    let needs = gameday::capacity::Needs::of(&s, 1);
+    writeln!(
+        out,
+        "memory: about {} to play it in one process",
+        gameday::capacity::size(needs.total())
+    )?;
+    if let Some(Err(why)) = gameday::capacity::Machine::this().map(|m| needs.judge(m)) {
+        writeln!(out, "warning: on this machine, {why}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -153,11 +162,16 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let workers = match args.workers.as_str() {
         "external" => game::Workers::External { grace: args.grace },
-        _ => {
-            raise_open_files(&s, 1, out)?;
-            game::Workers::Local
-        }
+        _ => game::Workers::Local,
     };
+    // With external workers this process sends no load.
+    let segments = u32::from(workers == game::Workers::Local);
+    if let Err(code) = fits_machine(&s, segments, out)? {
+        return Ok(code);
+    }
+    if segments > 0 {
+        raise_open_files(&s, 1, out)?;
+    }
     let options = GameOptions {
         ledger: at.clone(),
         workers,
@@ -254,6 +268,9 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         .suffix(".db")
         .tempfile()?;
     let db = args.db.clone().unwrap_or_else(|| temp.path().to_owned());
+    if let Err(code) = fits_machine(&s, 1, out)? {
+        return Ok(code);
+    }
     raise_open_files(&s, 1, out)?;
     let options = GameOptions {
         ledger: LedgerAt::File(db),
@@ -351,6 +368,9 @@ pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
+    if let Err(code) = fits_machine(&s, args.segment.count(), out)? {
+        return Ok(code);
+    }
     let Some(at) = args.ledger.at(Some(&game_id(&s.game.name)))? else {
         anyhow::bail!(
             "a worker needs the game's shared ledger: --ledger postgres://… (or GAMEDAY_LEDGER)"
@@ -362,6 +382,31 @@ pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     game::work(&s, args.segment, &mut *ledger, !args.no_cache, out)
         .with_context(|| format!("worker {} of {:?}", args.segment, s.game.name))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a game that cannot fit this machine's memory (exit 2, saying what would happen)
+/// and warns about one that takes more than half of it; `segments` is the share of the
+/// load this process sends (0: none).
+fn fits_machine(
+    s: &Scenario,
+    segments: u32,
+    out: &mut dyn Write,
+) -> anyhow::Result<Result<(), ExitCode>> {
+    let Some(machine) = gameday::capacity::Machine::this() else {
+        return Ok(Ok(()));
+    };
+    match gameday::capacity::Needs::of(s, segments).judge(machine) {
+        Err(why) => {
+            eprintln!("gameday: {why}");
+            Ok(Err(ExitCode::from(2)))
+        }
+        Ok(warning) => {
+            if let Some(warning) = warning {
+                writeln!(out, "{warning}")?;
+            }
+            Ok(Ok(()))
+        }
+    }
 }
 
 /// Files a process needs besides its team connections: the ledger, the web, the fleet's

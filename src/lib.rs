@@ -1,5 +1,6 @@
 //! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
 
+pub mod capacity;
 pub mod fleet;
 pub mod game;
 pub mod scenario;

@@ -374,3 +374,38 @@ fn a_worker_raises_open_files_and_says_when_the_hard_limit_is_too_low() {
     assert!(text.contains("segment 0/1"), "{text}");
     assert!(!text.contains("limited to 100,"), "{text}");
 }
+
+#[test]
+fn a_game_too_big_for_the_machine_is_refused_before_anything_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    // A million keys prebuilt for 200 teams × 16 servers: hundreds of GiB.
+    let mut text = String::from(
+        "[game]\nname = \"huge\"\nduration = \"1m\"\nallow_private_targets = true\n\
+         [keyset]\ncount = 1000000\n[load]\nclients = 1\n",
+    );
+    for t in 0..200 {
+        let urls: Vec<String> = (0..16).map(|s| format!("http://10.1.{t}.{s}")).collect();
+        text.push_str(&format!("[[team]]\nname = \"t{t}\"\nurl = {urls:?}\n"));
+    }
+    let path = dir.path().join("huge.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let cache = dir.path().join("cache");
+    for command in ["replay", "play"] {
+        let out = gameday(&[command, path], &cache);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("would be killed for want of memory")
+                && err.contains("while it builds the requests")
+                && err.contains("each of 3200 team servers"),
+            "{command}: {err}"
+        );
+        // Refused before the answers were computed: none were cached.
+        let cached = std::fs::read_dir(&cache).map_or(0, |d| d.count());
+        assert_eq!(cached, 0, "{command}");
+    }
+    let out = gameday(&["check", path], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("memory: about "), "{}", stdout(&out));
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use scoreboard::{EventFilter, Ledger, Recorded, SqliteLedger, Source};
+use scoreboard::{EventFilter, Ledger, Recorded, Source, SqliteLedger};
 
 fn play(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));
@@ -39,12 +39,17 @@ fn held(db: &Path) -> Held {
         .for_each_cause(&mut |c| match c {
             Recorded::Batch(b) => {
                 let id = b.batch.id;
-                h.batches
-                    .insert(format!("{} {} {} {}", id.run, id.worker, id.target, id.tick));
-                *h.ticks.entry((b.batch.target.to_string(), b.at.0)).or_default() += 1;
+                h.batches.insert(format!(
+                    "{} {} {} {}",
+                    id.run, id.worker, id.target, id.tick
+                ));
+                *h.ticks
+                    .entry((b.batch.target.to_string(), b.at.0))
+                    .or_default() += 1;
             }
             Recorded::Block(b) => {
-                h.blocks.insert(format!("{} {} {}", b.team, b.instance, b.block));
+                h.blocks
+                    .insert(format!("{} {} {}", b.team, b.instance, b.block));
             }
             _ => {}
         })
