@@ -10,6 +10,9 @@ use anyhow::Context;
 use clap::Parser;
 use hashref::{AnswerCache, HashParams, Keyset, ZipfPicker};
 use indicatif::{ProgressBar, ProgressStyle};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use loadgen::{
     Engine, EngineConfig, FailIf, Pacing, RateSchedule, RequestShape, RunSummary, Stop, Target,
     TargetLimits,
