@@ -5,16 +5,9 @@
 #[path = "../tests/util/mod.rs"]
 mod util;
 
-use std::time::Duration;
-
 use util::hostile::{Beside, cases, peak_rss_mib, reset_peak_rss, round};
 
 const ROUNDS: usize = 3;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -29,8 +22,8 @@ async fn main() {
             beside.push(round(which).await);
             peak = peak.max(peak_rss_mib());
         }
-        let (solo, beside) = (median(solo), median(beside));
-        let change = (beside.as_secs_f64() / solo.as_secs_f64() - 1.0) * 100.0;
+        let (solo, beside, change) = util::median_change(&solo, &beside);
+        let change = change * 100.0;
         let name = match which {
             Beside::One(n) => n,
             _ => "all twelve at once",

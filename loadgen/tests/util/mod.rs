@@ -411,3 +411,16 @@ pub fn summary_of(batches: &[OutcomeBatch], target: &str) -> RunSummary {
     }
     s
 }
+
+/// The medians of alternated rounds' p99s, solo and beside a neighbour, and the relative
+/// change between them (the machine's noise is not the engine's: compare medians).
+pub fn median_change(solo: &[Duration], beside: &[Duration]) -> (Duration, Duration, f64) {
+    let median = |v: &[Duration]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (solo, beside) = (median(solo), median(beside));
+    let change = beside.as_secs_f64() / solo.as_secs_f64() - 1.0;
+    (solo, beside, change)
+}
