@@ -64,13 +64,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        if let Some(&b) = buf.filled().get(before) {
-            let _ = self.first.compare_exchange(
-                NOTHING_YET,
-                b.into(),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
+        // Only the connection's task writes it: a plain load, and one store, suffice (no
+        // read-modify-write on every read of a long-lived connection).
+        if self.first.load(Ordering::Relaxed) == NOTHING_YET
+            && let Some(&b) = buf.filled().get(before)
+        {
+            self.first.store(b.into(), Ordering::Relaxed);
         }
         polled
     }
