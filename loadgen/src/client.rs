@@ -1,23 +1,15 @@
-//! One exchange with a team server over hyper's HTTP/1 connection API, classified into an
+//! One exchange with a team server over a plain HTTP/1.1 connection (the prebuilt
+//! request written, the answer framed by [`crate::http1`]), classified into an
 //! [`Outcome`]. Nothing a server sends is an error here: it is an outcome.
 
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::task::{Context, Poll};
+use std::io;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1;
-use hyper::header::HOST;
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
 use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
+use crate::http1::{Chunked, Framing, Head, HeadError, Parsed, Progress, parse_head};
 use crate::outcome::Outcome;
 use crate::target::{Base, TargetLimits};
 
@@ -25,127 +17,81 @@ use crate::target::{Base, TargetLimits};
 /// the answer is `too_large`).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// A connection's read buffer to begin with; one kept past an answer is cut back to it.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// An open connection to one base of a target. Dropping it closes the socket.
-pub(crate) struct Conn {
-    sender: http1::SendRequest<Empty<Bytes>>,
-    driver: JoinHandle<()>,
-    /// The first byte the server sent, once it has sent one (to tell TLS from garbage).
-    first: Arc<AtomicU16>,
-}
-
-/// No byte read yet.
-const NOTHING_YET: u16 = u16::MAX;
-
-impl Conn {
-    /// A malformed answer that began with a TLS record says so: the port speaks HTTPS.
-    fn explain(&self, outcome: Outcome) -> Outcome {
-        let first = self.first.load(Ordering::Relaxed);
-        match outcome {
-            // 0x15 is a TLS alert record, 0x16 a handshake record.
-            Outcome::Malformed { .. } if first == 0x15 || first == 0x16 => Outcome::Malformed {
-                detail: "the answer is TLS, not plain HTTP: this port serves HTTPS".to_owned(),
-            },
-            other => other,
-        }
-    }
-}
-
-/// A connection's reads, with the first byte kept.
-struct Sniffed<I> {
+pub(crate) struct Conn<I = TcpStream> {
     io: I,
-    first: Arc<AtomicU16>,
+    /// What the server has sent of the answer being read.
+    buf: Vec<u8>,
+    /// It has carried an answer before (so a close before any byte may be the server's
+    /// idle timeout, not the team's fault).
+    reused: bool,
 }
 
-impl<I: AsyncRead + Unpin> AsyncRead for Sniffed<I> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        // Only the connection's task writes it: a plain load, and one store, suffice (no
-        // read-modify-write on every read of a long-lived connection).
-        if self.first.load(Ordering::Relaxed) == NOTHING_YET
-            && let Some(&b) = buf.filled().get(before)
-        {
-            self.first.store(b.into(), Ordering::Relaxed);
+impl<I> Conn<I> {
+    fn new(io: I) -> Conn<I> {
+        Conn {
+            io,
+            buf: Vec::with_capacity(READ_BUFFER),
+            reused: false,
         }
-        polled
     }
 }
 
-impl<I: AsyncWrite + Unpin> AsyncWrite for Sniffed<I> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.driver.abort();
-    }
-}
-
-/// Sends one request for the key whose request target is `uri`, on `pooled` if given
-/// (else on a new connection), within the target's limits. Returns the outcome and the
-/// connection when it can be used again.
+/// Sends `request` (the prebuilt request for the key whose answer is `expected`) on
+/// `pooled` if given, else on a new connection, within the target's limits. Returns the
+/// outcome and the connection when it can be used again.
 pub(crate) async fn exchange(
     pooled: Option<Conn>,
     base: &Base,
-    uri: &Uri,
+    request: &[u8],
     limits: &TargetLimits,
     resolver: &Resolver,
     expected: &[u8],
 ) -> (Outcome, Option<Conn>) {
     let work = async {
-        // A pooled connection the server has since closed is not the team's fault.
-        let pooled = pooled.filter(|c| !c.sender.is_closed());
         let reused = pooled.is_some();
-        let conn = match pooled {
+        let mut conn = match pooled {
             Some(conn) => conn,
             None => connect(base, limits, resolver).await?,
         };
-        match request(conn, base, uri, limits.body_cap, expected).await {
+        match answer(&mut conn, request, limits, expected).await {
             // A keep-alive connection closed by the server just as we reused it: retry
             // once on a fresh one, as browsers and proxies do.
             Err(Failure::ClosedBeforeAnswer) if reused => {
-                let conn = connect(base, limits, resolver).await?;
-                request(conn, base, uri, limits.body_cap, expected)
-                    .await
-                    .map_err(Failure::into_outcome)
+                let mut conn = connect(base, limits, resolver).await?;
+                let outcome = answer(&mut conn, request, limits, expected).await;
+                outcome.map(|o| o.keep(conn)).map_err(Failure::into_outcome)
             }
-            other => other.map_err(Failure::into_outcome),
+            other => other.map(|o| o.keep(conn)).map_err(Failure::into_outcome),
         }
     };
     match tokio::time::timeout(limits.timeout, work).await {
         Ok(Ok(done)) => done,
         Ok(Err(outcome)) => (outcome, None),
         Err(_) => (Outcome::Timeout, None),
+    }
+}
+
+/// An answer's outcome, and whether its connection can carry another.
+struct Answered {
+    outcome: Outcome,
+    reusable: bool,
+}
+
+impl Answered {
+    fn keep<I>(self, mut conn: Conn<I>) -> (Outcome, Option<Conn<I>>) {
+        if !self.reusable {
+            return (self.outcome, None);
+        }
+        conn.reused = true;
+        conn.buf.clear();
+        if conn.buf.capacity() > 4 * READ_BUFFER {
+            conn.buf = Vec::with_capacity(READ_BUFFER);
+        }
+        (self.outcome, Some(conn))
     }
 }
 
@@ -164,6 +110,10 @@ impl Failure {
             },
             Failure::Outcome(o) => o,
         }
+    }
+
+    fn reset(detail: String) -> Failure {
+        Failure::Outcome(Outcome::Reset { detail })
     }
 }
 
@@ -192,121 +142,198 @@ async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Res
         Ok(result) => result?,
     };
     let _ = stream.set_nodelay(true);
-    handshake(stream, limits.max_headers).await
+    Ok(Conn::new(stream))
 }
 
-/// Speaks HTTP/1 over `io`, with the limits on a response's head.
-async fn handshake<I>(io: I, max_headers: usize) -> Result<Conn, Outcome>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let first = Arc::new(AtomicU16::new(NOTHING_YET));
-    let io = Sniffed {
-        io,
-        first: first.clone(),
-    };
-    let (sender, connection) = http1::Builder::new()
-        .max_headers(max_headers)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| classify(&e))?;
-    let driver = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(Conn {
-        sender,
-        driver,
-        first,
-    })
-}
-
-async fn request(
-    mut conn: Conn,
-    base: &Base,
-    uri: &Uri,
-    body_cap: usize,
+/// Writes `request` and reads its answer on `conn`.
+async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<I>,
+    request: &[u8],
+    limits: &TargetLimits,
     expected: &[u8],
-) -> Result<(Outcome, Option<Conn>), Failure> {
-    let request = Request::get(uri.clone())
-        .header(HOST, base.host_header.clone())
-        .body(Empty::new())
-        .expect("prebuilt request parts are valid");
-    if conn.sender.ready().await.is_err() {
-        return Err(Failure::ClosedBeforeAnswer);
+) -> Result<Answered, Failure> {
+    if let Err(e) = conn.io.write_all(request).await {
+        return Err(match conn.reused {
+            true => Failure::ClosedBeforeAnswer,
+            false => Failure::reset(format!("error sending the request: {e}")),
+        });
     }
-    let response = match conn.sender.send_request(request).await {
-        Ok(response) => response,
-        Err(e) if e.is_canceled() || (e.is_incomplete_message() && !e.is_parse()) => {
-            return Err(Failure::ClosedBeforeAnswer);
-        }
-        Err(e) => return Err(Failure::Outcome(conn.explain(classify(&e)))),
-    };
-    let status = response.status();
-    let body = read_body(response.into_body(), body_cap).await?;
-    let outcome = match (&body, status.is_success()) {
+    let head = read_head(conn, limits.max_headers).await?;
+    let body = read_body(conn, &head, limits.body_cap).await?;
+    let success = (200..300).contains(&head.status);
+    let outcome = match (&body, success) {
         (Body::TooLarge, true) => Outcome::TooLarge,
-        (_, false) => Outcome::HttpStatus(status.as_u16()),
-        (Body::Read(bytes), true) if bytes.trim_ascii_end() == expected => Outcome::Correct,
-        (Body::Read(bytes), true) => Outcome::WrongAnswer {
-            got: bytes[..bytes.len().min(SAMPLE_BYTES)].to_vec(),
-        },
+        (_, false) => Outcome::HttpStatus(head.status),
+        (Body::Read { range, .. }, true) => verify(&conn.buf[range.clone()], expected),
+        (Body::Decoded { body, .. }, true) => verify(body, expected),
     };
-    // A body left unread past the cap leaves the connection unusable.
-    let reusable = matches!(body, Body::Read(_)) && !conn.sender.is_closed();
-    Ok((outcome, reusable.then_some(conn)))
+    // No pipelining: bytes past the answer mean the server and we disagree on framing.
+    let reusable = match body {
+        Body::Read { range, whole } => head.keep_alive && range.end == whole,
+        Body::Decoded { clean, .. } => head.keep_alive && clean,
+        Body::TooLarge => false,
+    };
+    Ok(Answered { outcome, reusable })
 }
 
+/// An answer is right when its body, trailing whitespace trimmed, is the expected bytes.
+fn verify(body: &[u8], expected: &[u8]) -> Outcome {
+    if body.trim_ascii_end() == expected {
+        Outcome::Correct
+    } else {
+        Outcome::WrongAnswer {
+            got: body[..body.len().min(SAMPLE_BYTES)].to_vec(),
+        }
+    }
+}
+
+/// Reads more of the answer into the connection's buffer; 0 means the server closed it.
+async fn fill<I: AsyncRead + Unpin>(conn: &mut Conn<I>) -> io::Result<usize> {
+    if conn.buf.capacity() - conn.buf.len() < READ_BUFFER / 4 {
+        conn.buf.reserve(conn.buf.capacity().max(READ_BUFFER));
+    }
+    conn.io.read_buf(&mut conn.buf).await
+}
+
+/// Reads the answer's head, skipping interim answers; the buffer then starts with it.
+async fn read_head<I: AsyncRead + Unpin>(
+    conn: &mut Conn<I>,
+    max_headers: usize,
+) -> Result<Head, Failure> {
+    loop {
+        match parse_head(&conn.buf, max_headers) {
+            Ok(Parsed::Head(head)) => return Ok(head),
+            Ok(Parsed::Interim(len)) => {
+                conn.buf.drain(..len);
+                continue;
+            }
+            Ok(Parsed::Partial) if conn.buf.len() >= MAX_HEAD_BYTES => {
+                return Err(Outcome::TooLarge.into());
+            }
+            Ok(Parsed::Partial) => {}
+            Err(HeadError::TooLarge) => return Err(Outcome::TooLarge.into()),
+            Err(HeadError::Malformed(detail)) => {
+                return Err(Outcome::Malformed {
+                    detail: explain(&conn.buf, detail),
+                }
+                .into());
+            }
+        }
+        let nothing_yet = conn.buf.is_empty();
+        match fill(conn).await {
+            Ok(0) | Err(_) if nothing_yet && conn.reused => {
+                return Err(Failure::ClosedBeforeAnswer);
+            }
+            Ok(0) if nothing_yet => return Err(Failure::ClosedBeforeAnswer),
+            Ok(0) => {
+                return Err(Failure::reset(
+                    "connection closed in the middle of the answer's head".to_owned(),
+                ));
+            }
+            Err(e) => return Err(Failure::reset(format!("error reading the answer: {e}"))),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// A malformed answer that begins with a TLS record says so: the port speaks HTTPS.
+fn explain(buf: &[u8], detail: String) -> String {
+    match buf.first() {
+        // 0x15 is a TLS alert record, 0x16 a handshake record.
+        Some(0x15 | 0x16) => "the answer is TLS, not plain HTTP: this port serves HTTPS".to_owned(),
+        _ => detail,
+    }
+}
+
+/// A body, read up to the cap.
 enum Body {
-    Read(Bytes),
+    /// In the connection's buffer at `range`; the buffer holds `whole` bytes.
+    Read {
+        range: std::ops::Range<usize>,
+        whole: usize,
+    },
+    /// Decoded from chunks; `clean` if nothing followed the last one.
+    Decoded {
+        body: Vec<u8>,
+        clean: bool,
+    },
     TooLarge,
 }
 
-/// Reads a body up to `cap` bytes. The usual answer is one frame, kept without a copy.
-async fn read_body(mut body: hyper::body::Incoming, cap: usize) -> Result<Body, Outcome> {
-    let mut first: Option<Bytes> = None;
-    let mut joined: Vec<u8> = Vec::new();
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| classify(&e))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        total += data.len();
-        if total > cap {
-            return Ok(Body::TooLarge);
-        }
-        match &first {
-            None if joined.is_empty() => first = Some(data),
-            _ => {
-                if let Some(f) = first.take() {
-                    joined.extend_from_slice(&f);
+async fn read_body<I: AsyncRead + Unpin>(
+    conn: &mut Conn<I>,
+    head: &Head,
+    cap: usize,
+) -> Result<Body, Failure> {
+    let start = head.len;
+    let closed = |got: usize, of: &str| {
+        Failure::reset(format!(
+            "connection closed after {got}{of} bytes of the body"
+        ))
+    };
+    let failed = |e: io::Error| Failure::reset(format!("error reading the body: {e}"));
+    match head.framing {
+        Framing::Length(n) if n > cap as u64 => Ok(Body::TooLarge),
+        Framing::Length(n) => {
+            let end = start + n as usize;
+            while conn.buf.len() < end {
+                match fill(conn).await {
+                    Ok(0) => return Err(closed(conn.buf.len() - start, &format!(" of {n}"))),
+                    Ok(_) => {}
+                    Err(e) => return Err(failed(e)),
                 }
-                joined.extend_from_slice(&data);
+            }
+            Ok(Body::Read {
+                range: start..end,
+                whole: conn.buf.len(),
+            })
+        }
+        Framing::UntilClose => loop {
+            if conn.buf.len() - start > cap {
+                return Ok(Body::TooLarge);
+            }
+            match fill(conn).await {
+                Ok(0) => {
+                    return Ok(Body::Read {
+                        range: start..conn.buf.len(),
+                        whole: conn.buf.len(),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => return Err(failed(e)),
+            }
+        },
+        Framing::Chunked => {
+            conn.buf.drain(..start);
+            let mut chunked = Chunked::default();
+            loop {
+                let (used, progress) = chunked
+                    .step(&conn.buf, cap)
+                    .map_err(|detail| Outcome::Malformed { detail })?;
+                conn.buf.drain(..used);
+                match progress {
+                    Progress::Done => {
+                        let clean = conn.buf.is_empty();
+                        return Ok(Body::Decoded {
+                            body: chunked.body,
+                            clean,
+                        });
+                    }
+                    Progress::TooLarge => return Ok(Body::TooLarge),
+                    Progress::NeedMore if conn.buf.len() > MAX_HEAD_BYTES + cap => {
+                        return Ok(Body::TooLarge);
+                    }
+                    Progress::NeedMore => {}
+                }
+                match fill(conn).await {
+                    Ok(0) => return Err(closed(chunked.body.len(), " (chunked)")),
+                    Ok(_) => {}
+                    Err(e) => return Err(failed(e)),
+                }
             }
         }
     }
-    Ok(Body::Read(first.unwrap_or_else(|| Bytes::from(joined))))
 }
-
-/// Turns a hyper error into the outcome a team can understand.
-pub(crate) fn classify(e: &hyper::Error) -> Outcome {
-    // A head past the header limits (too many headers, too many bytes) is too large.
-    if e.is_parse_too_large() {
-        return Outcome::TooLarge;
-    }
-    if e.is_parse() || e.is_parse_status() {
-        return Outcome::Malformed {
-            detail: e.to_string(),
-        };
-    }
-    let detail = match std::error::Error::source(e) {
-        Some(source) => format!("{e}: {source}"),
-        None => e.to_string(),
-    };
-    Outcome::Reset { detail }
-}
-
 /// Entry points for the fuzz targets in `fuzz/` (the `fuzzing` feature): not an API.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing {
@@ -327,17 +354,15 @@ pub mod fuzzing {
             // Held open until the client is done: closing is the response's end.
             let _ = theirs.read(&mut request).await;
         });
-        let base = Base {
-            authority: "team.example:80".into(),
-            host_header: hyper::header::HeaderValue::from_static("team.example"),
-            uris: vec![Uri::from_static("/calc?input=3615-7184-2117")],
+        let limits = crate::TargetLimits {
+            body_cap,
+            ..crate::TargetLimits::default()
         };
-        let outcome = match handshake(ours, crate::TargetLimits::default().max_headers).await {
-            Err(outcome) => outcome,
-            Ok(conn) => match request(conn, &base, &base.uris[0], body_cap, expected).await {
-                Ok((outcome, _)) => outcome,
-                Err(failure) => failure.into_outcome(),
-            },
+        let mut conn = Conn::new(ours);
+        let request = b"GET /calc?input=3615-7184-2117 HTTP/1.1\r\nHost: team.example\r\n\r\n";
+        let outcome = match answer(&mut conn, request, &limits, expected).await {
+            Ok(answered) => answered.outcome,
+            Err(failure) => failure.into_outcome(),
         };
         server.abort();
         outcome

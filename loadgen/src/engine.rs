@@ -309,10 +309,10 @@ impl RuntimeRun {
     ) -> impl Future<Output = Done> + 'a {
         let expected = self.answers.answer(send.key as usize);
         async move {
-            let uri = &base.uris[send.key as usize];
+            let request = base.requests.get(send.key as usize);
             let resolver = &self.config.resolver;
             let (outcome, conn) =
-                exchange(conn, &base, uri, limits, resolver, expected.as_bytes()).await;
+                exchange(conn, &base, request, limits, resolver, expected.as_bytes()).await;
             Done {
                 send,
                 due,

@@ -22,6 +22,7 @@ mod client;
 mod engine;
 mod error;
 mod handle;
+mod http1;
 mod latency;
 mod outcome;
 pub mod progress;

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::Uri;
-use hyper::header::HeaderValue;
+use http::Uri;
+use http::uri::PathAndQuery;
 
 use crate::LoadgenError;
 use crate::address::AddressPolicy;
+use crate::http1::Requests;
 
 /// The path and query of a request, with `{key}` where the key goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,9 +132,8 @@ impl Target {
 pub(crate) struct Base {
     /// `host:port`, resolved on each new connection (addresses behind a name may move).
     pub(crate) authority: String,
-    pub(crate) host_header: HeaderValue,
-    /// The request target of every key, in keyset order.
-    pub(crate) uris: Vec<Uri>,
+    /// Every key's whole request, in keyset order.
+    pub(crate) requests: Requests,
 }
 
 /// A target with every request part built once.
@@ -211,15 +211,23 @@ fn prepare_base(
         None => host.to_owned(),
     };
     let prefix = uri.path().trim_end_matches('/');
-    let uris = keys
-        .iter()
-        .map(|k| shape.render(prefix, k.as_str()).parse::<Uri>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad("the request shape does not make a valid path with this URL"))?;
+    // Each path checked as hyper checks a URI, so that no key breaks a request line.
+    let mut bad_path = false;
+    let paths = keys.iter().map(|k| {
+        let path = shape.render(prefix, k.as_str());
+        bad_path |= path.parse::<PathAndQuery>().is_err();
+        path
+    });
+    let requests = Requests::build(&host_header, paths)
+        .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
+    if bad_path {
+        return Err(bad(
+            "the request shape does not make a valid path with this URL",
+        ));
+    }
     Ok(Base {
         authority,
-        host_header: HeaderValue::from_str(&host_header).map_err(|_| bad("bad host"))?,
-        uris,
+        requests,
     })
 }
 
@@ -237,12 +245,15 @@ mod tests {
         let p = PreparedTarget::prepare(&t, &keys()).unwrap();
         let base = &p.bases[0];
         assert_eq!(base.authority, "127.0.0.1:8080");
-        assert_eq!(base.host_header, "127.0.0.1:8080");
         assert_eq!(
-            base.uris[0],
-            format!("/api/calc?input={}", keys()[0]).as_str()
+            base.requests.get(0),
+            format!(
+                "GET /api/calc?input={} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+                keys()[0]
+            )
+            .as_bytes()
         );
-        assert_eq!(base.uris.len(), 3);
+        assert_eq!(base.requests.len(), 3);
     }
 
     #[test]
@@ -253,7 +264,12 @@ mod tests {
         );
         let p = PreparedTarget::prepare(&t, &keys()).unwrap();
         assert_eq!(p.bases[0].authority, "example.com:80");
-        assert_eq!(p.bases[0].host_header, "example.com");
+        assert!(
+            p.bases[0]
+                .requests
+                .get(0)
+                .ends_with(b"\r\nHost: example.com\r\n\r\n")
+        );
         assert_eq!(p.bases[1].authority, "[::1]:81");
     }
 

@@ -1,0 +1,356 @@
+//! HTTP/1.1 on the wire for the hot path: every key's request prebuilt as bytes, and a
+//! response's head and body framed with httparse (hyper's own parser), without hyper's
+//! per-request header maps, dispatch channel and connection task.
+
+/// Every key's whole request to one base (request line, Host, blank line), in keyset
+/// order, in one buffer: about 70 bytes and one offset a key, and one write a request.
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    bytes: Vec<u8>,
+    /// Where each request ends in `bytes`.
+    ends: Vec<u32>,
+}
+
+impl Requests {
+    /// The requests for `paths` (each already a valid request target) to `host`.
+    /// `None` if they would not fit in 4 GiB.
+    pub(crate) fn build<P: AsRef<str>>(
+        host: &str,
+        paths: impl ExactSizeIterator<Item = P>,
+    ) -> Option<Requests> {
+        let tail = format!(" HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let mut paths = paths.peekable();
+        let count = paths.len();
+        // Keys are all one length: the first request's size, times the count, is the
+        // buffer (no doubling past it while building a million).
+        let each = paths
+            .peek()
+            .map_or(0, |p| 4 + p.as_ref().len() + tail.len());
+        let mut requests = Requests {
+            bytes: Vec::with_capacity(each.saturating_mul(count)),
+            ends: Vec::with_capacity(count),
+        };
+        for path in paths {
+            requests.bytes.extend_from_slice(b"GET ");
+            requests.bytes.extend_from_slice(path.as_ref().as_bytes());
+            requests.bytes.extend_from_slice(tail.as_bytes());
+            requests
+                .ends
+                .push(u32::try_from(requests.bytes.len()).ok()?);
+        }
+        requests.bytes.shrink_to_fit();
+        Some(requests)
+    }
+
+    /// The request for key `i`.
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// How a response's body ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    Length(u64),
+    Chunked,
+    /// No length: the body runs to the end of the connection.
+    UntilClose,
+}
+
+/// A response's head, parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// Bytes of head, blank line included.
+    pub(crate) len: usize,
+    pub(crate) status: u16,
+    pub(crate) framing: Framing,
+    /// The server lets the connection be used again after this answer.
+    pub(crate) keep_alive: bool,
+}
+
+/// What the bytes so far make of a head.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    Head(Head),
+    /// More bytes are needed.
+    Partial,
+    /// An interim answer (`100 Continue`) of this many bytes, to skip.
+    Interim(usize),
+}
+
+/// A head that cannot be an answer.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HeadError {
+    /// Past the target's header count.
+    TooLarge,
+    Malformed(String),
+}
+
+/// Headers parsed on the stack before falling back to a buffer of the target's limit.
+const FEW_HEADERS: usize = 16;
+
+/// Parses a response head at the start of `buf`, allowing at most `max_headers` headers.
+pub(crate) fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
+    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+    match parse_with(buf, &mut few[..max_headers.min(FEW_HEADERS)]) {
+        Err(httparse::Error::TooManyHeaders) if max_headers > FEW_HEADERS => {
+            let mut many = vec![httparse::EMPTY_HEADER; max_headers];
+            parse_with(buf, &mut many)
+        }
+        other => other,
+    }
+    .map_err(|e| match e {
+        httparse::Error::TooManyHeaders => HeadError::TooLarge,
+        e => HeadError::Malformed(format!("not an HTTP answer: {e}")),
+    })?
+}
+
+fn parse_with<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+) -> Result<Result<Parsed, HeadError>, httparse::Error> {
+    let mut response = httparse::Response::new(headers);
+    let len = match response.parse(buf)? {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial => return Ok(Ok(Parsed::Partial)),
+    };
+    let status = response.code.unwrap_or_default();
+    match status {
+        101 => {
+            return Ok(Err(HeadError::Malformed(
+                "101 Switching Protocols is not an answer".to_owned(),
+            )));
+        }
+        100..=199 => return Ok(Ok(Parsed::Interim(len))),
+        _ => {}
+    }
+    Ok(interpret(len, status, response.version, response.headers))
+}
+
+/// The framing and reuse a head's headers give.
+fn interpret(
+    len: usize,
+    status: u16,
+    version: Option<u8>,
+    headers: &[httparse::Header<'_>],
+) -> Result<Parsed, HeadError> {
+    let malformed = |what: &str| Err(HeadError::Malformed(what.to_owned()));
+    let mut length: Option<u64> = None;
+    let mut coded: Option<bool> = None;
+    // HTTP/1.0 closes unless it says otherwise; HTTP/1.1 keeps the connection.
+    let mut close = version == Some(0);
+    for h in headers {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+            let Some(n) = value
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+            else {
+                return malformed("the Content-Length is not a number");
+            };
+            if length.is_some_and(|l| l != n) {
+                return malformed("two different Content-Lengths");
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = h.value.rsplit(|&b| b == b',').next().unwrap_or_default();
+            coded = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    close = false;
+                }
+            }
+        }
+    }
+    let framing = match (status, coded, length) {
+        (204 | 304, _, _) => Framing::Length(0),
+        (_, Some(true), _) => Framing::Chunked,
+        (_, Some(false), _) => Framing::UntilClose,
+        (_, None, Some(n)) => Framing::Length(n),
+        (_, None, None) => Framing::UntilClose,
+    };
+    Ok(Parsed::Head(Head {
+        len,
+        status,
+        framing,
+        keep_alive: !close && framing != Framing::UntilClose,
+    }))
+}
+
+/// How far a chunked body has come.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    NeedMore,
+    /// The body has ended.
+    Done,
+    TooLarge,
+}
+
+/// A chunked body being decoded: its data so far.
+#[derive(Debug, Default)]
+pub(crate) struct Chunked {
+    pub(crate) body: Vec<u8>,
+}
+
+impl Chunked {
+    /// Decodes the whole chunks at the start of `buf`, moving their data to the body, and
+    /// returns how many bytes it used with how far the body has come. Past `cap` bytes of
+    /// data the body is too large.
+    pub(crate) fn step(&mut self, buf: &[u8], cap: usize) -> Result<(usize, Progress), String> {
+        let mut pos = 0;
+        loop {
+            let rest = &buf[pos..];
+            let (line, size) = match httparse::parse_chunk_size(rest) {
+                Ok(httparse::Status::Complete(parsed)) => parsed,
+                Ok(httparse::Status::Partial) => return Ok((pos, Progress::NeedMore)),
+                Err(_) => return Err("a chunked body with a bad chunk size".to_owned()),
+            };
+            if size == 0 {
+                let trailers = &rest[line..];
+                if trailers.starts_with(b"\r\n") {
+                    return Ok((pos + line + 2, Progress::Done));
+                }
+                return Ok(match trailers.windows(4).position(|w| w == b"\r\n\r\n") {
+                    Some(end) => (pos + line + end + 4, Progress::Done),
+                    None => (pos, Progress::NeedMore),
+                });
+            }
+            if self.body.len() as u64 + size > cap as u64 {
+                return Ok((pos, Progress::TooLarge));
+            }
+            let size = size as usize;
+            let Some(chunk) = rest.get(line..line + size + 2) else {
+                return Ok((pos, Progress::NeedMore));
+            };
+            if !chunk.ends_with(b"\r\n") {
+                return Err("a chunk of a chunked body does not end where its size says".to_owned());
+            }
+            self.body.extend_from_slice(&chunk[..size]);
+            pos += line + size + 2;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(bytes: &[u8]) -> Head {
+        match parse_head(bytes, 100) {
+            Ok(Parsed::Head(h)) => h,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_are_whole_and_in_key_order() {
+        let r = Requests::build("h:1", ["/a?k=1", "/a?k=22"].into_iter()).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.get(0), b"GET /a?k=1 HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        assert_eq!(r.get(1), b"GET /a?k=22 HTTP/1.1\r\nHost: h:1\r\n\r\n");
+    }
+
+    #[test]
+    fn heads_give_status_framing_and_reuse() {
+        let h = head(b"HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\nbody");
+        assert_eq!((h.len, h.status), (39, 200));
+        assert_eq!((h.framing, h.keep_alive), (Framing::Length(44), true));
+        let h = head(b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n");
+        assert_eq!(h.framing, Framing::Chunked);
+        let h = head(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 1\r\n\r\n");
+        assert!(!h.keep_alive);
+        let h = head(b"HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\n");
+        assert!(!h.keep_alive);
+        let h = head(b"HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 1\r\n\r\n");
+        assert!(h.keep_alive);
+        let h = head(b"HTTP/1.1 503 Busy\r\n\r\n");
+        assert_eq!((h.status, h.framing), (503, Framing::UntilClose));
+        assert!(!h.keep_alive);
+        let h = head(b"HTTP/1.1 204 No Content\r\ncontent-length: 9\r\n\r\n");
+        assert_eq!(h.framing, Framing::Length(0));
+    }
+
+    #[test]
+    fn partial_interim_and_bad_heads() {
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nconte", 100),
+            Ok(Parsed::Partial)
+        );
+        assert_eq!(
+            parse_head(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 100),
+            Ok(Parsed::Interim(25))
+        );
+        let Err(HeadError::Malformed(why)) = parse_head(b"HTTP/1.1 2OO OK\r\n\r\n", 100) else {
+            panic!()
+        };
+        assert!(why.contains("status"), "{why}");
+        for bad in [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 4x\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: +4\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\n",
+            b"SSH-2.0-OpenSSH_9.2\r\n",
+        ] {
+            assert!(
+                matches!(parse_head(bad, 100), Err(HeadError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn header_counts_past_the_limit_are_too_large_above_and_below_the_stack_array() {
+        let with = |n: usize| {
+            let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
+            for i in 0..n {
+                r.extend_from_slice(format!("x-{i}: v\r\n").as_bytes());
+            }
+            r.extend_from_slice(b"\r\n");
+            r
+        };
+        assert!(matches!(parse_head(&with(5), 5), Ok(Parsed::Head(_))));
+        assert_eq!(parse_head(&with(6), 5), Err(HeadError::TooLarge));
+        assert!(matches!(parse_head(&with(100), 100), Ok(Parsed::Head(_))));
+        assert_eq!(parse_head(&with(101), 100), Err(HeadError::TooLarge));
+    }
+
+    #[test]
+    fn chunked_bodies_decode_across_reads_and_stop_at_the_cap() {
+        let wire = b"4\r\nrmtL\r\n2;ext=1\r\nqR\r\n0\r\nx-trailer: 1\r\n\r\nrest";
+        // Fed one byte more at a time, as reads may split it anywhere.
+        let mut c = Chunked::default();
+        let mut buf = Vec::new();
+        let mut done = false;
+        for &b in wire.iter() {
+            buf.push(b);
+            let (used, progress) = c.step(&buf, 100).unwrap();
+            buf.drain(..used);
+            if progress == Progress::Done {
+                done = true;
+                break;
+            }
+            assert_eq!(progress, Progress::NeedMore);
+        }
+        assert!(done);
+        assert_eq!(c.body, b"rmtLqR");
+        let mut c = Chunked::default();
+        assert_eq!(c.step(wire, 5).unwrap(), (9, Progress::TooLarge));
+        assert!(Chunked::default().step(b"zz\r\n", 100).is_err());
+        assert!(Chunked::default().step(b"2\r\nabc\r\n", 100).is_err());
+    }
+}
