@@ -6,6 +6,7 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
@@ -41,13 +42,15 @@ impl<I> Conn<I> {
 }
 
 /// Sends `request` (the prebuilt request for the key whose answer is `expected`) on
-/// `pooled` if given, else on a new connection, within the target's limits. Returns the
-/// outcome and the connection when it can be used again.
+/// `pooled` if given, else on a new connection, within the target's limits and by
+/// `deadline` (the send time plus the target's total timeout). Returns the outcome and the
+/// connection when it can be used again.
 pub(crate) async fn exchange(
     pooled: Option<Conn>,
     base: &Base,
     request: &[u8],
     limits: &TargetLimits,
+    deadline: Instant,
     resolver: &Resolver,
     expected: &[u8],
 ) -> (Outcome, Option<Conn>) {
@@ -68,7 +71,7 @@ pub(crate) async fn exchange(
             other => other.map(|o| o.keep(conn)).map_err(Failure::into_outcome),
         }
     };
-    match tokio::time::timeout(limits.timeout, work).await {
+    match tokio::time::timeout_at(deadline, work).await {
         Ok(Ok(done)) => done,
         Ok(Err(outcome)) => (outcome, None),
         Err(_) => (Outcome::Timeout, None),

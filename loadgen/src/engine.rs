@@ -260,12 +260,14 @@ impl RuntimeRun {
         let mut urls_open = true;
         let timer = tokio::time::sleep_until(state.begin);
         tokio::pin!(timer);
+        // One clock read a turn of the loop: an answer's finish time serves the tick check
+        // and the next sends (a clock read is a measurable share of a request's user time).
+        let mut now = Instant::now();
         loop {
             // New URLs may have come while another branch won the last select.
             if urls.has_changed().unwrap_or(false) {
                 state.set_bases(urls.borrow_and_update().clone());
             }
-            let now = Instant::now();
             state.start_due(self, &mut in_flight, now, |base, conn, send, due| {
                 self.launch(&target.limits, base, conn, send, due, now)
             });
@@ -278,22 +280,27 @@ impl RuntimeRun {
             if timer.deadline() != wake {
                 timer.as_mut().reset(wake);
             }
-            tokio::select! {
+            let finished = tokio::select! {
                 biased;
-                Some(done) = in_flight.next() => state.finish(self, done, in_flight.len()),
-                () = &mut timer => {}
+                Some(done) = in_flight.next() => Some(state.finish(self, done, in_flight.len())),
+                () = &mut timer => None,
                 changed = cancelled.changed(), if !state.stopping => {
                     if changed.is_err() || *cancelled.borrow() {
                         state.stopping = true;
                     }
+                    None
                 }
-                changed = urls.changed(), if urls_open => match changed {
-                    Ok(()) => state.set_bases(urls.borrow_and_update().clone()),
-                    // The handle is gone: the URLs can no longer change.
-                    Err(_) => urls_open = false,
-                },
-            }
-            state.close_ticks(self);
+                changed = urls.changed(), if urls_open => {
+                    match changed {
+                        Ok(()) => state.set_bases(urls.borrow_and_update().clone()),
+                        // The handle is gone: the URLs can no longer change.
+                        Err(_) => urls_open = false,
+                    }
+                    None
+                }
+            };
+            now = finished.unwrap_or_else(Instant::now);
+            state.close_ticks(self, now);
         }
         let _ = self.batches.send(state.batch);
     }
@@ -311,8 +318,17 @@ impl RuntimeRun {
         async move {
             let request = base.requests.get(send.key as usize);
             let resolver = &self.config.resolver;
-            let (outcome, conn) =
-                exchange(conn, &base, request, limits, resolver, expected.as_bytes()).await;
+            let deadline = sent + limits.timeout;
+            let (outcome, conn) = exchange(
+                conn,
+                &base,
+                request,
+                limits,
+                deadline,
+                resolver,
+                expected.as_bytes(),
+            )
+            .await;
             Done {
                 send,
                 due,
@@ -439,7 +455,8 @@ impl TargetLoop {
         wake
     }
 
-    fn finish(&mut self, run: &RuntimeRun, done: Done, still_in_flight: usize) {
+    /// Records a finished request; returns when it finished.
+    fn finish(&mut self, run: &RuntimeRun, done: Done, still_in_flight: usize) -> Instant {
         let Done {
             send,
             due,
@@ -461,6 +478,7 @@ impl TargetLoop {
         let key = run.answers.keys()[send.key as usize];
         let expected = run.answers.answer(send.key as usize);
         self.batch.record(outcome, key, expected, Some(latencies));
+        finished
     }
 
     /// Switches to new base URLs. Idle connections to a base still in the set (same host
@@ -492,9 +510,9 @@ impl TargetLoop {
             .or_else(|| self.bases.iter().position(same_authority))
     }
 
-    /// Sends the batches of every tick that has ended.
-    fn close_ticks(&mut self, run: &RuntimeRun) {
-        while Instant::now() >= self.ticks.next {
+    /// Sends the batches of every tick that has ended by `now`.
+    fn close_ticks(&mut self, run: &RuntimeRun, now: Instant) {
+        while now >= self.ticks.next {
             let fresh = new_batch(&run.config, self.index, &self.name, self.ticks.index + 1);
             let closed = std::mem::replace(&mut self.batch, fresh);
             let _ = run.batches.send(closed);
