@@ -6,7 +6,6 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::Instant;
 
 use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
@@ -42,15 +41,15 @@ impl<I> Conn<I> {
 }
 
 /// Sends `request` (the prebuilt request for the key whose answer is `expected`) on
-/// `pooled` if given, else on a new connection, within the target's limits and by
-/// `deadline` (the send time plus the target's total timeout). Returns the outcome and the
-/// connection when it can be used again.
+/// `pooled` if given, else on a new connection, within the target's connect timeout and
+/// caps. Returns the outcome and the connection when it can be used again. The total
+/// timeout is the caller's: the engine loop expires requests past their deadline
+/// (`crate::deadline`), with no timer a request.
 pub(crate) async fn exchange(
     pooled: Option<Conn>,
     base: &Base,
     request: &[u8],
     limits: &TargetLimits,
-    deadline: Instant,
     resolver: &Resolver,
     expected: &[u8],
 ) -> (Outcome, Option<Conn>) {
@@ -71,11 +70,7 @@ pub(crate) async fn exchange(
             other => other.map(|o| o.keep(conn)).map_err(Failure::into_outcome),
         }
     };
-    match tokio::time::timeout_at(deadline, work).await {
-        Ok(Ok(done)) => done,
-        Ok(Err(outcome)) => (outcome, None),
-        Err(_) => (Outcome::Timeout, None),
-    }
+    work.await.unwrap_or_else(|outcome| (outcome, None))
 }
 
 /// An answer's outcome, and whether its connection can carry another.
@@ -204,7 +199,12 @@ async fn read_head<I: AsyncRead + Unpin>(
     max_headers: usize,
 ) -> Result<Head, Failure> {
     loop {
-        match parse_head(&conn.buf, max_headers) {
+        // An empty buffer (a request just sent) has nothing to parse yet.
+        let parsed = match conn.buf.is_empty() {
+            true => Ok(Parsed::Partial),
+            false => parse_head(&conn.buf, max_headers),
+        };
+        match parsed {
             Ok(Parsed::Head(head)) => return Ok(head),
             Ok(Parsed::Interim(len)) => {
                 conn.buf.drain(..len);

@@ -14,6 +14,7 @@ use crate::LoadgenError;
 use crate::address::Resolver;
 use crate::batch::{BatchId, OutcomeBatch};
 use crate::client::{Conn, exchange};
+use crate::deadline::{Deadlined, expire};
 use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
 use crate::schedule::{Pacing, Schedule, ScheduledSend, Stop};
@@ -268,8 +269,11 @@ impl RuntimeRun {
             if urls.has_changed().unwrap_or(false) {
                 state.set_bases(urls.borrow_and_update().clone());
             }
-            state.start_due(self, &mut in_flight, now, |base, conn, send, due| {
-                self.launch(&target.limits, base, conn, send, due, now)
+            if state.expiry.is_some_and(|at| now >= at) {
+                state.expiry = expire(&mut in_flight, now);
+            }
+            state.start_due(self, &mut in_flight, now, |base, conn, sent, deadline| {
+                self.launch(&target.limits, base, conn, sent, deadline)
             });
             if state.stopping && in_flight.is_empty() {
                 break;
@@ -282,7 +286,9 @@ impl RuntimeRun {
             }
             let finished = tokio::select! {
                 biased;
-                Some(done) = in_flight.next() => Some(state.finish(self, done, in_flight.len())),
+                Some((sent, answer)) = in_flight.next() => {
+                    Some(state.finish(self, sent, answer, in_flight.len()))
+                }
                 () = &mut timer => None,
                 changed = cancelled.changed(), if !state.stopping => {
                     if changed.is_err() || *cancelled.borrow() {
@@ -305,39 +311,25 @@ impl RuntimeRun {
         let _ = self.batches.send(state.batch);
     }
 
+    /// A request's exchange, with the deadline the loop holds it to.
     fn launch<'a>(
         &'a self,
         limits: &'a TargetLimits,
         base: Arc<Base>,
         conn: Option<Conn>,
-        send: ScheduledSend,
-        due: Instant,
-        sent: Instant,
-    ) -> impl Future<Output = Done> + 'a {
-        let expected = self.answers.answer(send.key as usize);
-        async move {
-            let request = base.requests.get(send.key as usize);
+        sent: Sent,
+        deadline: Instant,
+    ) -> Deadlined<impl Future<Output = Answer> + 'a, Sent> {
+        let key = sent.send.key as usize;
+        let expected = self.answers.answer(key);
+        let exchange = async move {
+            let request = base.requests.get(key);
             let resolver = &self.config.resolver;
-            let deadline = sent + limits.timeout;
-            let (outcome, conn) = exchange(
-                conn,
-                &base,
-                request,
-                limits,
-                deadline,
-                resolver,
-                expected.as_bytes(),
-            )
-            .await;
-            Done {
-                send,
-                due,
-                sent,
-                outcome,
-                conn,
-                base,
-            }
-        }
+            let (outcome, conn) =
+                exchange(conn, &base, request, limits, resolver, expected.as_bytes()).await;
+            (outcome, conn.map(|conn| (conn, base)))
+        };
+        Deadlined::new(exchange, sent, deadline)
     }
 }
 
@@ -361,6 +353,9 @@ struct TargetLoop {
     index: u32,
     name: Arc<str>,
     max_in_flight: usize,
+    timeout: Duration,
+    /// No request in flight has a deadline before this (`None`: none in flight).
+    expiry: Option<Instant>,
 }
 
 impl TargetLoop {
@@ -392,17 +387,19 @@ impl TargetLoop {
             index,
             name: target.name.clone(),
             max_in_flight: target.limits.max_in_flight,
+            timeout: target.limits.timeout,
+            expiry: None,
         }
     }
 
     /// Starts every request that is due now (open model) or that a free client can take
     /// (closed model). A request due past the in-flight cap is recorded as dropped.
-    fn start_due<F: Future<Output = Done>>(
+    fn start_due<F>(
         &mut self,
         run: &RuntimeRun,
         in_flight: &mut FuturesUnordered<F>,
         now: Instant,
-        mut launch: impl FnMut(Arc<Base>, Option<Conn>, ScheduledSend, Instant) -> F,
+        mut launch: impl FnMut(Arc<Base>, Option<Conn>, Sent, Instant) -> F,
     ) {
         let config = &*run.config;
         // The open schedule itself ends at the stop time (so sends already due still go
@@ -428,7 +425,20 @@ impl TargetLoop {
                 self.batch.record(Outcome::Dropped, key, expected, None);
             } else {
                 let b = (send.seq % self.bases.len() as u64) as usize;
-                in_flight.push(launch(self.bases[b].clone(), self.idle[b].pop(), send, due));
+                let sent = Sent {
+                    send,
+                    due,
+                    sent: now,
+                };
+                // Deadlines come in send order: the first in flight is the earliest.
+                let deadline = now + self.timeout;
+                self.expiry.get_or_insert(deadline);
+                in_flight.push(launch(
+                    self.bases[b].clone(),
+                    self.idle[b].pop(),
+                    sent,
+                    deadline,
+                ));
             }
             self.next = self.schedule.next();
         }
@@ -443,6 +453,9 @@ impl TargetLoop {
             return self.begin;
         }
         let mut wake = self.ticks.next;
+        if let Some(at) = self.expiry {
+            wake = wake.min(at);
+        }
         if !self.stopping {
             if let (Pacing::Open(_), Some(at)) = (&run.config.pacing, self.next.and_then(|s| s.due))
             {
@@ -455,21 +468,21 @@ impl TargetLoop {
         wake
     }
 
-    /// Records a finished request; returns when it finished.
-    fn finish(&mut self, run: &RuntimeRun, done: Done, still_in_flight: usize) -> Instant {
-        let Done {
-            send,
-            due,
-            sent,
-            outcome,
-            conn,
-            base,
-        } = done;
+    /// Records a finished request (`None`: past its deadline); returns when it finished.
+    fn finish(
+        &mut self,
+        run: &RuntimeRun,
+        sent: Sent,
+        answer: Option<Answer>,
+        still_in_flight: usize,
+    ) -> Instant {
+        let Sent { send, due, sent } = sent;
+        let (outcome, conn) = answer.unwrap_or((Outcome::Timeout, None));
         let finished = Instant::now();
         let latencies = (finished.duration_since(due), finished.duration_since(sent));
         // Keep about as many idle connections as requests are out: a burst (after the
         // engine itself stalled) must not leave hundreds of sockets open for good.
-        if let Some(conn) = conn
+        if let Some((conn, base)) = conn
             && let Some(pool) = self.pool_of(&base)
             && self.idle[pool].len() < still_in_flight + IDLE_SPARE
         {
@@ -537,16 +550,17 @@ fn new_batch(config: &EngineConfig, target: u32, name: &Arc<str>, tick: u64) -> 
     OutcomeBatch::new(id, name.clone())
 }
 
-/// A finished request, back in the engine loop.
-struct Done {
+/// A request in flight, as the engine loop knows it.
+#[derive(Clone, Copy)]
+struct Sent {
     send: ScheduledSend,
     due: Instant,
     sent: Instant,
-    outcome: Outcome,
-    conn: Option<Conn>,
-    /// Where it went: the target's URLs may have changed since.
-    base: Arc<Base>,
 }
+
+/// How a request's exchange ends: its outcome, and its connection if it can be used again
+/// with the base it goes to (the target's URLs may have changed since).
+type Answer = (Outcome, Option<(Conn, Arc<Base>)>);
 
 /// Tick boundaries on the shared clock.
 struct TickClock {

@@ -2,6 +2,8 @@
 //! response's head and body framed with httparse (hyper's own parser), without hyper's
 //! per-request header maps, dispatch channel and connection task.
 
+use std::mem::MaybeUninit;
+
 /// Every key's whole request to one base (request line, Host, blank line), in keyset
 /// order, in one buffer: about 70 bytes and one offset a key, and one write a request.
 #[derive(Debug, Default)]
@@ -100,10 +102,13 @@ const FEW_HEADERS: usize = 16;
 
 /// Parses a response head at the start of `buf`, allowing at most `max_headers` headers.
 pub(crate) fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadError> {
-    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+    // Uninitialised slots: httparse writes the headers it finds (hyper does the same), so
+    // no slot is zeroed that an answer does not use.
+    let mut few = [const { MaybeUninit::uninit() }; FEW_HEADERS];
     match parse_with(buf, &mut few[..max_headers.min(FEW_HEADERS)]) {
         Err(httparse::Error::TooManyHeaders) if max_headers > FEW_HEADERS => {
-            let mut many = vec![httparse::EMPTY_HEADER; max_headers];
+            let mut many = Vec::with_capacity(max_headers);
+            many.resize_with(max_headers, MaybeUninit::uninit);
             parse_with(buf, &mut many)
         }
         other => other,
@@ -116,10 +121,15 @@ pub(crate) fn parse_head(buf: &[u8], max_headers: usize) -> Result<Parsed, HeadE
 
 fn parse_with<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
 ) -> Result<Result<Parsed, HeadError>, httparse::Error> {
-    let mut response = httparse::Response::new(headers);
-    let len = match response.parse(buf)? {
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        headers,
+    )?;
+    let len = match parsed {
         httparse::Status::Complete(len) => len,
         httparse::Status::Partial => return Ok(Ok(Parsed::Partial)),
     };

@@ -19,6 +19,7 @@
 mod address;
 mod batch;
 mod client;
+mod deadline;
 mod engine;
 mod error;
 mod handle;

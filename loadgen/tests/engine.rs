@@ -62,6 +62,12 @@ async fn hanging_servers_time_out() {
     assert_eq!(s.counts.get(OutcomeKind::Timeout), 8, "{:?}", s.counts);
     // A timeout is recorded at about the timeout, from when it was due.
     assert!(s.latency.quantile(0.5) >= Duration::from_millis(290));
+    // ...and not long after: the engine loop's own timer expires it.
+    assert!(
+        s.latency.max() < Duration::from_millis(800),
+        "{:?}",
+        s.latency.max()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
