@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
-use crate::http1::{Chunked, Framing, Head, HeadError, Parsed, Progress, parse_head};
+use crate::http1::{Chunked, Framing, Head, HeadError, HeadMemo, Parsed, Progress, parse_head};
 use crate::outcome::Outcome;
 use crate::target::{Base, TargetLimits};
 
@@ -28,6 +28,8 @@ pub(crate) struct Conn<I = TcpStream> {
     /// It has carried an answer before (so a close before any byte may be the server's
     /// idle timeout, not the team's fault).
     reused: bool,
+    /// The head of its last answer.
+    memo: HeadMemo,
 }
 
 impl<I> Conn<I> {
@@ -36,6 +38,7 @@ impl<I> Conn<I> {
             io,
             buf: Vec::with_capacity(READ_BUFFER),
             reused: false,
+            memo: HeadMemo::default(),
         }
     }
 }
@@ -202,10 +205,16 @@ async fn read_head<I: AsyncRead + Unpin>(
         // An empty buffer (a request just sent) has nothing to parse yet.
         let parsed = match conn.buf.is_empty() {
             true => Ok(Parsed::Partial),
-            false => parse_head(&conn.buf, max_headers),
+            false => match conn.memo.recall(&conn.buf) {
+                Some(head) => return Ok(head),
+                None => parse_head(&conn.buf, max_headers),
+            },
         };
         match parsed {
-            Ok(Parsed::Head(head)) => return Ok(head),
+            Ok(Parsed::Head(head)) => {
+                conn.memo.remember(&conn.buf, head);
+                return Ok(head);
+            }
             Ok(Parsed::Interim(len)) => {
                 conn.buf.drain(..len);
                 continue;

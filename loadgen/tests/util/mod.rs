@@ -54,7 +54,8 @@ pub fn answers(keys: usize) -> Arc<AnswerTable> {
 pub enum Behaviour {
     /// The right hash, after `delay`.
     Correct { delay: Duration },
-    /// A wrong hash for keys ending in an even digit, the right one otherwise.
+    /// A wrong hash (and a newline) for keys ending in an even digit, the right one
+    /// otherwise.
     WrongForEven,
     /// This status with a short body.
     Status(u16),
@@ -212,13 +213,14 @@ async fn serve_connection(
                     .bytes()
                     .last()
                     .is_some_and(|d| (d - b'0').is_multiple_of(2));
-                let wrong = params().answer("0000-0000-0000");
+                // The wrong answer ends in a newline: its head (Content-Length 45) differs
+                // from a right one's (44) on the same connection.
+                let wrong = format!("{}\n", params().answer("0000-0000-0000").as_str());
                 ok(if even {
-                    wrong.as_str()
+                    wrong.as_bytes()
                 } else {
-                    answer.as_str()
-                }
-                .as_bytes())
+                    answer.as_str().as_bytes()
+                })
             }
             Behaviour::Status(code) => {
                 format!("HTTP/1.1 {code} Oops\r\ncontent-length: 5\r\n\r\noops\n").into_bytes()
