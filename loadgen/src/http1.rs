@@ -362,6 +362,56 @@ mod tests {
         assert_eq!(memo.recall(&huge), None);
     }
 
+    mod prop {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// A head from a few shapes: status, length or chunked, Connection, a varying Date.
+        fn a_head() -> impl Strategy<Value = Vec<u8>> {
+            let status = prop_oneof![Just(200u16), Just(204), Just(503)];
+            let length = prop_oneof![(0u64..3).prop_map(Some), Just(None)];
+            let connection = prop_oneof![Just(""), Just("connection: close\r\n")];
+            (status, length, connection, 0u8..3, any::<bool>()).prop_map(
+                |(status, length, connection, second, version)| {
+                    let framing = match length {
+                        Some(n) => format!("content-length: {n}\r\n"),
+                        None => "transfer-encoding: chunked\r\n".to_owned(),
+                    };
+                    format!(
+                        "HTTP/1.{} {status} X\r\ndate: 11:00:0{second}\r\n{framing}{connection}\r\nbody",
+                        u8::from(version)
+                    )
+                    .into_bytes()
+                },
+            )
+        }
+
+        proptest! {
+            /// Whatever came before on the connection, a recalled head is the one a parse
+            /// of the new bytes gives.
+            #[test]
+            fn a_recalled_head_is_the_parsed_head(
+                first in a_head(),
+                other in a_head(),
+                again in any::<bool>(),
+                cut in 1usize..100,
+            ) {
+                let mut memo = HeadMemo::default();
+                memo.remember(&first, head(&first));
+                // The same answer again (cut anywhere), or another one.
+                let second = if again { &first } else { &other };
+                let second = &second[..second.len().min(cut)];
+                let parsed = parse_head(second, 100);
+                match memo.recall(second) {
+                    Some(recalled) => prop_assert_eq!(parsed, Ok(Parsed::Head(recalled))),
+                    // Missed only when the bytes differ or the head is not all there yet.
+                    None => prop_assert!(!second.starts_with(&first[..head(&first).len])),
+                }
+            }
+        }
+    }
+
     #[test]
     fn partial_interim_and_bad_heads() {
         assert_eq!(
