@@ -180,6 +180,15 @@ if noisy:
 ratio = lambda a, b: a / b if b else float("nan")
 print(f"req/s          loadgen/oha {ratio(rps['loadgen'], rps['oha']):.2f}   loadgen/wrk {ratio(rps['loadgen'], rps['wrk']):.2f}")
 print(f"CPU/request    loadgen/oha {ratio(cpu_us['loadgen'], cpu_us['oha']):.2f}   loadgen/wrk {ratio(cpu_us['loadgen'], cpu_us['wrk']):.2f}")
+# The spread from round to round: how far one round's figures can be trusted on this machine.
+per_round = {t: {r[1]: (int(r[2]) / float(r[3]), 1e6 * float(r[4]) / max(int(r[2]), 1)) for r in rows if r[0] == t} for t in tools}
+both = [n for n in per_round["loadgen"] if n in per_round["wrk"]]
+if len(both) > 1:
+    span = lambda xs: f"{min(xs):.2f}-{max(xs):.2f} (median {statistics.median(xs):.2f})"
+    fast = [per_round["loadgen"][n][0] / per_round["wrk"][n][0] for n in both]
+    cheap = [per_round["loadgen"][n][1] / per_round["wrk"][n][1] for n in both]
+    low, high = min(per_round["wrk"][n][0] for n in both), max(per_round["wrk"][n][0] for n in both)
+    print(f"round by round loadgen/wrk req/s {span(fast)}, CPU/request {span(cheap)}; wrk alone {low:.0f}-{high:.0f} req/s")
 PY
 if [ "$loadgen_bad" != 0 ]; then
   echo "FAIL: loadgen saw wrong answers or errors in $loadgen_bad round(s) (see above)" >&2
