@@ -5,13 +5,24 @@
 #
 # Usage: scripts/bench-loadgen.sh
 # Environment: ROUNDS (3), DURATION (5s, per tool and round), CONNECTIONS (50),
-#   OHA_THREADS (1: oha's tokio workers, all on the one client CPU), plus the keyset knobs of
-#   scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT, SERVER_CPU, CLIENT_CPU).
+#   OHA_THREADS (1: oha's tokio workers, all on the one client CPU),
+#   CLIENT_QUOTA (unset: each client has all of CLIENT_CPU; a percentage such as 50 holds
+#   every client to that share of the core with a CPU cgroup (needs root), so that the
+#   clients, not the one nginx worker, are the limit and req/s compares the clients),
+#   plus the keyset knobs of scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT,
+#   SERVER_CPU, CLIENT_CPU).
 # Bounded: about ROUNDS × 3 × (DURATION + 1 s), plus the build.
 set -euo pipefail
 # shellcheck source=lib/nginx-answers.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib/nginx-answers.sh"
-trap bench_cleanup EXIT
+QUOTA_CGROUP=
+cleanup() {
+  bench_cleanup
+  if [ -n "$QUOTA_CGROUP" ]; then
+    rmdir "$QUOTA_CGROUP" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 ROUNDS=${ROUNDS:-3}
@@ -23,6 +34,45 @@ duration_s=$(bench_seconds "$DURATION")
 limit=$(python3 -c "print(int(float('$duration_s')) + 30)")
 
 bench_need nginx wrk taskset oha time python3 curl
+
+# Makes a CPU cgroup that holds its processes to CLIENT_QUOTA % of one core (cgroup v2's
+# cpu.max, or v1's CFS quota) and sets QUOTA_CGROUP to it.
+quota_start() {
+  case $CLIENT_QUOTA in
+    '' | *[!0-9]* | 0) bench_die "CLIENT_QUOTA must be a whole percentage from 1 to 100, got '$CLIENT_QUOTA'" ;;
+  esac
+  [ "$CLIENT_QUOTA" -le 100 ] || bench_die "CLIENT_QUOTA must be at most 100, got $CLIENT_QUOTA"
+  local period=10000 quota=$((CLIENT_QUOTA * 100))
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    QUOTA_CGROUP=/sys/fs/cgroup/bench-loadgen.$$
+    mkdir "$QUOTA_CGROUP" 2>/dev/null && echo "$quota $period" >"$QUOTA_CGROUP/cpu.max" 2>/dev/null ||
+      bench_die "CLIENT_QUOTA needs a cgroup v2 CPU controller it may write (run as root): $QUOTA_CGROUP"
+  elif [ -d /sys/fs/cgroup/cpu ]; then
+    QUOTA_CGROUP=/sys/fs/cgroup/cpu/bench-loadgen.$$
+    mkdir "$QUOTA_CGROUP" 2>/dev/null && echo "$period" >"$QUOTA_CGROUP/cpu.cfs_period_us" &&
+      echo "$quota" >"$QUOTA_CGROUP/cpu.cfs_quota_us" ||
+      bench_die "CLIENT_QUOTA needs the cgroup v1 cpu controller writable (run as root): $QUOTA_CGROUP"
+  else
+    bench_die "CLIENT_QUOTA needs a CPU cgroup (no /sys/fs/cgroup/cgroup.controllers or /sys/fs/cgroup/cpu)"
+  fi
+  bench_log "clients held to $CLIENT_QUOTA % of CPU $CLIENT_CPU ($quota µs every $period µs, $QUOTA_CGROUP)"
+}
+
+# Runs a command in the quota cgroup, if there is one.
+in_quota() {
+  if [ -z "$QUOTA_CGROUP" ]; then
+    exec "$@"
+  fi
+  local tasks=$QUOTA_CGROUP/cgroup.procs
+  [ -f "$tasks" ] || tasks=$QUOTA_CGROUP/tasks
+  echo "$BASHPID" >"$tasks"
+  exec "$@"
+}
+CLIENT_QUOTA=${CLIENT_QUOTA:-}
+if [ -n "$CLIENT_QUOTA" ]; then
+  quota_start
+fi
 bench_build
 port=$(bench_free_ports 1)
 bench_nginx_start "$port"
@@ -53,7 +103,7 @@ client() {
   local before both_before
   before=$(nginx_ticks)
   both_before=$(cpus_ticks)
-  bench_run timeout --signal=INT --kill-after=5 "$limit" \
+  bench_run in_quota timeout --signal=INT --kill-after=5 "$limit" \
     taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S' -o "$cpu" "$@" >"$out" 2>"$out.err" || {
     echo "error: client failed: $*" >&2
     cat "$out.err" >&2
@@ -159,7 +209,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'PY'
+python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$CLIENT_QUOTA" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 tools = ["loadgen", "oha", "wrk"]
@@ -171,14 +221,20 @@ for tool in tools:
     busy[tool] = statistics.median(100 * float(r[4]) / float(r[3]) for r in mine)
     srv[tool] = statistics.median(100 * float(r[6]) / float(r[3]) for r in mine)
     other[tool] = statistics.median(100 * float(r[7]) / float(r[3]) for r in mine)
-print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections, {sys.argv[3]} each, one nginx worker")
+quota = sys.argv[5]
+held = f", each client held to {quota} % of its core" if quota else ""
+print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections, {sys.argv[3]} each, one nginx worker{held}")
 loadgen = [r for r in rows if r[0] == "loadgen"]
 print("loadgen checked every answer: " + "; ".join(f"round {r[1]}: {r[5]}" for r in loadgen))
 print(f"{'tool':<8} {'req/s':>10} {'CPU µs/request':>15} {'client CPU %':>13} {'nginx CPU %':>12} {'other CPU %':>12}  checks bodies")
 for tool, checks in zip(tools, ["yes (every answer)", "no (random keyset URL)", "no (one URL)"]):
     print(f"{tool:<8} {rps[tool]:>10.0f} {cpu_us[tool]:>15.2f} {busy[tool]:>13.0f} {srv[tool]:>12.0f} {other[tool]:>12.0f}  {checks}")
 noisy = [r for r in rows if 100 * float(r[7]) / float(r[3]) > 20]
-if noisy:
+if noisy and quota:
+    print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on work charged"
+          " to neither the client nor nginx; with the clients held to a quota this is mostly kernel work"
+          " outside the held client's account (see loadgen/README.md), outside its budget too")
+elif noisy:
     print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on other work"
           " (other processes or unattributed softirq): a busy machine, treat req/s with care")
 ratio = lambda a, b: a / b if b else float("nan")
@@ -204,7 +260,8 @@ saturated = [t for t in tools if srv[t] >= 95]
 if saturated:
     print(f"note: nginx's one worker was {' and '.join(f'{srv[t]:.0f} % busy under {t}' for t in saturated)}:"
           " there req/s is the server's limit, and a client cannot pass another that reaches it too;"
-          " CPU/request still compares the clients")
+          " CPU/request still compares the clients"
+          + ("" if quota else "; CLIENT_QUOTA=50 holds the clients to half a core, so that they are the limit"))
 PY
 if [ "$loadgen_bad" != 0 ]; then
   echo "FAIL: loadgen saw wrong answers or errors in $loadgen_bad round(s) (see above)" >&2
