@@ -196,7 +196,7 @@ PY
 }
 
 loadgen_bad=0
-bench_log "$ROUNDS round(s): loadgen, oha, wrk, $CONNECTIONS connections, $DURATION each, clients on CPU $CLIENT_CPU"
+bench_log "$ROUNDS round(s) of loadgen, oha and wrk (the order turns each round), $CONNECTIONS connections, $DURATION each, clients on CPU $CLIENT_CPU"
 tools=(loadgen oha wrk)
 for round in $(seq "$ROUNDS"); do
   # The order turns each round, so that no tool always runs first after a pause or right
