@@ -57,7 +57,7 @@ pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.csv {
         writeln!(out, "team,token")?;
         for (owner, token) in &issued {
-            writeln!(out, "{},{token}", csv_field(owner))?;
+            writeln!(out, "{},{token}", scoreboard::csv::csv_field(owner))?;
         }
     } else {
         let width = issued
@@ -76,13 +76,4 @@ pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }

@@ -80,15 +80,19 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    // An adjustment goes through the game into the ledger, as an Organizer event.
-    let (status, body) = http_json(
-        &addr,
-        "POST",
-        "/api/admin/adjust",
-        Some(ADMIN),
-        r#"{"team":"scaler","points":"-2.5","reason":"Left a debug endpoint open"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
+    // An adjustment goes through the game into the ledger, as an Organizer event; sent
+    // twice with the same request id (a retried POST), it is recorded once.
+    for _ in 0..2 {
+        let (status, body) = http_json(
+            &addr,
+            "POST",
+            "/api/admin/adjust",
+            Some(ADMIN),
+            r#"{"team":"scaler","points":"-2.5","reason":"Left a debug endpoint open",
+                "request_id":"retry-1"}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+    }
     let mut stdout = String::new();
     game.stdout
         .take()
@@ -123,6 +127,11 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
     assert!(
         events.contains("-2.5") && events.contains("Left a debug endpoint open"),
         "{events}{err}"
+    );
+    assert_eq!(
+        events.matches("Left a debug endpoint open").count(),
+        1,
+        "a retried adjustment was recorded twice: {events}"
     );
 
     let mut replica = Command::new(env!("CARGO_BIN_EXE_gameday"))

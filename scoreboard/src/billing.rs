@@ -205,29 +205,6 @@ impl ScriptedInventory {
     }
 }
 
-/// Where the instance inventory comes from.
-#[derive(Debug)]
-pub enum InventorySource {
-    /// Start and stop times from the scenario.
-    Scripted(ScriptedInventory),
-    /// The AWS API in each team's account.
-    #[cfg(feature = "aws")]
-    Aws(crate::aws::AwsInventory),
-}
-
-impl InventorySource {
-    /// What the source sees at game time `at` (`now_unix_ms` on the wall clock), and the
-    /// teams whose inventory could not be read this time.
-    pub async fn observe(&self, at: GameTime, now_unix_ms: u64) -> (Observation, Vec<ScoreError>) {
-        let _ = now_unix_ms;
-        match self {
-            InventorySource::Scripted(s) => (s.observe(at), Vec::new()),
-            #[cfg(feature = "aws")]
-            InventorySource::Aws(aws) => aws.observe(at, now_unix_ms).await,
-        }
-    }
-}
-
 /// Money as dollars (decimals to the cent) in rule files.
 mod dollars_text {
     use serde::{Deserialize, Deserializer, Serializer};

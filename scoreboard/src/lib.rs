@@ -9,12 +9,14 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 mod billing;
+pub mod csv;
 mod error;
 mod event;
 mod leaderboard;
 pub mod ledger;
 pub mod live;
 mod points;
+pub mod projection;
 mod rules;
 mod scorer;
 pub mod tokens;
@@ -24,8 +26,8 @@ pub mod tui;
 pub mod web;
 
 pub use billing::{
-    Biller, BillingBlock, BillingRules, InstanceRun, InventorySource, Observation,
-    ScriptedInstance, ScriptedInventory, blocks_due,
+    Biller, BillingBlock, BillingRules, InstanceRun, Observation, ScriptedInstance,
+    ScriptedInventory, blocks_due,
 };
 pub use error::ScoreError;
 pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
@@ -35,5 +37,6 @@ pub use ledger::{
     ScoringCause, SegmentBatch, SqliteLedger, WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
+pub use projection::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};
 pub use rules::Rules;
 pub use scorer::Scorer;

@@ -94,6 +94,8 @@ pub enum Control {
         reason: String,
         /// Who asked (recorded for the audit).
         by: String,
+        /// The asker's id for this adjustment: the same id twice is recorded once.
+        request: Option<String>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies).

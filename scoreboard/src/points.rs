@@ -68,10 +68,13 @@ pub struct Cents(pub i64);
 
 impl std::fmt::Display for Cents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0 % 100 == 0 {
-            write!(f, "${}", self.0 / 100)
+        // The sign goes first and on its own: -50 cents is -$0.50, whose dollars are 0.
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let (dollars, cents) = (self.0.unsigned_abs() / 100, self.0.unsigned_abs() % 100);
+        if cents == 0 {
+            write!(f, "{sign}${dollars}")
         } else {
-            write!(f, "${}.{:02}", self.0 / 100, (self.0 % 100).abs())
+            write!(f, "{sign}${dollars}.{cents:02}")
         }
     }
 }
@@ -123,6 +126,11 @@ mod tests {
     fn money_and_time_print() {
         assert_eq!(Cents(800).to_string(), "$8");
         assert_eq!(Cents(1250).to_string(), "$12.50");
+        assert_eq!(Cents(-1).to_string(), "-$0.01");
+        assert_eq!(Cents(-99).to_string(), "-$0.99");
+        assert_eq!(Cents(-800).to_string(), "-$8");
+        assert_eq!(Cents(-1250).to_string(), "-$12.50");
+        assert_eq!(Cents(i64::MIN).to_string(), "-$92233720368547758.08");
         assert_eq!(GameTime(61_000).to_string(), "01:01");
         assert_eq!(GameTime(3_723_000).to_string(), "1:02:03");
     }

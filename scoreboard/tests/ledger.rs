@@ -11,8 +11,8 @@ use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, ExecSegment, Outcome, OutcomeBatch};
 use proptest::prelude::*;
 use scoreboard::{
-    Adjustment, BillingBlock, EventFilter, GameMeta, GameTime, Ledger, Points, Recorded,
-    RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger, rescore,
+    Adjustment, BillingBlock, EventFilter, GameMeta, GameProjection, GameTime, Ledger, Points,
+    Recorded, RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger, rescore,
     sort_events,
 };
 
@@ -230,6 +230,7 @@ macro_rules! ledger_suite {
                 a_long_game_streams_every_cause,
                 a_split_game_shares_the_clock_workers_and_batches,
                 a_split_game_shares_targets_and_voids,
+                a_projection_reads_only_what_is_new,
             );
 
             proptest! {
@@ -365,7 +366,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 3);
+    assert_eq!(store.schema_version(), 4);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -457,6 +458,74 @@ fn events_filter_by_team_source_and_time(store: &dyn Store) {
     let page = ledger.events(&page).unwrap();
     let times: Vec<u64> = page.iter().map(|e| e.at.0).collect();
     assert_eq!(times, [2000, 2000, 1000]);
+}
+
+/// A follower's projection equals one fed every item as the game recorded it; a refresh
+/// reads only what is new; after a rescore it starts again and nothing counts twice.
+fn a_projection_reads_only_what_is_new(store: &dyn Store) {
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 0).unwrap();
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let teams: Vec<String> = (0..3).map(|t| format!("team-{t}")).collect();
+    let price = Rules::default().billing.price;
+    let mut fed = GameProjection::new(&teams, price, None);
+    let mut follower = GameProjection::new(&teams, price, None);
+    let round = |tick: u64| {
+        let mut items: Vec<Recorded> = (0..3)
+            .map(|t| {
+                let wrong = if t == 1 { 2 } else { 0 };
+                let ok = 3 + t as u64;
+                batch(
+                    1,
+                    t,
+                    tick,
+                    &[(Outcome::Correct, ok), (Outcome::HttpStatus(503), wrong)],
+                )
+            })
+            .collect();
+        items.push(Recorded::Block(BillingBlock {
+            team: "team-2".into(),
+            instance: "i-2".into(),
+            instance_type: "t2.micro".into(),
+            block: tick as u32 + 1,
+            anchor: GameTime(0),
+            at: GameTime(tick * 1000),
+        }));
+        with_events(&scorer, items)
+    };
+    let mut written = 0;
+    for (ticks, refresh) in [(0..4, true), (4..10, true), (10..11, false)] {
+        for tick in ticks {
+            let items = round(tick);
+            ledger.record(&items).unwrap();
+            for (recorded, events) in &items {
+                fed.apply(recorded, events);
+                written += events.len() as u64;
+                fed.now = fed.now.max(events.iter().map(|e| e.at).max().unwrap());
+            }
+        }
+        if refresh {
+            let before = follower.cursor();
+            let new = follower.catch_up(ledger.as_ref(), &mut |_| {}).unwrap();
+            assert_eq!(new, written, "a refresh reads what is new, and only that");
+            assert_ne!(follower.cursor(), before);
+            written = 0;
+            assert_eq!(follower.rows(&[]), fed.rows(&[]));
+        }
+    }
+    // Nothing new: nothing read.
+    let mut quiet = follower.clone();
+    quiet.catch_up(ledger.as_ref(), &mut |_| {}).unwrap();
+    assert_eq!(quiet.catch_up(ledger.as_ref(), &mut |_| {}).unwrap(), 0);
+    // A rescore replaces every event: the follower starts again and counts each cause once.
+    let events = rescore(ledger.as_ref(), &scorer).unwrap();
+    ledger.replace_events(&Rules::default(), &events).unwrap();
+    let again = follower.catch_up(ledger.as_ref(), &mut |_| {}).unwrap();
+    assert_eq!(again, events.len() as u64);
+    assert_eq!(follower.rows(&[]), fed.rows(&[]));
+    let t1 = follower.team("team-1").unwrap();
+    assert_eq!(t1.counts.errors(), 22);
+    assert_eq!(follower.team("team-2").unwrap().blocks, 11);
 }
 
 fn a_newer_schema_is_refused(store: &dyn Store) {
@@ -715,7 +784,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 3);
+        assert_eq!(store.schema_version(), 4);
     }
 
     #[test]

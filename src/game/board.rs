@@ -1,29 +1,27 @@
-//! The plain-text scoreboard a game prints as it runs, and the results table at the end.
+//! The plain-text scoreboard a game prints as it runs, and the results table at the end,
+//! both drawn from the projection's rows.
 
 use std::fmt::Write;
 
-use loadgen::{OutcomeKind, Pacing};
-use scoreboard::Leaderboard;
+use loadgen::OutcomeKind;
+use scoreboard::{GameProjection, GameTime};
 
-use super::state::GameState;
+use super::snapshot::load_now;
 use crate::scenario::Scenario;
 
 /// The live board: clock, offered load, then a line per team by rank.
-pub fn format_board(scenario: &Scenario, state: &GameState) -> String {
+pub fn format_board(scenario: &Scenario, projection: &GameProjection) -> String {
     let mut s = String::new();
     let g = &scenario.game;
-    let offered = match &scenario.load.pacing {
-        Pacing::Open(schedule) => format!("{:.1} req/s", schedule.rate_at(state.now.as_duration())),
-        Pacing::Closed { clients } => format!("{clients} clients"),
-    };
+    let (offered, _) = load_now(&scenario.load.pacing, projection.now);
     let _ = writeln!(
         s,
         "── {} / {}  {}  offered {offered} per team ──",
-        state.now,
-        scoreboard::GameTime::from_duration(g.duration),
+        projection.now,
+        GameTime::from_duration(g.duration),
         g.name
     );
-    if let Some((at, text)) = state.announcements.last() {
+    if let Some((at, text)) = projection.announcements.last() {
         let _ = writeln!(s, "   announcement at {at}: {text}");
     }
     let _ = writeln!(
@@ -31,50 +29,48 @@ pub fn format_board(scenario: &Scenario, state: &GameState) -> String {
         "{:>3}  {:<16} {:>10} {:>9} {:>7} {:>6} {:>8} {:>4} {:>8}",
         "#", "team", "score", "trend", "ok/s", "err%", "p99", "srv", "cost"
     );
-    for st in &state.leaderboard().standings {
-        let t = &state.teams[&st.team];
-        let (ok_s, err, p99) = match &t.last_tick {
-            Some(tick) => {
-                let secs = tick.length.as_secs_f64().max(0.001);
-                let ok = tick.counts.get(OutcomeKind::Correct) as f64 / secs;
-                let total = tick.counts.total().max(1) as f64;
-                let err = 100.0 * tick.counts.errors() as f64 / total;
-                (
-                    format!("{ok:.1}"),
-                    format!("{err:.1}%"),
-                    format_latency(tick.p99),
-                )
-            }
-            None => ("-".into(), "-".into(), "-".into()),
+    for row in projection.rows(&[]) {
+        let played = projection
+            .team(&row.team)
+            .is_some_and(|t| t.last_tick.is_some());
+        let (ok_s, err, p99) = if played {
+            (
+                format!("{:.1}", row.correct_per_s),
+                format!("{:.1}%", row.error_pct),
+                format_latency(row.p99),
+            )
+        } else {
+            ("-".into(), "-".into(), "-".into())
         };
         let _ = writeln!(
             s,
             "{:>3}  {:<16} {:>10} {:>9} {:>7} {:>6} {:>8} {:>4} {:>8}",
-            st.rank,
-            clip(&st.team, 16),
-            st.score.to_string(),
-            st.trend.to_string(),
+            row.rank,
+            clip(&row.team, 16),
+            row.score.to_string(),
+            row.trend.to_string(),
             ok_s,
             err,
             p99,
-            t.instances,
-            t.cost.to_string()
+            row.instances,
+            row.cost.to_string()
         );
     }
     s
 }
 
 /// The final results: rank, team, score, correct answers, errors, cost.
-pub fn format_results(state: &GameState) -> String {
-    let board: Leaderboard = state.leaderboard();
+pub fn format_results(projection: &GameProjection) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{:>4}  {:<16} {:>10} {:>9} {:>9} {:>9}",
         "rank", "team", "score", "correct", "errors", "cost"
     );
-    for st in &board.standings {
-        let t = &state.teams[&st.team];
+    for st in projection.leaderboard().standings {
+        let Some(t) = projection.team(&st.team) else {
+            continue;
+        };
         let _ = writeln!(
             s,
             "{:>4}  {:<16} {:>10} {:>9} {:>9} {:>9}",

@@ -41,9 +41,19 @@ impl Game<'_> {
                 points,
                 reason,
                 by,
+                request,
                 reply,
             } => {
-                let result = self.adjust(at, team, points, reason, by);
+                let result = self.adjust(
+                    at,
+                    Asked {
+                        team,
+                        points,
+                        reason,
+                        by,
+                        request,
+                    },
+                );
                 let _ = reply.send(result);
             }
             Control::SetUrl { team, url, reply } => {
@@ -78,23 +88,28 @@ impl Game<'_> {
         Ok(())
     }
 
-    fn adjust(
-        &mut self,
-        at: GameTime,
-        team: String,
-        points: Points,
-        reason: String,
-        by: String,
-    ) -> Result<(), String> {
-        if !self.state.teams.contains_key(&team) {
+    fn adjust(&mut self, at: GameTime, asked: Asked) -> Result<(), String> {
+        let Asked {
+            team,
+            points,
+            reason,
+            by,
+            request,
+        } = asked;
+        if self.state.team(&team).is_none() {
             return Err(format!("no team is called {team:?}"));
         }
         if reason.trim().is_empty() {
             return Err("an adjustment needs a reason the team can read".to_owned());
         }
         self.adjustments += 1;
+        // The asker's id makes a retried request land once; without one, each is new.
+        let id = match request {
+            Some(request) => format!("req-{request}"),
+            None => format!("r{}-a{}-{}", self.run, self.adjustments, now_unix_ms()),
+        };
         let adjustment = Adjustment {
-            id: format!("r{}-a{}-{}", self.run, self.adjustments, now_unix_ms()),
+            id,
             at,
             team,
             points,
@@ -128,4 +143,13 @@ impl Game<'_> {
         let _ = writeln!(self.out, "[{at}] {team} now answers at {url}");
         Ok(())
     }
+}
+
+/// An organizer's adjustment as asked for.
+struct Asked {
+    team: String,
+    points: Points,
+    reason: String,
+    by: String,
+    request: Option<String>,
 }

@@ -4,8 +4,8 @@
 use loadgen::OutcomeKind;
 use serde::Serialize;
 
-use super::state::GameState;
 use crate::scenario::{Counted, EventCount, Expectation, TeamExpectation};
+use scoreboard::{GameProjection, TeamState};
 
 /// One checked expectation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,7 +25,7 @@ impl std::fmt::Display for Verdict {
 }
 
 /// Checks every expectation; a team expectation gives one verdict per condition.
-pub fn check_expectations(expectations: &[Expectation], state: &GameState) -> Vec<Verdict> {
+pub fn check_expectations(expectations: &[Expectation], state: &GameProjection) -> Vec<Verdict> {
     let board = state.leaderboard();
     let mut out = Vec::new();
     for e in expectations {
@@ -37,18 +37,17 @@ pub fn check_expectations(expectations: &[Expectation], state: &GameState) -> Ve
                         format!(
                             "{t} {}",
                             state
-                                .teams
-                                .get(t)
+                                .team(t)
                                 .map_or_else(|| "?".into(), |s| s.score.to_string())
                         )
                     })
                     .collect();
-                let ok = teams.windows(2).all(|w| {
-                    match (state.teams.get(&w[0]), state.teams.get(&w[1])) {
+                let ok = teams
+                    .windows(2)
+                    .all(|w| match (state.team(&w[0]), state.team(&w[1])) {
                         (Some(a), Some(b)) => a.score > b.score,
                         _ => false,
-                    }
-                });
+                    });
                 out.push(Verdict {
                     expected: format!("order {}", teams.join(" > ")),
                     actual: scores.join(", "),
@@ -63,12 +62,12 @@ pub fn check_expectations(expectations: &[Expectation], state: &GameState) -> Ve
 
 fn team_verdicts(
     e: &TeamExpectation,
-    state: &GameState,
+    state: &GameProjection,
     board: &scoreboard::Leaderboard,
     out: &mut Vec<Verdict>,
 ) {
     let name = &e.team;
-    let Some(t) = state.teams.get(name) else {
+    let Some(t) = state.team(name) else {
         out.push(Verdict {
             expected: format!("{name} plays"),
             actual: "no such team".into(),
@@ -119,7 +118,7 @@ fn team_verdicts(
     }
 }
 
-fn counted(count: &EventCount, t: &super::state::TeamState) -> (String, u64) {
+fn counted(count: &EventCount, t: &TeamState) -> (String, u64) {
     match count.what {
         Counted::Source(source) => (
             format!("{source} score events"),
@@ -141,24 +140,62 @@ fn bounds(count: &EventCount) -> String {
 
 #[cfg(test)]
 mod tests {
-    use scoreboard::{Cents, Points, Source};
+    use loadgen::{BatchId, OutcomeBatch};
+    use scoreboard::{
+        BillingBlock, Cents, GameTime, Points, Recorded, RecordedBatch, ScoreEvent, Source,
+    };
 
     use super::*;
 
-    /// Three teams: a +120 with 100 correct answers, b +40 with 7 × 500, c −10, c billed $16.
-    fn state() -> GameState {
+    /// Three teams: a +120 with 100 correct answers, b +40 with 7 × 500, c −10, c billed $16
+    /// (two blocks at $8), all of it applied as a game applies it.
+    fn state() -> GameProjection {
         let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-        let mut state = GameState::new(&names, Cents(800));
-        let t = state.teams.get_mut("a").unwrap();
-        t.score = Points(120_000);
-        t.counts.add(OutcomeKind::Correct, 100);
-        let t = state.teams.get_mut("b").unwrap();
-        t.score = Points(40_000);
-        t.counts.add_status(500, 7);
-        let t = state.teams.get_mut("c").unwrap();
-        t.score = Points(-10_000);
-        t.cost = Cents(1_600);
-        t.events_by_source.insert(Source::Billing, 2);
+        let mut state = GameProjection::new(&names, Cents(800), None);
+        let batch = |target: u32, team: &str| {
+            let id = BatchId {
+                run: 1,
+                worker: 0,
+                target,
+                tick: 0,
+            };
+            OutcomeBatch::new(id, team.into())
+        };
+        let mut a = batch(0, "a");
+        a.counts.add(OutcomeKind::Correct, 100);
+        let mut b = batch(1, "b");
+        b.counts.add_status(500, 7);
+        for batch in [a, b] {
+            let at = GameTime(1000);
+            state.apply_cause(&Recorded::Batch(Box::new(RecordedBatch { at, batch })));
+        }
+        for n in 1..=2 {
+            state.apply_cause(&Recorded::Block(BillingBlock {
+                team: "c".into(),
+                instance: "i-c".into(),
+                block: n,
+                instance_type: "t2.micro".into(),
+                anchor: GameTime(0),
+                at: GameTime(0),
+            }));
+        }
+        let event = |team: &str, source, points| ScoreEvent {
+            at: GameTime(1000),
+            team: team.into(),
+            source,
+            points: Points(points),
+            reason: String::new(),
+            cause: format!("{team}-{points}"),
+            seq: 0,
+        };
+        for e in [
+            event("a", Source::LoadGen, 120_000),
+            event("b", Source::LoadGen, 40_000),
+            event("c", Source::Billing, -4_000),
+            event("c", Source::Billing, -6_000),
+        ] {
+            state.apply_event(&e);
+        }
         state
     }
 

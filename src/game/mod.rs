@@ -13,7 +13,6 @@ mod replica;
 mod report;
 mod run;
 mod snapshot;
-mod state;
 mod timeline;
 mod worker;
 
@@ -25,9 +24,8 @@ pub use board::{format_board, format_results};
 pub use expect::{Verdict, check_expectations};
 pub use replica::Replica;
 pub use report::{Report, junit_xml};
-pub use run::{GameOutcome, play, rebuild};
-pub use snapshot::{Flags, GameFacts, snapshot};
-pub use state::{GameState, TeamState, TickFigures};
+pub use run::{GameOutcome, play};
+pub use snapshot::{Flags, load_now, snapshot};
 pub use timeline::HookRun;
 pub use worker::{WorkerOutcome, work};
 

@@ -28,12 +28,7 @@ impl Game<'_> {
                 (recorded, events)
             })
             .collect();
-        let last = items.iter().map(|(r, _)| r.at()).max();
-        self.commit(items)?;
-        if let Some(at) = last {
-            self.state.mark_scores(at);
-        }
-        Ok(())
+        self.commit(items)
     }
 
     /// A split game: publishes changed team URLs to the workers, and scores the ticks
@@ -47,12 +42,7 @@ impl Game<'_> {
             return Ok(());
         };
         let items = collector.poll(&mut *self.ledger, &self.scorer, now)?;
-        let last = items.iter().map(|(r, _)| r.at()).max();
-        self.commit(items)?;
-        if let Some(at) = last {
-            self.state.mark_scores(at);
-        }
-        Ok(())
+        self.commit(items)
     }
 
     /// Publishes the team URLs to the load workers of a split game, when they changed.
@@ -100,14 +90,18 @@ impl Game<'_> {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        self.ledger.record(&items)?;
+        let new = self.ledger.record(&items)?;
         if let Some(acks) = &mut self.acks {
             acknowledge(acks, &items)?;
         }
         self.state.ledger_writes += 1;
         self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
+        if new == 0 {
+            // All of it was recorded before (a retried adjustment): nothing changes.
+            return Ok(());
+        }
         for (recorded, events) in &items {
-            self.state.apply(recorded, events, self.scenario.game.tick);
+            self.state.apply(recorded, events);
             for e in events {
                 self.live.event(e);
             }
@@ -152,14 +146,13 @@ impl Game<'_> {
         let Some(observation) = observation else {
             return Ok(());
         };
-        for team in self.state.teams.values_mut() {
-            team.instances = 0;
-        }
-        for run in observation.runs.iter().filter(|r| r.until >= at) {
-            if let Some(t) = self.state.teams.get_mut(&run.team) {
-                t.instances += 1;
-            }
-        }
+        self.state.set_instances(
+            observation
+                .runs
+                .iter()
+                .filter(|r| r.until >= at)
+                .map(|r| r.team.clone()),
+        );
         let blocks = self
             .biller
             .observe(&self.scenario.rules.billing, &observation);

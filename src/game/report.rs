@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::expect::Verdict;
-use super::state::GameState;
 use super::timeline::HookRun;
 use loadgen::OutcomeKind;
+use scoreboard::GameProjection;
 
 /// What `gameday replay --report-json` writes.
 #[derive(Clone, Debug, Serialize)]
@@ -40,7 +40,7 @@ impl Report {
     pub fn new(
         scenario: &str,
         game: &str,
-        state: &GameState,
+        state: &GameProjection,
         verdicts: Vec<Verdict>,
         hooks: Vec<HookRun>,
         finished: bool,
@@ -49,9 +49,9 @@ impl Report {
             .leaderboard()
             .standings
             .iter()
-            .map(|s| {
-                let t = &state.teams[&s.team];
-                TeamResult {
+            .filter_map(|s| {
+                let t = state.team(&s.team)?;
+                Some(TeamResult {
                     rank: s.rank,
                     team: s.team.clone(),
                     score_milli: s.score.0,
@@ -60,7 +60,7 @@ impl Report {
                     errors: t.counts.errors(),
                     cost_cents: t.cost.0,
                     blocks: t.blocks,
-                }
+                })
             })
             .collect();
         Report {

@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use hashref::{AnswerCache, Keyset};
 use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
-use scoreboard::{Biller, GameMeta, GameTime, Ledger, Scorer};
+use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger, Scorer};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
 use super::collect::Collector;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
-use super::snapshot::{Flags, GameFacts, snapshot};
-use super::state::GameState;
+use super::snapshot::{Flags, snapshot};
 use super::timeline::{HookRun, Timeline};
 use super::{GameError, GameOptions, Workers};
 use crate::fleet::{Fleet, TeamFleet};
@@ -27,7 +26,7 @@ const LOOK: Duration = Duration::from_millis(200);
 /// What a game came to.
 #[derive(Debug)]
 pub struct GameOutcome {
-    pub state: GameState,
+    pub state: GameProjection,
     pub hooks: Vec<HookRun>,
     /// The game reached its end (not stopped early).
     pub finished: bool,
@@ -100,7 +99,7 @@ pub(crate) struct Game<'a> {
     pub(crate) inventory: Inventory,
     pub(crate) fleet: Fleet,
     pub(crate) timeline: Timeline,
-    pub(crate) state: GameState,
+    pub(crate) state: GameProjection,
     pub(crate) hooks: Vec<HookRun>,
     pub(crate) load: Load,
     pub(crate) live: LivePublisher,
@@ -182,9 +181,9 @@ impl<'a> Game<'a> {
             ledger.set_pauses(paused_ms, None)?;
         }
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
-        let mut state = GameState::new(&names, scenario.rules.billing.price);
+        let mut state = GameProjection::new(&names, scenario.rules.billing.price, Some(g.tick));
         if session.resumed {
-            rebuild(&mut state, &*ledger, scenario.game.tick)?;
+            state.catch_up(&*ledger, &mut |_| {})?;
             writeln!(
                 out,
                 "resuming {:?} from {} at {} (run {})",
@@ -365,8 +364,13 @@ impl Game<'_> {
             paused: self.load.is_paused() && !self.quit,
             over: self.quit || self.load.over(),
         };
-        let facts = GameFacts::of(self.scenario, &self.state.order, &self.load.urls);
-        let snap = snapshot(facts, &self.state, flags, self.frozen.as_deref());
+        let snap = snapshot(
+            self.scenario,
+            &self.state,
+            &self.load.urls,
+            flags,
+            self.frozen.as_deref(),
+        );
         self.live.publish(snap);
     }
 
@@ -415,17 +419,4 @@ impl Game<'_> {
             played: end,
         })
     }
-}
-
-/// A game's state from everything its ledger holds (a resumed game, a replica).
-pub fn rebuild(
-    state: &mut GameState,
-    ledger: &dyn Ledger,
-    tick: Duration,
-) -> Result<(), GameError> {
-    ledger.for_each_cause(&mut |cause| state.apply(&cause, &[], tick))?;
-    for event in ledger.events(&scoreboard::EventFilter::default())? {
-        state.apply_event(&event);
-    }
-    Ok(())
 }

@@ -263,6 +263,24 @@ pub trait Ledger {
     /// Stored events matching `filter`, in game-time order (newest first when
     /// [`EventFilter::limit`] is set).
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError>;
+    /// Up to `limit` outcome batches recorded after position `after` (0: from the first), in
+    /// the order they were recorded, each with its position: what a read model follows.
+    fn batches_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError>;
+    /// Up to `limit` billing blocks charged after position `after`, as [`Ledger::batches_after`].
+    fn blocks_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, BillingBlock)>, ScoreError>;
+    /// Up to `limit` score events stored after position `after`, in the order stored.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, ScoreEvent)>, ScoreError>;
+    /// The position of the oldest stored event: a rescore replaces every event with newer
+    /// ones, so a follower whose first event is gone starts again.
+    fn first_event(&self) -> Result<Option<u64>, ScoreError>;
     /// Replaces every stored event (after a rescore) and the rules they derive from.
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;
     /// Remembers the pauses: their total so far, and when the one in force began.

@@ -10,6 +10,8 @@ use loadgen::ExecSegment;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
+mod follow;
+
 use super::{
     EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
     codec,
@@ -86,6 +88,8 @@ const MIGRATIONS: &[&str] = &[
         joined_unix_ms BIGINT NOT NULL, seen_unix_ms BIGINT NOT NULL
      );
      CREATE TABLE targets (team TEXT COLLATE "C" PRIMARY KEY, urls TEXT NOT NULL);"#,
+    // 4: billing blocks are followed after a position too (the read model's cursor).
+    r#"ALTER TABLE blocks ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE;"#,
 ];
 
 const INSERT_BATCH: &str = "INSERT INTO batches (id, at_ms, team, run, worker, target, tick, body)
@@ -604,6 +608,30 @@ impl Ledger for PostgresLedger {
             .borrow_mut()
             .query(&sql, &[&filter.team, &since, &source, &before, &limit])?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    fn batches_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError> {
+        self.batches_after_seq(after, limit)
+    }
+
+    fn blocks_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, BillingBlock)>, ScoreError> {
+        self.blocks_after_seq(after, limit)
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, ScoreEvent)>, ScoreError> {
+        self.events_after_id(after, limit)
+    }
+
+    fn first_event(&self) -> Result<Option<u64>, ScoreError> {
+        self.first_event_id()
     }
 
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {

@@ -7,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use loadgen::ExecSegment;
 
+mod follow;
+
 use super::{
     BatchFacts, EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, ScoringCause,
     SegmentBatch, WorkerSeen, codec,
@@ -74,6 +76,10 @@ const MIGRATIONS: &[&str] = &[
         joined_unix_ms INTEGER NOT NULL, seen_unix_ms INTEGER NOT NULL
      );
      CREATE TABLE targets (team TEXT PRIMARY KEY, urls TEXT NOT NULL);",
+    // 4: billing blocks are followed after a position (the read model's cursor); here a
+    // row's rowid is that position, so nothing changes but the version, kept in step with
+    // the PostgreSQL ledger's.
+    "SELECT 1;",
 ];
 
 /// The columns of a batch row, in the order [`batch_from_row`] reads them.
@@ -654,6 +660,30 @@ impl Ledger for SqliteLedger {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn batches_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError> {
+        self.batches_after_rowid(after, limit)
+    }
+
+    fn blocks_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, BillingBlock)>, ScoreError> {
+        self.blocks_after_rowid(after, limit)
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, ScoreEvent)>, ScoreError> {
+        self.events_after_id(after, limit)
+    }
+
+    fn first_event(&self) -> Result<Option<u64>, ScoreError> {
+        self.first_event_id()
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {

@@ -143,6 +143,30 @@ impl Ledger for ThreadLedger {
         self.call(move |l| l.events(&filter))
     }
 
+    fn batches_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError> {
+        self.call(move |l| l.batches_after(after, limit))
+    }
+
+    fn blocks_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, crate::BillingBlock)>, ScoreError> {
+        self.call(move |l| l.blocks_after(after, limit))
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, ScoreEvent)>, ScoreError> {
+        self.call(move |l| l.events_after(after, limit))
+    }
+
+    fn first_event(&self) -> Result<Option<u64>, ScoreError> {
+        self.call(|l| l.first_event())
+    }
+
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {
         let (rules, events) = (rules.clone(), events.to_vec());
         self.call(move |l| l.replace_events(&rules, &events))

@@ -162,6 +162,25 @@ pub(crate) struct Adjust {
     team: String,
     points: PointsField,
     reason: String,
+    /// The client's id for this adjustment: a retried POST with the same id is recorded
+    /// once. Without one, every POST is a new adjustment.
+    #[serde(default)]
+    request_id: Option<String>,
+}
+
+/// A client's request id: 1 to 64 letters, digits, `-` or `_`.
+fn request_id(id: Option<&str>) -> Result<Option<String>, WebError> {
+    let Some(id) = id else { return Ok(None) };
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(WebError::BadInput(
+            "request_id: 1 to 64 letters, digits, '-' or '_'".into(),
+        ));
+    }
+    Ok(Some(id.to_owned()))
 }
 
 /// `POST /api/admin/adjust` `{"team", "points": "2.5", "reason"}`: recorded by the game as
@@ -180,12 +199,14 @@ pub(crate) async fn api_adjust(
     };
     let points = parse_points(&text).map_err(WebError::BadInput)?;
     let reason = text_field("reason", &body.reason)?;
+    let request = request_id(body.request_id.as_deref())?;
     let (t, r) = (team.clone(), reason.clone());
     control::ask(&state, move |reply| Control::Adjust {
         team: t,
         points,
         reason: r,
         by: "admin".into(),
+        request,
         reply,
     })
     .await?;

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::WebState;
 use super::auth::Admin;
 use super::json::{self, ResultRow, decimal};
+use crate::csv::csv_field;
 use crate::live::{Snapshot, TeamRow};
 
 /// `GET /api/export.json`: every team's results, by rank.
@@ -57,20 +58,6 @@ pub(crate) fn results_csv(rows: &[ResultRow]) -> String {
         );
     }
     out
-}
-
-/// A CSV field, quoted when it must be, and never read as a formula by a spreadsheet.
-fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
 }
 
 /// `GET /metrics`.
@@ -185,14 +172,6 @@ fn label(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::{Cents, Points};
-
-    #[test]
-    fn csv_quotes_and_guards_fields() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-    }
 
     #[test]
     fn metrics_use_the_public_board_and_escape_labels() {

@@ -309,6 +309,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 points,
                 reason,
                 by,
+                request,
                 reply,
             } => {
                 if !known(&team) {
@@ -316,7 +317,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                     continue;
                 }
                 adjustments += 1;
-                let id = format!("web-{adjustments}");
+                let id = request.unwrap_or_else(|| format!("web-{adjustments}"));
                 let cause = Cause::Adjustment(id.clone()).key();
                 let e = ScoreEvent {
                     at: world.now,

@@ -42,14 +42,29 @@ document.getElementById("announce").addEventListener("submit", async (ev) => {
   }
 });
 
+// One id per adjustment typed in, kept until it is recorded: a second click or a retry
+// after a network error sends the same id, and the game records the adjustment once.
+let adjustId = null;
+function newAdjustId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+for (const id of ["adjust-team", "points", "reason"]) {
+  document.getElementById(id).addEventListener("input", () => { adjustId = null; });
+}
+
 document.getElementById("adjust").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  adjustId = adjustId || newAdjustId();
   const reply = await post("/api/admin/adjust", {
     team: document.getElementById("adjust-team").value,
     points: document.getElementById("points").value,
     reason: document.getElementById("reason").value,
+    request_id: adjustId,
   });
   if (reply) {
+    adjustId = null;
     say(true, "Adjusted " + reply.team + " by " + reply.points + ": " + reply.reason);
     document.getElementById("points").value = "";
     document.getElementById("reason").value = "";

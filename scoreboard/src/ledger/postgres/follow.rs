@@ -1,0 +1,75 @@
+//! What a read model follows in a PostgreSQL ledger: batches, billing blocks and events
+//! written after a position (their `seq` or `id` identity column). Only the coordinator writes
+//! these tables, one transaction after another, so positions become visible in order.
+
+use super::{BATCHES_AFTER, PostgresLedger, batch_from_row, event_from_row, u32_at, u64_at};
+use crate::ledger::RecordedBatch;
+use crate::{BillingBlock, GameTime, ScoreError, ScoreEvent};
+
+const BLOCKS_AFTER: &str = "SELECT seq, team, instance, block, instance_type, anchor_ms, at_ms
+     FROM blocks WHERE seq > $1 ORDER BY seq LIMIT $2";
+const EVENTS_AFTER: &str = "SELECT cause, seq, at_ms, team, source, points, reason, id
+     FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+
+fn bounds(after: u64, limit: usize) -> (i64, i64) {
+    (
+        i64::try_from(after).unwrap_or(i64::MAX),
+        i64::try_from(limit).unwrap_or(i64::MAX),
+    )
+}
+
+impl PostgresLedger {
+    pub(super) fn batches_after_seq(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError> {
+        let (after, limit) = bounds(after, limit);
+        self.query(BATCHES_AFTER, &[&after, &limit])?
+            .iter()
+            .map(|r| Ok((u64_at(r, 0)?, batch_from_row(r, 1)?)))
+            .collect()
+    }
+
+    pub(super) fn blocks_after_seq(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, BillingBlock)>, ScoreError> {
+        let (after, limit) = bounds(after, limit);
+        self.query(BLOCKS_AFTER, &[&after, &limit])?
+            .iter()
+            .map(|r| {
+                Ok((
+                    u64_at(r, 0)?,
+                    BillingBlock {
+                        team: r.try_get(1)?,
+                        instance: r.try_get(2)?,
+                        block: u32_at(r, 3)?,
+                        instance_type: r.try_get(4)?,
+                        anchor: GameTime(u64_at(r, 5)?),
+                        at: GameTime(u64_at(r, 6)?),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    pub(super) fn events_after_id(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, ScoreEvent)>, ScoreError> {
+        let (after, limit) = bounds(after, limit);
+        self.query(EVENTS_AFTER, &[&after, &limit])?
+            .iter()
+            .map(|r| Ok((u64_at(r, 7)?, event_from_row(r)?)))
+            .collect()
+    }
+
+    pub(super) fn first_event_id(&self) -> Result<Option<u64>, ScoreError> {
+        let row = self.query("SELECT min(id) FROM events", &[])?;
+        let first: Option<i64> = row.first().map_or(Ok(None), |r| r.try_get(0))?;
+        Ok(first.map(|id| id as u64))
+    }
+}
