@@ -73,6 +73,11 @@ pub struct PlayArgs {
     /// ledger has committed it (for scripts/crash-consistency.sh).
     #[arg(long, value_name = "FILE", hide = true)]
     pub acks: Option<PathBuf>,
+    /// While the ledger is unavailable (PostgreSQL restarting, a full disk), up to this many
+    /// causes (outcome batches, billing blocks, adjustments) wait in memory and the game goes
+    /// on; when as many wait, the game pauses until the ledger is back. Nothing is lost.
+    #[arg(long, default_value_t = game::DEFAULT_LEDGER_BUFFER, value_name = "CAUSES")]
+    pub ledger_buffer: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -178,6 +183,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         board_every: args.board_every,
         answer_cache: !args.no_cache,
         acks: args.acks.clone(),
+        ledger_buffer: args.ledger_buffer,
     };
     let tui = !args.no_tui && std::io::stdout().is_terminal();
     let mut cockpit = None;
@@ -278,6 +284,7 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         board_every: args.board_every,
         answer_cache: !args.no_cache,
         acks: None,
+        ledger_buffer: game::DEFAULT_LEDGER_BUFFER,
     };
     let outcome =
         game::play(&s, &options, out, |_| {}).with_context(|| format!("game {:?}", s.game.name))?;

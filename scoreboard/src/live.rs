@@ -35,6 +35,39 @@ pub struct Snapshot {
     /// Ledger transactions so far, and the time they took (for `/metrics`).
     pub ledger_writes: u64,
     pub ledger_write_seconds: f64,
+    /// Whether the ledger takes writes, and what waits for it.
+    pub ledger: LedgerHealth,
+}
+
+/// The ledger as the game runner sees it: what waits to be written, and since when the
+/// ledger has failed, if it has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LedgerHealth {
+    /// When (wall clock, Unix ms) the ledger began to fail; `None` while it takes writes.
+    pub down_since_unix_ms: Option<u64>,
+    /// The last failure, with its causes.
+    pub error: Option<String>,
+    /// Causes and score events decided but not yet written.
+    pub waiting_causes: u64,
+    pub waiting_events: u64,
+    /// How many causes may wait before the game pauses itself.
+    pub capacity: u64,
+}
+
+impl LedgerHealth {
+    /// `ledger unavailable since 14:02:11 UTC, 1,234 events waiting`, or `None` when it is
+    /// fine.
+    pub fn warning(&self) -> Option<String> {
+        let since = self.down_since_unix_ms?;
+        let secs = since / 1000;
+        Some(format!(
+            "ledger unavailable since {:02}:{:02}:{:02} UTC, {} events waiting",
+            secs / 3600 % 24,
+            secs / 60 % 60,
+            secs % 60,
+            self.waiting_events
+        ))
+    }
 }
 
 /// A message to everyone.

@@ -2,7 +2,7 @@
 //! board, announce, adjust a team's points, change a team's URL, quit.
 
 use scoreboard::live::Control;
-use scoreboard::{Adjustment, GameTime, Points, Recorded};
+use scoreboard::{Adjustment, Cause, GameTime, Points, Recorded};
 
 use super::GameError;
 use super::run::{Game, now_unix_ms};
@@ -14,13 +14,8 @@ impl Game<'_> {
         let at = GameTime::from_duration(self.load.now(self.scenario));
         match control {
             Control::Pause if !self.load.is_paused() && !self.quit => {
-                self.load.pause(self.scenario);
-                if let Some(collector) = &mut self.collector {
-                    collector.end_run(self.load.now(self.scenario));
-                }
-                self.ledger
-                    .set_pauses(self.paused_ms, Some(now_unix_ms()))?;
-                writeln!(self.out, "[{at}] paused: no load, the clock stands still")?;
+                self.paused_for_ledger = false;
+                self.pause(at)?;
             }
             Control::Resume if self.load.is_paused() && !self.quit => self.resume(at)?,
             Control::Pause | Control::Resume => {}
@@ -69,16 +64,39 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// Starts the load again where the clock stood, as a new run (fresh batch ids).
-    fn resume(&mut self, at: GameTime) -> Result<(), GameError> {
-        let session = self.ledger.start_or_resume(&self.meta, now_unix_ms())?;
+    /// Stops the load and the clock (the pause is stored with the ledger's next write).
+    pub(crate) fn pause(&mut self, at: GameTime) -> Result<(), GameError> {
+        self.load.pause(self.scenario);
+        if let Some(collector) = &mut self.collector {
+            collector.end_run(self.load.now(self.scenario));
+        }
+        self.outbox.set_pauses(self.paused_ms, Some(now_unix_ms()));
+        self.flush()?;
+        writeln!(self.out, "[{at}] paused: no load, the clock stands still")?;
+        Ok(())
+    }
+
+    /// Starts the load again where the clock stood, as a new run (fresh batch ids). A new
+    /// run needs the ledger: while it is unavailable the game stays paused.
+    pub(crate) fn resume(&mut self, at: GameTime) -> Result<(), GameError> {
+        let session = match self.ledger.start_or_resume(&self.meta, now_unix_ms()) {
+            Ok(session) => session,
+            Err(e) => {
+                writeln!(
+                    self.out,
+                    "[{at}] cannot resume while the ledger is unavailable ({e}): still paused"
+                )?;
+                return self.ledger_failed(&e);
+            }
+        };
         self.run = session.run;
         let pause = self.load.start(self.scenario, self.run)?;
         if let Some(collector) = &mut self.collector {
             collector.begin_run(self.run, at.as_duration());
         }
         self.paused_ms += pause.as_millis() as u64;
-        self.ledger.set_pauses(self.paused_ms, None)?;
+        self.outbox.set_pauses(self.paused_ms, None);
+        self.flush()?;
         writeln!(
             self.out,
             "[{at}] resumed after a pause of {}: the game ends {} later",
@@ -108,6 +126,9 @@ impl Game<'_> {
             Some(request) => format!("req-{request}"),
             None => format!("r{}-a{}-{}", self.run, self.adjustments, now_unix_ms()),
         };
+        if !self.adjusted.insert(Cause::Adjustment(id.clone()).key()) {
+            return Ok(());
+        }
         let adjustment = Adjustment {
             id,
             at,

@@ -8,6 +8,7 @@ mod control;
 mod expect;
 mod inventory;
 mod load;
+mod outbox;
 mod record;
 mod replica;
 mod report;
@@ -22,6 +23,7 @@ use scoreboard::ledger::LedgerAt;
 
 pub use board::{format_board, format_results};
 pub use expect::{Verdict, check_expectations};
+pub use outbox::DEFAULT_CAPACITY as DEFAULT_LEDGER_BUFFER;
 pub use replica::Replica;
 pub use report::{Report, junit_xml};
 pub use run::{GameOutcome, play};
@@ -43,6 +45,9 @@ pub struct GameOptions {
     /// A file to append one line to for every item the ledger has committed, once it has
     /// (the crash-consistency check compares it with the ledger after a kill).
     pub acks: Option<std::path::PathBuf>,
+    /// Causes that may wait in memory while the ledger is unavailable; when as many wait,
+    /// the game pauses until the ledger is back.
+    pub ledger_buffer: usize,
 }
 
 /// Who sends a game's load.

@@ -1,14 +1,15 @@
 //! The recording half of the game loop: batches and billing blocks scored and written to the
 //! ledger, the timeline's happenings carried out, hooks reported.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use loadgen::OutcomeBatch;
-use scoreboard::{GameTime, Recorded, RecordedBatch, ScoreEvent};
+use scoreboard::{GameTime, Recorded, RecordedBatch, ScoreError, ScoreEvent};
 use tokio::sync::mpsc;
 
 use super::GameError;
 use super::board::format_board;
+use super::outbox::{Change, Item};
 use super::run::{Game, now_unix_ms};
 use super::timeline::{Happening, HookRun, describe_fault, describe_step, run_hook};
 use crate::scenario::Action;
@@ -41,8 +42,11 @@ impl Game<'_> {
         let Some(collector) = &mut self.collector else {
             return Ok(());
         };
-        let items = collector.poll(&mut *self.ledger, &self.scorer, now)?;
-        self.commit(items)
+        match collector.poll(&mut *self.ledger, &self.scorer, now) {
+            Ok(items) => self.commit(items),
+            Err(GameError::Ledger(e)) => self.ledger_failed(&e),
+            Err(e) => Err(e),
+        }
     }
 
     /// Publishes the team URLs to the load workers of a split game, when they changed.
@@ -57,7 +61,9 @@ impl Game<'_> {
             .map(|t| t.name.clone())
             .zip(self.load.urls.iter().cloned())
             .collect();
-        self.ledger.set_targets(&targets)?;
+        if let Err(e) = self.ledger.set_targets(&targets) {
+            return self.ledger_failed(&e);
+        }
         self.published = self.load.urls.clone();
         Ok(())
     }
@@ -82,22 +88,10 @@ impl Game<'_> {
         Ok(())
     }
 
-    pub(crate) fn commit(
-        &mut self,
-        items: Vec<(Recorded, Vec<ScoreEvent>)>,
-    ) -> Result<(), GameError> {
+    /// Counts decided items in (the views see them at once) and hands them to the ledger;
+    /// while the ledger is unavailable they wait in the outbox (see [`Game::flush`]).
+    pub(crate) fn commit(&mut self, items: Vec<Item>) -> Result<(), GameError> {
         if items.is_empty() {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        let new = self.ledger.record(&items)?;
-        if let Some(acks) = &mut self.acks {
-            acknowledge(acks, &items)?;
-        }
-        self.state.ledger_writes += 1;
-        self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
-        if new == 0 {
-            // All of it was recorded before (a retried adjustment): nothing changes.
             return Ok(());
         }
         for (recorded, events) in &items {
@@ -105,6 +99,90 @@ impl Game<'_> {
             for e in events {
                 self.live.event(e);
             }
+        }
+        self.outbox.push(items);
+        self.flush()?;
+        if self.outbox.is_full() && !self.load.is_paused() && !self.quit {
+            let at = GameTime::from_duration(self.load.now(self.scenario));
+            writeln!(
+                self.out,
+                "[{at}] {} causes wait for the ledger, as many as may: the game pauses until it is back",
+                self.outbox.health().waiting_causes
+            )?;
+            self.pause(at)?;
+            self.paused_for_ledger = true;
+        }
+        Ok(())
+    }
+
+    /// Writes what waits in the outbox, when it is time to try: each item exactly once (the
+    /// ledger ignores an item it already holds, so a commit whose answer was lost is safe to
+    /// send again). A failure is reported once and tried again later, with a fresh
+    /// connection; it never ends the game.
+    pub(crate) fn flush(&mut self) -> Result<(), GameError> {
+        if !self.outbox.due(Instant::now()) {
+            return Ok(());
+        }
+        if self.outbox.is_down() {
+            match self.options.ledger.open() {
+                Ok(ledger) => self.ledger = ledger,
+                Err(e) => return self.ledger_failed(&e),
+            }
+        }
+        let mut written = 0;
+        loop {
+            let chunk = self.outbox.next_chunk();
+            if chunk.is_empty() {
+                break;
+            }
+            let started = Instant::now();
+            if let Err(e) = self.ledger.record(chunk) {
+                return self.ledger_failed(&e);
+            }
+            let n = chunk.len();
+            self.state.ledger_writes += 1;
+            self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
+            let done = self.outbox.written(n);
+            if let Some(acks) = &mut self.acks {
+                acknowledge(acks, &done)?;
+            }
+            written += n;
+        }
+        if let Some((paused_ms, since)) = self.outbox.pauses() {
+            if let Err(e) = self.ledger.set_pauses(paused_ms, since) {
+                return self.ledger_failed(&e);
+            }
+            self.outbox.pauses_stored();
+        }
+        if let Change::Back { after, written } = self.outbox.recovered(Instant::now(), written) {
+            let at = GameTime::from_duration(self.load.now(self.scenario));
+            writeln!(
+                self.out,
+                "[{at}] ledger back after {}: {written} waiting causes written, none lost or doubled",
+                humantime::format_duration(Duration::from_secs(after.as_secs()))
+            )?;
+            if std::mem::take(&mut self.paused_for_ledger) && self.load.is_paused() && !self.quit {
+                self.resume(at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A ledger call failed: the outbox keeps what waits, the organizer is told once.
+    pub(crate) fn ledger_failed(&mut self, e: &ScoreError) -> Result<(), GameError> {
+        let error = e.to_string();
+        if self
+            .outbox
+            .failed(error.clone(), Instant::now(), now_unix_ms())
+            == Change::Down
+        {
+            let at = GameTime::from_duration(self.load.now(self.scenario));
+            let h = self.outbox.health();
+            writeln!(
+                self.out,
+                "[{at}] {error}\n[{at}] the ledger is unavailable: the game goes on; what it decides waits in memory ({} causes so far; the game pauses at {}) and is written when the ledger is back",
+                h.waiting_causes, h.capacity
+            )?;
         }
         Ok(())
     }

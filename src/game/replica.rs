@@ -16,6 +16,7 @@ pub struct Replica {
     ledger: Option<Box<dyn Ledger + Send>>,
     /// The game as far as it has been read, once the ledger holds one.
     game: Option<(GameMeta, GameProjection)>,
+    published: bool,
 }
 
 impl Replica {
@@ -24,6 +25,7 @@ impl Replica {
             at,
             ledger: None,
             game: None,
+            published: false,
         }
     }
 
@@ -49,7 +51,13 @@ impl Replica {
         let Some((meta, projection)) = &mut self.game else {
             return Ok(());
         };
+        let before = projection.cursor();
         projection.catch_up(ledger, &mut |event| live.event(event))?;
+        if projection.cursor() == before && self.published {
+            // Nothing new: the views keep the snapshot they have.
+            return Ok(());
+        }
+        self.published = true;
         let duration = Duration::from_millis(meta.duration_ms);
         let over = meta.duration_ms > 0 && projection.now.as_duration() >= duration;
         let urls: Vec<Vec<String>> = meta.teams.iter().map(|_| Vec::new()).collect();

@@ -14,6 +14,7 @@ use super::board::format_board;
 use super::collect::Collector;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
+use super::outbox::Outbox;
 use super::snapshot::{Flags, snapshot};
 use super::timeline::{HookRun, Timeline};
 use super::{GameError, GameOptions, Workers};
@@ -114,6 +115,12 @@ pub(crate) struct Game<'a> {
     pub(crate) next_billing_ms: u64,
     pub(crate) next_board_ms: u64,
     pub(crate) adjustments: u64,
+    /// Adjustment causes recorded or waiting (a retried request is recorded once).
+    pub(crate) adjusted: std::collections::HashSet<String>,
+    /// What waits for the ledger, and whether it is down.
+    pub(crate) outbox: Outbox,
+    /// The game paused itself because the outbox filled; it resumes when the ledger is back.
+    pub(crate) paused_for_ledger: bool,
     pub(crate) quit: bool,
     /// Gathers external workers' batches (a split game).
     pub(crate) collector: Option<Collector>,
@@ -182,8 +189,14 @@ impl<'a> Game<'a> {
         }
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         let mut state = GameProjection::new(&names, scenario.rules.billing.price, Some(g.tick));
+        // Adjustments already recorded (a retried request must not add twice).
+        let mut adjusted = std::collections::HashSet::new();
         if session.resumed {
-            state.catch_up(&*ledger, &mut |_| {})?;
+            state.catch_up(&*ledger, &mut |e| {
+                if e.source == scoreboard::Source::Organizer {
+                    adjusted.insert(e.cause.clone());
+                }
+            })?;
             writeln!(
                 out,
                 "resuming {:?} from {} at {} (run {})",
@@ -220,6 +233,9 @@ impl<'a> Game<'a> {
             next_billing_ms: 0,
             next_board_ms: offset.as_millis() as u64 + options.board_every.as_millis() as u64,
             adjustments: 0,
+            adjusted,
+            outbox: Outbox::new(options.ledger_buffer),
+            paused_for_ledger: false,
             quit: false,
             collector: match options.workers {
                 Workers::Local => None,
@@ -316,6 +332,7 @@ impl Game<'_> {
                 }
                 _ = look.tick() => {
                     let now = self.load.now(self.scenario);
+                    self.flush()?;
                     self.look(now, &hook_tx).await?;
                     self.collect(now)?;
                     self.publish();
@@ -363,6 +380,7 @@ impl Game<'_> {
         let flags = Flags {
             paused: self.load.is_paused() && !self.quit,
             over: self.quit || self.load.over(),
+            ledger: self.outbox.health(),
         };
         let snap = snapshot(
             self.scenario,
@@ -372,6 +390,39 @@ impl Game<'_> {
             self.frozen.as_deref(),
         );
         self.live.publish(snap);
+    }
+
+    /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C
+    /// gives up, saying how much was not written.
+    async fn drain(&mut self) -> Result<(), GameError> {
+        let mut said = std::time::Instant::now();
+        while !self.outbox.is_empty() {
+            self.flush()?;
+            if self.outbox.is_empty() {
+                break;
+            }
+            self.publish();
+            if said.elapsed() >= Duration::from_secs(5) {
+                said = std::time::Instant::now();
+                let h = self.outbox.health();
+                writeln!(
+                    self.out,
+                    "{}: the game is over, waiting to write them (Ctrl-C gives up)",
+                    h.warning().unwrap_or_default()
+                )?;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(LOOK) => {}
+                _ = tokio::signal::ctrl_c() => {
+                    let h = self.outbox.health();
+                    return Err(GameError::Unsupported(format!(
+                        "stopped before the ledger took {} causes ({} score events): they are lost",
+                        h.waiting_causes, h.waiting_events
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn stop(&mut self, why: &str) -> Result<(), GameError> {
@@ -392,6 +443,7 @@ impl Game<'_> {
         self.fleet.shutdown(end);
         self.bill(end).await?;
         self.quit = true;
+        self.drain().await?;
         self.publish();
         let board = format_board(self.scenario, &self.state);
         writeln!(

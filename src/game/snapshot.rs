@@ -2,16 +2,17 @@
 //! with what only the runner knows: the offered load and its phase, the team URLs, the flags.
 
 use loadgen::Pacing;
-use scoreboard::live::{Snapshot, TeamRow};
+use scoreboard::live::{LedgerHealth, Snapshot, TeamRow};
 use scoreboard::{GameProjection, GameTime, SnapshotFacts};
 
 use crate::scenario::Scenario;
 
-/// The game's switches, as the views show them.
-#[derive(Clone, Copy, Debug, Default)]
+/// The game's switches and the ledger's health, as the views show them.
+#[derive(Clone, Debug, Default)]
 pub struct Flags {
     pub paused: bool,
     pub over: bool,
+    pub ledger: LedgerHealth,
 }
 
 /// What the views show now. `frozen` is the public board kept at the freeze, if any.
@@ -32,6 +33,7 @@ pub fn snapshot(
         paused: flags.paused,
         over: flags.over,
         frozen,
+        ledger: flags.ledger,
     })
 }
 

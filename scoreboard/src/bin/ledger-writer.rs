@@ -4,8 +4,12 @@
 //! organizers; a tool for the ledger's own crash tests.
 //!
 //! Usage: ledger-writer DB_FILE            runs until killed, printing an ack per cause
-//!        ledger-writer DB_FILE TEAMS TICKS writes that many ticks of that many teams, one
-//!                                          transaction per tick, and prints the write rate
+//!        ledger-writer DB_FILE TEAMS TICKS [--every MS]
+//!                                          writes that many 1-second ticks of that many
+//!                                          teams, one transaction per tick (one every MS
+//!                                          milliseconds of wall time, or as fast as it
+//!                                          can), and prints the write rate; run again on
+//!                                          the same file, it goes on where it stopped
 
 use std::io::Write;
 use std::time::Duration;
@@ -19,10 +23,22 @@ use scoreboard::{
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS]\n\n\
+    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS [--every MS]]\n\n\
         Records synthetic outcome batches and billing blocks to the SQLite ledger DB_FILE:\n\
         without TEAMS and TICKS, until killed, printing `ack CAUSE` after each commit (the\n\
-        kill test's child); with them, that many ticks of that many teams, then the rate.";
+        kill test's child); with them, that many 1-second ticks of that many teams (one\n\
+        every MS milliseconds with --every: a game being played), then the rate.";
+    let mut args = args;
+    let mut every = None;
+    if let Some(i) = args.iter().position(|a| a == "--every") {
+        let ms = args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        let Some(ms) = ms else {
+            eprintln!("ledger-writer: --every takes milliseconds\n{usage}");
+            std::process::exit(2);
+        };
+        every = Some(Duration::from_millis(ms));
+        args.drain(i..i + 2);
+    }
     match args.first().map(String::as_str) {
         Some("-h" | "--help") => {
             println!("{usage}");
@@ -41,6 +57,8 @@ fn main() {
     let path = args[0].clone();
     let number = |i: usize| args.get(i).map(|a| a.parse::<u64>().expect(usage));
     let (teams, limit) = (number(1).unwrap_or(3) as u32, number(2));
+    // The kill test's child writes ticks of 100 ms; a synthetic game has 1-second ticks.
+    let tick_ms = if limit.is_some() { 1000 } else { 100 };
     let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");
     let rules = Rules {
         billing: scoreboard::BillingRules {
@@ -50,10 +68,10 @@ fn main() {
         ..Rules::default()
     };
     let meta = GameMeta {
-        name: "kill test".into(),
+        name: "synthetic game".into(),
         seed: 1,
         rules: rules.clone(),
-        teams: Vec::new(),
+        teams: (0..teams).map(|t| format!("team-{t}")).collect(),
         duration_ms: 0,
     };
     let session = ledger.start_or_resume(&meta, 0).expect("game starts");
@@ -61,17 +79,20 @@ fn main() {
     let mut biller = Biller::resume(&ledger.blocks().unwrap());
     let mut out = std::io::stdout().lock();
     // Game time runs on: each run starts where the ledger's last cause left off.
-    let start = ledger
-        .causes()
-        .unwrap()
-        .iter()
-        .map(|c| c.at().0)
-        .max()
-        .unwrap_or(0);
+    let mut start = 0;
+    ledger
+        .for_each_cause(&mut |c| start = start.max(c.at().0))
+        .unwrap();
     let started = std::time::Instant::now();
     let mut recorded = 0u64;
     for tick in 0..limit.unwrap_or(u64::MAX) {
-        let at = GameTime(start + (tick + 1) * 100);
+        if let Some(every) = every {
+            std::thread::sleep(
+                (started + every * tick as u32)
+                    .saturating_duration_since(std::time::Instant::now()),
+            );
+        }
+        let at = GameTime(start + (tick + 1) * tick_ms);
         let mut items = Vec::new();
         for team in 0..teams {
             let id = BatchId {

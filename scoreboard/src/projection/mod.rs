@@ -13,7 +13,7 @@ use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::LedgerCursor;
 
-use crate::live::{Announcement, Snapshot, TeamRow};
+use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Source};
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger).
@@ -82,6 +82,8 @@ pub struct SnapshotFacts<'a> {
     pub over: bool,
     /// The public board kept at a freeze, if frozen.
     pub frozen: Option<&'a [TeamRow]>,
+    /// The ledger's health, as the game runner sees it.
+    pub ledger: LedgerHealth,
 }
 
 /// Every team's state, in team order.
@@ -295,6 +297,7 @@ impl GameProjection {
             public,
             ledger_writes: self.ledger_writes,
             ledger_write_seconds: self.ledger_write_seconds,
+            ledger: facts.ledger,
         }
     }
 

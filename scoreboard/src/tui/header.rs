@@ -49,6 +49,11 @@ impl<'a> Header<'a> {
             (s.paused, "PAUSED", Color::Yellow),
             (s.frozen, "FROZEN", Color::Cyan),
             (s.over, "GAME OVER", Color::Red),
+            (
+                s.ledger.down_since_unix_ms.is_some(),
+                "LEDGER DOWN",
+                Color::Red,
+            ),
         ] {
             if on {
                 spans.push(Span::raw(" "));
@@ -70,7 +75,15 @@ impl<'a> Header<'a> {
         Line::from(spans)
     }
 
+    /// The latest announcement, unless the ledger is down: that matters more to the
+    /// organizer.
     fn announcement(&self) -> Line<'a> {
+        if let Some(warning) = self.snapshot.ledger.warning() {
+            return Line::from(vec![
+                Span::raw("! ").red().bold(),
+                Span::raw(warning).red().bold(),
+            ]);
+        }
         match self.snapshot.announcements.last() {
             Some(a) => Line::from(vec![
                 Span::raw("» ").magenta().bold(),

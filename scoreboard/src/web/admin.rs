@@ -298,8 +298,10 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
     } else {
         ""
     };
+    let ledger = status.ledger_warning.as_deref().unwrap_or_default();
     format!(
-        "{note}<div class=\"status\"><span>Game time <b id=\"now\">{now}</b></span>\
+        "{note}<p id=\"ledger\" class=\"banner\" role=\"alert\"{hidden}>{ledger}</p>\
+         <div class=\"status\"><span>Game time <b id=\"now\">{now}</b></span>\
          <span>State <b id=\"state\">{state}</b></span>\
          <span>Load <b id=\"offered\">{offered}</b></span><span id=\"phase\">{phase}</span>\
          <span id=\"live\" class=\"live off\">live</span>{signout}</div>\
@@ -326,6 +328,8 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
          <code class=\"token\" id=\"new-token-value\"></code></div></section>\
          <section class=\"card\"><h2>Results</h2><a href=\"/api/export.csv\" download>CSV</a> · \
          <a href=\"/api/export.json\" download>JSON</a> · <a href=\"/metrics\">metrics</a></section>",
+        hidden = if ledger.is_empty() { " hidden" } else { "" },
+        ledger = escape(ledger),
         now = escape(&status.now),
         state = escape(&state_words(status)),
         offered = escape(&status.offered),

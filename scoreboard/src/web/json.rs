@@ -137,6 +137,9 @@ pub(crate) struct AdminStatus {
     pub over: bool,
     pub offered: String,
     pub phase: String,
+    /// `ledger unavailable since 14:02:11 UTC, 1234 events waiting`, while it is.
+    pub ledger_warning: Option<String>,
+    pub ledger_waiting_events: u64,
     pub teams: Vec<AdminRow>,
 }
 
@@ -163,6 +166,8 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
         over: s.over,
         offered: s.offered.clone(),
         phase: s.phase.clone(),
+        ledger_warning: s.ledger.warning(),
+        ledger_waiting_events: s.ledger.waiting_events,
         teams: s
             .teams
             .iter()

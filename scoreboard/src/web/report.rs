@@ -118,7 +118,8 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
             let _ = writeln!(out, "{name}{{team=\"{}\"}} {}", label(&t.team), value(t));
         }
     }
-    let game: [(&str, &str, &str, String); 5] = [
+    let ledger = &s.ledger;
+    let game: [(&str, &str, &str, String); 9] = [
         (
             "gameday_ledger_writes_total",
             "counter",
@@ -148,6 +149,33 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
             "gauge",
             "Game time so far.",
             (s.now.0 as f64 / 1000.0).to_string(),
+        ),
+        (
+            "gameday_ledger_up",
+            "gauge",
+            "1 while the ledger takes writes, 0 while it is unavailable.",
+            u8::from(ledger.down_since_unix_ms.is_none()).to_string(),
+        ),
+        (
+            "gameday_ledger_down_since_seconds",
+            "gauge",
+            "Unix time the ledger became unavailable (0 while it takes writes).",
+            ledger
+                .down_since_unix_ms
+                .map_or(0, |ms| ms / 1000)
+                .to_string(),
+        ),
+        (
+            "gameday_ledger_waiting_causes",
+            "gauge",
+            "Causes decided but not yet written to the ledger.",
+            ledger.waiting_causes.to_string(),
+        ),
+        (
+            "gameday_ledger_waiting_events",
+            "gauge",
+            "Score events decided but not yet written to the ledger.",
+            ledger.waiting_events.to_string(),
         ),
     ];
     for (name, kind, help, value) in game {
@@ -194,6 +222,7 @@ mod tests {
             ..Default::default()
         };
         let text = metrics_text(&s);
+        assert!(text.contains("gameday_ledger_up 1\n"));
         assert!(text.contains("gameday_team_score_points{team=\"a\\\"b\"} 5.5\n"));
         assert!(!text.contains("99"));
         assert!(text.contains("gameday_outcomes_total{team=\"a\\\"b\",kind=\"correct\"} 7\n"));

@@ -21,20 +21,66 @@ struct Server {
     /// Never written and never closed: when the test binary ends, however it ends, the
     /// watchdog reads end-of-file and stops the server.
     _watchdog: Option<ChildStdin>,
+    /// How to stop and start the private server again (none for a server we did not start).
+    control: Option<Control>,
 }
+
+/// The private server's `pg_ctl` and the arguments it was started with.
+struct Control {
+    root: bool,
+    dir: PathBuf,
+    pg_ctl: PathBuf,
+    start: Vec<String>,
+    data: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
 
 /// The URL of the test server, starting the private one on first use. Panics, saying how
 /// to get a server, when there is none: these tests must never pass without running.
 pub fn url() -> &'static str {
-    static SERVER: OnceLock<Server> = OnceLock::new();
     let server = SERVER.get_or_init(|| match std::env::var(URL_VAR) {
         Ok(url) if !url.is_empty() => Server {
             url,
             _watchdog: None,
+            control: None,
         },
         _ => start_private().unwrap_or_else(|e| panic!("{e}")),
     });
     &server.url
+}
+
+/// Stops the private server at once (fast shutdown: clients are disconnected), as a crash
+/// or a restart does. Panics for a server the tests did not start: a fault test must not
+/// stop someone else's server, nor pass without stopping one.
+#[allow(dead_code)]
+pub fn stop() {
+    let c = private_control();
+    run(
+        c.root,
+        &c.dir,
+        &c.pg_ctl,
+        &["-D", &c.data, "-m", "fast", "-w", "stop"],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Starts the private server again after [`stop`], on the same port.
+#[allow(dead_code)]
+pub fn start() {
+    let c = private_control();
+    let args: Vec<&str> = c.start.iter().map(String::as_str).collect();
+    run(c.root, &c.dir, &c.pg_ctl, &args).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn private_control() -> &'static Control {
+    url();
+    SERVER
+        .get()
+        .and_then(|s| s.control.as_ref())
+        .unwrap_or_else(|| {
+            panic!("this test stops and starts its PostgreSQL server: unset {URL_VAR} to let it start a private one")
+        })
 }
 
 /// A game id of its own for test `test` (unique in this run, and across runs that share a
@@ -157,6 +203,13 @@ fn start_private() -> Result<Server, String> {
                 return Ok(Server {
                     url: format!("postgres://gameday@127.0.0.1:{port}/postgres"),
                     _watchdog: Some(watchdog),
+                    control: Some(Control {
+                        root,
+                        dir: dir.clone(),
+                        pg_ctl: pg_ctl.clone(),
+                        start: start.iter().map(|a| a.to_string()).collect(),
+                        data: data_arg.to_string(),
+                    }),
                 });
             }
             Err(e) => {

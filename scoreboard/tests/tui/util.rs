@@ -158,6 +158,7 @@ pub fn game() -> Snapshot {
         teams,
         ledger_writes: 120,
         ledger_write_seconds: 0.4,
+        ledger: Default::default(),
     }
 }
 

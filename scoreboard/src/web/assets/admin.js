@@ -86,6 +86,9 @@ document.getElementById("teams").addEventListener("click", async (ev) => {
 
 function drawStatus(s) {
   document.getElementById("now").textContent = s.now;
+  const ledger = document.getElementById("ledger");
+  ledger.hidden = !s.ledger_warning;
+  ledger.textContent = s.ledger_warning || "";
   const words = [s.over ? "over" : s.paused ? "paused" : "running"];
   if (s.frozen) words.push("frozen");
   document.getElementById("state").textContent = words.join(", ");

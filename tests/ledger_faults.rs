@@ -1,0 +1,295 @@
+//! Faults of our own parts: a 40-second game whose ledger goes away in the middle (its
+//! PostgreSQL server stopped for 8 s; its SQLite file's disk full for 6 s) exits 0 with
+//! "game over", keeps every team under load in at least 36 of the 40 seconds, tells the
+//! organizer once, and leaves a ledger whose rescore equals the live score.
+
+#[path = "../scoreboard/tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scoreboard::Recorded;
+use scoreboard::ledger::LedgerAt;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/ledger-faults.toml"
+);
+
+fn gameday(dir: &Path, args: &[String]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));
+    cmd.env("GAMEDAY_CACHE_DIR", dir.join("cache")).args(args);
+    cmd
+}
+
+/// Starts the game; returns it and the moment it started.
+fn play(dir: &Path, ledger: &[String]) -> (Child, Instant) {
+    let mut args: Vec<String> = [
+        "play",
+        FIXTURE,
+        "--no-tui",
+        "--no-web",
+        "--board-every",
+        "0s",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend_from_slice(ledger);
+    let child = gameday(dir, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, Instant::now())
+}
+
+/// Waits for the game (at most 100 s: 40 s of play, setup, and the drain) and returns its
+/// exit success, stdout and stderr.
+fn wait(mut child: Child) -> (bool, String, String) {
+    let deadline = Instant::now() + Duration::from_secs(100);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.success(), out, err)
+}
+
+/// The score column of the final board (`  1  fleet   123.5  …`), by team.
+fn board_scores(out: &str) -> BTreeMap<String, String> {
+    let board = out.rsplit("game over at").next().unwrap_or_default();
+    board
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let rank = words.next()?;
+            rank.parse::<u32>().ok()?;
+            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// Checks what the game printed and what its ledger holds.
+fn check_game(dir: &Path, ledger: &[String], at: &LedgerAt, played: (bool, String, String)) {
+    let (ok, out, err) = played;
+    eprintln!("{out}{err}");
+    assert!(ok, "the game failed:\n{out}\n{err}");
+    assert!(out.contains("game over at 00:40"), "{out}\n{err}");
+    // Told once that the ledger went away, and once that it came back.
+    assert_eq!(
+        out.matches("the ledger is unavailable").count(),
+        1,
+        "{out}\n{err}"
+    );
+    assert_eq!(out.matches("ledger back after").count(), 1, "{out}\n{err}");
+    assert!(out.contains("none lost or doubled"), "{out}");
+    // Every team had load in at least 36 of the 40 seconds.
+    let held = at.open_existing().unwrap();
+    let mut seconds: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    held.for_each_cause(&mut |c| {
+        if let Recorded::Batch(b) = c
+            && b.batch.sends > 0
+        {
+            seconds
+                .entry(b.batch.target.to_string())
+                .or_default()
+                .insert(b.at.0 / 1000);
+        }
+    })
+    .unwrap();
+    assert_eq!(seconds.len(), 3, "{seconds:?}");
+    for (team, s) in &seconds {
+        assert!(
+            s.len() >= 36,
+            "{team} had load in only {} seconds: {s:?}",
+            s.len()
+        );
+    }
+    // A rescore of the ledger changes nothing, and its totals are the live board's.
+    let mut args = vec!["rescore".to_owned(), "--dry-run".to_owned()];
+    args.extend_from_slice(ledger);
+    let rescore = gameday(dir, &args).output().unwrap();
+    let text = String::from_utf8_lossy(&rescore.stdout);
+    assert!(
+        rescore.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&rescore.stderr)
+    );
+    assert!(text.contains("no event would change"), "{text}");
+    let live = board_scores(&out);
+    assert_eq!(live.len(), 3, "{out}");
+    for (team, score) in &live {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(team))
+            .unwrap_or_else(|| panic!("{team} missing from the rescore:\n{text}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            cols[1], score,
+            "{team}: stored {} but the live board said {score}",
+            cols[1]
+        );
+        assert_eq!(cols[3], "0", "{line}");
+    }
+}
+
+#[test]
+fn a_postgres_restart_mid_game_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = postgres::url().to_owned();
+    let game = postgres::game_id("ledger_faults");
+    let ledger = vec![
+        "--ledger".to_owned(),
+        url.clone(),
+        "--game".to_owned(),
+        game.clone(),
+    ];
+    let at = LedgerAt::parse(&url, Some(&game)).unwrap();
+    let (child, started) = play(dir.path(), &ledger);
+    // The answers take a moment to build: wait until the ledger holds the game, then 12 s.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while at.open_existing().is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the game never opened its ledger"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(12));
+    postgres::stop();
+    std::thread::sleep(Duration::from_secs(8));
+    postgres::start();
+    let played = wait(child);
+    eprintln!("game took {:?}", started.elapsed());
+    check_game(dir.path(), &ledger, &at, played);
+}
+
+/// A tmpfs of its own, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts a small tmpfs (root only); `Err` says why it cannot.
+    fn mount(dir: &Path) -> Result<SmallDisk, String> {
+        let at = dir.join("disk");
+        std::fs::create_dir(&at).map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs"])
+            .arg(&at)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(SmallDisk(at))
+    }
+
+    /// Fills every free byte with one file, and returns it.
+    fn fill(&self) -> std::path::PathBuf {
+        let filler = self.0.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while std::io::Write::write_all(&mut f, &block).is_ok() {}
+        // The last bytes, smaller than a block.
+        while std::io::Write::write_all(&mut f, &[0u8; 512]).is_ok() {}
+        let _ = f.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A game on a small disk that is full for 6 s in the middle; returns what it printed.
+fn full_disk_game(test: &str, extra: &[&str]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = match SmallDisk::mount(dir.path()) {
+        Ok(disk) => disk,
+        Err(why) => {
+            // Stated, not silent: this machine cannot make a small disk to fill.
+            eprintln!("SKIPPED {test}: {why} (needs root for a tmpfs)");
+            return None;
+        }
+    };
+    let db = disk.0.join("game.db");
+    let mut ledger = vec!["--db".to_owned(), db.display().to_string()];
+    let (child, started) = play(
+        dir.path(),
+        &[
+            &ledger[..],
+            &extra.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !db.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the game never opened its ledger"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(12));
+    let filler = disk.fill();
+    std::thread::sleep(Duration::from_secs(6));
+    std::fs::remove_file(filler).unwrap();
+    let played = wait(child);
+    eprintln!("game took {:?}", started.elapsed());
+    let out = played.1.clone();
+    ledger.truncate(2);
+    check_game(dir.path(), &ledger, &LedgerAt::File(db), played);
+    Some(out)
+}
+
+#[test]
+fn a_full_disk_mid_game_loses_nothing() {
+    full_disk_game("a_full_disk_mid_game_loses_nothing", &[]);
+}
+
+/// With room for only a few causes in memory, the game pauses itself when they fill it and
+/// resumes when the ledger is back: the clock stands still meanwhile, nothing is lost.
+#[test]
+fn a_full_buffer_pauses_the_game_until_the_ledger_is_back() {
+    let Some(out) = full_disk_game(
+        "a_full_buffer_pauses_the_game_until_the_ledger_is_back",
+        &["--ledger-buffer", "6"],
+    ) else {
+        return;
+    };
+    assert!(
+        out.contains("as many as may: the game pauses until it is back"),
+        "{out}"
+    );
+    assert!(
+        out.contains("paused: no load, the clock stands still"),
+        "{out}"
+    );
+    assert!(out.contains("resumed after a pause of"), "{out}");
+}
