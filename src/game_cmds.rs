@@ -152,6 +152,21 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(Err(why)) = gameday::capacity::Machine::this().map(|m| needs.judge(m)) {
         writeln!(out, "warning: on this machine, {why}")?;
     }
+    let ledger = gameday::disk::estimate(&s);
+    writeln!(
+        out,
+        "ledger: about {} ({} teams × {} ticks; a SQLite file here has {} free)",
+        gameday::capacity::size(ledger),
+        s.teams.len(),
+        gameday::disk::ticks(&s, s.game.duration),
+        gameday::disk::free_bytes(Path::new("."))
+            .map_or_else(|| "unknown".to_owned(), gameday::capacity::size)
+    )?;
+    if let Some(Err(why)) = gameday::disk::free_bytes(Path::new("."))
+        .map(|f| gameday::disk::judge(ledger, f, Path::new(".")))
+    {
+        writeln!(out, "warning: {why}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -172,6 +187,9 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     // With external workers this process sends no load.
     let segments = u32::from(workers == game::Workers::Local);
     if let Err(code) = fits_machine(&s, segments, out)? {
+        return Ok(code);
+    }
+    if let Err(code) = fits_disk(&s, &at, out)? {
         return Ok(code);
     }
     if segments > 0 {
@@ -247,13 +265,26 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         let mut every = tokio::time::interval(args.refresh);
+        // A ledger that fails is said once, and again when it is back.
+        let mut failing = false;
         loop {
             tokio::select! {
-                _ = every.tick() => {
-                    if let Err(e) = replica.refresh(&live) {
-                        eprintln!("gameday: {e} (trying again)");
+                _ = every.tick() => match replica.refresh(&live) {
+                    Err(e) if !failing => {
+                        failing = true;
+                        eprintln!(
+                            "gameday: {} (the board shows what was read before; trying again every {})",
+                            loadgen::error_chain(&e),
+                            humantime::format_duration(args.refresh)
+                        );
                     }
-                }
+                    Err(_) => {}
+                    Ok(()) if failing => {
+                        failing = false;
+                        eprintln!("gameday: the ledger answers again");
+                    }
+                    Ok(()) => {}
+                },
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
@@ -275,6 +306,9 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         .tempfile()?;
     let db = args.db.clone().unwrap_or_else(|| temp.path().to_owned());
     if let Err(code) = fits_machine(&s, 1, out)? {
+        return Ok(code);
+    }
+    if let Err(code) = fits_disk(&s, &LedgerAt::File(db.clone()), out)? {
         return Ok(code);
     }
     raise_open_files(&s, 1, out)?;
@@ -403,6 +437,39 @@ fn fits_machine(
         return Ok(Ok(()));
     };
     match gameday::capacity::Needs::of(s, segments).judge(machine) {
+        Err(why) => {
+            eprintln!("gameday: {why}");
+            Ok(Err(ExitCode::from(2)))
+        }
+        Ok(warning) => {
+            if let Some(warning) = warning {
+                writeln!(out, "{warning}")?;
+            }
+            Ok(Ok(()))
+        }
+    }
+}
+
+/// A SQLite ledger's disk must hold what the game will write (less what a resumed ledger
+/// already holds): refused when it cannot, warned when it is tight.
+fn fits_disk(
+    s: &Scenario,
+    at: &LedgerAt,
+    out: &mut dyn Write,
+) -> anyhow::Result<Result<(), ExitCode>> {
+    let Some(file) = at.file() else {
+        return Ok(Ok(()));
+    };
+    let Some(free) = gameday::disk::free_bytes(file) else {
+        return Ok(Ok(()));
+    };
+    let held = std::fs::metadata(file).map_or(0, |m| m.len());
+    let need = gameday::disk::estimate(s).saturating_sub(held);
+    let place = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match gameday::disk::judge(need, free, place) {
         Err(why) => {
             eprintln!("gameday: {why}");
             Ok(Err(ExitCode::from(2)))

@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         // A closed pipe (`gameday keys | head`) is the reader's choice, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gameday: {e:#}");
+            eprintln!("gameday: {}", loadgen::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }

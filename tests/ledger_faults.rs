@@ -191,10 +191,14 @@ struct SmallDisk(std::path::PathBuf);
 impl SmallDisk {
     /// Mounts a small tmpfs (root only); `Err` says why it cannot.
     fn mount(dir: &Path) -> Result<SmallDisk, String> {
+        SmallDisk::mount_sized(dir, "24m")
+    }
+
+    fn mount_sized(dir: &Path, size: &str) -> Result<SmallDisk, String> {
         let at = dir.join("disk");
         std::fs::create_dir(&at).map_err(|e| e.to_string())?;
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs"])
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(&at)
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
@@ -292,4 +296,50 @@ fn a_full_buffer_pauses_the_game_until_the_ledger_is_back() {
         "{out}"
     );
     assert!(out.contains("resumed after a pause of"), "{out}");
+}
+
+/// A game whose ledger cannot fit the free space is refused before it starts, saying how
+/// much it needs and what to do.
+#[test]
+fn a_ledger_that_cannot_fit_the_disk_is_refused_before_the_game() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = match SmallDisk::mount_sized(dir.path(), "4m") {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("SKIPPED a_ledger_that_cannot_fit_the_disk_is_refused: {why}");
+            return;
+        }
+    };
+    // Two hours of three teams: about 21 MiB of ledger.
+    let text = std::fs::read_to_string(FIXTURE)
+        .unwrap()
+        .replace("duration = \"40s\"", "duration = \"2h\"");
+    let scenario = dir.path().join("long.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let db = disk.0.join("game.db");
+    let out = gameday(dir.path(), &[])
+        .arg("play")
+        .arg(&scenario)
+        .args(["--no-tui", "--no-web", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("this game's ledger needs about 21.1 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("Free some space"), "{err}");
+    assert!(!db.exists(), "nothing is written before the refusal");
+    let check = gameday(dir.path(), &[])
+        .arg("check")
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("ledger: about 21.1 MiB (3 teams × 7200 ticks"),
+        "{text}"
+    );
 }

@@ -24,3 +24,55 @@ pub enum LoadgenError {
     #[error("cannot start the engine: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// An error and its causes on one line, each said once: `game "x": ledger: disk full`. A
+/// cause whose words an outer message already carries (`ledger: {0}` wraps its source) is
+/// not repeated.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let message = e.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
+        }
+        cause = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Inner {
+        #[error("disk full")]
+        Full,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("ledger: {0}")]
+        Ledger(#[from] Inner),
+        #[error("game {name:?}")]
+        Game {
+            name: String,
+            #[source]
+            source: Box<Outer>,
+        },
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let e = Outer::Game {
+            name: "x".into(),
+            source: Box::new(Outer::Ledger(Inner::Full)),
+        };
+        assert_eq!(error_chain(&e), "game \"x\": ledger: disk full");
+        assert_eq!(error_chain(&Inner::Full), "disk full");
+    }
+}

@@ -37,7 +37,7 @@ pub use batch::{BatchId, ErrorSample, OutcomeBatch, WrongAnswerSample};
 #[cfg(feature = "fuzzing")]
 pub use client::fuzzing;
 pub use engine::{DEFAULT_STAGGER, Engine, EngineConfig};
-pub use error::LoadgenError;
+pub use error::{LoadgenError, error_chain};
 pub use handle::EngineHandle;
 pub use latency::{LatencyHistogram, LatencyPairs};
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};

@@ -65,7 +65,8 @@ pub enum Workers {
 pub enum GameError {
     #[error("expected answers: {0}")]
     Answers(#[from] hashref::HashrefError),
-    #[error("ledger: {0}")]
+    /// The ledger's own message says it is the ledger.
+    #[error(transparent)]
     Ledger(#[from] scoreboard::ScoreError),
     #[error("load engine: {0}")]
     Engine(#[from] loadgen::LoadgenError),

@@ -168,6 +168,29 @@ impl Game<'_> {
         Ok(())
     }
 
+    /// Every 10 s, the free space of a SQLite ledger's disk against what the rest of the
+    /// game will write: said once when it runs short.
+    fn watch_disk(&mut self, now: Duration) -> Result<(), GameError> {
+        let Some(file) = self.options.ledger.file() else {
+            return Ok(());
+        };
+        if !self.disk.due(now.as_millis() as u64) {
+            return Ok(());
+        }
+        let rest = self.scenario.game.duration.saturating_sub(now);
+        let need = crate::disk::ledger_bytes(
+            self.scenario.teams.len(),
+            crate::disk::ticks(self.scenario, rest),
+        );
+        if let Some(free) = crate::disk::free_bytes(file)
+            && let Some(warning) = self.disk.look(need, free)
+        {
+            let at = GameTime::from_duration(now);
+            writeln!(self.out, "[{at}] {warning}")?;
+        }
+        Ok(())
+    }
+
     /// A ledger call failed: the outbox keeps what waits, the organizer is told once.
     pub(crate) fn ledger_failed(&mut self, e: &ScoreError) -> Result<(), GameError> {
         let error = e.to_string();
@@ -202,6 +225,7 @@ impl Game<'_> {
             self.bill(at).await?;
             self.next_billing_ms = at.0 + self.inventory.period_ms();
         }
+        self.watch_disk(now)?;
         let every = self.options.board_every.as_millis() as u64;
         if every > 0 && at.0 >= self.next_board_ms {
             self.next_board_ms = at.0 + every;

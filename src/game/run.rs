@@ -121,6 +121,8 @@ pub(crate) struct Game<'a> {
     pub(crate) outbox: Outbox,
     /// The game paused itself because the outbox filled; it resumes when the ledger is back.
     pub(crate) paused_for_ledger: bool,
+    /// The free space of a SQLite ledger's disk, looked at now and then.
+    pub(crate) disk: crate::disk::DiskWatch,
     pub(crate) quit: bool,
     /// Gathers external workers' batches (a split game).
     pub(crate) collector: Option<Collector>,
@@ -236,6 +238,7 @@ impl<'a> Game<'a> {
             adjusted,
             outbox: Outbox::new(options.ledger_buffer),
             paused_for_ledger: false,
+            disk: Default::default(),
             quit: false,
             collector: match options.workers {
                 Workers::Local => None,

@@ -106,7 +106,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("loadgen: {e:#}");
+            eprintln!("loadgen: {}", loadgen::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }
