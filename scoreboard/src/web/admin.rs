@@ -13,10 +13,10 @@ use super::WebState;
 use super::auth::{self, Admin, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
+use super::frames;
 use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, AdminStatus};
 use super::store;
-use super::stream::{self, EventStream};
 use crate::Points;
 use crate::live::Control;
 
@@ -89,10 +89,11 @@ pub(crate) async fn api_status(
     Ok(Json(json::admin_status(&state.view.now(), Some(&owners))))
 }
 
-/// `GET /api/admin/stream`: a `status` message (the live board) per snapshot.
-pub(crate) async fn stream(State(state): State<WebState>, _: Admin) -> EventStream {
-    stream::snapshots(&state, |s| {
-        stream::json_event("status", &json::admin_status(s, None))
+/// `GET /api/admin/stream`: a `status` message (the live board) per snapshot, drawn once
+/// for every admin watching.
+pub(crate) async fn stream(State(state): State<WebState>, _: Admin) -> Response {
+    frames::shared(&state, "status", |s| {
+        frames::json_frame("status", &json::admin_status(s, None))
     })
 }
 

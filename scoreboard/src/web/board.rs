@@ -4,12 +4,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{Html, Response};
 
 use super::WebState;
+use super::frames;
 use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, Board};
-use super::stream::{self, EventStream};
 
 /// `GET /`: the board.
 pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {
@@ -22,9 +22,12 @@ pub(crate) async fn api(State(state): State<WebState>) -> Json<Board> {
     Json(json::board(&state.view.now()))
 }
 
-/// `GET /api/board/stream`: a `board` message with the board each time it changes.
-pub(crate) async fn stream(State(state): State<WebState>) -> EventStream {
-    stream::snapshots(&state, |s| stream::json_event("board", &json::board(s)))
+/// `GET /api/board/stream`: a `board` message with the board each time it changes, drawn
+/// once per snapshot for every viewer.
+pub(crate) async fn stream(State(state): State<WebState>) -> Response {
+    frames::shared(&state, "board", |s| {
+        frames::json_frame("board", &json::board(s))
+    })
 }
 
 /// The page's body; `board.js` redraws the same parts from the stream by their ids.

@@ -13,6 +13,7 @@ mod auth;
 mod board;
 mod control;
 mod error;
+mod frames;
 mod html;
 mod json;
 mod report;
@@ -48,6 +49,8 @@ pub struct WebState {
     limiter: Arc<auth::SignInLimiter>,
     /// Set when the server shuts down, so that live streams end and connections close.
     closing: Arc<watch::Sender<bool>>,
+    /// The board and admin streams, rendered once per snapshot for every viewer.
+    frames: Arc<frames::SharedFrames>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -77,6 +80,7 @@ impl WebState {
                 auth::FAILURE_WINDOW,
             )),
             closing: Arc::new(watch::channel(false).0),
+            frames: Arc::default(),
         }
     }
 

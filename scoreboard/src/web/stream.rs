@@ -1,6 +1,7 @@
-//! Server-sent event streams: one message per published snapshot (the board, the admin's
-//! status), and a team's own score events as they are recorded. Every stream ends when the
-//! server shuts down, so graceful shutdown does not wait on open pages.
+//! Server-sent event streams: a team's own line per published snapshot and its score events
+//! as they are recorded. (The board and the admin's status, the same for every viewer, are
+//! rendered once per snapshot in `frames.rs`.) Every stream ends when the server shuts down,
+//! so graceful shutdown does not wait on open pages.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::live::Snapshot;
 use crate::{ScoreEvent, Source};
 
 /// How often an idle stream sends a comment, so proxies keep it open.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub(crate) type EventStream = Sse<axum::response::sse::KeepAliveStream<BoxedEvents>>;
 pub(crate) type BoxedEvents =
@@ -25,28 +26,9 @@ fn sse(events: BoxedEvents) -> EventStream {
     Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
 
-/// A message per snapshot, the current one first, drawn by `render`.
-pub(crate) fn snapshots<F>(state: &WebState, render: F) -> EventStream
-where
-    F: Fn(&Snapshot) -> Event + Send + Sync + 'static,
-{
-    let mut snapshot = state.view.snapshot.clone();
-    snapshot.mark_changed();
-    let closing = state.closing.subscribe();
-    let events = stream::unfold(
-        (snapshot, closing, render),
-        |(mut snapshot, mut closing, render)| async move {
-            let latest = next_snapshot(&mut snapshot, &mut closing).await?;
-            let event = render(&latest);
-            Some((Ok(event), (snapshot, closing, render)))
-        },
-    );
-    sse(Box::pin(events))
-}
-
 /// The next snapshot, or `None` when the server closes. A game that is gone publishes no
 /// more, so the stream then just waits for the close (the page keeps the last board).
-async fn next_snapshot(
+pub(super) async fn next_snapshot(
     snapshot: &mut watch::Receiver<Arc<Snapshot>>,
     closing: &mut watch::Receiver<bool>,
 ) -> Option<Arc<Snapshot>> {
