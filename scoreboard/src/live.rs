@@ -103,6 +103,8 @@ pub struct TeamRow {
     pub p99_series: Vec<(GameTime, Duration)>,
     /// The team's latest score events, newest first (a bounded window; the ledger has all).
     pub recent: Vec<ScoreEvent>,
+    /// How many score events the team has in all (`recent` holds every one when equal).
+    pub event_count: u64,
     /// Requests due for this team so far, and how many of them the engine sent late.
     pub sends: u64,
     pub late_sends: u64,

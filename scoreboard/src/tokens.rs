@@ -29,7 +29,12 @@ impl TokenHash {
 
     /// Whether `token` is the one this digest was made from, in constant time.
     pub fn verify(&self, token: &str) -> bool {
-        TokenHash::of(token).0.ct_eq(&self.0).into()
+        self.matches(&TokenHash::of(token))
+    }
+
+    /// Whether `other` is this digest, compared in constant time.
+    pub fn matches(&self, other: &TokenHash) -> bool {
+        other.0.ct_eq(&self.0).into()
     }
 }
 

@@ -259,6 +259,7 @@ impl GameProjection {
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
                     recent: t.recent.iter().rev().cloned().collect(),
+                    event_count: t.events_by_source.values().sum(),
                     sends: t.sends,
                     late_sends: t.late_sends,
                     outcomes: OutcomeKind::ALL

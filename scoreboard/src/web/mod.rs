@@ -3,8 +3,8 @@
 //!
 //! Like the terminal cockpit, the web only reads the [`Snapshot`](crate::live::Snapshot)s and
 //! score events the game runner publishes, and asks for changes with
-//! [`Control`](crate::live::Control)s; history and tokens come from the ledger file, opened per
-//! request off the async threads. [`app`] builds the router (tests drive it with `oneshot`);
+//! [`Control`](crate::live::Control)s; older history and tokens come from the ledger, through a
+//! pool of long-lived handles used off the async threads. [`app`] builds the router (tests drive it with `oneshot`);
 //! [`serve`] binds it to a listener with graceful shutdown. Routes, auth and bodies are in
 //! `README.md` beside this file.
 
@@ -16,6 +16,7 @@ mod error;
 mod frames;
 mod html;
 mod json;
+mod pool;
 mod report;
 mod store;
 mod stream;
@@ -44,6 +45,9 @@ pub type UrlCheck = Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
 pub struct WebState {
     view: LiveView,
     ledger: Arc<crate::LedgerAt>,
+    /// Long-lived read handles on the ledger, and the token digests read through them.
+    pool: pool::LedgerPool,
+    digests: Arc<store::TokenDigests>,
     read_only: bool,
     check_url: UrlCheck,
     limiter: Arc<auth::SignInLimiter>,
@@ -70,9 +74,12 @@ impl WebState {
         ledger: impl Into<crate::LedgerAt>,
         check_url: UrlCheck,
     ) -> WebState {
+        let ledger = Arc::new(ledger.into());
         WebState {
             view,
-            ledger: Arc::new(ledger.into()),
+            pool: pool::pool(Arc::clone(&ledger)),
+            digests: Arc::default(),
+            ledger,
             read_only: false,
             check_url,
             limiter: Arc::new(auth::SignInLimiter::new(

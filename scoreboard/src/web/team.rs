@@ -113,6 +113,13 @@ async fn history(
     if limit == 0 || limit > LONGEST_PAGE {
         return Err(WebError::BadInput(format!("limit: 1 to {LONGEST_PAGE}")));
     }
+    if q.before.is_none() && source.is_none() {
+        let snapshot = state.view.now();
+        let row = snapshot.teams.iter().find(|t| t.team == team);
+        if let Some(page) = row.and_then(|row| store::newest_page(row, limit)) {
+            return Ok(page);
+        }
+    }
     let filter = EventFilter {
         team: Some(team.to_string()),
         source,

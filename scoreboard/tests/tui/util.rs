@@ -121,6 +121,7 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         score_series,
         p99_series,
         recent: recent(name),
+        event_count: recent(name).len() as u64,
         sends: 6000,
         late_sends: 3,
         outcomes: vec![("correct".into(), 5800), ("http_status".into(), 200)],
