@@ -118,19 +118,16 @@ async fn wait_text(client: &Client, css: &str, needle: &str) -> String {
 /// Waits for the page's live stream to be open (its marker loses the `off` class).
 async fn wait_live(client: &Client) {
     for _ in 0..100 {
-        let class = client
-            .find(Locator::Id("live"))
-            .await
-            .unwrap()
-            .attr("class")
-            .await
-            .unwrap();
-        if class.as_deref() == Some("live") {
+        // Until the page has loaded, the marker may not be there yet: look again.
+        if let Ok(marker) = client.find(Locator::Id("live")).await
+            && marker.attr("class").await.ok().flatten().as_deref() == Some("live")
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the page's live stream never opened");
+    let url = client.current_url().await.map(|u| u.to_string());
+    panic!("the page's live stream never opened ({url:?})");
 }
 
 /// Where screenshots go: `docs/` when `GAMEDAY_SCREENSHOTS=1` (to refresh the README's
