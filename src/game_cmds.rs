@@ -153,18 +153,16 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         writeln!(out, "warning: on this machine, {why}")?;
     }
     let ledger = gameday::disk::estimate(&s);
+    let free = gameday::disk::free_bytes(Path::new("."));
     writeln!(
         out,
         "ledger: about {} ({} teams × {} ticks; a SQLite file here has {} free)",
         gameday::capacity::size(ledger),
         s.teams.len(),
         gameday::disk::ticks(&s, s.game.duration),
-        gameday::disk::free_bytes(Path::new("."))
-            .map_or_else(|| "unknown".to_owned(), gameday::capacity::size)
+        free.map_or_else(|| "unknown".to_owned(), gameday::capacity::size)
     )?;
-    if let Some(Err(why)) = gameday::disk::free_bytes(Path::new("."))
-        .map(|f| gameday::disk::judge(ledger, f, Path::new(".")))
-    {
+    if let Some(Err(why)) = free.map(|f| gameday::disk::judge(ledger, f, Path::new("."))) {
         writeln!(out, "warning: {why}")?;
     }
     Ok(ExitCode::SUCCESS)
@@ -436,18 +434,10 @@ fn fits_machine(
     let Some(machine) = gameday::capacity::Machine::this() else {
         return Ok(Ok(()));
     };
-    match gameday::capacity::Needs::of(s, segments).judge(machine) {
-        Err(why) => {
-            eprintln!("gameday: {why}");
-            Ok(Err(ExitCode::from(2)))
-        }
-        Ok(warning) => {
-            if let Some(warning) = warning {
-                writeln!(out, "{warning}")?;
-            }
-            Ok(Ok(()))
-        }
-    }
+    judged(
+        gameday::capacity::Needs::of(s, segments).judge(machine),
+        out,
+    )
 }
 
 /// A SQLite ledger's disk must hold what the game will write (less what a resumed ledger
@@ -469,7 +459,15 @@ fn fits_disk(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    match gameday::disk::judge(need, free, place) {
+    judged(gameday::disk::judge(need, free, place), out)
+}
+
+/// A capacity verdict acted on: a refusal is printed and exits 2, a warning goes to `out`.
+fn judged(
+    verdict: Result<Option<String>, String>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Result<(), ExitCode>> {
+    match verdict {
         Err(why) => {
             eprintln!("gameday: {why}");
             Ok(Err(ExitCode::from(2)))

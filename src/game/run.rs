@@ -190,15 +190,8 @@ impl<'a> Game<'a> {
             ledger.set_pauses(paused_ms, None)?;
         }
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
-        let mut state = GameProjection::new(&names, scenario.rules.billing.price, Some(g.tick));
-        // Adjustments already recorded (a retried request must not add twice).
-        let mut adjusted = std::collections::HashSet::new();
+        let (mut state, adjusted) = projection(scenario, &names, &*ledger, session.resumed)?;
         if session.resumed {
-            state.catch_up(&*ledger, &mut |e| {
-                if e.source == scoreboard::Source::Organizer {
-                    adjusted.insert(e.cause.clone());
-                }
-            })?;
             writeln!(
                 out,
                 "resuming {:?} from {} at {} (run {})",
@@ -276,6 +269,27 @@ impl<'a> Game<'a> {
         game.publish();
         Ok(game)
     }
+}
+
+/// The game's projection, caught up with what a resumed ledger holds, and the adjustments
+/// already recorded there (a retried request must not add twice).
+fn projection(
+    scenario: &Scenario,
+    names: &[String],
+    ledger: &dyn Ledger,
+    resumed: bool,
+) -> Result<(GameProjection, std::collections::HashSet<String>), GameError> {
+    let g = &scenario.game;
+    let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick));
+    let mut adjusted = std::collections::HashSet::new();
+    if resumed {
+        state.catch_up(ledger, &mut |e| {
+            if e.source == scoreboard::Source::Organizer {
+                adjusted.insert(e.cause.clone());
+            }
+        })?;
+    }
+    Ok((state, adjusted))
 }
 
 /// Starts every simulated team's servers as they stand at `at`; returns each team's URLs.

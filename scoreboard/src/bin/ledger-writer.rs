@@ -22,41 +22,12 @@ use scoreboard::{
 };
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS [--every MS]]\n\n\
-        Records synthetic outcome batches and billing blocks to the SQLite ledger DB_FILE:\n\
-        without TEAMS and TICKS, until killed, printing `ack CAUSE` after each commit (the\n\
-        kill test's child); with them, that many 1-second ticks of that many teams (one\n\
-        every MS milliseconds with --every: a game being played), then the rate.";
-    let mut args = args;
-    let mut every = None;
-    if let Some(i) = args.iter().position(|a| a == "--every") {
-        let ms = args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
-        let Some(ms) = ms else {
-            eprintln!("ledger-writer: --every takes milliseconds\n{usage}");
-            std::process::exit(2);
-        };
-        every = Some(Duration::from_millis(ms));
-        args.drain(i..i + 2);
-    }
-    match args.first().map(String::as_str) {
-        Some("-h" | "--help") => {
-            println!("{usage}");
-            return;
-        }
-        Some(flag) if flag.starts_with('-') => {
-            eprintln!("ledger-writer: unknown option {flag}\n{usage}");
-            std::process::exit(2);
-        }
-        Some(_) if args.len() == 1 || args.len() == 3 => {}
-        _ => {
-            eprintln!("{usage}");
-            std::process::exit(2);
-        }
-    }
-    let path = args[0].clone();
-    let number = |i: usize| args.get(i).map(|a| a.parse::<u64>().expect(usage));
-    let (teams, limit) = (number(1).unwrap_or(3) as u32, number(2));
+    let Args {
+        path,
+        teams,
+        limit,
+        every,
+    } = parse_args();
     // The kill test's child writes ticks of 100 ms; a synthetic game has 1-second ticks.
     let tick_ms = if limit.is_some() { 1000 } else { 100 };
     let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");
@@ -154,4 +125,58 @@ fn main() {
         limit.unwrap_or(0) as f64 / secs
     )
     .unwrap();
+}
+
+/// What the command line asks for.
+struct Args {
+    path: String,
+    teams: u32,
+    /// Ticks to write (none: until killed).
+    limit: Option<u64>,
+    /// Wall time between ticks (none: as fast as it can).
+    every: Option<Duration>,
+}
+
+/// The command line, or an exit with the usage.
+fn parse_args() -> Args {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS [--every MS]]\n\n\
+        Records synthetic outcome batches and billing blocks to the SQLite ledger DB_FILE:\n\
+        without TEAMS and TICKS, until killed, printing `ack CAUSE` after each commit (the\n\
+        kill test's child); with them, that many 1-second ticks of that many teams (one\n\
+        every MS milliseconds with --every: a game being played), then the rate.";
+    let mut every = None;
+    if let Some(i) = args.iter().position(|a| a == "--every") {
+        let ms = args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        let Some(ms) = ms else {
+            eprintln!("ledger-writer: --every takes milliseconds\n{usage}");
+            std::process::exit(2);
+        };
+        every = Some(Duration::from_millis(ms));
+        args.drain(i..i + 2);
+    }
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help") => {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        Some(flag) if flag.starts_with('-') => {
+            eprintln!("ledger-writer: unknown option {flag}\n{usage}");
+            std::process::exit(2);
+        }
+        Some(_) if args.len() == 1 || args.len() == 3 => {}
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
+    let path = args[0].clone();
+    let number = |i: usize| args.get(i).map(|a| a.parse::<u64>().expect(usage));
+    let (teams, limit) = (number(1).unwrap_or(3) as u32, number(2));
+    Args {
+        path,
+        teams,
+        limit,
+        every,
+    }
 }

@@ -447,6 +447,19 @@ fn insert_events(
     Ok(())
 }
 
+/// A billing block from `team, instance, block, instance_type, anchor_ms, at_ms`, the
+/// first of them at column `at`.
+fn block_from_row(r: &Row, at: usize) -> Result<BillingBlock, ScoreError> {
+    Ok(BillingBlock {
+        team: r.try_get(at)?,
+        instance: r.try_get(at + 1)?,
+        block: u32_at(r, at + 2)?,
+        instance_type: r.try_get(at + 3)?,
+        anchor: GameTime(u64_at(r, at + 4)?),
+        at: GameTime(u64_at(r, at + 5)?),
+    })
+}
+
 fn event_from_row(row: &Row) -> Result<ScoreEvent, ScoreError> {
     let source: &str = row.try_get(4)?;
     Ok(ScoreEvent {
@@ -567,18 +580,7 @@ impl Ledger for PostgresLedger {
             "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
             &[],
         )?;
-        rows.iter()
-            .map(|r| {
-                Ok(BillingBlock {
-                    team: r.try_get(0)?,
-                    instance: r.try_get(1)?,
-                    block: u32_at(r, 2)?,
-                    instance_type: r.try_get(3)?,
-                    anchor: GameTime(u64_at(r, 4)?),
-                    at: GameTime(u64_at(r, 5)?),
-                })
-            })
-            .collect()
+        rows.iter().map(|r| block_from_row(r, 0)).collect()
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {

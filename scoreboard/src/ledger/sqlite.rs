@@ -354,6 +354,19 @@ fn insert_events(tx: &rusqlite::Transaction, events: &[ScoreEvent]) -> Result<()
     Ok(())
 }
 
+/// A billing block from `team, instance, block, instance_type, anchor_ms, at_ms`, the
+/// first of them at column `at`.
+fn block_from_row(r: &rusqlite::Row, at: usize) -> rusqlite::Result<BillingBlock> {
+    Ok(BillingBlock {
+        team: r.get(at)?,
+        instance: r.get(at + 1)?,
+        block: r.get(at + 2)?,
+        instance_type: r.get(at + 3)?,
+        anchor: GameTime(r.get::<_, i64>(at + 4)? as u64),
+        at: GameTime(r.get::<_, i64>(at + 5)? as u64),
+    })
+}
+
 fn event_from_row(row: &rusqlite::Row) -> rusqlite::Result<ScoreEvent> {
     let source: String = row.get(4)?;
     Ok(ScoreEvent {
@@ -649,16 +662,7 @@ impl Ledger for SqliteLedger {
         let mut stmt = self.conn.prepare(
             "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(BillingBlock {
-                team: r.get(0)?,
-                instance: r.get(1)?,
-                block: r.get(2)?,
-                instance_type: r.get(3)?,
-                anchor: GameTime(r.get::<_, i64>(4)? as u64),
-                at: GameTime(r.get::<_, i64>(5)? as u64),
-            })
-        })?;
+        let rows = stmt.query_map([], |r| block_from_row(r, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

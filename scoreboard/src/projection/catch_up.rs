@@ -38,28 +38,26 @@ impl GameProjection {
             self.clear();
             self.cursor = LedgerCursor::default();
         }
-        loop {
-            let chunk = ledger.batches_after(self.cursor.batches, CHUNK)?;
-            let full = chunk.len() == CHUNK;
-            for (position, batch) in chunk {
-                self.apply_cause(&Recorded::Batch(Box::new(batch)));
-                self.cursor.batches = position;
-            }
-            if !full {
-                break;
-            }
-        }
-        loop {
-            let chunk = ledger.blocks_after(self.cursor.blocks, CHUNK)?;
-            let full = chunk.len() == CHUNK;
-            for (position, block) in chunk {
-                self.apply_cause(&Recorded::Block(block));
-                self.cursor.blocks = position;
-            }
-            if !full {
-                break;
-            }
-        }
+        let mut at = self.cursor.batches;
+        read_after(
+            &mut at,
+            CHUNK,
+            |a, n| ledger.batches_after(a, n),
+            |b| {
+                self.apply_cause(&Recorded::Batch(Box::new(b)));
+            },
+        )?;
+        self.cursor.batches = at;
+        let mut at = self.cursor.blocks;
+        read_after(
+            &mut at,
+            CHUNK,
+            |a, n| ledger.blocks_after(a, n),
+            |b| {
+                self.apply_cause(&Recorded::Block(b));
+            },
+        )?;
+        self.cursor.blocks = at;
         let mut new = 0;
         loop {
             let chunk = ledger.events_after(self.cursor.events, EVENT_CHUNK)?;
@@ -77,5 +75,25 @@ impl GameProjection {
             }
         }
         Ok(new)
+    }
+}
+
+/// Reads every row after position `at` a chunk at a time, applying each and moving `at`.
+fn read_after<T>(
+    at: &mut u64,
+    chunk: usize,
+    mut read: impl FnMut(u64, usize) -> Result<Vec<(u64, T)>, ScoreError>,
+    mut apply: impl FnMut(T),
+) -> Result<(), ScoreError> {
+    loop {
+        let rows = read(*at, chunk)?;
+        let full = rows.len() == chunk;
+        for (position, row) in rows {
+            apply(row);
+            *at = position;
+        }
+        if !full {
+            return Ok(());
+        }
     }
 }

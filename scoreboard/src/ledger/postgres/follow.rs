@@ -2,9 +2,11 @@
 //! written after a position (their `seq` or `id` identity column). Only the coordinator writes
 //! these tables, one transaction after another, so positions become visible in order.
 
-use super::{BATCHES_AFTER, PostgresLedger, batch_from_row, event_from_row, u32_at, u64_at};
+use super::{
+    BATCHES_AFTER, PostgresLedger, batch_from_row, block_from_row, event_from_row, u64_at,
+};
 use crate::ledger::RecordedBatch;
-use crate::{BillingBlock, GameTime, ScoreError, ScoreEvent};
+use crate::{BillingBlock, ScoreError, ScoreEvent};
 
 const BLOCKS_AFTER: &str = "SELECT seq, team, instance, block, instance_type, anchor_ms, at_ms
      FROM blocks WHERE seq > $1 ORDER BY seq LIMIT $2";
@@ -39,19 +41,7 @@ impl PostgresLedger {
         let (after, limit) = bounds(after, limit);
         self.query(BLOCKS_AFTER, &[&after, &limit])?
             .iter()
-            .map(|r| {
-                Ok((
-                    u64_at(r, 0)?,
-                    BillingBlock {
-                        team: r.try_get(1)?,
-                        instance: r.try_get(2)?,
-                        block: u32_at(r, 3)?,
-                        instance_type: r.try_get(4)?,
-                        anchor: GameTime(u64_at(r, 5)?),
-                        at: GameTime(u64_at(r, 6)?),
-                    },
-                ))
-            })
+            .map(|r| Ok((u64_at(r, 0)?, block_from_row(r, 1)?)))
             .collect()
     }
 

@@ -4,9 +4,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteLedger, batch_from_row, event_from_row};
+use super::{SqliteLedger, batch_from_row, block_from_row, event_from_row};
 use crate::ledger::RecordedBatch;
-use crate::{BillingBlock, GameTime, ScoreError, ScoreEvent};
+use crate::{BillingBlock, ScoreError, ScoreEvent};
 
 impl SqliteLedger {
     pub(super) fn batches_after_rowid(
@@ -36,17 +36,7 @@ impl SqliteLedger {
              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                BillingBlock {
-                    team: r.get(1)?,
-                    instance: r.get(2)?,
-                    block: r.get(3)?,
-                    instance_type: r.get(4)?,
-                    anchor: GameTime(r.get::<_, i64>(5)? as u64),
-                    at: GameTime(r.get::<_, i64>(6)? as u64),
-                },
-            ))
+            Ok((r.get::<_, i64>(0)? as u64, block_from_row(r, 1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
