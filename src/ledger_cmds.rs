@@ -1,12 +1,13 @@
 //! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use scoreboard::{EventFilter, GameTime, Points, Rules, ScoreEvent, Scorer, Source};
+use scoreboard::{
+    EventFilter, GameProjection, GameTime, Points, Rules, ScoreEvent, Scorer, Source,
+};
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]
@@ -106,30 +107,34 @@ pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
         None => meta.rules.clone(),
     };
     let scorer = Scorer::new(rules.clone()).context("the new rules")?;
-    // The stored events are read on a connection of their own while the causes are rescored.
-    let ((old, old_totals), (new, new_totals)) = std::thread::scope(|scope| {
+    // The ledger as it stands, read by the projection every view uses (on a connection of
+    // its own while the causes are rescored), and the same projection fed the new events.
+    let price = rules.billing.price;
+    let blank = || GameProjection::new(&meta.teams, price, None);
+    let ((old, before), new) = std::thread::scope(|scope| {
         let old = scope.spawn(|| -> anyhow::Result<_> {
-            let old = at.open_existing()?.events(&EventFilter::default())?;
-            let totals = totals(&old);
-            Ok((old, totals))
+            let mut state = blank();
+            let mut old = Vec::new();
+            state.catch_up(&*at.open_existing()?, &mut |e| old.push(e.clone()))?;
+            scoreboard::sort_events(&mut old);
+            Ok((old, state))
         });
-        let new = scoreboard::rescore(&*ledger, &scorer).map(|new| {
-            let totals = totals(&new);
-            (new, totals)
-        });
+        let new = scoreboard::rescore(&*ledger, &scorer);
         let old = old.join().expect("reading events does not panic");
         anyhow::Ok((old?, new?))
     })?;
-    let teams: std::collections::BTreeSet<&String> =
-        old_totals.keys().chain(new_totals.keys()).collect();
+    let mut after = blank();
+    for e in &new {
+        after.apply_event(e);
+    }
     writeln!(
         out,
         "{:<20} {:>12} {:>12} {:>12}",
         "team", "old", "new", "difference"
     )?;
-    for team in teams {
-        let o = old_totals.get(team).copied().unwrap_or_default();
-        let n = new_totals.get(team).copied().unwrap_or_default();
+    for team in before.order() {
+        let score = |state: &GameProjection| state.team(team).map(|t| t.score).unwrap_or_default();
+        let (o, n) = (score(&before), score(&after));
         writeln!(
             out,
             "{team:<20} {:>12} {:>12} {:>12}",
@@ -166,18 +171,6 @@ pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
     // command returns: freeing them one by one would add a quarter of its time.
     std::mem::forget((old, new));
     Ok(())
-}
-
-/// Each team's total.
-fn totals(events: &[ScoreEvent]) -> BTreeMap<String, Points> {
-    let mut by_team: std::collections::HashMap<&str, Points> = Default::default();
-    for e in events {
-        *by_team.entry(&e.team).or_default() += e.points;
-    }
-    by_team
-        .into_iter()
-        .map(|(team, total)| (team.to_owned(), total))
-        .collect()
 }
 
 fn read_rules(path: &Path) -> anyhow::Result<Rules> {

@@ -136,7 +136,7 @@ fn small_game(path: &std::path::Path) {
         name: "cli".into(),
         seed: 1,
         rules: rules.clone(),
-        teams: Vec::new(),
+        teams: vec!["alpha".into(), "bravo".into()],
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();
