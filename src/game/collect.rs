@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use loadgen::{BatchId, OutcomeBatch};
-use scoreboard::{GameTime, Ledger, Recorded, RecordedBatch, ScoreEvent, Scorer, SegmentVoid};
+use scoreboard::{Ledger, Recorded, RecordedBatch, SegmentVoid};
 
-use super::GameError;
+use super::clock::TickClock;
+use super::error::GameError;
 
 /// Segment batches read from the ledger per query.
 const READ: usize = 5_000;
@@ -26,8 +27,7 @@ struct Pending {
 /// Gathers and scores the ticks of external load workers.
 pub(crate) struct Collector {
     teams: Vec<Arc<str>>,
-    tick: Duration,
-    end: Duration,
+    clock: TickClock,
     grace: Duration,
     /// How long the answers after the end may take (the request timeout).
     drain: Duration,
@@ -45,15 +45,13 @@ pub(crate) struct Collector {
 impl Collector {
     pub(crate) fn new(
         teams: &[String],
-        tick: Duration,
-        end: Duration,
+        clock: TickClock,
         grace: Duration,
         drain: Duration,
     ) -> Self {
         Collector {
             teams: teams.iter().map(|t| Arc::from(t.as_str())).collect(),
-            tick,
-            end,
+            clock,
             grace,
             drain,
             segments: None,
@@ -88,8 +86,8 @@ impl Collector {
         for tick in next..=last {
             self.expect(run, tick, deadline);
         }
-        if at >= self.end {
-            let drain = self.tick_of(self.end.saturating_sub(Duration::from_millis(1))) + 1;
+        if at >= self.clock.duration() {
+            let drain = self.clock.drain_tick();
             if !self.scored.contains(&(run, drain)) {
                 self.expect(run, drain, deadline);
                 let pending = self
@@ -107,16 +105,15 @@ impl Collector {
     }
 
     /// Reads what the workers wrote since the last call, and scores every tick that is
-    /// complete or past its grace: the merged batches and voids, with their events.
+    /// complete or past its grace: the merged batches and voids, for the core to score.
     pub(crate) fn poll(
         &mut self,
         ledger: &mut dyn Ledger,
-        scorer: &Scorer,
         now: Duration,
-    ) -> Result<Vec<(Recorded, Vec<ScoreEvent>)>, GameError> {
+    ) -> Result<Vec<Recorded>, GameError> {
         self.read(ledger)?;
         if let Some((run, next)) = self.current {
-            let ended = self.tick_of(now.min(self.end));
+            let ended = self.tick_of(now.min(self.clock.duration()));
             let deadline = Instant::now() + self.grace;
             for tick in next..ended {
                 self.expect(run, tick, deadline);
@@ -134,7 +131,7 @@ impl Collector {
         for key in ready {
             let pending = self.pending.remove(&key).expect("listed just now");
             self.scored.insert(key);
-            items.extend(self.score(key, pending, scorer));
+            items.extend(self.merge(key, pending));
         }
         Ok(items)
     }
@@ -198,14 +195,8 @@ impl Collector {
     }
 
     /// Each team's merged batch for the tick, and a void for the segments that are missing.
-    fn score(
-        &self,
-        (run, tick): (u64, u64),
-        pending: Pending,
-        scorer: &Scorer,
-    ) -> Vec<(Recorded, Vec<ScoreEvent>)> {
-        let tick_ms = self.tick.as_millis() as u64;
-        let at = GameTime(((tick + 1) * tick_ms).min(self.end.as_millis() as u64));
+    fn merge(&self, (run, tick): (u64, u64), pending: Pending) -> Vec<Recorded> {
+        let at = self.clock.batch_at(tick);
         let mut items = Vec::new();
         for (team, parts) in pending.parts.into_iter().enumerate() {
             let id = BatchId {
@@ -220,26 +211,25 @@ impl Collector {
             }
             let segments = self.segments.unwrap_or(0);
             let missing: Vec<u32> = (0..segments).filter(|s| !parts.contains_key(s)).collect();
-            let recorded = Recorded::Batch(Box::new(RecordedBatch { at, batch: merged }));
-            let events = scorer.events(&recorded);
-            items.push((recorded, events));
+            items.push(Recorded::Batch(Box::new(RecordedBatch {
+                at,
+                batch: merged,
+            })));
             if segments == 0 || !missing.is_empty() {
-                let void = Recorded::Void(SegmentVoid {
+                items.push(Recorded::Void(SegmentVoid {
                     at,
                     team: self.teams[team].to_string(),
                     run,
                     tick,
                     segments,
                     missing,
-                });
-                let events = scorer.events(&void);
-                items.push((void, events));
+                }));
             }
         }
         items
     }
 
     fn tick_of(&self, t: Duration) -> u64 {
-        (t.as_millis() / self.tick.as_millis().max(1)) as u64
+        self.clock.tick_of(t)
     }
 }

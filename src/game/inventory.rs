@@ -3,7 +3,7 @@
 
 use scoreboard::{GameTime, Observation, ScoreError, ScriptedInventory};
 
-use super::GameError;
+use super::error::GameError;
 use crate::fleet::Fleet;
 use crate::scenario::BillingSource;
 

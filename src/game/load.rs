@@ -11,7 +11,7 @@ use hashref::AnswerTable;
 use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target};
 use tokio::sync::mpsc;
 
-use super::GameError;
+use super::error::GameError;
 use crate::scenario::Scenario;
 
 /// What the engines tell the game loop.
@@ -88,10 +88,6 @@ impl Load {
             (None, None, None) => Duration::ZERO,
         };
         now.min(scenario.game.duration)
-    }
-
-    pub(crate) fn is_paused(&self) -> bool {
-        self.paused.is_some()
     }
 
     /// Starts the load at the paused game time, as run `run` of the game. Returns how long

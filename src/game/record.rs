@@ -1,40 +1,166 @@
-//! The recording half of the game loop: batches and billing blocks scored and written to the
-//! ledger, the timeline's happenings carried out, hooks reported.
+//! The shell's hands: it feeds the core and carries out the effects it decides (causes to the
+//! views and the ledger through the outbox, steps and faults to the fleet, hooks, billing
+//! looks, pauses and resumes of the load), and reports the ledger's faults once.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use loadgen::OutcomeBatch;
-use scoreboard::{GameTime, Recorded, RecordedBatch, ScoreError, ScoreEvent};
-use tokio::sync::mpsc;
+use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
 
-use super::GameError;
 use super::board::format_board;
+use super::clock::now_unix_ms;
+use super::core::{Effect, Input};
+use super::error::GameError;
 use super::outbox::{Change, Item};
-use super::run::{Game, now_unix_ms};
-use super::timeline::{Happening, HookRun, describe_fault, describe_step, run_hook};
-use crate::scenario::Action;
+use super::run::Game;
+use super::timeline::{describe_fault, describe_step, run_hook};
 
 impl Game<'_> {
-    /// Scores and records outcome batches in one transaction, then counts them in.
-    pub(crate) fn record_batches(&mut self, batches: Vec<OutcomeBatch>) -> Result<(), GameError> {
-        let g = &self.scenario.game;
-        let tick_ms = g.tick.as_millis() as u64;
-        let end_ms = g.duration.as_millis() as u64;
-        let items: Vec<(Recorded, Vec<ScoreEvent>)> = batches
-            .into_iter()
-            .map(|batch| {
-                let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
-                let recorded = Recorded::Batch(Box::new(RecordedBatch { at, batch }));
-                let events = self.scorer.events(&recorded);
-                (recorded, events)
-            })
-            .collect();
-        self.commit(items)
+    /// Hands one input to the core and carries out what it decides.
+    pub(crate) async fn handle(&mut self, input: Input) -> Result<(), GameError> {
+        let effects = self.core.handle(input);
+        self.apply(effects).await.map(|_| ())
+    }
+
+    /// The loop's regular look: the ledger tried again, the core's look (happenings, billing,
+    /// the board), the disk, a split game's workers, the views.
+    pub(crate) async fn look(&mut self) -> Result<(), GameError> {
+        let now = self.load.now(self.scenario);
+        let back = self.flush()?;
+        self.apply(back).await?;
+        let at = GameTime::from_duration(now);
+        self.handle(Input::Look { now: at }).await?;
+        self.watch_disk(now)?;
+        self.collect(now).await?;
+        self.publish();
+        Ok(())
+    }
+
+    /// Carries out effects in order (what one brings about comes before the rest). Returns
+    /// the answer for the command that asked, if any.
+    pub(crate) async fn apply(
+        &mut self,
+        effects: Vec<Effect>,
+    ) -> Result<Option<Result<(), String>>, GameError> {
+        let mut queue: VecDeque<Effect> = effects.into();
+        let mut reply = None;
+        while let Some(effect) = queue.pop_front() {
+            let more = self.carry_out(effect, &mut reply).await?;
+            for e in more.into_iter().rev() {
+                queue.push_front(e);
+            }
+        }
+        Ok(reply)
+    }
+
+    /// Carries out one effect; returns what the core makes of its result. The first answer
+    /// for the asker stands (a URL the engine refused answers before the core's "done").
+    async fn carry_out(
+        &mut self,
+        effect: Effect,
+        reply: &mut Option<Result<(), String>>,
+    ) -> Result<Vec<Effect>, GameError> {
+        match effect {
+            Effect::Say(line) => writeln!(self.out, "{line}")?,
+            Effect::Record(items) => return self.commit(items),
+            Effect::Step { team, step, at } => {
+                let what = describe_step(&step, &self.fleet, &team);
+                self.fleet.get_mut(&team)?.step(&step, at)?;
+                self.moved(at, &team, &what)?;
+            }
+            Effect::Fault { team, fault, at } => {
+                self.fleet.get_mut(&team)?.fault(&fault, at)?;
+                self.moved(at, &team, &format!("fault: {}", describe_fault(&fault)))?;
+            }
+            Effect::Hook {
+                command,
+                timeout,
+                at,
+            } => {
+                if let Some(hooks) = self.hook_tx.clone() {
+                    tokio::spawn(async move {
+                        let _ = hooks.send(run_hook(command, timeout, at).await);
+                    });
+                }
+            }
+            Effect::Bill(at) => return self.observe(at).await,
+            Effect::Board => {
+                let board = format_board(self.scenario, &self.core.state);
+                write!(self.out, "{board}")?;
+                self.out.flush()?;
+            }
+            Effect::Pause => {
+                self.load.pause(self.scenario);
+                if let Some(collector) = &mut self.collector {
+                    collector.end_run(self.load.now(self.scenario));
+                }
+            }
+            Effect::Resume => return self.resume(),
+            Effect::Stop => self.load.stop(),
+            Effect::SetUrl { team, url } => match self.load.set_urls(team, vec![url.clone()]) {
+                Ok(()) => {
+                    let name = &self.scenario.teams[team].name;
+                    writeln!(self.out, "[{}] {name} now answers at {url}", self.at())?;
+                }
+                Err(e) => *reply = Some(Err(e.to_string())),
+            },
+            Effect::StorePauses {
+                paused_ms,
+                since_unix_ms,
+            } => {
+                self.outbox.set_pauses(paused_ms, since_unix_ms);
+                return self.flush();
+            }
+            Effect::Reply(r) => {
+                reply.get_or_insert(r);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// A step or fault changed a team's servers: says so, and points the load at them.
+    fn moved(&mut self, at: GameTime, team: &str, what: &str) -> Result<(), GameError> {
+        writeln!(self.out, "[{at}] {team}: {what}")?;
+        let index = self
+            .scenario
+            .teams
+            .iter()
+            .position(|t| t.name == team)
+            .expect("a step or fault names a scenario team");
+        let urls = self.fleet.get_mut(team)?.urls();
+        self.load.set_urls(index, urls)?;
+        Ok(())
+    }
+
+    /// Starts the load again as a new run (fresh batch ids). A new run needs the ledger:
+    /// while it is unavailable the game stays paused.
+    fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
+        let at = self.at();
+        let session = match self.ledger.start_or_resume(&self.meta, now_unix_ms()) {
+            Ok(session) => session,
+            Err(e) => {
+                writeln!(
+                    self.out,
+                    "[{at}] cannot resume while the ledger is unavailable ({e}): still paused"
+                )?;
+                self.ledger_failed(&e)?;
+                return Ok(Vec::new());
+            }
+        };
+        let pause = self.load.start(self.scenario, session.run)?;
+        if let Some(collector) = &mut self.collector {
+            collector.begin_run(session.run, at.as_duration());
+        }
+        Ok(self.core.handle(Input::Resumed {
+            at,
+            run: session.run,
+            pause,
+        }))
     }
 
     /// A split game: publishes changed team URLs to the workers, and scores the ticks
     /// whose segment batches are all in (or past their grace).
-    pub(crate) fn collect(&mut self, now: Duration) -> Result<(), GameError> {
+    pub(crate) async fn collect(&mut self, now: Duration) -> Result<(), GameError> {
         if self.collector.is_none() {
             return Ok(());
         }
@@ -42,8 +168,8 @@ impl Game<'_> {
         let Some(collector) = &mut self.collector else {
             return Ok(());
         };
-        match collector.poll(&mut *self.ledger, &self.scorer, now) {
-            Ok(items) => self.commit(items),
+        match collector.poll(&mut *self.ledger, now) {
+            Ok(causes) => self.handle(Input::Collected(causes)).await,
             Err(GameError::Ledger(e)) => self.ledger_failed(&e),
             Err(e) => Err(e),
         }
@@ -76,7 +202,7 @@ impl Game<'_> {
         collector.end_run(end);
         while self.collector.as_ref().is_some_and(|c| c.waiting() > 0) {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            self.collect(end)?;
+            self.collect(end).await?;
         }
         let late = self.collector.as_ref().map_or(0, |c| c.late);
         if late > 0 {
@@ -88,45 +214,38 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// Counts decided items in (the views see them at once) and hands them to the ledger;
+    /// Hands decided items (already counted in the projection) to the views and the ledger;
     /// while the ledger is unavailable they wait in the outbox (see [`Game::flush`]).
-    pub(crate) fn commit(&mut self, items: Vec<Item>) -> Result<(), GameError> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        for (recorded, events) in &items {
-            self.state.apply(recorded, events);
+    fn commit(&mut self, items: Vec<Item>) -> Result<Vec<Effect>, GameError> {
+        for (_, events) in &items {
             for e in events {
                 self.live.event(e);
             }
         }
         self.outbox.push(items);
-        self.flush()?;
-        if self.outbox.is_full() && !self.load.is_paused() && !self.quit {
-            let at = GameTime::from_duration(self.load.now(self.scenario));
-            writeln!(
-                self.out,
-                "[{at}] {} causes wait for the ledger, as many as may: the game pauses until it is back",
-                self.outbox.health().waiting_causes
-            )?;
-            self.pause(at)?;
-            self.paused_for_ledger = true;
+        let mut effects = self.flush()?;
+        if self.outbox.is_full() {
+            effects.extend(self.core.handle(Input::LedgerFull {
+                at: self.at(),
+                waiting: self.outbox.health().waiting_causes,
+                now_unix_ms: now_unix_ms(),
+            }));
         }
-        Ok(())
+        Ok(effects)
     }
 
     /// Writes what waits in the outbox, when it is time to try: each item exactly once (the
     /// ledger ignores an item it already holds, so a commit whose answer was lost is safe to
     /// send again). A failure is reported once and tried again later, with a fresh
-    /// connection; it never ends the game.
-    pub(crate) fn flush(&mut self) -> Result<(), GameError> {
+    /// connection; it never ends the game. Returns what the core makes of the ledger's return.
+    pub(crate) fn flush(&mut self) -> Result<Vec<Effect>, GameError> {
         if !self.outbox.due(Instant::now()) {
-            return Ok(());
+            return Ok(Vec::new());
         }
         if self.outbox.is_down() {
             match self.options.ledger.open() {
                 Ok(ledger) => self.ledger = ledger,
-                Err(e) => return self.ledger_failed(&e),
+                Err(e) => return self.ledger_failed(&e).map(|()| Vec::new()),
             }
         }
         let mut written = 0;
@@ -137,11 +256,11 @@ impl Game<'_> {
             }
             let started = Instant::now();
             if let Err(e) = self.ledger.record(chunk) {
-                return self.ledger_failed(&e);
+                return self.ledger_failed(&e).map(|()| Vec::new());
             }
             let n = chunk.len();
-            self.state.ledger_writes += 1;
-            self.state.ledger_write_seconds += started.elapsed().as_secs_f64();
+            self.core.state.ledger_writes += 1;
+            self.core.state.ledger_write_seconds += started.elapsed().as_secs_f64();
             let done = self.outbox.written(n);
             if let Some(acks) = &mut self.acks {
                 acknowledge(acks, &done)?;
@@ -150,22 +269,18 @@ impl Game<'_> {
         }
         if let Some((paused_ms, since)) = self.outbox.pauses() {
             if let Err(e) = self.ledger.set_pauses(paused_ms, since) {
-                return self.ledger_failed(&e);
+                return self.ledger_failed(&e).map(|()| Vec::new());
             }
             self.outbox.pauses_stored();
         }
-        if let Change::Back { after, written } = self.outbox.recovered(Instant::now(), written) {
-            let at = GameTime::from_duration(self.load.now(self.scenario));
-            writeln!(
-                self.out,
-                "[{at}] ledger back after {}: {written} waiting causes written, none lost or doubled",
-                humantime::format_duration(Duration::from_secs(after.as_secs()))
-            )?;
-            if std::mem::take(&mut self.paused_for_ledger) && self.load.is_paused() && !self.quit {
-                self.resume(at)?;
-            }
-        }
-        Ok(())
+        Ok(match self.outbox.recovered(Instant::now(), written) {
+            Change::Back { after, written } => self.core.handle(Input::LedgerBack {
+                at: self.at(),
+                after,
+                written,
+            }),
+            _ => Vec::new(),
+        })
     }
 
     /// Every 10 s, the free space of a SQLite ledger's disk against what the rest of the
@@ -199,7 +314,7 @@ impl Game<'_> {
             .failed(error.clone(), Instant::now(), now_unix_ms())
             == Change::Down
         {
-            let at = GameTime::from_duration(self.load.now(self.scenario));
+            let at = self.at();
             let h = self.outbox.health();
             writeln!(
                 self.out,
@@ -210,34 +325,8 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// The loop's regular look: happenings due, billing, the board.
-    pub(crate) async fn look(
-        &mut self,
-        now: Duration,
-        hooks: &mpsc::UnboundedSender<HookRun>,
-    ) -> Result<(), GameError> {
-        let at = GameTime::from_duration(now);
-        self.state.now = at;
-        for (when, happening) in self.timeline.due(now) {
-            self.happen(GameTime::from_duration(when), happening, hooks)?;
-        }
-        if at.0 >= self.next_billing_ms {
-            self.bill(at).await?;
-            self.next_billing_ms = at.0 + self.inventory.period_ms();
-        }
-        self.watch_disk(now)?;
-        let every = self.options.board_every.as_millis() as u64;
-        if every > 0 && at.0 >= self.next_board_ms {
-            self.next_board_ms = at.0 + every;
-            let board = format_board(self.scenario, &self.state);
-            write!(self.out, "{board}")?;
-            self.out.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Looks at the inventory and charges the blocks that started.
-    pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
+    /// Looks at the inventory and hands the core what it holds.
+    pub(crate) async fn observe(&mut self, at: GameTime) -> Result<Vec<Effect>, GameError> {
         let (observation, errors) = self.inventory.observe(&self.fleet, at, now_unix_ms()).await;
         for e in errors {
             writeln!(
@@ -245,92 +334,15 @@ impl Game<'_> {
                 "[{at}] billing: {e} (retried at the next look; nothing is charged twice)"
             )?;
         }
-        let Some(observation) = observation else {
-            return Ok(());
-        };
-        self.state.set_instances(
-            observation
-                .runs
-                .iter()
-                .filter(|r| r.until >= at)
-                .map(|r| r.team.clone()),
-        );
-        let blocks = self
-            .biller
-            .observe(&self.scenario.rules.billing, &observation);
-        let items = blocks
-            .into_iter()
-            .map(|b| {
-                let recorded = Recorded::Block(b);
-                let events = self.scorer.events(&recorded);
-                (recorded, events)
-            })
-            .collect();
-        self.commit(items)
+        Ok(match observation {
+            Some(observation) => self.core.handle(Input::Observed(observation)),
+            None => Vec::new(),
+        })
     }
 
-    fn happen(
-        &mut self,
-        at: GameTime,
-        happening: Happening,
-        hooks: &mpsc::UnboundedSender<HookRun>,
-    ) -> Result<(), GameError> {
-        let (team, what) = match happening {
-            Happening::Step { team, step } => {
-                let what = describe_step(&step, &self.fleet, &team);
-                self.fleet.get_mut(&team)?.step(&step, at)?;
-                (team, what)
-            }
-            Happening::Timeline(Action::Fault { team, fault }) => {
-                self.fleet.get_mut(&team)?.fault(&fault, at)?;
-                (team, format!("fault: {}", describe_fault(&fault)))
-            }
-            Happening::Timeline(Action::Announce(text)) => return self.announce(at, text),
-            Happening::Timeline(Action::Hook { command, timeout }) => {
-                writeln!(self.out, "[{at}] hook: {command}")?;
-                let hooks = hooks.clone();
-                tokio::spawn(async move {
-                    let _ = hooks.send(run_hook(command, timeout, at).await);
-                });
-                return Ok(());
-            }
-        };
-        writeln!(self.out, "[{at}] {team}: {what}")?;
-        let index = self
-            .scenario
-            .teams
-            .iter()
-            .position(|t| t.name == team)
-            .expect("a step or fault names a scenario team");
-        let urls = self.fleet.get_mut(&team)?.urls();
-        self.load.set_urls(index, urls)?;
-        Ok(())
-    }
-
-    /// A message to everyone: the log, the board, the views.
-    pub(crate) fn announce(&mut self, at: GameTime, text: String) -> Result<(), GameError> {
-        writeln!(self.out, "[{at}] ANNOUNCEMENT: {text}")?;
-        self.state.announcements.push((at, text));
-        Ok(())
-    }
-
-    pub(crate) fn hook_done(&mut self, hook: HookRun) -> Result<(), GameError> {
-        let at = GameTime(hook.at_ms);
-        let status = match (hook.exit_code, hook.timed_out) {
-            (_, true) => "timed out".to_owned(),
-            (Some(code), _) => format!("exit {code}"),
-            (None, _) => "did not run".to_owned(),
-        };
-        writeln!(
-            self.out,
-            "[{at}] hook {:?} finished: {status}",
-            hook.command
-        )?;
-        for line in hook.output.lines().take(5) {
-            writeln!(self.out, "    {line}")?;
-        }
-        self.hooks.push(hook);
-        Ok(())
+    /// Bills what started by `at` (the end of the game).
+    pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
+        self.apply(vec![Effect::Bill(at)]).await.map(|_| ())
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use scoreboard::live::LivePublisher;
 use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, SnapshotFacts};
 
-use super::GameError;
+use super::error::GameError;
 
 /// Follows a ledger and publishes what it holds.
 pub struct Replica {

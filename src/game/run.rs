@@ -6,18 +6,21 @@ use std::io::Write;
 use std::time::Duration;
 
 use hashref::{AnswerCache, Keyset};
-use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
-use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger, Scorer};
+use scoreboard::live::{LivePublisher, LiveView, Snapshot};
+use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
+use super::clock::now_unix_ms;
 use super::collect::Collector;
+use super::core::{Core, Input, Start};
+use super::error::GameError;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
+use super::options::{GameOptions, Workers};
 use super::outbox::Outbox;
 use super::snapshot::{Flags, snapshot};
-use super::timeline::{HookRun, Timeline};
-use super::{GameError, GameOptions, Workers};
+use super::timeline::HookRun;
 use crate::fleet::{Fleet, TeamFleet};
 use crate::scenario::{Endpoint, Scenario};
 
@@ -88,42 +91,28 @@ async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<()
     }
 }
 
-/// A game being played.
+/// A game being played: the shell around its [`Core`] (sockets, clock, ledger, fleet).
 pub(crate) struct Game<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) options: &'a GameOptions,
     pub(crate) out: &'a mut dyn Write,
     pub(crate) ledger: Box<dyn Ledger + Send>,
     pub(crate) meta: GameMeta,
-    pub(crate) scorer: Scorer,
-    pub(crate) biller: Biller,
+    /// The decisions, and the projection every view reads.
+    pub(crate) core: Core,
     pub(crate) inventory: Inventory,
     pub(crate) fleet: Fleet,
-    pub(crate) timeline: Timeline,
-    pub(crate) state: GameProjection,
     pub(crate) hooks: Vec<HookRun>,
+    /// Where hooks report when they finish (while the game loop runs).
+    pub(crate) hook_tx: Option<mpsc::UnboundedSender<HookRun>>,
     pub(crate) load: Load,
     pub(crate) live: LivePublisher,
-    /// The public board kept at a freeze.
-    pub(crate) frozen: Option<Vec<TeamRow>>,
-    /// Pauses so far (milliseconds of wall clock), as the ledger remembers them.
-    pub(crate) paused_ms: u64,
     pub(crate) resumed: bool,
-    /// This run's number in the ledger (batch ids differ between runs of one game).
-    pub(crate) run: u64,
     pub(crate) offset: Duration,
-    pub(crate) next_billing_ms: u64,
-    pub(crate) next_board_ms: u64,
-    pub(crate) adjustments: u64,
-    /// Adjustment causes recorded or waiting (a retried request is recorded once).
-    pub(crate) adjusted: std::collections::HashSet<String>,
     /// What waits for the ledger, and whether it is down.
     pub(crate) outbox: Outbox,
-    /// The game paused itself because the outbox filled; it resumes when the ledger is back.
-    pub(crate) paused_for_ledger: bool,
     /// The free space of a SQLite ledger's disk, looked at now and then.
     pub(crate) disk: crate::disk::DiskWatch,
-    pub(crate) quit: bool,
     /// Gathers external workers' batches (a split game).
     pub(crate) collector: Option<Collector>,
     /// Team URLs as last published to external workers.
@@ -133,10 +122,62 @@ pub(crate) struct Game<'a> {
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
 }
 
-pub(crate) fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// A game's ledger, opened and its session started or resumed.
+struct Opened {
+    ledger: Box<dyn Ledger + Send>,
+    meta: GameMeta,
+    session: scoreboard::GameSession,
+    /// Game time at this run's start, the pauses so far, and how far ahead the clock starts.
+    offset: Duration,
+    paused_ms: u64,
+    lead: Duration,
+}
+
+/// Opens the ledger and starts (or resumes) the game's session in it; a split game waits
+/// for its workers first.
+async fn open_ledger(
+    scenario: &Scenario,
+    options: &GameOptions,
+    out: &mut dyn Write,
+) -> Result<Opened, GameError> {
+    let g = &scenario.game;
+    let external = matches!(options.workers, Workers::External { .. });
+    let mut ledger = options.ledger.open()?;
+    let meta = GameMeta {
+        name: g.name.clone(),
+        seed: g.seed,
+        rules: scenario.rules.clone(),
+        teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
+        duration_ms: g.duration.as_millis() as u64,
+    };
+    let fresh = ledger.meta()?.is_none();
+    let lead = if external && fresh {
+        wait_for_workers(&*ledger, out).await?;
+        WORKER_LEAD
+    } else {
+        Duration::ZERO
+    };
+    let session = ledger.start_or_resume(&meta, now_unix_ms() + lead.as_millis() as u64)?;
+    // A split game's clock starts a moment ahead, so the workers see it (and the team
+    // URLs) in time to begin with it; until then its game time is 0.
+    let now = now_unix_ms().max(session.started_unix_ms);
+    // A pause in force when the last run stopped ends with this start.
+    let offset = session.game_time(now).min(g.duration);
+    let paused_ms = session.paused_ms
+        + session
+            .paused_since_unix_ms
+            .map_or(0, |since| now.saturating_sub(since));
+    if session.paused_since_unix_ms.is_some() {
+        ledger.set_pauses(paused_ms, None)?;
+    }
+    Ok(Opened {
+        ledger,
+        meta,
+        session,
+        offset,
+        paused_ms,
+        lead,
+    })
 }
 
 impl<'a> Game<'a> {
@@ -148,47 +189,15 @@ impl<'a> Game<'a> {
         let g = &scenario.game;
         let inventory = Inventory::new(&scenario.billing).await?;
         // The answers first: a long build must not eat into the game clock.
-        let keyset = Keyset::generate(g.seed, scenario.keyset.count)?;
-        let cache = if options.answer_cache {
-            AnswerCache::Default
-        } else {
-            AnswerCache::Off
-        };
-        let external = matches!(options.workers, Workers::External { .. });
-        // External workers check the answers; the coordinator only scores their counts.
-        let answers = if external {
-            None
-        } else {
-            Some(loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0)
-        };
-        let mut ledger = options.ledger.open()?;
-        let meta = GameMeta {
-            name: g.name.clone(),
-            seed: g.seed,
-            rules: scenario.rules.clone(),
-            teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
-            duration_ms: g.duration.as_millis() as u64,
-        };
-        let fresh = ledger.meta()?.is_none();
-        let lead = if external && fresh {
-            wait_for_workers(&*ledger, out).await?;
-            WORKER_LEAD
-        } else {
-            Duration::ZERO
-        };
-        let session = ledger.start_or_resume(&meta, now_unix_ms() + lead.as_millis() as u64)?;
-        // A split game's clock starts a moment ahead, so the workers see it (and the team
-        // URLs) in time to begin with it; until then its game time is 0.
-        let now = now_unix_ms().max(session.started_unix_ms);
-        // A pause in force when the last run stopped ends with this start.
-        let offset = session.game_time(now).min(g.duration);
-        let paused_ms = session.paused_ms
-            + session
-                .paused_since_unix_ms
-                .map_or(0, |since| now.saturating_sub(since));
-        if session.paused_since_unix_ms.is_some() {
-            ledger.set_pauses(paused_ms, None)?;
-        }
+        let answers = answers(scenario, options)?;
+        let Opened {
+            ledger,
+            meta,
+            session,
+            offset,
+            paused_ms,
+            lead,
+        } = open_ledger(scenario, options, out).await?;
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         let (mut state, adjusted) = projection(scenario, &names, &*ledger, session.resumed)?;
         if session.resumed {
@@ -202,7 +211,16 @@ impl<'a> Game<'a> {
             )?;
         }
         state.now = GameTime::from_duration(offset);
-        let biller = Biller::resume(&ledger.blocks()?);
+        let start = Start {
+            state,
+            adjusted,
+            biller: Biller::resume(&ledger.blocks()?),
+            run: session.run,
+            offset,
+            paused_ms,
+            board_every: options.board_every,
+            billing_every_ms: inventory.period_ms(),
+        };
         let (fleet, urls) = start_fleet(scenario, GameTime::from_duration(offset))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let mut game = Game {
@@ -211,48 +229,20 @@ impl<'a> Game<'a> {
             out,
             ledger,
             meta,
-            scorer: Scorer::new(scenario.rules.clone())?,
-            biller,
+            core: Core::new(scenario, start)?,
             inventory,
             fleet,
-            timeline: Timeline::new(scenario, offset),
-            state,
             hooks: Vec::new(),
+            hook_tx: None,
             load: Load::new(answers, urls, (offset, g.duration), tx),
             live: LivePublisher::new(Snapshot::default()),
-            frozen: None,
-            paused_ms,
             resumed: session.resumed,
-            run: session.run,
             offset,
-            next_billing_ms: 0,
-            next_board_ms: offset.as_millis() as u64 + options.board_every.as_millis() as u64,
-            adjustments: 0,
-            adjusted,
             outbox: Outbox::new(options.ledger_buffer),
-            paused_for_ledger: false,
             disk: Default::default(),
-            quit: false,
-            collector: match options.workers {
-                Workers::Local => None,
-                Workers::External { grace } => Some(Collector::new(
-                    &names,
-                    g.tick,
-                    g.duration,
-                    grace,
-                    scenario.load.timeout,
-                )),
-            },
+            collector: collector(scenario, options, &names),
             published: Vec::new(),
-            acks: match &options.acks {
-                Some(path) => Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)?,
-                ),
-                None => None,
-            },
+            acks: acks(options)?,
             batches: Some(rx),
         };
         if let (Some(collector), true) = (&mut game.collector, session.resumed) {
@@ -269,6 +259,52 @@ impl<'a> Game<'a> {
         game.publish();
         Ok(game)
     }
+}
+
+/// The expected answers; none when external workers check them (the coordinator only
+/// scores their counts).
+fn answers(
+    scenario: &Scenario,
+    options: &GameOptions,
+) -> Result<Option<hashref::AnswerTable>, GameError> {
+    if let Workers::External { .. } = options.workers {
+        return Ok(None);
+    }
+    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
+    let cache = if options.answer_cache {
+        AnswerCache::Default
+    } else {
+        AnswerCache::Off
+    };
+    Ok(Some(
+        loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0,
+    ))
+}
+
+/// The gatherer of a split game's worker batches (none when this process sends the load).
+fn collector(scenario: &Scenario, options: &GameOptions, names: &[String]) -> Option<Collector> {
+    match options.workers {
+        Workers::Local => None,
+        Workers::External { grace } => Some(Collector::new(
+            names,
+            super::clock::TickClock::new(scenario.game.tick, scenario.game.duration),
+            grace,
+            scenario.load.timeout,
+        )),
+    }
+}
+
+/// The file committed items are acknowledged in, if asked for.
+fn acks(options: &GameOptions) -> Result<Option<std::fs::File>, GameError> {
+    Ok(match &options.acks {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        ),
+        None => None,
+    })
 }
 
 /// The game's projection, caught up with what a resumed ledger holds, and the adjustments
@@ -318,13 +354,14 @@ impl Game<'_> {
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
             return self.finish(GameTime::from_duration(duration), true).await;
         }
-        self.load.start(self.scenario, self.run)?;
+        self.load.start(self.scenario, self.core.run)?;
         if let Some(collector) = &mut self.collector {
-            collector.begin_run(self.run, self.offset);
+            collector.begin_run(self.core.run, self.offset);
         }
         self.say_started()?;
         let mut controls = self.live.take_controls().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
+        self.hook_tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
@@ -342,39 +379,33 @@ impl Game<'_> {
                             LoadMsg::Done => done += 1,
                         }
                     }
-                    self.record_batches(all)?;
+                    self.handle(Input::Batches(all)).await?;
                     for _ in 0..done {
                         self.load.done();
                     }
                 }
-                _ = look.tick() => {
-                    let now = self.load.now(self.scenario);
-                    self.flush()?;
-                    self.look(now, &hook_tx).await?;
-                    self.collect(now)?;
-                    self.publish();
-                }
+                _ = look.tick() => self.look().await?,
                 Some(control) = controls.recv() => {
-                    self.control(control)?;
+                    self.control(control).await?;
                     self.publish();
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
-                _ = &mut ctrl_c, if !self.quit => self.stop("Ctrl-C")?,
-                _ = term.recv(), if !self.quit => self.stop("SIGTERM")?,
+                _ = &mut ctrl_c, if !self.core.quit => self.stop("Ctrl-C").await?,
+                _ = term.recv(), if !self.core.quit => self.stop("SIGTERM").await?,
             }
         }
         // A game that ran its course ends at its duration, whenever the last answer came.
-        let end = if self.quit {
+        let end = if self.core.quit {
             self.load.now(self.scenario)
         } else {
             duration
         };
         self.collect_last(end).await?;
-        drop(hook_tx);
+        self.hook_tx = None;
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
         }
-        let finished = !self.quit;
+        let finished = !self.core.quit;
         self.finish(GameTime::from_duration(end), finished).await
     }
 
@@ -392,19 +423,24 @@ impl Game<'_> {
         Ok(())
     }
 
+    /// Game time now.
+    pub(crate) fn at(&self) -> GameTime {
+        GameTime::from_duration(self.load.now(self.scenario))
+    }
+
     /// Publishes what the views show now.
     pub(crate) fn publish(&mut self) {
         let flags = Flags {
-            paused: self.load.is_paused() && !self.quit,
-            over: self.quit || self.load.over(),
+            paused: self.core.paused && !self.core.quit,
+            over: self.core.quit || self.load.over(),
             ledger: self.outbox.health(),
         };
         let snap = snapshot(
             self.scenario,
-            &self.state,
+            &self.core.state,
             &self.load.urls,
             flags,
-            self.frozen.as_deref(),
+            self.core.frozen.as_deref(),
         );
         self.live.publish(snap);
     }
@@ -414,7 +450,8 @@ impl Game<'_> {
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
         while !self.outbox.is_empty() {
-            self.flush()?;
+            let back = self.flush()?;
+            self.apply(back).await?;
             if self.outbox.is_empty() {
                 break;
             }
@@ -442,27 +479,22 @@ impl Game<'_> {
         Ok(())
     }
 
-    pub(crate) fn stop(&mut self, why: &str) -> Result<(), GameError> {
-        let at = GameTime::from_duration(self.load.now(self.scenario));
-        writeln!(
-            self.out,
-            "[{at}] {why}: stopping the game (requests in flight finish; run the same command again to resume)"
-        )?;
-        self.quit = true;
-        self.load.stop();
-        Ok(())
+    /// Ctrl-C, SIGTERM: the game stops for good.
+    async fn stop(&mut self, why: &'static str) -> Result<(), GameError> {
+        let at = self.at();
+        self.handle(Input::Stop { at, why }).await
     }
 
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final
     /// board is printed, the views learn it is over.
     async fn finish(mut self, end: GameTime, finished: bool) -> Result<GameOutcome, GameError> {
-        self.state.now = end;
+        self.core.state.now = end;
         self.fleet.shutdown(end);
         self.bill(end).await?;
-        self.quit = true;
+        self.core.quit = true;
         self.drain().await?;
         self.publish();
-        let board = format_board(self.scenario, &self.state);
+        let board = format_board(self.scenario, &self.core.state);
         writeln!(
             self.out,
             "{} at {end}\n{board}",
@@ -473,7 +505,7 @@ impl Game<'_> {
             }
         )?;
         let Game {
-            state,
+            core,
             hooks,
             resumed,
             load,
@@ -481,7 +513,7 @@ impl Game<'_> {
         } = self;
         load.join()?;
         Ok(GameOutcome {
-            state,
+            state: core.state,
             hooks,
             finished,
             resumed,

@@ -14,8 +14,8 @@ use loadgen::{
 use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
 use tokio::sync::mpsc;
 
-use super::GameError;
-use super::run::now_unix_ms;
+use super::clock::{TickClock, now_unix_ms};
+use super::error::GameError;
 use crate::scenario::Scenario;
 
 /// How often the worker looks at the ledger (clock, pauses, URLs) and writes its batches.
@@ -177,26 +177,29 @@ impl<'a> Worker<'a> {
         if self.outcome.finished {
             self.write_drain(ledger)?;
         }
+        self.say_done(out)?;
+        Ok(self.outcome)
+    }
+
+    fn say_done(&self, out: &mut dyn Write) -> Result<(), GameError> {
+        let o = &self.outcome;
+        let end = if o.finished {
+            "; the game is over"
+        } else {
+            "; stopped"
+        };
         writeln!(
             out,
-            "segment {}: {} batches, {} requests sent over {} runs{}",
-            self.segment,
-            self.outcome.batches,
-            self.outcome.sends,
-            self.outcome.runs,
-            if self.outcome.finished {
-                "; the game is over"
-            } else {
-                "; stopped"
-            }
+            "segment {}: {} batches, {} requests sent over {} runs{end}",
+            self.segment, o.batches, o.sends, o.runs
         )?;
         writeln!(
             out,
             "segment {}: ledger batch inserts: {}",
             self.segment,
-            self.outcome.write_latency()
+            o.write_latency()
         )?;
-        Ok(self.outcome)
+        Ok(())
     }
 
     /// The game on the ledger, once the coordinator has started it; a ledger of another
@@ -325,10 +328,8 @@ impl<'a> Worker<'a> {
     /// Writes every batch the engines have sent so far, in one transaction. Answers that
     /// came after the game's end are held for the drain batch.
     fn write_batches(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
-        let g = &self.scenario.game;
-        let tick_ms = g.tick.as_millis() as u64;
-        let end_ms = g.duration.as_millis() as u64;
-        let drain_tick = drain_tick(self.scenario);
+        let clock = clock(self.scenario);
+        let drain_tick = clock.drain_tick();
         let mut batches = Vec::new();
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
@@ -336,7 +337,7 @@ impl<'a> Worker<'a> {
                 self.hold(batch);
                 continue;
             }
-            let at = GameTime(((batch.id.tick + 1) * tick_ms).min(end_ms));
+            let at = clock.batch_at(batch.id.tick);
             batches.push(RecordedBatch { at, batch });
         }
         self.record(ledger, batches)
@@ -349,7 +350,7 @@ impl<'a> Worker<'a> {
         }
         let held = self.drain[team].get_or_insert_with(|| {
             let id = BatchId {
-                tick: drain_tick(self.scenario),
+                tick: clock(self.scenario).drain_tick(),
                 ..batch.id
             };
             OutcomeBatch::new(id, batch.target.clone())
@@ -362,7 +363,7 @@ impl<'a> Worker<'a> {
     /// knows the segment's last answers are in.
     fn write_drain(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
         let at = GameTime::from_duration(self.scenario.game.duration);
-        let tick = drain_tick(self.scenario);
+        let tick = clock(self.scenario).drain_tick();
         let mut drain = std::mem::take(&mut self.drain);
         drain.resize(self.scenario.teams.len(), None);
         let batches = drain
@@ -401,8 +402,7 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// The tick after the game's last one: where the answers that come after the end go.
-pub(crate) fn drain_tick(scenario: &Scenario) -> u64 {
-    let g = &scenario.game;
-    g.duration.as_millis().div_ceil(g.tick.as_millis().max(1)) as u64
+/// The game's clock arithmetic, shared with the coordinator's core.
+fn clock(scenario: &Scenario) -> TickClock {
+    TickClock::new(scenario.game.tick, scenario.game.duration)
 }

@@ -3,8 +3,10 @@
 //! child process that the kill-and-resume test kills with SIGKILL. Not installed for
 //! organizers; a tool for the ledger's own crash tests.
 //!
-//! Usage: ledger-writer DB_FILE            runs until killed, printing an ack per cause
-//!        ledger-writer DB_FILE TEAMS TICKS [--every MS]
+//! DB is a SQLite file, or a `postgres://` URL (the game `synthetic`).
+//!
+//! Usage: ledger-writer DB                 runs until killed, printing an ack per cause
+//!        ledger-writer DB TEAMS TICKS [--every MS]
 //!                                          writes that many 1-second ticks of that many
 //!                                          teams, one transaction per tick (one every MS
 //!                                          milliseconds of wall time, or as fast as it
@@ -16,9 +18,9 @@ use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, Outcome, OutcomeBatch};
+use scoreboard::ledger::LedgerAt;
 use scoreboard::{
-    Biller, GameMeta, GameTime, InstanceRun, Ledger, Observation, Recorded, RecordedBatch, Rules,
-    Scorer, SqliteLedger,
+    Biller, GameMeta, GameTime, InstanceRun, Observation, Recorded, RecordedBatch, Rules, Scorer,
 };
 
 fn main() {
@@ -30,7 +32,9 @@ fn main() {
     } = parse_args();
     // The kill test's child writes ticks of 100 ms; a synthetic game has 1-second ticks.
     let tick_ms = if limit.is_some() { 1000 } else { 100 };
-    let mut ledger = SqliteLedger::open(path.as_ref()).expect("ledger opens");
+    let mut ledger = LedgerAt::parse(&path, Some("synthetic"))
+        .and_then(|at| at.open())
+        .expect("ledger opens");
     let rules = Rules {
         billing: scoreboard::BillingRules {
             block: Duration::from_secs(2),
@@ -64,33 +68,7 @@ fn main() {
             );
         }
         let at = GameTime(start + (tick + 1) * tick_ms);
-        let mut items = Vec::new();
-        for team in 0..teams {
-            let id = BatchId {
-                run: session.run,
-                worker: 0,
-                target: team,
-                tick,
-            };
-            let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
-            for j in 0..(tick % 20 + 1) {
-                let key = Key::from_groups([team as u16, (tick % 10_000) as u16, j as u16]);
-                let lat = Duration::from_millis(5 * j + 1);
-                let outcome = if j % 3 == 2 {
-                    Outcome::HttpStatus(503)
-                } else {
-                    Outcome::Correct
-                };
-                b.record(
-                    outcome,
-                    key,
-                    unicorn_hash(key.as_str(), "s", 1),
-                    Some((lat, lat)),
-                );
-                b.sends += 1;
-            }
-            items.push(Recorded::Batch(Box::new(RecordedBatch { at, batch: b })));
-        }
+        let mut items = batches(session.run, teams, tick, at);
         let runs = vec![InstanceRun {
             team: "team-0".into(),
             instance: "i-1".into(),
@@ -127,6 +105,38 @@ fn main() {
     .unwrap();
 }
 
+/// One tick's batch of every team: tick % 20 + 1 answers each, a third of them 503s.
+fn batches(run: u64, teams: u32, tick: u64, at: GameTime) -> Vec<Recorded> {
+    (0..teams)
+        .map(|team| {
+            let id = BatchId {
+                run,
+                worker: 0,
+                target: team,
+                tick,
+            };
+            let mut b = OutcomeBatch::new(id, format!("team-{team}").into());
+            for j in 0..(tick % 20 + 1) {
+                let key = Key::from_groups([team as u16, (tick % 10_000) as u16, j as u16]);
+                let lat = Duration::from_millis(5 * j + 1);
+                let outcome = if j % 3 == 2 {
+                    Outcome::HttpStatus(503)
+                } else {
+                    Outcome::Correct
+                };
+                b.record(
+                    outcome,
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    Some((lat, lat)),
+                );
+                b.sends += 1;
+            }
+            Recorded::Batch(Box::new(RecordedBatch { at, batch: b }))
+        })
+        .collect()
+}
+
 /// What the command line asks for.
 struct Args {
     path: String,
@@ -140,8 +150,9 @@ struct Args {
 /// The command line, or an exit with the usage.
 fn parse_args() -> Args {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ledger-writer DB_FILE [TEAMS TICKS [--every MS]]\n\n\
-        Records synthetic outcome batches and billing blocks to the SQLite ledger DB_FILE:\n\
+    let usage = "usage: ledger-writer DB [TEAMS TICKS [--every MS]]\n\n\
+        Records synthetic outcome batches and billing blocks to the ledger DB (a SQLite file\n\
+        or a postgres:// URL, the game `synthetic`):\n\
         without TEAMS and TICKS, until killed, printing `ack CAUSE` after each commit (the\n\
         kill test's child); with them, that many 1-second ticks of that many teams (one\n\
         every MS milliseconds with --every: a game being played), then the rate.";

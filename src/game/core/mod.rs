@@ -1,0 +1,481 @@
+//! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, an
+//! inventory observation, an organizer's command, news of the ledger), [`Effect`]s out
+//! (causes to record, lines to log, steps and faults to carry out, the load to pause or
+//! resume). The async shell in run.rs does the sockets, the clock and the ledger; the core
+//! keeps the scorer, the biller, the timeline and the projection, and decides.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use loadgen::OutcomeBatch;
+use scoreboard::live::TeamRow;
+use scoreboard::{
+    Adjustment, Biller, BillingRules, Cause, GameProjection, GameTime, Observation, Points,
+    Recorded, RecordedBatch, Scorer,
+};
+
+use super::clock::TickClock;
+use super::outbox::Item;
+use super::timeline::{Happening, Timeline};
+use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep, check_team_url};
+
+#[cfg(test)]
+mod tests;
+
+/// What the shell tells the core.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// Outcome batches of this process's engine.
+    Batches(Vec<OutcomeBatch>),
+    /// Causes gathered from external load workers (merged batches and voids), to score.
+    Collected(Vec<Recorded>),
+    /// The game clock stands at `now`.
+    Look { now: GameTime },
+    /// What the inventory holds now.
+    Observed(Observation),
+    /// An organizer's command, at game time `at` (`now_unix_ms` names an adjustment that
+    /// came without an id of its own).
+    Command {
+        at: GameTime,
+        now_unix_ms: u64,
+        command: Command,
+    },
+    /// The load started again as run `run`, after a pause of `pause`.
+    Resumed {
+        at: GameTime,
+        run: u64,
+        pause: Duration,
+    },
+    /// The outbox holds as many causes as it may while the ledger is unavailable.
+    LedgerFull {
+        at: GameTime,
+        waiting: u64,
+        now_unix_ms: u64,
+    },
+    /// The ledger took what waited, `after` it went away.
+    LedgerBack {
+        at: GameTime,
+        after: Duration,
+        written: usize,
+    },
+    /// Ctrl-C, SIGTERM or a quit: the game stops for good.
+    Stop { at: GameTime, why: &'static str },
+}
+
+/// An organizer's command, as data (the shell keeps the reply channel).
+#[derive(Debug)]
+pub(crate) enum Command {
+    Pause,
+    Resume,
+    /// Freezes the public board as it is shown now.
+    Freeze {
+        public: Vec<TeamRow>,
+    },
+    Unfreeze,
+    Announce(String),
+    Adjust {
+        team: String,
+        points: Points,
+        reason: String,
+        by: String,
+        request: Option<String>,
+    },
+    SetUrl {
+        team: String,
+        url: String,
+    },
+    Quit,
+}
+
+/// What the shell is to do, in order.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Effect {
+    /// A line for the game's log.
+    Say(String),
+    /// Causes decided and counted in the projection: the views get their events, the
+    /// ledger gets them (through the outbox).
+    Record(Vec<Item>),
+    /// A simulated team's step, or a fault done to it, due at `at`.
+    Step {
+        team: String,
+        step: SimStep,
+        at: GameTime,
+    },
+    Fault {
+        team: String,
+        fault: Fault,
+        at: GameTime,
+    },
+    Hook {
+        command: String,
+        timeout: Duration,
+        at: GameTime,
+    },
+    /// Look at the inventory, then tell the core what it holds.
+    Bill(GameTime),
+    /// Print the plain-text board.
+    Board,
+    /// Stop the load and the clock.
+    Pause,
+    /// Start a new run at the paused game time, then tell the core [`Input::Resumed`].
+    Resume,
+    /// Stop the load for good.
+    Stop,
+    /// The team (by scenario index) now answers at `url`.
+    SetUrl { team: usize, url: String },
+    /// The pauses so far, for the ledger's clock.
+    StorePauses {
+        paused_ms: u64,
+        since_unix_ms: Option<u64>,
+    },
+    /// The answer to the command that asked.
+    Reply(Result<(), String>),
+}
+
+/// How the core starts: a fresh game, or one resumed from its ledger.
+pub(crate) struct Start {
+    pub(crate) state: GameProjection,
+    /// Adjustment causes the ledger holds already.
+    pub(crate) adjusted: HashSet<String>,
+    pub(crate) biller: Biller,
+    pub(crate) run: u64,
+    /// Game time at the start of this run, and the pauses so far.
+    pub(crate) offset: Duration,
+    pub(crate) paused_ms: u64,
+    /// How often the plain-text board is printed (zero: never), and the inventory looked at.
+    pub(crate) board_every: Duration,
+    pub(crate) billing_every_ms: u64,
+}
+
+/// Each team's name, and whether the engine runs its servers.
+#[derive(Debug)]
+struct TeamInfo {
+    name: String,
+    simulated: bool,
+}
+
+/// The game's decisions and the state they need.
+pub(crate) struct Core {
+    clock: TickClock,
+    scorer: Scorer,
+    biller: Biller,
+    billing: BillingRules,
+    /// The one read model of the game: every view reads it.
+    pub(crate) state: GameProjection,
+    timeline: Timeline,
+    teams: Vec<TeamInfo>,
+    allow_private: bool,
+    /// The public board kept at a freeze.
+    pub(crate) frozen: Option<Vec<TeamRow>>,
+    /// Adjustment causes recorded or waiting (a retried request is recorded once).
+    adjusted: HashSet<String>,
+    adjustments: u64,
+    /// This run's number in the ledger (batch ids differ between runs of one game).
+    pub(crate) run: u64,
+    billing_every_ms: u64,
+    next_billing_ms: u64,
+    board_every_ms: u64,
+    next_board_ms: u64,
+    pub(crate) paused: bool,
+    pub(crate) quit: bool,
+    /// The game paused itself because the outbox filled; it resumes when the ledger is back.
+    paused_for_ledger: bool,
+    /// Pauses so far, in milliseconds of wall clock.
+    paused_ms: u64,
+}
+
+impl Core {
+    pub(crate) fn new(scenario: &Scenario, start: Start) -> Result<Core, scoreboard::ScoreError> {
+        let g = &scenario.game;
+        let board_every_ms = start.board_every.as_millis() as u64;
+        Ok(Core {
+            clock: TickClock::new(g.tick, g.duration),
+            scorer: Scorer::new(scenario.rules.clone())?,
+            biller: start.biller,
+            billing: scenario.rules.billing.clone(),
+            state: start.state,
+            timeline: Timeline::new(scenario, start.offset),
+            teams: scenario
+                .teams
+                .iter()
+                .map(|t| TeamInfo {
+                    name: t.name.clone(),
+                    simulated: matches!(t.endpoint, Endpoint::Simulate(_)),
+                })
+                .collect(),
+            allow_private: g.allow_private_targets,
+            frozen: None,
+            adjusted: start.adjusted,
+            adjustments: 0,
+            run: start.run,
+            billing_every_ms: start.billing_every_ms,
+            next_billing_ms: 0,
+            board_every_ms,
+            next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
+            paused: false,
+            quit: false,
+            paused_for_ledger: false,
+            paused_ms: start.paused_ms,
+        })
+    }
+
+    /// Takes in one input and says what to do about it.
+    pub(crate) fn handle(&mut self, input: Input) -> Vec<Effect> {
+        match input {
+            Input::Batches(batches) => {
+                let causes = batches
+                    .into_iter()
+                    .map(|batch| {
+                        let at = self.clock.batch_at(batch.id.tick);
+                        Recorded::Batch(Box::new(RecordedBatch { at, batch }))
+                    })
+                    .collect();
+                self.record(causes)
+            }
+            Input::Collected(causes) => self.record(causes),
+            Input::Look { now } => self.look(now),
+            Input::Observed(observation) => self.observed(&observation),
+            Input::Command {
+                at,
+                now_unix_ms,
+                command,
+            } => self.command(at, now_unix_ms, command),
+            Input::Resumed { at, run, pause } => {
+                self.run = run;
+                self.paused = false;
+                self.paused_ms += pause.as_millis() as u64;
+                let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
+                vec![
+                    self.store_pauses(None),
+                    Effect::Say(format!(
+                        "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
+                    )),
+                ]
+            }
+            Input::LedgerFull {
+                at,
+                waiting,
+                now_unix_ms,
+            } => {
+                if self.paused || self.quit {
+                    return Vec::new();
+                }
+                let mut effects = vec![Effect::Say(format!(
+                    "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
+                ))];
+                effects.extend(self.pause(at, now_unix_ms));
+                self.paused_for_ledger = true;
+                effects
+            }
+            Input::LedgerBack { at, after, written } => {
+                let after = humantime::format_duration(Duration::from_secs(after.as_secs()));
+                let mut effects = vec![Effect::Say(format!(
+                    "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
+                ))];
+                if std::mem::take(&mut self.paused_for_ledger) && self.paused && !self.quit {
+                    effects.push(Effect::Resume);
+                }
+                effects
+            }
+            Input::Stop { at, why } => {
+                if self.quit {
+                    return Vec::new();
+                }
+                self.quit = true;
+                vec![
+                    Effect::Say(format!(
+                        "[{at}] {why}: stopping the game (requests in flight finish; run the same command again to resume)"
+                    )),
+                    Effect::Stop,
+                ]
+            }
+        }
+    }
+
+    /// Scores causes, counts them in, and hands them on to be recorded.
+    fn record(&mut self, causes: Vec<Recorded>) -> Vec<Effect> {
+        if causes.is_empty() {
+            return Vec::new();
+        }
+        let items: Vec<Item> = causes
+            .into_iter()
+            .map(|recorded| {
+                let events = self.scorer.events(&recorded);
+                self.state.apply(&recorded, &events);
+                (recorded, events)
+            })
+            .collect();
+        vec![Effect::Record(items)]
+    }
+
+    /// The regular look: happenings due, billing, the board.
+    fn look(&mut self, at: GameTime) -> Vec<Effect> {
+        self.state.now = at;
+        let mut effects = Vec::new();
+        for (when, happening) in self.timeline.due(at.as_duration()) {
+            let when = GameTime::from_duration(when);
+            let effect = match happening {
+                Happening::Step { team, step } => Effect::Step {
+                    team,
+                    step,
+                    at: when,
+                },
+                Happening::Timeline(Action::Fault { team, fault }) => Effect::Fault {
+                    team,
+                    fault,
+                    at: when,
+                },
+                Happening::Timeline(Action::Announce(text)) => self.announce(when, text),
+                Happening::Timeline(Action::Hook { command, timeout }) => {
+                    effects.push(Effect::Say(format!("[{when}] hook: {command}")));
+                    Effect::Hook {
+                        command,
+                        timeout,
+                        at: when,
+                    }
+                }
+            };
+            effects.push(effect);
+        }
+        if at.0 >= self.next_billing_ms {
+            self.next_billing_ms = at.0 + self.billing_every_ms;
+            effects.push(Effect::Bill(at));
+        }
+        if self.board_every_ms > 0 && at.0 >= self.next_board_ms {
+            self.next_board_ms = at.0 + self.board_every_ms;
+            effects.push(Effect::Board);
+        }
+        effects
+    }
+
+    /// The inventory as it stands: instances counted, the blocks that started charged.
+    fn observed(&mut self, observation: &Observation) -> Vec<Effect> {
+        let at = observation.at;
+        self.state.set_instances(
+            observation
+                .runs
+                .iter()
+                .filter(|r| r.until >= at)
+                .map(|r| r.team.clone()),
+        );
+        let blocks = self.biller.observe(&self.billing, observation);
+        self.record(blocks.into_iter().map(Recorded::Block).collect())
+    }
+
+    fn announce(&mut self, at: GameTime, text: String) -> Effect {
+        let said = format!("[{at}] ANNOUNCEMENT: {text}");
+        self.state.announcements.push((at, text));
+        Effect::Say(said)
+    }
+
+    fn command(&mut self, at: GameTime, now_unix_ms: u64, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Pause if !self.paused && !self.quit => {
+                self.paused_for_ledger = false;
+                self.pause(at, now_unix_ms)
+            }
+            Command::Resume if self.paused && !self.quit => vec![Effect::Resume],
+            Command::Pause | Command::Resume => Vec::new(),
+            Command::Freeze { public } => match self.frozen {
+                Some(_) => Vec::new(),
+                None => {
+                    self.frozen = Some(public);
+                    vec![Effect::Say(format!("[{at}] public scoreboard frozen"))]
+                }
+            },
+            Command::Unfreeze => match self.frozen.take() {
+                Some(_) => vec![Effect::Say(format!("[{at}] public scoreboard live again"))],
+                None => Vec::new(),
+            },
+            Command::Announce(text) => vec![self.announce(at, text)],
+            Command::Adjust {
+                team,
+                points,
+                reason,
+                by,
+                request,
+            } => {
+                let asked = Adjustment {
+                    id: request.map(|r| format!("req-{r}")).unwrap_or_default(),
+                    at,
+                    team,
+                    points,
+                    reason,
+                    by,
+                };
+                self.adjust(asked, now_unix_ms)
+            }
+            Command::SetUrl { team, url } => match self.set_url(&team, &url) {
+                Ok(index) => vec![Effect::SetUrl { team: index, url }, Effect::Reply(Ok(()))],
+                Err(e) => vec![Effect::Reply(Err(e))],
+            },
+            Command::Quit => self.handle(Input::Stop { at, why: "quit" }),
+        }
+    }
+
+    /// Stops the load and the clock; the pause is stored with the ledger's next write.
+    fn pause(&mut self, at: GameTime, now_unix_ms: u64) -> Vec<Effect> {
+        self.paused = true;
+        vec![
+            Effect::Pause,
+            self.store_pauses(Some(now_unix_ms)),
+            Effect::Say(format!("[{at}] paused: no load, the clock stands still")),
+        ]
+    }
+
+    fn store_pauses(&self, since_unix_ms: Option<u64>) -> Effect {
+        Effect::StorePauses {
+            paused_ms: self.paused_ms,
+            since_unix_ms,
+        }
+    }
+
+    /// An organizer's adjustment, checked; `asked.id` is the asker's id (empty: none, and
+    /// each such request is new).
+    fn adjust(&mut self, mut asked: Adjustment, now_unix_ms: u64) -> Vec<Effect> {
+        if self.state.team(&asked.team).is_none() {
+            return vec![Effect::Reply(Err(format!(
+                "no team is called {:?}",
+                asked.team
+            )))];
+        }
+        let reason = asked.reason.trim();
+        if reason.is_empty() {
+            return vec![Effect::Reply(Err(
+                "an adjustment needs a reason the team can read".to_owned(),
+            ))];
+        }
+        asked.reason = reason.to_owned();
+        self.adjustments += 1;
+        if asked.id.is_empty() {
+            asked.id = format!("r{}-a{}-{now_unix_ms}", self.run, self.adjustments);
+        }
+        if !self
+            .adjusted
+            .insert(Cause::Adjustment(asked.id.clone()).key())
+        {
+            return vec![Effect::Reply(Ok(()))];
+        }
+        let at = asked.at;
+        let mut effects = self.record(vec![Recorded::Adjustment(asked)]);
+        effects.push(Effect::Say(format!("[{at}] organizer adjusted a score")));
+        effects.push(Effect::Reply(Ok(())));
+        effects
+    }
+
+    /// Checks a team's new URL; returns the team's index.
+    fn set_url(&self, team: &str, url: &str) -> Result<usize, String> {
+        let index = self
+            .teams
+            .iter()
+            .position(|t| t.name == team)
+            .ok_or_else(|| format!("no team is called {team:?}"))?;
+        if self.teams[index].simulated {
+            return Err(format!(
+                "{team} is a simulated team: its servers are the engine's"
+            ));
+        }
+        check_team_url(url, self.allow_private)?;
+        Ok(index)
+    }
+}

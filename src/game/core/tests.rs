@@ -1,0 +1,340 @@
+//! The core driven by hand: inputs in, effects out, no runtime and no clock.
+
+use std::path::Path;
+use std::time::Duration;
+
+use loadgen::{BatchId, Outcome, OutcomeBatch};
+use scoreboard::{
+    Biller, GameProjection, GameTime, InstanceRun, Observation, Points, Recorded, Source,
+};
+
+use super::{Command, Core, Effect, Input, Start};
+use crate::scenario::Scenario;
+
+const SCENARIO: &str = r#"
+[game]
+name = "core"
+duration = "60s"
+seed = 3
+tick = "1s"
+allow_private_targets = true
+
+[keyset]
+count = 10
+
+[hash]
+iterations = 10
+
+[load]
+phases = [{ at = "0s", rate = 5 }]
+
+[billing]
+price = 8
+block = "15m"
+points_per_dollar = 1
+
+[[team]]
+name = "alpha"
+url = "http://127.0.0.1:9/"
+
+[[team]]
+name = "bravo"
+simulate = { flavor = "v2", servers = 1, steps = [ { at = "10s", servers = 2 } ] }
+
+[[timeline]]
+at = "5s"
+announce = "caches are allowed now"
+"#;
+
+fn scenario() -> Scenario {
+    crate::scenario::parse(SCENARIO, Path::new("core.toml")).expect("the test scenario parses")
+}
+
+fn core(board_every: Duration) -> Core {
+    let s = scenario();
+    let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
+    Core::new(
+        &s,
+        Start {
+            state: GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick)),
+            adjusted: Default::default(),
+            biller: Biller::default(),
+            run: 1,
+            offset: Duration::ZERO,
+            paused_ms: 0,
+            board_every,
+            billing_every_ms: 0,
+        },
+    )
+    .expect("the rules are valid")
+}
+
+fn batch(team: u32, name: &str, tick: u64, correct: usize, errors: usize) -> OutcomeBatch {
+    let id = BatchId {
+        run: 1,
+        worker: 0,
+        target: team,
+        tick,
+    };
+    let mut b = OutcomeBatch::new(id, name.into());
+    let key = hashref::Key::from_groups([1, 2, 3]);
+    let answer = hashref::unicorn_hash(key.as_str(), "s", 1);
+    let lat = Duration::from_millis(20);
+    for _ in 0..correct {
+        b.record(Outcome::Correct, key, answer, Some((lat, lat)));
+    }
+    for _ in 0..errors {
+        b.record(Outcome::HttpStatus(503), key, answer, Some((lat, lat)));
+    }
+    b
+}
+
+fn says(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Say(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn command(core: &mut Core, at: u64, command: Command) -> Vec<Effect> {
+    core.handle(Input::Command {
+        at: GameTime(at),
+        now_unix_ms: 1_700_000_000_000,
+        command,
+    })
+}
+
+#[test]
+fn batches_are_placed_at_their_ticks_end_scored_and_counted() {
+    let mut core = core(Duration::ZERO);
+    let effects = core.handle(Input::Batches(vec![
+        batch(0, "alpha", 0, 10, 0),
+        batch(1, "bravo", 59, 4, 2),
+    ]));
+    let [Effect::Record(items)] = effects.as_slice() else {
+        panic!("one record: {effects:?}");
+    };
+    let at: Vec<GameTime> = items
+        .iter()
+        .map(|(r, _)| match r {
+            Recorded::Batch(b) => b.at,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(at, [GameTime(1_000), GameTime(60_000)]);
+    // 10 correct answers at 1 point; 4 correct and two 503s at −0.5 each.
+    assert_eq!(core.state.team("alpha").unwrap().score, Points::whole(10));
+    assert_eq!(core.state.team("bravo").unwrap().score, Points::whole(3));
+    assert!(items[1].1.iter().all(|e| e.team == "bravo"));
+    assert!(core.handle(Input::Batches(Vec::new())).is_empty());
+}
+
+#[test]
+fn a_look_carries_out_what_is_due_once_and_bills_and_prints_on_schedule() {
+    let mut core = core(Duration::from_secs(10));
+    let first = core.handle(Input::Look {
+        now: GameTime(4_000),
+    });
+    assert_eq!(first, [Effect::Bill(GameTime(4_000))]);
+    let due = core.handle(Input::Look {
+        now: GameTime(10_000),
+    });
+    assert_eq!(
+        says(&due),
+        ["[00:05] ANNOUNCEMENT: caches are allowed now"],
+        "{due:?}"
+    );
+    assert!(
+        matches!(&due[1], Effect::Step { team, step, at } if team == "bravo" && step.servers == Some(2) && *at == GameTime(10_000)),
+        "{due:?}"
+    );
+    assert!(due.contains(&Effect::Board));
+    assert_eq!(core.state.announcements.len(), 1);
+    // Nothing again until the next board.
+    let again = core.handle(Input::Look {
+        now: GameTime(12_000),
+    });
+    assert_eq!(again, [Effect::Bill(GameTime(12_000))]);
+}
+
+#[test]
+fn an_observation_charges_each_started_block_once() {
+    let mut core = core(Duration::ZERO);
+    let run = InstanceRun {
+        team: "bravo".into(),
+        instance: "i-1".into(),
+        instance_type: "t3.micro".into(),
+        since: GameTime(0),
+        until: GameTime(30_000),
+    };
+    let observation = Observation {
+        at: GameTime(30_000),
+        runs: vec![run],
+    };
+    let effects = core.handle(Input::Observed(observation.clone()));
+    let [Effect::Record(items)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].1[0].source, Source::Billing);
+    assert_eq!(core.state.team("bravo").unwrap().instances, 1);
+    assert_eq!(core.state.team("bravo").unwrap().score, Points::whole(-8));
+    assert!(core.handle(Input::Observed(observation)).is_empty());
+}
+
+#[test]
+fn pause_and_resume_move_the_clock_once_each() {
+    let mut core = core(Duration::ZERO);
+    let paused = command(&mut core, 5_000, Command::Pause);
+    assert_eq!(paused[0], Effect::Pause);
+    assert_eq!(
+        paused[1],
+        Effect::StorePauses {
+            paused_ms: 0,
+            since_unix_ms: Some(1_700_000_000_000)
+        }
+    );
+    assert!(command(&mut core, 5_000, Command::Pause).is_empty());
+    assert_eq!(command(&mut core, 6_000, Command::Resume), [Effect::Resume]);
+    // Still paused until the shell says the load runs again.
+    assert!(core.paused);
+    let resumed = core.handle(Input::Resumed {
+        at: GameTime(5_000),
+        run: 2,
+        pause: Duration::from_secs(7),
+    });
+    assert_eq!(
+        resumed[0],
+        Effect::StorePauses {
+            paused_ms: 7_000,
+            since_unix_ms: None
+        }
+    );
+    assert_eq!(
+        says(&resumed),
+        ["[00:05] resumed after a pause of 7s: the game ends 7s later"]
+    );
+    assert_eq!((core.paused, core.run), (false, 2));
+    assert!(command(&mut core, 6_000, Command::Resume).is_empty());
+}
+
+#[test]
+fn a_full_outbox_pauses_and_the_ledgers_return_resumes_but_not_an_organizers_pause() {
+    let mut core = core(Duration::ZERO);
+    let full = core.handle(Input::LedgerFull {
+        at: GameTime(3_000),
+        waiting: 30,
+        now_unix_ms: 1,
+    });
+    assert!(full.contains(&Effect::Pause), "{full:?}");
+    let back = core.handle(Input::LedgerBack {
+        at: GameTime(3_000),
+        after: Duration::from_secs(8),
+        written: 30,
+    });
+    assert_eq!(back.last(), Some(&Effect::Resume));
+    core.handle(Input::Resumed {
+        at: GameTime(3_000),
+        run: 2,
+        pause: Duration::from_secs(8),
+    });
+    // The organizer pauses, the ledger goes and comes back: the organizer's pause holds.
+    command(&mut core, 4_000, Command::Pause);
+    assert!(
+        core.handle(Input::LedgerFull {
+            at: GameTime(4_000),
+            waiting: 30,
+            now_unix_ms: 2,
+        })
+        .is_empty()
+    );
+    let back = core.handle(Input::LedgerBack {
+        at: GameTime(4_000),
+        after: Duration::from_secs(1),
+        written: 30,
+    });
+    assert!(!back.contains(&Effect::Resume), "{back:?}");
+}
+
+#[test]
+fn an_adjustment_is_checked_and_a_retried_request_lands_once() {
+    let mut core = core(Duration::ZERO);
+    let adjust = |team: &str, reason: &str, request: Option<&str>| Command::Adjust {
+        team: team.into(),
+        points: Points::whole(5),
+        reason: reason.into(),
+        by: "organizer".into(),
+        request: request.map(str::to_owned),
+    };
+    let effects = command(&mut core, 1_000, adjust("zulu", "x", None));
+    assert_eq!(
+        effects,
+        [Effect::Reply(Err("no team is called \"zulu\"".into()))]
+    );
+    let effects = command(&mut core, 1_000, adjust("alpha", "  ", None));
+    assert!(matches!(&effects[..], [Effect::Reply(Err(e))] if e.contains("reason")));
+    let first = command(&mut core, 1_000, adjust("alpha", " fixed ", Some("k1")));
+    let Effect::Record(items) = &first[0] else {
+        panic!("{first:?}");
+    };
+    let Recorded::Adjustment(a) = &items[0].0 else {
+        panic!("{items:?}");
+    };
+    assert_eq!((a.id.as_str(), a.reason.as_str()), ("req-k1", "fixed"));
+    assert_eq!(first.last(), Some(&Effect::Reply(Ok(()))));
+    let again = command(&mut core, 2_000, adjust("alpha", "fixed", Some("k1")));
+    assert_eq!(again, [Effect::Reply(Ok(()))]);
+    assert_eq!(core.state.team("alpha").unwrap().score, Points::whole(5));
+}
+
+#[test]
+fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
+    let mut core = core(Duration::ZERO);
+    let set = |team: &str, url: &str| Command::SetUrl {
+        team: team.into(),
+        url: url.into(),
+    };
+    let sim = command(&mut core, 0, set("bravo", "http://127.0.0.1:8080/"));
+    assert!(matches!(&sim[..], [Effect::Reply(Err(e))] if e.contains("simulated")));
+    let bad = command(&mut core, 0, set("alpha", "ftp://x/"));
+    assert!(matches!(&bad[..], [Effect::Reply(Err(_))]), "{bad:?}");
+    let ok = command(&mut core, 0, set("alpha", "http://127.0.0.1:8080/"));
+    assert_eq!(
+        ok,
+        [
+            Effect::SetUrl {
+                team: 0,
+                url: "http://127.0.0.1:8080/".into()
+            },
+            Effect::Reply(Ok(()))
+        ]
+    );
+}
+
+#[test]
+fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
+    let mut core = core(Duration::ZERO);
+    let frozen = command(&mut core, 1_000, Command::Freeze { public: Vec::new() });
+    assert_eq!(says(&frozen), ["[00:01] public scoreboard frozen"]);
+    assert!(core.frozen.is_some());
+    assert!(command(&mut core, 1_000, Command::Freeze { public: Vec::new() }).is_empty());
+    assert_eq!(
+        says(&command(&mut core, 2_000, Command::Unfreeze)),
+        ["[00:02] public scoreboard live again"]
+    );
+    let stop = command(&mut core, 3_000, Command::Quit);
+    assert_eq!(stop.last(), Some(&Effect::Stop));
+    assert!(core.quit);
+    assert!(
+        core.handle(Input::Stop {
+            at: GameTime(3_000),
+            why: "SIGTERM"
+        })
+        .is_empty()
+    );
+    // A stopped game neither pauses nor resumes.
+    assert!(command(&mut core, 3_000, Command::Pause).is_empty());
+}

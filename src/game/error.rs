@@ -1,0 +1,18 @@
+//! Why a game could not run.
+
+#[derive(Debug, thiserror::Error)]
+pub enum GameError {
+    #[error("expected answers: {0}")]
+    Answers(#[from] hashref::HashrefError),
+    /// The ledger's own message says it is the ledger.
+    #[error(transparent)]
+    Ledger(#[from] scoreboard::ScoreError),
+    #[error("load engine: {0}")]
+    Engine(#[from] loadgen::LoadgenError),
+    #[error("simulated team: {0}")]
+    Fleet(#[from] crate::fleet::FleetError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Unsupported(String),
+}
