@@ -72,7 +72,7 @@ fn the_writer_answers_help_and_refuses_options_without_touching_a_file() {
         .output()
         .unwrap();
     assert_eq!(help.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: ledger-writer DB_FILE"));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: ledger-writer DB [TEAMS TICKS"));
     let bad = Command::new(writer())
         .arg("--teams")
         .current_dir(dir.path())

@@ -8,6 +8,7 @@ mod codec;
 mod location;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod rows;
 mod sqlite;
 mod thread;
 

@@ -12,14 +12,15 @@ use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 mod follow;
 
+use super::rows::{
+    self, EVENT_COLUMNS, SqlRow, adjustment_columns, batch_columns, batch_from_row, block_columns,
+    block_from_row, event_columns, event_from_row, void_columns,
+};
 use super::{
     EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
-    codec,
 };
 use crate::tokens::TokenHash;
-use crate::{
-    Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, SegmentVoid, Source,
-};
+use crate::{BillingBlock, Rules, ScoreError, ScoreEvent, Source};
 
 /// Schema versions, applied in order (the same steps as the SQLite ledger's, so a version
 /// means the same tables in both); the `schema_version` table says how many are in.
@@ -92,30 +93,30 @@ const MIGRATIONS: &[&str] = &[
     r#"ALTER TABLE blocks ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE;"#,
 ];
 
-const INSERT_BATCH: &str = "INSERT INTO batches (id, at_ms, team, run, worker, target, tick, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
-const INSERT_SEGMENT_BATCH: &str = "INSERT INTO segment_batches
-     (id, at_ms, team, run, worker, target, tick, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
-const INSERT_BLOCK: &str =
-    "INSERT INTO blocks (team, instance, block, instance_type, anchor_ms, at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-const INSERT_ADJUSTMENT: &str = "INSERT INTO adjustments (id, at_ms, team, points, reason, by_whom)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-const INSERT_VOID: &str = "INSERT INTO voids (team, run, tick, at_ms, segments, missing)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 /// Events go in as columns of arrays: one round trip for many events.
-const INSERT_EVENTS: &str = "INSERT INTO events (cause, seq, at_ms, team, source, points, reason)
-     SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+const INSERT_EVENTS: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
                           $6::BIGINT[], $7::TEXT[])
-     ON CONFLICT (cause, seq) DO NOTHING";
+     ON CONFLICT (cause, seq) DO NOTHING"
+);
 /// The next chunk of batches (columns from 1 as [`batch_from_row`] reads them).
-const BATCHES_AFTER: &str = "SELECT seq, at_ms, team, run, worker, target, tick, body
-     FROM batches WHERE seq > $1 ORDER BY seq LIMIT $2";
-const SEGMENT_BATCHES_AFTER: &str = "SELECT seq, at_ms, team, run, worker, target, tick, body
-     FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2";
-const VOIDS_AFTER: &str = "SELECT seq, team, run, tick, at_ms, segments, missing
-     FROM voids WHERE seq > $1 ORDER BY seq LIMIT $2";
+const BATCHES_AFTER: &str = concat!(
+    "SELECT seq, ",
+    batch_columns!(),
+    " FROM batches WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+const SEGMENT_BATCHES_AFTER: &str = concat!(
+    "SELECT seq, ",
+    batch_columns!(),
+    " FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+const VOIDS_AFTER: &str = concat!(
+    "SELECT seq, ",
+    void_columns!(),
+    " FROM voids WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
 
 /// Rows read at a time while walking the causes: a long game's batch bodies do not fit in
 /// memory at once.
@@ -306,123 +307,27 @@ fn parse_meta(json: &str) -> Result<GameMeta, ScoreError> {
     })
 }
 
-fn u64_at(row: &Row, i: usize) -> Result<u64, ScoreError> {
-    Ok(row.try_get::<_, i64>(i)? as u64)
-}
-
-fn u32_at(row: &Row, i: usize) -> Result<u32, ScoreError> {
-    let value: i64 = row.try_get(i)?;
-    u32::try_from(value).map_err(|_| ScoreError::Corrupt {
-        what: format!("column {}", row.columns()[i].name()),
-        reason: format!("{value} is out of range"),
-    })
-}
-
 fn insert_cause(
     tx: &mut Transaction,
     statements: &Statements,
     item: &Recorded,
 ) -> Result<bool, ScoreError> {
-    let changed = match item {
-        Recorded::Batch(recorded) => insert_batch(tx, statements, INSERT_BATCH, recorded)?,
-        Recorded::Block(b) => {
-            let statement = statements.get(tx, INSERT_BLOCK)?;
-            tx.execute(
-                &statement,
-                &[
-                    &b.team,
-                    &b.instance,
-                    &i64::from(b.block),
-                    &b.instance_type,
-                    &(b.anchor.0 as i64),
-                    &(b.at.0 as i64),
-                ],
-            )?
-        }
-        Recorded::Adjustment(a) => {
-            let statement = statements.get(tx, INSERT_ADJUSTMENT)?;
-            tx.execute(
-                &statement,
-                &[
-                    &a.id,
-                    &(a.at.0 as i64),
-                    &a.team,
-                    &a.points.0,
-                    &a.reason,
-                    &a.by,
-                ],
-            )?
-        }
-        Recorded::Void(v) => {
-            let statement = statements.get(tx, INSERT_VOID)?;
-            tx.execute(
-                &statement,
-                &[
-                    &v.team,
-                    &(v.run as i64),
-                    &(v.tick as i64),
-                    &(v.at.0 as i64),
-                    &i64::from(v.segments),
-                    &super::missing_text(&v.missing),
-                ],
-            )?
-        }
-    };
-    Ok(changed == 1)
+    let (sql, values) = rows::cause_insert(item);
+    let statement = statements.get(tx, sql)?;
+    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+    Ok(tx.execute(&statement, &params)? == 1)
 }
 
-/// Inserts a batch with `sql` (into `batches` or `segment_batches`) unless its id is there;
-/// 1 if new.
-fn insert_batch(
+/// Inserts a worker's batch unless its id is there; 1 if new.
+fn insert_segment_batch(
     tx: &mut Transaction,
     statements: &Statements,
-    sql: &'static str,
     recorded: &RecordedBatch,
 ) -> Result<u64, ScoreError> {
-    let RecordedBatch { at, batch } = recorded;
-    let statement = statements.get(tx, sql)?;
-    Ok(tx.execute(
-        &statement,
-        &[
-            &batch.id.to_string(),
-            &(at.0 as i64),
-            &&*batch.target,
-            &(batch.id.run as i64),
-            &i64::from(batch.id.worker),
-            &i64::from(batch.id.target),
-            &(batch.id.tick as i64),
-            &codec::encode(batch),
-        ],
-    )?)
-}
-
-/// A batch from a row whose columns, from `first`, are at_ms, team, run, worker, target,
-/// tick, body.
-fn batch_from_row(r: &Row, first: usize) -> Result<RecordedBatch, ScoreError> {
-    let id = loadgen::BatchId {
-        run: u64_at(r, first + 2)?,
-        worker: u32_at(r, first + 3)?,
-        target: u32_at(r, first + 4)?,
-        tick: u64_at(r, first + 5)?,
-    };
-    let team: &str = r.try_get(first + 1)?;
-    let body: &[u8] = r.try_get(first + 6)?;
-    let batch = codec::decode(id, team, body)?;
-    Ok(RecordedBatch {
-        at: GameTime(u64_at(r, first)?),
-        batch,
-    })
-}
-
-fn void_from_row(r: &Row) -> Result<SegmentVoid, ScoreError> {
-    Ok(SegmentVoid {
-        team: r.try_get(1)?,
-        run: u64_at(r, 2)?,
-        tick: u64_at(r, 3)?,
-        at: GameTime(u64_at(r, 4)?),
-        segments: u32_at(r, 5)?,
-        missing: super::missing_from_text(r.try_get(6)?)?,
-    })
+    let statement = statements.get(tx, rows::INSERT_SEGMENT_BATCH)?;
+    let values = rows::batch_params(recorded);
+    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+    Ok(tx.execute(&statement, &params)?)
 }
 
 fn insert_events(
@@ -447,39 +352,13 @@ fn insert_events(
     Ok(())
 }
 
-/// A billing block from `team, instance, block, instance_type, anchor_ms, at_ms`, the
-/// first of them at column `at`.
-fn block_from_row(r: &Row, at: usize) -> Result<BillingBlock, ScoreError> {
-    Ok(BillingBlock {
-        team: r.try_get(at)?,
-        instance: r.try_get(at + 1)?,
-        block: u32_at(r, at + 2)?,
-        instance_type: r.try_get(at + 3)?,
-        anchor: GameTime(u64_at(r, at + 4)?),
-        at: GameTime(u64_at(r, at + 5)?),
-    })
-}
-
-fn event_from_row(row: &Row) -> Result<ScoreEvent, ScoreError> {
-    let source: &str = row.try_get(4)?;
-    Ok(ScoreEvent {
-        cause: row.try_get(0)?,
-        seq: u32_at(row, 1)?,
-        at: GameTime(u64_at(row, 2)?),
-        team: row.try_get(3)?,
-        source: Source::parse(source).unwrap_or(Source::Engine),
-        points: Points(row.try_get(5)?),
-        reason: row.try_get(6)?,
-    })
-}
-
 fn session_from_row(r: &Row, resumed: bool) -> Result<GameSession, ScoreError> {
     Ok(GameSession {
-        started_unix_ms: u64_at(r, 0)?,
-        run: u64_at(r, 1)?,
+        started_unix_ms: r.u64(0)?,
+        run: r.u64(1)?,
         resumed,
-        paused_ms: u64_at(r, 2)?,
-        paused_since_unix_ms: r.try_get::<_, Option<i64>>(3)?.map(|p| p as u64),
+        paused_ms: r.u64(2)?,
+        paused_since_unix_ms: r.opt_int(3)?.map(|p| p as u64),
     })
 }
 
@@ -552,32 +431,29 @@ impl Ledger for PostgresLedger {
             Ok(())
         })?;
         self.walk(VOIDS_AFTER, &mut |r| {
-            f(Recorded::Void(void_from_row(r)?));
+            f(Recorded::Void(rows::void_from_row(r, 1)?));
             Ok(())
         })?;
         for b in self.blocks()? {
             f(Recorded::Block(b));
         }
         let rows = self.query(
-            "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
+            concat!(
+                "SELECT ",
+                adjustment_columns!(),
+                " FROM adjustments ORDER BY at_ms, id"
+            ),
             &[],
         )?;
         for r in &rows {
-            f(Recorded::Adjustment(Adjustment {
-                id: r.try_get(0)?,
-                at: GameTime(u64_at(r, 1)?),
-                team: r.try_get(2)?,
-                points: Points(r.try_get(3)?),
-                reason: r.try_get(4)?,
-                by: r.try_get(5)?,
-            }));
+            f(Recorded::Adjustment(rows::adjustment_from_row(r)?));
         }
         Ok(())
     }
 
     fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
         let rows = self.query(
-            "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
+            concat!("SELECT ", block_columns!(), " FROM blocks ORDER BY at_ms"),
             &[],
         )?;
         rows.iter().map(|r| block_from_row(r, 0)).collect()
@@ -593,7 +469,7 @@ impl Ledger for PostgresLedger {
         // Not a prepared statement: planned for the values at hand, a team's page uses the
         // team's index.
         let sql = format!(
-            "SELECT cause, seq, at_ms, team, source, points, reason FROM events
+            "SELECT {EVENT_COLUMNS} FROM events
              WHERE ($1::TEXT IS NULL OR team = $1) AND at_ms >= $2
                AND ($3::TEXT IS NULL OR source = $3) AND ($4::BIGINT IS NULL OR at_ms < $4)
              {order} LIMIT $5"
@@ -701,7 +577,7 @@ impl Ledger for PostgresLedger {
             &[&i64::from(segment.count())],
         )?;
         if let Some(other) = other {
-            return Err(super::split_mismatch(segment, u32_at(&other, 0)?));
+            return Err(super::split_mismatch(segment, other.u32(0)?));
         }
         tx.execute(
             "INSERT INTO workers (segment, segments, joined_unix_ms, seen_unix_ms)
@@ -723,7 +599,7 @@ impl Ledger for PostgresLedger {
             &[],
         )?;
         rows.iter()
-            .map(|r| super::worker_seen(u32_at(r, 0)?, u32_at(r, 1)?, r.try_get(2)?, r.try_get(3)?))
+            .map(|r| super::worker_seen(r.u32(0)?, r.u32(1)?, r.try_get(2)?, r.try_get(3)?))
             .collect()
     }
 
@@ -738,7 +614,7 @@ impl Ledger for PostgresLedger {
         tx.batch_execute("LOCK TABLE segment_batches IN EXCLUSIVE MODE")?;
         let mut new = 0;
         for b in batches {
-            new += insert_batch(&mut tx, &self.statements, INSERT_SEGMENT_BATCH, b)? as usize;
+            new += insert_segment_batch(&mut tx, &self.statements, b)? as usize;
         }
         tx.execute(
             "UPDATE workers SET seen_unix_ms = $1 WHERE segment = $2",
@@ -759,7 +635,7 @@ impl Ledger for PostgresLedger {
         rows.iter()
             .map(|r| {
                 Ok(SegmentBatch {
-                    seq: u64_at(r, 0)?,
+                    seq: r.u64(0)?,
                     recorded: batch_from_row(r, 1)?,
                 })
             })

@@ -9,12 +9,15 @@ use loadgen::ExecSegment;
 
 mod follow;
 
+use super::rows::{
+    self, ADJUSTMENT_COLUMNS, BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, VOID_COLUMNS,
+};
 use super::{
-    BatchFacts, EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, ScoringCause,
-    SegmentBatch, WorkerSeen, codec,
+    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, ScoringCause,
+    SegmentBatch, WorkerSeen,
 };
 use crate::tokens::TokenHash;
-use crate::{Adjustment, BillingBlock, GameTime, Points, Rules, ScoreError, ScoreEvent, Source};
+use crate::{BillingBlock, Rules, ScoreError, ScoreEvent};
 
 /// Schema versions, applied in order; `PRAGMA user_version` says how many are in.
 const MIGRATIONS: &[&str] = &[
@@ -81,9 +84,6 @@ const MIGRATIONS: &[&str] = &[
     // the PostgreSQL ledger's.
     "SELECT 1;",
 ];
-
-/// The columns of a batch row, in the order [`batch_from_row`] reads them.
-const BATCH_COLUMNS: &str = "at_ms, team, run, worker, target, tick, body";
 
 /// A ledger in one SQLite file.
 pub struct SqliteLedger {
@@ -181,61 +181,32 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, ScoreError> {
-    let changed = match item {
-        Recorded::Batch(recorded) => insert_batch(tx, "batches", recorded)?,
-        Recorded::Block(b) => tx.execute(
-            "INSERT OR IGNORE INTO blocks (team, instance, block, instance_type, anchor_ms, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                b.team,
-                b.instance,
-                b.block,
-                b.instance_type,
-                b.anchor.0 as i64,
-                b.at.0 as i64
-            ],
-        )?,
-        Recorded::Adjustment(a) => tx.execute(
-            "INSERT OR IGNORE INTO adjustments (id, at_ms, team, points, reason, by_whom)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![a.id, a.at.0 as i64, a.team, a.points.0, a.reason, a.by],
-        )?,
-        Recorded::Void(v) => tx.execute(
-            "INSERT OR IGNORE INTO voids (team, run, tick, at_ms, segments, missing)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                v.team,
-                v.run as i64,
-                v.tick as i64,
-                v.at.0 as i64,
-                v.segments,
-                super::missing_text(&v.missing)
-            ],
-        )?,
-    };
-    Ok(changed == 1)
+    let (sql, values) = rows::cause_insert(item);
+    let mut stmt = tx.prepare_cached(sql)?;
+    Ok(stmt.execute(rusqlite::params_from_iter(values))? == 1)
 }
 
-/// Inserts a batch into `batches` or `segment_batches` unless its id is there; 1 if new.
-fn insert_batch(
+/// Inserts a worker's batch into `segment_batches` unless its id is there; 1 if new.
+fn insert_segment_batch(
     tx: &rusqlite::Transaction,
-    table: &str,
     recorded: &RecordedBatch,
 ) -> Result<usize, ScoreError> {
-    let RecordedBatch { at, batch } = recorded;
-    let mut stmt = tx.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO {table} (id, {BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    ))?;
-    Ok(stmt.execute(params![
-        batch.id.to_string(),
-        at.0 as i64,
-        &*batch.target,
-        batch.id.run as i64,
-        batch.id.worker,
-        batch.id.target,
-        batch.id.tick as i64,
-        codec::encode(batch)
-    ])?)
+    let mut stmt = tx.prepare_cached(rows::INSERT_SEGMENT_BATCH)?;
+    Ok(stmt.execute(rusqlite::params_from_iter(rows::batch_params(recorded)))?)
+}
+
+/// Every row of `stmt` run with `params`, each read by `read`.
+fn collect<T>(
+    stmt: &mut rusqlite::Statement,
+    params: impl rusqlite::Params,
+    read: impl Fn(&rusqlite::Row) -> Result<T, ScoreError>,
+) -> Result<Vec<T>, ScoreError> {
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
 }
 
 /// A cause as [`SqliteLedger::walk_causes`] meets it.
@@ -259,125 +230,33 @@ impl SqliteLedger {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT team, run, tick, at_ms, segments, missing FROM voids")?;
+            .prepare(&format!("SELECT {VOID_COLUMNS} FROM voids"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let missing: String = r.get(5)?;
-            f(Walked::Other(Recorded::Void(crate::SegmentVoid {
-                team: r.get(0)?,
-                run: r.get::<_, i64>(1)? as u64,
-                tick: r.get::<_, i64>(2)? as u64,
-                at: GameTime(r.get::<_, i64>(3)? as u64),
-                segments: r.get(4)?,
-                missing: super::missing_from_text(&missing)?,
-            })))?;
+            f(Walked::Other(Recorded::Void(rows::void_from_row(r, 0)?)))?;
         }
         for b in self.blocks()? {
             f(Walked::Other(Recorded::Block(b)))?;
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at_ms, team, points, reason, by_whom FROM adjustments ORDER BY at_ms, id",
-        )?;
-        let adjustments = stmt.query_map([], |r| {
-            Ok(Recorded::Adjustment(Adjustment {
-                id: r.get(0)?,
-                at: GameTime(r.get::<_, i64>(1)? as u64),
-                team: r.get(2)?,
-                points: Points(r.get(3)?),
-                reason: r.get(4)?,
-                by: r.get(5)?,
-            }))
-        })?;
-        for a in adjustments {
-            f(Walked::Other(a?))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ADJUSTMENT_COLUMNS} FROM adjustments ORDER BY at_ms, id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(Walked::Other(Recorded::Adjustment(
+                rows::adjustment_from_row(r)?,
+            )))?;
         }
         Ok(())
     }
 }
 
-/// The columns [`BATCH_COLUMNS`] of a row of `batches` or `segment_batches`, from `first`.
-struct BatchRow<'r> {
-    at: GameTime,
-    id: loadgen::BatchId,
-    team: String,
-    /// Binary bodies are BLOBs; older ledgers hold JSON TEXT. Both read as bytes.
-    body: &'r [u8],
-}
-
-fn batch_row<'r>(r: &'r rusqlite::Row, first: usize) -> Result<BatchRow<'r>, ScoreError> {
-    Ok(BatchRow {
-        at: GameTime(r.get::<_, i64>(first)? as u64),
-        id: loadgen::BatchId {
-            run: r.get::<_, i64>(first + 2)? as u64,
-            worker: r.get(first + 3)?,
-            target: r.get(first + 4)?,
-            tick: r.get::<_, i64>(first + 5)? as u64,
-        },
-        team: r.get(first + 1)?,
-        body: r
-            .get_ref(first + 6)?
-            .as_bytes()
-            .map_err(rusqlite::Error::from)?,
-    })
-}
-
-/// What the scorer reads of the row of `batches`.
-fn facts_from_row(r: &rusqlite::Row) -> Result<BatchFacts, ScoreError> {
-    let row = batch_row(r, 0)?;
-    codec::decode_facts(row.at, row.id, row.team, row.body)
-}
-
-/// A batch from the row of `batches` or `segment_batches` whose columns, from `first`, are
-/// [`BATCH_COLUMNS`].
-fn batch_from_row(r: &rusqlite::Row, first: usize) -> Result<RecordedBatch, ScoreError> {
-    let row = batch_row(r, first)?;
-    let batch = codec::decode(row.id, &row.team, row.body)?;
-    Ok(RecordedBatch { at: row.at, batch })
-}
-
 fn insert_events(tx: &rusqlite::Transaction, events: &[ScoreEvent]) -> Result<(), ScoreError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO events (cause, seq, at_ms, team, source, points, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+    let mut stmt = tx.prepare_cached(rows::INSERT_EVENT)?;
     for e in events {
-        stmt.execute(params![
-            e.cause,
-            e.seq,
-            e.at.0 as i64,
-            e.team,
-            e.source.name(),
-            e.points.0,
-            e.reason
-        ])?;
+        stmt.execute(rusqlite::params_from_iter(rows::event_params(e)))?;
     }
     Ok(())
-}
-
-/// A billing block from `team, instance, block, instance_type, anchor_ms, at_ms`, the
-/// first of them at column `at`.
-fn block_from_row(r: &rusqlite::Row, at: usize) -> rusqlite::Result<BillingBlock> {
-    Ok(BillingBlock {
-        team: r.get(at)?,
-        instance: r.get(at + 1)?,
-        block: r.get(at + 2)?,
-        instance_type: r.get(at + 3)?,
-        anchor: GameTime(r.get::<_, i64>(at + 4)? as u64),
-        at: GameTime(r.get::<_, i64>(at + 5)? as u64),
-    })
-}
-
-fn event_from_row(row: &rusqlite::Row) -> rusqlite::Result<ScoreEvent> {
-    let source: String = row.get(4)?;
-    Ok(ScoreEvent {
-        cause: row.get(0)?,
-        seq: row.get(1)?,
-        at: GameTime(row.get::<_, i64>(2)? as u64),
-        team: row.get(3)?,
-        source: Source::parse(&source).unwrap_or(Source::Engine),
-        points: Points(row.get(5)?),
-        reason: row.get(6)?,
-    })
 }
 
 impl Ledger for SqliteLedger {
@@ -552,7 +431,7 @@ impl Ledger for SqliteLedger {
         let tx = self.write()?;
         let mut new = 0;
         for b in batches {
-            new += insert_batch(&tx, "segment_batches", b)?;
+            new += insert_segment_batch(&tx, b)?;
         }
         tx.execute(
             "UPDATE workers SET seen_unix_ms = ?1 WHERE segment = ?2",
@@ -578,7 +457,7 @@ impl Ledger for SqliteLedger {
         while let Some(r) = rows.next()? {
             out.push(SegmentBatch {
                 seq: r.get::<_, i64>(0)? as u64,
-                recorded: batch_from_row(r, 1)?,
+                recorded: rows::batch_from_row(r, 1)?,
             });
         }
         Ok(out)
@@ -641,7 +520,7 @@ impl Ledger for SqliteLedger {
     fn for_each_cause(&self, f: &mut dyn FnMut(Recorded)) -> Result<(), ScoreError> {
         self.walk_causes(&mut |walked| {
             f(match walked {
-                Walked::Batch(r) => Recorded::Batch(Box::new(batch_from_row(r, 0)?)),
+                Walked::Batch(r) => Recorded::Batch(Box::new(rows::batch_from_row(r, 0)?)),
                 Walked::Other(cause) => cause,
             });
             Ok(())
@@ -651,7 +530,7 @@ impl Ledger for SqliteLedger {
     fn for_each_scoring_cause(&self, f: &mut dyn FnMut(ScoringCause)) -> Result<(), ScoreError> {
         self.walk_causes(&mut |walked| {
             f(match walked {
-                Walked::Batch(r) => ScoringCause::Batch(facts_from_row(r)?),
+                Walked::Batch(r) => ScoringCause::Batch(rows::facts_from_row(r)?),
                 Walked::Other(cause) => ScoringCause::from(cause),
             });
             Ok(())
@@ -659,11 +538,10 @@ impl Ledger for SqliteLedger {
     }
 
     fn blocks(&self) -> Result<Vec<BillingBlock>, ScoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT team, instance, block, instance_type, anchor_ms, at_ms FROM blocks ORDER BY at_ms",
-        )?;
-        let rows = stmt.query_map([], |r| block_from_row(r, 0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {BLOCK_COLUMNS} FROM blocks ORDER BY at_ms"
+        ))?;
+        collect(&mut stmt, [], |r| rows::block_from_row(r, 0))
     }
 
     fn batches_after(
@@ -720,8 +598,7 @@ impl Ledger for SqliteLedger {
         if let Some(limit) = filter.limit {
             values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         }
-        let mut sql =
-            String::from("SELECT cause, seq, at_ms, team, source, points, reason FROM events");
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events");
         if !conditions.is_empty() {
             sql += " WHERE ";
             sql += &conditions.join(" AND ");
@@ -733,8 +610,9 @@ impl Ledger for SqliteLedger {
             );
         }
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values), event_from_row)?;
-        let mut events: Vec<ScoreEvent> = rows.collect::<Result<_, _>>()?;
+        let mut events = collect(&mut stmt, rusqlite::params_from_iter(values), |r| {
+            rows::event_from_row(r)
+        })?;
         if filter.limit.is_none() {
             super::sort_events(&mut events);
         }

@@ -2,16 +2,23 @@
 //! written after a position (their `seq` or `id` identity column). Only the coordinator writes
 //! these tables, one transaction after another, so positions become visible in order.
 
-use super::{
-    BATCHES_AFTER, PostgresLedger, batch_from_row, block_from_row, event_from_row, u64_at,
-};
+use super::{BATCHES_AFTER, PostgresLedger};
 use crate::ledger::RecordedBatch;
+use crate::ledger::rows::{
+    SqlRow, batch_from_row, block_columns, block_from_row, event_columns, event_from_row,
+};
 use crate::{BillingBlock, ScoreError, ScoreEvent};
 
-const BLOCKS_AFTER: &str = "SELECT seq, team, instance, block, instance_type, anchor_ms, at_ms
-     FROM blocks WHERE seq > $1 ORDER BY seq LIMIT $2";
-const EVENTS_AFTER: &str = "SELECT cause, seq, at_ms, team, source, points, reason, id
-     FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+const BLOCKS_AFTER: &str = concat!(
+    "SELECT seq, ",
+    block_columns!(),
+    " FROM blocks WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+const EVENTS_AFTER: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    ", id FROM events WHERE id > $1 ORDER BY id LIMIT $2"
+);
 
 fn bounds(after: u64, limit: usize) -> (i64, i64) {
     (
@@ -29,7 +36,7 @@ impl PostgresLedger {
         let (after, limit) = bounds(after, limit);
         self.query(BATCHES_AFTER, &[&after, &limit])?
             .iter()
-            .map(|r| Ok((u64_at(r, 0)?, batch_from_row(r, 1)?)))
+            .map(|r| Ok((r.u64(0)?, batch_from_row(r, 1)?)))
             .collect()
     }
 
@@ -41,7 +48,7 @@ impl PostgresLedger {
         let (after, limit) = bounds(after, limit);
         self.query(BLOCKS_AFTER, &[&after, &limit])?
             .iter()
-            .map(|r| Ok((u64_at(r, 0)?, block_from_row(r, 1)?)))
+            .map(|r| Ok((r.u64(0)?, block_from_row(r, 1)?)))
             .collect()
     }
 
@@ -53,7 +60,7 @@ impl PostgresLedger {
         let (after, limit) = bounds(after, limit);
         self.query(EVENTS_AFTER, &[&after, &limit])?
             .iter()
-            .map(|r| Ok((u64_at(r, 7)?, event_from_row(r)?)))
+            .map(|r| Ok((r.u64(7)?, event_from_row(r)?)))
             .collect()
     }
 

@@ -4,8 +4,12 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteLedger, batch_from_row, block_from_row, event_from_row};
+use super::{SqliteLedger, collect};
 use crate::ledger::RecordedBatch;
+use crate::ledger::rows::{
+    BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, SqlRow, batch_from_row, block_from_row,
+    event_from_row,
+};
 use crate::{BillingBlock, ScoreError, ScoreEvent};
 
 impl SqliteLedger {
@@ -15,15 +19,11 @@ impl SqliteLedger {
         limit: usize,
     ) -> Result<Vec<(u64, RecordedBatch)>, ScoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT rowid, {} FROM batches WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-            super::BATCH_COLUMNS
+            "SELECT rowid, {BATCH_COLUMNS} FROM batches WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
         ))?;
-        let mut rows = stmt.query(params![after as i64, limit as i64])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push((r.get::<_, i64>(0)? as u64, batch_from_row(r, 1)?));
-        }
-        Ok(out)
+        collect(&mut stmt, params![after as i64, limit as i64], |r| {
+            Ok((r.u64(0)?, batch_from_row(r, 1)?))
+        })
     }
 
     pub(super) fn blocks_after_rowid(
@@ -31,14 +31,12 @@ impl SqliteLedger {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, BillingBlock)>, ScoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT rowid, team, instance, block, instance_type, anchor_ms, at_ms FROM blocks
-             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, block_from_row(r, 1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT rowid, {BLOCK_COLUMNS} FROM blocks WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        ))?;
+        collect(&mut stmt, params![after as i64, limit as i64], |r| {
+            Ok((r.u64(0)?, block_from_row(r, 1)?))
+        })
     }
 
     pub(super) fn events_after_id(
@@ -46,14 +44,12 @@ impl SqliteLedger {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, ScoreEvent)>, ScoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT cause, seq, at_ms, team, source, points, reason, id FROM events
-             WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
-            Ok((r.get::<_, i64>(7)? as u64, event_from_row(r)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS}, id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        collect(&mut stmt, params![after as i64, limit as i64], |r| {
+            Ok((r.u64(7)?, event_from_row(r)?))
+        })
     }
 
     pub(super) fn first_event_id(&self) -> Result<Option<u64>, ScoreError> {

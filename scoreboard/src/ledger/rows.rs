@@ -1,0 +1,343 @@
+//! The one SQL dialect layer the SQLite and PostgreSQL ledgers share for the rows of a game:
+//! each cause's insert statement (one text: `$n` placeholders and `ON CONFLICT DO NOTHING`,
+//! which both databases take), its parameters in column order, and every row read back into
+//! a cause or an event. A column added to one ledger and not the other cannot compile or
+//! cannot pass the tests that run both; the two are no longer kept in step by hand.
+
+use super::{BatchFacts, RecordedBatch, codec};
+use crate::{
+    Adjustment, BillingBlock, GameTime, Points, Recorded, ScoreError, ScoreEvent, SegmentVoid,
+    Source,
+};
+
+/// The column lists, as macros so that a database's own statements can be `concat!`ed
+/// from them into constant text (PostgreSQL prepares statements by their text).
+macro_rules! batch_columns {
+    () => {
+        "at_ms, team, run, worker, target, tick, body"
+    };
+}
+macro_rules! block_columns {
+    () => {
+        "team, instance, block, instance_type, anchor_ms, at_ms"
+    };
+}
+macro_rules! event_columns {
+    () => {
+        "cause, seq, at_ms, team, source, points, reason"
+    };
+}
+macro_rules! void_columns {
+    () => {
+        "team, run, tick, at_ms, segments, missing"
+    };
+}
+macro_rules! adjustment_columns {
+    () => {
+        "id, at_ms, team, points, reason, by_whom"
+    };
+}
+pub(crate) use {adjustment_columns, batch_columns, block_columns, event_columns, void_columns};
+
+/// The columns of a batch row (in `batches` and `segment_batches`), in the order
+/// [`batch_from_row`] reads them.
+pub(crate) const BATCH_COLUMNS: &str = batch_columns!();
+/// The columns of a billing block, as [`block_from_row`] reads them.
+pub(crate) const BLOCK_COLUMNS: &str = block_columns!();
+/// The columns of a score event, as [`event_from_row`] reads them.
+pub(crate) const EVENT_COLUMNS: &str = event_columns!();
+/// The columns of a segment void, as [`void_from_row`] reads them.
+pub(crate) const VOID_COLUMNS: &str = void_columns!();
+/// The columns of an organizer adjustment, as [`adjustment_from_row`] reads them.
+pub(crate) const ADJUSTMENT_COLUMNS: &str = adjustment_columns!();
+
+pub(crate) const INSERT_BATCH: &str = concat!(
+    "INSERT INTO batches (id, ",
+    batch_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+);
+pub(crate) const INSERT_SEGMENT_BATCH: &str = concat!(
+    "INSERT INTO segment_batches (id, ",
+    batch_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+);
+pub(crate) const INSERT_BLOCK: &str = concat!(
+    "INSERT INTO blocks (",
+    block_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+);
+pub(crate) const INSERT_ADJUSTMENT: &str = "INSERT INTO adjustments
+     (id, at_ms, team, points, reason, by_whom)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+pub(crate) const INSERT_VOID: &str = concat!(
+    "INSERT INTO voids (",
+    void_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+);
+pub(crate) const INSERT_EVENT: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+);
+
+/// A parameter of a shared statement, bound the same way by either database.
+#[derive(Debug)]
+pub(crate) enum Value<'a> {
+    Int(i64),
+    Text(&'a str),
+    Owned(String),
+    Bytes(Vec<u8>),
+}
+
+impl Value<'_> {
+    fn int(v: impl Into<i128>) -> Value<'static> {
+        // Every stored number fits in i64: game times, ticks, runs and counts.
+        Value::Int(i64::try_from(v.into()).unwrap_or(i64::MAX))
+    }
+}
+
+/// The statement that records `item`, and its parameters in column order.
+pub(crate) fn cause_insert(item: &Recorded) -> (&'static str, Vec<Value<'_>>) {
+    match item {
+        Recorded::Batch(recorded) => (INSERT_BATCH, batch_params(recorded)),
+        Recorded::Block(b) => (
+            INSERT_BLOCK,
+            vec![
+                Value::Text(&b.team),
+                Value::Text(&b.instance),
+                Value::int(b.block),
+                Value::Text(&b.instance_type),
+                Value::int(b.anchor.0),
+                Value::int(b.at.0),
+            ],
+        ),
+        Recorded::Adjustment(a) => (
+            INSERT_ADJUSTMENT,
+            vec![
+                Value::Text(&a.id),
+                Value::int(a.at.0),
+                Value::Text(&a.team),
+                Value::Int(a.points.0),
+                Value::Text(&a.reason),
+                Value::Text(&a.by),
+            ],
+        ),
+        Recorded::Void(v) => (
+            INSERT_VOID,
+            vec![
+                Value::Text(&v.team),
+                Value::int(v.run),
+                Value::int(v.tick),
+                Value::int(v.at.0),
+                Value::int(v.segments),
+                Value::Owned(super::missing_text(&v.missing)),
+            ],
+        ),
+    }
+}
+
+/// A batch's parameters for [`INSERT_BATCH`] or [`INSERT_SEGMENT_BATCH`].
+pub(crate) fn batch_params(recorded: &RecordedBatch) -> Vec<Value<'_>> {
+    let RecordedBatch { at, batch } = recorded;
+    vec![
+        Value::Owned(batch.id.to_string()),
+        Value::int(at.0),
+        Value::Text(&batch.target),
+        Value::int(batch.id.run),
+        Value::int(batch.id.worker),
+        Value::int(batch.id.target),
+        Value::int(batch.id.tick),
+        Value::Bytes(codec::encode(batch)),
+    ]
+}
+
+/// An event's parameters for [`INSERT_EVENT`].
+pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; 7] {
+    [
+        Value::Text(&e.cause),
+        Value::int(e.seq),
+        Value::int(e.at.0),
+        Value::Text(&e.team),
+        Value::Text(e.source.name()),
+        Value::Int(e.points.0),
+        Value::Text(&e.reason),
+    ]
+}
+
+/// A row of either database, read by column index.
+pub(crate) trait SqlRow {
+    fn int(&self, i: usize) -> Result<i64, ScoreError>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, ScoreError>;
+    fn text(&self, i: usize) -> Result<String, ScoreError>;
+    /// Binary columns; SQLite's older ledgers hold JSON TEXT there, read as its bytes.
+    fn bytes(&self, i: usize) -> Result<&[u8], ScoreError>;
+
+    fn u64(&self, i: usize) -> Result<u64, ScoreError> {
+        self.int(i).map(|v| v as u64)
+    }
+
+    fn u32(&self, i: usize) -> Result<u32, ScoreError> {
+        let value = self.int(i)?;
+        u32::try_from(value).map_err(|_| ScoreError::Corrupt {
+            what: format!("column {i}"),
+            reason: format!("{value} is out of range"),
+        })
+    }
+
+    fn time(&self, i: usize) -> Result<GameTime, ScoreError> {
+        self.u64(i).map(GameTime)
+    }
+}
+
+/// The batch id and team of a row whose columns, from `first`, are [`BATCH_COLUMNS`].
+fn batch_id(r: &impl SqlRow, first: usize) -> Result<(loadgen::BatchId, String), ScoreError> {
+    let id = loadgen::BatchId {
+        run: r.u64(first + 2)?,
+        worker: r.u32(first + 3)?,
+        target: r.u32(first + 4)?,
+        tick: r.u64(first + 5)?,
+    };
+    Ok((id, r.text(first + 1)?))
+}
+
+/// A batch from a row whose columns, from `first`, are [`BATCH_COLUMNS`].
+pub(crate) fn batch_from_row(r: &impl SqlRow, first: usize) -> Result<RecordedBatch, ScoreError> {
+    let (id, team) = batch_id(r, first)?;
+    let batch = codec::decode(id, &team, r.bytes(first + 6)?)?;
+    Ok(RecordedBatch {
+        at: r.time(first)?,
+        batch,
+    })
+}
+
+/// What the scorer reads of a batch row (columns [`BATCH_COLUMNS`] from 0).
+pub(crate) fn facts_from_row(r: &impl SqlRow) -> Result<BatchFacts, ScoreError> {
+    let (id, team) = batch_id(r, 0)?;
+    codec::decode_facts(r.time(0)?, id, team, r.bytes(6)?)
+}
+
+/// A billing block from [`BLOCK_COLUMNS`], the first of them at column `first`.
+pub(crate) fn block_from_row(r: &impl SqlRow, first: usize) -> Result<BillingBlock, ScoreError> {
+    Ok(BillingBlock {
+        team: r.text(first)?,
+        instance: r.text(first + 1)?,
+        block: r.u32(first + 2)?,
+        instance_type: r.text(first + 3)?,
+        anchor: r.time(first + 4)?,
+        at: r.time(first + 5)?,
+    })
+}
+
+/// A score event from [`EVENT_COLUMNS`], from column 0.
+pub(crate) fn event_from_row(r: &impl SqlRow) -> Result<ScoreEvent, ScoreError> {
+    Ok(ScoreEvent {
+        cause: r.text(0)?,
+        seq: r.u32(1)?,
+        at: r.time(2)?,
+        team: r.text(3)?,
+        source: Source::parse(&r.text(4)?).unwrap_or(Source::Engine),
+        points: Points(r.int(5)?),
+        reason: r.text(6)?,
+    })
+}
+
+/// A segment void from [`VOID_COLUMNS`], the first of them at column `first`.
+pub(crate) fn void_from_row(r: &impl SqlRow, first: usize) -> Result<SegmentVoid, ScoreError> {
+    Ok(SegmentVoid {
+        team: r.text(first)?,
+        run: r.u64(first + 1)?,
+        tick: r.u64(first + 2)?,
+        at: r.time(first + 3)?,
+        segments: r.u32(first + 4)?,
+        missing: super::missing_from_text(&r.text(first + 5)?)?,
+    })
+}
+
+/// An organizer adjustment from [`ADJUSTMENT_COLUMNS`], from column 0.
+pub(crate) fn adjustment_from_row(r: &impl SqlRow) -> Result<Adjustment, ScoreError> {
+    Ok(Adjustment {
+        id: r.text(0)?,
+        at: r.time(1)?,
+        team: r.text(2)?,
+        points: Points(r.int(3)?),
+        reason: r.text(4)?,
+        by: r.text(5)?,
+    })
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ToSqlOutput;
+        Ok(match self {
+            Value::Int(v) => ToSqlOutput::from(*v),
+            Value::Text(s) => ToSqlOutput::from(*s),
+            Value::Owned(s) => ToSqlOutput::from(s.as_str()),
+            Value::Bytes(b) => ToSqlOutput::from(b.as_slice()),
+        })
+    }
+}
+
+impl SqlRow for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<i64, ScoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, ScoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn text(&self, i: usize) -> Result<String, ScoreError> {
+        Ok(self.get(i)?)
+    }
+
+    fn bytes(&self, i: usize) -> Result<&[u8], ScoreError> {
+        Ok(self.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?)
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres_rows {
+    use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+    use super::{SqlRow, Value};
+    use crate::ScoreError;
+
+    type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+    impl ToSql for Value<'_> {
+        fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+            match self {
+                Value::Int(v) => v.to_sql(ty, out),
+                Value::Text(s) => s.to_sql(ty, out),
+                Value::Owned(s) => s.to_sql(ty, out),
+                Value::Bytes(b) => b.to_sql(ty, out),
+            }
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            <i64 as ToSql>::accepts(ty)
+                || <&str as ToSql>::accepts(ty)
+                || <Vec<u8> as ToSql>::accepts(ty)
+        }
+
+        to_sql_checked!();
+    }
+
+    impl SqlRow for postgres::Row {
+        fn int(&self, i: usize) -> Result<i64, ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+
+        fn opt_int(&self, i: usize) -> Result<Option<i64>, ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+
+        fn text(&self, i: usize) -> Result<String, ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+
+        fn bytes(&self, i: usize) -> Result<&[u8], ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+    }
+}
