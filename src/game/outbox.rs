@@ -83,8 +83,11 @@ impl Outbox {
         self.pauses
     }
 
-    pub(crate) fn pauses_stored(&mut self) {
-        self.pauses = None;
+    /// These pauses are stored: they no longer wait, unless newer ones came meanwhile.
+    pub(crate) fn pauses_stored(&mut self, paused_ms: u64, since_unix_ms: Option<u64>) {
+        if self.pauses == Some((paused_ms, since_unix_ms)) {
+            self.pauses = None;
+        }
     }
 
     /// The buffer holds as many causes as it may: the game must stop making more.
@@ -94,11 +97,6 @@ impl Outbox {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty() && self.pauses.is_none()
-    }
-
-    /// The ledger failed last time (so it is opened again before the next try).
-    pub(crate) fn is_down(&self) -> bool {
-        self.outage.is_some()
     }
 
     /// Something waits, and it is time to try.
@@ -280,7 +278,10 @@ mod tests {
         out.set_pauses(20, None);
         assert!(!out.is_empty());
         assert_eq!(out.pauses(), Some((20, None)));
-        out.pauses_stored();
+        // Stored pauses that newer ones replaced meanwhile still wait.
+        out.pauses_stored(10, Some(1));
+        assert!(!out.is_empty());
+        out.pauses_stored(20, None);
         assert!(out.is_empty());
     }
 }

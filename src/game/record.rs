@@ -5,7 +5,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
+use scoreboard::ledger::{WriteDone, WriteRequest};
+use scoreboard::{GameTime, Ledger, Recorded, ScoreError, ScoreEvent};
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
@@ -26,8 +27,7 @@ impl Game<'_> {
     /// the board), the disk, a split game's workers, the views.
     pub(crate) async fn look(&mut self) -> Result<(), GameError> {
         let now = self.load.now(self.scenario);
-        let back = self.flush()?;
-        self.apply(back).await?;
+        self.flush()?;
         let at = GameTime::from_duration(now);
         self.handle(Input::Look { now: at }).await?;
         self.watch_disk(now)?;
@@ -109,7 +109,7 @@ impl Game<'_> {
                 since_unix_ms,
             } => {
                 self.outbox.set_pauses(paused_ms, since_unix_ms);
-                return self.flush();
+                self.flush()?;
             }
             Effect::Reply(r) => {
                 reply.get_or_insert(r);
@@ -136,7 +136,8 @@ impl Game<'_> {
     /// while it is unavailable the game stays paused.
     fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
         let at = self.at();
-        let session = match self.ledger.start_or_resume(&self.meta, now_unix_ms()) {
+        let meta = self.meta.clone();
+        let session = match self.read(|l| l.start_or_resume(&meta, now_unix_ms())) {
             Ok(session) => session,
             Err(e) => {
                 writeln!(
@@ -158,6 +159,29 @@ impl Game<'_> {
         }))
     }
 
+    /// Runs `f` on the reading connection; a failure opens the ledger again and tries once
+    /// more (a PostgreSQL restart leaves the old connection dead, while the writer has its
+    /// own).
+    fn read<T>(
+        &mut self,
+        f: impl Fn(&mut dyn Ledger) -> Result<T, ScoreError>,
+    ) -> Result<T, ScoreError> {
+        match f(&mut *self.ledger) {
+            Ok(v) => Ok(v),
+            Err(_) => {
+                self.ledger = self.options.ledger.open()?;
+                f(&mut *self.ledger)
+            }
+        }
+    }
+
+    /// Opens the reading connection again after a failure, if the ledger lets it.
+    fn reopen(&mut self) {
+        if let Ok(ledger) = self.options.ledger.open() {
+            self.ledger = ledger;
+        }
+    }
+
     /// A split game: publishes changed team URLs to the workers, and scores the ticks
     /// whose segment batches are all in (or past their grace).
     pub(crate) async fn collect(&mut self, now: Duration) -> Result<(), GameError> {
@@ -170,7 +194,10 @@ impl Game<'_> {
         };
         match collector.poll(&mut *self.ledger, now) {
             Ok(causes) => self.handle(Input::Collected(causes)).await,
-            Err(GameError::Ledger(e)) => self.ledger_failed(&e),
+            Err(GameError::Ledger(e)) => {
+                self.reopen();
+                self.ledger_failed(&e)
+            }
             Err(e) => Err(e),
         }
     }
@@ -187,7 +214,7 @@ impl Game<'_> {
             .map(|t| t.name.clone())
             .zip(self.load.urls.iter().cloned())
             .collect();
-        if let Err(e) = self.ledger.set_targets(&targets) {
+        if let Err(e) = self.read(|l| l.set_targets(&targets)) {
             return self.ledger_failed(&e);
         }
         self.published = self.load.urls.clone();
@@ -223,64 +250,71 @@ impl Game<'_> {
             }
         }
         self.outbox.push(items);
-        let mut effects = self.flush()?;
-        if self.outbox.is_full() {
-            effects.extend(self.core.handle(Input::LedgerFull {
-                at: self.at(),
-                waiting: self.outbox.health().waiting_causes,
-                now_unix_ms: now_unix_ms(),
-            }));
-        }
-        Ok(effects)
-    }
-
-    /// Writes what waits in the outbox, when it is time to try: each item exactly once (the
-    /// ledger ignores an item it already holds, so a commit whose answer was lost is safe to
-    /// send again). A failure is reported once and tried again later, with a fresh
-    /// connection; it never ends the game. Returns what the core makes of the ledger's return.
-    pub(crate) fn flush(&mut self) -> Result<Vec<Effect>, GameError> {
-        if !self.outbox.due(Instant::now()) {
+        self.flush()?;
+        if !self.outbox.is_full() {
             return Ok(Vec::new());
         }
-        if self.outbox.is_down() {
-            match self.options.ledger.open() {
-                Ok(ledger) => self.ledger = ledger,
-                Err(e) => return self.ledger_failed(&e).map(|()| Vec::new()),
-            }
+        Ok(self.core.handle(Input::LedgerFull {
+            at: self.at(),
+            waiting: self.outbox.health().waiting_causes,
+            now_unix_ms: now_unix_ms(),
+        }))
+    }
+
+    /// Hands the writer what waits in the outbox, when it is time to try and it has nothing
+    /// on hand: the oldest chunk of causes, else the pauses. Each item is written exactly
+    /// once (the ledger ignores an item it already holds, so a chunk whose answer was lost is
+    /// safe to send again). A failure is reported once and tried again later, on a fresh
+    /// connection; it never ends the game, and the game loop never waits for the database.
+    pub(crate) fn flush(&mut self) -> Result<(), GameError> {
+        if self.in_flight || !self.outbox.due(Instant::now()) {
+            return Ok(());
         }
-        let mut written = 0;
-        loop {
-            let chunk = self.outbox.next_chunk();
-            if chunk.is_empty() {
-                break;
+        let chunk = self.outbox.next_chunk();
+        let request = if !chunk.is_empty() {
+            WriteRequest::Record(chunk.to_vec())
+        } else if let Some((paused_ms, since_unix_ms)) = self.outbox.pauses() {
+            WriteRequest::Pauses {
+                paused_ms,
+                since_unix_ms,
             }
-            let started = Instant::now();
-            if let Err(e) = self.ledger.record(chunk) {
-                return self.ledger_failed(&e).map(|()| Vec::new());
+        } else {
+            return Ok(());
+        };
+        self.writer.send(request)?;
+        self.in_flight = true;
+        Ok(())
+    }
+
+    /// The writer's answer: what it stored leaves the outbox (and is acknowledged), a
+    /// failure is reported once; the rest goes to the writer next.
+    pub(crate) async fn written(&mut self, done: WriteDone) -> Result<(), GameError> {
+        self.in_flight = false;
+        match done {
+            WriteDone::Recorded { causes, took } => {
+                self.core.state.ledger_writes += 1;
+                self.core.state.ledger_write_seconds += took.as_secs_f64();
+                let done = self.outbox.written(causes);
+                if let Some(acks) = &mut self.acks {
+                    acknowledge(acks, &done)?;
+                }
+                self.written_since_down += causes;
             }
-            let n = chunk.len();
-            self.core.state.ledger_writes += 1;
-            self.core.state.ledger_write_seconds += started.elapsed().as_secs_f64();
-            let done = self.outbox.written(n);
-            if let Some(acks) = &mut self.acks {
-                acknowledge(acks, &done)?;
-            }
-            written += n;
+            WriteDone::Pauses {
+                paused_ms,
+                since_unix_ms,
+            } => self.outbox.pauses_stored(paused_ms, since_unix_ms),
+            WriteDone::Failed(e) => return self.ledger_failed(&e),
         }
-        if let Some((paused_ms, since)) = self.outbox.pauses() {
-            if let Err(e) = self.ledger.set_pauses(paused_ms, since) {
-                return self.ledger_failed(&e).map(|()| Vec::new());
-            }
-            self.outbox.pauses_stored();
+        if let Change::Back { after, written } = self
+            .outbox
+            .recovered(Instant::now(), self.written_since_down)
+        {
+            let at = self.at();
+            let effects = self.core.handle(Input::LedgerBack { at, after, written });
+            self.apply(effects).await?;
         }
-        Ok(match self.outbox.recovered(Instant::now(), written) {
-            Change::Back { after, written } => self.core.handle(Input::LedgerBack {
-                at: self.at(),
-                after,
-                written,
-            }),
-            _ => Vec::new(),
-        })
+        self.flush()
     }
 
     /// Every 10 s, the free space of a SQLite ledger's disk against what the rest of the
@@ -314,6 +348,7 @@ impl Game<'_> {
             .failed(error.clone(), Instant::now(), now_unix_ms())
             == Change::Down
         {
+            self.written_since_down = 0;
             let at = self.at();
             let h = self.outbox.health();
             writeln!(

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use hashref::{AnswerCache, Keyset};
+use scoreboard::ledger::{LedgerWriter, WriteDone};
 use scoreboard::live::{LivePublisher, LiveView, Snapshot};
 use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
 use tokio::sync::mpsc;
@@ -111,6 +112,13 @@ pub(crate) struct Game<'a> {
     pub(crate) offset: Duration,
     /// What waits for the ledger, and whether it is down.
     pub(crate) outbox: Outbox,
+    /// The one writer of the game's causes and pauses (a thread with its own connection),
+    /// its answers, whether a request is with it, and the causes it wrote since the ledger
+    /// went away. `ledger` above is for reads and the game's session.
+    pub(crate) writer: LedgerWriter,
+    pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
+    pub(crate) in_flight: bool,
+    pub(crate) written_since_down: usize,
     /// The free space of a SQLite ledger's disk, looked at now and then.
     pub(crate) disk: crate::disk::DiskWatch,
     /// Gathers external workers' batches (a split game).
@@ -223,6 +231,7 @@ impl<'a> Game<'a> {
         };
         let (fleet, urls) = start_fleet(scenario, GameTime::from_duration(offset))?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut game = Game {
             scenario,
             options,
@@ -239,6 +248,10 @@ impl<'a> Game<'a> {
             resumed: session.resumed,
             offset,
             outbox: Outbox::new(options.ledger_buffer),
+            writer: LedgerWriter::spawn(options.ledger.clone(), done_tx)?,
+            written: Some(done_rx),
+            in_flight: false,
+            written_since_down: 0,
             disk: Default::default(),
             collector: collector(scenario, options, &names),
             published: Vec::new(),
@@ -350,7 +363,9 @@ impl Game<'_> {
     async fn run(mut self) -> Result<GameOutcome, GameError> {
         let duration = self.scenario.game.duration;
         let mut batches = self.batches.take().expect("set up once");
+        let mut written = self.written.take().expect("set up once");
         if self.offset >= duration {
+            self.written = Some(written);
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
             return self.finish(GameTime::from_duration(duration), true).await;
         }
@@ -384,6 +399,7 @@ impl Game<'_> {
                         self.load.done();
                     }
                 }
+                Some(done) = written.recv() => self.written(done).await?,
                 _ = look.tick() => self.look().await?,
                 Some(control) = controls.recv() => {
                     self.control(control).await?;
@@ -400,6 +416,7 @@ impl Game<'_> {
         } else {
             duration
         };
+        self.written = Some(written);
         self.collect_last(end).await?;
         self.hook_tx = None;
         while let Ok(hook) = hook_rx.try_recv() {
@@ -449,12 +466,9 @@ impl Game<'_> {
     /// gives up, saying how much was not written.
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
-        while !self.outbox.is_empty() {
-            let back = self.flush()?;
-            self.apply(back).await?;
-            if self.outbox.is_empty() {
-                break;
-            }
+        let mut written = self.written.take().expect("set up once");
+        while !self.outbox.is_empty() || self.in_flight {
+            self.flush()?;
             self.publish();
             if said.elapsed() >= Duration::from_secs(5) {
                 said = std::time::Instant::now();
@@ -466,6 +480,7 @@ impl Game<'_> {
                 )?;
             }
             tokio::select! {
+                Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
                 _ = tokio::signal::ctrl_c() => {
                     let h = self.outbox.health();
@@ -476,6 +491,7 @@ impl Game<'_> {
                 }
             }
         }
+        self.written = Some(written);
         Ok(())
     }
 

@@ -48,6 +48,20 @@ impl LedgerAt {
         }
     }
 
+    /// Opens the ledger on this thread, which must be outside any async runtime (the
+    /// PostgreSQL client drives a runtime of its own): what a writer thread holds.
+    pub fn open_here(&self) -> Result<Box<dyn Ledger + Send>, ScoreError> {
+        match self {
+            LedgerAt::File(path) => Ok(Box::new(SqliteLedger::open(path)?)),
+            #[cfg(feature = "postgres")]
+            LedgerAt::Postgres { url, game } => {
+                Ok(Box::new(super::PostgresLedger::connect(url, game)?))
+            }
+            #[cfg(not(feature = "postgres"))]
+            LedgerAt::Postgres { url, game } => postgres(url, game),
+        }
+    }
+
     /// Opens a ledger that must already be there: a SQLite file that exists, or a game that
     /// a PostgreSQL database already holds (a typo must not start an empty one).
     pub fn open_existing(&self) -> Result<Box<dyn Ledger + Send>, ScoreError> {
