@@ -127,8 +127,8 @@ fn completions_cover_every_command() {
 fn small_game(path: &std::path::Path) {
     use loadgen::{BatchId, Outcome, OutcomeBatch};
     use scoreboard::{
-        BillingBlock, GameMeta, GameTime, Ledger, Recorded, RecordedBatch, Rules, Scorer,
-        SqliteLedger,
+        BillingBlock, GameMeta, GameTime, Recorded, RecordedBatch, Rules, Scorer, SqliteLedger,
+        ledger::prelude::*,
     };
     let mut ledger = SqliteLedger::open(path).unwrap();
     let rules = Rules::default();
@@ -284,7 +284,7 @@ fn rescore_under_new_rules_shows_the_difference() {
 
 #[test]
 fn teams_hands_out_tokens_once_and_keeps_only_digests() {
-    use scoreboard::{GameMeta, Ledger, Rules, SqliteLedger};
+    use scoreboard::{GameMeta, Rules, SqliteLedger, ledger::prelude::*};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("game.db");
     let mut ledger = SqliteLedger::open(&db).unwrap();

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use scoreboard::{EventFilter, Ledger, Recorded, Source, SqliteLedger};
+use scoreboard::ledger::prelude::*;
+use scoreboard::{EventFilter, Recorded, Source, SqliteLedger};
 
 fn play(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));

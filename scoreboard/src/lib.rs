@@ -33,8 +33,9 @@ pub use error::ScoreError;
 pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
-    BatchFacts, EventFilter, GameMeta, GameSession, Ledger, LedgerAt, Recorded, RecordedBatch,
-    ScoringCause, SegmentBatch, SqliteLedger, WorkerSeen, rescore, sort_events,
+    BatchFacts, CauseLog, EventFilter, GameClock, GameMeta, GameSession, Ledger, LedgerAt,
+    Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger, TokenStore, WorkerBoard,
+    WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
 pub use projection::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};

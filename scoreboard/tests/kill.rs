@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use scoreboard::{EventFilter, Ledger, Scorer, SqliteLedger, rescore, sort_events};
+use scoreboard::{EventFilter, Scorer, SqliteLedger, ledger::prelude::*, rescore, sort_events};
 
 fn writer() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ledger-writer"))

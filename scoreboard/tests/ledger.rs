@@ -4,6 +4,7 @@
 #[cfg(feature = "postgres")]
 mod support;
 
+use scoreboard::ledger::prelude::*;
 use std::path::PathBuf;
 use std::time::Duration;
 

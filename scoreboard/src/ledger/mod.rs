@@ -220,20 +220,9 @@ pub struct EventFilter {
     pub limit: Option<usize>,
 }
 
-/// A durable record of a game. Recording the same cause twice changes nothing.
-pub trait Ledger {
-    /// Starts the game `meta` at `now_unix_ms`, or resumes it if the ledger already holds
-    /// it (a ledger of another game is refused).
-    fn start_or_resume(
-        &mut self,
-        meta: &GameMeta,
-        now_unix_ms: u64,
-    ) -> Result<GameSession, ScoreError>;
-    /// The game this ledger holds, if any.
-    fn meta(&self) -> Result<Option<GameMeta>, ScoreError>;
-    /// The game's clock as last stored (its run, start and pauses), without starting a run:
-    /// what load workers follow. None before the game starts.
-    fn session(&self) -> Result<Option<GameSession>, ScoreError>;
+/// The game's causes and the score events derived from them, each recorded once under its
+/// idempotency key: what every read model follows.
+pub trait CauseLog {
     /// Records causes and their events in one durable transaction; returns how many causes
     /// were new (the others were already there and are left as they were).
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError>;
@@ -286,12 +275,32 @@ pub trait Ledger {
     fn first_event(&self) -> Result<Option<u64>, ScoreError>;
     /// Replaces every stored event (after a rescore) and the rules they derive from.
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;
+}
+
+/// The game itself and its clock: what it is, its runs, its pauses.
+pub trait GameClock {
+    /// Starts the game `meta` at `now_unix_ms`, or resumes it if the ledger already holds
+    /// it (a ledger of another game is refused).
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError>;
+    /// The game this ledger holds, if any.
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError>;
+    /// The game's clock as last stored (its run, start and pauses), without starting a run:
+    /// what load workers follow. None before the game starts.
+    fn session(&self) -> Result<Option<GameSession>, ScoreError>;
     /// Remembers the pauses: their total so far, and when the one in force began.
     fn set_pauses(
         &mut self,
         paused_ms: u64,
         paused_since_unix_ms: Option<u64>,
     ) -> Result<(), ScoreError>;
+}
+
+/// The digests of the teams' and the admin's tokens.
+pub trait TokenStore {
     /// Stores (or replaces) the digest of `owner`'s token: a team name, or [`crate::tokens::ADMIN`].
     fn store_token(
         &mut self,
@@ -301,7 +310,10 @@ pub trait Ledger {
     ) -> Result<(), ScoreError>;
     /// Every stored token digest, by owner.
     fn token_hashes(&self) -> Result<Vec<(String, crate::tokens::TokenHash)>, ScoreError>;
+}
 
+/// A game split over load workers: who joined, the batches they wrote, the URLs they send to.
+pub trait WorkerBoard {
     /// A load worker says it runs `segment` (again, after a restart: then it is only seen).
     /// A segment of another split than the workers before it is refused.
     fn join_worker(
@@ -331,6 +343,17 @@ pub trait Ledger {
     /// Each team's base URLs as last published, by team name.
     fn targets(&self) -> Result<Vec<(String, Vec<String>)>, ScoreError>;
 }
+
+/// The ledger's traits, for code that calls a [`Ledger`]'s methods: `use
+/// scoreboard::ledger::prelude::*;`.
+pub mod prelude {
+    pub use super::{CauseLog, GameClock, Ledger, TokenStore, WorkerBoard};
+}
+
+/// A durable record of a game, by concern. Recording the same cause twice changes nothing.
+pub trait Ledger: CauseLog + GameClock + TokenStore + WorkerBoard {}
+
+impl<T: CauseLog + GameClock + TokenStore + WorkerBoard + ?Sized> Ledger for T {}
 
 /// How a void's missing segments are stored: `1,3`.
 pub(crate) fn missing_text(missing: &[u32]) -> String {

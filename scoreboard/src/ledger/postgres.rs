@@ -10,14 +10,18 @@ use loadgen::ExecSegment;
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
+mod clock;
 mod follow;
+mod tokens;
+mod workers;
 
+use super::prelude::*;
 use super::rows::{
     self, EVENT_COLUMNS, SqlRow, adjustment_columns, batch_columns, batch_from_row, block_columns,
     block_from_row, event_columns, event_from_row, void_columns,
 };
 use super::{
-    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
+    EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
 };
 use crate::tokens::TokenHash;
 use crate::{BillingBlock, Rules, ScoreError, ScoreEvent, Source};
@@ -362,51 +366,7 @@ fn session_from_row(r: &Row, resumed: bool) -> Result<GameSession, ScoreError> {
     })
 }
 
-impl Ledger for PostgresLedger {
-    fn start_or_resume(
-        &mut self,
-        meta: &GameMeta,
-        now_unix_ms: u64,
-    ) -> Result<GameSession, ScoreError> {
-        let json = serde_json::to_string(meta).expect("meta serializes");
-        let mut tx = self.client.get_mut().transaction()?;
-        // Inserting first settles a race between processes that start the game together.
-        let fresh = tx.execute(
-            "INSERT INTO game (id, meta, started_unix_ms, runs) VALUES (1, $1, $2, 1)
-             ON CONFLICT (id) DO NOTHING",
-            &[&json, &(now_unix_ms as i64)],
-        )? == 1;
-        if !fresh
-            && let Some(old) = PostgresLedger::stored_meta(&mut tx)?
-            && (old.name != meta.name || old.seed != meta.seed)
-        {
-            return Err(ScoreError::Incompatible(format!(
-                "PostgreSQL game {} holds game {:?} (seed {}), not {:?} (seed {}): use another game id",
-                self.game, old.name, old.seed, meta.name, meta.seed
-            )));
-        }
-        let row = tx.query_one(
-            "UPDATE game SET runs = runs + CASE WHEN $1 THEN 0 ELSE 1 END WHERE id = 1
-             RETURNING started_unix_ms, runs, paused_ms, paused_since_unix_ms",
-            &[&fresh],
-        )?;
-        let session = session_from_row(&row, !fresh)?;
-        tx.commit()?;
-        Ok(session)
-    }
-
-    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
-        PostgresLedger::stored_meta(&mut *self.client.borrow_mut())
-    }
-
-    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
-        let row = self.client.borrow_mut().query_opt(
-            "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
-            &[],
-        )?;
-        row.map(|r| session_from_row(&r, true)).transpose()
-    }
-
+impl CauseLog for PostgresLedger {
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError> {
         let mut tx = self.client.get_mut().transaction()?;
         // Numbers from a sequence are handed out at insert but seen at commit: writers in
@@ -524,147 +484,6 @@ impl Ledger for PostgresLedger {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    fn set_pauses(
-        &mut self,
-        paused_ms: u64,
-        paused_since_unix_ms: Option<u64>,
-    ) -> Result<(), ScoreError> {
-        self.client.get_mut().execute(
-            "UPDATE game SET paused_ms = $1, paused_since_unix_ms = $2 WHERE id = 1",
-            &[&(paused_ms as i64), &paused_since_unix_ms.map(|p| p as i64)],
-        )?;
-        Ok(())
-    }
-
-    fn store_token(
-        &mut self,
-        owner: &str,
-        hash: &TokenHash,
-        now_unix_ms: u64,
-    ) -> Result<(), ScoreError> {
-        self.client.get_mut().execute(
-            "INSERT INTO tokens (owner, hash, created_unix_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (owner) DO UPDATE SET hash = excluded.hash,
-                created_unix_ms = excluded.created_unix_ms",
-            &[&owner, &&hash.0[..], &(now_unix_ms as i64)],
-        )?;
-        Ok(())
-    }
-
-    fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
-        let rows = self.query("SELECT owner, hash FROM tokens ORDER BY owner", &[])?;
-        rows.iter()
-            .map(|r| {
-                let owner: String = r.try_get(0)?;
-                let bytes: &[u8] = r.try_get(1)?;
-                let hash: [u8; 32] = bytes.try_into().map_err(|_| ScoreError::Corrupt {
-                    what: format!("token of {owner}"),
-                    reason: "not a 32-byte digest".into(),
-                })?;
-                Ok((owner, TokenHash(hash)))
-            })
-            .collect()
-    }
-
-    fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
-        // Workers that join together must agree on one split.
-        tx.batch_execute("LOCK TABLE workers IN EXCLUSIVE MODE")?;
-        let other = tx.query_opt(
-            "SELECT segments FROM workers WHERE segments <> $1 LIMIT 1",
-            &[&i64::from(segment.count())],
-        )?;
-        if let Some(other) = other {
-            return Err(super::split_mismatch(segment, other.u32(0)?));
-        }
-        tx.execute(
-            "INSERT INTO workers (segment, segments, joined_unix_ms, seen_unix_ms)
-             VALUES ($1, $2, $3, $3)
-             ON CONFLICT (segment) DO UPDATE SET seen_unix_ms = excluded.seen_unix_ms",
-            &[
-                &i64::from(segment.index()),
-                &i64::from(segment.count()),
-                &(now_unix_ms as i64),
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn workers(&self) -> Result<Vec<WorkerSeen>, ScoreError> {
-        let rows = self.query(
-            "SELECT segment, segments, joined_unix_ms, seen_unix_ms FROM workers ORDER BY segment",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| super::worker_seen(r.u32(0)?, r.u32(1)?, r.try_get(2)?, r.try_get(3)?))
-            .collect()
-    }
-
-    fn record_segment_batches(
-        &mut self,
-        segment: ExecSegment,
-        batches: &[RecordedBatch],
-        now_unix_ms: u64,
-    ) -> Result<usize, ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
-        // As in `record`: the coordinator reads after a cursor, so writers take turns.
-        tx.batch_execute("LOCK TABLE segment_batches IN EXCLUSIVE MODE")?;
-        let mut new = 0;
-        for b in batches {
-            new += insert_segment_batch(&mut tx, &self.statements, b)? as usize;
-        }
-        tx.execute(
-            "UPDATE workers SET seen_unix_ms = $1 WHERE segment = $2",
-            &[&(now_unix_ms as i64), &i64::from(segment.index())],
-        )?;
-        tx.commit()?;
-        Ok(new)
-    }
-
-    fn segment_batches_after(
-        &self,
-        cursor: u64,
-        limit: usize,
-    ) -> Result<Vec<SegmentBatch>, ScoreError> {
-        let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.query(SEGMENT_BATCHES_AFTER, &[&cursor, &limit])?;
-        rows.iter()
-            .map(|r| {
-                Ok(SegmentBatch {
-                    seq: r.u64(0)?,
-                    recorded: batch_from_row(r, 1)?,
-                })
-            })
-            .collect()
-    }
-
-    fn set_targets(&mut self, targets: &[(String, Vec<String>)]) -> Result<(), ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
-        for (team, urls) in targets {
-            let urls = serde_json::to_string(urls).expect("URLs serialize");
-            tx.execute(
-                "INSERT INTO targets (team, urls) VALUES ($1, $2)
-                 ON CONFLICT (team) DO UPDATE SET urls = excluded.urls",
-                &[team, &urls],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn targets(&self) -> Result<Vec<(String, Vec<String>)>, ScoreError> {
-        let rows = self.query("SELECT team, urls FROM targets ORDER BY team", &[])?;
-        rows.iter()
-            .map(|r| {
-                let team: String = r.try_get(0)?;
-                let urls = super::urls_from_text(&team, r.try_get(1)?)?;
-                Ok((team, urls))
-            })
-            .collect()
     }
 }
 

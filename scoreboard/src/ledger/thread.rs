@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 
 use loadgen::ExecSegment;
 
+use super::prelude::*;
 use super::{
     EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
 };
@@ -92,24 +93,7 @@ enum Streamed {
     End(Result<(), ScoreError>),
 }
 
-impl Ledger for ThreadLedger {
-    fn start_or_resume(
-        &mut self,
-        meta: &GameMeta,
-        now_unix_ms: u64,
-    ) -> Result<GameSession, ScoreError> {
-        let meta = meta.clone();
-        self.call(move |l| l.start_or_resume(&meta, now_unix_ms))
-    }
-
-    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
-        self.call(|l| l.meta())
-    }
-
-    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
-        self.call(|l| l.session())
-    }
-
+impl CauseLog for ThreadLedger {
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError> {
         let items = items.to_vec();
         self.call(move |l| l.record(&items))
@@ -171,6 +155,25 @@ impl Ledger for ThreadLedger {
         let (rules, events) = (rules.clone(), events.to_vec());
         self.call(move |l| l.replace_events(&rules, &events))
     }
+}
+
+impl GameClock for ThreadLedger {
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError> {
+        let meta = meta.clone();
+        self.call(move |l| l.start_or_resume(&meta, now_unix_ms))
+    }
+
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
+        self.call(|l| l.meta())
+    }
+
+    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
+        self.call(|l| l.session())
+    }
 
     fn set_pauses(
         &mut self,
@@ -179,7 +182,9 @@ impl Ledger for ThreadLedger {
     ) -> Result<(), ScoreError> {
         self.call(move |l| l.set_pauses(paused_ms, paused_since_unix_ms))
     }
+}
 
+impl TokenStore for ThreadLedger {
     fn store_token(
         &mut self,
         owner: &str,
@@ -193,7 +198,9 @@ impl Ledger for ThreadLedger {
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
         self.call(|l| l.token_hashes())
     }
+}
 
+impl WorkerBoard for ThreadLedger {
     fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
         self.call(move |l| l.join_worker(segment, now_unix_ms))
     }

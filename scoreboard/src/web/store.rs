@@ -194,6 +194,7 @@ pub(crate) fn now_unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::prelude::*;
     use crate::{Points, Source};
 
     /// Events newest first: `times` in game seconds, several per instant.

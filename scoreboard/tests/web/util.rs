@@ -4,10 +4,11 @@
 
 #![allow(dead_code)]
 
+use scoreboard::ledger::prelude::*;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use scoreboard::ledger::{Ledger, Recorded, SqliteLedger};
+use scoreboard::ledger::{Recorded, SqliteLedger};
 use scoreboard::live::{Announcement, Control, LivePublisher, Snapshot, TeamRow};
 use scoreboard::tokens::{self, ADMIN};
 use scoreboard::web::{UrlCheck, WebState};

@@ -1,0 +1,61 @@
+//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses.
+
+use super::*;
+
+impl GameClock for PostgresLedger {
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError> {
+        let json = serde_json::to_string(meta).expect("meta serializes");
+        let mut tx = self.client.get_mut().transaction()?;
+        // Inserting first settles a race between processes that start the game together.
+        let fresh = tx.execute(
+            "INSERT INTO game (id, meta, started_unix_ms, runs) VALUES (1, $1, $2, 1)
+             ON CONFLICT (id) DO NOTHING",
+            &[&json, &(now_unix_ms as i64)],
+        )? == 1;
+        if !fresh
+            && let Some(old) = PostgresLedger::stored_meta(&mut tx)?
+            && (old.name != meta.name || old.seed != meta.seed)
+        {
+            return Err(ScoreError::Incompatible(format!(
+                "PostgreSQL game {} holds game {:?} (seed {}), not {:?} (seed {}): use another game id",
+                self.game, old.name, old.seed, meta.name, meta.seed
+            )));
+        }
+        let row = tx.query_one(
+            "UPDATE game SET runs = runs + CASE WHEN $1 THEN 0 ELSE 1 END WHERE id = 1
+             RETURNING started_unix_ms, runs, paused_ms, paused_since_unix_ms",
+            &[&fresh],
+        )?;
+        let session = session_from_row(&row, !fresh)?;
+        tx.commit()?;
+        Ok(session)
+    }
+
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
+        PostgresLedger::stored_meta(&mut *self.client.borrow_mut())
+    }
+
+    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
+        let row = self.client.borrow_mut().query_opt(
+            "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
+            &[],
+        )?;
+        row.map(|r| session_from_row(&r, true)).transpose()
+    }
+
+    fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        paused_since_unix_ms: Option<u64>,
+    ) -> Result<(), ScoreError> {
+        self.client.get_mut().execute(
+            "UPDATE game SET paused_ms = $1, paused_since_unix_ms = $2 WHERE id = 1",
+            &[&(paused_ms as i64), &paused_since_unix_ms.map(|p| p as i64)],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! The SQLite ledger's game and clock: the meta, the runs, the pauses.
+
+use super::*;
+
+impl GameClock for SqliteLedger {
+    fn start_or_resume(
+        &mut self,
+        meta: &GameMeta,
+        now_unix_ms: u64,
+    ) -> Result<GameSession, ScoreError> {
+        let tx = self.write()?;
+        let stored: Option<(String, i64, i64, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT meta, started_unix_ms, runs, paused_ms, paused_since_unix_ms
+                 FROM game WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let session = match stored {
+            None => {
+                let json = serde_json::to_string(meta).expect("meta serializes");
+                tx.execute(
+                    "INSERT INTO game (id, meta, started_unix_ms, runs) VALUES (1, ?1, ?2, 1)",
+                    params![json, now_unix_ms as i64],
+                )?;
+                GameSession {
+                    started_unix_ms: now_unix_ms,
+                    run: 1,
+                    resumed: false,
+                    paused_ms: 0,
+                    paused_since_unix_ms: None,
+                }
+            }
+            Some((json, started, runs, paused_ms, paused_since)) => {
+                let old: GameMeta =
+                    serde_json::from_str(&json).map_err(|e| ScoreError::Corrupt {
+                        what: "game".into(),
+                        reason: e.to_string(),
+                    })?;
+                if old.name != meta.name || old.seed != meta.seed {
+                    return Err(ScoreError::Incompatible(format!(
+                        "this ledger holds game {:?} (seed {}), not {:?} (seed {}): use another file",
+                        old.name, old.seed, meta.name, meta.seed
+                    )));
+                }
+                tx.execute("UPDATE game SET runs = runs + 1 WHERE id = 1", [])?;
+                GameSession {
+                    started_unix_ms: started as u64,
+                    run: runs as u64 + 1,
+                    resumed: true,
+                    paused_ms: paused_ms as u64,
+                    paused_since_unix_ms: paused_since.map(|p| p as u64),
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(session)
+    }
+
+    fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        paused_since_unix_ms: Option<u64>,
+    ) -> Result<(), ScoreError> {
+        self.conn.execute(
+            "UPDATE game SET paused_ms = ?1, paused_since_unix_ms = ?2 WHERE id = 1",
+            params![paused_ms as i64, paused_since_unix_ms.map(|p| p as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self) -> Result<Option<GameSession>, ScoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
+                [],
+                |r| {
+                    Ok(GameSession {
+                        started_unix_ms: r.get::<_, i64>(0)? as u64,
+                        run: r.get::<_, i64>(1)? as u64,
+                        resumed: true,
+                        paused_ms: r.get::<_, i64>(2)? as u64,
+                        paused_since_unix_ms: r.get::<_, Option<i64>>(3)?.map(|p| p as u64),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT meta FROM game WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| ScoreError::Corrupt {
+                what: "game".into(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+}
