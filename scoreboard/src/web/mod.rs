@@ -14,6 +14,7 @@ mod board;
 mod control;
 mod error;
 mod frames;
+mod history;
 mod html;
 mod json;
 mod pool;
@@ -55,6 +56,10 @@ pub struct WebState {
     closing: Arc<watch::Sender<bool>>,
     /// The board and admin streams, rendered once per snapshot for every viewer.
     frames: Arc<frames::SharedFrames>,
+    /// The game over time, for the report and the charts (caught up from the ledger).
+    history: history::SharedGame,
+    /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
+    markers: Arc<Vec<crate::debrief::Marker>>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -88,7 +93,16 @@ impl WebState {
             )),
             closing: Arc::new(watch::channel(false).0),
             frames: Arc::default(),
+            history: Arc::default(),
+            markers: Arc::default(),
         }
+    }
+
+    /// Markers for the report's charts beyond what the ledger holds (the scenario's faults
+    /// and simulated teams' steps).
+    pub fn markers(mut self, markers: Vec<crate::debrief::Marker>) -> WebState {
+        self.markers = Arc::new(markers);
+        self
     }
 
     /// A read-only replica (`gameday serve`): every control answers 409.
@@ -123,9 +137,12 @@ pub fn app(state: WebState) -> Router {
         .route("/metrics", get(report::metrics))
         .route("/api/board", get(board::api))
         .route("/api/board/stream", get(board::stream))
+        .route("/api/board/race", get(history::race))
+        .route("/report", get(history::report))
         .route("/api/team", get(team::api_me))
         .route("/api/team/events", get(team::api_events))
         .route("/api/team/stream", get(team::stream))
+        .route("/api/team/health", get(history::health))
         .route("/api/team/url", post(team::api_set_url))
         .route("/api/admin/status", get(admin::api_status))
         .route("/api/admin/stream", get(admin::stream))

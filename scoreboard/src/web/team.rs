@@ -61,7 +61,11 @@ fn parse_source(text: Option<&str>) -> Result<Option<Source>, WebError> {
 }
 
 /// The team a caller may read: its own; the admin names one.
-fn whose(caller: &Caller, asked: Option<&str>, snapshot: &Snapshot) -> Result<String, WebError> {
+pub(crate) fn whose(
+    caller: &Caller,
+    asked: Option<&str>,
+    snapshot: &Snapshot,
+) -> Result<String, WebError> {
     let asked = asked.map(str::trim).filter(|t| !t.is_empty());
     match (caller, asked) {
         (Caller::Team(own), None) => Ok(own.clone()),
@@ -225,7 +229,7 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts, q: QueryRe
     };
     let status = json::team_status(&snapshot, &team);
     let body = render(&status, source, &page, state.read_only);
-    html::page(Tab::Team, &game, &body, Some("team.js")).into_response()
+    html::page_with_charts(Tab::Team, &game, &body, "team.js").into_response()
 }
 
 /// The sign-in page, with the error's status (200 when no one has signed in yet).
@@ -279,6 +283,11 @@ fn render(
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
          <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
          <button type=\"submit\" class=\"quiet\">Apply</button></form></section></div>\
+         <section class=\"card\" id=\"health\"><h2>Health: last 10 minutes</h2>\
+         <div class=\"charts\"><div class=\"chart\" id=\"recent-answers\"></div>\
+         <div class=\"chart\" id=\"recent-latency\"></div><div class=\"chart\" id=\"recent-servers\"></div></div>\
+         <h2>Health: whole game</h2><div class=\"charts\"><div class=\"chart\" id=\"game-answers\"></div>\
+         <div class=\"chart\" id=\"game-latency\"></div><div class=\"chart\" id=\"game-servers\"></div></div></section>\
          <section class=\"card\"><h2>Score events</h2><table><thead><tr><th>Time</th>\
          <th>Source</th><th class=\"num\">Points</th><th>Reason</th></tr></thead>\
          <tbody id=\"events\" data-next-before=\"{next}\">{rows}</tbody></table>\
