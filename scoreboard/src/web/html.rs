@@ -209,7 +209,8 @@ code.token{display:block;word-break:break-all;background:#0b1530;padding:.6rem;b
 .live.off::before{color:var(--bad)}\
 .chart{width:100%;min-height:120px}.row h2{flex:0 0 auto}label.inline{display:flex;gap:.6rem;\
 align-items:center;justify-content:flex-end;margin:0}label.inline select{width:auto}\
-.uplot .u-title{font-size:1rem;color:var(--muted)}.uplot .u-legend{color:var(--fg);font-size:.9rem}\
+.uplot .u-title{font-size:1rem;color:var(--muted)}.uplot .u-legend{color:var(--fg);font-size:1rem}\
+.uplot th{text-transform:none;letter-spacing:0;font-size:1rem;color:var(--fg)}\
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:1rem}\
 ";
 
