@@ -35,7 +35,11 @@ pub fn report(
         audience,
         until: None,
         workers: game.workers,
-        names: Default::default(),
+        names: ledger
+            .team_names()?
+            .into_iter()
+            .map(|n| (n.team, n.name))
+            .collect(),
     }
     .render()?;
     Ok(html)

@@ -18,6 +18,7 @@ mod leaderboard;
 pub mod ledger;
 pub mod live;
 pub mod markup;
+pub mod names;
 mod points;
 pub mod projection;
 mod rules;

@@ -298,6 +298,10 @@ pub trait Ledger {
     ) -> Result<(), ScoreError>;
     /// Every stored token digest, by owner.
     fn token_hashes(&self) -> Result<Vec<(String, crate::tokens::TokenHash)>, ScoreError>;
+    /// Stores (or replaces) a team's public name.
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError>;
+    /// Every team's public name (a team that has none has no entry), by team.
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError>;
 
     /// A load worker says it runs `segment` (again, after a restart: then it is only seen).
     /// A segment of another split than the workers before it is refused.

@@ -90,6 +90,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE targets (team TEXT COLLATE "C" PRIMARY KEY, urls TEXT NOT NULL);"#,
     // 4: billing blocks are followed after a position too (the read model's cursor).
     r#"ALTER TABLE blocks ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE;"#,
+    // 5: teams' public names (the ids stay the keys everywhere else).
+    r#"CREATE TABLE team_names (
+        team TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, by_team BOOLEAN NOT NULL
+     );"#,
 ];
 
 const INSERT_BATCH: &str = "INSERT INTO batches (id, at_ms, team, run, worker, target, tick, body)
@@ -675,6 +679,31 @@ impl Ledger for PostgresLedger {
             &[&owner, &&hash.0[..], &(now_unix_ms as i64)],
         )?;
         Ok(())
+    }
+
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        self.client.get_mut().execute(
+            "INSERT INTO team_names (team, name, by_team) VALUES ($1, $2, $3)
+             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
+            &[&name.team, &name.name, &name.by_team],
+        )?;
+        Ok(())
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        let rows = self.query(
+            "SELECT team, name, by_team FROM team_names ORDER BY team",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::names::TeamName {
+                    team: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    by_team: r.try_get(2)?,
+                })
+            })
+            .collect()
     }
 
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {

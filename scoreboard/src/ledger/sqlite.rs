@@ -80,6 +80,10 @@ const MIGRATIONS: &[&str] = &[
     // row's rowid is that position, so nothing changes but the version, kept in step with
     // the PostgreSQL ledger's.
     "SELECT 1;",
+    // 5: teams' public names (the ids stay the keys everywhere else).
+    "CREATE TABLE team_names (
+        team TEXT PRIMARY KEY, name TEXT NOT NULL, by_team INTEGER NOT NULL
+     );",
 ];
 
 /// The columns of a batch row, in the order [`batch_from_row`] reads them.
@@ -461,6 +465,29 @@ impl Ledger for SqliteLedger {
             params![owner, &hash.0[..], now_unix_ms as i64],
         )?;
         Ok(())
+    }
+
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        self.conn.execute(
+            "INSERT INTO team_names (team, name, by_team) VALUES (?1, ?2, ?3)
+             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
+            params![name.team, name.name, name.by_team],
+        )?;
+        Ok(())
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team, name, by_team FROM team_names ORDER BY team")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::names::TeamName {
+                team: r.get(0)?,
+                name: r.get(1)?,
+                by_team: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {

@@ -194,6 +194,15 @@ impl Ledger for ThreadLedger {
         self.call(|l| l.token_hashes())
     }
 
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        let name = name.clone();
+        self.call(move |l| l.store_team_name(&name))
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        self.call(|l| l.team_names())
+    }
+
     fn join_worker(&mut self, segment: ExecSegment, now_unix_ms: u64) -> Result<(), ScoreError> {
         self.call(move |l| l.join_worker(segment, now_unix_ms))
     }

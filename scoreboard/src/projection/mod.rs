@@ -294,6 +294,7 @@ impl GameProjection {
                 TeamRow {
                     rank: s.rank,
                     team: s.team,
+                    name: String::new(),
                     score: s.score,
                     trend: s.trend,
                     correct_per_s,

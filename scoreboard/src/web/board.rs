@@ -40,7 +40,7 @@ fn render(board: &Board) -> String {
                 "<tr><td class=\"rank num\">{}</td><td class=\"team\">{}</td>\
                  <td class=\"num {}\">{}</td><td class=\"num {}\">{}</td></tr>",
                 t.rank,
-                escape(&t.team),
+                escape(&t.name),
                 sign_class(t.score_milli),
                 escape(&t.score),
                 sign_class(t.trend_milli),

@@ -78,6 +78,15 @@ pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
     })
 }
 
+/// The teams' public names, by id, as the live game shows them.
+fn names_of(s: &Snapshot) -> std::collections::BTreeMap<String, String> {
+    s.teams
+        .iter()
+        .filter(|t| !t.name.is_empty())
+        .map(|t| (t.team.clone(), t.name.clone()))
+        .collect()
+}
+
 /// The live game's announcements, as markers (the ledger does not hold them).
 fn announcements(s: &Snapshot) -> Vec<Marker> {
     s.announcements
@@ -100,6 +109,7 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
     } else {
         (Audience::Public, public_cut(&snapshot))
     };
+    let names = names_of(&snapshot);
     let mut markers = announcements(&snapshot);
     markers.extend(state.markers.iter().cloned());
     let rendered = with_game(&state, move |game| {
@@ -111,7 +121,7 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
             audience,
             until,
             workers: game.workers,
-            names: Default::default(),
+            names,
         }
         .render()
         .map_err(|e| WebError::Internal(e.to_string()))
@@ -143,6 +153,7 @@ pub(crate) struct Race {
 #[derive(Serialize, Debug)]
 pub(crate) struct RaceTeam {
     team: String,
+    name: String,
     rank: u32,
     score: Vec<f64>,
 }
@@ -159,7 +170,9 @@ pub(crate) async fn race(
         Some("all") => usize::MAX,
         Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?,
     };
-    let until = public_cut(&state.view.now());
+    let snapshot = state.view.now();
+    let until = public_cut(&snapshot);
+    let names = names_of(&snapshot);
     with_game(&state, move |game| {
         let p = &game.projection;
         let end = until.map_or(p.now, |u| u.min(p.now));
@@ -171,7 +184,7 @@ pub(crate) async fn race(
             audience: Audience::Public,
             until,
             workers: 0,
-            names: Default::default(),
+            names,
         };
         let standings = debrief.standings();
         let mut t = Vec::new();
@@ -183,6 +196,7 @@ pub(crate) async fn race(
                 t = s.t.clone();
                 RaceTeam {
                     team: r.team.to_owned(),
+                    name: debrief.name(r.team).to_owned(),
                     rank: r.rank,
                     score: s.score,
                 }

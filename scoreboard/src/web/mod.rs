@@ -17,6 +17,7 @@ mod frames;
 mod history;
 mod html;
 mod json;
+mod names;
 mod pool;
 mod report;
 mod store;
@@ -60,6 +61,8 @@ pub struct WebState {
     history: history::SharedGame,
     /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
     markers: Arc<Vec<crate::debrief::Marker>>,
+    /// One name change at a time.
+    name_lock: names::NameLock,
 }
 
 impl std::fmt::Debug for WebState {
@@ -95,6 +98,7 @@ impl WebState {
             frames: Arc::default(),
             history: Arc::default(),
             markers: Arc::default(),
+            name_lock: Arc::default(),
         }
     }
 
@@ -144,6 +148,8 @@ pub fn app(state: WebState) -> Router {
         .route("/api/team/stream", get(team::stream))
         .route("/api/team/health", get(history::health))
         .route("/api/team/url", post(team::api_set_url))
+        .route("/api/team/name", post(names::api_team))
+        .route("/api/admin/teams/{team}/name", post(names::api_admin))
         .route("/api/admin/status", get(admin::api_status))
         .route("/api/admin/stream", get(admin::stream))
         .route("/api/admin/pause", post(admin::api_pause))
@@ -169,6 +175,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = state.closing.clone();
+    if let Err(e) = names::load(&state).await {
+        // The board shows ids until a name is set again; the game goes on.
+        let detail = match &e {
+            WebError::Internal(detail) => detail.clone(),
+            other => other.message(),
+        };
+        eprintln!("gameday web: the teams' public names could not be read: {detail}");
+    }
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

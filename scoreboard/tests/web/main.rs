@@ -6,5 +6,6 @@
 mod access;
 mod api;
 mod client;
+mod names;
 mod sse;
 mod util;

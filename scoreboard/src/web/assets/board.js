@@ -6,7 +6,7 @@ function drawBoard(board) {
     const tr = el("tr");
     tr.append(
       el("td", String(t.rank), "rank num"),
-      el("td", t.team, "team"),
+      el("td", t.name, "team"),
       el("td", t.score, "num " + signClass(t.score_milli)),
       el("td", t.trend, "num " + signClass(t.trend_milli)),
     );
@@ -44,7 +44,7 @@ async function drawRace() {
   const race = await answer.json();
   const many = race.teams.length > 12;
   const lines = race.teams.map((t, i) => ({
-    label: t.rank + ". " + t.team,
+    label: t.rank + ". " + t.name,
     colour: colour(i),
     values: t.score,
     width: many && i >= 10 ? 1 : 3,

@@ -46,6 +46,7 @@ async function fetchPage(before) {
 }
 
 function showStatus(s) {
+  document.getElementById("team").textContent = s.name;
   const score = document.getElementById("score");
   score.textContent = s.score;
   score.className = signClass(s.score_milli);
@@ -75,6 +76,24 @@ document.getElementById("older").addEventListener("click", () => fetchPage(nextB
 document.getElementById("source").addEventListener("change", () => {
   document.getElementById("filter").submit();
 });
+
+const nameForm = document.getElementById("name-form");
+if (nameForm) {
+  nameForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const result = document.getElementById("name-result");
+    const answer = await fetch("/api/team/name", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: document.getElementById("name").value }),
+    });
+    const reply = await answer.json().catch(() => ({}));
+    result.className = answer.ok ? "ok" : "error";
+    result.textContent = answer.ok ? "You are now " + reply.name : (reply.error || "failed");
+    if (answer.ok) document.getElementById("team").textContent = reply.name;
+  });
+}
 
 const urlForm = document.getElementById("url-form");
 if (urlForm) {
