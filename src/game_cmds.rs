@@ -210,7 +210,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut web = None;
     let outcome = game::play(&s, &options, log, |view| {
         if !args.no_web {
-            web = start_web(args.web, &view, &at, s.game.allow_private_targets);
+            web = start_web(args.web, &view, &at, &s);
         }
         if tui {
             match gameday::views::Cockpit::start(view) {
@@ -251,8 +251,9 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     replica
         .refresh(&live)
         .with_context(|| format!("reading {at}"))?;
-    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true)
-        .with_context(|| format!("listening on {}", args.web))?;
+    let server =
+        gameday::views::WebServer::start(args.web, live.view(), &at, false, true, Vec::new())
+            .with_context(|| format!("listening on {}", args.web))?;
     writeln!(
         out,
         "read-only scoreboard of {at}: http://{}/ (Ctrl-C stops it)",
@@ -361,18 +362,24 @@ fn start_web(
     addr: std::net::SocketAddr,
     view: &scoreboard::live::LiveView,
     at: &LedgerAt,
-    allow_private: bool,
+    scenario: &Scenario,
 ) -> Option<gameday::views::WebServer> {
-    let server =
-        match gameday::views::WebServer::start(addr, view.clone(), at, allow_private, false) {
-            Ok(server) => server,
-            Err(e) => {
-                eprintln!(
-                    "gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)"
-                );
-                return None;
-            }
-        };
+    let allow_private = scenario.game.allow_private_targets;
+    let markers = gameday::debrief::markers(scenario);
+    let server = match gameday::views::WebServer::start(
+        addr,
+        view.clone(),
+        at,
+        allow_private,
+        false,
+        markers,
+    ) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)");
+            return None;
+        }
+    };
     // The admin token is in the ledger before the address is out: a request that follows
     // the address at once finds it.
     let admin = gameday::views::admin_token(at);

@@ -189,7 +189,7 @@ impl<'a> Debrief<'a> {
             .filter(|m| m.at <= end)
             .filter(|m| self.audience == Audience::Organizer || m.kind.public())
             .collect();
-        all.sort_by(|a, b| (a.at, a.kind).cmp(&(b.at, b.kind)));
+        all.sort_by_key(|a| (a.at, a.kind));
         all.dedup();
         all
     }
