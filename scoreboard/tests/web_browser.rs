@@ -424,7 +424,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     let race = "const r = document.getElementById('race'); \
                 return [r.dataset.teams, r.dataset.points, r.querySelectorAll('canvas').length, \
                         r.querySelectorAll('.u-legend .u-series').length];";
-    wait_js(&board, race, |v| *v == json!(["10", "30", 1, 10])).await;
+    wait_js(&board, race, |v| *v == json!(["10", "31", 1, 10])).await;
     board
         .find(Locator::Id("race-top"))
         .await
@@ -432,7 +432,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
         .select_by_value("all")
         .await
         .unwrap();
-    wait_js(&board, race, |v| *v == json!(["12", "30", 1, 12])).await;
+    wait_js(&board, race, |v| *v == json!(["12", "31", 1, 12])).await;
     let leader = board
         .execute(
             "return document.querySelector('#race .u-legend .u-series:nth-child(1)').textContent;",
@@ -448,7 +448,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     let health = "const h = document.getElementById('health'); \
                   return [h.dataset.recentPoints, h.dataset.gamePoints, h.querySelectorAll('canvas').length, \
                           Array.from(h.querySelectorAll('.u-legend .u-series')).map(s => s.textContent.trim()).join(',')];";
-    let drawn = wait_js(&team, health, |v| v[0] == "30" && v[1] == "30" && v[2] == 6).await;
+    let drawn = wait_js(&team, health, |v| v[0] == "31" && v[1] == "31" && v[2] == 6).await;
     assert!(drawn[3].as_str().unwrap().contains("timeout/s"), "{drawn}");
     assert!(drawn[3].as_str().unwrap().contains("p99"), "{drawn}");
     screenshot(&board, "web-board-race.png", 1300).await;
@@ -459,8 +459,8 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
         now: scoreboard::GameTime(45_000),
         ..util::first_snapshot()
     });
-    wait_js(&board, race, |v| *v == json!(["12", "45", 1, 12])).await;
-    wait_js(&team, health, |v| v[0] == "45" && v[1] == "45").await;
+    wait_js(&board, race, |v| *v == json!(["12", "46", 1, 12])).await;
+    wait_js(&team, health, |v| v[0] == "46" && v[1] == "46").await;
     screenshot(&team, "web-team-health.png", 1500).await;
 
     for client in [board, team] {

@@ -195,10 +195,10 @@ impl<'a> Debrief<'a> {
     }
 }
 
-/// A team's score from the start up to `until`.
+/// A team's score from the start up to `until` (its bucket included, as in the charts).
 fn score_until(t: &TeamState, until: GameTime) -> Points {
     let width = t.history.width().as_millis() as u64;
-    let buckets = until.0.div_ceil(width.max(1)) as usize;
+    let buckets = (until.0 / width.max(1)) as usize + 1;
     Points(
         t.history
             .buckets()

@@ -160,11 +160,11 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A team's history redrawn at a coarser step for a chart: one point per `step` of game
-/// time from `from` to `to`, rates per second and running totals.
+/// A team's history redrawn at a coarser step for a chart: one point per group of buckets
+/// from `from` to `to` (both included), rates per second and running totals.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Series {
-    /// Each point's end, in game seconds.
+    /// Each point's time (the start of its last bucket), in game seconds.
     pub t: Vec<f64>,
     /// Score (points) at each point's end.
     pub score: Vec<f64>,
@@ -184,7 +184,7 @@ impl History {
     pub fn series(&self, from: GameTime, to: GameTime, points: usize) -> Series {
         let width = self.width_ms;
         let first = (from.0 / width) as usize;
-        let last = (to.0.div_ceil(width) as usize).max(first + 1);
+        let last = (to.0 / width) as usize + 1;
         let per = (last - first).div_ceil(points.max(1)).max(1);
         let mut s = Series::default();
         let mut errors = vec![Vec::new(); ERROR_KINDS.len()];
@@ -204,7 +204,7 @@ impl History {
             let secs = ((end - at) as u64 * width) as f64 / 1000.0;
             score += b.points;
             cost += i64::from(b.cost_cents);
-            s.t.push((end as u64 * width) as f64 / 1000.0);
+            s.t.push(((end - 1) as u64 * width) as f64 / 1000.0);
             s.score.push(score as f64 / 1000.0);
             s.correct_per_s.push(f64::from(b.correct) / secs);
             for (e, n) in errors.iter_mut().zip(b.errors) {
@@ -229,6 +229,12 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_is_64_bytes() {
+        // 100 teams × 2 h at a bucket a second: 100 × 7,200 × 64 B ≈ 44 MiB at most.
+        assert_eq!(std::mem::size_of::<Bucket>(), 64);
+    }
 
     #[test]
     fn buckets_merge_past_the_bound_and_keep_the_totals() {

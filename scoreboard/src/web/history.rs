@@ -249,7 +249,7 @@ pub(crate) async fn health(
             .ok_or_else(|| WebError::NotFound("no such team".into()))?;
         let series = if window == "10m" {
             let from = GameTime(p.now.0.saturating_sub(RECENT.as_millis() as u64));
-            t.history.series(from, p.now, RECENT.as_secs() as usize)
+            t.history.series(from, p.now, RECENT.as_secs() as usize + 1)
         } else {
             t.history.series(GameTime(0), p.now, GAME_POINTS)
         };

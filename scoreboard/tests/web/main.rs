@@ -7,5 +7,6 @@ mod access;
 mod api;
 mod client;
 mod names;
+mod report;
 mod sse;
 mod util;
