@@ -242,7 +242,13 @@ fn plot(
             .draw()?;
     }
     for (i, line) in chart.lines.iter().enumerate() {
-        let points = chart.t.iter().copied().zip(line.values.iter().copied());
+        // A gap (nothing answered) is left out: the line joins the points around it.
+        let points = chart
+            .t
+            .iter()
+            .copied()
+            .zip(line.values.iter().copied())
+            .filter(|(_, v)| v.is_finite());
         let colour = line.colour;
         let drawn = if line.filled {
             c.draw_series(AreaSeries::new(points, 0.0, colour.mix(0.55)).border_style(colour))?

@@ -171,6 +171,8 @@ pub struct Series {
     pub correct_per_s: Vec<f64>,
     /// Errors a second by kind name, only the kinds that happened.
     pub errors_per_s: Vec<(String, Vec<f64>)>,
+    /// The highest p50 and p99 within each point; NaN (`null` in JSON: a gap in a chart)
+    /// where nothing was answered.
     pub p50_ms: Vec<f64>,
     pub p99_ms: Vec<f64>,
     /// Instances billed on average within each point.
@@ -210,8 +212,10 @@ impl History {
             for (e, n) in errors.iter_mut().zip(b.errors) {
                 e.push(f64::from(n) / secs);
             }
-            s.p50_ms.push(f64::from(b.p50_ms));
-            s.p99_ms.push(f64::from(b.p99_ms));
+            let answered = b.correct > 0 || b.error_total() > 0;
+            let latency = |ms: u32| if answered { f64::from(ms) } else { f64::NAN };
+            s.p50_ms.push(latency(b.p50_ms));
+            s.p99_ms.push(latency(b.p99_ms));
             s.instances.push(f64::from(b.instance_ms) / 1000.0 / secs);
             s.cost.push(cost as f64 / 100.0);
             at = end;

@@ -29,10 +29,12 @@ function chart(box, title, t, lines, height) {
   if (box.chart) box.chart.destroy();
   const axis = { stroke: "#9fb0cc", grid: { stroke: "#2a3a5c", width: 1 },
     ticks: { stroke: "#2a3a5c" }, font: "15px system-ui", labelFont: "15px system-ui" };
-  const scales = { x: { time: false } };
+  // From zero up, and never a flat range (one instance all game is a line at 1, not 0.999).
+  const range = (u, min, max) => [Math.min(0, min), Math.max(max * 1.08, min + 1, 1)];
+  const scales = { x: { time: false }, y: { range } };
   const axes = [{ ...axis, values: (u, vals) => vals.map(clock) }, { ...axis, size: 70 }];
   if (lines.some((l) => l.scale === "right")) {
-    scales.right = {};
+    scales.right = { range };
     axes.push({ ...axis, scale: "right", side: 1, grid: { show: false }, size: 70 });
   }
   const opts = {
