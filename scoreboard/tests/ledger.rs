@@ -225,6 +225,7 @@ macro_rules! ledger_suite {
                 a_resumed_game_keeps_its_clock_and_counts_runs,
                 pauses_move_the_game_clock_and_survive_a_restart,
                 token_digests_are_stored_replaced_and_never_the_token,
+                team_names_are_stored_replaced_and_survive_a_reopen,
                 events_filter_by_team_source_and_time,
                 a_newer_schema_is_refused,
                 a_long_game_streams_every_cause,
@@ -415,6 +416,36 @@ fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
             "a token is in the file"
         );
     }
+}
+
+fn team_names_are_stored_replaced_and_survive_a_reopen(store: &dyn Store) {
+    use scoreboard::names::TeamName;
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 1).unwrap();
+    assert!(ledger.team_names().unwrap().is_empty());
+    let name = |team: &str, name: &str, by_team| TeamName {
+        team: team.into(),
+        name: name.into(),
+        by_team,
+    };
+    ledger
+        .store_team_name(&name("red", "Red <Pandas>", false))
+        .unwrap();
+    ledger
+        .store_team_name(&name("blue", "Blue Whales", true))
+        .unwrap();
+    ledger
+        .store_team_name(&name("red", "Red Pandas ünï", true))
+        .unwrap();
+    drop(ledger);
+    let ledger = store.open();
+    assert_eq!(
+        ledger.team_names().unwrap(),
+        [
+            name("blue", "Blue Whales", true),
+            name("red", "Red Pandas ünï", true)
+        ]
+    );
 }
 
 fn events_filter_by_team_source_and_time(store: &dyn Store) {

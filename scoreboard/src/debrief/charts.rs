@@ -88,22 +88,40 @@ pub fn race(
     )
 }
 
+impl<'a> Line<'a> {
+    fn new(name: &'a str, colour: RGBColor, values: &'a [f64]) -> Line<'a> {
+        Line {
+            name,
+            colour,
+            values,
+            filled: false,
+        }
+    }
+}
+
+impl<'a> Chart<'a> {
+    /// A team chart of `lines`, every one named in the legend.
+    fn team(title: &'a str, t: &'a [f64], lines: Vec<Line<'a>>) -> Chart<'a> {
+        Chart {
+            title,
+            width: WIDTH,
+            height: HEIGHT,
+            t,
+            legend: lines.len(),
+            lines,
+            secondary: Vec::new(),
+        }
+    }
+}
+
 /// A team's four health charts.
 pub fn team(s: &Series, markers: &[Marker]) -> Result<[String; 4], DebriefError> {
-    let score = Chart {
-        title: "Score (points)",
-        width: WIDTH,
-        height: HEIGHT,
-        t: &s.t,
-        lines: vec![Line {
-            name: "score",
-            colour: LINE,
-            values: &s.score,
-            filled: false,
-        }],
-        secondary: Vec::new(),
-        legend: 0,
-    };
+    let mut score = Chart::team(
+        "Score (points)",
+        &s.t,
+        vec![Line::new("score", LINE, &s.score)],
+    );
+    score.legend = 0;
     // Errors stacked by kind: each layer is drawn as the sum of it and those below, the
     // tallest first so that the lower layers stay visible over it.
     let mut stacked: Vec<(String, Vec<f64>)> = Vec::new();
@@ -119,68 +137,30 @@ pub fn team(s: &Series, markers: &[Marker]) -> Result<[String; 4], DebriefError>
         .enumerate()
         .rev()
         .map(|(i, (name, values))| Line {
-            name,
-            colour: KIND_COLOURS[i % KIND_COLOURS.len()],
-            values,
             filled: true,
+            ..Line::new(name, KIND_COLOURS[i % KIND_COLOURS.len()], values)
         })
         .collect();
-    lines.push(Line {
-        name: "correct/s",
-        colour: GOOD,
-        values: &s.correct_per_s,
-        filled: false,
-    });
-    let answers = Chart {
-        title: "Answers a second: correct, errors stacked by kind",
-        width: WIDTH,
-        height: HEIGHT,
-        t: &s.t,
-        legend: lines.len(),
+    lines.push(Line::new("correct/s", GOOD, &s.correct_per_s));
+    let answers = Chart::team(
+        "Answers a second: correct, errors stacked by kind",
+        &s.t,
         lines,
-        secondary: Vec::new(),
-    };
-    let latency = Chart {
-        title: "Latency from due (ms)",
-        width: WIDTH,
-        height: HEIGHT,
-        t: &s.t,
-        lines: vec![
-            Line {
-                name: "p50",
-                colour: LINE,
-                values: &s.p50_ms,
-                filled: false,
-            },
-            Line {
-                name: "p99",
-                colour: ALERT,
-                values: &s.p99_ms,
-                filled: false,
-            },
+    );
+    let latency = Chart::team(
+        "Latency from due (ms)",
+        &s.t,
+        vec![
+            Line::new("p50", LINE, &s.p50_ms),
+            Line::new("p99", ALERT, &s.p99_ms),
         ],
-        secondary: Vec::new(),
-        legend: 2,
-    };
-    let servers = Chart {
-        title: "Instances billed (left) and cost in $ (right, dashed)",
-        width: WIDTH,
-        height: HEIGHT,
-        t: &s.t,
-        lines: vec![Line {
-            name: "instances",
-            colour: LINE,
-            values: &s.instances,
-            filled: false,
-        }],
-        secondary: vec![Line {
-            name: "cost $",
-            colour: ALERT,
-            values: &s.cost,
-            filled: false,
-        }],
-        legend: 2,
-    };
+    );
+    let mut servers = Chart::team(
+        "Instances billed (left) and cost in $ (right, dashed)",
+        &s.t,
+        vec![Line::new("instances", LINE, &s.instances)],
+    );
+    servers.secondary = vec![Line::new("cost $", ALERT, &s.cost)];
     Ok([
         draw(&score, markers)?,
         draw(&answers, markers)?,
