@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// How often the ledger is read again.
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub refresh: Duration,
+    /// The game's scenario file: its announcements, faults and simulated teams' steps are
+    /// marked on the charts of /report.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -246,14 +250,20 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
 pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let at = args.ledger.required()?;
+    let markers = match &args.scenario {
+        Some(path) => match load(path) {
+            Ok(s) => gameday::debrief::markers(&s),
+            Err(code) => return Ok(code),
+        },
+        None => Vec::new(),
+    };
     let mut replica = game::Replica::new(at.clone());
     let live = scoreboard::live::LivePublisher::new(Default::default());
     replica
         .refresh(&live)
         .with_context(|| format!("reading {at}"))?;
-    let server =
-        gameday::views::WebServer::start(args.web, live.view(), &at, false, true, Vec::new())
-            .with_context(|| format!("listening on {}", args.web))?;
+    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true, markers)
+        .with_context(|| format!("listening on {}", args.web))?;
     writeln!(
         out,
         "read-only scoreboard of {at}: http://{}/ (Ctrl-C stops it)",

@@ -25,8 +25,10 @@ use crate::debrief::{Audience, Debrief, LedgerGame, Marker, MarkerKind};
 use crate::live::Snapshot;
 use crate::projection::Series;
 
-/// How often the kept game reads the ledger again, at most.
+/// How often the kept game reads the ledger again, at most; and when the live game is
+/// ahead of it, how soon it may read again.
 const FRESH: Duration = Duration::from_secs(1);
+const BEHIND: Duration = Duration::from_millis(100);
 /// Points of a race or whole-game chart; a ten-minute chart has one a second.
 const GAME_POINTS: usize = 300;
 const RECENT: Duration = Duration::from_secs(600);
@@ -42,16 +44,25 @@ pub(crate) struct KeptGame {
 
 pub(crate) type SharedGame = Arc<Mutex<KeptGame>>;
 
-/// Runs `f` on the kept game, caught up with the ledger first when it is over a second old.
+/// Runs `f` on the kept game, caught up with the ledger first when it is over a second old
+/// (or a tenth of one, when the live game is further on than it: a chart asked for after the
+/// game moved shows the move).
 async fn with_game<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
     F: FnOnce(&LedgerGame) -> Result<T, WebError> + Send + 'static,
 {
     let kept = state.history.clone();
+    let live_now = state.view.now().now;
     let result = with_ledger(state, move |ledger| {
         let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-        let stale = kept.read_at.is_none_or(|at| at.elapsed() >= FRESH);
+        let behind = kept
+            .game
+            .as_ref()
+            .is_some_and(|g| g.projection.now < live_now);
+        let stale = kept
+            .read_at
+            .is_none_or(|at| at.elapsed() >= FRESH || (behind && at.elapsed() >= BEHIND));
         match &mut kept.game {
             Some(game) if stale => game.catch_up(ledger)?,
             Some(_) => {}
