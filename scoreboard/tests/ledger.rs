@@ -367,7 +367,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 4);
+    assert_eq!(store.schema_version(), 5);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -815,7 +815,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 4);
+        assert_eq!(store.schema_version(), 5);
     }
 
     #[test]
