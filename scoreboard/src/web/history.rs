@@ -123,6 +123,14 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
     let names = names_of(&snapshot);
     let mut markers = announcements(&snapshot);
     markers.extend(state.markers.iter().cloned());
+    markers.extend(
+        state
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned(),
+    );
     let rendered = with_game(&state, move |game| {
         Debrief {
             game: &game.meta.name,
@@ -271,4 +279,96 @@ pub(crate) async fn health(
         }))
     })
     .await
+}
+
+/// What changed between two snapshots that the report marks: a pause or a resume, and a
+/// team's new endpoint URLs (the ledger keeps neither as it happened).
+pub(crate) fn changes(before: &Snapshot, after: &Snapshot) -> Vec<Marker> {
+    let mut out = Vec::new();
+    if before.paused != after.paused && !after.over {
+        out.push(Marker {
+            at: after.now,
+            kind: MarkerKind::Pause,
+            team: None,
+            text: if after.paused {
+                "game paused"
+            } else {
+                "game resumed"
+            }
+            .to_owned(),
+        });
+    }
+    for t in &after.teams {
+        let old = before.teams.iter().find(|o| o.team == t.team);
+        if old.is_some_and(|o| !o.urls.is_empty() && o.urls != t.urls) {
+            out.push(Marker {
+                at: after.now,
+                kind: MarkerKind::Url,
+                team: Some(t.team.clone()),
+                text: format!("now answers at {}", t.urls.join(", ")),
+            });
+        }
+    }
+    out
+}
+
+/// Follows the live game until the server closes, keeping the markers of [`changes`].
+pub(crate) async fn watch_changes(state: WebState) {
+    let mut snapshots = state.view.snapshot.clone();
+    let mut closing = state.closing.subscribe();
+    let mut before = snapshots.borrow_and_update().clone();
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = closing.changed() => return,
+        }
+        let after = snapshots.borrow_and_update().clone();
+        let new = changes(&before, &after);
+        if !new.is_empty() {
+            let mut seen = state.seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.extend(new);
+        }
+        before = after;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::TeamRow;
+
+    #[test]
+    fn pauses_and_new_urls_are_marked_once() {
+        let row = |urls: &[&str]| TeamRow {
+            team: "a".into(),
+            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+            ..Default::default()
+        };
+        let before = Snapshot {
+            teams: vec![row(&["http://10.0.0.1"])],
+            ..Default::default()
+        };
+        let after = Snapshot {
+            now: GameTime(61_000),
+            paused: true,
+            teams: vec![row(&["http://10.0.0.2"])],
+            ..Default::default()
+        };
+        let marks = changes(&before, &after);
+        let said: Vec<(MarkerKind, &str)> =
+            marks.iter().map(|m| (m.kind, m.text.as_str())).collect();
+        assert_eq!(
+            said,
+            [
+                (MarkerKind::Pause, "game paused"),
+                (MarkerKind::Url, "now answers at http://10.0.0.2")
+            ]
+        );
+        assert!(marks.iter().all(|m| m.at == GameTime(61_000)));
+        assert!(changes(&after, &after).is_empty());
+    }
 }

@@ -63,6 +63,8 @@ pub struct WebState {
     markers: Arc<Vec<crate::debrief::Marker>>,
     /// One name change at a time.
     name_lock: names::NameLock,
+    /// Pauses and URL changes seen in the live game while this server ran (for `/report`).
+    seen: Arc<std::sync::Mutex<Vec<crate::debrief::Marker>>>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -99,6 +101,7 @@ impl WebState {
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),
+            seen: Arc::default(),
         }
     }
 
@@ -183,6 +186,7 @@ pub async fn serve(
         };
         eprintln!("gameday web: the teams' public names could not be read: {detail}");
     }
+    tokio::spawn(history::watch_changes(state.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {
