@@ -45,6 +45,9 @@ pub struct Needs {
     /// Connections open at once at most (every team at its in-flight cap).
     pub connections: u64,
     pub connection_bytes: u64,
+    /// The teams' history a second (the game's projection, and the web's for the charts
+    /// and the report: two of them), bounded by the projection's longest history.
+    pub history_bytes: u64,
 }
 
 impl Needs {
@@ -60,7 +63,14 @@ impl Needs {
             0 => 0,
             n => (s.teams.len() as u64 * s.load.max_in_flight as u64).div_ceil(n as u64),
         };
+        let seconds = s
+            .game
+            .duration
+            .as_secs()
+            .min(scoreboard::projection::MAX_BUCKETS as u64);
+        let bucket = std::mem::size_of::<scoreboard::projection::Bucket>() as u64;
         Needs {
+            history_bytes: 2 * s.teams.len() as u64 * seconds * bucket,
             keys,
             answers: keys * ANSWER_BYTES_PER_KEY,
             servers,
@@ -71,7 +81,7 @@ impl Needs {
     }
 
     pub fn total(&self) -> u64 {
-        BASE_BYTES + self.answers + self.requests + self.connection_bytes
+        BASE_BYTES + self.answers + self.requests + self.connection_bytes + self.history_bytes
     }
 
     /// Whether the game fits `machine`: `Err` says what would happen when it cannot,
@@ -123,6 +133,10 @@ impl Needs {
                 self.connections
             ));
         }
+        parts.push(format!(
+            "{} for each team's history a second (charts and report)",
+            size(self.history_bytes)
+        ));
         parts.join(", ")
     }
 }
@@ -185,6 +199,8 @@ mod tests {
         let needs = Needs::of(&scenario(10_000, 40, 4, 1000), 1);
         assert_eq!(needs.servers, 160);
         assert_eq!(needs.connections, 40_000);
+        // 40 teams × 60 s × 64 B, twice.
+        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 64);
         assert_eq!(needs.judge(MACHINE), Ok(None));
     }
 

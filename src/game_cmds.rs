@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// How often the ledger is read again.
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub refresh: Duration,
+    /// The game's scenario file: its announcements, faults and simulated teams' steps are
+    /// marked on the charts of /report.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -210,7 +214,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut web = None;
     let outcome = game::play(&s, &options, log, |view| {
         if !args.no_web {
-            web = start_web(args.web, &view, &at, s.game.allow_private_targets);
+            web = start_web(args.web, &view, &at, &s);
         }
         if tui {
             match gameday::views::Cockpit::start(view) {
@@ -246,12 +250,19 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
 pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let at = args.ledger.required()?;
+    let markers = match &args.scenario {
+        Some(path) => match load(path) {
+            Ok(s) => gameday::debrief::markers(&s),
+            Err(code) => return Ok(code),
+        },
+        None => Vec::new(),
+    };
     let mut replica = game::Replica::new(at.clone());
     let live = scoreboard::live::LivePublisher::new(Default::default());
     replica
         .refresh(&live)
         .with_context(|| format!("reading {at}"))?;
-    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true)
+    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true, markers)
         .with_context(|| format!("listening on {}", args.web))?;
     writeln!(
         out,
@@ -361,18 +372,24 @@ fn start_web(
     addr: std::net::SocketAddr,
     view: &scoreboard::live::LiveView,
     at: &LedgerAt,
-    allow_private: bool,
+    scenario: &Scenario,
 ) -> Option<gameday::views::WebServer> {
-    let server =
-        match gameday::views::WebServer::start(addr, view.clone(), at, allow_private, false) {
-            Ok(server) => server,
-            Err(e) => {
-                eprintln!(
-                    "gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)"
-                );
-                return None;
-            }
-        };
+    let allow_private = scenario.game.allow_private_targets;
+    let markers = gameday::debrief::markers(scenario);
+    let server = match gameday::views::WebServer::start(
+        addr,
+        view.clone(),
+        at,
+        allow_private,
+        false,
+        markers,
+    ) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)");
+            return None;
+        }
+    };
     // The admin token is in the ledger before the address is out: a request that follows
     // the address at once finds it.
     let admin = gameday::views::admin_token(at);

@@ -1,6 +1,7 @@
 //! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
 
 pub mod capacity;
+pub mod debrief;
 pub mod disk;
 pub mod fleet;
 pub mod game;

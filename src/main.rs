@@ -4,6 +4,7 @@
 mod game_cmds;
 mod ledger_args;
 mod ledger_cmds;
+mod report_cmds;
 mod token_cmds;
 
 use std::io::Write;
@@ -69,6 +70,10 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Writes the post-game report of a game's ledger: one self-contained HTML file with
+    /// the final table, the score race, each team's health over time, fairness, where points
+    /// were lost, and the timeline.
+    Report(report_cmds::ReportArgs),
     /// Prints a game's score events (time, source, points, reason): what teams see.
     Events(ledger_cmds::EventsArgs),
     /// Rebuilds every score event from the recorded batches, blocks and adjustments, under
@@ -131,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "gameday", &mut out);
         }
+        Command::Report(args) => return report_cmds::report(args, &mut out),
         Command::Events(args) => ledger_cmds::events(args, &mut out)?,
         Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
         Command::Hash { key, hash } => {

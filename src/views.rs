@@ -35,13 +35,15 @@ pub struct WebServer {
 impl WebServer {
     /// Binds `addr` and serves the game `view`, whose ledger is `ledger`. Team URLs changed on
     /// the team page follow the scenario's private-address rule (`allow_private`). A
-    /// replica (`read_only`) refuses every control.
+    /// replica (`read_only`) refuses every control. `markers` (the scenario's faults and
+    /// steps) go on the charts of `/report`.
     pub fn start(
         addr: std::net::SocketAddr,
         view: LiveView,
         ledger: &scoreboard::LedgerAt,
         allow_private: bool,
         read_only: bool,
+        markers: Vec<scoreboard::debrief::Marker>,
     ) -> std::io::Result<WebServer> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -49,8 +51,9 @@ impl WebServer {
         let check: scoreboard::web::UrlCheck = std::sync::Arc::new(move |_team, url| {
             crate::scenario::check_team_url(url, allow_private)
         });
-        let state =
-            scoreboard::web::WebState::new(view, ledger.clone(), check).read_only(read_only);
+        let state = scoreboard::web::WebState::new(view, ledger.clone(), check)
+            .read_only(read_only)
+            .markers(markers);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("web".into())

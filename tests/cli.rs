@@ -96,6 +96,7 @@ fn help_describes_every_command() {
         "answers",
         "events",
         "rescore",
+        "report",
     ] {
         assert!(help.contains(word), "{help}");
     }

@@ -10,11 +10,15 @@
 pub mod aws;
 mod billing;
 pub mod csv;
+#[cfg(feature = "debrief")]
+pub mod debrief;
 mod error;
 mod event;
 mod leaderboard;
 pub mod ledger;
 pub mod live;
+pub mod markup;
+pub mod names;
 mod points;
 pub mod projection;
 mod rules;

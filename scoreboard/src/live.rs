@@ -3,7 +3,8 @@
 //! for (pause, freeze, announce, adjust, a team's new URL). Views never change the game
 //! themselves: they send a control and the runner records what follows.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -82,7 +83,10 @@ pub struct Announcement {
 pub struct TeamRow {
     /// 1 for the best; equal scores share a rank.
     pub rank: u32,
+    /// The team's id (stable: tokens, the ledger and URLs use it).
     pub team: String,
+    /// The team's public name, set when published (empty: the id is the name).
+    pub name: String,
     pub score: Points,
     /// Points over the last five minutes of game time.
     pub trend: Points,
@@ -111,6 +115,21 @@ pub struct TeamRow {
     /// Outcomes so far by kind name (`correct`, `http_status`, …), every kind listed.
     pub outcomes: Vec<(String, u64)>,
 }
+
+impl TeamRow {
+    /// What people see the team called: its public name, or its id.
+    pub fn public_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.team
+        } else {
+            &self.name
+        }
+    }
+}
+
+/// Teams' public names by id, shared by the publisher (which puts them in every snapshot)
+/// and the views (the web, which changes them).
+pub type Names = Arc<RwLock<BTreeMap<String, String>>>;
 
 /// What a view may ask the game to do.
 #[derive(Debug)]
@@ -150,6 +169,7 @@ pub struct LivePublisher {
     events: broadcast::Sender<ScoreEvent>,
     controls: Option<mpsc::UnboundedReceiver<Control>>,
     control_tx: mpsc::UnboundedSender<Control>,
+    names: Names,
 }
 
 /// A view's side: reads snapshots, follows events, sends controls. Clone one per view.
@@ -158,6 +178,7 @@ pub struct LiveView {
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<ScoreEvent>,
     controls: mpsc::UnboundedSender<Control>,
+    names: Names,
 }
 
 /// Score events a slow view may fall behind by before it misses some (it can re-read the
@@ -174,6 +195,7 @@ impl LivePublisher {
             events,
             controls: Some(controls),
             control_tx,
+            names: Names::default(),
         }
     }
 
@@ -183,11 +205,20 @@ impl LivePublisher {
             snapshot: self.snapshot.subscribe(),
             events: self.events.clone(),
             controls: self.control_tx.clone(),
+            names: self.names.clone(),
         }
     }
 
-    pub fn publish(&self, snapshot: Snapshot) {
+    /// Publishes `snapshot`, each team with its public name.
+    pub fn publish(&self, mut snapshot: Snapshot) {
+        name_rows(&self.names, &mut snapshot);
         self.snapshot.send_replace(Arc::new(snapshot));
+    }
+
+    /// The teams' public names (as the ledger holds them), for every snapshot from now on.
+    pub fn set_names(&self, names: impl IntoIterator<Item = (String, String)>) {
+        let mut map = self.names.write().unwrap_or_else(|e| e.into_inner());
+        map.extend(names);
     }
 
     /// Sends a recorded event to every view following events (none following is fine).
@@ -221,8 +252,29 @@ impl LiveView {
         self.events.subscribe()
     }
 
+    /// Gives a team a public name, shown from the next snapshot the game publishes on.
+    pub fn set_name(&self, team: &str, name: &str) {
+        self.names
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(team.to_owned(), name.to_owned());
+    }
+
     /// Asks the game for something; `false` when the game is gone.
     pub fn send(&self, control: Control) -> bool {
         self.controls.send(control).is_ok()
+    }
+}
+
+/// Puts each team's public name on its rows.
+fn name_rows(names: &Names, snapshot: &mut Snapshot) {
+    let names = names.read().unwrap_or_else(|e| e.into_inner());
+    if names.is_empty() {
+        return;
+    }
+    for row in snapshot.teams.iter_mut().chain(snapshot.public.iter_mut()) {
+        if let Some(name) = names.get(&row.team) {
+            row.name.clone_from(name);
+        }
     }
 }

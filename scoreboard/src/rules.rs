@@ -81,6 +81,32 @@ impl Default for Rules {
 }
 
 impl Rules {
+    /// What one failed answer of `kind` costs (an HTTP status: by its class, see
+    /// [`Rules::status_points`]); `None` for a correct answer.
+    pub fn error_points(&self, kind: loadgen::OutcomeKind) -> Option<Points> {
+        use loadgen::OutcomeKind as K;
+        Some(match kind {
+            K::Correct => return None,
+            K::WrongAnswer => self.wrong_answer,
+            K::HttpStatus => self.status_other,
+            K::Timeout => self.timeout,
+            K::ConnectRefused | K::ConnectTimeout => self.connect_error,
+            K::Reset => self.reset,
+            K::TooLarge => self.too_large,
+            K::Malformed => self.malformed,
+            K::Dropped => self.dropped,
+        })
+    }
+
+    /// What one answer with HTTP status `code` costs.
+    pub fn status_points(&self, code: u16) -> Points {
+        match code {
+            500..=599 => self.status_5xx,
+            400..=499 => self.status_4xx,
+            _ => self.status_other,
+        }
+    }
+
     /// Checks the rules make sense: rewards are not negative, penalties not positive.
     pub fn validate(&self) -> Result<(), ScoreError> {
         let bad = |m: String| Err(ScoreError::Rules(m));

@@ -106,11 +106,7 @@ impl Scorer {
             );
         }
         for (&code, &n) in c.statuses() {
-            let points = match code {
-                500..=599 => r.status_5xx,
-                400..=499 => r.status_4xx,
-                _ => r.status_other,
-            };
+            let points = r.status_points(code);
             ev.push(
                 Source::LoadGen,
                 points.times(n),
@@ -118,14 +114,15 @@ impl Scorer {
             );
         }
         let others = [
-            (OutcomeKind::Timeout, r.timeout),
-            (OutcomeKind::ConnectRefused, r.connect_error),
-            (OutcomeKind::ConnectTimeout, r.connect_error),
-            (OutcomeKind::Reset, r.reset),
-            (OutcomeKind::TooLarge, r.too_large),
-            (OutcomeKind::Malformed, r.malformed),
-            (OutcomeKind::Dropped, r.dropped),
-        ];
+            OutcomeKind::Timeout,
+            OutcomeKind::ConnectRefused,
+            OutcomeKind::ConnectTimeout,
+            OutcomeKind::Reset,
+            OutcomeKind::TooLarge,
+            OutcomeKind::Malformed,
+            OutcomeKind::Dropped,
+        ]
+        .map(|kind| (kind, r.error_points(kind).unwrap_or_default()));
         for (kind, points) in others {
             let n = c.get(kind);
             if n > 0 {

@@ -226,6 +226,7 @@ macro_rules! ledger_suite {
                 a_resumed_game_keeps_its_clock_and_counts_runs,
                 pauses_move_the_game_clock_and_survive_a_restart,
                 token_digests_are_stored_replaced_and_never_the_token,
+                team_names_are_stored_replaced_and_survive_a_reopen,
                 events_filter_by_team_source_and_time,
                 a_newer_schema_is_refused,
                 a_long_game_streams_every_cause,
@@ -367,7 +368,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 4);
+    assert_eq!(store.schema_version(), 5);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -416,6 +417,36 @@ fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
             "a token is in the file"
         );
     }
+}
+
+fn team_names_are_stored_replaced_and_survive_a_reopen(store: &dyn Store) {
+    use scoreboard::names::TeamName;
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 1).unwrap();
+    assert!(ledger.team_names().unwrap().is_empty());
+    let name = |team: &str, name: &str, by_team| TeamName {
+        team: team.into(),
+        name: name.into(),
+        by_team,
+    };
+    ledger
+        .store_team_name(&name("red", "Red <Pandas>", false))
+        .unwrap();
+    ledger
+        .store_team_name(&name("blue", "Blue Whales", true))
+        .unwrap();
+    ledger
+        .store_team_name(&name("red", "Red Pandas ünï", true))
+        .unwrap();
+    drop(ledger);
+    let ledger = store.open();
+    assert_eq!(
+        ledger.team_names().unwrap(),
+        [
+            name("blue", "Blue Whales", true),
+            name("red", "Red Pandas ünï", true)
+        ]
+    );
 }
 
 fn events_filter_by_team_source_and_time(store: &dyn Store) {
@@ -785,7 +816,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 4);
+        assert_eq!(store.schema_version(), 5);
     }
 
     #[test]

@@ -293,3 +293,184 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
         .unwrap()
         .unwrap();
 }
+
+/// A played game in a real ledger for the charts: twelve teams, `ticks` one-second ticks of
+/// outcomes (team `tN` answers N+1 a second correctly and, from tick 20, times out once),
+/// scored by the real scorer, a billing block each.
+fn play_ticks(
+    ledger: &mut scoreboard::SqliteLedger,
+    teams: &[String],
+    ticks: std::ops::Range<u64>,
+) {
+    use hashref::{Key, unicorn_hash};
+    use loadgen::{BatchId, Outcome, OutcomeBatch};
+    use scoreboard::ledger::prelude::*;
+    use scoreboard::{BillingBlock, GameTime, Recorded, RecordedBatch, Rules, Scorer};
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let mut items = Vec::new();
+    for tick in ticks {
+        for (i, team) in teams.iter().enumerate() {
+            let id = BatchId {
+                run: 1,
+                worker: 0,
+                target: i as u32,
+                tick,
+            };
+            let mut b = OutcomeBatch::new(id, team.as_str().into());
+            let lat = Duration::from_millis(20 + 10 * i as u64);
+            for j in 0..=i as u16 {
+                let key = Key::from_groups([i as u16, tick as u16, j]);
+                b.record(
+                    Outcome::Correct,
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    Some((lat, lat)),
+                );
+                b.sends += 1;
+            }
+            if tick >= 20 {
+                let key = Key::from_groups([i as u16, tick as u16, 999]);
+                b.record(
+                    Outcome::Timeout,
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    None,
+                );
+                b.sends += 1;
+            }
+            let at = GameTime((tick + 1) * 1000);
+            items.push(Recorded::Batch(Box::new(RecordedBatch { at, batch: b })));
+            if tick == 0 {
+                items.push(Recorded::Block(BillingBlock {
+                    team: team.clone(),
+                    instance: format!("i-{i}"),
+                    instance_type: "t2.micro".into(),
+                    block: 1,
+                    anchor: GameTime(0),
+                    at: GameTime(0),
+                }));
+            }
+        }
+    }
+    let with: Vec<_> = items
+        .into_iter()
+        .map(|r| {
+            let e = scorer.events(&r);
+            (r, e)
+        })
+        .collect();
+    ledger.record(&with).unwrap();
+}
+
+/// Runs `script` in the page until it returns `want`; gives what it returned last.
+async fn wait_js(
+    client: &Client,
+    script: &str,
+    want: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..150 {
+        if let Ok(v) = client.execute(script, vec![]).await {
+            if want(&v) {
+                return v;
+            }
+            last = v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{script} never held; it gave {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
+    use scoreboard::ledger::prelude::*;
+    use scoreboard::live::LivePublisher;
+    use scoreboard::{GameMeta, Rules, SqliteLedger};
+    let chromium = find("CHROME", &["chromium", "chromium-browser", "google-chrome"])
+        .expect("no chromium found: apt-get install -y chromium chromium-driver");
+    let chromedriver = find("CHROMEDRIVER", &["chromedriver"])
+        .expect("no chromedriver found: apt-get install -y chromium chromium-driver");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("game.db");
+    let teams: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    let mut ledger = SqliteLedger::open(&path).unwrap();
+    let meta = GameMeta {
+        name: "charts".into(),
+        seed: 1,
+        rules: Rules::default(),
+        teams: teams.clone(),
+        duration_ms: 0,
+    };
+    ledger.start_or_resume(&meta, 0).unwrap();
+    play_ticks(&mut ledger, &teams, 0..30);
+    let (token, hash) = scoreboard::tokens::generate().unwrap();
+    ledger.store_token("t3", &hash, 1).unwrap();
+    let publisher = LivePublisher::new(util::first_snapshot());
+    let state = scoreboard::web::WebState::new(publisher.view(), path.clone(), util::url_check());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(scoreboard::web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start(&chromedriver);
+    let board = browser(&driver, &chromium).await;
+    let team = browser(&driver, &chromium).await;
+
+    // The race draws the top 10 of 12, then every team on demand.
+    board.goto(&format!("{base}/")).await.unwrap();
+    wait_live(&board).await;
+    let race = "const r = document.getElementById('race'); \
+                return [r.dataset.teams, r.dataset.points, r.querySelectorAll('canvas').length, \
+                        r.querySelectorAll('.u-legend .u-series').length];";
+    wait_js(&board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+    board
+        .find(Locator::Id("race-top"))
+        .await
+        .unwrap()
+        .select_by_value("all")
+        .await
+        .unwrap();
+    wait_js(&board, race, |v| *v == json!(["12", "31", 1, 12])).await;
+    let leader = board
+        .execute(
+            "return document.querySelector('#race .u-legend .u-series:nth-child(1)').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(leader.as_str().unwrap().contains("1. t11"), "{leader}");
+
+    // The team's health charts: six (three over ten minutes, three over the game).
+    sign_in(&team, &base, "/team", &token).await;
+    wait_live(&team).await;
+    let health = "const h = document.getElementById('health'); \
+                  return [h.dataset.recentPoints, h.dataset.gamePoints, h.querySelectorAll('canvas').length, \
+                          Array.from(h.querySelectorAll('.u-legend .u-series')).map(s => s.textContent.trim()).join(',')];";
+    let drawn = wait_js(&team, health, |v| v[0] == "31" && v[1] == "31" && v[2] == 6).await;
+    assert!(drawn[3].as_str().unwrap().contains("timeout/s"), "{drawn}");
+    assert!(drawn[3].as_str().unwrap().contains("p99"), "{drawn}");
+    screenshot(&board, "web-board-race.png", 1300).await;
+
+    // The game goes on: both pages redraw from their streams, without a reload.
+    play_ticks(&mut ledger, &teams, 30..45);
+    publisher.publish(scoreboard::live::Snapshot {
+        now: scoreboard::GameTime(45_000),
+        ..util::first_snapshot()
+    });
+    wait_js(&board, race, |v| *v == json!(["12", "46", 1, 12])).await;
+    wait_js(&team, health, |v| v[0] == "46" && v[1] == "46").await;
+    screenshot(&team, "web-team-health.png", 1500).await;
+
+    for client in [board, team] {
+        client.close().await.unwrap();
+    }
+    drop(driver);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server did not shut down")
+        .unwrap()
+        .unwrap();
+}

@@ -30,5 +30,5 @@ pub use replica::Replica;
 pub use report::{Report, junit_xml};
 pub use run::{GameOutcome, play};
 pub use snapshot::{Flags, load_now, snapshot};
-pub use timeline::HookRun;
+pub use timeline::{HookRun, describe_fault, describe_step_from};
 pub use worker::{WorkerOutcome, work};

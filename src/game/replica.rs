@@ -45,7 +45,8 @@ impl Replica {
             let meta = ledger
                 .meta()?
                 .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
-            let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None);
+            let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
+                .with_block(meta.rules.billing.block);
             self.game = Some((meta, projection));
         }
         let Some((meta, projection)) = &mut self.game else {

@@ -329,7 +329,8 @@ fn projection(
     resumed: bool,
 ) -> Result<(GameProjection, std::collections::HashSet<String>), GameError> {
     let g = &scenario.game;
-    let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick));
+    let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick))
+        .with_block(scenario.rules.billing.block);
     let mut adjusted = std::collections::HashSet::new();
     if resumed {
         state.catch_up(ledger, &mut |e| {

@@ -156,14 +156,23 @@ pub fn describe_fault(fault: &Fault) -> String {
 
 /// Says what a step does, for the log.
 pub fn describe_step(step: &SimStep, fleet: &Fleet, team: &str) -> String {
+    let now = fleet
+        .teams
+        .iter()
+        .find(|t| t.team() == team)
+        .map_or(0, |t| t.running());
+    describe_step_from(step, Some(now))
+}
+
+/// Says what a step does, given the servers running before it when known (the debrief
+/// reads a scenario, not a fleet).
+pub fn describe_step_from(step: &SimStep, running: Option<usize>) -> String {
     let mut parts = Vec::new();
     if let Some(n) = step.servers {
-        let now = fleet
-            .teams
-            .iter()
-            .find(|t| t.team() == team)
-            .map_or(0, |t| t.running());
-        parts.push(format!("scales from {now} to {n} servers"));
+        parts.push(match running {
+            Some(now) => format!("scales from {now} to {n} servers"),
+            None => format!("scales to {n} servers"),
+        });
     }
     if let Some(f) = step.flavor {
         parts.push(format!("deploys {f}"));

@@ -299,7 +299,8 @@ pub trait GameClock {
     ) -> Result<(), ScoreError>;
 }
 
-/// The digests of the teams' and the admin's tokens.
+/// Who the teams are: the digests of the teams' and the admin's tokens, and the teams'
+/// public names.
 pub trait TokenStore {
     /// Stores (or replaces) the digest of `owner`'s token: a team name, or [`crate::tokens::ADMIN`].
     fn store_token(
@@ -310,6 +311,10 @@ pub trait TokenStore {
     ) -> Result<(), ScoreError>;
     /// Every stored token digest, by owner.
     fn token_hashes(&self) -> Result<Vec<(String, crate::tokens::TokenHash)>, ScoreError>;
+    /// Stores (or replaces) a team's public name.
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError>;
+    /// Every team's public name (a team that has none has no entry), by team.
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError>;
 }
 
 /// A game split over load workers: who joined, the batches they wrote, the URLs they send to.

@@ -95,6 +95,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE targets (team TEXT COLLATE "C" PRIMARY KEY, urls TEXT NOT NULL);"#,
     // 4: billing blocks are followed after a position too (the read model's cursor).
     r#"ALTER TABLE blocks ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE;"#,
+    // 5: teams' public names (the ids stay the keys everywhere else).
+    r#"CREATE TABLE team_names (
+        team TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, by_team BOOLEAN NOT NULL
+     );"#,
 ];
 
 /// Events go in as columns of arrays: one round trip for many events.

@@ -87,6 +87,10 @@ const MIGRATIONS: &[&str] = &[
     // row's rowid is that position, so nothing changes but the version, kept in step with
     // the PostgreSQL ledger's.
     "SELECT 1;",
+    // 5: teams' public names (the ids stay the keys everywhere else).
+    "CREATE TABLE team_names (
+        team TEXT PRIMARY KEY, name TEXT NOT NULL, by_team INTEGER NOT NULL
+     );",
 ];
 
 /// A ledger in one SQLite file.

@@ -198,6 +198,15 @@ impl TokenStore for ThreadLedger {
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
         self.call(|l| l.token_hashes())
     }
+
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        let name = name.clone();
+        self.call(move |l| l.store_team_name(&name))
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        self.call(|l| l.team_names())
+    }
 }
 
 impl WorkerBoard for ThreadLedger {

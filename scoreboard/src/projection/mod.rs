@@ -5,6 +5,7 @@
 //! number of events; a replica feeds it only what is new since its [`LedgerCursor`].
 
 mod catch_up;
+mod history;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::LedgerCursor;
+pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
 
 use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Source};
@@ -20,6 +22,10 @@ use crate::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Source};
 pub const RECENT_EVENTS: usize = 200;
 /// Points of score and latency history kept per team for the charts.
 const SERIES: usize = 600;
+/// Examples kept of each kind of failure, per team (the first ones seen).
+const EXAMPLES: usize = 3;
+/// Organizer events kept for the debrief's markers and timeline.
+const ORGANIZER_EVENTS: usize = 2000;
 
 /// One team's running totals.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +61,14 @@ pub struct TeamState {
     /// Requests due so far, and how many the engine sent late.
     pub sends: u64,
     pub late_sends: u64,
+    /// Ticks voided for this team (a load worker's share missing): no points lost.
+    pub voided_ticks: u64,
+    /// The whole game, a bucket per second (coarser past [`MAX_BUCKETS`]).
+    pub history: History,
+    /// Points lost, by source (penalties only, gains not netted).
+    pub lost: BTreeMap<Source, Points>,
+    /// The first few examples of each kind of failure, by kind.
+    pub examples: BTreeMap<OutcomeKind, Vec<String>>,
 }
 
 /// A tick's figures for one team.
@@ -93,11 +107,15 @@ pub struct GameProjection {
     /// Team names in scenario order.
     order: Vec<String>,
     price: Cents,
+    /// A billing block's length (instance time billed per block).
+    block: Duration,
     /// The tick's length, when known (a replica works it out from each batch).
     tick: Option<Duration>,
     /// Game time now.
     pub now: GameTime,
     pub announcements: Vec<(GameTime, String)>,
+    /// The organizer's score events (adjustments), oldest first, bounded.
+    pub organizer: Vec<ScoreEvent>,
     /// Ledger transactions so far, and the seconds they took.
     pub ledger_writes: u64,
     pub ledger_write_seconds: f64,
@@ -115,13 +133,26 @@ impl GameProjection {
                 .collect(),
             order: teams.to_vec(),
             price,
+            block: crate::BillingRules::default().block,
             tick,
             now: GameTime(0),
             announcements: Vec::new(),
+            organizer: Vec::new(),
             ledger_writes: 0,
             ledger_write_seconds: 0.0,
             cursor: LedgerCursor::default(),
         }
+    }
+
+    /// The same, with billing blocks `block` long (15 minutes unless said).
+    pub fn with_block(mut self, block: Duration) -> GameProjection {
+        self.block = block;
+        self
+    }
+
+    /// The price of a billing block, and its length.
+    pub fn billing(&self) -> (Cents, Duration) {
+        (self.price, self.block)
     }
 
     /// Team names in scenario order.
@@ -161,9 +192,15 @@ impl GameProjection {
                 if let Some(t) = self.teams.get_mut(&block.team) {
                     t.blocks += 1;
                     t.cost = Cents(t.cost.0 + self.price.0);
+                    t.history.add_block(block.at, self.price, self.block);
                 }
             }
-            Recorded::Adjustment(_) | Recorded::Void(_) => {}
+            Recorded::Void(v) => {
+                if let Some(t) = self.teams.get_mut(&v.team) {
+                    t.voided_ticks += 1;
+                }
+            }
+            Recorded::Adjustment(_) => {}
         }
     }
 
@@ -178,7 +215,10 @@ impl GameProjection {
         t.counts.merge(&batch.counts);
         t.sends += batch.sends;
         t.late_sends += batch.late_sends;
-        push_bounded(&mut t.p99_series, (at, batch.latency.quantile(0.99)));
+        let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
+        push_bounded(&mut t.p99_series, (at, p99));
+        t.history.add_batch(at, &batch.counts, p50, p99);
+        t.keep_examples(batch);
         match &mut t.latency {
             Some(h) => h.merge(&batch.latency),
             None => t.latency = Some(batch.latency.clone()),
@@ -188,8 +228,8 @@ impl GameProjection {
                 at,
                 length,
                 counts: batch.counts.clone(),
-                p50: batch.latency.quantile(0.5),
-                p99: batch.latency.quantile(0.99),
+                p50,
+                p99,
             });
         }
     }
@@ -215,6 +255,13 @@ impl GameProjection {
         }
         t.add_score_step(e.at, e.points);
         t.add_recent(e);
+        t.history.add_points(e.at, e.points);
+        if e.points.0 < 0 {
+            *t.lost.entry(e.source).or_default() += e.points;
+        }
+        if e.source == Source::Organizer && self.organizer.len() < ORGANIZER_EVENTS {
+            self.organizer.push(e.clone());
+        }
     }
 
     /// Ranks now: ties share a rank, trend over the last five minutes of game time.
@@ -247,6 +294,7 @@ impl GameProjection {
                 TeamRow {
                     rank: s.rank,
                     team: s.team,
+                    name: String::new(),
                     score: s.score,
                     trend: s.trend,
                     correct_per_s,
@@ -307,6 +355,7 @@ impl GameProjection {
         for t in self.teams.values_mut() {
             *t = TeamState::default();
         }
+        self.organizer.clear();
         self.now = GameTime(0);
     }
 }
@@ -340,6 +389,31 @@ impl TeamState {
             && let Some((_, oldest)) = steps.pop_front()
         {
             self.score_before += oldest;
+        }
+    }
+
+    fn keep_examples(&mut self, batch: &OutcomeBatch) {
+        let wrong = batch.wrong_samples.iter().map(|s| {
+            let got = String::from_utf8_lossy(&s.got);
+            (
+                OutcomeKind::WrongAnswer,
+                format!(
+                    "key {}: got {:?}, expected {:?}",
+                    s.key,
+                    got,
+                    s.expected.as_str()
+                ),
+            )
+        });
+        let others = batch
+            .error_samples
+            .iter()
+            .map(|s| (s.outcome.kind(), format!("key {}: {:?}", s.key, s.outcome)));
+        for (kind, text) in wrong.chain(others) {
+            let kept = self.examples.entry(kind).or_default();
+            if kept.len() < EXAMPLES && !kept.contains(&text) {
+                kept.push(text);
+            }
         }
     }
 

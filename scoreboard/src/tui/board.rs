@@ -125,7 +125,7 @@ impl Column {
         let right = |text: String| Line::from(text).right_aligned();
         let line = match self {
             Column::Rank => right(row.rank.to_string()),
-            Column::Team => Line::from(row.team.as_str()),
+            Column::Team => Line::from(row.public_name()),
             Column::Score => right(row.score.to_string()).bold(),
             Column::Trend => match row.trend.0 {
                 0 => right(row.trend.to_string()),
@@ -183,7 +183,11 @@ impl Widget for Board<'_> {
         let symbol_width = u16::try_from(HIGHLIGHT_SYMBOL.chars().count()).unwrap_or(0);
         let inner_width = block.inner(area).width.saturating_sub(symbol_width);
         let columns = Column::fitting(inner_width);
-        let longest_name = self.teams.iter().map(|t| t.team.chars().count()).max();
+        let longest_name = self
+            .teams
+            .iter()
+            .map(|t| t.public_name().chars().count())
+            .max();
         let (team_width, spacing) = spread(&columns, inner_width, longest_name.unwrap_or(0));
         let header = Row::new(columns.iter().map(|c| c.header()))
             .bold()

@@ -62,7 +62,7 @@ impl Widget for ScoreChart<'_> {
             Block::bordered().title(" Charts ").render(area, buf);
             return;
         };
-        let block = Block::bordered().title(format!(" {} · score and p99 ", team.team));
+        let block = Block::bordered().title(format!(" {} · score and p99 ", team.public_name()));
         let inner = block.inner(area);
         block.render(area, buf);
         let [score_area, p99_area] =

@@ -76,7 +76,7 @@ impl Widget for EventList<'_> {
             return;
         };
         let events = &team.recent;
-        let block = Block::bordered().title(format!(" Events · {} ", team.team));
+        let block = Block::bordered().title(format!(" Events · {} ", team.public_name()));
         let inner = block.inner(area);
         let height = usize::from(inner.height);
         // The newest event has the widest time: the column fits it.

@@ -358,9 +358,11 @@ fn team_row(t: &json::AdminRow) -> String {
     let has = t.has_token.unwrap_or(false);
     format!(
         "<tr data-team=\"{team}\" data-has-token=\"{has}\"><td class=\"num\">{rank}</td>\
-         <td>{team}</td><td class=\"num {class}\">{score}</td><td>{urls}</td>\
-         <td>{token}</td><td><button class=\"quiet\" data-new-token=\"{team}\">New token</button></td></tr>",
+         <td>{name} <span class=\"muted\">{team}</span></td><td class=\"num {class}\">{score}</td><td>{urls}</td>\
+         <td>{token}</td><td><button class=\"quiet\" data-new-token=\"{team}\">New token</button> \
+         <button class=\"quiet\" data-rename=\"{team}\">Rename</button></td></tr>",
         team = escape(&t.team),
+        name = escape(&t.name),
         rank = t.rank,
         class = sign_class(t.score_milli),
         score = escape(&t.score),

@@ -14,7 +14,7 @@ use super::json::{self, Board};
 /// `GET /`: the board.
 pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {
     let board = json::board(&state.view.now());
-    html::page(Tab::Board, &board.game, &render(&board), Some("board.js"))
+    html::page_with_charts(Tab::Board, &board.game, &render(&board), "board.js")
 }
 
 /// `GET /api/board`: the board as JSON.
@@ -40,7 +40,7 @@ fn render(board: &Board) -> String {
                 "<tr><td class=\"rank num\">{}</td><td class=\"team\">{}</td>\
                  <td class=\"num {}\">{}</td><td class=\"num {}\">{}</td></tr>",
                 t.rank,
-                escape(&t.team),
+                escape(&t.name),
                 sign_class(t.score_milli),
                 escape(&t.score),
                 sign_class(t.trend_milli),
@@ -68,6 +68,11 @@ fn render(board: &Board) -> String {
          <th class=\"num\">#</th><th>Team</th><th class=\"num\">Score</th>\
          <th class=\"num\">Last 5 min</th></tr></thead>\
          <tbody id=\"board\">{rows}</tbody></table></section>\
+         <section class=\"card\"><div class=\"row\"><h2>Score race</h2>\
+         <label class=\"inline\" for=\"race-top\">Teams <select id=\"race-top\">\
+         <option value=\"5\">top 5</option><option value=\"10\" selected>top 10</option>\
+         <option value=\"20\">top 20</option><option value=\"all\">all</option></select></label></div>\
+         <div id=\"race\" class=\"chart\"></div></section>\
          <section id=\"announcements\">{announcements}</section>",
         banners(board),
         escape(&board.now),

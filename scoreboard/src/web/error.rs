@@ -26,6 +26,8 @@ pub enum WebError {
     ReadOnly,
     /// 409: the game is over or gone, so it takes no controls.
     GameGone,
+    /// 409: the change is not allowed now, and the message says why.
+    Conflict(String),
     /// 422: the input is wrong, and the message says how.
     BadInput(String),
     /// 429: too many failed sign-ins from this client.
@@ -46,7 +48,7 @@ impl WebError {
             WebError::NoToken | WebError::BadToken => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) | WebError::CrossSite => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::ReadOnly | WebError::GameGone => StatusCode::CONFLICT,
+            WebError::ReadOnly | WebError::GameGone | WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             WebError::GameBusy => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,7 +70,7 @@ impl WebError {
                                    go to the server running the game"
                 .into(),
             WebError::GameGone => "the game is not running, so it takes no controls".into(),
-            WebError::BadInput(why) => why.clone(),
+            WebError::BadInput(why) | WebError::Conflict(why) => why.clone(),
             WebError::TooManyAttempts => {
                 "too many failed sign-ins from here: wait a minute and try again".into()
             }

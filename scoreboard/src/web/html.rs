@@ -7,21 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::error::WebError;
 
-/// `text` made safe for HTML text and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::markup::escape;
 
 /// Which page a shell is for (its title, and which link in the bar is lit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,15 +19,6 @@ pub(crate) enum Tab {
 
 /// A whole page: `body` is already-escaped HTML, `script` one of the [`asset`]s.
 pub(crate) fn page(tab: Tab, game: &str, body: &str, script: Option<&str>) -> Html<String> {
-    let link = |t: Tab, href: &str, label: &str| {
-        let class = if t == tab { " class=\"here\"" } else { "" };
-        format!("<a href=\"{href}\"{class}>{label}</a>")
-    };
-    let title = match tab {
-        Tab::Board => "Scoreboard",
-        Tab::Team => "Team",
-        Tab::Admin => "Admin",
-    };
     // Deferred scripts run in order: the shared helpers first.
     let script = script
         .map(|s| {
@@ -51,11 +28,37 @@ pub(crate) fn page(tab: Tab, game: &str, body: &str, script: Option<&str>) -> Ht
             )
         })
         .unwrap_or_default();
+    shell(tab, game, body, &script)
+}
+
+/// A page whose `script` draws live charts: uPlot and the chart helpers load first.
+pub(crate) fn page_with_charts(tab: Tab, game: &str, body: &str, script: &str) -> Html<String> {
+    let scripts = format!(
+        "<link rel=\"stylesheet\" href=\"/assets/uPlot.min.css\">\
+         <script src=\"/assets/common.js\" defer></script>\
+         <script src=\"/assets/uPlot.iife.min.js\" defer></script>\
+         <script src=\"/assets/charts.js\" defer></script>\
+         <script src=\"/assets/{script}\" defer></script>"
+    );
+    shell(tab, game, body, &scripts)
+}
+
+/// The page around `body`, with `script` (already HTML) in its head.
+fn shell(tab: Tab, game: &str, body: &str, script: &str) -> Html<String> {
+    let link = |t: Tab, href: &str, label: &str| {
+        let class = if t == tab { " class=\"here\"" } else { "" };
+        format!("<a href=\"{href}\"{class}>{label}</a>")
+    };
+    let title = match tab {
+        Tab::Board => "Scoreboard",
+        Tab::Team => "Team",
+        Tab::Admin => "Admin",
+    };
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · {game}</title><style>{STYLE}</style>{script}</head>\
-         <body><header><h1>{game}</h1><nav>{}{}{}</nav></header><main>{body}</main></body></html>\n",
+         <body><header><h1>{game}</h1><nav>{}{}{}<a href=\"/report\">Report</a></nav></header><main>{body}</main></body></html>\n",
         link(Tab::Board, "/", "Scoreboard"),
         link(Tab::Team, "/team", "Team"),
         link(Tab::Admin, "/admin", "Admin"),
@@ -104,21 +107,32 @@ pub(crate) fn sign_class(milli: i64) -> &'static str {
     }
 }
 
-/// The scripts the pages load (no build step: plain JavaScript beside this file).
+/// The scripts the pages load (no build step: plain JavaScript beside this file), and the
+/// vendored chart library (uPlot, with its licence beside it).
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
-    let script = match file.as_str() {
-        "common.js" => include_str!("assets/common.js"),
-        "board.js" => include_str!("assets/board.js"),
-        "team.js" => include_str!("assets/team.js"),
-        "admin.js" => include_str!("assets/admin.js"),
+    let (body, kind) = match file.as_str() {
+        "common.js" => (include_str!("assets/common.js"), "text/javascript"),
+        "board.js" => (include_str!("assets/board.js"), "text/javascript"),
+        "team.js" => (include_str!("assets/team.js"), "text/javascript"),
+        "admin.js" => (include_str!("assets/admin.js"), "text/javascript"),
+        "charts.js" => (include_str!("assets/charts.js"), "text/javascript"),
+        "uPlot.iife.min.js" => (
+            include_str!("assets/vendor/uplot/uPlot.iife.min.js"),
+            "text/javascript",
+        ),
+        "uPlot.min.css" => (
+            include_str!("assets/vendor/uplot/uPlot.min.css"),
+            "text/css",
+        ),
+        "uPlot.LICENSE" => (include_str!("assets/vendor/uplot/LICENSE"), "text/plain"),
         _ => return WebError::NotFound("no such asset".into()).into_response(),
     };
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_TYPE, format!("{kind}; charset=utf-8")),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
         ],
-        script,
+        body,
     )
         .into_response()
 }
@@ -193,6 +207,11 @@ button.danger{background:var(--bad)}\
 code.token{display:block;word-break:break-all;background:#0b1530;padding:.6rem;border-radius:8px;color:#ffd166}\
 .live::before{content:'●';color:var(--good);margin-right:.4rem}\
 .live.off::before{color:var(--bad)}\
+.chart{width:100%;min-height:120px}.row h2{flex:0 0 auto}label.inline{display:flex;gap:.6rem;\
+align-items:center;justify-content:flex-end;margin:0}label.inline select{width:auto}\
+.uplot .u-title{font-size:1rem;color:var(--muted)}.uplot .u-legend{color:var(--fg);font-size:1rem}\
+.uplot th{text-transform:none;letter-spacing:0;font-size:1rem;color:var(--fg)}\
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:1rem}\
 ";
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ pub(crate) struct AnnouncementJson {
 pub(crate) struct BoardRow {
     pub rank: u32,
     pub team: String,
+    /// The public name (the id until the team names itself).
+    pub name: String,
     pub score: String,
     pub score_milli: i64,
     pub trend: String,
@@ -59,6 +61,7 @@ pub(crate) fn board(s: &Snapshot) -> Board {
             .map(|t| BoardRow {
                 rank: t.rank,
                 team: t.team.clone(),
+                name: t.public_name().to_owned(),
                 score: t.score.to_string(),
                 score_milli: t.score.0,
                 trend: t.trend.to_string(),
@@ -100,6 +103,8 @@ pub(crate) fn event(e: &ScoreEvent) -> EventJson {
 #[derive(Serialize, Debug)]
 pub(crate) struct TeamStatus {
     pub team: String,
+    /// The public name (the id until the team names itself).
+    pub name: String,
     pub rank: Option<u32>,
     pub score: String,
     pub score_milli: i64,
@@ -115,6 +120,7 @@ pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
     let score = live.map_or(Points(0), |t| t.score);
     TeamStatus {
         team: team.to_string(),
+        name: live.map_or(team, TeamRow::public_name).to_owned(),
         rank: public.map(|t| t.rank),
         score: score.to_string(),
         score_milli: score.0,
@@ -147,6 +153,7 @@ pub(crate) struct AdminStatus {
 pub(crate) struct AdminRow {
     pub rank: u32,
     pub team: String,
+    pub name: String,
     pub score: String,
     pub score_milli: i64,
     pub urls: Vec<String>,
@@ -174,6 +181,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
             .map(|t| AdminRow {
                 rank: t.rank,
                 team: t.team.clone(),
+                name: t.public_name().to_owned(),
                 score: t.score.to_string(),
                 score_milli: t.score.0,
                 urls: t.urls.clone(),
@@ -188,6 +196,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
 pub(crate) struct ResultRow {
     pub rank: u32,
     pub team: String,
+    pub name: String,
     /// Decimal points, e.g. `412.5` or `-3`.
     pub score: String,
     pub score_milli: i64,
@@ -219,6 +228,7 @@ fn result_row(t: &TeamRow) -> ResultRow {
     ResultRow {
         rank: t.rank,
         team: t.team.clone(),
+        name: t.public_name().to_owned(),
         score: decimal(t.score),
         score_milli: t.score.0,
         correct,

@@ -14,8 +14,10 @@ mod board;
 mod control;
 mod error;
 mod frames;
+mod history;
 mod html;
 mod json;
+mod names;
 mod pool;
 mod report;
 mod store;
@@ -55,6 +57,14 @@ pub struct WebState {
     closing: Arc<watch::Sender<bool>>,
     /// The board and admin streams, rendered once per snapshot for every viewer.
     frames: Arc<frames::SharedFrames>,
+    /// The game over time, for the report and the charts (caught up from the ledger).
+    history: history::SharedGame,
+    /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
+    markers: Arc<Vec<crate::debrief::Marker>>,
+    /// One name change at a time.
+    name_lock: names::NameLock,
+    /// Pauses and URL changes seen in the live game while this server ran (for `/report`).
+    seen: Arc<std::sync::Mutex<Vec<crate::debrief::Marker>>>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -88,7 +98,18 @@ impl WebState {
             )),
             closing: Arc::new(watch::channel(false).0),
             frames: Arc::default(),
+            history: Arc::default(),
+            markers: Arc::default(),
+            name_lock: Arc::default(),
+            seen: Arc::default(),
         }
+    }
+
+    /// Markers for the report's charts beyond what the ledger holds (the scenario's faults
+    /// and simulated teams' steps).
+    pub fn markers(mut self, markers: Vec<crate::debrief::Marker>) -> WebState {
+        self.markers = Arc::new(markers);
+        self
     }
 
     /// A read-only replica (`gameday serve`): every control answers 409.
@@ -123,10 +144,15 @@ pub fn app(state: WebState) -> Router {
         .route("/metrics", get(report::metrics))
         .route("/api/board", get(board::api))
         .route("/api/board/stream", get(board::stream))
+        .route("/api/board/race", get(history::race))
+        .route("/report", get(history::report))
         .route("/api/team", get(team::api_me))
         .route("/api/team/events", get(team::api_events))
         .route("/api/team/stream", get(team::stream))
+        .route("/api/team/health", get(history::health))
         .route("/api/team/url", post(team::api_set_url))
+        .route("/api/team/name", post(names::api_team))
+        .route("/api/admin/teams/{team}/name", post(names::api_admin))
         .route("/api/admin/status", get(admin::api_status))
         .route("/api/admin/stream", get(admin::stream))
         .route("/api/admin/pause", post(admin::api_pause))
@@ -152,6 +178,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = state.closing.clone();
+    if let Err(e) = names::load(&state).await {
+        // The board shows ids until a name is set again; the game goes on.
+        let detail = match &e {
+            WebError::Internal(detail) => detail.clone(),
+            other => other.message(),
+        };
+        eprintln!("gameday web: the teams' public names could not be read: {detail}");
+    }
+    tokio::spawn(history::watch_changes(state.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

@@ -44,13 +44,14 @@ pub(crate) async fn export_csv(State(state): State<WebState>, _: Admin) -> Respo
 }
 
 pub(crate) fn results_csv(rows: &[ResultRow]) -> String {
-    let mut out = String::from("rank,team,score,correct,errors,cost\n");
+    let mut out = String::from("rank,team,name,score,correct,errors,cost\n");
     for r in rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{}",
             r.rank,
             csv_field(&r.team),
+            csv_field(&r.name),
             r.score,
             r.correct,
             r.errors,
@@ -72,6 +73,15 @@ pub(crate) async fn metrics(State(state): State<WebState>) -> Response {
         .into_response()
 }
 
+/// A team's labels: its stable id and its public name.
+fn team_labels(t: &TeamRow) -> String {
+    format!(
+        "team=\"{}\",name=\"{}\"",
+        label(&t.team),
+        label(t.public_name())
+    )
+}
+
 /// Reads one counter of a team.
 type TeamCounter = fn(&TeamRow) -> u64;
 
@@ -82,10 +92,10 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
     let score = "Team score on the public board, in points.";
     family(&mut out, "gameday_team_score_points", "gauge", score);
     for t in &s.public {
-        let team = label(&t.team);
         let _ = writeln!(
             out,
-            "gameday_team_score_points{{team=\"{team}\"}} {}",
+            "gameday_team_score_points{{{}}} {}",
+            team_labels(t),
             decimal(t.score)
         );
     }
@@ -93,11 +103,8 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
     family(&mut out, "gameday_outcomes_total", "counter", outcomes);
     for t in &s.teams {
         for (kind, n) in &t.outcomes {
-            let (team, kind) = (label(&t.team), label(kind));
-            let _ = writeln!(
-                out,
-                "gameday_outcomes_total{{team=\"{team}\",kind=\"{kind}\"}} {n}"
-            );
+            let (team, kind) = (team_labels(t), label(kind));
+            let _ = writeln!(out, "gameday_outcomes_total{{{team},kind=\"{kind}\"}} {n}");
         }
     }
     let per_team: [(&str, &str, TeamCounter); 2] = [
@@ -115,7 +122,7 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
     for (name, help, value) in per_team {
         family(&mut out, name, "counter", help);
         for t in &s.teams {
-            let _ = writeln!(out, "{name}{{team=\"{}\"}} {}", label(&t.team), value(t));
+            let _ = writeln!(out, "{name}{{{}}} {}", team_labels(t), value(t));
         }
     }
     let ledger = &s.ledger;
@@ -206,6 +213,7 @@ mod tests {
         let row = |score| TeamRow {
             rank: 1,
             team: "a\"b".into(),
+            name: "Red\\Pandas\n".into(),
             score: Points(score),
             outcomes: vec![("correct".into(), 7)],
             sends: 9,
@@ -223,10 +231,16 @@ mod tests {
         };
         let text = metrics_text(&s);
         assert!(text.contains("gameday_ledger_up 1\n"));
-        assert!(text.contains("gameday_team_score_points{team=\"a\\\"b\"} 5.5\n"));
+        let labels = "team=\"a\\\"b\",name=\"Red\\\\Pandas\\n\"";
+        assert!(
+            text.contains(&format!("gameday_team_score_points{{{labels}}} 5.5\n")),
+            "{text}"
+        );
         assert!(!text.contains("99"));
-        assert!(text.contains("gameday_outcomes_total{team=\"a\\\"b\",kind=\"correct\"} 7\n"));
-        assert!(text.contains("gameday_late_sends_total{team=\"a\\\"b\"} 1\n"));
+        assert!(text.contains(&format!(
+            "gameday_outcomes_total{{{labels},kind=\"correct\"}} 7\n"
+        )));
+        assert!(text.contains(&format!("gameday_late_sends_total{{{labels}}} 1\n")));
         assert!(text.contains("gameday_ledger_write_seconds_total 0.25\n"));
         assert!(text.contains("gameday_frozen 1\n"));
     }

@@ -61,7 +61,11 @@ fn parse_source(text: Option<&str>) -> Result<Option<Source>, WebError> {
 }
 
 /// The team a caller may read: its own; the admin names one.
-fn whose(caller: &Caller, asked: Option<&str>, snapshot: &Snapshot) -> Result<String, WebError> {
+pub(crate) fn whose(
+    caller: &Caller,
+    asked: Option<&str>,
+    snapshot: &Snapshot,
+) -> Result<String, WebError> {
     let asked = asked.map(str::trim).filter(|t| !t.is_empty());
     match (caller, asked) {
         (Caller::Team(own), None) => Ok(own.clone()),
@@ -225,7 +229,7 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts, q: QueryRe
     };
     let status = json::team_status(&snapshot, &team);
     let body = render(&status, source, &page, state.read_only);
-    html::page(Tab::Team, &game, &body, Some("team.js")).into_response()
+    html::page_with_charts(Tab::Team, &game, &body, "team.js").into_response()
 }
 
 /// The sign-in page, with the error's status (200 when no one has signed in yet).
@@ -270,21 +274,29 @@ fn render(
         .collect();
     let next = page.next_before.map(|b| b.to_string()).unwrap_or_default();
     format!(
-        "<div class=\"status\"><span>Team <b id=\"team\">{team}</b></span>\
+        "<div class=\"status\"><span>Team <b id=\"team\">{name}</b> <span class=\"muted\">{team}</span></span>\
          <span>Score <b id=\"score\" class=\"{class}\">{score}</b></span>\
          <span>Rank <b id=\"rank\">{rank}</b></span>\
          <span id=\"live\" class=\"live off\">live</span>{signout}</div>\
          <div class=\"grid\"><section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
          {url_form}</section>\
+         <section class=\"card\"><h2>Team name</h2>{name_form}</section>\
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
          <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
          <button type=\"submit\" class=\"quiet\">Apply</button></form></section></div>\
+         <section class=\"card\" id=\"health\"><h2>Health: last 10 minutes</h2>\
+         <div class=\"charts\"><div class=\"chart\" id=\"recent-answers\"></div>\
+         <div class=\"chart\" id=\"recent-latency\"></div><div class=\"chart\" id=\"recent-servers\"></div></div>\
+         <h2>Health: whole game</h2><div class=\"charts\"><div class=\"chart\" id=\"game-answers\"></div>\
+         <div class=\"chart\" id=\"game-latency\"></div><div class=\"chart\" id=\"game-servers\"></div></div></section>\
          <section class=\"card\"><h2>Score events</h2><table><thead><tr><th>Time</th>\
          <th>Source</th><th class=\"num\">Points</th><th>Reason</th></tr></thead>\
          <tbody id=\"events\" data-next-before=\"{next}\">{rows}</tbody></table>\
          <button type=\"button\" id=\"older\" class=\"quiet\"{older_hidden}>Older events</button>\
          </section>",
         team = escape(&status.team),
+        name = escape(&status.name),
+        name_form = name_form(read_only),
         class = sign_class(status.score_milli),
         score = escape(&status.score),
         rank = status.rank.map_or("–".to_string(), |r| r.to_string()),
@@ -315,6 +327,15 @@ fn url_form(read_only: bool) -> &'static str {
     "<form id=\"url-form\"><label for=\"url\">New endpoint URL</label>\
      <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"http://203.0.113.10:8080\" required>\
      <button type=\"submit\">Change URL</button><p id=\"url-result\" role=\"status\"></p></form>"
+}
+
+fn name_form(read_only: bool) -> &'static str {
+    if read_only {
+        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>";
+    }
+    "<form id=\"name-form\"><label for=\"name\">Your public name (a team chooses it once; \
+     1 to 40 characters)</label><input id=\"name\" name=\"name\" maxlength=\"40\" required>\
+     <button type=\"submit\">Set name</button><p id=\"name-result\" role=\"status\"></p></form>"
 }
 
 /// One event as a table row (`team.js` draws the same from JSON).

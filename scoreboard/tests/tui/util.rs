@@ -109,6 +109,7 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
     TeamRow {
         rank,
         team: name.to_string(),
+        name: String::new(),
         score: Points(score * 1000 + 500),
         trend: Points::whole(trend),
         correct_per_s: 7.7,

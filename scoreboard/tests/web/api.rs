@@ -408,7 +408,7 @@ async fn exports_and_metrics_come_from_the_snapshot() {
     assert_eq!(csv.header(header::CONTENT_TYPE), "text/csv; charset=utf-8");
     assert_eq!(
         csv.body,
-        "rank,team,score,correct,errors,cost\n1,team-a,412.5,40,2,1.25\n2,team-b,300,40,2,1.25\n"
+        "rank,team,name,score,correct,errors,cost\n1,team-a,team-a,412.5,40,2,1.25\n2,team-b,team-b,300,40,2,1.25\n"
     );
     let json = send(&app, client::get("/api/export.json", Some(&game.admin)))
         .await
@@ -424,10 +424,10 @@ async fn exports_and_metrics_come_from_the_snapshot() {
             .starts_with("text/plain; version=0.0.4")
     );
     for line in [
-        "gameday_team_score_points{team=\"team-a\"} 412.5",
-        "gameday_outcomes_total{team=\"team-b\",kind=\"timeout\"} 2",
-        "gameday_sends_total{team=\"team-a\"} 42",
-        "gameday_late_sends_total{team=\"team-a\"} 1",
+        "gameday_team_score_points{team=\"team-a\",name=\"team-a\"} 412.5",
+        "gameday_outcomes_total{team=\"team-b\",name=\"team-b\",kind=\"timeout\"} 2",
+        "gameday_sends_total{team=\"team-a\",name=\"team-a\"} 42",
+        "gameday_late_sends_total{team=\"team-a\",name=\"team-a\"} 1",
         "gameday_ledger_writes_total 17",
         "gameday_ledger_write_seconds_total 0.5",
     ] {

@@ -6,5 +6,7 @@
 mod access;
 mod api;
 mod client;
+mod names;
+mod report;
 mod sse;
 mod util;

@@ -1,4 +1,4 @@
-//! The PostgreSQL ledger's token digests.
+//! The PostgreSQL ledger's token digests and team names.
 
 use super::*;
 
@@ -29,6 +29,31 @@ impl TokenStore for PostgresLedger {
                     reason: "not a 32-byte digest".into(),
                 })?;
                 Ok((owner, TokenHash(hash)))
+            })
+            .collect()
+    }
+
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        self.client.get_mut().execute(
+            "INSERT INTO team_names (team, name, by_team) VALUES ($1, $2, $3)
+             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
+            &[&name.team, &name.name, &name.by_team],
+        )?;
+        Ok(())
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        let rows = self.query(
+            "SELECT team, name, by_team FROM team_names ORDER BY team",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::names::TeamName {
+                    team: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    by_team: r.try_get(2)?,
+                })
             })
             .collect()
     }

@@ -1,4 +1,4 @@
-//! The SQLite ledger's token digests.
+//! The SQLite ledger's token digests and team names.
 
 use super::*;
 
@@ -35,5 +35,28 @@ impl TokenStore for SqliteLedger {
             out.push((owner, TokenHash(hash)));
         }
         Ok(out)
+    }
+
+    fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
+        self.conn.execute(
+            "INSERT INTO team_names (team, name, by_team) VALUES (?1, ?2, ?3)
+             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
+            params![name.team, name.name, name.by_team],
+        )?;
+        Ok(())
+    }
+
+    fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team, name, by_team FROM team_names ORDER BY team")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::names::TeamName {
+                team: r.get(0)?,
+                name: r.get(1)?,
+                by_team: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

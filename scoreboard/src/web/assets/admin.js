@@ -71,7 +71,22 @@ document.getElementById("adjust").addEventListener("submit", async (ev) => {
   }
 });
 
+// Renames a team: its new public name and a reason the team reads in its events.
+async function rename(team) {
+  const name = prompt("New public name of " + team + " (1 to 40 characters):");
+  if (name === null) return;
+  const reason = prompt("Why? (the team reads this)");
+  if (reason === null) return;
+  const path = "/api/admin/teams/" + encodeURIComponent(team) + "/name";
+  const reply = await post(path, { name, reason });
+  if (reply) say(true, "Renamed " + reply.team + " to " + reply.name + ".");
+}
+
 document.getElementById("teams").addEventListener("click", async (ev) => {
+  if (ev.target.dataset && ev.target.dataset.rename) {
+    await rename(ev.target.dataset.rename);
+    return;
+  }
   const team = ev.target.dataset && ev.target.dataset.newToken;
   if (!team) return;
   if (!confirm("Replace the token of " + team + "? Its old token stops working.")) return;
@@ -99,11 +114,15 @@ function drawStatus(s) {
     tr.dataset.team = t.team;
     const button = el("button", "New token", "quiet");
     button.dataset.newToken = t.team;
+    const renameButton = el("button", "Rename", "quiet");
+    renameButton.dataset.rename = t.team;
     const action = el("td");
-    action.append(button);
+    action.append(button, " ", renameButton);
+    const who = el("td", t.name + " ");
+    who.append(el("span", t.team, "muted"));
     tr.append(
       el("td", String(t.rank), "num"),
-      el("td", t.team),
+      who,
       el("td", t.score, "num " + signClass(t.score_milli)),
       el("td", t.urls.join(" ")),
       el("td", withToken.has(t.team) ? "yes" : "none"),

@@ -46,6 +46,7 @@ async function fetchPage(before) {
 }
 
 function showStatus(s) {
+  document.getElementById("team").textContent = s.name;
   const score = document.getElementById("score");
   score.textContent = s.score;
   score.className = signClass(s.score_milli);
@@ -76,6 +77,24 @@ document.getElementById("source").addEventListener("change", () => {
   document.getElementById("filter").submit();
 });
 
+const nameForm = document.getElementById("name-form");
+if (nameForm) {
+  nameForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const result = document.getElementById("name-result");
+    const answer = await fetch("/api/team/name", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: document.getElementById("name").value }),
+    });
+    const reply = await answer.json().catch(() => ({}));
+    result.className = answer.ok ? "ok" : "error";
+    result.textContent = answer.ok ? "You are now " + reply.name : (reply.error || "failed");
+    if (answer.ok) document.getElementById("team").textContent = reply.name;
+  });
+}
+
 const urlForm = document.getElementById("url-form");
 if (urlForm) {
   urlForm.addEventListener("submit", async (ev) => {
@@ -94,3 +113,38 @@ if (urlForm) {
     result.textContent = answer.ok ? "Now using " + reply.url : (reply.error || "failed");
   });
 }
+
+// The team's health: answers a second (correct and each kind of error), p50/p99 latency,
+// instances billed and cost; over the last ten minutes and over the whole game.
+const KIND_COLOURS = ["#fb7185", "#f59e0b", "#a78bfa", "#f472b6", "#e879f9", "#fca5a5",
+  "#22d3ee", "#94a3b8", "#ffd166"];
+
+async function drawHealth(window, prefix) {
+  const answer = await fetch("/api/team/health?window=" + window, { credentials: "same-origin" });
+  if (!answer.ok) return;
+  const h = await answer.json();
+  const answers = [{ label: "correct/s", colour: "#4ade80", values: h.correct_per_s, width: 3 }]
+    .concat(h.errors_per_s.map(([kind, values], i) => ({
+      label: kind + "/s", colour: KIND_COLOURS[i % KIND_COLOURS.length], values,
+    })));
+  chart(document.getElementById(prefix + "-answers"), "Answers a second", h.t, answers);
+  chart(document.getElementById(prefix + "-latency"), "Latency from due (ms)", h.t, [
+    { label: "p50", colour: "#4cc2ff", values: h.p50_ms },
+    { label: "p99", colour: "#fb7185", values: h.p99_ms, width: 3 },
+  ]);
+  chart(document.getElementById(prefix + "-servers"), "Instances and cost", h.t, [
+    { label: "instances", colour: "#4cc2ff", values: h.instances, width: 3 },
+    { label: "cost $", colour: "#ffd166", values: h.cost, scale: "right", dash: [8, 5] },
+  ]);
+  const box = document.getElementById("health");
+  box.dataset[prefix] = String(Number(box.dataset[prefix] || 0) + 1);
+  box.dataset[prefix + "Points"] = String(h.t.length);
+}
+
+const drawAllHealth = throttled(() => {
+  drawHealth("10m", "recent");
+  drawHealth("all", "game");
+}, 3000);
+stream.addEventListener("status", drawAllHealth);
+stream.addEventListener("score", drawAllHealth);
+drawAllHealth();

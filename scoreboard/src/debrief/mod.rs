@@ -1,0 +1,273 @@
+//! The post-game report (`gameday report`, `/report`): one self-contained HTML file (inline
+//! CSS and SVG, nothing fetched) drawn from the game's projection: the final table, the score
+//! race, each team's health over time with the game's markers, fairness, why teams lost
+//! points, and the timeline. The public see only the table, the race and the announcements,
+//! as of the freeze when the board is frozen.
+
+mod charts;
+mod page;
+mod source;
+
+use std::collections::BTreeMap;
+
+use loadgen::OutcomeKind;
+
+pub use source::LedgerGame;
+
+use crate::projection::{ERROR_KINDS, Series};
+use crate::{GameProjection, GameTime, Leaderboard, Points, Rules, Source, TeamState};
+
+/// Points a chart has at most along its time axis.
+pub const CHART_POINTS: usize = 240;
+/// Teams the race names in its legend.
+pub const RACE_LEGEND: usize = 10;
+
+/// Why a report could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum DebriefError {
+    #[error("drawing a chart: {0}")]
+    Chart(String),
+}
+
+/// What a marker on the charts stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkerKind {
+    Announcement,
+    Fault,
+    Step,
+    Url,
+    Pause,
+    Organizer,
+}
+
+impl MarkerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkerKind::Announcement => "announcement",
+            MarkerKind::Fault => "fault",
+            MarkerKind::Step => "step",
+            MarkerKind::Url => "url",
+            MarkerKind::Pause => "pause",
+            MarkerKind::Organizer => "organizer",
+        }
+    }
+
+    fn colour(self) -> &'static str {
+        match self {
+            MarkerKind::Announcement => "#1f77b4",
+            MarkerKind::Fault => "#d62728",
+            MarkerKind::Step => "#2ca02c",
+            MarkerKind::Url => "#9467bd",
+            MarkerKind::Pause => "#7f7f7f",
+            MarkerKind::Organizer => "#ff7f0e",
+        }
+    }
+
+    /// Whether the public may see it.
+    fn public(self) -> bool {
+        matches!(self, MarkerKind::Announcement | MarkerKind::Pause)
+    }
+}
+
+/// Something that happened at a moment of the game, drawn on the charts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub at: GameTime,
+    pub kind: MarkerKind,
+    /// The team it concerns, or `None` for every team.
+    pub team: Option<String>,
+    pub text: String,
+}
+
+/// Who reads the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The table, the race and the announcements.
+    Public,
+    /// Everything.
+    Organizer,
+}
+
+/// What a report is drawn from.
+#[derive(Clone, Debug)]
+pub struct Debrief<'a> {
+    pub game: &'a str,
+    pub projection: &'a GameProjection,
+    pub rules: &'a Rules,
+    /// Markers beyond the projection's own (its announcements and organizer events): the
+    /// scenario's faults and steps, URL changes, pauses.
+    pub markers: Vec<Marker>,
+    pub audience: Audience,
+    /// Draw the game only up to here (the public report of a frozen board); `None`: all.
+    pub until: Option<GameTime>,
+    /// Load worker segments that joined (0 when the game ran its load itself).
+    pub workers: usize,
+    /// Public names by team id (a team without one shows its id).
+    pub names: BTreeMap<String, String>,
+}
+
+/// A team's line in the final table.
+#[derive(Clone, Debug)]
+pub struct FinalRow<'a> {
+    pub rank: u32,
+    pub team: &'a str,
+    pub score: Points,
+    pub state: &'a TeamState,
+}
+
+impl<'a> Debrief<'a> {
+    /// The whole report as one HTML document.
+    pub fn render(&self) -> Result<String, DebriefError> {
+        page::render(self)
+    }
+
+    /// Where the charts end: the cut, or now.
+    fn end(&self) -> GameTime {
+        self.until
+            .map_or(self.projection.now, |u| u.min(self.projection.now))
+    }
+
+    /// The public name of `team`.
+    pub fn name<'n>(&'n self, team: &'n str) -> &'n str {
+        self.names.get(team).map_or(team, String::as_str)
+    }
+
+    /// Every team by rank, scored up to [`Debrief::end`] when the report is cut.
+    pub fn standings(&self) -> Vec<FinalRow<'a>> {
+        let p = self.projection;
+        let score = |t: &TeamState| match self.until {
+            None => t.score,
+            Some(until) => score_until(t, until),
+        };
+        Leaderboard::from_totals(
+            p.order()
+                .iter()
+                .filter_map(|name| Some((name.clone(), score(p.team(name)?), Points(0)))),
+        )
+        .standings
+        .into_iter()
+        .filter_map(|s| {
+            let (team, state) = p
+                .order()
+                .iter()
+                .find(|n| **n == s.team)
+                .and_then(|n| Some((n.as_str(), p.team(n)?)))?;
+            Some(FinalRow {
+                rank: s.rank,
+                team,
+                score: s.score,
+                state,
+            })
+        })
+        .collect()
+    }
+
+    /// A team's charted series, from the start to [`Debrief::end`].
+    fn series(&self, state: &TeamState) -> Series {
+        state.history.series(GameTime(0), self.end(), CHART_POINTS)
+    }
+
+    /// Every marker the audience may see, in time order, up to the end.
+    pub fn markers(&self) -> Vec<Marker> {
+        let p = self.projection;
+        let announcements = p.announcements.iter().map(|(at, text)| Marker {
+            at: *at,
+            kind: MarkerKind::Announcement,
+            team: None,
+            text: text.clone(),
+        });
+        let organizer = p.organizer.iter().map(|e| Marker {
+            at: e.at,
+            kind: MarkerKind::Organizer,
+            team: Some(e.team.clone()),
+            text: format!("{} {}: {}", e.points, self.name(&e.team), e.reason),
+        });
+        let end = self.end();
+        let mut all: Vec<Marker> = announcements
+            .chain(organizer)
+            .chain(self.markers.iter().cloned())
+            .filter(|m| m.at <= end)
+            .filter(|m| self.audience == Audience::Organizer || m.kind.public())
+            .collect();
+        all.sort_by_key(|a| (a.at, a.kind));
+        all.dedup();
+        all
+    }
+}
+
+/// A team's score from the start up to `until` (its bucket included, as in the charts).
+fn score_until(t: &TeamState, until: GameTime) -> Points {
+    let width = t.history.width().as_millis() as u64;
+    let buckets = (until.0 / width.max(1)) as usize + 1;
+    Points(
+        t.history
+            .buckets()
+            .iter()
+            .take(buckets)
+            .map(|b| b.points)
+            .sum(),
+    )
+}
+
+/// Why a team lost points: one line per outcome kind (and billing, organizer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loss {
+    pub what: String,
+    pub count: u64,
+    pub points: Points,
+    pub examples: Vec<String>,
+}
+
+/// The team's losses, worst first.
+pub fn losses(t: &TeamState, rules: &Rules) -> Vec<Loss> {
+    let mut out: Vec<Loss> = ERROR_KINDS
+        .iter()
+        .filter_map(|&kind| {
+            let count = t.counts.get(kind);
+            if count == 0 {
+                return None;
+            }
+            let points = if kind == OutcomeKind::HttpStatus {
+                Points(
+                    t.counts
+                        .statuses()
+                        .iter()
+                        .map(|(&code, &n)| rules.status_points(code).times(n).0)
+                        .sum(),
+                )
+            } else {
+                rules.error_points(kind).unwrap_or_default().times(count)
+            };
+            let mut examples = t.examples.get(&kind).cloned().unwrap_or_default();
+            if kind == OutcomeKind::HttpStatus {
+                examples.extend(
+                    t.counts
+                        .statuses()
+                        .iter()
+                        .map(|(code, n)| format!("{n} × HTTP {code}")),
+                );
+            }
+            Some(Loss {
+                what: kind.name().to_owned(),
+                count,
+                points,
+                examples,
+            })
+        })
+        .collect();
+    for source in [Source::Billing, Source::Organizer] {
+        if let Some(&points) = t.lost.get(&source).filter(|p| p.0 < 0) {
+            out.push(Loss {
+                what: source.name().to_lowercase(),
+                count: 0,
+                points,
+                examples: Vec::new(),
+            });
+        }
+    }
+    out.sort_by_key(|l| l.points);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! The report drawn from a small projection: every team's charts, nothing fetched, names
+//! escaped, the public cut at the freeze.
+
+use std::time::Duration;
+
+use hashref::{Key, unicorn_hash};
+use loadgen::{BatchId, Outcome, OutcomeBatch};
+
+use super::*;
+use crate::{BillingBlock, Cents, Recorded, RecordedBatch, Scorer};
+
+/// Three teams over two minutes: `<b>x</b>` answers well, `slow` times out, `broke` fails
+/// after a minute; one billing block each and an organizer adjustment.
+fn game() -> (GameProjection, Rules) {
+    let names: Vec<String> = ["<b>x</b>", "slow", "broke"].map(String::from).to_vec();
+    let rules = Rules::default();
+    let scorer = Scorer::new(rules.clone()).unwrap();
+    let mut p = GameProjection::new(&names, Cents(800), Some(Duration::from_secs(1)));
+    for tick in 0..120u64 {
+        for (i, team) in names.iter().enumerate() {
+            let mut b = OutcomeBatch::new(
+                BatchId {
+                    run: 1,
+                    worker: 0,
+                    target: i as u32,
+                    tick,
+                },
+                team.as_str().into(),
+            );
+            for j in 0..5u16 {
+                let key = Key::from_groups([i as u16, tick as u16, j]);
+                let outcome = match (i, tick) {
+                    (0, _) => Outcome::Correct,
+                    (1, _) if j < 2 => Outcome::Timeout,
+                    (2, t) if t >= 60 => Outcome::HttpStatus(503),
+                    _ => Outcome::Correct,
+                };
+                let lat = Duration::from_millis(10 + 40 * u64::from(j) + 100 * i as u64);
+                b.record(
+                    outcome,
+                    key,
+                    unicorn_hash(key.as_str(), "s", 1),
+                    Some((lat, lat)),
+                );
+                b.sends += 1;
+            }
+            let r = Recorded::Batch(Box::new(RecordedBatch {
+                at: GameTime((tick + 1) * 1000),
+                batch: b,
+            }));
+            let events = scorer.events(&r);
+            p.apply(&r, &events);
+        }
+    }
+    for team in &names {
+        let r = Recorded::Block(BillingBlock {
+            team: team.clone(),
+            instance: "i-1".into(),
+            instance_type: "t2.micro".into(),
+            block: 1,
+            anchor: GameTime(0),
+            at: GameTime(0),
+        });
+        let events = scorer.events(&r);
+        p.apply(&r, &events);
+    }
+    let adj = Recorded::Adjustment(crate::Adjustment {
+        id: "a1".into(),
+        at: GameTime(90_000),
+        team: "slow".into(),
+        points: Points::whole(-5),
+        reason: "<script>alert(1)</script> spam".into(),
+        by: "admin".into(),
+    });
+    let events = scorer.events(&adj);
+    p.apply(&adj, &events);
+    p.announcements
+        .push((GameTime(30_000), "Lunch <i>soon</i>".into()));
+    p.now = GameTime(120_000);
+    (p, rules)
+}
+
+fn debrief<'a>(p: &'a GameProjection, rules: &'a Rules, audience: Audience) -> Debrief<'a> {
+    Debrief {
+        game: "Test day",
+        projection: p,
+        rules,
+        markers: vec![Marker {
+            at: GameTime(60_000),
+            kind: MarkerKind::Fault,
+            team: Some("broke".into()),
+            text: "every server now runs v1".into(),
+        }],
+        audience,
+        until: None,
+        workers: 0,
+        names: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn the_organizer_report_has_every_chart_and_fetches_nothing() {
+    let (p, rules) = game();
+    let html = debrief(&p, &rules, Audience::Organizer).render().unwrap();
+    // The race, and four charts a team.
+    assert_eq!(html.matches("<svg").count(), 1 + 4 * 3);
+    for team in ["team-slow", "team-broke", "team-&lt;b&gt;x&lt;/b&gt;"] {
+        assert!(html.contains(&format!("id=\"{team}\"")), "{team}");
+    }
+    for external in ["src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(external), "{external} in the report");
+    }
+    assert!(!html.contains("<b>x</b>") && !html.contains("<script>alert"));
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+    // The fault is marked on broke's charts only, with a hover title.
+    let broke = &html[html.find("id=\"team-broke\"").unwrap()..];
+    let broke = &broke[..broke.find("</section>").unwrap()];
+    assert_eq!(broke.matches("every server now runs v1</title>").count(), 4);
+    assert_eq!(html.matches("every server now runs v1</title>").count(), 4);
+    assert!(html.contains("wins by"));
+    assert!(html.contains("Where points were lost"));
+    assert!(html.contains("timeout"));
+    assert!(html.contains("503"));
+    assert!(html.contains("No team was starved."));
+}
+
+#[test]
+fn the_public_report_has_the_table_and_the_race_only_cut_at_the_freeze() {
+    let (p, rules) = game();
+    let mut d = debrief(&p, &rules, Audience::Public);
+    let html = d.render().unwrap();
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert!(!html.contains("Fairness") && !html.contains("points were lost"));
+    assert!(
+        !html.contains("every server now runs v1"),
+        "faults are the organizer's"
+    );
+    assert!(html.contains("Lunch &lt;i&gt;soon"));
+    let full: Vec<i64> = d.standings().iter().map(|r| r.score.0).collect();
+    d.until = Some(GameTime(30_000));
+    let cut: Vec<i64> = d.standings().iter().map(|r| r.score.0).collect();
+    assert!(cut.iter().sum::<i64>() < full.iter().sum::<i64>());
+    let html = d.render().unwrap();
+    assert!(html.contains("as it stood at the freeze"));
+    assert!(html.contains("Game time 00:30"));
+}
+
+#[test]
+fn losses_are_grouped_by_kind_worst_first_with_examples() {
+    let (p, rules) = game();
+    let slow = losses(p.team("slow").unwrap(), &rules);
+    // A block ($8 at 50 points a dollar) costs more than 240 timeouts at half a point.
+    let what: Vec<&str> = slow.iter().map(|l| l.what.as_str()).collect();
+    assert_eq!(what, ["billing", "timeout", "organizer"]);
+    assert_eq!(slow[0].points, Points::whole(-400));
+    assert_eq!(slow[1].count, 240);
+    assert_eq!(slow[1].points, Points(-120_000));
+    assert!(
+        slow[1].examples[0].contains("Timeout"),
+        "{:?}",
+        slow[1].examples
+    );
+    assert!(
+        slow.iter()
+            .any(|l| l.what == "organizer" && l.points == Points::whole(-5))
+    );
+    let broke = losses(p.team("broke").unwrap(), &rules);
+    let status = broke.iter().find(|l| l.what == "http_status").unwrap();
+    assert_eq!(status.count, 300);
+    assert!(
+        status.examples.iter().any(|e| e.contains("300 × HTTP 503")),
+        "{:?}",
+        status.examples
+    );
+}

@@ -1,0 +1,374 @@
+//! The game over time, for the report and the live charts: `/report` (the debrief; the
+//! organizer's whole, or the public part, as of the freeze while the board is frozen),
+//! `/api/board/race` (the score race of the top teams) and `/api/team/health` (a team's
+//! health over the last ten minutes or the whole game).
+//!
+//! All three read one [`LedgerGame`] the server keeps: a projection caught up from the
+//! ledger's cursor at most once a second, so a request reads only what is new.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::WebState;
+use super::auth::{self, Caller};
+use super::error::WebError;
+use super::store::with_ledger;
+use crate::GameTime;
+use crate::debrief::{Audience, Debrief, LedgerGame, Marker, MarkerKind};
+use crate::live::Snapshot;
+use crate::projection::Series;
+
+/// How often the kept game reads the ledger again, at most; and when the live game is
+/// ahead of it, how soon it may read again.
+const FRESH: Duration = Duration::from_secs(1);
+const BEHIND: Duration = Duration::from_millis(100);
+/// Points of a race or whole-game chart; a ten-minute chart has one a second.
+const GAME_POINTS: usize = 300;
+const RECENT: Duration = Duration::from_secs(600);
+/// Teams in the race unless asked.
+const TOP: usize = 10;
+
+/// The game the server keeps for the charts and the report.
+#[derive(Debug, Default)]
+pub(crate) struct KeptGame {
+    game: Option<LedgerGame>,
+    read_at: Option<Instant>,
+}
+
+pub(crate) type SharedGame = Arc<Mutex<KeptGame>>;
+
+/// Runs `f` on the kept game, caught up with the ledger first when it is over a second old
+/// (or a tenth of one, when the live game is further on than it: a chart asked for after the
+/// game moved shows the move).
+async fn with_game<T, F>(state: &WebState, f: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&LedgerGame) -> Result<T, WebError> + Send + 'static,
+{
+    let kept = state.history.clone();
+    let live_now = state.view.now().now;
+    let result = with_ledger(state, move |ledger| {
+        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+        let behind = kept
+            .game
+            .as_ref()
+            .is_some_and(|g| g.projection.now < live_now);
+        let stale = kept
+            .read_at
+            .is_none_or(|at| at.elapsed() >= FRESH || (behind && at.elapsed() >= BEHIND));
+        match &mut kept.game {
+            Some(game) if stale => game.catch_up(ledger)?,
+            Some(_) => {}
+            None => kept.game = LedgerGame::read(ledger)?,
+        }
+        if stale {
+            kept.read_at = Some(Instant::now());
+        }
+        Ok(kept.game.as_ref().map(f))
+    })
+    .await?;
+    result.unwrap_or_else(|| Err(WebError::NotFound("the ledger holds no game yet".into())))
+}
+
+/// Where the public's view of the game ends: at the freeze while the board is frozen (the
+/// latest event the frozen board counted), else nowhere.
+pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
+    s.frozen.then(|| {
+        s.public
+            .iter()
+            .filter_map(|t| t.score_series.last().map(|(at, _)| *at))
+            .max()
+            .unwrap_or(GameTime(0))
+    })
+}
+
+/// The teams' public names, by id, as the live game shows them.
+fn names_of(s: &Snapshot) -> std::collections::BTreeMap<String, String> {
+    s.teams
+        .iter()
+        .filter(|t| !t.name.is_empty())
+        .map(|t| (t.team.clone(), t.name.clone()))
+        .collect()
+}
+
+/// The live game's announcements, as markers (the ledger does not hold them).
+fn announcements(s: &Snapshot) -> Vec<Marker> {
+    s.announcements
+        .iter()
+        .map(|a| Marker {
+            at: a.at,
+            kind: MarkerKind::Announcement,
+            team: None,
+            text: a.text.clone(),
+        })
+        .collect()
+}
+
+/// `GET /report`: the debrief as one page; the whole of it with the admin token.
+pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Response {
+    let organizer = matches!(auth::authenticate(&state, &parts).await, Ok(Caller::Admin));
+    let snapshot = state.view.now();
+    let (audience, until) = if organizer {
+        (Audience::Organizer, None)
+    } else {
+        (Audience::Public, public_cut(&snapshot))
+    };
+    let names = names_of(&snapshot);
+    let mut markers = announcements(&snapshot);
+    markers.extend(state.markers.iter().cloned());
+    markers.extend(
+        state
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned(),
+    );
+    let rendered = with_game(&state, move |game| {
+        Debrief {
+            game: &game.meta.name,
+            projection: &game.projection,
+            rules: &game.meta.rules,
+            markers,
+            audience,
+            until,
+            workers: game.workers,
+            names,
+        }
+        .render()
+        .map_err(|e| WebError::Internal(e.to_string()))
+    })
+    .await;
+    match rendered {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `?top=N|all` of the race.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct RaceQuery {
+    top: Option<String>,
+}
+
+/// The score race as the board's chart draws it.
+#[derive(Serialize, Debug)]
+pub(crate) struct Race {
+    /// Each point's game time, in seconds.
+    t: Vec<f64>,
+    /// The teams drawn, by rank: name and score at each point.
+    teams: Vec<RaceTeam>,
+    /// How many teams the game has.
+    of: usize,
+}
+
+#[derive(Serialize, Debug)]
+pub(crate) struct RaceTeam {
+    team: String,
+    name: String,
+    rank: u32,
+    score: Vec<f64>,
+}
+
+/// `GET /api/board/race?top=N|all`: the public board's leaders (10 unless asked) over the
+/// whole game, as of the freeze while the board is frozen.
+pub(crate) async fn race(
+    State(state): State<WebState>,
+    q: Result<Query<RaceQuery>, QueryRejection>,
+) -> Result<Json<Race>, WebError> {
+    let bad = || WebError::BadInput("top: a whole number of teams from 1, or all".into());
+    let top = match q.map_err(|_| bad())?.0.top.as_deref().map(str::trim) {
+        None | Some("") => TOP,
+        Some("all") => usize::MAX,
+        Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?,
+    };
+    let snapshot = state.view.now();
+    let until = public_cut(&snapshot);
+    let names = names_of(&snapshot);
+    with_game(&state, move |game| {
+        let p = &game.projection;
+        let end = until.map_or(p.now, |u| u.min(p.now));
+        let debrief = Debrief {
+            game: &game.meta.name,
+            projection: p,
+            rules: &game.meta.rules,
+            markers: Vec::new(),
+            audience: Audience::Public,
+            until,
+            workers: 0,
+            names,
+        };
+        let standings = debrief.standings();
+        let mut t = Vec::new();
+        let teams = standings
+            .iter()
+            .take(top)
+            .map(|r| {
+                let s = r.state.history.series(GameTime(0), end, GAME_POINTS);
+                t = s.t.clone();
+                RaceTeam {
+                    team: r.team.to_owned(),
+                    name: debrief.name(r.team).to_owned(),
+                    rank: r.rank,
+                    score: s.score,
+                }
+            })
+            .collect();
+        Ok(Json(Race {
+            t,
+            teams,
+            of: standings.len(),
+        }))
+    })
+    .await
+}
+
+/// `?team=&window=10m|all` of a team's health.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct HealthQuery {
+    team: Option<String>,
+    window: Option<String>,
+}
+
+/// A team's health over a window.
+#[derive(Serialize, Debug)]
+pub(crate) struct Health {
+    team: String,
+    window: &'static str,
+    #[serde(flatten)]
+    series: Series,
+}
+
+/// `GET /api/team/health?window=10m|all`: the caller's team's health (the admin names a
+/// team), over the last ten minutes at a point a second, or the whole game.
+pub(crate) async fn health(
+    State(state): State<WebState>,
+    caller: Caller,
+    q: Result<Query<HealthQuery>, QueryRejection>,
+) -> Result<Json<Health>, WebError> {
+    let bad = || WebError::BadInput("window: 10m or all; team: text".into());
+    let q = q.map_err(|_| bad())?.0;
+    let window = match q.window.as_deref().map(str::trim) {
+        None | Some("" | "10m") => "10m",
+        Some("all") => "all",
+        Some(_) => return Err(bad()),
+    };
+    let team = super::team::whose(&caller, q.team.as_deref(), &state.view.now())?;
+    with_game(&state, move |game| {
+        let p = &game.projection;
+        let t = p
+            .team(&team)
+            .ok_or_else(|| WebError::NotFound("no such team".into()))?;
+        let series = if window == "10m" {
+            let from = GameTime(p.now.0.saturating_sub(RECENT.as_millis() as u64));
+            t.history.series(from, p.now, RECENT.as_secs() as usize + 1)
+        } else {
+            t.history.series(GameTime(0), p.now, GAME_POINTS)
+        };
+        Ok(Json(Health {
+            team,
+            window,
+            series,
+        }))
+    })
+    .await
+}
+
+/// What changed between two snapshots that the report marks: a pause or a resume, and a
+/// team's new endpoint URLs (the ledger keeps neither as it happened).
+pub(crate) fn changes(before: &Snapshot, after: &Snapshot) -> Vec<Marker> {
+    let mut out = Vec::new();
+    if before.paused != after.paused && !after.over {
+        out.push(Marker {
+            at: after.now,
+            kind: MarkerKind::Pause,
+            team: None,
+            text: if after.paused {
+                "game paused"
+            } else {
+                "game resumed"
+            }
+            .to_owned(),
+        });
+    }
+    for t in &after.teams {
+        let old = before.teams.iter().find(|o| o.team == t.team);
+        if old.is_some_and(|o| !o.urls.is_empty() && o.urls != t.urls) {
+            out.push(Marker {
+                at: after.now,
+                kind: MarkerKind::Url,
+                team: Some(t.team.clone()),
+                text: format!("now answers at {}", t.urls.join(", ")),
+            });
+        }
+    }
+    out
+}
+
+/// Follows the live game until the server closes, keeping the markers of [`changes`].
+pub(crate) async fn watch_changes(state: WebState) {
+    let mut snapshots = state.view.snapshot.clone();
+    let mut closing = state.closing.subscribe();
+    let mut before = snapshots.borrow_and_update().clone();
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = closing.changed() => return,
+        }
+        let after = snapshots.borrow_and_update().clone();
+        let new = changes(&before, &after);
+        if !new.is_empty() {
+            let mut seen = state.seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.extend(new);
+        }
+        before = after;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::TeamRow;
+
+    #[test]
+    fn pauses_and_new_urls_are_marked_once() {
+        let row = |urls: &[&str]| TeamRow {
+            team: "a".into(),
+            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+            ..Default::default()
+        };
+        let before = Snapshot {
+            teams: vec![row(&["http://10.0.0.1"])],
+            ..Default::default()
+        };
+        let after = Snapshot {
+            now: GameTime(61_000),
+            paused: true,
+            teams: vec![row(&["http://10.0.0.2"])],
+            ..Default::default()
+        };
+        let marks = changes(&before, &after);
+        let said: Vec<(MarkerKind, &str)> =
+            marks.iter().map(|m| (m.kind, m.text.as_str())).collect();
+        assert_eq!(
+            said,
+            [
+                (MarkerKind::Pause, "game paused"),
+                (MarkerKind::Url, "now answers at http://10.0.0.2")
+            ]
+        );
+        assert!(marks.iter().all(|m| m.at == GameTime(61_000)));
+        assert!(changes(&after, &after).is_empty());
+    }
+}

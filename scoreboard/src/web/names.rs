@@ -1,0 +1,133 @@
+//! Teams' public names: `POST /api/team/name` (a team names itself, once) and
+//! `POST /api/admin/teams/{team}/name` (the organizer renames any team, with a reason, recorded
+//! as an Organizer event of 0 points). The rules are [`crate::names`]'; the ledger keeps the
+//! names and the live game shows them from its next snapshot.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::WebState;
+use super::auth::{Admin, Caller};
+use super::control::{self, JsonBody};
+use super::error::WebError;
+use super::store::with_ledger;
+use crate::Points;
+use crate::live::Control;
+use crate::names::{self, NameError, Namer, TeamName};
+
+/// One name change at a time, so that two teams cannot take one name together.
+pub(crate) type NameLock = Arc<Mutex<()>>;
+
+/// `{"name"}`, and the organizer's `reason`.
+#[derive(Deserialize, Debug)]
+pub(crate) struct NameBody {
+    name: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/team/name` `{"name"}`: the caller's team names itself (once: then 409).
+pub(crate) async fn api_team(
+    State(state): State<WebState>,
+    caller: Caller,
+    body: Result<JsonBody<NameBody>, WebError>,
+) -> Result<Json<Value>, WebError> {
+    control::writable(&state)?;
+    let Caller::Team(team) = caller else {
+        return Err(WebError::Forbidden(
+            "the organizer renames a team with POST /api/admin/teams/{team}/name",
+        ));
+    };
+    let JsonBody(body) = body?;
+    let named = set(&state, team, body.name, Namer::Team).await?;
+    Ok(Json(json!({ "team": named.team, "name": named.name })))
+}
+
+/// `POST /api/admin/teams/{team}/name` `{"name", "reason"}`: the organizer renames a team;
+/// the team's events say so.
+pub(crate) async fn api_admin(
+    State(state): State<WebState>,
+    _: Admin,
+    Path(team): Path<String>,
+    body: Result<JsonBody<NameBody>, WebError>,
+) -> Result<Json<Value>, WebError> {
+    control::writable(&state)?;
+    let JsonBody(body) = body?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(WebError::BadInput(
+            "reason: why the team is renamed, 1 to 500 characters (the team reads it)".into(),
+        ));
+    }
+    let named = set(&state, team, body.name, Namer::Organizer).await?;
+    let (t, text) = (
+        named.team.clone(),
+        format!("renamed {:?} by the organizers: {reason}", named.name),
+    );
+    control::ask(&state, move |reply| Control::Adjust {
+        team: t,
+        points: Points(0),
+        reason: text,
+        by: "admin".into(),
+        request: None,
+        reply,
+    })
+    .await?;
+    Ok(Json(
+        json!({ "team": named.team, "name": named.name, "reason": reason }),
+    ))
+}
+
+/// Checks and keeps a name, then shows it in the live game.
+async fn set(
+    state: &WebState,
+    team: String,
+    asked: String,
+    namer: Namer,
+) -> Result<TeamName, WebError> {
+    let teams: Vec<String> = state
+        .view
+        .now()
+        .teams
+        .iter()
+        .map(|t| t.team.clone())
+        .collect();
+    let lock = state.name_lock.clone();
+    let named = with_ledger(state, move |ledger| {
+        let _one = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let names = ledger.team_names()?;
+        match names::check(&team, &asked, namer, &teams, &names) {
+            Ok(named) => {
+                ledger.store_team_name(&named)?;
+                Ok(Ok(named))
+            }
+            Err(refused) => Ok(Err(refused)),
+        }
+    })
+    .await?
+    .map_err(|e| match e {
+        NameError::AlreadyNamed(_) => WebError::Conflict(e.to_string()),
+        NameError::NoTeam(_) => WebError::NotFound(e.to_string()),
+        _ => WebError::BadInput(e.to_string()),
+    })?;
+    state.view.set_name(&named.team, &named.name);
+    Ok(named)
+}
+
+/// Reads the names the ledger holds into the live game (when a server starts).
+pub(crate) async fn load(state: &WebState) -> Result<(), WebError> {
+    let names = with_ledger(state, |ledger| ledger.team_names()).await?;
+    for n in names {
+        state.view.set_name(&n.team, &n.name);
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! `/report` and the chart data: the public get the table and the race (as of the freeze
+//! while the board is frozen), the organizer everything; `/api/board/race` and
+//! `/api/team/health` answer from the same kept projection.
+
+use axum::http::StatusCode;
+use scoreboard::ledger::prelude::*;
+use scoreboard::ledger::{GameMeta, SqliteLedger};
+use scoreboard::web::app;
+use scoreboard::{GameTime, Points, Rules};
+
+use crate::client::{self, send};
+use crate::util::{Game, TEAM_A, TEAM_B};
+
+/// The util game's ledger, made a game of its two teams (its history stays).
+fn with_meta(game: &Game) {
+    let mut ledger = SqliteLedger::open_existing(&game.ledger).unwrap();
+    let meta = GameMeta {
+        name: "Demo Day".into(),
+        seed: 1,
+        rules: Rules::default(),
+        teams: vec![TEAM_A.into(), TEAM_B.into()],
+        duration_ms: 0,
+    };
+    ledger.start_or_resume(&meta, 0).unwrap();
+}
+
+#[tokio::test]
+async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let none = send(&app, client::get("/report", None)).await;
+    assert_eq!(
+        none.status,
+        StatusCode::NOT_FOUND,
+        "no game in the ledger yet"
+    );
+    with_meta(&game);
+
+    let public = send(&app, client::get("/report", None)).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_eq!(public.body.matches("<svg").count(), 1);
+    assert!(!public.body.contains("Fairness") && !public.body.contains("a answer"));
+    for external in ["src=", "href=", "<script"] {
+        assert!(!public.body.contains(external), "{external}");
+    }
+    let admin = Some(game.admin.as_str());
+    let full = send(&app, client::get("/report", admin)).await;
+    assert_eq!(full.body.matches("<svg").count(), 1 + 2 * 4);
+    assert!(full.body.contains("Fairness") && full.body.contains("Where points were lost"));
+    // A team's token is no organizer's.
+    let team = send(&app, client::get("/report", Some(&game.team_a))).await;
+    assert_eq!(team.body.matches("<svg").count(), 1);
+
+    // Frozen at 50 s: the public see the game as it stood then.
+    game.publish(|s| {
+        s.frozen = true;
+        s.public = s.teams.clone();
+        for t in &mut s.public {
+            t.score_series = vec![(GameTime(50_000), Points(0))];
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let frozen = send(&app, client::get("/report", None)).await;
+    assert!(
+        frozen.body.contains("as it stood at the freeze"),
+        "{}",
+        frozen.body
+    );
+    assert!(frozen.body.contains("Game time 00:50"));
+    let race = send(&app, client::get("/api/board/race?top=1", None))
+        .await
+        .json();
+    assert_eq!(race["teams"].as_array().unwrap().len(), 1);
+    assert_eq!(race["of"], 2);
+    // Team B's only event (+2 at 50 s) counts; team A's events until 50 s make 5.
+    assert_eq!(race["teams"][0]["team"], TEAM_A);
+    assert_eq!(race["t"].as_array().unwrap().last().unwrap(), 50.0);
+    let organizer = send(&app, client::get("/report", admin)).await;
+    assert!(!organizer.body.contains("as it stood at the freeze"));
+}
+
+#[tokio::test]
+async fn chart_data_is_the_callers_own_and_its_queries_are_checked() {
+    let game = Game::start();
+    with_meta(&game);
+    let app = app(game.state.clone());
+    let mine = send(
+        &app,
+        client::get("/api/team/health?window=all", Some(&game.team_a)),
+    )
+    .await;
+    assert_eq!(mine.status, StatusCode::OK);
+    let h = mine.json();
+    assert_eq!(h["team"], TEAM_A);
+    assert!(h["t"].as_array().unwrap().len() > 10);
+    let last_score = h["score"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!((last_score - 10.25).abs() < 1e-9, "{last_score}");
+    let other = send(
+        &app,
+        client::get(
+            &format!("/api/team/health?team={TEAM_B}"),
+            Some(&game.team_a),
+        ),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let admin = send(
+        &app,
+        client::get(
+            &format!("/api/team/health?team={TEAM_B}&window=10m"),
+            Some(&game.admin),
+        ),
+    )
+    .await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert_eq!(admin.json()["window"], "10m");
+    let nobody = send(&app, client::get("/api/team/health", None)).await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+    for bad in ["/api/board/race?top=0", "/api/board/race?top=many"] {
+        assert_eq!(
+            send(&app, client::get(bad, None)).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+    let bad = send(
+        &app,
+        client::get("/api/team/health?window=1h", Some(&game.team_a)),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let all = send(&app, client::get("/api/board/race?top=all", None))
+        .await
+        .json();
+    assert_eq!(all["teams"].as_array().unwrap().len(), 2);
+}
