@@ -31,7 +31,12 @@ pub fn report(
         game: &game.meta.name,
         projection: &game.projection,
         rules: &game.meta.rules,
-        markers: scenario.map(markers).unwrap_or_default(),
+        markers: scenario
+            .map(markers)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(game.clock_markers())
+            .collect(),
         audience,
         until: None,
         workers: game.workers,

@@ -37,9 +37,9 @@ pub use error::ScoreError;
 pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
-    BatchFacts, CauseLog, EventFilter, GameClock, GameMeta, GameSession, Ledger, LedgerAt,
-    Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger, TokenStore, WorkerBoard,
-    WorkerSeen, rescore, sort_events,
+    BatchFacts, CauseLog, ClockEvent, EventFilter, GameClock, GameMeta, GameSession, Ledger,
+    LedgerAt, Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger, TokenStore,
+    WorkerBoard, WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
 pub use projection::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};

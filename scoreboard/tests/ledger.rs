@@ -12,9 +12,9 @@ use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, ExecSegment, Outcome, OutcomeBatch};
 use proptest::prelude::*;
 use scoreboard::{
-    Adjustment, BillingBlock, EventFilter, GameMeta, GameProjection, GameTime, Ledger, Points,
-    Recorded, RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger, rescore,
-    sort_events,
+    Adjustment, BillingBlock, ClockEvent, EventFilter, GameMeta, GameProjection, GameTime, Ledger,
+    Points, Recorded, RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger,
+    rescore, sort_events,
 };
 
 fn meta() -> GameMeta {
@@ -368,7 +368,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 5);
+    assert_eq!(store.schema_version(), 6);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -376,7 +376,14 @@ fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
     let s = ledger.start_or_resume(&meta(), 10_000).unwrap();
     assert_eq!(s.game_time(15_000), Duration::from_secs(5));
     // Paused at 15 s of wall clock, then the engine died while paused.
-    ledger.set_pauses(0, Some(15_000)).unwrap();
+    let paused = ClockEvent {
+        at: GameTime(5_000),
+        unix_ms: 15_000,
+        paused: true,
+    };
+    ledger.set_pauses(0, Some(15_000), &[paused]).unwrap();
+    // Sent again (an answer lost): recorded once.
+    ledger.set_pauses(0, Some(15_000), &[paused]).unwrap();
     drop(ledger);
     let s = store.open().start_or_resume(&meta(), 40_000).unwrap();
     assert_eq!((s.paused_ms, s.paused_since_unix_ms), (0, Some(15_000)));
@@ -386,9 +393,16 @@ fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
         "the pause holds"
     );
     let mut ledger = store.open();
-    ledger.set_pauses(25_000, None).unwrap();
+    let resumed = ClockEvent {
+        at: GameTime(5_000),
+        unix_ms: 40_000,
+        paused: false,
+    };
+    ledger.set_pauses(25_000, None, &[resumed]).unwrap();
     let s = ledger.start_or_resume(&meta(), 41_000).unwrap();
     assert_eq!(s.game_time(41_000), Duration::from_secs(6));
+    // The clock's history, as it happened: what the debrief marks.
+    assert_eq!(ledger.clock_events().unwrap(), [paused, resumed]);
 }
 
 fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
@@ -816,7 +830,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 5);
+        assert_eq!(store.schema_version(), 6);
     }
 
     #[test]

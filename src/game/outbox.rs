@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::live::LedgerHealth;
-use scoreboard::{Recorded, ScoreEvent};
+use scoreboard::{ClockEvent, Recorded, ScoreEvent};
 
 /// Causes written in one transaction at most (a long outage drains in several).
 const CHUNK: usize = 1024;
@@ -29,8 +29,10 @@ pub(crate) struct Outbox {
     waiting: VecDeque<Item>,
     waiting_events: usize,
     capacity: usize,
-    /// The pauses to store (total ms, and since when one is in force), when not stored yet.
+    /// The pauses to store (total ms, and since when one is in force), when not stored yet,
+    /// and the pauses and resumes not stored yet, oldest first.
     pauses: Option<(u64, Option<u64>)>,
+    clock: Vec<ClockEvent>,
     outage: Option<Outage>,
 }
 
@@ -63,6 +65,7 @@ impl Outbox {
             waiting_events: 0,
             capacity: capacity.max(1),
             pauses: None,
+            clock: Vec::new(),
             outage: None,
         }
     }
@@ -73,19 +76,34 @@ impl Outbox {
         self.waiting.extend(items);
     }
 
-    /// Notes the pauses to store (the latest replaces any not stored yet).
-    pub(crate) fn set_pauses(&mut self, paused_ms: u64, since_unix_ms: Option<u64>) {
+    /// Notes the pauses to store (the latest replaces any not stored yet) and the pause or
+    /// resume that brought them there (kept until stored).
+    pub(crate) fn set_pauses(
+        &mut self,
+        paused_ms: u64,
+        since_unix_ms: Option<u64>,
+        event: ClockEvent,
+    ) {
         self.pauses = Some((paused_ms, since_unix_ms));
+        self.clock.push(event);
     }
 
-    /// The pauses not stored yet.
-    pub(crate) fn pauses(&self) -> Option<(u64, Option<u64>)> {
+    /// The pauses not stored yet, with the clock events not stored yet.
+    pub(crate) fn pauses(&self) -> Option<(u64, Option<u64>, Vec<ClockEvent>)> {
         self.pauses
+            .map(|(paused_ms, since)| (paused_ms, since, self.clock.clone()))
     }
 
-    /// These pauses are stored: they no longer wait, unless newer ones came meanwhile.
-    pub(crate) fn pauses_stored(&mut self, paused_ms: u64, since_unix_ms: Option<u64>) {
-        if self.pauses == Some((paused_ms, since_unix_ms)) {
+    /// These pauses and the first `events` clock events are stored: they no longer wait,
+    /// unless newer pauses came meanwhile.
+    pub(crate) fn pauses_stored(
+        &mut self,
+        paused_ms: u64,
+        since_unix_ms: Option<u64>,
+        events: usize,
+    ) {
+        self.clock.drain(..events.min(self.clock.len()));
+        if self.pauses == Some((paused_ms, since_unix_ms)) && self.clock.is_empty() {
             self.pauses = None;
         }
     }
@@ -273,15 +291,23 @@ mod tests {
         assert_eq!(out.next_chunk().len(), 5);
         out.written(5);
         assert!(out.is_empty());
-        // Pauses wait too, the latest only.
-        out.set_pauses(10, Some(1));
-        out.set_pauses(20, None);
+        // Pauses wait too, the latest totals only, with every pause and resume.
+        let clock = |unix_ms, paused| ClockEvent {
+            at: GameTime(5),
+            unix_ms,
+            paused,
+        };
+        out.set_pauses(10, Some(1), clock(1, true));
+        out.set_pauses(20, None, clock(2, false));
         assert!(!out.is_empty());
-        assert_eq!(out.pauses(), Some((20, None)));
+        assert_eq!(
+            out.pauses(),
+            Some((20, None, vec![clock(1, true), clock(2, false)]))
+        );
         // Stored pauses that newer ones replaced meanwhile still wait.
-        out.pauses_stored(10, Some(1));
-        assert!(!out.is_empty());
-        out.pauses_stored(20, None);
+        out.pauses_stored(10, Some(1), 1);
+        assert_eq!(out.pauses(), Some((20, None, vec![clock(2, false)])));
+        out.pauses_stored(20, None, 1);
         assert!(out.is_empty());
     }
 }

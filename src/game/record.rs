@@ -107,8 +107,9 @@ impl Game<'_> {
             Effect::StorePauses {
                 paused_ms,
                 since_unix_ms,
+                event,
             } => {
-                self.outbox.set_pauses(paused_ms, since_unix_ms);
+                self.outbox.set_pauses(paused_ms, since_unix_ms, event);
                 self.flush()?;
             }
             Effect::Reply(r) => {
@@ -156,6 +157,7 @@ impl Game<'_> {
             at,
             run: session.run,
             pause,
+            now_unix_ms: now_unix_ms(),
         }))
     }
 
@@ -273,10 +275,11 @@ impl Game<'_> {
         let chunk = self.outbox.next_chunk();
         let request = if !chunk.is_empty() {
             WriteRequest::Record(chunk.to_vec())
-        } else if let Some((paused_ms, since_unix_ms)) = self.outbox.pauses() {
+        } else if let Some((paused_ms, since_unix_ms, events)) = self.outbox.pauses() {
             WriteRequest::Pauses {
                 paused_ms,
                 since_unix_ms,
+                events,
             }
         } else {
             return Ok(());
@@ -303,7 +306,8 @@ impl Game<'_> {
             WriteDone::Pauses {
                 paused_ms,
                 since_unix_ms,
-            } => self.outbox.pauses_stored(paused_ms, since_unix_ms),
+                events,
+            } => self.outbox.pauses_stored(paused_ms, since_unix_ms, events),
             WriteDone::Failed(e) => return self.ledger_failed(&e),
         }
         if let Change::Back { after, written } = self

@@ -176,7 +176,13 @@ async fn open_ledger(
             .paused_since_unix_ms
             .map_or(0, |since| now.saturating_sub(since));
     if session.paused_since_unix_ms.is_some() {
-        ledger.set_pauses(paused_ms, None)?;
+        // The pause ends with this start: the clock resumes where it stood.
+        let resumed = scoreboard::ClockEvent {
+            at: GameTime::from_duration(offset),
+            unix_ms: now,
+            paused: false,
+        };
+        ledger.set_pauses(paused_ms, None, &[resumed])?;
     }
     Ok(Opened {
         ledger,

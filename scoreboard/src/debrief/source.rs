@@ -1,8 +1,9 @@
 //! A game read from its ledger for a report: what the game is, its projection (caught up
 //! from the ledger's cursor, so a server that keeps one reads only what is new), and how many
-//! load workers joined.
+//! load workers joined, and its pauses.
 
-use crate::{GameMeta, GameProjection, Ledger, ScoreError};
+use super::{Marker, MarkerKind};
+use crate::{ClockEvent, GameMeta, GameProjection, Ledger, ScoreError};
 
 /// A game as its ledger holds it.
 #[derive(Clone, Debug)]
@@ -10,6 +11,8 @@ pub struct LedgerGame {
     pub meta: GameMeta,
     pub projection: GameProjection,
     pub workers: usize,
+    /// The game's pauses and resumes, as the ledger recorded them.
+    pub clock: Vec<ClockEvent>,
 }
 
 impl LedgerGame {
@@ -24,6 +27,7 @@ impl LedgerGame {
             meta,
             projection,
             workers: 0,
+            clock: Vec::new(),
         };
         game.catch_up(ledger)?;
         Ok(Some(game))
@@ -33,6 +37,26 @@ impl LedgerGame {
     pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), ScoreError> {
         self.projection.catch_up(ledger, &mut |_| {})?;
         self.workers = ledger.workers()?.len();
+        // A game pauses a few times at most: read whole.
+        self.clock = ledger.clock_events()?;
         Ok(())
+    }
+
+    /// The game's pauses and resumes, as markers.
+    pub fn clock_markers(&self) -> Vec<Marker> {
+        self.clock
+            .iter()
+            .map(|e| Marker {
+                at: e.at,
+                kind: MarkerKind::Pause,
+                team: None,
+                text: if e.paused {
+                    "game paused"
+                } else {
+                    "game resumed"
+                }
+                .to_owned(),
+            })
+            .collect()
     }
 }

@@ -178,6 +178,16 @@ pub struct GameMeta {
     pub duration_ms: u64,
 }
 
+/// A pause or a resume of the game clock, as it happened: the game time the clock stood at,
+/// and the wall clock. Recorded once each (by kind and wall-clock time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockEvent {
+    pub at: GameTime,
+    pub unix_ms: u64,
+    /// A pause began (else the game resumed).
+    pub paused: bool,
+}
+
 /// A game opened on a ledger: when it started and which run of it this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GameSession {
@@ -291,12 +301,16 @@ pub trait GameClock {
     /// The game's clock as last stored (its run, start and pauses), without starting a run:
     /// what load workers follow. None before the game starts.
     fn session(&self) -> Result<Option<GameSession>, ScoreError>;
-    /// Remembers the pauses: their total so far, and when the one in force began.
+    /// Remembers the pauses: their total so far, when the one in force began, and the
+    /// pauses and resumes that brought them there (each recorded once), in one transaction.
     fn set_pauses(
         &mut self,
         paused_ms: u64,
         paused_since_unix_ms: Option<u64>,
+        events: &[ClockEvent],
     ) -> Result<(), ScoreError>;
+    /// Every pause and resume of the game, in time order.
+    fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError>;
 }
 
 /// Who the teams are: the digests of the teams' and the admin's tokens, and the teams'

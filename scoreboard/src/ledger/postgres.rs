@@ -21,7 +21,8 @@ use super::rows::{
     block_from_row, event_columns, event_from_row, void_columns,
 };
 use super::{
-    EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
+    ClockEvent, EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, SegmentBatch,
+    WorkerSeen,
 };
 use crate::tokens::TokenHash;
 use crate::{BillingBlock, Rules, ScoreError, ScoreEvent, Source};
@@ -98,6 +99,11 @@ const MIGRATIONS: &[&str] = &[
     // 5: teams' public names (the ids stay the keys everywhere else).
     r#"CREATE TABLE team_names (
         team TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, by_team BOOLEAN NOT NULL
+     );"#,
+    // 6: the pauses and resumes of the game clock, as they happened.
+    r#"CREATE TABLE clock_events (
+        unix_ms BIGINT NOT NULL, paused BOOLEAN NOT NULL, at_ms BIGINT NOT NULL,
+        PRIMARY KEY (unix_ms, paused)
      );"#,
 ];
 

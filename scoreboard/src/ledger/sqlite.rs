@@ -17,8 +17,8 @@ use super::rows::{
     self, ADJUSTMENT_COLUMNS, BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, VOID_COLUMNS,
 };
 use super::{
-    EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, ScoringCause, SegmentBatch,
-    WorkerSeen,
+    ClockEvent, EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, ScoringCause,
+    SegmentBatch, WorkerSeen,
 };
 use crate::tokens::TokenHash;
 use crate::{BillingBlock, Rules, ScoreError, ScoreEvent};
@@ -90,6 +90,11 @@ const MIGRATIONS: &[&str] = &[
     // 5: teams' public names (the ids stay the keys everywhere else).
     "CREATE TABLE team_names (
         team TEXT PRIMARY KEY, name TEXT NOT NULL, by_team INTEGER NOT NULL
+     );",
+    // 6: the pauses and resumes of the game clock, as they happened.
+    "CREATE TABLE clock_events (
+        unix_ms INTEGER NOT NULL, paused INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+        PRIMARY KEY (unix_ms, paused)
      );",
 ];
 

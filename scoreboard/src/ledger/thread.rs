@@ -9,7 +9,8 @@ use loadgen::ExecSegment;
 
 use super::prelude::*;
 use super::{
-    EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch, WorkerSeen,
+    ClockEvent, EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch,
+    WorkerSeen,
 };
 use crate::tokens::TokenHash;
 use crate::{Rules, ScoreError, ScoreEvent};
@@ -179,8 +180,14 @@ impl GameClock for ThreadLedger {
         &mut self,
         paused_ms: u64,
         paused_since_unix_ms: Option<u64>,
+        events: &[ClockEvent],
     ) -> Result<(), ScoreError> {
-        self.call(move |l| l.set_pauses(paused_ms, paused_since_unix_ms))
+        let events = events.to_vec();
+        self.call(move |l| l.set_pauses(paused_ms, paused_since_unix_ms, &events))
+    }
+
+    fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError> {
+        self.call(|l| l.clock_events())
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Ledger, LedgerAt, Recorded};
+use super::{ClockEvent, Ledger, LedgerAt, Recorded};
 use crate::{ScoreError, ScoreEvent};
 
 /// What the writer is asked to do.
@@ -17,10 +17,12 @@ pub enum WriteRequest {
     /// Causes and their events, in order, in one transaction (a cause already recorded is
     /// left as it is, so a request whose answer was lost is safe to send again).
     Record(Vec<(Recorded, Vec<ScoreEvent>)>),
-    /// The pauses so far, and when the one in force began.
+    /// The pauses so far, when the one in force began, and the pauses and resumes that
+    /// brought them there.
     Pauses {
         paused_ms: u64,
         since_unix_ms: Option<u64>,
+        events: Vec<ClockEvent>,
     },
 }
 
@@ -29,10 +31,11 @@ pub enum WriteRequest {
 pub enum WriteDone {
     /// The first `causes` causes sent are durable; the transaction took `took`.
     Recorded { causes: usize, took: Duration },
-    /// These pauses are stored.
+    /// These pauses are stored, with the first `events` clock events sent.
     Pauses {
         paused_ms: u64,
         since_unix_ms: Option<u64>,
+        events: usize,
     },
     /// Nothing of the request was stored.
     Failed(ScoreError),
@@ -112,11 +115,13 @@ fn carry_out(
             WriteRequest::Pauses {
                 paused_ms,
                 since_unix_ms,
+                events,
             } => {
-                l.set_pauses(paused_ms, since_unix_ms)?;
+                l.set_pauses(paused_ms, since_unix_ms, &events)?;
                 Ok(WriteDone::Pauses {
                     paused_ms,
                     since_unix_ms,
+                    events: events.len(),
                 })
             }
         }

@@ -132,6 +132,8 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
             .cloned(),
     );
     let rendered = with_game(&state, move |game| {
+        let mut markers = markers;
+        markers.extend(game.clock_markers());
         Debrief {
             game: &game.meta.name,
             projection: &game.projection,
@@ -281,23 +283,10 @@ pub(crate) async fn health(
     .await
 }
 
-/// What changed between two snapshots that the report marks: a pause or a resume, and a
-/// team's new endpoint URLs (the ledger keeps neither as it happened).
+/// What changed between two snapshots that the report marks: a team's new endpoint URLs
+/// (the ledger does not keep them as they happened; pauses it does).
 pub(crate) fn changes(before: &Snapshot, after: &Snapshot) -> Vec<Marker> {
     let mut out = Vec::new();
-    if before.paused != after.paused && !after.over {
-        out.push(Marker {
-            at: after.now,
-            kind: MarkerKind::Pause,
-            team: None,
-            text: if after.paused {
-                "game paused"
-            } else {
-                "game resumed"
-            }
-            .to_owned(),
-        });
-    }
     for t in &after.teams {
         let old = before.teams.iter().find(|o| o.team == t.team);
         if old.is_some_and(|o| !o.urls.is_empty() && o.urls != t.urls) {
@@ -342,7 +331,7 @@ mod tests {
     use crate::live::TeamRow;
 
     #[test]
-    fn pauses_and_new_urls_are_marked_once() {
+    fn new_urls_are_marked_once() {
         let row = |urls: &[&str]| TeamRow {
             team: "a".into(),
             urls: urls.iter().map(|u| (*u).to_owned()).collect(),
@@ -361,13 +350,7 @@ mod tests {
         let marks = changes(&before, &after);
         let said: Vec<(MarkerKind, &str)> =
             marks.iter().map(|m| (m.kind, m.text.as_str())).collect();
-        assert_eq!(
-            said,
-            [
-                (MarkerKind::Pause, "game paused"),
-                (MarkerKind::Url, "now answers at http://10.0.0.2")
-            ]
-        );
+        assert_eq!(said, [(MarkerKind::Url, "now answers at http://10.0.0.2")]);
         assert!(marks.iter().all(|m| m.at == GameTime(61_000)));
         assert!(changes(&after, &after).is_empty());
     }

@@ -63,7 +63,8 @@ pub struct WebState {
     markers: Arc<Vec<crate::debrief::Marker>>,
     /// One name change at a time.
     name_lock: names::NameLock,
-    /// Pauses and URL changes seen in the live game while this server ran (for `/report`).
+    /// URL changes seen in the live game while this server ran (for `/report`; the ledger
+    /// keeps the pauses).
     seen: Arc<std::sync::Mutex<Vec<crate::debrief::Marker>>>,
 }
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use scoreboard::ledger::prelude::*;
 use scoreboard::ledger::{GameMeta, SqliteLedger};
 use scoreboard::web::app;
-use scoreboard::{GameTime, Points, Rules};
+use scoreboard::{ClockEvent, GameTime, Points, Rules};
 
 use crate::client::{self, send};
 use crate::util::{Game, TEAM_A, TEAM_B};
@@ -35,6 +35,19 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
         "no game in the ledger yet"
     );
     with_meta(&game);
+    // The ledger's pauses are marked on the charts, a hover title saying which.
+    let mut ledger = SqliteLedger::open_existing(&game.ledger).unwrap();
+    let paused = ClockEvent {
+        at: GameTime(20_000),
+        unix_ms: 1_000,
+        paused: true,
+    };
+    let resumed = ClockEvent {
+        unix_ms: 9_000,
+        paused: false,
+        ..paused
+    };
+    ledger.set_pauses(8_000, None, &[paused, resumed]).unwrap();
 
     let public = send(&app, client::get("/report", None)).await;
     assert_eq!(public.status, StatusCode::OK);
@@ -47,6 +60,10 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
     let full = send(&app, client::get("/report", admin)).await;
     assert_eq!(full.body.matches("<svg").count(), 1 + 2 * 4);
     assert!(full.body.contains("Fairness") && full.body.contains("Where points were lost"));
+    assert!(
+        full.body.contains("game paused") && full.body.contains("game resumed"),
+        "no pause markers"
+    );
     // A team's token is no organizer's.
     let team = send(&app, client::get("/report", Some(&game.team_a))).await;
     assert_eq!(team.body.matches("<svg").count(), 1);

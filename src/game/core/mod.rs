@@ -10,8 +10,8 @@ use std::time::Duration;
 use loadgen::OutcomeBatch;
 use scoreboard::live::TeamRow;
 use scoreboard::{
-    Adjustment, Biller, BillingRules, Cause, GameProjection, GameTime, Observation, Points,
-    Recorded, RecordedBatch, Scorer,
+    Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Observation,
+    Points, Recorded, RecordedBatch, Scorer,
 };
 
 use super::clock::TickClock;
@@ -40,11 +40,13 @@ pub(crate) enum Input {
         now_unix_ms: u64,
         command: Command,
     },
-    /// The load started again as run `run`, after a pause of `pause`.
+    /// The load started again as run `run`, after a pause of `pause`, at wall-clock
+    /// `now_unix_ms`.
     Resumed {
         at: GameTime,
         run: u64,
         pause: Duration,
+        now_unix_ms: u64,
     },
     /// The outbox holds as many causes as it may while the ledger is unavailable.
     LedgerFull {
@@ -123,10 +125,12 @@ pub(crate) enum Effect {
     Stop,
     /// The team (by scenario index) now answers at `url`.
     SetUrl { team: usize, url: String },
-    /// The pauses so far, for the ledger's clock.
+    /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
+    /// there.
     StorePauses {
         paused_ms: u64,
         since_unix_ms: Option<u64>,
+        event: ClockEvent,
     },
     /// The answer to the command that asked.
     Reply(Result<(), String>),
@@ -240,13 +244,18 @@ impl Core {
                 now_unix_ms,
                 command,
             } => self.command(at, now_unix_ms, command),
-            Input::Resumed { at, run, pause } => {
+            Input::Resumed {
+                at,
+                run,
+                pause,
+                now_unix_ms,
+            } => {
                 self.run = run;
                 self.paused = false;
                 self.paused_ms += pause.as_millis() as u64;
                 let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
                 vec![
-                    self.store_pauses(None),
+                    self.store_pauses(at, now_unix_ms, false),
                     Effect::Say(format!(
                         "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
                     )),
@@ -418,15 +427,21 @@ impl Core {
         self.paused = true;
         vec![
             Effect::Pause,
-            self.store_pauses(Some(now_unix_ms)),
+            self.store_pauses(at, now_unix_ms, true),
             Effect::Say(format!("[{at}] paused: no load, the clock stands still")),
         ]
     }
 
-    fn store_pauses(&self, since_unix_ms: Option<u64>) -> Effect {
+    /// The pauses so far, after a pause (`paused`) or a resume at `at`, `now_unix_ms`.
+    fn store_pauses(&self, at: GameTime, now_unix_ms: u64, paused: bool) -> Effect {
         Effect::StorePauses {
             paused_ms: self.paused_ms,
-            since_unix_ms,
+            since_unix_ms: paused.then_some(now_unix_ms),
+            event: ClockEvent {
+                at,
+                unix_ms: now_unix_ms,
+                paused,
+            },
         }
     }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use loadgen::{BatchId, Outcome, OutcomeBatch};
 use scoreboard::{
-    Biller, GameProjection, GameTime, InstanceRun, Observation, Points, Recorded, Source,
+    Biller, ClockEvent, GameProjection, GameTime, InstanceRun, Observation, Points, Recorded,
+    Source,
 };
 
 use super::{Command, Core, Effect, Input, Start};
@@ -194,7 +195,12 @@ fn pause_and_resume_move_the_clock_once_each() {
         paused[1],
         Effect::StorePauses {
             paused_ms: 0,
-            since_unix_ms: Some(1_700_000_000_000)
+            since_unix_ms: Some(1_700_000_000_000),
+            event: ClockEvent {
+                at: GameTime(5_000),
+                unix_ms: 1_700_000_000_000,
+                paused: true
+            }
         }
     );
     assert!(command(&mut core, 5_000, Command::Pause).is_empty());
@@ -205,12 +211,18 @@ fn pause_and_resume_move_the_clock_once_each() {
         at: GameTime(5_000),
         run: 2,
         pause: Duration::from_secs(7),
+        now_unix_ms: 1_700_000_007_000,
     });
     assert_eq!(
         resumed[0],
         Effect::StorePauses {
             paused_ms: 7_000,
-            since_unix_ms: None
+            since_unix_ms: None,
+            event: ClockEvent {
+                at: GameTime(5_000),
+                unix_ms: 1_700_000_007_000,
+                paused: false
+            }
         }
     );
     assert_eq!(
@@ -240,6 +252,7 @@ fn a_full_outbox_pauses_and_the_ledgers_return_resumes_but_not_an_organizers_pau
         at: GameTime(3_000),
         run: 2,
         pause: Duration::from_secs(8),
+        now_unix_ms: 9,
     });
     // The organizer pauses, the ledger goes and comes back: the organizer's pause holds.
     command(&mut core, 4_000, Command::Pause);

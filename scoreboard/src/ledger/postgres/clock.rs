@@ -51,11 +51,37 @@ impl GameClock for PostgresLedger {
         &mut self,
         paused_ms: u64,
         paused_since_unix_ms: Option<u64>,
+        events: &[ClockEvent],
     ) -> Result<(), ScoreError> {
-        self.client.get_mut().execute(
+        let mut tx = self.client.get_mut().transaction()?;
+        for e in events {
+            tx.execute(
+                "INSERT INTO clock_events (unix_ms, paused, at_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&(e.unix_ms as i64), &e.paused, &(e.at.0 as i64)],
+            )?;
+        }
+        tx.execute(
             "UPDATE game SET paused_ms = $1, paused_since_unix_ms = $2 WHERE id = 1",
             &[&(paused_ms as i64), &paused_since_unix_ms.map(|p| p as i64)],
         )?;
+        tx.commit()?;
         Ok(())
+    }
+
+    fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError> {
+        let rows = self.query(
+            "SELECT unix_ms, paused, at_ms FROM clock_events ORDER BY unix_ms, paused",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClockEvent {
+                    unix_ms: r.u64(0)?,
+                    paused: r.try_get(1)?,
+                    at: r.time(2)?,
+                })
+            })
+            .collect()
     }
 }

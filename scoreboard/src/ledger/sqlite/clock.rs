@@ -62,12 +62,36 @@ impl GameClock for SqliteLedger {
         &mut self,
         paused_ms: u64,
         paused_since_unix_ms: Option<u64>,
+        events: &[ClockEvent],
     ) -> Result<(), ScoreError> {
-        self.conn.execute(
+        let tx = self.write()?;
+        for e in events {
+            tx.execute(
+                "INSERT INTO clock_events (unix_ms, paused, at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![e.unix_ms as i64, e.paused, e.at.0 as i64],
+            )?;
+        }
+        tx.execute(
             "UPDATE game SET paused_ms = ?1, paused_since_unix_ms = ?2 WHERE id = 1",
             params![paused_ms as i64, paused_since_unix_ms.map(|p| p as i64)],
         )?;
+        tx.commit()?;
         Ok(())
+    }
+
+    fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT unix_ms, paused, at_ms FROM clock_events ORDER BY unix_ms, paused")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ClockEvent {
+                unix_ms: r.get::<_, i64>(0)? as u64,
+                paused: r.get(1)?,
+                at: crate::GameTime(r.get::<_, i64>(2)? as u64),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn session(&self) -> Result<Option<GameSession>, ScoreError> {
