@@ -25,7 +25,7 @@ use super::{
     WorkerSeen,
 };
 use crate::tokens::TokenHash;
-use crate::{BillingBlock, Rules, ScoreError, ScoreEvent, Source};
+use crate::{BillingBlock, Rules, ScoreError, ScoreEvent};
 
 /// Schema versions, applied in order (the same steps as the SQLite ledger's, so a version
 /// means the same tables in both); the `schema_version` table says how many are in.
@@ -152,19 +152,21 @@ pub struct PostgresLedger {
 /// Statements prepared once per connection (prepared statements are not transactional:
 /// they outlive the transaction they were prepared in).
 #[derive(Default)]
-struct Statements(RefCell<HashMap<&'static str, Statement>>);
+struct Statements(RefCell<HashMap<String, Statement>>);
 
 impl Statements {
     fn get(
         &self,
         client: &mut impl GenericClient,
-        sql: &'static str,
+        sql: &str,
     ) -> Result<Statement, postgres::Error> {
         if let Some(statement) = self.0.borrow().get(sql) {
             return Ok(statement.clone());
         }
         let statement = client.prepare(sql)?;
-        self.0.borrow_mut().insert(sql, statement.clone());
+        self.0
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 }
@@ -231,11 +233,7 @@ impl PostgresLedger {
     }
 
     /// The rows of a prepared statement.
-    fn query(
-        &self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, ScoreError> {
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, ScoreError> {
         let mut client = self.client.borrow_mut();
         let statement = self.statements.get(&mut *client, sql)?;
         Ok(client.query(&statement, params)?)
@@ -430,31 +428,45 @@ impl CauseLog for PostgresLedger {
     }
 
     fn events(&self, filter: &EventFilter) -> Result<Vec<ScoreEvent>, ScoreError> {
-        // The newest `limit` events when paging, else all of them in game-time order.
-        let order = if filter.limit.is_some() {
-            "ORDER BY at_ms DESC, cause DESC, seq DESC"
-        } else {
-            "ORDER BY at_ms, cause, seq"
+        // Only the conditions the filter sets, so that each shape of query is prepared once
+        // with a plan that fits it (a team's page walks the team's index).
+        let mut conditions = Vec::new();
+        let mut values: Vec<rows::Value> = Vec::new();
+        let mut when = |condition: &str, value: rows::Value<'static>| {
+            values.push(value);
+            conditions.push(format!("{condition} ${}", values.len()));
         };
-        // Not a prepared statement: planned for the values at hand, a team's page uses the
-        // team's index.
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE ($1::TEXT IS NULL OR team = $1) AND at_ms >= $2
-               AND ($3::TEXT IS NULL OR source = $3) AND ($4::BIGINT IS NULL OR at_ms < $4)
-             {order} LIMIT $5"
-        );
-        let since = filter.since.map_or(0, |t| t.0 as i64);
-        let source = filter.source.map(Source::name);
-        let before = filter
-            .before
-            .map(|t| i64::try_from(t.0).unwrap_or(i64::MAX));
-        // LIMIT NULL is no limit.
-        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(&sql, &[&filter.team, &since, &source, &before, &limit])?;
+        if let Some(team) = &filter.team {
+            when("team =", rows::Value::Owned(team.clone()));
+        }
+        if let Some(since) = filter.since.filter(|t| t.0 > 0) {
+            when("at_ms >=", rows::Value::Int(since.0 as i64));
+        }
+        if let Some(source) = filter.source {
+            when("source =", rows::Value::Text(source.name()));
+        }
+        if let Some(before) = filter.before {
+            let before = i64::try_from(before.0).unwrap_or(i64::MAX);
+            when("at_ms <", rows::Value::Int(before));
+        }
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events");
+        if !conditions.is_empty() {
+            sql += " WHERE ";
+            sql += &conditions.join(" AND ");
+        }
+        // The newest `limit` events when paging, else all of them in game-time order.
+        match filter.limit {
+            Some(limit) => {
+                values.push(rows::Value::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+                sql += &format!(
+                    " ORDER BY at_ms DESC, cause DESC, seq DESC LIMIT ${}",
+                    values.len()
+                );
+            }
+            None => sql += " ORDER BY at_ms, cause, seq",
+        }
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+        let rows = self.query(&sql, &params)?;
         rows.iter().map(event_from_row).collect()
     }
 

@@ -2,9 +2,9 @@
 //! announcements and a banner when the board is frozen, paused or over. The page is drawn
 //! on the server and kept current by its stream (`/api/board/stream`) without a reload.
 
-use axum::Json;
 use axum::extract::State;
-use axum::response::{Html, Response};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 
 use super::WebState;
 use super::frames;
@@ -17,9 +17,15 @@ pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {
     html::page_with_charts(Tab::Board, &board.game, &render(&board), "board.js")
 }
 
-/// `GET /api/board`: the board as JSON.
-pub(crate) async fn api(State(state): State<WebState>) -> Json<Board> {
-    Json(json::board(&state.view.now()))
+/// `GET /api/board`: the board as JSON, drawn once per snapshot (every request until the
+/// next snapshot gets the same bytes).
+pub(crate) async fn api(State(state): State<WebState>) -> Response {
+    let body = state.board_json.get(&state.view.now(), |s| {
+        serde_json::to_vec(&json::board(s))
+            .unwrap_or_default()
+            .into()
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `GET /api/board/stream`: a `board` message with the board each time it changes, drawn

@@ -38,6 +38,36 @@ impl std::fmt::Debug for SharedFrames {
     }
 }
 
+/// One rendering per snapshot for plain requests (`/api/board`): the latest snapshot's
+/// bytes are kept, and every request until the next snapshot gets them.
+#[derive(Default)]
+pub(crate) struct Rendered(Mutex<Option<(Arc<Snapshot>, Bytes)>>);
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered").finish_non_exhaustive()
+    }
+}
+
+impl Rendered {
+    /// The bytes of `snapshot`, drawn by `render` if this is a snapshot not seen yet.
+    pub(crate) fn get(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        render: impl FnOnce(&Snapshot) -> Bytes,
+    ) -> Bytes {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, bytes)) = &*kept
+            && Arc::ptr_eq(seen, snapshot)
+        {
+            return bytes.clone();
+        }
+        let bytes = render(snapshot);
+        *kept = Some((snapshot.clone(), bytes.clone()));
+        bytes
+    }
+}
+
 /// `body` as an SSE message of type `kind`: JSON on one `data` line.
 pub(crate) fn json_frame(kind: &str, body: &impl serde::Serialize) -> Bytes {
     let json = serde_json::to_vec(body).unwrap_or_else(|_| b"\"unencodable\"".to_vec());

@@ -57,6 +57,8 @@ pub struct WebState {
     closing: Arc<watch::Sender<bool>>,
     /// The board and admin streams, rendered once per snapshot for every viewer.
     frames: Arc<frames::SharedFrames>,
+    /// `/api/board`'s JSON, drawn once per snapshot.
+    board_json: Arc<frames::Rendered>,
     /// The game over time, for the report and the charts (caught up from the ledger).
     history: history::SharedGame,
     /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
@@ -99,6 +101,7 @@ impl WebState {
             )),
             closing: Arc::new(watch::channel(false).0),
             frames: Arc::default(),
+            board_json: Arc::default(),
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),
