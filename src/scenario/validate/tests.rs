@@ -470,6 +470,10 @@ fn the_readme_example_loads() {
         .and_then(|rest| rest.split("```").next())
         .expect("the README has a toml example");
     let s = read(example);
-    assert_eq!(s.teams.len(), 2);
+    assert_eq!(s.teams.len(), 3);
+    assert_eq!(
+        s.teams[1].endpoint,
+        Endpoint::Urls(vec!["https://api.rainbow-ops.example".into()])
+    );
     assert_eq!(s.timeline.len(), 3);
 }
