@@ -76,12 +76,15 @@ impl TargetLimits {
         let bad = |what: String| Err(LoadgenError::Config(format!("target {target}: {what}")));
         if self.max_in_flight == 0 || self.max_in_flight > 1_000_000 {
             return bad(format!(
-                "max in flight must be 1 to 1000000, not {}",
+                "max_in_flight must be 1 to 1000000, not {}",
                 self.max_in_flight
             ));
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return bad("timeouts must be above zero".to_owned());
+            return bad(format!(
+                "timeout and connect_timeout must be above zero, not {:?} and {:?}",
+                self.timeout, self.connect_timeout
+            ));
         }
         if self.body_cap < 64 || self.body_cap > 64 << 20 {
             return bad(format!(

@@ -213,7 +213,7 @@ fn max_in_flight(args: &Args, pacing: &Pacing) -> anyhow::Result<usize> {
         Pacing::Open(_) => 0,
     };
     match args.max_in_flight {
-        Some(cap) if cap < clients => anyhow::bail!(
+        Some(cap) if cap > 0 && cap < clients => anyhow::bail!(
             "--clients {clients} is above --max-in-flight {cap}: each closed client holds one \
              request in flight; raise --max-in-flight to at least {clients} or lower --clients"
         ),
