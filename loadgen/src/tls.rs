@@ -165,7 +165,7 @@ pub(crate) fn handshake_failure(error: &io::Error, first: &[u8], name: &ServerNa
             TlsFailure::Untrusted,
             format!(
                 "the certificate of {name} is not trusted ({rustls}): use one from a public CA, \
-                 or give the organizers your CA"
+                 or have your CA trusted (loadgen --cacert, a scenario's load.ca_cert)"
             ),
         ),
         rustls::Error::AlertReceived(alert) => tls(
