@@ -9,8 +9,8 @@
 #   CLIENT_QUOTA (unset: each client has all of CLIENT_CPU; a percentage such as 50 holds
 #   every client to that share of the core with a CPU cgroup (needs root), so that the
 #   clients, not the one nginx worker, are the limit and req/s compares the clients),
-#   plus the keyset knobs of scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT,
-#   SERVER_CPU, CLIENT_CPU).
+#   plus the knobs of scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT,
+#   SERVER_CPU, CLIENT_CPU, and BENCH_TLS=1 for HTTPS: scripts/bench-tls.sh).
 # Bounded: about ROUNDS × 3 × (DURATION + 1 s), plus the build.
 set -euo pipefail
 # shellcheck source=lib/nginx-answers.sh source-path=SCRIPTDIR
@@ -34,6 +34,10 @@ duration_s=$(bench_seconds "$DURATION")
 limit=$(python3 -c "print(int(float('$duration_s')) + 30)")
 
 bench_need nginx wrk taskset oha time python3 curl
+[ -z "$BENCH_TLS" ] || bench_need openssl
+# With TLS, the clients trust the bench's private CA (wrk does not check certificates).
+TRUST=()
+[ -z "$BENCH_TLS" ] || TRUST=(--cacert "$BENCH_CA")
 
 # Makes a CPU cgroup that holds its processes to CLIENT_QUOTA % of one core (cgroup v2's
 # cpu.max, or v1's CFS quota) and sets QUOTA_CGROUP to it.
@@ -76,7 +80,7 @@ fi
 bench_build
 port=$(bench_free_ports 1)
 bench_nginx_start "$port"
-base=http://127.0.0.1:$port
+base=$BENCH_SCHEME://127.0.0.1:$port
 sed "s|^|$base/calc?input=|" "$BENCH_TMP/keys.txt" >"$BENCH_TMP/urls.txt"
 one_url="$base/calc?input=$FIRST_KEY"
 results=$BENCH_TMP/results.tsv
@@ -134,7 +138,7 @@ PY
 }
 
 run_loadgen() {
-  client "$LOADGEN" "$base" --clients "$CONNECTIONS" --duration "$DURATION" "${KEYSET_FLAGS[@]}" --json
+  client "$LOADGEN" "$base" --clients "$CONNECTIONS" --duration "$DURATION" "${KEYSET_FLAGS[@]}" "${TRUST[@]}" --json
   local fields
   fields=$(python3 - "$out" <<'PY'
 import json, sys
@@ -156,7 +160,7 @@ PY
 
 run_oha() {
   client "$OHA" --no-tui -c "$CONNECTIONS" -z "$DURATION" --worker-threads "$OHA_THREADS" \
-    --output-format json --urls-from-file "$BENCH_TMP/urls.txt"
+    --output-format json --urls-from-file "$BENCH_TMP/urls.txt" "${TRUST[@]}"
   local fields requests seconds extra
   fields=$(python3 - "$out" <<'PY'
 import json, sys
@@ -196,7 +200,7 @@ PY
 }
 
 loadgen_bad=0
-bench_log "$ROUNDS round(s) of loadgen, oha and wrk (the order turns each round), $CONNECTIONS connections, $DURATION each, clients on CPU $CLIENT_CPU"
+bench_log "$ROUNDS round(s) over $BENCH_SCHEME of loadgen, oha and wrk (the order turns each round), $CONNECTIONS connections, $DURATION each, clients on CPU $CLIENT_CPU"
 tools=(loadgen oha wrk)
 for round in $(seq "$ROUNDS"); do
   # The order turns each round, so that no tool always runs first after a pause or right
@@ -209,7 +213,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$CLIENT_QUOTA" <<'PY'
+python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$CLIENT_QUOTA" "$BENCH_SCHEME" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 tools = ["loadgen", "oha", "wrk"]
@@ -223,7 +227,7 @@ for tool in tools:
     other[tool] = statistics.median(100 * float(r[7]) / float(r[3]) for r in mine)
 quota = sys.argv[5]
 held = f", each client held to {quota} % of its core" if quota else ""
-print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections, {sys.argv[3]} each, one nginx worker{held}")
+print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections over {sys.argv[6]}, {sys.argv[3]} each, one nginx worker{held}")
 loadgen = [r for r in rows if r[0] == "loadgen"]
 print("loadgen checked every answer: " + "; ".join(f"round {r[1]}: {r[5]}" for r in loadgen))
 print(f"{'tool':<8} {'req/s':>10} {'CPU µs/request':>15} {'client CPU %':>13} {'nginx CPU %':>12} {'other CPU %':>12}  checks bodies")

@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(needs.servers, 160);
         assert_eq!(needs.connections, 40_000);
         // 40 teams × 60 s × 64 B, twice.
-        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 64);
+        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 96);
         assert_eq!(needs.judge(MACHINE), Ok(None));
     }
 

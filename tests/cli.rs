@@ -410,3 +410,77 @@ fn a_game_too_big_for_the_machine_is_refused_before_anything_is_built() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("memory: about "), "{}", stdout(&out));
 }
+
+/// A scenario whose options would hang is refused at once by check and replay (exit 2,
+/// naming the keys); one that runs honours SIGTERM within 5 s, even against a team that
+/// never answers and a long request timeout.
+#[test]
+fn no_scenario_hangs_and_sigterm_ends_a_replay_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // A team that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let scenario = |load: &str| {
+        format!(
+            "[game]\nname = \"hang\"\nduration = \"10m\"\nallow_private_targets = true\n\
+             [keyset]\ncount = 20\n[hash]\niterations = 1\n[load]\n{load}\ntimeout = \"5m\"\n\
+             [[team]]\nname = \"a\"\nurl = \"http://127.0.0.1:{port}\"\n"
+        )
+    };
+    let over = dir.path().join("over.toml");
+    std::fs::write(&over, scenario("clients = 50\nmax_in_flight = 10")).unwrap();
+    for command in ["check", "replay"] {
+        let out = gameday(&[command, over.to_str().unwrap()], dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("load.max_in_flight") && err.contains("load.clients"),
+            "{command}: {err}"
+        );
+    }
+    let hang = dir.path().join("hang.toml");
+    std::fs::write(&hang, scenario("clients = 5")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["replay", hang.to_str().unwrap()])
+        .env("GAMEDAY_CACHE_DIR", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while accepted.load(std::sync::atomic::Ordering::SeqCst) < 5 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "no load came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill sends a signal to our own child; no memory is touched.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let sent = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > std::time::Duration::from_secs(5) {
+            child.kill().unwrap();
+            panic!("gameday replay still ran 5 s after SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        status.code().is_some(),
+        "ended by a signal: {status:?}, {err}"
+    );
+}

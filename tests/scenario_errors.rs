@@ -364,7 +364,23 @@ url = "http://api.localhost:9000"
                 public addresses (set game.allow_private_targets = true to allow it)",
     },
     Case {
-        what: "an https URL",
+        what: "more closed clients than requests in flight",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 50
+max_in_flight = 10
+[[team]]
+name = "a"
+url = "http://example.com"
+"#,
+        error: "bad.toml:6:17: load.max_in_flight: expected at least load.clients (50): each \
+                closed client holds one request in flight, got 10 (raise load.max_in_flight or \
+                lower load.clients)",
+    },
+    Case {
+        what: "an ftp URL",
         text: r#"[game]
 name = "x"
 duration = "30s"
@@ -372,10 +388,10 @@ duration = "30s"
 clients = 2
 [[team]]
 name = "a"
-url = ["http://example.com", "https://example.org"]
+url = ["http://example.com", "ftp://example.org"]
 "#,
-        error: "bad.toml:8:30: team[0].url[1]: expected a URL like http://host[:port][/path], \
-                got \"https://example.org\": https is not supported yet: give an http:// URL",
+        error: "bad.toml:8:30: team[0].url[1]: expected a URL like http(s)://host[:port][/path], \
+                got \"ftp://example.org\"",
     },
     Case {
         what: "simulate without allow_private_targets",
@@ -629,7 +645,9 @@ events = { kind = "slow", min = 1 }
 "#,
         error: "bad.toml:11:19: expect[0].events.kind: expected an outcome kind (correct, \
                 wrong_answer, http_status, timeout, connect_refused, connect_timeout, reset, \
-                too_large, malformed, dropped), got \"slow\"",
+                too_large, malformed, dropped, tls_untrusted, tls_expired, tls_wrong_host, \
+                tls_handshake_timeout, tls_refused, plain_http_on_tls_port, tls_on_plain_port), \
+                got \"slow\"",
     },
     Case {
         what: "a header cap past the most a head may hold",
@@ -694,4 +712,47 @@ fn a_file_on_disk_is_named_in_its_errors() {
             .starts_with("no/such/scenario.toml: cannot read the scenario: "),
         "{err}"
     );
+}
+
+/// https team URLs pass, in a scenario and as a team's new URL on the web, under the same
+/// private-address rule as http; `load.ca_cert` is read relative to the scenario, and a
+/// file that holds no certificate is refused where it is named.
+#[test]
+fn https_teams_pass_under_the_same_address_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |url: &str, ca: &str| {
+        format!(
+            "[game]\nname = \"x\"\nduration = \"30s\"\n[load]\nclients = 2\n{ca}\n\
+             [[team]]\nname = \"a\"\nurl = \"{url}\"\n"
+        )
+    };
+    let path = dir.path().join("game.toml");
+    let s = parse(&scenario("https://api.team.example", ""), &path).unwrap();
+    assert_eq!(s.load.ca_cert, None);
+    let err = parse(&scenario("https://10.0.0.7:8443", ""), &path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a private address"), "{err}");
+    // Not a certificate: refused at the field, naming the file.
+    std::fs::write(dir.path().join("venue-ca.pem"), "not a certificate\n").unwrap();
+    let err = parse(
+        &scenario("https://api.team.example", "ca_cert = \"venue-ca.pem\""),
+        &path,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("load.ca_cert")
+            && err.contains("venue-ca.pem")
+            && err.contains("no certificate"),
+        "{err}"
+    );
+    // As a team's new URL on the web.
+    use gameday::scenario::check_team_url;
+    assert_eq!(check_team_url("https://api.team.example/v2", false), Ok(()));
+    let err = check_team_url("https://127.0.0.1:8443", false).unwrap_err();
+    assert!(err.contains("loopback"), "{err}");
+    assert_eq!(check_team_url("https://127.0.0.1:8443", true), Ok(()));
+    let err = check_team_url("gopher://api.team.example", true).unwrap_err();
+    assert!(err.contains("http(s)://"), "{err}");
 }

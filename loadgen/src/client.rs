@@ -1,4 +1,4 @@
-//! One exchange with a team server over a plain HTTP/1.1 connection (the prebuilt
+//! One exchange with a team server over an HTTP/1.1 connection, plain or TLS (the prebuilt
 //! request written, the answer framed by [`crate::http1`]), classified into an
 //! [`Outcome`]. Nothing a server sends is an error here: it is an outcome.
 
@@ -10,8 +10,9 @@ use tokio::net::TcpStream;
 use crate::address::{Resolver, addresses};
 use crate::batch::SAMPLE_BYTES;
 use crate::http1::{Chunked, Framing, Head, HeadError, HeadMemo, Parsed, Progress, parse_head};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, TlsFailure};
 use crate::target::{Base, TargetLimits};
+use crate::tls::{Stream, handshake};
 
 /// Bytes of response head buffered at most (past it, or past the target's header count,
 /// the answer is `too_large`).
@@ -21,7 +22,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const READ_BUFFER: usize = 4 * 1024;
 
 /// An open connection to one base of a target. Dropping it closes the socket.
-pub(crate) struct Conn<I = TcpStream> {
+pub(crate) struct Conn<I = Stream> {
     io: I,
     /// What the server has sent of the answer being read.
     buf: Vec<u8>,
@@ -126,7 +127,8 @@ impl From<Outcome> for Failure {
 
 /// Opens a connection to `base`: its name resolved now, every address checked against the
 /// target's policy before any is tried (a rebinding name cannot slip past), all within the
-/// connect timeout.
+/// connect timeout; then, for `https`, the TLS handshake within a connect timeout of its own
+/// (the session of an earlier connection resumed when the server allows).
 async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Result<Conn, Outcome> {
     let open = async {
         let addrs = addresses(resolver, limits.addresses, &base.authority)
@@ -143,6 +145,10 @@ async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Res
         Ok(result) => result?,
     };
     let _ = stream.set_nodelay(true);
+    let stream = match &base.tls {
+        None => Stream::Plain(stream),
+        Some(tls) => handshake(stream, tls, limits.connect_timeout).await?,
+    };
     Ok(Conn::new(stream))
 }
 
@@ -153,7 +159,12 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     limits: &TargetLimits,
     expected: &[u8],
 ) -> Result<Answered, Failure> {
-    if let Err(e) = conn.io.write_all(request).await {
+    // The flush sends what TLS still holds (nothing, on a plain socket).
+    let sent = match conn.io.write_all(request).await {
+        Ok(()) => conn.io.flush().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
         return Err(match conn.reused {
             true => Failure::ClosedBeforeAnswer,
             false => Failure::reset(format!("error sending the request: {e}")),
@@ -164,6 +175,12 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     let success = (200..300).contains(&head.status);
     let outcome = match (&body, success) {
         (Body::TooLarge, true) => Outcome::TooLarge,
+        (_, false) if head.status == 400 && says_https_port(&conn.buf) => Outcome::Tls {
+            failure: TlsFailure::PlainHttpOnTlsPort,
+            detail: "the server says a plain HTTP request came to its HTTPS port: \
+                     register an https:// URL"
+                .to_owned(),
+        },
         (_, false) => Outcome::HttpStatus(head.status),
         (Body::Read { range, .. }, true) => verify(&conn.buf[range.clone()], expected),
         (Body::Decoded { body, .. }, true) => verify(body, expected),
@@ -224,12 +241,7 @@ async fn read_head<I: AsyncRead + Unpin>(
             }
             Ok(Parsed::Partial) => {}
             Err(HeadError::TooLarge) => return Err(Outcome::TooLarge.into()),
-            Err(HeadError::Malformed(detail)) => {
-                return Err(Outcome::Malformed {
-                    detail: explain(&conn.buf, detail),
-                }
-                .into());
-            }
+            Err(HeadError::Malformed(detail)) => return Err(not_http(&conn.buf, detail).into()),
         }
         let nothing_yet = conn.buf.is_empty();
         match fill(conn).await {
@@ -248,13 +260,27 @@ async fn read_head<I: AsyncRead + Unpin>(
     }
 }
 
-/// A malformed answer that begins with a TLS record says so: the port speaks HTTPS.
-fn explain(buf: &[u8], detail: String) -> String {
+/// A malformed answer; one that begins with a TLS record says so: the port speaks HTTPS.
+fn not_http(buf: &[u8], detail: String) -> Outcome {
     match buf.first() {
         // 0x15 is a TLS alert record, 0x16 a handshake record.
-        Some(0x15 | 0x16) => "the answer is TLS, not plain HTTP: this port serves HTTPS".to_owned(),
-        _ => detail,
+        Some(0x15 | 0x16) => Outcome::Tls {
+            failure: TlsFailure::PlainHttpOnTlsPort,
+            detail: "the answer is TLS, not plain HTTP: this port serves HTTPS, register an \
+                     https:// URL"
+                .to_owned(),
+        },
+        _ => Outcome::Malformed { detail },
     }
+}
+
+/// Whether a 400 answer is a TLS terminator's "plain HTTP request sent to HTTPS port"
+/// (nginx's words; others say much the same).
+fn says_https_port(answer: &[u8]) -> bool {
+    let answer = &answer[..answer.len().min(MAX_HEAD_BYTES)];
+    answer
+        .windows(10)
+        .any(|w| w.eq_ignore_ascii_case(b"HTTPS port"))
 }
 
 /// A body, read up to the cap.
@@ -418,10 +444,30 @@ pub mod fuzzing {
                 Outcome::Malformed { .. }
             ));
             let tls = outcome(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]).await;
-            let Outcome::Malformed { detail } = tls else {
+            let Outcome::Tls { failure, detail } = tls else {
                 panic!("{tls:?}")
             };
+            assert_eq!(failure, TlsFailure::PlainHttpOnTlsPort);
             assert!(detail.contains("this port serves HTTPS"), "{detail}");
+            let nginx = outcome(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 59\r\n\r\n\
+                  The plain HTTP request was sent to HTTPS port\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
+            )
+            .await;
+            assert!(
+                matches!(
+                    nginx,
+                    Outcome::Tls {
+                        failure: TlsFailure::PlainHttpOnTlsPort,
+                        ..
+                    }
+                ),
+                "{nginx:?}"
+            );
+            assert_eq!(
+                outcome(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await,
+                Outcome::HttpStatus(400)
+            );
             // A Content-Length that lies, then the connection closes.
             assert!(matches!(
                 outcome(b"HTTP/1.1 200 OK\r\ncontent-length: 44\r\n\r\n0123456789").await,

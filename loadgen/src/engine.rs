@@ -107,6 +107,7 @@ impl Engine {
         if let Pacing::Closed { clients } = &mut config.pacing {
             *clients = config.segment.share_of(*clients);
         }
+        closed_within_caps(&config.pacing, targets)?;
         let prepared: Vec<PreparedTarget> = targets
             .iter()
             .map(|t| PreparedTarget::prepare(t, answers.keys()))
@@ -135,6 +136,7 @@ impl Engine {
             feeds.push(UrlFeed {
                 name: target.name.clone(),
                 shape: target.shape.clone(),
+                tls: target.tls.clone(),
                 bases,
             });
             runs.push(TargetRun {
@@ -189,6 +191,24 @@ fn validate(config: &EngineConfig, targets: &[Target]) -> Result<(), LoadgenErro
         )));
     }
     Ok(())
+}
+
+/// Closed clients each hold one request in flight, so a target's cap must hold them all.
+/// (Refused rather than raised or queued: the cap is a limit the caller chose, and clients
+/// past it would wait on a cap no answer frees. Before this check they spun the engine's
+/// thread at 100 % recording drops that no clock ever stopped.)
+fn closed_within_caps(pacing: &Pacing, targets: &[Target]) -> Result<(), LoadgenError> {
+    let Pacing::Closed { clients } = *pacing else {
+        return Ok(());
+    };
+    match targets.iter().find(|t| t.limits.max_in_flight < clients) {
+        Some(t) => Err(LoadgenError::Config(format!(
+            "target {}: {clients} closed clients need {clients} requests in flight, but \
+             max_in_flight is {}: raise max_in_flight to at least {clients} or lower clients",
+            t.name, t.limits.max_in_flight
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// One target of a run, as its loop receives it.
@@ -272,6 +292,10 @@ impl RuntimeRun {
             if state.expiry.is_some_and(|at| now >= at) {
                 state.expiry = expire(&mut in_flight, now);
             }
+            if state.cut.is_some_and(|at| now >= at) {
+                // Cancelled a grace ago: whatever is still out is abandoned.
+                state.expiry = expire(&mut in_flight, now + state.timeout);
+            }
             state.start_due(self, &mut in_flight, now, |base, conn, sent, deadline| {
                 self.launch(&target.limits, base, conn, sent, deadline)
             });
@@ -290,9 +314,11 @@ impl RuntimeRun {
                     Some(state.finish(self, sent, answer, in_flight.len()))
                 }
                 () = &mut timer => None,
-                changed = cancelled.changed(), if !state.stopping => {
+                // Watched after the stop too: a cancel then cuts the last answers short.
+                changed = cancelled.changed(), if state.cut.is_none() => {
                     if changed.is_err() || *cancelled.borrow() {
                         state.stopping = true;
+                        state.cut = Some(Instant::now() + CANCEL_GRACE);
                     }
                     None
                 }
@@ -333,6 +359,11 @@ impl RuntimeRun {
     }
 }
 
+/// How long requests in flight may still take once a run is cancelled: a signal is
+/// honoured within it, whatever the request timeout. Requests cut by it are not recorded
+/// (the stop is ours, not the team's fault).
+pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
 /// Idle connections a target keeps beyond the number of its requests in flight.
 const IDLE_SPARE: usize = 16;
 
@@ -346,6 +377,8 @@ struct TargetLoop {
     bases: Vec<Arc<Base>>,
     idle: Vec<Vec<Conn>>,
     stopping: bool,
+    /// Cancelled: requests still out at this time are abandoned.
+    cut: Option<Instant>,
     end: Option<Instant>,
     /// This target's time zero and beginning: the run's, moved by its stagger.
     zero: Instant,
@@ -381,6 +414,7 @@ impl TargetLoop {
             bases: target.bases.clone(),
             idle: target.bases.iter().map(|_| Vec::new()).collect(),
             stopping: false,
+            cut: None,
             end,
             zero,
             begin,
@@ -412,7 +446,13 @@ impl TargetLoop {
             let due = match (&config.pacing, send.due) {
                 (Pacing::Open(_), Some(at)) if self.zero + at > now => break,
                 (Pacing::Open(_), Some(at)) => self.zero + at,
-                (Pacing::Closed { clients }, _) if in_flight.len() >= *clients => break,
+                // Never past the cap either (start refuses such runs): a closed client past
+                // it would be dropped at once, and again, and again, without end.
+                (Pacing::Closed { clients }, _)
+                    if in_flight.len() >= (*clients).min(self.max_in_flight) =>
+                {
+                    break;
+                }
                 _ => now,
             };
             self.batch.sends += 1;
@@ -453,7 +493,7 @@ impl TargetLoop {
             return self.begin;
         }
         let mut wake = self.ticks.next;
-        if let Some(at) = self.expiry {
+        for at in [self.expiry, self.cut].into_iter().flatten() {
             wake = wake.min(at);
         }
         if !self.stopping {
@@ -477,8 +517,14 @@ impl TargetLoop {
         still_in_flight: usize,
     ) -> Instant {
         let Sent { send, due, sent } = sent;
-        let (outcome, conn) = answer.unwrap_or((Outcome::Timeout, None));
         let finished = Instant::now();
+        let cut_short = answer.is_none()
+            && self.cut.is_some_and(|at| finished >= at)
+            && sent + self.timeout > finished;
+        if cut_short {
+            return finished;
+        }
+        let (outcome, conn) = answer.unwrap_or((Outcome::Timeout, None));
         let latencies = (finished.duration_since(due), finished.duration_since(sent));
         // Keep about as many idle connections as requests are out: a burst (after the
         // engine itself stalled) must not leave hundreds of sockets open for good.

@@ -11,6 +11,12 @@ pub enum LoadgenError {
         url: String,
         reason: String,
     },
+    /// A private CA's certificate file that cannot be used.
+    #[error("CA certificate {}: {reason}", path.display())]
+    CaCert {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     /// A target index the run does not have (when changing a running target's URLs).
     #[error("no target {index}: the run has {targets}")]
     UnknownTarget { index: usize, targets: usize },

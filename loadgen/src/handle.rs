@@ -21,12 +21,15 @@ pub struct EngineHandle {
 pub(crate) struct UrlFeed {
     pub(crate) name: Arc<str>,
     pub(crate) shape: RequestShape,
+    /// The target's TLS client (its session store too), for new `https` bases.
+    pub(crate) tls: tokio_rustls::TlsConnector,
     /// Read by the target's loop, which switches to the newest set between sends.
     pub(crate) bases: watch::Sender<Vec<Arc<Base>>>,
 }
 
 impl EngineHandle {
-    /// Stops starting requests; those in flight finish (up to their timeout) and the last
+    /// Stops starting requests; those in flight finish (up to their timeout, and at most
+    /// [`crate::CANCEL_GRACE`] from now: the rest are abandoned unrecorded) and the last
     /// batches are sent.
     pub fn cancel(&self) {
         self.cancel.send_replace(true);
@@ -59,7 +62,13 @@ impl EngineHandle {
             index: target,
             targets: self.feeds.len(),
         })?;
-        let bases = prepare_bases(&feed.name, &urls, &feed.shape, self.answers.keys())?;
+        let bases = prepare_bases(
+            &feed.name,
+            &urls,
+            &feed.shape,
+            self.answers.keys(),
+            &feed.tls,
+        )?;
         feed.bases.send_replace(bases);
         Ok(())
     }

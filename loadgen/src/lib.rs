@@ -31,17 +31,19 @@ mod schedule;
 mod segment;
 mod summary;
 mod target;
+mod tls;
 
 pub use address::{AddressPolicy, Resolve, Resolver, Resolving, non_public};
 pub use batch::{BatchId, ErrorSample, OutcomeBatch, WrongAnswerSample};
 #[cfg(feature = "fuzzing")]
 pub use client::fuzzing;
-pub use engine::{DEFAULT_STAGGER, Engine, EngineConfig};
+pub use engine::{CANCEL_GRACE, DEFAULT_STAGGER, Engine, EngineConfig};
 pub use error::{LoadgenError, error_chain};
 pub use handle::EngineHandle;
 pub use latency::{LatencyHistogram, LatencyPairs};
-pub use outcome::{Outcome, OutcomeCounts, OutcomeKind};
+pub use outcome::{Outcome, OutcomeCounts, OutcomeKind, TlsFailure};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use segment::ExecSegment;
 pub use summary::{Condition, FailIf, Metric, RunSummary};
 pub use target::{MAX_HEADERS, RequestShape, Target, TargetLimits};
+pub use tls::read_ca_cert;

@@ -28,6 +28,60 @@ pub enum Outcome {
     /// Not sent: the target already had its cap of requests in flight ("your site was too
     /// slow to take it").
     Dropped,
+    /// TLS went wrong: which way, and what the handshake said.
+    Tls { failure: TlsFailure, detail: String },
+}
+
+/// How TLS went wrong between us and a team's endpoint: each says what the team can fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TlsFailure {
+    /// The certificate does not chain to a root we trust (self-signed, or a private CA
+    /// the organizers were not given).
+    Untrusted,
+    /// The certificate has expired, or is not valid yet.
+    Expired,
+    /// The certificate is not for the host name in the URL.
+    WrongHost,
+    /// No finished handshake within the connect timeout.
+    HandshakeTimeout,
+    /// The server refused the handshake (an alert), cut it, or answered with bytes that
+    /// are not TLS (or past its limits).
+    Refused,
+    /// A plain HTTP request (an `http://` URL) to a port that speaks TLS.
+    PlainHttpOnTlsPort,
+    /// A TLS handshake (an `https://` URL) to a port that speaks plain HTTP.
+    TlsOnPlainPort,
+}
+
+impl TlsFailure {
+    /// Every failure, in the order of their kinds.
+    pub const ALL: [TlsFailure; 7] = [
+        TlsFailure::Untrusted,
+        TlsFailure::Expired,
+        TlsFailure::WrongHost,
+        TlsFailure::HandshakeTimeout,
+        TlsFailure::Refused,
+        TlsFailure::PlainHttpOnTlsPort,
+        TlsFailure::TlsOnPlainPort,
+    ];
+
+    /// The kind it is counted as.
+    pub fn kind(self) -> OutcomeKind {
+        match self {
+            TlsFailure::Untrusted => OutcomeKind::TlsUntrusted,
+            TlsFailure::Expired => OutcomeKind::TlsExpired,
+            TlsFailure::WrongHost => OutcomeKind::TlsWrongHost,
+            TlsFailure::HandshakeTimeout => OutcomeKind::TlsHandshakeTimeout,
+            TlsFailure::Refused => OutcomeKind::TlsRefused,
+            TlsFailure::PlainHttpOnTlsPort => OutcomeKind::PlainHttpOnTlsPort,
+            TlsFailure::TlsOnPlainPort => OutcomeKind::TlsOnPlainPort,
+        }
+    }
+
+    /// The failure counted as `kind`, if it is a TLS kind.
+    pub fn of_kind(kind: OutcomeKind) -> Option<TlsFailure> {
+        TlsFailure::ALL.into_iter().find(|f| f.kind() == kind)
+    }
 }
 
 impl Outcome {
@@ -44,6 +98,7 @@ impl Outcome {
             Outcome::TooLarge => OutcomeKind::TooLarge,
             Outcome::Malformed { .. } => OutcomeKind::Malformed,
             Outcome::Dropped => OutcomeKind::Dropped,
+            Outcome::Tls { failure, .. } => failure.kind(),
         }
     }
 }
@@ -62,11 +117,22 @@ pub enum OutcomeKind {
     TooLarge,
     Malformed,
     Dropped,
+    // The TLS kinds come last: stored batches name kinds by their place in this list.
+    TlsUntrusted,
+    TlsExpired,
+    TlsWrongHost,
+    TlsHandshakeTimeout,
+    TlsRefused,
+    PlainHttpOnTlsPort,
+    TlsOnPlainPort,
 }
+
+/// How many kinds there are.
+const KINDS: usize = 17;
 
 impl OutcomeKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [OutcomeKind; 10] = [
+    pub const ALL: [OutcomeKind; KINDS] = [
         OutcomeKind::Correct,
         OutcomeKind::WrongAnswer,
         OutcomeKind::HttpStatus,
@@ -77,6 +143,13 @@ impl OutcomeKind {
         OutcomeKind::TooLarge,
         OutcomeKind::Malformed,
         OutcomeKind::Dropped,
+        OutcomeKind::TlsUntrusted,
+        OutcomeKind::TlsExpired,
+        OutcomeKind::TlsWrongHost,
+        OutcomeKind::TlsHandshakeTimeout,
+        OutcomeKind::TlsRefused,
+        OutcomeKind::PlainHttpOnTlsPort,
+        OutcomeKind::TlsOnPlainPort,
     ];
 
     /// The stable snake_case name used in JSON and reports.
@@ -92,6 +165,13 @@ impl OutcomeKind {
             OutcomeKind::TooLarge => "too_large",
             OutcomeKind::Malformed => "malformed",
             OutcomeKind::Dropped => "dropped",
+            OutcomeKind::TlsUntrusted => "tls_untrusted",
+            OutcomeKind::TlsExpired => "tls_expired",
+            OutcomeKind::TlsWrongHost => "tls_wrong_host",
+            OutcomeKind::TlsHandshakeTimeout => "tls_handshake_timeout",
+            OutcomeKind::TlsRefused => "tls_refused",
+            OutcomeKind::PlainHttpOnTlsPort => "plain_http_on_tls_port",
+            OutcomeKind::TlsOnPlainPort => "tls_on_plain_port",
         }
     }
 
@@ -115,7 +195,7 @@ impl OutcomeKind {
 /// Counts of outcomes by kind, and of HTTP statuses by code. Merging two counts is adding.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutcomeCounts {
-    by_kind: [u64; 10],
+    by_kind: [u64; KINDS],
     by_status: BTreeMap<u16, u64>,
 }
 
@@ -178,6 +258,11 @@ impl OutcomeCounts {
     pub fn connect_errors(&self) -> u64 {
         self.get(OutcomeKind::ConnectRefused) + self.get(OutcomeKind::ConnectTimeout)
     }
+
+    /// TLS failures of any kind.
+    pub fn tls_errors(&self) -> u64 {
+        TlsFailure::ALL.iter().map(|f| self.get(f.kind())).sum()
+    }
 }
 
 #[cfg(test)]
@@ -211,5 +296,9 @@ mod tests {
         for (i, k) in OutcomeKind::ALL.iter().enumerate() {
             assert_eq!(k.index(), i);
         }
+        for f in TlsFailure::ALL {
+            assert_eq!(TlsFailure::of_kind(f.kind()), Some(f));
+        }
+        assert_eq!(TlsFailure::of_kind(OutcomeKind::Reset), None);
     }
 }

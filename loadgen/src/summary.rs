@@ -190,6 +190,10 @@ impl RunSummary {
             .iter()
             .map(|(code, n)| (code.to_string(), json!(n)))
             .collect();
+        let tls: serde_json::Map<String, serde_json::Value> = crate::TlsFailure::ALL
+            .iter()
+            .map(|f| (f.kind().name().to_owned(), json!(c.get(f.kind()))))
+            .collect();
         json!({
             "requests": self.requests(),
             "correct": c.get(OutcomeKind::Correct),
@@ -201,6 +205,8 @@ impl RunSummary {
             "too_large": c.get(OutcomeKind::TooLarge),
             "malformed": c.get(OutcomeKind::Malformed),
             "dropped": c.get(OutcomeKind::Dropped),
+            "tls_error": c.tls_errors(),
+            "tls": tls,
             "late_sends": self.late_sends,
             "latency_ms": ms(&self.latency),
             "uncorrected_latency_ms": ms(&self.uncorrected),
@@ -430,6 +436,8 @@ mod tests {
             "timeout",
             "connect_error",
             "dropped",
+            "tls_error",
+            "tls",
             "latency_ms",
             "uncorrected_latency_ms",
             "duration_s",

@@ -1,5 +1,6 @@
 //! Targets (teams), their limits, and the request parts prebuilt for every key.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use http::uri::PathAndQuery;
 use crate::LoadgenError;
 use crate::address::AddressPolicy;
 use crate::http1::Requests;
+use crate::tls::{TlsEndpoint, connector, server_name};
+use tokio_rustls::TlsConnector;
 
 /// The path and query of a request, with `{key}` where the key goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,12 +76,15 @@ impl TargetLimits {
         let bad = |what: String| Err(LoadgenError::Config(format!("target {target}: {what}")));
         if self.max_in_flight == 0 || self.max_in_flight > 1_000_000 {
             return bad(format!(
-                "max in flight must be 1 to 1000000, not {}",
+                "max_in_flight must be 1 to 1000000, not {}",
                 self.max_in_flight
             ));
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return bad("timeouts must be above zero".to_owned());
+            return bad(format!(
+                "timeout and connect_timeout must be above zero, not {:?} and {:?}",
+                self.timeout, self.connect_timeout
+            ));
         }
         if self.body_cap < 64 || self.body_cap > 64 << 20 {
             return bad(format!(
@@ -99,13 +105,16 @@ impl TargetLimits {
 /// The most headers a response may be allowed (a head is also held to 64 KiB).
 pub const MAX_HEADERS: usize = 1000;
 
-/// A team: a name and one or more base URLs, served round robin.
+/// A team: a name and one or more base URLs (`http` or `https`), served round robin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub name: String,
     pub urls: Vec<String>,
     pub shape: RequestShape,
     pub limits: TargetLimits,
+    /// A PEM file of a private CA whose certificates `https` URLs may also chain to,
+    /// beside the system's roots.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Target {
@@ -116,14 +125,18 @@ impl Target {
             urls,
             shape: RequestShape::default(),
             limits: TargetLimits::default(),
+            ca_cert: None,
         }
     }
 }
 
 impl Target {
-    /// Checks the URLs and limits, before anything expensive is built for the target.
+    /// Checks the URLs, limits and CA file, before anything expensive is built for the
+    /// target (the system's roots are not read).
     pub fn check(&self) -> Result<(), LoadgenError> {
-        PreparedTarget::prepare(self, &[]).map(drop)
+        self.limits.validate(&self.name)?;
+        let tls = connector(self.ca_cert.as_deref(), false)?;
+        prepare_bases(&self.name, &self.urls, &self.shape, &[], &tls).map(drop)
     }
 }
 
@@ -132,18 +145,31 @@ impl Target {
 pub(crate) struct Base {
     /// `host:port`, resolved on each new connection (addresses behind a name may move).
     pub(crate) authority: String,
+    /// For an `https` URL: the certificate's expected name and the target's TLS client.
+    pub(crate) tls: Option<TlsEndpoint>,
     /// Every key's whole request, in keyset order.
     pub(crate) requests: Requests,
 }
 
 /// A target with every request part built once.
-#[derive(Debug)]
 pub(crate) struct PreparedTarget {
     pub(crate) name: Arc<str>,
     pub(crate) shape: RequestShape,
     /// Shared, so that a request in flight keeps its base after the target's URLs change.
     pub(crate) bases: Vec<Arc<Base>>,
     pub(crate) limits: TargetLimits,
+    /// Its TLS client, for these bases and any it is given later.
+    pub(crate) tls: TlsConnector,
+}
+
+impl std::fmt::Debug for PreparedTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedTarget")
+            .field("name", &self.name)
+            .field("bases", &self.bases)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PreparedTarget {
@@ -152,11 +178,13 @@ impl PreparedTarget {
         keys: &[hashref::Key],
     ) -> Result<PreparedTarget, LoadgenError> {
         target.limits.validate(&target.name)?;
+        let tls = connector(target.ca_cert.as_deref(), true)?;
         Ok(PreparedTarget {
             name: target.name.as_str().into(),
             shape: target.shape.clone(),
-            bases: prepare_bases(&target.name, &target.urls, &target.shape, keys)?,
+            bases: prepare_bases(&target.name, &target.urls, &target.shape, keys, &tls)?,
             limits: target.limits.clone(),
+            tls,
         })
     }
 }
@@ -168,6 +196,7 @@ pub(crate) fn prepare_bases(
     urls: &[String],
     shape: &RequestShape,
     keys: &[hashref::Key],
+    tls: &TlsConnector,
 ) -> Result<Vec<Arc<Base>>, LoadgenError> {
     if urls.is_empty() {
         return Err(LoadgenError::Config(format!(
@@ -175,7 +204,7 @@ pub(crate) fn prepare_bases(
         )));
     }
     urls.iter()
-        .map(|url| prepare_base(name, url, shape, keys).map(Arc::new))
+        .map(|url| prepare_base(name, url, shape, keys, tls).map(Arc::new))
         .collect()
 }
 
@@ -184,6 +213,7 @@ fn prepare_base(
     url: &str,
     shape: &RequestShape,
     keys: &[hashref::Key],
+    tls: &TlsConnector,
 ) -> Result<Base, LoadgenError> {
     let bad = |reason: &str| LoadgenError::BadUrl {
         target: name.to_owned(),
@@ -191,16 +221,23 @@ fn prepare_base(
         reason: reason.to_owned(),
     };
     let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https is not supported yet: give an http:// URL")),
-        _ => return Err(bad("expected a URL like http://host:port")),
-    }
+    let secure = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err(bad("expected a URL like http://host:port or https://host")),
+    };
     let host = uri.host().ok_or_else(|| bad("no host"))?;
     if uri.query().is_some() {
         return Err(bad("a base URL has no query; the request shape adds it"));
     }
-    let port = uri.port_u16().unwrap_or(80);
+    let tls = match secure {
+        false => None,
+        true => Some(TlsEndpoint {
+            name: server_name(host).ok_or_else(|| bad("the host is not a valid TLS name"))?,
+            connector: tls.clone(),
+        }),
+    };
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let authority = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {
@@ -227,6 +264,7 @@ fn prepare_base(
     }
     Ok(Base {
         authority,
+        tls,
         requests,
     })
 }
@@ -274,10 +312,42 @@ mod tests {
     }
 
     #[test]
+    fn https_bases_default_to_443_and_name_their_host() {
+        let t = Target::new(
+            "t",
+            vec!["https://team.example".into(), "https://[::1]:8443/x".into()],
+        );
+        let p = PreparedTarget::prepare(&t, &keys()).unwrap();
+        assert_eq!(p.bases[0].authority, "team.example:443");
+        let tls = p.bases[0].tls.as_ref().unwrap();
+        assert_eq!(tls.name.to_str(), "team.example");
+        assert!(
+            p.bases[0]
+                .requests
+                .get(0)
+                .ends_with(b"\r\nHost: team.example\r\n\r\n")
+        );
+        assert_eq!(p.bases[1].authority, "[::1]:8443");
+        assert!(p.bases[1].tls.is_some());
+        let plain = Target::new("t", vec!["http://team.example".into()]);
+        assert!(
+            PreparedTarget::prepare(&plain, &keys()).unwrap().bases[0]
+                .tls
+                .is_none()
+        );
+        assert!(t.check().is_ok());
+        let bad_ca = Target {
+            ca_cert: Some("/nonexistent/ca.pem".into()),
+            ..t
+        };
+        let e = bad_ca.check().unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+    }
+
+    #[test]
     fn bad_urls_and_shapes_say_why() {
         for (url, why) in [
             ("ftp://x", "expected a URL like http://"),
-            ("https://x", "https is not supported"),
             ("http://x/?a=1", "no query"),
             ("not a url", "not a URL"),
         ] {

@@ -164,3 +164,80 @@ async fn help_names_every_flag_and_the_exit_codes() {
         "--help does not give the exit codes:\n{help}"
     );
 }
+
+/// More closed clients than the default cap raise it; an explicit lower cap is refused at
+/// once, naming both flags. (Both used to spin a core for ever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_above_the_cap_raise_the_default_or_are_refused() {
+    let server = TestServer::start(Behaviour::Correct {
+        delay: Duration::ZERO,
+    })
+    .await;
+    let out = loadgen(args(
+        &server.url(),
+        &["--clients", "1500", "--duration", "500ms", "--json"],
+    ))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["correct"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["dropped"], 0);
+    let out = loadgen(args(
+        &server.url(),
+        &["--clients", "50", "--max-in-flight", "10"],
+    ))
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--clients 50") && stderr.contains("--max-in-flight 10"),
+        "{stderr}"
+    );
+}
+
+/// SIGTERM ends a run within the cancel grace, whatever the request timeout, and the
+/// summary still prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_run_against_a_hanging_server_in_time() {
+    let server = TestServer::start(Behaviour::Hang).await;
+    let cache = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(args(
+            &server.url(),
+            &[
+                "--clients",
+                "5",
+                "--duration",
+                "60s",
+                "--timeout",
+                "60s",
+                "--json",
+            ],
+        ))
+        .env("GAMEDAY_CACHE_DIR", cache.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the server holds its requests: the run is going.
+    while server.requests() < 5 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().unwrap() as i32;
+    let sent = std::time::Instant::now();
+    // SAFETY: kill sends a signal to our own child; no memory is touched.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("loadgen ended within 5 s of SIGTERM")
+        .unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(5));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["correct"], 0);
+}

@@ -43,7 +43,7 @@ async fn a_target_moves_to_new_urls_mid_run_and_loses_nothing() {
     let err = handle.set_urls(0, vec!["ftp://x".into()]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "target t: bad URL \"ftp://x\": expected a URL like http://host:port"
+        "target t: bad URL \"ftp://x\": expected a URL like http://host:port or https://host"
     );
     let err = handle.set_urls(0, vec![b.url(), "http://x/?q=1".into()]);
     assert!(matches!(err, Err(LoadgenError::BadUrl { .. })), "{err:?}");

@@ -39,6 +39,10 @@ pub struct Rules {
     /// Connection refused or not accepted in time.
     #[serde(with = "points_text")]
     pub connect_error: Points,
+    /// TLS went wrong: a certificate not trusted, expired or for another host, a
+    /// handshake refused or not finished in time, plain HTTP on one side.
+    #[serde(with = "points_text")]
+    pub tls_error: Points,
     /// Connection closed or reset before a full answer.
     #[serde(with = "points_text")]
     pub reset: Points,
@@ -70,6 +74,7 @@ impl Default for Rules {
             status_other: Points(-500),
             timeout: Points(-500),
             connect_error: Points(-500),
+            tls_error: Points(-500),
             reset: Points(-500),
             too_large: Points(-500),
             malformed: Points(-500),
@@ -95,6 +100,13 @@ impl Rules {
             K::TooLarge => self.too_large,
             K::Malformed => self.malformed,
             K::Dropped => self.dropped,
+            K::TlsUntrusted
+            | K::TlsExpired
+            | K::TlsWrongHost
+            | K::TlsHandshakeTimeout
+            | K::TlsRefused
+            | K::PlainHttpOnTlsPort
+            | K::TlsOnPlainPort => self.tls_error,
         })
     }
 
@@ -120,6 +132,7 @@ impl Rules {
             ("status_other", self.status_other),
             ("timeout", self.timeout),
             ("connect_error", self.connect_error),
+            ("tls_error", self.tls_error),
             ("reset", self.reset),
             ("too_large", self.too_large),
             ("malformed", self.malformed),

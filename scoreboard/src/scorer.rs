@@ -1,7 +1,7 @@
 //! The scorer: recorded causes in, score events with reasons out. A pure function of the
 //! cause and the rules, so a game can always be rescored.
 
-use loadgen::{Outcome, OutcomeKind};
+use loadgen::{Outcome, OutcomeKind, TlsFailure};
 
 use crate::billing::BillingBlock;
 use crate::event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
@@ -122,6 +122,8 @@ impl Scorer {
             OutcomeKind::Malformed,
             OutcomeKind::Dropped,
         ]
+        .into_iter()
+        .chain(TlsFailure::ALL.map(TlsFailure::kind))
         .map(|kind| (kind, r.error_points(kind).unwrap_or_default()));
         for (kind, points) in others {
             let n = c.get(kind);
@@ -303,7 +305,8 @@ fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String 
         Some(
             Outcome::ConnectRefused { detail }
             | Outcome::Reset { detail }
-            | Outcome::Malformed { detail },
+            | Outcome::Malformed { detail }
+            | Outcome::Tls { detail, .. },
         ) => {
             format!(", e.g. {detail}")
         }
@@ -338,6 +341,33 @@ fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String 
             "{n} {} not sent: too many already in flight (your site was too slow to take {})",
             plural(n, "request"),
             if n == 1 { "it" } else { "them" }
+        ),
+        OutcomeKind::TlsUntrusted => format!(
+            "{n} TLS {} refused by us: your certificate is not trusted (self-signed, or \
+             a CA the organizers were not given){detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::TlsExpired => format!(
+            "{n} TLS {} refused by us: your certificate has expired or is not valid yet{detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::TlsWrongHost => format!(
+            "{n} TLS {} refused by us: your certificate is not for the host in your URL{detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::TlsHandshakeTimeout => format!(
+            "{n} TLS {} not finished in time (is the port TLS? is the terminator overloaded?)",
+            plural(n, "handshake")
+        ),
+        OutcomeKind::TlsRefused => format!("{n} TLS {} failed{detail}", plural(n, "handshake")),
+        OutcomeKind::PlainHttpOnTlsPort => format!(
+            "{n} plain HTTP {} sent to a port that speaks TLS: register an https:// URL",
+            plural(n, "request")
+        ),
+        OutcomeKind::TlsOnPlainPort => format!(
+            "{n} TLS {} sent to a port that speaks plain HTTP: register an http:// URL, or \
+             put TLS in front",
+            plural(n, "handshake")
         ),
         OutcomeKind::Correct | OutcomeKind::WrongAnswer | OutcomeKind::HttpStatus => {
             format!("{n} × {}", kind.name())

@@ -337,6 +337,20 @@ fn batches_round_trip_exactly(store: &dyn Store) {
             ),
             (Outcome::Timeout, 2),
             (Outcome::Dropped, 6),
+            (
+                Outcome::Tls {
+                    failure: loadgen::TlsFailure::Expired,
+                    detail: "the certificate of api.team.example is out of its dates".into(),
+                },
+                3,
+            ),
+            (
+                Outcome::Tls {
+                    failure: loadgen::TlsFailure::TlsOnPlainPort,
+                    detail: "this port serves http://".into(),
+                },
+                1,
+            ),
         ],
     );
     ledger.record(&[(original.clone(), vec![])]).unwrap();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
-use loadgen::{BatchId, Outcome, OutcomeBatch};
+use loadgen::{BatchId, Outcome, OutcomeBatch, TlsFailure};
 use scoreboard::{
     Adjustment, BillingBlock, GameTime, Points, RecordedBatch, Rules, ScoreEvent, Scorer, Source,
 };
@@ -113,6 +113,45 @@ fn statuses_and_failures_say_what_happened() {
     );
     let seqs: Vec<u32> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn tls_failures_say_what_a_team_can_fix() {
+    let tls = |failure, detail: &str| Outcome::Tls {
+        failure,
+        detail: detail.into(),
+    };
+    let events = when_scored(&given_batch(&[
+        (
+            tls(
+                TlsFailure::Expired,
+                "the certificate of api.team.example is out of its dates: renew it",
+            ),
+            10,
+            MS,
+        ),
+        (
+            tls(TlsFailure::HandshakeTimeout, "no finished TLS handshake"),
+            2,
+            MS,
+        ),
+        (
+            tls(TlsFailure::TlsOnPlainPort, "this port serves http://"),
+            1,
+            MS,
+        ),
+    ]));
+    assert_eq!(
+        lines(&events),
+        [
+            "-5 LoadGen 10 TLS connections refused by us: your certificate has expired or is \
+             not valid yet, e.g. the certificate of api.team.example is out of its dates: renew it",
+            "-1 LoadGen 2 TLS handshakes not finished in time (is the port TLS? is the \
+             terminator overloaded?)",
+            "-0.5 LoadGen 1 TLS handshake sent to a port that speaks plain HTTP: register an \
+             http:// URL, or put TLS in front",
+        ]
+    );
 }
 
 #[test]

@@ -86,6 +86,8 @@ async fn browser(driver: &Driver, chromium: &Path) -> Client {
                      "--window-size=1280,1000", "--hide-scrollbars"],
         }),
     );
+    // Both of rustls's providers are in this build (see Cargo.toml): say which.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
         .expect("a TLS setup for the WebDriver client")
         .capabilities(caps)

@@ -4,7 +4,8 @@
 #
 # Knobs (environment): KEYS (1000), SEED (1), ITERATIONS (1), SALT (unicorn.rentals) — the
 # keyset and hash parameters, passed identically to loadgen; SERVER_CPU (0) and CLIENT_CPU (1),
-# the cores nginx and the load clients are pinned to.
+# the cores nginx and the load clients are pinned to; BENCH_TLS (unset; 1: nginx serves
+# HTTPS with a certificate of a private CA made here, and BENCH_SCHEME is https).
 # shellcheck shell=bash disable=SC2034 # (LOADGEN, OHA, KEYSET_FLAGS... serve the sourcing scripts)
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,6 +30,13 @@ KEYSET_FLAGS=(--keys "$KEYS" --seed "$SEED" --iterations "$ITERATIONS" --salt "$
 
 BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gameday-bench.XXXXXX")
 BENCH_PIDS=()
+BENCH_TLS=${BENCH_TLS:-}
+BENCH_SCHEME=http
+# The private CA's certificate (PEM), which the clients trust, when BENCH_TLS is set.
+BENCH_CA=$BENCH_TMP/tls/ca.pem
+if [ -n "$BENCH_TLS" ]; then
+  BENCH_SCHEME=https
+fi
 
 # Stops every process started with bench_track and removes the temporary directory.
 # Each script installs it: trap bench_cleanup EXIT; trap 'exit 130' INT TERM
@@ -94,6 +102,7 @@ bench_need() {
       time) [ -x /usr/bin/time ] || apt+=(time) ;;
       python3) command -v python3 >/dev/null 2>&1 || apt+=(python3) ;;
       curl) command -v curl >/dev/null 2>&1 || apt+=(curl) ;;
+      openssl) command -v openssl >/dev/null 2>&1 || apt+=(openssl) ;;
       oha)
         if ! command -v oha >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/oha" ]; then
           bench_log "installing oha (cargo install oha --locked)"
@@ -198,6 +207,23 @@ PY
   FIRST_KEY=$key
 }
 
+# Makes a private CA and a certificate it signs for 127.0.0.1 and localhost (ECDSA P-256,
+# as a load balancer's would be), in $BENCH_TMP/tls.
+bench_tls_pki() {
+  local dir=$BENCH_TMP/tls
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj "/CN=gameday bench CA" -keyout ca.key -out ca.pem
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -subj "/CN=localhost" -keyout server.key -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile ext.cnf -out server.pem
+  ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; bench_die "openssl could not make the bench certificates"; }
+}
+
 # Writes $BENCH_TMP/nginx/nginx.conf: one worker, no daemon, every path in the temp dir,
 # listening on 127.0.0.1 at each port given, /calc answering from the map.
 bench_nginx_conf() {
@@ -231,9 +257,19 @@ http {
     }
     server {
 CONF
+    local ssl=
+    [ -z "$BENCH_TLS" ] || ssl=" ssl"
     for port in "$@"; do
-      echo "        listen 127.0.0.1:$port backlog=4096;"
+      echo "        listen 127.0.0.1:$port$ssl backlog=4096;"
     done
+    if [ -n "$BENCH_TLS" ]; then
+      cat <<CONF
+        ssl_certificate $BENCH_TMP/tls/server.pem;
+        ssl_certificate_key $BENCH_TMP/tls/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:10m;
+CONF
+    fi
     cat <<CONF
         location /calc {
             default_type text/plain;
@@ -255,7 +291,7 @@ bench_wait_answer() {
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
       return 1
     fi
-    got=$(curl -fsS --max-time 1 "$url" 2>/dev/null || true)
+    got=$(curl -fsS --max-time 1 ${BENCH_TLS:+--cacert "$BENCH_CA"} "$url" 2>/dev/null || true)
     [ "$got" = "$expected" ] && return 0
     sleep 0.1
   done
@@ -266,6 +302,7 @@ bench_wait_answer() {
 # SERVER_CPU, and checks the first and last port answer. Sets NGINX_PID.
 bench_nginx_start() {
   bench_answers
+  [ -z "$BENCH_TLS" ] || bench_tls_pki
   bench_nginx_conf "$@"
   local dir=$BENCH_TMP/nginx expected
   taskset -c "$SERVER_CPU" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
@@ -275,11 +312,11 @@ bench_nginx_start() {
   expected=$("$GAMEDAY" hash "$FIRST_KEY" --iterations "$ITERATIONS" --salt "$SALT")
   local port
   for port in "$1" "${@: -1}"; do
-    if ! bench_wait_answer "http://127.0.0.1:$port/calc?input=$FIRST_KEY" "$expected" "$NGINX_PID"; then
+    if ! bench_wait_answer "$BENCH_SCHEME://127.0.0.1:$port/calc?input=$FIRST_KEY" "$expected" "$NGINX_PID"; then
       cat "$dir/stdout.log" "$dir/error.log" >&2 2>/dev/null || true
       bench_die "nginx did not answer on 127.0.0.1:$port"
     fi
   done
-  bench_log "nginx (pid $NGINX_PID, CPU $SERVER_CPU) serves $KEYS answers on $# port(s) from $1"
+  bench_log "nginx (pid $NGINX_PID, CPU $SERVER_CPU) serves $KEYS answers over $BENCH_SCHEME on $# port(s) from $1"
 }
 

@@ -179,6 +179,7 @@ impl Load {
             .zip(&self.urls)
             .map(|(team, urls)| Target {
                 limits: load.target_limits(load.max_in_flight, scenario.address_policy()),
+                ca_cert: load.ca_cert.clone(),
                 ..Target::new(team.name.clone(), urls.clone())
             })
             .collect()

@@ -313,6 +313,7 @@ impl<'a> Worker<'a> {
                     self.segment.share_of(load.max_in_flight).max(1),
                     self.scenario.address_policy(),
                 ),
+                ca_cert: load.ca_cert.clone(),
                 ..Target::new(team.name.clone(), urls.clone())
             })
             .collect()

@@ -60,6 +60,12 @@ impl<'a> Checker<'a> {
     }
 
     /// The error at `span`, on `field`.
+    /// A path the scenario names, relative to the scenario's own directory.
+    pub(crate) fn relative(&self, path: &str) -> std::path::PathBuf {
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        dir.join(path)
+    }
+
     pub(crate) fn error(
         &self,
         span: Range<usize>,

@@ -71,6 +71,9 @@ pub struct LoadSettings {
     pub max_body: usize,
     /// Headers an answer may have; past it the answer is `too_large`.
     pub max_headers: usize,
+    /// A private CA (PEM) that `https` team URLs may chain to, beside the system's roots;
+    /// relative to the scenario's directory as written, resolved here.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl LoadSettings {

@@ -76,6 +76,7 @@ pub(crate) struct RawLoad {
     pub max_in_flight: Option<Spanned<i64>>,
     pub max_body: Option<Spanned<i64>>,
     pub max_headers: Option<Spanned<i64>>,
+    pub ca_cert: Option<Spanned<String>>,
 }
 
 /// `{ at = "0s", rate = 5.0, ramp = "30s" }`.
@@ -103,6 +104,7 @@ pub(crate) struct RawScoring {
     pub status_other: Option<Spanned<f64>>,
     pub timeout: Option<Spanned<f64>>,
     pub connect_error: Option<Spanned<f64>>,
+    pub tls_error: Option<Spanned<f64>>,
     pub reset: Option<Spanned<f64>>,
     pub too_large: Option<Spanned<f64>>,
     pub malformed: Option<Spanned<f64>>,

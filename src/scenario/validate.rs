@@ -161,6 +161,18 @@ fn load(
         },
     };
     let timeouts = MILLISECOND..=10 * MINUTE;
+    let max_in_flight = max_in_flight(c, l, &pacing)?;
+    let ca_cert = l
+        .ca_cert
+        .as_ref()
+        .map(|raw| {
+            let path = c.relative(raw.get_ref());
+            match loadgen::read_ca_cert(&path) {
+                Ok(_) => Ok(path),
+                Err(e) => Err(c.error(raw.span(), "load.ca_cert", e.to_string())),
+            }
+        })
+        .transpose()?;
     Ok(LoadSettings {
         pacing,
         timeout: c.duration_or(
@@ -175,13 +187,8 @@ fn load(
             timeouts,
             3 * SECOND,
         )?,
-        max_in_flight: c.int_or(
-            l.max_in_flight.as_ref(),
-            "load.max_in_flight",
-            "a number of requests",
-            1..=1_000_000,
-            1000,
-        )?,
+        max_in_flight,
+        ca_cert,
         max_body: c.int_or(
             l.max_body.as_ref(),
             "load.max_body",
@@ -197,6 +204,34 @@ fn load(
             TargetLimits::default().max_headers,
         )?,
     })
+}
+
+/// `load.max_in_flight`: 1000 by default, or as many as the closed clients, each of which
+/// holds one request in flight. A cap set below the clients is refused: they could never
+/// all send (such a game used to spin its engine and never end).
+fn max_in_flight(c: &Checker<'_>, l: &RawLoad, pacing: &Pacing) -> Result<usize, ScenarioError> {
+    let clients = match pacing {
+        Pacing::Closed { clients } => *clients,
+        Pacing::Open(_) => 0,
+    };
+    let field = "load.max_in_flight";
+    let cap = c.int_or(
+        l.max_in_flight.as_ref(),
+        field,
+        "a number of requests",
+        1..=1_000_000,
+        clients.max(1000),
+    )?;
+    match &l.max_in_flight {
+        Some(raw) if cap < clients => {
+            let message = format!(
+                "expected at least load.clients ({clients}): each closed client holds one \
+                 request in flight, got {cap} (raise load.max_in_flight or lower load.clients)"
+            );
+            Err(c.error(raw.span(), field, message))
+        }
+        _ => Ok(cap),
+    }
 }
 
 /// The open model's phases: the first at 0s, each after the previous and before the end.
@@ -312,6 +347,7 @@ fn scoring_fields(
         status_other: points(&s.status_other, "status_other", d.status_other)?,
         timeout: points(&s.timeout, "timeout", d.timeout)?,
         connect_error: points(&s.connect_error, "connect_error", d.connect_error)?,
+        tls_error: points(&s.tls_error, "tls_error", d.tls_error)?,
         reset: points(&s.reset, "reset", d.reset)?,
         too_large: points(&s.too_large, "too_large", d.too_large)?,
         malformed: points(&s.malformed, "malformed", d.malformed)?,

@@ -28,7 +28,8 @@ use loadgen::{
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
 struct Args {
-    /// Base URL of the server (several: round robin), e.g. http://127.0.0.1:8000
+    /// Base URL of the server (several: round robin), e.g. http://127.0.0.1:8000 or
+    /// https://team.example
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
     /// Open model: requests per second, whatever the server does.
@@ -65,8 +66,9 @@ struct Args {
     #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "D")]
     connect_timeout: Duration,
     /// Requests in flight at most; in the open model a request due past it is `dropped`.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
-    max_in_flight: usize,
+    /// [default: 1000, or --clients if more]
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<usize>,
     /// Bytes of body read at most (64 to 67108864); past it the answer is `too_large`.
     #[arg(long, default_value_t = TargetLimits::default().body_cap, value_name = "BYTES")]
     max_body: usize,
@@ -74,6 +76,10 @@ struct Args {
     /// answer is `too_large`.
     #[arg(long, default_value_t = TargetLimits::default().max_headers, value_name = "N")]
     max_headers: usize,
+    /// PEM file of a private CA to trust for https URLs, beside the system's roots (a
+    /// venue's CA, or your own for a self-signed endpoint).
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
     /// Path and query of each request, with {key} where the key goes.
     #[arg(long, default_value = "/calc?input={key}", value_name = "TEMPLATE")]
     shape: String,
@@ -138,7 +144,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let shape = RequestShape::new(&args.shape)?;
     let limits = TargetLimits {
-        max_in_flight: args.max_in_flight,
+        max_in_flight: max_in_flight(&args, &pacing)?,
         connect_timeout: args.connect_timeout,
         timeout: args.timeout,
         body_cap: args.max_body,
@@ -158,6 +164,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|t| Target {
             limits: limits.clone(),
             shape: shape.clone(),
+            ca_cert: args.cacert.clone(),
             ..t
         })
         .collect();
@@ -182,7 +189,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = Engine::start(config, &targets, Arc::new(answers), tx)?;
-    cancel_on_ctrl_c(handle.canceller());
+    cancel_on_signal(handle.canceller());
     let live = live_line(&stop);
     let mut summary = RunSummary::default();
     while let Some(batch) = rx.blocking_recv() {
@@ -196,6 +203,23 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     handle.join()?;
     summary.duration = started.elapsed();
     report(&args, &summary)
+}
+
+/// The cap of requests in flight. Closed clients each hold one: an explicit cap below
+/// them is refused (naming both flags), and the default rises to meet them.
+fn max_in_flight(args: &Args, pacing: &Pacing) -> anyhow::Result<usize> {
+    let clients = match pacing {
+        Pacing::Closed { clients } => *clients,
+        Pacing::Open(_) => 0,
+    };
+    match args.max_in_flight {
+        Some(cap) if cap > 0 && cap < clients => anyhow::bail!(
+            "--clients {clients} is above --max-in-flight {cap}: each closed client holds one \
+             request in flight; raise --max-in-flight to at least {clients} or lower --clients"
+        ),
+        Some(cap) => Ok(cap),
+        None => Ok(clients.max(1000)),
+    }
 }
 
 fn report(args: &Args, summary: &RunSummary) -> anyhow::Result<ExitCode> {
@@ -233,8 +257,9 @@ fn live_line(stop: &Stop) -> ProgressBar {
         .with_style(ProgressStyle::with_template(template).expect("valid template"))
 }
 
-/// Ctrl-C ends the run early; the summary still prints.
-fn cancel_on_ctrl_c(cancel: impl Fn() + Send + 'static) {
+/// Ctrl-C or SIGTERM ends the run early (answers still out get
+/// [`loadgen::CANCEL_GRACE`]); the summary still prints.
+fn cancel_on_signal(cancel: impl Fn() + Send + 'static) {
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -242,8 +267,24 @@ fn cancel_on_ctrl_c(cancel: impl Fn() + Send + 'static) {
         else {
             return;
         };
-        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
-            cancel();
-        }
+        rt.block_on(async {
+            #[cfg(unix)]
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            #[cfg(unix)]
+            let terminate = async {
+                match &mut term {
+                    Some(term) => term.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminate = std::future::pending::<Option<()>>();
+            tokio::select! {
+                Ok(()) = tokio::signal::ctrl_c() => {}
+                _ = terminate => {}
+            }
+        });
+        cancel();
     });
 }

@@ -31,7 +31,12 @@ pub fn cases(redirect_to: String) -> Vec<Case> {
         case("bad-status", B::BadStatusLine, K::Malformed, Some("status")),
         case("reset-mid-body", B::ResetMidBody, K::Reset, Some("body")),
         case("redirect", B::Redirect(redirect_to), K::HttpStatus, None),
-        case("tls-only", B::TlsOnly, K::Malformed, Some("serves HTTPS")),
+        case(
+            "tls-only",
+            B::TlsOnly,
+            K::PlainHttpOnTlsPort,
+            Some("serves HTTPS"),
+        ),
         case("many-headers", B::ManyHeaders(10_000), K::TooLarge, None),
         case("non-utf8", B::NonUtf8Body, K::WrongAnswer, None),
         case("lying-length", B::LyingLength, K::WrongAnswer, None),
@@ -61,7 +66,8 @@ pub fn first_detail(batches: &[OutcomeBatch], name: &str) -> Option<String> {
         .find_map(|s| match &s.outcome {
             Outcome::Reset { detail }
             | Outcome::Malformed { detail }
-            | Outcome::ConnectRefused { detail } => Some(detail.clone()),
+            | Outcome::ConnectRefused { detail }
+            | Outcome::Tls { detail, .. } => Some(detail.clone()),
             _ => None,
         })
 }

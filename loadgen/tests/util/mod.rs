@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -324,7 +325,7 @@ async fn serve_connection(
     }
 }
 
-fn ok(body: &[u8]) -> Vec<u8> {
+pub fn ok(body: &[u8]) -> Vec<u8> {
     let mut r = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
         body.len()
@@ -335,7 +336,10 @@ fn ok(body: &[u8]) -> Vec<u8> {
 }
 
 /// Reads one request head and returns its `input` key; `None` when the peer closed.
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Option<String> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();

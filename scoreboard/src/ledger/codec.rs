@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use loadgen::{
     BatchId, ErrorSample, LatencyHistogram, LatencyPairs, Outcome, OutcomeBatch, OutcomeCounts,
-    OutcomeKind, WrongAnswerSample,
+    OutcomeKind, TlsFailure, WrongAnswerSample,
 };
 
 use crate::ScoreError;
@@ -106,7 +106,8 @@ fn stored_error(s: &ErrorSample) -> StoredError {
         Outcome::HttpStatus(code) => (Some(*code), None),
         Outcome::ConnectRefused { detail }
         | Outcome::Reset { detail }
-        | Outcome::Malformed { detail } => (None, Some(detail.clone())),
+        | Outcome::Malformed { detail }
+        | Outcome::Tls { detail, .. } => (None, Some(detail.clone())),
         _ => (None, None),
     };
     StoredError {
@@ -179,6 +180,10 @@ fn common<H>(id: BatchId, body: &mut StoredBody<H>) -> Result<Common, ScoreError
             OutcomeKind::Correct | OutcomeKind::WrongAnswer => {
                 return Err(corrupt("an error sample of a non-error kind"));
             }
+            tls => Outcome::Tls {
+                failure: TlsFailure::of_kind(tls).expect("every other kind is a TLS one"),
+                detail,
+            },
         };
         error_samples.push(ErrorSample {
             outcome,

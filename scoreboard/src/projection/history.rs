@@ -9,11 +9,11 @@ use loadgen::{OutcomeCounts, OutcomeKind};
 
 use crate::{Cents, GameTime, Points};
 
-/// Buckets a team keeps at most: 2 h 16 min at one second each, ≈ 512 KiB.
+/// Buckets a team keeps at most: 2 h 16 min at one second each, ≈ 768 KiB.
 pub const MAX_BUCKETS: usize = 8192;
 
 /// The error kinds, in the order [`Bucket::errors`] counts them.
-pub const ERROR_KINDS: [OutcomeKind; 9] = [
+pub const ERROR_KINDS: [OutcomeKind; 16] = [
     OutcomeKind::WrongAnswer,
     OutcomeKind::HttpStatus,
     OutcomeKind::Timeout,
@@ -23,6 +23,13 @@ pub const ERROR_KINDS: [OutcomeKind; 9] = [
     OutcomeKind::TooLarge,
     OutcomeKind::Malformed,
     OutcomeKind::Dropped,
+    OutcomeKind::TlsUntrusted,
+    OutcomeKind::TlsExpired,
+    OutcomeKind::TlsWrongHost,
+    OutcomeKind::TlsHandshakeTimeout,
+    OutcomeKind::TlsRefused,
+    OutcomeKind::PlainHttpOnTlsPort,
+    OutcomeKind::TlsOnPlainPort,
 ];
 
 /// What happened to one team within one bucket of game time.
@@ -32,7 +39,7 @@ pub struct Bucket {
     pub points: i64,
     pub correct: u32,
     /// Errors by kind, in [`ERROR_KINDS`] order.
-    pub errors: [u32; 9],
+    pub errors: [u32; 16],
     /// The highest p50 and p99 of the batches that ended in it (milliseconds from due).
     pub p50_ms: u32,
     pub p99_ms: u32,
@@ -235,9 +242,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bucket_is_64_bytes() {
-        // 100 teams × 2 h at a bucket a second: 100 × 7,200 × 64 B ≈ 44 MiB at most.
-        assert_eq!(std::mem::size_of::<Bucket>(), 64);
+    fn a_bucket_is_96_bytes() {
+        // 100 teams × 2 h at a bucket a second: 100 × 7,200 × 96 B ≈ 66 MiB at most.
+        assert_eq!(std::mem::size_of::<Bucket>(), 96);
+        // Every kind but a correct answer has its count.
+        assert_eq!(ERROR_KINDS.len(), OutcomeKind::ALL.len() - 1);
     }
 
     #[test]

@@ -325,7 +325,7 @@ fn url_form(read_only: bool) -> &'static str {
         return "<p class=\"muted\">This scoreboard is a read-only replica.</p>";
     }
     "<form id=\"url-form\"><label for=\"url\">New endpoint URL</label>\
-     <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"http://203.0.113.10:8080\" required>\
+     <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"https://api.team.example\" required>\
      <button type=\"submit\">Change URL</button><p id=\"url-result\" role=\"status\"></p></form>"
 }
 

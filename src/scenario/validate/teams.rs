@@ -113,7 +113,7 @@ fn check_url(
 /// here, the engine can connect to), then the private-address rule.
 pub(crate) fn url_problem(url: &str, name: &str, allow_private: bool) -> Option<String> {
     if let Err(e) = Target::new(name, vec![url.to_owned()]).check() {
-        let like = format!("expected a URL like http://host[:port][/path], got {url:?}");
+        let like = format!("expected a URL like http(s)://host[:port][/path], got {url:?}");
         return Some(match e {
             LoadgenError::BadUrl { reason, .. } if reason.starts_with("expected") => like,
             LoadgenError::BadUrl { reason, .. } => format!("{like}: {reason}"),

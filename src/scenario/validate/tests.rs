@@ -101,6 +101,7 @@ status_4xx = -1
 status_other = 0
 timeout = -2
 connect_error = -0.75
+tls_error = -0.25
 reset = -0.1
 too_large = -4
 malformed = -5
@@ -268,6 +269,7 @@ fn full_rules() -> Rules {
         status_other: Points(0),
         timeout: Points(-2000),
         connect_error: Points(-750),
+        tls_error: Points(-250),
         reset: Points(-100),
         too_large: Points(-4000),
         malformed: Points(-5000),
@@ -468,6 +470,10 @@ fn the_readme_example_loads() {
         .and_then(|rest| rest.split("```").next())
         .expect("the README has a toml example");
     let s = read(example);
-    assert_eq!(s.teams.len(), 2);
+    assert_eq!(s.teams.len(), 3);
+    assert_eq!(
+        s.teams[1].endpoint,
+        Endpoint::Urls(vec!["https://api.rainbow-ops.example".into()])
+    );
     assert_eq!(s.timeline.len(), 3);
 }
