@@ -215,12 +215,11 @@ impl<'a> Game<'a> {
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         let (mut state, adjusted) = projection(scenario, &names, &*ledger, session.resumed)?;
         if session.resumed {
+            let at = GameTime::from_duration(offset);
+            let (name, ledger) = (&g.name, &options.ledger);
             writeln!(
                 out,
-                "resuming {:?} from {} at {} (run {})",
-                g.name,
-                options.ledger,
-                GameTime::from_duration(offset),
+                "resuming {name:?} from {ledger} at {at} (run {})",
                 session.run
             )?;
         }
@@ -238,6 +237,7 @@ impl<'a> Game<'a> {
         let (fleet, urls) = start_fleet(scenario, GameTime::from_duration(offset))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let collector = collector(scenario, options, &names, &*ledger, session.resumed)?;
         let mut game = Game {
             scenario,
             options,
@@ -259,19 +259,11 @@ impl<'a> Game<'a> {
             in_flight: false,
             written_since_down: 0,
             disk: Default::default(),
-            collector: collector(scenario, options, &names),
+            collector,
             published: Vec::new(),
             acks: acks(options)?,
             batches: Some(rx),
         };
-        if let (Some(collector), true) = (&mut game.collector, session.resumed) {
-            // Worker batches are read again from the first: ticks scored before are skipped.
-            game.ledger.for_each_cause(&mut |cause| {
-                if let scoreboard::Recorded::Batch(b) = cause {
-                    collector.mark_scored(b.batch.id.run, b.batch.id.tick);
-                }
-            })?;
-        }
         game.publish_targets()?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
@@ -301,16 +293,32 @@ fn answers(
 }
 
 /// The gatherer of a split game's worker batches (none when this process sends the load).
-fn collector(scenario: &Scenario, options: &GameOptions, names: &[String]) -> Option<Collector> {
-    match options.workers {
-        Workers::Local => None,
-        Workers::External { grace } => Some(Collector::new(
-            names,
-            super::clock::TickClock::new(scenario.game.tick, scenario.game.duration),
-            grace,
-            scenario.load.timeout,
-        )),
+/// A resumed game reads the worker batches again from the first: ticks scored before are
+/// marked, so they are skipped.
+fn collector(
+    scenario: &Scenario,
+    options: &GameOptions,
+    names: &[String],
+    ledger: &dyn Ledger,
+    resumed: bool,
+) -> Result<Option<Collector>, GameError> {
+    let Workers::External { grace } = options.workers else {
+        return Ok(None);
+    };
+    let mut collector = Collector::new(
+        names,
+        super::clock::TickClock::new(scenario.game.tick, scenario.game.duration),
+        grace,
+        scenario.load.timeout,
+    );
+    if resumed {
+        ledger.for_each_cause(&mut |cause| {
+            if let scoreboard::Recorded::Batch(b) = cause {
+                collector.mark_scored(b.batch.id.run, b.batch.id.tick);
+            }
+        })?;
     }
+    Ok(Some(collector))
 }
 
 /// The file committed items are acknowledged in, if asked for.

@@ -1,7 +1,8 @@
 //! A load worker of a game split over several processes: it sends one segment of every
 //! team's schedule, on the game clock the coordinator keeps in the shared ledger, and writes
 //! its outcome batches there under their ids (so a restarted worker never doubles anything).
-//! It follows the coordinator's pauses (a new run per resume) and team URL changes.
+//! It follows the coordinator's pauses (a new run per resume) and team URL changes, as the
+//! core's worker decisions say (core/worker.rs); this is their shell.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
 use tokio::sync::mpsc;
 
 use super::clock::{TickClock, now_unix_ms};
+use super::core::worker as core;
 use super::error::GameError;
 use crate::scenario::Scenario;
 
@@ -226,30 +228,41 @@ impl<'a> Worker<'a> {
         ledger: &mut dyn Ledger,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
-        let paused = session.paused_since_unix_ms.is_some();
-        if paused || self.running.as_ref().is_some_and(|r| r.run != session.run) {
-            self.stop_engine();
-        }
-        let urls = self.urls(ledger)?;
-        if let Some(running) = &mut self.running {
-            for (team, (old, new)) in running.urls.iter_mut().zip(urls).enumerate() {
-                if *old != new && !new.is_empty() {
-                    running.engine.set_urls(team, new.clone())?;
-                    *old = new;
-                }
-            }
-            return Ok(());
-        }
-        if paused || urls.iter().any(Vec::is_empty) {
-            return Ok(());
-        }
-        // A game that starts in a moment: begin with it, at the start of the schedule.
-        let now_unix = now_unix_ms();
-        let start_at = (session.started_unix_ms > now_unix).then(|| {
-            std::time::Instant::now() + Duration::from_millis(session.started_unix_ms - now_unix)
+        let published = self.urls(ledger)?;
+        let running = self.running.as_ref().map(|r| core::Running {
+            run: r.run,
+            urls: &r.urls,
         });
+        for step in core::follow(running, session, &published, now, now_unix_ms()) {
+            match step {
+                core::Step::Stop => self.stop_engine(),
+                core::Step::SetUrls { team, urls } => {
+                    if let Some(running) = &mut self.running {
+                        running.engine.set_urls(team, urls.clone())?;
+                        running.urls[team] = urls;
+                    }
+                }
+                core::Step::Start {
+                    run,
+                    offset,
+                    start_in,
+                } => self.start(run, offset, start_in, published.clone(), out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts run `run` of the game at game time `offset` (`start_in` from now, if given).
+    fn start(
+        &mut self,
+        run: u64,
+        offset: Duration,
+        start_in: Option<Duration>,
+        urls: Vec<Vec<String>>,
+        out: &mut dyn Write,
+    ) -> Result<(), GameError> {
         let config = EngineConfig {
-            run: session.run,
+            run,
             worker: self.segment.index(),
             pacing: self.scenario.load.pacing.clone(),
             stop: Stop::After(self.scenario.game.duration),
@@ -258,9 +271,9 @@ impl<'a> Worker<'a> {
             zipf: self.scenario.keyset.zipf,
             runtimes: 1,
             late_threshold: Duration::from_millis(25),
-            offset: now,
+            offset,
             segment: self.segment,
-            start_at,
+            start_at: start_in.map(|d| std::time::Instant::now() + d),
             stagger: loadgen::DEFAULT_STAGGER,
             resolver: loadgen::Resolver::default(),
         };
@@ -268,18 +281,13 @@ impl<'a> Worker<'a> {
         let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
         writeln!(
             out,
-            "segment {}: run {} from {}",
+            "segment {}: run {run} from {}",
             self.segment,
-            session.run,
-            GameTime::from_duration(now)
+            GameTime::from_duration(offset)
         )?;
         self.outcome.runs += 1;
-        self.last_run = session.run;
-        self.running = Some(Running {
-            run: session.run,
-            engine,
-            urls,
-        });
+        self.last_run = run;
+        self.running = Some(Running { run, engine, urls });
         Ok(())
     }
 

@@ -21,6 +21,7 @@ use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep, check_team_url
 
 #[cfg(test)]
 mod tests;
+pub(crate) mod worker;
 
 /// What the shell tells the core.
 #[derive(Debug)]
