@@ -1,7 +1,7 @@
 //! Each team's health over the whole game, one bucket per second of game time (score,
 //! correct answers, errors by kind, p50/p99, cost, billed instance time), for the debrief
 //! and the live charts. Bounded: past [`MAX_BUCKETS`] buckets, neighbours merge and each
-//! bucket covers twice the time, so a team never holds more than 64 B × [`MAX_BUCKETS`].
+//! bucket covers twice the time, so a team never holds more than 96 B × [`MAX_BUCKETS`].
 
 use std::time::Duration;
 
