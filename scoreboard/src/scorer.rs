@@ -1,7 +1,7 @@
 //! The scorer: recorded causes in, score events with reasons out. A pure function of the
 //! cause and the rules, so a game can always be rescored.
 
-use loadgen::{Outcome, OutcomeKind, TlsFailure};
+use loadgen::{Outcome, OutcomeKind};
 
 use crate::billing::BillingBlock;
 use crate::event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
@@ -61,50 +61,8 @@ impl Scorer {
             out: Vec::new(),
             template: (&b.team, b.at, Cause::batch_key(b.id)),
         };
+        self.answer_events(b, &mut ev);
         let c = &b.counts;
-        let correct = c.get(OutcomeKind::Correct);
-        let slow = b.correct_latency.count_above(r.sla).min(correct);
-        let fast = correct - slow;
-        if fast > 0 {
-            let p99 = fmt_secs(b.correct_latency.quantile(0.99));
-            ev.push(
-                Source::LoadGen,
-                r.correct.times(fast),
-                format!("{fast} correct {} (p99 {p99})", plural(fast, "answer")),
-            );
-        }
-        if slow > 0 {
-            let sla = fmt_secs(r.sla);
-            ev.push(
-                Source::LoadGen,
-                r.correct_slow.times(slow),
-                format!(
-                    "{slow} correct {} slower than the {sla} SLA",
-                    plural(slow, "answer")
-                ),
-            );
-        }
-        let wrong = c.get(OutcomeKind::WrongAnswer);
-        if wrong > 0 {
-            let example = b.wrong_samples.first().map_or(String::new(), |s| {
-                format!(
-                    ", e.g. key {}: got {:?}, expected {:?}",
-                    s.key,
-                    shorten(&String::from_utf8_lossy(&s.got)),
-                    shorten(s.expected.as_str())
-                )
-            });
-            let verb = if wrong == 1 {
-                "answer did"
-            } else {
-                "answers did"
-            };
-            ev.push(
-                Source::LoadGen,
-                r.wrong_answer.times(wrong),
-                format!("{wrong} {verb} not match{example}"),
-            );
-        }
         for (&code, &n) in c.statuses() {
             let points = r.status_points(code);
             ev.push(
@@ -113,19 +71,14 @@ impl Scorer {
                 format!("{n} × {}", status_text(code)),
             );
         }
-        let others = [
-            OutcomeKind::Timeout,
-            OutcomeKind::ConnectRefused,
-            OutcomeKind::ConnectTimeout,
-            OutcomeKind::Reset,
-            OutcomeKind::TooLarge,
-            OutcomeKind::Malformed,
-            OutcomeKind::Dropped,
-        ]
-        .into_iter()
-        .chain(TlsFailure::ALL.map(TlsFailure::kind))
-        .map(|kind| (kind, r.error_points(kind).unwrap_or_default()));
-        for (kind, points) in others {
+        // Every failure without an answer: the kinds after a wrong answer and a status.
+        let failures = OutcomeKind::ALL.into_iter().filter(|k| {
+            !matches!(
+                k,
+                OutcomeKind::Correct | OutcomeKind::WrongAnswer | OutcomeKind::HttpStatus
+            )
+        });
+        for kind in failures {
             let n = c.get(kind);
             if n > 0 {
                 let detail = b
@@ -133,6 +86,7 @@ impl Scorer {
                     .iter()
                     .find(|s| s.outcome.kind() == kind)
                     .map(|s| &s.outcome);
+                let points = r.error_points(kind).unwrap_or_default();
                 ev.push(
                     Source::LoadGen,
                     points.times(n),
@@ -156,6 +110,54 @@ impl Scorer {
             }
         }
         ev.out
+    }
+
+    /// The events of a batch's answers: correct ones within and past the SLA, wrong ones.
+    fn answer_events(&self, b: &BatchFacts, ev: &mut Events) {
+        let r = &self.rules;
+        let correct = b.counts.get(OutcomeKind::Correct);
+        let slow = b.correct_latency.count_above(r.sla).min(correct);
+        let fast = correct - slow;
+        if fast > 0 {
+            let p99 = fmt_secs(b.correct_latency.quantile(0.99));
+            ev.push(
+                Source::LoadGen,
+                r.correct.times(fast),
+                format!("{fast} correct {} (p99 {p99})", plural(fast, "answer")),
+            );
+        }
+        if slow > 0 {
+            let sla = fmt_secs(r.sla);
+            ev.push(
+                Source::LoadGen,
+                r.correct_slow.times(slow),
+                format!(
+                    "{slow} correct {} slower than the {sla} SLA",
+                    plural(slow, "answer")
+                ),
+            );
+        }
+        let wrong = b.counts.get(OutcomeKind::WrongAnswer);
+        if wrong > 0 {
+            let example = b.wrong_samples.first().map_or(String::new(), |s| {
+                format!(
+                    ", e.g. key {}: got {:?}, expected {:?}",
+                    s.key,
+                    shorten(&String::from_utf8_lossy(&s.got)),
+                    shorten(s.expected.as_str())
+                )
+            });
+            let verb = if wrong == 1 {
+                "answer did"
+            } else {
+                "answers did"
+            };
+            ev.push(
+                Source::LoadGen,
+                r.wrong_answer.times(wrong),
+                format!("{wrong} {verb} not match{example}"),
+            );
+        }
     }
 
     /// The event of one billing block.

@@ -35,20 +35,8 @@ fn main() {
     let mut ledger = LedgerAt::parse(&path, Some("synthetic"))
         .and_then(|at| at.open())
         .expect("ledger opens");
-    let rules = Rules {
-        billing: scoreboard::BillingRules {
-            block: Duration::from_secs(2),
-            ..Default::default()
-        },
-        ..Rules::default()
-    };
-    let meta = GameMeta {
-        name: "synthetic game".into(),
-        seed: 1,
-        rules: rules.clone(),
-        teams: (0..teams).map(|t| format!("team-{t}")).collect(),
-        duration_ms: 0,
-    };
+    let meta = meta(teams);
+    let rules = meta.rules.clone();
     let session = ledger.start_or_resume(&meta, 0).expect("game starts");
     let scorer = Scorer::new(rules.clone()).unwrap();
     let mut biller = Biller::resume(&ledger.blocks().unwrap());
@@ -103,6 +91,23 @@ fn main() {
         limit.unwrap_or(0) as f64 / secs
     )
     .unwrap();
+}
+
+/// The synthetic game of `teams` teams: default rules with 2-second billing blocks.
+fn meta(teams: u32) -> GameMeta {
+    GameMeta {
+        name: "synthetic game".into(),
+        seed: 1,
+        rules: Rules {
+            billing: scoreboard::BillingRules {
+                block: Duration::from_secs(2),
+                ..Default::default()
+            },
+            ..Rules::default()
+        },
+        teams: (0..teams).map(|t| format!("team-{t}")).collect(),
+        duration_ms: 0,
+    }
 }
 
 /// One tick's batch of every team: tick % 20 + 1 answers each, a third of them 503s.

@@ -261,19 +261,24 @@ fn plot(
     let (_, ys) = c.plotting_area().get_pixel_range();
     for m in markers.iter().filter(|m| m.at.0 as f64 / 1000.0 <= end) {
         let (x, _) = c.backend_coord(&(m.at.0 as f64 / 1000.0, low));
-        marks.push_str(&format!(
-            "<line class=\"marker {}\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" \
-             stroke-width=\"3\" stroke-dasharray=\"4 3\" opacity=\"0.7\"><title>{} {}: {}</title></line>",
-            m.kind.name(),
-            ys.start,
-            ys.end,
-            m.kind.colour(),
-            m.at,
-            m.kind.name(),
-            escape(&m.text),
-        ));
+        marks.push_str(&marker_line(m, x, &ys));
     }
     Ok(())
+}
+
+/// A marker as an SVG line across the plot at `x`, its hover title saying what it was.
+fn marker_line(m: &Marker, x: i32, ys: &std::ops::Range<i32>) -> String {
+    format!(
+        "<line class=\"marker {}\" x1=\"{x}\" x2=\"{x}\" y1=\"{}\" y2=\"{}\" stroke=\"{}\" \
+         stroke-width=\"3\" stroke-dasharray=\"4 3\" opacity=\"0.7\"><title>{} {}: {}</title></line>",
+        m.kind.name(),
+        ys.start,
+        ys.end,
+        m.kind.colour(),
+        m.at,
+        m.kind.name(),
+        escape(&m.text),
+    )
 }
 
 /// A y range that holds every value (and zero), with a little room above.

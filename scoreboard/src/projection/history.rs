@@ -12,25 +12,20 @@ use crate::{Cents, GameTime, Points};
 /// Buckets a team keeps at most: 2 h 16 min at one second each, ≈ 768 KiB.
 pub const MAX_BUCKETS: usize = 8192;
 
-/// The error kinds, in the order [`Bucket::errors`] counts them.
-pub const ERROR_KINDS: [OutcomeKind; 16] = [
-    OutcomeKind::WrongAnswer,
-    OutcomeKind::HttpStatus,
-    OutcomeKind::Timeout,
-    OutcomeKind::ConnectRefused,
-    OutcomeKind::ConnectTimeout,
-    OutcomeKind::Reset,
-    OutcomeKind::TooLarge,
-    OutcomeKind::Malformed,
-    OutcomeKind::Dropped,
-    OutcomeKind::TlsUntrusted,
-    OutcomeKind::TlsExpired,
-    OutcomeKind::TlsWrongHost,
-    OutcomeKind::TlsHandshakeTimeout,
-    OutcomeKind::TlsRefused,
-    OutcomeKind::PlainHttpOnTlsPort,
-    OutcomeKind::TlsOnPlainPort,
-];
+/// How many kinds of error there are: every outcome kind but a correct answer.
+pub const ERROR_COUNT: usize = OutcomeKind::ALL.len() - 1;
+
+/// The error kinds, in the order [`Bucket::errors`] counts them: [`OutcomeKind::ALL`]
+/// after `Correct`, which comes first there.
+pub const ERROR_KINDS: [OutcomeKind; ERROR_COUNT] = {
+    let mut kinds = [OutcomeKind::Correct; ERROR_COUNT];
+    let mut i = 0;
+    while i < ERROR_COUNT {
+        kinds[i] = OutcomeKind::ALL[i + 1];
+        i += 1;
+    }
+    kinds
+};
 
 /// What happened to one team within one bucket of game time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,7 +34,7 @@ pub struct Bucket {
     pub points: i64,
     pub correct: u32,
     /// Errors by kind, in [`ERROR_KINDS`] order.
-    pub errors: [u32; 16],
+    pub errors: [u32; ERROR_COUNT],
     /// The highest p50 and p99 of the batches that ended in it (milliseconds from due).
     pub p50_ms: u32,
     pub p99_ms: u32,
@@ -246,7 +241,7 @@ mod tests {
         // 100 teams × 2 h at a bucket a second: 100 × 7,200 × 96 B ≈ 66 MiB at most.
         assert_eq!(std::mem::size_of::<Bucket>(), 96);
         // Every kind but a correct answer has its count.
-        assert_eq!(ERROR_KINDS.len(), OutcomeKind::ALL.len() - 1);
+        assert!(!ERROR_KINDS.contains(&OutcomeKind::Correct));
     }
 
     #[test]

@@ -125,8 +125,17 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
             let _ = writeln!(out, "{name}{{{}}} {}", team_labels(t), value(t));
         }
     }
+    for (name, kind, help, value) in game_metrics(s) {
+        family(&mut out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    out
+}
+
+/// The game's own metrics: name, type, help and value.
+fn game_metrics(s: &Snapshot) -> [(&'static str, &'static str, &'static str, String); 9] {
     let ledger = &s.ledger;
-    let game: [(&str, &str, &str, String); 9] = [
+    [
         (
             "gameday_ledger_writes_total",
             "counter",
@@ -184,12 +193,7 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
             "Score events decided but not yet written to the ledger.",
             ledger.waiting_events.to_string(),
         ),
-    ];
-    for (name, kind, help, value) in game {
-        family(&mut out, name, kind, help);
-        let _ = writeln!(out, "{name} {value}");
-    }
-    out
+    ]
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
