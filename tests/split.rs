@@ -235,6 +235,16 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
                 "{team} missing: {board}"
             );
         }
+        // The debrief reads the ledger through the web's pool of handles (on PostgreSQL,
+        // the ledger's statements run from the web's blocking tasks).
+        let (status, report) = util::http(addr, "GET", "/report", None);
+        assert_eq!(status, 200, "{report}");
+        for team in totals.keys() {
+            assert!(
+                report.contains(team.as_str()),
+                "{team} missing from /report"
+            );
+        }
         let (status, _) = util::http(addr, "POST", "/api/admin/pause", None);
         assert!(status >= 400, "a replica refuses controls, got {status}");
     }

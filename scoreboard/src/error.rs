@@ -13,7 +13,7 @@ pub enum ScoreError {
         .0,
         std::error::Error::source(.0).map(|s| format!(": {s}")).unwrap_or_default()
     )]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] tokio_postgres::Error),
     /// The ledger file belongs to another game, or to a newer gameday.
     #[error("ledger: {0}")]
     Incompatible(String),

@@ -48,20 +48,6 @@ impl LedgerAt {
         }
     }
 
-    /// Opens the ledger on this thread, which must be outside any async runtime (the
-    /// PostgreSQL client drives a runtime of its own): what a writer thread holds.
-    pub fn open_here(&self) -> Result<Box<dyn Ledger + Send>, ScoreError> {
-        match self {
-            LedgerAt::File(path) => Ok(Box::new(SqliteLedger::open(path)?)),
-            #[cfg(feature = "postgres")]
-            LedgerAt::Postgres { url, game } => {
-                Ok(Box::new(super::PostgresLedger::connect(url, game)?))
-            }
-            #[cfg(not(feature = "postgres"))]
-            LedgerAt::Postgres { url, game } => postgres(url, game),
-        }
-    }
-
     /// Opens a ledger that must already be there: a SQLite file that exists, or a game that
     /// a PostgreSQL database already holds (a typo must not start an empty one).
     pub fn open_existing(&self) -> Result<Box<dyn Ledger + Send>, ScoreError> {
@@ -90,13 +76,7 @@ impl LedgerAt {
 
 #[cfg(feature = "postgres")]
 fn postgres(url: &str, game: &str) -> Result<Box<dyn Ledger + Send>, ScoreError> {
-    let (url, game) = (url.to_owned(), game.to_owned());
-    let name = format!("ledger-{game}");
-    // The postgres client drives its own runtime: it lives on a thread of its own, so the
-    // game's async loop can call it.
-    Ok(Box::new(super::ThreadLedger::spawn(&name, move || {
-        super::PostgresLedger::connect(&url, &game)
-    })?))
+    Ok(Box::new(super::PostgresLedger::connect(url, game)?))
 }
 
 #[cfg(not(feature = "postgres"))]

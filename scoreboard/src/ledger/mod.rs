@@ -10,7 +10,6 @@ mod location;
 mod postgres;
 mod rows;
 mod sqlite;
-mod thread;
 mod writer;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +22,6 @@ use crate::{
 };
 pub use location::{LedgerAt, redact};
 pub use sqlite::SqliteLedger;
-pub use thread::ThreadLedger;
 pub use writer::{LedgerWriter, WriteDone, WriteRequest};
 
 /// An outcome batch placed on the game clock (its tick's end).

@@ -7,13 +7,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use loadgen::ExecSegment;
-use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, GenericClient, Row, Statement, Transaction};
 
 mod clock;
 mod follow;
+mod io;
 mod tokens;
 mod workers;
+
+use io::wait;
 
 use super::prelude::*;
 use super::rows::{
@@ -121,11 +124,6 @@ const BATCHES_AFTER: &str = concat!(
     batch_columns!(),
     " FROM batches WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
-const SEGMENT_BATCHES_AFTER: &str = concat!(
-    "SELECT seq, ",
-    batch_columns!(),
-    " FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2"
-);
 const VOIDS_AFTER: &str = concat!(
     "SELECT seq, ",
     void_columns!(),
@@ -140,10 +138,7 @@ const EVENT_CHUNK: usize = 2_000;
 
 /// A game's ledger in a PostgreSQL database, in a schema of its own.
 pub struct PostgresLedger {
-    // The trait reads through `&self`; the client needs `&mut` for every statement. Nothing
-    // holds the borrow while a caller's code runs, so a caller may read again from inside
-    // `for_each_cause`.
-    client: RefCell<Client>,
+    client: Client,
     statements: Statements,
     game: String,
     schema: String,
@@ -157,18 +152,47 @@ struct Statements(RefCell<HashMap<String, Statement>>);
 impl Statements {
     fn get(
         &self,
-        client: &mut impl GenericClient,
+        client: &impl GenericClient,
         sql: &str,
-    ) -> Result<Statement, postgres::Error> {
+    ) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.0.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = client.prepare(sql)?;
+        let statement = wait(client.prepare(sql))?;
         self.0
             .borrow_mut()
             .insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
+}
+
+/// Runs a statement of the shared dialect layer on a connection or in a transaction; the
+/// rows it changed.
+fn exec(
+    client: &impl GenericClient,
+    statements: &Statements,
+    sql: &str,
+    params: &[rows::Value],
+) -> Result<u64, ScoreError> {
+    let statement = statements.get(client, sql)?;
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+    Ok(wait(client.execute(&statement, &params))?)
+}
+
+/// The rows of a statement of the shared dialect layer, each read by `read`.
+fn rows_of<T>(
+    client: &impl GenericClient,
+    statements: &Statements,
+    sql: &str,
+    params: &[rows::Value],
+    read: impl Fn(&Row) -> Result<T, ScoreError>,
+) -> Result<Vec<T>, ScoreError> {
+    let statement = statements.get(client, sql)?;
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+    wait(client.query(&statement, &params))?
+        .iter()
+        .map(read)
+        .collect()
 }
 
 /// `name` as a quoted SQL identifier.
@@ -182,7 +206,7 @@ impl PostgresLedger {
     /// brought up to date. TLS is not supported: a server that requires it refuses us.
     pub fn connect(url: &str, game: &str) -> Result<PostgresLedger, ScoreError> {
         let schema = PostgresLedger::schema_for(game)?;
-        let mut config: postgres::Config = url.parse()?;
+        let mut config: tokio_postgres::Config = url.parse()?;
         if config.get_application_name().is_none() {
             config.application_name("gameday");
         }
@@ -190,12 +214,12 @@ impl PostgresLedger {
             // A host that never answers must not hang a game's start for minutes.
             config.connect_timeout(Duration::from_secs(10));
         }
-        let mut client = config.connect(NoTls)?;
+        let mut client = io::connect(config)?;
         // Every statement reads and writes the game's schema only.
-        client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema)))?;
+        wait(client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema))))?;
         migrate(&mut client, game, &schema)?;
         Ok(PostgresLedger {
-            client: RefCell::new(client),
+            client,
             statements: Statements::default(),
             game: game.to_owned(),
             schema,
@@ -225,18 +249,17 @@ impl PostgresLedger {
 
     /// The schema version in force.
     pub fn schema_version(&self) -> Result<usize, ScoreError> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt("SELECT version FROM schema_version", &[])?;
+        let row = wait(
+            self.client
+                .query_opt("SELECT version FROM schema_version", &[]),
+        )?;
         Ok(row.map_or(Ok(0), |r| r.try_get::<_, i64>(0))? as usize)
     }
 
     /// The rows of a prepared statement.
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, ScoreError> {
-        let mut client = self.client.borrow_mut();
-        let statement = self.statements.get(&mut *client, sql)?;
-        Ok(client.query(&statement, params)?)
+        let statement = self.statements.get(&self.client, sql)?;
+        Ok(wait(self.client.query(&statement, params))?)
     }
 
     /// Calls `f` with every row of `sql`, which reads `WHERE seq > $1 ORDER BY seq LIMIT $2`
@@ -261,37 +284,40 @@ impl PostgresLedger {
 
     /// The meta as stored, read through a connection or a transaction (None before the
     /// game starts).
-    fn stored_meta(client: &mut impl GenericClient) -> Result<Option<GameMeta>, ScoreError> {
-        let row = client.query_opt("SELECT meta FROM game WHERE id = 1", &[])?;
-        row.map(|r| parse_meta(&r.try_get::<_, String>(0)?))
-            .transpose()
+    fn stored_meta(
+        client: &impl GenericClient,
+        statements: &Statements,
+    ) -> Result<Option<GameMeta>, ScoreError> {
+        let meta = rows_of(client, statements, rows::game::SELECT_META, &[], |r| {
+            rows::game::meta_from_row(r)
+        })?;
+        Ok(meta.into_iter().next())
     }
 }
 
 /// Creates the schema if needed and applies the migrations it lacks, in one transaction.
 fn migrate(client: &mut Client, game: &str, schema: &str) -> Result<(), ScoreError> {
-    let mut tx = client.transaction()?;
+    let tx = wait(client.transaction())?;
     // Processes of one game start together: one creates and migrates, the others wait.
-    tx.execute(
+    wait(tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         &[&format!("gameday schema {schema}")],
-    )?;
+    ))?;
     // Created only when missing: a user that may not create schemas can still use one that
     // an administrator made for it.
-    let exists = tx
-        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])?
-        .is_some();
+    let exists =
+        wait(tx.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema]))?.is_some();
     let schema = quote_ident(schema);
     if !exists {
-        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))?;
+        wait(tx.batch_execute(&format!("CREATE SCHEMA {schema}")))?;
     }
-    tx.batch_execute(&format!(
+    wait(tx.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {schema}.schema_version (version BIGINT NOT NULL)"
-    ))?;
-    let version = match tx.query_opt("SELECT version FROM schema_version", &[])? {
+    )))?;
+    let version = match wait(tx.query_opt("SELECT version FROM schema_version", &[]))? {
         Some(row) => row.try_get::<_, i64>(0)? as usize,
         None => {
-            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
+            wait(tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[]))?;
             0
         }
     };
@@ -302,48 +328,41 @@ fn migrate(client: &mut Client, game: &str, schema: &str) -> Result<(), ScoreErr
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        tx.batch_execute(sql)?;
-        tx.execute(
+        wait(tx.batch_execute(sql))?;
+        wait(tx.execute(
             "UPDATE schema_version SET version = $1",
             &[&((i + 1) as i64)],
-        )?;
+        ))?;
     }
-    tx.commit()?;
+    wait(tx.commit())?;
     Ok(())
 }
 
-fn parse_meta(json: &str) -> Result<GameMeta, ScoreError> {
-    serde_json::from_str(json).map_err(|e| ScoreError::Corrupt {
-        what: "game".into(),
-        reason: e.to_string(),
-    })
-}
-
 fn insert_cause(
-    tx: &mut Transaction,
+    tx: &Transaction<'_>,
     statements: &Statements,
     item: &Recorded,
 ) -> Result<bool, ScoreError> {
     let (sql, values) = rows::cause_insert(item);
     let statement = statements.get(tx, sql)?;
     let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-    Ok(tx.execute(&statement, &params)? == 1)
+    Ok(wait(tx.execute(&statement, &params))? == 1)
 }
 
 /// Inserts a worker's batch unless its id is there; 1 if new.
 fn insert_segment_batch(
-    tx: &mut Transaction,
+    tx: &Transaction<'_>,
     statements: &Statements,
     recorded: &RecordedBatch,
 ) -> Result<u64, ScoreError> {
     let statement = statements.get(tx, rows::INSERT_SEGMENT_BATCH)?;
     let values = rows::batch_params(recorded);
     let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-    Ok(tx.execute(&statement, &params)?)
+    Ok(wait(tx.execute(&statement, &params))?)
 }
 
 fn insert_events(
-    tx: &mut Transaction,
+    tx: &Transaction<'_>,
     statements: &Statements,
     events: &[&ScoreEvent],
 ) -> Result<(), ScoreError> {
@@ -356,40 +375,30 @@ fn insert_events(
         let source: Vec<&str> = chunk.iter().map(|e| e.source.name()).collect();
         let points: Vec<i64> = chunk.iter().map(|e| e.points.0).collect();
         let reason: Vec<&str> = chunk.iter().map(|e| e.reason.as_str()).collect();
-        tx.execute(
+        wait(tx.execute(
             &statement,
             &[&cause, &seq, &at, &team, &source, &points, &reason],
-        )?;
+        ))?;
     }
     Ok(())
 }
 
-fn session_from_row(r: &Row, resumed: bool) -> Result<GameSession, ScoreError> {
-    Ok(GameSession {
-        started_unix_ms: r.u64(0)?,
-        run: r.u64(1)?,
-        resumed,
-        paused_ms: r.u64(2)?,
-        paused_since_unix_ms: r.opt_int(3)?.map(|p| p as u64),
-    })
-}
-
 impl CauseLog for PostgresLedger {
     fn record(&mut self, items: &[(Recorded, Vec<ScoreEvent>)]) -> Result<usize, ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let tx = wait(self.client.transaction())?;
         // Numbers from a sequence are handed out at insert but seen at commit: writers in
         // turn make them visible in order, so a reader after a cursor never skips a row.
-        tx.batch_execute("LOCK TABLE batches, events IN EXCLUSIVE MODE")?;
+        wait(tx.batch_execute("LOCK TABLE batches, events IN EXCLUSIVE MODE"))?;
         let mut new = 0;
         let mut events = Vec::new();
         for (item, item_events) in items {
-            if insert_cause(&mut tx, &self.statements, item)? {
+            if insert_cause(&tx, &self.statements, item)? {
                 events.extend(item_events);
                 new += 1;
             }
         }
-        insert_events(&mut tx, &self.statements, &events)?;
-        tx.commit()?;
+        insert_events(&tx, &self.statements, &events)?;
+        wait(tx.commit())?;
         Ok(new)
     }
 
@@ -495,16 +504,16 @@ impl CauseLog for PostgresLedger {
     }
 
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
-        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE; DELETE FROM events")?;
+        let tx = wait(self.client.transaction())?;
+        wait(tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE; DELETE FROM events"))?;
         let events: Vec<&ScoreEvent> = events.iter().collect();
-        insert_events(&mut tx, &self.statements, &events)?;
-        if let Some(mut meta) = PostgresLedger::stored_meta(&mut tx)? {
+        insert_events(&tx, &self.statements, &events)?;
+        if let Some(mut meta) = PostgresLedger::stored_meta(&tx, &self.statements)? {
             meta.rules = rules.clone();
-            let json = serde_json::to_string(&meta).expect("meta serializes");
-            tx.execute("UPDATE game SET meta = $1 WHERE id = 1", &[&json])?;
+            let params = rows::game::meta_params(&meta);
+            exec(&tx, &self.statements, rows::game::SET_RULES, &params)?;
         }
-        tx.commit()?;
+        wait(tx.commit())?;
         Ok(())
     }
 }

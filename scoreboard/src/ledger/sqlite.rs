@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use loadgen::ExecSegment;
 
@@ -208,6 +208,24 @@ fn insert_segment_batch(
     Ok(stmt.execute(rusqlite::params_from_iter(rows::batch_params(recorded)))?)
 }
 
+/// Runs a statement of the shared dialect layer; the rows it changed.
+fn exec(conn: &Connection, sql: &str, params: &[rows::Value]) -> Result<usize, ScoreError> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .execute(rusqlite::params_from_iter(params))?)
+}
+
+/// The rows of a statement of the shared dialect layer, each read by `read`.
+fn rows_of<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[rows::Value],
+    read: impl Fn(&rusqlite::Row) -> Result<T, ScoreError>,
+) -> Result<Vec<T>, ScoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    collect(&mut stmt, rusqlite::params_from_iter(params), read)
+}
+
 /// Every row of `stmt` run with `params`, each read by `read`.
 fn collect<T>(
     stmt: &mut rusqlite::Statement,
@@ -392,18 +410,12 @@ impl CauseLog for SqliteLedger {
         let tx = self.write()?;
         tx.execute("DELETE FROM events", [])?;
         insert_events(&tx, events)?;
-        let json: Option<String> = tx
-            .query_row("SELECT meta FROM game WHERE id = 1", [], |r| r.get(0))
-            .optional()?;
-        if let Some(json) = json {
-            let mut meta: GameMeta =
-                serde_json::from_str(&json).map_err(|e| ScoreError::Corrupt {
-                    what: "game".into(),
-                    reason: e.to_string(),
-                })?;
+        let stored = rows_of(&tx, rows::game::SELECT_META, &[], |r| {
+            rows::game::meta_from_row(r)
+        })?;
+        if let Some(mut meta) = stored.into_iter().next() {
             meta.rules = rules.clone();
-            let json = serde_json::to_string(&meta).expect("meta serializes");
-            tx.execute("UPDATE game SET meta = ?1 WHERE id = 1", params![json])?;
+            exec(&tx, rows::game::SET_RULES, &rows::game::meta_params(&meta))?;
         }
         tx.commit()?;
         Ok(())

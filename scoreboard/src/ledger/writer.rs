@@ -102,7 +102,7 @@ fn carry_out(
     let result = (|| {
         let l = match ledger {
             Some(l) => l,
-            None => ledger.insert(at.open_here()?),
+            None => ledger.insert(at.open()?),
         };
         match request {
             WriteRequest::Record(items) => {

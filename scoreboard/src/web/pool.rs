@@ -1,6 +1,6 @@
 //! The web's long-lived read handles on the ledger: a pool of opened ledgers (SQLite
 //! connections or PostgreSQL clients, each opened once and reused), so a request costs its
-//! query, not an open (a thread, a connection, the migration check). A handle whose call
+//! query, not an open (a connection, the migration check). A handle whose call
 //! failed is dropped, not reused: after a database restart the next request opens a fresh one.
 
 use std::sync::Arc;

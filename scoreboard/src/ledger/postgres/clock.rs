@@ -1,6 +1,8 @@
-//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses.
+//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses (statements and
+//! rows from the shared dialect layer, `rows::game`).
 
 use super::*;
+use crate::ledger::rows::game::{self as g, session_from_row};
 
 impl GameClock for PostgresLedger {
     fn start_or_resume(
@@ -8,16 +10,12 @@ impl GameClock for PostgresLedger {
         meta: &GameMeta,
         now_unix_ms: u64,
     ) -> Result<GameSession, ScoreError> {
-        let json = serde_json::to_string(meta).expect("meta serializes");
-        let mut tx = self.client.get_mut().transaction()?;
+        let st = &self.statements;
+        let tx = wait(self.client.transaction())?;
         // Inserting first settles a race between processes that start the game together.
-        let fresh = tx.execute(
-            "INSERT INTO game (id, meta, started_unix_ms, runs) VALUES (1, $1, $2, 1)
-             ON CONFLICT (id) DO NOTHING",
-            &[&json, &(now_unix_ms as i64)],
-        )? == 1;
+        let fresh = exec(&tx, st, g::INSERT_GAME, &g::game_params(meta, now_unix_ms))? == 1;
         if !fresh
-            && let Some(old) = PostgresLedger::stored_meta(&mut tx)?
+            && let Some(old) = PostgresLedger::stored_meta(&tx, st)?
             && (old.name != meta.name || old.seed != meta.seed)
         {
             return Err(ScoreError::Incompatible(format!(
@@ -25,26 +23,28 @@ impl GameClock for PostgresLedger {
                 self.game, old.name, old.seed, meta.name, meta.seed
             )));
         }
-        let row = tx.query_one(
-            "UPDATE game SET runs = runs + CASE WHEN $1 THEN 0 ELSE 1 END WHERE id = 1
-             RETURNING started_unix_ms, runs, paused_ms, paused_since_unix_ms",
-            &[&fresh],
-        )?;
-        let session = session_from_row(&row, !fresh)?;
-        tx.commit()?;
+        let session = rows_of(&tx, st, g::NEXT_RUN, &[rows::Value::Bool(fresh)], |r| {
+            session_from_row(r, !fresh)
+        })?
+        .pop()
+        .ok_or_else(|| ScoreError::Corrupt {
+            what: "game".into(),
+            reason: "the game row is missing".into(),
+        })?;
+        wait(tx.commit())?;
         Ok(session)
     }
 
     fn meta(&self) -> Result<Option<GameMeta>, ScoreError> {
-        PostgresLedger::stored_meta(&mut *self.client.borrow_mut())
+        PostgresLedger::stored_meta(&self.client, &self.statements)
     }
 
     fn session(&self) -> Result<Option<GameSession>, ScoreError> {
-        let row = self.client.borrow_mut().query_opt(
-            "SELECT started_unix_ms, runs, paused_ms, paused_since_unix_ms FROM game WHERE id = 1",
-            &[],
-        )?;
-        row.map(|r| session_from_row(&r, true)).transpose()
+        let (client, st) = (&self.client, &self.statements);
+        Ok(rows_of(client, st, g::SELECT_SESSION, &[], |r| {
+            session_from_row(r, true)
+        })?
+        .pop())
     }
 
     fn set_pauses(
@@ -53,35 +53,21 @@ impl GameClock for PostgresLedger {
         paused_since_unix_ms: Option<u64>,
         events: &[ClockEvent],
     ) -> Result<(), ScoreError> {
-        let mut tx = self.client.get_mut().transaction()?;
+        let st = &self.statements;
+        let tx = wait(self.client.transaction())?;
         for e in events {
-            tx.execute(
-                "INSERT INTO clock_events (unix_ms, paused, at_ms) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[&(e.unix_ms as i64), &e.paused, &(e.at.0 as i64)],
-            )?;
+            exec(&tx, st, g::INSERT_CLOCK_EVENT, &g::clock_event_params(e))?;
         }
-        tx.execute(
-            "UPDATE game SET paused_ms = $1, paused_since_unix_ms = $2 WHERE id = 1",
-            &[&(paused_ms as i64), &paused_since_unix_ms.map(|p| p as i64)],
-        )?;
-        tx.commit()?;
+        let pauses = g::pauses_params(paused_ms, paused_since_unix_ms);
+        exec(&tx, st, g::SET_PAUSES, &pauses)?;
+        wait(tx.commit())?;
         Ok(())
     }
 
     fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError> {
-        let rows = self.query(
-            "SELECT unix_ms, paused, at_ms FROM clock_events ORDER BY unix_ms, paused",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(ClockEvent {
-                    unix_ms: r.u64(0)?,
-                    paused: r.try_get(1)?,
-                    at: r.time(2)?,
-                })
-            })
-            .collect()
+        let (client, st) = (&self.client, &self.statements);
+        rows_of(client, st, g::SELECT_CLOCK_EVENTS, &[], |r| {
+            g::clock_event_from_row(r)
+        })
     }
 }

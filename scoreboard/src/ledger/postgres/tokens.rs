@@ -1,6 +1,8 @@
-//! The PostgreSQL ledger's token digests and team names.
+//! The PostgreSQL ledger's token digests and team names (statements and rows from the
+//! shared dialect layer, `rows::game`).
 
 use super::*;
+use crate::ledger::rows::game as g;
 
 impl TokenStore for PostgresLedger {
     fn store_token(
@@ -9,52 +11,27 @@ impl TokenStore for PostgresLedger {
         hash: &TokenHash,
         now_unix_ms: u64,
     ) -> Result<(), ScoreError> {
-        self.client.get_mut().execute(
-            "INSERT INTO tokens (owner, hash, created_unix_ms) VALUES ($1, $2, $3)
-             ON CONFLICT (owner) DO UPDATE SET hash = excluded.hash,
-                created_unix_ms = excluded.created_unix_ms",
-            &[&owner, &&hash.0[..], &(now_unix_ms as i64)],
-        )?;
+        let params = g::token_params(owner, hash, now_unix_ms);
+        exec(&self.client, &self.statements, g::STORE_TOKEN, &params)?;
         Ok(())
     }
 
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
-        let rows = self.query("SELECT owner, hash FROM tokens ORDER BY owner", &[])?;
-        rows.iter()
-            .map(|r| {
-                let owner: String = r.try_get(0)?;
-                let bytes: &[u8] = r.try_get(1)?;
-                let hash: [u8; 32] = bytes.try_into().map_err(|_| ScoreError::Corrupt {
-                    what: format!("token of {owner}"),
-                    reason: "not a 32-byte digest".into(),
-                })?;
-                Ok((owner, TokenHash(hash)))
-            })
-            .collect()
+        rows_of(&self.client, &self.statements, g::SELECT_TOKENS, &[], |r| {
+            g::token_from_row(r)
+        })
     }
 
     fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
-        self.client.get_mut().execute(
-            "INSERT INTO team_names (team, name, by_team) VALUES ($1, $2, $3)
-             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
-            &[&name.team, &name.name, &name.by_team],
-        )?;
+        let params = g::team_name_params(name);
+        exec(&self.client, &self.statements, g::STORE_TEAM_NAME, &params)?;
         Ok(())
     }
 
     fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
-        let rows = self.query(
-            "SELECT team, name, by_team FROM team_names ORDER BY team",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(crate::names::TeamName {
-                    team: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    by_team: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let (client, st) = (&self.client, &self.statements);
+        rows_of(client, st, g::SELECT_TEAM_NAMES, &[], |r| {
+            g::team_name_from_row(r)
+        })
     }
 }

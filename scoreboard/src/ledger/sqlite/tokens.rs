@@ -1,6 +1,8 @@
-//! The SQLite ledger's token digests and team names.
+//! The SQLite ledger's token digests and team names (statements and rows from the shared
+//! dialect layer, `rows::game`).
 
 use super::*;
+use crate::ledger::rows::game as g;
 
 impl TokenStore for SqliteLedger {
     fn store_token(
@@ -9,54 +11,26 @@ impl TokenStore for SqliteLedger {
         hash: &TokenHash,
         now_unix_ms: u64,
     ) -> Result<(), ScoreError> {
-        self.conn.execute(
-            "INSERT INTO tokens (owner, hash, created_unix_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (owner) DO UPDATE SET hash = excluded.hash,
-                created_unix_ms = excluded.created_unix_ms",
-            params![owner, &hash.0[..], now_unix_ms as i64],
+        exec(
+            &self.conn,
+            g::STORE_TOKEN,
+            &g::token_params(owner, hash, now_unix_ms),
         )?;
         Ok(())
     }
 
     fn token_hashes(&self) -> Result<Vec<(String, TokenHash)>, ScoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT owner, hash FROM tokens ORDER BY owner")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (owner, bytes) = row?;
-            let hash: [u8; 32] = bytes.try_into().map_err(|_| ScoreError::Corrupt {
-                what: format!("token of {owner}"),
-                reason: "not a 32-byte digest".into(),
-            })?;
-            out.push((owner, TokenHash(hash)));
-        }
-        Ok(out)
+        rows_of(&self.conn, g::SELECT_TOKENS, &[], |r| g::token_from_row(r))
     }
 
     fn store_team_name(&mut self, name: &crate::names::TeamName) -> Result<(), ScoreError> {
-        self.conn.execute(
-            "INSERT INTO team_names (team, name, by_team) VALUES (?1, ?2, ?3)
-             ON CONFLICT (team) DO UPDATE SET name = excluded.name, by_team = excluded.by_team",
-            params![name.team, name.name, name.by_team],
-        )?;
+        exec(&self.conn, g::STORE_TEAM_NAME, &g::team_name_params(name))?;
         Ok(())
     }
 
     fn team_names(&self) -> Result<Vec<crate::names::TeamName>, ScoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT team, name, by_team FROM team_names ORDER BY team")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(crate::names::TeamName {
-                team: r.get(0)?,
-                name: r.get(1)?,
-                by_team: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows_of(&self.conn, g::SELECT_TEAM_NAMES, &[], |r| {
+            g::team_name_from_row(r)
+        })
     }
 }

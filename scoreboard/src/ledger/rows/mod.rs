@@ -1,8 +1,11 @@
-//! The one SQL dialect layer the SQLite and PostgreSQL ledgers share for the rows of a game:
+//! The one SQL dialect layer the SQLite and PostgreSQL ledgers share for the rows of a game
+//! (the rest of a ledger's rows, the game, clock, tokens and workers, are in [`game`]):
 //! each cause's insert statement (one text: `$n` placeholders and `ON CONFLICT DO NOTHING`,
 //! which both databases take), its parameters in column order, and every row read back into
 //! a cause or an event. A column added to one ledger and not the other cannot compile or
 //! cannot pass the tests that run both; the two are no longer kept in step by hand.
+
+pub(crate) mod game;
 
 use super::{BatchFacts, RecordedBatch, codec};
 use crate::{
@@ -80,17 +83,26 @@ pub(crate) const INSERT_EVENT: &str = concat!(
     ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
 );
 
+/// The next chunk of a split game's batches after a position (`$1`), at most `$2`.
+pub(crate) const SEGMENT_BATCHES_AFTER: &str = concat!(
+    "SELECT seq, ",
+    batch_columns!(),
+    " FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+
 /// A parameter of a shared statement, bound the same way by either database.
 #[derive(Debug)]
 pub(crate) enum Value<'a> {
     Int(i64),
+    Bool(bool),
     Text(&'a str),
     Owned(String),
     Bytes(Vec<u8>),
+    Null,
 }
 
 impl Value<'_> {
-    fn int(v: impl Into<i128>) -> Value<'static> {
+    pub(crate) fn int(v: impl Into<i128>) -> Value<'static> {
         // Every stored number fits in i64: game times, ticks, runs and counts.
         Value::Int(i64::try_from(v.into()).unwrap_or(i64::MAX))
     }
@@ -169,6 +181,7 @@ pub(crate) trait SqlRow {
     fn int(&self, i: usize) -> Result<i64, ScoreError>;
     fn opt_int(&self, i: usize) -> Result<Option<i64>, ScoreError>;
     fn text(&self, i: usize) -> Result<String, ScoreError>;
+    fn bool(&self, i: usize) -> Result<bool, ScoreError>;
     /// Binary columns; SQLite's older ledgers hold JSON TEXT there, read as its bytes.
     fn bytes(&self, i: usize) -> Result<&[u8], ScoreError>;
 
@@ -270,9 +283,11 @@ impl rusqlite::ToSql for Value<'_> {
         use rusqlite::types::ToSqlOutput;
         Ok(match self {
             Value::Int(v) => ToSqlOutput::from(*v),
+            Value::Bool(v) => ToSqlOutput::from(*v),
             Value::Text(s) => ToSqlOutput::from(*s),
             Value::Owned(s) => ToSqlOutput::from(s.as_str()),
             Value::Bytes(b) => ToSqlOutput::from(b.as_slice()),
+            Value::Null => ToSqlOutput::from(rusqlite::types::Null),
         })
     }
 }
@@ -290,6 +305,10 @@ impl SqlRow for rusqlite::Row<'_> {
         Ok(self.get(i)?)
     }
 
+    fn bool(&self, i: usize) -> Result<bool, ScoreError> {
+        Ok(self.get(i)?)
+    }
+
     fn bytes(&self, i: usize) -> Result<&[u8], ScoreError> {
         Ok(self.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?)
     }
@@ -297,7 +316,7 @@ impl SqlRow for rusqlite::Row<'_> {
 
 #[cfg(feature = "postgres")]
 mod postgres_rows {
-    use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+    use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
     use super::{SqlRow, Value};
     use crate::ScoreError;
@@ -308,14 +327,17 @@ mod postgres_rows {
         fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
             match self {
                 Value::Int(v) => v.to_sql(ty, out),
+                Value::Bool(v) => v.to_sql(ty, out),
                 Value::Text(s) => s.to_sql(ty, out),
                 Value::Owned(s) => s.to_sql(ty, out),
                 Value::Bytes(b) => b.to_sql(ty, out),
+                Value::Null => Ok(IsNull::Yes),
             }
         }
 
         fn accepts(ty: &Type) -> bool {
             <i64 as ToSql>::accepts(ty)
+                || <bool as ToSql>::accepts(ty)
                 || <&str as ToSql>::accepts(ty)
                 || <Vec<u8> as ToSql>::accepts(ty)
         }
@@ -323,7 +345,7 @@ mod postgres_rows {
         to_sql_checked!();
     }
 
-    impl SqlRow for postgres::Row {
+    impl SqlRow for tokio_postgres::Row {
         fn int(&self, i: usize) -> Result<i64, ScoreError> {
             Ok(self.try_get(i)?)
         }
@@ -333,6 +355,10 @@ mod postgres_rows {
         }
 
         fn text(&self, i: usize) -> Result<String, ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+
+        fn bool(&self, i: usize) -> Result<bool, ScoreError> {
             Ok(self.try_get(i)?)
         }
 
