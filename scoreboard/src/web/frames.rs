@@ -38,33 +38,49 @@ impl std::fmt::Debug for SharedFrames {
     }
 }
 
-/// One rendering per snapshot for plain requests (`/api/board`): the latest snapshot's
-/// bytes are kept, and every request until the next snapshot gets them.
-#[derive(Default)]
-pub(crate) struct Rendered(Mutex<Option<(Arc<Snapshot>, Bytes)>>);
+/// One rendering per snapshot for plain requests (`/api/board`, a team's newest events):
+/// the latest snapshot's renderings are kept by key (`()` for the board, a team's id for its
+/// page), and every request until the next snapshot gets the same bytes. A new snapshot
+/// forgets the old renderings, so the cache holds at most one per key.
+pub(crate) struct Rendered<K = (), T = Bytes>(Mutex<Option<Renderings<K, T>>>);
 
-impl std::fmt::Debug for Rendered {
+/// The snapshot drawn, and what was drawn of it by key.
+type Renderings<K, T> = (Arc<Snapshot>, HashMap<K, T>);
+
+impl<K, T> Default for Rendered<K, T> {
+    fn default() -> Self {
+        Rendered(Mutex::new(None))
+    }
+}
+
+impl<K, T> std::fmt::Debug for Rendered<K, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rendered").finish_non_exhaustive()
     }
 }
 
-impl Rendered {
-    /// The bytes of `snapshot`, drawn by `render` if this is a snapshot not seen yet.
+impl<K: Eq + std::hash::Hash, T: Clone> Rendered<K, T> {
+    /// What `render` draws of `snapshot` for `key`, drawn only if not drawn yet for this
+    /// snapshot.
     pub(crate) fn get(
         &self,
         snapshot: &Arc<Snapshot>,
-        render: impl FnOnce(&Snapshot) -> Bytes,
-    ) -> Bytes {
+        key: K,
+        render: impl FnOnce(&Snapshot) -> T,
+    ) -> T {
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, bytes)) = &*kept
-            && Arc::ptr_eq(seen, snapshot)
-        {
-            return bytes.clone();
+        if !matches!(&*kept, Some((seen, _)) if Arc::ptr_eq(seen, snapshot)) {
+            *kept = Some((snapshot.clone(), HashMap::new()));
         }
-        let bytes = render(snapshot);
-        *kept = Some((snapshot.clone(), bytes.clone()));
-        bytes
+        let Some((_, renderings)) = &mut *kept else {
+            unreachable!("set just above")
+        };
+        if let Some(kept) = renderings.get(&key) {
+            return kept.clone();
+        }
+        let drawn = render(snapshot);
+        renderings.insert(key, drawn.clone());
+        drawn
     }
 }
 

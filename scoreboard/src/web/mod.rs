@@ -59,6 +59,9 @@ pub struct WebState {
     frames: Arc<frames::SharedFrames>,
     /// `/api/board`'s JSON, drawn once per snapshot.
     board_json: Arc<frames::Rendered>,
+    /// Each team's newest page of events as `/api/team/events` gives it, drawn once per
+    /// snapshot (`None`: the ledger must answer).
+    team_pages: Arc<frames::Rendered<String, Option<axum::body::Bytes>>>,
     /// The game over time, for the report and the charts (caught up from the ledger).
     history: history::SharedGame,
     /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
@@ -102,6 +105,7 @@ impl WebState {
             closing: Arc::new(watch::channel(false).0),
             frames: Arc::default(),
             board_json: Arc::default(),
+            team_pages: Arc::default(),
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),

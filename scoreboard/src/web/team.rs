@@ -5,8 +5,10 @@
 //! `?team=` (the URL change goes to the game runner in both cases).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -133,21 +135,40 @@ async fn history(
     store::event_page(state, filter, limit).await
 }
 
-/// `GET /api/team/events`: the team's events, newest first, a page at a time.
+/// `GET /api/team/events`: the team's events, newest first, a page at a time. The first
+/// page of the usual size comes from the live line, drawn once per snapshot for every
+/// request of that team.
 pub(crate) async fn api_events(
     State(state): State<WebState>,
     caller: Caller,
     q: QueryResult,
-) -> Result<Json<EventsPage>, WebError> {
+) -> Result<Response, WebError> {
     let q = query(q)?;
-    let team = whose(&caller, q.team.as_deref(), &state.view.now())?;
+    let snapshot = state.view.now();
+    let team = whose(&caller, q.team.as_deref(), &snapshot)?;
     let source = parse_source(q.source.as_deref())?;
-    let page = history(&state, &team, source, &q).await?;
-    Ok(Json(EventsPage {
-        team,
+    let first_page = q.before.is_none() && source.is_none() && q.limit.unwrap_or(PAGE) == PAGE;
+    let kept = first_page.then(|| {
+        state.team_pages.get(&snapshot, team.clone(), |s| {
+            let row = s.teams.iter().find(|t| t.team == team)?;
+            Some(page_json(&team, &store::newest_page(row, PAGE)?))
+        })
+    });
+    let body = match kept.flatten() {
+        Some(body) => body,
+        None => page_json(&team, &history(&state, &team, source, &q).await?),
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A page as the API's JSON.
+fn page_json(team: &str, page: &EventPage) -> Bytes {
+    let page = EventsPage {
+        team: team.to_owned(),
         events: page.events.iter().map(json::event).collect(),
         next_before: page.next_before,
-    }))
+    };
+    serde_json::to_vec(&page).unwrap_or_default().into()
 }
 
 /// `GET /api/team/stream`: `status` with the team's line, then `score` per new event of the

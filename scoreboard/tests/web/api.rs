@@ -10,7 +10,7 @@ use scoreboard::web::app;
 use serde_json::json;
 
 use super::client::{self, send};
-use super::util::{B_SECRET, Game, TEAM_A};
+use super::util::{B_SECRET, Game, TEAM_A, TEAM_B, event};
 
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it() {
@@ -398,6 +398,68 @@ async fn history_pages_never_split_an_instant() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_newest_page_follows_each_snapshot_and_each_team() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let live = |team: &str, n: u64| {
+        (0..n)
+            .rev()
+            .map(|i| {
+                let reason = format!("live {team} {i}");
+                event(
+                    team,
+                    700 + i,
+                    scoreboard::Source::Engine,
+                    1,
+                    &reason,
+                    "c",
+                    i as u32,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let reasons = |page: &serde_json::Value| -> Vec<String> {
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let set = |a: u64, b: u64| {
+        game.publish(|s| {
+            for t in &mut s.teams {
+                t.recent = live(&t.team.clone(), if t.team == TEAM_A { a } else { b });
+                t.event_count = t.recent.len() as u64;
+            }
+        })
+    };
+    set(2, 1);
+    let first = send(&app, client::get("/api/team/events", Some(&game.team_a))).await;
+    let again = send(&app, client::get("/api/team/events", Some(&game.team_a))).await;
+    assert_eq!(first.body, again.body, "one drawing per snapshot");
+    assert_eq!(reasons(&first.json()), ["live team-a 1", "live team-a 0"]);
+    let b = send(&app, client::get("/api/team/events", Some(&game.team_b)))
+        .await
+        .json();
+    assert_eq!(
+        reasons(&b),
+        [format!("live {TEAM_B} 0")],
+        "each team its own page"
+    );
+    // A new snapshot: the page drawn for the old one is not served again.
+    set(3, 1);
+    let after = send(&app, client::get("/api/team/events", Some(&game.team_a)))
+        .await
+        .json();
+    assert_eq!(
+        reasons(&after),
+        ["live team-a 2", "live team-a 1", "live team-a 0"]
+    );
+    assert_eq!(after["team"], TEAM_A);
 }
 
 #[tokio::test]
