@@ -93,6 +93,20 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         );
         assert_eq!(status, 200, "{body}");
     }
+    // A new token and a team's name are writes of the web's: they go through the game's
+    // one ledger writer, and are in the ledger when the answer comes.
+    let (status, body) = http(&addr, "POST", "/api/admin/teams/steady/token", Some(ADMIN));
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let (status, body) = http_json(
+        &addr,
+        "POST",
+        "/api/team/name",
+        Some(&token),
+        r#"{"name":"Steady Eddies"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
     let mut stdout = String::new();
     game.stdout
         .take()
@@ -134,14 +148,16 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         "a retried adjustment was recorded twice: {events}"
     );
 
-    let mut replica = Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(["serve", "--web", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut replica = util::Killed(
+        Command::new(env!("CARGO_BIN_EXE_gameday"))
+            .args(["serve", "--web", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(replica.stdout.take().unwrap())
+    BufReader::new(replica.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let addr = line
@@ -158,8 +174,14 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         board.contains("\"over\":true") && board.contains("\"score\":\"+"),
         "{board}"
     );
+    assert!(
+        board.contains("Steady Eddies"),
+        "the name was not stored: {board}"
+    );
+    // The token the live game issued is the one the ledger holds.
+    let (status, me) = http(&addr, "GET", "/api/team", Some(&token));
+    assert_eq!(status, 200, "{me}");
+    assert!(me.contains("steady"), "{me}");
     let (status, _) = http(&addr, "POST", "/api/admin/announce", Some(ADMIN));
     assert_eq!(status, 409, "a replica refuses controls");
-    replica.kill().unwrap();
-    replica.wait().unwrap();
 }

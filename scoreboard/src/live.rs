@@ -158,6 +158,12 @@ pub enum Control {
         url: String,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// A write to the ledger a view makes (a new token, a team's name), through the game's
+    /// one writer; answered when it is stored or has failed.
+    Write {
+        request: crate::ledger::WriteRequest,
+        reply: oneshot::Sender<crate::ledger::WriteDone>,
+    },
     /// Ends the game cleanly, as Ctrl-C does.
     Quit,
 }

@@ -1,6 +1,7 @@
 //! What the organizer asks through a view, handed to the core as a [`Command`]: pause and
 //! resume the clock, freeze the public board, announce, adjust a team's points, change a
-//! team's URL, quit. Requests that wait for an answer get the core's reply.
+//! team's URL, quit. Requests that wait for an answer get the core's reply. A view's write
+//! to the ledger (a new token, a team's name) goes to the game's one writer.
 
 use scoreboard::live::Control;
 
@@ -40,6 +41,11 @@ impl Game<'_> {
                 Some(reply),
             ),
             Control::SetUrl { team, url, reply } => (Command::SetUrl { team, url }, Some(reply)),
+            Control::Write { request, reply } => {
+                // Not a decision of the game's: the view's write goes to the one writer, in
+                // turn with the game's own, and the writer answers the view.
+                return Ok(self.writer.ask(request, reply)?);
+            }
             Control::Quit => (Command::Quit, None),
         };
         let input = Input::Command {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::ledger::{WriteDone, WriteRequest};
-use scoreboard::{GameTime, Ledger, Recorded, ScoreError, ScoreEvent};
+use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
@@ -95,7 +95,7 @@ impl Game<'_> {
                     collector.end_run(self.load.now(self.scenario));
                 }
             }
-            Effect::Resume => return self.resume(),
+            Effect::Resume => return self.resume().await,
             Effect::Stop => self.load.stop(),
             Effect::SetUrl { team, url } => match self.load.set_urls(team, vec![url.clone()]) {
                 Ok(()) => {
@@ -135,12 +135,16 @@ impl Game<'_> {
 
     /// Starts the load again as a new run (fresh batch ids). A new run needs the ledger:
     /// while it is unavailable the game stays paused.
-    fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
+    async fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
         let at = self.at();
-        let meta = self.meta.clone();
-        let session = match self.read(|l| l.start_or_resume(&meta, now_unix_ms())) {
-            Ok(session) => session,
-            Err(e) => {
+        let request = WriteRequest::Resume {
+            meta: Box::new(self.meta.clone()),
+            now_unix_ms: now_unix_ms(),
+        };
+        let session = match self.ask_writer(request).await? {
+            WriteDone::Resumed(session) => session,
+            other => {
+                let e = failure(other);
                 writeln!(
                     self.out,
                     "[{at}] cannot resume while the ledger is unavailable ({e}): still paused"
@@ -161,20 +165,11 @@ impl Game<'_> {
         }))
     }
 
-    /// Runs `f` on the reading connection; a failure opens the ledger again and tries once
-    /// more (a PostgreSQL restart leaves the old connection dead, while the writer has its
-    /// own).
-    fn read<T>(
-        &mut self,
-        f: impl Fn(&mut dyn Ledger) -> Result<T, ScoreError>,
-    ) -> Result<T, ScoreError> {
-        match f(&mut *self.ledger) {
-            Ok(v) => Ok(v),
-            Err(_) => {
-                self.ledger = self.options.ledger.open()?;
-                f(&mut *self.ledger)
-            }
-        }
+    /// Hands `request` to the writer, after what it has on hand, and waits for its answer.
+    async fn ask_writer(&self, request: WriteRequest) -> Result<WriteDone, GameError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writer.ask(request, answer)?;
+        Ok(answered.await.map_err(|_| ScoreError::Stopped)?)
     }
 
     /// Opens the reading connection again after a failure, if the ledger lets it.
@@ -190,7 +185,7 @@ impl Game<'_> {
         if self.collector.is_none() {
             return Ok(());
         }
-        self.publish_targets()?;
+        self.publish_targets().await?;
         let Some(collector) = &mut self.collector else {
             return Ok(());
         };
@@ -204,8 +199,9 @@ impl Game<'_> {
         }
     }
 
-    /// Publishes the team URLs to the load workers of a split game, when they changed.
-    pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
+    /// Publishes the team URLs to the load workers of a split game, when they changed
+    /// (through the writer; a failure is reported, and the URLs are sent again next time).
+    pub(crate) async fn publish_targets(&mut self) -> Result<(), GameError> {
         if self.collector.is_none() || self.published == self.load.urls {
             return Ok(());
         }
@@ -216,11 +212,13 @@ impl Game<'_> {
             .map(|t| t.name.clone())
             .zip(self.load.urls.iter().cloned())
             .collect();
-        if let Err(e) = self.read(|l| l.set_targets(&targets)) {
-            return self.ledger_failed(&e);
+        match self.ask_writer(WriteRequest::Targets(targets)).await? {
+            WriteDone::Stored => {
+                self.published = self.load.urls.clone();
+                Ok(())
+            }
+            other => self.ledger_failed(&failure(other)),
         }
-        self.published = self.load.urls.clone();
-        Ok(())
     }
 
     /// The end of a split game: waits for the last ticks (at most their grace).
@@ -309,6 +307,8 @@ impl Game<'_> {
                 events,
             } => self.outbox.pauses_stored(paused_ms, since_unix_ms, events),
             WriteDone::Failed(e) => return self.ledger_failed(&e),
+            // Answers to asked requests go to their askers, never to this channel.
+            WriteDone::Resumed(_) | WriteDone::Stored => {}
         }
         if let Change::Back { after, written } = self
             .outbox
@@ -410,4 +410,13 @@ fn acknowledge(
         };
     }
     std::io::Write::write_all(acks, text.as_bytes())
+}
+
+/// The error of a writer's answer that is not the one asked for (a failure, as the writer
+/// answers nothing else to a request it could not carry out).
+fn failure(done: WriteDone) -> ScoreError {
+    match done {
+        WriteDone::Failed(e) => e,
+        other => ScoreError::Config(format!("the ledger writer answered {other:?}")),
+    }
 }

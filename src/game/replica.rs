@@ -17,6 +17,9 @@ pub struct Replica {
     /// The game as far as it has been read, once the ledger holds one.
     game: Option<(GameMeta, GameProjection)>,
     published: bool,
+    /// The teams' public names as last read (a handful of rows, read at every refresh: a
+    /// team may name itself while another process plays the game).
+    names: Vec<scoreboard::names::TeamName>,
 }
 
 impl Replica {
@@ -26,6 +29,7 @@ impl Replica {
             ledger: None,
             game: None,
             published: false,
+            names: Vec::new(),
         }
     }
 
@@ -54,7 +58,13 @@ impl Replica {
         };
         let before = projection.cursor();
         projection.catch_up(ledger, &mut |event| live.event(event))?;
-        if projection.cursor() == before && self.published {
+        let names = ledger.team_names()?;
+        let renamed = names != self.names;
+        if renamed {
+            live.set_names(names.iter().map(|n| (n.team.clone(), n.name.clone())));
+            self.names = names;
+        }
+        if projection.cursor() == before && self.published && !renamed {
             // Nothing new: the views keep the snapshot they have.
             return Ok(());
         }

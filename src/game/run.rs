@@ -264,7 +264,7 @@ impl<'a> Game<'a> {
             acks: acks(options)?,
             batches: Some(rx),
         };
-        game.publish_targets()?;
+        game.publish_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
         game.publish();

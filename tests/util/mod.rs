@@ -44,3 +44,14 @@ pub fn http_json(
         .to_owned();
     (status, body)
 }
+
+/// A child process that is killed when dropped, so that a failed assertion never leaves a
+/// server running (and the test harness waiting on its output).
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

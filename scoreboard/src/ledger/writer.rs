@@ -1,14 +1,19 @@
 //! The one writer of a game process: a thread that owns its own connection to the ledger and
-//! carries out [`WriteRequest`]s one at a time, answering each with a [`WriteDone`] on a
-//! channel the game loop selects on. The loop never waits on the database: a PostgreSQL host
-//! that stops answering, a full disk or a busy file cost it nothing but the answer's delay.
-//! A failed request drops the connection; the next request opens a fresh one.
+//! carries out [`WriteRequest`]s one at a time, answering each with a [`WriteDone`], on the
+//! channel the game loop selects on or on the request's own reply channel (the web's writes
+//! come through the game as `Control::Write`). The loop never waits on the database: a
+//! PostgreSQL host that stops answering, a full disk or a busy file cost it nothing but the
+//! answer's delay. A failed request drops the connection; the next request opens a fresh one.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{ClockEvent, Ledger, LedgerAt, Recorded};
+use tokio::sync::oneshot;
+
+use super::{ClockEvent, GameMeta, GameSession, Ledger, LedgerAt, Recorded};
+use crate::names::TeamName;
+use crate::tokens::TokenHash;
 use crate::{ScoreError, ScoreEvent};
 
 /// What the writer is asked to do.
@@ -24,6 +29,21 @@ pub enum WriteRequest {
         since_unix_ms: Option<u64>,
         events: Vec<ClockEvent>,
     },
+    /// The team URLs the load workers of a split game send to.
+    Targets(Vec<(String, Vec<String>)>),
+    /// A new run of the game (a resume): the session it opens.
+    Resume {
+        meta: Box<GameMeta>,
+        now_unix_ms: u64,
+    },
+    /// A token's digest, in place of the owner's old one.
+    Token {
+        owner: String,
+        hash: TokenHash,
+        now_unix_ms: u64,
+    },
+    /// A team's public name.
+    TeamName(TeamName),
 }
 
 /// How a request went.
@@ -37,14 +57,68 @@ pub enum WriteDone {
         since_unix_ms: Option<u64>,
         events: usize,
     },
+    /// A new run began.
+    Resumed(GameSession),
+    /// The targets, token or name are stored.
+    Stored,
     /// Nothing of the request was stored.
     Failed(ScoreError),
 }
 
+impl WriteRequest {
+    /// Carries the request out on `ledger`, in one transaction.
+    pub fn apply(self, ledger: &mut dyn Ledger) -> Result<WriteDone, ScoreError> {
+        let started = Instant::now();
+        Ok(match self {
+            WriteRequest::Record(items) => {
+                ledger.record(&items)?;
+                WriteDone::Recorded {
+                    causes: items.len(),
+                    took: started.elapsed(),
+                }
+            }
+            WriteRequest::Pauses {
+                paused_ms,
+                since_unix_ms,
+                events,
+            } => {
+                ledger.set_pauses(paused_ms, since_unix_ms, &events)?;
+                WriteDone::Pauses {
+                    paused_ms,
+                    since_unix_ms,
+                    events: events.len(),
+                }
+            }
+            WriteRequest::Targets(targets) => {
+                ledger.set_targets(&targets)?;
+                WriteDone::Stored
+            }
+            WriteRequest::Resume { meta, now_unix_ms } => {
+                WriteDone::Resumed(ledger.start_or_resume(&meta, now_unix_ms)?)
+            }
+            WriteRequest::Token {
+                owner,
+                hash,
+                now_unix_ms,
+            } => {
+                ledger.store_token(&owner, &hash, now_unix_ms)?;
+                WriteDone::Stored
+            }
+            WriteRequest::TeamName(name) => {
+                ledger.store_team_name(&name)?;
+                WriteDone::Stored
+            }
+        })
+    }
+}
+
+/// Where a request's answer goes.
+type Answer = Option<oneshot::Sender<WriteDone>>;
+
 /// The writer thread and the way to it.
 #[derive(Debug)]
 pub struct LedgerWriter {
-    requests: Option<mpsc::Sender<WriteRequest>>,
+    requests: Option<mpsc::Sender<(WriteRequest, Answer)>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -55,14 +129,18 @@ impl LedgerWriter {
         at: LedgerAt,
         done: tokio::sync::mpsc::UnboundedSender<WriteDone>,
     ) -> Result<LedgerWriter, ScoreError> {
-        let (requests, inbox) = mpsc::channel::<WriteRequest>();
+        let (requests, inbox) = mpsc::channel::<(WriteRequest, Answer)>();
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {
                 let mut ledger = None;
-                for request in inbox {
-                    if done.send(carry_out(&at, &mut ledger, request)).is_err() {
-                        return;
+                for (request, answer) in inbox {
+                    let result = carry_out(&at, &mut ledger, request);
+                    match answer {
+                        // The asker may have given up: nothing to do.
+                        Some(answer) => drop(answer.send(result)),
+                        None if done.send(result).is_err() => return,
+                        None => {}
                     }
                 }
             })
@@ -75,10 +153,24 @@ impl LedgerWriter {
 
     /// Hands a request to the writer; its answer comes on the channel.
     pub fn send(&self, request: WriteRequest) -> Result<(), ScoreError> {
+        self.queue(request, None)
+    }
+
+    /// Hands a request to the writer, whose answer goes to `answer` (after the requests
+    /// already handed over, in order).
+    pub fn ask(
+        &self,
+        request: WriteRequest,
+        answer: oneshot::Sender<WriteDone>,
+    ) -> Result<(), ScoreError> {
+        self.queue(request, Some(answer))
+    }
+
+    fn queue(&self, request: WriteRequest, answer: Answer) -> Result<(), ScoreError> {
         self.requests
             .as_ref()
             .ok_or(ScoreError::Stopped)?
-            .send(request)
+            .send((request, answer))
             .map_err(|_| ScoreError::Stopped)
     }
 }
@@ -98,33 +190,12 @@ fn carry_out(
     ledger: &mut Option<Box<dyn Ledger + Send>>,
     request: WriteRequest,
 ) -> WriteDone {
-    let started = Instant::now();
     let result = (|| {
         let l = match ledger {
             Some(l) => l,
             None => ledger.insert(at.open()?),
         };
-        match request {
-            WriteRequest::Record(items) => {
-                l.record(&items)?;
-                Ok(WriteDone::Recorded {
-                    causes: items.len(),
-                    took: started.elapsed(),
-                })
-            }
-            WriteRequest::Pauses {
-                paused_ms,
-                since_unix_ms,
-                events,
-            } => {
-                l.set_pauses(paused_ms, since_unix_ms, &events)?;
-                Ok(WriteDone::Pauses {
-                    paused_ms,
-                    since_unix_ms,
-                    events: events.len(),
-                })
-            }
-        }
+        request.apply(&mut **l)
     })();
     result.unwrap_or_else(|e| {
         *ledger = None;

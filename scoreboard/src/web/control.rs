@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::WebState;
 use super::error::WebError;
+use crate::ledger::{WriteDone, WriteRequest};
 use crate::live::Control;
 
 /// How long the runner has to answer an adjustment or a URL change.
@@ -52,6 +53,22 @@ pub(crate) async fn ask(
         Ok(Err(_)) => Err(WebError::GameGone),
         Ok(Ok(Err(reason))) => Err(WebError::BadInput(reason)),
         Ok(Ok(Ok(()))) => Ok(()),
+    }
+}
+
+/// Stores `request` in the ledger through the game's one writer (the web reads the ledger
+/// but never writes it itself), and waits until it is stored.
+pub(crate) async fn write(state: &WebState, request: WriteRequest) -> Result<(), WebError> {
+    writable(state)?;
+    let (reply, answer) = oneshot::channel();
+    if !state.view.send(Control::Write { request, reply }) {
+        return Err(WebError::GameGone);
+    }
+    match tokio::time::timeout(REPLY_WITHIN, answer).await {
+        Err(_) => Err(WebError::GameBusy),
+        Ok(Err(_)) => Err(WebError::GameGone),
+        Ok(Ok(WriteDone::Failed(e))) => Err(WebError::from(e)),
+        Ok(Ok(_)) => Ok(()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! as an Organizer event of 0 points). The rules are [`crate::names`]'; the ledger keeps the
 //! names and the live game shows them from its next snapshot.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,11 +16,13 @@ use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::store::with_ledger;
 use crate::Points;
+use crate::ledger::WriteRequest;
 use crate::live::Control;
 use crate::names::{self, NameError, Namer, TeamName};
 
-/// One name change at a time, so that two teams cannot take one name together.
-pub(crate) type NameLock = Arc<Mutex<()>>;
+/// One name change at a time, so that two teams cannot take one name together (held from
+/// the check to the write).
+pub(crate) type NameLock = Arc<tokio::sync::Mutex<()>>;
 
 /// `{"name"}`, and the organizer's `reason`.
 #[derive(Deserialize, Debug)]
@@ -101,24 +103,14 @@ async fn set(
         .iter()
         .map(|t| t.team.clone())
         .collect();
-    let lock = state.name_lock.clone();
-    let named = with_ledger(state, move |ledger| {
-        let _one = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let names = ledger.team_names()?;
-        match names::check(&team, &asked, namer, &teams, &names) {
-            Ok(named) => {
-                ledger.store_team_name(&named)?;
-                Ok(Ok(named))
-            }
-            Err(refused) => Ok(Err(refused)),
-        }
-    })
-    .await?
-    .map_err(|e| match e {
+    let _one = state.name_lock.lock().await;
+    let names = with_ledger(state, |ledger| ledger.team_names()).await?;
+    let named = names::check(&team, &asked, namer, &teams, &names).map_err(|e| match e {
         NameError::AlreadyNamed(_) => WebError::Conflict(e.to_string()),
         NameError::NoTeam(_) => WebError::NotFound(e.to_string()),
         _ => WebError::BadInput(e.to_string()),
     })?;
+    control::write(state, WriteRequest::TeamName(named.clone())).await?;
     state.view.set_name(&named.team, &named.name);
     Ok(named)
 }

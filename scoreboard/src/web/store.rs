@@ -88,14 +88,18 @@ pub(crate) async fn token_owners(state: &WebState) -> Result<Vec<String>, WebErr
 /// A fresh token for `owner`, stored (as its digest) in place of the old one, which stops
 /// working at once.
 pub(crate) async fn new_token(state: &WebState, owner: String) -> Result<String, WebError> {
-    let token = with_ledger(state, move |ledger| {
-        let (token, hash): (String, TokenHash) = tokens::generate()?;
-        ledger.store_token(&owner, &hash, now_unix_ms())?;
-        Ok(token)
-    })
+    let (token, hash): (String, TokenHash) = tokens::generate()?;
+    let stored = super::control::write(
+        state,
+        crate::ledger::WriteRequest::Token {
+            owner,
+            hash,
+            now_unix_ms: now_unix_ms(),
+        },
+    )
     .await;
     state.digests.forget();
-    token
+    stored.map(|()| token)
 }
 
 /// One page of history, newest first, and where the next (older) page starts.

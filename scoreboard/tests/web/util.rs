@@ -349,6 +349,13 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 let _ = reply.send(Ok(()));
                 format!("url {team} {url}")
             }
+            Control::Write { request, reply } => {
+                // A view's write, stored as the game's writer stores it (not logged: not a
+                // control of the game's).
+                let mut ledger = SqliteLedger::open_existing(&r.ledger).unwrap();
+                let _ = reply.send(request.apply(&mut ledger).unwrap());
+                continue;
+            }
             Control::Quit => "quit".to_string(),
         };
         rank(&mut world);
