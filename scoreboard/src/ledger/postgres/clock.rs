@@ -23,14 +23,10 @@ impl GameClock for PostgresLedger {
                 self.game, old.name, old.seed, meta.name, meta.seed
             )));
         }
-        let session = rows_of(&tx, st, g::NEXT_RUN, &[rows::Value::Bool(fresh)], |r| {
+        let runs = rows_of(&tx, st, g::NEXT_RUN, &[rows::Value::Bool(fresh)], |r| {
             session_from_row(r, !fresh)
-        })?
-        .pop()
-        .ok_or_else(|| ScoreError::Corrupt {
-            what: "game".into(),
-            reason: "the game row is missing".into(),
         })?;
+        let session = g::the_session(runs)?;
         wait(tx.commit())?;
         Ok(session)
     }

@@ -143,6 +143,15 @@ pub(crate) fn session_from_row(
     })
 }
 
+/// The one session [`NEXT_RUN`] returns (none: the game row is gone, which a ledger that
+/// just inserted or found it cannot be).
+pub(crate) fn the_session(runs: Vec<GameSession>) -> Result<GameSession, ScoreError> {
+    runs.into_iter().next().ok_or_else(|| ScoreError::Corrupt {
+        what: "game".into(),
+        reason: "the game row is missing".into(),
+    })
+}
+
 pub(crate) fn clock_event_from_row(r: &(impl SqlRow + ?Sized)) -> Result<ClockEvent, ScoreError> {
     Ok(ClockEvent {
         unix_ms: r.u64(0)?,
