@@ -9,8 +9,8 @@ use loadgen::ExecSegment;
 
 use super::prelude::*;
 use super::{
-    ClockEvent, EventFilter, GameMeta, GameSession, Ledger, Recorded, RecordedBatch, SegmentBatch,
-    WorkerSeen,
+    ClockEvent, EventFilter, GameMeta, GameSession, Ledger, Note, Recorded, RecordedBatch,
+    SegmentBatch, WorkerSeen,
 };
 use crate::tokens::TokenHash;
 use crate::{Rules, ScoreError, ScoreEvent};
@@ -188,6 +188,15 @@ impl GameClock for ThreadLedger {
 
     fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError> {
         self.call(|l| l.clock_events())
+    }
+
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError> {
+        let notes = notes.to_vec();
+        self.call(move |l| l.record_notes(&notes))
+    }
+
+    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
+        self.call(|l| l.notes())
     }
 }
 

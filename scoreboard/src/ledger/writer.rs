@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{ClockEvent, Ledger, LedgerAt, Recorded};
+use super::{ClockEvent, Ledger, LedgerAt, Note, Recorded};
 use crate::{ScoreError, ScoreEvent};
 
 /// What the writer is asked to do.
@@ -24,6 +24,9 @@ pub enum WriteRequest {
         since_unix_ms: Option<u64>,
         events: Vec<ClockEvent>,
     },
+    /// Notes, in order, in one transaction (a note already recorded is left as it is, so a
+    /// request whose answer was lost is safe to send again).
+    Notes(Vec<Note>),
 }
 
 /// How a request went.
@@ -37,6 +40,8 @@ pub enum WriteDone {
         since_unix_ms: Option<u64>,
         events: usize,
     },
+    /// The first `notes` notes sent are durable.
+    Notes { notes: usize },
     /// Nothing of the request was stored.
     Failed(ScoreError),
 }
@@ -123,6 +128,10 @@ fn carry_out(
                     since_unix_ms,
                     events: events.len(),
                 })
+            }
+            WriteRequest::Notes(notes) => {
+                l.record_notes(&notes)?;
+                Ok(WriteDone::Notes { notes: notes.len() })
             }
         }
     })();

@@ -1,4 +1,4 @@
-//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses.
+//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses, the notes.
 
 use super::*;
 
@@ -83,5 +83,30 @@ impl GameClock for PostgresLedger {
                 })
             })
             .collect()
+    }
+
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let statement = self.statements.get(&mut tx, rows::INSERT_NOTE)?;
+        let mut new = 0;
+        for n in notes {
+            let values = rows::note_params(n);
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+            new += tx.execute(&statement, &params)? as usize;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
+        let rows = self.query(
+            concat!(
+                "SELECT ",
+                note_columns!(),
+                " FROM notes ORDER BY at_ms, seq"
+            ),
+            &[],
+        )?;
+        rows.iter().map(rows::note_from_row).collect()
     }
 }

@@ -1,4 +1,4 @@
-//! The SQLite ledger's game and clock: the meta, the runs, the pauses.
+//! The SQLite ledger's game and clock: the meta, the runs, the pauses, the notes.
 
 use super::*;
 
@@ -92,6 +92,26 @@ impl GameClock for SqliteLedger {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError> {
+        let tx = self.write()?;
+        let mut new = 0;
+        {
+            let mut stmt = tx.prepare_cached(rows::INSERT_NOTE)?;
+            for n in notes {
+                new += stmt.execute(rusqlite::params_from_iter(rows::note_params(n)))?;
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {NOTE_COLUMNS} FROM notes ORDER BY at_ms, rowid"
+        ))?;
+        collect(&mut stmt, [], |r| rows::note_from_row(r))
     }
 
     fn session(&self) -> Result<Option<GameSession>, ScoreError> {
