@@ -448,6 +448,52 @@ async fn wait_js(
     panic!("{script} never held; it gave {last}");
 }
 
+/// The board's race in a game of 100 teams: its top 10, then all of them on demand (named in
+/// the legend by rank, taller, no wider than the window, no error in the console), then the
+/// top 10 again. `race` is the script that reads what the race drew.
+async fn race_of_a_hundred(board: &Client, driver: &Driver, race: &str) {
+    wait_js(board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+    let top = |n: &'static str| async move {
+        board
+            .find(Locator::Id("race-top"))
+            .await
+            .unwrap()
+            .select_by_value(n)
+            .await
+            .unwrap();
+    };
+    top("all").await;
+    wait_js(board, race, |v| *v == json!(["100", "31", 1, 100])).await;
+    // Readable: every team named in the legend by rank, the leader first, the chart taller
+    // than the top ten's, and nothing wider than the window.
+    let legend = board
+        .execute(
+            "const r = document.getElementById('race'); \
+             const names = Array.from(r.querySelectorAll('.u-legend .u-series .u-label')) \
+                 .map(s => s.textContent.trim()).filter(t => /^\\d+\\. t\\d+$/.test(t)); \
+             return [names.length, names[0], names[99], r.querySelector('canvas').clientHeight, \
+                     document.documentElement.scrollWidth <= window.innerWidth, \
+                     r.scrollWidth <= r.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(legend[0], 100, "a legend entry for every team: {legend}");
+    assert_eq!(legend[1], "1. t99", "{legend}");
+    assert_eq!(legend[2], "100. t0", "{legend}");
+    assert!(legend[3].as_u64().unwrap() >= 500, "{legend}");
+    assert_eq!(
+        (&legend[4], &legend[5]),
+        (&json!(true), &json!(true)),
+        "overflow: {legend}"
+    );
+    let errors = console_errors(board, driver).await;
+    assert!(errors.is_empty(), "the board's console: {errors:?}");
+    screenshot(board, "web-board-race-all.png", 1700).await;
+    top("10").await;
+    wait_js(board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     use scoreboard::ledger::prelude::*;
@@ -492,49 +538,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     let race = "const r = document.getElementById('race'); \
                 return [r.dataset.teams, r.dataset.points, r.querySelectorAll('canvas').length, \
                         r.querySelectorAll('.u-legend .u-series').length];";
-    wait_js(&board, race, |v| *v == json!(["10", "31", 1, 10])).await;
-    let top = |n: &'static str| {
-        let board = &board;
-        async move {
-            board
-                .find(Locator::Id("race-top"))
-                .await
-                .unwrap()
-                .select_by_value(n)
-                .await
-                .unwrap();
-        }
-    };
-    top("all").await;
-    wait_js(&board, race, |v| *v == json!(["100", "31", 1, 100])).await;
-    // Readable: every team named in the legend by rank, the leader first, the chart taller
-    // than the top ten's, and nothing wider than the window.
-    let legend = board
-        .execute(
-            "const r = document.getElementById('race'); \
-             const names = Array.from(r.querySelectorAll('.u-legend .u-series .u-label')) \
-                 .map(s => s.textContent.trim()).filter(t => /^\\d+\\. t\\d+$/.test(t)); \
-             return [names.length, names[0], names[99], r.querySelector('canvas').clientHeight, \
-                     document.documentElement.scrollWidth <= window.innerWidth, \
-                     r.scrollWidth <= r.clientWidth];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(legend[0], 100, "a legend entry for every team: {legend}");
-    assert_eq!(legend[1], "1. t99", "{legend}");
-    assert_eq!(legend[2], "100. t0", "{legend}");
-    assert!(legend[3].as_u64().unwrap() >= 500, "{legend}");
-    assert_eq!(
-        (&legend[4], &legend[5]),
-        (&json!(true), &json!(true)),
-        "overflow: {legend}"
-    );
-    let errors = console_errors(&board, &driver).await;
-    assert!(errors.is_empty(), "the board's console: {errors:?}");
-    screenshot(&board, "web-board-race-all.png", 1700).await;
-    top("10").await;
-    wait_js(&board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+    race_of_a_hundred(&board, &driver, race).await;
 
     // The team's health charts: six (three over ten minutes, three over the game).
     sign_in(&team, &base, "/team", &token).await;
