@@ -133,6 +133,13 @@ impl Outbox {
         self.waiting.len() + self.notes.len() >= self.capacity
     }
 
+    /// The buffer is full and the ledger down: the game must wait for it. A ledger that is
+    /// only slow (a write in flight while causes pile up) takes them all with its next write,
+    /// and nothing would tell a game paused for it to resume.
+    pub(crate) fn must_wait(&self) -> bool {
+        self.is_full() && self.outage.is_some()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty() && self.notes.is_empty() && self.pauses.is_none()
     }
@@ -305,6 +312,10 @@ mod tests {
         let mut out = Outbox::new(CHUNK + 5);
         out.push((0..CHUNK as u32 + 5).map(|n| item(n, 1)).collect());
         assert!(out.is_full());
+        assert!(
+            !out.must_wait(),
+            "a full buffer waits only for a ledger that is down"
+        );
         assert_eq!(out.next_chunk().len(), CHUNK);
         out.written(CHUNK);
         assert!(!out.is_full());
@@ -346,8 +357,10 @@ mod tests {
         assert!(out.due(t0));
         assert_eq!(out.failed("refused".into(), t0, 0), Change::Down);
         out.push_note(note(2));
+        assert!(!out.must_wait());
         out.push(vec![item(1, 1)]);
         assert!(out.is_full(), "notes count against the capacity");
+        assert!(out.must_wait());
         // Back: causes first, then the notes in the order they came, each once.
         let later = t0 + Duration::from_secs(1);
         assert_eq!(out.next_chunk().len(), 1);

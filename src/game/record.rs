@@ -260,9 +260,10 @@ impl Game<'_> {
         Ok(self.when_full())
     }
 
-    /// What the core makes of a full outbox (the game pauses until the ledger is back).
+    /// What the core makes of a full outbox while the ledger is down (the game pauses until
+    /// it is back).
     fn when_full(&mut self) -> Vec<Effect> {
-        if !self.outbox.is_full() {
+        if !self.outbox.must_wait() {
             return Vec::new();
         }
         self.core.handle(Input::LedgerFull {
