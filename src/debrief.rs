@@ -1,6 +1,8 @@
 //! `gameday report`: the post-game report of a ledger, drawn by scoreboard's debrief from
-//! the game's projection; the scenario, when given, adds its announcements, faults and
-//! simulated teams' steps as markers (worded as the game's log words them).
+//! the game's projection. Each kind of marker has one source: the ledger gives the pauses,
+//! the announcements (the scenario's and those made live) and the teams' URL changes, its
+//! organizer events the adjustments and renames; the scenario, when given, adds only its
+//! faults and simulated teams' steps (worded as the game's log words them).
 
 use scoreboard::debrief::{Audience, Debrief, DebriefError, LedgerGame, Marker, MarkerKind};
 use scoreboard::{GameTime, LedgerAt, ScoreError};
@@ -31,11 +33,10 @@ pub fn report(
         game: &game.meta.name,
         projection: &game.projection,
         rules: &game.meta.rules,
-        markers: scenario
-            .map(markers)
-            .unwrap_or_default()
+        markers: game
+            .markers()
             .into_iter()
-            .chain(game.clock_markers())
+            .chain(scenario.map(markers).unwrap_or_default())
             .collect(),
         audience,
         until: None,
@@ -50,23 +51,18 @@ pub fn report(
     Ok(html)
 }
 
-/// The scenario's timeline (announcements, faults) and its simulated teams' steps.
+/// The scenario's faults and its simulated teams' steps. Its announcements are not here:
+/// the game records each one it makes in the ledger, the one source of announcements.
 pub fn markers(scenario: &Scenario) -> Vec<Marker> {
     let at = |d: std::time::Duration| GameTime::from_duration(d);
     let timeline = scenario.timeline.iter().filter_map(|e| match &e.action {
-        Action::Announce(text) => Some(Marker {
-            at: at(e.at),
-            kind: MarkerKind::Announcement,
-            team: None,
-            text: text.clone(),
-        }),
         Action::Fault { team, fault } => Some(Marker {
             at: at(e.at),
             kind: MarkerKind::Fault,
             team: Some(team.clone()),
             text: describe_fault(fault),
         }),
-        Action::Hook { .. } => None,
+        Action::Announce(_) | Action::Hook { .. } => None,
     });
     let steps = scenario.teams.iter().flat_map(|t| {
         let steps = match &t.endpoint {

@@ -91,8 +91,8 @@ pub struct ServeArgs {
     /// How often the ledger is read again.
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub refresh: Duration,
-    /// The game's scenario file: its announcements, faults and simulated teams' steps are
-    /// marked on the charts of /report.
+    /// The game's scenario file: its faults and simulated teams' steps are marked on the
+    /// charts of /report (the ledger holds the pauses, announcements and URL changes).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 }

@@ -17,8 +17,8 @@ pub struct ReportArgs {
     /// Where the report goes: one self-contained HTML file (opens without a network).
     #[arg(long, default_value = "report.html", value_name = "FILE")]
     pub out: PathBuf,
-    /// The game's scenario file: its announcements, faults and simulated teams' steps are
-    /// marked on the charts.
+    /// The game's scenario file: its faults and simulated teams' steps are marked on the
+    /// charts (the ledger holds the pauses, announcements and URL changes).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// Only what the public board shows: the final table, the score race, announcements.

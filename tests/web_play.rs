@@ -3,32 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod util;
-use util::{http, http_json};
-
-/// Reads stderr lines until one names the web address, then keeps reading the rest (a
-/// closed pipe would end the child) into the returned log, with the lines before it.
-fn web_address(stderr: impl Read + Send + 'static) -> (String, Arc<Mutex<String>>) {
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut lines = BufReader::new(stderr).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        log.lock().unwrap().push_str(&format!("{line}\n"));
-        if let Some(rest) = line.strip_prefix("web scoreboard: http://") {
-            let rest_of_log = log.clone();
-            std::thread::spawn(move || {
-                for line in lines.map_while(Result::ok) {
-                    rest_of_log.lock().unwrap().push_str(&format!("{line}\n"));
-                }
-            });
-            return (rest.split('/').next().unwrap().to_owned(), log);
-        }
-    }
-    panic!("gameday never said where the web scoreboard is");
-}
+use util::{http, http_json, web_address};
 
 const ADMIN: &str = "tok-7f3a-admin-secret";
 const WRONG: &str = "tok-0000-wrong-guess";

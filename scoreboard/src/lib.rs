@@ -38,8 +38,8 @@ pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
     BatchFacts, CauseLog, ClockEvent, EventFilter, GameClock, GameMeta, GameSession, Ledger,
-    LedgerAt, Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger, TokenStore,
-    WorkerBoard, WorkerSeen, rescore, sort_events,
+    LedgerAt, Note, NoteKind, Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger,
+    TokenStore, WorkerBoard, WorkerSeen, rescore, sort_events,
 };
 pub use points::{Cents, GameTime, Points};
 pub use projection::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};

@@ -1,21 +1,25 @@
 //! The ledger suite, run against each ledger (`sqlite::*` and `postgres::*`): idempotent
 //! records, exact round trips, resume, rescore, and what a split game's processes share.
 
+#[path = "support/stores.rs"]
+mod stores;
 #[cfg(feature = "postgres")]
 mod support;
 
 use scoreboard::ledger::prelude::*;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, ExecSegment, Outcome, OutcomeBatch};
 use proptest::prelude::*;
 use scoreboard::{
-    Adjustment, BillingBlock, ClockEvent, EventFilter, GameMeta, GameProjection, GameTime, Ledger,
-    Points, Recorded, RecordedBatch, Rules, ScoreError, Scorer, SegmentVoid, Source, SqliteLedger,
-    rescore, sort_events,
+    Adjustment, BillingBlock, ClockEvent, EventFilter, GameMeta, GameProjection, GameTime, Note,
+    NoteKind, Points, Recorded, RecordedBatch, Rules, Scorer, SegmentVoid, Source, rescore,
+    sort_events,
 };
+#[cfg(feature = "postgres")]
+use stores::PostgresStore;
+use stores::{SqliteStore, Store};
 
 fn meta() -> GameMeta {
     GameMeta {
@@ -67,153 +71,6 @@ fn with_events(
         .collect()
 }
 
-/// Where one test's ledger lives, in one kind of ledger.
-trait Store {
-    /// Opens the ledger; each call is a new handle on the same game.
-    fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError>;
-    fn open(&self) -> Box<dyn Ledger> {
-        self.try_open().unwrap()
-    }
-    fn schema_version(&self) -> usize;
-    /// Marks the ledger as written by a gameday newer than this one.
-    fn write_newer_schema_version(&self);
-    /// What someone who got at the stored token digests would read.
-    fn token_bytes(&self) -> Vec<u8>;
-    /// Where the refusal of another game's ledger sends the user.
-    fn use_another(&self) -> &'static str;
-}
-
-struct SqliteStore {
-    dir: tempfile::TempDir,
-}
-
-impl SqliteStore {
-    fn new(_test: &str) -> SqliteStore {
-        SqliteStore {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("game.db")
-    }
-}
-
-impl Store for SqliteStore {
-    fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError> {
-        Ok(Box::new(SqliteLedger::open(&self.path())?))
-    }
-
-    fn schema_version(&self) -> usize {
-        SqliteLedger::open(&self.path())
-            .unwrap()
-            .schema_version()
-            .unwrap()
-    }
-
-    fn write_newer_schema_version(&self) {
-        let conn = rusqlite::Connection::open(self.path()).unwrap();
-        conn.pragma_update(None, "user_version", 99).unwrap();
-    }
-
-    fn token_bytes(&self) -> Vec<u8> {
-        // The database and its write-ahead log (where fresh writes sit).
-        let mut file = std::fs::read(self.path()).unwrap();
-        file.extend(std::fs::read(self.dir.path().join("game.db-wal")).unwrap_or_default());
-        file
-    }
-
-    fn use_another(&self) -> &'static str {
-        "use another file"
-    }
-}
-
-#[cfg(feature = "postgres")]
-use postgres_store::PostgresStore;
-
-#[cfg(feature = "postgres")]
-mod postgres_store {
-    use scoreboard::ledger::PostgresLedger;
-    use scoreboard::{Ledger, ScoreError};
-
-    use super::Store;
-    use crate::support::postgres as server;
-
-    /// A game of its own on the test server.
-    pub struct PostgresStore {
-        pub game: String,
-    }
-
-    impl PostgresStore {
-        pub fn new(test: &str) -> PostgresStore {
-            PostgresStore {
-                game: server::game_id(test),
-            }
-        }
-
-        pub fn connect(&self) -> Result<PostgresLedger, ScoreError> {
-            PostgresLedger::connect(server::url(), &self.game)
-        }
-
-        /// A plain client, in the game's schema.
-        fn client(&self) -> postgres::Client {
-            let schema = PostgresLedger::schema_for(&self.game).unwrap();
-            let mut client = postgres::Client::connect(server::url(), postgres::NoTls).unwrap();
-            client
-                .batch_execute(&format!("SET search_path TO \"{schema}\""))
-                .unwrap();
-            client
-        }
-    }
-
-    impl Store for PostgresStore {
-        fn try_open(&self) -> Result<Box<dyn Ledger>, ScoreError> {
-            Ok(Box::new(self.connect()?))
-        }
-
-        fn schema_version(&self) -> usize {
-            self.connect().unwrap().schema_version().unwrap()
-        }
-
-        fn write_newer_schema_version(&self) {
-            self.client()
-                .execute("UPDATE schema_version SET version = 99", &[])
-                .unwrap();
-        }
-
-        fn token_bytes(&self) -> Vec<u8> {
-            let rows = self
-                .client()
-                .query("SELECT owner, hash FROM tokens", &[])
-                .unwrap();
-            let mut bytes = Vec::new();
-            for row in rows {
-                bytes.extend(row.get::<_, &str>(0).as_bytes());
-                bytes.extend(row.get::<_, &[u8]>(1));
-            }
-            bytes
-        }
-
-        fn use_another(&self) -> &'static str {
-            "use another game id"
-        }
-    }
-
-    impl Drop for PostgresStore {
-        fn drop(&mut self) {
-            // A failed test leaves its game to look at (and a missing server must not be
-            // asked for twice while unwinding).
-            if std::thread::panicking() {
-                return;
-            }
-            let schema = PostgresLedger::schema_for(&self.game).unwrap();
-            let _ = self
-                .client()
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
-        }
-    }
-}
-
 /// Instantiates every test of the suite for one kind of ledger, as `$backend::name`.
 macro_rules! ledger_suite {
     ($backend:ident, $store:ty) => {
@@ -225,6 +82,7 @@ macro_rules! ledger_suite {
                 batches_round_trip_exactly,
                 a_resumed_game_keeps_its_clock_and_counts_runs,
                 pauses_move_the_game_clock_and_survive_a_restart,
+                notes_are_recorded_once_and_read_back_in_order,
                 token_digests_are_stored_replaced_and_never_the_token,
                 team_names_are_stored_replaced_and_survive_a_reopen,
                 events_filter_by_team_source_and_time,
@@ -382,7 +240,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 6);
+    assert_eq!(store.schema_version(), 7);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -417,6 +275,50 @@ fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
     assert_eq!(s.game_time(41_000), Duration::from_secs(6));
     // The clock's history, as it happened: what the debrief marks.
     assert_eq!(ledger.clock_events().unwrap(), [paused, resumed]);
+}
+
+fn notes_are_recorded_once_and_read_back_in_order(store: &dyn Store) {
+    let mut ledger = store.open();
+    ledger.start_or_resume(&meta(), 1).unwrap();
+    let note = |id: &str, at: u64, kind: NoteKind, team: Option<&str>, text: &str| Note {
+        id: id.into(),
+        at: GameTime(at),
+        kind,
+        team: team.map(String::from),
+        text: text.into(),
+    };
+    let lunch = note(
+        "r2-n1",
+        9_000,
+        NoteKind::Announcement,
+        None,
+        "Lunch <b>now</b>",
+    );
+    let moved = note(
+        "r2-n2",
+        4_000,
+        NoteKind::UrlChange,
+        Some("team-1"),
+        "http://10.0.0.2:8080/",
+    );
+    let chaos = note("r1-n9", 9_000, NoteKind::Announcement, None, "Chaos");
+    assert_eq!(
+        ledger
+            .record_notes(&[lunch.clone(), moved.clone()])
+            .unwrap(),
+        2
+    );
+    // Sent again (an answer lost), with one new: the old ones are recorded once.
+    assert_eq!(
+        ledger
+            .record_notes(&[lunch.clone(), moved.clone(), chaos.clone()])
+            .unwrap(),
+        1
+    );
+    drop(ledger);
+    // In game-time order; notes of one moment in the order recorded (not by id).
+    let ledger = store.open();
+    assert_eq!(ledger.notes().unwrap(), [moved, lunch, chaos]);
 }
 
 fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
@@ -844,7 +746,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 6);
+        assert_eq!(store.schema_version(), 7);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The web scoreboard in a real browser: headless Chromium driven through chromedriver.
 //! The board changes without a reload, a team signs in and sees its events, and an admin's
-//! adjustment made on the admin page shows up live on the team's page. Screenshots of the
+//! adjustment made on the admin page shows up live on the team's page. A 100-team game's
+//! score race draws its top ten, then every team on demand, readable and without an error in
+//! the browser's console. Screenshots of the
 //! three pages go to `docs/` with `GAMEDAY_SCREENSHOTS=1` (a temporary folder otherwise).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them): without them this test
@@ -86,6 +88,8 @@ async fn browser(driver: &Driver, chromium: &Path) -> Client {
                      "--window-size=1280,1000", "--hide-scrollbars"],
         }),
     );
+    // The page's console, for [`console_errors`].
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     // Both of rustls's providers are in this build (see Cargo.toml): say which.
     let _ = rustls::crypto::ring::default_provider().install_default();
     ClientBuilder::rustls()
@@ -130,6 +134,67 @@ async fn wait_live(client: &Client) {
     }
     let url = client.current_url().await.map(|u| u.to_string());
     panic!("the page's live stream never opened ({url:?})");
+}
+
+/// What the page wrote to the browser's console as errors since last asked (uncaught
+/// exceptions and rejections, failed loads but the browser's own favicon guess,
+/// `console.error`), through chromedriver's log
+/// endpoint (which fantoccini does not wrap: a plain HTTP request).
+async fn console_errors(client: &Client, driver: &Driver) -> Vec<String> {
+    let session = client.session_id().await.unwrap().expect("a session");
+    let addr = driver.url.trim_start_matches("http://").to_owned();
+    let path = format!("/session/{session}/se/log");
+    let log = tokio::task::spawn_blocking(move || post_json(&addr, &path, r#"{"type":"browser"}"#))
+        .await
+        .unwrap();
+    log["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the browser's log: {log}"))
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+        // The browser asks for an icon the pages never name: not the page's error.
+        .filter(|m| !m.contains("/favicon.ico "))
+        .collect()
+}
+
+/// POSTs `body` to `path` at `addr` and reads the JSON answer (by its length: chromedriver
+/// keeps the connection open).
+fn post_json(addr: &str, path: &str, body: &str) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = BufReader::new(s);
+    let (mut status, mut length) = (String::new(), 0);
+    answer.read_line(&mut status).unwrap();
+    loop {
+        let mut line = String::new();
+        answer.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut json = vec![0; length];
+    answer.read_exact(&mut json).unwrap();
+    assert!(
+        status.contains(" 200 "),
+        "{status}{}",
+        String::from_utf8_lossy(&json)
+    );
+    serde_json::from_slice(&json).expect("a JSON answer")
 }
 
 /// Where screenshots go: `docs/` when `GAMEDAY_SCREENSHOTS=1` (to refresh the README's
@@ -296,7 +361,7 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
         .unwrap();
 }
 
-/// A played game in a real ledger for the charts: twelve teams, `ticks` one-second ticks of
+/// A played game in a real ledger for the charts: its teams, `ticks` one-second ticks of
 /// outcomes (team `tN` answers N+1 a second correctly and, from tick 20, times out once),
 /// scored by the real scorer, a billing block each.
 fn play_ticks(
@@ -383,6 +448,52 @@ async fn wait_js(
     panic!("{script} never held; it gave {last}");
 }
 
+/// The board's race in a game of 100 teams: its top 10, then all of them on demand (named in
+/// the legend by rank, taller, no wider than the window, no error in the console), then the
+/// top 10 again. `race` is the script that reads what the race drew.
+async fn race_of_a_hundred(board: &Client, driver: &Driver, race: &str) {
+    wait_js(board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+    let top = |n: &'static str| async move {
+        board
+            .find(Locator::Id("race-top"))
+            .await
+            .unwrap()
+            .select_by_value(n)
+            .await
+            .unwrap();
+    };
+    top("all").await;
+    wait_js(board, race, |v| *v == json!(["100", "31", 1, 100])).await;
+    // Readable: every team named in the legend by rank, the leader first, the chart taller
+    // than the top ten's, and nothing wider than the window.
+    let legend = board
+        .execute(
+            "const r = document.getElementById('race'); \
+             const names = Array.from(r.querySelectorAll('.u-legend .u-series .u-label')) \
+                 .map(s => s.textContent.trim()).filter(t => /^\\d+\\. t\\d+$/.test(t)); \
+             return [names.length, names[0], names[99], r.querySelector('canvas').clientHeight, \
+                     document.documentElement.scrollWidth <= window.innerWidth, \
+                     r.scrollWidth <= r.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(legend[0], 100, "a legend entry for every team: {legend}");
+    assert_eq!(legend[1], "1. t99", "{legend}");
+    assert_eq!(legend[2], "100. t0", "{legend}");
+    assert!(legend[3].as_u64().unwrap() >= 500, "{legend}");
+    assert_eq!(
+        (&legend[4], &legend[5]),
+        (&json!(true), &json!(true)),
+        "overflow: {legend}"
+    );
+    let errors = console_errors(board, driver).await;
+    assert!(errors.is_empty(), "the board's console: {errors:?}");
+    screenshot(board, "web-board-race-all.png", 1700).await;
+    top("10").await;
+    wait_js(board, race, |v| *v == json!(["10", "31", 1, 10])).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     use scoreboard::ledger::prelude::*;
@@ -395,7 +506,8 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("game.db");
-    let teams: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    // A hundred teams, as at a real game day: the race must stay readable.
+    let teams: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
     let mut ledger = SqliteLedger::open(&path).unwrap();
     let meta = GameMeta {
         name: "charts".into(),
@@ -420,29 +532,13 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     let board = browser(&driver, &chromium).await;
     let team = browser(&driver, &chromium).await;
 
-    // The race draws the top 10 of 12, then every team on demand.
+    // The race draws the top 10 of 100, then every team on demand.
     board.goto(&format!("{base}/")).await.unwrap();
     wait_live(&board).await;
     let race = "const r = document.getElementById('race'); \
                 return [r.dataset.teams, r.dataset.points, r.querySelectorAll('canvas').length, \
                         r.querySelectorAll('.u-legend .u-series').length];";
-    wait_js(&board, race, |v| *v == json!(["10", "31", 1, 10])).await;
-    board
-        .find(Locator::Id("race-top"))
-        .await
-        .unwrap()
-        .select_by_value("all")
-        .await
-        .unwrap();
-    wait_js(&board, race, |v| *v == json!(["12", "31", 1, 12])).await;
-    let leader = board
-        .execute(
-            "return document.querySelector('#race .u-legend .u-series:nth-child(1)').textContent;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(leader.as_str().unwrap().contains("1. t11"), "{leader}");
+    race_of_a_hundred(&board, &driver, race).await;
 
     // The team's health charts: six (three over ten minutes, three over the game).
     sign_in(&team, &base, "/team", &token).await;
@@ -461,7 +557,11 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
         now: scoreboard::GameTime(45_000),
         ..util::first_snapshot()
     });
-    wait_js(&board, race, |v| *v == json!(["12", "46", 1, 12])).await;
+    wait_js(&board, race, |v| *v == json!(["10", "46", 1, 10])).await;
+    for client in [&board, &team] {
+        let errors = console_errors(client, &driver).await;
+        assert!(errors.is_empty(), "the console: {errors:?}");
+    }
     wait_js(&team, health, |v| v[0] == "46" && v[1] == "46").await;
     screenshot(&team, "web-team-health.png", 1500).await;
 

@@ -1,5 +1,6 @@
-//! What the game has decided but the ledger has not yet stored: causes and their events wait
-//! here, in order, while the ledger is unavailable (a PostgreSQL restart, a full disk, a busy
+//! What the game has decided but the ledger has not yet stored: causes and their events, the
+//! notes of announcements and URL changes, and the pauses wait here, in order, while the
+//! ledger is unavailable (a PostgreSQL restart, a full disk, a busy
 //! file), and are written, each exactly once, when it is back. No I/O here: the game loop
 //! asks what to write and reports how it went; this decides when to try again and what the
 //! organizer is shown.
@@ -8,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::live::LedgerHealth;
-use scoreboard::{ClockEvent, Recorded, ScoreEvent};
+use scoreboard::{ClockEvent, Note, Recorded, ScoreEvent};
 
 /// Causes written in one transaction at most (a long outage drains in several).
 const CHUNK: usize = 1024;
@@ -33,6 +34,8 @@ pub(crate) struct Outbox {
     /// and the pauses and resumes not stored yet, oldest first.
     pauses: Option<(u64, Option<u64>)>,
     clock: Vec<ClockEvent>,
+    /// Notes not stored yet, oldest first (they count against the capacity too).
+    notes: VecDeque<Note>,
     outage: Option<Outage>,
 }
 
@@ -66,6 +69,7 @@ impl Outbox {
             capacity: capacity.max(1),
             pauses: None,
             clock: Vec::new(),
+            notes: VecDeque::new(),
             outage: None,
         }
     }
@@ -108,13 +112,36 @@ impl Outbox {
         }
     }
 
-    /// The buffer holds as many causes as it may: the game must stop making more.
+    /// Adds a note to write, after those already waiting.
+    pub(crate) fn push_note(&mut self, note: Note) {
+        self.notes.push_back(note);
+    }
+
+    /// The next notes to write in one transaction, oldest first.
+    pub(crate) fn next_notes(&mut self) -> &[Note] {
+        let n = self.notes.len().min(CHUNK);
+        &self.notes.make_contiguous()[..n]
+    }
+
+    /// The first `n` notes are stored: they leave the outbox.
+    pub(crate) fn notes_written(&mut self, n: usize) {
+        self.notes.drain(..n.min(self.notes.len()));
+    }
+
+    /// The buffer holds as many causes and notes as it may: the game must stop making more.
     pub(crate) fn is_full(&self) -> bool {
-        self.waiting.len() >= self.capacity
+        self.waiting.len() + self.notes.len() >= self.capacity
+    }
+
+    /// The buffer is full and the ledger down: the game must wait for it. A ledger that is
+    /// only slow (a write in flight while causes pile up) takes them all with its next write,
+    /// and nothing would tell a game paused for it to resume.
+    pub(crate) fn must_wait(&self) -> bool {
+        self.is_full() && self.outage.is_some()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiting.is_empty() && self.pauses.is_none()
+        self.waiting.is_empty() && self.notes.is_empty() && self.pauses.is_none()
     }
 
     /// Something waits, and it is time to try.
@@ -285,6 +312,10 @@ mod tests {
         let mut out = Outbox::new(CHUNK + 5);
         out.push((0..CHUNK as u32 + 5).map(|n| item(n, 1)).collect());
         assert!(out.is_full());
+        assert!(
+            !out.must_wait(),
+            "a full buffer waits only for a ledger that is down"
+        );
         assert_eq!(out.next_chunk().len(), CHUNK);
         out.written(CHUNK);
         assert!(!out.is_full());
@@ -309,5 +340,37 @@ mod tests {
         assert_eq!(out.pauses(), Some((20, None, vec![clock(2, false)])));
         out.pauses_stored(20, None, 1);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn notes_wait_through_an_outage_and_leave_once_written() {
+        let mut out = Outbox::new(3);
+        let note = |n: u64| Note {
+            id: format!("r1-n{n}"),
+            at: GameTime(n),
+            kind: scoreboard::NoteKind::Announcement,
+            team: None,
+            text: format!("news {n}"),
+        };
+        let t0 = Instant::now();
+        out.push_note(note(1));
+        assert!(out.due(t0));
+        assert_eq!(out.failed("refused".into(), t0, 0), Change::Down);
+        out.push_note(note(2));
+        assert!(!out.must_wait());
+        out.push(vec![item(1, 1)]);
+        assert!(out.is_full(), "notes count against the capacity");
+        assert!(out.must_wait());
+        // Back: causes first, then the notes in the order they came, each once.
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(out.next_chunk().len(), 1);
+        out.written(1);
+        assert_eq!(out.recovered(later, 1), Change::None, "notes still wait");
+        assert_eq!(out.next_notes(), [note(1), note(2)]);
+        // The answer to a first try was lost: the same notes go again, and then leave.
+        assert_eq!(out.next_notes(), [note(1), note(2)]);
+        out.notes_written(2);
+        assert!(out.is_empty() && out.next_notes().is_empty());
+        assert!(matches!(out.recovered(later, 3), Change::Back { .. }));
     }
 }

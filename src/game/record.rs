@@ -63,6 +63,7 @@ impl Game<'_> {
         match effect {
             Effect::Say(line) => writeln!(self.out, "{line}")?,
             Effect::Record(items) => return self.commit(items),
+            Effect::Note(note) => return self.note(note),
             Effect::Step { team, step, at } => {
                 let what = describe_step(&step, &self.fleet, &team);
                 self.fleet.get_mut(&team)?.step(&step, at)?;
@@ -97,13 +98,16 @@ impl Game<'_> {
             }
             Effect::Resume => return self.resume().await,
             Effect::Stop => self.load.stop(),
-            Effect::SetUrl { team, url } => match self.load.set_urls(team, vec![url.clone()]) {
-                Ok(()) => {
-                    let name = &self.scenario.teams[team].name;
-                    writeln!(self.out, "[{}] {name} now answers at {url}", self.at())?;
+            Effect::SetUrl { team, url, note } => {
+                match self.load.set_urls(team, vec![url.clone()]) {
+                    Ok(()) => {
+                        let name = &self.scenario.teams[team].name;
+                        writeln!(self.out, "[{}] {name} now answers at {url}", self.at())?;
+                        return self.note(note);
+                    }
+                    Err(e) => *reply = Some(Err(e.to_string())),
                 }
-                Err(e) => *reply = Some(Err(e.to_string())),
-            },
+            }
             Effect::StorePauses {
                 paused_ms,
                 since_unix_ms,
@@ -251,18 +255,32 @@ impl Game<'_> {
         }
         self.outbox.push(items);
         self.flush()?;
-        if !self.outbox.is_full() {
-            return Ok(Vec::new());
+        Ok(self.when_full())
+    }
+
+    /// What the core makes of a full outbox while the ledger is down (the game pauses until
+    /// it is back).
+    fn when_full(&mut self) -> Vec<Effect> {
+        if !self.outbox.must_wait() {
+            return Vec::new();
         }
-        Ok(self.core.handle(Input::LedgerFull {
+        self.core.handle(Input::LedgerFull {
             at: self.at(),
             waiting: self.outbox.health().waiting_causes,
             now_unix_ms: now_unix_ms(),
-        }))
+        })
+    }
+
+    /// Hands a note to the ledger through the outbox (see [`Game::flush`]); a full outbox
+    /// pauses the game as a full one of causes does.
+    fn note(&mut self, note: scoreboard::Note) -> Result<Vec<Effect>, GameError> {
+        self.outbox.push_note(note);
+        self.flush()?;
+        Ok(self.when_full())
     }
 
     /// Hands the writer what waits in the outbox, when it is time to try and it has nothing
-    /// on hand: the oldest chunk of causes, else the pauses. Each item is written exactly
+    /// on hand: the oldest chunk of causes, else the oldest notes, else the pauses. Each item is written exactly
     /// once (the ledger ignores an item it already holds, so a chunk whose answer was lost is
     /// safe to send again). A failure is reported once and tried again later, on a fresh
     /// connection; it never ends the game, and the game loop never waits for the database.
@@ -273,6 +291,8 @@ impl Game<'_> {
         let chunk = self.outbox.next_chunk();
         let request = if !chunk.is_empty() {
             WriteRequest::Record(chunk.to_vec())
+        } else if !self.outbox.next_notes().is_empty() {
+            WriteRequest::Notes(self.outbox.next_notes().to_vec())
         } else if let Some((paused_ms, since_unix_ms, events)) = self.outbox.pauses() {
             WriteRequest::Pauses {
                 paused_ms,
@@ -306,6 +326,7 @@ impl Game<'_> {
                 since_unix_ms,
                 events,
             } => self.outbox.pauses_stored(paused_ms, since_unix_ms, events),
+            WriteDone::Notes { notes } => self.outbox.notes_written(notes),
             WriteDone::Failed(e) => return self.ledger_failed(&e),
             // Answers to asked requests go to their askers, never to this channel.
             WriteDone::Resumed(_) | WriteDone::Stored => {}

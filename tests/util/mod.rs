@@ -1,9 +1,10 @@
 //! What the gameday binary's integration tests share: a plain HTTP/1.1 client for the web
-//! scoreboard over a real socket.
+//! scoreboard over a real socket, and where a game's web scoreboard listens.
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// One HTTP/1.1 request; the status and the body.
@@ -54,4 +55,25 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Reads stderr lines until one names the web address, then keeps reading the rest (a
+/// closed pipe would end the child) into the returned log, with the lines before it.
+pub fn web_address(stderr: impl Read + Send + 'static) -> (String, Arc<Mutex<String>>) {
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        log.lock().unwrap().push_str(&format!("{line}\n"));
+        if let Some(rest) = line.strip_prefix("web scoreboard: http://") {
+            let rest_of_log = log.clone();
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    rest_of_log.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+            return (rest.split('/').next().unwrap().to_owned(), log);
+        }
+    }
+    panic!("gameday never said where the web scoreboard is");
 }

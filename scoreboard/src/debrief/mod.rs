@@ -94,8 +94,9 @@ pub struct Debrief<'a> {
     pub game: &'a str,
     pub projection: &'a GameProjection,
     pub rules: &'a Rules,
-    /// Markers beyond the projection's own (its announcements and organizer events): the
-    /// scenario's faults and steps, URL changes, pauses.
+    /// Markers beyond the projection's own (its organizer events): the ledger's pauses,
+    /// announcements and URL changes ([`LedgerGame::markers`]), the scenario's faults and
+    /// steps. One source each: the live game's announcements are not added again.
     pub markers: Vec<Marker>,
     pub audience: Audience,
     /// Draw the game only up to here (the public report of a frozen board); `None`: all.
@@ -170,12 +171,6 @@ impl<'a> Debrief<'a> {
     /// Every marker the audience may see, in time order, up to the end.
     pub fn markers(&self) -> Vec<Marker> {
         let p = self.projection;
-        let announcements = p.announcements.iter().map(|(at, text)| Marker {
-            at: *at,
-            kind: MarkerKind::Announcement,
-            team: None,
-            text: text.clone(),
-        });
         let organizer = p.organizer.iter().map(|e| Marker {
             at: e.at,
             kind: MarkerKind::Organizer,
@@ -183,8 +178,7 @@ impl<'a> Debrief<'a> {
             text: format!("{} {}: {}", e.points, self.name(&e.team), e.reason),
         });
         let end = self.end();
-        let mut all: Vec<Marker> = announcements
-            .chain(organizer)
+        let mut all: Vec<Marker> = organizer
             .chain(self.markers.iter().cloned())
             .filter(|m| m.at <= end)
             .filter(|m| self.audience == Audience::Organizer || m.kind.public())

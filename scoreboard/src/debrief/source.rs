@@ -1,9 +1,10 @@
 //! A game read from its ledger for a report: what the game is, its projection (caught up
-//! from the ledger's cursor, so a server that keeps one reads only what is new), and how many
-//! load workers joined, and its pauses.
+//! from the ledger's cursor, so a server that keeps one reads only what is new), how many
+//! load workers joined, and what the ledger recorded as it happened beyond the score: the
+//! pauses and resumes, the announcements, the teams' new URLs.
 
 use super::{Marker, MarkerKind};
-use crate::{ClockEvent, GameMeta, GameProjection, Ledger, ScoreError};
+use crate::{ClockEvent, GameMeta, GameProjection, Ledger, Note, NoteKind, ScoreError};
 
 /// A game as its ledger holds it.
 #[derive(Clone, Debug)]
@@ -13,6 +14,8 @@ pub struct LedgerGame {
     pub workers: usize,
     /// The game's pauses and resumes, as the ledger recorded them.
     pub clock: Vec<ClockEvent>,
+    /// Its announcements and teams' URL changes, as the ledger recorded them.
+    pub notes: Vec<Note>,
 }
 
 impl LedgerGame {
@@ -28,6 +31,7 @@ impl LedgerGame {
             projection,
             workers: 0,
             clock: Vec::new(),
+            notes: Vec::new(),
         };
         game.catch_up(ledger)?;
         Ok(Some(game))
@@ -37,26 +41,41 @@ impl LedgerGame {
     pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), ScoreError> {
         self.projection.catch_up(ledger, &mut |_| {})?;
         self.workers = ledger.workers()?.len();
-        // A game pauses a few times at most: read whole.
+        // A game pauses, announces and moves a team a few dozen times at most: read whole.
         self.clock = ledger.clock_events()?;
+        self.notes = ledger.notes()?;
         Ok(())
     }
 
-    /// The game's pauses and resumes, as markers.
-    pub fn clock_markers(&self) -> Vec<Marker> {
-        self.clock
-            .iter()
-            .map(|e| Marker {
-                at: e.at,
-                kind: MarkerKind::Pause,
+    /// What the ledger marks on the charts: the pauses and resumes, the announcements (made
+    /// live or from the scenario's timeline: the ledger is their one source) and the teams'
+    /// new URLs.
+    pub fn markers(&self) -> Vec<Marker> {
+        let clock = self.clock.iter().map(|e| Marker {
+            at: e.at,
+            kind: MarkerKind::Pause,
+            team: None,
+            text: if e.paused {
+                "game paused"
+            } else {
+                "game resumed"
+            }
+            .to_owned(),
+        });
+        let notes = self.notes.iter().map(|n| match n.kind {
+            NoteKind::Announcement => Marker {
+                at: n.at,
+                kind: MarkerKind::Announcement,
                 team: None,
-                text: if e.paused {
-                    "game paused"
-                } else {
-                    "game resumed"
-                }
-                .to_owned(),
-            })
-            .collect()
+                text: n.text.clone(),
+            },
+            NoteKind::UrlChange => Marker {
+                at: n.at,
+                kind: MarkerKind::Url,
+                team: n.team.clone(),
+                text: format!("now answers at {}", n.text),
+            },
+        });
+        clock.chain(notes).collect()
     }
 }

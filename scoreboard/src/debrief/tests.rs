@@ -74,8 +74,6 @@ fn game() -> (GameProjection, Rules) {
     });
     let events = scorer.events(&adj);
     p.apply(&adj, &events);
-    p.announcements
-        .push((GameTime(30_000), "Lunch <i>soon</i>".into()));
     p.now = GameTime(120_000);
     (p, rules)
 }
@@ -85,12 +83,20 @@ fn debrief<'a>(p: &'a GameProjection, rules: &'a Rules, audience: Audience) -> D
         game: "Test day",
         projection: p,
         rules,
-        markers: vec![Marker {
-            at: GameTime(60_000),
-            kind: MarkerKind::Fault,
-            team: Some("broke".into()),
-            text: "every server now runs v1".into(),
-        }],
+        markers: vec![
+            Marker {
+                at: GameTime(60_000),
+                kind: MarkerKind::Fault,
+                team: Some("broke".into()),
+                text: "every server now runs v1".into(),
+            },
+            Marker {
+                at: GameTime(30_000),
+                kind: MarkerKind::Announcement,
+                team: None,
+                text: "Lunch <i>soon</i>".into(),
+            },
+        ],
         audience,
         until: None,
         workers: 0,

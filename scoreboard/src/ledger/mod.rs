@@ -186,6 +186,48 @@ pub struct ClockEvent {
     pub paused: bool,
 }
 
+/// What a [`Note`] says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NoteKind {
+    /// The organizer's word to every team (from the scenario's timeline or made live).
+    Announcement,
+    /// A team's new endpoint URL (set by the team on its page, or by the organizer).
+    UrlChange,
+}
+
+impl NoteKind {
+    /// Every kind, as stored.
+    pub const ALL: [NoteKind; 2] = [NoteKind::Announcement, NoteKind::UrlChange];
+
+    /// The kind as the ledger stores it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::Announcement => "announcement",
+            NoteKind::UrlChange => "url_change",
+        }
+    }
+
+    /// The kind a stored name stands for.
+    pub fn parse(name: &str) -> Option<NoteKind> {
+        NoteKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Something said or changed during a game that scores nothing but the debrief marks: an
+/// announcement, a team's new URL. Recorded once under its id (a note sent again after a
+/// lost answer lands once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// Its idempotency key.
+    pub id: String,
+    pub at: GameTime,
+    pub kind: NoteKind,
+    /// The team it concerns (a URL change's), or `None` for every team.
+    pub team: Option<String>,
+    /// The announcement's words, or the team's new URL.
+    pub text: String,
+}
+
 /// A game opened on a ledger: when it started and which run of it this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GameSession {
@@ -285,7 +327,8 @@ pub trait CauseLog {
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), ScoreError>;
 }
 
-/// The game itself and its clock: what it is, its runs, its pauses.
+/// The game itself and its clock: what it is, its runs, its pauses, and the notes of what
+/// was said and changed in it.
 pub trait GameClock {
     /// Starts the game `meta` at `now_unix_ms`, or resumes it if the ledger already holds
     /// it (a ledger of another game is refused).
@@ -309,6 +352,11 @@ pub trait GameClock {
     ) -> Result<(), ScoreError>;
     /// Every pause and resume of the game, in time order.
     fn clock_events(&self) -> Result<Vec<ClockEvent>, ScoreError>;
+    /// Records notes under their ids in one transaction (a note already there is left as it
+    /// is); returns how many were new.
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError>;
+    /// Every note, in game-time order (notes of one moment in the order recorded).
+    fn notes(&self) -> Result<Vec<Note>, ScoreError>;
 }
 
 /// Who the teams are: the digests of the teams' and the admin's tokens, and the teams'

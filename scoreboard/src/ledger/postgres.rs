@@ -21,10 +21,10 @@ use io::wait;
 use super::prelude::*;
 use super::rows::{
     self, EVENT_COLUMNS, SqlRow, adjustment_columns, batch_columns, batch_from_row, block_columns,
-    block_from_row, event_columns, event_from_row, void_columns,
+    block_from_row, event_columns, event_from_row, note_columns, void_columns,
 };
 use super::{
-    ClockEvent, EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, SegmentBatch,
+    ClockEvent, EventFilter, GameMeta, GameSession, Note, Recorded, RecordedBatch, SegmentBatch,
     WorkerSeen,
 };
 use crate::tokens::TokenHash;
@@ -107,6 +107,13 @@ const MIGRATIONS: &[&str] = &[
     r#"CREATE TABLE clock_events (
         unix_ms BIGINT NOT NULL, paused BOOLEAN NOT NULL, at_ms BIGINT NOT NULL,
         PRIMARY KEY (unix_ms, paused)
+     );"#,
+    // 7: notes of what was said and changed (announcements, teams' new URLs), each once
+    // under its id; `seq` keeps the order they were recorded in.
+    r#"CREATE TABLE notes (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+        id TEXT COLLATE "C" PRIMARY KEY, at_ms BIGINT NOT NULL, kind TEXT NOT NULL,
+        team TEXT COLLATE "C", text TEXT NOT NULL
      );"#,
 ];
 

@@ -14,10 +14,11 @@ mod workers;
 
 use super::prelude::*;
 use super::rows::{
-    self, ADJUSTMENT_COLUMNS, BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, VOID_COLUMNS,
+    self, ADJUSTMENT_COLUMNS, BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, NOTE_COLUMNS,
+    VOID_COLUMNS,
 };
 use super::{
-    ClockEvent, EventFilter, GameMeta, GameSession, Recorded, RecordedBatch, ScoringCause,
+    ClockEvent, EventFilter, GameMeta, GameSession, Note, Recorded, RecordedBatch, ScoringCause,
     SegmentBatch, WorkerSeen,
 };
 use crate::tokens::TokenHash;
@@ -95,6 +96,12 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE clock_events (
         unix_ms INTEGER NOT NULL, paused INTEGER NOT NULL, at_ms INTEGER NOT NULL,
         PRIMARY KEY (unix_ms, paused)
+     );",
+    // 7: notes of what was said and changed (announcements, teams' new URLs), each once
+    // under its id; the rowid keeps the order they were recorded in.
+    "CREATE TABLE notes (
+        id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+        team TEXT, text TEXT NOT NULL
      );",
 ];
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::{ClockEvent, GameMeta, GameSession, Ledger, LedgerAt, Recorded};
+use super::{ClockEvent, GameMeta, GameSession, Ledger, LedgerAt, Note, Recorded};
 use crate::names::TeamName;
 use crate::tokens::TokenHash;
 use crate::{ScoreError, ScoreEvent};
@@ -44,6 +44,9 @@ pub enum WriteRequest {
     },
     /// A team's public name.
     TeamName(TeamName),
+    /// Notes, in order, in one transaction (a note already recorded is left as it is, so a
+    /// request whose answer was lost is safe to send again).
+    Notes(Vec<Note>),
 }
 
 /// How a request went.
@@ -61,6 +64,8 @@ pub enum WriteDone {
     Resumed(GameSession),
     /// The targets, token or name are stored.
     Stored,
+    /// The first `notes` notes sent are durable.
+    Notes { notes: usize },
     /// Nothing of the request was stored.
     Failed(ScoreError),
 }
@@ -107,6 +112,10 @@ impl WriteRequest {
             WriteRequest::TeamName(name) => {
                 ledger.store_team_name(&name)?;
                 WriteDone::Stored
+            }
+            WriteRequest::Notes(notes) => {
+                ledger.record_notes(&notes)?;
+                WriteDone::Notes { notes: notes.len() }
             }
         })
     }

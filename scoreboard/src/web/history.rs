@@ -21,7 +21,7 @@ use super::auth::{self, Caller};
 use super::error::WebError;
 use super::store::with_ledger;
 use crate::GameTime;
-use crate::debrief::{Audience, Debrief, LedgerGame, Marker, MarkerKind};
+use crate::debrief::{Audience, Debrief, LedgerGame};
 use crate::live::Snapshot;
 use crate::projection::Series;
 
@@ -98,19 +98,6 @@ fn names_of(s: &Snapshot) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// The live game's announcements, as markers (the ledger does not hold them).
-fn announcements(s: &Snapshot) -> Vec<Marker> {
-    s.announcements
-        .iter()
-        .map(|a| Marker {
-            at: a.at,
-            kind: MarkerKind::Announcement,
-            team: None,
-            text: a.text.clone(),
-        })
-        .collect()
-}
-
 /// `GET /report`: the debrief as one page; the whole of it with the admin token.
 pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Response {
     let organizer = matches!(auth::authenticate(&state, &parts).await, Ok(Caller::Admin));
@@ -121,19 +108,12 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
         (Audience::Public, public_cut(&snapshot))
     };
     let names = names_of(&snapshot);
-    let mut markers = announcements(&snapshot);
-    markers.extend(state.markers.iter().cloned());
-    markers.extend(
-        state
-            .seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned(),
-    );
+    // The ledger's markers (pauses, announcements, URL changes) and the scenario's (faults,
+    // steps): one source each, so nothing is marked twice.
+    let scenario = Arc::clone(&state.markers);
     let rendered = with_game(&state, move |game| {
-        let mut markers = markers;
-        markers.extend(game.clock_markers());
+        let mut markers = game.markers();
+        markers.extend(scenario.iter().cloned());
         Debrief {
             game: &game.meta.name,
             projection: &game.projection,
@@ -281,77 +261,4 @@ pub(crate) async fn health(
         }))
     })
     .await
-}
-
-/// What changed between two snapshots that the report marks: a team's new endpoint URLs
-/// (the ledger does not keep them as they happened; pauses it does).
-pub(crate) fn changes(before: &Snapshot, after: &Snapshot) -> Vec<Marker> {
-    let mut out = Vec::new();
-    for t in &after.teams {
-        let old = before.teams.iter().find(|o| o.team == t.team);
-        if old.is_some_and(|o| !o.urls.is_empty() && o.urls != t.urls) {
-            out.push(Marker {
-                at: after.now,
-                kind: MarkerKind::Url,
-                team: Some(t.team.clone()),
-                text: format!("now answers at {}", t.urls.join(", ")),
-            });
-        }
-    }
-    out
-}
-
-/// Follows the live game until the server closes, keeping the markers of [`changes`].
-pub(crate) async fn watch_changes(state: WebState) {
-    let mut snapshots = state.view.snapshot.clone();
-    let mut closing = state.closing.subscribe();
-    let mut before = snapshots.borrow_and_update().clone();
-    loop {
-        tokio::select! {
-            changed = snapshots.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            _ = closing.changed() => return,
-        }
-        let after = snapshots.borrow_and_update().clone();
-        let new = changes(&before, &after);
-        if !new.is_empty() {
-            let mut seen = state.seen.lock().unwrap_or_else(|e| e.into_inner());
-            seen.extend(new);
-        }
-        before = after;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::live::TeamRow;
-
-    #[test]
-    fn new_urls_are_marked_once() {
-        let row = |urls: &[&str]| TeamRow {
-            team: "a".into(),
-            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
-            ..Default::default()
-        };
-        let before = Snapshot {
-            teams: vec![row(&["http://10.0.0.1"])],
-            ..Default::default()
-        };
-        let after = Snapshot {
-            now: GameTime(61_000),
-            paused: true,
-            teams: vec![row(&["http://10.0.0.2"])],
-            ..Default::default()
-        };
-        let marks = changes(&before, &after);
-        let said: Vec<(MarkerKind, &str)> =
-            marks.iter().map(|m| (m.kind, m.text.as_str())).collect();
-        assert_eq!(said, [(MarkerKind::Url, "now answers at http://10.0.0.2")]);
-        assert!(marks.iter().all(|m| m.at == GameTime(61_000)));
-        assert!(changes(&after, &after).is_empty());
-    }
 }

@@ -68,9 +68,6 @@ pub struct WebState {
     markers: Arc<Vec<crate::debrief::Marker>>,
     /// One name change at a time.
     name_lock: names::NameLock,
-    /// URL changes seen in the live game while this server ran (for `/report`; the ledger
-    /// keeps the pauses).
-    seen: Arc<std::sync::Mutex<Vec<crate::debrief::Marker>>>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -109,12 +106,11 @@ impl WebState {
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),
-            seen: Arc::default(),
         }
     }
 
     /// Markers for the report's charts beyond what the ledger holds (the scenario's faults
-    /// and simulated teams' steps).
+    /// and simulated teams' steps; its announcements are the ledger's).
     pub fn markers(mut self, markers: Vec<crate::debrief::Marker>) -> WebState {
         self.markers = Arc::new(markers);
         self
@@ -194,7 +190,6 @@ pub async fn serve(
         };
         eprintln!("gameday web: the teams' public names could not be read: {detail}");
     }
-    tokio::spawn(history::watch_changes(state.clone()));
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

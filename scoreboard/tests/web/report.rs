@@ -5,8 +5,9 @@
 use axum::http::StatusCode;
 use scoreboard::ledger::prelude::*;
 use scoreboard::ledger::{GameMeta, SqliteLedger};
+use scoreboard::live::Announcement;
 use scoreboard::web::app;
-use scoreboard::{ClockEvent, GameTime, Points, Rules};
+use scoreboard::{ClockEvent, GameTime, Note, NoteKind, Points, Rules};
 
 use crate::client::{self, send};
 use crate::util::{Game, TEAM_A, TEAM_B};
@@ -48,6 +49,32 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
         ..paused
     };
     ledger.set_pauses(8_000, None, &[paused, resumed]).unwrap();
+    // So are its announcements and URL changes; the live game's copy of an announcement
+    // (in its snapshot) is not marked again.
+    let said = "Phase 2: the load doubles";
+    let notes = [
+        Note {
+            id: "timeline-30000-0".into(),
+            at: GameTime(30_000),
+            kind: NoteKind::Announcement,
+            team: None,
+            text: said.into(),
+        },
+        Note {
+            id: "r1-n1-5".into(),
+            at: GameTime(40_000),
+            kind: NoteKind::UrlChange,
+            team: Some(TEAM_B.into()),
+            text: "http://10.0.0.9:8080/".into(),
+        },
+    ];
+    ledger.record_notes(&notes).unwrap();
+    game.publish(|s| {
+        s.announcements.push(Announcement {
+            at: GameTime(30_000),
+            text: said.into(),
+        });
+    });
 
     let public = send(&app, client::get("/report", None)).await;
     assert_eq!(public.status, StatusCode::OK);
@@ -64,6 +91,25 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
         full.body.contains("game paused") && full.body.contains("game resumed"),
         "no pause markers"
     );
+    // Once in the timeline, and once on each chart it concerns: the race and every team's
+    // four for the announcement, team B's four for its new URL.
+    let row = format!("<td>announcement</td><td></td><td>{said}</td>");
+    assert_eq!(full.body.matches(&row).count(), 1, "{}", full.body);
+    assert_eq!(
+        full.body
+            .matches(&format!("announcement: {said}</title>"))
+            .count(),
+        1 + 2 * 4
+    );
+    let moved = "now answers at http://10.0.0.9:8080/";
+    assert_eq!(full.body.matches(&format!("<td>{moved}</td>")).count(), 1);
+    assert_eq!(
+        full.body.matches(&format!("url: {moved}</title>")).count(),
+        4
+    );
+    // The public see the announcement, not the URL.
+    assert_eq!(public.body.matches(&row).count(), 1);
+    assert!(!public.body.contains(moved));
     // A team's token is no organizer's.
     let team = send(&app, client::get("/report", Some(&game.team_a))).await;
     assert_eq!(team.body.matches("<svg").count(), 1);

@@ -1,7 +1,7 @@
 //! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, an
 //! inventory observation, an organizer's command, news of the ledger), [`Effect`]s out
-//! (causes to record, lines to log, steps and faults to carry out, the load to pause or
-//! resume). The async shell in run.rs does the sockets, the clock and the ledger; the core
+//! (causes and notes to record, lines to log, steps and faults to carry out, the load to
+//! pause or resume). The async shell in run.rs does the sockets, the clock and the ledger; the core
 //! keeps the scorer, the biller, the timeline and the projection, and decides.
 
 use std::collections::HashSet;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use loadgen::OutcomeBatch;
 use scoreboard::live::TeamRow;
 use scoreboard::{
-    Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Observation,
-    Points, Recorded, RecordedBatch, Scorer,
+    Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
+    Observation, Points, Recorded, RecordedBatch, Scorer,
 };
 
 use super::clock::TickClock;
@@ -98,6 +98,8 @@ pub(crate) enum Effect {
     /// Causes decided and counted in the projection: the views get their events, the
     /// ledger gets them (through the outbox).
     Record(Vec<Item>),
+    /// An announcement made, for the ledger (through the outbox): what the debrief marks.
+    Note(Note),
     /// A simulated team's step, or a fault done to it, due at `at`.
     Step {
         team: String,
@@ -124,8 +126,13 @@ pub(crate) enum Effect {
     Resume,
     /// Stop the load for good.
     Stop,
-    /// The team (by scenario index) now answers at `url`.
-    SetUrl { team: usize, url: String },
+    /// The team (by scenario index) now answers at `url`; once it does, `note` goes to the
+    /// ledger (a URL the load could not take is not marked).
+    SetUrl {
+        team: usize,
+        url: String,
+        note: Note,
+    },
     /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
     /// there.
     StorePauses {
@@ -175,6 +182,8 @@ pub(crate) struct Core {
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
     adjusted: HashSet<String>,
     adjustments: u64,
+    /// Notes made live in this process (their ids count them).
+    notes: u64,
     /// This run's number in the ledger (batch ids differ between runs of one game).
     pub(crate) run: u64,
     billing_every_ms: u64,
@@ -212,6 +221,7 @@ impl Core {
             frozen: None,
             adjusted: start.adjusted,
             adjustments: 0,
+            notes: 0,
             run: start.run,
             billing_every_ms: start.billing_every_ms,
             next_billing_ms: 0,
@@ -322,6 +332,9 @@ impl Core {
     fn look(&mut self, at: GameTime) -> Vec<Effect> {
         self.state.now = at;
         let mut effects = Vec::new();
+        // Announcements due at one moment, so far: the scenario's are named by their place
+        // (a resumed game that makes one again records it once).
+        let mut said: Option<(GameTime, u32)> = None;
         for (when, happening) in self.timeline.due(at.as_duration()) {
             let when = GameTime::from_duration(when);
             let effect = match happening {
@@ -335,7 +348,17 @@ impl Core {
                     fault,
                     at: when,
                 },
-                Happening::Timeline(Action::Announce(text)) => self.announce(when, text),
+                Happening::Timeline(Action::Announce(text)) => {
+                    let place = match said {
+                        Some((t, place)) if t == when => place + 1,
+                        _ => 0,
+                    };
+                    said = Some((when, place));
+                    let id = format!("timeline-{}-{place}", when.0);
+                    let [say, note] = self.announce(when, text, id);
+                    effects.push(say);
+                    note
+                }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));
                     Effect::Hook {
@@ -372,10 +395,25 @@ impl Core {
         self.record(blocks.into_iter().map(Recorded::Block).collect())
     }
 
-    fn announce(&mut self, at: GameTime, text: String) -> Effect {
+    /// An announcement at `at`, noted under `id`: the log's line and the ledger's note.
+    fn announce(&mut self, at: GameTime, text: String, id: String) -> [Effect; 2] {
         let said = format!("[{at}] ANNOUNCEMENT: {text}");
-        self.state.announcements.push((at, text));
-        Effect::Say(said)
+        self.state.announcements.push((at, text.clone()));
+        let note = Note {
+            id,
+            at,
+            kind: NoteKind::Announcement,
+            team: None,
+            text,
+        };
+        [Effect::Say(said), Effect::Note(note)]
+    }
+
+    /// The id of a note made live: the run, its count in this process and the wall clock
+    /// (a process of another run, or the same run again after a failed resume, differs).
+    fn live_note_id(&mut self, now_unix_ms: u64) -> String {
+        self.notes += 1;
+        format!("r{}-n{}-{now_unix_ms}", self.run, self.notes)
     }
 
     fn command(&mut self, at: GameTime, now_unix_ms: u64, command: Command) -> Vec<Effect> {
@@ -397,7 +435,10 @@ impl Core {
                 Some(_) => vec![Effect::Say(format!("[{at}] public scoreboard live again"))],
                 None => Vec::new(),
             },
-            Command::Announce(text) => vec![self.announce(at, text)],
+            Command::Announce(text) => {
+                let id = self.live_note_id(now_unix_ms);
+                self.announce(at, text, id).into()
+            }
             Command::Adjust {
                 team,
                 points,
@@ -416,7 +457,23 @@ impl Core {
                 self.adjust(asked, now_unix_ms)
             }
             Command::SetUrl { team, url } => match self.set_url(&team, &url) {
-                Ok(index) => vec![Effect::SetUrl { team: index, url }, Effect::Reply(Ok(()))],
+                Ok(index) => {
+                    let note = Note {
+                        id: self.live_note_id(now_unix_ms),
+                        at,
+                        kind: NoteKind::UrlChange,
+                        team: Some(team),
+                        text: url.clone(),
+                    };
+                    vec![
+                        Effect::SetUrl {
+                            team: index,
+                            url,
+                            note,
+                        },
+                        Effect::Reply(Ok(())),
+                    ]
+                }
                 Err(e) => vec![Effect::Reply(Err(e))],
             },
             Command::Quit => self.handle(Input::Stop { at, why: "quit" }),

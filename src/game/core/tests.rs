@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use loadgen::{BatchId, Outcome, OutcomeBatch};
 use scoreboard::{
-    Biller, ClockEvent, GameProjection, GameTime, InstanceRun, Observation, Points, Recorded,
-    Source,
+    Biller, ClockEvent, GameProjection, GameTime, InstanceRun, Note, NoteKind, Observation, Points,
+    Recorded, Source,
 };
 
 use super::{Command, Core, Effect, Input, Start};
@@ -52,6 +52,11 @@ fn scenario() -> Scenario {
 }
 
 fn core(board_every: Duration) -> Core {
+    resumed_core(board_every, Duration::ZERO, 1)
+}
+
+/// The core of run `run` of the game, resumed at game time `offset`.
+fn resumed_core(board_every: Duration, offset: Duration, run: u64) -> Core {
     let s = scenario();
     let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
     Core::new(
@@ -60,8 +65,8 @@ fn core(board_every: Duration) -> Core {
             state: GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick)),
             adjusted: Default::default(),
             biller: Biller::default(),
-            run: 1,
-            offset: Duration::ZERO,
+            run,
+            offset,
             paused_ms: 0,
             board_every,
             billing_every_ms: 0,
@@ -149,7 +154,7 @@ fn a_look_carries_out_what_is_due_once_and_bills_and_prints_on_schedule() {
         "{due:?}"
     );
     assert!(
-        matches!(&due[1], Effect::Step { team, step, at } if team == "bravo" && step.servers == Some(2) && *at == GameTime(10_000)),
+        matches!(&due[2], Effect::Step { team, step, at } if team == "bravo" && step.servers == Some(2) && *at == GameTime(10_000)),
         "{due:?}"
     );
     assert!(due.contains(&Effect::Board));
@@ -320,7 +325,14 @@ fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
         [
             Effect::SetUrl {
                 team: 0,
-                url: "http://127.0.0.1:8080/".into()
+                url: "http://127.0.0.1:8080/".into(),
+                note: Note {
+                    id: "r1-n1-1700000000000".into(),
+                    at: GameTime(0),
+                    kind: NoteKind::UrlChange,
+                    team: Some("alpha".into()),
+                    text: "http://127.0.0.1:8080/".into(),
+                }
             },
             Effect::Reply(Ok(()))
         ]
@@ -350,4 +362,93 @@ fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
     );
     // A stopped game neither pauses nor resumes.
     assert!(command(&mut core, 3_000, Command::Pause).is_empty());
+}
+
+/// The notes among `effects`, the URL changes' too.
+fn notes(effects: &[Effect]) -> Vec<&Note> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Note(n) | Effect::SetUrl { note: n, .. } => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn announcements_and_url_changes_are_noted_once_each_for_the_ledger() {
+    let mut core = core(Duration::ZERO);
+    let live = command(&mut core, 2_000, Command::Announce("Lunch at noon".into()));
+    assert_eq!(says(&live), ["[00:02] ANNOUNCEMENT: Lunch at noon"]);
+    let moved = command(
+        &mut core,
+        3_000,
+        Command::SetUrl {
+            team: "alpha".into(),
+            url: "http://127.0.0.1:8081/".into(),
+        },
+    );
+    let due = core.handle(Input::Look {
+        now: GameTime(6_000),
+    });
+    let all: Vec<&Note> = [&live, &moved, &due]
+        .into_iter()
+        .flat_map(|e| notes(e))
+        .collect();
+    let said: Vec<(NoteKind, Option<&str>, &str, GameTime)> = all
+        .iter()
+        .map(|n| (n.kind, n.team.as_deref(), n.text.as_str(), n.at))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                NoteKind::Announcement,
+                None,
+                "Lunch at noon",
+                GameTime(2_000)
+            ),
+            (
+                NoteKind::UrlChange,
+                Some("alpha"),
+                "http://127.0.0.1:8081/",
+                GameTime(3_000)
+            ),
+            (
+                NoteKind::Announcement,
+                None,
+                "caches are allowed now",
+                GameTime(5_000)
+            ),
+        ]
+    );
+    let ids: std::collections::BTreeSet<&str> = all.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(
+        all[2].id, "timeline-5000-0",
+        "named by its place in the scenario"
+    );
+    assert_eq!(ids.len(), 3, "every note has an id of its own: {ids:?}");
+    // A refused URL is not noted.
+    let refused = command(
+        &mut core,
+        4_000,
+        Command::SetUrl {
+            team: "bravo".into(),
+            url: "http://127.0.0.1:8081/".into(),
+        },
+    );
+    assert!(notes(&refused).is_empty(), "{refused:?}");
+    // A game resumed at the announcement's moment makes it again under the same id: the
+    // ledger keeps it once. A live one of the new run is a new note.
+    let mut resumed = resumed_core(Duration::ZERO, Duration::from_secs(5), 2);
+    let again = resumed.handle(Input::Look {
+        now: GameTime(5_000),
+    });
+    assert_eq!(notes(&again)[0].id, "timeline-5000-0");
+    let live = command(
+        &mut resumed,
+        6_000,
+        Command::Announce("Lunch at noon".into()),
+    );
+    assert_eq!(notes(&live)[0].id, "r2-n1-1700000000000");
 }

@@ -1,5 +1,5 @@
-//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses (statements and
-//! rows from the shared dialect layer, `rows::game`).
+//! The PostgreSQL ledger's game and clock: the meta, the runs, the pauses, the notes
+//! (statements and rows from the shared dialect layer, `rows::game`).
 
 use super::*;
 use crate::ledger::rows::game::{self as g, session_from_row};
@@ -65,5 +65,28 @@ impl GameClock for PostgresLedger {
         rows_of(client, st, g::SELECT_CLOCK_EVENTS, &[], |r| {
             g::clock_event_from_row(r)
         })
+    }
+
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError> {
+        let st = &self.statements;
+        let tx = wait(self.client.transaction())?;
+        let mut new = 0;
+        for n in notes {
+            new += exec(&tx, st, rows::INSERT_NOTE, &rows::note_params(n))? as usize;
+        }
+        wait(tx.commit())?;
+        Ok(new)
+    }
+
+    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
+        let rows = self.query(
+            concat!(
+                "SELECT ",
+                note_columns!(),
+                " FROM notes ORDER BY at_ms, seq"
+            ),
+            &[],
+        )?;
+        rows.iter().map(rows::note_from_row).collect()
     }
 }

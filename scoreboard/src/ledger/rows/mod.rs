@@ -7,7 +7,7 @@
 
 pub(crate) mod game;
 
-use super::{BatchFacts, RecordedBatch, codec};
+use super::{BatchFacts, Note, NoteKind, RecordedBatch, codec};
 use crate::{
     Adjustment, BillingBlock, GameTime, Points, Recorded, ScoreError, ScoreEvent, SegmentVoid,
     Source,
@@ -40,7 +40,14 @@ macro_rules! adjustment_columns {
         "id, at_ms, team, points, reason, by_whom"
     };
 }
-pub(crate) use {adjustment_columns, batch_columns, block_columns, event_columns, void_columns};
+macro_rules! note_columns {
+    () => {
+        "id, at_ms, kind, team, text"
+    };
+}
+pub(crate) use {
+    adjustment_columns, batch_columns, block_columns, event_columns, note_columns, void_columns,
+};
 
 /// The columns of a batch row (in `batches` and `segment_batches`), in the order
 /// [`batch_from_row`] reads them.
@@ -53,6 +60,9 @@ pub(crate) const EVENT_COLUMNS: &str = event_columns!();
 pub(crate) const VOID_COLUMNS: &str = void_columns!();
 /// The columns of an organizer adjustment, as [`adjustment_from_row`] reads them.
 pub(crate) const ADJUSTMENT_COLUMNS: &str = adjustment_columns!();
+
+/// The columns of a note, as [`note_from_row`] reads them.
+pub(crate) const NOTE_COLUMNS: &str = note_columns!();
 
 pub(crate) const INSERT_BATCH: &str = concat!(
     "INSERT INTO batches (id, ",
@@ -90,12 +100,20 @@ pub(crate) const SEGMENT_BATCHES_AFTER: &str = concat!(
     " FROM segment_batches WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
 
+pub(crate) const INSERT_NOTE: &str = concat!(
+    "INSERT INTO notes (",
+    note_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+);
+
 /// A parameter of a shared statement, bound the same way by either database.
 #[derive(Debug)]
 pub(crate) enum Value<'a> {
     Int(i64),
     Bool(bool),
     Text(&'a str),
+    /// Text, or NULL.
+    OptText(Option<&'a str>),
     Owned(String),
     Bytes(Vec<u8>),
     Null,
@@ -176,12 +194,24 @@ pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; 7] {
     ]
 }
 
+/// A note's parameters for [`INSERT_NOTE`].
+pub(crate) fn note_params(n: &Note) -> [Value<'_>; 5] {
+    [
+        Value::Text(&n.id),
+        Value::int(n.at.0),
+        Value::Text(n.kind.name()),
+        Value::OptText(n.team.as_deref()),
+        Value::Text(&n.text),
+    ]
+}
+
 /// A row of either database, read by column index.
 pub(crate) trait SqlRow {
     fn int(&self, i: usize) -> Result<i64, ScoreError>;
     fn opt_int(&self, i: usize) -> Result<Option<i64>, ScoreError>;
     fn text(&self, i: usize) -> Result<String, ScoreError>;
     fn bool(&self, i: usize) -> Result<bool, ScoreError>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, ScoreError>;
     /// Binary columns; SQLite's older ledgers hold JSON TEXT there, read as its bytes.
     fn bytes(&self, i: usize) -> Result<&[u8], ScoreError>;
 
@@ -278,6 +308,21 @@ pub(crate) fn adjustment_from_row(r: &impl SqlRow) -> Result<Adjustment, ScoreEr
     })
 }
 
+/// A note from [`NOTE_COLUMNS`], from column 0.
+pub(crate) fn note_from_row(r: &impl SqlRow) -> Result<Note, ScoreError> {
+    let kind = r.text(2)?;
+    Ok(Note {
+        id: r.text(0)?,
+        at: r.time(1)?,
+        kind: NoteKind::parse(&kind).ok_or_else(|| ScoreError::Corrupt {
+            what: "note".into(),
+            reason: format!("kind {kind:?}"),
+        })?,
+        team: r.opt_text(3)?,
+        text: r.text(4)?,
+    })
+}
+
 impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::ToSqlOutput;
@@ -285,6 +330,7 @@ impl rusqlite::ToSql for Value<'_> {
             Value::Int(v) => ToSqlOutput::from(*v),
             Value::Bool(v) => ToSqlOutput::from(*v),
             Value::Text(s) => ToSqlOutput::from(*s),
+            Value::OptText(s) => rusqlite::ToSql::to_sql(s)?,
             Value::Owned(s) => ToSqlOutput::from(s.as_str()),
             Value::Bytes(b) => ToSqlOutput::from(b.as_slice()),
             Value::Null => ToSqlOutput::from(rusqlite::types::Null),
@@ -309,6 +355,10 @@ impl SqlRow for rusqlite::Row<'_> {
         Ok(self.get(i)?)
     }
 
+    fn opt_text(&self, i: usize) -> Result<Option<String>, ScoreError> {
+        Ok(self.get(i)?)
+    }
+
     fn bytes(&self, i: usize) -> Result<&[u8], ScoreError> {
         Ok(self.get_ref(i)?.as_bytes().map_err(rusqlite::Error::from)?)
     }
@@ -329,6 +379,7 @@ mod postgres_rows {
                 Value::Int(v) => v.to_sql(ty, out),
                 Value::Bool(v) => v.to_sql(ty, out),
                 Value::Text(s) => s.to_sql(ty, out),
+                Value::OptText(s) => s.to_sql(ty, out),
                 Value::Owned(s) => s.to_sql(ty, out),
                 Value::Bytes(b) => b.to_sql(ty, out),
                 Value::Null => Ok(IsNull::Yes),
@@ -359,6 +410,10 @@ mod postgres_rows {
         }
 
         fn bool(&self, i: usize) -> Result<bool, ScoreError> {
+            Ok(self.try_get(i)?)
+        }
+
+        fn opt_text(&self, i: usize) -> Result<Option<String>, ScoreError> {
             Ok(self.try_get(i)?)
         }
 

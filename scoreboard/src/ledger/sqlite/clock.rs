@@ -1,5 +1,5 @@
-//! The SQLite ledger's game and clock: the meta, the runs, the pauses (statements and rows
-//! from the shared dialect layer, `rows::game`).
+//! The SQLite ledger's game and clock: the meta, the runs, the pauses, the notes (statements
+//! and rows from the shared dialect layer, `rows::game`).
 
 use super::*;
 use crate::ledger::rows::game::{self as g, session_from_row};
@@ -52,6 +52,23 @@ impl GameClock for SqliteLedger {
         rows_of(&self.conn, g::SELECT_CLOCK_EVENTS, &[], |r| {
             g::clock_event_from_row(r)
         })
+    }
+
+    fn record_notes(&mut self, notes: &[Note]) -> Result<usize, ScoreError> {
+        let tx = self.write()?;
+        let mut new = 0;
+        for n in notes {
+            new += exec(&tx, rows::INSERT_NOTE, &rows::note_params(n))?;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {NOTE_COLUMNS} FROM notes ORDER BY at_ms, rowid"
+        ))?;
+        collect(&mut stmt, [], |r| rows::note_from_row(r))
     }
 
     fn session(&self) -> Result<Option<GameSession>, ScoreError> {
