@@ -280,9 +280,9 @@ impl Game<'_> {
     }
 
     /// Hands the writer what waits in the outbox, when it is time to try and it has nothing
-    /// on hand: the oldest chunk of causes, else the oldest notes, else the pauses. Each item is written exactly
-    /// once (the ledger ignores an item it already holds, so a chunk whose answer was lost is
-    /// safe to send again). A failure is reported once and tried again later, on a fresh
+    /// on hand: the oldest chunk of causes, else the oldest notes, else the pauses. Each item
+    /// is written exactly once (the ledger ignores an item it already holds, so a chunk whose
+    /// answer was lost is safe to send again). A failure is reported once and tried again later, on a fresh
     /// connection; it never ends the game, and the game loop never waits for the database.
     pub(crate) fn flush(&mut self) -> Result<(), GameError> {
         if self.in_flight || !self.outbox.due(Instant::now()) {

@@ -1,8 +1,8 @@
 //! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, an
 //! inventory observation, an organizer's command, news of the ledger), [`Effect`]s out
 //! (causes and notes to record, lines to log, steps and faults to carry out, the load to
-//! pause or resume). The async shell in run.rs does the sockets, the clock and the ledger; the core
-//! keeps the scorer, the biller, the timeline and the projection, and decides.
+//! pause or resume). The async shell in run.rs does the sockets, the clock and the ledger;
+//! the core keeps the scorer, the biller, the timeline and the projection, and decides.
 
 use std::collections::HashSet;
 use std::time::Duration;
