@@ -76,26 +76,7 @@ fn fault(
         FaultKind::Oversize => "oversize",
         FaultKind::Reset => "reset",
     };
-    // Fields another kind reads are refused rather than ignored: they would not do anything.
-    let reads = |name: &str| match r.kind {
-        FaultKind::Kill => false,
-        FaultKind::Flavor => name == "flavor",
-        FaultKind::Latency => name == "extra" || name == "for",
-        FaultKind::Stall | FaultKind::Garbage | FaultKind::Oversize | FaultKind::Reset => {
-            name == "for"
-        }
-    };
-    let written = [
-        ("flavor", r.flavor.as_ref().map(Spanned::span)),
-        ("extra", r.extra.as_ref().map(Spanned::span)),
-        ("for", r.lasting.as_ref().map(Spanned::span)),
-    ];
-    for (name, span) in written {
-        if let (Some(span), false) = (span, reads(name)) {
-            let message = format!("not read with kind = {kind:?}");
-            return Err(c.error(span, &field(name), message));
-        }
-    }
+    refuse_unread(c, r, f, kind)?;
     let required = |name: &str| {
         let message = format!("required with kind = {kind:?}");
         c.error(raw.span(), &field(name), message)
@@ -137,6 +118,31 @@ fn fault(
         team: team.name.clone(),
         fault,
     })
+}
+
+/// Fields another kind of fault reads are refused rather than ignored: they would not do
+/// anything.
+fn refuse_unread(c: &Checker<'_>, r: &RawFault, f: &str, kind: &str) -> Result<(), ScenarioError> {
+    let reads = |name: &str| match r.kind {
+        FaultKind::Kill => false,
+        FaultKind::Flavor => name == "flavor",
+        FaultKind::Latency => name == "extra" || name == "for",
+        FaultKind::Stall | FaultKind::Garbage | FaultKind::Oversize | FaultKind::Reset => {
+            name == "for"
+        }
+    };
+    let written = [
+        ("flavor", r.flavor.as_ref().map(Spanned::span)),
+        ("extra", r.extra.as_ref().map(Spanned::span)),
+        ("for", r.lasting.as_ref().map(Spanned::span)),
+    ];
+    for (name, span) in written {
+        if let (Some(span), false) = (span, reads(name)) {
+            let message = format!("not read with kind = {kind:?}");
+            return Err(c.error(span, &format!("{f}.{name}"), message));
+        }
+    }
+    Ok(())
 }
 
 fn hook(c: &Checker<'_>, raw: &RawHook, f: &str) -> Result<Action, ScenarioError> {
