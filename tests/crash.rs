@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use scoreboard::ledger::prelude::*;
 use scoreboard::{EventFilter, Recorded, Source, SqliteLedger};
@@ -65,15 +65,33 @@ fn a_game_killed_four_times_loses_nothing_and_doubles_nothing() {
         .unwrap()
         .replace("duration = \"20s\"", "duration = \"25s\"");
     std::fs::write(dir.path().join("billing.toml"), scenario).unwrap();
-    // Into startup, the first tick, a billing block and a commit, and a later tick.
-    for ms in [150, 1_300, 2_600, 3_900] {
+    // Into startup, then just after the game acknowledged its first tick, its first billing
+    // block, and two more ticks: moments the game reached, however slow the machine.
+    let acks_file = dir.path().join("acks.txt");
+    let count = |kind: &str| {
+        std::fs::read_to_string(&acks_file)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with(kind))
+            .count()
+    };
+    let moments: [(&str, usize); 4] = [("", 0), ("batch ", 1), ("block ", 1), ("batch ", 2)];
+    for (kind, more) in moments {
         let mut child = play(dir.path()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(ms));
+        if kind.is_empty() {
+            std::thread::sleep(Duration::from_millis(150));
+        } else {
+            let (before, deadline) = (count(kind), Instant::now() + Duration::from_secs(20));
+            while count(kind) < before + more {
+                assert!(Instant::now() < deadline, "no {kind}acknowledged in 20 s");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         assert!(child.try_wait().unwrap().is_none(), "ended before its kill");
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }
-    let acks = std::fs::read_to_string(dir.path().join("acks.txt")).unwrap();
+    let acks = std::fs::read_to_string(&acks_file).unwrap();
     let (mut acked_batches, mut acked_blocks) = (BTreeSet::new(), BTreeSet::new());
     for line in acks.lines() {
         let (kind, rest) = line.split_once(' ').unwrap();
