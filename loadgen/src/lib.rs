@@ -29,6 +29,7 @@ mod outcome;
 pub mod progress;
 mod schedule;
 mod segment;
+mod spin;
 mod summary;
 mod target;
 mod tls;
