@@ -19,7 +19,6 @@ use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
 use crate::schedule::{Pacing, Schedule, ScheduledSend, Stop};
 use crate::segment::ExecSegment;
-use crate::spin::Idle;
 use crate::target::{Base, PreparedTarget, Target, TargetLimits};
 
 /// How a run goes: pacing, stop, ticks, keys, and the runtime layout.
@@ -280,7 +279,6 @@ impl RuntimeRun {
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancelled.clone();
         let mut urls_open = true;
-        let mut idle = Idle::default();
         let timer = tokio::time::sleep_until(state.begin);
         tokio::pin!(timer);
         // One clock read a turn of the loop: an answer's finish time serves the tick check
@@ -310,35 +308,29 @@ impl RuntimeRun {
             if timer.deadline() != wake {
                 timer.as_mut().reset(wake);
             }
-            // Requests in flight: a short wait for the next answer spins rather than sleeps.
-            let busy = !in_flight.is_empty();
-            let finished = idle
-                .until(busy, async {
-                    tokio::select! {
-                        biased;
-                        Some((sent, answer)) = in_flight.next() => {
-                            Some(state.finish(self, sent, answer, in_flight.len()))
-                        }
-                        () = &mut timer => None,
-                        // Watched after the stop too: a cancel then cuts the last answers short.
-                        changed = cancelled.changed(), if state.cut.is_none() => {
-                            if changed.is_err() || *cancelled.borrow() {
-                                state.stopping = true;
-                                state.cut = Some(Instant::now() + CANCEL_GRACE);
-                            }
-                            None
-                        }
-                        changed = urls.changed(), if urls_open => {
-                            match changed {
-                                Ok(()) => state.set_bases(urls.borrow_and_update().clone()),
-                                // The handle is gone: the URLs can no longer change.
-                                Err(_) => urls_open = false,
-                            }
-                            None
-                        }
+            let finished = tokio::select! {
+                biased;
+                Some((sent, answer)) = in_flight.next() => {
+                    Some(state.finish(self, sent, answer, in_flight.len()))
+                }
+                () = &mut timer => None,
+                // Watched after the stop too: a cancel then cuts the last answers short.
+                changed = cancelled.changed(), if state.cut.is_none() => {
+                    if changed.is_err() || *cancelled.borrow() {
+                        state.stopping = true;
+                        state.cut = Some(Instant::now() + CANCEL_GRACE);
                     }
-                })
-                .await;
+                    None
+                }
+                changed = urls.changed(), if urls_open => {
+                    match changed {
+                        Ok(()) => state.set_bases(urls.borrow_and_update().clone()),
+                        // The handle is gone: the URLs can no longer change.
+                        Err(_) => urls_open = false,
+                    }
+                    None
+                }
+            };
             now = finished.unwrap_or_else(Instant::now);
             state.close_ticks(self, now);
         }

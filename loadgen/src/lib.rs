@@ -29,7 +29,6 @@ mod outcome;
 pub mod progress;
 mod schedule;
 mod segment;
-mod spin;
 mod summary;
 mod target;
 mod tls;
