@@ -9,6 +9,14 @@
 #   CLIENT_QUOTA (unset: each client has all of CLIENT_CPU; a percentage such as 50 holds
 #   every client to that share of the core with a CPU cgroup (needs root), so that the
 #   clients, not the one nginx worker, are the limit and req/s compares the clients),
+#   QUOTA_PERIOD (10000: the quota's period in µs; a held client runs at full speed for
+#   CLIENT_QUOTA % of each period, and where that is faster than nginx it waits on nginx
+#   inside its share: the summary's "sleeps" column counts those waits),
+#   BENCH_RT (unset; 1: nginx and each client run SCHED_FIFO, so that other work on a shared
+#   machine cannot delay them, and CLIENT_QUOTA is an RT budget of the cgroup (cgroup v1 with
+#   RT group scheduling, root): on a busy machine a CFS-held client waits on the scheduler
+#   and on an nginx that waits too, and uses only part of its quota; the summary's
+#   "quota use" column shows it),
 #   plus the knobs of scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT,
 #   SERVER_CPU, CLIENT_CPU, and BENCH_TLS=1 for HTTPS: scripts/bench-tls.sh).
 # Bounded: about ROUNDS × 3 × (DURATION + 1 s), plus the build.
@@ -40,14 +48,22 @@ TRUST=()
 [ -z "$BENCH_TLS" ] || TRUST=(--cacert "$BENCH_CA")
 
 # Makes a CPU cgroup that holds its processes to CLIENT_QUOTA % of one core (cgroup v2's
-# cpu.max, or v1's CFS quota) and sets QUOTA_CGROUP to it.
+# cpu.max, or v1's CFS quota; with BENCH_RT, v1's RT budget) and sets QUOTA_CGROUP to it.
 quota_start() {
   case $CLIENT_QUOTA in
     '' | *[!0-9]* | 0) bench_die "CLIENT_QUOTA must be a whole percentage from 1 to 100, got '$CLIENT_QUOTA'" ;;
   esac
   [ "$CLIENT_QUOTA" -le 100 ] || bench_die "CLIENT_QUOTA must be at most 100, got $CLIENT_QUOTA"
-  local period=10000 quota=$((CLIENT_QUOTA * 100))
-  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  local period=$QUOTA_PERIOD quota=$((CLIENT_QUOTA * QUOTA_PERIOD / 100))
+  if [ -n "$BENCH_RT" ]; then
+    # SCHED_FIFO tasks are outside CFS's quota: only an RT budget holds them.
+    QUOTA_CGROUP=/sys/fs/cgroup/cpu/bench-loadgen.$$
+    [ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] ||
+      bench_die "BENCH_RT=1 with CLIENT_QUOTA needs cgroup v1's RT group scheduling (no /sys/fs/cgroup/cpu/cpu.rt_runtime_us)"
+    mkdir "$QUOTA_CGROUP" 2>/dev/null && echo "$period" >"$QUOTA_CGROUP/cpu.rt_period_us" &&
+      echo "$quota" >"$QUOTA_CGROUP/cpu.rt_runtime_us" ||
+      bench_die "BENCH_RT=1 with CLIENT_QUOTA needs an RT budget of $quota µs every $period µs in $QUOTA_CGROUP (run as root; other RT groups may hold the rest)"
+  elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
     echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
     QUOTA_CGROUP=/sys/fs/cgroup/bench-loadgen.$$
     mkdir "$QUOTA_CGROUP" 2>/dev/null && echo "$quota $period" >"$QUOTA_CGROUP/cpu.max" 2>/dev/null ||
@@ -60,7 +76,7 @@ quota_start() {
   else
     bench_die "CLIENT_QUOTA needs a CPU cgroup (no /sys/fs/cgroup/cgroup.controllers or /sys/fs/cgroup/cpu)"
   fi
-  bench_log "clients held to $CLIENT_QUOTA % of CPU $CLIENT_CPU ($quota µs every $period µs, $QUOTA_CGROUP)"
+  bench_log "clients held to $CLIENT_QUOTA % of CPU $CLIENT_CPU ($quota µs every $period µs${BENCH_RT:+ of SCHED_FIFO}, $QUOTA_CGROUP)"
 }
 
 # Runs a command in the quota cgroup, if there is one.
@@ -74,12 +90,27 @@ in_quota() {
   exec "$@"
 }
 CLIENT_QUOTA=${CLIENT_QUOTA:-}
+QUOTA_PERIOD=${QUOTA_PERIOD:-10000}
+case $QUOTA_PERIOD in
+  '' | *[!0-9]* | 0) bench_die "QUOTA_PERIOD must be a whole number of µs, got '$QUOTA_PERIOD'" ;;
+esac
+BENCH_RT=${BENCH_RT:-}
+# The clients' scheduling: SCHED_FIFO with BENCH_RT (nginx too, below).
+SCHED=()
+if [ -n "$BENCH_RT" ]; then
+  bench_need chrt
+  SCHED=(chrt -f 1)
+fi
 if [ -n "$CLIENT_QUOTA" ]; then
   quota_start
 fi
 bench_build
 port=$(bench_free_ports 1)
 bench_nginx_start "$port"
+if [ -n "$BENCH_RT" ]; then
+  chrt -f -p 1 "$NGINX_PID" || bench_die "BENCH_RT=1: could not make nginx SCHED_FIFO (run as root)"
+  bench_log "nginx and the clients run SCHED_FIFO (priority 1)"
+fi
 base=$BENCH_SCHEME://127.0.0.1:$port
 sed "s|^|$base/calc?input=|" "$BENCH_TMP/keys.txt" >"$BENCH_TMP/urls.txt"
 one_url="$base/calc?input=$FIRST_KEY"
@@ -101,14 +132,15 @@ cpus_ticks() {
 }
 
 # Runs a client pinned to CLIENT_CPU under /usr/bin/time; its stdout goes to $out, its
-# user and system CPU seconds to $cpu, nginx's CPU seconds meanwhile to $cpu.server, and
-# the busy seconds of both CPUs to $cpu.both.
+# user and system CPU seconds and its voluntary context switches (sleeps: it had nothing
+# to do) to $cpu, nginx's CPU seconds meanwhile to $cpu.server, and the busy seconds of
+# both CPUs to $cpu.both.
 client() {
   local before both_before
   before=$(nginx_ticks)
   both_before=$(cpus_ticks)
-  bench_run in_quota timeout --signal=INT --kill-after=5 "$limit" \
-    taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S' -o "$cpu" "$@" >"$out" 2>"$out.err" || {
+  bench_run in_quota "${SCHED[@]}" timeout --signal=INT --kill-after=5 "$limit" \
+    taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S %w' -o "$cpu" "$@" >"$out" 2>"$out.err" || {
     echo "error: client failed: $*" >&2
     cat "$out.err" >&2
     exit 1
@@ -117,22 +149,24 @@ client() {
   echo "$(( $(cpus_ticks) - both_before )) $clk_tck" | awk '{print $1 / $2}' >"$cpu.both"
 }
 
-# Appends "tool round requests seconds client_cpu_s extra nginx_cpu_s other_cpu_s" to the
-# results and prints one line. other_cpu_s is what the two CPUs did besides the client and
+# Appends "tool round requests seconds client_cpu_s extra nginx_cpu_s other_cpu_s sleeps"
+# to the results and prints one line. other_cpu_s is what the two CPUs did besides the client and
 # nginx: softirq work not charged to either, and other processes (a busy machine).
 record() {
   local tool=$1 round=$2 requests=$3 seconds=$4 extra=${5:-}
-  local cpu_s server_s other_s
+  local cpu_s server_s other_s sleeps
   cpu_s=$(awk '{print $1 + $2}' "$cpu")
+  sleeps=$(awk '{print $3}' "$cpu")
   server_s=$(cat "$cpu.server")
   other_s=$(awk -v c="$cpu_s" -v s="$server_s" '{print $1 - c - s}' "$cpu.both")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$extra" "$server_s" "$other_s" >>"$results"
-  python3 - "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$server_s" "$other_s" "$extra" <<'PY' >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$extra" "$server_s" "$other_s" "$sleeps" >>"$results"
+  python3 - "$tool" "$round" "$requests" "$seconds" "$cpu_s" "$server_s" "$other_s" "$extra" "$sleeps" <<'PY' >&2
 import sys
 tool, rnd, n, secs, cpu, srv, other, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+sleeps = int(sys.argv[9])
 print(f"   round {rnd} {tool:<8} {n:>9} requests in {secs:.2f} s = {n / secs:>7.0f} req/s;"
       f" client CPU {cpu:5.2f} s ({100 * cpu / secs:3.0f} % of its core) = {1e6 * cpu / max(n, 1):5.1f} µs/request;"
-      f" nginx CPU {100 * srv / secs:3.0f} %; other {100 * other / secs:3.0f} %")
+      f" nginx CPU {100 * srv / secs:3.0f} %; other {100 * other / secs:3.0f} %; {1000 * sleeps / max(n, 1):.0f} sleeps/1k requests")
 print(f"           {extra}")
 PY
 }
@@ -213,11 +247,11 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$CLIENT_QUOTA" "$BENCH_SCHEME" <<'PY'
+python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$CLIENT_QUOTA" "$BENCH_SCHEME" "$BENCH_RT" "$QUOTA_PERIOD" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 tools = ["loadgen", "oha", "wrk"]
-rps, cpu_us, busy, srv, other = {}, {}, {}, {}, {}
+rps, cpu_us, busy, srv, other, sleeps = {}, {}, {}, {}, {}, {}
 for tool in tools:
     mine = [r for r in rows if r[0] == tool]
     rps[tool] = statistics.median(int(r[2]) / float(r[3]) for r in mine)
@@ -225,22 +259,37 @@ for tool in tools:
     busy[tool] = statistics.median(100 * float(r[4]) / float(r[3]) for r in mine)
     srv[tool] = statistics.median(100 * float(r[6]) / float(r[3]) for r in mine)
     other[tool] = statistics.median(100 * float(r[7]) / float(r[3]) for r in mine)
+    sleeps[tool] = statistics.median(1000 * int(r[8]) / max(int(r[2]), 1) for r in mine)
 quota = sys.argv[5]
-held = f", each client held to {quota} % of its core" if quota else ""
+held = f", each client held to {quota} % of its core every {sys.argv[8]} µs" if quota else ""
+held += ", nginx and clients SCHED_FIFO" if sys.argv[7] else ""
 print(f"Summary: median of {sys.argv[4]} round(s), {sys.argv[2]} connections over {sys.argv[6]}, {sys.argv[3]} each, one nginx worker{held}")
 loadgen = [r for r in rows if r[0] == "loadgen"]
 print("loadgen checked every answer: " + "; ".join(f"round {r[1]}: {r[5]}" for r in loadgen))
-print(f"{'tool':<8} {'req/s':>10} {'CPU µs/request':>15} {'client CPU %':>13} {'nginx CPU %':>12} {'other CPU %':>12}  checks bodies")
+# A held client's CPU over its quota: under 100 %, something else held it back (nginx, or
+# the scheduler on a busy machine), and req/s no longer follows its CPU per request.
+use = {t: 100 * busy[t] / float(quota) for t in tools} if quota else {}
+use_head = f" {'quota use %':>12}" if quota else ""
+print(f"{'tool':<8} {'req/s':>10} {'CPU µs/request':>15} {'client CPU %':>13}{use_head} {'nginx CPU %':>12} {'other CPU %':>12} {'sleeps/1k':>10}  checks bodies")
 for tool, checks in zip(tools, ["yes (every answer)", "no (random keyset URL)", "no (one URL)"]):
-    print(f"{tool:<8} {rps[tool]:>10.0f} {cpu_us[tool]:>15.2f} {busy[tool]:>13.0f} {srv[tool]:>12.0f} {other[tool]:>12.0f}  {checks}")
+    use_col = f" {use[tool]:>12.0f}" if quota else ""
+    print(f"{tool:<8} {rps[tool]:>10.0f} {cpu_us[tool]:>15.2f} {busy[tool]:>13.0f}{use_col} {srv[tool]:>12.0f} {other[tool]:>12.0f} {sleeps[tool]:>10.0f}  {checks}")
+short = [t for t in tools if quota and use[t] < 90]
+if short:
+    print(f"note: {' and '.join(f'{t} used {use[t]:.0f} %' for t in short)} of the quota: held back by"
+          " something else than its quota (nginx, or the scheduler on a busy machine), so req/s does not"
+          " follow CPU per request there" + ("" if sys.argv[7] else "; BENCH_RT=1 runs nginx and the clients SCHED_FIFO"))
+waited = [t for t in tools if quota and sleeps[t] > 100]
+if waited:
+    print(f"note: {' and '.join(f'{t} slept {sleeps[t]:.0f} times a 1,000 requests' for t in waited)}: at full"
+          " speed inside its share it outran nginx and waited on it (each wait a sleep and a wakeup, kernel"
+          " time in its CPU per request); a shorter QUOTA_PERIOD makes those bursts shorter")
 noisy = [r for r in rows if 100 * float(r[7]) / float(r[3]) > 20]
-if noisy and quota:
+if noisy:
     print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on work charged"
-          " to neither the client nor nginx; with the clients held to a quota this is mostly kernel work"
-          " outside the held client's account (see loadgen/README.md), outside its budget too")
-elif noisy:
-    print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on other work"
-          " (other processes or unattributed softirq): a busy machine, treat req/s with care")
+          " to neither the client nor nginx: other processes (a busy machine: treat req/s with care"
+          + ("" if sys.argv[7] else "; BENCH_RT=1 keeps them from delaying nginx and the clients")
+          + "), or kernel work outside the client's account (see loadgen/README.md)")
 ratio = lambda a, b: a / b if b else float("nan")
 print(f"req/s          loadgen/oha {ratio(rps['loadgen'], rps['oha']):.2f}   loadgen/wrk {ratio(rps['loadgen'], rps['wrk']):.2f}")
 print(f"CPU/request    loadgen/oha {ratio(cpu_us['loadgen'], cpu_us['oha']):.2f}   loadgen/wrk {ratio(cpu_us['loadgen'], cpu_us['wrk']):.2f}")

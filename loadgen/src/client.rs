@@ -57,24 +57,44 @@ pub(crate) async fn exchange(
     resolver: &Resolver,
     expected: &[u8],
 ) -> (Outcome, Option<Conn>) {
-    let work = async {
-        let reused = pooled.is_some();
-        let mut conn = match pooled {
-            Some(conn) => conn,
-            None => connect(base, limits, resolver).await?,
-        };
-        match answer(&mut conn, request, limits, expected).await {
-            // A keep-alive connection closed by the server just as we reused it: retry
-            // once on a fresh one, as browsers and proxies do.
-            Err(Failure::ClosedBeforeAnswer) if reused => {
-                let mut conn = connect(base, limits, resolver).await?;
-                let outcome = answer(&mut conn, request, limits, expected).await;
-                outcome.map(|o| o.keep(conn)).map_err(Failure::into_outcome)
-            }
-            other => other.map(|o| o.keep(conn)).map_err(Failure::into_outcome),
-        }
+    // A new connection and the retry are boxed futures: the connect future holds a TLS
+    // handshake's state, and each path its own connection and answer, which would
+    // otherwise make every request's future 2 KiB (copied as it is started), not 0.4.
+    let Some(mut conn) = pooled else {
+        return Box::pin(fresh(base, request, limits, resolver, expected)).await;
     };
-    work.await.unwrap_or_else(|outcome| (outcome, None))
+    match answer(&mut conn, request, limits, expected).await {
+        // A keep-alive connection closed by the server just as we reused it: retry once
+        // on a fresh one, as browsers and proxies do.
+        Err(Failure::ClosedBeforeAnswer) => {
+            Box::pin(fresh(base, request, limits, resolver, expected)).await
+        }
+        other => settle(other, conn),
+    }
+}
+
+/// [`exchange`] on a new connection.
+async fn fresh(
+    base: &Base,
+    request: &[u8],
+    limits: &TargetLimits,
+    resolver: &Resolver,
+    expected: &[u8],
+) -> (Outcome, Option<Conn>) {
+    let mut conn = match connect(base, limits, resolver).await {
+        Ok(conn) => conn,
+        Err(outcome) => return (outcome, None),
+    };
+    let answered = answer(&mut conn, request, limits, expected).await;
+    settle(answered, conn)
+}
+
+/// An exchange's outcome, and its connection if it can carry another.
+fn settle<I>(answered: Result<Answered, Failure>, conn: Conn<I>) -> (Outcome, Option<Conn<I>>) {
+    match answered {
+        Ok(answered) => answered.keep(conn),
+        Err(failure) => (failure.into_outcome(), None),
+    }
 }
 
 /// An answer's outcome, and whether its connection can carry another.

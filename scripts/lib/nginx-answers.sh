@@ -98,7 +98,7 @@ bench_need() {
     case $tool in
       nginx) { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || apt+=(nginx) ;;
       wrk) command -v wrk >/dev/null 2>&1 || apt+=(wrk) ;;
-      taskset) command -v taskset >/dev/null 2>&1 || apt+=(util-linux) ;;
+      taskset | chrt) command -v "$tool" >/dev/null 2>&1 || apt+=(util-linux) ;;
       time) [ -x /usr/bin/time ] || apt+=(time) ;;
       python3) command -v python3 >/dev/null 2>&1 || apt+=(python3) ;;
       curl) command -v curl >/dev/null 2>&1 || apt+=(curl) ;;
