@@ -432,10 +432,10 @@ pub fn worker(args: WorkerArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             "a worker needs the game's shared ledger: --ledger postgres://… (or GAMEDAY_LEDGER)"
         );
     };
-    let mut ledger = at.open().with_context(|| format!("opening {at}"))?;
+    let ledger = at.open().with_context(|| format!("opening {at}"))?;
     writeln!(out, "segment {} of {:?} on {at}", args.segment, s.game.name)?;
     raise_open_files(&s, args.segment.count(), out)?;
-    game::work(&s, args.segment, &mut *ledger, !args.no_cache, out)
+    game::work(&s, args.segment, at, ledger, !args.no_cache, out)
         .with_context(|| format!("worker {} of {:?}", args.segment, s.game.name))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -154,8 +154,12 @@ fn check_game(dir: &Path, ledger: &[String], at: &LedgerAt, played: (bool, Strin
     }
 }
 
+/// One PostgreSQL restart at a time: the tests of this file share one server.
+static POSTGRES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_postgres_restart_mid_game_loses_nothing() {
+    let _one = POSTGRES.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let url = postgres::url().to_owned();
     let game = postgres::game_id("ledger_faults");
@@ -183,6 +187,94 @@ fn a_postgres_restart_mid_game_loses_nothing() {
     let played = wait(child);
     eprintln!("game took {:?}", started.elapsed());
     check_game(dir.path(), &ledger, &at, played);
+}
+
+/// A game split over two load workers, its PostgreSQL server stopped for 4 s: the workers
+/// say so once, keep their load going, write every batch once it is back, and end with the
+/// game; the coordinator ends it with "game over".
+#[test]
+fn a_postgres_restart_keeps_a_split_games_workers() {
+    let _one = POSTGRES.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let url = postgres::url().to_owned();
+    let game = postgres::game_id("split_faults");
+    let at = LedgerAt::parse(&url, Some(&game)).unwrap();
+    let split = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/split.toml");
+    let start = |args: &[&str]| {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend([
+            "--ledger".into(),
+            url.clone(),
+            "--game".into(),
+            game.clone(),
+        ]);
+        let mut cmd = gameday(dir.path(), &args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let coordinator = start(
+        &["play", split, "--workers", "external", "--grace", "2s"]
+            .into_iter()
+            .chain(["--no-tui", "--no-web", "--board-every", "0s"])
+            .collect::<Vec<_>>(),
+    );
+    let workers: Vec<Child> = ["0/2", "1/2"]
+        .map(|s| start(&["worker", split, "--segment", s]))
+        .into();
+    // The clock starts once both workers joined: then 3 s of play, and the server away.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while at
+        .open_existing()
+        .and_then(|l| l.session())
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the split game never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    postgres::stop();
+    std::thread::sleep(Duration::from_secs(4));
+    postgres::start();
+    let (ok, out, err) = wait(coordinator);
+    assert!(
+        ok && out.contains("game over"),
+        "coordinator:\n{out}\n{err}"
+    );
+    let mut said = 0;
+    for (i, worker) in workers.into_iter().enumerate() {
+        let (ok, out, err) = wait(worker);
+        assert!(ok, "worker {i} failed:\n{out}\n{err}");
+        assert_eq!(
+            out.matches("ledger unavailable").count(),
+            1,
+            "said once: {out}"
+        );
+        assert!(out.contains("ledger back after"), "{out}");
+        assert!(out.contains("the game is over"), "{out}");
+        said += out
+            .lines()
+            .find_map(|l| {
+                l.split_once(": ")?
+                    .1
+                    .split_once(" batches, ")?
+                    .0
+                    .parse::<usize>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no batch count: {out}"));
+    }
+    let held = at
+        .open_existing()
+        .unwrap()
+        .segment_batches_after(0, 1_000_000)
+        .unwrap();
+    assert_eq!(
+        held.len(),
+        said,
+        "every batch the workers wrote is in the ledger, once"
+    );
 }
 
 /// A tmpfs of its own, unmounted when dropped.

@@ -6,13 +6,13 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hashref::{AnswerCache, AnswerTable, Keyset};
 use loadgen::{
     BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
 };
-use scoreboard::{GameSession, GameTime, Ledger, RecordedBatch};
+use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, RecordedBatch, ScoreError};
 use tokio::sync::mpsc;
 
 use super::clock::{TickClock, now_unix_ms};
@@ -22,6 +22,8 @@ use crate::scenario::Scenario;
 
 /// How often the worker looks at the ledger (clock, pauses, URLs) and writes its batches.
 const LOOK: Duration = Duration::from_millis(200);
+/// How long a worker at its end waits for a ledger that is away, with batches unwritten.
+const END_WAIT: Duration = Duration::from_secs(60);
 
 /// What a worker did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -69,7 +71,8 @@ struct Running {
 pub fn work(
     scenario: &Scenario,
     segment: ExecSegment,
-    ledger: &mut dyn Ledger,
+    at: LedgerAt,
+    ledger: Box<dyn Ledger + Send>,
     answer_cache: bool,
     out: &mut dyn Write,
 ) -> Result<WorkerOutcome, GameError> {
@@ -84,7 +87,59 @@ pub fn work(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(Worker::new(scenario, segment, answers).work(ledger, out))
+    let link = Link {
+        at,
+        ledger: Some(ledger),
+        down_since: None,
+    };
+    runtime.block_on(Worker::new(scenario, segment, answers, link).work(out))
+}
+
+/// The worker's connection to the ledger. A call that fails drops it (the next call opens
+/// a fresh one) and is said once, with its cause; the caller tries again at its next look,
+/// and the load goes on meanwhile: a database restart never ends a worker.
+struct Link {
+    at: LedgerAt,
+    ledger: Option<Box<dyn Ledger + Send>>,
+    down_since: Option<Instant>,
+}
+
+impl Link {
+    /// `f` on the ledger; `None` while it is unavailable.
+    fn call<T>(
+        &mut self,
+        segment: ExecSegment,
+        out: &mut dyn Write,
+        f: impl FnOnce(&mut dyn Ledger) -> Result<T, ScoreError>,
+    ) -> Result<Option<T>, GameError> {
+        let result = match &mut self.ledger {
+            Some(ledger) => f(&mut **ledger),
+            None => match self.at.open() {
+                Ok(ledger) => f(&mut **self.ledger.insert(ledger)),
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(value) => {
+                if let Some(since) = self.down_since.take() {
+                    let after = since.elapsed().as_secs();
+                    writeln!(out, "segment {segment}: ledger back after {after}s")?;
+                }
+                Ok(Some(value))
+            }
+            Err(e) => {
+                self.ledger = None;
+                if self.down_since.is_none() {
+                    self.down_since = Some(Instant::now());
+                    writeln!(
+                        out,
+                        "segment {segment}: ledger unavailable ({e}): the load goes on, its batches wait"
+                    )?;
+                }
+                Ok(None)
+            }
+        }
+    }
 }
 
 struct Worker<'a> {
@@ -100,10 +155,19 @@ struct Worker<'a> {
     outcome: WorkerOutcome,
     tx: mpsc::UnboundedSender<OutcomeBatch>,
     rx: mpsc::UnboundedReceiver<OutcomeBatch>,
+    link: Link,
+    /// Batches not yet in the ledger, oldest first (they wait while it is unavailable).
+    pending: Vec<RecordedBatch>,
+    joined: bool,
 }
 
 impl<'a> Worker<'a> {
-    fn new(scenario: &'a Scenario, segment: ExecSegment, answers: Arc<AnswerTable>) -> Self {
+    fn new(
+        scenario: &'a Scenario,
+        segment: ExecSegment,
+        answers: Arc<AnswerTable>,
+        link: Link,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Worker {
             scenario,
@@ -116,47 +180,14 @@ impl<'a> Worker<'a> {
             outcome: WorkerOutcome::default(),
             tx,
             rx,
+            link,
+            pending: Vec::new(),
+            joined: false,
         }
     }
 
-    async fn work(
-        mut self,
-        ledger: &mut dyn Ledger,
-        out: &mut dyn Write,
-    ) -> Result<WorkerOutcome, GameError> {
-        let mut look = tokio::time::interval(LOOK);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut waiting_said = false;
-        let duration = self.scenario.game.duration;
-        // Joining first lets the coordinator start the clock once every segment is here.
-        ledger.join_worker(self.segment, now_unix_ms())?;
-        loop {
-            tokio::select! {
-                _ = look.tick() => {}
-                _ = &mut ctrl_c => break,
-                _ = term.recv() => break,
-            }
-            self.write_batches(ledger)?;
-            let Some(session) = self.game_session(ledger)? else {
-                if !waiting_said {
-                    writeln!(
-                        out,
-                        "segment {}: waiting for the coordinator to start {:?}",
-                        self.segment, self.scenario.game.name
-                    )?;
-                    waiting_said = true;
-                }
-                continue;
-            };
-            let now = session.game_time(now_unix_ms());
-            if now >= duration {
-                self.outcome.finished = true;
-                break;
-            }
-            self.follow(&session, now, ledger, out)?;
-        }
+    async fn work(mut self, out: &mut dyn Write) -> Result<WorkerOutcome, GameError> {
+        self.follow_game(out).await?;
         match self.running.take() {
             // At the end the schedule stops by itself: its last sends still go out.
             Some(running) if self.outcome.finished => self.stopped.push(running.engine),
@@ -169,18 +200,84 @@ impl<'a> Worker<'a> {
         // The last answers come in up to the request timeout: their ticks are written as
         // they close, so the coordinator's grace runs on them, not on our wait.
         while !self.stopped.iter().all(EngineHandle::is_finished) {
-            self.write_batches(ledger)?;
+            self.write_batches(out)?;
             tokio::time::sleep(LOOK).await;
         }
         for engine in std::mem::take(&mut self.stopped) {
             engine.join()?;
         }
-        self.write_batches(ledger)?;
+        self.write_batches(out)?;
         if self.outcome.finished {
-            self.write_drain(ledger)?;
+            self.queue_drain();
         }
+        self.write_the_rest(out).await?;
         self.say_done(out)?;
         Ok(self.outcome)
+    }
+
+    /// Joins the game, then follows its clock, pauses and URLs until it ends or Ctrl-C /
+    /// SIGTERM, writing the batches as they come.
+    async fn follow_game(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+        let mut look = tokio::time::interval(LOOK);
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut waiting_said = false;
+        let segment = self.segment;
+        loop {
+            tokio::select! {
+                _ = look.tick() => {}
+                _ = &mut ctrl_c => return Ok(()),
+                _ = term.recv() => return Ok(()),
+            }
+            if !self.joined {
+                // Joining first lets the coordinator start the clock once every segment is
+                // here.
+                let join = |l: &mut dyn Ledger| l.join_worker(segment, now_unix_ms());
+                self.joined = self.link.call(segment, out, join)?.is_some();
+                continue;
+            }
+            self.write_batches(out)?;
+            let session = match self.game_session(out)? {
+                Some(Some(session)) => session,
+                Some(None) if !waiting_said => {
+                    writeln!(
+                        out,
+                        "segment {segment}: waiting for the coordinator to start {:?}",
+                        self.scenario.game.name
+                    )?;
+                    waiting_said = true;
+                    continue;
+                }
+                // Not started yet, or the ledger is away (said once): the next look.
+                _ => continue,
+            };
+            let now = session.game_time(now_unix_ms());
+            if now >= self.scenario.game.duration {
+                self.outcome.finished = true;
+                return Ok(());
+            }
+            self.follow(&session, now, out)?;
+        }
+    }
+
+    /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away.
+    async fn write_the_rest(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+        let deadline = Instant::now() + END_WAIT;
+        self.flush(out)?;
+        while !self.pending.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(LOOK).await;
+            self.flush(out)?;
+        }
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        Err(GameError::Unsupported(format!(
+            "segment {}: {} batches were not written: the ledger stayed unavailable for {}s",
+            self.segment,
+            self.pending.len(),
+            END_WAIT.as_secs()
+        )))
     }
 
     fn say_done(&self, out: &mut dyn Write) -> Result<(), GameError> {
@@ -204,11 +301,22 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    /// The game on the ledger, once the coordinator has started it; a ledger of another
-    /// game, or one split into another number of segments, is refused.
-    fn game_session(&self, ledger: &mut dyn Ledger) -> Result<Option<GameSession>, GameError> {
-        let Some(meta) = ledger.meta()? else {
+    /// The game on the ledger, once the coordinator has started it (`Some(None)` before;
+    /// `None` while the ledger is unavailable); a ledger of another game, or one split into
+    /// another number of segments, is refused.
+    fn game_session(
+        &mut self,
+        out: &mut dyn Write,
+    ) -> Result<Option<Option<GameSession>>, GameError> {
+        let read =
+            |l: &mut dyn Ledger| -> Result<(Option<GameMeta>, Option<GameSession>), ScoreError> {
+                Ok((l.meta()?, l.session()?))
+            };
+        let Some((meta, session)) = self.link.call(self.segment, out, read)? else {
             return Ok(None);
+        };
+        let Some(meta) = meta else {
+            return Ok(Some(None));
         };
         let g = &self.scenario.game;
         if meta.name != g.name || meta.seed != g.seed {
@@ -217,7 +325,7 @@ impl<'a> Worker<'a> {
                 meta.name, meta.seed, g.name, g.seed
             )));
         }
-        Ok(ledger.session()?)
+        Ok(Some(session))
     }
 
     /// Starts, stops or re-points the engine to match the coordinator's clock and URLs.
@@ -225,10 +333,12 @@ impl<'a> Worker<'a> {
         &mut self,
         session: &GameSession,
         now: Duration,
-        ledger: &mut dyn Ledger,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
-        let published = self.urls(ledger)?;
+        let Some(published) = self.urls(out)? else {
+            // The ledger is away: the engine goes on as it is until the next look.
+            return Ok(());
+        };
         let running = self.running.as_ref().map(|r| core::Running {
             run: r.run,
             urls: &r.urls,
@@ -292,21 +402,24 @@ impl<'a> Worker<'a> {
     }
 
     /// Each team's URLs as the coordinator published them, in scenario order (empty when a
-    /// team has none yet).
-    fn urls(&self, ledger: &mut dyn Ledger) -> Result<Vec<Vec<String>>, GameError> {
-        let published = ledger.targets()?;
-        Ok(self
-            .scenario
-            .teams
-            .iter()
-            .map(|t| {
-                published
-                    .iter()
-                    .find(|(name, _)| *name == t.name)
-                    .map(|(_, urls)| urls.clone())
-                    .unwrap_or_default()
-            })
-            .collect())
+    /// team has none yet); `None` while the ledger is unavailable.
+    fn urls(&mut self, out: &mut dyn Write) -> Result<Option<Vec<Vec<String>>>, GameError> {
+        let Some(published) = self.link.call(self.segment, out, |l| l.targets())? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.scenario
+                .teams
+                .iter()
+                .map(|t| {
+                    published
+                        .iter()
+                        .find(|(name, _)| *name == t.name)
+                        .map(|(_, urls)| urls.clone())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        ))
     }
 
     fn targets(&self, urls: &[Vec<String>]) -> Vec<Target> {
@@ -334,12 +447,11 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Writes every batch the engines have sent so far, in one transaction. Answers that
-    /// came after the game's end are held for the drain batch.
-    fn write_batches(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
+    /// Writes every batch the engines have sent so far (with those that wait), in one
+    /// transaction. Answers that came after the game's end are held for the drain batch.
+    fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         let clock = clock(self.scenario);
         let drain_tick = clock.drain_tick();
-        let mut batches = Vec::new();
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
             if batch.id.tick >= drain_tick {
@@ -347,9 +459,9 @@ impl<'a> Worker<'a> {
                 continue;
             }
             let at = clock.batch_at(batch.id.tick);
-            batches.push(RecordedBatch { at, batch });
+            self.pending.push(RecordedBatch { at, batch });
         }
-        self.record(ledger, batches)
+        self.flush(out)
     }
 
     fn hold(&mut self, batch: OutcomeBatch) {
@@ -370,43 +482,39 @@ impl<'a> Worker<'a> {
     /// At the game's end, one batch per team after the last tick: the answers that came
     /// after the end (none, often). The coordinator waits for it from every segment, so it
     /// knows the segment's last answers are in.
-    fn write_drain(&mut self, ledger: &mut dyn Ledger) -> Result<(), GameError> {
+    fn queue_drain(&mut self) {
         let at = GameTime::from_duration(self.scenario.game.duration);
         let tick = clock(self.scenario).drain_tick();
         let mut drain = std::mem::take(&mut self.drain);
         drain.resize(self.scenario.teams.len(), None);
-        let batches = drain
-            .into_iter()
-            .zip(&self.scenario.teams)
-            .enumerate()
-            .map(|(i, (held, team))| {
-                let batch = held.unwrap_or_else(|| {
-                    let id = BatchId {
-                        run: self.last_run,
-                        worker: self.segment.index(),
-                        target: i as u32,
-                        tick,
-                    };
-                    OutcomeBatch::new(id, Arc::from(team.name.as_str()))
-                });
-                RecordedBatch { at, batch }
-            })
-            .collect();
-        self.record(ledger, batches)
+        for (i, (held, team)) in drain.into_iter().zip(&self.scenario.teams).enumerate() {
+            let batch = held.unwrap_or_else(|| {
+                let id = BatchId {
+                    run: self.last_run,
+                    worker: self.segment.index(),
+                    target: i as u32,
+                    tick,
+                };
+                OutcomeBatch::new(id, Arc::from(team.name.as_str()))
+            });
+            self.pending.push(RecordedBatch { at, batch });
+        }
     }
 
-    fn record(
-        &mut self,
-        ledger: &mut dyn Ledger,
-        batches: Vec<RecordedBatch>,
-    ) -> Result<(), GameError> {
-        if batches.is_empty() {
+    /// Writes the batches that wait, if the ledger takes them (each under its id: a write
+    /// whose answer was lost is safe to make again).
+    fn flush(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+        if self.pending.is_empty() {
             return Ok(());
         }
-        let started = std::time::Instant::now();
-        ledger.record_segment_batches(self.segment, &batches, now_unix_ms())?;
-        self.outcome.writes.push(started.elapsed());
-        self.outcome.batches += batches.len() as u64;
+        let (segment, batches) = (self.segment, &self.pending);
+        let started = Instant::now();
+        let write = |l: &mut dyn Ledger| l.record_segment_batches(segment, batches, now_unix_ms());
+        if self.link.call(segment, out, write)?.is_some() {
+            self.outcome.writes.push(started.elapsed());
+            self.outcome.batches += self.pending.len() as u64;
+            self.pending.clear();
+        }
         Ok(())
     }
 }
