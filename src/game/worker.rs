@@ -12,6 +12,7 @@ use hashref::{AnswerCache, AnswerTable, Keyset};
 use loadgen::{
     BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
 };
+use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
 use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, RecordedBatch, ScoreError};
 use tokio::sync::mpsc;
 
@@ -87,26 +88,37 @@ pub fn work(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let link = Link {
-        at,
-        ledger: Some(ledger),
-        down_since: None,
-    };
+    let link = Link::new(at, ledger)?;
     runtime.block_on(Worker::new(scenario, segment, answers, link).work(out))
 }
 
-/// The worker's connection to the ledger. A call that fails drops it (the next call opens
-/// a fresh one) and is said once, with its cause; the caller tries again at its next look,
-/// and the load goes on meanwhile: a database restart never ends a worker.
+/// The worker's ways to the ledger: a reading connection, and the one writer (a thread of
+/// its own, as the coordinator's) that its joins and batches go through. A call that fails
+/// is said once, with its cause (and when the ledger is back); the caller tries again at its
+/// next look, and the load goes on meanwhile: a database restart never ends a worker.
 struct Link {
     at: LedgerAt,
     ledger: Option<Box<dyn Ledger + Send>>,
+    writer: LedgerWriter,
     down_since: Option<Instant>,
 }
 
 impl Link {
-    /// `f` on the ledger; `None` while it is unavailable.
-    fn call<T>(
+    fn new(at: LedgerAt, ledger: Box<dyn Ledger + Send>) -> Result<Link, GameError> {
+        // Every request of the worker's is asked, so its answer comes back to the asker: the
+        // writer's own answer channel stays unused.
+        let (unused, _) = tokio::sync::mpsc::unbounded_channel();
+        Ok(Link {
+            writer: LedgerWriter::spawn(at.clone(), unused)?,
+            at,
+            ledger: Some(ledger),
+            down_since: None,
+        })
+    }
+
+    /// `f` on the reading connection (opened again after a failure); `None` while the
+    /// ledger is unavailable.
+    fn read<T>(
         &mut self,
         segment: ExecSegment,
         out: &mut dyn Write,
@@ -119,6 +131,35 @@ impl Link {
                 Err(e) => Err(e),
             },
         };
+        if result.is_err() {
+            self.ledger = None;
+        }
+        self.went(segment, out, result)
+    }
+
+    /// `request` through the writer; its answer, or `None` while the ledger is unavailable.
+    async fn write(
+        &mut self,
+        segment: ExecSegment,
+        out: &mut dyn Write,
+        request: WriteRequest,
+    ) -> Result<Option<WriteDone>, GameError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writer.ask(request, answer)?;
+        let result = match answered.await.map_err(|_| ScoreError::Stopped)? {
+            WriteDone::Failed(e) => Err(e),
+            done => Ok(done),
+        };
+        self.went(segment, out, result)
+    }
+
+    /// Says when the ledger went away (once) and when it came back.
+    fn went<T>(
+        &mut self,
+        segment: ExecSegment,
+        out: &mut dyn Write,
+        result: Result<T, ScoreError>,
+    ) -> Result<Option<T>, GameError> {
         match result {
             Ok(value) => {
                 if let Some(since) = self.down_since.take() {
@@ -128,7 +169,6 @@ impl Link {
                 Ok(Some(value))
             }
             Err(e) => {
-                self.ledger = None;
                 if self.down_since.is_none() {
                     self.down_since = Some(Instant::now());
                     writeln!(
@@ -200,13 +240,13 @@ impl<'a> Worker<'a> {
         // The last answers come in up to the request timeout: their ticks are written as
         // they close, so the coordinator's grace runs on them, not on our wait.
         while !self.stopped.iter().all(EngineHandle::is_finished) {
-            self.write_batches(out)?;
+            self.write_batches(out).await?;
             tokio::time::sleep(LOOK).await;
         }
         for engine in std::mem::take(&mut self.stopped) {
             engine.join()?;
         }
-        self.write_batches(out)?;
+        self.write_batches(out).await?;
         if self.outcome.finished {
             self.queue_drain();
         }
@@ -233,11 +273,14 @@ impl<'a> Worker<'a> {
             if !self.joined {
                 // Joining first lets the coordinator start the clock once every segment is
                 // here.
-                let join = |l: &mut dyn Ledger| l.join_worker(segment, now_unix_ms());
-                self.joined = self.link.call(segment, out, join)?.is_some();
+                let join = WriteRequest::JoinWorker {
+                    segment,
+                    now_unix_ms: now_unix_ms(),
+                };
+                self.joined = self.link.write(segment, out, join).await?.is_some();
                 continue;
             }
-            self.write_batches(out)?;
+            self.write_batches(out).await?;
             let session = match self.game_session(out)? {
                 Some(Some(session)) => session,
                 Some(None) if !waiting_said => {
@@ -264,10 +307,10 @@ impl<'a> Worker<'a> {
     /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away.
     async fn write_the_rest(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         let deadline = Instant::now() + END_WAIT;
-        self.flush(out)?;
+        self.flush(out).await?;
         while !self.pending.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(LOOK).await;
-            self.flush(out)?;
+            self.flush(out).await?;
         }
         if self.pending.is_empty() {
             return Ok(());
@@ -312,7 +355,7 @@ impl<'a> Worker<'a> {
             |l: &mut dyn Ledger| -> Result<(Option<GameMeta>, Option<GameSession>), ScoreError> {
                 Ok((l.meta()?, l.session()?))
             };
-        let Some((meta, session)) = self.link.call(self.segment, out, read)? else {
+        let Some((meta, session)) = self.link.read(self.segment, out, read)? else {
             return Ok(None);
         };
         let Some(meta) = meta else {
@@ -404,7 +447,7 @@ impl<'a> Worker<'a> {
     /// Each team's URLs as the coordinator published them, in scenario order (empty when a
     /// team has none yet); `None` while the ledger is unavailable.
     fn urls(&mut self, out: &mut dyn Write) -> Result<Option<Vec<Vec<String>>>, GameError> {
-        let Some(published) = self.link.call(self.segment, out, |l| l.targets())? else {
+        let Some(published) = self.link.read(self.segment, out, |l| l.targets())? else {
             return Ok(None);
         };
         Ok(Some(
@@ -449,7 +492,7 @@ impl<'a> Worker<'a> {
 
     /// Writes every batch the engines have sent so far (with those that wait), in one
     /// transaction. Answers that came after the game's end are held for the drain batch.
-    fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+    async fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         let clock = clock(self.scenario);
         let drain_tick = clock.drain_tick();
         while let Ok(batch) = self.rx.try_recv() {
@@ -461,7 +504,7 @@ impl<'a> Worker<'a> {
             let at = clock.batch_at(batch.id.tick);
             self.pending.push(RecordedBatch { at, batch });
         }
-        self.flush(out)
+        self.flush(out).await
     }
 
     fn hold(&mut self, batch: OutcomeBatch) {
@@ -503,17 +546,21 @@ impl<'a> Worker<'a> {
 
     /// Writes the batches that wait, if the ledger takes them (each under its id: a write
     /// whose answer was lost is safe to make again).
-    fn flush(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+    async fn flush(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let (segment, batches) = (self.segment, &self.pending);
-        let started = Instant::now();
-        let write = |l: &mut dyn Ledger| l.record_segment_batches(segment, batches, now_unix_ms());
-        if self.link.call(segment, out, write)?.is_some() {
-            self.outcome.writes.push(started.elapsed());
-            self.outcome.batches += self.pending.len() as u64;
-            self.pending.clear();
+        let request = WriteRequest::SegmentBatches {
+            segment: self.segment,
+            batches: self.pending.clone(),
+            now_unix_ms: now_unix_ms(),
+        };
+        if let Some(WriteDone::Recorded { causes, took }) =
+            self.link.write(self.segment, out, request).await?
+        {
+            self.outcome.writes.push(took);
+            self.outcome.batches += causes as u64;
+            self.pending.drain(..causes);
         }
         Ok(())
     }

@@ -44,6 +44,18 @@ pub enum WriteRequest {
     },
     /// A team's public name.
     TeamName(TeamName),
+    /// A load worker joins the game (or says it is still there).
+    JoinWorker {
+        segment: loadgen::ExecSegment,
+        now_unix_ms: u64,
+    },
+    /// A load worker's outcome batches, in one transaction (a batch already recorded is left
+    /// as it is).
+    SegmentBatches {
+        segment: loadgen::ExecSegment,
+        batches: Vec<super::RecordedBatch>,
+        now_unix_ms: u64,
+    },
     /// Notes, in order, in one transaction (a note already recorded is left as it is, so a
     /// request whose answer was lost is safe to send again).
     Notes(Vec<Note>),
@@ -112,6 +124,24 @@ impl WriteRequest {
             WriteRequest::TeamName(name) => {
                 ledger.store_team_name(&name)?;
                 WriteDone::Stored
+            }
+            WriteRequest::JoinWorker {
+                segment,
+                now_unix_ms,
+            } => {
+                ledger.join_worker(segment, now_unix_ms)?;
+                WriteDone::Stored
+            }
+            WriteRequest::SegmentBatches {
+                segment,
+                batches,
+                now_unix_ms,
+            } => {
+                ledger.record_segment_batches(segment, &batches, now_unix_ms)?;
+                WriteDone::Recorded {
+                    causes: batches.len(),
+                    took: started.elapsed(),
+                }
             }
             WriteRequest::Notes(notes) => {
                 ledger.record_notes(&notes)?;
