@@ -194,12 +194,22 @@ fn rows_of<T>(
     params: &[rows::Value],
     read: impl Fn(&Row) -> Result<T, ScoreError>,
 ) -> Result<Vec<T>, ScoreError> {
-    let statement = statements.get(client, sql)?;
     let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
-    wait(client.query(&statement, &params))?
+    prepared_query(client, statements, sql, &params)?
         .iter()
         .map(read)
         .collect()
+}
+
+/// The rows of `sql`, prepared once per connection.
+fn prepared_query(
+    client: &impl GenericClient,
+    statements: &Statements,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, ScoreError> {
+    let statement = statements.get(client, sql)?;
+    Ok(wait(client.query(&statement, params))?)
 }
 
 /// `name` as a quoted SQL identifier.
@@ -265,8 +275,7 @@ impl PostgresLedger {
 
     /// The rows of a prepared statement.
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, ScoreError> {
-        let statement = self.statements.get(&self.client, sql)?;
-        Ok(wait(self.client.query(&statement, params))?)
+        prepared_query(&self.client, &self.statements, sql, params)
     }
 
     /// Calls `f` with every row of `sql`, which reads `WHERE seq > $1 ORDER BY seq LIMIT $2`
@@ -351,9 +360,7 @@ fn insert_cause(
     item: &Recorded,
 ) -> Result<bool, ScoreError> {
     let (sql, values) = rows::cause_insert(item);
-    let statement = statements.get(tx, sql)?;
-    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-    Ok(wait(tx.execute(&statement, &params))? == 1)
+    Ok(exec(tx, statements, sql, &values)? == 1)
 }
 
 /// Inserts a worker's batch unless its id is there; 1 if new.
@@ -362,10 +369,8 @@ fn insert_segment_batch(
     statements: &Statements,
     recorded: &RecordedBatch,
 ) -> Result<u64, ScoreError> {
-    let statement = statements.get(tx, rows::INSERT_SEGMENT_BATCH)?;
     let values = rows::batch_params(recorded);
-    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-    Ok(wait(tx.execute(&statement, &params))?)
+    exec(tx, statements, rows::INSERT_SEGMENT_BATCH, &values)
 }
 
 fn insert_events(

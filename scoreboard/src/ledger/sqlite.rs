@@ -202,8 +202,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 fn insert_cause(tx: &rusqlite::Transaction, item: &Recorded) -> Result<bool, ScoreError> {
     let (sql, values) = rows::cause_insert(item);
-    let mut stmt = tx.prepare_cached(sql)?;
-    Ok(stmt.execute(rusqlite::params_from_iter(values))? == 1)
+    Ok(exec(tx, sql, &values)? == 1)
 }
 
 /// Inserts a worker's batch into `segment_batches` unless its id is there; 1 if new.
@@ -211,8 +210,11 @@ fn insert_segment_batch(
     tx: &rusqlite::Transaction,
     recorded: &RecordedBatch,
 ) -> Result<usize, ScoreError> {
-    let mut stmt = tx.prepare_cached(rows::INSERT_SEGMENT_BATCH)?;
-    Ok(stmt.execute(rusqlite::params_from_iter(rows::batch_params(recorded)))?)
+    exec(
+        tx,
+        rows::INSERT_SEGMENT_BATCH,
+        &rows::batch_params(recorded),
+    )
 }
 
 /// Runs a statement of the shared dialect layer; the rows it changed.
