@@ -151,7 +151,8 @@ client() {
 
 # Appends "tool round requests seconds client_cpu_s extra nginx_cpu_s other_cpu_s sleeps"
 # to the results and prints one line. other_cpu_s is what the two CPUs did besides the client and
-# nginx: softirq work not charged to either, and other processes (a busy machine).
+# nginx: softirq work not charged to either, and other processes (a busy machine); with a
+# quota, /proc/stat's tick sampling also counts part of a held client's idle half as busy.
 record() {
   local tool=$1 round=$2 requests=$3 seconds=$4 extra=${5:-}
   local cpu_s server_s other_s sleeps
@@ -289,7 +290,9 @@ if noisy:
     print(f"note: in {len(noisy)} of {len(rows)} runs the two CPUs spent over 20 % of a core on work charged"
           " to neither the client nor nginx: other processes (a busy machine: treat req/s with care"
           + ("" if sys.argv[7] else "; BENCH_RT=1 keeps them from delaying nginx and the clients")
-          + "), or kernel work outside the client's account (see loadgen/README.md)")
+          + "), or kernel work outside the client's account"
+          + ("; with a quota, also the tick-sampled /proc/stat of a CPU whose client is held (perf found"
+             " it idle there)" if quota else "") + " (see loadgen/README.md)")
 ratio = lambda a, b: a / b if b else float("nan")
 print(f"req/s          loadgen/oha {ratio(rps['loadgen'], rps['oha']):.2f}   loadgen/wrk {ratio(rps['loadgen'], rps['wrk']):.2f}")
 print(f"CPU/request    loadgen/oha {ratio(cpu_us['loadgen'], cpu_us['oha']):.2f}   loadgen/wrk {ratio(cpu_us['loadgen'], cpu_us['wrk']):.2f}")
