@@ -279,6 +279,14 @@ async fn url_changes_pass_the_check_then_the_runner() {
             .unwrap()
             .contains("private")
     );
+    let private_tls = send(&app, set("https://private.internal:8443")).await;
+    assert_eq!(private_tls.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        private_tls.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("private")
+    );
     let refused = send(&app, set("http://refuse.example")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.json()["error"], "the runner refuses this URL");
@@ -294,6 +302,13 @@ async fn url_changes_pass_the_check_then_the_runner() {
     );
     let me = send(&app, client::get("/api/team", Some(&game.team_a))).await;
     assert_eq!(me.json()["urls"], json!(["http://203.0.113.20:80"]));
+    // A team behind a load balancer with a certificate hands in an https URL.
+    let tls = send(&app, set("https://api.team-a.example:8443")).await;
+    assert_eq!(tls.status, StatusCode::OK, "{}", tls.body);
+    assert_eq!(
+        game.wait_for_controls(2).await[1],
+        "url team-a https://api.team-a.example:8443"
+    );
 }
 
 #[tokio::test]
