@@ -544,27 +544,38 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Writes the batches that wait, if the ledger takes them (each under its id: a write
-    /// whose answer was lost is safe to make again).
+    /// Writes the batches that wait, oldest first and at most [`WRITE_CHUNK`] a write, while
+    /// the ledger takes them (each under its id: a write whose answer was lost is safe to
+    /// make again). A write copies what it carries, so during an outage each retry costs
+    /// the same however many batches have piled up.
     async fn flush(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let request = WriteRequest::SegmentBatches {
-            segment: self.segment,
-            batches: self.pending.clone(),
-            now_unix_ms: now_unix_ms(),
-        };
-        if let Some(WriteDone::Recorded { causes, took }) =
-            self.link.write(self.segment, out, request).await?
-        {
+        while !self.pending.is_empty() {
+            let chunk = self.pending.len().min(WRITE_CHUNK);
+            let request = WriteRequest::SegmentBatches {
+                segment: self.segment,
+                batches: self.pending[..chunk].to_vec(),
+                now_unix_ms: now_unix_ms(),
+            };
+            let Some(WriteDone::Recorded { causes, took }) =
+                self.link.write(self.segment, out, request).await?
+            else {
+                break;
+            };
             self.outcome.writes.push(took);
             self.outcome.batches += causes as u64;
-            self.pending.drain(..causes);
+            self.pending.drain(..causes.min(chunk));
+            if causes == 0 {
+                break;
+            }
         }
         Ok(())
     }
 }
+
+/// The most batches one write of a worker carries: about five seconds of 100 teams' ticks
+/// on two workers. A tick split over two writes is still whole for the coordinator, which
+/// waits for every team's batch of every segment.
+const WRITE_CHUNK: usize = 256;
 
 /// The game's clock arithmetic, shared with the coordinator's core.
 fn clock(scenario: &Scenario) -> TickClock {
