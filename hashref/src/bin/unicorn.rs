@@ -14,7 +14,7 @@ use hashref::unicorn::{Flavor, UnicornConfig};
 /// game: at most WORKERS hashes at once, QUEUE more requests waiting, 503 past that, and no
 /// answer sooner than MIN_LATENCY. GET /healthcheck answers 200 ok.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about)]
+#[command(name = "unicorn", version, about, long_about)]
 struct Args {
     /// Address and port to listen on.
     #[arg(long, default_value = "0.0.0.0:80", value_name = "ADDR")]
