@@ -156,6 +156,11 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         board.contains("Steady Eddies"),
         "the name was not stored: {board}"
     );
+    // The announcement made live is on the replica's board too: from the ledger's notes.
+    assert!(
+        board.contains("Half time!"),
+        "the replica's board lost the announcement: {board}"
+    );
     // The token the live game issued is the one the ledger holds.
     let (status, me) = http(&addr, "GET", "/api/team", Some(&token));
     assert_eq!(status, 200, "{me}");

@@ -316,9 +316,14 @@ fn notes_are_recorded_once_and_read_back_in_order(store: &dyn Store) {
         1
     );
     drop(ledger);
-    // In game-time order; notes of one moment in the order recorded (not by id).
+    // In the order recorded (not by id, nor by game time), each after its position.
     let ledger = store.open();
-    assert_eq!(ledger.notes().unwrap(), [moved, lunch, chaos]);
+    let all = ledger.notes_after(0).unwrap();
+    let notes: Vec<Note> = all.iter().map(|(_, n)| n.clone()).collect();
+    assert_eq!(notes, [lunch, moved, chaos.clone()]);
+    let newer = ledger.notes_after(all[1].0).unwrap();
+    assert_eq!(newer, [(all[2].0, chaos)]);
+    assert!(ledger.notes_after(all[2].0).unwrap().is_empty());
 }
 
 fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use scoreboard::live::LivePublisher;
-use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, SnapshotFacts};
+use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, NoteKind, SnapshotFacts};
 
 use super::error::GameError;
 
@@ -20,6 +20,9 @@ pub struct Replica {
     /// The teams' public names as last read (a handful of rows, read at every refresh: a
     /// team may name itself while another process plays the game).
     names: Vec<scoreboard::names::TeamName>,
+    /// The position of the last note read: announcements reach the board from the ledger's
+    /// notes, read from there on.
+    notes_cursor: u64,
 }
 
 impl Replica {
@@ -30,6 +33,7 @@ impl Replica {
             game: None,
             published: false,
             names: Vec::new(),
+            notes_cursor: 0,
         }
     }
 
@@ -58,13 +62,21 @@ impl Replica {
         };
         let before = projection.cursor();
         projection.catch_up(ledger, &mut |event| live.event(event))?;
+        let mut announced = false;
+        for (seq, note) in ledger.notes_after(self.notes_cursor)? {
+            self.notes_cursor = seq;
+            if note.kind == NoteKind::Announcement {
+                projection.announcements.push((note.at, note.text));
+                announced = true;
+            }
+        }
         let names = ledger.team_names()?;
         let renamed = names != self.names;
         if renamed {
             live.set_names(names.iter().map(|n| (n.team.clone(), n.name.clone())));
             self.names = names;
         }
-        if projection.cursor() == before && self.published && !renamed {
+        if projection.cursor() == before && self.published && !renamed && !announced {
             // Nothing new: the views keep the snapshot they have.
             return Ok(());
         }

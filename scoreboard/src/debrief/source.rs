@@ -16,6 +16,8 @@ pub struct LedgerGame {
     pub clock: Vec<ClockEvent>,
     /// Its announcements and teams' URL changes, as the ledger recorded them.
     pub notes: Vec<Note>,
+    /// The position of the last note read (the next catch-up reads only newer ones).
+    notes_cursor: u64,
 }
 
 impl LedgerGame {
@@ -32,6 +34,7 @@ impl LedgerGame {
             workers: 0,
             clock: Vec::new(),
             notes: Vec::new(),
+            notes_cursor: 0,
         };
         game.catch_up(ledger)?;
         Ok(Some(game))
@@ -41,9 +44,12 @@ impl LedgerGame {
     pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), ScoreError> {
         self.projection.catch_up(ledger, &mut |_| {})?;
         self.workers = ledger.workers()?.len();
-        // A game pauses, announces and moves a team a few dozen times at most: read whole.
+        // A game pauses a few dozen times at most: read whole.
         self.clock = ledger.clock_events()?;
-        self.notes = ledger.notes()?;
+        for (seq, note) in ledger.notes_after(self.notes_cursor)? {
+            self.notes_cursor = seq;
+            self.notes.push(note);
+        }
         Ok(())
     }
 

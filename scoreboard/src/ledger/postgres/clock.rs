@@ -78,15 +78,15 @@ impl GameClock for PostgresLedger {
         Ok(new)
     }
 
-    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
-        let rows = self.query(
-            concat!(
-                "SELECT ",
-                note_columns!(),
-                " FROM notes ORDER BY at_ms, seq"
-            ),
-            &[],
-        )?;
-        rows.iter().map(rows::note_from_row).collect()
+    fn notes_after(&self, after: u64) -> Result<Vec<(u64, Note)>, ScoreError> {
+        let sql = concat!(
+            "SELECT ",
+            note_columns!(),
+            ", seq FROM notes WHERE seq > $1 ORDER BY seq"
+        );
+        let (client, st) = (&self.client, &self.statements);
+        rows_of(client, st, sql, &[rows::Value::int(after)], |r| {
+            Ok((r.u64(5)?, rows::note_from_row(r)?))
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! and rows from the shared dialect layer, `rows::game`).
 
 use super::*;
+use crate::ledger::rows::SqlRow;
 use crate::ledger::rows::game::{self as g, session_from_row};
 
 impl GameClock for SqliteLedger {
@@ -64,11 +65,13 @@ impl GameClock for SqliteLedger {
         Ok(new)
     }
 
-    fn notes(&self) -> Result<Vec<Note>, ScoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {NOTE_COLUMNS} FROM notes ORDER BY at_ms, rowid"
-        ))?;
-        collect(&mut stmt, [], |r| rows::note_from_row(r))
+    fn notes_after(&self, after: u64) -> Result<Vec<(u64, Note)>, ScoreError> {
+        // A row's rowid is its position (the order notes were recorded in).
+        let sql =
+            format!("SELECT {NOTE_COLUMNS}, rowid FROM notes WHERE rowid > $1 ORDER BY rowid");
+        rows_of(&self.conn, &sql, &[rows::Value::int(after)], |r| {
+            Ok((r.u64(5)?, rows::note_from_row(r)?))
+        })
     }
 
     fn session(&self) -> Result<Option<GameSession>, ScoreError> {
