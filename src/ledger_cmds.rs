@@ -15,8 +15,8 @@ pub struct EventsArgs {
     /// The game's ledger.
     #[command(flatten)]
     ledger: crate::ledger_args::LedgerArgs,
-    /// Only this team's events.
-    #[arg(long, value_name = "NAME")]
+    /// Only this team's events: its id in the scenario, or the public name it chose.
+    #[arg(long, value_name = "TEAM")]
     team: Option<String>,
     /// Only events from this game time on (90s, 5m, 1h).
     #[arg(long, value_name = "T", value_parser = parse_duration)]
@@ -52,10 +52,41 @@ fn parse_source(text: &str) -> Result<Source, String> {
         .ok_or_else(|| format!("{text:?}: expected LoadGen, Billing, Organizer or Engine"))
 }
 
+/// The id of the team `given` names: an id of the game, or a team's public name.
+fn team_id(ledger: &dyn scoreboard::Ledger, given: &str) -> anyhow::Result<String> {
+    let meta = ledger
+        .meta()?
+        .context("this ledger holds no game yet: start it with gameday play --db FILE")?;
+    if meta.teams.iter().any(|t| t == given) {
+        return Ok(given.to_owned());
+    }
+    let names = ledger.team_names()?;
+    if let Some(named) = names.iter().find(|n| n.name == given) {
+        return Ok(named.team.clone());
+    }
+    let teams: Vec<String> = meta
+        .teams
+        .iter()
+        .map(|t| match names.iter().find(|n| &n.team == t) {
+            Some(n) => format!("{t} ({:?})", n.name),
+            None => t.clone(),
+        })
+        .collect();
+    anyhow::bail!(
+        "no team {given:?} in game {:?}: its teams are {}",
+        meta.name,
+        teams.join(", ")
+    )
+}
+
 pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let ledger = args.ledger.required()?.open_existing()?;
+    let team = match &args.team {
+        Some(team) => Some(team_id(&*ledger, team)?),
+        None => None,
+    };
     let filter = EventFilter {
-        team: args.team.clone(),
+        team,
         since: args.since.map(GameTime::from_duration),
         source: args.source,
         ..Default::default()

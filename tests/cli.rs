@@ -199,6 +199,31 @@ fn events_prints_what_teams_see() {
         "{text}"
     );
     assert!(!text.contains("alpha"));
+    // A team is found by the public name it chose too; an unknown one is an error that
+    // lists the game's teams, not an empty answer.
+    {
+        use scoreboard::ledger::prelude::*;
+        let mut ledger = scoreboard::SqliteLedger::open(&db).unwrap();
+        let name = scoreboard::names::TeamName {
+            team: "bravo".into(),
+            name: "Red Pandas".into(),
+            by_team: true,
+        };
+        ledger.store_team_name(&name).unwrap();
+    }
+    let named = gameday(
+        &["events", "--db", db_arg, "--team", "Red Pandas"],
+        dir.path(),
+    );
+    assert_eq!(stdout(&named), text);
+    let out = gameday(&["events", "--db", db_arg, "--team", "nosuch"], dir.path());
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(r#"no team "nosuch""#) && err.contains(r#"bravo ("Red Pandas")"#),
+        "{err}"
+    );
+    assert_eq!(err.matches("no team").count(), 1, "{err}");
     let out = gameday(
         &[
             "events", "--db", db_arg, "--since", "2m", "--json", "--source", "loadgen",

@@ -93,6 +93,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         .unwrap();
     assert!(game.wait().unwrap().success(), "{stdout}");
     assert!(stdout.contains("ANNOUNCEMENT: Half time!"), "{stdout}");
+    assert!(stdout.contains(", 20s of play, ledger"), "{stdout}");
     // Neither the admin token nor a wrong one that was tried appears in what gameday wrote.
     let log = log.lock().unwrap().clone();
     assert!(log.contains("web scoreboard"), "{log}");

@@ -449,7 +449,10 @@ impl Game<'_> {
             if self.resumed { "resumed" } else { "started" },
             s.game.name,
             s.teams.len(),
-            humantime::format_duration(s.game.duration - self.offset),
+            // To the second: a fresh game's clock has run a few ms by now.
+            humantime::format_duration(Duration::from_secs(
+                (s.game.duration.saturating_sub(self.offset).as_millis() as u64 + 500) / 1000
+            )),
             self.options.ledger
         )?;
         Ok(())
