@@ -35,7 +35,8 @@ pub struct RescoreArgs {
     /// The game's ledger.
     #[command(flatten)]
     ledger: crate::ledger_args::LedgerArgs,
-    /// New rules (TOML, the fields of a scenario's [scoring] table); default: the stored rules.
+    /// New rules (TOML: the fields of a scenario's [scoring] table at the top, and a [billing]
+    /// table (price, block, points_per_dollar)); default: the stored rules.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
     /// Show what would change without writing it.
