@@ -396,7 +396,10 @@ impl Game<'_> {
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        while !self.load.over() {
+        // An engine is done with its last request a little before the end: the game goes on
+        // to its end, so that the ledger's clock, which a new run of the command reads, has
+        // reached it too (else that run would play the last moments again).
+        while !self.load.over() || (!self.core.quit && self.load.now(self.scenario) < duration) {
             tokio::select! {
                 msg = batches.recv() => {
                     let Some(first) = msg else { break };

@@ -1,0 +1,96 @@
+//! `gameday play` run as an organizer runs it: again on a finished game, twice at once on
+//! one ledger, with a busy web address, stopped while it waits for load workers, and on a
+//! ledger it cannot open.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A short game of one simulated team billed from its fleet, in blocks that end with it.
+const SHORT: &str = r#"
+[game]
+name = "short"
+duration = "4s"
+seed = 1
+tick = "1s"
+allow_private_targets = true
+[keyset]
+count = 50
+[hash]
+iterations = 10
+[load]
+phases = [ { at = "0s", rate = 4 } ]
+timeout = "2s"
+[billing]
+source = "fleet"
+price = 8
+block = "2s"
+points_per_dollar = 6
+[[team]]
+name = "cached"
+simulate = { flavor = "v2", servers = 1, cache = true, min_latency = "10ms", workers = 5, queue = 10 }
+"#;
+
+fn short_game(dir: &Path) -> PathBuf {
+    let path = dir.join("short.toml");
+    std::fs::write(&path, SHORT).unwrap();
+    path
+}
+
+fn gameday(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));
+    cmd.env("GAMEDAY_CACHE_DIR", dir.join("cache"))
+        .current_dir(dir)
+        .args(args);
+    cmd
+}
+
+/// `gameday play SCENARIO --db DB` headless, to its end.
+fn play(dir: &Path, scenario: &Path, db: &Path) -> Output {
+    gameday(
+        dir,
+        &["play", "--no-tui", "--no-web", "--board-every", "0s"],
+    )
+    .arg(scenario)
+    .arg("--db")
+    .arg(db)
+    .output()
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every score event of the ledger, as `gameday events` prints them.
+fn events(dir: &Path, db: &Path) -> String {
+    let out = gameday(dir, &["events", "--db"]).arg(db).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn a_finished_game_played_again_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    let db = dir.path().join("full.db");
+    let first = play(dir.path(), &scenario, &db);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("game over at 00:04"));
+    let played = events(dir.path(), &db);
+    assert_eq!(
+        played.matches("Billing").count(),
+        2,
+        "two blocks of 2 s in 4 s: {played}"
+    );
+    // At once (the ledger's clock barely past the end) and a while later (a fleet started
+    // again there would begin a block at the end).
+    for wait in [Duration::ZERO, Duration::from_millis(1500)] {
+        std::thread::sleep(wait);
+        let again = play(dir.path(), &scenario, &db);
+        let out = text(&again.stdout);
+        assert!(again.status.success(), "{}", text(&again.stderr));
+        assert!(out.contains("full.db is over"), "{out}");
+        assert_eq!(events(dir.path(), &db), played, "after {wait:?}: {out}");
+    }
+}
