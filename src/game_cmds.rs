@@ -329,8 +329,12 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         acks: None,
         ledger_buffer: game::DEFAULT_LEDGER_BUFFER,
     };
-    let outcome =
-        game::play(&s, &options, out, |_| {}).with_context(|| format!("game {:?}", s.game.name))?;
+    let outcome = game::play(&s, &options, out, |_| {});
+    if args.db.is_none() {
+        // The temporary ledger's lock file goes with it (no other process knows of it).
+        let _ = std::fs::remove_file(game::lock_path(temp.path()));
+    }
+    let outcome = outcome.with_context(|| format!("game {:?}", s.game.name))?;
     let verdicts = check_expectations(&s.expect, &outcome.state);
     writeln!(out, "\n{}", format_results(&outcome.state))?;
     for v in &verdicts {

@@ -94,3 +94,45 @@ fn a_finished_game_played_again_records_nothing() {
         assert_eq!(events(dir.path(), &db), played, "after {wait:?}: {out}");
     }
 }
+
+#[test]
+fn a_second_play_on_one_ledger_refuses_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    let db = dir.path().join("game.db");
+    let mut first = gameday(dir.path(), &["play", "--no-tui", "--no-web"])
+        .arg(&scenario)
+        .arg("--db")
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(first.stdout.take().unwrap()));
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("started"));
+    assert!(started.is_some(), "the first play never started");
+    let asked = Instant::now();
+    let second = play(dir.path(), &scenario, &db);
+    let err = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "not at once");
+    assert!(
+        err.contains("game.db is being played by another gameday")
+            && err.contains(&format!("(pid {}, since ", first.id())),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The first goes on to its end, alone.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(first.wait().unwrap().success());
+    assert!(rest.iter().any(|l| l == "game over at 00:04"), "{rest:?}");
+    let played = events(dir.path(), &db);
+    assert_eq!(played.matches("Billing").count(), 2, "{played}");
+    // Once it has ended, the ledger is free: the same command finds the game over.
+    let again = play(dir.path(), &scenario, &db);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("game.db is over"));
+}

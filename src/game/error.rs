@@ -15,4 +15,12 @@ pub enum GameError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Unsupported(String),
+    /// Another process plays the game in this ledger.
+    #[error("the game in {ledger} is being played by {holder}")]
+    Busy { ledger: String, holder: String },
+    #[error("lock file {}", path.display())]
+    Lock {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
