@@ -132,6 +132,11 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
+    // What `play` would refuse, check refuses too.
+    if let Err(e) = game::billing_supported(&s.billing) {
+        eprintln!("gameday: {}: {e}", path.display());
+        return Ok(ExitCode::from(2));
+    }
     let simulated = s
         .teams
         .iter()

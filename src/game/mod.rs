@@ -25,6 +25,7 @@ mod worker;
 pub use board::{format_board, format_results};
 pub use error::GameError;
 pub use expect::{Verdict, check_expectations};
+pub use inventory::supported as billing_supported;
 pub use lock::{PlayLock, lock_path};
 pub use options::{GameOptions, Workers};
 pub use outbox::DEFAULT_CAPACITY as DEFAULT_LEDGER_BUFFER;
