@@ -228,7 +228,11 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
         }
     })
-    .with_context(|| format!("game {:?}", s.game.name));
+    .map_err(|e| match e {
+        // A stop is the organizer's choice, as during the game: said, and not an error.
+        game::GameError::NotStarted { .. } => Ok(e.to_string()),
+        e => Err(anyhow::Error::new(e).context(format!("game {:?}", s.game.name))),
+    });
     drop(web);
     if let Some(c) = cockpit {
         c.wait().context("terminal cockpit")?;
@@ -236,7 +240,14 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(e) = cockpit_error {
         return Err(e).context("terminal cockpit");
     }
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(Ok(stopped)) => {
+            writeln!(out, "{stopped}")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(Err(e)) => return Err(e),
+    };
     writeln!(out, "{}", format_results(&outcome.state))?;
     if !outcome.finished {
         let again = match &at {

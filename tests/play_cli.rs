@@ -136,3 +136,95 @@ fn a_second_play_on_one_ledger_refuses_at_once() {
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("game.db is over"));
 }
+
+/// Reads `child`'s stdout lines into a channel, so that a test can wait for one with a
+/// deadline.
+fn stdout_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, part: &str) -> String {
+    loop {
+        match lines.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.contains(part) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line with {part:?}: {e}"),
+        }
+    }
+}
+
+/// A child that is killed if a failed assertion leaves it running.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A split game's coordinator says how many workers joined of how many (never a literal
+/// placeholder), and Ctrl-C or SIGTERM ends its wait at once, saying nothing was played.
+#[test]
+fn a_coordinator_waiting_for_workers_stops_on_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    for (signal, name) in [(libc::SIGINT, "Ctrl-C"), (libc::SIGTERM, "SIGTERM")] {
+        let db = dir.path().join(format!("split-{signal}.db"));
+        let coordinator = gameday(dir.path(), &["play", "--no-tui", "--no-web"])
+            .args(["--workers", "external"])
+            .arg(&scenario)
+            .arg("--db")
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut coordinator = Killed(coordinator);
+        let lines = stdout_lines(&mut coordinator.0);
+        let first = wait_for_line(&lines, "waiting for load workers");
+        assert!(first.ends_with("none has joined yet"), "{first}");
+        let mut worker = Killed(
+            gameday(dir.path(), &["worker", "--segment", "0/2", "--db"])
+                .arg(&db)
+                .arg(&scenario)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let joined = wait_for_line(&lines, "waiting for load workers");
+        assert!(joined.ends_with(": 1 of 2 joined"), "{joined}");
+        assert!(!joined.contains("of N"), "{joined}");
+        // SAFETY: a signal to our own child; no memory is touched.
+        assert_eq!(unsafe { libc::kill(coordinator.0.id() as i32, signal) }, 0);
+        let sent = Instant::now();
+        let status = loop {
+            if let Some(status) = coordinator.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(3),
+                "{name}: still waiting 3 s after it"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(status.code(), Some(0), "{name}");
+        let said = wait_for_line(&lines, "while waiting for load workers");
+        assert_eq!(
+            said,
+            format!(
+                "{name} while waiting for load workers (1 had joined): nothing was played; \
+                 the same command waits for them again"
+            )
+        );
+        let _ = worker.0.kill();
+    }
+}
