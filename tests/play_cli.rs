@@ -228,3 +228,33 @@ fn a_coordinator_waiting_for_workers_stops_on_a_signal() {
         let _ = worker.0.kill();
     }
 }
+
+/// A web address given with --web that is taken is refused before the game begins; the
+/// default one taken is said once and the game goes on without its web pages.
+#[test]
+fn a_taken_web_address_is_refused_when_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let db = dir.path().join("web.db");
+    let asked = Instant::now();
+    let out = gameday(dir.path(), &["play", "--no-tui", "--web", &addr, "--db"])
+        .arg(&db)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "not at once");
+    let refusal = format!("gameday: the web scoreboard cannot listen on {addr}: ");
+    assert!(
+        err.starts_with(&refusal)
+            && err.ends_with("(choose another address with --web ADDR, or --no-web)\n")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+    // Nothing was played: the ledger is not even made.
+    assert!(!db.exists());
+}

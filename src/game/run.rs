@@ -44,15 +44,13 @@ pub struct GameOutcome {
 /// Plays `scenario` (or resumes it from `options.ledger`), writing the log and the boards to
 /// `out`. `views` is called once with a handle for the live views (terminal, web), before
 /// the load starts. Blocks until the game ends, a view quits it, or Ctrl-C / SIGTERM.
-/// Refuses at once ([`GameError::Busy`]) a SQLite ledger another process plays a game in.
+/// The caller holds the ledger's [`super::PlayLock`] while it plays.
 pub fn play(
     scenario: &Scenario,
     options: &GameOptions,
     out: &mut dyn Write,
     views: impl FnOnce(LiveView),
 ) -> Result<GameOutcome, GameError> {
-    // Before anything is built: a second player of the game refuses at once.
-    let _lock = super::lock::PlayLock::take(&options.ledger)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
