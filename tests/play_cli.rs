@@ -258,3 +258,40 @@ fn a_taken_web_address_is_refused_when_given() {
     // Nothing was played: the ledger is not even made.
     assert!(!db.exists());
 }
+
+/// A ledger that cannot be opened is said once, with its cause, however it is reached.
+#[test]
+fn a_ledger_that_cannot_be_opened_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    let db = "/nonexistent/dir/x.db";
+    let out = gameday(dir.path(), &["play", "--no-tui", "--no-web", "--db", db])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "gameday: game \"short\": cannot lock the ledger for this game: \
+         /nonexistent/dir/x.db.lock: No such file or directory (os error 2)\n"
+    );
+    // A worker opens the ledger itself: SQLite's words once, and its code.
+    let out = gameday(dir.path(), &["worker", "--segment", "0/1", "--db", db])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("unable to open database file").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "ledger: unable to open database file: /nonexistent/dir/x.db (SQLite error code 14)\n"
+        ),
+        "{err}"
+    );
+}

@@ -23,7 +23,7 @@ pub enum GameError {
     /// Another process plays the game in this ledger.
     #[error("the game in {ledger} is being played by {holder}")]
     Busy { ledger: String, holder: String },
-    #[error("lock file {}", path.display())]
+    #[error("cannot lock the ledger for this game: {}", path.display())]
     Lock {
         path: std::path::PathBuf,
         source: std::io::Error,
