@@ -2,6 +2,10 @@
 //! one ledger, with a busy web address, stopped while it waits for load workers, and on a
 //! ledger it cannot open.
 
+#[path = "../scoreboard/tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -45,15 +49,14 @@ fn gameday(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-/// `gameday play SCENARIO --db DB` headless, to its end.
-fn play(dir: &Path, scenario: &Path, db: &Path) -> Output {
+/// `gameday play SCENARIO LEDGER…` headless, to its end.
+fn play(dir: &Path, scenario: &Path, ledger: &[&str]) -> Output {
     gameday(
         dir,
         &["play", "--no-tui", "--no-web", "--board-every", "0s"],
     )
     .arg(scenario)
-    .arg("--db")
-    .arg(db)
+    .args(ledger)
     .output()
     .unwrap()
 }
@@ -63,8 +66,8 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Every score event of the ledger, as `gameday events` prints them.
-fn events(dir: &Path, db: &Path) -> String {
-    let out = gameday(dir, &["events", "--db"]).arg(db).output().unwrap();
+fn events(dir: &Path, ledger: &[&str]) -> String {
+    let out = gameday(dir, &["events"]).args(ledger).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
 }
@@ -74,6 +77,7 @@ fn a_finished_game_played_again_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = short_game(dir.path());
     let db = dir.path().join("full.db");
+    let db = ["--db", db.to_str().unwrap()];
     let first = play(dir.path(), &scenario, &db);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("game over at 00:04"));
@@ -98,12 +102,24 @@ fn a_finished_game_played_again_records_nothing() {
 #[test]
 fn a_second_play_on_one_ledger_refuses_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = short_game(dir.path());
-    let db = dir.path().join("game.db");
-    let mut first = gameday(dir.path(), &["play", "--no-tui", "--no-web"])
+    let db = dir.path().join("game.db").to_str().unwrap().to_owned();
+    second_play_refused(dir.path(), &["--db", &db], "game.db is being played");
+    let _one = POSTGRES.lock().unwrap_or_else(|e| e.into_inner());
+    let game = postgres::game_id("play_twice");
+    let pg = ["--ledger", postgres::url(), "--game", &game];
+    second_play_refused(dir.path(), &pg, &format!("(game {game}) is being played"));
+}
+
+/// The PostgreSQL server is shared by this file's tests.
+static POSTGRES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Plays the short game on `ledger`, and a second `play` on it while the first plays: the
+/// second refuses at once, saying `refusal` and who plays; the first ends normally, alone.
+fn second_play_refused(dir: &Path, ledger: &[&str], refusal: &str) {
+    let scenario = short_game(dir);
+    let mut first = gameday(dir, &["play", "--no-tui", "--no-web"])
         .arg(&scenario)
-        .arg("--db")
-        .arg(&db)
+        .args(ledger)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -115,13 +131,15 @@ fn a_second_play_on_one_ledger_refuses_at_once() {
         .find(|l| l.starts_with("started"));
     assert!(started.is_some(), "the first play never started");
     let asked = Instant::now();
-    let second = play(dir.path(), &scenario, &db);
+    let second = play(dir, &scenario, ledger);
     let err = text(&second.stderr);
     assert_eq!(second.status.code(), Some(2), "{err}");
     assert!(asked.elapsed() < Duration::from_secs(3), "not at once");
     assert!(
-        err.contains("game.db is being played by another gameday")
-            && err.contains(&format!("(pid {}, since ", first.id())),
+        err.contains(&format!(
+            "{refusal} by another gameday (pid {}, since ",
+            first.id()
+        )),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -129,12 +147,12 @@ fn a_second_play_on_one_ledger_refuses_at_once() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(first.wait().unwrap().success());
     assert!(rest.iter().any(|l| l == "game over at 00:04"), "{rest:?}");
-    let played = events(dir.path(), &db);
+    let played = events(dir, ledger);
     assert_eq!(played.matches("Billing").count(), 2, "{played}");
     // Once it has ended, the ledger is free: the same command finds the game over.
-    let again = play(dir.path(), &scenario, &db);
+    let again = play(dir, &scenario, ledger);
     assert!(again.status.success(), "{}", text(&again.stderr));
-    assert!(text(&again.stdout).contains("game.db is over"));
+    assert!(text(&again.stdout).contains(" is over"));
 }
 
 /// Reads `child`'s stdout lines into a channel, so that a test can wait for one with a

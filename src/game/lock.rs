@@ -1,6 +1,7 @@
-//! One player a game: an advisory lock on a file next to a SQLite ledger, held while a
-//! process plays the game in it, so that a second `play` (or `replay`) on that ledger
-//! refuses at once instead of recording the game twice. The system lets go of the lock
+//! One player a game: a lock held while a process plays the game in a ledger, so that a
+//! second `play` (or `replay`) on that ledger refuses at once instead of recording the game
+//! twice. On a SQLite ledger it is an advisory lock on a file next to it; on a PostgreSQL
+//! ledger, an advisory lock of a session of its own. Either way the system lets go of it
 //! when the process ends, however it ends (a kill included): no stale lock to clean up.
 //! Load workers and read-only scoreboards do not take it.
 
@@ -14,52 +15,76 @@ use scoreboard::LedgerAt;
 use super::error::GameError;
 
 /// The lock of one game's ledger, held until dropped (or the process ends).
-#[derive(Debug)]
 pub struct PlayLock {
-    _file: File,
+    _held: Held,
+}
+
+/// What holds the lock: the open lock file, or the PostgreSQL session. Never read: kept
+/// for what closing it does.
+#[allow(dead_code)]
+enum Held {
+    File(File),
+    Postgres(Box<scoreboard::ledger::PostgresLedger>),
 }
 
 impl PlayLock {
-    /// Takes the lock of the game in `at`, or says who holds it. A PostgreSQL ledger has
-    /// no lock file: nothing is taken (`None`).
-    pub fn take(at: &LedgerAt) -> Result<Option<PlayLock>, GameError> {
-        let Some(db) = at.file() else {
-            return Ok(None);
+    /// Takes the lock of the game in `at`, or says who holds it.
+    pub fn take(at: &LedgerAt) -> Result<PlayLock, GameError> {
+        let held = match at {
+            LedgerAt::File(db) => Held::File(lock_file(at, db)?),
+            LedgerAt::Postgres { url, game } => {
+                let mut session = scoreboard::ledger::PostgresLedger::connect(url, game)?;
+                let me = format!("pid {}", std::process::id());
+                if let Err(who) = session.try_lock_play(&me)? {
+                    return Err(busy(at, &who));
+                }
+                Held::Postgres(Box::new(session))
+            }
         };
-        let path = lock_path(db);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| GameError::Lock {
-                path: path.clone(),
-                source: e,
-            })?;
-        if !try_flock(&file).map_err(|e| GameError::Lock {
+        Ok(PlayLock { _held: held })
+    }
+}
+
+/// The error of a lock another process holds; `who` says who, if known.
+fn busy(at: &LedgerAt, who: &str) -> GameError {
+    GameError::Busy {
+        ledger: at.to_string(),
+        holder: match who.trim() {
+            "" => "another gameday".to_owned(),
+            who => format!("another gameday ({who})"),
+        },
+    }
+}
+
+/// The lock file of SQLite ledger `db`, locked, with who holds it written in it.
+fn lock_file(at: &LedgerAt, db: &Path) -> Result<File, GameError> {
+    let path = lock_path(db);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| GameError::Lock {
             path: path.clone(),
             source: e,
-        })? {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            return Err(GameError::Busy {
-                ledger: at.to_string(),
-                holder: match holder.trim() {
-                    "" => "another gameday".to_owned(),
-                    who => format!("another gameday ({who})"),
-                },
-            });
-        }
-        // Who holds it, for the one who finds it held.
-        let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-        let said = file
-            .set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| writeln!(file, "pid {}, since {since}", std::process::id()));
-        said.map_err(|e| GameError::Lock { path, source: e })?;
-        Ok(Some(PlayLock { _file: file }))
+        })?;
+    if !try_flock(&file).map_err(|e| GameError::Lock {
+        path: path.clone(),
+        source: e,
+    })? {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        return Err(busy(at, &holder));
     }
+    // Who holds it, for the one who finds it held.
+    let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let said = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "pid {}, since {since}", std::process::id()));
+    said.map_err(|e| GameError::Lock { path, source: e })?;
+    Ok(file)
 }
 
 /// The lock file of a SQLite ledger: its name with `.lock` after it.
@@ -102,11 +127,6 @@ mod tests {
             "{refused}"
         );
         drop(held);
-        assert!(PlayLock::take(&at).unwrap().is_some());
-        let pg = LedgerAt::Postgres {
-            url: "postgres://localhost/x".into(),
-            game: "g".into(),
-        };
-        assert!(PlayLock::take(&pg).unwrap().is_none());
+        assert!(PlayLock::take(&at).is_ok());
     }
 }
