@@ -236,11 +236,6 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 Err(e) => cockpit_error = Some(e),
             }
         }
-    })
-    .map_err(|e| match e {
-        // A stop is the organizer's choice, as during the game: said, and not an error.
-        game::GameError::NotStarted { .. } => Ok(e.to_string()),
-        e => Err(anyhow::Error::new(e).context(format!("game {:?}", s.game.name))),
     });
     drop(web);
     if let Some(c) = cockpit {
@@ -251,25 +246,31 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(Ok(stopped)) => {
-            writeln!(out, "{stopped}")?;
+        // Stopped before it began: the organizer's choice, as a stop during the game is.
+        Err(e @ game::GameError::NotStarted { .. }) => {
+            writeln!(out, "{e}")?;
             return Ok(ExitCode::SUCCESS);
         }
-        Err(Err(e)) => return Err(e),
+        Err(e) => return Err(e).with_context(|| format!("game {:?}", s.game.name)),
     };
     writeln!(out, "{}", format_results(&outcome.state))?;
     if !outcome.finished {
-        let again = match &at {
-            LedgerAt::File(db) => format!("--db {}", db.display()),
-            LedgerAt::Postgres { game, .. } => format!("--ledger URL --game {game}"),
-        };
-        writeln!(
-            out,
-            "to resume: gameday play {} {again}",
-            args.scenario.display()
-        )?;
+        say_resume(&args.scenario, &at, out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command that resumes a stopped game.
+fn say_resume(scenario: &Path, at: &LedgerAt, out: &mut dyn Write) -> std::io::Result<()> {
+    let again = match at {
+        LedgerAt::File(db) => format!("--db {}", db.display()),
+        LedgerAt::Postgres { game, .. } => format!("--ledger URL --game {game}"),
+    };
+    writeln!(
+        out,
+        "to resume: gameday play {} {again}",
+        scenario.display()
+    )
 }
 
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
