@@ -7,17 +7,16 @@ use super::error::GameError;
 use crate::fleet::Fleet;
 use crate::scenario::BillingSource;
 
-#[cfg(not(feature = "aws"))]
+/// Why a gameday built without the `aws` feature refuses a game billed from the AWS API.
 const NO_AWS: &str = "this scenario bills from the AWS API, but this gameday was built without \
                       it: rebuild with `cargo build --release --features aws`";
 
 /// Whether this build can bill from `source` (`gameday check` says so before a game).
 pub fn supported(source: &BillingSource) -> Result<(), GameError> {
-    match source {
-        #[cfg(not(feature = "aws"))]
-        BillingSource::Aws(_) => Err(GameError::Unsupported(NO_AWS.to_owned())),
-        _ => Ok(()),
+    if !cfg!(feature = "aws") && matches!(source, BillingSource::Aws(_)) {
+        return Err(GameError::Unsupported(NO_AWS.to_owned()));
     }
+    Ok(())
 }
 
 /// A game's inventory, ready to be looked at.
