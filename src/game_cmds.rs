@@ -63,9 +63,11 @@ pub struct PlayArgs {
     /// Neither read nor write the disk cache of expected answers.
     #[arg(long)]
     pub no_cache: bool,
-    /// Where the web scoreboard listens (public board, team pages, admin, API).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub web: std::net::SocketAddr,
+    /// Where the web scoreboard listens (public board, team pages, admin, API) [default:
+    /// 127.0.0.1:8080, and when that is taken the game goes on without it]. An address given
+    /// here that is taken is refused before the game begins.
+    #[arg(long, value_name = "ADDR")]
+    pub web: Option<std::net::SocketAddr>,
     /// No web scoreboard.
     #[arg(long)]
     pub no_web: bool,
@@ -132,6 +134,11 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
+    // What `play` would refuse, check refuses too.
+    if let Err(e) = game::billing_supported(&s.billing) {
+        eprintln!("gameday: {}: {e}", path.display());
+        return Ok(ExitCode::from(2));
+    }
     let simulated = s
         .teams
         .iter()
@@ -197,6 +204,13 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if segments > 0 {
         raise_open_files(&s, 1, out)?;
     }
+    // Before the answers are built or the web bound: a second player of the game refuses
+    // at once.
+    let _lock = game::PlayLock::take(&at).with_context(|| format!("game {:?}", s.game.name))?;
+    let mut listener = match web_listener(&args) {
+        Ok(listener) => listener,
+        Err(code) => return Ok(code),
+    };
     let options = GameOptions {
         ledger: at.clone(),
         workers,
@@ -213,8 +227,8 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let log: &mut dyn Write = if tui { &mut sink } else { out };
     let mut web = None;
     let outcome = game::play(&s, &options, log, |view| {
-        if !args.no_web {
-            web = start_web(args.web, &view, &at, &s);
+        if let Some(listener) = listener.take() {
+            web = start_web(listener, &view, &at, &s);
         }
         if tui {
             match gameday::views::Cockpit::start(view) {
@@ -222,8 +236,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 Err(e) => cockpit_error = Some(e),
             }
         }
-    })
-    .with_context(|| format!("game {:?}", s.game.name));
+    });
     drop(web);
     if let Some(c) = cockpit {
         c.wait().context("terminal cockpit")?;
@@ -231,20 +244,33 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(e) = cockpit_error {
         return Err(e).context("terminal cockpit");
     }
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        // Stopped before it began: the organizer's choice, as a stop during the game is.
+        Err(e @ game::GameError::NotStarted { .. }) => {
+            writeln!(out, "{e}")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e).with_context(|| format!("game {:?}", s.game.name)),
+    };
     writeln!(out, "{}", format_results(&outcome.state))?;
     if !outcome.finished {
-        let again = match &at {
-            LedgerAt::File(db) => format!("--db {}", db.display()),
-            LedgerAt::Postgres { game, .. } => format!("--ledger URL --game {game}"),
-        };
-        writeln!(
-            out,
-            "to resume: gameday play {} {again}",
-            args.scenario.display()
-        )?;
+        say_resume(&args.scenario, &at, out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command that resumes a stopped game.
+fn say_resume(scenario: &Path, at: &LedgerAt, out: &mut dyn Write) -> std::io::Result<()> {
+    let again = match at {
+        LedgerAt::File(db) => format!("--db {}", db.display()),
+        LedgerAt::Postgres { game, .. } => format!("--ledger URL --game {game}"),
+    };
+    writeln!(
+        out,
+        "to resume: gameday play {} {again}",
+        scenario.display()
+    )
 }
 
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.
@@ -321,6 +347,8 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         return Ok(code);
     }
     raise_open_files(&s, 1, out)?;
+    let lock = game::PlayLock::take(&LedgerAt::File(db.clone()))
+        .with_context(|| format!("game {:?}", s.game.name))?;
     let options = GameOptions {
         ledger: LedgerAt::File(db),
         workers: game::Workers::Local,
@@ -329,8 +357,13 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         acks: None,
         ledger_buffer: game::DEFAULT_LEDGER_BUFFER,
     };
-    let outcome =
-        game::play(&s, &options, out, |_| {}).with_context(|| format!("game {:?}", s.game.name))?;
+    let outcome = game::play(&s, &options, out, |_| {});
+    drop(lock);
+    if args.db.is_none() {
+        // The temporary ledger's lock file goes with it (no other process knows of it).
+        let _ = std::fs::remove_file(game::lock_path(temp.path()));
+    }
+    let outcome = outcome.with_context(|| format!("game {:?}", s.game.name))?;
     let verdicts = check_expectations(&s.expect, &outcome.state);
     writeln!(out, "\n{}", format_results(&outcome.state))?;
     for v in &verdicts {
@@ -366,18 +399,52 @@ pub fn replay(args: ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     })
 }
 
-/// Starts the web scoreboard and says where, with the admin token when it is new. A busy
-/// address is reported, and the game goes on without the web pages.
+/// Where the web scoreboard listens unless `--web` says.
+const DEFAULT_WEB: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+
+/// The web scoreboard's socket, bound before the game begins: none with --no-web. An address
+/// given with --web that is taken is refused (exit 2); the default one taken is said, and the
+/// game goes on without the web pages (the demo runs where something else has 8080).
+fn web_listener(args: &PlayArgs) -> Result<Option<std::net::TcpListener>, ExitCode> {
+    if args.no_web {
+        return Ok(None);
+    }
+    let addr = args.web.unwrap_or(DEFAULT_WEB);
+    match std::net::TcpListener::bind(addr) {
+        Ok(listener) => Ok(Some(listener)),
+        Err(e) if args.web.is_some() => {
+            eprintln!(
+                "gameday: the web scoreboard cannot listen on {addr}: {e} (choose another \
+                 address with --web ADDR, or --no-web)"
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!(
+                "gameday: no web scoreboard on {addr}: {e}; the game goes on without it \
+                 (choose another address with --web ADDR)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Starts the web scoreboard on its bound socket and says where, with the admin token when
+/// it is new. One that cannot start is reported, and the game goes on without the web pages.
 fn start_web(
-    addr: std::net::SocketAddr,
+    listener: std::net::TcpListener,
     view: &scoreboard::live::LiveView,
     at: &LedgerAt,
     scenario: &Scenario,
 ) -> Option<gameday::views::WebServer> {
     let allow_private = scenario.game.allow_private_targets;
     let markers = gameday::debrief::markers(scenario);
-    let server = match gameday::views::WebServer::start(
-        addr,
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "its address".to_owned(), |a| a.to_string());
+    let server = match gameday::views::WebServer::serve(
+        listener,
         view.clone(),
         at,
         allow_private,
@@ -386,7 +453,7 @@ fn start_web(
     ) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("gameday: no web scoreboard on {addr}: {e} (choose another with --web ADDR)");
+            eprintln!("gameday: no web scoreboard on {addr}: {e}");
             return None;
         }
     };

@@ -46,6 +46,19 @@ impl WebServer {
         markers: Vec<scoreboard::debrief::Marker>,
     ) -> std::io::Result<WebServer> {
         let listener = std::net::TcpListener::bind(addr)?;
+        WebServer::serve(listener, view, ledger, allow_private, read_only, markers)
+    }
+
+    /// As [`WebServer::start`], on a socket bound before (so that a busy address is known
+    /// before the game begins).
+    pub fn serve(
+        listener: std::net::TcpListener,
+        view: LiveView,
+        ledger: &scoreboard::LedgerAt,
+        allow_private: bool,
+        read_only: bool,
+        markers: Vec<scoreboard::debrief::Marker>,
+    ) -> std::io::Result<WebServer> {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let check: scoreboard::web::UrlCheck = std::sync::Arc::new(move |_team, url| {

@@ -509,3 +509,41 @@ fn no_scenario_hangs_and_sigterm_ends_a_replay_in_time() {
         "ended by a signal: {status:?}, {err}"
     );
 }
+
+/// `check` refuses what `play` would: a scenario billed from the AWS API, in a gameday built
+/// without it (with it, both go on).
+#[test]
+fn check_refuses_aws_billing_as_play_does_without_the_aws_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/real-game.toml");
+    let check = gameday(&["check", scenario], dir.path());
+    let err = String::from_utf8_lossy(&check.stderr);
+    if cfg!(feature = "aws") {
+        assert!(check.status.success(), "{err}");
+        return;
+    }
+    assert_eq!(check.status.code(), Some(2), "{}", stdout(&check));
+    assert!(
+        err.contains("real-game.toml: this scenario bills from the AWS API, but this gameday was built without it"),
+        "{err}"
+    );
+    assert!(!stdout(&check).contains(": ok"), "{}", stdout(&check));
+    let db = dir.path().join("real.db");
+    let play = gameday(
+        &[
+            "play",
+            scenario,
+            "--no-tui",
+            "--no-web",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let played = String::from_utf8_lossy(&play.stderr);
+    assert_eq!(play.status.code(), Some(2), "{played}");
+    assert!(
+        played.contains("this gameday was built without it"),
+        "{played}"
+    );
+}

@@ -15,4 +15,17 @@ pub enum GameError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Unsupported(String),
+    /// Stopped before the game began (while it waited for its load workers).
+    #[error(
+        "{why} while waiting for load workers ({joined} had joined): nothing was played; the same command waits for them again"
+    )]
+    NotStarted { why: &'static str, joined: usize },
+    /// Another process plays the game in this ledger.
+    #[error("the game in {ledger} is being played by {holder}")]
+    Busy { ledger: String, holder: String },
+    #[error("cannot lock the ledger for this game: {}", path.display())]
+    Lock {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }

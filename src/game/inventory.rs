@@ -7,6 +7,18 @@ use super::error::GameError;
 use crate::fleet::Fleet;
 use crate::scenario::BillingSource;
 
+/// Why a gameday built without the `aws` feature refuses a game billed from the AWS API.
+const NO_AWS: &str = "this scenario bills from the AWS API, but this gameday was built without \
+                      it: rebuild with `cargo build --release --features aws`";
+
+/// Whether this build can bill from `source` (`gameday check` says so before a game).
+pub fn supported(source: &BillingSource) -> Result<(), GameError> {
+    if !cfg!(feature = "aws") && matches!(source, BillingSource::Aws(_)) {
+        return Err(GameError::Unsupported(NO_AWS.to_owned()));
+    }
+    Ok(())
+}
+
 /// A game's inventory, ready to be looked at.
 pub(crate) enum Inventory {
     None,
@@ -39,13 +51,7 @@ impl Inventory {
                 Inventory::Aws(scoreboard::aws::AwsInventory::connect(accounts).await)
             }
             #[cfg(not(feature = "aws"))]
-            BillingSource::Aws(_) => {
-                return Err(GameError::Unsupported(
-                    "this scenario bills from the AWS API, but this gameday was built without \
-                     it: rebuild with `cargo build --release --features aws`"
-                        .to_owned(),
-                ));
-            }
+            BillingSource::Aws(_) => return Err(GameError::Unsupported(NO_AWS.to_owned())),
         })
     }
 

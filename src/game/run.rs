@@ -44,6 +44,7 @@ pub struct GameOutcome {
 /// Plays `scenario` (or resumes it from `options.ledger`), writing the log and the boards to
 /// `out`. `views` is called once with a handle for the live views (terminal, web), before
 /// the load starts. Blocks until the game ends, a view quits it, or Ctrl-C / SIGTERM.
+/// The caller holds the ledger's [`super::PlayLock`] while it plays.
 pub fn play(
     scenario: &Scenario,
     options: &GameOptions,
@@ -64,31 +65,40 @@ pub fn play(
 const WORKER_LEAD: Duration = Duration::from_secs(1);
 
 /// Waits until a full set of load workers has joined a split game (all segments of one
-/// count), saying how many have.
+/// count), saying how many have; Ctrl-C or SIGTERM stops the wait (nothing was played).
 async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<(), GameError> {
     let mut said = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let workers = ledger.workers()?;
+        let joined = workers.len();
+        // The count comes with the first worker (its --segment I/N).
         let count = workers.first().map_or(0, |w| w.segment.count());
-        if count > 0 && workers.len() as u32 >= count {
+        if count > 0 && joined as u32 >= count {
             writeln!(out, "all {count} load workers joined: the game starts")?;
             return Ok(());
         }
-        if said != Some(workers.len()) {
+        if said != Some(joined) {
+            let so_far = match count {
+                0 => "none has joined yet".to_owned(),
+                _ => format!("{joined} of {count} joined"),
+            };
             writeln!(
                 out,
-                "waiting for load workers (gameday worker … --segment I/N): {} of {} joined",
-                workers.len(),
-                if count == 0 {
-                    "N".to_owned()
-                } else {
-                    count.to_string()
-                }
+                "waiting for load workers (`gameday worker SCENARIO --segment I/N` for each I \
+                 from 0 to N-1; Ctrl-C stops): {so_far}"
             )?;
             out.flush()?;
-            said = Some(workers.len());
+            said = Some(joined);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let why = tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+            _ = &mut ctrl_c => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        };
+        return Err(GameError::NotStarted { why, joined });
     }
 }
 
@@ -396,7 +406,10 @@ impl Game<'_> {
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        while !self.load.over() {
+        // An engine is done with its last request a little before the end: the game goes on
+        // to its end, so that the ledger's clock, which a new run of the command reads, has
+        // reached it too (else that run would play the last moments again).
+        while !self.load.over() || (!self.core.quit && self.load.now(self.scenario) < duration) {
             tokio::select! {
                 msg = batches.recv() => {
                     let Some(first) = msg else { break };

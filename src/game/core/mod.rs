@@ -391,8 +391,18 @@ impl Core {
                 .filter(|r| r.until >= at)
                 .map(|r| r.team.clone()),
         );
+        // A block that would start at the game's end or after it is not the game's: an
+        // instance seen there (a fleet started again to resume a finished game, an inventory
+        // looked at late) costs nothing more.
+        let end = GameTime::from_duration(self.clock.duration());
         let blocks = self.biller.observe(&self.billing, observation);
-        self.record(blocks.into_iter().map(Recorded::Block).collect())
+        self.record(
+            blocks
+                .into_iter()
+                .filter(|b| b.at < end)
+                .map(Recorded::Block)
+                .collect(),
+        )
     }
 
     /// An announcement at `at`, noted under `id`: the log's line and the ledger's note.

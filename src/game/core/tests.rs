@@ -191,6 +191,47 @@ fn an_observation_charges_each_started_block_once() {
     assert!(core.handle(Input::Observed(observation)).is_empty());
 }
 
+/// A finished game resumed starts its fleet again at the end: the block that would start
+/// there is not charged, while the blocks of the game are.
+#[test]
+fn no_block_is_charged_at_or_after_the_end() {
+    let mut core = core(Duration::ZERO);
+    let run = |since: u64, until: u64| InstanceRun {
+        team: "bravo".into(),
+        instance: "i-1".into(),
+        instance_type: "t3.micro".into(),
+        since: GameTime(since),
+        until: GameTime(until),
+    };
+    let played = Observation {
+        at: GameTime(60_000),
+        runs: vec![run(0, 60_000)],
+    };
+    let effects = core.handle(Input::Observed(played));
+    let [Effect::Record(items)] = effects.as_slice() else {
+        panic!("the first block is charged");
+    };
+    assert_eq!(items.len(), 1);
+    // An instance first seen at the end (01:00), or after it, would start a block there.
+    let again = Observation {
+        at: GameTime(60_000),
+        runs: vec![InstanceRun {
+            instance: "i-2".into(),
+            ..run(60_000, 60_000)
+        }],
+    };
+    assert!(core.handle(Input::Observed(again)).is_empty());
+    let late = Observation {
+        at: GameTime(61_000),
+        runs: vec![InstanceRun {
+            instance: "i-3".into(),
+            ..run(60_500, 61_000)
+        }],
+    };
+    assert!(core.handle(Input::Observed(late)).is_empty());
+    assert_eq!(core.state.team("bravo").unwrap().score, Points::whole(-8));
+}
+
 #[test]
 fn pause_and_resume_move_the_clock_once_each() {
     let mut core = core(Duration::ZERO);

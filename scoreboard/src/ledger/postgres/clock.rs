@@ -90,3 +90,38 @@ impl GameClock for PostgresLedger {
         })
     }
 }
+
+impl PostgresLedger {
+    /// Takes the game's play lock for this connection's session: a PostgreSQL advisory lock
+    /// named after the game's schema, which the server lets go of when the session ends (the
+    /// process ended, however, or its connection broke). `holder` says who takes it (its
+    /// process), for one who finds it held. Returns `Err(who)` when another session holds it:
+    /// its holder's words and since when, as far as the server tells.
+    pub fn try_lock_play(&mut self, holder: &str) -> Result<Result<(), String>, ScoreError> {
+        let client = &self.client;
+        let taken: bool =
+            wait(client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&self.schema]))?
+                .try_get(0)?;
+        // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
+        let name = format!("gameday {} {holder}", self.game);
+        if taken {
+            wait(client.execute("SELECT set_config('application_name', $1, false)", &[&name]))?;
+            return Ok(Ok(()));
+        }
+        let pattern = format!("gameday {} %", self.game.replace('_', "\\_"));
+        let held = wait(client.query_opt(
+            "SELECT substr(application_name, length($2) + 1),
+                    to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+             FROM pg_stat_activity WHERE application_name LIKE $1
+             ORDER BY backend_start LIMIT 1",
+            &[&pattern, &format!("gameday {} ", self.game)],
+        ))?;
+        Ok(Err(match held {
+            Some(row) => {
+                let (who, since): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                format!("{who}, since {since}")
+            }
+            None => String::new(),
+        }))
+    }
+}
