@@ -146,13 +146,13 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .count();
     writeln!(
         out,
-        "{}: ok: game {:?}, {} long, {} teams ({simulated} simulated), {} timeline entries, {} expectations",
+        "{}: ok: game {:?}, {} long, {} ({simulated} simulated), {}, {}",
         path.display(),
         s.game.name,
         humantime::format_duration(s.game.duration),
-        s.teams.len(),
-        s.timeline.len(),
-        s.expect.len()
+        counted(s.teams.len(), "team", "teams"),
+        counted(s.timeline.len(), "timeline entry", "timeline entries"),
+        counted(s.expect.len(), "expectation", "expectations")
     )?;
     let needs = gameday::capacity::Needs::of(&s, 1);
     writeln!(
@@ -612,4 +612,9 @@ fn fresh_db(name: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     PathBuf::from(format!("gameday-{slug}-{secs}.db"))
+}
+
+/// `1 team`, `2 teams`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

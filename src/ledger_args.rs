@@ -9,7 +9,8 @@ use scoreboard::LedgerAt;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct LedgerArgs {
-    /// The game's ledger: a SQLite file.
+    /// The game's ledger: a SQLite file (`play` without --db or --ledger makes a new one
+    /// here, gameday-NAME-UNIXTIME.db).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
     /// The game's ledger in PostgreSQL: postgres://USER:PASSWORD@HOST/DATABASE (games
