@@ -482,7 +482,9 @@ impl TargetLoop {
             }
             self.next = self.schedule.next();
         }
-        if self.next.is_none() {
+        // An open run lasts to its end, past its last send (due before the end): its
+        // ticks and its time are the whole duration asked for.
+        if self.next.is_none() && self.end.is_none_or(|end| now >= end) {
             self.stopping = true;
         }
     }
