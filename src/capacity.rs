@@ -199,8 +199,8 @@ mod tests {
         let needs = Needs::of(&scenario(10_000, 40, 4, 1000), 1);
         assert_eq!(needs.servers, 160);
         assert_eq!(needs.connections, 40_000);
-        // 40 teams × 60 s × 104 B, twice.
-        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 104);
+        // 40 teams × 60 s × 96 B, twice.
+        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 96);
         assert_eq!(needs.judge(MACHINE), Ok(None));
     }
 
