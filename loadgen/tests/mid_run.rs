@@ -234,4 +234,7 @@ async fn targets_are_staggered_but_get_the_same_schedule_from_their_own_start() 
     };
     assert_eq!(ticks("a"), ticks("b"));
     assert_eq!(ticks("a").iter().map(|t| t.1).sum::<u64>(), 10);
+    // A run of one 1 s tick has one batch a target: the run lasts to its end, and the empty
+    // tick its clock opens there is not sent (a game would count its last tick twice).
+    assert_eq!(ticks("a"), [(0, 10)]);
 }
