@@ -46,6 +46,12 @@ fn the_billing_scenario_passes_and_reports() {
         (Some(3200), Some(4))
     );
     assert!(steady["correct"].as_u64().unwrap() >= 90, "{steady}");
+    // 5 requests a second for 20 s: 100 to each team, the first at game time 0 (there were
+    // 99, as the first was due a fifth of a second in, or skipped at a fresh game's start).
+    for team in teams {
+        let answered = team["correct"].as_u64().unwrap() + team["errors"].as_u64().unwrap();
+        assert_eq!(answered, 100, "{team}");
+    }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains(r#"<testsuite name="ci billing" tests="5" failures="0""#),

@@ -646,8 +646,8 @@ events = { kind = "slow", min = 1 }
         error: "bad.toml:11:19: expect[0].events.kind: expected an outcome kind (correct, \
                 wrong_answer, http_status, timeout, connect_refused, connect_timeout, reset, \
                 too_large, malformed, dropped, tls_untrusted, tls_expired, tls_wrong_host, \
-                tls_handshake_timeout, tls_refused, plain_http_on_tls_port, tls_on_plain_port), \
-                got \"slow\"",
+                tls_handshake_timeout, tls_refused, plain_http_on_tls_port, tls_on_plain_port, \
+                dns_error), got \"slow\"",
     },
     Case {
         what: "a header cap past the most a head may hold",

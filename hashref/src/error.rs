@@ -8,6 +8,9 @@ pub enum HashrefError {
     /// A keyset was asked for with a size it cannot have.
     #[error("a keyset holds between 1 and {max} keys, not {count}")]
     KeysetSize { count: usize, max: usize },
+    /// A key popularity (Zipf) exponent out of range.
+    #[error("the Zipf exponent must be between 0 and {max}, not {exponent}")]
+    ZipfExponent { exponent: f64, max: f64 },
     /// Hash parameters that cannot be used.
     #[error("invalid hash parameters: {0}")]
     Params(String),

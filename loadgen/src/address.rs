@@ -9,6 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::outcome::Outcome;
+
 /// Which addresses a target may be reached at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AddressPolicy {
@@ -129,27 +131,30 @@ impl std::fmt::Debug for Resolver {
 }
 
 /// The addresses of `authority` that `policy` lets the engine connect to, or why none: a
-/// name with any forbidden address is refused whole (a name server could hand out the
-/// forbidden one next).
+/// name that does not resolve is a `DnsError`; a name with any forbidden address is refused
+/// whole (a name server could hand out the forbidden one next).
 pub(crate) async fn addresses(
     resolver: &Resolver,
     policy: AddressPolicy,
     authority: &str,
-) -> Result<Vec<SocketAddr>, String> {
+) -> Result<Vec<SocketAddr>, Outcome> {
+    let dns = |detail| Outcome::DnsError { detail };
     let addrs = resolver
         .resolve(authority)
         .await
-        .map_err(|e| format!("{authority}: cannot resolve: {e}"))?;
+        .map_err(|e| dns(format!("{authority}: cannot resolve: {e}")))?;
     if addrs.is_empty() {
-        return Err(format!("{authority}: resolves to no address"));
+        return Err(dns(format!("{authority}: resolves to no address")));
     }
     if let Some((ip, why)) = addrs
         .iter()
         .find_map(|a| policy.refuses(a.ip()).map(|why| (a.ip(), why)))
     {
-        return Err(format!(
-            "{authority} resolves to {ip}, a {why} address: not connected (game.allow_private_targets is off)"
-        ));
+        return Err(Outcome::ConnectRefused {
+            detail: format!(
+                "{authority} resolves to {ip}, a {why} address: not connected (game.allow_private_targets is off)"
+            ),
+        });
     }
     Ok(addrs)
 }

@@ -151,9 +151,7 @@ impl From<Outcome> for Failure {
 /// (the session of an earlier connection resumed when the server allows).
 async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Result<Conn, Outcome> {
     let open = async {
-        let addrs = addresses(resolver, limits.addresses, &base.authority)
-            .await
-            .map_err(|detail| Outcome::ConnectRefused { detail })?;
+        let addrs = addresses(resolver, limits.addresses, &base.authority).await?;
         TcpStream::connect(&addrs[..])
             .await
             .map_err(|e| Outcome::ConnectRefused {

@@ -334,7 +334,11 @@ impl RuntimeRun {
             now = finished.unwrap_or_else(Instant::now);
             state.close_ticks(self, now);
         }
-        let _ = self.batches.send(state.batch);
+        // A run that lasted to its end closed its last tick there; the empty tick the clock
+        // opened at the end is none of the run's (the game would count that tick twice).
+        if !state.is_empty_past_end() {
+            let _ = self.batches.send(state.batch);
+        }
     }
 
     /// A request's exchange, with the deadline the loop holds it to.
@@ -482,7 +486,9 @@ impl TargetLoop {
             }
             self.next = self.schedule.next();
         }
-        if self.next.is_none() {
+        // An open run lasts to its end, past its last send (due before the end): its
+        // ticks and its time are the whole duration asked for.
+        if self.next.is_none() && self.end.is_none_or(|end| now >= end) {
             self.stopping = true;
         }
     }
@@ -567,6 +573,13 @@ impl TargetLoop {
             .iter()
             .position(same)
             .or_else(|| self.bases.iter().position(same_authority))
+    }
+
+    /// Whether the open batch is empty and its tick begins at or after the run's end.
+    fn is_empty_past_end(&self) -> bool {
+        let empty = self.batch.sends == 0 && self.batch.counts.total() == 0;
+        let begins = self.ticks.next - self.ticks.length;
+        empty && self.end.is_some_and(|end| begins >= end)
     }
 
     /// Sends the batches of every tick that has ended by `now`.

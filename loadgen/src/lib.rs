@@ -44,6 +44,8 @@ pub use latency::{LatencyHistogram, LatencyPairs};
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind, TlsFailure};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use segment::ExecSegment;
-pub use summary::{Condition, FailIf, Metric, RunSummary};
-pub use target::{MAX_HEADERS, RequestShape, Target, TargetLimits};
+pub use summary::{Condition, FailIf, Interruption, Metric, RunSummary};
+pub use target::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_HEADERS, RequestShape, Target, TargetLimits,
+};
 pub use tls::read_ca_cert;

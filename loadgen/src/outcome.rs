@@ -17,6 +17,8 @@ pub enum Outcome {
     Timeout,
     /// The connection was refused (or could not be made for another reason, in `detail`).
     ConnectRefused { detail: String },
+    /// The URL's host name did not resolve (or resolved to no address).
+    DnsError { detail: String },
     /// The connection was not accepted within the connect timeout.
     ConnectTimeout,
     /// The connection closed or reset before a full answer.
@@ -99,6 +101,46 @@ impl Outcome {
             Outcome::Malformed { .. } => OutcomeKind::Malformed,
             Outcome::Dropped => OutcomeKind::Dropped,
             Outcome::Tls { failure, .. } => failure.kind(),
+            Outcome::DnsError { .. } => OutcomeKind::DnsError,
+        }
+    }
+
+    /// What the exchange said about the failure, in prose, for the kinds that keep it.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Outcome::ConnectRefused { detail }
+            | Outcome::DnsError { detail }
+            | Outcome::Reset { detail }
+            | Outcome::Malformed { detail }
+            | Outcome::Tls { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome in prose, for people: its detail when it has one (the game's reasons show
+/// the same text), else what the kind means.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(detail) = self.detail() {
+            return f.write_str(detail);
+        }
+        match self {
+            Outcome::Correct => f.write_str("the right answer"),
+            Outcome::WrongAnswer { got } => {
+                write!(f, "a wrong answer: {:?}", String::from_utf8_lossy(got))
+            }
+            Outcome::HttpStatus(code) => write!(f, "HTTP status {code}"),
+            Outcome::Timeout => f.write_str("no full answer within the timeout"),
+            Outcome::ConnectTimeout => {
+                f.write_str("the connection was not accepted within the connect timeout")
+            }
+            Outcome::TooLarge => f.write_str("the body or the headers went past the cap"),
+            Outcome::Dropped => {
+                f.write_str("not sent: the cap of requests in flight was already reached")
+            }
+            // Kinds with a detail were written above.
+            _ => Ok(()),
         }
     }
 }
@@ -125,10 +167,12 @@ pub enum OutcomeKind {
     TlsRefused,
     PlainHttpOnTlsPort,
     TlsOnPlainPort,
+    // Kinds added later come after: stored batches keep their places.
+    DnsError,
 }
 
 /// How many kinds there are.
-const KINDS: usize = 17;
+const KINDS: usize = 18;
 
 impl OutcomeKind {
     /// Every kind, in a fixed order.
@@ -150,6 +194,7 @@ impl OutcomeKind {
         OutcomeKind::TlsRefused,
         OutcomeKind::PlainHttpOnTlsPort,
         OutcomeKind::TlsOnPlainPort,
+        OutcomeKind::DnsError,
     ];
 
     /// The stable snake_case name used in JSON and reports.
@@ -172,6 +217,7 @@ impl OutcomeKind {
             OutcomeKind::TlsRefused => "tls_refused",
             OutcomeKind::PlainHttpOnTlsPort => "plain_http_on_tls_port",
             OutcomeKind::TlsOnPlainPort => "tls_on_plain_port",
+            OutcomeKind::DnsError => "dns_error",
         }
     }
 
@@ -254,9 +300,11 @@ impl OutcomeCounts {
         self.total() - self.get(OutcomeKind::Correct)
     }
 
-    /// Connection failures of any kind (refused, timed out, reset).
+    /// Connections not made: refused, not accepted in time, or a name that did not resolve.
     pub fn connect_errors(&self) -> u64 {
-        self.get(OutcomeKind::ConnectRefused) + self.get(OutcomeKind::ConnectTimeout)
+        self.get(OutcomeKind::ConnectRefused)
+            + self.get(OutcomeKind::ConnectTimeout)
+            + self.get(OutcomeKind::DnsError)
     }
 
     /// TLS failures of any kind.
@@ -300,5 +348,26 @@ mod tests {
             assert_eq!(TlsFailure::of_kind(f.kind()), Some(f));
         }
         assert_eq!(TlsFailure::of_kind(OutcomeKind::Reset), None);
+    }
+
+    #[test]
+    fn outcomes_read_as_prose() {
+        let tls = Outcome::Tls {
+            failure: TlsFailure::Untrusted,
+            detail: "the certificate of localhost is not trusted".into(),
+        };
+        assert_eq!(
+            tls.to_string(),
+            "the certificate of localhost is not trusted"
+        );
+        let dns = Outcome::DnsError {
+            detail: "x.invalid:80: cannot resolve".into(),
+        };
+        assert_eq!(dns.to_string(), "x.invalid:80: cannot resolve");
+        assert_eq!(dns.kind().name(), "dns_error");
+        for o in [Outcome::Timeout, Outcome::ConnectTimeout, Outcome::Dropped] {
+            let text = o.to_string();
+            assert!(!text.is_empty() && !text.contains('{'), "{o:?}: {text}");
+        }
     }
 }

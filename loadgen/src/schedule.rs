@@ -176,17 +176,20 @@ impl RateSchedule {
         total
     }
 
-    /// When the `n`-th request (counting from 1) is due, or `None` if the rate never
-    /// allows that many.
-    fn due_of(&self, n: u64, from_segment: &mut usize) -> Option<f64> {
-        let n = n as f64;
+    /// When send `seq` (counting from 0) is due, or `None` if the rate never allows that
+    /// many: the last moment at which no more than `seq` requests have been due. So the
+    /// first send is at time 0 (or where the rate first rises above zero), and `r × d`
+    /// sends are due in the first `d` at a constant rate `r`, the last one before `d`.
+    /// A pause (a rate of zero) holds the next send back to where the rate rises again.
+    fn due_of(&self, seq: u64, from_segment: &mut usize) -> Option<f64> {
+        let k = seq as f64;
         while let Some(seg) = self.segments.get(*from_segment) {
             let last = !seg.end.is_finite();
-            if last || seg.count_before + seg.count() >= n {
+            if last || seg.count_before + seg.count() > k {
                 if last && seg.r0 <= 0.0 {
                     return None;
                 }
-                return Some(seg.start + seg.time_of(n));
+                return Some(seg.start + seg.time_of(k));
             }
             *from_segment += 1;
         }
@@ -280,7 +283,10 @@ impl Schedule {
             Stop::Count(n) => n,
             _ => u64::MAX,
         };
-        let before = |n: u64| n <= cap && due_at(rates, n, &mut 0).is_some_and(|d| d < limit);
+        // Whether the first `n` sends are all due before the limit.
+        let before = |n: u64| {
+            n <= cap && (n == 0 || due_at(rates, n - 1, &mut 0).is_some_and(|d| d < limit))
+        };
         // The integral gives the count up to rounding; the same due times as `next` settle it.
         let mut n = (rates.expected_sends(limit).floor() as u64).min(cap);
         while n > 0 && !before(n) {
@@ -298,9 +304,9 @@ impl Schedule {
     }
 }
 
-/// When the `n`-th send (counting from 1) is due, as `next` rounds it.
-fn due_at(rates: &RateSchedule, n: u64, from_segment: &mut usize) -> Option<Duration> {
-    rates.due_of(n, from_segment).map(Duration::from_secs_f64)
+/// When send `seq` (counting from 0) is due, as `next` rounds it.
+fn due_at(rates: &RateSchedule, seq: u64, from_segment: &mut usize) -> Option<Duration> {
+    rates.due_of(seq, from_segment).map(Duration::from_secs_f64)
 }
 
 impl Iterator for Schedule {
@@ -326,7 +332,7 @@ impl Schedule {
         }
         let due = match &self.rates {
             Some(rates) => {
-                let due = due_at(rates, self.seq + 1, &mut self.segment)?;
+                let due = due_at(rates, self.seq, &mut self.segment)?;
                 if let Stop::After(end) = self.stop
                     && due >= end
                 {
@@ -371,10 +377,34 @@ mod tests {
             RateSchedule::constant(10.0).unwrap(),
             Stop::After(Duration::from_secs(2)),
         );
-        assert_eq!(d.len(), 19, "due at 0.1 .. 1.9 (2.0 is the end)");
+        assert_eq!(d.len(), 20, "due at 0.0 .. 1.9 (2.0 is the end)");
         for (i, t) in d.iter().enumerate() {
-            assert!((t - 0.1 * (i + 1) as f64).abs() < 1e-9, "{i}: {t}");
+            assert!((t - 0.1 * i as f64).abs() < 1e-9, "{i}: {t}");
         }
+    }
+
+    #[test]
+    fn a_constant_rate_sends_rate_times_duration() {
+        // The first at 0, the last before the end: r × d, not one fewer.
+        for (rate, secs, want) in [(1.0, 1, 1), (1.0, 3, 3), (5.0, 2, 10), (2.0, 10, 20)] {
+            let d = dues(
+                RateSchedule::constant(rate).unwrap(),
+                Stop::After(Duration::from_secs(secs)),
+            );
+            assert_eq!(d.len(), want, "rate {rate} for {secs} s");
+            assert_eq!(d[0], 0.0);
+        }
+        // A pause holds the next send back to where the rate rises again.
+        let paused = RateSchedule::new(vec![
+            phase(0, 2.0, None),
+            phase(5, 0.0, None),
+            phase(8, 4.0, None),
+        ])
+        .unwrap();
+        let d = dues(paused, Stop::After(Duration::from_secs(10)));
+        assert_eq!(d.len(), 10 + 8);
+        assert_eq!(d[9], 4.5);
+        assert_eq!(d[10], 8.0);
     }
 
     #[test]
@@ -402,9 +432,10 @@ mod tests {
     fn a_ramp_from_zero_starts_slowly() {
         let rates = RateSchedule::new(vec![phase(0, 100.0, Some(10))]).unwrap();
         let d = dues(rates, Stop::After(Duration::from_secs(10)));
-        // ∫ 10 t dt over 10 s = 500.
-        assert!((499..=500).contains(&d.len()), "{}", d.len());
-        assert!(d[0] > 0.4, "first send at {}", d[0]);
+        // ∫ 10 t dt over 10 s = 500: the first at 0, the next when one more is due.
+        assert_eq!(d.len(), 500);
+        assert_eq!(d[0], 0.0);
+        assert!(d[1] > 0.4, "second send at {}", d[1]);
     }
 
     #[test]
@@ -473,7 +504,7 @@ mod tests {
         // A send due exactly at the offset is the first one sent, not skipped.
         let ten = Pacing::Open(RateSchedule::constant(10.0).unwrap());
         let (n, got) = skipped(&ten, Stop::After(ms(3000)), ms(1000));
-        assert_eq!(n, 9);
+        assert_eq!(n, 10);
         assert_eq!(got[0].due, Some(ms(1000)));
         assert_eq!(got, tail(&ten, Stop::After(ms(3000)), ms(1000)));
     }
@@ -484,10 +515,10 @@ mod tests {
         let offset = Duration::from_millis(2500);
         // Past the end: everything before the end is skipped, nothing is left.
         let (n, got) = skipped(&ten, Stop::After(Duration::from_secs(2)), offset);
-        assert_eq!((n, got.len()), (19, 0));
+        assert_eq!((n, got.len()), (20, 0));
         // A count stop counts the skipped sends too.
         let (n, got) = skipped(&ten, Stop::Count(30), offset);
-        assert_eq!((n, got.len()), (24, 6));
+        assert_eq!((n, got.len()), (25, 5));
         assert_eq!(got, tail(&ten, Stop::Count(30), offset));
         let (n, got) = skipped(&ten, Stop::Count(20), offset);
         assert_eq!((n, got.len()), (20, 0));

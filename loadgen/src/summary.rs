@@ -10,6 +10,7 @@ use crate::LoadgenError;
 use crate::batch::{ErrorSample, OutcomeBatch, WrongAnswerSample};
 use crate::latency::LatencyHistogram;
 use crate::outcome::{OutcomeCounts, OutcomeKind};
+use crate::schedule::Stop;
 
 /// Every batch of a run merged: counts, both latency histograms, a few examples.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +24,41 @@ pub struct RunSummary {
     pub late_sends: u64,
     /// Wall time of the run.
     pub duration: Duration,
+    /// Set when a signal cut the run short.
+    pub interrupted: Option<Interruption>,
+}
+
+/// A run cut short: when, of what it was to do, by which signal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interruption {
+    /// Time from the start of the run at which the signal came.
+    pub at: Duration,
+    /// What the run was to do (its duration, or its count of requests).
+    pub planned: Stop,
+    /// The signal's name, e.g. `SIGINT`.
+    pub signal: &'static str,
+}
+
+impl std::fmt::Display for Interruption {
+    /// `at 3.0 s of 30 s (SIGINT)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at {:.1} s", self.at.as_secs_f64())?;
+        match self.planned {
+            Stop::After(d) => write!(f, " of {}", fmt_seconds(d))?,
+            Stop::Count(n) => write!(f, " of a run of {n} requests")?,
+            Stop::Cancelled => {}
+        }
+        write!(f, " ({})", self.signal)
+    }
+}
+
+/// Whole seconds as `30 s`, others as `2.5 s`.
+fn fmt_seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
 }
 
 const QUANTILES: [(&str, f64); 4] = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
@@ -93,7 +129,7 @@ impl RunSummary {
             self.requests(),
             self.requests() as f64 / secs,
             100.0 * ratio(self.counts.get(OutcomeKind::Correct), self.requests()),
-            fmt_duration(self.latency.quantile(0.99)),
+            fmt_latency(&self.latency, |h| h.quantile(0.99)),
         )
     }
 
@@ -102,6 +138,12 @@ impl RunSummary {
         let c = &self.counts;
         let n = self.requests();
         let pct = |k: u64| 100.0 * ratio(k, n);
+        if let Some(cut) = &self.interrupted {
+            writeln!(
+                out,
+                "Interrupted   {cut}: the figures below are of the run until then"
+            )?;
+        }
         writeln!(
             out,
             "Requests      {n} in {:.2} s ({:.1} req/s)",
@@ -143,10 +185,33 @@ impl RunSummary {
                     .error_samples
                     .iter()
                     .find(|s| s.outcome.kind() == kind)
-                    .map(|s| format!("  e.g. {:?}", s.outcome))
+                    .map(|s| format!("  e.g. {}", s.outcome))
                     .unwrap_or_default();
                 writeln!(out, "{:<13} {k} ({:.2} %){example}", kind.name(), pct(k))?;
             }
+        }
+        self.write_latency(out)?;
+        if self.late_sends > 0 {
+            writeln!(
+                out,
+                "Note: {} of {} sends left more than 5 ms late (this machine was short of CPU)",
+                self.late_sends, self.sends
+            )?;
+        }
+        if c.get(OutcomeKind::Correct) == 0 {
+            let what = match n {
+                0 => "no request was sent".to_owned(),
+                n => format!("not one of the {n} requests was answered correctly"),
+            };
+            writeln!(out, "Warning: {what}")?;
+        }
+        Ok(())
+    }
+
+    /// The latency table, or `n/a` when no answer came to measure.
+    fn write_latency(&self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.latency.count() == 0 {
+            return writeln!(out, "Latency       n/a (no answers)");
         }
         writeln!(out, "Latency       {:>10} {:>10}", "from due", "from send")?;
         for (name, q) in QUANTILES {
@@ -163,28 +228,38 @@ impl RunSummary {
             "max",
             fmt_duration(self.latency.max()),
             fmt_duration(self.uncorrected.max())
-        )?;
-        if self.late_sends > 0 {
-            writeln!(
-                out,
-                "Note: {} of {} sends left more than 5 ms late (this machine was short of CPU)",
-                self.late_sends, self.sends
-            )?;
-        }
-        Ok(())
+        )
     }
 
     /// The JSON report.
     pub fn to_json(&self) -> serde_json::Value {
         let c = &self.counts;
+        // No answer, no latency: null rather than a 0 that reads as a fast server.
         let ms = |h: &LatencyHistogram| {
+            let at = |d: Duration| match h.count() {
+                0 => serde_json::Value::Null,
+                _ => json!(millis(d)),
+            };
             let mut m = serde_json::Map::new();
             for (name, q) in QUANTILES {
-                m.insert(name.into(), json!(millis(h.quantile(q))));
+                m.insert(name.into(), at(h.quantile(q)));
             }
-            m.insert("max".into(), json!(millis(h.max())));
+            m.insert("max".into(), at(h.max()));
             serde_json::Value::Object(m)
         };
+        let interrupted = self.interrupted.map(|cut| {
+            let (planned_s, planned_requests) = match cut.planned {
+                Stop::After(d) => (Some(d.as_secs_f64()), None),
+                Stop::Count(n) => (None, Some(n)),
+                Stop::Cancelled => (None, None),
+            };
+            json!({
+                "at_s": cut.at.as_secs_f64(),
+                "planned_s": planned_s,
+                "planned_requests": planned_requests,
+                "signal": cut.signal,
+            })
+        });
         let status: serde_json::Map<String, serde_json::Value> = c
             .statuses()
             .iter()
@@ -211,6 +286,7 @@ impl RunSummary {
             "latency_ms": ms(&self.latency),
             "uncorrected_latency_ms": ms(&self.uncorrected),
             "duration_s": self.duration.as_secs_f64(),
+            "interrupted": interrupted,
             "rps": self.rps(),
             "wrong_examples": self.wrong_samples.iter().map(|s| json!({
                 "key": s.key.to_string(),
@@ -228,6 +304,14 @@ fn millis(d: Duration) -> f64 {
 
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// A latency of `h`, or `n/a` when it recorded none.
+fn fmt_latency(h: &LatencyHistogram, of: impl Fn(&LatencyHistogram) -> Duration) -> String {
+    match h.count() {
+        0 => "n/a".to_owned(),
+        _ => fmt_duration(of(h)),
+    }
 }
 
 /// A duration the way people read latencies: 812µs, 12.3ms, 4.01s.
@@ -450,6 +534,58 @@ mod tests {
         for q in ["p50", "p90", "p99", "p999", "max"] {
             assert!(j["latency_ms"][q].is_number(), "{q}");
         }
+    }
+
+    #[test]
+    fn no_answers_read_as_no_latency_and_warn() {
+        let mut s = RunSummary::default();
+        for _ in 0..5 {
+            s.counts.record(&Outcome::ConnectRefused {
+                detail: "127.0.0.1:9: Connection refused".into(),
+            });
+        }
+        s.duration = Duration::from_secs(1);
+        let mut text = Vec::new();
+        s.write_human(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("Latency       n/a (no answers)"), "{text}");
+        assert!(!text.contains("0µs"), "{text}");
+        assert!(
+            text.contains("Warning: not one of the 5 requests was answered correctly"),
+            "{text}"
+        );
+        assert!(s.status_line(Duration::from_secs(1)).ends_with("p99 n/a"));
+        assert!(s.to_json()["latency_ms"]["p99"].is_null());
+        // With answers, no warning and a table.
+        let mut text = Vec::new();
+        summary().write_human(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            !text.contains("Warning") && text.contains("from due"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_says_so() {
+        let mut s = summary();
+        assert!(s.to_json()["interrupted"].is_null());
+        s.interrupted = Some(Interruption {
+            at: Duration::from_millis(3040),
+            planned: Stop::After(Duration::from_secs(30)),
+            signal: "SIGINT",
+        });
+        let mut text = Vec::new();
+        s.write_human(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.starts_with("Interrupted   at 3.0 s of 30 s (SIGINT)"),
+            "{text}"
+        );
+        let j = s.to_json();
+        assert_eq!(j["interrupted"]["at_s"], 3.04);
+        assert_eq!(j["interrupted"]["planned_s"], 30.0);
+        assert_eq!(j["interrupted"]["signal"], "SIGINT");
     }
 
     #[test]

@@ -39,6 +39,14 @@ impl RequestShape {
     }
 }
 
+/// The time allowed to open a connection unless one is given: loadgen's `--connect-timeout`
+/// and a scenario's `[load] connect_timeout` alike.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The time allowed for a whole request unless one is given: loadgen's `--timeout` and a
+/// scenario's `[load] timeout` alike.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One target's own limits: its pool, its cap and its timeouts are its own, so a slow or
 /// hanging team never takes from another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,8 +70,8 @@ impl Default for TargetLimits {
     fn default() -> Self {
         TargetLimits {
             max_in_flight: 1000,
-            connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(10),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
             body_cap: 4096,
             max_headers: 100,
             addresses: AddressPolicy::Any,

@@ -73,16 +73,16 @@ async fn a_public_only_target_never_connects_to_loopback() {
     let s = summary_of(&batches, "t");
     assert_eq!(
         s.counts.get(OutcomeKind::ConnectRefused),
-        9,
+        10,
         "{:?}",
         s.counts
     );
     // The same server under the default policy answers (the neighbour is unaffected).
     let ok = summary_of(&batches, "allowed");
-    assert_eq!(ok.counts.get(OutcomeKind::Correct), 9);
+    assert_eq!(ok.counts.get(OutcomeKind::Correct), 10);
     assert_eq!(
         server.requests(),
-        9,
+        10,
         "only the allowed target's requests arrive"
     );
     let details = refused_details(&batches);
@@ -149,7 +149,37 @@ async fn a_redirect_to_the_metadata_service_is_a_status_not_followed() {
     )
     .await;
     let s = summary_of(&batches, "t");
-    assert_eq!(s.counts.statuses().get(&302), Some(&9), "{:?}", s.counts);
+    assert_eq!(s.counts.statuses().get(&302), Some(&10), "{:?}", s.counts);
     assert_eq!(s.counts.get(OutcomeKind::Correct), 0);
-    assert_eq!(server.requests(), 9);
+    assert_eq!(server.requests(), 10);
+}
+
+/// A name that does not resolve is a `dns_error` with the resolver's reason, not a refused
+/// connection (the team's DNS record is missing, not its server down).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_resolve_is_a_dns_error() {
+    let resolver = Arc::new(Rebinding {
+        answers: vec![vec![]],
+        asked: AtomicUsize::new(0),
+    });
+    let t = loadgen::Target::new("t", vec!["http://nowhere.example:8000".to_owned()]);
+    let batches = run(open(Resolver::custom(resolver)), vec![t], answers(100)).await;
+    let s = summary_of(&batches, "t");
+    assert_eq!(s.counts.get(OutcomeKind::DnsError), 10, "{:?}", s.counts);
+    assert_eq!(s.counts.get(OutcomeKind::ConnectRefused), 0);
+    assert_eq!(s.counts.connect_errors(), 10);
+    let details: Vec<String> = batches
+        .iter()
+        .flat_map(|b| &b.error_samples)
+        .filter_map(|e| match &e.outcome {
+            Outcome::DnsError { detail } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("nowhere.example:8000: cannot resolve: no such name")),
+        "{details:?}"
+    );
 }

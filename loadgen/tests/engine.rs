@@ -125,7 +125,7 @@ async fn wrong_answers_are_exactly_the_expected_keys() {
 async fn sends_past_the_cap_are_dropped_not_skipped() {
     let _shared = util::shared().await;
     // 100 req/s for 1 s against a server that takes 1.5 s: the first 10 fill the cap, the
-    // other 89 due before the end are dropped.
+    // other 90 due before the end are dropped.
     let server = TestServer::start(Behaviour::Correct {
         delay: Duration::from_millis(1500),
     })
@@ -139,9 +139,9 @@ async fn sends_past_the_cap_are_dropped_not_skipped() {
     };
     let batches = run(config, vec![t], answers(50)).await;
     let s = summary_of(&batches, "t");
-    assert_eq!(s.counts.get(OutcomeKind::Dropped), 89, "{:?}", s.counts);
+    assert_eq!(s.counts.get(OutcomeKind::Dropped), 90, "{:?}", s.counts);
     assert_eq!(s.counts.get(OutcomeKind::Correct), 10);
-    assert_eq!(s.sends, 99);
+    assert_eq!(s.sends, 100);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +167,7 @@ async fn every_target_gets_the_same_keys_in_the_same_order() {
     let batches = run(config, targets, answers(1000)).await;
     let seen_a = a.seen.lock().unwrap().clone();
     let seen_b = b.seen.lock().unwrap().clone();
-    assert_eq!(seen_a.len(), 199);
+    assert_eq!(seen_a.len(), 200);
     // Same keys, same number of times each...
     let (mut sorted_a, mut sorted_b) = (seen_a.clone(), seen_b.clone());
     sorted_a.sort();
@@ -178,11 +178,11 @@ async fn every_target_gets_the_same_keys_in_the_same_order() {
     let same_place = seen_a.iter().zip(&seen_b).filter(|(x, y)| x == y).count();
     assert!(
         same_place >= 190,
-        "only {same_place} of 199 in the same place"
+        "only {same_place} of 200 in the same place"
     );
     for name in ["a", "b"] {
         let s = summary_of(&batches, name);
-        assert_eq!(s.counts.get(OutcomeKind::Correct), 199, "{name}");
+        assert_eq!(s.counts.get(OutcomeKind::Correct), 200, "{name}");
     }
     // Batches carry unique ids, one per target per tick.
     let mut ids: Vec<_> = batches.iter().map(|b| b.id).collect();
@@ -212,7 +212,7 @@ async fn a_stall_shows_in_the_latency_from_due() {
     )
     .await;
     let s = summary_of(&batches, "t");
-    assert_eq!(s.counts.get(OutcomeKind::Correct), 299);
+    assert_eq!(s.counts.get(OutcomeKind::Correct), 300);
     // About 50 requests were due during the freeze, waiting 1 s down to 0: 5 % of the
     // run waited over half a second, so p97 is well above 100 ms and p99 near 0.8 s.
     let p99 = s.latency.quantile(0.99);

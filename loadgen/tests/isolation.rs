@@ -26,7 +26,7 @@ async fn healthy_p99(with_hanging_neighbour: bool) -> Duration {
     };
     let batches = run(config, targets, answers(100)).await;
     let s = summary_of(&batches, "healthy");
-    assert_eq!(s.counts.get(OutcomeKind::Correct), 299, "{:?}", s.counts);
+    assert_eq!(s.counts.get(OutcomeKind::Correct), 300, "{:?}", s.counts);
     if with_hanging_neighbour {
         let h = summary_of(&batches, "hanging");
         assert!(h.counts.get(OutcomeKind::Dropped) > 0 && h.counts.get(OutcomeKind::Timeout) > 0);

@@ -95,7 +95,7 @@ impl Rules {
             K::WrongAnswer => self.wrong_answer,
             K::HttpStatus => self.status_other,
             K::Timeout => self.timeout,
-            K::ConnectRefused | K::ConnectTimeout => self.connect_error,
+            K::ConnectRefused | K::ConnectTimeout | K::DnsError => self.connect_error,
             K::Reset => self.reset,
             K::TooLarge => self.too_large,
             K::Malformed => self.malformed,

@@ -303,17 +303,10 @@ fn status_text(code: u16) -> String {
 }
 
 fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String {
-    let detail = match example {
-        Some(
-            Outcome::ConnectRefused { detail }
-            | Outcome::Reset { detail }
-            | Outcome::Malformed { detail }
-            | Outcome::Tls { detail, .. },
-        ) => {
-            format!(", e.g. {detail}")
-        }
-        _ => String::new(),
-    };
+    let detail = example
+        .and_then(Outcome::detail)
+        .map(|detail| format!(", e.g. {detail}"))
+        .unwrap_or_default();
     match kind {
         OutcomeKind::Timeout => format!(
             "{n} {} timed out (no full answer in time)",
@@ -321,6 +314,11 @@ fn failure_text(kind: OutcomeKind, n: u64, example: Option<&Outcome>) -> String 
         ),
         OutcomeKind::ConnectRefused => format!(
             "{n} {} refused (is the server up?){detail}",
+            plural(n, "connection")
+        ),
+        OutcomeKind::DnsError => format!(
+            "{n} {} not made: the host name did not resolve (is the URL's DNS record \
+             there?){detail}",
             plural(n, "connection")
         ),
         OutcomeKind::ConnectTimeout => format!(

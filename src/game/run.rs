@@ -179,8 +179,13 @@ async fn open_ledger(
     // A split game's clock starts a moment ahead, so the workers see it (and the team
     // URLs) in time to begin with it; until then its game time is 0.
     let now = now_unix_ms().max(session.started_unix_ms);
-    // A pause in force when the last run stopped ends with this start.
-    let offset = session.game_time(now).min(g.duration);
+    // A pause in force when the last run stopped ends with this start. A fresh game starts
+    // at game time 0, not at the millisecond or two since the ledger recorded its start: the
+    // load's first send is due at 0, and a run at an offset skips the sends due before it.
+    let offset = match fresh {
+        true => Duration::ZERO,
+        false => session.game_time(now).min(g.duration),
+    };
     let paused_ms = session.paused_ms
         + session
             .paused_since_unix_ms

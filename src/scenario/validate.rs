@@ -119,7 +119,13 @@ fn keyset(c: &Checker<'_>, raw: Option<&RawKeyset>) -> Result<KeysetSettings, Sc
     Ok(KeysetSettings {
         count: c.int_or(count, "keyset.count", "a number of keys", 1..=max, 1000)?,
         zipf: zipf.map_or(Ok(ZipfPicker::DEFAULT_EXPONENT), |z| {
-            c.number(z, "keyset.zipf", "a Zipf exponent", 0.0..=5.0, "")
+            c.number(
+                z,
+                "keyset.zipf",
+                "a Zipf exponent",
+                0.0..=ZipfPicker::MAX_EXPONENT,
+                "",
+            )
         })?,
     })
 }
@@ -179,13 +185,13 @@ fn load(
             l.timeout.as_ref(),
             "load.timeout",
             timeouts.clone(),
-            10 * SECOND,
+            loadgen::DEFAULT_TIMEOUT,
         )?,
         connect_timeout: c.duration_or(
             l.connect_timeout.as_ref(),
             "load.connect_timeout",
             timeouts,
-            3 * SECOND,
+            loadgen::DEFAULT_CONNECT_TIMEOUT,
         )?,
         max_in_flight,
         ca_cert,

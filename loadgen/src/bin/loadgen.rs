@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,17 +14,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use loadgen::{
-    Engine, EngineConfig, FailIf, Pacing, RateSchedule, RequestShape, RunSummary, Stop, Target,
-    TargetLimits,
+    Engine, EngineConfig, FailIf, Interruption, LoadgenError, MAX_RATE, Pacing, RateSchedule,
+    RequestShape, RunSummary, Stop, Target, TargetLimits,
 };
 
 /// Sends verified load to a team's server and reports correctness and latency.
 ///
-/// Every answer is checked against the reference hash. In the open model (--rate) latency
-/// is measured from when each request was due, so a stalled server cannot hide its stall;
-/// the latency from the actual send is shown beside it.
+/// Every answer is checked against the reference hash. With --rate (the open model) R
+/// requests a second are due whatever the server does, R × D in all for --duration D, the
+/// first at once; latency is measured from when each was due, so a stalled server cannot
+/// hide its stall (the latency from the actual send is shown beside it). With --clients, or
+/// with neither flag, closed clients (10 unless --clients says) each send their next request
+/// when their answer came.
 ///
-/// Exit codes: 0 done, 1 a --fail-if condition was met, 2 bad flags or the run could not start.
+/// Exit codes: 0 done, with at least one correct answer; 1 not one answer was correct (a
+/// wrong URL, a server down, a hash that does not match), or a --fail-if condition was met;
+/// 2 bad flags or the run could not start; 130 cut short by Ctrl-C (143 by SIGTERM): the
+/// summary of what ran still prints, and says where it was cut.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
 struct Args {
@@ -32,26 +38,34 @@ struct Args {
     /// https://team.example
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
-    /// Open model: requests per second, whatever the server does.
-    #[arg(long, conflicts_with = "clients", value_name = "R")]
+    /// Open model: requests per second, whatever the server does (above 0, up to 1000000).
+    /// With neither --rate nor --clients: 10 closed clients.
+    #[arg(long, conflicts_with = "clients", value_name = "R", value_parser = parse_rate,
+          allow_negative_numbers = true)]
     rate: Option<f64>,
-    /// Closed model: clients that each wait for their answer before the next request.
-    #[arg(long, value_name = "C")]
+    /// Closed model: clients that each wait for their answer before the next request (1 to
+    /// 100000). With neither --rate nor --clients: 10 closed clients.
+    #[arg(long, value_name = "C", value_parser = in_range(1usize, 100_000),
+          allow_negative_numbers = true)]
     clients: Option<usize>,
-    /// How long to send.
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "D")]
+    /// How long to send (above zero).
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration,
+          value_name = "D", allow_hyphen_values = true)]
     duration: Duration,
-    /// Stop after this many requests instead of after --duration.
-    #[arg(long, value_name = "N")]
+    /// Stop after this many requests instead of after --duration (at least 1).
+    #[arg(long, value_name = "N", value_parser = parse_requests,
+          allow_negative_numbers = true)]
     requests: Option<u64>,
     /// Size of the keyset (the same keys as `gameday keys --seed S --count N`).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = in_range(1usize, hashref::MAX_KEYSET), allow_negative_numbers = true)]
     keys: usize,
     /// Seed of the keyset and of the key picks.
     #[arg(long, default_value_t = 1, value_name = "S")]
     seed: u64,
-    /// Zipf exponent of key popularity (0 is uniform).
-    #[arg(long, default_value_t = ZipfPicker::DEFAULT_EXPONENT, value_name = "X")]
+    /// Zipf exponent of key popularity (0 is uniform, up to 5).
+    #[arg(long, default_value_t = ZipfPicker::DEFAULT_EXPONENT, value_name = "X",
+          value_parser = in_range(0.0, ZipfPicker::MAX_EXPONENT), allow_negative_numbers = true)]
     zipf: f64,
     /// PBKDF2 iterations of the hash (must match the server's).
     #[arg(long, default_value_t = HashParams::default().iterations, value_name = "N")]
@@ -59,22 +73,27 @@ struct Args {
     /// PBKDF2 salt of the hash (must match the server's).
     #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
     salt: String,
-    /// Time allowed for each whole request.
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "D")]
-    timeout: Duration,
-    /// Time allowed to open a connection.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "D")]
-    connect_timeout: Duration,
-    /// Requests in flight at most; in the open model a request due past it is `dropped`.
-    /// [default: 1000, or --clients if more]
-    #[arg(long, value_name = "N")]
+    /// Time allowed for each whole request (above zero).
+    #[arg(long, default_value_t = Span(loadgen::DEFAULT_TIMEOUT),
+          value_parser = parse_positive_span, value_name = "D", allow_hyphen_values = true)]
+    timeout: Span,
+    /// Time allowed to open a connection (above zero; the same default as a scenario's).
+    #[arg(long, default_value_t = Span(loadgen::DEFAULT_CONNECT_TIMEOUT),
+          value_parser = parse_positive_span, value_name = "D", allow_hyphen_values = true)]
+    connect_timeout: Span,
+    /// Requests in flight at most (1 to 1000000); in the open model a request due past it is
+    /// `dropped`. [default: 1000, or --clients if more]
+    #[arg(long, value_name = "N", value_parser = in_range(1usize, 1_000_000),
+          allow_negative_numbers = true)]
     max_in_flight: Option<usize>,
     /// Bytes of body read at most (64 to 67108864); past it the answer is `too_large`.
-    #[arg(long, default_value_t = TargetLimits::default().body_cap, value_name = "BYTES")]
+    #[arg(long, default_value_t = TargetLimits::default().body_cap, value_name = "BYTES",
+          value_parser = in_range(64usize, 64 << 20), allow_negative_numbers = true)]
     max_body: usize,
     /// Response headers allowed (1 to 1000; a head is also held to 64 KiB); past it the
     /// answer is `too_large`.
-    #[arg(long, default_value_t = TargetLimits::default().max_headers, value_name = "N")]
+    #[arg(long, default_value_t = TargetLimits::default().max_headers, value_name = "N",
+          value_parser = in_range(1usize, loadgen::MAX_HEADERS), allow_negative_numbers = true)]
     max_headers: usize,
     /// PEM file of a private CA to trust for https URLs, beside the system's roots (a
     /// venue's CA, or your own for a self-signed endpoint).
@@ -89,8 +108,9 @@ struct Args {
     /// Exit 1 when any condition holds, e.g. error_rate>0.01,p99>5s,wrong>0
     #[arg(long, value_name = "EXPR")]
     fail_if: Option<FailIf>,
-    /// Load threads (each a single-threaded runtime).
-    #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true)]
+    /// Load threads (each a single-threaded runtime; 1 to 1024).
+    #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true,
+          value_parser = in_range(1usize, 1024), allow_negative_numbers = true)]
     runtimes: usize,
     /// With several URLs: `round-robin` makes them one team's servers; `separate` makes each
     /// its own target, with its own connections, cap and timeouts (for benchmarks of many
@@ -104,6 +124,63 @@ struct Args {
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (examples: 500ms, 10s, 2m)"))
+}
+
+/// A duration above zero (clap names the flag in its message).
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    if text.trim().starts_with('-') {
+        return Err("must be above zero, not negative (examples: 500ms, 10s, 2m)".into());
+    }
+    match parse_duration(text)? {
+        d if d.is_zero() => Err("must be above zero (examples: 500ms, 10s, 2m)".into()),
+        d => Ok(d),
+    }
+}
+
+/// A duration flag whose default comes from the library, shown as humantime writes it.
+#[derive(Clone, Copy, Debug)]
+struct Span(Duration);
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+fn parse_positive_span(text: &str) -> Result<Span, String> {
+    parse_positive_duration(text).map(Span)
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of requests per second"))?;
+    if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "must be above 0 and at most {MAX_RATE} requests per second"
+        ))
+    }
+}
+
+/// A parser of numbers from `lo` to `hi`.
+fn in_range<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text: &str| match text.trim().parse::<T>() {
+        Ok(v) if lo <= v && v <= hi => Ok(v),
+        _ => Err(format!("must be a number from {lo} to {hi}")),
+    }
+}
+
+fn parse_requests(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("must be a whole number, at least 1".into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -145,8 +222,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let shape = RequestShape::new(&args.shape)?;
     let limits = TargetLimits {
         max_in_flight: max_in_flight(&args, &pacing)?,
-        connect_timeout: args.connect_timeout,
-        timeout: args.timeout,
+        connect_timeout: args.connect_timeout.0,
+        timeout: args.timeout.0,
         body_cap: args.max_body,
         max_headers: args.max_headers,
         ..TargetLimits::default()
@@ -169,7 +246,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .collect();
     for t in &targets {
-        t.check()?;
+        t.check().map_err(without_target)?;
     }
     let keyset = Keyset::generate(args.seed, args.keys)?;
     let params = HashParams::new(args.salt.clone(), args.iterations)?;
@@ -188,8 +265,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..EngineConfig::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = Engine::start(config, &targets, Arc::new(answers), tx)?;
-    cancel_on_signal(handle.canceller());
+    let handle = Engine::start(config, &targets, Arc::new(answers), tx).map_err(without_target)?;
+    let signalled = cancel_on_signal(handle.canceller());
     let live = live_line(&stop);
     let mut summary = RunSummary::default();
     while let Some(batch) = rx.blocking_recv() {
@@ -202,7 +279,21 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = handle.started();
     handle.join()?;
     summary.duration = started.elapsed();
+    summary.interrupted = signalled.get().map(|&(signal, at)| Interruption {
+        at: at.saturating_duration_since(started),
+        planned: stop,
+        signal,
+    });
     report(&args, &summary)
+}
+
+/// The library names the target of a bad URL (a game's team); here the target is the URL
+/// itself, so the message names the URL alone.
+fn without_target(e: LoadgenError) -> anyhow::Error {
+    match e {
+        LoadgenError::BadUrl { url, reason, .. } => anyhow::anyhow!("bad URL {url:?}: {reason}"),
+        e => e.into(),
+    }
 }
 
 /// The cap of requests in flight. Closed clients each hold one: an explicit cap below
@@ -213,7 +304,7 @@ fn max_in_flight(args: &Args, pacing: &Pacing) -> anyhow::Result<usize> {
         Pacing::Open(_) => 0,
     };
     match args.max_in_flight {
-        Some(cap) if cap > 0 && cap < clients => anyhow::bail!(
+        Some(cap) if cap < clients => anyhow::bail!(
             "--clients {clients} is above --max-in-flight {cap}: each closed client holds one \
              request in flight; raise --max-in-flight to at least {clients} or lower --clients"
         ),
@@ -232,16 +323,28 @@ fn report(args: &Args, summary: &RunSummary) -> anyhow::Result<ExitCode> {
             .write_human(&mut out)
             .context("writing the summary")?;
     }
-    let Some(fail_if) = &args.fail_if else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    let met = fail_if.met(summary);
-    if met.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+    Ok(exit_code(args, summary))
+}
+
+/// 130 (143) when Ctrl-C (SIGTERM) cut the run, as shells report a command a signal ended;
+/// 1 when not one answer was correct or a --fail-if condition was met; else 0.
+fn exit_code(args: &Args, summary: &RunSummary) -> ExitCode {
+    if let Some(cut) = &summary.interrupted {
+        eprintln!("loadgen: interrupted {cut}");
+        return ExitCode::from(if cut.signal == "SIGTERM" { 143 } else { 130 });
     }
-    let names: Vec<&str> = met.iter().map(|c| c.text.as_str()).collect();
-    eprintln!("loadgen: failing: {}", names.join(", "));
-    Ok(ExitCode::from(1))
+    let mut failing = Vec::new();
+    if summary.counts.get(loadgen::OutcomeKind::Correct) == 0 {
+        failing.push("not one answer was correct");
+    }
+    if let Some(fail_if) = &args.fail_if {
+        failing.extend(fail_if.met(summary).iter().map(|c| c.text.as_str()));
+    }
+    if failing.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("loadgen: failing: {}", failing.join(", "));
+    ExitCode::from(1)
 }
 
 /// The live status line on stderr (hidden when stderr is not a terminal).
@@ -258,8 +361,13 @@ fn live_line(stop: &Stop) -> ProgressBar {
 }
 
 /// Ctrl-C or SIGTERM ends the run early (answers still out get
-/// [`loadgen::CANCEL_GRACE`]); the summary still prints.
-fn cancel_on_signal(cancel: impl Fn() + Send + 'static) {
+/// [`loadgen::CANCEL_GRACE`]); the summary still prints. Returns where the signal's name
+/// and time will be once one came.
+fn cancel_on_signal(
+    cancel: impl Fn() + Send + 'static,
+) -> Arc<OnceLock<(&'static str, std::time::Instant)>> {
+    let signalled = Arc::new(OnceLock::new());
+    let record = signalled.clone();
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -280,11 +388,13 @@ fn cancel_on_signal(cancel: impl Fn() + Send + 'static) {
             };
             #[cfg(not(unix))]
             let terminate = std::future::pending::<Option<()>>();
-            tokio::select! {
-                Ok(()) = tokio::signal::ctrl_c() => {}
-                _ = terminate => {}
-            }
+            let signal = tokio::select! {
+                Ok(()) = tokio::signal::ctrl_c() => "SIGINT",
+                _ = terminate => "SIGTERM",
+            };
+            let _ = record.set((signal, std::time::Instant::now()));
         });
         cancel();
     });
+    signalled
 }

@@ -102,14 +102,11 @@ pub(crate) fn encode(batch: &OutcomeBatch) -> Vec<u8> {
 }
 
 fn stored_error(s: &ErrorSample) -> StoredError {
-    let (status, detail) = match &s.outcome {
-        Outcome::HttpStatus(code) => (Some(*code), None),
-        Outcome::ConnectRefused { detail }
-        | Outcome::Reset { detail }
-        | Outcome::Malformed { detail }
-        | Outcome::Tls { detail, .. } => (None, Some(detail.clone())),
-        _ => (None, None),
+    let status = match &s.outcome {
+        Outcome::HttpStatus(code) => Some(*code),
+        _ => None,
     };
+    let detail = s.outcome.detail().map(str::to_owned);
     StoredError {
         key: s.key.to_string(),
         kind: s.outcome.kind(),
@@ -172,6 +169,7 @@ fn common<H>(id: BatchId, body: &mut StoredBody<H>) -> Result<Common, ScoreError
             OutcomeKind::HttpStatus => Outcome::HttpStatus(e.status.unwrap_or(0)),
             OutcomeKind::Timeout => Outcome::Timeout,
             OutcomeKind::ConnectRefused => Outcome::ConnectRefused { detail },
+            OutcomeKind::DnsError => Outcome::DnsError { detail },
             OutcomeKind::ConnectTimeout => Outcome::ConnectTimeout,
             OutcomeKind::Reset => Outcome::Reset { detail },
             OutcomeKind::TooLarge => Outcome::TooLarge,

@@ -239,6 +239,7 @@ mod tests {
     #[test]
     fn a_bucket_is_96_bytes() {
         // 100 teams × 2 h at a bucket a second: 100 × 7,200 × 96 B ≈ 66 MiB at most.
+        // (Seventeen error counts fill what was padding with sixteen.)
         assert_eq!(std::mem::size_of::<Bucket>(), 96);
         // Every kind but a correct answer has its count.
         assert!(!ERROR_KINDS.contains(&OutcomeKind::Correct));
