@@ -467,7 +467,7 @@ impl Game<'_> {
             if self.resumed { "resumed" } else { "started" },
             s.game.name,
             s.teams.len(),
-            // To the second: a fresh game's clock has run a few ms by now.
+            // To the second: a resumed game has a remainder in ms.
             humantime::format_duration(Duration::from_secs(
                 (s.game.duration.saturating_sub(self.offset).as_millis() as u64 + 500) / 1000
             )),
