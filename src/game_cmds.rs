@@ -288,7 +288,10 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     replica
         .refresh(&live)
         .with_context(|| format!("reading {at}"))?;
-    let server = gameday::views::WebServer::start(args.web, live.view(), &at, false, true, markers)
+    let server = std::net::TcpListener::bind(args.web)
+        .and_then(|listener| {
+            gameday::views::WebServer::serve(listener, live.view(), &at, false, true, markers)
+        })
         .with_context(|| format!("listening on {}", args.web))?;
     writeln!(
         out,

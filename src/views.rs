@@ -33,24 +33,11 @@ pub struct WebServer {
 }
 
 impl WebServer {
-    /// Binds `addr` and serves the game `view`, whose ledger is `ledger`. Team URLs changed on
-    /// the team page follow the scenario's private-address rule (`allow_private`). A
-    /// replica (`read_only`) refuses every control. `markers` (the scenario's faults and
-    /// steps) go on the charts of `/report`.
-    pub fn start(
-        addr: std::net::SocketAddr,
-        view: LiveView,
-        ledger: &scoreboard::LedgerAt,
-        allow_private: bool,
-        read_only: bool,
-        markers: Vec<scoreboard::debrief::Marker>,
-    ) -> std::io::Result<WebServer> {
-        let listener = std::net::TcpListener::bind(addr)?;
-        WebServer::serve(listener, view, ledger, allow_private, read_only, markers)
-    }
-
-    /// As [`WebServer::start`], on a socket bound before (so that a busy address is known
-    /// before the game begins).
+    /// Serves the game `view`, whose ledger is `ledger`, on `listener` (bound by the caller,
+    /// so that a busy address is known before the game begins). Team URLs changed on the
+    /// team page follow the scenario's private-address rule (`allow_private`). A replica
+    /// (`read_only`) refuses every control. `markers` (the scenario's faults and steps) go
+    /// on the charts of `/report`.
     pub fn serve(
         listener: std::net::TcpListener,
         view: LiveView,

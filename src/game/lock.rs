@@ -71,14 +71,8 @@ fn lock_file(at: &LedgerAt, db: &Path) -> Result<File, GameError> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|e| GameError::Lock {
-            path: path.clone(),
-            source: e,
-        })?;
-    if !try_flock(&file).map_err(|e| GameError::Lock {
-        path: path.clone(),
-        source: e,
-    })? {
+        .map_err(|e| failed(&path, e))?;
+    if !try_flock(&file).map_err(|e| failed(&path, e))? {
         let mut holder = String::new();
         let _ = file.read_to_string(&mut holder);
         return Err(busy(at, &holder));
@@ -89,8 +83,16 @@ fn lock_file(at: &LedgerAt, db: &Path) -> Result<File, GameError> {
         .set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| writeln!(file, "pid {}, since {since}", std::process::id()));
-    said.map_err(|e| GameError::Lock { path, source: e })?;
+    said.map_err(|e| failed(&path, e))?;
     Ok(file)
+}
+
+/// The error of lock file `path` that could not be made, locked or written.
+fn failed(path: &Path, source: std::io::Error) -> GameError {
+    GameError::Lock {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The lock file of a SQLite ledger: its name with `.lock` after it.

@@ -182,9 +182,10 @@ async fn open_ledger(
     // A pause in force when the last run stopped ends with this start. A fresh game starts
     // at game time 0, not at the millisecond or two since the ledger recorded its start: the
     // load's first send is due at 0, and a run at an offset skips the sends due before it.
-    let offset = match fresh {
-        true => Duration::ZERO,
-        false => session.game_time(now).min(g.duration),
+    let offset = if fresh {
+        Duration::ZERO
+    } else {
+        session.game_time(now).min(g.duration)
     };
     let paused_ms = session.paused_ms
         + session

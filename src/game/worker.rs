@@ -563,10 +563,7 @@ impl<'a> Worker<'a> {
             };
             self.outcome.writes.push(took);
             self.outcome.batches += causes as u64;
-            self.pending.drain(..causes.min(chunk));
-            if causes == 0 {
-                break;
-            }
+            self.pending.drain(..causes);
         }
         Ok(())
     }
