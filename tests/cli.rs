@@ -138,6 +138,7 @@ fn small_game(path: &std::path::Path) {
         seed: 1,
         rules: rules.clone(),
         teams: vec!["alpha".into(), "bravo".into()],
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();
@@ -319,6 +320,7 @@ fn teams_hands_out_tokens_once_and_keeps_only_digests() {
         seed: 1,
         rules: Rules::default(),
         teams: vec!["red".into(), "blue, ltd".into()],
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 1).unwrap();

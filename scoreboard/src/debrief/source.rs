@@ -68,19 +68,26 @@ impl LedgerGame {
             }
             .to_owned(),
         });
-        let notes = self.notes.iter().map(|n| match n.kind {
-            NoteKind::Announcement => Marker {
+        let notes = self.notes.iter().filter_map(|n| {
+            let (kind, text) = match n.kind {
+                NoteKind::Announcement => (MarkerKind::Announcement, n.text.clone()),
+                NoteKind::UrlChange => (MarkerKind::Url, format!("now answers at {}", n.text)),
+                NoteKind::Registration => (
+                    MarkerKind::Url,
+                    format!("registered its endpoint {}", n.text),
+                ),
+                // Checks are the team's own business: the timeline keeps what changed.
+                NoteKind::CheckPassed | NoteKind::CheckFailed => return None,
+            };
+            let team = (n.kind != NoteKind::Announcement)
+                .then(|| n.team.clone())
+                .flatten();
+            Some(Marker {
                 at: n.at,
-                kind: MarkerKind::Announcement,
-                team: None,
-                text: n.text.clone(),
-            },
-            NoteKind::UrlChange => Marker {
-                at: n.at,
-                kind: MarkerKind::Url,
-                team: n.team.clone(),
-                text: format!("now answers at {}", n.text),
-            },
+                kind,
+                team,
+                text,
+            })
         });
         clock.chain(notes).collect()
     }

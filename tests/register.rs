@@ -1,0 +1,242 @@
+//! A real team that registers its own endpoint during a live game, on SQLite and on
+//! PostgreSQL: no load and no LoadGen points before it registers, its instance billed from
+//! the start, load within 2 s of its registration, the registration in the ledger and in the
+//! debrief, and kept across a restart of `play`. Its endpoint check answers at once.
+
+#[path = "../scoreboard/tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+mod util;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scoreboard::ledger::LedgerAt;
+use scoreboard::{NoteKind, Source};
+use util::{Killed, http, http_json, web_address};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
+const ADMIN: &str = "tok-register-admin-secret";
+const TEAM: &str = "rainbow-ops";
+
+/// A free port on loopback (bound, then let go).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The reference server, as a team deploys it, with the game's hash.
+fn unicorn(port: u16) -> Killed {
+    let child = Command::new(env!("CARGO_BIN_EXE_unicorn"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--flavor", "v2", "--iterations", "100", "--min-latency", "10ms"])
+        .args(["--error-rate", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "unicorn never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Killed(child)
+}
+
+/// `gameday play` of the fixture on `ledger`, with its web pages on a free port.
+fn play(dir: &Path, ledger: &[String]) -> (Child, String) {
+    let mut game = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .env("GAMEDAY_CACHE_DIR", dir.join("cache"))
+        .env("GAMEDAY_ADMIN_TOKEN", ADMIN)
+        .args(["play", FIXTURE, "--no-tui", "--web", "127.0.0.1:0"])
+        .args(["--board-every", "0s"])
+        .args(ledger)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (addr, _log) = web_address(game.stderr.take().unwrap());
+    (game, addr)
+}
+
+/// The admin's view of the game now.
+fn status(addr: &str) -> serde_json::Value {
+    let (code, body) = http(addr, "GET", "/api/admin/status", Some(ADMIN));
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn team<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+}
+
+/// Waits until the game clock reads at least `ms`.
+fn wait_for_game_time(addr: &str, ms: u64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = status(addr);
+        if s["now_ms"].as_u64().unwrap() >= ms {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "the game clock stood still: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A game process, killed if a failed assertion drops it.
+struct Game(Option<Child>);
+
+impl Game {
+    /// Ctrl-C, as the organizer presses it.
+    fn interrupt(&self) {
+        let pid = self.0.as_ref().unwrap().id();
+        // SAFETY: a signal to our own child process, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    }
+
+    /// Waits for the game to exit 0; its stdout.
+    fn finish(mut self) -> String {
+        let out = self.0.take().unwrap().wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}");
+        stdout
+    }
+}
+
+impl Drop for Game {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The whole story on one ledger: waiting, registered, stopped, resumed, over.
+fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
+    let port = free_port();
+    let _server = unicorn(port);
+    let url = format!("http://127.0.0.1:{port}/");
+    let (game, addr) = play(dir, ledger);
+    let game = Game(Some(game));
+    // Before it registers: waiting, on the admin page and the public board.
+    let s = wait_for_game_time(&addr, 3000);
+    let waiting = &team(&s, TEAM)["endpoint"];
+    assert_eq!(waiting["waiting"], true, "{s}");
+    assert_eq!(waiting["state"], "waiting for its endpoint since 00:00", "{s}");
+    let (_, board) = http(&addr, "GET", "/api/board", None);
+    assert!(board.contains("waiting for its endpoint since 00:00"), "{board}");
+    // It registers (the organizer for it, with the admin token): the answer is the check.
+    let body = format!(r#"{{"team":"{TEAM}","url":"{url}"}}"#);
+    let (code, reply) = http_json(&addr, "POST", "/api/team/url", Some(ADMIN), &body);
+    assert_eq!(code, 200, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["check"]["passed"], true, "{reply}");
+    let text = reply["check"]["text"].as_str().unwrap();
+    assert!(text.starts_with("3 of 3 answers right in "), "{text}");
+    // A check asked for at once is too soon: 429, with the wait.
+    let body = format!(r#"{{"team":"{TEAM}"}}"#);
+    let (code, body) = http_json(&addr, "POST", "/api/team/check", Some(ADMIN), &body);
+    assert_eq!(code, 429, "{body}");
+    assert!(body.contains("try again in"), "{body}");
+    // Load, then a stop in the middle of the game and a restart of the same command.
+    let s = wait_for_game_time(&addr, 9000);
+    assert_eq!(team(&s, TEAM)["endpoint"]["state"], "answering", "{s}");
+    game.interrupt();
+    let out = game.finish();
+    assert!(out.contains("game stopped at"), "{out}");
+    let (again, addr) = play(dir, ledger);
+    let again = Game(Some(again));
+    let s = wait_for_game_time(&addr, 14_000);
+    let endpoint = &team(&s, TEAM)["endpoint"];
+    assert_eq!(endpoint["waiting"], false, "the registration was lost: {s}");
+    assert_eq!(team(&s, TEAM)["urls"][0], url.as_str(), "{s}");
+    let out = again.finish();
+    assert!(out.contains("game over"), "{out}");
+    check_ledger(at, &url);
+    debrief(dir, ledger, &url);
+}
+
+/// What the ledger holds: the registration once, no LoadGen event before it, load within 2 s
+/// of it and after the restart, the instance billed from the start.
+fn check_ledger(at: &LedgerAt, url: &str) {
+    let ledger = at.open_existing().unwrap();
+    let registrations: Vec<_> = ledger
+        .notes_after(0)
+        .unwrap()
+        .into_iter()
+        .map(|(_, n)| n)
+        .filter(|n| n.kind == NoteKind::Registration)
+        .collect();
+    assert_eq!(registrations.len(), 1, "{registrations:?}");
+    let registered = &registrations[0];
+    assert_eq!(registered.team.as_deref(), Some(TEAM));
+    assert_eq!(registered.text, url);
+    let events: Vec<_> = ledger
+        .events_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.team == TEAM)
+        .collect();
+    let load: Vec<_> = events.iter().filter(|e| e.source == Source::LoadGen).collect();
+    let early: Vec<_> = load.iter().filter(|e| e.at < registered.at).collect();
+    assert!(early.is_empty(), "LoadGen events before the registration at {}: {early:?}", registered.at);
+    let first = load.first().expect("no load after the registration");
+    assert!(
+        first.at.0 <= registered.at.0 + 2000,
+        "the load began at {}, registered at {}",
+        first.at,
+        registered.at
+    );
+    assert!(
+        load.iter().any(|e| e.at.0 >= 15_000 && e.points.0 > 0),
+        "no right answers after the restart: {load:?}"
+    );
+    let billed: Vec<_> = events.iter().filter(|e| e.source == Source::Billing).collect();
+    assert_eq!(billed.len(), 5, "blocks at 0, 5, 10, 15 and 20 s: {billed:?}");
+    assert_eq!(billed[0].at.0, 0, "{billed:?}");
+}
+
+/// The debrief of the game names the registration.
+fn debrief(dir: &Path, ledger: &[String], url: &str) {
+    let out = dir.join("report.html");
+    let status = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["report", "--scenario", FIXTURE, "--out"])
+        .arg(&out)
+        .args(ledger)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert!(page.contains(&format!("registered its endpoint {url}")), "no registration in the debrief");
+}
+
+#[test]
+fn a_team_registers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    let ledger = vec!["--db".to_owned(), db.display().to_string()];
+    let at = LedgerAt::parse(&db.display().to_string(), None).unwrap();
+    registers(dir.path(), &ledger, &at);
+}
+
+#[test]
+fn a_team_registers_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = postgres::url().to_owned();
+    let game = postgres::game_id("register");
+    let ledger = vec!["--ledger".to_owned(), url.clone(), "--game".to_owned(), game.clone()];
+    let at = LedgerAt::parse(&url, Some(&game)).unwrap();
+    registers(dir.path(), &ledger, &at);
+}
