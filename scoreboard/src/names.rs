@@ -45,7 +45,10 @@ pub enum NameError {
     )]
     Invisible(char),
     /// Another team has this name, or one that reads the same (`like`, its name or id).
-    #[error("another team is already called {like:?}{}: choose another name", look_alike(asked, like))]
+    #[error(
+        "another team is already called {like:?}{}: choose another name",
+        look_alike(asked, like)
+    )]
     Taken { asked: String, like: String },
     #[error(
         "your team has already chosen its name ({0:?}): a team names itself once; ask the organizers to change it"
@@ -82,7 +85,10 @@ pub fn check(
     if name.chars().any(char::is_control) {
         return Err(NameError::Control);
     }
-    if let Some(c) = name.chars().find(|c| c.general_category() == GeneralCategory::Format) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.general_category() == GeneralCategory::Format)
+    {
         return Err(NameError::Invisible(c));
     }
     let folded = look(name);
@@ -122,9 +128,11 @@ fn look(name: &str) -> [String; 2] {
 /// A format character in a team's words.
 fn invisible_kind(c: char) -> &'static str {
     match c {
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
-            "a text-direction control"
-        }
+        '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}' => "a text-direction control",
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => "a zero-width character",
         '\u{00AD}' => "a soft hyphen",
         _ => "an invisible formatting character",
@@ -179,11 +187,19 @@ mod tests {
     fn invisible_formatting_characters_are_refused_in_words() {
         for (asked, c, kind) in [
             ("Blue\u{202E}selahW", '\u{202E}', "a text-direction control"),
-            ("\u{2066}Owls\u{2069}", '\u{2066}', "a text-direction control"),
+            (
+                "\u{2066}Owls\u{2069}",
+                '\u{2066}',
+                "a text-direction control",
+            ),
             ("Blue\u{200B} Whales", '\u{200B}', "a zero-width character"),
             ("\u{FEFF}Owls", '\u{FEFF}', "a zero-width character"),
             ("Ow\u{00AD}ls", '\u{00AD}', "a soft hyphen"),
-            ("Owls\u{E0041}", '\u{E0041}', "an invisible formatting character"),
+            (
+                "Owls\u{E0041}",
+                '\u{E0041}',
+                "an invisible formatting character",
+            ),
         ] {
             let refused = check("team-1", asked, Namer::Team, &teams(), &whales());
             assert_eq!(refused, Err(NameError::Invisible(c)), "{asked:?}");
@@ -222,7 +238,16 @@ mod tests {
         // Names that only share letters are still free, and a team may keep its own look.
         assert!(check("team-1", "Blue Wales", Namer::Team, &teams(), &whales()).is_ok());
         assert!(check("team-1", "Grey Whales", Namer::Team, &teams(), &whales()).is_ok());
-        assert!(check("team-2", "Blue Whаles", Namer::Organizer, &teams(), &whales()).is_ok());
+        assert!(
+            check(
+                "team-2",
+                "Blue Whаles",
+                Namer::Organizer,
+                &teams(),
+                &whales()
+            )
+            .is_ok()
+        );
         assert!(check("team-3", "tеam-3", Namer::Team, &teams(), &whales()).is_ok());
     }
 
@@ -260,7 +285,10 @@ mod tests {
             ("new\nline", NameError::Control),
             ("blue WHALES", taken("blue WHALES", "Blue Whales")),
             ("TEAM-3", taken("TEAM-3", "team-3")),
-            ("<IMG SRC=X> & CO", taken("<IMG SRC=X> & CO", "<img src=x> & co")),
+            (
+                "<IMG SRC=X> & CO",
+                taken("<IMG SRC=X> & CO", "<img src=x> & co"),
+            ),
         ] {
             assert_eq!(
                 check("team-1", asked, Namer::Team, &teams(), &names),

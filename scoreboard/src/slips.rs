@@ -179,7 +179,7 @@ grid-template-rows:repeat(4,69mm);align-content:start}\
 .team{font-size:15pt;font-weight:700;margin-top:1mm;overflow-wrap:anywhere}\
 .name{font-size:10pt;color:#333;overflow-wrap:anywhere}\
 .label{font-size:7pt;color:#555;text-transform:uppercase;letter-spacing:.05em;margin-top:2mm}\
-.token{display:block;font:9pt/1.25 ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;\
+.token{display:block;font:8pt/1.3 ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;\
 word-break:break-all;background:#f2f2f2;padding:1mm;border-radius:1mm}\
 .url{font-size:8.5pt;overflow-wrap:anywhere}\
 .qr{margin:0;flex:0 0 38mm;text-align:center}\

@@ -253,14 +253,18 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts, q: QueryRe
         Ok(named) => named,
         Err(error) => return html::error_page(Tab::Team, &game, &error),
     };
-    let body = render(&status, source, &page, state.read_only, named);
+    let body = render(&status, source, &page, state.read_only, named.as_deref());
     html::page_with_charts(Tab::Team, &game, &body, "team.js").into_response()
 }
 
-/// Whether `team` has used its one change of name (the ledger keeps who named a team).
-async fn named_itself(state: &WebState, team: &str) -> Result<bool, WebError> {
+/// The name `team` chose, once it has used its one change (the ledger keeps who named a
+/// team, and has the name before the next snapshot does).
+async fn named_itself(state: &WebState, team: &str) -> Result<Option<String>, WebError> {
     let names = store::with_ledger(state, |ledger| ledger.team_names()).await?;
-    Ok(names.iter().any(|n| n.team == team && n.by_team))
+    Ok(names
+        .into_iter()
+        .find(|n| n.team == team && n.by_team)
+        .map(|n| n.name))
 }
 
 /// The sign-in page, with the error's status (200 when no one has signed in yet). Its script
@@ -284,7 +288,7 @@ fn render(
     source: Option<Source>,
     page: &EventPage,
     read_only: bool,
-    named: bool,
+    named: Option<&str>,
 ) -> String {
     let options: String = std::iter::once(("", "All sources"))
         .chain(
@@ -339,7 +343,7 @@ fn render(
             .map(|u| format!("<li><code>{}</code></li>", escape(u)))
             .collect::<String>(),
         url_form = url_form(read_only),
-        name_form = name_form(read_only, named, &status.name),
+        name_form = name_form(read_only, named),
         rows = page
             .events
             .iter()
@@ -364,8 +368,8 @@ fn url_form(read_only: bool) -> &'static str {
 
 /// The form to choose a name, until the team has named itself; then its name and who may
 /// change it (`team.js` writes the same once the form succeeds).
-fn name_form(read_only: bool, named: bool, name: &str) -> String {
-    if named {
+fn name_form(read_only: bool, named: Option<&str>) -> String {
+    if let Some(name) = named {
         return format!(
             "<p id=\"name-done\">You are <b>{}</b>. A team names itself once: to change \
              your name, ask the organizers.</p>",

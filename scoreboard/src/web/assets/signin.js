@@ -2,3 +2,5 @@
 "use strict";
 
 signInFromFragment();
+// Opening another slip's address on this page only changes the fragment: no new load.
+window.addEventListener("hashchange", signInFromFragment);

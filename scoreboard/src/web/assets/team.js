@@ -4,6 +4,8 @@
 "use strict";
 
 signInFromFragment();
+// Opening another slip's address on this page only changes the fragment: no new load.
+window.addEventListener("hashchange", signInFromFragment);
 
 const LONGEST_TABLE = 1000;
 const events = new Map();
