@@ -1,7 +1,8 @@
 //! The slips a team signs in from: the printable page renders in Chromium (two A4 sheets for
 //! ten teams, no card cut short, nothing fetched), every QR code in a screenshot of it decodes
 //! with `zbarimg` to the team page's address with a token that signs that team in, and
-//! `/team#token=…` signs a browser in and leaves no token in the address bar. Once signed in,
+//! `/team#token=…` signs a browser in (signed out, as the admin, or as another team) and
+//! leaves no token in the address bar. Once signed in,
 //! the team names itself and the name form gives way to its name. With
 //! `GAMEDAY_SCREENSHOTS=1` the first sheet goes to `docs/slips.png` for the README.
 //!
@@ -22,7 +23,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 
 use super::util::{Game, row};
-use super::{Driver, browser, console_errors, docs, find, wait_js, wait_text};
+use super::{Driver, browser, console_errors, docs, find, sign_in, wait_js, wait_text};
 
 const GAME: &str = "Unicorn Rentals GameDay";
 
@@ -202,8 +203,19 @@ async fn slips_print_and_their_qr_codes_sign_each_team_in() {
     let (status, _) = get_team(&base, "not-a-token-from-any-slip").await;
     assert_eq!(status, 401);
 
+    // A phone signed in as the admin scans a slip: it is that team now.
     let phone = browser(&driver, &chromium).await;
+    sign_in(&phone, &base, "/admin", &game.admin).await;
+    wait_text(&phone, "main", "Adjust").await;
     scan(&phone, &base, &issued[0], "unicorns-r-us").await;
+    // The browser notes the 403 of the team page an admin opened, before it signed in.
+    let errors = console_errors(&phone, &driver).await;
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("/team") && e.contains("403")),
+        "{errors:?}"
+    );
     name_once(&phone, &game).await;
     // The same phone scans another team's slip: it is that team now.
     scan(&phone, &base, &issued[1], "Hash Browns").await;
