@@ -13,6 +13,9 @@
 #[path = "web/util.rs"]
 mod util;
 
+#[path = "web_browser/slips.rs"]
+mod slips;
+
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
