@@ -240,3 +240,84 @@ fn a_team_registers_on_postgres() {
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
     registers(dir.path(), &ledger, &at);
 }
+
+/// Registers `url` for the team (with the admin token); the check's answer.
+fn set_url(addr: &str, url: &str) -> serde_json::Value {
+    let body = format!(r#"{{"team":"{TEAM}","url":"{url}"}}"#);
+    let (code, reply) = http_json(addr, "POST", "/api/team/url", Some(ADMIN), &body);
+    assert_eq!(code, 200, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    reply["check"].clone()
+}
+
+#[test]
+fn endpoint_checks_say_what_broke() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    let ledger = vec!["--db".to_owned(), db.display().to_string()];
+    // A unicorn hashing with another salt: its answers are wrong.
+    let wrong_port = free_port();
+    let wrong = Command::new(env!("CARGO_BIN_EXE_unicorn"))
+        .args(["--listen", &format!("127.0.0.1:{wrong_port}")])
+        .args(["--flavor", "v2", "--iterations", "100", "--min-latency", "10ms"])
+        .args(["--error-rate", "0", "--salt", "not the game's salt"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _wrong = Killed(wrong);
+    let (game, addr) = play(dir.path(), &ledger);
+    let game = Game(Some(game));
+    wait_for_game_time(&addr, 1000);
+    // Nothing listens: said, with what to try; the URL is taken all the same.
+    let nobody = free_port();
+    let check = set_url(&addr, &format!("http://127.0.0.1:{nobody}/"));
+    assert_eq!(check["passed"], false, "{check}");
+    let text = check["text"].as_str().unwrap();
+    assert!(text.contains(&format!("connection refused: nothing listens on 127.0.0.1:{nobody}")), "{text}");
+    let s = status(&addr);
+    let endpoint = &team(&s, TEAM)["endpoint"];
+    assert_eq!(endpoint["waiting"], false, "{s}");
+    assert!(endpoint["state"].as_str().unwrap().starts_with("failing since "), "{s}");
+    assert_eq!(endpoint["last_check"]["text"], text, "{s}");
+    // Wrong answers: the key, what came and what was expected.
+    wait_for_game_time(&addr, 2000);
+    let port = wrong_port;
+    let check = set_url(&addr, &format!("http://127.0.0.1:{port}/"));
+    assert_eq!(check["passed"], false, "{check}");
+    let text = check["text"].as_str().unwrap();
+    assert!(text.starts_with("0 of 3 answers right in "), "{text}");
+    assert!(text.contains(": got \"") && text.contains("expected \""), "{text}");
+    drop(game);
+}
+
+#[test]
+fn a_private_address_is_refused_and_never_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("game.db");
+    let public = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register-public.toml");
+    // Whatever connects here is counted: nothing must.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let game = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .env("GAMEDAY_CACHE_DIR", dir.path().join("cache"))
+        .env("GAMEDAY_ADMIN_TOKEN", ADMIN)
+        .args(["play", public, "--no-tui", "--web", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut game = Game(Some(game));
+    let (addr, _log) = web_address(game.0.as_mut().unwrap().stderr.take().unwrap());
+    let body = format!(r#"{{"team":"{TEAM}","url":"http://127.0.0.1:{port}/"}}"#);
+    let (code, reply) = http_json(&addr, "POST", "/api/team/url", Some(ADMIN), &body);
+    assert_eq!(code, 422, "{reply}");
+    assert!(reply.contains("loopback address"), "{reply}");
+    let s = status(&addr);
+    assert_eq!(team(&s, TEAM)["endpoint"]["waiting"], true, "{s}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(listener.accept().is_err(), "the private address was probed");
+    drop(game);
+}

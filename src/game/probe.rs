@@ -109,20 +109,15 @@ impl Probes {
 }
 
 /// Probes `url` as the game's load would reach it; whether it passed, and what it found in
-/// the words of score reasons, with what to try when it failed.
+/// the words of score reasons.
 async fn probe(kit: &ProbeKit, url: &str) -> (bool, String) {
-    let keys: Vec<(Key, Answer)> = kit.keys.clone();
-    let config = loadgen::ProbeConfig {
+    let target = loadgen::Target {
         limits: kit.limits.clone(),
         ca_cert: kit.ca_cert.clone(),
-        resolver: loadgen::Resolver::default(),
+        ..loadgen::Target::new("endpoint check", vec![url.to_owned()])
     };
-    let report = loadgen::probe(url, &keys, &config).await;
-    match report.failure() {
-        None => (true, report.summary()),
-        Some(kind) => (
-            false,
-            format!("{}; {}", report.summary(), scoreboard::hints::hint(kind)),
-        ),
+    match loadgen::probe(&target, &kit.keys, &loadgen::Resolver::default()).await {
+        Ok(report) => (report.passed(), report.words()),
+        Err(e) => (false, e.to_string()),
     }
 }
