@@ -12,7 +12,7 @@ use crate::batch::SAMPLE_BYTES;
 use crate::http1::{Chunked, Framing, Head, HeadError, HeadMemo, Parsed, Progress, parse_head};
 use crate::outcome::{Outcome, TlsFailure};
 use crate::target::{Base, TargetLimits};
-use crate::tls::{Stream, handshake};
+use crate::tls::{Stream, handshake, session_failure};
 
 /// Bytes of response head buffered at most (past it, or past the target's header count,
 /// the answer is `too_large`).
@@ -137,6 +137,15 @@ impl Failure {
     fn reset(detail: String) -> Failure {
         Failure::Outcome(Outcome::Reset { detail })
     }
+
+    /// A read or write that failed while `doing`: a TLS outcome when TLS says why (a fatal
+    /// alert, such as a client certificate demanded after the handshake), else a reset.
+    fn broken(error: &io::Error, doing: &str) -> Failure {
+        match session_failure(error) {
+            Some(tls) => Failure::Outcome(tls),
+            None => Failure::reset(format!("{doing}: {error}")),
+        }
+    }
 }
 
 impl From<Outcome> for Failure {
@@ -185,7 +194,7 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     if let Err(e) = sent {
         return Err(match conn.reused {
             true => Failure::ClosedBeforeAnswer,
-            false => Failure::reset(format!("error sending the request: {e}")),
+            false => Failure::broken(&e, "error sending the request"),
         });
     }
     let head = read_head(conn, limits.max_headers).await?;
@@ -272,7 +281,7 @@ async fn read_head<I: AsyncRead + Unpin>(
                     "connection closed in the middle of the answer's head".to_owned(),
                 ));
             }
-            Err(e) => return Err(Failure::reset(format!("error reading the answer: {e}"))),
+            Err(e) => return Err(Failure::broken(&e, "error reading the answer")),
             Ok(_) => {}
         }
     }
@@ -327,7 +336,7 @@ async fn read_body<I: AsyncRead + Unpin>(
             "connection closed after {got}{of} bytes of the body"
         ))
     };
-    let failed = |e: io::Error| Failure::reset(format!("error reading the body: {e}"));
+    let failed = |e: io::Error| Failure::broken(&e, "error reading the body");
     match head.framing {
         Framing::Length(n) if n > cap as u64 => Ok(Body::TooLarge),
         Framing::Length(n) => {
