@@ -2,7 +2,8 @@
 //! came, and never lies about latency.
 //!
 //! * [`Target`]s are teams: a name and one or more base URLs, served round robin. The URLs
-//!   can change while a run goes ([`EngineHandle::set_urls`]).
+//!   can change while a run goes ([`EngineHandle::set_urls`]); a target with none waits
+//!   for its first, sent nothing until then.
 //! * [`Pacing`] says when requests start (an open-model [`RateSchedule`], or closed
 //!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target. A run
 //!   can start at an offset into the schedule ([`EngineConfig::offset`]), as a resumed game.

@@ -114,6 +114,13 @@ impl TargetLimits {
 pub const MAX_HEADERS: usize = 1000;
 
 /// A team: a name and one or more base URLs (`http` or `https`), served round robin.
+///
+/// A target with no URL is *waiting*: a team that registers its endpoint later. A run
+/// starts with it and sends it nothing: its due sends pass unsent and uncounted (no sends,
+/// no drops, nothing late) and no closed client starts for it, while its batch, empty, is
+/// still closed at every tick like any other target's. Once
+/// [`crate::EngineHandle::set_urls`] gives it URLs it sends from its next due send, on the
+/// same schedule as every other target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub name: String,
@@ -126,7 +133,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// A target with the default request shape and limits.
+    /// A target with the default request shape and limits (with no URL, a waiting one).
     pub fn new(name: impl Into<String>, urls: Vec<String>) -> Target {
         Target {
             name: name.into(),
@@ -140,11 +147,12 @@ impl Target {
 
 impl Target {
     /// Checks the URLs, limits and CA file, before anything expensive is built for the
-    /// target (the system's roots are not read).
+    /// target (the system's roots are not read). No URL at all is a waiting target, and
+    /// valid.
     pub fn check(&self) -> Result<(), LoadgenError> {
         self.limits.validate(&self.name)?;
         let tls = connector(self.ca_cert.as_deref(), false)?;
-        prepare_bases(&self.name, &self.urls, &self.shape, &[], &tls).map(drop)
+        starting_bases(&self.name, &self.urls, &self.shape, &[], &tls).map(drop)
     }
 }
 
@@ -190,15 +198,30 @@ impl PreparedTarget {
         Ok(PreparedTarget {
             name: target.name.as_str().into(),
             shape: target.shape.clone(),
-            bases: prepare_bases(&target.name, &target.urls, &target.shape, keys, &tls)?,
+            bases: starting_bases(&target.name, &target.urls, &target.shape, keys, &tls)?,
             limits: target.limits.clone(),
             tls,
         })
     }
 }
 
-/// Checks a target's base URLs and builds every key's request target for each: at the
-/// start of a run, and again when a running target's URLs change.
+/// A target's bases at the start of a run: none for a waiting target, else as
+/// [`prepare_bases`] builds them.
+fn starting_bases(
+    name: &str,
+    urls: &[String],
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+    tls: &TlsConnector,
+) -> Result<Vec<Arc<Base>>, LoadgenError> {
+    match urls.is_empty() {
+        true => Ok(Vec::new()),
+        false => prepare_bases(name, urls, shape, keys, tls),
+    }
+}
+
+/// Checks a target's base URLs (at least one) and builds every key's request target for
+/// each: at the start of a run, and again when a running target's URLs change.
 pub(crate) fn prepare_bases(
     name: &str,
     urls: &[String],
@@ -368,7 +391,17 @@ mod tests {
         assert!(RequestShape::new("calc?input={key}").is_err());
         assert!(RequestShape::new("/calc").is_err());
         assert!(RequestShape::new("/v2/hash/{key}").is_ok());
-        let none = Target::new("t", vec![]);
-        assert!(PreparedTarget::prepare(&none, &keys()).is_err());
+        // No URL is a waiting target: valid at the start, with no base.
+        let waiting = Target::new("t", vec![]);
+        assert!(waiting.check().is_ok());
+        assert!(
+            PreparedTarget::prepare(&waiting, &keys())
+                .unwrap()
+                .bases
+                .is_empty()
+        );
+        let tls = connector(None, false).unwrap();
+        let e = prepare_bases("t", &[], &RequestShape::default(), &keys(), &tls).unwrap_err();
+        assert!(e.to_string().contains("needs at least one URL"), "{e}");
     }
 }
