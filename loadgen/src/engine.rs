@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::LoadgenError;
 use crate::address::Resolver;
 use crate::batch::{BatchId, OutcomeBatch};
-use crate::client::{Conn, exchange};
+use crate::client::{Conn, Expect, exchange};
 use crate::deadline::{Deadlined, expire};
 use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
@@ -354,9 +354,9 @@ impl RuntimeRun {
         let expected = self.answers.answer(key);
         let exchange = async move {
             let request = base.requests.get(key);
+            let expect = Expect::Body(expected.as_bytes());
             let resolver = &self.config.resolver;
-            let (outcome, conn) =
-                exchange(conn, &base, request, limits, resolver, expected.as_bytes()).await;
+            let (outcome, conn) = exchange(conn, &base, request, limits, resolver, expect).await;
             (outcome, conn.map(|conn| (conn, base)))
         };
         Deadlined::new(exchange, sent, deadline)

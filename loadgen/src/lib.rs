@@ -16,6 +16,8 @@
 //!   compare, never a hash per request.
 //! * Each target's outcomes are aggregated per tick into an [`OutcomeBatch`] and sent on a
 //!   channel. The engine only emits; scorers, views and printers consume.
+//! * [`probe`] checks one team's endpoint as the engine would load it (health check, a few
+//!   answers) and says what it found in words ([`ProbeReport::words`]).
 
 mod address;
 mod batch;
@@ -27,6 +29,7 @@ mod handle;
 mod http1;
 mod latency;
 mod outcome;
+mod probe;
 pub mod progress;
 mod schedule;
 mod segment;
@@ -43,6 +46,7 @@ pub use error::{LoadgenError, error_chain};
 pub use handle::EngineHandle;
 pub use latency::{LatencyHistogram, LatencyPairs};
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind, TlsFailure};
+pub use probe::{ProbeCheck, ProbeReport, ProbeStep, probe};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use segment::ExecSegment;
 pub use summary::{Condition, FailIf, Interruption, Metric, RunSummary};

@@ -246,58 +246,109 @@ fn prepare_base(
     keys: &[hashref::Key],
     tls: &TlsConnector,
 ) -> Result<Base, LoadgenError> {
-    let bad = |reason: &str| LoadgenError::BadUrl {
+    let base = BaseUrl::parse(name, url, tls)?;
+    base.with_requests(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())))
+}
+
+/// A base for the endpoint probe: its requests are `GET /healthcheck`, then each key's in
+/// the request shape, under the URL's own path; with their paths (and queries), in order.
+pub(crate) fn probe_base(
+    name: &str,
+    url: &str,
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+    tls: &TlsConnector,
+) -> Result<(Base, Vec<String>), LoadgenError> {
+    let base = BaseUrl::parse(name, url, tls)?;
+    let mut paths = vec![format!("{}/healthcheck", base.prefix)];
+    paths.extend(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())));
+    Ok((base.with_requests(paths.iter())?, paths))
+}
+
+/// A base URL, checked and taken apart into what its requests need.
+struct BaseUrl<'u> {
+    name: &'u str,
+    url: &'u str,
+    /// `host:port`.
+    authority: String,
+    tls: Option<TlsEndpoint>,
+    host_header: String,
+    /// The URL's own path, without its last `/`: requests go under it.
+    prefix: String,
+}
+
+impl<'u> BaseUrl<'u> {
+    fn parse(name: &'u str, url: &'u str, tls: &TlsConnector) -> Result<BaseUrl<'u>, LoadgenError> {
+        let bad = |reason: &str| bad_url(name, url, reason);
+        let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("expected a URL like http://host:port or https://host")),
+        };
+        let host = uri.host().ok_or_else(|| bad("no host"))?;
+        if uri.query().is_some() {
+            return Err(bad("a base URL has no query; the request shape adds it"));
+        }
+        let tls = match secure {
+            false => None,
+            true => Some(TlsEndpoint {
+                name: server_name(host).ok_or_else(|| bad("the host is not a valid TLS name"))?,
+                connector: tls.clone(),
+            }),
+        };
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let authority = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let host_header = match uri.port_u16() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        Ok(BaseUrl {
+            name,
+            url,
+            authority,
+            tls,
+            host_header,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The base, with a request for each of `paths`.
+    fn with_requests<P: AsRef<str>>(
+        &self,
+        paths: impl ExactSizeIterator<Item = P>,
+    ) -> Result<Base, LoadgenError> {
+        let bad = |reason: &str| bad_url(self.name, self.url, reason);
+        // Each path checked as hyper checks a URI, so that no key breaks a request line.
+        let mut bad_path = false;
+        let paths = paths.inspect(|path| {
+            bad_path |= path.as_ref().parse::<PathAndQuery>().is_err();
+        });
+        let requests = Requests::build(&self.host_header, paths)
+            .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
+        if bad_path {
+            return Err(bad(
+                "the request shape does not make a valid path with this URL",
+            ));
+        }
+        Ok(Base {
+            authority: self.authority.clone(),
+            tls: self.tls.clone(),
+            requests,
+        })
+    }
+}
+
+fn bad_url(name: &str, url: &str, reason: &str) -> LoadgenError {
+    LoadgenError::BadUrl {
         target: name.to_owned(),
         url: url.to_owned(),
         reason: reason.to_owned(),
-    };
-    let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
-    let secure = match uri.scheme_str() {
-        Some("http") => false,
-        Some("https") => true,
-        _ => return Err(bad("expected a URL like http://host:port or https://host")),
-    };
-    let host = uri.host().ok_or_else(|| bad("no host"))?;
-    if uri.query().is_some() {
-        return Err(bad("a base URL has no query; the request shape adds it"));
     }
-    let tls = match secure {
-        false => None,
-        true => Some(TlsEndpoint {
-            name: server_name(host).ok_or_else(|| bad("the host is not a valid TLS name"))?,
-            connector: tls.clone(),
-        }),
-    };
-    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-    let authority = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let host_header = match uri.port_u16() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    };
-    let prefix = uri.path().trim_end_matches('/');
-    // Each path checked as hyper checks a URI, so that no key breaks a request line.
-    let mut bad_path = false;
-    let paths = keys.iter().map(|k| {
-        let path = shape.render(prefix, k.as_str());
-        bad_path |= path.parse::<PathAndQuery>().is_err();
-        path
-    });
-    let requests = Requests::build(&host_header, paths)
-        .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
-    if bad_path {
-        return Err(bad(
-            "the request shape does not make a valid path with this URL",
-        ));
-    }
-    Ok(Base {
-        authority,
-        tls,
-        requests,
-    })
 }
 
 #[cfg(test)]
