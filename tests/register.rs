@@ -13,13 +13,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hashref::HashParams;
+use hashref::unicorn::{Flavor, UnicornConfig};
 use scoreboard::ledger::LedgerAt;
 use scoreboard::{NoteKind, Source};
-use util::{Killed, http, http_json, web_address};
+use util::{http, http_json, web_address};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
 const ADMIN: &str = "tok-register-admin-secret";
 const TEAM: &str = "rainbow-ops";
+/// The fixture's salt: unicorn's default.
+const GAME_SALT: &str = "unicorn.rentals";
 
 /// A free port on loopback (bound, then let go).
 fn free_port() -> u16 {
@@ -30,22 +34,57 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The reference server, as a team deploys it, with the game's hash.
-fn unicorn(port: u16) -> Killed {
-    let child = Command::new(env!("CARGO_BIN_EXE_unicorn"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--flavor", "v2", "--iterations", "100", "--min-latency", "10ms"])
-        .args(["--error-rate", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "unicorn never listened");
-        std::thread::sleep(Duration::from_millis(50));
+/// The reference server, as a team deploys it, on a port of its own: with the game's hash
+/// (or another salt), until dropped.
+struct Unicorn {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Unicorn {
+    fn start(salt: &str) -> Unicorn {
+        let config = UnicornConfig {
+            flavor: Flavor::V2,
+            min_latency: Duration::from_millis(10),
+            params: HashParams::new(salt, 100).unwrap(),
+            error_rate: 0.0,
+            ..UnicornConfig::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                hashref::unicorn::serve(listener, config, shutdown)
+                    .await
+                    .unwrap();
+            });
+        });
+        Unicorn {
+            port,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
-    Killed(child)
+}
+
+impl Drop for Unicorn {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// `gameday play` of the fixture on `ledger`, with its web pages on a free port.
@@ -124,18 +163,23 @@ impl Drop for Game {
 
 /// The whole story on one ledger: waiting, registered, stopped, resumed, over.
 fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
-    let port = free_port();
-    let _server = unicorn(port);
-    let url = format!("http://127.0.0.1:{port}/");
+    let server = Unicorn::start(GAME_SALT);
+    let url = format!("http://127.0.0.1:{}/", server.port);
     let (game, addr) = play(dir, ledger);
     let game = Game(Some(game));
     // Before it registers: waiting, on the admin page and the public board.
     let s = wait_for_game_time(&addr, 3000);
     let waiting = &team(&s, TEAM)["endpoint"];
     assert_eq!(waiting["waiting"], true, "{s}");
-    assert_eq!(waiting["state"], "waiting for its endpoint since 00:00", "{s}");
+    assert_eq!(
+        waiting["state"], "waiting for its endpoint since 00:00",
+        "{s}"
+    );
     let (_, board) = http(&addr, "GET", "/api/board", None);
-    assert!(board.contains("waiting for its endpoint since 00:00"), "{board}");
+    assert!(
+        board.contains("waiting for its endpoint since 00:00"),
+        "{board}"
+    );
     // It registers (the organizer for it, with the admin token): the answer is the check.
     let body = format!(r#"{{"team":"{TEAM}","url":"{url}"}}"#);
     let (code, reply) = http_json(&addr, "POST", "/api/team/url", Some(ADMIN), &body);
@@ -189,9 +233,16 @@ fn check_ledger(at: &LedgerAt, url: &str) {
         .map(|(_, e)| e)
         .filter(|e| e.team == TEAM)
         .collect();
-    let load: Vec<_> = events.iter().filter(|e| e.source == Source::LoadGen).collect();
+    let load: Vec<_> = events
+        .iter()
+        .filter(|e| e.source == Source::LoadGen)
+        .collect();
     let early: Vec<_> = load.iter().filter(|e| e.at < registered.at).collect();
-    assert!(early.is_empty(), "LoadGen events before the registration at {}: {early:?}", registered.at);
+    assert!(
+        early.is_empty(),
+        "LoadGen events before the registration at {}: {early:?}",
+        registered.at
+    );
     let first = load.first().expect("no load after the registration");
     assert!(
         first.at.0 <= registered.at.0 + 2000,
@@ -203,8 +254,15 @@ fn check_ledger(at: &LedgerAt, url: &str) {
         load.iter().any(|e| e.at.0 >= 15_000 && e.points.0 > 0),
         "no right answers after the restart: {load:?}"
     );
-    let billed: Vec<_> = events.iter().filter(|e| e.source == Source::Billing).collect();
-    assert_eq!(billed.len(), 5, "blocks at 0, 5, 10, 15 and 20 s: {billed:?}");
+    let billed: Vec<_> = events
+        .iter()
+        .filter(|e| e.source == Source::Billing)
+        .collect();
+    assert_eq!(
+        billed.len(),
+        5,
+        "blocks at 0, 5, 10, 15 and 20 s: {billed:?}"
+    );
     assert_eq!(billed[0].at.0, 0, "{billed:?}");
 }
 
@@ -219,7 +277,10 @@ fn debrief(dir: &Path, ledger: &[String], url: &str) {
         .unwrap();
     assert!(status.success());
     let page = std::fs::read_to_string(&out).unwrap();
-    assert!(page.contains(&format!("registered its endpoint {url}")), "no registration in the debrief");
+    assert!(
+        page.contains(&format!("registered its endpoint {url}")),
+        "no registration in the debrief"
+    );
 }
 
 #[test]
@@ -236,7 +297,12 @@ fn a_team_registers_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let url = postgres::url().to_owned();
     let game = postgres::game_id("register");
-    let ledger = vec!["--ledger".to_owned(), url.clone(), "--game".to_owned(), game.clone()];
+    let ledger = vec![
+        "--ledger".to_owned(),
+        url.clone(),
+        "--game".to_owned(),
+        game.clone(),
+    ];
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
     registers(dir.path(), &ledger, &at);
 }
@@ -256,16 +322,7 @@ fn endpoint_checks_say_what_broke() {
     let db = dir.path().join("game.db");
     let ledger = vec!["--db".to_owned(), db.display().to_string()];
     // A unicorn hashing with another salt: its answers are wrong.
-    let wrong_port = free_port();
-    let wrong = Command::new(env!("CARGO_BIN_EXE_unicorn"))
-        .args(["--listen", &format!("127.0.0.1:{wrong_port}")])
-        .args(["--flavor", "v2", "--iterations", "100", "--min-latency", "10ms"])
-        .args(["--error-rate", "0", "--salt", "not the game's salt"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _wrong = Killed(wrong);
+    let wrong = Unicorn::start("not the game's salt");
     let (game, addr) = play(dir.path(), &ledger);
     let game = Game(Some(game));
     wait_for_game_time(&addr, 1000);
@@ -274,20 +331,34 @@ fn endpoint_checks_say_what_broke() {
     let check = set_url(&addr, &format!("http://127.0.0.1:{nobody}/"));
     assert_eq!(check["passed"], false, "{check}");
     let text = check["text"].as_str().unwrap();
-    assert!(text.contains(&format!("connection refused: nothing listens on 127.0.0.1:{nobody}")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "connection refused: nothing listens on 127.0.0.1:{nobody}"
+        )),
+        "{text}"
+    );
     let s = status(&addr);
     let endpoint = &team(&s, TEAM)["endpoint"];
     assert_eq!(endpoint["waiting"], false, "{s}");
-    assert!(endpoint["state"].as_str().unwrap().starts_with("failing since "), "{s}");
+    assert!(
+        endpoint["state"]
+            .as_str()
+            .unwrap()
+            .starts_with("failing since "),
+        "{s}"
+    );
     assert_eq!(endpoint["last_check"]["text"], text, "{s}");
     // Wrong answers: the key, what came and what was expected.
     wait_for_game_time(&addr, 2000);
-    let port = wrong_port;
+    let port = wrong.port;
     let check = set_url(&addr, &format!("http://127.0.0.1:{port}/"));
     assert_eq!(check["passed"], false, "{check}");
     let text = check["text"].as_str().unwrap();
     assert!(text.starts_with("0 of 3 answers right in "), "{text}");
-    assert!(text.contains(": got \"") && text.contains("expected \""), "{text}");
+    assert!(
+        text.contains(": got \"") && text.contains("expected \""),
+        "{text}"
+    );
     drop(game);
 }
 
@@ -295,7 +366,10 @@ fn endpoint_checks_say_what_broke() {
 fn a_private_address_is_refused_and_never_probed() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("game.db");
-    let public = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register-public.toml");
+    let public = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/register-public.toml"
+    );
     // Whatever connects here is counted: nothing must.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();

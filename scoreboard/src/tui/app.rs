@@ -75,7 +75,9 @@ impl App {
         let said = match answer.try_recv() {
             Err(oneshot::error::TryRecvError::Empty) => return false,
             Err(oneshot::error::TryRecvError::Closed) => format!("{team}: no answer from the game"),
-            Ok(Ok(check)) if check.passed => format!("{team}: endpoint set; check passed: {}", check.text),
+            Ok(Ok(check)) if check.passed => {
+                format!("{team}: endpoint set; check passed: {}", check.text)
+            }
             Ok(Ok(check)) => format!("{team}: endpoint set, but its check failed: {}", check.text),
             Ok(Err(refused)) => format!("{team}: refused: {refused}"),
         };
@@ -139,8 +141,8 @@ impl App {
         let row = self.selected_row();
         frame.render_widget(EventList::new(row, self.scroll), screen.events);
         frame.render_widget(ScoreChart::new(row), screen.chart);
-        let footer = Footer::new(snapshot, &self.mode, self.finished())
-            .with_notice(self.notice.as_deref());
+        let footer =
+            Footer::new(snapshot, &self.mode, self.finished()).with_notice(self.notice.as_deref());
         if let Some(cursor) = footer.cursor(screen.footer) {
             frame.set_cursor_position(cursor);
         }

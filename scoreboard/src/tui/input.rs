@@ -249,8 +249,7 @@ mod tests {
         for c in " http://b.example/ ".chars() {
             app.handle_key(key(KeyCode::Char(c)));
         }
-        let Some(Control::SetUrl { team, url, reply }) = app.handle_key(key(KeyCode::Enter))
-        else {
+        let Some(Control::SetUrl { team, url, reply }) = app.handle_key(key(KeyCode::Enter)) else {
             panic!("Enter sends the URL");
         };
         assert_eq!((team.as_str(), url.as_str()), ("b", "http://b.example/"));
@@ -264,7 +263,10 @@ mod tests {
         reply.send(Ok(check)).unwrap();
         assert!(app.poll_answers());
         let notice = app.notice.clone().unwrap();
-        assert!(notice.contains("check failed: connection refused"), "{notice}");
+        assert!(
+            notice.contains("check failed: connection refused"),
+            "{notice}"
+        );
         // Esc drops a URL being typed.
         app.handle_key(key(KeyCode::Char('u')));
         app.handle_key(key(KeyCode::Char('x')));

@@ -351,11 +351,7 @@ fn render(
     };
     let last = endpoint.and_then(|e| e.last_check.as_ref());
     let check = last.map_or(String::new(), |c| {
-        format!(
-            "Last check at {}: {}",
-            c.at,
-            c.text
-        )
+        format!("Last check at {}: {}", c.at, c.text)
     });
     let check_class = match last {
         Some(c) if c.passed => "ok",
