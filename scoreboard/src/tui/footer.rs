@@ -93,7 +93,7 @@ impl<'a> Footer<'a> {
             ("p", pause),
             ("f", freeze),
             ("a", "announce"),
-            ("u", "set endpoint"),
+            ("u", "endpoint"),
             ("q", "quit"),
         ] {
             if !spans.is_empty() {
