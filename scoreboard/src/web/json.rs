@@ -53,11 +53,22 @@ pub(crate) struct EndpointJson {
     pub last_check: Option<CheckJson>,
 }
 
+/// A check of a team's endpoint: when (game time), whether it passed, what it found.
 #[derive(Serialize, Debug)]
 pub(crate) struct CheckJson {
     pub at: String,
+    pub at_ms: u64,
     pub passed: bool,
     pub text: String,
+}
+
+pub(crate) fn check(c: &crate::projection::EndpointCheck) -> CheckJson {
+    CheckJson {
+        at: c.at.to_string(),
+        at_ms: c.at.0,
+        passed: c.passed,
+        text: c.text.clone(),
+    }
 }
 
 pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
@@ -66,11 +77,7 @@ pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
         waiting: e.is_waiting(),
         state: e.describe(),
         registered_at: e.registered_at.map(|at| at.to_string()),
-        last_check: e.last_check.as_ref().map(|c| CheckJson {
-            at: c.at.to_string(),
-            passed: c.passed,
-            text: c.text.clone(),
-        }),
+        last_check: e.last_check.as_ref().map(check),
     }
 }
 

@@ -22,7 +22,6 @@ use super::json::{self, EventJson, TeamStatus};
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::live::{Control, Snapshot};
-use crate::projection::EndpointCheck;
 use crate::{EventFilter, GameTime, Source};
 
 /// Events per page unless asked, and the most a page may hold.
@@ -224,6 +223,7 @@ pub(crate) async fn api_set_url(
         reply,
     })
     .await?;
+    let check = json::check(&check);
     Ok(Json(
         serde_json::json!({ "team": team, "url": url, "check": check }),
     ))
@@ -241,7 +241,7 @@ pub(crate) async fn api_check(
     State(state): State<WebState>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<EndpointCheck>, WebError> {
+) -> Result<Json<json::CheckJson>, WebError> {
     control::writable(&state)?;
     let body: CheckBody = if body.iter().all(u8::is_ascii_whitespace) {
         CheckBody::default()
@@ -251,7 +251,7 @@ pub(crate) async fn api_check(
     };
     let team = whose(&caller, body.team.as_deref(), &state.view.now())?;
     let check = control::ask_check(&state, move |reply| Control::Check { team, reply }).await?;
-    Ok(Json(check))
+    Ok(Json(json::check(&check)))
 }
 
 /// `GET /team`: the sign-in form, or the signed-in team's page.
