@@ -152,12 +152,8 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .count();
     let registers = match registering {
         0 => String::new(),
-        n => format!(
-            ", {} {} register {} own endpoint",
-            n,
-            if n == 1 { "team" } else { "teams" },
-            if n == 1 { "its" } else { "their" }
-        ),
+        1 => ", 1 team registers its own endpoint".to_owned(),
+        n => format!(", {n} teams register their own endpoint"),
     };
     writeln!(
         out,

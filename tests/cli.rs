@@ -549,3 +549,16 @@ fn check_refuses_aws_billing_as_play_does_without_the_aws_feature() {
         "{played}"
     );
 }
+
+#[test]
+fn check_says_how_many_teams_register_their_own_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ci/register.toml");
+    let out = gameday(&["check", scenario], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("2 teams (1 simulated, 1 real, 1 team registers its own endpoint)"),
+        "{said}"
+    );
+}
