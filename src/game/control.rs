@@ -118,8 +118,10 @@ impl Game<'_> {
             now_unix_ms: now_unix_ms(),
         })
         .await?;
-        self.probes.answer(done.team, &check);
+        // The views show it before the asker hears of it (a page that asks again at once
+        // finds it there).
         self.publish();
+        self.probes.answer(done.team, &check);
         Ok(())
     }
 
