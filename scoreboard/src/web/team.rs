@@ -18,7 +18,7 @@ use super::auth::{self, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::html::{self, Tab, escape, sign_class};
-use super::json::{self, EventJson, TeamStatus};
+use super::json::{self, EventJson, LossJson, TeamStatus};
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::live::{Control, Snapshot};
@@ -305,6 +305,7 @@ fn render(
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
          <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
          <button type=\"submit\" class=\"quiet\">Apply</button></form></section></div>\
+         {losses}\
          <section class=\"card\" id=\"health\"><h2>Health: last 10 minutes</h2>\
          <div class=\"charts\"><div class=\"chart\" id=\"recent-answers\"></div>\
          <div class=\"chart\" id=\"recent-latency\"></div><div class=\"chart\" id=\"recent-servers\"></div></div>\
@@ -328,6 +329,7 @@ fn render(
             .map(|u| format!("<li><code>{}</code></li>", escape(u)))
             .collect::<String>(),
         url_form = url_form(read_only),
+        losses = losses_panel(&status.losses),
         rows = page
             .events
             .iter()
@@ -357,6 +359,37 @@ fn name_form(read_only: bool) -> &'static str {
     "<form id=\"name-form\"><label for=\"name\">Your public name (a team chooses it once; \
      1 to 40 characters)</label><input id=\"name\" name=\"name\" maxlength=\"40\" required>\
      <button type=\"submit\">Set name</button><p id=\"name-result\" role=\"status\"></p></form>"
+}
+
+/// What is costing the team points: the last five minutes' losses by kind, worst first
+/// (`team.js` redraws the rows from each `status` message).
+fn losses_panel(losses: &[LossJson]) -> String {
+    let rows: String = if losses.is_empty() {
+        "<tr><td colspan=\"5\" class=\"muted\">Nothing lost in the last 5 minutes.</td></tr>"
+            .to_owned()
+    } else {
+        losses.iter().map(loss_row).collect()
+    };
+    format!(
+        "<section class=\"card\" id=\"costing\"><h2>What is costing you points \
+         (last 5 minutes)</h2><table><thead><tr><th>What</th><th class=\"num\">How many</th>\
+         <th class=\"num\">Points</th><th>Example</th><th>What to try</th></tr></thead>\
+         <tbody id=\"losses\">{rows}</tbody></table></section>"
+    )
+}
+
+/// One kind of loss as a table row (`team.js` draws the same from JSON).
+fn loss_row(l: &LossJson) -> String {
+    format!(
+        "<tr data-kind=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td>\
+         <td class=\"muted\">{}</td><td>{}</td></tr>",
+        escape(&l.kind),
+        escape(&l.label),
+        l.count,
+        escape(&l.points),
+        escape(&l.example),
+        escape(&l.hint),
+    )
 }
 
 /// One event as a table row (`team.js` draws the same from JSON).
