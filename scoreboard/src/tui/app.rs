@@ -154,7 +154,7 @@ impl Screen {
             let chart_height = (bottom.height / 3).clamp(ScoreChart::MIN_HEIGHT, 10);
             Layout::vertical([Constraint::Min(0), Constraint::Length(chart_height)]).areas(bottom)
         };
-        let losses_height = LossPanel::height(selected, team.height);
+        let losses_height = LossPanel::height(selected, team.height, team.width);
         let [losses, events] =
             Layout::vertical([Constraint::Length(losses_height), Constraint::Min(0)]).areas(team);
         Screen {
