@@ -311,3 +311,55 @@ pub struct SegmentVoid {
     /// The segments missing, by number from 0.
     pub missing: Vec<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failures_are_every_outcome_kind_without_an_answer() {
+        let answers = [
+            OutcomeKind::Correct,
+            OutcomeKind::WrongAnswer,
+            OutcomeKind::HttpStatus,
+        ];
+        let failures: Vec<OutcomeKind> = OutcomeKind::ALL
+            .into_iter()
+            .filter(|k| !answers.contains(k))
+            .collect();
+        assert_eq!(failures, EventKind::FAILURES);
+    }
+
+    #[test]
+    fn every_kind_reads_back_from_its_name() {
+        let mut kinds = vec![
+            EventKind::Correct,
+            EventKind::CorrectSlow,
+            EventKind::WrongAnswer,
+            EventKind::Status(503),
+            EventKind::Status(500),
+            EventKind::Billing,
+            EventKind::Organizer,
+            EventKind::Void,
+            EventKind::Unknown,
+        ];
+        kinds.extend(EventKind::FAILURES.map(EventKind::Failure));
+        for kind in kinds {
+            assert_eq!(EventKind::parse(&kind.name()), Some(kind), "{kind}");
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(EventKind::Status(503).name(), "http_503");
+        assert_eq!(EventKind::Status(503).label(), "503 Service Unavailable");
+        assert_eq!(EventKind::parse("http_x"), None);
+        assert_eq!(EventKind::parse("teapot"), None);
+        assert_eq!(
+            EventKind::of_outcome(&Outcome::HttpStatus(502)),
+            EventKind::Status(502)
+        );
+        assert_eq!(
+            EventKind::of_outcome(&Outcome::ConnectTimeout),
+            EventKind::Failure(OutcomeKind::ConnectTimeout)
+        );
+    }
+}

@@ -178,7 +178,10 @@ fn losses_are_grouped_by_kind_worst_first_with_a_reason_and_a_hint() {
     let html = debrief(&p, &rules, Audience::Organizer).render().unwrap();
     let section = &html[html.find("id=\"losses-broke\"").unwrap()..];
     let section = &section[..section.find("<h3").unwrap_or(section.len())];
-    assert_eq!(section.matches("<td>503 Service Unavailable</td>").count(), 2);
+    assert_eq!(
+        section.matches("<td>503 Service Unavailable</td>").count(),
+        2
+    );
     assert!(section.contains("Last 5 minutes of the game") && section.contains("Whole game"));
     assert!(section.contains("Scale out"), "{section}");
 }

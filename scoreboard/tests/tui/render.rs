@@ -205,7 +205,10 @@ fn whole_screen_at_80x24() {
     assert!(contains(&buffer, "score +388.5"));
     assert!(contains(&buffer, "q quit"));
     // With little room, what costs the team points takes a line a kind, with its hint.
-    assert!(contains(&buffer, "-21 42 × 503 Service Unavailable  → Your queue is full"));
+    assert!(contains(
+        &buffer,
+        "-21 42 × 503 Service Unavailable  → Your queue is full"
+    ));
     assert!(contains(&buffer, "1 more kind on the team page"));
 }
 
@@ -225,8 +228,14 @@ fn whole_screen_at_160x48_uses_the_room() {
     assert!(events_y > losses_y + 3);
     assert!(chart_x > events_x + 80);
     // With room, each kind has its latest reason and its whole hint under it.
-    assert!(contains(&buffer, "7 × 503 Service Unavailable (your queue is full)"));
-    assert!(contains(&buffer, "(more servers behind the load balancer) or cache answers"));
+    assert!(contains(
+        &buffer,
+        "7 × 503 Service Unavailable (your queue is full)"
+    ));
+    assert!(contains(
+        &buffer,
+        "(more servers behind the load balancer) or cache answers"
+    ));
 }
 
 #[test]
