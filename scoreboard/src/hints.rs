@@ -65,11 +65,11 @@ fn status_hint(code: u16) -> &'static str {
              one if http:// redirects there)."
         }
         429 => "You are rate-limiting us: raise the limit, or scale out instead of refusing.",
-        400..=499 => {
+        _ if (400..500).contains(&code) => {
             "Your server refused the request: it must answer GET /calc?input=KEY with no \
              login, key or header of ours."
         }
-        500..=599 => "Your server or its load balancer answered an error: read their logs.",
+        _ if (500..600).contains(&code) => "Your server or its load balancer answered an error: read their logs.",
         _ => "Only a 200 with the hash counts: make /calc answer 200 with the hash as text.",
     }
 }
@@ -145,7 +145,7 @@ fn failure_hint(kind: OutcomeKind, sla: &str) -> Cow<'static, str> {
 fn secs(d: Duration) -> String {
     if d.as_millis() >= 1000 {
         let tenths = d.as_millis() / 100;
-        if tenths % 10 == 0 {
+        if tenths.is_multiple_of(10) {
             format!("{} s", tenths / 10)
         } else {
             format!("{}.{} s", tenths / 10, tenths % 10)
