@@ -1,5 +1,6 @@
 //! A team's page and API: its own score events only (live, filterable by source, with
-//! history paged from the ledger), its endpoint URLs, and a form to change them.
+//! history paged from the ledger), what is costing it points (the last five minutes' losses
+//! by kind, with a hint each), its endpoint URLs, and a form to change them.
 //!
 //! A team token reads its own team and nothing else; the admin token may name any team with
 //! `?team=` (the URL change goes to the game runner in both cases).

@@ -1,5 +1,6 @@
 // A team's page: merges its score events from /api/team/stream and pages of history from
-// /api/team/events into one table, newest first; updates its score; changes its URL.
+// /api/team/events into one table, newest first; updates its score and what is costing it
+// points; changes its URL.
 "use strict";
 
 const LONGEST_TABLE = 1000;
