@@ -69,7 +69,9 @@ fn status_hint(code: u16) -> &'static str {
             "Your server refused the request: it must answer GET /calc?input=KEY with no \
              login, key or header of ours."
         }
-        _ if (500..600).contains(&code) => "Your server or its load balancer answered an error: read their logs.",
+        _ if (500..600).contains(&code) => {
+            "Your server or its load balancer answered an error: read their logs."
+        }
         _ => "Only a 200 with the hash counts: make /calc answer 200 with the hash as text.",
     }
 }

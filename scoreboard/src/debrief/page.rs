@@ -236,8 +236,16 @@ fn lost(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
             continue;
         }
         let recent = d.projection.losses(r.team, end);
-        loss_table("Last 5 minutes of the game", &recent, out);
-        loss_table("Whole game", &game, out);
+        if recent == game {
+            loss_table(
+                "Last 5 minutes of the game, as over the whole game",
+                &game,
+                out,
+            );
+        } else {
+            loss_table("Last 5 minutes of the game", &recent, out);
+            loss_table("Whole game", &game, out);
+        }
     }
 }
 
@@ -257,7 +265,7 @@ fn loss_table(caption: &str, losses: &[LossLine], out: &mut String) {
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td>\
              <td class=\"small\">{}</td><td class=\"small\">{}</td></tr>",
-            escape(&l.kind.label()),
+            escape(&l.label()),
             l.count,
             l.points,
             escape(&l.example),

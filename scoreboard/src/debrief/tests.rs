@@ -178,10 +178,25 @@ fn losses_are_grouped_by_kind_worst_first_with_a_reason_and_a_hint() {
     let html = debrief(&p, &rules, Audience::Organizer).render().unwrap();
     let section = &html[html.find("id=\"losses-broke\"").unwrap()..];
     let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    // A game of two minutes lost the same over its last five as over the whole: one table.
     assert_eq!(
         section.matches("<td>503 Service Unavailable</td>").count(),
-        2
+        1
     );
-    assert!(section.contains("Last 5 minutes of the game") && section.contains("Whole game"));
+    assert!(section.contains("Last 5 minutes of the game, as over the whole game"));
     assert!(section.contains("Scale out"), "{section}");
+    // Drawn at one minute, the last five minutes are not the whole game: two tables.
+    let mut cut = debrief(&p, &rules, Audience::Organizer);
+    cut.until = Some(GameTime(60_000));
+    let html = cut.render().unwrap();
+    let section = &html[html.find("id=\"losses-slow\"").unwrap()..];
+    let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    let (recent, whole) = section.split_once("Whole game</b>").unwrap();
+    assert!(
+        recent.contains("Last 5 minutes of the game</b>"),
+        "{section}"
+    );
+    // The timeouts of the first minute (to the nearest 5 s), then of the whole game.
+    assert!(recent.contains("<td>timeouts</td>") && !recent.contains(">240<"));
+    assert!(whole.contains("<td>timeouts</td><td class=\"num\">240</td>"));
 }

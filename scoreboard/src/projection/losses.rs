@@ -9,6 +9,7 @@
 //! length of the game; a read merges those slots only, so its work does not grow with the
 //! game's history either.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -36,6 +37,17 @@ pub struct LossLine {
     pub example: String,
     /// What the team can try ([`hints::hint`]).
     pub hint: String,
+}
+
+impl LossLine {
+    /// What a team reads in the first column: the kind's label, or for the events of an
+    /// older ledger their source (`LoadGen (older events)`).
+    pub fn label(&self) -> Cow<'static, str> {
+        match self.kind {
+            EventKind::Unknown => Cow::Owned(format!("{} (older events)", self.source)),
+            kind => kind.label(),
+        }
+    }
 }
 
 /// Events of one kind: counted, summed, and the latest one's reason.
@@ -317,5 +329,6 @@ mod tests {
                 (EventKind::Unknown, Source::LoadGen)
             ]
         );
+        assert_eq!(lines[0].label(), "Billing (older events)");
     }
 }

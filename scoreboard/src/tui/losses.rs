@@ -50,7 +50,7 @@ fn clip(text: &str, width: usize) -> String {
 
 /// A kind's points, count and label, then `rest` (dimmed, or as a hint) clipped to `width`.
 fn head_line(loss: &LossLine, width: usize, rest: Span<'static>) -> Line<'static> {
-    let what = format!("{} × {}", loss.count, loss.kind.label());
+    let what = format!("{} × {}", loss.count, loss.label());
     let used = POINTS_WIDTH + 1 + what.chars().count() + 2;
     let rest = Span::styled(
         format!("  {}", clip(&rest.content, width.saturating_sub(used))),

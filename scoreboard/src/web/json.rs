@@ -128,7 +128,7 @@ pub(crate) struct LossJson {
 pub(crate) fn loss(l: &LossLine) -> LossJson {
     LossJson {
         kind: l.kind.name().into_owned(),
-        label: l.kind.label().into_owned(),
+        label: l.label().into_owned(),
         source: l.source.name(),
         count: l.count,
         points: l.points.to_string(),
