@@ -16,17 +16,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use browser::{Driver, INSTALL, browser, console_errors, find, screenshot, sign_in, wait_live};
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use util::{Killed, http, web_address};
 
 const ADMIN: &str = "tok-5e1d-losses-admin";
 
-/// Two teams under 20 requests a second for 6 s; billing a dollar a block at a point a dollar,
+/// Two teams under 20 requests a second for 8 s; billing a dollar a block at a point a dollar,
 /// so that the load's losses are what costs the teams most.
 const SCENARIO: &str = r#"
 [game]
 name = "losses"
-duration = "6s"
+duration = "8s"
 seed = 31
 tick = "1s"
 allow_private_targets = true
@@ -84,23 +84,18 @@ fn wait_top_cause(addr: &str, token: &str, kind: &str) {
     }
 }
 
-/// The text of the panel's rows, once it has a row of `label`: its first row, and all.
+/// The text of the panel's first row and of all its rows (read at once: the page redraws
+/// the rows at each status message), once it has a row of `label`.
 async fn panel(client: &Client, label: &str) -> (String, String) {
+    const READ: &str = "const rows = document.getElementById('losses'); \
+                        return rows ? [rows.rows[0] ? rows.rows[0].innerText : '', rows.innerText] \
+                                    : ['', ''];";
     for _ in 0..100 {
-        if let Ok(rows) = client.find_all(Locator::Css("#losses tr")).await
-            && let Some(first) = rows.first()
+        if let Ok(read) = client.execute(READ, vec![]).await
+            && let (Some(first), Some(all)) = (read[0].as_str(), read[1].as_str())
+            && all.contains(label)
         {
-            let first = first.text().await.unwrap_or_default();
-            let all = client
-                .find(Locator::Id("losses"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap_or_default();
-            if all.contains(label) {
-                return (first, all);
-            }
+            return (first.to_owned(), all.to_owned());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
