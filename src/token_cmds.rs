@@ -1,10 +1,13 @@
 //! `gameday teams`: hands out team tokens (and the admin token) for a game's web pages, as
-//! the original game handed out team hashes on paper. Tokens are shown once; the ledger
-//! keeps only their digests, so running it again replaces them.
+//! the original game handed out team hashes on paper: printed, or as slips to cut out
+//! (`--slips`, drawn by [`scoreboard::slips`]). Tokens are shown once; the ledger keeps only
+//! their digests, so running it again replaces them.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use scoreboard::slips::{self, BoardUrl, Slip};
 use scoreboard::tokens::{ADMIN, generate};
 
 /// Options of `gameday teams`.
@@ -20,8 +23,15 @@ pub struct TeamsArgs {
     #[arg(long, conflicts_with = "team")]
     admin: bool,
     /// Print `team,token` lines (CSV, with a header) for printing and handing out.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "slips")]
     csv: bool,
+    /// Write a printable page of slips to this file: one card per team with its token and a
+    /// QR code that signs it in (needs --url).
+    #[arg(long, value_name = "FILE", requires = "url", conflicts_with = "admin")]
+    slips: Option<PathBuf>,
+    /// The board's address as teams will open it, for the slips (http:// or https://).
+    #[arg(long, value_name = "URL", requires = "slips")]
+    url: Option<BoardUrl>,
 }
 
 pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -51,29 +61,65 @@ pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut issued = Vec::with_capacity(owners.len());
     for owner in owners {
         let (token, hash) = generate()?;
-        ledger.store_token(&owner, &hash, now)?;
-        issued.push((owner, token));
+        issued.push((owner, token, hash));
     }
-    if args.csv {
+    // The slips are written before the new digests replace the old ones: a page that cannot
+    // be written leaves the tokens already handed out working.
+    if let (Some(file), Some(board)) = (&args.slips, &args.url) {
+        let names = ledger.team_names()?;
+        let slips: Vec<Slip> = issued
+            .iter()
+            .map(|(team, token, _)| Slip {
+                team: team.clone(),
+                name: names
+                    .iter()
+                    .find(|n| &n.team == team)
+                    .map(|n| n.name.clone()),
+                token: token.clone(),
+            })
+            .collect();
+        let page = slips::page(&meta.name, board, &slips)?;
+        std::fs::write(file, page).with_context(|| format!("writing {}", file.display()))?;
+    }
+    for (owner, _, hash) in &issued {
+        ledger.store_token(owner, hash, now)?;
+    }
+    let issued: Vec<(String, String)> = issued.into_iter().map(|(o, t, _)| (o, t)).collect();
+    match &args.slips {
+        Some(file) => writeln!(
+            out,
+            "Wrote {} slips to {}: print it, cut along the dashed lines, hand each team its own.\n\
+             Shown once: the ledger keeps only digests. Running this again replaces them.",
+            issued.len(),
+            file.display()
+        )?,
+        None => print_tokens(out, &issued, args.csv)?,
+    }
+    Ok(())
+}
+
+/// The tokens on the terminal: `team,token` CSV, or aligned columns.
+fn print_tokens(out: &mut dyn Write, issued: &[(String, String)], csv: bool) -> anyhow::Result<()> {
+    if csv {
         writeln!(out, "team,token")?;
-        for (owner, token) in &issued {
+        for (owner, token) in issued {
             writeln!(out, "{},{token}", scoreboard::csv::csv_field(owner))?;
         }
-    } else {
-        let width = issued
-            .iter()
-            .map(|(o, _)| o.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        for (owner, token) in &issued {
-            let who = if owner == ADMIN { "admin" } else { owner };
-            writeln!(out, "{who:<width$}  {token}")?;
-        }
-        writeln!(
-            out,
-            "\nShown once: the ledger keeps only digests. Running this again replaces them."
-        )?;
+        return Ok(());
     }
+    let width = issued
+        .iter()
+        .map(|(o, _)| o.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    for (owner, token) in issued {
+        let who = if owner == ADMIN { "admin" } else { owner };
+        writeln!(out, "{who:<width$}  {token}")?;
+    }
+    writeln!(
+        out,
+        "\nShown once: the ledger keeps only digests. Running this again replaces them."
+    )?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::batch::SAMPLE_BYTES;
 use crate::http1::{Chunked, Framing, Head, HeadError, HeadMemo, Parsed, Progress, parse_head};
 use crate::outcome::{Outcome, TlsFailure};
 use crate::target::{Base, TargetLimits};
-use crate::tls::{Stream, handshake};
+use crate::tls::{Stream, handshake, session_failure};
 
 /// Bytes of response head buffered at most (past it, or past the target's header count,
 /// the answer is `too_large`).
@@ -44,6 +44,15 @@ impl<I> Conn<I> {
     }
 }
 
+/// What makes an answer right.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Expect<'a> {
+    /// A 2xx whose body, trailing whitespace trimmed, is these bytes (a key's answer).
+    Body(&'a [u8]),
+    /// Status 200, whatever the body (a health check).
+    Ok200,
+}
+
 /// Sends `request` (the prebuilt request for the key whose answer is `expected`) on
 /// `pooled` if given, else on a new connection, within the target's connect timeout and
 /// caps. Returns the outcome and the connection when it can be used again. The total
@@ -55,7 +64,7 @@ pub(crate) async fn exchange(
     request: &[u8],
     limits: &TargetLimits,
     resolver: &Resolver,
-    expected: &[u8],
+    expected: Expect<'_>,
 ) -> (Outcome, Option<Conn>) {
     // A new connection and the retry are boxed futures: the connect future holds a TLS
     // handshake's state, and each path its own connection and answer, which would
@@ -79,7 +88,7 @@ async fn fresh(
     request: &[u8],
     limits: &TargetLimits,
     resolver: &Resolver,
-    expected: &[u8],
+    expected: Expect<'_>,
 ) -> (Outcome, Option<Conn>) {
     let mut conn = match connect(base, limits, resolver).await {
         Ok(conn) => conn,
@@ -137,6 +146,15 @@ impl Failure {
     fn reset(detail: String) -> Failure {
         Failure::Outcome(Outcome::Reset { detail })
     }
+
+    /// A read or write that failed while `doing`: a TLS outcome when TLS says why (a fatal
+    /// alert, such as a client certificate demanded after the handshake), else a reset.
+    fn broken(error: &io::Error, doing: &str) -> Failure {
+        match session_failure(error) {
+            Some(tls) => Failure::Outcome(tls),
+            None => Failure::reset(format!("{doing}: {error}")),
+        }
+    }
 }
 
 impl From<Outcome> for Failure {
@@ -155,7 +173,12 @@ async fn connect(base: &Base, limits: &TargetLimits, resolver: &Resolver) -> Res
         TcpStream::connect(&addrs[..])
             .await
             .map_err(|e| Outcome::ConnectRefused {
-                detail: format!("{}: {e}", base.authority),
+                detail: match e.kind() {
+                    io::ErrorKind::ConnectionRefused => {
+                        format!("nothing listens on {}", base.authority)
+                    }
+                    _ => format!("{}: {e}", base.authority),
+                },
             })
     };
     let stream = match tokio::time::timeout(limits.connect_timeout, open).await {
@@ -175,7 +198,7 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<I>,
     request: &[u8],
     limits: &TargetLimits,
-    expected: &[u8],
+    expected: Expect<'_>,
 ) -> Result<Answered, Failure> {
     // The flush sends what TLS still holds (nothing, on a plain socket).
     let sent = match conn.io.write_all(request).await {
@@ -185,12 +208,15 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     if let Err(e) = sent {
         return Err(match conn.reused {
             true => Failure::ClosedBeforeAnswer,
-            false => Failure::reset(format!("error sending the request: {e}")),
+            false => Failure::broken(&e, "error sending the request"),
         });
     }
     let head = read_head(conn, limits.max_headers).await?;
     let body = read_body(conn, &head, limits.body_cap).await?;
-    let success = (200..300).contains(&head.status);
+    let success = match expected {
+        Expect::Body(_) => (200..300).contains(&head.status),
+        Expect::Ok200 => head.status == 200,
+    };
     let outcome = match (&body, success) {
         (Body::TooLarge, true) => Outcome::TooLarge,
         (_, false) if head.status == 400 && says_https_port(&conn.buf) => Outcome::Tls {
@@ -212,14 +238,14 @@ async fn answer<I: AsyncRead + AsyncWrite + Unpin>(
     Ok(Answered { outcome, reusable })
 }
 
-/// An answer is right when its body, trailing whitespace trimmed, is the expected bytes.
-fn verify(body: &[u8], expected: &[u8]) -> Outcome {
-    if body.trim_ascii_end() == expected {
-        Outcome::Correct
-    } else {
-        Outcome::WrongAnswer {
+/// A successful answer is right when its body, trailing whitespace trimmed, is the expected
+/// bytes (any body, for a health check).
+fn verify(body: &[u8], expected: Expect<'_>) -> Outcome {
+    match expected {
+        Expect::Body(expected) if body.trim_ascii_end() != expected => Outcome::WrongAnswer {
             got: body[..body.len().min(SAMPLE_BYTES)].to_vec(),
-        }
+        },
+        _ => Outcome::Correct,
     }
 }
 
@@ -272,7 +298,7 @@ async fn read_head<I: AsyncRead + Unpin>(
                     "connection closed in the middle of the answer's head".to_owned(),
                 ));
             }
-            Err(e) => return Err(Failure::reset(format!("error reading the answer: {e}"))),
+            Err(e) => return Err(Failure::broken(&e, "error reading the answer")),
             Ok(_) => {}
         }
     }
@@ -327,7 +353,7 @@ async fn read_body<I: AsyncRead + Unpin>(
             "connection closed after {got}{of} bytes of the body"
         ))
     };
-    let failed = |e: io::Error| Failure::reset(format!("error reading the body: {e}"));
+    let failed = |e: io::Error| Failure::broken(&e, "error reading the body");
     match head.framing {
         Framing::Length(n) if n > cap as u64 => Ok(Body::TooLarge),
         Framing::Length(n) => {
@@ -416,7 +442,7 @@ pub mod fuzzing {
         };
         let mut conn = Conn::new(ours);
         let request = b"GET /calc?input=3615-7184-2117 HTTP/1.1\r\nHost: team.example\r\n\r\n";
-        let outcome = match answer(&mut conn, request, &limits, expected).await {
+        let outcome = match answer(&mut conn, request, &limits, Expect::Body(expected)).await {
             Ok(answered) => answered.outcome,
             Err(failure) => failure.into_outcome(),
         };

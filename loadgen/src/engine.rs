@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::LoadgenError;
 use crate::address::Resolver;
 use crate::batch::{BatchId, OutcomeBatch};
-use crate::client::{Conn, exchange};
+use crate::client::{Conn, Expect, exchange};
 use crate::deadline::{Deadlined, expire};
 use crate::handle::{EngineHandle, UrlFeed};
 use crate::outcome::Outcome;
@@ -354,9 +354,9 @@ impl RuntimeRun {
         let expected = self.answers.answer(key);
         let exchange = async move {
             let request = base.requests.get(key);
+            let expect = Expect::Body(expected.as_bytes());
             let resolver = &self.config.resolver;
-            let (outcome, conn) =
-                exchange(conn, &base, request, limits, resolver, expected.as_bytes()).await;
+            let (outcome, conn) = exchange(conn, &base, request, limits, resolver, expect).await;
             (outcome, conn.map(|conn| (conn, base)))
         };
         Deadlined::new(exchange, sent, deadline)
@@ -430,8 +430,25 @@ impl TargetLoop {
         }
     }
 
+    /// Whether the target waits for its first URL: it was started without one.
+    fn waiting(&self) -> bool {
+        self.bases.is_empty()
+    }
+
+    /// Passes the sends due by `now`, unsent and uncounted: a waiting target's. (Closed
+    /// clients have no due times: while the target waits, none starts.)
+    fn pass_due(&mut self, now: Instant) {
+        while let Some(at) = self.next.and_then(|s| s.due) {
+            if self.zero + at > now {
+                break;
+            }
+            self.next = self.schedule.next();
+        }
+    }
+
     /// Starts every request that is due now (open model) or that a free client can take
-    /// (closed model). A request due past the in-flight cap is recorded as dropped.
+    /// (closed model). A request due past the in-flight cap is recorded as dropped. A
+    /// waiting target starts none: its due sends pass.
     fn start_due<F>(
         &mut self,
         run: &RuntimeRun,
@@ -446,8 +463,13 @@ impl TargetLoop {
         if closed && self.end.is_some_and(|e| now >= e) {
             self.stopping = true;
         }
+        if self.waiting() {
+            self.pass_due(now);
+        }
         while let (false, Some(send), true) = (self.stopping, self.next, now >= self.begin) {
             let due = match (&config.pacing, send.due) {
+                // A waiting target starts nothing (its due sends passed above).
+                _ if self.waiting() => break,
                 (Pacing::Open(_), Some(at)) if self.zero + at > now => break,
                 (Pacing::Open(_), Some(at)) => self.zero + at,
                 // Never past the cap either (start refuses such runs): a closed client past
@@ -503,8 +525,13 @@ impl TargetLoop {
             wake = wake.min(at);
         }
         if !self.stopping {
-            if let (Pacing::Open(_), Some(at)) = (&run.config.pacing, self.next.and_then(|s| s.due))
-            {
+            // A waiting target passes its due sends at its ticks (or when its URLs come):
+            // it is not woken for each.
+            if let (Pacing::Open(_), Some(at), false) = (
+                &run.config.pacing,
+                self.next.and_then(|s| s.due),
+                self.waiting(),
+            ) {
                 wake = wake.min(self.zero + at);
             }
             if let Some(end) = self.end {
@@ -547,8 +574,12 @@ impl TargetLoop {
     }
 
     /// Switches to new base URLs. Idle connections to a base still in the set (same host
-    /// and port) are kept; the others close as they drop.
+    /// and port) are kept; the others close as they drop. A waiting target's sends due
+    /// until now pass first: it begins at its next due send, as every other target sends it.
     fn set_bases(&mut self, bases: Vec<Arc<Base>>) {
+        if self.waiting() {
+            self.pass_due(Instant::now());
+        }
         let mut old: Vec<(Arc<Base>, Vec<Conn>)> = std::mem::take(&mut self.bases)
             .into_iter()
             .zip(std::mem::take(&mut self.idle))

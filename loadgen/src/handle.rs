@@ -51,9 +51,13 @@ impl EngineHandle {
     }
 
     /// Gives target `target` (its index in the slice the run started with) new base URLs,
-    /// checked as at the start. Requests in flight finish against their old base; the next
-    /// sends go round robin over the new set; idle connections to a base still in the set
-    /// (same host and port) are kept, the others closed. The schedule is not affected.
+    /// checked as at the start; at least one (a target waits for its first URL only from
+    /// the start of a run, never again). Requests in flight finish against their old base;
+    /// the next sends go round robin over the new set; idle connections to a base still in
+    /// the set (same host and port) are kept, the others closed. The schedule is not
+    /// affected: a waiting target ([`crate::Target`] with no URL) sends from its next due
+    /// send on, as every other target does; the sends it passed while it waited stay
+    /// unsent and uncounted.
     ///
     /// Every key's request target is built here, on the caller's thread. After the run is
     /// over this has no effect.

@@ -2,7 +2,8 @@
 //! came, and never lies about latency.
 //!
 //! * [`Target`]s are teams: a name and one or more base URLs, served round robin. The URLs
-//!   can change while a run goes ([`EngineHandle::set_urls`]).
+//!   can change while a run goes ([`EngineHandle::set_urls`]); a target with none waits
+//!   for its first, sent nothing until then.
 //! * [`Pacing`] says when requests start (an open-model [`RateSchedule`], or closed
 //!   clients); [`Stop`] says when the run ends. Both feed one engine loop per target. A run
 //!   can start at an offset into the schedule ([`EngineConfig::offset`]), as a resumed game.
@@ -15,6 +16,8 @@
 //!   compare, never a hash per request.
 //! * Each target's outcomes are aggregated per tick into an [`OutcomeBatch`] and sent on a
 //!   channel. The engine only emits; scorers, views and printers consume.
+//! * [`probe`] checks one team's endpoint as the engine would load it (health check, a few
+//!   answers) and says what it found in words ([`ProbeReport::words`]).
 
 mod address;
 mod batch;
@@ -26,6 +29,7 @@ mod handle;
 mod http1;
 mod latency;
 mod outcome;
+mod probe;
 pub mod progress;
 mod schedule;
 mod segment;
@@ -42,6 +46,7 @@ pub use error::{LoadgenError, error_chain};
 pub use handle::EngineHandle;
 pub use latency::{LatencyHistogram, LatencyPairs};
 pub use outcome::{Outcome, OutcomeCounts, OutcomeKind, TlsFailure};
+pub use probe::{ProbeCheck, ProbeReport, ProbeStep, probe};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
 pub use segment::ExecSegment;
 pub use summary::{Condition, FailIf, Interruption, Metric, RunSummary};

@@ -47,7 +47,8 @@ pub enum TlsFailure {
     /// No finished handshake within the connect timeout.
     HandshakeTimeout,
     /// The server refused the handshake (an alert), cut it, or answered with bytes that
-    /// are not TLS (or past its limits).
+    /// are not TLS (or past its limits); or ended the session with a fatal alert after
+    /// the handshake (a client certificate demanded, in TLS 1.3), or broke it.
     Refused,
     /// A plain HTTP request (an `http://` URL) to a port that speaks TLS.
     PlainHttpOnTlsPort,

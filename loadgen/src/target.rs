@@ -114,6 +114,13 @@ impl TargetLimits {
 pub const MAX_HEADERS: usize = 1000;
 
 /// A team: a name and one or more base URLs (`http` or `https`), served round robin.
+///
+/// A target with no URL is *waiting*: a team that registers its endpoint later. A run
+/// starts with it and sends it nothing: its due sends pass unsent and uncounted (no sends,
+/// no drops, nothing late) and no closed client starts for it, while its batch, empty, is
+/// still closed at every tick like any other target's. Once
+/// [`crate::EngineHandle::set_urls`] gives it URLs it sends from its next due send, on the
+/// same schedule as every other target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub name: String,
@@ -126,7 +133,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// A target with the default request shape and limits.
+    /// A target with the default request shape and limits (with no URL, a waiting one).
     pub fn new(name: impl Into<String>, urls: Vec<String>) -> Target {
         Target {
             name: name.into(),
@@ -140,11 +147,12 @@ impl Target {
 
 impl Target {
     /// Checks the URLs, limits and CA file, before anything expensive is built for the
-    /// target (the system's roots are not read).
+    /// target (the system's roots are not read). No URL at all is a waiting target, and
+    /// valid.
     pub fn check(&self) -> Result<(), LoadgenError> {
         self.limits.validate(&self.name)?;
         let tls = connector(self.ca_cert.as_deref(), false)?;
-        prepare_bases(&self.name, &self.urls, &self.shape, &[], &tls).map(drop)
+        starting_bases(&self.name, &self.urls, &self.shape, &[], &tls).map(drop)
     }
 }
 
@@ -190,15 +198,30 @@ impl PreparedTarget {
         Ok(PreparedTarget {
             name: target.name.as_str().into(),
             shape: target.shape.clone(),
-            bases: prepare_bases(&target.name, &target.urls, &target.shape, keys, &tls)?,
+            bases: starting_bases(&target.name, &target.urls, &target.shape, keys, &tls)?,
             limits: target.limits.clone(),
             tls,
         })
     }
 }
 
-/// Checks a target's base URLs and builds every key's request target for each: at the
-/// start of a run, and again when a running target's URLs change.
+/// A target's bases at the start of a run: none for a waiting target, else as
+/// [`prepare_bases`] builds them.
+fn starting_bases(
+    name: &str,
+    urls: &[String],
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+    tls: &TlsConnector,
+) -> Result<Vec<Arc<Base>>, LoadgenError> {
+    match urls.is_empty() {
+        true => Ok(Vec::new()),
+        false => prepare_bases(name, urls, shape, keys, tls),
+    }
+}
+
+/// Checks a target's base URLs (at least one) and builds every key's request target for
+/// each: at the start of a run, and again when a running target's URLs change.
 pub(crate) fn prepare_bases(
     name: &str,
     urls: &[String],
@@ -223,58 +246,109 @@ fn prepare_base(
     keys: &[hashref::Key],
     tls: &TlsConnector,
 ) -> Result<Base, LoadgenError> {
-    let bad = |reason: &str| LoadgenError::BadUrl {
+    let base = BaseUrl::parse(name, url, tls)?;
+    base.with_requests(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())))
+}
+
+/// A base for the endpoint probe: its requests are `GET /healthcheck`, then each key's in
+/// the request shape, under the URL's own path; with their paths (and queries), in order.
+pub(crate) fn probe_base(
+    name: &str,
+    url: &str,
+    shape: &RequestShape,
+    keys: &[hashref::Key],
+    tls: &TlsConnector,
+) -> Result<(Base, Vec<String>), LoadgenError> {
+    let base = BaseUrl::parse(name, url, tls)?;
+    let mut paths = vec![format!("{}/healthcheck", base.prefix)];
+    paths.extend(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())));
+    Ok((base.with_requests(paths.iter())?, paths))
+}
+
+/// A base URL, checked and taken apart into what its requests need.
+struct BaseUrl<'u> {
+    name: &'u str,
+    url: &'u str,
+    /// `host:port`.
+    authority: String,
+    tls: Option<TlsEndpoint>,
+    host_header: String,
+    /// The URL's own path, without its last `/`: requests go under it.
+    prefix: String,
+}
+
+impl<'u> BaseUrl<'u> {
+    fn parse(name: &'u str, url: &'u str, tls: &TlsConnector) -> Result<BaseUrl<'u>, LoadgenError> {
+        let bad = |reason: &str| bad_url(name, url, reason);
+        let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("expected a URL like http://host:port or https://host")),
+        };
+        let host = uri.host().ok_or_else(|| bad("no host"))?;
+        if uri.query().is_some() {
+            return Err(bad("a base URL has no query; the request shape adds it"));
+        }
+        let tls = match secure {
+            false => None,
+            true => Some(TlsEndpoint {
+                name: server_name(host).ok_or_else(|| bad("the host is not a valid TLS name"))?,
+                connector: tls.clone(),
+            }),
+        };
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let authority = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let host_header = match uri.port_u16() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        Ok(BaseUrl {
+            name,
+            url,
+            authority,
+            tls,
+            host_header,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The base, with a request for each of `paths`.
+    fn with_requests<P: AsRef<str>>(
+        &self,
+        paths: impl ExactSizeIterator<Item = P>,
+    ) -> Result<Base, LoadgenError> {
+        let bad = |reason: &str| bad_url(self.name, self.url, reason);
+        // Each path checked as hyper checks a URI, so that no key breaks a request line.
+        let mut bad_path = false;
+        let paths = paths.inspect(|path| {
+            bad_path |= path.as_ref().parse::<PathAndQuery>().is_err();
+        });
+        let requests = Requests::build(&self.host_header, paths)
+            .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
+        if bad_path {
+            return Err(bad(
+                "the request shape does not make a valid path with this URL",
+            ));
+        }
+        Ok(Base {
+            authority: self.authority.clone(),
+            tls: self.tls.clone(),
+            requests,
+        })
+    }
+}
+
+fn bad_url(name: &str, url: &str, reason: &str) -> LoadgenError {
+    LoadgenError::BadUrl {
         target: name.to_owned(),
         url: url.to_owned(),
         reason: reason.to_owned(),
-    };
-    let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
-    let secure = match uri.scheme_str() {
-        Some("http") => false,
-        Some("https") => true,
-        _ => return Err(bad("expected a URL like http://host:port or https://host")),
-    };
-    let host = uri.host().ok_or_else(|| bad("no host"))?;
-    if uri.query().is_some() {
-        return Err(bad("a base URL has no query; the request shape adds it"));
     }
-    let tls = match secure {
-        false => None,
-        true => Some(TlsEndpoint {
-            name: server_name(host).ok_or_else(|| bad("the host is not a valid TLS name"))?,
-            connector: tls.clone(),
-        }),
-    };
-    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-    let authority = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let host_header = match uri.port_u16() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    };
-    let prefix = uri.path().trim_end_matches('/');
-    // Each path checked as hyper checks a URI, so that no key breaks a request line.
-    let mut bad_path = false;
-    let paths = keys.iter().map(|k| {
-        let path = shape.render(prefix, k.as_str());
-        bad_path |= path.parse::<PathAndQuery>().is_err();
-        path
-    });
-    let requests = Requests::build(&host_header, paths)
-        .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
-    if bad_path {
-        return Err(bad(
-            "the request shape does not make a valid path with this URL",
-        ));
-    }
-    Ok(Base {
-        authority,
-        tls,
-        requests,
-    })
 }
 
 #[cfg(test)]
@@ -368,7 +442,17 @@ mod tests {
         assert!(RequestShape::new("calc?input={key}").is_err());
         assert!(RequestShape::new("/calc").is_err());
         assert!(RequestShape::new("/v2/hash/{key}").is_ok());
-        let none = Target::new("t", vec![]);
-        assert!(PreparedTarget::prepare(&none, &keys()).is_err());
+        // No URL is a waiting target: valid at the start, with no base.
+        let waiting = Target::new("t", vec![]);
+        assert!(waiting.check().is_ok());
+        assert!(
+            PreparedTarget::prepare(&waiting, &keys())
+                .unwrap()
+                .bases
+                .is_empty()
+        );
+        let tls = connector(None, false).unwrap();
+        let e = prepare_bases("t", &[], &RequestShape::default(), &keys(), &tls).unwrap_err();
+        assert!(e.to_string().contains("needs at least one URL"), "{e}");
     }
 }

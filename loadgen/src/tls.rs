@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls::{AlertDescription, CertificateError, ClientConfig, RootCertStore};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -170,7 +170,10 @@ pub(crate) fn handshake_failure(error: &io::Error, first: &[u8], name: &ServerNa
         ),
         rustls::Error::AlertReceived(alert) => tls(
             TlsFailure::Refused,
-            format!("the server refused the TLS handshake with the alert {alert:?}"),
+            format!(
+                "the server refused the TLS handshake with the alert {alert:?}{}",
+                alert_meaning(*alert)
+            ),
         ),
         rustls::Error::InvalidMessage(
             rustls::InvalidMessage::HandshakePayloadTooLarge
@@ -195,6 +198,35 @@ pub(crate) fn handshake_failure(error: &io::Error, first: &[u8], name: &ServerNa
             TlsFailure::Refused,
             format!("the TLS handshake failed: {other}"),
         ),
+    }
+}
+
+/// What a failed read or write on a TLS session (its handshake done) means, if TLS says why:
+/// a fatal alert from the server (in TLS 1.3 a server that demands a client certificate
+/// says so only after the handshake, with the alert `CertificateRequired`), or a session
+/// that broke. `None`: the error is the socket's, not TLS's.
+pub(crate) fn session_failure(error: &io::Error) -> Option<Outcome> {
+    let rustls = error.get_ref()?.downcast_ref::<rustls::Error>()?;
+    let detail = match rustls {
+        rustls::Error::AlertReceived(alert) => format!(
+            "the server ended the TLS session with a fatal alert: {alert:?}{}",
+            alert_meaning(*alert)
+        ),
+        other => format!("the TLS session broke: {other}"),
+    };
+    Some(Outcome::Tls {
+        failure: TlsFailure::Refused,
+        detail,
+    })
+}
+
+/// What an alert tells a team, beyond its name, when it tells something.
+fn alert_meaning(alert: AlertDescription) -> &'static str {
+    match alert {
+        AlertDescription::CertificateRequired => {
+            " (it demands a client certificate, which the load generator does not have)"
+        }
+        _ => "",
     }
 }
 

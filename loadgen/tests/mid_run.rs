@@ -1,5 +1,6 @@
 //! Runs that change or start mid-game, against real servers on loopback: a target's URLs
-//! changed while the engine runs, and a run resumed at an offset into the schedule.
+//! changed while the engine runs, a target that waits for its first URL, and a run resumed
+//! at an offset into the schedule.
 
 mod util;
 
@@ -237,4 +238,158 @@ async fn targets_are_staggered_but_get_the_same_schedule_from_their_own_start() 
     // A run of one 1 s tick has one batch a target: the run lasts to its end, and the empty
     // tick its clock opens there is not sent (a game would count its last tick twice).
     assert_eq!(ticks("a"), [(0, 10)]);
+}
+
+/// A team that registers its endpoint after the start: its target waits with no URL, is
+/// sent nothing (its due sends pass unsent and uncounted), still has a batch every tick,
+/// and once given a URL follows the schedule from its next due send, as its neighbour does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_target_is_sent_nothing_until_its_url_comes_then_keeps_the_schedule() {
+    let (a, w) = (
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+    );
+    let second = Duration::from_secs(1);
+    let table = answers(1000);
+    let config = EngineConfig {
+        tick: Duration::from_millis(500),
+        stagger: Duration::ZERO,
+        ..open(100.0, Duration::from_secs(3))
+    };
+    let picker = ZipfPicker::new(table.len(), config.zipf, config.seed).unwrap();
+    let (dues, schedule): (Vec<Duration>, Vec<String>) =
+        Schedule::new(&config.pacing, picker, config.stop)
+            .map(|s| {
+                (
+                    s.due.unwrap(),
+                    table.keys()[s.key as usize].as_str().to_owned(),
+                )
+            })
+            .unzip();
+    assert_eq!(schedule.len(), 300);
+    let due_from = |t: Duration| dues.iter().filter(|&&d| d >= t).count() as u64;
+    let waiting = loadgen::Target {
+        urls: vec![],
+        ..target("waiting", &w, second)
+    };
+    let (handle, batches) = start(
+        config,
+        vec![target("normal", &a, second), waiting],
+        table.clone(),
+    );
+    let at = |ms| tokio::time::Instant::from_std(handle.started() + Duration::from_millis(ms));
+
+    tokio::time::sleep_until(at(1200)).await;
+    // Waiting does not make an empty set of URLs acceptable later.
+    let err = handle.set_urls(1, vec![]).unwrap_err();
+    assert!(err.to_string().contains("needs at least one URL"), "{err}");
+    let before = handle.started().elapsed();
+    handle.set_urls(1, vec![w.url()]).unwrap();
+    let after = handle.started().elapsed();
+    // Its load begins within a tick, at the schedule's rate (25 in 250 ms), not with a
+    // burst of the sends it missed (20 more since its last tick).
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let first = w.requests();
+    assert!((1..=32).contains(&first), "{first} requests in 250 ms");
+
+    let batches = finish(handle, batches).await;
+    let normal = summary_of(&batches, "normal");
+    assert_eq!(normal.counts.get(OutcomeKind::Correct), 300, "{normal:?}");
+    assert_eq!(a.requests(), 300, "the neighbour was unaffected");
+    let s = summary_of(&batches, "waiting");
+    // Only the sends due after its URL came (less the few due while its loop woke to it):
+    // every one sent, none dropped.
+    assert!(
+        s.sends <= due_from(before) && s.sends + 10 >= due_from(after),
+        "{} sends; {} due from {before:?}",
+        s.sends,
+        due_from(before)
+    );
+    assert_eq!(s.counts.total(), s.sends, "{:?}", s.counts);
+    assert_eq!(
+        s.counts.get(OutcomeKind::Correct),
+        s.sends,
+        "{:?}",
+        s.counts
+    );
+    assert_eq!(w.requests() as u64, s.sends);
+    // The very keys the schedule has from that moment on.
+    let mut seen = w.seen.lock().unwrap().clone();
+    let mut expected = schedule[schedule.len() - seen.len()..].to_vec();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+    // A batch at every tick, the waiting ones empty.
+    let ticks = |name: &str| {
+        let mut t: Vec<(u64, u64)> = batches
+            .iter()
+            .filter(|b| &*b.target == name)
+            .map(|b| (b.id.tick, b.sends))
+            .collect();
+        t.sort();
+        t
+    };
+    let waited = ticks("waiting");
+    let tick_ids = |t: &[(u64, u64)]| t.iter().map(|x| x.0).collect::<Vec<_>>();
+    assert_eq!(tick_ids(&waited), tick_ids(&ticks("normal")));
+    assert_eq!(tick_ids(&waited), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(&waited[..2], [(0, 0), (1, 0)]);
+    assert!((1..=32).contains(&waited[2].1), "tick 2: {:?}", waited[2]);
+    // No more late than its neighbour in the same ticks (what it missed was not sent late).
+    let late = |name: &str| -> u64 {
+        let from_its_url = batches
+            .iter()
+            .filter(|b| &*b.target == name && b.id.tick >= 2);
+        from_its_url.map(|b| b.late_sends).sum()
+    };
+    assert!(
+        late("waiting") <= late("normal") + 5,
+        "{} late sends, its neighbour {}",
+        late("waiting"),
+        late("normal")
+    );
+}
+
+/// Closed clients: none starts for a waiting target; they start once its URL comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_closed_client_starts_for_a_waiting_target() {
+    let (a, w) = (
+        TestServer::start(instant()).await,
+        TestServer::start(instant()).await,
+    );
+    let second = Duration::from_secs(1);
+    let config = EngineConfig {
+        pacing: Pacing::Closed { clients: 2 },
+        stop: Stop::After(Duration::from_secs(2)),
+        tick: Duration::from_millis(500),
+        ..EngineConfig::default()
+    };
+    let waiting = loadgen::Target {
+        urls: vec![],
+        ..target("waiting", &w, second)
+    };
+    let (handle, batches) = start(
+        config,
+        vec![target("normal", &a, second), waiting],
+        answers(100),
+    );
+    let at = |ms| tokio::time::Instant::from_std(handle.started() + Duration::from_millis(ms));
+    tokio::time::sleep_until(at(1000)).await;
+    handle.set_urls(1, vec![w.url()]).unwrap();
+    let batches = finish(handle, batches).await;
+    let s = summary_of(&batches, "waiting");
+    assert!(s.sends > 0 && w.requests() as u64 == s.sends, "{s:?}");
+    assert_eq!(
+        s.counts.get(OutcomeKind::Correct),
+        s.sends,
+        "{:?}",
+        s.counts
+    );
+    let before: u64 = batches
+        .iter()
+        .filter(|b| &*b.target == "waiting" && b.id.tick < 2)
+        .map(|b| b.sends + b.counts.total())
+        .sum();
+    assert_eq!(before, 0, "sends before its URL came");
+    assert!(summary_of(&batches, "normal").sends > s.sends);
 }

@@ -1,8 +1,8 @@
 //! Team endpoints over HTTPS: answers verified through a private CA, sessions resumed on
 //! reconnects, HTTP/1.1 by ALPN; and hostile TLS servers (an untrusted, an expired, a
 //! wrong-host certificate, a stalled handshake, garbage after the hello, a huge chain,
-//! plain HTTP on either side) each scored as the kind that says what broke, with its
-//! reason, in bounded memory.
+//! plain HTTP on either side, a client certificate demanded) each scored as the kind that
+//! says what broke, with its reason, in bounded memory.
 
 mod util;
 
@@ -79,6 +79,58 @@ async fn https_answers_are_verified_through_a_private_ca_and_reconnects_resume()
         "{:?}",
         untrusted.counts
     );
+}
+
+/// A server that demands a client certificate: in TLS 1.3 it says so with a fatal alert
+/// after the handshake, on the first read of the answer; in TLS 1.2 during the handshake.
+/// Either way the team reads a TLS outcome that names the alert, never a reset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_demanding_a_client_certificate_is_a_tls_outcome_not_a_reset() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = pki.write_ca(dir.path());
+    let tls13 = TlsServer::start(pki.demanding_client_certs(&rustls::version::TLS13)).await;
+    let tls12 = TlsServer::start(pki.demanding_client_certs(&rustls::version::TLS12)).await;
+    let targets = vec![
+        target("tls13", tls13.url("localhost"), Some(&ca)),
+        target("tls12", tls12.url("localhost"), Some(&ca)),
+    ];
+    let config = EngineConfig {
+        pacing: Pacing::Closed { clients: 2 },
+        stop: Stop::Count(20),
+        ..EngineConfig::default()
+    };
+    let batches = run(config, targets, answers(100)).await;
+    for (name, words) in [
+        (
+            "tls13",
+            "the server ended the TLS session with a fatal alert: CertificateRequired (it \
+             demands a client certificate, which the load generator does not have)",
+        ),
+        (
+            "tls12",
+            "the server refused the TLS handshake with the alert",
+        ),
+    ] {
+        let s = summary_of(&batches, name);
+        assert_eq!(
+            s.counts.get(OutcomeKind::TlsRefused),
+            20,
+            "{name}: {:?}",
+            s.counts
+        );
+        let detail = s
+            .error_samples
+            .iter()
+            .find_map(|e| match &e.outcome {
+                Outcome::Tls { detail, .. } => Some(detail.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert!(detail.starts_with(words), "{name}: {detail}");
+    }
+    // Neither server took a session: the load generator has no certificate to show.
+    assert_eq!(tls12.full.load(SEQ) + tls13.full.load(SEQ), 0);
 }
 
 const SEQ: std::sync::atomic::Ordering = std::sync::atomic::Ordering::SeqCst;

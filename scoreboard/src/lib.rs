@@ -24,6 +24,8 @@ mod points;
 pub mod projection;
 mod rules;
 mod scorer;
+#[cfg(feature = "debrief")]
+pub mod slips;
 pub mod tokens;
 #[cfg(feature = "tui")]
 pub mod tui;

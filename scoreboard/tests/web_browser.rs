@@ -15,10 +15,13 @@ mod browser;
 #[path = "web/util.rs"]
 mod util;
 
+#[path = "web_browser/slips.rs"]
+mod slips;
+
 use std::time::Duration;
 
 use browser::{
-    Driver, INSTALL, browser, console_errors, find, screenshot, sign_in, wait_live, wait_text,
+    Driver, INSTALL, browser, console_errors, docs, find, screenshot, sign_in, wait_live, wait_text,
 };
 use fantoccini::{Client, Locator};
 use scoreboard::Points;

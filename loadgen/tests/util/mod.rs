@@ -335,7 +335,8 @@ pub fn ok(body: &[u8]) -> Vec<u8> {
     r
 }
 
-/// Reads one request head and returns its `input` key; `None` when the peer closed.
+/// Reads one request head and returns its `input` key (empty for a request without one,
+/// such as `/healthcheck`); `None` when the peer closed.
 pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
@@ -345,8 +346,8 @@ pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
             buf.drain(..end + 4);
             let target = head.split_whitespace().nth(1)?;
-            let key = target.split("input=").nth(1)?.split('&').next()?;
-            return Some(key.to_owned());
+            let key = target.split("input=").nth(1).unwrap_or_default();
+            return Some(key.split('&').next().unwrap_or_default().to_owned());
         }
         let mut chunk = [0u8; 4096];
         let n = stream.read(&mut chunk).await.ok()?;

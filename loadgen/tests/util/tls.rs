@@ -1,7 +1,7 @@
 //! TLS test servers: certificates minted with rcgen (a private CA, and leaves that are
 //! good, expired, for another host, self-signed, or under a huge chain), a rustls server
-//! that answers right and counts resumed handshakes, and servers that stall, answer the
-//! hello with garbage, or speak plain HTTP.
+//! that answers right and counts resumed handshakes (or demands a client certificate), and
+//! servers that stall, answer the hello with garbage, or speak plain HTTP.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -90,16 +90,46 @@ impl Pki {
     }
 }
 
+impl Pki {
+    /// A good server that demands a client certificate signed by the CA, speaking only
+    /// `version` (in TLS 1.3 it says so after the handshake, in 1.2 during it).
+    pub fn demanding_client_certs(
+        &self,
+        version: &'static rustls::SupportedProtocolVersion,
+    ) -> TlsBehaviour {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca_der.clone()).unwrap();
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .unwrap();
+        let identity = self.identity(Leaf::Good);
+        let config = identity.server_config_with(&[version], Some(verifier));
+        TlsBehaviour::ServeWith { config }
+    }
+}
+
 impl Identity {
     fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        self.server_config_with(rustls::DEFAULT_VERSIONS, None)
+    }
+
+    fn server_config_with(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    ) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), key)
+        let builder = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
             .unwrap();
+        let builder = match clients {
+            Some(verifier) => builder.with_client_cert_verifier(verifier),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_single_cert(self.chain.clone(), key).unwrap();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Arc::new(config)
     }
@@ -110,6 +140,8 @@ pub enum TlsBehaviour {
     /// Handshakes with this identity and answers right; with `close`, each answer closes
     /// its connection (so the next one resumes its session).
     Serve { identity: Identity, close: bool },
+    /// Handshakes with this server config and answers right.
+    ServeWith { config: Arc<rustls::ServerConfig> },
     /// Reads the hello, never answers.
     Stall,
     /// Answers the hello with bytes that are not TLS, for as long as the client reads.
@@ -150,6 +182,9 @@ impl TlsServer {
         let acceptor = match &*behaviour {
             TlsBehaviour::Serve { identity, .. } => {
                 Some(tokio_rustls::TlsAcceptor::from(identity.server_config()))
+            }
+            TlsBehaviour::ServeWith { config } => {
+                Some(tokio_rustls::TlsAcceptor::from(config.clone()))
             }
             _ => None,
         };
@@ -203,7 +238,8 @@ async fn serve(
                 )
                 .await;
         }
-        TlsBehaviour::Serve { close, .. } => {
+        TlsBehaviour::Serve { .. } | TlsBehaviour::ServeWith { .. } => {
+            let close = matches!(behaviour, TlsBehaviour::Serve { close: true, .. });
             let Ok(mut tls) = acceptor.unwrap().accept(stream).await else {
                 return;
             };
@@ -216,11 +252,11 @@ async fn serve(
             let mut buf = Vec::new();
             while let Some(key) = read_request(&mut tls, &mut buf).await {
                 let mut answer = ok(params().answer(&key).as_str().as_bytes());
-                if *close {
+                if close {
                     let at = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
                     answer.splice(at..at, b"\r\nconnection: close".iter().copied());
                 }
-                if tls.write_all(&answer).await.is_err() || *close {
+                if tls.write_all(&answer).await.is_err() || close {
                     let _ = tls.shutdown().await;
                     return;
                 }

@@ -321,7 +321,9 @@ pub(crate) fn wrong_kind(tab: Tab, game: &str) -> Response {
         html::sign_in_form(action, what, Some(&error.message())),
         html::sign_out_form()
     );
-    (StatusCode::FORBIDDEN, html::page(tab, game, &body, None)).into_response()
+    // A slip's QR code opened while signed in as the admin still signs in as its team.
+    let script = (tab == Tab::Team).then_some("signin.js");
+    (StatusCode::FORBIDDEN, html::page(tab, game, &body, script)).into_response()
 }
 
 #[cfg(test)]

@@ -114,6 +114,7 @@ pub(crate) async fn asset(Path(file): Path<String>) -> Response {
         "common.js" => (include_str!("assets/common.js"), "text/javascript"),
         "board.js" => (include_str!("assets/board.js"), "text/javascript"),
         "team.js" => (include_str!("assets/team.js"), "text/javascript"),
+        "signin.js" => (include_str!("assets/signin.js"), "text/javascript"),
         "admin.js" => (include_str!("assets/admin.js"), "text/javascript"),
         "charts.js" => (include_str!("assets/charts.js"), "text/javascript"),
         "uPlot.iife.min.js" => (

@@ -250,15 +250,30 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts, q: QueryRe
         Err(error) => return html::error_page(Tab::Team, &game, &error),
     };
     let status = json::team_status(&snapshot, &team);
-    let body = render(&status, source, &page, state.read_only);
+    let named = match named_itself(&state, &team).await {
+        Ok(named) => named,
+        Err(error) => return html::error_page(Tab::Team, &game, &error),
+    };
+    let body = render(&status, source, &page, state.read_only, named.as_deref());
     html::page_with_charts(Tab::Team, &game, &body, "team.js").into_response()
 }
 
-/// The sign-in page, with the error's status (200 when no one has signed in yet).
+/// The name `team` chose, once it has used its one change (the ledger keeps who named a
+/// team, and has the name before the next snapshot does).
+async fn named_itself(state: &WebState, team: &str) -> Result<Option<String>, WebError> {
+    let names = store::with_ledger(state, |ledger| ledger.team_names()).await?;
+    Ok(names
+        .into_iter()
+        .find(|n| n.team == team && n.by_team)
+        .map(|n| n.name))
+}
+
+/// The sign-in page, with the error's status (200 when no one has signed in yet). Its script
+/// signs in with a token in the address's fragment (a slip's QR code: `/team#token=…`).
 fn sign_in(game: &str, message: Option<&str>, error: WebError) -> Response {
     let (action, what) = auth::door(Tab::Team);
     let body = html::sign_in_form(action, what, message);
-    let page = html::page(Tab::Team, game, &body, None);
+    let page = html::page(Tab::Team, game, &body, Some("signin.js"));
     match error {
         WebError::NoToken => page.into_response(),
         error => {
@@ -274,6 +289,7 @@ fn render(
     source: Option<Source>,
     page: &EventPage,
     read_only: bool,
+    named: Option<&str>,
 ) -> String {
     let options: String = std::iter::once(("", "All sources"))
         .chain(
@@ -319,7 +335,6 @@ fn render(
          </section>",
         team = escape(&status.team),
         name = escape(&status.name),
-        name_form = name_form(read_only),
         class = sign_class(status.score_milli),
         score = escape(&status.score),
         rank = status.rank.map_or("–".to_string(), |r| r.to_string()),
@@ -330,6 +345,7 @@ fn render(
             .map(|u| format!("<li><code>{}</code></li>", escape(u)))
             .collect::<String>(),
         url_form = url_form(read_only),
+        name_form = name_form(read_only, named),
         losses = losses_panel(&status.losses),
         rows = page
             .events
@@ -353,13 +369,23 @@ fn url_form(read_only: bool) -> &'static str {
      <button type=\"submit\">Change URL</button><p id=\"url-result\" role=\"status\"></p></form>"
 }
 
-fn name_form(read_only: bool) -> &'static str {
+/// The form to choose a name, until the team has named itself; then its name and who may
+/// change it (`team.js` writes the same once the form succeeds).
+fn name_form(read_only: bool, named: Option<&str>) -> String {
+    if let Some(name) = named {
+        return format!(
+            "<p id=\"name-done\">You are <b>{}</b>. A team names itself once: to change \
+             your name, ask the organizers.</p>",
+            escape(name)
+        );
+    }
     if read_only {
-        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>";
+        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>".to_owned();
     }
     "<form id=\"name-form\"><label for=\"name\">Your public name (a team chooses it once; \
      1 to 40 characters)</label><input id=\"name\" name=\"name\" maxlength=\"40\" required>\
      <button type=\"submit\">Set name</button><p id=\"name-result\" role=\"status\"></p></form>"
+        .to_owned()
 }
 
 /// What is costing the team points: the last five minutes' losses by kind, worst first

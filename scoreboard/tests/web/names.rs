@@ -152,3 +152,90 @@ async fn the_organizer_renames_a_team_with_a_reason_the_team_reads() {
     .await;
     assert_eq!(again.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn invisible_characters_and_look_alikes_are_refused_without_using_the_change() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let name = |token: &str, name: &str| {
+        client::post(
+            "/api/team/name",
+            Some(token),
+            Some(&json!({ "name": name })),
+        )
+    };
+    let ok = send(&app, name(&game.team_a, "Blue Whales")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+
+    for (asked, words) in [
+        // A right-to-left override: "Blue Whales" reversed in the middle on the board.
+        ("Blue \u{202E}selahW", "text-direction control (U+202E)"),
+        ("Blue\u{200B} Whales", "zero-width character (U+200B)"),
+        ("\u{FEFF}Owls", "zero-width character (U+FEFF)"),
+        // Look-alikes of team A's name (Cyrillic а and В) and of team A's id (Cyrillic е).
+        ("Blue Whаles", "already called \"Blue Whales\""),
+        ("ВLUE WHALES", "already called \"Blue Whales\""),
+        ("tеam-a", "already called \"team-a\""),
+    ] {
+        let refused = send(&app, name(&game.team_b, asked)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{asked:?}: {}",
+            refused.body
+        );
+        let error = refused.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(words), "{asked:?}: {error}");
+    }
+    // None of those refusals used team B's one change.
+    let good = send(&app, name(&game.team_b, "Night Owls")).await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    assert_eq!(good.json()["name"], "Night Owls");
+    let again = send(&app, name(&game.team_b, "Day Owls")).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_team_page_drops_the_name_form_once_the_team_has_named_itself() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let page = || client::get_with_cookie("/team", &game.team_a);
+    let before = send(&app, page()).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.body.contains("id=\"name-form\""), "{}", before.body);
+    assert!(!before.body.contains("id=\"name-done\""));
+
+    // An organizer's rename leaves the team its change: the form stays.
+    let rename = client::post(
+        &format!("/api/admin/teams/{TEAM_A}/name"),
+        Some(&game.admin),
+        Some(&json!({"name": "Owls", "reason": "a typo in the scenario"})),
+    );
+    assert_eq!(send(&app, rename).await.status, StatusCode::OK);
+    assert!(send(&app, page()).await.body.contains("id=\"name-form\""));
+
+    let named = client::post(
+        "/api/team/name",
+        Some(&game.team_a),
+        Some(&json!({ "name": "Night <Owls>" })),
+    );
+    assert_eq!(send(&app, named).await.status, StatusCode::OK);
+    game.publish(|_| {});
+    let after = send(&app, page()).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(!after.body.contains("id=\"name-form\""), "{}", after.body);
+    let done = after
+        .body
+        .split("<p id=\"name-done\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_else(|| panic!("no name-done paragraph: {}", after.body));
+    assert_eq!(
+        done,
+        "You are <b>Night &lt;Owls&gt;</b>. A team names itself once: to change your name, \
+         ask the organizers."
+    );
+    // Team B has not named itself: its page still offers the form.
+    let b = send(&app, client::get_with_cookie("/team", &game.team_b)).await;
+    assert!(b.body.contains("id=\"name-form\""));
+}

@@ -1,7 +1,12 @@
 // A team's page: merges its score events from /api/team/stream and pages of history from
 // /api/team/events into one table, newest first; updates its score and what is costing it
-// points; changes its URL.
+// points; changes its URL and, once, its name. A token in the address's fragment (a slip's
+// QR code) signs in as that team.
 "use strict";
+
+signInFromFragment();
+// Opening another slip's address on this page only changes the fragment: no new load.
+window.addEventListener("hashchange", signInFromFragment);
 
 const LONGEST_TABLE = 1000;
 const events = new Map();
@@ -72,6 +77,8 @@ function showLosses(losses) {
 
 function showStatus(s) {
   document.getElementById("team").textContent = s.name;
+  const done = document.querySelector("#name-done b");
+  if (done) done.textContent = s.name;
   const score = document.getElementById("score");
   score.textContent = s.score;
   score.className = signClass(s.score_milli);
@@ -115,10 +122,27 @@ if (nameForm) {
       body: JSON.stringify({ name: document.getElementById("name").value }),
     });
     const reply = await answer.json().catch(() => ({}));
-    result.className = answer.ok ? "ok" : "error";
-    result.textContent = answer.ok ? "You are now " + reply.name : (reply.error || "failed");
-    if (answer.ok) document.getElementById("team").textContent = reply.name;
+    if (answer.ok) {
+      document.getElementById("team").textContent = reply.name;
+      nameForm.replaceWith(named(reply.name));
+    } else if (answer.status === 409) {
+      // Named already (from another browser): the organizers' words say who may change it.
+      const done = el("p", reply.error || "Your team has already chosen its name.");
+      done.id = "name-done";
+      nameForm.replaceWith(done);
+    } else {
+      result.className = "error";
+      result.textContent = reply.error || "failed";
+    }
   });
+}
+
+// What the page shows once the team has named itself (the server writes the same).
+function named(name) {
+  const done = el("p", "You are ");
+  done.id = "name-done";
+  done.append(el("b", name), ". A team names itself once: to change your name, ask the organizers.");
+  return done;
 }
 
 const urlForm = document.getElementById("url-form");
