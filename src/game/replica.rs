@@ -54,7 +54,8 @@ impl Replica {
                 .meta()?
                 .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
             let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
-                .with_block(meta.rules.billing.block);
+                .with_block(meta.rules.billing.block)
+                .with_sla(meta.rules.sla);
             self.game = Some((meta, projection));
         }
         let Some((meta, projection)) = &mut self.game else {

@@ -360,7 +360,8 @@ fn projection(
 ) -> Result<(GameProjection, std::collections::HashSet<String>), GameError> {
     let g = &scenario.game;
     let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick))
-        .with_block(scenario.rules.billing.block);
+        .with_block(scenario.rules.billing.block)
+        .with_sla(scenario.rules.sla);
     let mut adjusted = std::collections::HashSet::new();
     if resumed {
         state.catch_up(ledger, &mut |e| {

@@ -1,14 +1,15 @@
 //! The report's HTML: sections in the order a debrief goes (who won, the race, each team,
-//! fairness, why points were lost, the timeline), with inline CSS and the charts inline.
+//! fairness, why points were lost and what to try, the timeline), with inline CSS and the
+//! charts inline.
 
 use std::fmt::Write as _;
 
 use loadgen::OutcomeKind;
 
-use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts, losses};
+use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
 use crate::Points;
 use crate::markup::escape;
-use crate::projection::ERROR_KINDS;
+use crate::projection::{ERROR_KINDS, LossLine};
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1340px;\
 padding:1em 2em;color:#222}h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;margin-top:2em}\
@@ -216,32 +217,62 @@ fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
 }
 
 fn lost(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
-    out.push_str("<h2 id=\"losses\">Where points were lost</h2>");
+    out.push_str(
+        "<h2 id=\"losses\">Where points were lost</h2><p class=\"small\">Each team's losses \
+         by kind, the most points first, over the last 5 minutes of the game and over the \
+         whole game: how many outcomes, the points, the latest reason, and what to try.</p>",
+    );
+    let end = d.end();
     for r in rows {
-        let losses = losses(r.state, d.rules);
-        let _ = write!(out, "<h3>{}</h3>", escape(d.name(r.team)));
-        if losses.is_empty() {
+        let _ = write!(
+            out,
+            "<h3 id=\"losses-{}\">{}</h3>",
+            escape(r.team),
+            escape(d.name(r.team))
+        );
+        let game = d.projection.game_losses(r.team);
+        if game.is_empty() {
             out.push_str("<p>No points lost.</p>");
             continue;
         }
-        out.push_str("<table><thead><tr><th>What</th><th class=\"num\">How many</th><th class=\"num\">Points</th><th>Examples</th></tr></thead><tbody>");
-        for l in losses.iter().take(5) {
-            let examples: Vec<String> = l.examples.iter().take(3).map(|e| escape(e)).collect();
-            let _ = write!(
+        let recent = d.projection.losses(r.team, end);
+        if recent == game {
+            loss_table(
+                "Last 5 minutes of the game, as over the whole game",
+                &game,
                 out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td><td class=\"small\">{}</td></tr>",
-                escape(&l.what),
-                if l.count == 0 {
-                    String::new()
-                } else {
-                    l.count.to_string()
-                },
-                l.points,
-                examples.join("<br>"),
             );
+        } else {
+            loss_table("Last 5 minutes of the game", &recent, out);
+            loss_table("Whole game", &game, out);
         }
-        out.push_str("</tbody></table>");
     }
+}
+
+/// One table of losses by kind, under a caption.
+fn loss_table(caption: &str, losses: &[LossLine], out: &mut String) {
+    let _ = write!(out, "<p class=\"small\"><b>{caption}</b></p>");
+    if losses.is_empty() {
+        out.push_str("<p class=\"small\">Nothing lost.</p>");
+        return;
+    }
+    out.push_str(
+        "<table class=\"losses\"><thead><tr><th>What</th><th class=\"num\">How many</th>\
+         <th class=\"num\">Points</th><th>Example</th><th>What to try</th></tr></thead><tbody>",
+    );
+    for l in losses {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td>\
+             <td class=\"small\">{}</td><td class=\"small\">{}</td></tr>",
+            escape(&l.label()),
+            l.count,
+            l.points,
+            escape(&l.example),
+            escape(&l.hint),
+        );
+    }
+    out.push_str("</tbody></table>");
 }
 
 fn timeline(d: &Debrief<'_>, markers: &[Marker], out: &mut String) {

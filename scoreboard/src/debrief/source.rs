@@ -27,7 +27,8 @@ impl LedgerGame {
             return Ok(None);
         };
         let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
-            .with_block(meta.rules.billing.block);
+            .with_block(meta.rules.billing.block)
+            .with_sla(meta.rules.sla);
         let mut game = LedgerGame {
             meta,
             projection,

@@ -7,7 +7,7 @@ use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, Outcome, OutcomeBatch};
 
 use super::*;
-use crate::{BillingBlock, Cents, Recorded, RecordedBatch, Scorer};
+use crate::{BillingBlock, Cents, EventKind, Recorded, RecordedBatch, Scorer};
 
 /// Three teams over two minutes: `<b>x</b>` answers well, `slow` times out, `broke` fails
 /// after a minute; one billing block each and an organizer adjustment.
@@ -152,30 +152,51 @@ fn the_public_report_has_the_table_and_the_race_only_cut_at_the_freeze() {
 }
 
 #[test]
-fn losses_are_grouped_by_kind_worst_first_with_examples() {
+fn losses_are_grouped_by_kind_worst_first_with_a_reason_and_a_hint() {
     let (p, rules) = game();
-    let slow = losses(p.team("slow").unwrap(), &rules);
+    let slow = p.game_losses("slow");
     // A block ($8 at 50 points a dollar) costs more than 240 timeouts at half a point.
-    let what: Vec<&str> = slow.iter().map(|l| l.what.as_str()).collect();
-    assert_eq!(what, ["billing", "timeout", "organizer"]);
+    let kinds: Vec<EventKind> = slow.iter().map(|l| l.kind).collect();
+    let timeout = EventKind::Failure(loadgen::OutcomeKind::Timeout);
+    assert_eq!(kinds, [EventKind::Billing, timeout, EventKind::Organizer]);
     assert_eq!(slow[0].points, Points::whole(-400));
-    assert_eq!(slow[1].count, 240);
-    assert_eq!(slow[1].points, Points(-120_000));
-    assert!(
-        slow[1].examples[0].contains("Timeout"),
-        "{:?}",
-        slow[1].examples
+    assert_eq!((slow[1].count, slow[1].points), (240, Points(-120_000)));
+    assert_eq!(
+        slow[1].example,
+        "2 requests timed out (no full answer in time)"
     );
-    assert!(
-        slow.iter()
-            .any(|l| l.what == "organizer" && l.points == Points::whole(-5))
-    );
-    let broke = losses(p.team("broke").unwrap(), &rules);
-    let status = broke.iter().find(|l| l.what == "http_status").unwrap();
+    assert!(slow[1].hint.contains("5 s"), "{}", slow[1].hint);
+    assert_eq!((slow[2].count, slow[2].points), (1, Points::whole(-5)));
+    let broke = p.losses("broke", p.now);
+    let status = broke
+        .iter()
+        .find(|l| l.kind == EventKind::Status(503))
+        .unwrap();
     assert_eq!(status.count, 300);
-    assert!(
-        status.examples.iter().any(|e| e.contains("300 × HTTP 503")),
-        "{:?}",
-        status.examples
+    assert!(status.hint.contains("queue is full"), "{}", status.hint);
+    // The report shows each team's tables, the hint beside each kind.
+    let html = debrief(&p, &rules, Audience::Organizer).render().unwrap();
+    let section = &html[html.find("id=\"losses-broke\"").unwrap()..];
+    let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    // A game of two minutes lost the same over its last five as over the whole: one table.
+    assert_eq!(
+        section.matches("<td>503 Service Unavailable</td>").count(),
+        1
     );
+    assert!(section.contains("Last 5 minutes of the game, as over the whole game"));
+    assert!(section.contains("Scale out"), "{section}");
+    // Drawn at one minute, the last five minutes are not the whole game: two tables.
+    let mut cut = debrief(&p, &rules, Audience::Organizer);
+    cut.until = Some(GameTime(60_000));
+    let html = cut.render().unwrap();
+    let section = &html[html.find("id=\"losses-slow\"").unwrap()..];
+    let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    let (recent, whole) = section.split_once("Whole game</b>").unwrap();
+    assert!(
+        recent.contains("Last 5 minutes of the game</b>"),
+        "{section}"
+    );
+    // The timeouts of the first minute (to the nearest 5 s), then of the whole game.
+    assert!(recent.contains("<td>timeouts</td>") && !recent.contains(">240<"));
+    assert!(whole.contains("<td>timeouts</td><td class=\"num\">240</td>"));
 }
