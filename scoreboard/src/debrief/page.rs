@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use loadgen::OutcomeKind;
 
 use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
-use crate::Points;
 use crate::markup::escape;
 use crate::projection::{ERROR_KINDS, LossLine};
+use crate::{Points, TeamState};
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1340px;\
 padding:1em 2em;color:#222}h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;margin-top:2em}\
@@ -73,7 +73,9 @@ pub(super) fn render(d: &Debrief<'_>) -> Result<String, DebriefError> {
             for svg in charts::team(series, &mine)? {
                 out.push_str(&svg);
             }
-            out.push_str("</div></section>");
+            out.push_str("</div>");
+            after_end(r.state, &mut out);
+            out.push_str("</section>");
         }
         fairness(d, &rows, &mut out);
         lost(d, &rows, &mut out);
@@ -109,15 +111,30 @@ fn final_table(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
     let full = d.audience == Audience::Organizer;
     out.push_str("<h2 id=\"final\">Final table</h2>");
     if let [first, second, ..] = rows {
-        let _ = write!(
-            out,
-            "<p><b>{}</b> wins by <b>{}</b> points over {}.</p>",
-            escape(d.name(first.team)),
-            Points(first.score.0 - second.score.0)
-                .to_string()
-                .trim_start_matches('+'),
-            escape(d.name(second.team)),
-        );
+        if second.rank == first.rank {
+            // Ties share a rank: every team of the first one is tied at the top.
+            let tied: Vec<String> = rows
+                .iter()
+                .take_while(|r| r.rank == first.rank)
+                .map(|r| format!("<b>{}</b>", escape(d.name(r.team))))
+                .collect();
+            let _ = write!(
+                out,
+                "<p>A tie at the top: {} have <b>{}</b> points each.</p>",
+                and_list(&tied),
+                first.score.to_string().trim_start_matches('+'),
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<p><b>{}</b> wins by <b>{}</b> points over {}.</p>",
+                escape(d.name(first.team)),
+                Points(first.score.0 - second.score.0)
+                    .to_string()
+                    .trim_start_matches('+'),
+                escape(d.name(second.team)),
+            );
+        }
     }
     out.push_str("<table id=\"final-table\"><thead><tr><th class=\"num\">#</th><th>Team</th><th class=\"num\">Score</th>");
     if full {
@@ -161,6 +178,41 @@ fn final_table(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Says how many answers came after the game's end, which the per-second charts leave out
+/// (drawn in the last second, they would be a spike the team never served).
+fn after_end(t: &TeamState, out: &mut String) {
+    let b = t.history.after_end();
+    let errors: Vec<String> = ERROR_KINDS
+        .iter()
+        .zip(b.errors)
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.name()))
+        .collect();
+    let total = u64::from(b.correct) + b.error_total();
+    if total == 0 {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<p class=\"small after-end\">After the end, {total} answer{s} came in from requests \
+         still out when the game ended ({} correct{}{}): they count in the score and the totals, \
+         not in the per-second charts.</p>",
+        b.correct,
+        if errors.is_empty() { "" } else { ", " },
+        errors.join(", "),
+        s = if total == 1 { "" } else { "s" },
+    );
 }
 
 fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {

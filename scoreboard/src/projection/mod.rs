@@ -240,7 +240,8 @@ impl GameProjection {
         t.late_sends += batch.late_sends;
         let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
         push_bounded(&mut t.p99_series, (at, p99));
-        t.history.add_batch(at, &batch.counts, p50, p99);
+        t.history
+            .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
         match &mut t.latency {
             Some(h) => h.merge(&batch.latency),
             None => t.latency = Some(batch.latency.clone()),
