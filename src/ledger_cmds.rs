@@ -126,6 +126,8 @@ fn event_json(e: &ScoreEvent) -> serde_json::Value {
         "points": e.points.0 as f64 / 1000.0,
         "milli_points": e.points.0,
         "reason": e.reason,
+        "kind": e.kind.name(),
+        "count": e.count,
         "cause": e.cause,
     })
 }

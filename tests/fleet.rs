@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use gameday::fleet::TeamFleet;
-use gameday::scenario::{Fault, SimStep, SimulatedTeam};
+use gameday::scenario::{CacheKey, Fault, SimStep, SimulatedTeam};
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
 use scoreboard::GameTime;
@@ -18,6 +18,7 @@ fn spec() -> SimulatedTeam {
         flavor: Flavor::V2,
         servers: 2,
         cache: false,
+        cache_key: CacheKey::Query,
         iterations: 10,
         salt: "s".into(),
         min_latency: Duration::from_millis(20),
@@ -30,14 +31,23 @@ fn spec() -> SimulatedTeam {
     }
 }
 
-/// One GET over a fresh connection: status, the X-Cache header, the body.
+/// One GET of [`KEY`] over a fresh connection: status, the X-Cache header, the body.
 fn get(url: &str, timeout: Duration) -> std::io::Result<(u16, Option<String>, String)> {
+    get_key(url, KEY, timeout)
+}
+
+/// One GET of `key`.
+fn get_key(
+    url: &str,
+    key: &str,
+    timeout: Duration,
+) -> std::io::Result<(u16, Option<String>, String)> {
     let addr = url.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(timeout))?;
     write!(
         s,
-        "GET /calc?input={KEY} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET /calc?input={key} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
@@ -66,9 +76,13 @@ fn one_server(name: &str) -> (TeamFleet, String) {
 }
 
 fn expected() -> String {
+    answer(KEY)
+}
+
+fn answer(key: &str) -> String {
     HashParams::new("s", 10)
         .unwrap()
-        .answer(KEY)
+        .answer(key)
         .as_str()
         .to_owned()
 }
@@ -140,6 +154,42 @@ fn a_cache_in_front_answers_hot_keys_without_a_worker() {
         t.elapsed() < Duration::from_millis(300),
         "a hit skips the latency floor"
     );
+}
+
+#[test]
+fn a_cache_keyed_on_the_path_answers_every_key_with_the_first_ones_hash() {
+    let broken = SimulatedTeam {
+        servers: 1,
+        cache: true,
+        cache_key: CacheKey::Path,
+        ..spec()
+    };
+    let fleet = TeamFleet::start("path-cache", &broken, 1, GameTime(0)).unwrap();
+    let url = &fleet.urls()[0];
+    let other = "1111-2222-3333";
+    assert_ne!(answer(other), expected());
+    let (status, cache, body) = get(url, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (status, cache.as_deref(), body),
+        (200, Some("miss"), expected())
+    );
+    // Another key: the first key's answer, from the cache.
+    let (status, cache, body) = get_key(url, other, Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        (status, cache.as_deref(), body),
+        (200, Some("hit"), expected())
+    );
+    // Keyed on the query string, each key gets its own.
+    let good = SimulatedTeam {
+        cache_key: CacheKey::Query,
+        ..broken
+    };
+    let fleet = TeamFleet::start("query-cache", &good, 1, GameTime(0)).unwrap();
+    let url = &fleet.urls()[0];
+    let (_, _, body) = get(url, Duration::from_secs(5)).unwrap();
+    assert_eq!(body, expected());
+    let (_, cache, body) = get_key(url, other, Duration::from_secs(5)).unwrap();
+    assert_eq!((cache.as_deref(), body), (Some("miss"), answer(other)));
 }
 
 #[test]

@@ -207,13 +207,13 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
     assert_eq!(team(&s, TEAM)["urls"][0], url.as_str(), "{s}");
     let out = again.finish();
     assert!(out.contains("game over"), "{out}");
-    check_ledger(at, &url);
-    debrief(dir, ledger, &url);
+    let registered = check_ledger(at, &url);
+    debrief(dir, ledger, &url, registered);
 }
 
 /// What the ledger holds: the registration once, no LoadGen event before it, load within 2 s
 /// of it and after the restart, the instance billed from the start.
-fn check_ledger(at: &LedgerAt, url: &str) {
+fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard::GameTime {
     let ledger = at.open_existing().unwrap();
     let registrations: Vec<_> = ledger
         .notes_after(0)
@@ -264,10 +264,11 @@ fn check_ledger(at: &LedgerAt, url: &str) {
         "blocks at 0, 5, 10, 15 and 20 s: {billed:?}"
     );
     assert_eq!(billed[0].at.0, 0, "{billed:?}");
+    registered.at
 }
 
 /// The debrief of the game names the registration.
-fn debrief(dir: &Path, ledger: &[String], url: &str) {
+fn debrief(dir: &Path, ledger: &[String], url: &str, registered: scoreboard::GameTime) {
     let out = dir.join("report.html");
     let status = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args(["report", "--scenario", FIXTURE, "--out"])
@@ -279,7 +280,14 @@ fn debrief(dir: &Path, ledger: &[String], url: &str) {
     let page = std::fs::read_to_string(&out).unwrap();
     assert!(
         page.contains(&format!("registered its endpoint {url}")),
-        "no registration in the debrief"
+        "no registration on the debrief's timeline"
+    );
+    let at = registered.to_string();
+    assert!(
+        page.contains(&format!(
+            "Registered its endpoint at {at} (no load before that)"
+        )),
+        "no registration in the team's section of the debrief"
     );
 }
 
@@ -337,6 +345,8 @@ fn endpoint_checks_say_what_broke() {
         )),
         "{text}"
     );
+    // With what to try, from the same table of hints as the losses panel.
+    assert!(text.contains("security group open to us?"), "{text}");
     let s = status(&addr);
     let endpoint = &team(&s, TEAM)["endpoint"];
     assert_eq!(endpoint["waiting"], false, "{s}");
@@ -359,6 +369,7 @@ fn endpoint_checks_say_what_broke() {
         text.contains(": got \"") && text.contains("expected \""),
         "{text}"
     );
+    assert!(text.contains("check the salt and the iterations"), "{text}");
     drop(game);
 }
 

@@ -35,7 +35,7 @@ name = "a"
 simulate = { flavour = "v2" }
 "#,
         error: "bad.toml:9:14: team[0].simulate.flavour: unknown field `flavour`, expected one \
-                of `flavor`, `servers`, `cache`, `iterations`, `salt`, `min_latency`, `workers`, \
+                of `flavor`, `servers`, `cache`, `cache_key`, `iterations`, `salt`, `min_latency`, `workers`, \
                 `queue`, `error_rate`, `memcache`, `instance_type`, `steps`",
     },
     Case {
@@ -421,6 +421,21 @@ simulate = { flavor = "v4" }
 "#,
         error: "bad.toml:9:23: team[0].simulate.flavor: unknown flavor \"v4\": expected v1, v2 \
                 or v3",
+    },
+    Case {
+        what: "a bad cache key",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "a"
+simulate = { cache = true, cache_key = "host" }
+"#,
+        error: "bad.toml:9:40: team[0].simulate.cache_key: unknown cache key \"host\": expected \
+                \"query\" or \"path\"",
     },
     Case {
         what: "a step that changes nothing",

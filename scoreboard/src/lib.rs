@@ -14,6 +14,7 @@ pub mod csv;
 pub mod debrief;
 mod error;
 mod event;
+pub mod hints;
 mod leaderboard;
 pub mod ledger;
 pub mod live;
@@ -36,7 +37,7 @@ pub use billing::{
     ScriptedInventory, blocks_due,
 };
 pub use error::ScoreError;
-pub use event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
+pub use event::{Adjustment, Cause, EventKind, ScoreEvent, SegmentVoid, Source};
 pub use leaderboard::{Leaderboard, Standing};
 pub use ledger::{
     BatchFacts, CauseLog, ClockEvent, EventFilter, GameClock, GameMeta, GameSession, Ledger,

@@ -116,6 +116,8 @@ pub struct TeamRow {
     pub late_sends: u64,
     /// Outcomes so far by kind name (`correct`, `http_status`, …), every kind listed.
     pub outcomes: Vec<(String, u64)>,
+    /// What is costing the team points: the last five minutes' losses by kind, worst first.
+    pub losses: Vec<crate::projection::LossLine>,
 }
 
 impl TeamRow {

@@ -4,7 +4,7 @@
 use loadgen::{Outcome, OutcomeKind};
 
 use crate::billing::BillingBlock;
-use crate::event::{Adjustment, Cause, ScoreEvent, SegmentVoid, Source};
+use crate::event::{Adjustment, Cause, EventKind, ScoreEvent, SegmentVoid, Source};
 use crate::ledger::{BatchFacts, RecordedBatch};
 use crate::{Points, Rules, ScoreError};
 
@@ -24,7 +24,15 @@ struct Events<'a> {
 }
 
 impl Events<'_> {
-    fn push(&mut self, source: Source, points: Points, reason: String) {
+    /// Adds an event about `count` outcomes (or blocks, adjustments, ticks) of `kind`.
+    fn push(
+        &mut self,
+        source: Source,
+        kind: EventKind,
+        count: u64,
+        points: Points,
+        reason: String,
+    ) {
         let (team, at, cause) = &self.template;
         let seq = self.out.len() as u32;
         self.out.push(ScoreEvent {
@@ -33,6 +41,8 @@ impl Events<'_> {
             source,
             points,
             reason,
+            kind,
+            count,
             cause: cause.clone(),
             seq,
         });
@@ -67,6 +77,8 @@ impl Scorer {
             let points = r.status_points(code);
             ev.push(
                 Source::LoadGen,
+                EventKind::Status(code),
+                n,
                 points.times(n),
                 format!("{n} × {}", status_text(code)),
             );
@@ -89,6 +101,8 @@ impl Scorer {
                 let points = r.error_points(kind).unwrap_or_default();
                 ev.push(
                     Source::LoadGen,
+                    EventKind::Failure(kind),
+                    n,
                     points.times(n),
                     failure_text(kind, n, detail),
                 );
@@ -99,6 +113,8 @@ impl Scorer {
             let share = 100.0 * b.late_sends as f64 / b.sends as f64;
             ev.push(
                 Source::Engine,
+                EventKind::Void,
+                1,
                 Points(0),
                 format!(
                     "tick {} voided: our load generator fell behind ({share:.1} % of sends late); no points lost",
@@ -122,6 +138,8 @@ impl Scorer {
             let p99 = fmt_secs(b.correct_latency.quantile(0.99));
             ev.push(
                 Source::LoadGen,
+                EventKind::Correct,
+                fast,
                 r.correct.times(fast),
                 format!("{fast} correct {} (p99 {p99})", plural(fast, "answer")),
             );
@@ -130,6 +148,8 @@ impl Scorer {
             let sla = fmt_secs(r.sla);
             ev.push(
                 Source::LoadGen,
+                EventKind::CorrectSlow,
+                slow,
                 r.correct_slow.times(slow),
                 format!(
                     "{slow} correct {} slower than the {sla} SLA",
@@ -154,6 +174,8 @@ impl Scorer {
             };
             ev.push(
                 Source::LoadGen,
+                EventKind::WrongAnswer,
+                wrong,
                 r.wrong_answer.times(wrong),
                 format!("{wrong} {verb} not match{example}"),
             );
@@ -180,6 +202,8 @@ impl Scorer {
         };
         ev.push(
             Source::Billing,
+            EventKind::Billing,
+            1,
             billing.block_points(),
             format!(
                 "EC2 {} ({}) running: {length} block #{} started ({})",
@@ -223,7 +247,7 @@ impl Scorer {
                 names.join(", ")
             )
         };
-        ev.push(Source::Engine, Points(0), reason);
+        ev.push(Source::Engine, EventKind::Void, 1, Points(0), reason);
         ev.out
     }
 
@@ -235,6 +259,8 @@ impl Scorer {
         };
         ev.push(
             Source::Organizer,
+            EventKind::Organizer,
+            1,
             adj.points,
             format!("{} (by {})", adj.reason, adj.by),
         );

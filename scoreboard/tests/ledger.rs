@@ -13,9 +13,9 @@ use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, ExecSegment, Outcome, OutcomeBatch};
 use proptest::prelude::*;
 use scoreboard::{
-    Adjustment, BillingBlock, ClockEvent, EventFilter, GameMeta, GameProjection, GameTime, Note,
-    NoteKind, Points, Recorded, RecordedBatch, Rules, Scorer, SegmentVoid, Source, rescore,
-    sort_events,
+    Adjustment, BillingBlock, ClockEvent, EventFilter, EventKind, GameMeta, GameProjection,
+    GameTime, Note, NoteKind, Points, Recorded, RecordedBatch, Rules, Scorer, SegmentVoid, Source,
+    rescore, sort_events,
 };
 #[cfg(feature = "postgres")]
 use stores::PostgresStore;
@@ -87,6 +87,7 @@ macro_rules! ledger_suite {
                 token_digests_are_stored_replaced_and_never_the_token,
                 team_names_are_stored_replaced_and_survive_a_reopen,
                 events_filter_by_team_source_and_time,
+                events_keep_their_kind_and_count_and_older_ones_read_as_unknown,
                 a_newer_schema_is_refused,
                 a_long_game_streams_every_cause,
                 a_split_game_shares_the_clock_workers_and_batches,
@@ -241,7 +242,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 7);
+    assert_eq!(store.schema_version(), 8);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -426,6 +427,88 @@ fn events_filter_by_team_source_and_time(store: &dyn Store) {
     let page = ledger.events(&page).unwrap();
     let times: Vec<u64> = page.iter().map(|e| e.at.0).collect();
     assert_eq!(times, [2000, 2000, 1000]);
+}
+
+/// Each event comes back with what it is about and how many outcomes it counts; the events
+/// of a ledger written before they had both (schema 7) read back as of an unknown kind,
+/// counting 1, their reasons as they were, and the projection groups their losses by source.
+fn events_keep_their_kind_and_count_and_older_ones_read_as_unknown(store: &dyn Store) {
+    let mut ledger = store.open();
+    let teams = vec!["team-0".to_owned()];
+    ledger
+        .start_or_resume(
+            &GameMeta {
+                teams: teams.clone(),
+                ..meta()
+            },
+            0,
+        )
+        .unwrap();
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let items = vec![
+        batch(
+            1,
+            0,
+            0,
+            &[
+                (Outcome::Correct, 4),
+                (Outcome::HttpStatus(503), 3),
+                (Outcome::HttpStatus(500), 1),
+                (Outcome::Timeout, 2),
+            ],
+        ),
+        Recorded::Block(BillingBlock {
+            team: "team-0".into(),
+            instance: "i-1".into(),
+            instance_type: "t2.micro".into(),
+            block: 1,
+            anchor: GameTime(0),
+            at: GameTime(0),
+        }),
+    ];
+    ledger.record(&with_events(&scorer, items)).unwrap();
+    let events = ledger.events(&EventFilter::default()).unwrap();
+    let kinds: Vec<(String, u64)> = events
+        .iter()
+        .map(|e| (e.kind.name().into_owned(), e.count))
+        .collect();
+    let expected = [
+        ("billing", 1),
+        ("correct", 4),
+        ("http_500", 1),
+        ("http_503", 3),
+        ("timeout", 2),
+    ];
+    let expected: Vec<(String, u64)> = expected.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected);
+    drop(ledger);
+
+    store.write_schema_7();
+    let ledger = store.open();
+    assert_eq!(store.schema_version(), 8);
+    let old = ledger.events(&EventFilter::default()).unwrap();
+    assert_eq!(old.len(), events.len());
+    for (before, after) in events.iter().zip(&old) {
+        assert_eq!(after.kind, EventKind::Unknown);
+        assert_eq!(after.count, 1);
+        assert_eq!(after.reason, before.reason);
+        assert_eq!((after.points, after.source), (before.points, before.source));
+    }
+    let mut p = GameProjection::new(&teams, Rules::default().billing.price, None);
+    p.catch_up(ledger.as_ref(), &mut |_| {}).unwrap();
+    let losses = p.losses("team-0", p.now);
+    let by: Vec<(EventKind, Source)> = losses.iter().map(|l| (l.kind, l.source)).collect();
+    assert_eq!(
+        by,
+        [
+            (EventKind::Unknown, Source::Billing),
+            (EventKind::Unknown, Source::LoadGen)
+        ]
+    );
+    // Three LoadGen events lost points: 503s, the 500 and the timeouts.
+    assert_eq!(losses[1].count, 3);
 }
 
 /// A follower's projection equals one fed every item as the game recorded it; a refresh
@@ -752,7 +835,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 7);
+        assert_eq!(store.schema_version(), 8);
     }
 
     #[test]

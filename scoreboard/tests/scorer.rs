@@ -6,7 +6,8 @@ use std::time::Duration;
 use hashref::{Key, unicorn_hash};
 use loadgen::{BatchId, Outcome, OutcomeBatch, TlsFailure};
 use scoreboard::{
-    Adjustment, BillingBlock, GameTime, Points, RecordedBatch, Rules, ScoreEvent, Scorer, Source,
+    Adjustment, BillingBlock, EventKind, GameTime, Points, RecordedBatch, Rules, ScoreEvent,
+    Scorer, Source,
 };
 
 fn given_batch(outcomes: &[(Outcome, u64, Duration)]) -> RecordedBatch {
@@ -254,4 +255,64 @@ fn the_same_batch_always_gives_the_same_events() {
     };
     let rescored = Scorer::new(cheap).unwrap().batch_events(&batch);
     assert_eq!(rescored[1].points, Points(0));
+}
+
+#[test]
+fn each_event_says_what_it_is_about_and_how_many_outcomes_it_counts() {
+    let events = when_scored(&given_batch(&[
+        (Outcome::Correct, 10, 100 * MS),
+        (Outcome::Correct, 4, 7 * 1000 * MS),
+        (Outcome::WrongAnswer { got: b"x".to_vec() }, 2, MS),
+        (Outcome::HttpStatus(503), 3, MS),
+        (Outcome::HttpStatus(500), 1, MS),
+        (Outcome::Timeout, 5, MS),
+        (
+            Outcome::Tls {
+                failure: TlsFailure::WrongHost,
+                detail: "for another host".into(),
+            },
+            1,
+            MS,
+        ),
+    ]));
+    let kinds: Vec<(String, u64)> = events
+        .iter()
+        .map(|e| (e.kind.name().into_owned(), e.count))
+        .collect();
+    let expected = [
+        ("correct", 10),
+        ("correct_slow", 4),
+        ("wrong_answer", 2),
+        ("http_500", 1),
+        ("http_503", 3),
+        ("timeout", 5),
+        ("tls_wrong_host", 1),
+    ];
+    assert_eq!(
+        kinds,
+        expected.map(|(k, n)| (k.to_owned(), n)),
+        "{:?}",
+        lines(&events)
+    );
+    assert_eq!(
+        events[4].reason,
+        "3 × 503 Service Unavailable (your queue is full)"
+    );
+    assert_eq!(events[4].kind, EventKind::Status(503));
+
+    let scorer = Scorer::new(Rules::default()).unwrap();
+    let block = BillingBlock {
+        team: "unicorns".into(),
+        instance: "i-1".into(),
+        instance_type: "t2.micro".into(),
+        block: 1,
+        anchor: GameTime(0),
+        at: GameTime(0),
+    };
+    let billed = &scorer.block_events(&block)[0];
+    assert_eq!((billed.kind, billed.count), (EventKind::Billing, 1));
+    let mut late = given_batch(&[(Outcome::HttpStatus(503), 50, MS)]);
+    late.batch.late_sends = 20;
+    let voided = &when_scored(&late)[0];
+    assert_eq!((voided.kind, voided.count), (EventKind::Void, 1));
 }

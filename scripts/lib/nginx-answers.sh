@@ -5,7 +5,10 @@
 # Knobs (environment): KEYS (1000), SEED (1), ITERATIONS (1), SALT (unicorn.rentals) — the
 # keyset and hash parameters, passed identically to loadgen; SERVER_CPU (0) and CLIENT_CPU (1),
 # the cores nginx and the load clients are pinned to; BENCH_TLS (unset; 1: nginx serves
-# HTTPS with a certificate of a private CA made here, and BENCH_SCHEME is https).
+# HTTPS with a certificate of a private CA made here, and BENCH_SCHEME is https); TLS (1.3:
+# nginx offers TLS 1.2 and 1.3, as a load balancer does, and each client must negotiate 1.3;
+# 1.2: nginx offers TLS 1.2 only). nginx logs what the first request of each connection
+# negotiated, and bench_tls_seen reads it.
 # shellcheck shell=bash disable=SC2034 # (LOADGEN, OHA, KEYSET_FLAGS... serve the sourcing scripts)
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -34,8 +37,16 @@ BENCH_TLS=${BENCH_TLS:-}
 BENCH_SCHEME=http
 # The private CA's certificate (PEM), which the clients trust, when BENCH_TLS is set.
 BENCH_CA=$BENCH_TMP/tls/ca.pem
+# What each TLS connection negotiated, a line per connection (its first request).
+BENCH_TLS_LOG=$BENCH_TMP/nginx/tls.log
 if [ -n "$BENCH_TLS" ]; then
   BENCH_SCHEME=https
+  TLS=${TLS:-1.3}
+  case $TLS in
+    1.2) BENCH_TLS_PROTOCOLS="TLSv1.2" ;;
+    1.3) BENCH_TLS_PROTOCOLS="TLSv1.2 TLSv1.3" ;;
+    *) echo "error: TLS must be 1.2 or 1.3, got '$TLS'" >&2 && exit 1 ;;
+  esac
 fi
 
 # Stops every process started with bench_track and removes the temporary directory.
@@ -255,6 +266,19 @@ http {
         default "unknown";
         include $BENCH_TMP/answers.map;
     }
+CONF
+    if [ -n "$BENCH_TLS" ]; then
+      # One line per connection, at its first request: the protocol and cipher it
+      # negotiated (a map lookup a request; nothing is written for the others).
+      cat <<CONF
+    map \$connection_requests \$bench_first_request {
+        1 1;
+        default 0;
+    }
+    log_format bench_tls '\$ssl_protocol \$ssl_cipher';
+CONF
+    fi
+    cat <<CONF
     server {
 CONF
     local ssl=
@@ -266,8 +290,9 @@ CONF
       cat <<CONF
         ssl_certificate $BENCH_TMP/tls/server.pem;
         ssl_certificate_key $BENCH_TMP/tls/server.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_protocols $BENCH_TLS_PROTOCOLS;
         ssl_session_cache shared:SSL:10m;
+        access_log $BENCH_TLS_LOG bench_tls if=\$bench_first_request;
 CONF
     fi
     cat <<CONF
@@ -317,6 +342,28 @@ bench_nginx_start() {
       bench_die "nginx did not answer on 127.0.0.1:$port"
     fi
   done
+  if [ -n "$BENCH_TLS" ]; then
+    local seen
+    seen=$(openssl s_client -connect "127.0.0.1:$1" -CAfile "$BENCH_CA" -verify_return_error \
+      </dev/null 2>/dev/null | sed -n 's/^New, \(.*\), Cipher is \(.*\)$/\1 \2/p')
+    [ -n "$seen" ] || bench_die "openssl s_client could not make a TLS connection to nginx on 127.0.0.1:$1"
+    bench_log "nginx offers $BENCH_TLS_PROTOCOLS; openssl s_client negotiates $seen"
+    # The clients' connections start the log.
+    : >"$BENCH_TLS_LOG"
+  fi
   bench_log "nginx (pid $NGINX_PID, CPU $SERVER_CPU) serves $KEYS answers over $BENCH_SCHEME on $# port(s) from $1"
 }
 
+# What the connections made since the last call negotiated, from nginx's log: one
+# "PROTOCOL CIPHER ×CONNECTIONS" a kind, joined by "; " (empty when none came). Empties the
+# log. Fails when a connection negotiated another protocol than TLS asks for.
+bench_tls_seen() {
+  local seen status=0
+  seen=$(sort "$BENCH_TLS_LOG" | uniq -c | awk '{printf "%s%s %s ×%s", sep, $2, $3, $1; sep = "; "}')
+  if grep -qv "^TLSv$TLS " "$BENCH_TLS_LOG"; then
+    status=1
+  fi
+  : >"$BENCH_TLS_LOG"
+  echo "$seen"
+  return $status
+}

@@ -63,6 +63,7 @@ impl TeamFleet {
             dead_url: None,
         };
         fleet.knobs.set_cache(spec.cache);
+        fleet.knobs.set_cache_key(spec.cache_key);
         let mut servers = spec.servers;
         for step in spec
             .steps

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::FleetError;
-use crate::scenario::Misbehaviour;
+use crate::scenario::{CacheKey, Misbehaviour};
 
 /// What a `garbage` fault sends on a new connection instead of HTTP.
 const GARBAGE: &[u8] = b"SSH-2.0-OpenSSH_9.6 this is not HTTP\r\n\r\n";
@@ -29,13 +29,15 @@ const OVERSIZE: usize = 256 * 1024;
 #[derive(Debug, Default)]
 pub(crate) struct TeamKnobs {
     state: Mutex<KnobState>,
-    /// The cache in front of every server (CloudFront in the story): query → answer.
+    /// The cache in front of every server (CloudFront in the story): its key → answer.
     cache: RwLock<HashMap<String, axum::body::Bytes>>,
 }
 
 #[derive(Debug, Default)]
 struct KnobState {
     cache_on: bool,
+    /// What the cache keys on: the query string, or (a broken cache) the path alone.
+    cache_key: CacheKey,
     extra: Duration,
     extra_until: Option<Instant>,
     stall_until: Option<Instant>,
@@ -48,6 +50,10 @@ impl TeamKnobs {
         if !on {
             self.cache.write().expect("cache lock").clear();
         }
+    }
+
+    pub(crate) fn set_cache_key(&self, key: CacheKey) {
+        self.lock().cache_key = key;
     }
 
     pub(crate) fn add_latency(&self, extra: Duration, lasting: Option<Duration>) {
@@ -77,8 +83,8 @@ impl TeamKnobs {
         self.state.lock().expect("knob lock")
     }
 
-    /// How long to hold a request before serving it, and whether the cache is on.
-    fn hold(&self) -> (Option<Instant>, Duration, bool) {
+    /// How long to hold a request before serving it, and the cache's key if it is on.
+    fn hold(&self) -> (Option<Instant>, Duration, Option<CacheKey>) {
         let now = Instant::now();
         let s = self.lock();
         let stall = s.stall_until.filter(|&u| u > now);
@@ -86,7 +92,7 @@ impl TeamKnobs {
             Some(until) if until <= now => Duration::ZERO,
             _ => s.extra,
         };
-        (stall, extra, s.cache_on)
+        (stall, extra, s.cache_on.then_some(s.cache_key))
     }
 }
 
@@ -244,7 +250,7 @@ fn cut_short() -> Response {
 
 /// Every request: the faults in force, the cache in front, then the unicorn app.
 async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Response {
-    let (stall, extra, cache_on) = state.team.hold();
+    let (stall, extra, cache) = state.team.hold();
     if let Some(until) = stall {
         tokio::time::sleep_until(until).await;
     }
@@ -257,7 +263,7 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
         Some(Misbehaviour::Garbage) => {
             // Connections opened before the fault are closed after this answer: the next
             // request comes on a new one, which gets the garbage.
-            let mut response = serve(&state, request, cache_on).await;
+            let mut response = serve(&state, request, cache).await;
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -265,13 +271,19 @@ async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Resp
         }
         None => {}
     }
-    serve(&state, request, cache_on).await
+    serve(&state, request, cache).await
 }
 
-/// The cache in front, then the unicorn app.
-async fn serve(state: &ServerState, request: Request, cache_on: bool) -> Response {
-    let cache_key = (cache_on && request.uri().path() == "/calc")
-        .then(|| request.uri().query().unwrap_or("").to_owned());
+/// The cache in front (keyed on `cache`, if on), then the unicorn app.
+async fn serve(state: &ServerState, request: Request, cache: Option<CacheKey>) -> Response {
+    let uri = request.uri();
+    let cache_key = cache
+        .filter(|_| uri.path() == "/calc")
+        .map(|key| match key {
+            CacheKey::Query => uri.query().unwrap_or("").to_owned(),
+            // A cache that ignores the query string: one answer for every key.
+            CacheKey::Path => uri.path().to_owned(),
+        });
     if let Some(key) = &cache_key
         && let Some(hit) = state
             .team

@@ -185,6 +185,8 @@ mod tests {
             source,
             points: Points(points),
             reason: String::new(),
+            kind: scoreboard::EventKind::Unknown,
+            count: 1,
             cause: format!("{team}-{points}"),
             seq: 0,
         };

@@ -236,6 +236,8 @@ mod tests {
                 source: Source::Organizer,
                 points: Points(1),
                 reason: "r".into(),
+                kind: scoreboard::EventKind::Organizer,
+                count: 1,
                 cause: id.clone(),
                 seq: seq as u32,
             })

@@ -21,6 +21,8 @@ pub(crate) struct ProbeKit {
     keys: Vec<(Key, Answer)>,
     limits: loadgen::TargetLimits,
     ca_cert: Option<std::path::PathBuf>,
+    /// The game's SLA, for the hint of a slow answer.
+    sla: std::time::Duration,
 }
 
 /// A probe that finished: team (by scenario index), and what it found.
@@ -61,6 +63,7 @@ impl Probes {
                 keys,
                 limits: load.target_limits(PROBED_KEYS + 1, scenario.address_policy()),
                 ca_cert: load.ca_cert.clone(),
+                sla: scenario.rules.sla,
             }))
         } else {
             None
@@ -109,7 +112,8 @@ impl Probes {
 }
 
 /// Probes `url` as the game's load would reach it; whether it passed, and what it found in
-/// the words of score reasons.
+/// the words of score reasons, with the hint of the first thing that broke (the one table
+/// of hints the team's "what is costing you points" panel reads too).
 async fn probe(kit: &ProbeKit, url: &str) -> (bool, String) {
     let target = loadgen::Target {
         limits: kit.limits.clone(),
@@ -117,7 +121,14 @@ async fn probe(kit: &ProbeKit, url: &str) -> (bool, String) {
         ..loadgen::Target::new("endpoint check", vec![url.to_owned()])
     };
     match loadgen::probe(&target, &kit.keys, &loadgen::Resolver::default()).await {
-        Ok(report) => (report.passed(), report.words()),
+        Ok(report) => match report.failure() {
+            None => (report.passed(), report.words()),
+            Some(step) => {
+                let kind = scoreboard::EventKind::of_outcome(&step.outcome);
+                let hint = scoreboard::hints::hint(kind, kit.sla);
+                (false, format!("{}. {hint}", report.words()))
+            }
+        },
         Err(e) => (false, e.to_string()),
     }
 }

@@ -55,6 +55,7 @@ impl Replica {
                 .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
             let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
                 .with_block(meta.rules.billing.block)
+                .with_sla(meta.rules.sla)
                 .with_registering(&meta.registering);
             self.game = Some((meta, projection));
         }

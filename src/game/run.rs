@@ -375,6 +375,7 @@ fn projection(
     let g = &scenario.game;
     let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick))
         .with_block(scenario.rules.billing.block)
+        .with_sla(scenario.rules.sla)
         .with_registering(&registering(scenario));
     let mut adjusted = std::collections::HashSet::new();
     if resumed {

@@ -146,6 +146,8 @@ pub struct SimulatedTeam {
     /// A cache in front of the servers (CloudFront / ElastiCache in the story): answers it
     /// has seen are served at once, without a worker.
     pub cache: bool,
+    /// What the cache keys its answers on.
+    pub cache_key: CacheKey,
     /// Hash iterations the team's servers use (a wrong value gives wrong answers).
     pub iterations: u32,
     /// Hash salt the team's servers use.
@@ -161,6 +163,30 @@ pub struct SimulatedTeam {
     pub instance_type: String,
     /// Changes the team makes during the game, sorted by `at`.
     pub steps: Vec<SimStep>,
+}
+
+/// `cache_key = "query"` or `"path"`: what a simulated team's cache keys answers on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheKey {
+    /// The query string (`input=KEY`): each key its own answer, as it should be.
+    #[default]
+    Query,
+    /// The path only (`/calc`), as a cache that ignores the query string does: every key
+    /// after the first gets the first key's answer (wrong answers).
+    Path,
+}
+
+impl std::str::FromStr for CacheKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<CacheKey, String> {
+        match s {
+            "query" => Ok(CacheKey::Query),
+            "path" => Ok(CacheKey::Path),
+            other => Err(format!(
+                "unknown cache key {other:?}: expected \"query\" or \"path\""
+            )),
+        }
+    }
 }
 
 /// `steps = [ { at = "10m", servers = 4 } ]`.

@@ -16,9 +16,9 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use super::ScenarioError;
 use super::check::Checker;
 use super::locate::{field_at, join};
+use super::{CacheKey, ScenarioError};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -176,6 +176,7 @@ pub(crate) struct RawSimulate {
     pub flavor: Option<Parsed<Flavor>>,
     pub servers: Option<Spanned<i64>>,
     pub cache: Option<bool>,
+    pub cache_key: Option<Parsed<CacheKey>>,
     pub iterations: Option<Spanned<i64>>,
     pub salt: Option<String>,
     pub min_latency: Option<Spanned<Parsed<Duration>>>,
@@ -300,6 +301,13 @@ impl FromText for Duration {
 
 impl FromText for Flavor {
     const EXPECTING: &'static str = "a flavor: \"v1\", \"v2\" or \"v3\"";
+    fn from_text(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl FromText for CacheKey {
+    const EXPECTING: &'static str = "a cache key: \"query\" or \"path\"";
     fn from_text(text: &str) -> Result<Self, String> {
         text.parse()
     }

@@ -10,12 +10,10 @@ mod source;
 
 use std::collections::BTreeMap;
 
-use loadgen::OutcomeKind;
-
 pub use source::LedgerGame;
 
-use crate::projection::{ERROR_KINDS, Series};
-use crate::{GameProjection, GameTime, Leaderboard, Points, Rules, Source, TeamState};
+use crate::projection::Series;
+use crate::{GameProjection, GameTime, Leaderboard, Points, Rules, TeamState};
 
 /// Points a chart has at most along its time axis.
 pub const CHART_POINTS: usize = 240;
@@ -201,66 +199,6 @@ fn score_until(t: &TeamState, until: GameTime) -> Points {
             .map(|b| b.points)
             .sum(),
     )
-}
-
-/// Why a team lost points: one line per outcome kind (and billing, organizer).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Loss {
-    pub what: String,
-    pub count: u64,
-    pub points: Points,
-    pub examples: Vec<String>,
-}
-
-/// The team's losses, worst first.
-pub fn losses(t: &TeamState, rules: &Rules) -> Vec<Loss> {
-    let mut out: Vec<Loss> = ERROR_KINDS
-        .iter()
-        .filter_map(|&kind| {
-            let count = t.counts.get(kind);
-            if count == 0 {
-                return None;
-            }
-            let points = if kind == OutcomeKind::HttpStatus {
-                Points(
-                    t.counts
-                        .statuses()
-                        .iter()
-                        .map(|(&code, &n)| rules.status_points(code).times(n).0)
-                        .sum(),
-                )
-            } else {
-                rules.error_points(kind).unwrap_or_default().times(count)
-            };
-            let mut examples = t.examples.get(&kind).cloned().unwrap_or_default();
-            if kind == OutcomeKind::HttpStatus {
-                examples.extend(
-                    t.counts
-                        .statuses()
-                        .iter()
-                        .map(|(code, n)| format!("{n} × HTTP {code}")),
-                );
-            }
-            Some(Loss {
-                what: kind.name().to_owned(),
-                count,
-                points,
-                examples,
-            })
-        })
-        .collect();
-    for source in [Source::Billing, Source::Organizer] {
-        if let Some(&points) = t.lost.get(&source).filter(|p| p.0 < 0) {
-            out.push(Loss {
-                what: source.name().to_lowercase(),
-                count: 0,
-                points,
-                examples: Vec::new(),
-            });
-        }
-    }
-    out.sort_by_key(|l| l.points);
-    out
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! The report's HTML: sections in the order a debrief goes (who won, the race, each team,
-//! fairness, why points were lost, the timeline), with inline CSS and the charts inline.
+//! fairness, why points were lost and what to try, the timeline), with inline CSS and the
+//! charts inline.
 
 use std::fmt::Write as _;
 
 use loadgen::OutcomeKind;
 
-use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts, losses};
-use crate::Points;
+use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
 use crate::markup::escape;
-use crate::projection::ERROR_KINDS;
+use crate::projection::{ERROR_KINDS, EndpointStatus, LossLine};
+use crate::{Points, TeamState};
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1340px;\
 padding:1em 2em;color:#222}h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;margin-top:2em}\
@@ -72,7 +73,10 @@ pub(super) fn render(d: &Debrief<'_>) -> Result<String, DebriefError> {
             for svg in charts::team(series, &mine)? {
                 out.push_str(&svg);
             }
-            out.push_str("</div></section>");
+            out.push_str("</div>");
+            registration(d.projection.endpoint(r.team), &mut out);
+            after_end(r.state, &mut out);
+            out.push_str("</section>");
         }
         fairness(d, &rows, &mut out);
         lost(d, &rows, &mut out);
@@ -108,15 +112,30 @@ fn final_table(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
     let full = d.audience == Audience::Organizer;
     out.push_str("<h2 id=\"final\">Final table</h2>");
     if let [first, second, ..] = rows {
-        let _ = write!(
-            out,
-            "<p><b>{}</b> wins by <b>{}</b> points over {}.</p>",
-            escape(d.name(first.team)),
-            Points(first.score.0 - second.score.0)
-                .to_string()
-                .trim_start_matches('+'),
-            escape(d.name(second.team)),
-        );
+        if second.rank == first.rank {
+            // Ties share a rank: every team of the first one is tied at the top.
+            let tied: Vec<String> = rows
+                .iter()
+                .take_while(|r| r.rank == first.rank)
+                .map(|r| format!("<b>{}</b>", escape(d.name(r.team))))
+                .collect();
+            let _ = write!(
+                out,
+                "<p>A tie at the top: {} have <b>{}</b> points each.</p>",
+                and_list(&tied),
+                first.score.to_string().trim_start_matches('+'),
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<p><b>{}</b> wins by <b>{}</b> points over {}.</p>",
+                escape(d.name(first.team)),
+                Points(first.score.0 - second.score.0)
+                    .to_string()
+                    .trim_start_matches('+'),
+                escape(d.name(second.team)),
+            );
+        }
     }
     out.push_str("<table id=\"final-table\"><thead><tr><th class=\"num\">#</th><th>Team</th><th class=\"num\">Score</th>");
     if full {
@@ -160,6 +179,62 @@ fn final_table(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// When a team that registers its own endpoint did (it had no load before), or that it
+/// never did.
+fn registration(endpoint: Option<&EndpointStatus>, out: &mut String) {
+    let Some(e) = endpoint.filter(|e| e.registers) else {
+        return;
+    };
+    match (e.registered_at, &e.url) {
+        (Some(at), Some(url)) => {
+            let _ = write!(
+                out,
+                "<p class=\"small\">Registered its endpoint at {at} (no load before that); \
+                 its endpoint at the end: <code>{}</code>.</p>",
+                escape(url)
+            );
+        }
+        _ => out.push_str(
+            "<p class=\"small\">Never registered an endpoint: it got no load all game.</p>",
+        ),
+    }
+}
+
+/// Says how many answers came after the game's end, which the per-second charts leave out
+/// (drawn in the last second, they would be a spike the team never served).
+fn after_end(t: &TeamState, out: &mut String) {
+    let b = t.history.after_end();
+    let errors: Vec<String> = ERROR_KINDS
+        .iter()
+        .zip(b.errors)
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.name()))
+        .collect();
+    let total = u64::from(b.correct) + b.error_total();
+    if total == 0 {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<p class=\"small after-end\">After the end, {total} answer{s} came in from requests \
+         still out when the game ended ({} correct{}{}): they count in the score and the totals, \
+         not in the per-second charts.</p>",
+        b.correct,
+        if errors.is_empty() { "" } else { ", " },
+        errors.join(", "),
+        s = if total == 1 { "" } else { "s" },
+    );
 }
 
 fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
@@ -216,32 +291,62 @@ fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
 }
 
 fn lost(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
-    out.push_str("<h2 id=\"losses\">Where points were lost</h2>");
+    out.push_str(
+        "<h2 id=\"losses\">Where points were lost</h2><p class=\"small\">Each team's losses \
+         by kind, the most points first, over the last 5 minutes of the game and over the \
+         whole game: how many outcomes, the points, the latest reason, and what to try.</p>",
+    );
+    let end = d.end();
     for r in rows {
-        let losses = losses(r.state, d.rules);
-        let _ = write!(out, "<h3>{}</h3>", escape(d.name(r.team)));
-        if losses.is_empty() {
+        let _ = write!(
+            out,
+            "<h3 id=\"losses-{}\">{}</h3>",
+            escape(r.team),
+            escape(d.name(r.team))
+        );
+        let game = d.projection.game_losses(r.team);
+        if game.is_empty() {
             out.push_str("<p>No points lost.</p>");
             continue;
         }
-        out.push_str("<table><thead><tr><th>What</th><th class=\"num\">How many</th><th class=\"num\">Points</th><th>Examples</th></tr></thead><tbody>");
-        for l in losses.iter().take(5) {
-            let examples: Vec<String> = l.examples.iter().take(3).map(|e| escape(e)).collect();
-            let _ = write!(
+        let recent = d.projection.losses(r.team, end);
+        if recent == game {
+            loss_table(
+                "Last 5 minutes of the game, as over the whole game",
+                &game,
                 out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td><td class=\"small\">{}</td></tr>",
-                escape(&l.what),
-                if l.count == 0 {
-                    String::new()
-                } else {
-                    l.count.to_string()
-                },
-                l.points,
-                examples.join("<br>"),
             );
+        } else {
+            loss_table("Last 5 minutes of the game", &recent, out);
+            loss_table("Whole game", &game, out);
         }
-        out.push_str("</tbody></table>");
     }
+}
+
+/// One table of losses by kind, under a caption.
+fn loss_table(caption: &str, losses: &[LossLine], out: &mut String) {
+    let _ = write!(out, "<p class=\"small\"><b>{caption}</b></p>");
+    if losses.is_empty() {
+        out.push_str("<p class=\"small\">Nothing lost.</p>");
+        return;
+    }
+    out.push_str(
+        "<table class=\"losses\"><thead><tr><th>What</th><th class=\"num\">How many</th>\
+         <th class=\"num\">Points</th><th>Example</th><th>What to try</th></tr></thead><tbody>",
+    );
+    for l in losses {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td>\
+             <td class=\"small\">{}</td><td class=\"small\">{}</td></tr>",
+            escape(&l.label()),
+            l.count,
+            l.points,
+            escape(&l.example),
+            escape(&l.hint),
+        );
+    }
+    out.push_str("</tbody></table>");
 }
 
 fn timeline(d: &Debrief<'_>, markers: &[Marker], out: &mut String) {

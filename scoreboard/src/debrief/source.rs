@@ -27,7 +27,9 @@ impl LedgerGame {
             return Ok(None);
         };
         let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
-            .with_block(meta.rules.billing.block);
+            .with_block(meta.rules.billing.block)
+            .with_sla(meta.rules.sla)
+            .with_registering(&meta.registering);
         let mut game = LedgerGame {
             meta,
             projection,
@@ -48,6 +50,11 @@ impl LedgerGame {
         self.clock = ledger.clock_events()?;
         for (seq, note) in ledger.notes_after(self.notes_cursor)? {
             self.notes_cursor = seq;
+            if note.kind != NoteKind::Announcement {
+                // Registrations and checks: what each team's endpoint did (the projection
+                // keeps the announcements of a live game; the notes here are the markers').
+                self.projection.apply_note(&note);
+            }
             self.notes.push(note);
         }
         Ok(())

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
-use loadgen::{BatchId, Outcome, OutcomeBatch};
+use loadgen::{BatchId, Outcome, OutcomeBatch, OutcomeKind};
 
 use super::*;
-use crate::{BillingBlock, Cents, Recorded, RecordedBatch, Scorer};
+use crate::{BillingBlock, Cents, EventKind, Recorded, RecordedBatch, Scorer};
 
 /// Three teams over two minutes: `<b>x</b>` answers well, `slow` times out, `broke` fails
 /// after a minute; one billing block each and an organizer adjustment.
@@ -152,30 +152,157 @@ fn the_public_report_has_the_table_and_the_race_only_cut_at_the_freeze() {
 }
 
 #[test]
-fn losses_are_grouped_by_kind_worst_first_with_examples() {
+fn losses_are_grouped_by_kind_worst_first_with_a_reason_and_a_hint() {
     let (p, rules) = game();
-    let slow = losses(p.team("slow").unwrap(), &rules);
+    let slow = p.game_losses("slow");
     // A block ($8 at 50 points a dollar) costs more than 240 timeouts at half a point.
-    let what: Vec<&str> = slow.iter().map(|l| l.what.as_str()).collect();
-    assert_eq!(what, ["billing", "timeout", "organizer"]);
+    let kinds: Vec<EventKind> = slow.iter().map(|l| l.kind).collect();
+    let timeout = EventKind::Failure(loadgen::OutcomeKind::Timeout);
+    assert_eq!(kinds, [EventKind::Billing, timeout, EventKind::Organizer]);
     assert_eq!(slow[0].points, Points::whole(-400));
-    assert_eq!(slow[1].count, 240);
-    assert_eq!(slow[1].points, Points(-120_000));
-    assert!(
-        slow[1].examples[0].contains("Timeout"),
-        "{:?}",
-        slow[1].examples
+    assert_eq!((slow[1].count, slow[1].points), (240, Points(-120_000)));
+    assert_eq!(
+        slow[1].example,
+        "2 requests timed out (no full answer in time)"
     );
-    assert!(
-        slow.iter()
-            .any(|l| l.what == "organizer" && l.points == Points::whole(-5))
-    );
-    let broke = losses(p.team("broke").unwrap(), &rules);
-    let status = broke.iter().find(|l| l.what == "http_status").unwrap();
+    assert!(slow[1].hint.contains("5 s"), "{}", slow[1].hint);
+    assert_eq!((slow[2].count, slow[2].points), (1, Points::whole(-5)));
+    let broke = p.losses("broke", p.now);
+    let status = broke
+        .iter()
+        .find(|l| l.kind == EventKind::Status(503))
+        .unwrap();
     assert_eq!(status.count, 300);
+    assert!(status.hint.contains("queue is full"), "{}", status.hint);
+    // The report shows each team's tables, the hint beside each kind.
+    let html = debrief(&p, &rules, Audience::Organizer).render().unwrap();
+    let section = &html[html.find("id=\"losses-broke\"").unwrap()..];
+    let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    // A game of two minutes lost the same over its last five as over the whole: one table.
+    assert_eq!(
+        section.matches("<td>503 Service Unavailable</td>").count(),
+        1
+    );
+    assert!(section.contains("Last 5 minutes of the game, as over the whole game"));
+    assert!(section.contains("Scale out"), "{section}");
+    // Drawn at one minute, the last five minutes are not the whole game: two tables.
+    let mut cut = debrief(&p, &rules, Audience::Organizer);
+    cut.until = Some(GameTime(60_000));
+    let html = cut.render().unwrap();
+    let section = &html[html.find("id=\"losses-slow\"").unwrap()..];
+    let section = &section[..section.find("<h3").unwrap_or(section.len())];
+    let (recent, whole) = section.split_once("Whole game</b>").unwrap();
     assert!(
-        status.examples.iter().any(|e| e.contains("300 × HTTP 503")),
-        "{:?}",
-        status.examples
+        recent.contains("Last 5 minutes of the game</b>"),
+        "{section}"
+    );
+    // The timeouts of the first minute (to the nearest 5 s), then of the whole game.
+    assert!(recent.contains("<td>timeouts</td>") && !recent.contains(">240<"));
+    assert!(whole.contains("<td>timeouts</td><td class=\"num\">240</td>"));
+}
+
+/// A batch of `correct` right answers for team `i` of `names`, in tick `tick`, placed at `at`.
+fn answered(names: &[String], i: usize, tick: u64, at: u64, correct: u16) -> Recorded {
+    let mut b = OutcomeBatch::new(
+        BatchId {
+            run: 1,
+            worker: 0,
+            target: i as u32,
+            tick,
+        },
+        names[i].as_str().into(),
+    );
+    for j in 0..correct {
+        let key = Key::from_groups([i as u16, tick as u16, j]);
+        let lat = Duration::from_millis(20);
+        b.record(
+            Outcome::Correct,
+            key,
+            unicorn_hash(key.as_str(), "s", 1),
+            Some((lat, lat)),
+        );
+    }
+    Recorded::Batch(Box::new(RecordedBatch {
+        at: GameTime(at),
+        batch: b,
+    }))
+}
+
+#[test]
+fn a_tie_at_the_top_says_it_is_a_tie_and_names_the_tied_teams() {
+    let names: Vec<String> = ["ann", "bob", "cyd", "dee"].map(String::from).to_vec();
+    let rules = Rules::default();
+    let scorer = Scorer::new(rules.clone()).unwrap();
+    let mut p = GameProjection::new(&names, Cents(800), Some(Duration::from_secs(1)));
+    // ann, bob and cyd answer 5 right, dee 3.
+    for (i, correct) in [5, 5, 5, 3].into_iter().enumerate() {
+        let r = answered(&names, i, 0, 1000, correct);
+        p.apply(&r, &scorer.events(&r));
+    }
+    p.now = GameTime(1000);
+    let mut d = debrief(&p, &rules, Audience::Public);
+    d.names.insert("bob".into(), "<Bob>".into());
+    let html = d.render().unwrap();
+    assert!(!html.contains("wins by"), "a tie is not a win by 0 points");
+    assert!(
+        html.contains(
+            "A tie at the top: <b>ann</b>, <b>&lt;Bob&gt;</b> and <b>cyd</b> have <b>5</b> points each."
+        ),
+        "{}",
+        &html[html.find("id=\"final\"").unwrap()..][..300]
+    );
+    // Two at the top, the others behind.
+    let r = answered(&names, 2, 1, 2000, 0);
+    p.apply(&r, &scorer.events(&r));
+    let r = answered(&names, 0, 1, 2000, 1);
+    p.apply(&r, &scorer.events(&r));
+    let r = answered(&names, 1, 1, 2000, 1);
+    p.apply(&r, &scorer.events(&r));
+    let html = debrief(&p, &rules, Audience::Public).render().unwrap();
+    assert!(
+        html.contains("A tie at the top: <b>ann</b> and <b>bob</b> have <b>6</b> points each.")
+    );
+    // A win still says by how much.
+    let r = answered(&names, 1, 2, 3000, 2);
+    p.apply(&r, &scorer.events(&r));
+    let html = debrief(&p, &rules, Audience::Public).render().unwrap();
+    assert!(html.contains("<b>bob</b> wins by <b>2</b> points over ann."));
+}
+
+#[test]
+fn answers_after_the_end_are_noted_apart_and_not_a_spike_in_the_last_second() {
+    // As the report reads a ledger: the projection does not know the tick.
+    let names = vec!["team-1".to_owned()];
+    let rules = Rules::default();
+    let scorer = Scorer::new(rules.clone()).unwrap();
+    let mut p = GameProjection::new(&names, Cents(800), None);
+    for tick in 0..120 {
+        let r = answered(&names, 0, tick, (tick + 1) * 1000, 5);
+        p.apply(&r, &scorer.events(&r));
+    }
+    // The drain tick: 40 requests still out at the end answered after it, placed at the end.
+    let r = answered(&names, 0, 120, 120_000, 40);
+    p.apply(&r, &scorer.events(&r));
+    p.now = GameTime(120_000);
+    let t = p.team("team-1").unwrap();
+    assert_eq!(
+        t.counts.get(OutcomeKind::Correct),
+        640,
+        "the totals keep them"
+    );
+    assert_eq!(t.score, Points::whole(640), "and the score");
+    let d = debrief(&p, &rules, Audience::Organizer);
+    let series = d.series(t);
+    assert_eq!(
+        series.correct_per_s.last(),
+        Some(&5.0),
+        "the last second answered 5, not 45: {:?}",
+        &series.correct_per_s[110..]
+    );
+    assert_eq!(series.score.last(), Some(&640.0));
+    let html = d.render().unwrap();
+    assert!(
+        html.contains("After the end, 40 answers came in from requests still out when the game ended (40 correct)"),
+        "{html}"
     );
 }

@@ -115,6 +115,9 @@ const MIGRATIONS: &[&str] = &[
         id TEXT COLLATE "C" PRIMARY KEY, at_ms BIGINT NOT NULL, kind TEXT NOT NULL,
         team TEXT COLLATE "C", text TEXT NOT NULL
      );"#,
+    // 8: what each score event is about and how many outcomes it counts (NULL in the rows
+    // of an older game: read back as an unknown kind counting 1).
+    r#"ALTER TABLE events ADD COLUMN kind TEXT, ADD COLUMN count BIGINT;"#,
 ];
 
 /// Events go in as columns of arrays: one round trip for many events.
@@ -122,7 +125,7 @@ const INSERT_EVENTS: &str = concat!(
     "INSERT INTO events (",
     event_columns!(),
     ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
-                          $6::BIGINT[], $7::TEXT[])
+                          $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[])
      ON CONFLICT (cause, seq) DO NOTHING"
 );
 /// The next chunk of batches (columns from 1 as [`batch_from_row`] reads them).
@@ -387,9 +390,16 @@ fn insert_events(
         let source: Vec<&str> = chunk.iter().map(|e| e.source.name()).collect();
         let points: Vec<i64> = chunk.iter().map(|e| e.points.0).collect();
         let reason: Vec<&str> = chunk.iter().map(|e| e.reason.as_str()).collect();
+        let kind: Vec<String> = chunk.iter().map(|e| e.kind.name().into_owned()).collect();
+        let count: Vec<i64> = chunk
+            .iter()
+            .map(|e| i64::try_from(e.count).unwrap_or(i64::MAX))
+            .collect();
         wait(tx.execute(
             &statement,
-            &[&cause, &seq, &at, &team, &source, &points, &reason],
+            &[
+                &cause, &seq, &at, &team, &source, &points, &reason, &kind, &count,
+            ],
         ))?;
     }
     Ok(())

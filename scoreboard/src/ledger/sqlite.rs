@@ -103,6 +103,10 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
         team TEXT, text TEXT NOT NULL
      );",
+    // 8: what each score event is about and how many outcomes it counts (NULL in the rows
+    // of an older game: read back as an unknown kind counting 1).
+    "ALTER TABLE events ADD COLUMN kind TEXT;
+     ALTER TABLE events ADD COLUMN count INTEGER;",
 ];
 
 /// A ledger in one SQLite file.

@@ -2,6 +2,9 @@
 //! correct answers, errors by kind, p50/p99, cost, billed instance time), for the debrief
 //! and the live charts. Bounded: past [`MAX_BUCKETS`] buckets, neighbours merge and each
 //! bucket covers twice the time, so a team never holds more than 96 B × [`MAX_BUCKETS`].
+//! The answers that came after the game's end (requests in flight at the end, recorded in
+//! the drain tick and placed at the end) are kept apart: in one bucket of their own, never
+//! added to the last second as if it had answered them all.
 
 use std::time::Duration;
 
@@ -50,6 +53,12 @@ pub struct History {
     /// Game time each bucket covers.
     width_ms: u64,
     buckets: Vec<Bucket>,
+    /// The tick's length as the batches tell it (the longest `at / (tick + 1)` seen: a
+    /// batch is placed at its tick's end, the last one and the drain's no later than the
+    /// game's end), in ms; 0 until a batch came.
+    tick_ms: u64,
+    /// The answers of the ticks that began at or after the game's end.
+    after_end: Bucket,
 }
 
 impl Default for History {
@@ -57,6 +66,8 @@ impl Default for History {
         History {
             width_ms: 1000,
             buckets: Vec::new(),
+            tick_ms: 0,
+            after_end: Bucket::default(),
         }
     }
 }
@@ -71,15 +82,30 @@ impl History {
         &self.buckets
     }
 
-    /// Takes in a batch of outcomes that ended at `at`.
+    /// The answers that came after the game's end (the drain tick: requests in flight at
+    /// the end), apart from the buckets: counted in the totals, drawn in no second.
+    pub fn after_end(&self) -> &Bucket {
+        &self.after_end
+    }
+
+    /// Takes in the batch of tick `tick`, placed at `at` (its tick's end, or the game's end
+    /// for the last, partial tick and for the ticks after the end).
     pub fn add_batch(
         &mut self,
         at: GameTime,
+        tick: u64,
         counts: &OutcomeCounts,
         p50: Duration,
         p99: Duration,
     ) {
-        let b = self.bucket_mut(at.0);
+        self.tick_ms = self.tick_ms.max(at.0 / (tick + 1));
+        // A tick that begins at or after where it is placed began after the game's end: its
+        // answers came in after the last second, which did not answer them.
+        let b = if self.tick_ms > 0 && tick * self.tick_ms >= at.0 {
+            &mut self.after_end
+        } else {
+            self.bucket_mut(at.0)
+        };
         b.correct = b
             .correct
             .saturating_add(clamp(counts.get(OutcomeKind::Correct)));
@@ -254,6 +280,7 @@ mod tests {
         for s in 0..20_000u64 {
             h.add_batch(
                 GameTime(s * 1000 + 999),
+                s,
                 &counts,
                 Duration::from_millis(s % 7),
                 Duration::from_millis(s % 100),
@@ -280,5 +307,56 @@ mod tests {
         assert_eq!(s.errors_per_s[0].0, "timeout");
         assert!((s.correct_per_s[10] - 3.0).abs() < 1e-9);
         assert_eq!(*s.cost.last().unwrap(), 8.0);
+    }
+
+    fn correct(n: u64) -> OutcomeCounts {
+        let mut counts = OutcomeCounts::default();
+        counts.add(OutcomeKind::Correct, n);
+        counts
+    }
+
+    /// A game's batches as the game places them: tick n at its end, the last (maybe
+    /// partial) one and the drain ticks after it at the game's end; 5 answers a tick, and
+    /// `after` answers after the end, in two ticks (the single process keeps its tick clock
+    /// running while the last answers come in).
+    fn game(duration_ms: u64, tick_ms: u64, after: u64) -> History {
+        let mut h = History::default();
+        let ticks = duration_ms.div_ceil(tick_ms);
+        let ms = Duration::from_millis;
+        for tick in 0..ticks {
+            let at = GameTime(((tick + 1) * tick_ms).min(duration_ms));
+            h.add_batch(at, tick, &correct(5), ms(10), ms(20));
+        }
+        let mut timeouts = OutcomeCounts::default();
+        timeouts.add(OutcomeKind::Timeout, 2);
+        let end = GameTime(duration_ms);
+        h.add_batch(end, ticks, &correct(after), ms(3000), ms(3900));
+        h.add_batch(end, ticks + 1, &timeouts, ms(4000), ms(4000));
+        h
+    }
+
+    #[test]
+    fn answers_after_the_end_are_kept_apart_not_added_to_the_last_second() {
+        for (duration, tick) in [(120_000, 1000), (120_000, 5000), (122_000, 5000)] {
+            let h = game(duration, tick, 40);
+            let last = h.buckets().last().unwrap();
+            assert_eq!(last.correct, 5, "{duration} ms by {tick} ms: {last:?}");
+            assert_eq!(last.error_total(), 0);
+            assert_eq!(
+                last.p99_ms, 20,
+                "the drain's latency is not the last second's"
+            );
+            assert_eq!(h.after_end().correct, 40);
+            assert_eq!(h.after_end().errors[2], 2, "{:?}", h.after_end());
+            assert_eq!(h.after_end().p99_ms, 4000);
+            let total = h.buckets().iter().map(|b| b.correct).sum::<u32>();
+            assert_eq!(u64::from(total), 5 * duration.div_ceil(tick));
+        }
+        // The charts: the last point is the last tick's rate, not a spike.
+        let h = game(120_000, 1000, 40);
+        let s = h.series(GameTime(0), GameTime(120_000), 240);
+        assert_eq!(s.correct_per_s.last(), Some(&5.0), "{:?}", s.correct_per_s);
+        assert!(s.errors_per_s.is_empty(), "{:?}", s.errors_per_s);
+        assert_eq!(s.p99_ms.last(), Some(&20.0));
     }
 }

@@ -7,6 +7,7 @@
 mod catch_up;
 mod endpoints;
 mod history;
+mod losses;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
 pub use catch_up::LedgerCursor;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
+pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
@@ -24,8 +26,6 @@ use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, Scor
 pub const RECENT_EVENTS: usize = 200;
 /// Points of score and latency history kept per team for the charts.
 const SERIES: usize = 600;
-/// Examples kept of each kind of failure, per team (the first ones seen).
-const EXAMPLES: usize = 3;
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
 
@@ -67,10 +67,8 @@ pub struct TeamState {
     pub voided_ticks: u64,
     /// The whole game, a bucket per second (coarser past [`MAX_BUCKETS`]).
     pub history: History,
-    /// Points lost, by source (penalties only, gains not netted).
-    pub lost: BTreeMap<Source, Points>,
-    /// The first few examples of each kind of failure, by kind.
-    pub examples: BTreeMap<OutcomeKind, Vec<String>>,
+    /// Points lost by kind: the last five minutes, and the whole game.
+    pub losses: Losses,
 }
 
 /// A tick's figures for one team.
@@ -111,6 +109,8 @@ pub struct GameProjection {
     price: Cents,
     /// A billing block's length (instance time billed per block).
     block: Duration,
+    /// The latency SLA, named in the hints of the losses.
+    sla: Duration,
     /// The tick's length, when known (a replica works it out from each batch).
     tick: Option<Duration>,
     /// Game time now.
@@ -139,6 +139,7 @@ impl GameProjection {
             order: teams.to_vec(),
             price,
             block: crate::BillingRules::default().block,
+            sla: crate::Rules::default().sla,
             tick,
             now: GameTime(0),
             announcements: Vec::new(),
@@ -184,6 +185,28 @@ impl GameProjection {
     pub fn with_block(mut self, block: Duration) -> GameProjection {
         self.block = block;
         self
+    }
+
+    /// The same, with the rules' latency SLA (5 s unless said), which hints name.
+    pub fn with_sla(mut self, sla: Duration) -> GameProjection {
+        self.sla = sla;
+        self
+    }
+
+    /// What is costing `team` points: its losses of the last [`LOSS_WINDOW`] of game time
+    /// up to `at`, by kind, the most points lost first, each with its count, an example
+    /// reason and a hint. Empty for a team not in the game.
+    pub fn losses(&self, team: &str, at: GameTime) -> Vec<LossLine> {
+        self.teams
+            .get(team)
+            .map_or_else(Vec::new, |t| t.losses.recent(at, self.sla))
+    }
+
+    /// The same over the whole game.
+    pub fn game_losses(&self, team: &str) -> Vec<LossLine> {
+        self.teams
+            .get(team)
+            .map_or_else(Vec::new, |t| t.losses.whole_game(self.sla))
     }
 
     /// The price of a billing block, and its length.
@@ -253,8 +276,8 @@ impl GameProjection {
         t.late_sends += batch.late_sends;
         let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
         push_bounded(&mut t.p99_series, (at, p99));
-        t.history.add_batch(at, &batch.counts, p50, p99);
-        t.keep_examples(batch);
+        t.history
+            .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
         if let Some(e) = self.endpoints.get_mut(&*batch.target) {
             let total = batch.counts.total();
             e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
@@ -296,9 +319,7 @@ impl GameProjection {
         t.add_score_step(e.at, e.points);
         t.add_recent(e);
         t.history.add_points(e.at, e.points);
-        if e.points.0 < 0 {
-            *t.lost.entry(e.source).or_default() += e.points;
-        }
+        t.losses.add(e);
         if e.source == Source::Organizer && self.organizer.len() < ORGANIZER_EVENTS {
             self.organizer.push(e.clone());
         }
@@ -356,6 +377,7 @@ impl GameProjection {
                         .iter()
                         .map(|k| (k.name().to_owned(), t.counts.get(*k)))
                         .collect(),
+                    losses: t.losses.recent(self.now, self.sla),
                 }
             })
             .collect()
@@ -434,31 +456,6 @@ impl TeamState {
         }
     }
 
-    fn keep_examples(&mut self, batch: &OutcomeBatch) {
-        let wrong = batch.wrong_samples.iter().map(|s| {
-            let got = String::from_utf8_lossy(&s.got);
-            (
-                OutcomeKind::WrongAnswer,
-                format!(
-                    "key {}: got {:?}, expected {:?}",
-                    s.key,
-                    got,
-                    s.expected.as_str()
-                ),
-            )
-        });
-        let others = batch
-            .error_samples
-            .iter()
-            .map(|s| (s.outcome.kind(), format!("key {}: {:?}", s.key, s.outcome)));
-        for (kind, text) in wrong.chain(others) {
-            let kept = self.examples.entry(kind).or_default();
-            if kept.len() < EXAMPLES && !kept.contains(&text) {
-                kept.push(text);
-            }
-        }
-    }
-
     fn add_recent(&mut self, e: &ScoreEvent) {
         fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
             (x.at, x.cause.as_str(), x.seq)
@@ -508,6 +505,8 @@ mod tests {
             source: Source::LoadGen,
             points: Points::whole(points),
             reason: String::new(),
+            kind: crate::EventKind::Unknown,
+            count: 1,
             cause: cause.into(),
             seq: 0,
         }

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::input::InputMode;
-use super::{Board, EventList, Footer, Header, ScoreChart};
+use super::{Board, EventList, Footer, Header, LossPanel, ScoreChart};
 use tokio::sync::oneshot;
 
 use crate::live::{CheckReply, Snapshot, TeamRow};
@@ -131,14 +131,15 @@ impl App {
 
     /// Draws the whole screen from the snapshot and the UI state.
     pub fn render(&self, frame: &mut Frame) {
-        let screen = Screen::split(frame.area(), self.snapshot.teams.len());
+        let row = self.selected_row();
+        let screen = Screen::split(frame.area(), self.snapshot.teams.len(), row);
         let snapshot = &self.snapshot;
         frame.render_widget(Header::new(snapshot), screen.header);
         frame.render_widget(
             Board::new(&snapshot.teams, self.selected_index()),
             screen.board,
         );
-        let row = self.selected_row();
+        frame.render_widget(LossPanel::new(row), screen.losses);
         frame.render_widget(EventList::new(row, self.scroll), screen.events);
         frame.render_widget(ScoreChart::new(row), screen.chart);
         let footer =
@@ -154,13 +155,15 @@ impl App {
 struct Screen {
     header: Rect,
     board: Rect,
+    /// What is costing the selected team points, above its events.
+    losses: Rect,
     events: Rect,
     chart: Rect,
     footer: Rect,
 }
 
 impl Screen {
-    fn split(area: Rect, teams: usize) -> Screen {
+    fn split(area: Rect, teams: usize, selected: Option<&TeamRow>) -> Screen {
         let header_height = Header::HEIGHT;
         // The board takes what its teams need, up to half the room; it scrolls past that.
         let room = area.height.saturating_sub(header_height + Footer::HEIGHT);
@@ -173,16 +176,20 @@ impl Screen {
             Constraint::Length(Footer::HEIGHT),
         ])
         .areas(area);
-        let [events, chart] = if area.width >= SIDE_BY_SIDE_WIDTH {
+        let [team, chart] = if area.width >= SIDE_BY_SIDE_WIDTH {
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                 .areas(bottom)
         } else {
             let chart_height = (bottom.height / 3).clamp(ScoreChart::MIN_HEIGHT, 10);
             Layout::vertical([Constraint::Min(0), Constraint::Length(chart_height)]).areas(bottom)
         };
+        let losses_height = LossPanel::height(selected, team.height, team.width);
+        let [losses, events] =
+            Layout::vertical([Constraint::Length(losses_height), Constraint::Min(0)]).areas(team);
         Screen {
             header,
             board,
+            losses,
             events,
             chart,
             footer,

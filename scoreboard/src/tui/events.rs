@@ -121,6 +121,8 @@ mod tests {
             source: Source::LoadGen,
             points: Points(-2500),
             reason: "3 answers were wrong, e.g. GET /price?sku=9 gave 12".into(),
+            kind: crate::EventKind::WrongAnswer,
+            count: 3,
             cause: "batch:1".into(),
             seq: 0,
         };

@@ -1,5 +1,5 @@
-//! The organizer's terminal cockpit: the live board, the selected team's score events and
-//! charts, and keys to pause, freeze, announce and quit.
+//! The organizer's terminal cockpit: the live board, what is costing the selected team
+//! points, its score events and charts, and keys to pause, freeze, announce and quit.
 //!
 //! The cockpit only reads the [`Snapshot`](crate::live::Snapshot)s the game runner publishes
 //! and sends [`Control`](crate::live::Control)s back; it never changes the game or aggregates
@@ -13,6 +13,7 @@ mod events;
 mod footer;
 mod header;
 mod input;
+mod losses;
 mod text;
 
 use std::io::{self, Stdout};
@@ -36,6 +37,7 @@ pub use events::EventList;
 pub use footer::Footer;
 pub use header::Header;
 pub use input::InputMode;
+pub use losses::LossPanel;
 
 use crate::live::LiveView;
 

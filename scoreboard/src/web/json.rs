@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::live::{Snapshot, TeamRow};
+use crate::projection::LossLine;
 use crate::{Cents, Points, ScoreEvent};
 
 /// The public board (`GET /api/board`, and each message of its stream).
@@ -123,6 +124,12 @@ pub(crate) struct EventJson {
     pub points: String,
     pub points_milli: i64,
     pub reason: String,
+    /// What the event is about: `correct`, `correct_slow`, `wrong_answer`, `http_503`,
+    /// `timeout`, `connect_refused`, `tls_untrusted`, …, `billing`, `organizer`, `void`, or
+    /// `unknown` (an event of an older ledger).
+    pub kind: String,
+    /// How many outcomes it counts (the 3 of `3 × 503`).
+    pub count: u64,
     /// With `seq`, what makes the event unique (pages merge by it).
     pub cause: String,
     pub seq: u32,
@@ -136,8 +143,41 @@ pub(crate) fn event(e: &ScoreEvent) -> EventJson {
         points: e.points.to_string(),
         points_milli: e.points.0,
         reason: e.reason.clone(),
+        kind: e.kind.name().into_owned(),
+        count: e.count,
         cause: e.cause.clone(),
         seq: e.seq,
+    }
+}
+
+/// One line of "what is costing you points".
+#[derive(Serialize, Debug)]
+pub(crate) struct LossJson {
+    /// The kind's name, as an event's `kind`.
+    pub kind: String,
+    /// The kind as a team reads it: `503 Service Unavailable`, `wrong answers`, `billing`.
+    pub label: String,
+    pub source: &'static str,
+    /// Outcomes counted (billing blocks, adjustments).
+    pub count: u64,
+    pub points: String,
+    pub points_milli: i64,
+    /// The latest event's reason.
+    pub example: String,
+    /// What to try.
+    pub hint: String,
+}
+
+pub(crate) fn loss(l: &LossLine) -> LossJson {
+    LossJson {
+        kind: l.kind.name().into_owned(),
+        label: l.label().into_owned(),
+        source: l.source.name(),
+        count: l.count,
+        points: l.points.to_string(),
+        points_milli: l.points.0,
+        example: l.example.clone(),
+        hint: l.hint.clone(),
     }
 }
 
@@ -156,6 +196,8 @@ pub(crate) struct TeamStatus {
     pub paused: bool,
     pub frozen: bool,
     pub over: bool,
+    /// What is costing the team points: the last five minutes' losses by kind, worst first.
+    pub losses: Vec<LossJson>,
 }
 
 pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
@@ -173,6 +215,7 @@ pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
         paused: s.paused,
         frozen: s.frozen,
         over: s.over,
+        losses: live.map_or_else(Vec::new, |t| t.losses.iter().map(loss).collect()),
     }
 }
 

@@ -212,6 +212,8 @@ mod tests {
                 source: Source::LoadGen,
                 points: Points(1),
                 reason: String::new(),
+                kind: crate::EventKind::Correct,
+                count: 1,
                 cause: format!("c{:03}", 999 - i),
                 seq: 0,
             })

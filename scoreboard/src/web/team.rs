@@ -1,5 +1,6 @@
 //! A team's page and API: its own score events only (live, filterable by source, with
-//! history paged from the ledger), its endpoint URLs, and a form to change them.
+//! history paged from the ledger), what is costing it points (the last five minutes' losses
+//! by kind, with a hint each), its endpoint URLs, and a form to change them.
 //!
 //! A team token reads its own team and nothing else; the admin token may name any team with
 //! `?team=` (the URL change goes to the game runner in both cases).
@@ -18,7 +19,7 @@ use super::auth::{self, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::html::{self, Tab, escape, sign_class};
-use super::json::{self, EventJson, TeamStatus};
+use super::json::{self, EventJson, LossJson, TeamStatus};
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::live::{Control, Snapshot};
@@ -371,6 +372,7 @@ fn render(
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
          <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
          <button type=\"submit\" class=\"quiet\">Apply</button></form></section></div>\
+         {losses}\
          <section class=\"card\" id=\"health\"><h2>Health: last 10 minutes</h2>\
          <div class=\"charts\"><div class=\"chart\" id=\"recent-answers\"></div>\
          <div class=\"chart\" id=\"recent-latency\"></div><div class=\"chart\" id=\"recent-servers\"></div></div>\
@@ -398,6 +400,7 @@ fn render(
         check = escape(&check),
         check_class = check_class,
         name_form = name_form(read_only, named),
+        losses = losses_panel(&status.losses),
         rows = page
             .events
             .iter()
@@ -446,6 +449,37 @@ fn name_form(read_only: bool, named: Option<&str>) -> String {
      1 to 40 characters)</label><input id=\"name\" name=\"name\" maxlength=\"40\" required>\
      <button type=\"submit\">Set name</button><p id=\"name-result\" role=\"status\"></p></form>"
         .to_owned()
+}
+
+/// What is costing the team points: the last five minutes' losses by kind, worst first
+/// (`team.js` redraws the rows from each `status` message).
+fn losses_panel(losses: &[LossJson]) -> String {
+    let rows: String = if losses.is_empty() {
+        "<tr><td colspan=\"5\" class=\"muted\">Nothing lost in the last 5 minutes.</td></tr>"
+            .to_owned()
+    } else {
+        losses.iter().map(loss_row).collect()
+    };
+    format!(
+        "<section class=\"card\" id=\"costing\"><h2>What is costing you points \
+         (last 5 minutes)</h2><table><thead><tr><th>What</th><th class=\"num\">How many</th>\
+         <th class=\"num\">Points</th><th>Example</th><th>What to try</th></tr></thead>\
+         <tbody id=\"losses\">{rows}</tbody></table></section>"
+    )
+}
+
+/// One kind of loss as a table row (`team.js` draws the same from JSON).
+fn loss_row(l: &LossJson) -> String {
+    format!(
+        "<tr data-kind=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num neg\">{}</td>\
+         <td class=\"muted\">{}</td><td>{}</td></tr>",
+        escape(&l.kind),
+        escape(&l.label),
+        l.count,
+        escape(&l.points),
+        escape(&l.example),
+        escape(&l.hint),
+    )
 }
 
 /// One event as a table row (`team.js` draws the same from JSON).

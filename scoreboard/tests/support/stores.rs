@@ -15,6 +15,9 @@ pub trait Store {
     fn schema_version(&self) -> usize;
     /// Marks the ledger as written by a gameday newer than this one.
     fn write_newer_schema_version(&self);
+    /// Makes the ledger one of schema 7, before events had a kind and a count: their
+    /// columns go, and the version says 7.
+    fn write_schema_7(&self);
     /// What someone who got at the stored token digests would read.
     fn token_bytes(&self) -> Vec<u8>;
     /// Where the refusal of another game's ledger sends the user.
@@ -52,6 +55,15 @@ impl Store for SqliteStore {
     fn write_newer_schema_version(&self) {
         let conn = rusqlite::Connection::open(self.path()).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+
+    fn write_schema_7(&self) {
+        let conn = rusqlite::Connection::open(self.path()).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE events DROP COLUMN kind; ALTER TABLE events DROP COLUMN count;
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
     }
 
     fn token_bytes(&self) -> Vec<u8> {
@@ -116,6 +128,15 @@ mod postgres_store {
         fn write_newer_schema_version(&self) {
             self.client()
                 .execute("UPDATE schema_version SET version = 99", &[])
+                .unwrap();
+        }
+
+        fn write_schema_7(&self) {
+            self.client()
+                .batch_execute(
+                    "ALTER TABLE events DROP COLUMN kind, DROP COLUMN count;
+                     UPDATE schema_version SET version = 7;",
+                )
                 .unwrap();
         }
 

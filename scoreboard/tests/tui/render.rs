@@ -3,7 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use scoreboard::live::{Snapshot, TeamRow};
-use scoreboard::tui::{App, Board, EventList, Footer, Header, InputMode, ScoreChart};
+use scoreboard::tui::{App, Board, EventList, Footer, Header, InputMode, LossPanel, ScoreChart};
 
 use crate::util::{
     assert_snapshot, char_key, contains, draw, find, game, key, lines, shared, widget,
@@ -204,6 +204,12 @@ fn whole_screen_at_80x24() {
     assert!(contains(&buffer, "12 answers were wrong"));
     assert!(contains(&buffer, "score +388.5"));
     assert!(contains(&buffer, "q quit"));
+    // With little room, what costs the team points takes a line a kind, with its hint.
+    assert!(contains(
+        &buffer,
+        "-21 42 × 503 Service Unavailable  → Your queue is full"
+    ));
+    assert!(contains(&buffer, "1 more kind on the team page"));
 }
 
 #[test]
@@ -213,12 +219,52 @@ fn whole_screen_at_160x48_uses_the_room() {
     assert_snapshot("screen_160x48", &buffer);
     assert!(contains(&buffer, "p50") && contains(&buffer, "inst"));
     assert!(row_highlighted(&buffer, "null-pointers"));
-    // Every event fits, side by side with the charts.
+    // What costs the team points, then every event, side by side with the charts.
     assert!(contains(&buffer, "1–6 of 6"));
+    let (losses_x, losses_y) = find(&buffer, "Costing points · last 5 minutes").unwrap();
     let (events_x, events_y) = find(&buffer, "Events · null-pointers").unwrap();
     let (chart_x, chart_y) = find(&buffer, "null-pointers · score and p99").unwrap();
-    assert_eq!(events_y, chart_y);
+    assert_eq!((losses_y, losses_x), (chart_y, events_x));
+    assert!(events_y > losses_y + 3);
     assert!(chart_x > events_x + 80);
+    // With room, each kind has its latest reason and its whole hint under it.
+    assert!(contains(
+        &buffer,
+        "7 × 503 Service Unavailable (your queue is full)"
+    ));
+    assert!(contains(
+        &buffer,
+        "(more servers behind the load balancer) or cache answers"
+    ));
+}
+
+#[test]
+fn losses_show_each_kind_its_reason_and_hint_or_say_nothing_was_lost() {
+    let game = game();
+    let losing = &game.teams[1];
+    let buffer = widget(100, 12, LossPanel::new(Some(losing)));
+    assert_snapshot("losses_100", &buffer);
+    assert!(contains(&buffer, "-21 42 × 503 Service Unavailable"));
+    assert!(contains(&buffer, "→ Your queue is full"));
+    assert!(contains(&buffer, "-12 12 × wrong answers"));
+    assert!(contains(&buffer, "check the salt and the iterations"));
+    // Three kinds at most: the fourth is on the team page.
+    assert!(!contains(&buffer, "timeouts"));
+    assert!(contains(&buffer, "1 more kind on the team page"));
+    let (x, y) = find(&buffer, "-21").unwrap();
+    assert_eq!(buffer[(x, y)].fg, Color::Red);
+
+    let fine = widget(60, 3, LossPanel::new(Some(&game.teams[0])));
+    assert!(contains(&fine, "nothing lost in the last 5 minutes"));
+    assert_eq!(LossPanel::height(Some(&game.teams[0]), 20, 60), 3);
+    // Three kinds, their hints of two, three and two lines, and the borders; at most half
+    // the room.
+    assert_eq!(LossPanel::height(Some(losing), 40, 100), 3 + 4 + 3 + 2);
+    assert_eq!(LossPanel::height(Some(losing), 10, 100), 5);
+    assert!(contains(
+        &widget(60, 3, LossPanel::new(None)),
+        "no team selected"
+    ));
 }
 
 #[test]

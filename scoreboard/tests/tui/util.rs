@@ -11,7 +11,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use scoreboard::live::{Announcement, Snapshot, TeamRow};
-use scoreboard::{Cents, GameTime, Points, ScoreEvent, Source};
+use scoreboard::projection::LossLine;
+use scoreboard::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
 
 pub fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
@@ -32,6 +33,13 @@ fn event(team: &str, secs: u64, source: Source, milli: i64, reason: &str) -> Sco
         source,
         points: Points(milli),
         reason: reason.to_string(),
+        kind: match source {
+            Source::Billing => EventKind::Billing,
+            Source::Organizer => EventKind::Organizer,
+            Source::Engine => EventKind::Void,
+            Source::LoadGen => EventKind::Unknown,
+        },
+        count: 1,
         cause: format!("batch:{team}-{secs}"),
         seq: 0,
     }
@@ -86,6 +94,49 @@ fn recent(team: &str) -> Vec<ScoreEvent> {
     ]
 }
 
+/// What costs a team points over the last five minutes, worst first, as the projection
+/// gives it: four kinds (one more than the cockpit shows).
+pub fn losses() -> Vec<LossLine> {
+    let line = |kind, source, count, milli, example: &str| LossLine {
+        kind,
+        source,
+        count,
+        points: Points(milli),
+        example: example.to_string(),
+        hint: hints::hint(kind, Duration::from_secs(5)).into_owned(),
+    };
+    vec![
+        line(
+            EventKind::Status(503),
+            Source::LoadGen,
+            42,
+            -21_000,
+            "7 × 503 Service Unavailable (your queue is full)",
+        ),
+        line(
+            EventKind::WrongAnswer,
+            Source::LoadGen,
+            12,
+            -12_000,
+            "2 answers did not match, e.g. key 3615-7184-2117: got \"Yj2lQ0ZB…\", expected \"rmtL0q7n…\"",
+        ),
+        line(
+            EventKind::Billing,
+            Source::Billing,
+            1,
+            -4_000,
+            "EC2 i-0abc123def (m5.large) running: 15-minute block #3 started ($8.00)",
+        ),
+        line(
+            EventKind::Failure(loadgen::OutcomeKind::Timeout),
+            Source::LoadGen,
+            2,
+            -1_000,
+            "2 requests timed out (no full answer in time)",
+        ),
+    ]
+}
+
 /// A team with `score` whole points, its charts and its events.
 fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
     let score_series = (0..40u64)
@@ -127,6 +178,8 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         late_sends: 3,
         outcomes: vec![("correct".into(), 5800), ("http_status".into(), 200)],
         endpoint: Default::default(),
+        // The team losing points lately has losses; the others lost nothing.
+        losses: if trend < 0 { losses() } else { Vec::new() },
     }
 }
 

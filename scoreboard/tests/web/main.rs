@@ -6,6 +6,7 @@
 mod access;
 mod api;
 mod client;
+mod losses;
 mod names;
 mod report;
 mod sse;

@@ -13,7 +13,7 @@ use scoreboard::live::{Announcement, Control, LivePublisher, Refusal, Snapshot, 
 use scoreboard::projection::EndpointCheck;
 use scoreboard::tokens::{self, ADMIN};
 use scoreboard::web::{UrlCheck, WebState};
-use scoreboard::{Adjustment, Cause, Cents, GameTime, Points, ScoreEvent, Source};
+use scoreboard::{Adjustment, Cause, Cents, EventKind, GameTime, Points, ScoreEvent, Source};
 use tokio::sync::mpsc;
 
 pub const TEAM_A: &str = "team-a";
@@ -104,6 +104,13 @@ pub fn event(
         source,
         points: Points(milli),
         reason: reason.to_string(),
+        kind: match source {
+            Source::Billing => EventKind::Billing,
+            Source::Organizer => EventKind::Organizer,
+            Source::Engine => EventKind::Void,
+            Source::LoadGen => EventKind::Unknown,
+        },
+        count: 1,
         cause: cause.to_string(),
         seq,
     }
@@ -327,6 +334,8 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                     source: Source::Organizer,
                     points,
                     reason: reason.clone(),
+                    kind: EventKind::Organizer,
+                    count: 1,
                     cause,
                     seq: 0,
                 };

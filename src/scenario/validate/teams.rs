@@ -13,7 +13,9 @@ use toml::Spanned;
 use super::super::check::Checker;
 use super::super::duration::show;
 use super::super::raw::{OneOrMany, RawSimulate, RawStep, RawTeam, items};
-use super::super::{Endpoint, GameSettings, ScenarioError, SimStep, SimulatedTeam, TeamSpec};
+use super::super::{
+    CacheKey, Endpoint, GameSettings, ScenarioError, SimStep, SimulatedTeam, TeamSpec,
+};
 use super::HOUR;
 
 /// Every team, checked: unique names, one endpoint each.
@@ -170,6 +172,7 @@ fn simulate(
         flavor: s.flavor.map_or(Flavor::V2, |p| p.0),
         servers: c.int_or(s.servers.as_ref(), &field("servers"), servers, 0..=64, 1)?,
         cache: s.cache.unwrap_or(false),
+        cache_key: s.cache_key.map_or(CacheKey::Query, |k| k.0),
         iterations: c.int_or(
             s.iterations.as_ref(),
             &field("iterations"),

@@ -133,7 +133,7 @@ url = ["http://203.0.113.10:8080", "http://example.com/api"]
 
 [[team]]
 name = "sim"
-simulate = { flavor = "v3", servers = 2, cache = true, min_latency = "50ms", workers = 8, queue = 3, error_rate = 0.25, memcache = "127.0.0.1:11211", steps = [ { at = "15m", servers = 4 }, { at = "40m", flavor = "v1", cache = false } ] }
+simulate = { flavor = "v3", servers = 2, cache = true, cache_key = "path", min_latency = "50ms", workers = 8, queue = 3, error_rate = 0.25, memcache = "127.0.0.1:11211", steps = [ { at = "15m", servers = 4 }, { at = "40m", flavor = "v1", cache = false } ] }
 
 [[team]]
 name = "plain sim"
@@ -292,6 +292,7 @@ fn full_teams() -> Vec<TeamSpec> {
         flavor: Flavor::V3,
         servers: 2,
         cache: true,
+        cache_key: CacheKey::Path,
         iterations: 300,
         salt: "pepper".into(),
         min_latency: Duration::from_millis(50),
@@ -319,6 +320,7 @@ fn full_teams() -> Vec<TeamSpec> {
         flavor: Flavor::V2,
         servers: 1,
         cache: false,
+        cache_key: CacheKey::Query,
         iterations: 99,
         salt: "wrong".into(),
         min_latency: Duration::from_millis(500),

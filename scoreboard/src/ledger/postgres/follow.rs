@@ -5,7 +5,8 @@
 use super::{BATCHES_AFTER, PostgresLedger};
 use crate::ledger::RecordedBatch;
 use crate::ledger::rows::{
-    SqlRow, batch_from_row, block_columns, block_from_row, event_columns, event_from_row,
+    EVENT_COLUMN_COUNT, SqlRow, batch_from_row, block_columns, block_from_row, event_columns,
+    event_from_row,
 };
 use crate::{BillingBlock, ScoreError, ScoreEvent};
 
@@ -60,7 +61,7 @@ impl PostgresLedger {
         let (after, limit) = bounds(after, limit);
         self.query(EVENTS_AFTER, &[&after, &limit])?
             .iter()
-            .map(|r| Ok((r.u64(7)?, event_from_row(r)?)))
+            .map(|r| Ok((r.u64(EVENT_COLUMN_COUNT)?, event_from_row(r)?)))
             .collect()
     }
 

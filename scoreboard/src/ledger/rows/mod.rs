@@ -9,8 +9,8 @@ pub(crate) mod game;
 
 use super::{BatchFacts, Note, NoteKind, RecordedBatch, codec};
 use crate::{
-    Adjustment, BillingBlock, GameTime, Points, Recorded, ScoreError, ScoreEvent, SegmentVoid,
-    Source,
+    Adjustment, BillingBlock, EventKind, GameTime, Points, Recorded, ScoreError, ScoreEvent,
+    SegmentVoid, Source,
 };
 
 /// The column lists, as macros so that a database's own statements can be `concat!`ed
@@ -27,7 +27,7 @@ macro_rules! block_columns {
 }
 macro_rules! event_columns {
     () => {
-        "cause, seq, at_ms, team, source, points, reason"
+        "cause, seq, at_ms, team, source, points, reason, kind, count"
     };
 }
 macro_rules! void_columns {
@@ -56,6 +56,8 @@ pub(crate) const BATCH_COLUMNS: &str = batch_columns!();
 pub(crate) const BLOCK_COLUMNS: &str = block_columns!();
 /// The columns of a score event, as [`event_from_row`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = event_columns!();
+/// How many they are: a column a query selects after them is at this index.
+pub(crate) const EVENT_COLUMN_COUNT: usize = 9;
 /// The columns of a segment void, as [`void_from_row`] reads them.
 pub(crate) const VOID_COLUMNS: &str = void_columns!();
 /// The columns of an organizer adjustment, as [`adjustment_from_row`] reads them.
@@ -90,7 +92,7 @@ pub(crate) const INSERT_VOID: &str = concat!(
 pub(crate) const INSERT_EVENT: &str = concat!(
     "INSERT INTO events (",
     event_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 );
 
 /// The next chunk of a split game's batches after a position (`$1`), at most `$2`.
@@ -182,7 +184,7 @@ pub(crate) fn batch_params(recorded: &RecordedBatch) -> Vec<Value<'_>> {
 }
 
 /// An event's parameters for [`INSERT_EVENT`].
-pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; 7] {
+pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; EVENT_COLUMN_COUNT] {
     [
         Value::Text(&e.cause),
         Value::int(e.seq),
@@ -191,6 +193,8 @@ pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; 7] {
         Value::Text(e.source.name()),
         Value::Int(e.points.0),
         Value::Text(&e.reason),
+        Value::Owned(e.kind.name().into_owned()),
+        Value::int(e.count),
     ]
 }
 
@@ -271,8 +275,16 @@ pub(crate) fn block_from_row(r: &impl SqlRow, first: usize) -> Result<BillingBlo
     })
 }
 
-/// A score event from [`EVENT_COLUMNS`], from column 0.
+/// A score event from [`EVENT_COLUMNS`], from column 0. A row of an older ledger has no
+/// kind nor count: its kind is [`EventKind::Unknown`] and it counts 1.
 pub(crate) fn event_from_row(r: &impl SqlRow) -> Result<ScoreEvent, ScoreError> {
+    let kind = match r.opt_text(7)? {
+        None => EventKind::Unknown,
+        Some(name) => EventKind::parse(&name).ok_or_else(|| ScoreError::Corrupt {
+            what: "score event".into(),
+            reason: format!("kind {name:?}"),
+        })?,
+    };
     Ok(ScoreEvent {
         cause: r.text(0)?,
         seq: r.u32(1)?,
@@ -281,6 +293,8 @@ pub(crate) fn event_from_row(r: &impl SqlRow) -> Result<ScoreEvent, ScoreError> 
         source: Source::parse(&r.text(4)?).unwrap_or(Source::Engine),
         points: Points(r.int(5)?),
         reason: r.text(6)?,
+        kind,
+        count: r.opt_int(8)?.map_or(1, |n| n as u64),
     })
 }
 

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use super::{SqliteLedger, collect};
 use crate::ledger::RecordedBatch;
 use crate::ledger::rows::{
-    BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMNS, SqlRow, batch_from_row, block_from_row,
-    event_from_row,
+    BATCH_COLUMNS, BLOCK_COLUMNS, EVENT_COLUMN_COUNT, EVENT_COLUMNS, SqlRow, batch_from_row,
+    block_from_row, event_from_row,
 };
 use crate::{BillingBlock, ScoreError, ScoreEvent};
 
@@ -48,7 +48,7 @@ impl SqliteLedger {
             "SELECT {EVENT_COLUMNS}, id FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"
         ))?;
         collect(&mut stmt, params![after as i64, limit as i64], |r| {
-            Ok((r.u64(7)?, event_from_row(r)?))
+            Ok((r.u64(EVENT_COLUMN_COUNT)?, event_from_row(r)?))
         })
     }
 

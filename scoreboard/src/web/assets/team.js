@@ -1,6 +1,7 @@
 // A team's page: merges its score events from /api/team/stream and pages of history from
-// /api/team/events into one table, newest first; updates its score; changes its URL and,
-// once, its name. A token in the address's fragment (a slip's QR code) signs in as that team.
+// /api/team/events into one table, newest first; updates its score and what is costing it
+// points; changes its URL and, once, its name. A token in the address's fragment (a slip's
+// QR code) signs in as that team.
 "use strict";
 
 signInFromFragment();
@@ -50,6 +51,30 @@ async function fetchPage(before) {
   draw();
 }
 
+// What is costing the team points: the last five minutes' losses, worst first.
+function showLosses(losses) {
+  const rows = losses.map((l) => {
+    const tr = el("tr");
+    tr.dataset.kind = l.kind;
+    tr.append(
+      el("td", l.label),
+      el("td", String(l.count), "num"),
+      el("td", l.points, "num neg"),
+      el("td", l.example, "muted"),
+      el("td", l.hint),
+    );
+    return tr;
+  });
+  if (rows.length === 0) {
+    const td = el("td", "Nothing lost in the last 5 minutes.", "muted");
+    td.colSpan = 5;
+    const tr = el("tr");
+    tr.append(td);
+    rows.push(tr);
+  }
+  document.getElementById("losses").replaceChildren(...rows);
+}
+
 function showStatus(s) {
   document.getElementById("team").textContent = s.name;
   const done = document.querySelector("#name-done b");
@@ -94,6 +119,7 @@ stream.addEventListener("score", (m) => {
   draw();
 });
 stream.addEventListener("status", (m) => showStatus(JSON.parse(m.data)));
+stream.addEventListener("status", (m) => showLosses(JSON.parse(m.data).losses));
 stream.addEventListener("lagged", () => fetchPage(""));
 
 document.getElementById("older").addEventListener("click", () => fetchPage(nextBefore));
