@@ -341,24 +341,12 @@ fn render(
         })
         .collect();
     let next = page.next_before.map(|b| b.to_string()).unwrap_or_default();
-    let endpoint = status.endpoint.as_ref();
-    let waiting = endpoint.is_some_and(|e| e.waiting);
-    let state = match endpoint {
-        Some(e) if e.waiting => "No endpoint yet: the game sends you no load (and takes no \
-                                 points for it) until you register your endpoint's URL below."
-            .to_owned(),
-        Some(e) => format!("Your endpoint: {}", e.state),
-        None => String::new(),
-    };
-    let last = endpoint.and_then(|e| e.last_check.as_ref());
-    let check = last.map_or(String::new(), |c| {
-        format!("Last check at {}: {}", c.at, c.text)
-    });
-    let check_class = match last {
-        Some(c) if c.passed => "ok",
-        Some(_) => "error",
-        None => "muted",
-    };
+    let Endpoint {
+        waiting,
+        state,
+        check,
+        check_class,
+    } = endpoint_lines(status);
     format!(
         "<div class=\"status\"><span>Team <b id=\"team\">{name}</b> <span class=\"muted\">{team}</span></span>\
          <span>Score <b id=\"score\" class=\"{class}\">{score}</b></span>\
@@ -412,6 +400,40 @@ fn render(
             ""
         },
     )
+}
+
+/// What the page says of the team's endpoint: whether it waits for one, its state, and its
+/// last check.
+struct Endpoint {
+    waiting: bool,
+    state: String,
+    check: String,
+    check_class: &'static str,
+}
+
+fn endpoint_lines(status: &TeamStatus) -> Endpoint {
+    let endpoint = status.endpoint.as_ref();
+    let waiting = endpoint.is_some_and(|e| e.waiting);
+    let state = match endpoint {
+        Some(e) if e.waiting => "No endpoint yet: the game sends you no load (and takes no \
+                                 points for it) until you register your endpoint's URL below."
+            .to_owned(),
+        Some(e) => format!("Your endpoint: {}", e.state),
+        None => String::new(),
+    };
+    let last = endpoint.and_then(|e| e.last_check.as_ref());
+    Endpoint {
+        waiting,
+        state,
+        check: last.map_or(String::new(), |c| {
+            format!("Last check at {}: {}", c.at, c.text)
+        }),
+        check_class: match last {
+            Some(c) if c.passed => "ok",
+            Some(_) => "error",
+            None => "muted",
+        },
+    }
 }
 
 fn url_form(read_only: bool, waiting: bool) -> String {

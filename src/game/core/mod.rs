@@ -292,18 +292,7 @@ impl Core {
                 run,
                 pause,
                 now_unix_ms,
-            } => {
-                self.run = run;
-                self.paused = false;
-                self.paused_ms += pause.as_millis() as u64;
-                let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
-                vec![
-                    self.store_pauses(at, now_unix_ms, false),
-                    Effect::Say(format!(
-                        "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
-                    )),
-                ]
-            }
+            } => self.resumed(at, run, pause, now_unix_ms),
             Input::LedgerFull {
                 at,
                 waiting,
@@ -349,6 +338,26 @@ impl Core {
                 ]
             }
         }
+    }
+
+    /// The load started again as run `run` after a pause of `pause`.
+    fn resumed(
+        &mut self,
+        at: GameTime,
+        run: u64,
+        pause: Duration,
+        now_unix_ms: u64,
+    ) -> Vec<Effect> {
+        self.run = run;
+        self.paused = false;
+        self.paused_ms += pause.as_millis() as u64;
+        let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
+        vec![
+            self.store_pauses(at, now_unix_ms, false),
+            Effect::Say(format!(
+                "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
+            )),
+        ]
     }
 
     /// Scores causes, counts them in, and hands them on to be recorded.
