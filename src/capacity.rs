@@ -146,6 +146,9 @@ impl Needs {
 fn servers(endpoint: &Endpoint) -> u64 {
     match endpoint {
         Endpoint::Urls(urls) => urls.len() as u64,
+        // One URL, registered during the game (a second takes the prebuilt requests' room
+        // of the first).
+        Endpoint::Registers => 1,
         Endpoint::Simulate(sim) => sim
             .steps
             .iter()

@@ -86,16 +86,16 @@ pub fn markers(scenario: &Scenario) -> Vec<Marker> {
             team: Some(team.clone()),
             text: describe_fault(fault),
         }),
-        Action::Announce(_) | Action::Hook { .. } => None,
+        Action::Announce(_) | Action::Hook { .. } | Action::Register { .. } => None,
     });
     let steps = scenario.teams.iter().flat_map(|t| {
         let steps = match &t.endpoint {
             Endpoint::Simulate(sim) => sim.steps.as_slice(),
-            Endpoint::Urls(_) => &[],
+            Endpoint::Urls(_) | Endpoint::Registers => &[],
         };
         let mut running = match &t.endpoint {
             Endpoint::Simulate(sim) => Some(sim.servers),
-            Endpoint::Urls(_) => None,
+            Endpoint::Urls(_) | Endpoint::Registers => None,
         };
         steps
             .iter()
@@ -129,6 +129,7 @@ mod tests {
             seed: scenario.game.seed,
             rules: Rules::default(),
             teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
+            registering: Vec::new(),
             duration_ms: scenario.game.duration.as_millis() as u64,
         };
         ledger.start_or_resume(&meta, 0).unwrap();

@@ -139,18 +139,31 @@ pub fn check(path: &Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         eprintln!("gameday: {}: {e}", path.display());
         return Ok(ExitCode::from(2));
     }
-    let simulated = s
+    let count = |simulated: bool| {
+        s.teams
+            .iter()
+            .filter(|t| matches!(t.endpoint, Endpoint::Simulate(_)) == simulated)
+            .count()
+    };
+    let registering = s
         .teams
         .iter()
-        .filter(|t| matches!(t.endpoint, Endpoint::Simulate(_)))
+        .filter(|t| t.endpoint == Endpoint::Registers)
         .count();
+    let registers = match registering {
+        0 => String::new(),
+        1 => ", 1 team registers its own endpoint".to_owned(),
+        n => format!(", {n} teams register their own endpoint"),
+    };
     writeln!(
         out,
-        "{}: ok: game {:?}, {} long, {} ({simulated} simulated), {}, {}",
+        "{}: ok: game {:?}, {} long, {} ({} simulated, {} real{registers}), {}, {}",
         path.display(),
         s.game.name,
         humantime::format_duration(s.game.duration),
         counted(s.teams.len(), "team", "teams"),
+        count(true),
+        count(false),
         counted(s.timeline.len(), "timeline entry", "timeline entries"),
         counted(s.expect.len(), "expectation", "expectations")
     )?;

@@ -138,6 +138,7 @@ fn small_game(path: &std::path::Path) {
         seed: 1,
         rules: rules.clone(),
         teams: vec!["alpha".into(), "bravo".into()],
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();
@@ -319,6 +320,7 @@ fn teams_hands_out_tokens_once_and_keeps_only_digests() {
         seed: 1,
         rules: Rules::default(),
         teams: vec!["red".into(), "blue, ltd".into()],
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 1).unwrap();
@@ -545,5 +547,18 @@ fn check_refuses_aws_billing_as_play_does_without_the_aws_feature() {
     assert!(
         played.contains("this gameday was built without it"),
         "{played}"
+    );
+}
+
+#[test]
+fn check_says_how_many_teams_register_their_own_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ci/register.toml");
+    let out = gameday(&["check", scenario], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("2 teams (1 simulated, 1 real, 1 team registers its own endpoint)"),
+        "{said}"
     );
 }

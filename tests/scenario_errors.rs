@@ -242,8 +242,8 @@ duration = "30s"
 [load]
 clients = 2
 "#,
-        error: "bad.toml:1:1: team: expected at least one [[team]] with a name and a url or \
-                simulate",
+        error: "bad.toml:1:1: team: expected at least one [[team]] with a name (and a url, or \
+                simulate)",
     },
     Case {
         what: "url and simulate",
@@ -484,8 +484,59 @@ url = "http://example.com"
 at = "5s"
 fault = { team = "a", kind = "kill" }
 "#,
-        error: "bad.toml:11:18: timeline[0].fault.team: team \"a\" has a url, not simulate: \
-                faults apply only to simulated teams",
+        error: "bad.toml:11:18: timeline[0].fault.team: team \"a\" is a real team, not \
+                simulate: faults apply only to simulated teams",
+    },
+    Case {
+        what: "a registration for a simulated team",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "sim"
+simulate = { flavor = "v2" }
+[[timeline]]
+at = "5s"
+register = { team = "sim", url = "http://127.0.0.1:8080" }
+"#,
+        error: "bad.toml:12:21: timeline[0].register.team: team \"sim\" is simulated: the engine \
+                runs its servers, it registers no endpoint",
+    },
+    Case {
+        what: "a registration of a private address",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "rainbow-ops"
+[[timeline]]
+at = "5s"
+register = { team = "rainbow-ops", url = "http://10.0.0.7" }
+"#,
+        error: "bad.toml:10:42: timeline[0].register.url: \"http://10.0.0.7\" is a private \
+                address: teams' servers must have public addresses (set \
+                game.allow_private_targets = true to allow it)",
+    },
+    Case {
+        what: "a registration for a team that is not in the file",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "rainbow-ops"
+[[timeline]]
+at = "5s"
+register = { team = "rainbow", url = "http://203.0.113.9" }
+"#,
+        error: "bad.toml:10:21: timeline[0].register.team: expected the name of a [[team]] \
+                (rainbow-ops), got \"rainbow\"",
     },
     Case {
         what: "a stall without its length",
@@ -519,8 +570,8 @@ at = "5s"
 announce = "hello"
 hook = { command = "true" }
 "#,
-        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault or hook per \
-                [[timeline]] entry, not several",
+        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault, hook or register \
+                per [[timeline]] entry, not several",
     },
     Case {
         what: "a timeline entry after the end",

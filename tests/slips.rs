@@ -28,6 +28,7 @@ fn ledger(db: &Path, teams: &[&str]) {
         seed: 1,
         rules: Rules::default(),
         teams: teams.iter().map(|t| t.to_string()).collect(),
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 1).unwrap();

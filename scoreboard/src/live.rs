@@ -101,6 +101,8 @@ pub struct TeamRow {
     pub cost: Cents,
     /// The team's endpoint URLs.
     pub urls: Vec<String>,
+    /// Whether it waits to register one, when it did, its last check, since when it fails.
+    pub endpoint: crate::projection::EndpointStatus,
     /// Score at the end of each tick, oldest first (a bounded window for charts).
     pub score_series: Vec<(GameTime, Points)>,
     /// p99 latency of each tick, oldest first (a bounded window for charts).
@@ -133,6 +135,35 @@ impl TeamRow {
 /// and the views (the web, which changes them).
 pub type Names = Arc<RwLock<BTreeMap<String, String>>>;
 
+/// How often a team may have its endpoint checked on request.
+pub const CHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// Why the core refused a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The command cannot be carried out as asked: why, in words.
+    Invalid(String),
+    /// Asked again too soon: it may be asked again after this.
+    TooSoon(Duration),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Invalid(why) => f.write_str(why),
+            Refusal::TooSoon(wait) => write!(
+                f,
+                "an endpoint is checked at most once every {} s: try again in {} s",
+                CHECK_EVERY.as_secs(),
+                wait.as_secs().max(1)
+            ),
+        }
+    }
+}
+
+/// What a check of a team's endpoint answers whoever asked for it, or why there is none.
+pub type CheckReply = Result<crate::projection::EndpointCheck, Refusal>;
+
 /// What a view may ask the game to do.
 #[derive(Debug)]
 pub enum Control {
@@ -154,11 +185,18 @@ pub enum Control {
         request: Option<String>,
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies).
+    /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies): its
+    /// registration if it had none. Answered with the probe of the new endpoint.
     SetUrl {
         team: String,
         url: String,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<CheckReply>,
+    },
+    /// Probes the team's endpoint now ("check my endpoint"), at most once every
+    /// [`CHECK_EVERY`] a team; answered with what the probe found.
+    Check {
+        team: String,
+        reply: oneshot::Sender<CheckReply>,
     },
     /// A write to the ledger a view makes (a new token, a team's name), through the game's
     /// one writer; answered when it is stored or has failed.

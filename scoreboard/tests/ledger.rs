@@ -27,6 +27,7 @@ fn meta() -> GameMeta {
         seed: 7,
         rules: Rules::default(),
         teams: Vec::new(),
+        registering: Vec::new(),
         duration_ms: 0,
     }
 }

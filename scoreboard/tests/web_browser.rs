@@ -306,6 +306,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
         seed: 1,
         rules: Rules::default(),
         teams: teams.clone(),
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();

@@ -30,9 +30,11 @@ pub fn format_board(scenario: &Scenario, projection: &GameProjection) -> String 
         "#", "team", "score", "trend", "ok/s", "err%", "p99", "srv", "cost"
     );
     for row in projection.rows(&[]) {
-        let played = projection
-            .team(&row.team)
-            .is_some_and(|t| t.last_tick.is_some());
+        let waiting = row.endpoint.is_waiting();
+        let played = !waiting
+            && projection
+                .team(&row.team)
+                .is_some_and(|t| t.last_tick.is_some());
         let (ok_s, err, p99) = if played {
             (
                 format!("{:.1}", row.correct_per_s),
@@ -55,6 +57,9 @@ pub fn format_board(scenario: &Scenario, projection: &GameProjection) -> String 
             row.instances,
             row.cost.to_string()
         );
+        if waiting {
+            let _ = writeln!(s, "     {}", row.endpoint.describe());
+        }
     }
     s
 }

@@ -1,15 +1,30 @@
-//! What the organizer asks through a view, handed to the core as a [`Command`]: pause and
-//! resume the clock, freeze the public board, announce, adjust a team's points, change a
-//! team's URL, quit. Requests that wait for an answer get the core's reply. A view's write
-//! to the ledger (a new token, a team's name) goes to the game's one writer.
+//! What the organizer or a team asks through a view, handed to the core as a [`Command`]:
+//! pause and resume the clock, freeze the public board, announce, adjust a team's points,
+//! register or change a team's URL, check a team's endpoint, quit. Requests that wait for an
+//! answer get the core's reply (a URL or a check: what the probe found, once it is done). A
+//! view's write to the ledger (a new token, a team's name) goes to the game's one writer.
 
-use scoreboard::live::Control;
+use scoreboard::live::{CheckReply, Control};
+use scoreboard::projection::EndpointCheck;
+use tokio::sync::oneshot;
 
 use super::clock::now_unix_ms;
 use super::core::{Command, Input};
 use super::error::GameError;
+use super::probe::ProbeDone;
 use super::run::Game;
 use super::timeline::HookRun;
+
+/// Who waits for the answer to a control.
+enum Asker {
+    /// A yes, or why not in words.
+    Done(oneshot::Sender<Result<(), String>>),
+    /// What the probe of this team's endpoint found (or why there is none).
+    Check {
+        team: String,
+        reply: oneshot::Sender<CheckReply>,
+    },
+}
 
 impl Game<'_> {
     /// Carries out one control.
@@ -38,9 +53,22 @@ impl Game<'_> {
                     by,
                     request,
                 },
-                Some(reply),
+                Some(Asker::Done(reply)),
             ),
-            Control::SetUrl { team, url, reply } => (Command::SetUrl { team, url }, Some(reply)),
+            Control::SetUrl { team, url, reply } => {
+                let asker = Asker::Check {
+                    team: team.clone(),
+                    reply,
+                };
+                (Command::SetUrl { team, url }, Some(asker))
+            }
+            Control::Check { team, reply } => {
+                let asker = Asker::Check {
+                    team: team.clone(),
+                    reply,
+                };
+                (Command::Check { team }, Some(asker))
+            }
             Control::Write { request, reply } => {
                 // Not a decision of the game's: the view's write goes to the one writer, in
                 // turn with the game's own, and the writer answers the view.
@@ -55,9 +83,45 @@ impl Game<'_> {
         };
         let effects = self.core.handle(input);
         let answer = self.apply(effects).await?;
-        if let (Some(reply), Some(answer)) = (reply, answer) {
-            let _ = reply.send(answer);
+        match (reply, answer) {
+            (Some(Asker::Done(reply)), Some(answer)) => {
+                let _ = reply.send(answer.map_err(|r| r.to_string()));
+            }
+            (Some(Asker::Check { reply, .. }), Some(Err(refused))) => {
+                let _ = reply.send(Err(refused));
+            }
+            (Some(Asker::Check { team, reply }), Some(Ok(()))) => {
+                // The probe is on its way: the answer is what it finds.
+                match self.scenario.teams.iter().position(|t| t.name == team) {
+                    Some(index) => self.probes.wait(index, reply),
+                    None => drop(reply),
+                }
+            }
+            _ => {}
         }
+        Ok(())
+    }
+
+    /// A probe finished: recorded (never scored), and answered to whoever waits for it.
+    pub(crate) async fn probed(&mut self, done: ProbeDone) -> Result<(), GameError> {
+        let at = self.at();
+        let check = EndpointCheck {
+            at,
+            passed: done.passed,
+            text: done.text.clone(),
+        };
+        self.handle(Input::Checked {
+            at,
+            team: done.team,
+            passed: done.passed,
+            text: done.text,
+            now_unix_ms: now_unix_ms(),
+        })
+        .await?;
+        // The views show it before the asker hears of it (a page that asks again at once
+        // finds it there).
+        self.publish();
+        self.probes.answer(done.team, &check);
         Ok(())
     }
 

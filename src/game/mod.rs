@@ -14,6 +14,7 @@ mod load;
 mod lock;
 mod options;
 mod outbox;
+mod probe;
 mod record;
 mod replica;
 mod report;

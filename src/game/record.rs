@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::ledger::{WriteDone, WriteRequest};
+use scoreboard::live::Refusal;
 use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
 
 use super::board::format_board;
@@ -41,7 +42,7 @@ impl Game<'_> {
     pub(crate) async fn apply(
         &mut self,
         effects: Vec<Effect>,
-    ) -> Result<Option<Result<(), String>>, GameError> {
+    ) -> Result<Option<Result<(), Refusal>>, GameError> {
         let mut queue: VecDeque<Effect> = effects.into();
         let mut reply = None;
         while let Some(effect) = queue.pop_front() {
@@ -58,7 +59,7 @@ impl Game<'_> {
     async fn carry_out(
         &mut self,
         effect: Effect,
-        reply: &mut Option<Result<(), String>>,
+        reply: &mut Option<Result<(), Refusal>>,
     ) -> Result<Vec<Effect>, GameError> {
         match effect {
             Effect::Say(line) => writeln!(self.out, "{line}")?,
@@ -105,9 +106,10 @@ impl Game<'_> {
                         writeln!(self.out, "[{}] {name} now answers at {url}", self.at())?;
                         return self.note(note);
                     }
-                    Err(e) => *reply = Some(Err(e.to_string())),
+                    Err(e) => *reply = Some(Err(Refusal::Invalid(e.to_string()))),
                 }
             }
+            Effect::Probe { team, url } => self.probes.start(team, url),
             Effect::StorePauses {
                 paused_ms,
                 since_unix_ms,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use scoreboard::live::LivePublisher;
-use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, NoteKind, SnapshotFacts};
+use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, SnapshotFacts};
 
 use super::error::GameError;
 
@@ -20,8 +20,8 @@ pub struct Replica {
     /// The teams' public names as last read (a handful of rows, read at every refresh: a
     /// team may name itself while another process plays the game).
     names: Vec<scoreboard::names::TeamName>,
-    /// The position of the last note read: announcements reach the board from the ledger's
-    /// notes, read from there on.
+    /// The position of the last note read: announcements, registrations and endpoint checks
+    /// reach the board from the ledger's notes, read from there on.
     notes_cursor: u64,
 }
 
@@ -55,7 +55,8 @@ impl Replica {
                 .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
             let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
                 .with_block(meta.rules.billing.block)
-                .with_sla(meta.rules.sla);
+                .with_sla(meta.rules.sla)
+                .with_registering(&meta.registering);
             self.game = Some((meta, projection));
         }
         let Some((meta, projection)) = &mut self.game else {
@@ -63,13 +64,11 @@ impl Replica {
         };
         let before = projection.cursor();
         projection.catch_up(ledger, &mut |event| live.event(event))?;
-        let mut announced = false;
+        let mut noted = false;
         for (seq, note) in ledger.notes_after(self.notes_cursor)? {
             self.notes_cursor = seq;
-            if note.kind == NoteKind::Announcement {
-                projection.announcements.push((note.at, note.text));
-                announced = true;
-            }
+            projection.apply_note(&note);
+            noted = true;
         }
         let names = ledger.team_names()?;
         let renamed = names != self.names;
@@ -77,7 +76,7 @@ impl Replica {
             live.set_names(names.iter().map(|n| (n.team.clone(), n.name.clone())));
             self.names = names;
         }
-        if projection.cursor() == before && self.published && !renamed && !announced {
+        if projection.cursor() == before && self.published && !renamed && !noted {
             // Nothing new: the views keep the snapshot they have.
             return Ok(());
         }

@@ -137,6 +137,8 @@ pub(crate) struct Game<'a> {
     pub(crate) published: Vec<Vec<String>>,
     /// Where committed items are acknowledged, if anywhere.
     pub(crate) acks: Option<std::fs::File>,
+    /// Checks of teams' endpoints under way, and who waits for them.
+    pub(crate) probes: super::probe::Probes,
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
 }
 
@@ -166,6 +168,7 @@ async fn open_ledger(
         seed: g.seed,
         rules: scenario.rules.clone(),
         teams: scenario.teams.iter().map(|t| t.name.clone()).collect(),
+        registering: registering(scenario),
         duration_ms: g.duration.as_millis() as u64,
     };
     let fresh = ledger.meta()?.is_none();
@@ -240,6 +243,7 @@ impl<'a> Game<'a> {
             )?;
         }
         state.now = GameTime::from_duration(offset);
+        let (fleet, urls) = start_fleet(scenario, &state, GameTime::from_duration(offset))?;
         let start = Start {
             state,
             adjusted,
@@ -250,7 +254,6 @@ impl<'a> Game<'a> {
             board_every: options.board_every,
             billing_every_ms: inventory.period_ms(),
         };
-        let (fleet, urls) = start_fleet(scenario, GameTime::from_duration(offset))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let collector = collector(scenario, options, &names, &*ledger, session.resumed)?;
@@ -278,6 +281,7 @@ impl<'a> Game<'a> {
             collector,
             published: Vec::new(),
             acks: acks(options)?,
+            probes: super::probe::Probes::new(scenario)?,
             batches: Some(rx),
         };
         game.publish_targets().await?;
@@ -337,6 +341,16 @@ fn collector(
     Ok(Some(collector))
 }
 
+/// The teams that register their own endpoint.
+fn registering(scenario: &Scenario) -> Vec<String> {
+    scenario
+        .teams
+        .iter()
+        .filter(|t| t.endpoint == Endpoint::Registers)
+        .map(|t| t.name.clone())
+        .collect()
+}
+
 /// The file committed items are acknowledged in, if asked for.
 fn acks(options: &GameOptions) -> Result<Option<std::fs::File>, GameError> {
     Ok(match &options.acks {
@@ -361,7 +375,8 @@ fn projection(
     let g = &scenario.game;
     let mut state = GameProjection::new(names, scenario.rules.billing.price, Some(g.tick))
         .with_block(scenario.rules.billing.block)
-        .with_sla(scenario.rules.sla);
+        .with_sla(scenario.rules.sla)
+        .with_registering(&registering(scenario));
     let mut adjusted = std::collections::HashSet::new();
     if resumed {
         state.catch_up(ledger, &mut |e| {
@@ -369,17 +384,33 @@ fn projection(
                 adjusted.insert(e.cause.clone());
             }
         })?;
+        // Announcements, registrations, URL changes and checks: a restarted game goes on
+        // with the URLs teams gave.
+        for (_, note) in ledger.notes_after(0)? {
+            state.apply_note(&note);
+        }
     }
     Ok((state, adjusted))
 }
 
-/// Starts every simulated team's servers as they stand at `at`; returns each team's URLs.
-fn start_fleet(scenario: &Scenario, at: GameTime) -> Result<(Fleet, Vec<Vec<String>>), GameError> {
+/// Starts every simulated team's servers as they stand at `at`; returns each team's URLs:
+/// a real team's as it last registered or changed them (`state` holds the ledger's notes).
+fn start_fleet(
+    scenario: &Scenario,
+    state: &GameProjection,
+    at: GameTime,
+) -> Result<(Fleet, Vec<Vec<String>>), GameError> {
     let mut fleet = Fleet::default();
     let mut urls = Vec::with_capacity(scenario.teams.len());
     for team in &scenario.teams {
+        let changed = state.endpoint(&team.name).and_then(|e| e.url.clone());
         urls.push(match &team.endpoint {
+            Endpoint::Urls(_) | Endpoint::Registers if changed.is_some() => {
+                changed.into_iter().collect()
+            }
             Endpoint::Urls(urls) => urls.clone(),
+            // No load until the team registers its endpoint.
+            Endpoint::Registers => Vec::new(),
             Endpoint::Simulate(sim) => {
                 let t = TeamFleet::start(&team.name, sim, scenario.game.seed, at)?;
                 let u = t.urls();
@@ -407,6 +438,7 @@ impl Game<'_> {
         }
         self.say_started()?;
         let mut controls = self.live.take_controls().expect("taken once");
+        let mut probed = self.probes.take_reports().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         self.hook_tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
@@ -441,6 +473,7 @@ impl Game<'_> {
                     self.publish();
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
+                Some(done) = probed.recv() => self.probed(done).await?,
                 _ = &mut ctrl_c, if !self.core.quit => self.stop("Ctrl-C").await?,
                 _ = term.recv(), if !self.core.quit => self.stop("SIGTERM").await?,
             }

@@ -34,7 +34,7 @@ impl Timeline {
             .iter()
             .filter_map(|t| match &t.endpoint {
                 Endpoint::Simulate(sim) => Some((t.name.clone(), sim)),
-                Endpoint::Urls(_) => None,
+                Endpoint::Urls(_) | Endpoint::Registers => None,
             })
             .flat_map(|(team, sim)| {
                 sim.steps.iter().map(move |step| {

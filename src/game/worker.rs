@@ -399,7 +399,11 @@ impl<'a> Worker<'a> {
                     run,
                     offset,
                     start_in,
-                } => self.start(run, offset, start_in, published.clone(), out)?,
+                } => {
+                    // Every team is published by then; a team with no URL waits for one.
+                    let urls = published.iter().map(|u| u.clone().unwrap_or_default());
+                    self.start(run, offset, start_in, urls.collect(), out)?;
+                }
             }
         }
         Ok(())
@@ -444,9 +448,11 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    /// Each team's URLs as the coordinator published them, in scenario order (empty when a
-    /// team has none yet); `None` while the ledger is unavailable.
-    fn urls(&mut self, out: &mut dyn Write) -> Result<Option<Vec<Vec<String>>>, GameError> {
+    /// Each team's URLs as the coordinator published them, in scenario order (`None` for a
+    /// team not published yet; empty for one that waits to register an endpoint); `None`
+    /// while the ledger is unavailable.
+    #[allow(clippy::type_complexity)]
+    fn urls(&mut self, out: &mut dyn Write) -> Result<Option<Vec<Option<Vec<String>>>>, GameError> {
         let Some(published) = self.link.read(self.segment, out, |l| l.targets())? else {
             return Ok(None);
         };
@@ -459,7 +465,6 @@ impl<'a> Worker<'a> {
                         .iter()
                         .find(|(name, _)| *name == t.name)
                         .map(|(_, urls)| urls.clone())
-                        .unwrap_or_default()
                 })
                 .collect(),
         ))

@@ -132,6 +132,9 @@ pub enum Endpoint {
     Urls(Vec<String>),
     /// A simulated team: the engine runs its servers on loopback.
     Simulate(SimulatedTeam),
+    /// A real team that registers its own endpoint during the game (on its page, or the
+    /// organizer for it): until then it gets no load and wins or loses no load points.
+    Registers,
 }
 
 /// `simulate = { … }`: a team's strategy, played by the engine.
@@ -211,6 +214,8 @@ pub enum Action {
     Fault { team: String, fault: Fault },
     /// A command run by the organizer's shell, with a time limit.
     Hook { command: String, timeout: Duration },
+    /// A team registers (or changes) its endpoint, as it would on its page.
+    Register { team: String, url: String },
 }
 
 /// What a fault does to a simulated team.

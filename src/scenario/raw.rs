@@ -210,6 +210,15 @@ pub(crate) struct RawTimeline {
     pub announce: Option<Spanned<String>>,
     pub fault: Option<Spanned<RawFault>>,
     pub hook: Option<Spanned<RawHook>>,
+    pub register: Option<Spanned<RawRegister>>,
+}
+
+/// `register = { team = "x", url = "http://…" }`: a team registers its endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRegister {
+    pub team: Spanned<String>,
+    pub url: Spanned<String>,
 }
 
 /// `fault = { team = "x", kind = "latency", extra = "2s", for = "20s" }`.

@@ -59,7 +59,7 @@ impl TryFrom<RawDocument<'_>> for Scenario {
         let (billing_rules, billing) =
             billing::billing(&c, raw.billing.as_ref(), &game, &teams, &instance_type)?;
         let rules = scoring(&c, raw.scoring.as_ref(), billing_rules)?;
-        let timeline = timeline::timeline(&c, &raw.timeline, game.duration, &teams)?;
+        let timeline = timeline::timeline(&c, &raw.timeline, &game, &teams)?;
         let expect = expect::expectations(&c, &raw.expect, &teams)?;
         Ok(Scenario {
             path: doc.path.to_owned(),

@@ -106,6 +106,7 @@ fn meta(teams: u32) -> GameMeta {
             ..Rules::default()
         },
         teams: (0..teams).map(|t| format!("team-{t}")).collect(),
+        registering: Vec::new(),
         duration_ms: 0,
     }
 }

@@ -8,7 +8,7 @@ use loadgen::OutcomeKind;
 
 use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
 use crate::markup::escape;
-use crate::projection::{ERROR_KINDS, LossLine};
+use crate::projection::{ERROR_KINDS, EndpointStatus, LossLine};
 use crate::{Points, TeamState};
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1340px;\
@@ -74,6 +74,7 @@ pub(super) fn render(d: &Debrief<'_>) -> Result<String, DebriefError> {
                 out.push_str(&svg);
             }
             out.push_str("</div>");
+            registration(d.projection.endpoint(r.team), &mut out);
             after_end(r.state, &mut out);
             out.push_str("</section>");
         }
@@ -186,6 +187,27 @@ fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// When a team that registers its own endpoint did (it had no load before), or that it
+/// never did.
+fn registration(endpoint: Option<&EndpointStatus>, out: &mut String) {
+    let Some(e) = endpoint.filter(|e| e.registers) else {
+        return;
+    };
+    match (e.registered_at, &e.url) {
+        (Some(at), Some(url)) => {
+            let _ = write!(
+                out,
+                "<p class=\"small\">Registered its endpoint at {at} (no load before that); \
+                 its endpoint at the end: <code>{}</code>.</p>",
+                escape(url)
+            );
+        }
+        _ => out.push_str(
+            "<p class=\"small\">Never registered an endpoint: it got no load all game.</p>",
+        ),
     }
 }
 

@@ -28,7 +28,8 @@ impl LedgerGame {
         };
         let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
             .with_block(meta.rules.billing.block)
-            .with_sla(meta.rules.sla);
+            .with_sla(meta.rules.sla)
+            .with_registering(&meta.registering);
         let mut game = LedgerGame {
             meta,
             projection,
@@ -49,6 +50,11 @@ impl LedgerGame {
         self.clock = ledger.clock_events()?;
         for (seq, note) in ledger.notes_after(self.notes_cursor)? {
             self.notes_cursor = seq;
+            if note.kind != NoteKind::Announcement {
+                // Registrations and checks: what each team's endpoint did (the projection
+                // keeps the announcements of a live game; the notes here are the markers').
+                self.projection.apply_note(&note);
+            }
             self.notes.push(note);
         }
         Ok(())
@@ -69,19 +75,26 @@ impl LedgerGame {
             }
             .to_owned(),
         });
-        let notes = self.notes.iter().map(|n| match n.kind {
-            NoteKind::Announcement => Marker {
+        let notes = self.notes.iter().filter_map(|n| {
+            let (kind, text) = match n.kind {
+                NoteKind::Announcement => (MarkerKind::Announcement, n.text.clone()),
+                NoteKind::UrlChange => (MarkerKind::Url, format!("now answers at {}", n.text)),
+                NoteKind::Registration => (
+                    MarkerKind::Url,
+                    format!("registered its endpoint {}", n.text),
+                ),
+                // Checks are the team's own business: the timeline keeps what changed.
+                NoteKind::CheckPassed | NoteKind::CheckFailed => return None,
+            };
+            let team = (n.kind != NoteKind::Announcement)
+                .then(|| n.team.clone())
+                .flatten();
+            Some(Marker {
                 at: n.at,
-                kind: MarkerKind::Announcement,
-                team: None,
-                text: n.text.clone(),
-            },
-            NoteKind::UrlChange => Marker {
-                at: n.at,
-                kind: MarkerKind::Url,
-                team: n.team.clone(),
-                text: format!("now answers at {}", n.text),
-            },
+                kind,
+                team,
+                text,
+            })
         });
         clock.chain(notes).collect()
     }

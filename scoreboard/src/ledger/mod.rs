@@ -171,6 +171,9 @@ pub struct GameMeta {
     /// The teams, in scenario order (for token lists and read-only boards).
     #[serde(default)]
     pub teams: Vec<String>,
+    /// The teams that register their own endpoint during the game (no URL in the scenario).
+    #[serde(default)]
+    pub registering: Vec<String>,
     /// How long the game lasts (0 when not known).
     #[serde(default)]
     pub duration_ms: u64,
@@ -193,17 +196,32 @@ pub enum NoteKind {
     Announcement,
     /// A team's new endpoint URL (set by the team on its page, or by the organizer).
     UrlChange,
+    /// A team that registers its own endpoint gave its first one (the load begins).
+    Registration,
+    /// A check of a team's endpoint that passed, in words (never scored).
+    CheckPassed,
+    /// A check of a team's endpoint that failed, in words: what broke and what to try.
+    CheckFailed,
 }
 
 impl NoteKind {
     /// Every kind, as stored.
-    pub const ALL: [NoteKind; 2] = [NoteKind::Announcement, NoteKind::UrlChange];
+    pub const ALL: [NoteKind; 5] = [
+        NoteKind::Announcement,
+        NoteKind::UrlChange,
+        NoteKind::Registration,
+        NoteKind::CheckPassed,
+        NoteKind::CheckFailed,
+    ];
 
     /// The kind as the ledger stores it.
     pub fn name(self) -> &'static str {
         match self {
             NoteKind::Announcement => "announcement",
             NoteKind::UrlChange => "url_change",
+            NoteKind::Registration => "registration",
+            NoteKind::CheckPassed => "check_passed",
+            NoteKind::CheckFailed => "check_failed",
         }
     }
 
@@ -222,9 +240,9 @@ pub struct Note {
     pub id: String,
     pub at: GameTime,
     pub kind: NoteKind,
-    /// The team it concerns (a URL change's), or `None` for every team.
+    /// The team it concerns (a URL change's, a check's), or `None` for every team.
     pub team: Option<String>,
-    /// The announcement's words, or the team's new URL.
+    /// The announcement's words, the team's new URL, or a check's result in words.
     pub text: String,
 }
 

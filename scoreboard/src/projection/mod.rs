@@ -5,6 +5,7 @@
 //! number of events; a replica feeds it only what is new since its [`LedgerCursor`].
 
 mod catch_up;
+mod endpoints;
 mod history;
 mod losses;
 
@@ -14,11 +15,12 @@ use std::time::Duration;
 use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::LedgerCursor;
+pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
-use crate::{Cents, GameTime, Leaderboard, Points, Recorded, ScoreEvent, Source};
+use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger).
 pub const RECENT_EVENTS: usize = 200;
@@ -121,6 +123,9 @@ pub struct GameProjection {
     pub ledger_write_seconds: f64,
     /// How far into its ledger it has read (when it follows one).
     cursor: LedgerCursor,
+    /// Each team's endpoint as the notes tell it (kept through a rescore: notes are not
+    /// events).
+    endpoints: BTreeMap<String, EndpointStatus>,
 }
 
 impl GameProjection {
@@ -142,6 +147,37 @@ impl GameProjection {
             ledger_writes: 0,
             ledger_write_seconds: 0.0,
             cursor: LedgerCursor::default(),
+            endpoints: teams
+                .iter()
+                .map(|t| (t.clone(), EndpointStatus::default()))
+                .collect(),
+        }
+    }
+
+    /// The same, where these teams register their own endpoint during the game (until they
+    /// do, they wait: no load).
+    pub fn with_registering(mut self, registering: &[String]) -> GameProjection {
+        for team in registering {
+            if let Some(e) = self.endpoints.get_mut(team) {
+                e.registers = true;
+            }
+        }
+        self
+    }
+
+    /// A team's endpoint now.
+    pub fn endpoint(&self, team: &str) -> Option<&EndpointStatus> {
+        self.endpoints.get(team)
+    }
+
+    /// Takes in a note: an announcement for everyone, or what a team's endpoint became.
+    pub fn apply_note(&mut self, note: &Note) {
+        if note.kind == NoteKind::Announcement {
+            self.announcements.push((note.at, note.text.clone()));
+            return;
+        }
+        if let Some(e) = note.team.as_ref().and_then(|t| self.endpoints.get_mut(t)) {
+            e.note(note);
         }
     }
 
@@ -242,6 +278,10 @@ impl GameProjection {
         push_bounded(&mut t.p99_series, (at, p99));
         t.history
             .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
+        if let Some(e) = self.endpoints.get_mut(&*batch.target) {
+            let total = batch.counts.total();
+            e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
+        }
         match &mut t.latency {
             Some(h) => h.merge(&batch.latency),
             None => t.latency = Some(batch.latency.clone()),
@@ -307,6 +347,7 @@ impl GameProjection {
             .into_iter()
             .map(|s| {
                 let t = &self.teams[&s.team];
+                let endpoint = self.endpoints.get(&s.team).cloned().unwrap_or_default();
                 let index = self.order.iter().position(|x| *x == s.team);
                 let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
                     (0.0, 0.0, Duration::ZERO, Duration::ZERO),
@@ -325,6 +366,7 @@ impl GameProjection {
                     instances: t.instances,
                     cost: t.cost,
                     urls: index.and_then(|i| urls.get(i)).cloned().unwrap_or_default(),
+                    endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
                     recent: t.recent.iter().rev().cloned().collect(),

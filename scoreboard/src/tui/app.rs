@@ -8,7 +8,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::input::InputMode;
 use super::{Board, EventList, Footer, Header, LossPanel, ScoreChart};
-use crate::live::{Snapshot, TeamRow};
+use tokio::sync::oneshot;
+
+use crate::live::{CheckReply, Snapshot, TeamRow};
 
 /// From this width on, the events and the charts sit side by side instead of stacked.
 const SIDE_BY_SIDE_WIDTH: u16 = 120;
@@ -27,6 +29,11 @@ pub struct App {
     /// The runner is gone: treated like a game that is over.
     pub(super) gone: bool,
     pub(super) exit: bool,
+    /// A team's new endpoint sent to the game, waiting for what its check finds.
+    pub(super) pending: Option<(String, oneshot::Receiver<CheckReply>)>,
+    /// A line for the organizer in place of the keys (the answer to the last request),
+    /// until the next key.
+    pub(super) notice: Option<String>,
 }
 
 impl App {
@@ -39,6 +46,8 @@ impl App {
             mode: InputMode::Normal,
             gone: false,
             exit: false,
+            pending: None,
+            notice: None,
         };
         app.update(snapshot);
         app
@@ -56,6 +65,25 @@ impl App {
             self.selected = self.snapshot.teams.first().map(|t| t.team.clone());
             self.scroll = 0;
         }
+    }
+
+    /// Takes in the answer to a team's new endpoint, once it came; true when it did.
+    pub fn poll_answers(&mut self) -> bool {
+        let Some((team, answer)) = &mut self.pending else {
+            return false;
+        };
+        let said = match answer.try_recv() {
+            Err(oneshot::error::TryRecvError::Empty) => return false,
+            Err(oneshot::error::TryRecvError::Closed) => format!("{team}: no answer from the game"),
+            Ok(Ok(check)) if check.passed => {
+                format!("{team}: endpoint set; check passed: {}", check.text)
+            }
+            Ok(Ok(check)) => format!("{team}: endpoint set, but its check failed: {}", check.text),
+            Ok(Err(refused)) => format!("{team}: refused: {refused}"),
+        };
+        self.notice = Some(said);
+        self.pending = None;
+        true
     }
 
     /// The game runner is gone: the cockpit says so and leaves on the next key.
@@ -114,7 +142,8 @@ impl App {
         frame.render_widget(LossPanel::new(row), screen.losses);
         frame.render_widget(EventList::new(row, self.scroll), screen.events);
         frame.render_widget(ScoreChart::new(row), screen.chart);
-        let footer = Footer::new(snapshot, &self.mode, self.finished());
+        let footer =
+            Footer::new(snapshot, &self.mode, self.finished()).with_notice(self.notice.as_deref());
         if let Some(cursor) = footer.cursor(screen.footer) {
             frame.set_cursor_position(cursor);
         }

@@ -123,7 +123,13 @@ impl Column {
 
     fn cell(self, row: &TeamRow) -> Cell<'_> {
         let right = |text: String| Line::from(text).right_aligned();
+        let waiting = row.endpoint.is_waiting();
         let line = match self {
+            // No endpoint yet: no load, so no rates to show.
+            Column::CorrectPerS if waiting => right("waiting".into()).yellow(),
+            Column::ErrorPct | Column::P50 | Column::P99 if waiting => {
+                right("–".into()).dark_gray()
+            }
             Column::Rank => right(row.rank.to_string()),
             Column::Team => Line::from(row.public_name()),
             Column::Score => right(row.score.to_string()).bold(),

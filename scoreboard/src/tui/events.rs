@@ -76,7 +76,12 @@ impl Widget for EventList<'_> {
             return;
         };
         let events = &team.recent;
-        let block = Block::bordered().title(format!(" Events · {} ", team.public_name()));
+        let mut block = Block::bordered().title(format!(" Events · {} ", team.public_name()));
+        // A team without an endpoint, or whose answers fail, says so (and since when).
+        let endpoint = &team.endpoint;
+        if endpoint.is_waiting() || endpoint.failing_since.is_some() {
+            block = block.title(Line::from(format!(" {} ", endpoint.describe())).yellow());
+        }
         let inner = block.inner(area);
         let height = usize::from(inner.height);
         // The newest event has the widest time: the column fits it.

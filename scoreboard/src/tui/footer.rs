@@ -1,4 +1,5 @@
-//! The bottom line: the keys, the announcement being typed, or the question being asked.
+//! The bottom line: the keys, the announcement or URL being typed, the question being
+//! asked, or the answer to the last request.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -11,6 +12,7 @@ use super::text::tail;
 use crate::live::Snapshot;
 
 const ANNOUNCE_PROMPT: &str = "announce (Enter sends, Esc cancels): ";
+const URL_PROMPT: &str = "endpoint URL (Enter sends, Esc cancels): ";
 
 /// The footer for the cockpit's current mode.
 #[derive(Clone, Copy, Debug)]
@@ -18,6 +20,7 @@ pub struct Footer<'a> {
     snapshot: &'a Snapshot,
     mode: &'a InputMode,
     finished: bool,
+    notice: Option<&'a str>,
 }
 
 impl<'a> Footer<'a> {
@@ -30,18 +33,32 @@ impl<'a> Footer<'a> {
             snapshot,
             mode,
             finished,
+            notice: None,
+        }
+    }
+
+    /// With this line in place of the keys (the answer to the last request).
+    pub fn with_notice(mut self, notice: Option<&'a str>) -> Footer<'a> {
+        self.notice = notice;
+        self
+    }
+
+    /// The prompt and the text being typed, if anything is.
+    fn typing(&self) -> Option<(&'static str, &'a str)> {
+        match self.mode {
+            InputMode::Announce(text) => Some((ANNOUNCE_PROMPT, text)),
+            InputMode::Url { text, .. } => Some((URL_PROMPT, text)),
+            InputMode::Normal | InputMode::ConfirmQuit => None,
         }
     }
 
     /// Where the terminal cursor goes: after the announcement being typed.
     pub fn cursor(&self, area: Rect) -> Option<Position> {
-        let InputMode::Announce(text) = self.mode else {
-            return None;
-        };
+        let (prompt, text) = self.typing()?;
         if self.finished || area.is_empty() {
             return None;
         }
-        let prompt = ANNOUNCE_PROMPT.chars().count();
+        let prompt = prompt.chars().count();
         let typed = tail(text, self.input_width(area)).chars().count();
         let x = u16::try_from(prompt + typed).unwrap_or(u16::MAX);
         Some(Position::new(
@@ -52,8 +69,9 @@ impl<'a> Footer<'a> {
 
     /// Columns left for the typed text, one kept for the cursor.
     fn input_width(&self, area: Rect) -> usize {
+        let prompt = self.typing().map_or(0, |(p, _)| p.chars().count());
         usize::from(area.width)
-            .saturating_sub(ANNOUNCE_PROMPT.chars().count())
+            .saturating_sub(prompt)
             .saturating_sub(1)
     }
 
@@ -75,6 +93,7 @@ impl<'a> Footer<'a> {
             ("p", pause),
             ("f", freeze),
             ("a", "announce"),
+            ("u", "endpoint"),
             ("q", "quit"),
         ] {
             if !spans.is_empty() {
@@ -95,12 +114,18 @@ impl<'a> Footer<'a> {
             };
             return Line::from(format!("{what} — press any key")).red().bold();
         }
-        match self.mode {
-            InputMode::Normal => self.keys(),
-            InputMode::Announce(text) => Line::from(vec![
-                Span::raw(ANNOUNCE_PROMPT).magenta().bold(),
+        if let Some((prompt, text)) = self.typing() {
+            return Line::from(vec![
+                Span::raw(prompt).magenta().bold(),
                 Span::raw(tail(text, self.input_width(area))),
-            ]),
+            ]);
+        }
+        match self.mode {
+            InputMode::Normal => match self.notice {
+                Some(notice) => Line::from(notice.to_owned()).yellow(),
+                None => self.keys(),
+            },
+            InputMode::Announce(_) | InputMode::Url { .. } => Line::default(),
             InputMode::ConfirmQuit => Line::from(vec![
                 Span::styled(
                     "End the game for everyone?",

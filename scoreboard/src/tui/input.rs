@@ -2,6 +2,8 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use tokio::sync::oneshot;
+
 use super::App;
 use crate::live::Control;
 
@@ -16,6 +18,9 @@ pub enum InputMode {
     Normal,
     /// The organizer is typing an announcement: Enter sends it, Esc drops it.
     Announce(String),
+    /// The organizer is typing a team's endpoint URL (its registration if it has none):
+    /// Enter sends it, Esc drops it.
+    Url { team: String, text: String },
     /// `q` was pressed: `y` ends the game, any other key cancels.
     ConfirmQuit,
 }
@@ -37,9 +42,25 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Some(self.quit());
         }
+        self.notice = None;
         match std::mem::take(&mut self.mode) {
             InputMode::Normal => self.command(key),
-            InputMode::Announce(text) => self.type_announcement(text, key),
+            InputMode::Announce(text) => match typed(text, key) {
+                Typed::More(text) => {
+                    self.mode = InputMode::Announce(text);
+                    None
+                }
+                Typed::Done(text) => Some(Control::Announce(text)),
+                Typed::Dropped => None,
+            },
+            InputMode::Url { team, text } => match typed(text, key) {
+                Typed::More(text) => {
+                    self.mode = InputMode::Url { team, text };
+                    None
+                }
+                Typed::Done(url) => Some(self.set_url(team, url)),
+                Typed::Dropped => None,
+            },
             InputMode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y') => Some(self.quit()),
                 _ => None,
@@ -72,33 +93,24 @@ impl App {
             KeyCode::Char('f') if self.snapshot.frozen => return Some(Control::Unfreeze),
             KeyCode::Char('f') => return Some(Control::Freeze),
             KeyCode::Char('a') => self.mode = InputMode::Announce(String::new()),
+            KeyCode::Char('u') => {
+                if let Some(team) = self.selected.clone() {
+                    let text = String::new();
+                    self.mode = InputMode::Url { team, text };
+                }
+            }
             KeyCode::Char('q') => self.mode = InputMode::ConfirmQuit,
             _ => {}
         }
         None
     }
 
-    fn type_announcement(&mut self, mut text: String, key: KeyEvent) -> Option<Control> {
-        match key.code {
-            KeyCode::Esc => return None,
-            KeyCode::Enter => {
-                let text = text.trim();
-                return (!text.is_empty()).then(|| Control::Announce(text.to_string()));
-            }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                text.push(c)
-            }
-            _ => {}
-        }
-        self.mode = InputMode::Announce(text);
-        None
+    /// Asks the game to send `team`'s load to `url`; what its check finds comes back later.
+    fn set_url(&mut self, team: String, url: String) -> Control {
+        let (reply, answer) = oneshot::channel();
+        self.notice = Some(format!("{team}: checking {url}…"));
+        self.pending = Some((team.clone(), answer));
+        Control::SetUrl { team, url, reply }
     }
 
     /// Moves the selection `step` rows down the board (up when negative), stopping at the ends.
@@ -124,6 +136,40 @@ impl App {
             .map_or(0, |i| self.snapshot.teams[i].recent.len());
         self.scroll = self.scroll.saturating_add(by).min(events.saturating_sub(1));
     }
+}
+
+/// What a key did to a line being typed.
+enum Typed {
+    More(String),
+    /// Enter, with something typed (trimmed).
+    Done(String),
+    /// Esc, or Enter on nothing.
+    Dropped,
+}
+
+fn typed(mut text: String, key: KeyEvent) -> Typed {
+    match key.code {
+        KeyCode::Esc => return Typed::Dropped,
+        KeyCode::Enter => {
+            let text = text.trim();
+            return match text.is_empty() {
+                true => Typed::Dropped,
+                false => Typed::Done(text.to_owned()),
+            };
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            text.push(c)
+        }
+        _ => {}
+    }
+    Typed::More(text)
 }
 
 #[cfg(test)]
@@ -192,6 +238,39 @@ mod tests {
         let mut release = key(KeyCode::Char('q'));
         release.kind = KeyEventKind::Release;
         app.handle_key(release);
+        assert_eq!(app.mode(), &InputMode::Normal);
+    }
+
+    #[test]
+    fn u_sets_the_selected_teams_endpoint_and_shows_what_its_check_found() {
+        let mut app = app(&["a", "b"]);
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::Char('u')));
+        for c in " http://b.example/ ".chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+        let Some(Control::SetUrl { team, url, reply }) = app.handle_key(key(KeyCode::Enter)) else {
+            panic!("Enter sends the URL");
+        };
+        assert_eq!((team.as_str(), url.as_str()), ("b", "http://b.example/"));
+        assert_eq!(app.mode(), &InputMode::Normal);
+        assert!(!app.poll_answers(), "no answer yet");
+        let check = crate::projection::EndpointCheck {
+            at: crate::GameTime(5000),
+            passed: false,
+            text: "connection refused: nothing listens on 127.0.0.1:9".into(),
+        };
+        reply.send(Ok(check)).unwrap();
+        assert!(app.poll_answers());
+        let notice = app.notice.clone().unwrap();
+        assert!(
+            notice.contains("check failed: connection refused"),
+            "{notice}"
+        );
+        // Esc drops a URL being typed.
+        app.handle_key(key(KeyCode::Char('u')));
+        app.handle_key(key(KeyCode::Char('x')));
+        assert!(app.handle_key(key(KeyCode::Esc)).is_none());
         assert_eq!(app.mode(), &InputMode::Normal);
     }
 }

@@ -87,6 +87,9 @@ where
             app.update(latest);
             redraw = true;
         }
+        if app.poll_answers() {
+            redraw = true;
+        }
         if !app.finished() && view.snapshot.has_changed().is_err() {
             // The runner dropped its publisher: nothing will change or answer any more.
             app.game_gone();

@@ -323,7 +323,8 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
          <input id=\"reason\" name=\"reason\" maxlength=\"500\" required>\
          <button type=\"submit\">Adjust</button></form></section></div>\
          <section class=\"card\"><h2>Teams</h2><table><thead><tr><th class=\"num\">#</th>\
-         <th>Team</th><th class=\"num\">Score</th><th>Endpoint</th><th>Token</th><th></th></tr>\
+         <th>Team</th><th class=\"num\">Score</th><th>Endpoint</th><th>State</th>\
+         <th>Last check</th><th>Token</th><th></th></tr>\
          </thead><tbody id=\"teams\">{rows}</tbody></table>\
          <div id=\"new-token\" hidden><p>New token for <b id=\"new-token-team\"></b>, shown once:</p>\
          <code class=\"token\" id=\"new-token-value\"></code></div></section>\
@@ -356,11 +357,22 @@ fn state_words(s: &AdminStatus) -> String {
 
 fn team_row(t: &json::AdminRow) -> String {
     let has = t.has_token.unwrap_or(false);
+    let check = t.endpoint.last_check.as_ref().map_or(String::new(), |c| {
+        format!(
+            "<span class=\"{}\">{} {}</span>",
+            if c.passed { "ok" } else { "error" },
+            escape(&c.at),
+            escape(&c.text)
+        )
+    });
     format!(
         "<tr data-team=\"{team}\" data-has-token=\"{has}\"><td class=\"num\">{rank}</td>\
          <td>{name} <span class=\"muted\">{team}</span></td><td class=\"num {class}\">{score}</td><td>{urls}</td>\
+         <td class=\"endpoint-state\">{state}</td><td class=\"last-check\">{check}</td>\
          <td>{token}</td><td><button class=\"quiet\" data-new-token=\"{team}\">New token</button> \
-         <button class=\"quiet\" data-rename=\"{team}\">Rename</button></td></tr>",
+         <button class=\"quiet\" data-rename=\"{team}\">Rename</button> \
+         <button class=\"quiet\" data-set-url=\"{team}\">Set endpoint</button></td></tr>",
+        state = escape(&t.endpoint.state),
         team = escape(&t.team),
         name = escape(&t.name),
         rank = t.rank,

@@ -13,9 +13,10 @@ use tokio::sync::oneshot;
 use super::WebState;
 use super::error::WebError;
 use crate::ledger::{WriteDone, WriteRequest};
-use crate::live::Control;
+use crate::live::{CheckReply, Control, Refusal};
+use crate::projection::EndpointCheck;
 
-/// How long the runner has to answer an adjustment or a URL change.
+/// How long the runner has to answer an adjustment.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);
 
 /// `Err(409)` on a read-only replica.
@@ -53,6 +54,30 @@ pub(crate) async fn ask(
         Ok(Err(_)) => Err(WebError::GameGone),
         Ok(Ok(Err(reason))) => Err(WebError::BadInput(reason)),
         Ok(Ok(Ok(()))) => Ok(()),
+    }
+}
+
+/// How long a check of a team's endpoint may take before the page is told to look again:
+/// the probe's four requests, each within the game's timeout.
+const CHECK_WITHIN: Duration = Duration::from_secs(60);
+
+/// Asks the game for something a probe of a team's endpoint answers (a new URL, a check),
+/// and waits for what it found.
+pub(crate) async fn ask_check(
+    state: &WebState,
+    make: impl FnOnce(oneshot::Sender<CheckReply>) -> Control,
+) -> Result<EndpointCheck, WebError> {
+    writable(state)?;
+    let (reply, answer) = oneshot::channel();
+    if !state.view.send(make(reply)) {
+        return Err(WebError::GameGone);
+    }
+    match tokio::time::timeout(CHECK_WITHIN, answer).await {
+        Err(_) => Err(WebError::GameBusy),
+        Ok(Err(_)) => Err(WebError::GameGone),
+        Ok(Ok(Err(Refusal::TooSoon(wait)))) => Err(WebError::TooSoon(wait)),
+        Ok(Ok(Err(Refusal::Invalid(reason)))) => Err(WebError::BadInput(reason)),
+        Ok(Ok(Ok(check))) => Ok(check),
     }
 }
 

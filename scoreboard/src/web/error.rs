@@ -32,6 +32,8 @@ pub enum WebError {
     BadInput(String),
     /// 429: too many failed sign-ins from this client.
     TooManyAttempts,
+    /// 429: asked again too soon (an endpoint check): it may be asked after this.
+    TooSoon(std::time::Duration),
     /// 503: the game did not answer in time.
     GameBusy,
     /// 500: the detail is for the log, never for the client.
@@ -50,7 +52,7 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::ReadOnly | WebError::GameGone | WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooManyAttempts | WebError::TooSoon(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::GameBusy => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +76,11 @@ impl WebError {
             WebError::TooManyAttempts => {
                 "too many failed sign-ins from here: wait a minute and try again".into()
             }
+            WebError::TooSoon(wait) => format!(
+                "an endpoint is checked at most once every {} s: try again in {} s",
+                crate::live::CHECK_EVERY.as_secs(),
+                retry_after(*wait)
+            ),
             WebError::GameBusy => "the game did not answer in time: try again".into(),
             WebError::Internal(_) => "internal error".into(),
         }
@@ -105,6 +112,9 @@ pub(crate) fn decorate(error: &WebError, response: &mut Response) {
         WebError::TooManyAttempts => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
+        WebError::TooSoon(wait) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after(*wait)));
+        }
         WebError::Internal(detail) => {
             response
                 .extensions_mut()
@@ -112,6 +122,11 @@ pub(crate) fn decorate(error: &WebError, response: &mut Response) {
         }
         _ => {}
     }
+}
+
+/// Whole seconds to wait, rounded up (never 0).
+fn retry_after(wait: std::time::Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).max(1) as u64
 }
 
 /// Any route not listed.

@@ -38,6 +38,48 @@ pub(crate) struct BoardRow {
     pub score_milli: i64,
     pub trend: String,
     pub trend_milli: i64,
+    /// `waiting for its endpoint since 00:00` while the team has not registered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+}
+
+/// Where a team's endpoint stands: its state in words, when it registered, its last check.
+#[derive(Serialize, Debug)]
+pub(crate) struct EndpointJson {
+    /// The team registers its own endpoint and has not yet: it gets no load.
+    pub waiting: bool,
+    /// `waiting for its endpoint since 00:00`, `answering`, `failing since 12:04`…
+    pub state: String,
+    pub registered_at: Option<String>,
+    pub last_check: Option<CheckJson>,
+}
+
+/// A check of a team's endpoint: when (game time), whether it passed, what it found.
+#[derive(Serialize, Debug)]
+pub(crate) struct CheckJson {
+    pub at: String,
+    pub at_ms: u64,
+    pub passed: bool,
+    pub text: String,
+}
+
+pub(crate) fn check(c: &crate::projection::EndpointCheck) -> CheckJson {
+    CheckJson {
+        at: c.at.to_string(),
+        at_ms: c.at.0,
+        passed: c.passed,
+        text: c.text.clone(),
+    }
+}
+
+pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
+    let e = &t.endpoint;
+    EndpointJson {
+        waiting: e.is_waiting(),
+        state: e.describe(),
+        registered_at: e.registered_at.map(|at| at.to_string()),
+        last_check: e.last_check.as_ref().map(check),
+    }
 }
 
 pub(crate) fn board(s: &Snapshot) -> Board {
@@ -67,6 +109,7 @@ pub(crate) fn board(s: &Snapshot) -> Board {
                 score_milli: t.score.0,
                 trend: t.trend.to_string(),
                 trend_milli: t.trend.0,
+                waiting: t.endpoint.is_waiting().then(|| t.endpoint.describe()),
             })
             .collect(),
     }
@@ -149,6 +192,7 @@ pub(crate) struct TeamStatus {
     pub score: String,
     pub score_milli: i64,
     pub urls: Vec<String>,
+    pub endpoint: Option<EndpointJson>,
     pub paused: bool,
     pub frozen: bool,
     pub over: bool,
@@ -167,6 +211,7 @@ pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
         score: score.to_string(),
         score_milli: score.0,
         urls: live.map(|t| t.urls.clone()).unwrap_or_default(),
+        endpoint: live.map(endpoint),
         paused: s.paused,
         frozen: s.frozen,
         over: s.over,
@@ -200,6 +245,7 @@ pub(crate) struct AdminRow {
     pub score: String,
     pub score_milli: i64,
     pub urls: Vec<String>,
+    pub endpoint: EndpointJson,
     /// Whether the team has a token (filled from the ledger where known).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_token: Option<bool>,
@@ -228,6 +274,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
                 score: t.score.to_string(),
                 score_milli: t.score.0,
                 urls: t.urls.clone(),
+                endpoint: endpoint(t),
                 has_token: token_owners.map(|owners| owners.contains(&t.team)),
             })
             .collect(),

@@ -155,6 +155,7 @@ pub fn app(state: WebState) -> Router {
         .route("/api/team/stream", get(team::stream))
         .route("/api/team/health", get(history::health))
         .route("/api/team/url", post(team::api_set_url))
+        .route("/api/team/check", post(team::api_check))
         .route("/api/team/name", post(names::api_team))
         .route("/api/admin/teams/{team}/name", post(names::api_admin))
         .route("/api/admin/status", get(admin::api_status))

@@ -265,6 +265,7 @@ mod tests {
             seed: 1,
             rules: Rules::default(),
             teams: teams.clone(),
+            registering: Vec::new(),
             duration_ms: 0,
         };
         ledger.start_or_resume(&meta, 0).unwrap();

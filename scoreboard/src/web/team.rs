@@ -193,7 +193,9 @@ pub(crate) struct SetUrl {
     team: Option<String>,
 }
 
-/// `POST /api/team/url`: checks the URL, then asks the game runner to use it.
+/// `POST /api/team/url`: checks the URL, asks the game runner to use it (the team's
+/// registration if it had none), and answers what a probe of it found. A URL whose probe
+/// fails is still taken: a team may register before its server is up.
 pub(crate) async fn api_set_url(
     State(state): State<WebState>,
     caller: Caller,
@@ -216,13 +218,41 @@ pub(crate) async fn api_set_url(
         .map_err(|e| WebError::Internal(format!("URL check failed: {e}")))?
         .map_err(WebError::BadInput)?;
     let (t, u) = (team.clone(), url.clone());
-    control::ask(&state, move |reply| Control::SetUrl {
+    let check = control::ask_check(&state, move |reply| Control::SetUrl {
         team: t,
         url: u,
         reply,
     })
     .await?;
-    Ok(Json(serde_json::json!({ "team": team, "url": url })))
+    let check = json::check(&check);
+    Ok(Json(
+        serde_json::json!({ "team": team, "url": url, "check": check }),
+    ))
+}
+
+/// `POST /api/team/check`'s body: the admin names the team.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct CheckBody {
+    team: Option<String>,
+}
+
+/// `POST /api/team/check`: probes the team's endpoint now and answers what it found; at most
+/// once every 10 s a team (429 with the wait, in `Retry-After` and in words).
+pub(crate) async fn api_check(
+    State(state): State<WebState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<json::CheckJson>, WebError> {
+    control::writable(&state)?;
+    let body: CheckBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| WebError::BadInput("body: {} or {\"team\": \"…\"}".into()))?
+    };
+    let team = whose(&caller, body.team.as_deref(), &state.view.now())?;
+    let check = control::ask_check(&state, move |reply| Control::Check { team, reply }).await?;
+    Ok(Json(json::check(&check)))
 }
 
 /// `GET /team`: the sign-in form, or the signed-in team's page.
@@ -311,12 +341,20 @@ fn render(
         })
         .collect();
     let next = page.next_before.map(|b| b.to_string()).unwrap_or_default();
+    let Endpoint {
+        waiting,
+        state,
+        check,
+        check_class,
+    } = endpoint_lines(status);
     format!(
         "<div class=\"status\"><span>Team <b id=\"team\">{name}</b> <span class=\"muted\">{team}</span></span>\
          <span>Score <b id=\"score\" class=\"{class}\">{score}</b></span>\
          <span>Rank <b id=\"rank\">{rank}</b></span>\
          <span id=\"live\" class=\"live off\">live</span>{signout}</div>\
          <div class=\"grid\"><section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
+         <p id=\"endpoint-state\" class=\"{state_class}\">{state}</p>\
+         <p id=\"last-check\" class=\"{check_class}\">{check}</p>\
          {url_form}</section>\
          <section class=\"card\"><h2>Team name</h2>{name_form}</section>\
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
@@ -344,7 +382,11 @@ fn render(
             .iter()
             .map(|u| format!("<li><code>{}</code></li>", escape(u)))
             .collect::<String>(),
-        url_form = url_form(read_only),
+        url_form = url_form(read_only, waiting),
+        state = escape(&state),
+        state_class = if waiting { "error" } else { "muted" },
+        check = escape(&check),
+        check_class = check_class,
         name_form = name_form(read_only, named),
         losses = losses_panel(&status.losses),
         rows = page
@@ -360,13 +402,56 @@ fn render(
     )
 }
 
-fn url_form(read_only: bool) -> &'static str {
-    if read_only {
-        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>";
+/// What the page says of the team's endpoint: whether it waits for one, its state, and its
+/// last check.
+struct Endpoint {
+    waiting: bool,
+    state: String,
+    check: String,
+    check_class: &'static str,
+}
+
+fn endpoint_lines(status: &TeamStatus) -> Endpoint {
+    let endpoint = status.endpoint.as_ref();
+    let waiting = endpoint.is_some_and(|e| e.waiting);
+    let state = match endpoint {
+        Some(e) if e.waiting => "No endpoint yet: the game sends you no load (and takes no \
+                                 points for it) until you register your endpoint's URL below."
+            .to_owned(),
+        Some(e) => format!("Your endpoint: {}", e.state),
+        None => String::new(),
+    };
+    let last = endpoint.and_then(|e| e.last_check.as_ref());
+    Endpoint {
+        waiting,
+        state,
+        check: last.map_or(String::new(), |c| {
+            format!("Last check at {}: {}", c.at, c.text)
+        }),
+        check_class: match last {
+            Some(c) if c.passed => "ok",
+            Some(_) => "error",
+            None => "muted",
+        },
     }
-    "<form id=\"url-form\"><label for=\"url\">New endpoint URL</label>\
-     <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"https://api.team.example\" required>\
-     <button type=\"submit\">Change URL</button><p id=\"url-result\" role=\"status\"></p></form>"
+}
+
+fn url_form(read_only: bool, waiting: bool) -> String {
+    if read_only {
+        return "<p class=\"muted\">This scoreboard is a read-only replica.</p>".to_owned();
+    }
+    let (label, button) = if waiting {
+        ("Your endpoint's URL (your load balancer)", "Register")
+    } else {
+        ("New endpoint URL", "Change URL")
+    };
+    format!(
+        "<form id=\"url-form\"><label for=\"url\">{label}</label>\
+         <input id=\"url\" name=\"url\" type=\"url\" placeholder=\"https://api.team.example\" required>\
+         <button type=\"submit\" id=\"url-submit\">{button}</button></form>\
+         <button type=\"button\" id=\"check\" class=\"quiet\">Check my endpoint</button>\
+         <p id=\"url-result\" role=\"status\"></p>"
+    )
 }
 
 /// The form to choose a name, until the team has named itself; then its name and who may

@@ -305,3 +305,23 @@ fn an_empty_game_draws() {
     let tiny = draw(20, 6, |frame| app.render(frame));
     assert_eq!(tiny.area.width, 20);
 }
+
+#[test]
+fn a_team_waiting_for_its_endpoint_says_so_on_the_board_and_over_its_events() {
+    let mut game = game();
+    let waiting = &mut game.teams[1];
+    waiting.endpoint = scoreboard::projection::EndpointStatus {
+        registers: true,
+        ..Default::default()
+    };
+    let name = waiting.team.clone();
+    let board = widget(160, 8, Board::new(&game.teams, None));
+    let (_, row) = find(&board, &name).unwrap();
+    let line = &lines(&board)[usize::from(row)];
+    assert!(line.contains("waiting"), "{line}");
+    let events = widget(100, 6, EventList::new(Some(&game.teams[1]), 0));
+    assert!(contains(&events, "waiting for its endpoint since 00:00"));
+    // A team with an endpoint shows its rates, and no such title.
+    let (_, row) = find(&board, &game.teams[0].team).unwrap();
+    assert!(!lines(&board)[usize::from(row)].contains("waiting"));
+}

@@ -177,6 +177,7 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         sends: 6000,
         late_sends: 3,
         outcomes: vec![("correct".into(), 5800), ("http_status".into(), 200)],
+        endpoint: Default::default(),
         // The team losing points lately has losses; the others lost nothing.
         losses: if trend < 0 { losses() } else { Vec::new() },
     }

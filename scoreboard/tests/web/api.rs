@@ -292,9 +292,16 @@ async fn url_changes_pass_the_check_then_the_runner() {
     assert_eq!(refused.json()["error"], "the runner refuses this URL");
     let ok = send(&app, set(" http://203.0.113.20:80 ")).await;
     assert_eq!(ok.status, StatusCode::OK);
+    let answer = ok.json();
     assert_eq!(
-        ok.json(),
-        json!({"team": TEAM_A, "url": "http://203.0.113.20:80"})
+        (&answer["team"], &answer["url"]),
+        (&json!(TEAM_A), &json!("http://203.0.113.20:80"))
+    );
+    // The answer carries what the runner's check of the new endpoint found.
+    assert_eq!(answer["check"]["passed"], true, "{answer}");
+    assert_eq!(
+        answer["check"]["text"],
+        "stand-in check of http://203.0.113.20:80"
     );
     assert_eq!(
         game.wait_for_controls(1).await,
@@ -309,6 +316,25 @@ async fn url_changes_pass_the_check_then_the_runner() {
         game.wait_for_controls(2).await[1],
         "url team-a https://api.team-a.example:8443"
     );
+}
+
+#[tokio::test]
+async fn a_check_asked_too_soon_is_429_with_the_wait() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let check = |token: Option<&str>| client::post("/api/team/check", token, None);
+    let none = send(&app, check(None)).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    // The stand-in runner answers every check "too soon, 7 s".
+    let soon = send(&app, check(Some(&game.team_a))).await;
+    assert_eq!(soon.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(soon.header(header::RETRY_AFTER), "7");
+    let error = soon.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("at most once every 10 s: try again in 7 s"),
+        "{error}"
+    );
+    assert_eq!(game.wait_for_controls(1).await, ["check team-a"]);
 }
 
 #[tokio::test]

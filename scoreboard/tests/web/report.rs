@@ -20,6 +20,7 @@ fn with_meta(game: &Game) {
         seed: 1,
         rules: Rules::default(),
         teams: vec![TEAM_A.into(), TEAM_B.into()],
+        registering: Vec::new(),
         duration_ms: 0,
     };
     ledger.start_or_resume(&meta, 0).unwrap();

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use scoreboard::ledger::{Recorded, SqliteLedger};
-use scoreboard::live::{Announcement, Control, LivePublisher, Snapshot, TeamRow};
+use scoreboard::live::{Announcement, Control, LivePublisher, Refusal, Snapshot, TeamRow};
+use scoreboard::projection::EndpointCheck;
 use scoreboard::tokens::{self, ADMIN};
 use scoreboard::web::{UrlCheck, WebState};
 use scoreboard::{Adjustment, Cause, Cents, EventKind, GameTime, Points, ScoreEvent, Source};
@@ -349,14 +350,24 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
             }
             Control::SetUrl { team, url, reply } => {
                 if url.contains("refuse") {
-                    let _ = reply.send(Err("the runner refuses this URL".into()));
+                    let refused = Refusal::Invalid("the runner refuses this URL".into());
+                    let _ = reply.send(Err(refused));
                     continue;
                 }
                 if let Some(row) = world.teams.iter_mut().find(|t| t.team == team) {
                     row.urls = vec![url.clone()];
                 }
-                let _ = reply.send(Ok(()));
+                // The stand-in probes nothing: the game's own probe is tested in tests/.
+                let _ = reply.send(Ok(EndpointCheck {
+                    at: world.now,
+                    passed: true,
+                    text: format!("stand-in check of {url}"),
+                }));
                 format!("url {team} {url}")
+            }
+            Control::Check { team, reply } => {
+                let _ = reply.send(Err(Refusal::TooSoon(std::time::Duration::from_secs(7))));
+                format!("check {team}")
             }
             Control::Write { request, reply } => {
                 // A view's write, stored as the game's writer stores it (not logged: not a

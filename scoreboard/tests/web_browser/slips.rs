@@ -50,6 +50,7 @@ fn issue(path: &Path) -> Vec<Slip> {
         seed: 7,
         rules: Rules::default(),
         teams: TEAMS.iter().map(|(t, _)| t.to_string()).collect(),
+        registering: Vec::new(),
         duration_ms: 7_200_000,
     };
     ledger.start_or_resume(&meta, 0).unwrap();

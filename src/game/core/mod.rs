@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use loadgen::OutcomeBatch;
-use scoreboard::live::TeamRow;
+use scoreboard::live::{CHECK_EVERY, Refusal, TeamRow};
 use scoreboard::{
     Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
     Observation, Points, Recorded, RecordedBatch, Scorer,
@@ -63,6 +63,15 @@ pub(crate) enum Input {
     },
     /// Ctrl-C, SIGTERM or a quit: the game stops for good.
     Stop { at: GameTime, why: &'static str },
+    /// A probe of team `team`'s endpoint (by scenario index) finished: what it found, in
+    /// words. Recorded and shown, never scored.
+    Checked {
+        at: GameTime,
+        team: usize,
+        passed: bool,
+        text: String,
+        now_unix_ms: u64,
+    },
 }
 
 /// An organizer's command, as data (the shell keeps the reply channel).
@@ -86,6 +95,11 @@ pub(crate) enum Command {
     SetUrl {
         team: String,
         url: String,
+    },
+    /// Probe the team's endpoint now ("check my endpoint"), at most once every
+    /// [`CHECK_EVERY`] a team.
+    Check {
+        team: String,
     },
     Quit,
 }
@@ -133,6 +147,9 @@ pub(crate) enum Effect {
         url: String,
         note: Note,
     },
+    /// Probe the team's endpoint at `url` off the loop, then tell the core
+    /// [`Input::Checked`] (and whoever asked, the result).
+    Probe { team: usize, url: String },
     /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
     /// there.
     StorePauses {
@@ -141,7 +158,7 @@ pub(crate) enum Effect {
         event: ClockEvent,
     },
     /// The answer to the command that asked.
-    Reply(Result<(), String>),
+    Reply(Result<(), Refusal>),
 }
 
 /// How the core starts: a fresh game, or one resumed from its ledger.
@@ -159,11 +176,14 @@ pub(crate) struct Start {
     pub(crate) billing_every_ms: u64,
 }
 
-/// Each team's name, and whether the engine runs its servers.
+/// Each team's name, whether the engine runs its servers, and its URLs now.
 #[derive(Debug)]
 struct TeamInfo {
     name: String,
     simulated: bool,
+    urls: Vec<String>,
+    /// Wall-clock time of its endpoint's last probe.
+    probed_unix_ms: Option<u64>,
 }
 
 /// The game's decisions and the state they need.
@@ -202,6 +222,25 @@ impl Core {
     pub(crate) fn new(scenario: &Scenario, start: Start) -> Result<Core, scoreboard::ScoreError> {
         let g = &scenario.game;
         let board_every_ms = start.board_every.as_millis() as u64;
+        let teams = scenario
+            .teams
+            .iter()
+            .map(|t| {
+                // A URL registered or changed before a restart stands.
+                let changed = start.state.endpoint(&t.name).and_then(|e| e.url.clone());
+                TeamInfo {
+                    name: t.name.clone(),
+                    simulated: matches!(t.endpoint, Endpoint::Simulate(_)),
+                    urls: match (&t.endpoint, changed) {
+                        (Endpoint::Simulate(_), _) => Vec::new(),
+                        (_, Some(url)) => vec![url],
+                        (Endpoint::Urls(urls), None) => urls.clone(),
+                        (Endpoint::Registers, None) => Vec::new(),
+                    },
+                    probed_unix_ms: None,
+                }
+            })
+            .collect();
         Ok(Core {
             clock: TickClock::new(g.tick, g.duration),
             scorer: Scorer::new(scenario.rules.clone())?,
@@ -209,14 +248,7 @@ impl Core {
             billing: scenario.rules.billing.clone(),
             state: start.state,
             timeline: Timeline::new(scenario, start.offset),
-            teams: scenario
-                .teams
-                .iter()
-                .map(|t| TeamInfo {
-                    name: t.name.clone(),
-                    simulated: matches!(t.endpoint, Endpoint::Simulate(_)),
-                })
-                .collect(),
+            teams,
             allow_private: g.allow_private_targets,
             frozen: None,
             adjusted: start.adjusted,
@@ -260,18 +292,7 @@ impl Core {
                 run,
                 pause,
                 now_unix_ms,
-            } => {
-                self.run = run;
-                self.paused = false;
-                self.paused_ms += pause.as_millis() as u64;
-                let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
-                vec![
-                    self.store_pauses(at, now_unix_ms, false),
-                    Effect::Say(format!(
-                        "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
-                    )),
-                ]
-            }
+            } => self.resumed(at, run, pause, now_unix_ms),
             Input::LedgerFull {
                 at,
                 waiting,
@@ -297,6 +318,13 @@ impl Core {
                 }
                 effects
             }
+            Input::Checked {
+                at,
+                team,
+                passed,
+                text,
+                now_unix_ms,
+            } => self.checked(at, team, passed, text, now_unix_ms),
             Input::Stop { at, why } => {
                 if self.quit {
                     return Vec::new();
@@ -310,6 +338,26 @@ impl Core {
                 ]
             }
         }
+    }
+
+    /// The load started again as run `run` after a pause of `pause`.
+    fn resumed(
+        &mut self,
+        at: GameTime,
+        run: u64,
+        pause: Duration,
+        now_unix_ms: u64,
+    ) -> Vec<Effect> {
+        self.run = run;
+        self.paused = false;
+        self.paused_ms += pause.as_millis() as u64;
+        let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
+        vec![
+            self.store_pauses(at, now_unix_ms, false),
+            Effect::Say(format!(
+                "[{at}] resumed after a pause of {pause}: the game ends {pause} later"
+            )),
+        ]
     }
 
     /// Scores causes, counts them in, and hands them on to be recorded.
@@ -358,6 +406,16 @@ impl Core {
                     let [say, note] = self.announce(when, text, id);
                     effects.push(say);
                     note
+                }
+                Happening::Timeline(Action::Register { team, url }) => {
+                    let Some(index) = self.teams.iter().position(|t| t.name == team) else {
+                        continue;
+                    };
+                    let id = format!("timeline-{}-register-{team}", when.0);
+                    let mut changed = self.change_url(index, when, url, id, None);
+                    let last = changed.pop().expect("a change ends with its probe");
+                    effects.extend(changed);
+                    last
                 }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));
@@ -408,7 +466,6 @@ impl Core {
     /// An announcement at `at`, noted under `id`: the log's line and the ledger's note.
     fn announce(&mut self, at: GameTime, text: String, id: String) -> [Effect; 2] {
         let said = format!("[{at}] ANNOUNCEMENT: {text}");
-        self.state.announcements.push((at, text.clone()));
         let note = Note {
             id,
             at,
@@ -416,6 +473,7 @@ impl Core {
             team: None,
             text,
         };
+        self.state.apply_note(&note);
         [Effect::Say(said), Effect::Note(note)]
     }
 
@@ -468,23 +526,16 @@ impl Core {
             }
             Command::SetUrl { team, url } => match self.set_url(&team, &url) {
                 Ok(index) => {
-                    let note = Note {
-                        id: self.live_note_id(now_unix_ms),
-                        at,
-                        kind: NoteKind::UrlChange,
-                        team: Some(team),
-                        text: url.clone(),
-                    };
-                    vec![
-                        Effect::SetUrl {
-                            team: index,
-                            url,
-                            note,
-                        },
-                        Effect::Reply(Ok(())),
-                    ]
+                    let id = self.live_note_id(now_unix_ms);
+                    let mut effects = self.change_url(index, at, url, id, Some(now_unix_ms));
+                    effects.push(Effect::Reply(Ok(())));
+                    effects
                 }
-                Err(e) => vec![Effect::Reply(Err(e))],
+                Err(e) => vec![Effect::Reply(Err(Refusal::Invalid(e)))],
+            },
+            Command::Check { team } => match self.check(&team, now_unix_ms) {
+                Ok(probe) => vec![probe, Effect::Reply(Ok(()))],
+                Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
             Command::Quit => self.handle(Input::Stop { at, why: "quit" }),
         }
@@ -517,16 +568,16 @@ impl Core {
     /// each such request is new).
     fn adjust(&mut self, mut asked: Adjustment, now_unix_ms: u64) -> Vec<Effect> {
         if self.state.team(&asked.team).is_none() {
-            return vec![Effect::Reply(Err(format!(
+            return vec![Effect::Reply(Err(Refusal::Invalid(format!(
                 "no team is called {:?}",
                 asked.team
-            )))];
+            ))))];
         }
         let reason = asked.reason.trim();
         if reason.is_empty() {
-            return vec![Effect::Reply(Err(
+            return vec![Effect::Reply(Err(Refusal::Invalid(
                 "an adjustment needs a reason the team can read".to_owned(),
-            ))];
+            )))];
         }
         asked.reason = reason.to_owned();
         self.adjustments += 1;
@@ -544,6 +595,109 @@ impl Core {
         effects.push(Effect::Say(format!("[{at}] organizer adjusted a score")));
         effects.push(Effect::Reply(Ok(())));
         effects
+    }
+
+    /// Team `index` answers at `url` from now on: a registration (its first endpoint) or a
+    /// change, noted under `id`, then probed. The probe comes last.
+    fn change_url(
+        &mut self,
+        index: usize,
+        at: GameTime,
+        url: String,
+        id: String,
+        now_unix_ms: Option<u64>,
+    ) -> Vec<Effect> {
+        let team = &mut self.teams[index];
+        let waiting = self
+            .state
+            .endpoint(&team.name)
+            .is_some_and(|e| e.is_waiting());
+        let note = Note {
+            id,
+            at,
+            kind: if waiting {
+                NoteKind::Registration
+            } else {
+                NoteKind::UrlChange
+            },
+            team: Some(team.name.clone()),
+            text: url.clone(),
+        };
+        team.urls = vec![url.clone()];
+        team.probed_unix_ms = now_unix_ms.or(team.probed_unix_ms);
+        self.state.apply_note(&note);
+        vec![
+            Effect::SetUrl {
+                team: index,
+                url: url.clone(),
+                note,
+            },
+            Effect::Probe { team: index, url },
+        ]
+    }
+
+    /// A probe asked for team `team`: its endpoint, if it has one and was not probed within
+    /// [`CHECK_EVERY`].
+    fn check(&mut self, team: &str, now_unix_ms: u64) -> Result<Effect, Refusal> {
+        let index = self
+            .teams
+            .iter()
+            .position(|t| t.name == team)
+            .ok_or_else(|| Refusal::Invalid(format!("no team is called {team:?}")))?;
+        let t = &mut self.teams[index];
+        if t.simulated {
+            return Err(Refusal::Invalid(format!(
+                "{team} is a simulated team: its servers are the engine's"
+            )));
+        }
+        let Some(url) = t.urls.first().cloned() else {
+            return Err(Refusal::Invalid(
+                "no endpoint to check yet: register your endpoint's URL first".to_owned(),
+            ));
+        };
+        let every = CHECK_EVERY.as_millis() as u64;
+        if let Some(last) = t.probed_unix_ms
+            && now_unix_ms < last + every
+        {
+            let wait = Duration::from_millis(last + every - now_unix_ms);
+            return Err(Refusal::TooSoon(wait));
+        }
+        t.probed_unix_ms = Some(now_unix_ms);
+        Ok(Effect::Probe { team: index, url })
+    }
+
+    /// A probe's result: recorded as a note (never scored), and said.
+    fn checked(
+        &mut self,
+        at: GameTime,
+        team: usize,
+        passed: bool,
+        text: String,
+        now_unix_ms: u64,
+    ) -> Vec<Effect> {
+        let Some(name) = self.teams.get(team).map(|t| t.name.clone()) else {
+            return Vec::new();
+        };
+        let note = Note {
+            id: self.live_note_id(now_unix_ms),
+            at,
+            kind: if passed {
+                NoteKind::CheckPassed
+            } else {
+                NoteKind::CheckFailed
+            },
+            team: Some(name.clone()),
+            text,
+        };
+        self.state.apply_note(&note);
+        let verdict = if passed { "passed" } else { "failed" };
+        vec![
+            Effect::Say(format!(
+                "[{at}] {name}: endpoint check {verdict}: {}",
+                note.text
+            )),
+            Effect::Note(note),
+        ]
     }
 
     /// Checks a team's new URL; returns the team's index.

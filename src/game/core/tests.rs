@@ -11,6 +11,7 @@ use scoreboard::{
 
 use super::{Command, Core, Effect, Input, Start};
 use crate::scenario::Scenario;
+use scoreboard::live::Refusal;
 
 const SCENARIO: &str = r#"
 [game]
@@ -331,10 +332,12 @@ fn an_adjustment_is_checked_and_a_retried_request_lands_once() {
     let effects = command(&mut core, 1_000, adjust("zulu", "x", None));
     assert_eq!(
         effects,
-        [Effect::Reply(Err("no team is called \"zulu\"".into()))]
+        [Effect::Reply(Err(Refusal::Invalid(
+            "no team is called \"zulu\"".into()
+        )))]
     );
     let effects = command(&mut core, 1_000, adjust("alpha", "  ", None));
-    assert!(matches!(&effects[..], [Effect::Reply(Err(e))] if e.contains("reason")));
+    assert!(matches!(&effects[..], [Effect::Reply(Err(e))] if e.to_string().contains("reason")));
     let first = command(&mut core, 1_000, adjust("alpha", " fixed ", Some("k1")));
     let Effect::Record(items) = &first[0] else {
         panic!("{first:?}");
@@ -357,7 +360,7 @@ fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
         url: url.into(),
     };
     let sim = command(&mut core, 0, set("bravo", "http://127.0.0.1:8080/"));
-    assert!(matches!(&sim[..], [Effect::Reply(Err(e))] if e.contains("simulated")));
+    assert!(matches!(&sim[..], [Effect::Reply(Err(e))] if e.to_string().contains("simulated")));
     let bad = command(&mut core, 0, set("alpha", "ftp://x/"));
     assert!(matches!(&bad[..], [Effect::Reply(Err(_))]), "{bad:?}");
     let ok = command(&mut core, 0, set("alpha", "http://127.0.0.1:8080/"));
@@ -374,6 +377,10 @@ fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
                     team: Some("alpha".into()),
                     text: "http://127.0.0.1:8080/".into(),
                 }
+            },
+            Effect::Probe {
+                team: 0,
+                url: "http://127.0.0.1:8080/".into()
             },
             Effect::Reply(Ok(()))
         ]
@@ -492,4 +499,140 @@ fn announcements_and_url_changes_are_noted_once_each_for_the_ledger() {
         Command::Announce("Lunch at noon".into()),
     );
     assert_eq!(notes(&live)[0].id, "r2-n1-1700000000000");
+}
+
+const REGISTERING: &str = r#"
+[game]
+name = "registering"
+duration = "60s"
+seed = 3
+tick = "1s"
+allow_private_targets = true
+
+[keyset]
+count = 10
+
+[hash]
+iterations = 10
+
+[load]
+phases = [{ at = "0s", rate = 5 }]
+
+[[team]]
+name = "alpha"
+
+[[team]]
+name = "bravo"
+simulate = { flavor = "v2", servers = 1 }
+
+[[timeline]]
+at = "5s"
+register = { team = "alpha", url = "http://127.0.0.1:9/" }
+"#;
+
+#[test]
+fn a_team_registers_on_the_timeline_changes_its_url_and_has_it_checked_at_most_every_10_s() {
+    let s = crate::scenario::parse(REGISTERING, Path::new("r.toml")).unwrap();
+    let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
+    let state = GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick))
+        .with_registering(&["alpha".to_owned()]);
+    let start = Start {
+        state,
+        adjusted: Default::default(),
+        biller: Biller::default(),
+        run: 1,
+        offset: Duration::ZERO,
+        paused_ms: 0,
+        board_every: Duration::ZERO,
+        billing_every_ms: 0,
+    };
+    let mut core = Core::new(&s, start).unwrap();
+    let check = || Command::Check {
+        team: "alpha".into(),
+    };
+    // Nothing to check before it registers.
+    let early = command(&mut core, 1_000, check());
+    assert!(
+        matches!(&early[..], [Effect::Reply(Err(Refusal::Invalid(e)))] if e.contains("register")),
+        "{early:?}"
+    );
+    assert!(core.state.endpoint("alpha").unwrap().is_waiting());
+    // The timeline registers it: a registration note (named by its place, so a resumed game
+    // records it once), then a probe.
+    let due = core.handle(Input::Look {
+        now: GameTime(5_000),
+    });
+    let at = |kind| {
+        due.iter().any(|e| {
+            matches!(e, Effect::SetUrl { team: 0, note, .. }
+                if note.kind == kind && note.id == "timeline-5000-register-alpha")
+        })
+    };
+    assert!(at(NoteKind::Registration), "{due:?}");
+    assert!(
+        due.iter()
+            .any(|e| matches!(e, Effect::Probe { team: 0, .. })),
+        "{due:?}"
+    );
+    let endpoint = core.state.endpoint("alpha").unwrap();
+    assert_eq!(endpoint.registered_at, Some(GameTime(5_000)));
+    // A later URL is a change, and probed too: a check asked at once is too soon.
+    let set = Command::SetUrl {
+        team: "alpha".into(),
+        url: "http://127.0.0.1:10/".into(),
+    };
+    let changed = command(&mut core, 6_000, set);
+    assert!(
+        matches!(&changed[0], Effect::SetUrl { note, .. } if note.kind == NoteKind::UrlChange),
+        "{changed:?}"
+    );
+    let soon = command(&mut core, 6_000, check());
+    assert_eq!(
+        soon,
+        [Effect::Reply(Err(Refusal::TooSoon(Duration::from_secs(
+            10
+        ))))]
+    );
+    let later = core.handle(Input::Command {
+        at: GameTime(16_000),
+        now_unix_ms: 1_700_000_010_000,
+        command: check(),
+    });
+    assert_eq!(
+        later,
+        [
+            Effect::Probe {
+                team: 0,
+                url: "http://127.0.0.1:10/".into()
+            },
+            Effect::Reply(Ok(()))
+        ]
+    );
+    // What the probe found is noted, never scored.
+    let found = core.handle(Input::Checked {
+        at: GameTime(16_500),
+        team: 0,
+        passed: false,
+        text: "connection refused: nothing listens on 127.0.0.1:10".into(),
+        now_unix_ms: 1_700_000_010_500,
+    });
+    assert!(
+        matches!(&found[..], [Effect::Say(_), Effect::Note(n)] if n.kind == NoteKind::CheckFailed),
+        "{found:?}"
+    );
+    assert_eq!(core.state.team("alpha").unwrap().score, Points(0));
+    let endpoint = core.state.endpoint("alpha").unwrap();
+    assert_eq!(endpoint.describe(), "failing since 00:16");
+    // A simulated team has nothing to check.
+    let sim = command(
+        &mut core,
+        20_000,
+        Command::Check {
+            team: "bravo".into(),
+        },
+    );
+    assert!(matches!(
+        &sim[..],
+        [Effect::Reply(Err(Refusal::Invalid(_)))]
+    ));
 }

@@ -31,11 +31,12 @@ pub(crate) enum Step {
 }
 
 /// What a worker does at game time `now` (wall clock `now_unix_ms`), running `running`,
-/// with the coordinator's `session` and each team's `published` URLs (empty: none yet).
+/// with the coordinator's `session` and each team's `published` URLs (`None`: not published
+/// yet; empty: the team waits to register an endpoint, and gets no load until it has).
 pub(crate) fn follow(
     running: Option<Running<'_>>,
     session: &GameSession,
-    published: &[Vec<String>],
+    published: &[Option<Vec<String>>],
     now: Duration,
     now_unix_ms: u64,
 ) -> Vec<Step> {
@@ -44,7 +45,10 @@ pub(crate) fn follow(
     let mut steps = Vec::new();
     if let Some(running) = running {
         for (team, (old, new)) in running.urls.iter().zip(published).enumerate() {
-            if old != new && !new.is_empty() {
+            if let Some(new) = new
+                && old != new
+                && !new.is_empty()
+            {
                 steps.push(Step::SetUrls {
                     team,
                     urls: new.clone(),
@@ -54,7 +58,7 @@ pub(crate) fn follow(
         return steps;
     }
     steps.push(Step::Stop);
-    if paused || published.iter().any(Vec::is_empty) {
+    if paused || published.iter().any(Option::is_none) {
         return steps;
     }
     steps.push(Step::Start {
@@ -80,14 +84,18 @@ mod tests {
         }
     }
 
-    fn urls(list: &[&str]) -> Vec<Vec<String>> {
+    fn urls(list: &[&str]) -> Vec<Option<Vec<String>>> {
+        list.iter().map(|u| Some(vec![(*u).to_owned()])).collect()
+    }
+
+    fn running_urls(list: &[&str]) -> Vec<Vec<String>> {
         list.iter().map(|u| vec![(*u).to_owned()]).collect()
     }
 
     #[test]
     fn a_worker_starts_once_every_team_has_a_url() {
         let s = session(1, false);
-        let partial = vec![vec!["http://a".to_owned()], Vec::new()];
+        let partial = vec![Some(vec!["http://a".to_owned()]), None];
         assert_eq!(
             follow(None, &s, &partial, Duration::ZERO, 11_000),
             [Step::Stop]
@@ -119,10 +127,14 @@ mod tests {
     #[test]
     fn a_running_worker_follows_url_changes_pauses_and_new_runs() {
         let old = urls(&["http://a", "http://b"]);
-        let running = Some(Running { run: 1, urls: &old });
+        let sending = running_urls(&["http://a", "http://b"]);
+        let running = Some(Running {
+            run: 1,
+            urls: &sending,
+        });
         assert!(follow(running, &session(1, false), &old, Duration::ZERO, 11_000).is_empty());
         // Team 1 moved; a team with no URL published keeps its old one.
-        let moved = vec![Vec::new(), vec!["https://b2".to_owned()]];
+        let moved = vec![Some(Vec::new()), Some(vec!["https://b2".to_owned()])];
         assert_eq!(
             follow(running, &session(1, false), &moved, Duration::ZERO, 11_000),
             [Step::SetUrls {
@@ -152,6 +164,32 @@ mod tests {
                     start_in: None
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn a_team_waiting_for_its_endpoint_does_not_hold_the_start_and_gets_load_once_it_has_one() {
+        let s = session(1, false);
+        // Published, with no URL: the worker starts, that team's target waits.
+        let waiting = vec![Some(vec!["http://a".to_owned()]), Some(Vec::new())];
+        let steps = follow(None, &s, &waiting, Duration::ZERO, 11_000);
+        assert!(
+            matches!(steps.last(), Some(Step::Start { run: 1, .. })),
+            "{steps:?}"
+        );
+        let sending = vec![vec!["http://a".to_owned()], Vec::new()];
+        let running = Some(Running {
+            run: 1,
+            urls: &sending,
+        });
+        assert!(follow(running, &s, &waiting, Duration::ZERO, 11_000).is_empty());
+        let registered = urls(&["http://a", "http://b"]);
+        assert_eq!(
+            follow(running, &s, &registered, Duration::ZERO, 12_000),
+            [Step::SetUrls {
+                team: 1,
+                urls: vec!["http://b".to_owned()]
+            }]
         );
     }
 }

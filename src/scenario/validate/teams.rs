@@ -27,7 +27,7 @@ pub(super) fn teams(
     instance_type: &str,
 ) -> Result<Vec<TeamSpec>, ScenarioError> {
     if raw.is_empty() {
-        let message = "expected at least one [[team]] with a name and a url or simulate";
+        let message = "expected at least one [[team]] with a name (and a url, or simulate)";
         return Err(c.error(0..0, "team", message));
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -46,11 +46,8 @@ pub(super) fn teams(
                     "set either url (a real team) or simulate (a simulated team), not both";
                 return Err(c.error(sim.span(), &format!("{f}.simulate"), message));
             }
-            (None, None) => {
-                let message = "expected url = \"http://…\" (a real team) or simulate = { … } \
-                               (a simulated team)";
-                return Err(c.error(t.span(), &f, message));
-            }
+            // A real team that registers its own endpoint during the game.
+            (None, None) => Endpoint::Registers,
             (Some(url), None) => Endpoint::Urls(urls(c, url, &f, game.allow_private_targets)?),
             (None, Some(sim)) => {
                 Endpoint::Simulate(simulate(c, sim, &f, game, hash, instance_type)?)

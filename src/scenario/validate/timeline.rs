@@ -1,47 +1,55 @@
-//! `[[timeline]]`: announcements, faults on simulated teams and organizer hooks, sorted by
-//! time.
+//! `[[timeline]]`: announcements, faults on simulated teams, organizer hooks and teams'
+//! registrations, sorted by time.
 
 use std::ops::Range;
-use std::time::Duration;
 
 use toml::Spanned;
 
 use super::super::check::Checker;
-use super::super::raw::{FaultKind, RawFault, RawHook, RawTimeline};
-use super::super::{Action, Endpoint, Fault, Misbehaviour, ScenarioError, TeamSpec, TimelineEntry};
+use super::super::raw::{FaultKind, RawFault, RawHook, RawRegister, RawTimeline};
+use super::super::{
+    Action, Endpoint, Fault, GameSettings, Misbehaviour, ScenarioError, TeamSpec, TimelineEntry,
+};
 use super::{HOUR, MILLISECOND, MINUTE, SECOND, known_team};
 
 /// Every entry, checked, in time order (entries at the same time keep the file's order).
 pub(super) fn timeline(
     c: &Checker<'_>,
     raw: &[Spanned<RawTimeline>],
-    game: Duration,
+    game: &GameSettings,
     teams: &[TeamSpec],
 ) -> Result<Vec<TimelineEntry>, ScenarioError> {
     let mut entries = Vec::with_capacity(raw.len());
     for (i, entry) in raw.iter().enumerate() {
         let (f, e) = (format!("timeline[{i}]"), entry.get_ref());
-        let at = c.moment(&e.at, &format!("{f}.at"), game)?;
+        let at = c.moment(&e.at, &format!("{f}.at"), game.duration)?;
         let written: Vec<(&str, Range<usize>)> = [
             ("announce", e.announce.as_ref().map(Spanned::span)),
             ("fault", e.fault.as_ref().map(Spanned::span)),
             ("hook", e.hook.as_ref().map(Spanned::span)),
+            ("register", e.register.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(name, span)| span.map(|s| (name, s)))
         .collect();
         if let Some((name, span)) = written.get(1) {
-            let message = "set one of announce, fault or hook per [[timeline]] entry, not several";
+            let message =
+                "set one of announce, fault, hook or register per [[timeline]] entry, not several";
             return Err(c.error(span.clone(), &format!("{f}.{name}"), message));
         }
-        let action = match (&e.announce, &e.fault, &e.hook) {
-            (Some(text), _, _) => {
+        let action = match (&e.announce, &e.fault, &e.hook, &e.register) {
+            (Some(text), ..) => {
                 Action::Announce(c.text(text, &format!("{f}.announce"), "a message")?)
             }
-            (_, Some(fault), _) => self::fault(c, fault, &format!("{f}.fault"), teams)?,
-            (_, _, Some(hook)) => self::hook(c, hook.get_ref(), &format!("{f}.hook"))?,
-            (None, None, None) => {
-                let message = "expected announce = \"…\", fault = { … } or hook = { … }";
+            (_, Some(fault), ..) => self::fault(c, fault, &format!("{f}.fault"), teams)?,
+            (_, _, Some(hook), _) => self::hook(c, hook.get_ref(), &format!("{f}.hook"))?,
+            (.., Some(register)) => {
+                let f = format!("{f}.register");
+                self::register(c, register.get_ref(), &f, teams, game.allow_private_targets)?
+            }
+            (None, None, None, None) => {
+                let message = "expected announce = \"…\", fault = { … }, hook = { … } \
+                               or register = { … }";
                 return Err(c.error(entry.span(), &f, message));
             }
         };
@@ -60,9 +68,9 @@ fn fault(
     let r = raw.get_ref();
     let field = |name: &str| format!("{f}.{name}");
     let team = known_team(c, &r.team, &field("team"), teams)?;
-    if let Endpoint::Urls(_) = team.endpoint {
+    if !matches!(team.endpoint, Endpoint::Simulate(_)) {
         let message = format!(
-            "team {:?} has a url, not simulate: faults apply only to simulated teams",
+            "team {:?} is a real team, not simulate: faults apply only to simulated teams",
             team.name
         );
         return Err(c.error(r.team.span(), &field("team"), message));
@@ -143,6 +151,33 @@ fn refuse_unread(c: &Checker<'_>, r: &RawFault, f: &str, kind: &str) -> Result<(
         }
     }
     Ok(())
+}
+
+/// `register = { team, url }`: a real team's endpoint, checked as a scenario URL is.
+fn register(
+    c: &Checker<'_>,
+    raw: &RawRegister,
+    f: &str,
+    teams: &[TeamSpec],
+    allow_private: bool,
+) -> Result<Action, ScenarioError> {
+    let team = known_team(c, &raw.team, &format!("{f}.team"), teams)?;
+    if let Endpoint::Simulate(_) = team.endpoint {
+        let message = format!(
+            "team {:?} is simulated: the engine runs its servers, it registers no endpoint",
+            team.name
+        );
+        return Err(c.error(raw.team.span(), &format!("{f}.team"), message));
+    }
+    let field = format!("{f}.url");
+    let url = c.text(&raw.url, &field, "a URL like \"http://203.0.113.10:8080\"")?;
+    if let Some(message) = super::teams::url_problem(&url, &field, allow_private) {
+        return Err(c.error(raw.url.span(), &field, message));
+    }
+    Ok(Action::Register {
+        team: team.name.clone(),
+        url,
+    })
 }
 
 fn hook(c: &Checker<'_>, raw: &RawHook, f: &str) -> Result<Action, ScenarioError> {

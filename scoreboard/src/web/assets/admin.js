@@ -82,9 +82,25 @@ async function rename(team) {
   if (reply) say(true, "Renamed " + reply.team + " to " + reply.name + ".");
 }
 
+// Sets a team's endpoint for it (its registration if it had none), and says what the
+// engine's check of it found.
+async function setUrl(team) {
+  const url = prompt("Endpoint URL of " + team + " (http:// or https://):");
+  if (url === null) return;
+  const reply = await post("/api/team/url", { team, url });
+  if (reply) {
+    const check = reply.check;
+    say(check.passed, team + " now answers at " + reply.url + ". Check: " + check.text);
+  }
+}
+
 document.getElementById("teams").addEventListener("click", async (ev) => {
   if (ev.target.dataset && ev.target.dataset.rename) {
     await rename(ev.target.dataset.rename);
+    return;
+  }
+  if (ev.target.dataset && ev.target.dataset.setUrl) {
+    await setUrl(ev.target.dataset.setUrl);
     return;
   }
   const team = ev.target.dataset && ev.target.dataset.newToken;
@@ -116,8 +132,13 @@ function drawStatus(s) {
     button.dataset.newToken = t.team;
     const renameButton = el("button", "Rename", "quiet");
     renameButton.dataset.rename = t.team;
+    const urlButton = el("button", "Set endpoint", "quiet");
+    urlButton.dataset.setUrl = t.team;
     const action = el("td");
-    action.append(button, " ", renameButton);
+    action.append(button, " ", renameButton, " ", urlButton);
+    const check = el("td", "", "last-check");
+    const last = t.endpoint.last_check;
+    if (last) check.append(el("span", last.at + " " + last.text, last.passed ? "ok" : "error"));
     const who = el("td", t.name + " ");
     who.append(el("span", t.team, "muted"));
     tr.append(
@@ -125,6 +146,8 @@ function drawStatus(s) {
       who,
       el("td", t.score, "num " + signClass(t.score_milli)),
       el("td", t.urls.join(" ")),
+      el("td", t.endpoint.state, "endpoint-state"),
+      check,
       el("td", withToken.has(t.team) ? "yes" : "none"),
       action,
     );

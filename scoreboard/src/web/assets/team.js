@@ -88,6 +88,23 @@ function showStatus(s) {
     li.append(el("code", u));
     return li;
   }));
+  showEndpoint(s.endpoint);
+}
+
+// Where the team's endpoint stands, and what its last check found.
+function showEndpoint(e) {
+  if (!e) return;
+  const state = document.getElementById("endpoint-state");
+  state.className = e.waiting ? "error" : "muted";
+  state.textContent = e.waiting
+    ? "No endpoint yet: the game sends you no load (and takes no points for it) until you register your endpoint's URL below."
+    : "Your endpoint: " + e.state;
+  const check = document.getElementById("last-check");
+  const last = e.last_check;
+  check.className = last ? (last.passed ? "ok" : "error") : "muted";
+  check.textContent = last ? "Last check at " + last.at + ": " + last.text : "";
+  const submit = document.getElementById("url-submit");
+  if (submit) submit.textContent = e.waiting ? "Register" : "Change URL";
 }
 
 const live = document.getElementById("live");
@@ -159,8 +176,36 @@ if (urlForm) {
       body: JSON.stringify({ url: document.getElementById("url").value }),
     });
     const reply = await answer.json().catch(() => ({}));
-    result.className = answer.ok ? "ok" : "error";
-    result.textContent = answer.ok ? "Now using " + reply.url : (reply.error || "failed");
+    if (!answer.ok) {
+      result.className = "error";
+      result.textContent = reply.error || "failed";
+      return;
+    }
+    // Taken whatever the check found: a team may register before its server is up.
+    const check = reply.check;
+    result.className = check.passed ? "ok" : "error";
+    result.textContent = check.passed
+      ? "Now using " + reply.url + ". Check passed: " + check.text
+      : "Now using " + reply.url + ", but the check failed: " + check.text +
+        ". The load goes there from now on: fix it and press Check my endpoint.";
+  });
+}
+
+const checkButton = document.getElementById("check");
+if (checkButton) {
+  checkButton.addEventListener("click", async () => {
+    const result = document.getElementById("url-result");
+    result.className = "muted";
+    result.textContent = "Checking…";
+    const answer = await fetch("/api/team/check", { method: "POST", credentials: "same-origin" });
+    const reply = await answer.json().catch(() => ({}));
+    if (!answer.ok) {
+      result.className = "error";
+      result.textContent = reply.error || "failed";
+      return;
+    }
+    result.className = reply.passed ? "ok" : "error";
+    result.textContent = (reply.passed ? "Check passed: " : "Check failed: ") + reply.text;
   });
 }
 
