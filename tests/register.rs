@@ -180,6 +180,12 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
         board.contains("waiting for its endpoint since 00:00"),
         "{board}"
     );
+    // The board's page says it under the team's name.
+    let (_, page) = http(&addr, "GET", "/", None);
+    assert!(
+        page.contains("<span class=\"muted waiting\">waiting for its endpoint since 00:00</span>"),
+        "{page}"
+    );
     // It registers (the organizer for it, with the admin token): the answer is the check.
     let body = format!(r#"{{"team":"{TEAM}","url":"{url}"}}"#);
     let (code, reply) = http_json(&addr, "POST", "/api/team/url", Some(ADMIN), &body);
