@@ -87,6 +87,9 @@ async fn a_team_registers_and_checks_its_endpoint_on_its_page() {
         "{said}"
     );
     assert!(said.contains("security group"), "{said}");
+    assert!(!said.contains("?.") && !said.contains(".."), "{said}");
+    // Registered: the form now changes the URL, and is empty for the next one.
+    wait_text(&page, "label[for=url]", "New endpoint URL").await;
     wait_text(&page, "#endpoint-state", "Your endpoint: failing since").await;
 
     // The right one.

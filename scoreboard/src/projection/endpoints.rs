@@ -119,9 +119,11 @@ impl EndpointStatus {
             return;
         }
         if !self.loaded {
-            // What checks said before the load is over: the load says it now.
+            // The load speaks now. A failure a check saw stands if the load fails too.
             self.loaded = true;
-            self.failing_since = None;
+            if correct > 0 {
+                self.failing_since = None;
+            }
         }
         if correct > 0 {
             self.failing_since = None;
