@@ -88,9 +88,12 @@ pub fn teams(args: TeamsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.slips {
         Some(file) => writeln!(
             out,
-            "Wrote {} slips to {}: print it, cut along the dashed lines, hand each team its own.\n\
+            "Wrote {} to {}: print it, cut along the dashed lines, hand each team its own.\n\
              Shown once: the ledger keeps only digests. Running this again replaces them.",
-            issued.len(),
+            match issued.len() {
+                1 => "1 slip".to_owned(),
+                n => format!("{n} slips"),
+            },
             file.display()
         )?,
         None => print_tokens(out, &issued, args.csv)?,

@@ -13,11 +13,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hashref::HashParams;
-use hashref::unicorn::{Flavor, UnicornConfig};
 use scoreboard::ledger::LedgerAt;
 use scoreboard::{NoteKind, Source};
-use util::{http, http_json, web_address};
+use util::{Unicorn, http, http_json, web_address};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
 const ADMIN: &str = "tok-register-admin-secret";
@@ -32,59 +30,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The reference server, as a team deploys it, on a port of its own: with the game's hash
-/// (or another salt), until dropped.
-struct Unicorn {
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Unicorn {
-    fn start(salt: &str) -> Unicorn {
-        let config = UnicornConfig {
-            flavor: Flavor::V2,
-            min_latency: Duration::from_millis(10),
-            params: HashParams::new(salt, 100).unwrap(),
-            error_rate: 0.0,
-            ..UnicornConfig::default()
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let shutdown = async move {
-                    let _ = stopped.await;
-                };
-                hashref::unicorn::serve(listener, config, shutdown)
-                    .await
-                    .unwrap();
-            });
-        });
-        Unicorn {
-            port,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Unicorn {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// `gameday play` of the fixture on `ledger`, with its web pages on a free port.
@@ -179,6 +124,12 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
     assert!(
         board.contains("waiting for its endpoint since 00:00"),
         "{board}"
+    );
+    // The board's page says it under the team's name.
+    let (_, page) = http(&addr, "GET", "/", None);
+    assert!(
+        page.contains("<span class=\"muted waiting\">waiting for its endpoint since 00:00</span>"),
+        "{page}"
     );
     // It registers (the organizer for it, with the admin token): the answer is the check.
     let body = format!(r#"{{"team":"{TEAM}","url":"{url}"}}"#);

@@ -1,9 +1,10 @@
 //! What the gameday binary's integration tests share: a plain HTTP/1.1 client for the web
-//! scoreboard over a real socket, and where a game's web scoreboard listens.
+//! scoreboard over a real socket, where a game's web scoreboard listens, and a team's
+//! reference server on a port of its own.
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,4 +77,57 @@ pub fn web_address(stderr: impl Read + Send + 'static) -> (String, Arc<Mutex<Str
         }
     }
     panic!("gameday never said where the web scoreboard is");
+}
+
+/// The reference server, as a team deploys it, on a port of its own: with the game's hash
+/// (or another salt), until dropped.
+pub struct Unicorn {
+    pub port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Unicorn {
+    pub fn start(salt: &str) -> Unicorn {
+        let config = hashref::unicorn::UnicornConfig {
+            flavor: hashref::unicorn::Flavor::V2,
+            min_latency: Duration::from_millis(10),
+            params: hashref::HashParams::new(salt, 100).unwrap(),
+            error_rate: 0.0,
+            ..hashref::unicorn::UnicornConfig::default()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                hashref::unicorn::serve(listener, config, shutdown)
+                    .await
+                    .unwrap();
+            });
+        });
+        Unicorn {
+            port,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Unicorn {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

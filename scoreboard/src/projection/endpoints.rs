@@ -81,10 +81,15 @@ impl EndpointStatus {
     pub(super) fn note(&mut self, note: &Note) {
         match note.kind {
             NoteKind::Announcement => {}
-            NoteKind::UrlChange => self.url = Some(note.text.clone()),
-            NoteKind::Registration => {
+            NoteKind::UrlChange | NoteKind::Registration => {
+                if note.kind == NoteKind::Registration {
+                    self.registered_at.get_or_insert(note.at);
+                }
+                // A new endpoint: what the old one did says nothing of it. Its check speaks
+                // for it until the load does.
                 self.url = Some(note.text.clone());
-                self.registered_at.get_or_insert(note.at);
+                self.loaded = false;
+                self.failing_since = None;
             }
             NoteKind::CheckPassed | NoteKind::CheckFailed => {
                 let passed = note.kind == NoteKind::CheckPassed;
@@ -114,9 +119,11 @@ impl EndpointStatus {
             return;
         }
         if !self.loaded {
-            // What checks said before the load is over: the load says it now.
+            // The load speaks now. A failure a check saw stands if the load fails too.
             self.loaded = true;
-            self.failing_since = None;
+            if correct > 0 {
+                self.failing_since = None;
+            }
         }
         if correct > 0 {
             self.failing_since = None;
@@ -161,10 +168,17 @@ mod tests {
         e.answers(GameTime(71_000), 0, 4);
         e.answers(GameTime(72_000), 0, 4);
         assert_eq!(e.state(), EndpointState::Failing(GameTime(71_000)));
-        // A later registration note (a URL change) does not move the registration time.
+        // A later registration note (a URL change) does not move the registration time;
+        // the new endpoint's check speaks for it until the load does.
         e.note(&note(90, NoteKind::Registration, "http://b.example"));
         assert_eq!(e.registered_at, Some(GameTime(65_000)));
         assert_eq!(e.url.as_deref(), Some("http://b.example"));
+        assert_eq!(e.state(), EndpointState::Answering);
+        e.note(&note(91, NoteKind::CheckFailed, "connection refused"));
+        assert_eq!(e.state(), EndpointState::Failing(GameTime(91_000)));
+        e.note(&note(95, NoteKind::UrlChange, "http://c.example"));
+        e.note(&note(96, NoteKind::CheckPassed, "3 of 3 answers right"));
+        assert_eq!(e.state(), EndpointState::Answering);
     }
 
     #[test]

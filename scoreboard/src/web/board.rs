@@ -42,8 +42,12 @@ fn render(board: &Board) -> String {
         .teams
         .iter()
         .map(|t| {
+            // A team with no endpoint yet says so under its name.
+            let waiting = t.waiting.as_deref().map_or(String::new(), |w| {
+                format!("<br><span class=\"muted waiting\">{}</span>", escape(w))
+            });
             format!(
-                "<tr><td class=\"rank num\">{}</td><td class=\"team\">{}</td>\
+                "<tr><td class=\"rank num\">{}</td><td class=\"team\">{}{waiting}</td>\
                  <td class=\"num {}\">{}</td><td class=\"num {}\">{}</td></tr>",
                 t.rank,
                 escape(&t.name),

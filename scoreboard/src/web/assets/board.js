@@ -1,12 +1,21 @@
 // The public board: redraws the table, banners and announcements from /api/board/stream.
 "use strict";
 
+// The team's name, and "waiting for its endpoint since 00:00" under it while it has none.
+function teamCell(t) {
+  const td = el("td", t.name, "team");
+  if (t.waiting) {
+    td.append(el("br"), el("span", t.waiting, "muted waiting"));
+  }
+  return td;
+}
+
 function drawBoard(board) {
   const rows = board.teams.map((t) => {
     const tr = el("tr");
     tr.append(
       el("td", String(t.rank), "rank num"),
-      el("td", t.name, "team"),
+      teamCell(t),
       el("td", t.score, "num " + signClass(t.score_milli)),
       el("td", t.trend, "num " + signClass(t.trend_milli)),
     );

@@ -91,6 +91,11 @@ function showStatus(s) {
   showEndpoint(s.endpoint);
 }
 
+// `text` as a sentence: a full stop at its end unless it has one.
+function sentence(text) {
+  return /[.?!]$/.test(text) ? text : text + ".";
+}
+
 // Where the team's endpoint stands, and what its last check found.
 function showEndpoint(e) {
   if (!e) return;
@@ -105,6 +110,8 @@ function showEndpoint(e) {
   check.textContent = last ? "Last check at " + last.at + ": " + last.text : "";
   const submit = document.getElementById("url-submit");
   if (submit) submit.textContent = e.waiting ? "Register" : "Change URL";
+  const label = document.querySelector("label[for=url]");
+  if (label) label.textContent = e.waiting ? "Your endpoint's URL (your load balancer)" : "New endpoint URL";
 }
 
 const live = document.getElementById("live");
@@ -186,8 +193,9 @@ if (urlForm) {
     result.className = check.passed ? "ok" : "error";
     result.textContent = check.passed
       ? "Now using " + reply.url + ". Check passed: " + check.text
-      : "Now using " + reply.url + ", but the check failed: " + check.text +
-        ". The load goes there from now on: fix it and press Check my endpoint.";
+      : "Now using " + reply.url + ", but the check failed: " + sentence(check.text) +
+        " The load goes there from now on: fix it and press Check my endpoint.";
+    document.getElementById("url").value = "";
   });
 }
 
