@@ -321,41 +321,13 @@ fn render(
     read_only: bool,
     named: Option<&str>,
 ) -> String {
-    let options: String = std::iter::once(("", "All sources"))
-        .chain(
-            [
-                Source::LoadGen,
-                Source::Billing,
-                Source::Organizer,
-                Source::Engine,
-            ]
-            .map(|s| (s.name(), s.name())),
-        )
-        .map(|(value, label)| {
-            let selected = if source.map_or("", Source::name) == value {
-                " selected"
-            } else {
-                ""
-            };
-            format!("<option value=\"{value}\"{selected}>{label}</option>")
-        })
-        .collect();
     let next = page.next_before.map(|b| b.to_string()).unwrap_or_default();
-    let Endpoint {
-        waiting,
-        state,
-        check,
-        check_class,
-    } = endpoint_lines(status);
     format!(
         "<div class=\"status\"><span>Team <b id=\"team\">{name}</b> <span class=\"muted\">{team}</span></span>\
          <span>Score <b id=\"score\" class=\"{class}\">{score}</b></span>\
          <span>Rank <b id=\"rank\">{rank}</b></span>\
          <span id=\"live\" class=\"live off\">live</span>{signout}</div>\
-         <div class=\"grid\"><section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
-         <p id=\"endpoint-state\" class=\"{state_class}\">{state}</p>\
-         <p id=\"last-check\" class=\"{check_class}\">{check}</p>\
-         {url_form}</section>\
+         <div class=\"grid\">{endpoint}\
          <section class=\"card\"><h2>Team name</h2>{name_form}</section>\
          <section class=\"card\"><h2>Filter</h2><form method=\"get\" action=\"/team\" id=\"filter\">\
          <label for=\"source\">Source</label><select id=\"source\" name=\"source\">{options}</select>\
@@ -377,16 +349,8 @@ fn render(
         score = escape(&status.score),
         rank = status.rank.map_or("–".to_string(), |r| r.to_string()),
         signout = html::sign_out_form(),
-        urls = status
-            .urls
-            .iter()
-            .map(|u| format!("<li><code>{}</code></li>", escape(u)))
-            .collect::<String>(),
-        url_form = url_form(read_only, waiting),
-        state = escape(&state),
-        state_class = if waiting { "error" } else { "muted" },
-        check = escape(&check),
-        check_class = check_class,
+        endpoint = endpoint_card(status, read_only),
+        options = source_options(source),
         name_form = name_form(read_only, named),
         losses = losses_panel(&status.losses),
         rows = page
@@ -402,16 +366,32 @@ fn render(
     )
 }
 
-/// What the page says of the team's endpoint: whether it waits for one, its state, and its
-/// last check.
-struct Endpoint {
-    waiting: bool,
-    state: String,
-    check: String,
-    check_class: &'static str,
+/// The filter's choices, `source` selected.
+fn source_options(source: Option<Source>) -> String {
+    std::iter::once(("", "All sources"))
+        .chain(
+            [
+                Source::LoadGen,
+                Source::Billing,
+                Source::Organizer,
+                Source::Engine,
+            ]
+            .map(|s| (s.name(), s.name())),
+        )
+        .map(|(value, label)| {
+            let selected = if source.map_or("", Source::name) == value {
+                " selected"
+            } else {
+                ""
+            };
+            format!("<option value=\"{value}\"{selected}>{label}</option>")
+        })
+        .collect()
 }
 
-fn endpoint_lines(status: &TeamStatus) -> Endpoint {
+/// The endpoint's card: its URLs, whether it waits for one, its state, its last check, and
+/// the form that registers or changes it.
+fn endpoint_card(status: &TeamStatus, read_only: bool) -> String {
     let endpoint = status.endpoint.as_ref();
     let waiting = endpoint.is_some_and(|e| e.waiting);
     let state = match endpoint {
@@ -422,18 +402,28 @@ fn endpoint_lines(status: &TeamStatus) -> Endpoint {
         None => String::new(),
     };
     let last = endpoint.and_then(|e| e.last_check.as_ref());
-    Endpoint {
-        waiting,
-        state,
-        check: last.map_or(String::new(), |c| {
-            format!("Last check at {}: {}", c.at, c.text)
-        }),
-        check_class: match last {
-            Some(c) if c.passed => "ok",
-            Some(_) => "error",
-            None => "muted",
-        },
-    }
+    let check = last.map_or(String::new(), |c| {
+        format!("Last check at {}: {}", c.at, c.text)
+    });
+    let check_class = match last {
+        Some(c) if c.passed => "ok",
+        Some(_) => "error",
+        None => "muted",
+    };
+    let urls: String = status
+        .urls
+        .iter()
+        .map(|u| format!("<li><code>{}</code></li>", escape(u)))
+        .collect();
+    format!(
+        "<section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
+         <p id=\"endpoint-state\" class=\"{state_class}\">{state}</p>\
+         <p id=\"last-check\" class=\"{check_class}\">{check}</p>{form}</section>",
+        state_class = if waiting { "error" } else { "muted" },
+        state = escape(&state),
+        check = escape(&check),
+        form = url_form(read_only, waiting),
+    )
 }
 
 fn url_form(read_only: bool, waiting: bool) -> String {

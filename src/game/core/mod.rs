@@ -412,10 +412,8 @@ impl Core {
                         continue;
                     };
                     let id = format!("timeline-{}-register-{team}", when.0);
-                    let mut changed = self.change_url(index, when, url, id, None);
-                    let last = changed.pop().expect("a change ends with its probe");
-                    effects.extend(changed);
-                    last
+                    effects.extend(self.change_url(index, when, url, id, None));
+                    continue;
                 }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));

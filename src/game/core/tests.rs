@@ -530,8 +530,8 @@ at = "5s"
 register = { team = "alpha", url = "http://127.0.0.1:9/" }
 "#;
 
-#[test]
-fn a_team_registers_on_the_timeline_changes_its_url_and_has_it_checked_at_most_every_10_s() {
+/// The core of [`REGISTERING`], `alpha` waiting for its endpoint.
+fn registering_core() -> Core {
     let s = crate::scenario::parse(REGISTERING, Path::new("r.toml")).unwrap();
     let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
     let state = GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick))
@@ -546,10 +546,19 @@ fn a_team_registers_on_the_timeline_changes_its_url_and_has_it_checked_at_most_e
         board_every: Duration::ZERO,
         billing_every_ms: 0,
     };
-    let mut core = Core::new(&s, start).unwrap();
-    let check = || Command::Check {
+    Core::new(&s, start).unwrap()
+}
+
+fn check_alpha() -> Command {
+    Command::Check {
         team: "alpha".into(),
-    };
+    }
+}
+
+#[test]
+fn a_team_registers_on_the_timeline_then_changes_its_url_each_probed() {
+    let mut core = registering_core();
+    let check = check_alpha;
     // Nothing to check before it registers.
     let early = command(&mut core, 1_000, check());
     assert!(
@@ -586,6 +595,24 @@ fn a_team_registers_on_the_timeline_changes_its_url_and_has_it_checked_at_most_e
         matches!(&changed[0], Effect::SetUrl { note, .. } if note.kind == NoteKind::UrlChange),
         "{changed:?}"
     );
+    let soon = command(&mut core, 6_000, check());
+    assert_eq!(
+        soon,
+        [Effect::Reply(Err(Refusal::TooSoon(Duration::from_secs(
+            10
+        ))))]
+    );
+}
+
+#[test]
+fn a_check_is_probed_at_most_every_10_s_and_noted_never_scored() {
+    let mut core = registering_core();
+    let check = check_alpha;
+    let set = Command::SetUrl {
+        team: "alpha".into(),
+        url: "http://127.0.0.1:10/".into(),
+    };
+    command(&mut core, 6_000, set);
     let soon = command(&mut core, 6_000, check());
     assert_eq!(
         soon,
