@@ -11,7 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use tokio::sync::{broadcast, watch};
 
-use super::{WebState, json};
+use super::json;
+use super::state::WebState;
 use crate::live::Snapshot;
 use crate::{ScoreEvent, Source};
 

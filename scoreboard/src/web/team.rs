@@ -14,12 +14,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::WebState;
 use super::auth::{self, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, EventJson, LossJson, TeamStatus};
+use super::state::WebState;
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::live::{Control, Snapshot};
