@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use scoreboard::{
-    EventFilter, GameProjection, GameTime, Points, Rules, ScoreEvent, Scorer, Source,
-};
+use scoreboard::event_json::EventJson;
+use scoreboard::{EventFilter, GameProjection, GameTime, Points, Rules, Scorer, Source};
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]
@@ -95,7 +94,7 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let events = ledger.events(&filter)?;
     for e in &events {
         if args.json {
-            serde_json::to_writer(&mut *out, &event_json(e))?;
+            serde_json::to_writer(&mut *out, &EventJson::from(e))?;
             writeln!(out)?;
         } else if args.team.is_some() {
             writeln!(out, "{e}")?;
@@ -115,21 +114,6 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
         eprintln!("no events match");
     }
     Ok(())
-}
-
-fn event_json(e: &ScoreEvent) -> serde_json::Value {
-    serde_json::json!({
-        "at_ms": e.at.0,
-        "at": e.at.to_string(),
-        "team": e.team,
-        "source": e.source.name(),
-        "points": e.points.0 as f64 / 1000.0,
-        "milli_points": e.points.0,
-        "reason": e.reason,
-        "kind": e.kind.name(),
-        "count": e.count,
-        "cause": e.cause,
-    })
 }
 
 pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {

@@ -241,6 +241,15 @@ fn events_prints_what_teams_see() {
             .iter()
             .all(|l| l["at_ms"].as_u64().unwrap() >= 120_000 && l["source"] == "LoadGen")
     );
+    // The web API's shape: points as text and as milli-points, the team, the seq.
+    let first = &lines[0];
+    let milli = first["points_milli"].as_i64().unwrap();
+    assert_eq!(first["points"], scoreboard::Points(milli).to_string());
+    assert!(
+        first["team"].is_string() && first["seq"].is_u64(),
+        "{first}"
+    );
+    assert!(first.get("milli_points").is_none(), "{first}");
     let out = gameday(&["events", "--db", "/nonexistent/game.db"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no ledger at"));
