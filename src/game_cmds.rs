@@ -47,8 +47,8 @@ pub struct PlayArgs {
     /// Who sends the load: `local` (this process) or `external` (`gameday worker`
     /// processes on the same PostgreSQL ledger; this one scores, bills, runs the timeline and
     /// the views).
-    #[arg(long, default_value = "local", value_name = "WHO", value_parser = ["local", "external"])]
-    pub workers: String,
+    #[arg(long, value_enum, default_value_t = WorkersArg::Local, value_name = "WHO")]
+    pub workers: WorkersArg,
     /// With external workers: how long a tick waits for a missing worker's batch before its
     /// share is voided (an Engine event; no team loses points for it).
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -80,6 +80,15 @@ pub struct PlayArgs {
     /// on; when as many wait, the game pauses until the ledger is back. Nothing is lost.
     #[arg(long, default_value_t = game::DEFAULT_LEDGER_BUFFER, value_name = "CAUSES")]
     pub ledger_buffer: usize,
+}
+
+/// Who sends a game's load (`--workers`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkersArg {
+    /// This process.
+    Local,
+    /// `gameday worker` processes on the same ledger.
+    External,
 }
 
 #[derive(clap::Args, Debug)]
@@ -202,9 +211,9 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(at) => at,
         None => LedgerAt::File(fresh_db(&s.game.name)),
     };
-    let workers = match args.workers.as_str() {
-        "external" => game::Workers::External { grace: args.grace },
-        _ => game::Workers::Local,
+    let workers = match args.workers {
+        WorkersArg::External => game::Workers::External { grace: args.grace },
+        WorkersArg::Local => game::Workers::Local,
     };
     // With external workers this process sends no load.
     let segments = u32::from(workers == game::Workers::Local);

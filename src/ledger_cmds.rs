@@ -21,8 +21,8 @@ pub struct EventsArgs {
     #[arg(long, value_name = "T", value_parser = parse_duration)]
     since: Option<Duration>,
     /// Only events from this source (LoadGen, Billing, Organizer, Engine).
-    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
-    source: Option<Source>,
+    #[arg(long, value_enum, ignore_case = true, value_name = "SOURCE")]
+    source: Option<SourceArg>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -47,9 +47,28 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (examples: 90s, 5m, 1h)"))
 }
 
-fn parse_source(text: &str) -> Result<Source, String> {
-    Source::parse(text)
-        .ok_or_else(|| format!("{text:?}: expected LoadGen, Billing, Organizer or Engine"))
+/// A score event's source, as `--source` names it (in any case).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SourceArg {
+    #[value(name = "LoadGen")]
+    LoadGen,
+    #[value(name = "Billing")]
+    Billing,
+    #[value(name = "Organizer")]
+    Organizer,
+    #[value(name = "Engine")]
+    Engine,
+}
+
+impl From<SourceArg> for Source {
+    fn from(source: SourceArg) -> Source {
+        match source {
+            SourceArg::LoadGen => Source::LoadGen,
+            SourceArg::Billing => Source::Billing,
+            SourceArg::Organizer => Source::Organizer,
+            SourceArg::Engine => Source::Engine,
+        }
+    }
 }
 
 /// The id of the team `given` names: an id of the game, or a team's public name.
@@ -88,7 +107,7 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let filter = EventFilter {
         team,
         since: args.since.map(GameTime::from_duration),
-        source: args.source,
+        source: args.source.map(Source::from),
         ..Default::default()
     };
     let events = ledger.events(&filter)?;

@@ -109,6 +109,42 @@ fn help_describes_every_command() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// An option that takes one of a set of words refuses any other, naming the allowed ones
+/// (a typo in `--workers` used to be refused only because of a hand-kept list beside the
+/// `match` that read it).
+#[test]
+fn a_wrong_word_for_an_option_set_is_refused_with_the_allowed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, allowed) in [
+        (
+            &["play", "scenarios/demo.toml", "--workers", "extrnal"][..],
+            "[possible values: local, external]",
+        ),
+        (
+            &["events", "--db", "game.db", "--source", "lodgen"][..],
+            "[possible values: LoadGen, Billing, Organizer, Engine]",
+        ),
+    ] {
+        let out = gameday(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("invalid value") && err.contains(allowed),
+            "{err}"
+        );
+    }
+    // Any case names a source, as the web API's `source=` does.
+    let db = dir.path().join("game.db");
+    small_game(&db);
+    let db = db.to_str().unwrap();
+    let out = gameday(&["events", "--db", db, "--source", "billing"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).lines().all(|l| l.contains("Billing")),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn completions_cover_every_command() {
     let dir = tempfile::tempdir().unwrap();
