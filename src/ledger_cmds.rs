@@ -1,12 +1,14 @@
-//! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal.
+//! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal (the
+//! rescore's plan is [`gameday::rescore_plan`]).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
+use gameday::rescore_plan::{RescorePlan, read_rules};
+use gameday::teams::team_id;
 use scoreboard::event_json::EventJson;
-use scoreboard::{EventFilter, GameProjection, GameTime, Points, Rules, Scorer, Source};
+use scoreboard::{EventFilter, GameTime, Points, Source};
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]
@@ -71,33 +73,6 @@ impl From<SourceArg> for Source {
     }
 }
 
-/// The id of the team `given` names: an id of the game, or a team's public name.
-fn team_id(ledger: &dyn scoreboard::Ledger, given: &str) -> anyhow::Result<String> {
-    let meta = ledger
-        .meta()?
-        .context("this ledger holds no game yet: start it with gameday play --db FILE")?;
-    if meta.teams.iter().any(|t| t == given) {
-        return Ok(given.to_owned());
-    }
-    let names = ledger.team_names()?;
-    if let Some(named) = names.iter().find(|n| n.name == given) {
-        return Ok(named.team.clone());
-    }
-    let teams: Vec<String> = meta
-        .teams
-        .iter()
-        .map(|t| match names.iter().find(|n| &n.team == t) {
-            Some(n) => format!("{t} ({:?})", n.name),
-            None => t.clone(),
-        })
-        .collect();
-    anyhow::bail!(
-        "no team {given:?} in game {:?}: its teams are {}",
-        meta.name,
-        teams.join(", ")
-    )
-}
-
 pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let ledger = args.ledger.required()?.open_existing()?;
     let team = match &args.team {
@@ -138,85 +113,41 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
 pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let at = args.ledger.required()?;
     let mut ledger = at.open_existing()?;
-    let meta = ledger.meta()?.context("the ledger holds no game yet")?;
-    let rules = match &args.rules {
-        Some(path) => read_rules(path)?,
-        None => meta.rules.clone(),
-    };
-    let scorer = Scorer::new(rules.clone()).context("the new rules")?;
-    // The ledger as it stands, read by the projection every view uses (on a connection of
-    // its own while the causes are rescored), and the same projection fed the new events.
-    let price = rules.billing.price;
-    let blank = || GameProjection::new(&meta.teams, price, None);
-    let ((old, before), new) = std::thread::scope(|scope| {
-        let old = scope.spawn(|| -> anyhow::Result<_> {
-            let mut state = blank();
-            let mut old = Vec::new();
-            state.catch_up(&*at.open_existing()?, &mut |e| old.push(e.clone()))?;
-            scoreboard::sort_events(&mut old);
-            Ok((old, state))
-        });
-        let new = scoreboard::rescore(&*ledger, &scorer);
-        let old = old.join().expect("reading events does not panic");
-        anyhow::Ok((old?, new?))
-    })?;
-    let mut after = blank();
-    for e in &new {
-        after.apply_event(e);
-    }
+    let rules = args.rules.as_deref().map(read_rules).transpose()?;
+    let plan = RescorePlan::make(&at, &*ledger, rules)?;
     writeln!(
         out,
         "{:<20} {:>12} {:>12} {:>12}",
         "team", "old", "new", "difference"
     )?;
-    for team in before.order() {
-        let score = |state: &GameProjection| state.team(team).map(|t| t.score).unwrap_or_default();
-        let (o, n) = (score(&before), score(&after));
+    for t in plan.totals() {
         writeln!(
             out,
-            "{team:<20} {:>12} {:>12} {:>12}",
-            o.to_string(),
-            n.to_string(),
-            Points(n.0 - o.0).to_string()
+            "{:<20} {:>12} {:>12} {:>12}",
+            t.team,
+            t.old.to_string(),
+            t.new.to_string(),
+            Points(t.new.0 - t.old.0).to_string()
         )?;
     }
-    let changed = old != new;
     if args.dry_run {
-        writeln!(
-            out,
-            "dry run: nothing written ({})",
-            if changed {
-                "events would change"
-            } else {
-                "no event would change"
-            }
-        )?;
+        let change = if plan.changed() {
+            "events would change"
+        } else {
+            "no event would change"
+        };
+        writeln!(out, "dry run: nothing written ({change})")?;
     } else {
-        ledger.replace_events(&rules, &new)?;
-        writeln!(
-            out,
-            "{} events rewritten under the {} rules",
-            new.len(),
-            if args.rules.is_some() {
-                "new"
-            } else {
-                "stored"
-            }
-        )?;
+        let written = plan.write(&mut *ledger)?;
+        let which = if args.rules.is_some() {
+            "new"
+        } else {
+            "stored"
+        };
+        writeln!(out, "{written} events rewritten under the {which} rules")?;
     }
     // A long game's events are millions of small strings, and the process ends when this
     // command returns: freeing them one by one would add a quarter of its time.
-    std::mem::forget((old, new));
+    std::mem::forget(plan);
     Ok(())
-}
-
-fn read_rules(path: &Path) -> anyhow::Result<Rules> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let rules: Rules =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    rules
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(rules)
 }

@@ -5,6 +5,16 @@ pub mod debrief;
 pub mod disk;
 pub mod fleet;
 pub mod game;
+pub mod ledger_names;
+pub mod preflight;
+pub mod replay;
+pub mod report_write;
+pub mod rescore_plan;
 pub mod scenario;
+#[cfg(feature = "views")]
+pub mod serve;
+pub mod teams;
+#[cfg(test)]
+mod test_ledger;
 #[cfg(feature = "views")]
 pub mod views;

@@ -189,7 +189,7 @@ mod tests {
         ) + &(0..teams)
             .map(|i| format!("[[team]]\nname = \"t{i}\"\nurl = \"http://10.0.0.{i}\"\n"))
             .collect::<String>()
-            + "[[team]]\nname = \"sim\"\nsimulate = { flavor = \"perfect\" }\n";
+            + "[[team]]\nname = \"sim\"\nsimulate = { flavor = \"v2\" }\n";
         scenario::parse(&text, Path::new("pre.toml")).unwrap()
     }
 
@@ -197,9 +197,9 @@ mod tests {
     fn check_says_what_the_game_is_and_what_it_takes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pre.toml");
-        let text = "[game]\nname = \"pre\"\nduration = \"2m\"\n[load]\nclients = 1\n\
-                    [[team]]\nname = \"a\"\nsimulate = { flavor = \"perfect\" }\n\
-                    [[team]]\nname = \"b\"\nregisters = true\n";
+        let text = "[game]\nname = \"pre\"\nduration = \"2m\"\nallow_private_targets = true\n[load]\nclients = 1\n\
+                    [[team]]\nname = \"a\"\nsimulate = { flavor = \"v2\" }\n\
+                    [[team]]\nname = \"b\"\n";
         std::fs::write(&path, text).unwrap();
         let lines = check(&path).unwrap();
         assert!(
@@ -210,7 +210,10 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[1].starts_with("memory: about "), "{lines:?}");
-        assert!(lines.iter().any(|l| l.starts_with("ledger: about ")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("ledger: about ")),
+            "{lines:?}"
+        );
     }
 
     #[test]
@@ -238,7 +241,10 @@ mod tests {
             memory: needs * 3 / 2,
         };
         let warning = fits_memory(&s, 1, roomy).unwrap().unwrap();
-        assert!(warning.starts_with("warning: this game may use"), "{warning}");
+        assert!(
+            warning.starts_with("warning: this game may use"),
+            "{warning}"
+        );
         let big = Machine {
             memory: needs * 100,
         };
