@@ -151,16 +151,10 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     // With external workers this process sends no load.
     let segments = u32::from(workers == game::Workers::Local);
-    for verdict in [
-        preflight::fits_machine(&s, segments),
-        preflight::fits_disk(&s, &at),
-        Ok((segments > 0)
-            .then(|| preflight::raise_open_files(&s, 1))
-            .flatten()),
-    ] {
-        if let Err(code) = warn(verdict, out)? {
-            return Ok(code);
-        }
+    match preflight::before_play(&s, segments, &at, out) {
+        Err(PreflightError::Out(e)) => return Err(e.into()),
+        Err(e) => return Ok(refused(e)),
+        Ok(()) => {}
     }
     // Before the answers are built or the web bound: a second player of the game refuses
     // at once.

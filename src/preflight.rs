@@ -27,6 +27,9 @@ pub enum PreflightError {
     /// The game's ledger would not fit its disk: how much it needs, what to change.
     #[error("{0}")]
     Disk(String),
+    /// A warning could not be written.
+    #[error(transparent)]
+    Out(#[from] std::io::Error),
 }
 
 /// Reads and checks the scenario at `path`, refusing what this build cannot play (as
@@ -96,6 +99,27 @@ fn describe(s: &Scenario) -> String {
         counted(s.timeline.len(), "timeline entry", "timeline entries"),
         counted(s.expect.len(), "expectation", "expectations")
     )
+}
+
+/// Every check before a process plays `s` into the ledger `at` and sends `segments` shares
+/// of its load (0: none): memory, disk, open files, in that order. Each warning is written to
+/// `out` as it is found; the first refusal ends the checks.
+pub fn before_play(
+    s: &Scenario,
+    segments: u32,
+    at: &LedgerAt,
+    out: &mut dyn std::io::Write,
+) -> Result<(), PreflightError> {
+    let mut say = |warning: Option<String>| match warning {
+        Some(warning) => writeln!(out, "{warning}"),
+        None => Ok(()),
+    };
+    say(fits_machine(s, segments)?)?;
+    say(fits_disk(s, at)?)?;
+    if segments > 0 {
+        say(raise_open_files(s, segments))?;
+    }
+    Ok(())
 }
 
 /// Refuses a game that cannot fit this machine's memory and warns about one that takes
@@ -187,7 +211,10 @@ mod tests {
             "[game]\nname = \"pre\"\nduration = \"2m\"\nallow_private_targets = true\n\
              [keyset]\ncount = {keys}\n[load]\nclients = 1\nmax_in_flight = 64\n"
         ) + &(0..teams)
-            .map(|i| format!("[[team]]\nname = \"t{i}\"\nurl = \"http://10.0.0.{i}\"\n"))
+            .map(|i| {
+                let (a, b) = (i / 250, i % 250);
+                format!("[[team]]\nname = \"t{i}\"\nurl = \"http://10.0.{a}.{b}\"\n")
+            })
             .collect::<String>()
             + "[[team]]\nname = \"sim\"\nsimulate = { flavor = \"v2\" }\n";
         scenario::parse(&text, Path::new("pre.toml")).unwrap()
@@ -259,6 +286,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = LedgerAt::File(dir.path().join("game.db"));
         assert_eq!(fits_disk(&s, &file).unwrap(), None);
+    }
+
+    #[test]
+    fn the_checks_before_a_game_warn_in_order_and_stop_at_a_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = LedgerAt::File(dir.path().join("game.db"));
+        let mut out = Vec::new();
+        before_play(&scenario(2, 100), 1, &at, &mut out).unwrap();
+        // A small game on this machine: nothing to say unless its open files are too few.
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.is_empty() || text.starts_with("warning: open files"),
+            "{text}"
+        );
+        // A million keys' requests for each of 1,000 servers (136 GB): refused before the
+        // disk is looked at.
+        let huge = scenario(1000, 1_000_000);
+        let err = before_play(&huge, 1, &at, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, PreflightError::Memory(_)), "{err:?}");
     }
 
     #[test]

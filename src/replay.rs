@@ -97,16 +97,7 @@ fn play(
         game: s.game.name.clone(),
         source,
     };
-    for warning in [
-        preflight::fits_machine(s, 1)?,
-        preflight::fits_disk(s, &at)?,
-        preflight::raise_open_files(s, 1),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        writeln!(out, "{warning}")?;
-    }
+    preflight::before_play(s, 1, &at, out)?;
     let lock = game::PlayLock::take(&at).map_err(failed)?;
     let game_options = GameOptions {
         ledger: at,
