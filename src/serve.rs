@@ -290,7 +290,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("game.db");
         crate::test_ledger::small_game(&db);
-        let at = LedgerAt::File(db);
+        let at = LedgerAt::File(db.clone());
+        let (admin, digest) = scoreboard::tokens::generate().unwrap();
+        let mut ledger = at.open_existing().unwrap();
+        ledger
+            .store_token(scoreboard::tokens::ADMIN, &digest, 0)
+            .unwrap();
+        drop(ledger);
         let board = ReplicaBoard::start(at, "127.0.0.1:0".parse().unwrap(), Vec::new()).unwrap();
         let addr = board.addr();
         assert!(board.banner().contains(&format!("http://{addr}/")));
@@ -306,17 +312,29 @@ mod tests {
             response.contains(r#""team":"alpha""#) && response.contains(r#""team":"bravo""#),
             "{response}"
         );
-        // Read-only: a control is refused.
+        // Read-only: even the organizer's control is refused, as a conflict.
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
         write!(
             stream,
             "POST /api/admin/pause HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-             Content-Length: 0\r\n\r\n"
+             Authorization: Bearer {admin}\r\nContent-Length: 0\r\n\r\n"
         )
         .unwrap();
         let mut refused = String::new();
         stream.read_to_string(&mut refused).unwrap();
-        assert!(!refused.starts_with("HTTP/1.1 2"), "{refused}");
+        assert!(refused.starts_with("HTTP/1.1 409"), "{refused}");
+        // The replica follows the ledger: a tick written by another process reaches the board.
+        let before = get(addr, "/api/board");
+        crate::test_ledger::record_tick(&db, 3);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while get(addr, "/api/board") == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the board never moved"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(get(addr, "/api/board").contains(r#""score":"+38""#));
         stop.send(()).unwrap();
         serving.join().unwrap().unwrap();
         assert!(std::net::TcpStream::connect(addr).is_err(), "still serving");
