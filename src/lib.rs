@@ -1,4 +1,6 @@
-//! gameday's game runner: scenario files, simulated teams, the game loop, replay checks.
+//! gameday's game runner: scenario files, simulated teams, the game loop, replay checks, and
+//! what the commands do around a game (pre-flight checks, the web views and the read-only
+//! replica, reports, rescore plans, tokens), so that the binary only parses and prints.
 
 pub mod capacity;
 pub mod debrief;

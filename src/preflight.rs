@@ -224,7 +224,8 @@ mod tests {
     fn check_says_what_the_game_is_and_what_it_takes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pre.toml");
-        let text = "[game]\nname = \"pre\"\nduration = \"2m\"\nallow_private_targets = true\n[load]\nclients = 1\n\
+        let text = "[game]\nname = \"pre\"\nduration = \"2m\"\nallow_private_targets = true\n\
+                    [load]\nclients = 1\n\
                     [[team]]\nname = \"a\"\nsimulate = { flavor = \"v2\" }\n\
                     [[team]]\nname = \"b\"\n";
         std::fs::write(&path, text).unwrap();

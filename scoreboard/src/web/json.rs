@@ -1,7 +1,7 @@
-//! The JSON shapes of the API: the public board, a team's own line, the
-//! organizer's status, and the results export (a score event's is
-//! [`crate::event_json::EventJson`], shared with the terminal). Points go out twice: as text a person reads
-//! (`+12.5`) and as integer milli-points a program sums.
+//! The JSON shapes of the API: the public board, a team's own line, the organizer's status,
+//! and the results export (a score event's shape is [`crate::event_json::EventJson`], which
+//! the terminal shares). Points go out twice: as text a person reads (`+12.5`) and as
+//! integer milli-points a program sums.
 
 use serde::Serialize;
 
