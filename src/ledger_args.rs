@@ -49,29 +49,3 @@ impl LedgerArgs {
         }
     }
 }
-
-/// A game id from a game's name: `Spring GameDay 2026` → `spring-gameday-2026`.
-pub fn game_id(name: &str) -> String {
-    let mut id = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            id.push(c.to_ascii_lowercase());
-        } else if !id.ends_with('-') {
-            id.push('-');
-        }
-    }
-    let id = id.trim_matches('-');
-    id.chars().take(40).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn game_ids_come_from_names() {
-        assert_eq!(game_id("Spring GameDay 2026"), "spring-gameday-2026");
-        assert_eq!(game_id("  ci: fault & recovery!"), "ci-fault-recovery");
-        assert_eq!(game_id(&"x".repeat(60)).len(), 40);
-    }
-}

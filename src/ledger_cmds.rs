@@ -1,13 +1,14 @@
-//! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal.
+//! `gameday events` and `gameday rescore`: reading a game's ledger from the terminal (the
+//! rescore's plan is [`gameday::rescore_plan`]).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-use scoreboard::{
-    EventFilter, GameProjection, GameTime, Points, Rules, ScoreEvent, Scorer, Source,
-};
+use gameday::rescore_plan::{RescorePlan, read_rules};
+use gameday::teams::team_id;
+use scoreboard::event_json::EventJson;
+use scoreboard::{EventFilter, GameTime, Points, Source};
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]
@@ -22,8 +23,8 @@ pub struct EventsArgs {
     #[arg(long, value_name = "T", value_parser = parse_duration)]
     since: Option<Duration>,
     /// Only events from this source (LoadGen, Billing, Organizer, Engine).
-    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
-    source: Option<Source>,
+    #[arg(long, value_enum, ignore_case = true, value_name = "SOURCE")]
+    source: Option<SourceArg>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -48,36 +49,28 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (examples: 90s, 5m, 1h)"))
 }
 
-fn parse_source(text: &str) -> Result<Source, String> {
-    Source::parse(text)
-        .ok_or_else(|| format!("{text:?}: expected LoadGen, Billing, Organizer or Engine"))
+/// A score event's source, as `--source` names it (in any case).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SourceArg {
+    #[value(name = "LoadGen")]
+    LoadGen,
+    #[value(name = "Billing")]
+    Billing,
+    #[value(name = "Organizer")]
+    Organizer,
+    #[value(name = "Engine")]
+    Engine,
 }
 
-/// The id of the team `given` names: an id of the game, or a team's public name.
-fn team_id(ledger: &dyn scoreboard::Ledger, given: &str) -> anyhow::Result<String> {
-    let meta = ledger
-        .meta()?
-        .context("this ledger holds no game yet: start it with gameday play --db FILE")?;
-    if meta.teams.iter().any(|t| t == given) {
-        return Ok(given.to_owned());
+impl From<SourceArg> for Source {
+    fn from(source: SourceArg) -> Source {
+        match source {
+            SourceArg::LoadGen => Source::LoadGen,
+            SourceArg::Billing => Source::Billing,
+            SourceArg::Organizer => Source::Organizer,
+            SourceArg::Engine => Source::Engine,
+        }
     }
-    let names = ledger.team_names()?;
-    if let Some(named) = names.iter().find(|n| n.name == given) {
-        return Ok(named.team.clone());
-    }
-    let teams: Vec<String> = meta
-        .teams
-        .iter()
-        .map(|t| match names.iter().find(|n| &n.team == t) {
-            Some(n) => format!("{t} ({:?})", n.name),
-            None => t.clone(),
-        })
-        .collect();
-    anyhow::bail!(
-        "no team {given:?} in game {:?}: its teams are {}",
-        meta.name,
-        teams.join(", ")
-    )
 }
 
 pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
@@ -89,13 +82,13 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let filter = EventFilter {
         team,
         since: args.since.map(GameTime::from_duration),
-        source: args.source,
+        source: args.source.map(Source::from),
         ..Default::default()
     };
     let events = ledger.events(&filter)?;
     for e in &events {
         if args.json {
-            serde_json::to_writer(&mut *out, &event_json(e))?;
+            serde_json::to_writer(&mut *out, &EventJson::from(e))?;
             writeln!(out)?;
         } else if args.team.is_some() {
             writeln!(out, "{e}")?;
@@ -117,103 +110,44 @@ pub fn events(args: EventsArgs, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn event_json(e: &ScoreEvent) -> serde_json::Value {
-    serde_json::json!({
-        "at_ms": e.at.0,
-        "at": e.at.to_string(),
-        "team": e.team,
-        "source": e.source.name(),
-        "points": e.points.0 as f64 / 1000.0,
-        "milli_points": e.points.0,
-        "reason": e.reason,
-        "kind": e.kind.name(),
-        "count": e.count,
-        "cause": e.cause,
-    })
-}
-
 pub fn rescore(args: RescoreArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let at = args.ledger.required()?;
     let mut ledger = at.open_existing()?;
-    let meta = ledger.meta()?.context("the ledger holds no game yet")?;
-    let rules = match &args.rules {
-        Some(path) => read_rules(path)?,
-        None => meta.rules.clone(),
-    };
-    let scorer = Scorer::new(rules.clone()).context("the new rules")?;
-    // The ledger as it stands, read by the projection every view uses (on a connection of
-    // its own while the causes are rescored), and the same projection fed the new events.
-    let price = rules.billing.price;
-    let blank = || GameProjection::new(&meta.teams, price, None);
-    let ((old, before), new) = std::thread::scope(|scope| {
-        let old = scope.spawn(|| -> anyhow::Result<_> {
-            let mut state = blank();
-            let mut old = Vec::new();
-            state.catch_up(&*at.open_existing()?, &mut |e| old.push(e.clone()))?;
-            scoreboard::sort_events(&mut old);
-            Ok((old, state))
-        });
-        let new = scoreboard::rescore(&*ledger, &scorer);
-        let old = old.join().expect("reading events does not panic");
-        anyhow::Ok((old?, new?))
-    })?;
-    let mut after = blank();
-    for e in &new {
-        after.apply_event(e);
-    }
+    let rules = args.rules.as_deref().map(read_rules).transpose()?;
+    let plan = RescorePlan::make(&at, &*ledger, rules)?;
     writeln!(
         out,
         "{:<20} {:>12} {:>12} {:>12}",
         "team", "old", "new", "difference"
     )?;
-    for team in before.order() {
-        let score = |state: &GameProjection| state.team(team).map(|t| t.score).unwrap_or_default();
-        let (o, n) = (score(&before), score(&after));
+    for t in plan.totals() {
         writeln!(
             out,
-            "{team:<20} {:>12} {:>12} {:>12}",
-            o.to_string(),
-            n.to_string(),
-            Points(n.0 - o.0).to_string()
+            "{:<20} {:>12} {:>12} {:>12}",
+            t.team,
+            t.old.to_string(),
+            t.new.to_string(),
+            Points(t.new.0 - t.old.0).to_string()
         )?;
     }
-    let changed = old != new;
     if args.dry_run {
-        writeln!(
-            out,
-            "dry run: nothing written ({})",
-            if changed {
-                "events would change"
-            } else {
-                "no event would change"
-            }
-        )?;
+        let change = if plan.changed() {
+            "events would change"
+        } else {
+            "no event would change"
+        };
+        writeln!(out, "dry run: nothing written ({change})")?;
     } else {
-        ledger.replace_events(&rules, &new)?;
-        writeln!(
-            out,
-            "{} events rewritten under the {} rules",
-            new.len(),
-            if args.rules.is_some() {
-                "new"
-            } else {
-                "stored"
-            }
-        )?;
+        let written = plan.write(&mut *ledger)?;
+        let which = if args.rules.is_some() {
+            "new"
+        } else {
+            "stored"
+        };
+        writeln!(out, "{written} events rewritten under the {which} rules")?;
     }
     // A long game's events are millions of small strings, and the process ends when this
     // command returns: freeing them one by one would add a quarter of its time.
-    std::mem::forget((old, new));
+    std::mem::forget(plan);
     Ok(())
-}
-
-fn read_rules(path: &Path) -> anyhow::Result<Rules> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let rules: Rules =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    rules
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(rules)
 }

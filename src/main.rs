@@ -2,16 +2,16 @@
 //! reads hashes, keysets and ledgers.
 
 mod game_cmds;
+mod hash_cmds;
 mod ledger_args;
 mod ledger_cmds;
 mod report_cmds;
+mod serve_cmds;
 mod token_cmds;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hashref::{AnswerCache, HashParams, Key, Keyset, TableOrigin};
 
 /// Runs AWS-GameDay-style events: load, verification, scoring, billing, live scoreboard.
 #[derive(Parser, Debug)]
@@ -19,26 +19,6 @@ use hashref::{AnswerCache, HashParams, Key, Keyset, TableOrigin};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(clap::Args, Debug)]
-struct HashArgs {
-    /// PBKDF2 salt of the unicorn hash.
-    #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
-    salt: String,
-    /// PBKDF2 iterations of the unicorn hash.
-    #[arg(long, default_value_t = HashParams::default().iterations, value_name = "N")]
-    iterations: u32,
-}
-
-#[derive(clap::Args, Debug)]
-struct KeysetArgs {
-    /// The game seed the keyset is drawn from.
-    #[arg(long, default_value_t = 1, value_name = "S")]
-    seed: u64,
-    /// How many keys.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
-    count: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,11 +31,11 @@ enum Command {
     Replay(game_cmds::ReplayArgs),
     /// Serves a read-only web scoreboard of a game's ledger (finished, or being played by
     /// another process): public board, team pages, exports. Controls answer 409.
-    Serve(game_cmds::ServeArgs),
+    Serve(serve_cmds::ServeArgs),
     /// Sends one segment of a game's load when the game is split over machines: follows the
     /// clock, pauses and team URLs the coordinator (`gameday play --workers external`) keeps
     /// in the shared ledger, and writes its outcome batches there.
-    Worker(game_cmds::WorkerArgs),
+    Worker(serve_cmds::WorkerArgs),
     /// Checks a scenario file without running it (exit 2 and the file, line and field of
     /// the first problem when it is invalid).
     Check {
@@ -84,20 +64,20 @@ enum Command {
         /// A key like 3615-7184-2117.
         key: String,
         #[command(flatten)]
-        hash: HashArgs,
+        hash: hash_cmds::HashArgs,
     },
     /// Prints a game's keyset, one key a line, in the order the game numbers them.
     Keys {
         #[command(flatten)]
-        keyset: KeysetArgs,
+        keyset: hash_cmds::KeysetArgs,
     },
     /// Builds a game's expected-answer table (with a progress bar) and caches it on disk,
     /// so that the game itself starts at once. Prints how long it took.
     Answers {
         #[command(flatten)]
-        keyset: KeysetArgs,
+        keyset: hash_cmds::KeysetArgs,
         #[command(flatten)]
-        hash: HashArgs,
+        hash: hash_cmds::HashArgs,
         /// Neither read nor write the disk cache (to time a cold build).
         #[arg(long)]
         no_cache: bool,
@@ -128,8 +108,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Play(args) => return game_cmds::play(args, &mut out),
         Command::Replay(args) => return game_cmds::replay(args, &mut out),
-        Command::Serve(args) => return game_cmds::serve(args, &mut out),
-        Command::Worker(args) => return game_cmds::worker(args, &mut out),
+        Command::Serve(args) => return serve_cmds::serve(args, &mut out),
+        Command::Worker(args) => return serve_cmds::worker(args, &mut out),
         Command::Teams(args) => token_cmds::teams(args, &mut out)?,
         Command::Check { scenario } => return game_cmds::check(&scenario, &mut out),
         Command::Completions { shell } => {
@@ -139,43 +119,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => return report_cmds::report(args, &mut out),
         Command::Events(args) => ledger_cmds::events(args, &mut out)?,
         Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
-        Command::Hash { key, hash } => {
-            let key = Key::parse(&key)?;
-            let params = HashParams::new(hash.salt, hash.iterations)?;
-            writeln!(out, "{}", params.answer(key.as_str()))?;
-        }
-        Command::Keys { keyset } => {
-            let keyset = Keyset::generate(keyset.seed, keyset.count)?;
-            for key in keyset.keys() {
-                writeln!(out, "{key}")?;
-            }
-        }
+        Command::Hash { key, hash } => hash_cmds::hash(&key, hash, &mut out)?,
+        Command::Keys { keyset } => hash_cmds::keys(keyset, &mut out)?,
         Command::Answers {
             keyset,
             hash,
             no_cache,
-        } => {
-            let keyset = Keyset::generate(keyset.seed, keyset.count)?;
-            let params = HashParams::new(hash.salt, hash.iterations)?;
-            let cache = if no_cache {
-                AnswerCache::Off
-            } else {
-                AnswerCache::Default
-            };
-            let (table, report) = loadgen::progress::build_answers(&keyset, &params, cache)?;
-            let origin = match &report.origin {
-                TableOrigin::Computed if no_cache => "computed, not cached".to_owned(),
-                TableOrigin::Computed => "computed".to_owned(),
-                TableOrigin::Cached(path) => format!("read from {}", path.display()),
-            };
-            writeln!(
-                out,
-                "{} answers ({} iterations) in {:.3} s: {origin}",
-                table.len(),
-                params.iterations,
-                report.elapsed.as_secs_f64()
-            )?;
-        }
+        } => hash_cmds::answers(keyset, hash, no_cache, &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
 }

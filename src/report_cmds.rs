@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use gameday::report_write::write_report;
 use scoreboard::debrief::Audience;
 
 use crate::ledger_args::LedgerArgs;
@@ -29,14 +29,12 @@ pub struct ReportArgs {
 /// `gameday report`.
 pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let at = args.ledger.required()?;
-    let scenario = match &args.scenario {
-        Some(path) => match gameday::scenario::load(path) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("gameday: {e}");
-                return Ok(ExitCode::from(2));
-            }
-        },
+    let scenario = match args.scenario.as_deref().map(gameday::preflight::load) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("gameday: {e}");
+            return Ok(ExitCode::from(2));
+        }
         None => None,
     };
     let audience = if args.public {
@@ -44,16 +42,7 @@ pub fn report(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     } else {
         Audience::Organizer
     };
-    let started = std::time::Instant::now();
-    let html = gameday::debrief::report(&at, scenario.as_ref(), audience)
-        .with_context(|| format!("reading {at}"))?;
-    std::fs::write(&args.out, &html).with_context(|| format!("writing {}", args.out.display()))?;
-    writeln!(
-        out,
-        "wrote {} ({:.1} MiB) in {:.1} s",
-        args.out.display(),
-        html.len() as f64 / (1024.0 * 1024.0),
-        started.elapsed().as_secs_f64()
-    )?;
+    let written = write_report(&at, scenario.as_ref(), audience, &args.out)?;
+    writeln!(out, "{written}")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -109,6 +109,42 @@ fn help_describes_every_command() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// An option that takes one of a set of words refuses any other, naming the allowed ones
+/// (a typo in `--workers` used to be refused only because of a hand-kept list beside the
+/// `match` that read it).
+#[test]
+fn a_wrong_word_for_an_option_set_is_refused_with_the_allowed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, allowed) in [
+        (
+            &["play", "scenarios/demo.toml", "--workers", "extrnal"][..],
+            "[possible values: local, external]",
+        ),
+        (
+            &["events", "--db", "game.db", "--source", "lodgen"][..],
+            "[possible values: LoadGen, Billing, Organizer, Engine]",
+        ),
+    ] {
+        let out = gameday(args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("invalid value") && err.contains(allowed),
+            "{err}"
+        );
+    }
+    // Any case names a source, as the web API's `source=` does.
+    let db = dir.path().join("game.db");
+    small_game(&db);
+    let db = db.to_str().unwrap();
+    let out = gameday(&["events", "--db", db, "--source", "billing"], dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).lines().all(|l| l.contains("Billing")),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn completions_cover_every_command() {
     let dir = tempfile::tempdir().unwrap();
@@ -241,6 +277,15 @@ fn events_prints_what_teams_see() {
             .iter()
             .all(|l| l["at_ms"].as_u64().unwrap() >= 120_000 && l["source"] == "LoadGen")
     );
+    // The web API's shape: points as text and as milli-points, the team, the seq.
+    let first = &lines[0];
+    let milli = first["points_milli"].as_i64().unwrap();
+    assert_eq!(first["points"], scoreboard::Points(milli).to_string());
+    assert!(
+        first["team"].is_string() && first["seq"].is_u64(),
+        "{first}"
+    );
+    assert!(first.get("milli_points").is_none(), "{first}");
     let out = gameday(&["events", "--db", "/nonexistent/game.db"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no ledger at"));

@@ -14,6 +14,7 @@ pub mod csv;
 pub mod debrief;
 mod error;
 mod event;
+pub mod event_json;
 pub mod hints;
 mod leaderboard;
 pub mod ledger;

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::WebState;
 use super::auth::{self, Admin, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::frames;
 use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, AdminStatus};
+use super::state::WebState;
 use super::store;
 use crate::Points;
 use crate::live::Control;

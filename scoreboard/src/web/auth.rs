@@ -19,9 +19,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::WebState;
 use super::error::WebError;
 use super::html::{self, Tab};
+use super::state::WebState;
 use super::store;
 use crate::tokens::ADMIN;
 

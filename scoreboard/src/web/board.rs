@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::WebState;
 use super::frames;
 use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, Board};
+use super::state::WebState;
 
 /// `GET /`: the board.
 pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {

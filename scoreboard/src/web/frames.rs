@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use tokio::sync::watch;
 
-use super::WebState;
+use super::state::WebState;
 use super::stream::{KEEP_ALIVE, next_snapshot};
 use crate::live::Snapshot;
 

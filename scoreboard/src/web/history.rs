@@ -16,9 +16,9 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::WebState;
 use super::auth::{self, Caller};
 use super::error::WebError;
+use super::state::WebState;
 use super::store::with_ledger;
 use crate::GameTime;
 use crate::debrief::{Audience, Debrief, LedgerGame};

@@ -1,12 +1,13 @@
-//! The JSON shapes of the API: the public board, a score event, a team's own line, the
-//! organizer's status, and the results export. Points go out twice: as text a person reads
-//! (`+12.5`) and as integer milli-points a program sums.
+//! The JSON shapes of the API: the public board, a team's own line, the organizer's status,
+//! and the results export (a score event's shape is [`crate::event_json::EventJson`], which
+//! the terminal shares). Points go out twice: as text a person reads (`+12.5`) and as
+//! integer milli-points a program sums.
 
 use serde::Serialize;
 
 use crate::live::{Snapshot, TeamRow};
 use crate::projection::LossLine;
-use crate::{Cents, Points, ScoreEvent};
+use crate::{Cents, Points};
 
 /// The public board (`GET /api/board`, and each message of its stream).
 #[derive(Serialize, Debug)]
@@ -112,41 +113,6 @@ pub(crate) fn board(s: &Snapshot) -> Board {
                 waiting: t.endpoint.is_waiting().then(|| t.endpoint.describe()),
             })
             .collect(),
-    }
-}
-
-/// A score event as its team sees it.
-#[derive(Serialize, Debug)]
-pub(crate) struct EventJson {
-    pub at: String,
-    pub at_ms: u64,
-    pub source: &'static str,
-    pub points: String,
-    pub points_milli: i64,
-    pub reason: String,
-    /// What the event is about: `correct`, `correct_slow`, `wrong_answer`, `http_503`,
-    /// `timeout`, `connect_refused`, `tls_untrusted`, …, `billing`, `organizer`, `void`, or
-    /// `unknown` (an event of an older ledger).
-    pub kind: String,
-    /// How many outcomes it counts (the 3 of `3 × 503`).
-    pub count: u64,
-    /// With `seq`, what makes the event unique (pages merge by it).
-    pub cause: String,
-    pub seq: u32,
-}
-
-pub(crate) fn event(e: &ScoreEvent) -> EventJson {
-    EventJson {
-        at: e.at.to_string(),
-        at_ms: e.at.0,
-        source: e.source.name(),
-        points: e.points.to_string(),
-        points_milli: e.points.0,
-        reason: e.reason.clone(),
-        kind: e.kind.name().into_owned(),
-        count: e.count,
-        cause: e.cause.clone(),
-        seq: e.seq,
     }
 }
 

@@ -10,10 +10,10 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::WebState;
 use super::auth::{Admin, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
+use super::state::WebState;
 use super::store::with_ledger;
 use crate::Points;
 use crate::ledger::WriteRequest;

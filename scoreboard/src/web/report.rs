@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::WebState;
 use super::auth::Admin;
 use super::json::{self, ResultRow, decimal};
+use super::state::WebState;
 use crate::csv::csv_field;
 use crate::live::{Snapshot, TeamRow};
 

@@ -6,9 +6,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::WebState;
 use super::error::WebError;
 use super::pool::with_handle;
+use super::state::WebState;
 use crate::ledger::{EventFilter, Ledger};
 use crate::live::TeamRow;
 use crate::tokens::{self, TokenHash};

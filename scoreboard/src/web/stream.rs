@@ -11,7 +11,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use tokio::sync::{broadcast, watch};
 
-use super::{WebState, json};
+use super::json;
+use super::state::WebState;
+use crate::event_json::EventJson;
 use crate::live::Snapshot;
 use crate::{ScoreEvent, Source};
 
@@ -78,7 +80,7 @@ impl TeamFeed {
                 }
                 received = recv(&mut self.events) => match received {
                     Ok(e) if e.team == self.team && self.source.is_none_or(|s| s == e.source) => {
-                        Some(json_event("score", &json::event(&e)))
+                        Some(json_event("score", &EventJson::from(&e)))
                     }
                     Ok(_) => None,
                     Err(broadcast::error::RecvError::Lagged(_)) => {

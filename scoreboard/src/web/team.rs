@@ -14,14 +14,15 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::WebState;
 use super::auth::{self, Caller};
 use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::html::{self, Tab, escape, sign_class};
-use super::json::{self, EventJson, LossJson, TeamStatus};
+use super::json::{self, LossJson, TeamStatus};
+use super::state::WebState;
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
+use crate::event_json::EventJson;
 use crate::live::{Control, Snapshot};
 use crate::{EventFilter, GameTime, Source};
 
@@ -166,7 +167,7 @@ pub(crate) async fn api_events(
 fn page_json(team: &str, page: &EventPage) -> Bytes {
     let page = EventsPage {
         team: team.to_owned(),
-        events: page.events.iter().map(json::event).collect(),
+        events: page.events.iter().map(EventJson::from).collect(),
         next_before: page.next_before,
     };
     serde_json::to_vec(&page).unwrap_or_default().into()
@@ -356,7 +357,7 @@ fn render(
         rows = page
             .events
             .iter()
-            .map(|e| event_row(&json::event(e)))
+            .map(|e| event_row(&EventJson::from(e)))
             .collect::<String>(),
         older_hidden = if page.next_before.is_none() {
             " hidden"
