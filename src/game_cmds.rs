@@ -32,7 +32,7 @@ pub struct WorkerArgs {
 
 fn parse_segment(text: &str) -> Result<ExecSegment, String> {
     text.parse()
-        .map_err(|e: loadgen::LoadgenError| e.to_string())
+        .map_err(|e: loadgen::SegmentError| e.to_string())
 }
 
 #[derive(clap::Args, Debug)]

@@ -11,7 +11,7 @@ use crate::outcome::{Outcome, OutcomeCounts};
 /// Most examples of each sort a batch keeps: enough for a reason, bounded in size.
 const MAX_SAMPLES: usize = 3;
 /// Bytes of a wrong answer kept as an example.
-pub(crate) const SAMPLE_BYTES: usize = 64;
+pub const SAMPLE_BYTES: usize = 64;
 
 /// The unique id of a batch: which run, which worker, which target, which tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

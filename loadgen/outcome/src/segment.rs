@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::LoadgenError;
+use crate::SegmentError;
 
 /// Segment `index` of `count` (counting from 0): the sends whose number is `index` modulo
 /// `count`. The segments of one count are disjoint and together are the whole schedule:
@@ -24,15 +24,15 @@ impl ExecSegment {
     pub const MAX_COUNT: u32 = 1024;
 
     /// Segment `index` of `count`.
-    pub fn new(index: u32, count: u32) -> Result<ExecSegment, LoadgenError> {
+    pub fn new(index: u32, count: u32) -> Result<ExecSegment, SegmentError> {
         if count == 0 || count > Self::MAX_COUNT {
-            return Err(LoadgenError::Config(format!(
+            return Err(SegmentError(format!(
                 "a schedule splits into 1 to {} segments, not {count}",
                 Self::MAX_COUNT
             )));
         }
         if index >= count {
-            return Err(LoadgenError::Config(format!(
+            return Err(SegmentError(format!(
                 "segment {index}/{count} does not exist: segments of {count} are numbered 0 to {}",
                 count - 1
             )));
@@ -76,12 +76,12 @@ impl fmt::Display for ExecSegment {
 }
 
 impl FromStr for ExecSegment {
-    type Err = LoadgenError;
+    type Err = SegmentError;
 
     /// Parses `I/N`, e.g. `0/4` .. `3/4`.
-    fn from_str(s: &str) -> Result<ExecSegment, LoadgenError> {
+    fn from_str(s: &str) -> Result<ExecSegment, SegmentError> {
         let bad = || {
-            LoadgenError::Config(format!(
+            SegmentError(format!(
                 "expected a segment as INDEX/COUNT with INDEX from 0, e.g. 0/4, not {s:?}"
             ))
         };
