@@ -3,13 +3,14 @@
 
 use scoreboard_domain::{BillingBlock, Feed, RecordedBatch, ScoreEvent};
 
-use crate::{CauseLog, Ledger, LedgerError, SqliteLedger};
+use crate::sql::{Conn, SqlLedger};
+use crate::{CauseLog, Ledger, LedgerError};
 
 /// The domain's [`Feed`] by a ledger's [`CauseLog`] (the orphan rule allows no blanket impl:
-/// one per ledger type and trait object).
+/// one for the ledger type and one per trait object).
 macro_rules! feed_by_cause_log {
-    ($($ty:ty),* $(,)?) => {$(
-        impl Feed for $ty {
+    ($([$($generics:tt)*] $ty:ty),* $(,)?) => {$(
+        impl<$($generics)*> Feed for $ty {
             type Error = LedgerError;
 
             fn batches_after(
@@ -43,6 +44,8 @@ macro_rules! feed_by_cause_log {
     )*};
 }
 
-feed_by_cause_log!(dyn Ledger + '_, dyn Ledger + Send + '_, SqliteLedger);
-#[cfg(feature = "postgres")]
-feed_by_cause_log!(crate::PostgresLedger);
+feed_by_cause_log!(
+    [] dyn Ledger + '_,
+    [] dyn Ledger + Send + '_,
+    [C: Conn] SqlLedger<C>,
+);

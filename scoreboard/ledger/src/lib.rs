@@ -14,6 +14,7 @@ mod location;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 mod writer;
 

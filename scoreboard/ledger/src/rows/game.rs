@@ -125,7 +125,7 @@ pub(crate) fn target_params<'a>(team: &'a str, urls: &[String]) -> [Value<'a>; 2
 }
 
 /// The meta of [`SELECT_META`]'s row.
-pub(crate) fn meta_from_row(r: &(impl SqlRow + ?Sized)) -> Result<GameMeta, LedgerError> {
+pub(crate) fn meta_from_row(r: &dyn SqlRow) -> Result<GameMeta, LedgerError> {
     serde_json::from_str(&r.text(0)?).map_err(|e| LedgerError::Corrupt {
         what: "game".into(),
         reason: e.to_string(),
@@ -133,10 +133,7 @@ pub(crate) fn meta_from_row(r: &(impl SqlRow + ?Sized)) -> Result<GameMeta, Ledg
 }
 
 /// A session from [`SELECT_SESSION`]'s (or [`NEXT_RUN`]'s) columns.
-pub(crate) fn session_from_row(
-    r: &(impl SqlRow + ?Sized),
-    resumed: bool,
-) -> Result<GameSession, LedgerError> {
+pub(crate) fn session_from_row(r: &dyn SqlRow, resumed: bool) -> Result<GameSession, LedgerError> {
     Ok(GameSession {
         started_unix_ms: r.u64(0)?,
         run: r.u64(1)?,
@@ -155,7 +152,7 @@ pub(crate) fn the_session(runs: Vec<GameSession>) -> Result<GameSession, LedgerE
     })
 }
 
-pub(crate) fn clock_event_from_row(r: &(impl SqlRow + ?Sized)) -> Result<ClockEvent, LedgerError> {
+pub(crate) fn clock_event_from_row(r: &dyn SqlRow) -> Result<ClockEvent, LedgerError> {
     Ok(ClockEvent {
         unix_ms: r.u64(0)?,
         paused: r.bool(1)?,
@@ -163,9 +160,7 @@ pub(crate) fn clock_event_from_row(r: &(impl SqlRow + ?Sized)) -> Result<ClockEv
     })
 }
 
-pub(crate) fn token_from_row(
-    r: &(impl SqlRow + ?Sized),
-) -> Result<(String, TokenHash), LedgerError> {
+pub(crate) fn token_from_row(r: &dyn SqlRow) -> Result<(String, TokenHash), LedgerError> {
     let owner = r.text(0)?;
     let hash: [u8; 32] = r.bytes(1)?.try_into().map_err(|_| LedgerError::Corrupt {
         what: format!("token of {owner}"),
@@ -174,7 +169,7 @@ pub(crate) fn token_from_row(
     Ok((owner, TokenHash(hash)))
 }
 
-pub(crate) fn team_name_from_row(r: &(impl SqlRow + ?Sized)) -> Result<TeamName, LedgerError> {
+pub(crate) fn team_name_from_row(r: &dyn SqlRow) -> Result<TeamName, LedgerError> {
     Ok(TeamName {
         team: r.text(0)?,
         name: r.text(1)?,
@@ -182,13 +177,11 @@ pub(crate) fn team_name_from_row(r: &(impl SqlRow + ?Sized)) -> Result<TeamName,
     })
 }
 
-pub(crate) fn worker_from_row(r: &(impl SqlRow + ?Sized)) -> Result<WorkerSeen, LedgerError> {
+pub(crate) fn worker_from_row(r: &dyn SqlRow) -> Result<WorkerSeen, LedgerError> {
     crate::worker_seen(r.u32(0)?, r.u32(1)?, r.int(2)?, r.int(3)?)
 }
 
-pub(crate) fn target_from_row(
-    r: &(impl SqlRow + ?Sized),
-) -> Result<(String, Vec<String>), LedgerError> {
+pub(crate) fn target_from_row(r: &dyn SqlRow) -> Result<(String, Vec<String>), LedgerError> {
     let team = r.text(0)?;
     let urls = crate::urls_from_text(&team, &r.text(1)?)?;
     Ok((team, urls))

@@ -5,6 +5,7 @@
 //! a cause or an event. A column added to one ledger and not the other cannot compile or
 //! cannot pass the tests that run both; the two are no longer kept in step by hand.
 
+pub(crate) mod follow;
 pub(crate) mod game;
 
 use super::{BatchFacts, Note, NoteKind, RecordedBatch, codec};
@@ -46,26 +47,16 @@ macro_rules! note_columns {
         "id, at_ms, kind, team, text"
     };
 }
-pub(crate) use {
-    adjustment_columns, batch_columns, block_columns, event_columns, note_columns, void_columns,
-};
+pub(crate) use {batch_columns, block_columns, event_columns, note_columns, void_columns};
 
-/// The columns of a batch row (in `batches` and `segment_batches`), in the order
-/// [`batch_from_row`] reads them.
-pub(crate) const BATCH_COLUMNS: &str = batch_columns!();
 /// The columns of a billing block, as [`block_from_row`] reads them.
 pub(crate) const BLOCK_COLUMNS: &str = block_columns!();
 /// The columns of a score event, as [`event_from_row`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = event_columns!();
 /// How many they are: a column a query selects after them is at this index.
 pub(crate) const EVENT_COLUMN_COUNT: usize = 9;
-/// The columns of a segment void, as [`void_from_row`] reads them.
-pub(crate) const VOID_COLUMNS: &str = void_columns!();
 /// The columns of an organizer adjustment, as [`adjustment_from_row`] reads them.
 pub(crate) const ADJUSTMENT_COLUMNS: &str = adjustment_columns!();
-
-/// The columns of a note, as [`note_from_row`] reads them.
-pub(crate) const NOTE_COLUMNS: &str = note_columns!();
 
 pub(crate) const INSERT_BATCH: &str = concat!(
     "INSERT INTO batches (id, ",
@@ -111,7 +102,7 @@ pub(crate) const INSERT_NOTE: &str = concat!(
 
 /// A parameter of a shared statement, bound the same way by either database.
 #[derive(Debug)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Int(i64),
     Bool(bool),
     Text(&'a str),
@@ -211,7 +202,7 @@ pub(crate) fn note_params(n: &Note) -> [Value<'_>; 5] {
 }
 
 /// A row of either database, read by column index.
-pub(crate) trait SqlRow {
+pub trait SqlRow {
     fn int(&self, i: usize) -> Result<i64, LedgerError>;
     fn opt_int(&self, i: usize) -> Result<Option<i64>, LedgerError>;
     fn text(&self, i: usize) -> Result<String, LedgerError>;
@@ -237,9 +228,9 @@ pub(crate) trait SqlRow {
     }
 }
 
-/// The batch id and team of a row whose columns, from `first`, are [`BATCH_COLUMNS`].
+/// The batch id and team of a row whose columns, from `first`, are `batch_columns!()` (in `batches` and `segment_batches`).
 fn batch_id(
-    r: &impl SqlRow,
+    r: &dyn SqlRow,
     first: usize,
 ) -> Result<(loadgen_outcome::BatchId, String), LedgerError> {
     let id = loadgen_outcome::BatchId {
@@ -251,8 +242,8 @@ fn batch_id(
     Ok((id, r.text(first + 1)?))
 }
 
-/// A batch from a row whose columns, from `first`, are [`BATCH_COLUMNS`].
-pub(crate) fn batch_from_row(r: &impl SqlRow, first: usize) -> Result<RecordedBatch, LedgerError> {
+/// A batch from a row whose columns, from `first`, are `batch_columns!()`.
+pub(crate) fn batch_from_row(r: &dyn SqlRow, first: usize) -> Result<RecordedBatch, LedgerError> {
     let (id, team) = batch_id(r, first)?;
     let batch = codec::decode(id, &team, r.bytes(first + 6)?)?;
     Ok(RecordedBatch {
@@ -261,14 +252,14 @@ pub(crate) fn batch_from_row(r: &impl SqlRow, first: usize) -> Result<RecordedBa
     })
 }
 
-/// What the scorer reads of a batch row (columns [`BATCH_COLUMNS`] from 0).
-pub(crate) fn facts_from_row(r: &impl SqlRow) -> Result<BatchFacts, LedgerError> {
-    let (id, team) = batch_id(r, 0)?;
-    codec::decode_facts(r.time(0)?, id, team, r.bytes(6)?)
+/// What the scorer reads of a batch row whose columns, from `first`, are `batch_columns!()`.
+pub(crate) fn facts_from_row(r: &dyn SqlRow, first: usize) -> Result<BatchFacts, LedgerError> {
+    let (id, team) = batch_id(r, first)?;
+    codec::decode_facts(r.time(first)?, id, team, r.bytes(first + 6)?)
 }
 
 /// A billing block from [`BLOCK_COLUMNS`], the first of them at column `first`.
-pub(crate) fn block_from_row(r: &impl SqlRow, first: usize) -> Result<BillingBlock, LedgerError> {
+pub(crate) fn block_from_row(r: &dyn SqlRow, first: usize) -> Result<BillingBlock, LedgerError> {
     Ok(BillingBlock {
         team: r.text(first)?,
         instance: r.text(first + 1)?,
@@ -281,7 +272,7 @@ pub(crate) fn block_from_row(r: &impl SqlRow, first: usize) -> Result<BillingBlo
 
 /// A score event from [`EVENT_COLUMNS`], from column 0. A row of an older ledger has no
 /// kind nor count: its kind is [`EventKind::Unknown`] and it counts 1.
-pub(crate) fn event_from_row(r: &impl SqlRow) -> Result<ScoreEvent, LedgerError> {
+pub(crate) fn event_from_row(r: &dyn SqlRow) -> Result<ScoreEvent, LedgerError> {
     let kind = match r.opt_text(7)? {
         None => EventKind::Unknown,
         Some(name) => EventKind::parse(&name).ok_or_else(|| LedgerError::Corrupt {
@@ -302,8 +293,8 @@ pub(crate) fn event_from_row(r: &impl SqlRow) -> Result<ScoreEvent, LedgerError>
     })
 }
 
-/// A segment void from [`VOID_COLUMNS`], the first of them at column `first`.
-pub(crate) fn void_from_row(r: &impl SqlRow, first: usize) -> Result<SegmentVoid, LedgerError> {
+/// A segment void from `void_columns!()`, the first of them at column `first`.
+pub(crate) fn void_from_row(r: &dyn SqlRow, first: usize) -> Result<SegmentVoid, LedgerError> {
     Ok(SegmentVoid {
         team: r.text(first)?,
         run: r.u64(first + 1)?,
@@ -315,7 +306,7 @@ pub(crate) fn void_from_row(r: &impl SqlRow, first: usize) -> Result<SegmentVoid
 }
 
 /// An organizer adjustment from [`ADJUSTMENT_COLUMNS`], from column 0.
-pub(crate) fn adjustment_from_row(r: &impl SqlRow) -> Result<Adjustment, LedgerError> {
+pub(crate) fn adjustment_from_row(r: &dyn SqlRow) -> Result<Adjustment, LedgerError> {
     Ok(Adjustment {
         id: r.text(0)?,
         at: r.time(1)?,
@@ -326,8 +317,8 @@ pub(crate) fn adjustment_from_row(r: &impl SqlRow) -> Result<Adjustment, LedgerE
     })
 }
 
-/// A note from [`NOTE_COLUMNS`], from column 0.
-pub(crate) fn note_from_row(r: &impl SqlRow) -> Result<Note, LedgerError> {
+/// A note from `note_columns!()`, from column 0.
+pub(crate) fn note_from_row(r: &dyn SqlRow) -> Result<Note, LedgerError> {
     let kind = r.text(2)?;
     Ok(Note {
         id: r.text(0)?,
