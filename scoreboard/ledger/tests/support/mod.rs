@@ -1,3 +1,3 @@
-//! Helpers that more than one of scoreboard's test binaries may use.
+//! Helpers for the ledger's test binaries (gameday's own tests include postgres.rs by path).
 
 pub mod postgres;
