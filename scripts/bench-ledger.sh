@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 TEAMS=${TEAMS:-100}
 TICKS=${TICKS:-7200}
-cargo build --release --quiet -p scoreboard -p gameday --bins
+cargo build --release --quiet -p scoreboard-ledger -p gameday --bins
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 

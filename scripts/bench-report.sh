@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 TEAMS=${TEAMS:-100}
 TICKS=${TICKS:-7200}
-cargo build --release --quiet -p scoreboard -p gameday --bins
+cargo build --release --quiet -p scoreboard-ledger -p gameday --bins
 dir=${KEEP_DIR:-$(mktemp -d)}
 [ -n "${KEEP_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 

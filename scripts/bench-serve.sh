@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 TEAMS=${TEAMS:-100}
 TICKS=${TICKS:-1800}
 SECONDS_MEASURED=${SECONDS_MEASURED:-30}
-cargo build --release --quiet -p scoreboard -p gameday --bins
+cargo build --release --quiet -p scoreboard-ledger -p gameday --bins
 dir=$(mktemp -d)
 pids=()
 cleanup() {

@@ -29,7 +29,7 @@ done
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$pg_bin/initdb" ] || die "needs PostgreSQL's server (apt-get install postgresql)"
 
-cargo build --release --quiet -p scoreboard -p gameday --bins
+cargo build --release --quiet -p scoreboard-ledger -p gameday --bins
 bin=target/release
 dir=$(mktemp -d)
 chmod 755 "$dir"

@@ -5,7 +5,7 @@
 //! faults and simulated teams' steps (worded as the game's log words them).
 
 use scoreboard::debrief::{Audience, Debrief, DebriefError, LedgerGame, Marker, MarkerKind};
-use scoreboard::{GameTime, LedgerAt, ScoreError};
+use scoreboard::{GameTime, LedgerAt, LedgerError};
 
 use crate::game::{describe_fault, describe_step_from};
 use crate::scenario::{Action, Endpoint, Scenario};
@@ -14,7 +14,7 @@ use crate::scenario::{Action, Endpoint, Scenario};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]
-    Ledger(#[from] ScoreError),
+    Ledger(#[from] LedgerError),
     #[error("{0} holds no game")]
     NoGame(String),
     #[error(transparent)]

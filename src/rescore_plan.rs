@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use scoreboard::{GameProjection, Ledger, LedgerAt, Points, Rules, ScoreError, ScoreEvent, Scorer};
+use scoreboard::{
+    GameProjection, Ledger, LedgerAt, LedgerError, Points, Rules, ScoreError, ScoreEvent, Scorer,
+};
 
 /// Why a rescore cannot be planned or written.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +25,7 @@ pub enum RescoreError {
     #[error("the new rules")]
     Scorer(#[source] ScoreError),
     #[error(transparent)]
-    Ledger(#[from] ScoreError),
+    Ledger(#[from] LedgerError),
 }
 
 /// One team's total before and after.
@@ -59,7 +61,7 @@ impl RescorePlan {
         let price = rules.billing.price;
         let blank = || GameProjection::new(&meta.teams, price, None);
         let ((old, before), new) = std::thread::scope(|scope| {
-            let old = scope.spawn(|| -> Result<_, ScoreError> {
+            let old = scope.spawn(|| -> Result<_, LedgerError> {
                 let mut state = blank();
                 let mut old = Vec::new();
                 state.catch_up(&*at.open_existing()?, &mut |e| old.push(e.clone()))?;
@@ -68,7 +70,7 @@ impl RescorePlan {
             });
             let new = scoreboard::rescore(ledger, &scorer);
             let old = old.join().expect("reading events does not panic");
-            Ok::<_, ScoreError>((old?, new?))
+            Ok::<_, LedgerError>((old?, new?))
         })?;
         let mut after = blank();
         for e in &new {

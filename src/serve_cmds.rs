@@ -52,7 +52,7 @@ pub struct WorkerArgs {
 
 fn parse_segment(text: &str) -> Result<ExecSegment, String> {
     text.parse()
-        .map_err(|e: loadgen::LoadgenError| e.to_string())
+        .map_err(|e: loadgen::SegmentError| e.to_string())
 }
 
 /// `gameday serve`: a read-only web scoreboard of a game's ledger, until Ctrl-C.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use scoreboard::slips::{self, BoardUrl, Slip, SlipError};
 use scoreboard::tokens::{ADMIN, generate};
-use scoreboard::{Ledger, ScoreError};
+use scoreboard::{Ledger, LedgerError, ScoreError};
 
 /// Why a team cannot be found or its tokens issued.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,9 @@ pub enum TeamsError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Ledger(#[from] ScoreError),
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Token(#[from] ScoreError),
 }
 
 /// The id of the team `given` names: an id of the game, or a team's public name.

@@ -108,7 +108,7 @@ impl Drop for WebServer {
 
 /// Makes sure the game has an admin token: `GAMEDAY_ADMIN_TOKEN` when set (its digest is
 /// stored), else a new one when the ledger has none. Returns a token to show once, if new.
-pub fn admin_token(at: &scoreboard::LedgerAt) -> Result<Option<String>, scoreboard::ScoreError> {
+pub fn admin_token(at: &scoreboard::LedgerAt) -> Result<Option<String>, scoreboard::LedgerError> {
     use scoreboard::tokens::{ADMIN, TokenHash, generate};
     // The game may not have created its ledger yet: this creates it as the game would.
     let mut ledger = at.open()?;

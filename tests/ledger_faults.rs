@@ -3,7 +3,7 @@
 //! "game over", keeps every team under load in at least 36 of the 40 seconds, tells the
 //! organizer once, and leaves a ledger whose rescore equals the live score.
 
-#[path = "../scoreboard/tests/support/postgres.rs"]
+#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
 

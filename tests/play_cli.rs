@@ -2,7 +2,7 @@
 //! one ledger, with a busy web address, stopped while it waits for load workers, and on a
 //! ledger it cannot open.
 
-#[path = "../scoreboard/tests/support/postgres.rs"]
+#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
 

@@ -3,7 +3,7 @@
 //! the start, load within 2 s of its registration, the registration in the ledger and in the
 //! debrief, and kept across a restart of `play`. Its endpoint check answers at once.
 
-#[path = "../scoreboard/tests/support/postgres.rs"]
+#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
 mod util;

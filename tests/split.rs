@@ -7,7 +7,7 @@
 
 mod util;
 
-#[path = "../scoreboard/tests/support/postgres.rs"]
+#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
 

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::outcome::Outcome;
+use crate::Outcome;
 
 /// Which addresses a target may be reached at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -8,11 +8,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::address::{Resolver, addresses};
-use crate::batch::SAMPLE_BYTES;
 use crate::http1::{Chunked, Framing, Head, HeadError, HeadMemo, Parsed, Progress, parse_head};
-use crate::outcome::{Outcome, TlsFailure};
 use crate::target::{Base, TargetLimits};
 use crate::tls::{Stream, handshake, session_failure};
+use crate::{Outcome, TlsFailure};
+use loadgen_outcome::SAMPLE_BYTES;
 
 /// Bytes of response head buffered at most (past it, or past the target's header count,
 /// the answer is `too_large`).

@@ -10,16 +10,16 @@ use hashref::{AnswerTable, ZipfPicker};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::ExecSegment;
 use crate::LoadgenError;
+use crate::Outcome;
 use crate::address::Resolver;
-use crate::batch::{BatchId, OutcomeBatch};
 use crate::client::{Conn, Expect, exchange};
 use crate::deadline::{Deadlined, expire};
 use crate::handle::{EngineHandle, UrlFeed};
-use crate::outcome::Outcome;
 use crate::schedule::{Pacing, Schedule, ScheduledSend, Stop};
-use crate::segment::ExecSegment;
 use crate::target::{Base, PreparedTarget, Target, TargetLimits};
+use crate::{BatchId, OutcomeBatch};
 
 /// How a run goes: pacing, stop, ticks, keys, and the runtime layout.
 #[derive(Clone, Debug)]

@@ -10,9 +10,9 @@ use tokio::time::Instant;
 use crate::LoadgenError;
 use crate::address::Resolver;
 use crate::client::{Conn, Expect, exchange};
-use crate::outcome::{Outcome, OutcomeKind};
 use crate::target::{Base, Target, probe_base};
 use crate::tls::connector;
+use crate::{Outcome, OutcomeKind};
 
 /// What one step of a probe checks.
 #[derive(Clone, Debug, PartialEq, Eq)]

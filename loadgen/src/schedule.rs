@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use hashref::ZipfPicker;
 
+use crate::ExecSegment;
 use crate::LoadgenError;
-use crate::segment::ExecSegment;
 
 /// The highest rate a schedule may ask of one target, in requests per second.
 pub const MAX_RATE: f64 = 1_000_000.0;

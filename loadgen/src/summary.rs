@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::LatencyHistogram;
 use crate::LoadgenError;
-use crate::batch::{ErrorSample, OutcomeBatch, WrongAnswerSample};
-use crate::latency::LatencyHistogram;
-use crate::outcome::{OutcomeCounts, OutcomeKind};
 use crate::schedule::Stop;
+use crate::{ErrorSample, OutcomeBatch, WrongAnswerSample};
+use crate::{OutcomeCounts, OutcomeKind};
 
 /// Every batch of a run merged: counts, both latency histograms, a few examples.
 #[derive(Clone, Debug, Default)]
@@ -468,7 +468,7 @@ impl FailIf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Outcome;
+    use crate::Outcome;
 
     fn summary() -> RunSummary {
         let mut s = RunSummary::default();

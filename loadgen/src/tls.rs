@@ -18,7 +18,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::LoadgenError;
-use crate::outcome::{Outcome, TlsFailure};
+use crate::{Outcome, TlsFailure};
 
 /// The certificates of a PEM file: a private CA (a venue's, say) to trust beside the
 /// system's roots.

@@ -1,51 +1,38 @@
-//! gameday's scoring: rules turn outcome batches, EC2 billing blocks and organizer
-//! adjustments into score events with reasons a team can act on; a durable ledger records
-//! causes and events under idempotency keys; the leaderboard ranks teams.
+//! gameday's views: the live channel a game publishes its snapshots on, the organizer's
+//! terminal cockpit (`tui`), the web scoreboard (`web`) and the printable debrief and slips
+//! (`debrief`), each behind its feature. Views read the domain's projection and the ledger;
+//! the domain and the ledger must never depend on this crate, nor this crate on the AWS SDK
+//! or the load engine.
 //!
-//! Score events are derived: the same causes under the same rules always give the same
-//! events, so a game can be rescored after a rule change. Points are integer milli-points
-//! and money integer cents, never floating point.
+//! The transition: the domain (`scoreboard-domain`) and the ledger (`scoreboard-ledger`)
+//! were modules of this crate. They are re-exported here under their old paths
+//! (`scoreboard::ledger::X`, `scoreboard::projection::X`, `scoreboard::Scorer`, …) so that
+//! gameday's src/ and the views' own modules build unchanged; src/ will import from the
+//! concern crates directly, and then these re-exports go.
 
-#[cfg(feature = "aws")]
-pub mod aws;
-mod billing;
-pub mod csv;
 #[cfg(feature = "debrief")]
 pub mod debrief;
-mod error;
-mod event;
 pub mod event_json;
-pub mod hints;
-mod leaderboard;
-pub mod ledger;
 pub mod live;
-pub mod markup;
-pub mod names;
-mod points;
-pub mod projection;
-mod rules;
-mod scorer;
 #[cfg(feature = "debrief")]
 pub mod slips;
-pub mod tokens;
 #[cfg(feature = "tui")]
 pub mod tui;
 #[cfg(feature = "web")]
 pub mod web;
 
-pub use billing::{
-    Biller, BillingBlock, BillingRules, InstanceRun, Observation, ScriptedInstance,
-    ScriptedInventory, blocks_due,
+// The transition's re-exports (see above).
+pub use scoreboard_domain::{csv, hints, markup, names, projection, tokens};
+pub use scoreboard_ledger as ledger;
+
+pub use scoreboard_domain::{
+    Adjustment, Biller, BillingBlock, BillingRules, Cause, Cents, EventKind, GameTime, InstanceRun,
+    Leaderboard, Observation, Points, Rules, ScoreError, ScoreEvent, Scorer, ScriptedInstance,
+    ScriptedInventory, SegmentVoid, Source, Standing, blocks_due,
 };
-pub use error::ScoreError;
-pub use event::{Adjustment, Cause, EventKind, ScoreEvent, SegmentVoid, Source};
-pub use leaderboard::{Leaderboard, Standing};
-pub use ledger::{
+pub use scoreboard_domain::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};
+pub use scoreboard_ledger::{
     BatchFacts, CauseLog, ClockEvent, EventFilter, GameClock, GameMeta, GameSession, Ledger,
-    LedgerAt, Note, NoteKind, Recorded, RecordedBatch, ScoringCause, SegmentBatch, SqliteLedger,
-    TokenStore, WorkerBoard, WorkerSeen, rescore, sort_events,
+    LedgerAt, LedgerError, Note, NoteKind, Recorded, RecordedBatch, ScoringCause, SegmentBatch,
+    SqliteLedger, TokenStore, WorkerBoard, WorkerSeen, rescore, sort_events,
 };
-pub use points::{Cents, GameTime, Points};
-pub use projection::{GameProjection, LedgerCursor, SnapshotFacts, TeamState, TickFigures};
-pub use rules::Rules;
-pub use scorer::Scorer;

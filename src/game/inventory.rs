@@ -25,7 +25,7 @@ pub(crate) enum Inventory {
     Scripted(ScriptedInventory),
     Fleet,
     #[cfg(feature = "aws")]
-    Aws(scoreboard::aws::AwsInventory),
+    Aws(scoreboard_aws::AwsInventory),
 }
 
 impl Inventory {
@@ -40,7 +40,7 @@ impl Inventory {
             BillingSource::Aws(teams) => {
                 let accounts = teams
                     .iter()
-                    .map(|t| scoreboard::aws::AwsAccount {
+                    .map(|t| scoreboard_aws::AwsAccount {
                         team: t.team.clone(),
                         region: t.region.clone(),
                         role_arn: t.role_arn.clone(),
@@ -48,7 +48,7 @@ impl Inventory {
                         profile: t.profile.clone(),
                     })
                     .collect();
-                Inventory::Aws(scoreboard::aws::AwsInventory::connect(accounts).await)
+                Inventory::Aws(scoreboard_aws::AwsInventory::connect(accounts).await)
             }
             #[cfg(not(feature = "aws"))]
             BillingSource::Aws(_) => return Err(GameError::Unsupported(NO_AWS.to_owned())),

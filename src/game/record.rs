@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use scoreboard::ledger::{WriteDone, WriteRequest};
 use scoreboard::live::Refusal;
-use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
+use scoreboard::{GameTime, LedgerError, Recorded, ScoreEvent};
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
@@ -175,7 +175,7 @@ impl Game<'_> {
     async fn ask_writer(&self, request: WriteRequest) -> Result<WriteDone, GameError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.writer.ask(request, answer)?;
-        Ok(answered.await.map_err(|_| ScoreError::Stopped)?)
+        Ok(answered.await.map_err(|_| LedgerError::Stopped)?)
     }
 
     /// Opens the reading connection again after a failure, if the ledger lets it.
@@ -368,7 +368,7 @@ impl Game<'_> {
     }
 
     /// A ledger call failed: the outbox keeps what waits, the organizer is told once.
-    pub(crate) fn ledger_failed(&mut self, e: &ScoreError) -> Result<(), GameError> {
+    pub(crate) fn ledger_failed(&mut self, e: &LedgerError) -> Result<(), GameError> {
         let error = e.to_string();
         if self
             .outbox
@@ -437,9 +437,9 @@ fn acknowledge(
 
 /// The error of a writer's answer that is not the one asked for (a failure, as the writer
 /// answers nothing else to a request it could not carry out).
-fn failure(done: WriteDone) -> ScoreError {
+fn failure(done: WriteDone) -> LedgerError {
     match done {
         WriteDone::Failed(e) => e,
-        other => ScoreError::Config(format!("the ledger writer answered {other:?}")),
+        other => LedgerError::Config(format!("the ledger writer answered {other:?}")),
     }
 }

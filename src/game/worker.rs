@@ -13,7 +13,7 @@ use loadgen::{
     BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
 };
 use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
-use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, RecordedBatch, ScoreError};
+use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, LedgerError, RecordedBatch};
 use tokio::sync::mpsc;
 
 use super::clock::{TickClock, now_unix_ms};
@@ -122,7 +122,7 @@ impl Link {
         &mut self,
         segment: ExecSegment,
         out: &mut dyn Write,
-        f: impl FnOnce(&mut dyn Ledger) -> Result<T, ScoreError>,
+        f: impl FnOnce(&mut dyn Ledger) -> Result<T, LedgerError>,
     ) -> Result<Option<T>, GameError> {
         let result = match &mut self.ledger {
             Some(ledger) => f(&mut **ledger),
@@ -146,7 +146,7 @@ impl Link {
     ) -> Result<Option<WriteDone>, GameError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.writer.ask(request, answer)?;
-        let result = match answered.await.map_err(|_| ScoreError::Stopped)? {
+        let result = match answered.await.map_err(|_| LedgerError::Stopped)? {
             WriteDone::Failed(e) => Err(e),
             done => Ok(done),
         };
@@ -158,7 +158,7 @@ impl Link {
         &mut self,
         segment: ExecSegment,
         out: &mut dyn Write,
-        result: Result<T, ScoreError>,
+        result: Result<T, LedgerError>,
     ) -> Result<Option<T>, GameError> {
         match result {
             Ok(value) => {
@@ -352,7 +352,7 @@ impl<'a> Worker<'a> {
         out: &mut dyn Write,
     ) -> Result<Option<Option<GameSession>>, GameError> {
         let read =
-            |l: &mut dyn Ledger| -> Result<(Option<GameMeta>, Option<GameSession>), ScoreError> {
+            |l: &mut dyn Ledger| -> Result<(Option<GameMeta>, Option<GameSession>), LedgerError> {
                 Ok((l.meta()?, l.session()?))
             };
         let Some((meta, session)) = self.link.read(self.segment, out, read)? else {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use loadgen::OutcomeKind;
+use loadgen_outcome::OutcomeKind;
 
 use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
 use crate::markup::escape;

@@ -4,7 +4,7 @@
 //! pauses and resumes, the announcements, the teams' new URLs.
 
 use super::{Marker, MarkerKind};
-use crate::{ClockEvent, GameMeta, GameProjection, Ledger, Note, NoteKind, ScoreError};
+use crate::{ClockEvent, GameMeta, GameProjection, Ledger, LedgerError, Note, NoteKind};
 
 /// A game as its ledger holds it.
 #[derive(Clone, Debug)]
@@ -22,7 +22,7 @@ pub struct LedgerGame {
 
 impl LedgerGame {
     /// The game in `ledger`, read whole; `None` when it holds no game yet.
-    pub fn read(ledger: &dyn Ledger) -> Result<Option<LedgerGame>, ScoreError> {
+    pub fn read(ledger: &dyn Ledger) -> Result<Option<LedgerGame>, LedgerError> {
         let Some(meta) = ledger.meta()? else {
             return Ok(None);
         };
@@ -43,7 +43,7 @@ impl LedgerGame {
     }
 
     /// Applies what the ledger holds beyond the projection's cursor.
-    pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), ScoreError> {
+    pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), LedgerError> {
         self.projection.catch_up(ledger, &mut |_| {})?;
         self.workers = ledger.workers()?.len();
         // A game pauses a few dozen times at most: read whole.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hashref::{Key, unicorn_hash};
-use loadgen::{BatchId, Outcome, OutcomeBatch, OutcomeKind};
+use loadgen_outcome::{BatchId, Outcome, OutcomeBatch, OutcomeKind};
 
 use super::*;
 use crate::{BillingBlock, Cents, EventKind, Recorded, RecordedBatch, Scorer};
@@ -157,7 +157,7 @@ fn losses_are_grouped_by_kind_worst_first_with_a_reason_and_a_hint() {
     let slow = p.game_losses("slow");
     // A block ($8 at 50 points a dollar) costs more than 240 timeouts at half a point.
     let kinds: Vec<EventKind> = slow.iter().map(|l| l.kind).collect();
-    let timeout = EventKind::Failure(loadgen::OutcomeKind::Timeout);
+    let timeout = EventKind::Failure(loadgen_outcome::OutcomeKind::Timeout);
     assert_eq!(kinds, [EventKind::Billing, timeout, EventKind::Organizer]);
     assert_eq!(slow[0].points, Points::whole(-400));
     assert_eq!((slow[1].count, slow[1].points), (240, Points(-120_000)));

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::ScoreError;
+use crate::{LedgerError, ScoreError};
 
 /// A failed request. Each kind is one status code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +84,12 @@ impl WebError {
             WebError::GameBusy => "the game did not answer in time: try again".into(),
             WebError::Internal(_) => "internal error".into(),
         }
+    }
+}
+
+impl From<LedgerError> for WebError {
+    fn from(e: LedgerError) -> WebError {
+        WebError::Internal(e.to_string())
     }
 }
 

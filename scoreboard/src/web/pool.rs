@@ -8,7 +8,7 @@ use std::sync::Arc;
 use deadpool::managed::{self, Metrics, Object, RecycleResult};
 
 use super::error::WebError;
-use crate::ScoreError;
+use crate::LedgerError;
 use crate::ledger::{Ledger, LedgerAt};
 
 /// Ledger handles open at once at most, per web server.
@@ -22,16 +22,16 @@ pub(crate) struct Opener {
 
 impl managed::Manager for Opener {
     type Type = Box<dyn Ledger + Send>;
-    type Error = ScoreError;
+    type Error = LedgerError;
 
-    async fn create(&self) -> Result<Self::Type, ScoreError> {
+    async fn create(&self) -> Result<Self::Type, LedgerError> {
         let at = self.at.clone();
         tokio::task::spawn_blocking(move || at.open_existing())
             .await
-            .map_err(|e| ScoreError::Config(format!("opening the ledger failed: {e}")))?
+            .map_err(|e| LedgerError::Config(format!("opening the ledger failed: {e}")))?
     }
 
-    async fn recycle(&self, _: &mut Self::Type, _: &Metrics) -> RecycleResult<ScoreError> {
+    async fn recycle(&self, _: &mut Self::Type, _: &Metrics) -> RecycleResult<LedgerError> {
         Ok(())
     }
 }
@@ -51,7 +51,7 @@ pub(crate) fn pool(at: Arc<LedgerAt>) -> LedgerPool {
 pub(crate) async fn with_handle<T, F>(pool: &LedgerPool, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut dyn Ledger) -> Result<T, ScoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Ledger) -> Result<T, LedgerError> + Send + 'static,
 {
     let mut handle = pool.get().await.map_err(|e| match e {
         managed::PoolError::Backend(e) => WebError::from(e),

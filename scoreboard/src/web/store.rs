@@ -12,13 +12,13 @@ use super::state::WebState;
 use crate::ledger::{EventFilter, Ledger};
 use crate::live::TeamRow;
 use crate::tokens::{self, TokenHash};
-use crate::{GameTime, ScoreError, ScoreEvent};
+use crate::{GameTime, LedgerError, ScoreEvent};
 
 /// Runs `f` on a pooled ledger handle, off the async threads.
 pub(crate) async fn with_ledger<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut dyn Ledger) -> Result<T, ScoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Ledger) -> Result<T, LedgerError> + Send + 'static,
 {
     with_handle(&state.pool, f).await
 }
@@ -155,7 +155,7 @@ fn ledger_page(
     ledger: &dyn Ledger,
     filter: EventFilter,
     limit: usize,
-) -> Result<EventPage, ScoreError> {
+) -> Result<EventPage, LedgerError> {
     let mut events = ledger.events(&EventFilter {
         limit: Some(limit),
         ..filter.clone()

@@ -1,0 +1,590 @@
+//! The one read model of a game: [`GameProjection`] takes in recorded causes and score events
+//! one at a time, in the order the ledger holds them, and keeps what every view, replica,
+//! expectation, report and export reads (ranks, scores, trends, outcome counts, costs,
+//! latency, bounded series). Its memory grows with teams × series length, never with the
+//! number of events; a replica feeds it only what is new since its [`LedgerCursor`].
+
+mod catch_up;
+mod endpoints;
+mod history;
+mod losses;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use loadgen_outcome::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
+
+pub use catch_up::{Feed, LedgerCursor};
+pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
+pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
+pub use losses::{LOSS_WINDOW, LossLine, Losses};
+
+use crate::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
+use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
+
+/// Score events a team keeps in memory for the views (older ones stay in the ledger).
+pub const RECENT_EVENTS: usize = 200;
+/// Points of score and latency history kept per team for the charts.
+const SERIES: usize = 600;
+/// Organizer events kept for the debrief's markers and timeline.
+const ORGANIZER_EVENTS: usize = 2000;
+
+/// One team's running totals.
+#[derive(Clone, Debug, Default)]
+pub struct TeamState {
+    pub score: Points,
+    /// Every outcome of the game so far.
+    pub counts: OutcomeCounts,
+    /// The last tick's outcomes and latency (from due), for rates and p99 "now".
+    pub last_tick: Option<TickFigures>,
+    /// Latency of every answer of the game (from due).
+    pub latency: Option<LatencyHistogram>,
+    /// Score events by source, counted.
+    pub events_by_source: BTreeMap<Source, u64>,
+    /// Billing blocks charged.
+    pub blocks: u64,
+    pub cost: Cents,
+    /// Instances (servers) running at the last look.
+    pub instances: usize,
+    /// Points within the trend window of the latest event time.
+    points_log: VecDeque<(GameTime, Points)>,
+    /// The latest event time seen.
+    latest: GameTime,
+    /// The latest score events by game time (then cause and seq), oldest first: the same
+    /// events whatever order they arrived in.
+    pub recent: VecDeque<ScoreEvent>,
+    /// Points won or lost at each event time (a bounded window for charts), and the points
+    /// of every time before the window: the score series is their running sum, the same
+    /// whatever order the events arrived in.
+    score_steps: VecDeque<(GameTime, Points)>,
+    score_before: Points,
+    /// Each tick's p99 (a bounded window for charts).
+    pub p99_series: VecDeque<(GameTime, Duration)>,
+    /// Requests due so far, and how many the engine sent late.
+    pub sends: u64,
+    pub late_sends: u64,
+    /// Ticks voided for this team (a load worker's share missing): no points lost.
+    pub voided_ticks: u64,
+    /// The whole game, a bucket per second (coarser past [`MAX_BUCKETS`]).
+    pub history: History,
+    /// Points lost by kind: the last five minutes, and the whole game.
+    pub losses: Losses,
+}
+
+/// A tick's figures for one team.
+#[derive(Clone, Debug)]
+pub struct TickFigures {
+    pub at: GameTime,
+    pub length: Duration,
+    pub counts: OutcomeCounts,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// What a snapshot says beyond the projection: what the game runner knows of the game now
+/// (a read-only replica knows only the name and duration).
+#[derive(Clone, Debug, Default)]
+pub struct SnapshotFacts<'a> {
+    pub name: &'a str,
+    pub duration: Duration,
+    /// The offered load now and its phase (`8.0 req/s`, `phase 2 of 4`); empty when unknown.
+    pub offered: String,
+    pub phase: String,
+    /// Each team's URLs, in team order (empty when unknown).
+    pub urls: &'a [Vec<String>],
+    pub paused: bool,
+    pub over: bool,
+    /// The public board kept at a freeze, if frozen.
+    pub frozen: Option<&'a [TeamRow]>,
+    /// The ledger's health, as the game runner sees it.
+    pub ledger: LedgerHealth,
+}
+
+/// Every team's state, in team order.
+#[derive(Clone, Debug)]
+pub struct GameProjection {
+    teams: BTreeMap<String, TeamState>,
+    /// Team names in scenario order.
+    order: Vec<String>,
+    price: Cents,
+    /// A billing block's length (instance time billed per block).
+    block: Duration,
+    /// The latency SLA, named in the hints of the losses.
+    sla: Duration,
+    /// The tick's length, when known (a replica works it out from each batch).
+    tick: Option<Duration>,
+    /// Game time now.
+    pub now: GameTime,
+    pub announcements: Vec<(GameTime, String)>,
+    /// The organizer's score events (adjustments), oldest first, bounded.
+    pub organizer: Vec<ScoreEvent>,
+    /// Ledger transactions so far, and the seconds they took.
+    pub ledger_writes: u64,
+    pub ledger_write_seconds: f64,
+    /// How far into its ledger it has read (when it follows one).
+    cursor: LedgerCursor,
+    /// Each team's endpoint as the notes tell it (kept through a rescore: notes are not
+    /// events).
+    endpoints: BTreeMap<String, EndpointStatus>,
+}
+
+impl GameProjection {
+    /// An empty game of `teams` (in scenario order), billed at `price` a block.
+    pub fn new(teams: &[String], price: Cents, tick: Option<Duration>) -> GameProjection {
+        GameProjection {
+            teams: teams
+                .iter()
+                .map(|t| (t.clone(), TeamState::default()))
+                .collect(),
+            order: teams.to_vec(),
+            price,
+            block: crate::BillingRules::default().block,
+            sla: crate::Rules::default().sla,
+            tick,
+            now: GameTime(0),
+            announcements: Vec::new(),
+            organizer: Vec::new(),
+            ledger_writes: 0,
+            ledger_write_seconds: 0.0,
+            cursor: LedgerCursor::default(),
+            endpoints: teams
+                .iter()
+                .map(|t| (t.clone(), EndpointStatus::default()))
+                .collect(),
+        }
+    }
+
+    /// The same, where these teams register their own endpoint during the game (until they
+    /// do, they wait: no load).
+    pub fn with_registering(mut self, registering: &[String]) -> GameProjection {
+        for team in registering {
+            if let Some(e) = self.endpoints.get_mut(team) {
+                e.registers = true;
+            }
+        }
+        self
+    }
+
+    /// A team's endpoint now.
+    pub fn endpoint(&self, team: &str) -> Option<&EndpointStatus> {
+        self.endpoints.get(team)
+    }
+
+    /// Takes in a note: an announcement for everyone, or what a team's endpoint became.
+    pub fn apply_note(&mut self, note: &Note) {
+        if note.kind == NoteKind::Announcement {
+            self.announcements.push((note.at, note.text.clone()));
+            return;
+        }
+        if let Some(e) = note.team.as_ref().and_then(|t| self.endpoints.get_mut(t)) {
+            e.note(note);
+        }
+    }
+
+    /// The same, with billing blocks `block` long (15 minutes unless said).
+    pub fn with_block(mut self, block: Duration) -> GameProjection {
+        self.block = block;
+        self
+    }
+
+    /// The same, with the rules' latency SLA (5 s unless said), which hints name.
+    pub fn with_sla(mut self, sla: Duration) -> GameProjection {
+        self.sla = sla;
+        self
+    }
+
+    /// What is costing `team` points: its losses of the last [`LOSS_WINDOW`] of game time
+    /// up to `at`, by kind, the most points lost first, each with its count, an example
+    /// reason and a hint. Empty for a team not in the game.
+    pub fn losses(&self, team: &str, at: GameTime) -> Vec<LossLine> {
+        self.teams
+            .get(team)
+            .map_or_else(Vec::new, |t| t.losses.recent(at, self.sla))
+    }
+
+    /// The same over the whole game.
+    pub fn game_losses(&self, team: &str) -> Vec<LossLine> {
+        self.teams
+            .get(team)
+            .map_or_else(Vec::new, |t| t.losses.whole_game(self.sla))
+    }
+
+    /// The price of a billing block, and its length.
+    pub fn billing(&self) -> (Cents, Duration) {
+        (self.price, self.block)
+    }
+
+    /// Team names in scenario order.
+    pub fn order(&self) -> &[String] {
+        &self.order
+    }
+
+    pub fn team(&self, name: &str) -> Option<&TeamState> {
+        self.teams.get(name)
+    }
+
+    /// Notes how many instances each team runs now (teams not named run none).
+    pub fn set_instances(&mut self, running: impl IntoIterator<Item = String>) {
+        for team in self.teams.values_mut() {
+            team.instances = 0;
+        }
+        for name in running {
+            if let Some(t) = self.teams.get_mut(&name) {
+                t.instances += 1;
+            }
+        }
+    }
+
+    /// Takes in a recorded cause and the events derived from it.
+    pub fn apply(&mut self, recorded: &Recorded, events: &[ScoreEvent]) {
+        self.apply_cause(recorded);
+        for e in events {
+            self.apply_event(e);
+        }
+    }
+
+    /// Takes in what a cause says beyond its events: a batch's outcomes, a block's cost.
+    pub fn apply_cause(&mut self, recorded: &Recorded) {
+        match recorded {
+            Recorded::Batch(b) => self.apply_batch(b.at, &b.batch),
+            Recorded::Block(block) => {
+                if let Some(t) = self.teams.get_mut(&block.team) {
+                    t.blocks += 1;
+                    t.cost = Cents(t.cost.0 + self.price.0);
+                    t.history.add_block(block.at, self.price, self.block);
+                }
+            }
+            Recorded::Void(v) => {
+                if let Some(t) = self.teams.get_mut(&v.team) {
+                    t.voided_ticks += 1;
+                }
+            }
+            Recorded::Adjustment(_) => {}
+        }
+    }
+
+    fn apply_batch(&mut self, at: GameTime, batch: &OutcomeBatch) {
+        let length = self.tick.unwrap_or_else(|| {
+            // A batch is placed at its tick's end: tick n ends at (n + 1) ticks.
+            Duration::from_millis(at.0 / (batch.id.tick + 1))
+        });
+        let Some(t) = self.teams.get_mut(&*batch.target) else {
+            return;
+        };
+        t.counts.merge(&batch.counts);
+        t.sends += batch.sends;
+        t.late_sends += batch.late_sends;
+        let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
+        push_bounded(&mut t.p99_series, (at, p99));
+        t.history
+            .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
+        if let Some(e) = self.endpoints.get_mut(&*batch.target) {
+            let total = batch.counts.total();
+            e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
+        }
+        match &mut t.latency {
+            Some(h) => h.merge(&batch.latency),
+            None => t.latency = Some(batch.latency.clone()),
+        }
+        if t.last_tick.as_ref().is_none_or(|l| l.at <= at) {
+            t.last_tick = Some(TickFigures {
+                at,
+                length,
+                counts: batch.counts.clone(),
+                p50,
+                p99,
+            });
+        }
+    }
+
+    /// Takes in one score event.
+    pub fn apply_event(&mut self, e: &ScoreEvent) {
+        let Some(t) = self.teams.get_mut(&e.team) else {
+            return;
+        };
+        t.score += e.points;
+        *t.events_by_source.entry(e.source).or_default() += 1;
+        t.points_log.push_back((e.at, e.points));
+        // Events come a little out of order (a billing block is dated at its start): drop
+        // only what is out of the window for good.
+        t.latest = t.latest.max(e.at);
+        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
+        while t
+            .points_log
+            .front()
+            .is_some_and(|(at, _)| at.0 + window <= t.latest.0)
+        {
+            t.points_log.pop_front();
+        }
+        t.add_score_step(e.at, e.points);
+        t.add_recent(e);
+        t.history.add_points(e.at, e.points);
+        t.losses.add(e);
+        if e.source == Source::Organizer && self.organizer.len() < ORGANIZER_EVENTS {
+            self.organizer.push(e.clone());
+        }
+    }
+
+    /// Ranks now: ties share a rank, trend over the last five minutes of game time.
+    pub fn leaderboard(&self) -> Leaderboard {
+        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
+        Leaderboard::from_totals(self.order.iter().map(|team| {
+            let t = &self.teams[team];
+            let trend = t
+                .points_log
+                .iter()
+                .filter(|(at, _)| at.0 + window > self.now.0)
+                .map(|(_, p)| *p)
+                .sum();
+            (team.clone(), t.score, trend)
+        }))
+    }
+
+    /// Every team's line on the board, by rank.
+    pub fn rows(&self, urls: &[Vec<String>]) -> Vec<TeamRow> {
+        self.leaderboard()
+            .standings
+            .into_iter()
+            .map(|s| {
+                let t = &self.teams[&s.team];
+                let endpoint = self.endpoints.get(&s.team).cloned().unwrap_or_default();
+                let index = self.order.iter().position(|x| *x == s.team);
+                let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
+                    (0.0, 0.0, Duration::ZERO, Duration::ZERO),
+                    TickFigures::rates,
+                );
+                TeamRow {
+                    rank: s.rank,
+                    team: s.team,
+                    name: String::new(),
+                    score: s.score,
+                    trend: s.trend,
+                    correct_per_s,
+                    error_pct,
+                    p50,
+                    p99,
+                    instances: t.instances,
+                    cost: t.cost,
+                    urls: index.and_then(|i| urls.get(i)).cloned().unwrap_or_default(),
+                    endpoint,
+                    score_series: t.score_series(),
+                    p99_series: t.p99_series.iter().copied().collect(),
+                    recent: t.recent.iter().rev().cloned().collect(),
+                    event_count: t.events_by_source.values().sum(),
+                    sends: t.sends,
+                    late_sends: t.late_sends,
+                    outcomes: OutcomeKind::ALL
+                        .iter()
+                        .map(|k| (k.name().to_owned(), t.counts.get(*k)))
+                        .collect(),
+                    losses: t.losses.recent(self.now, self.sla),
+                }
+            })
+            .collect()
+    }
+
+    /// What the views show now.
+    pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
+        let teams = self.rows(facts.urls);
+        let public = facts
+            .frozen
+            .map_or_else(|| teams.clone(), <[TeamRow]>::to_vec);
+        Snapshot {
+            game: facts.name.to_owned(),
+            now: self.now,
+            duration: facts.duration,
+            paused: facts.paused,
+            frozen: facts.frozen.is_some(),
+            over: facts.over,
+            offered: facts.offered,
+            phase: facts.phase,
+            announcements: self
+                .announcements
+                .iter()
+                .map(|(at, text)| Announcement {
+                    at: *at,
+                    text: text.clone(),
+                })
+                .collect(),
+            teams,
+            public,
+            ledger_writes: self.ledger_writes,
+            ledger_write_seconds: self.ledger_write_seconds,
+            ledger: facts.ledger,
+        }
+    }
+
+    /// Forgets every cause and event (a rescore replaced the events): the teams stay.
+    fn clear(&mut self) {
+        for t in self.teams.values_mut() {
+            *t = TeamState::default();
+        }
+        self.organizer.clear();
+        self.now = GameTime(0);
+    }
+}
+
+impl TeamState {
+    /// The score after each event time of the window, oldest first.
+    pub fn score_series(&self) -> Vec<(GameTime, Points)> {
+        let mut score = self.score_before;
+        self.score_steps
+            .iter()
+            .map(|(at, points)| {
+                score += *points;
+                (*at, score)
+            })
+            .collect()
+    }
+
+    fn add_score_step(&mut self, at: GameTime, points: Points) {
+        let steps = &mut self.score_steps;
+        if steps.front().is_some_and(|(first, _)| at < *first) && steps.len() == SERIES {
+            // Older than the whole window: it counts in every point of it.
+            self.score_before += points;
+            return;
+        }
+        let i = steps.partition_point(|(t, _)| *t < at);
+        match steps.get_mut(i) {
+            Some((t, p)) if *t == at => *p += points,
+            _ => steps.insert(i, (at, points)),
+        }
+        if steps.len() > SERIES
+            && let Some((_, oldest)) = steps.pop_front()
+        {
+            self.score_before += oldest;
+        }
+    }
+
+    fn add_recent(&mut self, e: &ScoreEvent) {
+        fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
+            (x.at, x.cause.as_str(), x.seq)
+        }
+        let i = self.recent.partition_point(|x| key(x) < key(e));
+        self.recent.insert(i, e.clone());
+        if self.recent.len() > RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+    }
+}
+
+impl TickFigures {
+    /// Correct answers a second, the error share in percent, p50 and p99.
+    fn rates(&self) -> (f64, f64, Duration, Duration) {
+        let secs = self.length.as_secs_f64().max(0.001);
+        let total = self.counts.total();
+        let err = if total == 0 {
+            0.0
+        } else {
+            100.0 * self.counts.errors() as f64 / total as f64
+        };
+        (
+            self.counts.get(OutcomeKind::Correct) as f64 / secs,
+            err,
+            self.p50,
+            self.p99,
+        )
+    }
+}
+
+fn push_bounded<T>(series: &mut VecDeque<T>, item: T) {
+    series.push_back(item);
+    if series.len() > SERIES {
+        series.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(team: &str, at_s: u64, points: i64, cause: &str) -> ScoreEvent {
+        ScoreEvent {
+            at: GameTime(at_s * 1000),
+            team: team.into(),
+            source: Source::LoadGen,
+            points: Points::whole(points),
+            reason: String::new(),
+            kind: crate::EventKind::Unknown,
+            count: 1,
+            cause: cause.into(),
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_trend_covers_the_window() {
+        let names: Vec<String> = ["a", "b", "c", "e"].map(String::from).to_vec();
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        for e in [
+            ev("a", 10, 5, "1"),
+            ev("b", 20, 5, "2"),
+            ev("c", 30, -1, "3"),
+            ev("c", 400, 9, "4"),
+        ] {
+            p.apply_event(&e);
+        }
+        p.now = GameTime(600_000);
+        let board = p.leaderboard();
+        let ranks: Vec<(u32, &str, i64)> = board
+            .standings
+            .iter()
+            .map(|s| (s.rank, s.team.as_str(), s.score.0 / 1000))
+            .collect();
+        // e has no event yet but is a team of the game.
+        assert_eq!(ranks, [(1, "c", 8), (2, "a", 5), (2, "b", 5), (4, "e", 0)]);
+        assert_eq!(board.get("c").unwrap().trend, Points::whole(9));
+        assert_eq!(board.get("a").unwrap().trend, Points(0));
+    }
+
+    #[test]
+    fn the_score_series_has_one_point_per_event_time_and_stays_bounded() {
+        let names = vec!["a".to_owned()];
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        p.apply_event(&ev("a", 1, 2, "x"));
+        p.apply_event(&ev("a", 1, 3, "y"));
+        p.apply_event(&ev("a", 2, -1, "z"));
+        let series = p.team("a").unwrap().score_series();
+        assert_eq!(
+            series,
+            [
+                (GameTime(1000), Points::whole(5)),
+                (GameTime(2000), Points::whole(4))
+            ]
+        );
+        for s in 3..2000 {
+            p.apply_event(&ev("a", s, 1, "w"));
+        }
+        let t = p.team("a").unwrap();
+        let series = t.score_series();
+        assert_eq!(series.len(), SERIES);
+        assert_eq!(t.recent.len(), RECENT_EVENTS);
+        assert_eq!(series.last().unwrap().1, t.score);
+    }
+
+    #[test]
+    fn series_and_recent_do_not_depend_on_arrival_order() {
+        let names = vec!["a".to_owned()];
+        let events: Vec<ScoreEvent> = (0..1500u64)
+            .map(|i| ev("a", (i * 7) % 900, (i % 5) as i64 - 2, &format!("c{i}")))
+            .collect();
+        let mut forward = GameProjection::new(&names, Cents(800), None);
+        let mut backward = GameProjection::new(&names, Cents(800), None);
+        for e in &events {
+            forward.apply_event(e);
+        }
+        for e in events.iter().rev() {
+            backward.apply_event(e);
+        }
+        let (f, b) = (forward.team("a").unwrap(), backward.team("a").unwrap());
+        assert_eq!(f.score_series(), b.score_series());
+        assert_eq!(f.recent, b.recent);
+        assert_eq!(f.score_series().last().unwrap().1, f.score);
+        assert!(
+            f.recent
+                .iter()
+                .zip(f.recent.iter().skip(1))
+                .all(|(x, y)| x.at <= y.at)
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The live game as views see it, as plain data: the read-only [`Snapshot`] the game runner
+//! publishes after every change, each team's [`TeamRow`], the announcements and the
+//! ledger's health. The projection builds them; the views' live channel carries them.
+
+use std::time::Duration;
+
+use crate::{Cents, GameTime, Points, ScoreEvent};
+
+/// The whole game at one moment. Cheap to share (`Arc`), never changed once published.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub game: String,
+    /// Game time now (it stops while the game is paused).
+    pub now: GameTime,
+    pub duration: Duration,
+    pub paused: bool,
+    /// The public board is frozen: [`Snapshot::public`] holds the board at the freeze.
+    pub frozen: bool,
+    /// The game reached its end, or was stopped.
+    pub over: bool,
+    /// What the load is now, e.g. `8.0 req/s` or `50 clients`.
+    pub offered: String,
+    /// The current phase of the load, e.g. `phase 2 of 4 (ramp to 20 req/s)`.
+    pub phase: String,
+    /// Every announcement so far, oldest first.
+    pub announcements: Vec<Announcement>,
+    /// Every team by rank, live (for the organizer).
+    pub teams: Vec<TeamRow>,
+    /// The board the public sees: `teams` unless frozen, then the board at the freeze.
+    pub public: Vec<TeamRow>,
+    /// Ledger transactions so far, and the time they took (for `/metrics`).
+    pub ledger_writes: u64,
+    pub ledger_write_seconds: f64,
+    /// Whether the ledger takes writes, and what waits for it.
+    pub ledger: LedgerHealth,
+}
+
+/// The ledger as the game runner sees it: what waits to be written, and since when the
+/// ledger has failed, if it has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LedgerHealth {
+    /// When (wall clock, Unix ms) the ledger began to fail; `None` while it takes writes.
+    pub down_since_unix_ms: Option<u64>,
+    /// The last failure, with its causes.
+    pub error: Option<String>,
+    /// Causes and score events decided but not yet written.
+    pub waiting_causes: u64,
+    pub waiting_events: u64,
+    /// How many causes may wait before the game pauses itself.
+    pub capacity: u64,
+}
+
+impl LedgerHealth {
+    /// `ledger unavailable since 14:02:11 UTC, 1,234 events waiting`, or `None` when it is
+    /// fine.
+    pub fn warning(&self) -> Option<String> {
+        let since = self.down_since_unix_ms?;
+        let secs = since / 1000;
+        Some(format!(
+            "ledger unavailable since {:02}:{:02}:{:02} UTC, {} events waiting",
+            secs / 3600 % 24,
+            secs / 60 % 60,
+            secs % 60,
+            self.waiting_events
+        ))
+    }
+}
+
+/// A message to everyone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub at: GameTime,
+    pub text: String,
+}
+
+/// One team's line on the board, and what the organizer's cockpit shows of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TeamRow {
+    /// 1 for the best; equal scores share a rank.
+    pub rank: u32,
+    /// The team's id (stable: tokens, the ledger and URLs use it).
+    pub team: String,
+    /// The team's public name, set when published (empty: the id is the name).
+    pub name: String,
+    pub score: Points,
+    /// Points over the last five minutes of game time.
+    pub trend: Points,
+    /// Correct answers a second over the last tick.
+    pub correct_per_s: f64,
+    /// Share of the last tick's outcomes that were not correct, 0 to 100.
+    pub error_pct: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// Instances (servers) running at the last look.
+    pub instances: usize,
+    pub cost: Cents,
+    /// The team's endpoint URLs.
+    pub urls: Vec<String>,
+    /// Whether it waits to register one, when it did, its last check, since when it fails.
+    pub endpoint: crate::projection::EndpointStatus,
+    /// Score at the end of each tick, oldest first (a bounded window for charts).
+    pub score_series: Vec<(GameTime, Points)>,
+    /// p99 latency of each tick, oldest first (a bounded window for charts).
+    pub p99_series: Vec<(GameTime, Duration)>,
+    /// The team's latest score events, newest first (a bounded window; the ledger has all).
+    pub recent: Vec<ScoreEvent>,
+    /// How many score events the team has in all (`recent` holds every one when equal).
+    pub event_count: u64,
+    /// Requests due for this team so far, and how many of them the engine sent late.
+    pub sends: u64,
+    pub late_sends: u64,
+    /// Outcomes so far by kind name (`correct`, `http_status`, …), every kind listed.
+    pub outcomes: Vec<(String, u64)>,
+    /// What is costing the team points: the last five minutes' losses by kind, worst first.
+    pub losses: Vec<crate::projection::LossLine>,
+}
+
+impl TeamRow {
+    /// What people see the team called: its public name, or its id.
+    pub fn public_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.team
+        } else {
+            &self.name
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The PostgreSQL ledger: one game per schema of a database that the processes of a game
+//! split over machines share, each commit durable when it returns (the server's default
+//! `synchronous_commit`), versioned schema migrations (postgres/migrations.sql) in step with
+//! the SQLite ledger's. What it supplies to the one ledger ([`SqlLedger`]): connecting,
+//! migrating, table locks for writers that take turns, prepared statements and the events'
+//! one-round-trip insert.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, GenericClient, Statement, Transaction};
+
+mod io;
+
+use io::wait;
+use scoreboard_domain::ScoreEvent;
+
+use crate::LedgerError;
+use crate::rows::follow::{BY_SEQ, Follow};
+use crate::rows::{Value, event_columns};
+use crate::sql::{Commit, Conn, Each, Sql, SqlLedger, migrations};
+
+/// A game's ledger in a PostgreSQL database, in a schema of its own.
+pub type PostgresLedger = SqlLedger<Postgres>;
+
+/// A connection to the game's schema, as the one ledger uses it.
+pub struct Postgres {
+    client: Client,
+    statements: Statements,
+    game: String,
+    schema: String,
+}
+
+/// A write transaction, with the connection's prepared statements.
+pub struct PostgresTx<'a> {
+    tx: Transaction<'a>,
+    statements: &'a Statements,
+}
+
+/// Events go in as columns of arrays: one round trip for many events.
+const INSERT_EVENTS: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+                          $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[])
+     ON CONFLICT (cause, seq) DO NOTHING"
+);
+/// Events sent in one statement.
+const EVENT_CHUNK: usize = 2_000;
+
+/// Statements prepared once per connection (prepared statements are not transactional:
+/// they outlive the transaction they were prepared in).
+#[derive(Default)]
+struct Statements(RefCell<HashMap<String, Statement>>);
+
+impl Statements {
+    fn get(&self, client: &impl GenericClient, sql: &str) -> Result<Statement, LedgerError> {
+        if let Some(statement) = self.0.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = wait(client.prepare(sql))?;
+        self.0
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn exec(
+        &self,
+        on: &impl GenericClient,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<u64, LedgerError> {
+        let statement = self.get(on, sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        Ok(wait(on.execute(&statement, &params))?)
+    }
+
+    fn each(
+        &self,
+        on: &impl GenericClient,
+        sql: &str,
+        params: &[Value],
+        each: Each<'_>,
+    ) -> Result<(), LedgerError> {
+        let statement = self.get(on, sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        for row in wait(on.query(&statement, &params))? {
+            each(&row)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sql for Postgres {
+    fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError> {
+        self.statements.exec(&self.client, sql, params)
+    }
+
+    fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError> {
+        self.statements.each(&self.client, sql, params, each)
+    }
+}
+
+impl Sql for PostgresTx<'_> {
+    fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError> {
+        self.statements.exec(&self.tx, sql, params)
+    }
+
+    fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError> {
+        self.statements.each(&self.tx, sql, params, each)
+    }
+
+    fn insert_events(&self, events: &[&ScoreEvent]) -> Result<(), LedgerError> {
+        let statement = self.statements.get(&self.tx, INSERT_EVENTS)?;
+        for chunk in events.chunks(EVENT_CHUNK) {
+            let cause: Vec<&str> = chunk.iter().map(|e| e.cause.as_str()).collect();
+            let seq: Vec<i64> = chunk.iter().map(|e| i64::from(e.seq)).collect();
+            let at: Vec<i64> = chunk.iter().map(|e| e.at.0 as i64).collect();
+            let team: Vec<&str> = chunk.iter().map(|e| e.team.as_str()).collect();
+            let source: Vec<&str> = chunk.iter().map(|e| e.source.name()).collect();
+            let points: Vec<i64> = chunk.iter().map(|e| e.points.0).collect();
+            let reason: Vec<&str> = chunk.iter().map(|e| e.reason.as_str()).collect();
+            let kind: Vec<String> = chunk.iter().map(|e| e.kind.name().into_owned()).collect();
+            let count: Vec<i64> = chunk
+                .iter()
+                .map(|e| i64::try_from(e.count).unwrap_or(i64::MAX))
+                .collect();
+            let columns: [&(dyn ToSql + Sync); 9] = [
+                &cause, &seq, &at, &team, &source, &points, &reason, &kind, &count,
+            ];
+            wait(self.tx.execute(&statement, &columns))?;
+        }
+        Ok(())
+    }
+}
+
+impl Commit for PostgresTx<'_> {
+    fn commit(self) -> Result<(), LedgerError> {
+        Ok(wait(self.tx.commit())?)
+    }
+}
+
+impl Conn for Postgres {
+    type Tx<'a> = PostgresTx<'a>;
+    const FOLLOW: &'static Follow = &BY_SEQ;
+
+    /// A transaction that locks `turns` against other writers: numbers from a sequence are
+    /// handed out at insert but seen at commit, so writers in turn make them visible in
+    /// order, and a reader after a cursor never skips a row.
+    fn write(&mut self, turns: &[&str]) -> Result<PostgresTx<'_>, LedgerError> {
+        let tx = wait(self.client.transaction())?;
+        if !turns.is_empty() {
+            let lock = format!("LOCK TABLE {} IN EXCLUSIVE MODE", turns.join(", "));
+            wait(tx.batch_execute(&lock))?;
+        }
+        Ok(PostgresTx {
+            tx,
+            statements: &self.statements,
+        })
+    }
+
+    fn place(&self) -> (String, &'static str) {
+        (
+            format!("PostgreSQL game {}", self.game),
+            "use another game id",
+        )
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl PostgresLedger {
+    /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST/DATABASE`, or
+    /// key=value pairs) and opens game `game` in it: its schema is created if missing and
+    /// brought up to date. TLS is not supported: a server that requires it refuses us.
+    pub fn connect(url: &str, game: &str) -> Result<PostgresLedger, LedgerError> {
+        let schema = PostgresLedger::schema_for(game)?;
+        let mut config: tokio_postgres::Config = url.parse()?;
+        if config.get_application_name().is_none() {
+            config.application_name("gameday");
+        }
+        if config.get_connect_timeout().is_none() {
+            // A host that never answers must not hang a game's start for minutes.
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let mut client = io::connect(config)?;
+        // Every statement reads and writes the game's schema only.
+        wait(client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema))))?;
+        migrate(&mut client, game, &schema)?;
+        Ok(SqlLedger::new(Postgres {
+            client,
+            statements: Statements::default(),
+            game: game.to_owned(),
+            schema,
+        }))
+    }
+
+    /// The schema of game `game`, after checking that the id is one: 1 to 40 of `a-z`,
+    /// `0-9`, `_` and `-`. The prefix keeps games clear of `public` and of PostgreSQL's own
+    /// `pg_*` schemas.
+    pub fn schema_for(game: &str) -> Result<String, LedgerError> {
+        let valid = (1..=40).contains(&game.len())
+            && game
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(LedgerError::Config(format!(
+                "game id {game:?} is not one: 1 to 40 lower-case letters, digits, - and _"
+            )));
+        }
+        Ok(format!("gameday_{game}"))
+    }
+
+    /// The schema that holds the game.
+    pub fn schema(&self) -> &str {
+        &self.conn().schema
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<usize, LedgerError> {
+        let row = wait(
+            self.conn()
+                .client
+                .query_opt("SELECT version FROM schema_version", &[]),
+        )?;
+        Ok(row.map_or(Ok(0), |r| r.try_get::<_, i64>(0))? as usize)
+    }
+
+    /// Takes the game's play lock for this connection's session: a PostgreSQL advisory lock
+    /// named after the game's schema, which the server lets go of when the session ends (the
+    /// process ended, however, or its connection broke). `holder` says who takes it (its
+    /// process), for one who finds it held. Returns `Err(who)` when another session holds it:
+    /// its holder's words and since when, as far as the server tells.
+    pub fn try_lock_play(&mut self, holder: &str) -> Result<Result<(), String>, LedgerError> {
+        let Postgres {
+            client,
+            game,
+            schema,
+            ..
+        } = self.conn_mut();
+        let taken: bool =
+            wait(client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&*schema]))?
+                .try_get(0)?;
+        // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
+        let name = format!("gameday {game} {holder}");
+        if taken {
+            wait(client.execute("SELECT set_config('application_name', $1, false)", &[&name]))?;
+            return Ok(Ok(()));
+        }
+        let pattern = format!("gameday {} %", game.replace('_', "\\_"));
+        let held = wait(client.query_opt(
+            "SELECT substr(application_name, length($2) + 1),
+                    to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+             FROM pg_stat_activity WHERE application_name LIKE $1
+             ORDER BY backend_start LIMIT 1",
+            &[&pattern, &format!("gameday {game} ")],
+        ))?;
+        Ok(Err(match held {
+            Some(row) => {
+                let (who, since): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                format!("{who}, since {since}")
+            }
+            None => String::new(),
+        }))
+    }
+}
+
+/// Creates the schema if needed and applies the migrations it lacks, in one transaction.
+fn migrate(client: &mut Client, game: &str, schema: &str) -> Result<(), LedgerError> {
+    let steps = migrations(include_str!("postgres/migrations.sql"));
+    let tx = wait(client.transaction())?;
+    // Processes of one game start together: one creates and migrates, the others wait.
+    wait(tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&format!("gameday schema {schema}")],
+    ))?;
+    // Created only when missing: a user that may not create schemas can still use one that
+    // an administrator made for it.
+    let exists =
+        wait(tx.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema]))?.is_some();
+    let schema = quote_ident(schema);
+    if !exists {
+        wait(tx.batch_execute(&format!("CREATE SCHEMA {schema}")))?;
+    }
+    wait(tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_version (version BIGINT NOT NULL)"
+    )))?;
+    let version = match wait(tx.query_opt("SELECT version FROM schema_version", &[]))? {
+        Some(row) => row.try_get::<_, i64>(0)? as usize,
+        None => {
+            wait(tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[]))?;
+            0
+        }
+    };
+    if version > steps.len() {
+        return Err(LedgerError::Incompatible(format!(
+            "game {game}: schema version {version} was written by a newer gameday (this one knows {})",
+            steps.len()
+        )));
+    }
+    for (i, sql) in steps.iter().enumerate().skip(version) {
+        wait(tx.batch_execute(sql))?;
+        let version = (i + 1) as i64;
+        wait(tx.execute("UPDATE schema_version SET version = $1", &[&version]))?;
+    }
+    wait(tx.commit())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn game_ids_name_schemas_and_nothing_else_does() {
+        let schema = PostgresLedger::schema_for;
+        assert_eq!(schema("spring-day_2").unwrap(), "gameday_spring-day_2");
+        assert_eq!(schema(&"a".repeat(40)).unwrap().len(), 48);
+        for bad in ["", "Spring", "a b", "a\"b", "x;drop", "é", &"a".repeat(41)] {
+            let err = schema(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("lower-case letters, digits, - and _"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("gameday_a-b"), "\"gameday_a-b\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,3 +1,0 @@
-//! Helpers that more than one of scoreboard's test binaries may use.
-
-pub mod postgres;
