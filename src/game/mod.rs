@@ -4,7 +4,6 @@
 
 mod board;
 mod clock;
-mod collect;
 mod control;
 mod core;
 mod error;
@@ -15,6 +14,7 @@ mod lock;
 mod options;
 mod outbox;
 mod probe;
+mod reads;
 mod record;
 mod replica;
 mod report;

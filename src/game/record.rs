@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
 use scoreboard::ledger::{WriteDone, WriteRequest};
 use scoreboard::live::Refusal;
 use scoreboard::{GameTime, Recorded, ScoreError, ScoreEvent};
@@ -14,6 +16,7 @@ use super::clock::now_unix_ms;
 use super::core::{Effect, Input};
 use super::error::GameError;
 use super::outbox::{Change, Item};
+use super::reads::ReadDone;
 use super::run::Game;
 use super::timeline::{describe_fault, describe_step, run_hook};
 
@@ -25,16 +28,24 @@ impl Game<'_> {
     }
 
     /// The loop's regular look: the ledger tried again, the core's look (happenings, billing,
-    /// the board), the disk, a split game's workers, the views.
+    /// the board, a split game's ticks due), the disk, a split game's team URLs, the views.
     pub(crate) async fn look(&mut self) -> Result<(), GameError> {
         let now = self.load.now(self.scenario);
         self.flush()?;
         let at = GameTime::from_duration(now);
         self.handle(Input::Look { now: at }).await?;
         self.watch_disk(now)?;
-        self.collect(now).await?;
+        self.publish_targets().await?;
         self.publish();
         Ok(())
+    }
+
+    /// What the segment reader found (a split game), or why it could not read.
+    pub(crate) async fn segments_read(&mut self, read: ReadDone) -> Result<(), GameError> {
+        match read {
+            Ok(read) => self.handle(Input::Segments(read)).await,
+            Err(e) => self.ledger_failed(&e),
+        }
     }
 
     /// Carries out effects in order (what one brings about comes before the rest). Returns
@@ -87,16 +98,11 @@ impl Game<'_> {
             }
             Effect::Bill(at) => return self.observe(at).await,
             Effect::Board => {
-                let board = format_board(self.scenario, &self.core.state);
+                let board = format_board(self.scenario, self.core.state());
                 write!(self.out, "{board}")?;
                 self.out.flush()?;
             }
-            Effect::Pause => {
-                self.load.pause(self.scenario);
-                if let Some(collector) = &mut self.collector {
-                    collector.end_run(self.load.now(self.scenario));
-                }
-            }
+            Effect::Pause => self.load.pause(self.scenario),
             Effect::Resume => return self.resume().await,
             Effect::Stop => self.load.stop(),
             Effect::SetUrl { team, url, note } => {
@@ -160,9 +166,6 @@ impl Game<'_> {
             }
         };
         let pause = self.load.start(self.scenario, session.run)?;
-        if let Some(collector) = &mut self.collector {
-            collector.begin_run(session.run, at.as_duration());
-        }
         Ok(self.core.handle(Input::Resumed {
             at,
             run: session.run,
@@ -178,37 +181,10 @@ impl Game<'_> {
         Ok(answered.await.map_err(|_| ScoreError::Stopped)?)
     }
 
-    /// Opens the reading connection again after a failure, if the ledger lets it.
-    fn reopen(&mut self) {
-        if let Ok(ledger) = self.options.ledger.open() {
-            self.ledger = ledger;
-        }
-    }
-
-    /// A split game: publishes changed team URLs to the workers, and scores the ticks
-    /// whose segment batches are all in (or past their grace).
-    pub(crate) async fn collect(&mut self, now: Duration) -> Result<(), GameError> {
-        if self.collector.is_none() {
-            return Ok(());
-        }
-        self.publish_targets().await?;
-        let Some(collector) = &mut self.collector else {
-            return Ok(());
-        };
-        match collector.poll(&mut *self.ledger, now) {
-            Ok(causes) => self.handle(Input::Collected(causes)).await,
-            Err(GameError::Ledger(e)) => {
-                self.reopen();
-                self.ledger_failed(&e)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
     /// Publishes the team URLs to the load workers of a split game, when they changed
     /// (through the writer; a failure is reported, and the URLs are sent again next time).
     pub(crate) async fn publish_targets(&mut self) -> Result<(), GameError> {
-        if self.collector.is_none() || self.published == self.load.urls {
+        if !self.split || self.published == self.load.urls {
             return Ok(());
         }
         let targets: Vec<(String, Vec<String>)> = self
@@ -227,17 +203,19 @@ impl Game<'_> {
         }
     }
 
-    /// The end of a split game: waits for the last ticks (at most their grace).
-    pub(crate) async fn collect_last(&mut self, end: Duration) -> Result<(), GameError> {
-        let Some(collector) = &mut self.collector else {
-            return Ok(());
-        };
-        collector.end_run(end);
-        while self.collector.as_ref().is_some_and(|c| c.waiting() > 0) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.collect(end).await?;
+    /// The end of a split game: waits for the reads of its last ticks (at most their grace
+    /// on the reads' clock; while the ledger does not answer, until it does).
+    pub(crate) async fn collect_last(
+        &mut self,
+        reads: &mut mpsc::UnboundedReceiver<ReadDone>,
+    ) -> Result<(), GameError> {
+        while self.core.collecting() > 0 {
+            match reads.recv().await {
+                Some(read) => self.segments_read(read).await?,
+                None => break,
+            }
         }
-        let late = self.collector.as_ref().map_or(0, |c| c.late);
+        let late = self.core.late();
         if late > 0 {
             writeln!(
                 self.out,
@@ -315,8 +293,7 @@ impl Game<'_> {
         self.in_flight = false;
         match done {
             WriteDone::Recorded { causes, took } => {
-                self.core.state.ledger_writes += 1;
-                self.core.state.ledger_write_seconds += took.as_secs_f64();
+                self.core.handle(Input::Written { took });
                 let done = self.outbox.written(causes);
                 if let Some(acks) = &mut self.acks {
                     acknowledge(acks, &done)?;

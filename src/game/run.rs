@@ -13,13 +13,14 @@ use tokio::sync::mpsc;
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
-use super::collect::Collector;
+use super::core::collect::Collector;
 use super::core::{Core, Input, Start};
 use super::error::GameError;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
 use super::options::{GameOptions, Workers};
 use super::outbox::Outbox;
+use super::reads::segment_reader;
 use super::snapshot::{Flags, snapshot};
 use super::timeline::HookRun;
 use crate::fleet::{Fleet, TeamFleet};
@@ -107,7 +108,6 @@ pub(crate) struct Game<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) options: &'a GameOptions,
     pub(crate) out: &'a mut dyn Write,
-    pub(crate) ledger: Box<dyn Ledger + Send>,
     pub(crate) meta: GameMeta,
     /// The decisions, and the projection every view reads.
     pub(crate) core: Core,
@@ -124,15 +124,16 @@ pub(crate) struct Game<'a> {
     pub(crate) outbox: Outbox,
     /// The one writer of the game's causes and pauses (a thread with its own connection),
     /// its answers, whether a request is with it, and the causes it wrote since the ledger
-    /// went away. `ledger` above is for reads and the game's session.
+    /// went away (reads of a running game happen off the loop: see reads.rs).
     pub(crate) writer: LedgerWriter,
     pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
     pub(crate) in_flight: bool,
     pub(crate) written_since_down: usize,
     /// The free space of a SQLite ledger's disk, looked at now and then.
     pub(crate) disk: crate::disk::DiskWatch,
-    /// Gathers external workers' batches (a split game).
-    pub(crate) collector: Option<Collector>,
+    /// A split game (external workers send the load): its segment batches come from the
+    /// reader, off the loop.
+    pub(crate) split: bool,
     /// Team URLs as last published to external workers.
     pub(crate) published: Vec<Vec<String>>,
     /// Where committed items are acknowledged, if anywhere.
@@ -253,15 +254,15 @@ impl<'a> Game<'a> {
             paused_ms,
             board_every: options.board_every,
             billing_every_ms: inventory.period_ms(),
+            collector: collector(scenario, options, &names, &*ledger, session.resumed)?,
         };
+        let start_collector = start.collector.is_some();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let collector = collector(scenario, options, &names, &*ledger, session.resumed)?;
         let mut game = Game {
             scenario,
             options,
             out,
-            ledger,
             meta,
             core: Core::new(scenario, start)?,
             inventory,
@@ -278,7 +279,7 @@ impl<'a> Game<'a> {
             in_flight: false,
             written_since_down: 0,
             disk: Default::default(),
-            collector,
+            split: start_collector,
             published: Vec::new(),
             acks: acks(options)?,
             probes: super::probe::Probes::new(scenario)?,
@@ -430,12 +431,17 @@ impl Game<'_> {
         if self.offset >= duration {
             self.written = Some(written);
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
-            return self.finish(GameTime::from_duration(duration), true).await;
+            let end = GameTime::from_duration(duration);
+            self.handle(Input::End { at: end }).await?;
+            return self.finish(end, true).await;
         }
-        self.load.start(self.scenario, self.core.run)?;
-        if let Some(collector) = &mut self.collector {
-            collector.begin_run(self.core.run, self.offset);
-        }
+        self.load.start(self.scenario, self.core.run())?;
+        // A split game's segment batches are read off the loop (a ledger that stops answering
+        // holds up the reader, never the clock, the views or the controls).
+        let mut reads = match self.split {
+            true => segment_reader(self.options.ledger.clone(), std::time::Instant::now(), LOOK)?,
+            false => mpsc::unbounded_channel().1,
+        };
         self.say_started()?;
         let mut controls = self.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
@@ -448,7 +454,7 @@ impl Game<'_> {
         // An engine is done with its last request a little before the end: the game goes on
         // to its end, so that the ledger's clock, which a new run of the command reads, has
         // reached it too (else that run would play the last moments again).
-        while !self.load.over() || (!self.core.quit && self.load.now(self.scenario) < duration) {
+        while !self.load.over() || (!self.core.quit() && self.load.now(self.scenario) < duration) {
             tokio::select! {
                 msg = batches.recv() => {
                     let Some(first) = msg else { break };
@@ -467,6 +473,7 @@ impl Game<'_> {
                     }
                 }
                 Some(done) = written.recv() => self.written(done).await?,
+                Some(read) = reads.recv() => self.segments_read(read).await?,
                 _ = look.tick() => self.look().await?,
                 Some(control) = controls.recv() => {
                     self.control(control).await?;
@@ -474,24 +481,26 @@ impl Game<'_> {
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
                 Some(done) = probed.recv() => self.probed(done).await?,
-                _ = &mut ctrl_c, if !self.core.quit => self.stop("Ctrl-C").await?,
-                _ = term.recv(), if !self.core.quit => self.stop("SIGTERM").await?,
+                _ = &mut ctrl_c, if !self.core.quit() => self.stop("Ctrl-C").await?,
+                _ = term.recv(), if !self.core.quit() => self.stop("SIGTERM").await?,
             }
         }
         // A game that ran its course ends at its duration, whenever the last answer came.
-        let end = if self.core.quit {
-            self.load.now(self.scenario)
-        } else {
+        let finished = !self.core.quit();
+        let end = if finished {
             duration
+        } else {
+            self.load.now(self.scenario)
         };
         self.written = Some(written);
-        self.collect_last(end).await?;
+        let end = GameTime::from_duration(end);
+        self.handle(Input::End { at: end }).await?;
+        self.collect_last(&mut reads).await?;
         self.hook_tx = None;
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
         }
-        let finished = !self.core.quit;
-        self.finish(GameTime::from_duration(end), finished).await
+        self.finish(end, finished).await
     }
 
     fn say_started(&mut self) -> Result<(), GameError> {
@@ -519,16 +528,16 @@ impl Game<'_> {
     /// Publishes what the views show now.
     pub(crate) fn publish(&mut self) {
         let flags = Flags {
-            paused: self.core.paused && !self.core.quit,
-            over: self.core.quit || self.load.over(),
+            paused: self.core.paused() && !self.core.quit(),
+            over: self.core.quit() || self.load.over(),
             ledger: self.outbox.health(),
         };
         let snap = snapshot(
             self.scenario,
-            &self.core.state,
+            self.core.state(),
             &self.load.urls,
             flags,
-            self.core.frozen.as_deref(),
+            self.core.frozen(),
         );
         self.live.publish(snap);
     }
@@ -575,13 +584,11 @@ impl Game<'_> {
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final
     /// board is printed, the views learn it is over.
     async fn finish(mut self, end: GameTime, finished: bool) -> Result<GameOutcome, GameError> {
-        self.core.state.now = end;
         self.fleet.shutdown(end);
         self.bill(end).await?;
-        self.core.quit = true;
         self.drain().await?;
         self.publish();
-        let board = format_board(self.scenario, &self.core.state);
+        let board = format_board(self.scenario, self.core.state());
         writeln!(
             self.out,
             "{} at {end}\n{board}",
@@ -600,7 +607,7 @@ impl Game<'_> {
         } = self;
         load.join()?;
         Ok(GameOutcome {
-            state: core.state,
+            state: core.into_state(),
             hooks,
             finished,
             resumed,

@@ -1,8 +1,11 @@
-//! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, an
-//! inventory observation, an organizer's command, news of the ledger), [`Effect`]s out
-//! (causes and notes to record, lines to log, steps and faults to carry out, the load to
-//! pause or resume). The async shell in run.rs does the sockets, the clock and the ledger;
-//! the core keeps the scorer, the biller, the timeline and the projection, and decides.
+//! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, a read
+//! of a split game's segment batches, an inventory observation, an organizer's command, news
+//! of the ledger), [`Effect`]s out (causes and notes to record, lines to log, steps, faults
+//! and hooks to carry out, the load to pause or resume). The async shell in run.rs does the
+//! sockets, the clock and the ledger; the core keeps the scorer, the biller, the timeline,
+//! a split game's collector and the projection, and decides. The shell changes the core
+//! only through inputs. No tokio, no clock reads, no processes or sockets here: a test
+//! (tests.rs, `the_core_does_no_io`) fails on any.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -14,11 +17,14 @@ use scoreboard::{
     Observation, Points, Recorded, RecordedBatch, Scorer,
 };
 
-use super::clock::TickClock;
+use self::clock::TickClock;
+use self::collect::{Collector, SegmentRead};
 use super::outbox::Item;
 use super::timeline::{Happening, Timeline};
 use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep, check_team_url};
 
+pub(crate) mod clock;
+pub(crate) mod collect;
 #[cfg(test)]
 mod tests;
 pub(crate) mod worker;
@@ -28,8 +34,9 @@ pub(crate) mod worker;
 pub(crate) enum Input {
     /// Outcome batches of this process's engine.
     Batches(Vec<OutcomeBatch>),
-    /// Causes gathered from external load workers (merged batches and voids), to score.
-    Collected(Vec<Recorded>),
+    /// A read of the segment batches external load workers wrote (a split game), made off
+    /// the game loop.
+    Segments(SegmentRead),
     /// The game clock stands at `now`.
     Look { now: GameTime },
     /// What the inventory holds now.
@@ -63,6 +70,11 @@ pub(crate) enum Input {
     },
     /// Ctrl-C, SIGTERM or a quit: the game stops for good.
     Stop { at: GameTime, why: &'static str },
+    /// The load is over at `at` (the game's end, or where a stop left it): the clock stands
+    /// there, and a split game's last ticks are expected.
+    End { at: GameTime },
+    /// The ledger wrote a chunk of causes, in `took`.
+    Written { took: Duration },
     /// A probe of team `team`'s endpoint (by scenario index) finished: what it found, in
     /// words. Recorded and shown, never scored.
     Checked {
@@ -174,6 +186,8 @@ pub(crate) struct Start {
     /// How often the plain-text board is printed (zero: never), and the inventory looked at.
     pub(crate) board_every: Duration,
     pub(crate) billing_every_ms: u64,
+    /// A split game's collector of its workers' batches.
+    pub(crate) collector: Option<Collector>,
 }
 
 /// Each team's name, whether the engine runs its servers, and its URLs now.
@@ -193,29 +207,31 @@ pub(crate) struct Core {
     biller: Biller,
     billing: BillingRules,
     /// The one read model of the game: every view reads it.
-    pub(crate) state: GameProjection,
+    state: GameProjection,
     timeline: Timeline,
     teams: Vec<TeamInfo>,
     allow_private: bool,
     /// The public board kept at a freeze.
-    pub(crate) frozen: Option<Vec<TeamRow>>,
+    frozen: Option<Vec<TeamRow>>,
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
     adjusted: HashSet<String>,
     adjustments: u64,
     /// Notes made live in this process (their ids count them).
     notes: u64,
     /// This run's number in the ledger (batch ids differ between runs of one game).
-    pub(crate) run: u64,
+    run: u64,
     billing_every_ms: u64,
     next_billing_ms: u64,
     board_every_ms: u64,
     next_board_ms: u64,
-    pub(crate) paused: bool,
-    pub(crate) quit: bool,
+    paused: bool,
+    quit: bool,
     /// The game paused itself because the outbox filled; it resumes when the ledger is back.
     paused_for_ledger: bool,
     /// Pauses so far, in milliseconds of wall clock.
     paused_ms: u64,
+    /// A split game's: gathers its workers' segment batches into scored ticks.
+    collector: Option<Collector>,
 }
 
 impl Core {
@@ -241,6 +257,10 @@ impl Core {
                 }
             })
             .collect();
+        let mut collector = start.collector;
+        if let Some(collector) = &mut collector {
+            collector.begin_run(start.run, start.offset);
+        }
         Ok(Core {
             clock: TickClock::new(g.tick, g.duration),
             scorer: Scorer::new(scenario.rules.clone())?,
@@ -263,7 +283,46 @@ impl Core {
             quit: false,
             paused_for_ledger: false,
             paused_ms: start.paused_ms,
+            collector,
         })
+    }
+
+    /// The one read model of the game: every view reads it.
+    pub(crate) fn state(&self) -> &GameProjection {
+        &self.state
+    }
+
+    pub(crate) fn into_state(self) -> GameProjection {
+        self.state
+    }
+
+    /// The public board kept at a freeze, if the board is frozen.
+    pub(crate) fn frozen(&self) -> Option<&[TeamRow]> {
+        self.frozen.as_deref()
+    }
+
+    /// This run's number in the ledger.
+    pub(crate) fn run(&self) -> u64 {
+        self.run
+    }
+
+    pub(crate) fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// The game was stopped, or has ended.
+    pub(crate) fn quit(&self) -> bool {
+        self.quit
+    }
+
+    /// A split game's ticks still waiting for segment batches.
+    pub(crate) fn collecting(&self) -> usize {
+        self.collector.as_ref().map_or(0, Collector::waiting)
+    }
+
+    /// A split game's worker batches that came after their tick was scored.
+    pub(crate) fn late(&self) -> u64 {
+        self.collector.as_ref().map_or(0, |c| c.late)
     }
 
     /// Takes in one input and says what to do about it.
@@ -279,7 +338,13 @@ impl Core {
                     .collect();
                 self.record(causes)
             }
-            Input::Collected(causes) => self.record(causes),
+            Input::Segments(read) => match &mut self.collector {
+                Some(collector) => {
+                    let causes = collector.read(read);
+                    self.record(causes)
+                }
+                None => Vec::new(),
+            },
             Input::Look { now } => self.look(now),
             Input::Observed(observation) => self.observed(&observation),
             Input::Command {
@@ -337,6 +402,19 @@ impl Core {
                     Effect::Stop,
                 ]
             }
+            Input::End { at } => {
+                self.state.now = at;
+                self.quit = true;
+                if let Some(collector) = &mut self.collector {
+                    collector.end_run(at.as_duration());
+                }
+                Vec::new()
+            }
+            Input::Written { took } => {
+                self.state.ledger_writes += 1;
+                self.state.ledger_write_seconds += took.as_secs_f64();
+                Vec::new()
+            }
         }
     }
 
@@ -351,6 +429,9 @@ impl Core {
         self.run = run;
         self.paused = false;
         self.paused_ms += pause.as_millis() as u64;
+        if let Some(collector) = &mut self.collector {
+            collector.begin_run(run, at.as_duration());
+        }
         let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
         vec![
             self.store_pauses(at, now_unix_ms, false),
@@ -433,6 +514,9 @@ impl Core {
         if self.board_every_ms > 0 && at.0 >= self.next_board_ms {
             self.next_board_ms = at.0 + self.board_every_ms;
             effects.push(Effect::Board);
+        }
+        if let Some(collector) = &mut self.collector {
+            collector.look(at.as_duration());
         }
         effects
     }
@@ -542,6 +626,9 @@ impl Core {
     /// Stops the load and the clock; the pause is stored with the ledger's next write.
     fn pause(&mut self, at: GameTime, now_unix_ms: u64) -> Vec<Effect> {
         self.paused = true;
+        if let Some(collector) = &mut self.collector {
+            collector.end_run(at.as_duration());
+        }
         vec![
             Effect::Pause,
             self.store_pauses(at, now_unix_ms, true),

@@ -71,6 +71,7 @@ fn resumed_core(board_every: Duration, offset: Duration, run: u64) -> Core {
             paused_ms: 0,
             board_every,
             billing_every_ms: 0,
+            collector: None,
         },
     )
     .expect("the rules are valid")
@@ -545,6 +546,7 @@ fn registering_core() -> Core {
         paused_ms: 0,
         board_every: Duration::ZERO,
         billing_every_ms: 0,
+        collector: None,
     };
     Core::new(&s, start).unwrap()
 }
