@@ -11,9 +11,9 @@ use tokio::sync::oneshot;
 use super::clock::now_unix_ms;
 use super::core::{Command, Input};
 use super::error::GameError;
+use super::hook::HookRun;
 use super::probe::ProbeDone;
 use super::run::Game;
-use super::timeline::HookRun;
 
 /// Who waits for the answer to a control.
 enum Asker {

@@ -15,10 +15,11 @@ use super::board::format_board;
 use super::clock::now_unix_ms;
 use super::core::{Effect, Input};
 use super::error::GameError;
+use super::hook::run_hook;
 use super::outbox::{Change, Item};
 use super::reads::ReadDone;
 use super::run::Game;
-use super::timeline::{describe_fault, describe_step, run_hook};
+use super::timeline::{describe_fault, describe_step};
 
 impl Game<'_> {
     /// Hands one input to the core and carries out what it decides.

@@ -16,13 +16,13 @@ use super::clock::now_unix_ms;
 use super::core::collect::Collector;
 use super::core::{Core, Input, Start};
 use super::error::GameError;
+use super::hook::HookRun;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
 use super::options::{GameOptions, Workers};
 use super::outbox::Outbox;
 use super::reads::segment_reader;
 use super::snapshot::{Flags, snapshot};
-use super::timeline::HookRun;
 use crate::fleet::{Fleet, TeamFleet};
 use crate::scenario::{Endpoint, Scenario};
 

@@ -4,174 +4,31 @@
 //! and hooks to carry out, the load to pause or resume). The async shell in run.rs does the
 //! sockets, the clock and the ledger; the core keeps the scorer, the biller, the timeline,
 //! a split game's collector and the projection, and decides. The shell changes the core
-//! only through inputs. No tokio, no clock reads, no processes or sockets here: a test
-//! (tests.rs, `the_core_does_no_io`) fails on any.
+//! only through inputs. No async runtime, no clock reads, no processes or sockets here: a
+//! test (tests.rs, `the_core_does_no_io`) fails on any.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use loadgen::OutcomeBatch;
 use scoreboard::live::{CHECK_EVERY, Refusal, TeamRow};
 use scoreboard::{
     Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
-    Observation, Points, Recorded, RecordedBatch, Scorer,
+    Observation, Recorded, RecordedBatch, Scorer,
 };
 
 use self::clock::TickClock;
-use self::collect::{Collector, SegmentRead};
-use super::outbox::Item;
+use self::collect::Collector;
 use super::timeline::{Happening, Timeline};
-use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep, check_team_url};
+use crate::scenario::{Action, Endpoint, Scenario, check_team_url};
 
 pub(crate) mod clock;
 pub(crate) mod collect;
+mod messages;
 #[cfg(test)]
 mod tests;
 pub(crate) mod worker;
 
-/// What the shell tells the core.
-#[derive(Debug)]
-pub(crate) enum Input {
-    /// Outcome batches of this process's engine.
-    Batches(Vec<OutcomeBatch>),
-    /// A read of the segment batches external load workers wrote (a split game), made off
-    /// the game loop.
-    Segments(SegmentRead),
-    /// The game clock stands at `now`.
-    Look { now: GameTime },
-    /// What the inventory holds now.
-    Observed(Observation),
-    /// An organizer's command, at game time `at` (`now_unix_ms` names an adjustment that
-    /// came without an id of its own).
-    Command {
-        at: GameTime,
-        now_unix_ms: u64,
-        command: Command,
-    },
-    /// The load started again as run `run`, after a pause of `pause`, at wall-clock
-    /// `now_unix_ms`.
-    Resumed {
-        at: GameTime,
-        run: u64,
-        pause: Duration,
-        now_unix_ms: u64,
-    },
-    /// The outbox holds as many causes as it may while the ledger is unavailable.
-    LedgerFull {
-        at: GameTime,
-        waiting: u64,
-        now_unix_ms: u64,
-    },
-    /// The ledger took what waited, `after` it went away.
-    LedgerBack {
-        at: GameTime,
-        after: Duration,
-        written: usize,
-    },
-    /// Ctrl-C, SIGTERM or a quit: the game stops for good.
-    Stop { at: GameTime, why: &'static str },
-    /// The load is over at `at` (the game's end, or where a stop left it): the clock stands
-    /// there, and a split game's last ticks are expected.
-    End { at: GameTime },
-    /// The ledger wrote a chunk of causes, in `took`.
-    Written { took: Duration },
-    /// A probe of team `team`'s endpoint (by scenario index) finished: what it found, in
-    /// words. Recorded and shown, never scored.
-    Checked {
-        at: GameTime,
-        team: usize,
-        passed: bool,
-        text: String,
-        now_unix_ms: u64,
-    },
-}
-
-/// An organizer's command, as data (the shell keeps the reply channel).
-#[derive(Debug)]
-pub(crate) enum Command {
-    Pause,
-    Resume,
-    /// Freezes the public board as it is shown now.
-    Freeze {
-        public: Vec<TeamRow>,
-    },
-    Unfreeze,
-    Announce(String),
-    Adjust {
-        team: String,
-        points: Points,
-        reason: String,
-        by: String,
-        request: Option<String>,
-    },
-    SetUrl {
-        team: String,
-        url: String,
-    },
-    /// Probe the team's endpoint now ("check my endpoint"), at most once every
-    /// [`CHECK_EVERY`] a team.
-    Check {
-        team: String,
-    },
-    Quit,
-}
-
-/// What the shell is to do, in order.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Effect {
-    /// A line for the game's log.
-    Say(String),
-    /// Causes decided and counted in the projection: the views get their events, the
-    /// ledger gets them (through the outbox).
-    Record(Vec<Item>),
-    /// An announcement made, for the ledger (through the outbox): what the debrief marks.
-    Note(Note),
-    /// A simulated team's step, or a fault done to it, due at `at`.
-    Step {
-        team: String,
-        step: SimStep,
-        at: GameTime,
-    },
-    Fault {
-        team: String,
-        fault: Fault,
-        at: GameTime,
-    },
-    Hook {
-        command: String,
-        timeout: Duration,
-        at: GameTime,
-    },
-    /// Look at the inventory, then tell the core what it holds.
-    Bill(GameTime),
-    /// Print the plain-text board.
-    Board,
-    /// Stop the load and the clock.
-    Pause,
-    /// Start a new run at the paused game time, then tell the core [`Input::Resumed`].
-    Resume,
-    /// Stop the load for good.
-    Stop,
-    /// The team (by scenario index) now answers at `url`; once it does, `note` goes to the
-    /// ledger (a URL the load could not take is not marked).
-    SetUrl {
-        team: usize,
-        url: String,
-        note: Note,
-    },
-    /// Probe the team's endpoint at `url` off the loop, then tell the core
-    /// [`Input::Checked`] (and whoever asked, the result).
-    Probe { team: usize, url: String },
-    /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
-    /// there.
-    StorePauses {
-        paused_ms: u64,
-        since_unix_ms: Option<u64>,
-        event: ClockEvent,
-    },
-    /// The answer to the command that asked.
-    Reply(Result<(), Refusal>),
-}
+pub(crate) use self::messages::{Command, Effect, Input, Item};
 
 /// How the core starts: a fresh game, or one resumed from its ledger.
 pub(crate) struct Start {

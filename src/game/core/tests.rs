@@ -665,3 +665,66 @@ fn a_check_is_probed_at_most_every_10_s_and_noted_never_scored() {
         [Effect::Reply(Err(Refusal::Invalid(_)))]
     ));
 }
+
+/// The core and what it uses from the rest of the game (the timeline's descriptions, the
+/// scenario) read no clock, start no process, open no socket and need no async runtime: the
+/// shell does all of that and tells the core through inputs. Fails naming file and line.
+#[test]
+fn the_core_does_no_io() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["game/core", "scenario"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    files.push(root.join("game/timeline.rs"));
+    // Spelled in pieces, so that this file does not name them.
+    let forbidden: Vec<String> = [
+        ["tok", "io"],
+        ["Instant::", "now"],
+        ["SystemTime::", "now"],
+        ["std::", "process"],
+        ["std::", "net"],
+        ["thread::", "sleep"],
+    ]
+    .iter()
+    .map(|p| p.concat())
+    .collect();
+    // Addresses are data: a URL's checks may name them.
+    let allowed: Vec<String> = ["IpAddr", "Ipv4Addr", "Ipv6Addr"]
+        .iter()
+        .map(|t| format!("{}::{t}", forbidden[4]))
+        .collect();
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let mut line = line.to_owned();
+            for a in &allowed {
+                line = line.replace(a.as_str(), "");
+            }
+            for f in &forbidden {
+                if line.contains(f.as_str()) {
+                    let at = file.strip_prefix(&root).unwrap_or(file).display();
+                    found.push(format!("src/{at}:{}: {f}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 5, "only {files:?}");
+    assert!(
+        found.is_empty(),
+        "the core must do no I/O and read no clock (the shell does, and sends inputs):\n{}",
+        found.join("\n")
+    );
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
