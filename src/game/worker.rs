@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hashref::{AnswerCache, AnswerTable, Keyset};
-use loadgen::{
-    BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
-};
+use loadgen::{Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target};
 use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
 use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, RecordedBatch, ScoreError};
 use tokio::sync::mpsc;
@@ -188,10 +186,8 @@ struct Worker<'a> {
     answers: Arc<AnswerTable>,
     running: Option<Running>,
     stopped: Vec<EngineHandle>,
-    /// The run of the engine started last.
-    last_run: u64,
-    /// Per team, the answers that came after the game's end, merged.
-    drain: Vec<Option<OutcomeBatch>>,
+    /// Which batches go now and which wait for the drain batch (the core's decision).
+    batches: core::Batches,
     outcome: WorkerOutcome,
     tx: mpsc::UnboundedSender<OutcomeBatch>,
     rx: mpsc::UnboundedReceiver<OutcomeBatch>,
@@ -215,8 +211,15 @@ impl<'a> Worker<'a> {
             answers,
             running: None,
             stopped: Vec::new(),
-            last_run: 0,
-            drain: Vec::new(),
+            batches: core::Batches::new(
+                clock(scenario),
+                segment.index(),
+                &scenario
+                    .teams
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect::<Vec<_>>(),
+            ),
             outcome: WorkerOutcome::default(),
             tx,
             rx,
@@ -248,7 +251,8 @@ impl<'a> Worker<'a> {
         }
         self.write_batches(out).await?;
         if self.outcome.finished {
-            self.queue_drain();
+            let drain = self.batches.drain();
+            self.pending.extend(drain);
         }
         self.write_the_rest(out).await?;
         self.say_done(out)?;
@@ -443,7 +447,7 @@ impl<'a> Worker<'a> {
             GameTime::from_duration(offset)
         )?;
         self.outcome.runs += 1;
-        self.last_run = run;
+        self.batches.started(run);
         self.running = Some(Running { run, engine, urls });
         Ok(())
     }
@@ -498,55 +502,13 @@ impl<'a> Worker<'a> {
     /// Writes every batch the engines have sent so far (with those that wait), in one
     /// transaction. Answers that came after the game's end are held for the drain batch.
     async fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
-        let clock = clock(self.scenario);
-        let drain_tick = clock.drain_tick();
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
-            if batch.id.tick >= drain_tick {
-                self.hold(batch);
-                continue;
+            if let Some(now) = self.batches.sort(batch) {
+                self.pending.push(now);
             }
-            let at = clock.batch_at(batch.id.tick);
-            self.pending.push(RecordedBatch { at, batch });
         }
         self.flush(out).await
-    }
-
-    fn hold(&mut self, batch: OutcomeBatch) {
-        let team = batch.id.target as usize;
-        if self.drain.len() <= team {
-            self.drain.resize(team + 1, None);
-        }
-        let held = self.drain[team].get_or_insert_with(|| {
-            let id = BatchId {
-                tick: clock(self.scenario).drain_tick(),
-                ..batch.id
-            };
-            OutcomeBatch::new(id, batch.target.clone())
-        });
-        held.merge(&batch);
-    }
-
-    /// At the game's end, one batch per team after the last tick: the answers that came
-    /// after the end (none, often). The coordinator waits for it from every segment, so it
-    /// knows the segment's last answers are in.
-    fn queue_drain(&mut self) {
-        let at = GameTime::from_duration(self.scenario.game.duration);
-        let tick = clock(self.scenario).drain_tick();
-        let mut drain = std::mem::take(&mut self.drain);
-        drain.resize(self.scenario.teams.len(), None);
-        for (i, (held, team)) in drain.into_iter().zip(&self.scenario.teams).enumerate() {
-            let batch = held.unwrap_or_else(|| {
-                let id = BatchId {
-                    run: self.last_run,
-                    worker: self.segment.index(),
-                    target: i as u32,
-                    tick,
-                };
-                OutcomeBatch::new(id, Arc::from(team.name.as_str()))
-            });
-            self.pending.push(RecordedBatch { at, batch });
-        }
     }
 
     /// Writes the batches that wait, oldest first and at most [`WRITE_CHUNK`] a write, while
