@@ -138,11 +138,17 @@ pub type Names = Arc<RwLock<BTreeMap<String, String>>>;
 /// How often a team may have its endpoint checked on request.
 pub const CHECK_EVERY: Duration = Duration::from_secs(10);
 
-/// Why the core refused a command.
+/// Why the core refused a command: each kind is a status of the web's (no such team 404,
+/// invalid 422, conflict 409, too soon 429), its words the reason shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// The command names a team the game does not have.
+    NoSuchTeam(String),
     /// The command cannot be carried out as asked: why, in words.
     Invalid(String),
+    /// The command is well formed but not for this team or not now (a simulated team's
+    /// URL): why, in words.
+    Conflict(String),
     /// Asked again too soon: it may be asked again after this.
     TooSoon(Duration),
 }
@@ -150,7 +156,8 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::Invalid(why) => f.write_str(why),
+            Refusal::NoSuchTeam(team) => write!(f, "no team is called {team:?}"),
+            Refusal::Invalid(why) | Refusal::Conflict(why) => f.write_str(why),
             Refusal::TooSoon(wait) => write!(
                 f,
                 "an endpoint is checked at most once every {} s: try again in {} s",
@@ -183,7 +190,7 @@ pub enum Control {
         by: String,
         /// The asker's id for this adjustment: the same id twice is recorded once.
         request: Option<String>,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refusal>>,
     },
     /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies): its
     /// registration if it had none. Answered with the probe of the new endpoint.

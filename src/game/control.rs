@@ -4,7 +4,7 @@
 //! answer get the core's reply (a URL or a check: what the probe found, once it is done). A
 //! view's write to the ledger (a new token, a team's name) goes to the game's one writer.
 
-use scoreboard::live::{CheckReply, Control};
+use scoreboard::live::{CheckReply, Control, Refusal};
 use scoreboard::projection::EndpointCheck;
 use tokio::sync::oneshot;
 
@@ -17,8 +17,8 @@ use super::run::Game;
 
 /// Who waits for the answer to a control.
 enum Asker {
-    /// A yes, or why not in words.
-    Done(oneshot::Sender<Result<(), String>>),
+    /// A yes, or why not.
+    Done(oneshot::Sender<Result<(), Refusal>>),
     /// What the probe of this team's endpoint found (or why there is none).
     Check {
         team: String,
@@ -85,7 +85,7 @@ impl Game<'_> {
         let answer = self.apply(effects).await?;
         match (reply, answer) {
             (Some(Asker::Done(reply)), Some(answer)) => {
-                let _ = reply.send(answer.map_err(|r| r.to_string()));
+                let _ = reply.send(answer);
             }
             (Some(Asker::Check { reply, .. }), Some(Err(refused))) => {
                 let _ = reply.send(Err(refused));

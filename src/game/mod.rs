@@ -20,10 +20,12 @@ mod record;
 mod replica;
 mod report;
 mod run;
+mod signal;
 mod snapshot;
 mod timeline;
 mod worker;
 
+pub use self::core::Signal;
 pub use board::{format_board, format_results};
 pub use error::GameError;
 pub use expect::{Verdict, check_expectations};

@@ -36,7 +36,7 @@ impl Game<'_> {
         let at = GameTime::from_duration(now);
         self.handle(Input::Look { now: at }).await?;
         self.watch_disk(now)?;
-        self.publish_targets().await?;
+        self.publish_targets()?;
         self.publish();
         Ok(())
     }
@@ -104,7 +104,7 @@ impl Game<'_> {
                 self.out.flush()?;
             }
             Effect::Pause => self.load.pause(self.scenario),
-            Effect::Resume => return self.resume().await,
+            Effect::Resume => self.resume()?,
             Effect::Stop => self.load.stop(),
             Effect::SetUrl { team, url, note } => {
                 match self.load.set_urls(team, vec![url.clone()]) {
@@ -146,46 +146,85 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// Starts the load again as a new run (fresh batch ids). A new run needs the ledger:
-    /// while it is unavailable the game stays paused.
-    async fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
-        let at = self.at();
+    /// Asks the writer for a new run (fresh batch ids), off the loop: the load starts again
+    /// when it answers ([`Game::answered`]). While the ledger is unavailable the game stays
+    /// paused.
+    fn resume(&mut self) -> Result<(), GameError> {
+        if self.asking.resume {
+            return Ok(());
+        }
         let request = WriteRequest::Resume {
             meta: Box::new(self.meta.clone()),
             now_unix_ms: now_unix_ms(),
         };
-        let session = match self.ask_writer(request).await? {
-            WriteDone::Resumed(session) => session,
-            other => {
+        self.ask(request, Asked::Resume)?;
+        self.asking.resume = true;
+        Ok(())
+    }
+
+    /// Hands `request` to the writer, after what it has on hand; its answer comes back to the
+    /// loop as a message, tagged `asked` (the loop never waits for the database).
+    fn ask(&self, request: WriteRequest, asked: Asked) -> Result<(), GameError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writer.ask(request, answer)?;
+        let answers = self.asking.answers.clone();
+        tokio::spawn(async move {
+            let done = answered
+                .await
+                .unwrap_or(WriteDone::Failed(ScoreError::Stopped));
+            let _ = answers.send((asked, done));
+        });
+        Ok(())
+    }
+
+    /// The writer's answer to a request asked off the loop.
+    pub(crate) async fn answered(
+        &mut self,
+        asked: Asked,
+        done: WriteDone,
+    ) -> Result<(), GameError> {
+        let at = self.at();
+        match (asked, done) {
+            (Asked::Targets(urls), WriteDone::Stored) => {
+                self.asking.targets = false;
+                self.published = urls;
+            }
+            (Asked::Targets(_), other) => {
+                self.asking.targets = false;
+                self.ledger_failed(&failure(other))?;
+            }
+            (Asked::Resume, WriteDone::Resumed(session)) => {
+                self.asking.resume = false;
+                if self.core.quit() || !self.core.paused() {
+                    return Ok(());
+                }
+                let pause = self.load.start(self.scenario, session.run)?;
+                let effects = self.core.handle(Input::Resumed {
+                    at,
+                    run: session.run,
+                    pause,
+                    now_unix_ms: now_unix_ms(),
+                });
+                self.apply(effects).await?;
+            }
+            (Asked::Resume, other) => {
+                self.asking.resume = false;
                 let e = failure(other);
                 writeln!(
                     self.out,
                     "[{at}] cannot resume while the ledger is unavailable ({e}): still paused"
                 )?;
                 self.ledger_failed(&e)?;
-                return Ok(Vec::new());
             }
-        };
-        let pause = self.load.start(self.scenario, session.run)?;
-        Ok(self.core.handle(Input::Resumed {
-            at,
-            run: session.run,
-            pause,
-            now_unix_ms: now_unix_ms(),
-        }))
-    }
-
-    /// Hands `request` to the writer, after what it has on hand, and waits for its answer.
-    async fn ask_writer(&self, request: WriteRequest) -> Result<WriteDone, GameError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.writer.ask(request, answer)?;
-        Ok(answered.await.map_err(|_| ScoreError::Stopped)?)
+        }
+        Ok(())
     }
 
     /// Publishes the team URLs to the load workers of a split game, when they changed
-    /// (through the writer; a failure is reported, and the URLs are sent again next time).
-    pub(crate) async fn publish_targets(&mut self) -> Result<(), GameError> {
-        if !self.split || self.published == self.load.urls {
+    /// (through the writer, off the loop; a failure is reported, and the URLs are sent again
+    /// at the next look).
+    pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
+        if !self.split || self.asking.targets || self.published == self.load.urls {
             return Ok(());
         }
         let targets: Vec<(String, Vec<String>)> = self
@@ -195,13 +234,10 @@ impl Game<'_> {
             .map(|t| t.name.clone())
             .zip(self.load.urls.iter().cloned())
             .collect();
-        match self.ask_writer(WriteRequest::Targets(targets)).await? {
-            WriteDone::Stored => {
-                self.published = self.load.urls.clone();
-                Ok(())
-            }
-            other => self.ledger_failed(&failure(other)),
-        }
+        let urls = self.load.urls.clone();
+        self.ask(WriteRequest::Targets(targets), Asked::Targets(urls))?;
+        self.asking.targets = true;
+        Ok(())
     }
 
     /// The end of a split game: waits for the reads of its last ticks (at most their grace
@@ -384,6 +420,23 @@ impl Game<'_> {
     pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
         self.apply(vec![Effect::Bill(at)]).await.map(|_| ())
     }
+}
+
+/// A request asked of the writer off the loop, waiting for its answer.
+#[derive(Debug)]
+pub(crate) enum Asked {
+    /// The team URLs for the workers (these).
+    Targets(Vec<Vec<String>>),
+    /// A new run, to resume the load.
+    Resume,
+}
+
+/// What is asked of the writer and not yet answered, and where the answers come.
+#[derive(Debug)]
+pub(crate) struct Asking {
+    pub(crate) targets: bool,
+    pub(crate) resume: bool,
+    pub(crate) answers: mpsc::UnboundedSender<(Asked, WriteDone)>,
 }
 
 /// One line per committed item, written at once (a kill after it cannot take it back).

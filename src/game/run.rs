@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::board::format_board;
 use super::clock::now_unix_ms;
 use super::core::collect::Collector;
-use super::core::{Core, Input, Start};
+use super::core::{Core, Input, Signal, Start};
 use super::error::GameError;
 use super::hook::HookRun;
 use super::inventory::Inventory;
@@ -22,6 +22,8 @@ use super::load::{Load, LoadMsg};
 use super::options::{GameOptions, Workers};
 use super::outbox::Outbox;
 use super::reads::segment_reader;
+use super::record::{Asked, Asking};
+use super::signal::Signals;
 use super::snapshot::{Flags, snapshot};
 use crate::fleet::{Fleet, TeamFleet};
 use crate::scenario::{Endpoint, Scenario};
@@ -69,9 +71,7 @@ const WORKER_LEAD: Duration = Duration::from_secs(1);
 /// count), saying how many have; Ctrl-C or SIGTERM stops the wait (nothing was played).
 async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<(), GameError> {
     let mut said = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut signals = Signals::new()?;
     loop {
         let workers = ledger.workers()?;
         let joined = workers.len();
@@ -96,8 +96,7 @@ async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<()
         }
         let why = tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
-            _ = &mut ctrl_c => "Ctrl-C",
-            _ = term.recv() => "SIGTERM",
+            why = signals.recv() => why,
         };
         return Err(GameError::NotStarted { why, joined });
     }
@@ -136,6 +135,9 @@ pub(crate) struct Game<'a> {
     pub(crate) split: bool,
     /// Team URLs as last published to external workers.
     pub(crate) published: Vec<Vec<String>>,
+    /// What is asked of the writer off the loop (URLs, a resume), and its answers.
+    pub(crate) asking: Asking,
+    answers: Option<mpsc::UnboundedReceiver<(Asked, WriteDone)>>,
     /// Where committed items are acknowledged, if anywhere.
     pub(crate) acks: Option<std::fs::File>,
     /// Checks of teams' endpoints under way, and who waits for them.
@@ -257,6 +259,7 @@ impl<'a> Game<'a> {
             collector: collector(scenario, options, &names, &*ledger, session.resumed)?,
         };
         let start_collector = start.collector.is_some();
+        let (asked_tx, asked_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut game = Game {
@@ -281,11 +284,24 @@ impl<'a> Game<'a> {
             disk: Default::default(),
             split: start_collector,
             published: Vec::new(),
+            asking: Asking {
+                targets: false,
+                resume: false,
+                answers: asked_tx,
+            },
+            answers: Some(asked_rx),
             acks: acks(options)?,
             probes: super::probe::Probes::new(scenario)?,
             batches: Some(rx),
         };
-        game.publish_targets().await?;
+        // The workers need every team's URL before the clock starts: this one is waited for.
+        game.publish_targets()?;
+        if game.asking.targets {
+            let answers = game.answers.as_mut().expect("set up once");
+            if let Some((asked, done)) = answers.recv().await {
+                game.answered(asked, done).await?;
+            }
+        }
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
         game.publish();
@@ -428,6 +444,7 @@ impl Game<'_> {
         let duration = self.scenario.game.duration;
         let mut batches = self.batches.take().expect("set up once");
         let mut written = self.written.take().expect("set up once");
+        let mut answers = self.answers.take().expect("set up once");
         if self.offset >= duration {
             self.written = Some(written);
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
@@ -448,9 +465,7 @@ impl Game<'_> {
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         self.hook_tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut signals = Signals::new()?;
         // An engine is done with its last request a little before the end: the game goes on
         // to its end, so that the ledger's clock, which a new run of the command reads, has
         // reached it too (else that run would play the last moments again).
@@ -474,6 +489,7 @@ impl Game<'_> {
                 }
                 Some(done) = written.recv() => self.written(done).await?,
                 Some(read) = reads.recv() => self.segments_read(read).await?,
+                Some((asked, done)) = answers.recv() => self.answered(asked, done).await?,
                 _ = look.tick() => self.look().await?,
                 Some(control) = controls.recv() => {
                     self.control(control).await?;
@@ -481,8 +497,7 @@ impl Game<'_> {
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
                 Some(done) = probed.recv() => self.probed(done).await?,
-                _ = &mut ctrl_c, if !self.core.quit() => self.stop("Ctrl-C").await?,
-                _ = term.recv(), if !self.core.quit() => self.stop("SIGTERM").await?,
+                signal = signals.recv(), if !self.core.quit() => self.stop(signal).await?,
             }
         }
         // A game that ran its course ends at its duration, whenever the last answer came.
@@ -576,9 +591,13 @@ impl Game<'_> {
     }
 
     /// Ctrl-C, SIGTERM: the game stops for good.
-    async fn stop(&mut self, why: &'static str) -> Result<(), GameError> {
+    async fn stop(&mut self, signal: Signal) -> Result<(), GameError> {
         let at = self.at();
-        self.handle(Input::Stop { at, why }).await
+        self.handle(Input::Stop {
+            at,
+            signal: Some(signal),
+        })
+        .await
     }
 
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use super::clock::{TickClock, now_unix_ms};
 use super::core::worker as core;
 use super::error::GameError;
+use super::signal::Signals;
 use crate::scenario::Scenario;
 
 /// How often the worker looks at the ledger (clock, pauses, URLs) and writes its batches.
@@ -263,16 +264,13 @@ impl<'a> Worker<'a> {
     /// SIGTERM, writing the batches as they come.
     async fn follow_game(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         let mut look = tokio::time::interval(LOOK);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut signals = Signals::new()?;
         let mut waiting_said = false;
         let segment = self.segment;
         loop {
             tokio::select! {
                 _ = look.tick() => {}
-                _ = &mut ctrl_c => return Ok(()),
-                _ = term.recv() => return Ok(()),
+                _ = signals.recv() => return Ok(()),
             }
             if !self.joined {
                 // Joining first lets the coordinator start the clock once every segment is

@@ -322,7 +322,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 reply,
             } => {
                 if !known(&team) {
-                    let _ = reply.send(Err(format!("no team {team}")));
+                    let _ = reply.send(Err(Refusal::NoSuchTeam(team)));
                     continue;
                 }
                 adjustments += 1;

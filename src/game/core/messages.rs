@@ -52,8 +52,11 @@ pub(crate) enum Input {
         after: Duration,
         written: usize,
     },
-    /// Ctrl-C, SIGTERM or a quit: the game stops for good.
-    Stop { at: GameTime, why: &'static str },
+    /// Ctrl-C or SIGTERM (`Some`), or the organizer's quit (`None`): the game stops for good.
+    Stop {
+        at: GameTime,
+        signal: Option<Signal>,
+    },
     /// The load is over at `at` (the game's end, or where a stop left it): the clock stands
     /// there, and a split game's last ticks are expected.
     End { at: GameTime },
@@ -68,6 +71,24 @@ pub(crate) enum Input {
         text: String,
         now_unix_ms: u64,
     },
+}
+
+/// A signal that stops a game, a wait for its workers, or a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C (SIGINT).
+    Interrupt,
+    /// SIGTERM (what a container runtime sends).
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "Ctrl-C",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
 }
 
 /// An organizer's command, as data (the shell keeps the reply channel).

@@ -28,6 +28,7 @@ mod messages;
 mod tests;
 pub(crate) mod worker;
 
+pub use self::messages::Signal;
 pub(crate) use self::messages::{Command, Effect, Input, Item};
 
 /// How the core starts: a fresh game, or one resumed from its ledger.
@@ -247,7 +248,8 @@ impl Core {
                 text,
                 now_unix_ms,
             } => self.checked(at, team, passed, text, now_unix_ms),
-            Input::Stop { at, why } => {
+            Input::Stop { at, signal } => {
+                let why = signal.map_or("quit".to_owned(), |s| s.to_string());
                 if self.quit {
                     return Vec::new();
                 }
@@ -470,13 +472,13 @@ impl Core {
                     effects.push(Effect::Reply(Ok(())));
                     effects
                 }
-                Err(e) => vec![Effect::Reply(Err(Refusal::Invalid(e)))],
+                Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
             Command::Check { team } => match self.check(&team, now_unix_ms) {
                 Ok(probe) => vec![probe, Effect::Reply(Ok(()))],
                 Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
-            Command::Quit => self.handle(Input::Stop { at, why: "quit" }),
+            Command::Quit => self.handle(Input::Stop { at, signal: None }),
         }
     }
 
@@ -510,10 +512,7 @@ impl Core {
     /// each such request is new).
     fn adjust(&mut self, mut asked: Adjustment, now_unix_ms: u64) -> Vec<Effect> {
         if self.state.team(&asked.team).is_none() {
-            return vec![Effect::Reply(Err(Refusal::Invalid(format!(
-                "no team is called {:?}",
-                asked.team
-            ))))];
+            return vec![Effect::Reply(Err(Refusal::NoSuchTeam(asked.team)))];
         }
         let reason = asked.reason.trim();
         if reason.is_empty() {
@@ -585,15 +584,13 @@ impl Core {
             .teams
             .iter()
             .position(|t| t.name == team)
-            .ok_or_else(|| Refusal::Invalid(format!("no team is called {team:?}")))?;
+            .ok_or_else(|| Refusal::NoSuchTeam(team.to_owned()))?;
         let t = &mut self.teams[index];
         if t.simulated {
-            return Err(Refusal::Invalid(format!(
-                "{team} is a simulated team: its servers are the engine's"
-            )));
+            return Err(simulated(team));
         }
         let Some(url) = t.urls.first().cloned() else {
-            return Err(Refusal::Invalid(
+            return Err(Refusal::Conflict(
                 "no endpoint to check yet: register your endpoint's URL first".to_owned(),
             ));
         };
@@ -643,18 +640,23 @@ impl Core {
     }
 
     /// Checks a team's new URL; returns the team's index.
-    fn set_url(&self, team: &str, url: &str) -> Result<usize, String> {
+    fn set_url(&self, team: &str, url: &str) -> Result<usize, Refusal> {
         let index = self
             .teams
             .iter()
             .position(|t| t.name == team)
-            .ok_or_else(|| format!("no team is called {team:?}"))?;
+            .ok_or_else(|| Refusal::NoSuchTeam(team.to_owned()))?;
         if self.teams[index].simulated {
-            return Err(format!(
-                "{team} is a simulated team: its servers are the engine's"
-            ));
+            return Err(simulated(team));
         }
-        check_team_url(url, self.allow_private)?;
+        check_team_url(url, self.allow_private).map_err(Refusal::Invalid)?;
         Ok(index)
     }
+}
+
+/// A simulated team's endpoint is the engine's: not the team's to change or check.
+fn simulated(team: &str) -> Refusal {
+    Refusal::Conflict(format!(
+        "{team} is a simulated team: its servers are the engine's"
+    ))
 }

@@ -333,9 +333,7 @@ fn an_adjustment_is_checked_and_a_retried_request_lands_once() {
     let effects = command(&mut core, 1_000, adjust("zulu", "x", None));
     assert_eq!(
         effects,
-        [Effect::Reply(Err(Refusal::Invalid(
-            "no team is called \"zulu\"".into()
-        )))]
+        [Effect::Reply(Err(Refusal::NoSuchTeam("zulu".into())))]
     );
     let effects = command(&mut core, 1_000, adjust("alpha", "  ", None));
     assert!(matches!(&effects[..], [Effect::Reply(Err(e))] if e.to_string().contains("reason")));
@@ -405,7 +403,7 @@ fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
     assert!(
         core.handle(Input::Stop {
             at: GameTime(3_000),
-            why: "SIGTERM"
+            signal: Some(super::Signal::Terminate)
         })
         .is_empty()
     );
@@ -564,7 +562,7 @@ fn a_team_registers_on_the_timeline_then_changes_its_url_each_probed() {
     // Nothing to check before it registers.
     let early = command(&mut core, 1_000, check());
     assert!(
-        matches!(&early[..], [Effect::Reply(Err(Refusal::Invalid(e)))] if e.contains("register")),
+        matches!(&early[..], [Effect::Reply(Err(Refusal::Conflict(e)))] if e.contains("register")),
         "{early:?}"
     );
     assert!(core.state.endpoint("alpha").unwrap().is_waiting());
@@ -662,7 +660,7 @@ fn a_check_is_probed_at_most_every_10_s_and_noted_never_scored() {
     );
     assert!(matches!(
         &sim[..],
-        [Effect::Reply(Err(Refusal::Invalid(_)))]
+        [Effect::Reply(Err(Refusal::Conflict(_)))]
     ));
 }
 
