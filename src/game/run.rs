@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use hashref::{AnswerCache, Keyset};
 use scoreboard::ledger::{LedgerWriter, WriteDone};
 use scoreboard::live::{LivePublisher, LiveView, Snapshot};
 use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
@@ -318,15 +317,7 @@ fn answers(
     if let Workers::External { .. } = options.workers {
         return Ok(None);
     }
-    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
-    let cache = if options.answer_cache {
-        AnswerCache::Default
-    } else {
-        AnswerCache::Off
-    };
-    Ok(Some(
-        loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0,
-    ))
+    super::load::answer_table(scenario, options.answer_cache).map(Some)
 }
 
 /// The gatherer of a split game's worker batches (none when this process sends the load).

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hashref::{AnswerCache, AnswerTable, Keyset};
-use loadgen::{Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target};
+use hashref::AnswerTable;
+use loadgen::{Engine, EngineHandle, ExecSegment, OutcomeBatch};
 use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
 use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, RecordedBatch, ScoreError};
 use tokio::sync::mpsc;
@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use super::clock::{TickClock, now_unix_ms};
 use super::core::worker as core;
 use super::error::GameError;
+use super::load;
 use super::signal::Signals;
 use crate::scenario::Scenario;
 
@@ -76,14 +77,7 @@ pub fn work(
     answer_cache: bool,
     out: &mut dyn Write,
 ) -> Result<WorkerOutcome, GameError> {
-    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
-    let cache = if answer_cache {
-        AnswerCache::Default
-    } else {
-        AnswerCache::Off
-    };
-    let (answers, _) = loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?;
-    let answers = Arc::new(answers);
+    let answers = Arc::new(load::answer_table(scenario, answer_cache)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -420,23 +414,9 @@ impl<'a> Worker<'a> {
         urls: Vec<Vec<String>>,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
-        let config = EngineConfig {
-            run,
-            worker: self.segment.index(),
-            pacing: self.scenario.load.pacing.clone(),
-            stop: Stop::After(self.scenario.game.duration),
-            tick: self.scenario.game.tick,
-            seed: self.scenario.game.seed,
-            zipf: self.scenario.keyset.zipf,
-            runtimes: 1,
-            late_threshold: Duration::from_millis(25),
-            offset,
-            segment: self.segment,
-            start_at: start_in.map(|d| std::time::Instant::now() + d),
-            stagger: loadgen::DEFAULT_STAGGER,
-            resolver: loadgen::Resolver::default(),
-        };
-        let targets = self.targets(&urls);
+        let start_at = start_in.map(|d| Instant::now() + d);
+        let config = load::engine_config(self.scenario, run, self.segment, offset, start_at);
+        let targets = load::targets(self.scenario, &urls, self.segment);
         let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
         writeln!(
             out,
@@ -470,24 +450,6 @@ impl<'a> Worker<'a> {
                 })
                 .collect(),
         ))
-    }
-
-    fn targets(&self, urls: &[Vec<String>]) -> Vec<Target> {
-        let load = &self.scenario.load;
-        self.scenario
-            .teams
-            .iter()
-            .zip(urls)
-            .map(|(team, urls)| Target {
-                // A team's cap is shared by the workers, as its load is.
-                limits: load.target_limits(
-                    self.segment.share_of(load.max_in_flight).max(1),
-                    self.scenario.address_policy(),
-                ),
-                ca_cert: load.ca_cert.clone(),
-                ..Target::new(team.name.clone(), urls.clone())
-            })
-            .collect()
     }
 
     fn stop_engine(&mut self) {
