@@ -72,7 +72,7 @@ impl Game<'_> {
             Control::Write { request, reply } => {
                 // Not a decision of the game's: the view's write goes to the one writer, in
                 // turn with the game's own, and the writer answers the view.
-                return Ok(self.writer.ask(request, reply)?);
+                return Ok(self.link.writer.ask(request, reply)?);
             }
             Control::Quit => (Command::Quit, None),
         };
@@ -140,7 +140,7 @@ impl Game<'_> {
         for line in hook.output.lines().take(5) {
             writeln!(self.out, "    {line}")?;
         }
-        self.hooks.push(hook);
+        self.hooks.runs.push(hook);
         Ok(())
     }
 }

@@ -78,12 +78,12 @@ impl Game<'_> {
             Effect::Record(items) => return self.commit(items),
             Effect::Note(note) => return self.note(note),
             Effect::Step { team, step, at } => {
-                let what = describe_step(&step, &self.fleet, &team);
-                self.fleet.get_mut(&team)?.step(&step, at)?;
+                let what = describe_step(&step, &self.servers.fleet, &team);
+                self.servers.fleet.get_mut(&team)?.step(&step, at)?;
                 self.moved(at, &team, &what)?;
             }
             Effect::Fault { team, fault, at } => {
-                self.fleet.get_mut(&team)?.fault(&fault, at)?;
+                self.servers.fleet.get_mut(&team)?.fault(&fault, at)?;
                 self.moved(at, &team, &format!("fault: {}", describe_fault(&fault)))?;
             }
             Effect::Hook {
@@ -91,7 +91,7 @@ impl Game<'_> {
                 timeout,
                 at,
             } => {
-                if let Some(hooks) = self.hook_tx.clone() {
+                if let Some(hooks) = self.hooks.tx.clone() {
                     tokio::spawn(async move {
                         let _ = hooks.send(run_hook(command, timeout, at).await);
                     });
@@ -122,7 +122,7 @@ impl Game<'_> {
                 since_unix_ms,
                 event,
             } => {
-                self.outbox.set_pauses(paused_ms, since_unix_ms, event);
+                self.link.outbox.set_pauses(paused_ms, since_unix_ms, event);
                 self.flush()?;
             }
             Effect::Reply(r) => {
@@ -141,7 +141,7 @@ impl Game<'_> {
             .iter()
             .position(|t| t.name == team)
             .expect("a step or fault names a scenario team");
-        let urls = self.fleet.get_mut(team)?.urls();
+        let urls = self.servers.fleet.get_mut(team)?.urls();
         self.load.set_urls(index, urls)?;
         Ok(())
     }
@@ -150,15 +150,15 @@ impl Game<'_> {
     /// when it answers ([`Game::answered`]). While the ledger is unavailable the game stays
     /// paused.
     fn resume(&mut self) -> Result<(), GameError> {
-        if self.asking.resume {
+        if self.link.asking.resume {
             return Ok(());
         }
         let request = WriteRequest::Resume {
-            meta: Box::new(self.meta.clone()),
+            meta: Box::new(self.link.meta.clone()),
             now_unix_ms: now_unix_ms(),
         };
         self.ask(request, Asked::Resume)?;
-        self.asking.resume = true;
+        self.link.asking.resume = true;
         Ok(())
     }
 
@@ -166,8 +166,8 @@ impl Game<'_> {
     /// loop as a message, tagged `asked` (the loop never waits for the database).
     fn ask(&self, request: WriteRequest, asked: Asked) -> Result<(), GameError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.writer.ask(request, answer)?;
-        let answers = self.asking.answers.clone();
+        self.link.writer.ask(request, answer)?;
+        let answers = self.link.asking.answers.clone();
         tokio::spawn(async move {
             let done = answered
                 .await
@@ -186,15 +186,15 @@ impl Game<'_> {
         let at = self.at();
         match (asked, done) {
             (Asked::Targets(urls), WriteDone::Stored) => {
-                self.asking.targets = false;
-                self.published = urls;
+                self.link.asking.targets = false;
+                self.link.published = urls;
             }
             (Asked::Targets(_), other) => {
-                self.asking.targets = false;
+                self.link.asking.targets = false;
                 self.ledger_failed(&failure(other))?;
             }
             (Asked::Resume, WriteDone::Resumed(session)) => {
-                self.asking.resume = false;
+                self.link.asking.resume = false;
                 if self.core.quit() || !self.core.paused() {
                     return Ok(());
                 }
@@ -208,7 +208,7 @@ impl Game<'_> {
                 self.apply(effects).await?;
             }
             (Asked::Resume, other) => {
-                self.asking.resume = false;
+                self.link.asking.resume = false;
                 let e = failure(other);
                 writeln!(
                     self.out,
@@ -224,7 +224,7 @@ impl Game<'_> {
     /// (through the writer, off the loop; a failure is reported, and the URLs are sent again
     /// at the next look).
     pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
-        if !self.split || self.asking.targets || self.published == self.load.urls {
+        if !self.link.split || self.link.asking.targets || self.link.published == self.load.urls {
             return Ok(());
         }
         let targets: Vec<(String, Vec<String>)> = self
@@ -236,7 +236,7 @@ impl Game<'_> {
             .collect();
         let urls = self.load.urls.clone();
         self.ask(WriteRequest::Targets(targets), Asked::Targets(urls))?;
-        self.asking.targets = true;
+        self.link.asking.targets = true;
         Ok(())
     }
 
@@ -270,7 +270,7 @@ impl Game<'_> {
                 self.live.event(e);
             }
         }
-        self.outbox.push(items);
+        self.link.outbox.push(items);
         self.flush()?;
         Ok(self.when_full())
     }
@@ -278,12 +278,12 @@ impl Game<'_> {
     /// What the core makes of a full outbox while the ledger is down (the game pauses until
     /// it is back).
     fn when_full(&mut self) -> Vec<Effect> {
-        if !self.outbox.must_wait() {
+        if !self.link.outbox.must_wait() {
             return Vec::new();
         }
         self.core.handle(Input::LedgerFull {
             at: self.at(),
-            waiting: self.outbox.health().waiting_causes,
+            waiting: self.link.outbox.health().waiting_causes,
             now_unix_ms: now_unix_ms(),
         })
     }
@@ -291,7 +291,7 @@ impl Game<'_> {
     /// Hands a note to the ledger through the outbox (see [`Game::flush`]); a full outbox
     /// pauses the game as a full one of causes does.
     fn note(&mut self, note: scoreboard::Note) -> Result<Vec<Effect>, GameError> {
-        self.outbox.push_note(note);
+        self.link.outbox.push_note(note);
         self.flush()?;
         Ok(self.when_full())
     }
@@ -302,15 +302,15 @@ impl Game<'_> {
     /// answer was lost is safe to send again). A failure is reported once and tried again later, on a fresh
     /// connection; it never ends the game, and the game loop never waits for the database.
     pub(crate) fn flush(&mut self) -> Result<(), GameError> {
-        if self.in_flight || !self.outbox.due(Instant::now()) {
+        if self.link.in_flight || !self.link.outbox.due(Instant::now()) {
             return Ok(());
         }
-        let chunk = self.outbox.next_chunk();
+        let chunk = self.link.outbox.next_chunk();
         let request = if !chunk.is_empty() {
             WriteRequest::Record(chunk.to_vec())
-        } else if !self.outbox.next_notes().is_empty() {
-            WriteRequest::Notes(self.outbox.next_notes().to_vec())
-        } else if let Some((paused_ms, since_unix_ms, events)) = self.outbox.pauses() {
+        } else if !self.link.outbox.next_notes().is_empty() {
+            WriteRequest::Notes(self.link.outbox.next_notes().to_vec())
+        } else if let Some((paused_ms, since_unix_ms, events)) = self.link.outbox.pauses() {
             WriteRequest::Pauses {
                 paused_ms,
                 since_unix_ms,
@@ -319,37 +319,41 @@ impl Game<'_> {
         } else {
             return Ok(());
         };
-        self.writer.send(request)?;
-        self.in_flight = true;
+        self.link.writer.send(request)?;
+        self.link.in_flight = true;
         Ok(())
     }
 
     /// The writer's answer: what it stored leaves the outbox (and is acknowledged), a
     /// failure is reported once; the rest goes to the writer next.
     pub(crate) async fn written(&mut self, done: WriteDone) -> Result<(), GameError> {
-        self.in_flight = false;
+        self.link.in_flight = false;
         match done {
             WriteDone::Recorded { causes, took } => {
                 self.core.handle(Input::Written { took });
-                let done = self.outbox.written(causes);
-                if let Some(acks) = &mut self.acks {
+                let done = self.link.outbox.written(causes);
+                if let Some(acks) = &mut self.link.acks {
                     acknowledge(acks, &done)?;
                 }
-                self.written_since_down += causes;
+                self.link.written_since_down += causes;
             }
             WriteDone::Pauses {
                 paused_ms,
                 since_unix_ms,
                 events,
-            } => self.outbox.pauses_stored(paused_ms, since_unix_ms, events),
-            WriteDone::Notes { notes } => self.outbox.notes_written(notes),
+            } => self
+                .link
+                .outbox
+                .pauses_stored(paused_ms, since_unix_ms, events),
+            WriteDone::Notes { notes } => self.link.outbox.notes_written(notes),
             WriteDone::Failed(e) => return self.ledger_failed(&e),
             // Answers to asked requests go to their askers, never to this channel.
             WriteDone::Resumed(_) | WriteDone::Stored => {}
         }
         if let Change::Back { after, written } = self
+            .link
             .outbox
-            .recovered(Instant::now(), self.written_since_down)
+            .recovered(Instant::now(), self.link.written_since_down)
         {
             let at = self.at();
             let effects = self.core.handle(Input::LedgerBack { at, after, written });
@@ -364,7 +368,7 @@ impl Game<'_> {
         let Some(file) = self.options.ledger.file() else {
             return Ok(());
         };
-        if !self.disk.due(now.as_millis() as u64) {
+        if !self.link.disk.due(now.as_millis() as u64) {
             return Ok(());
         }
         let rest = self.scenario.game.duration.saturating_sub(now);
@@ -373,7 +377,7 @@ impl Game<'_> {
             crate::disk::ticks(self.scenario, rest),
         );
         if let Some(free) = crate::disk::free_bytes(file)
-            && let Some(warning) = self.disk.look(need, free)
+            && let Some(warning) = self.link.disk.look(need, free)
         {
             let at = GameTime::from_duration(now);
             writeln!(self.out, "[{at}] {warning}")?;
@@ -385,13 +389,14 @@ impl Game<'_> {
     pub(crate) fn ledger_failed(&mut self, e: &ScoreError) -> Result<(), GameError> {
         let error = e.to_string();
         if self
+            .link
             .outbox
             .failed(error.clone(), Instant::now(), now_unix_ms())
             == Change::Down
         {
-            self.written_since_down = 0;
+            self.link.written_since_down = 0;
             let at = self.at();
-            let h = self.outbox.health();
+            let h = self.link.outbox.health();
             writeln!(
                 self.out,
                 "[{at}] {error}\n[{at}] the ledger is unavailable: the game goes on; what it decides waits in memory ({} causes so far; the game pauses at {}) and is written when the ledger is back",
@@ -403,7 +408,11 @@ impl Game<'_> {
 
     /// Looks at the inventory and hands the core what it holds.
     pub(crate) async fn observe(&mut self, at: GameTime) -> Result<Vec<Effect>, GameError> {
-        let (observation, errors) = self.inventory.observe(&self.fleet, at, now_unix_ms()).await;
+        let (observation, errors) = self
+            .servers
+            .inventory
+            .observe(&self.servers.fleet, at, now_unix_ms())
+            .await;
         for e in errors {
             writeln!(
                 self.out,

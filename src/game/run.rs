@@ -106,42 +106,70 @@ pub(crate) struct Game<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) options: &'a GameOptions,
     pub(crate) out: &'a mut dyn Write,
-    pub(crate) meta: GameMeta,
     /// The decisions, and the projection every view reads.
     pub(crate) core: Core,
-    pub(crate) inventory: Inventory,
-    pub(crate) fleet: Fleet,
-    pub(crate) hooks: Vec<HookRun>,
-    /// Where hooks report when they finish (while the game loop runs).
-    pub(crate) hook_tx: Option<mpsc::UnboundedSender<HookRun>>,
+    pub(crate) servers: Servers,
+    pub(crate) hooks: Hooks,
     pub(crate) load: Load,
     pub(crate) live: LivePublisher,
-    pub(crate) resumed: bool,
-    pub(crate) offset: Duration,
-    /// What waits for the ledger, and whether it is down.
-    pub(crate) outbox: Outbox,
-    /// The one writer of the game's causes and pauses (a thread with its own connection),
-    /// its answers, whether a request is with it, and the causes it wrote since the ledger
-    /// went away (reads of a running game happen off the loop: see reads.rs).
-    pub(crate) writer: LedgerWriter,
-    pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
-    pub(crate) in_flight: bool,
-    pub(crate) written_since_down: usize,
-    /// The free space of a SQLite ledger's disk, looked at now and then.
-    pub(crate) disk: crate::disk::DiskWatch,
-    /// A split game (external workers send the load): its segment batches come from the
-    /// reader, off the loop.
-    pub(crate) split: bool,
-    /// Team URLs as last published to external workers.
-    pub(crate) published: Vec<Vec<String>>,
-    /// What is asked of the writer off the loop (URLs, a resume), and its answers.
-    pub(crate) asking: Asking,
-    answers: Option<mpsc::UnboundedReceiver<(Asked, WriteDone)>>,
-    /// Where committed items are acknowledged, if anywhere.
-    pub(crate) acks: Option<std::fs::File>,
+    /// Whether this run continued a game, and the game time it began at.
+    pub(crate) began: Began,
+    /// The game's way to the ledger.
+    pub(crate) link: LedgerLink,
     /// Checks of teams' endpoints under way, and who waits for them.
     pub(crate) probes: super::probe::Probes,
+    /// What comes to the loop (taken when it starts).
+    inbox: Inbox,
+}
+
+/// The teams' servers: the simulated fleet, and the inventory that bills every team's.
+pub(crate) struct Servers {
+    pub(crate) fleet: Fleet,
+    pub(crate) inventory: Inventory,
+}
+
+/// The scenario's hooks that ran, and where they report when they finish (while the game
+/// loop runs).
+pub(crate) struct Hooks {
+    pub(crate) runs: Vec<HookRun>,
+    pub(crate) tx: Option<mpsc::UnboundedSender<HookRun>>,
+}
+
+/// How this run of the game began.
+pub(crate) struct Began {
+    pub(crate) resumed: bool,
+    pub(crate) offset: Duration,
+}
+
+/// The game's one way to the ledger: the writer (a thread with its own connection) and
+/// what waits for it, whether a request is with it, what it wrote since the ledger went
+/// away, the acknowledgements, what is asked of it off the loop, a split game's published
+/// URLs, and the disk under a SQLite ledger. Reads of a running game happen off the loop
+/// (reads.rs).
+pub(crate) struct LedgerLink {
+    pub(crate) meta: GameMeta,
+    /// What waits for the ledger, and whether it is down.
+    pub(crate) outbox: Outbox,
+    pub(crate) writer: LedgerWriter,
+    pub(crate) in_flight: bool,
+    pub(crate) written_since_down: usize,
+    /// Where committed items are acknowledged, if anywhere.
+    pub(crate) acks: Option<std::fs::File>,
+    /// What is asked of the writer off the loop (URLs, a resume), and where the answers go.
+    pub(crate) asking: Asking,
+    /// The free space of a SQLite ledger's disk, looked at now and then.
+    pub(crate) disk: crate::disk::DiskWatch,
+    /// A split game (external workers send the load: its segment batches come from the
+    /// reader), and the team URLs as last published to its workers.
+    pub(crate) split: bool,
+    pub(crate) published: Vec<Vec<String>>,
+}
+
+/// The channels the game loop listens to, until it takes them.
+struct Inbox {
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
+    pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
+    answers: Option<mpsc::UnboundedReceiver<(Asked, WriteDone)>>,
 }
 
 /// A game's ledger, opened and its session started or resumed.
@@ -261,42 +289,50 @@ impl<'a> Game<'a> {
         let (asked_tx, asked_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let mut game = Game {
-            scenario,
-            options,
-            out,
+        let link = LedgerLink {
             meta,
-            core: Core::new(scenario, start)?,
-            inventory,
-            fleet,
-            hooks: Vec::new(),
-            hook_tx: None,
-            load: Load::new(answers, urls, (offset, g.duration), tx),
-            live: LivePublisher::new(Snapshot::default()),
-            resumed: session.resumed,
-            offset,
             outbox: Outbox::new(options.ledger_buffer),
             writer: LedgerWriter::spawn(options.ledger.clone(), done_tx)?,
-            written: Some(done_rx),
             in_flight: false,
             written_since_down: 0,
-            disk: Default::default(),
-            split: start_collector,
-            published: Vec::new(),
+            acks: acks(options)?,
             asking: Asking {
                 targets: false,
                 resume: false,
                 answers: asked_tx,
             },
-            answers: Some(asked_rx),
-            acks: acks(options)?,
+            disk: Default::default(),
+            split: start_collector,
+            published: Vec::new(),
+        };
+        let mut game = Game {
+            scenario,
+            options,
+            out,
+            core: Core::new(scenario, start)?,
+            servers: Servers { fleet, inventory },
+            hooks: Hooks {
+                runs: Vec::new(),
+                tx: None,
+            },
+            load: Load::new(answers, urls, (offset, g.duration), tx),
+            live: LivePublisher::new(Snapshot::default()),
+            began: Began {
+                resumed: session.resumed,
+                offset,
+            },
+            link,
             probes: super::probe::Probes::new(scenario)?,
-            batches: Some(rx),
+            inbox: Inbox {
+                batches: Some(rx),
+                written: Some(done_rx),
+                answers: Some(asked_rx),
+            },
         };
         // The workers need every team's URL before the clock starts: this one is waited for.
         game.publish_targets()?;
-        if game.asking.targets {
-            let answers = game.answers.as_mut().expect("set up once");
+        if game.link.asking.targets {
+            let answers = game.inbox.answers.as_mut().expect("set up once");
             if let Some((asked, done)) = answers.recv().await {
                 game.answered(asked, done).await?;
             }
@@ -433,11 +469,11 @@ fn start_fleet(
 impl Game<'_> {
     async fn run(mut self) -> Result<GameOutcome, GameError> {
         let duration = self.scenario.game.duration;
-        let mut batches = self.batches.take().expect("set up once");
-        let mut written = self.written.take().expect("set up once");
-        let mut answers = self.answers.take().expect("set up once");
-        if self.offset >= duration {
-            self.written = Some(written);
+        let mut batches = self.inbox.batches.take().expect("set up once");
+        let mut written = self.inbox.written.take().expect("set up once");
+        let mut answers = self.inbox.answers.take().expect("set up once");
+        if self.began.offset >= duration {
+            self.inbox.written = Some(written);
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
             let end = GameTime::from_duration(duration);
             self.handle(Input::End { at: end }).await?;
@@ -446,7 +482,7 @@ impl Game<'_> {
         self.load.start(self.scenario, self.core.run())?;
         // A split game's segment batches are read off the loop (a ledger that stops answering
         // holds up the reader, never the clock, the views or the controls).
-        let mut reads = match self.split {
+        let mut reads = match self.link.split {
             true => segment_reader(self.options.ledger.clone(), std::time::Instant::now(), LOOK)?,
             false => mpsc::unbounded_channel().1,
         };
@@ -454,7 +490,7 @@ impl Game<'_> {
         let mut controls = self.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
-        self.hook_tx = Some(hook_tx);
+        self.hooks.tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
         let mut signals = Signals::new()?;
         // An engine is done with its last request a little before the end: the game goes on
@@ -498,11 +534,11 @@ impl Game<'_> {
         } else {
             self.load.now(self.scenario)
         };
-        self.written = Some(written);
+        self.inbox.written = Some(written);
         let end = GameTime::from_duration(end);
         self.handle(Input::End { at: end }).await?;
         self.collect_last(&mut reads).await?;
-        self.hook_tx = None;
+        self.hooks.tx = None;
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
         }
@@ -514,12 +550,21 @@ impl Game<'_> {
         writeln!(
             self.out,
             "{} {:?}: {} teams, {} of play, ledger {}",
-            if self.resumed { "resumed" } else { "started" },
+            if self.began.resumed {
+                "resumed"
+            } else {
+                "started"
+            },
             s.game.name,
             s.teams.len(),
             // To the second: a resumed game has a remainder in ms.
             humantime::format_duration(Duration::from_secs(
-                (s.game.duration.saturating_sub(self.offset).as_millis() as u64 + 500) / 1000
+                (s.game
+                    .duration
+                    .saturating_sub(self.began.offset)
+                    .as_millis() as u64
+                    + 500)
+                    / 1000
             )),
             self.options.ledger
         )?;
@@ -536,7 +581,7 @@ impl Game<'_> {
         let flags = Flags {
             paused: self.core.paused() && !self.core.quit(),
             over: self.core.quit() || self.load.over(),
-            ledger: self.outbox.health(),
+            ledger: self.link.outbox.health(),
         };
         let snap = snapshot(
             self.scenario,
@@ -552,13 +597,13 @@ impl Game<'_> {
     /// gives up, saying how much was not written.
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
-        let mut written = self.written.take().expect("set up once");
-        while !self.outbox.is_empty() || self.in_flight {
+        let mut written = self.inbox.written.take().expect("set up once");
+        while !self.link.outbox.is_empty() || self.link.in_flight {
             self.flush()?;
             self.publish();
             if said.elapsed() >= Duration::from_secs(5) {
                 said = std::time::Instant::now();
-                let h = self.outbox.health();
+                let h = self.link.outbox.health();
                 writeln!(
                     self.out,
                     "{}: the game is over, waiting to write them (Ctrl-C gives up)",
@@ -569,7 +614,7 @@ impl Game<'_> {
                 Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
                 _ = tokio::signal::ctrl_c() => {
-                    let h = self.outbox.health();
+                    let h = self.link.outbox.health();
                     return Err(GameError::Unsupported(format!(
                         "stopped before the ledger took {} causes ({} score events): they are lost",
                         h.waiting_causes, h.waiting_events
@@ -577,7 +622,7 @@ impl Game<'_> {
                 }
             }
         }
-        self.written = Some(written);
+        self.inbox.written = Some(written);
         Ok(())
     }
 
@@ -594,7 +639,7 @@ impl Game<'_> {
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final
     /// board is printed, the views learn it is over.
     async fn finish(mut self, end: GameTime, finished: bool) -> Result<GameOutcome, GameError> {
-        self.fleet.shutdown(end);
+        self.servers.fleet.shutdown(end);
         self.bill(end).await?;
         self.drain().await?;
         self.publish();
@@ -611,16 +656,16 @@ impl Game<'_> {
         let Game {
             core,
             hooks,
-            resumed,
+            began,
             load,
             ..
         } = self;
         load.join()?;
         Ok(GameOutcome {
             state: core.into_state(),
-            hooks,
+            hooks: hooks.runs,
             finished,
-            resumed,
+            resumed: began.resumed,
             played: end,
         })
     }

@@ -61,14 +61,28 @@ struct TeamInfo {
 /// The game's decisions and the state they need.
 pub(crate) struct Core {
     clock: TickClock,
-    scorer: Scorer,
-    biller: Biller,
-    billing: BillingRules,
+    scoring: Scoring,
     /// The one read model of the game: every view reads it.
     state: GameProjection,
     timeline: Timeline,
     teams: Vec<TeamInfo>,
     allow_private: bool,
+    organizer: Organizer,
+    running: Running,
+    looks: Looks,
+    /// A split game's: gathers its workers' segment batches into scored ticks.
+    collector: Option<Collector>,
+}
+
+/// What turns causes into points: the rules, and the biller of instances' blocks.
+struct Scoring {
+    scorer: Scorer,
+    biller: Biller,
+    billing: BillingRules,
+}
+
+/// What the organizer did that the core keeps.
+struct Organizer {
     /// The public board kept at a freeze.
     frozen: Option<Vec<TeamRow>>,
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
@@ -76,20 +90,26 @@ pub(crate) struct Core {
     adjustments: u64,
     /// Notes made live in this process (their ids count them).
     notes: u64,
+}
+
+/// The run under way, its pauses, and whether the game has stopped.
+struct Running {
     /// This run's number in the ledger (batch ids differ between runs of one game).
     run: u64,
-    billing_every_ms: u64,
-    next_billing_ms: u64,
-    board_every_ms: u64,
-    next_board_ms: u64,
     paused: bool,
     quit: bool,
     /// The game paused itself because the outbox filled; it resumes when the ledger is back.
     paused_for_ledger: bool,
     /// Pauses so far, in milliseconds of wall clock.
     paused_ms: u64,
-    /// A split game's: gathers its workers' segment batches into scored ticks.
-    collector: Option<Collector>,
+}
+
+/// When the inventory is looked at next, and the plain-text board printed (zero: never).
+struct Looks {
+    billing_every_ms: u64,
+    next_billing_ms: u64,
+    board_every_ms: u64,
+    next_board_ms: u64,
 }
 
 impl Core {
@@ -121,26 +141,34 @@ impl Core {
         }
         Ok(Core {
             clock: TickClock::new(g.tick, g.duration),
-            scorer: Scorer::new(scenario.rules.clone())?,
-            biller: start.biller,
-            billing: scenario.rules.billing.clone(),
+            scoring: Scoring {
+                scorer: Scorer::new(scenario.rules.clone())?,
+                biller: start.biller,
+                billing: scenario.rules.billing.clone(),
+            },
             state: start.state,
             timeline: Timeline::new(scenario, start.offset),
             teams,
             allow_private: g.allow_private_targets,
-            frozen: None,
-            adjusted: start.adjusted,
-            adjustments: 0,
-            notes: 0,
-            run: start.run,
-            billing_every_ms: start.billing_every_ms,
-            next_billing_ms: 0,
-            board_every_ms,
-            next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
-            paused: false,
-            quit: false,
-            paused_for_ledger: false,
-            paused_ms: start.paused_ms,
+            organizer: Organizer {
+                frozen: None,
+                adjusted: start.adjusted,
+                adjustments: 0,
+                notes: 0,
+            },
+            running: Running {
+                run: start.run,
+                paused: false,
+                quit: false,
+                paused_for_ledger: false,
+                paused_ms: start.paused_ms,
+            },
+            looks: Looks {
+                billing_every_ms: start.billing_every_ms,
+                next_billing_ms: 0,
+                board_every_ms,
+                next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
+            },
             collector,
         })
     }
@@ -156,21 +184,21 @@ impl Core {
 
     /// The public board kept at a freeze, if the board is frozen.
     pub(crate) fn frozen(&self) -> Option<&[TeamRow]> {
-        self.frozen.as_deref()
+        self.organizer.frozen.as_deref()
     }
 
     /// This run's number in the ledger.
     pub(crate) fn run(&self) -> u64 {
-        self.run
+        self.running.run
     }
 
     pub(crate) fn paused(&self) -> bool {
-        self.paused
+        self.running.paused
     }
 
     /// The game was stopped, or has ended.
     pub(crate) fn quit(&self) -> bool {
-        self.quit
+        self.running.quit
     }
 
     /// A split game's ticks still waiting for segment batches.
@@ -221,14 +249,14 @@ impl Core {
                 waiting,
                 now_unix_ms,
             } => {
-                if self.paused || self.quit {
+                if self.running.paused || self.running.quit {
                     return Vec::new();
                 }
                 let mut effects = vec![Effect::Say(format!(
                     "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
                 ))];
                 effects.extend(self.pause(at, now_unix_ms));
-                self.paused_for_ledger = true;
+                self.running.paused_for_ledger = true;
                 effects
             }
             Input::LedgerBack { at, after, written } => {
@@ -236,7 +264,10 @@ impl Core {
                 let mut effects = vec![Effect::Say(format!(
                     "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
                 ))];
-                if std::mem::take(&mut self.paused_for_ledger) && self.paused && !self.quit {
+                if std::mem::take(&mut self.running.paused_for_ledger)
+                    && self.running.paused
+                    && !self.running.quit
+                {
                     effects.push(Effect::Resume);
                 }
                 effects
@@ -250,10 +281,10 @@ impl Core {
             } => self.checked(at, team, passed, text, now_unix_ms),
             Input::Stop { at, signal } => {
                 let why = signal.map_or("quit".to_owned(), |s| s.to_string());
-                if self.quit {
+                if self.running.quit {
                     return Vec::new();
                 }
-                self.quit = true;
+                self.running.quit = true;
                 vec![
                     Effect::Say(format!(
                         "[{at}] {why}: stopping the game (requests in flight finish; run the same command again to resume)"
@@ -263,7 +294,7 @@ impl Core {
             }
             Input::End { at } => {
                 self.state.now = at;
-                self.quit = true;
+                self.running.quit = true;
                 if let Some(collector) = &mut self.collector {
                     collector.end_run(at.as_duration());
                 }
@@ -285,9 +316,9 @@ impl Core {
         pause: Duration,
         now_unix_ms: u64,
     ) -> Vec<Effect> {
-        self.run = run;
-        self.paused = false;
-        self.paused_ms += pause.as_millis() as u64;
+        self.running.run = run;
+        self.running.paused = false;
+        self.running.paused_ms += pause.as_millis() as u64;
         if let Some(collector) = &mut self.collector {
             collector.begin_run(run, at.as_duration());
         }
@@ -308,7 +339,7 @@ impl Core {
         let items: Vec<Item> = causes
             .into_iter()
             .map(|recorded| {
-                let events = self.scorer.events(&recorded);
+                let events = self.scoring.scorer.events(&recorded);
                 self.state.apply(&recorded, &events);
                 (recorded, events)
             })
@@ -366,12 +397,12 @@ impl Core {
             };
             effects.push(effect);
         }
-        if at.0 >= self.next_billing_ms {
-            self.next_billing_ms = at.0 + self.billing_every_ms;
+        if at.0 >= self.looks.next_billing_ms {
+            self.looks.next_billing_ms = at.0 + self.looks.billing_every_ms;
             effects.push(Effect::Bill(at));
         }
-        if self.board_every_ms > 0 && at.0 >= self.next_board_ms {
-            self.next_board_ms = at.0 + self.board_every_ms;
+        if self.looks.board_every_ms > 0 && at.0 >= self.looks.next_board_ms {
+            self.looks.next_board_ms = at.0 + self.looks.board_every_ms;
             effects.push(Effect::Board);
         }
         if let Some(collector) = &mut self.collector {
@@ -394,7 +425,10 @@ impl Core {
         // instance seen there (a fleet started again to resume a finished game, an inventory
         // looked at late) costs nothing more.
         let end = GameTime::from_duration(self.clock.duration());
-        let blocks = self.biller.observe(&self.billing, observation);
+        let blocks = self
+            .scoring
+            .biller
+            .observe(&self.scoring.billing, observation);
         self.record(
             blocks
                 .into_iter()
@@ -421,26 +455,29 @@ impl Core {
     /// The id of a note made live: the run, its count in this process and the wall clock
     /// (a process of another run, or the same run again after a failed resume, differs).
     fn live_note_id(&mut self, now_unix_ms: u64) -> String {
-        self.notes += 1;
-        format!("r{}-n{}-{now_unix_ms}", self.run, self.notes)
+        self.organizer.notes += 1;
+        format!(
+            "r{}-n{}-{now_unix_ms}",
+            self.running.run, self.organizer.notes
+        )
     }
 
     fn command(&mut self, at: GameTime, now_unix_ms: u64, command: Command) -> Vec<Effect> {
         match command {
-            Command::Pause if !self.paused && !self.quit => {
-                self.paused_for_ledger = false;
+            Command::Pause if !self.running.paused && !self.running.quit => {
+                self.running.paused_for_ledger = false;
                 self.pause(at, now_unix_ms)
             }
-            Command::Resume if self.paused && !self.quit => vec![Effect::Resume],
+            Command::Resume if self.running.paused && !self.running.quit => vec![Effect::Resume],
             Command::Pause | Command::Resume => Vec::new(),
-            Command::Freeze { public } => match self.frozen {
+            Command::Freeze { public } => match self.organizer.frozen {
                 Some(_) => Vec::new(),
                 None => {
-                    self.frozen = Some(public);
+                    self.organizer.frozen = Some(public);
                     vec![Effect::Say(format!("[{at}] public scoreboard frozen"))]
                 }
             },
-            Command::Unfreeze => match self.frozen.take() {
+            Command::Unfreeze => match self.organizer.frozen.take() {
                 Some(_) => vec![Effect::Say(format!("[{at}] public scoreboard live again"))],
                 None => Vec::new(),
             },
@@ -484,7 +521,7 @@ impl Core {
 
     /// Stops the load and the clock; the pause is stored with the ledger's next write.
     fn pause(&mut self, at: GameTime, now_unix_ms: u64) -> Vec<Effect> {
-        self.paused = true;
+        self.running.paused = true;
         if let Some(collector) = &mut self.collector {
             collector.end_run(at.as_duration());
         }
@@ -498,7 +535,7 @@ impl Core {
     /// The pauses so far, after a pause (`paused`) or a resume at `at`, `now_unix_ms`.
     fn store_pauses(&self, at: GameTime, now_unix_ms: u64, paused: bool) -> Effect {
         Effect::StorePauses {
-            paused_ms: self.paused_ms,
+            paused_ms: self.running.paused_ms,
             since_unix_ms: paused.then_some(now_unix_ms),
             event: ClockEvent {
                 at,
@@ -521,11 +558,15 @@ impl Core {
             )))];
         }
         asked.reason = reason.to_owned();
-        self.adjustments += 1;
+        self.organizer.adjustments += 1;
         if asked.id.is_empty() {
-            asked.id = format!("r{}-a{}-{now_unix_ms}", self.run, self.adjustments);
+            asked.id = format!(
+                "r{}-a{}-{now_unix_ms}",
+                self.running.run, self.organizer.adjustments
+            );
         }
         if !self
+            .organizer
             .adjusted
             .insert(Cause::Adjustment(asked.id.clone()).key())
         {

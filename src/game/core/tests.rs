@@ -254,7 +254,7 @@ fn pause_and_resume_move_the_clock_once_each() {
     assert!(command(&mut core, 5_000, Command::Pause).is_empty());
     assert_eq!(command(&mut core, 6_000, Command::Resume), [Effect::Resume]);
     // Still paused until the shell says the load runs again.
-    assert!(core.paused);
+    assert!(core.paused());
     let resumed = core.handle(Input::Resumed {
         at: GameTime(5_000),
         run: 2,
@@ -277,7 +277,7 @@ fn pause_and_resume_move_the_clock_once_each() {
         says(&resumed),
         ["[00:05] resumed after a pause of 7s: the game ends 7s later"]
     );
-    assert_eq!((core.paused, core.run), (false, 2));
+    assert_eq!((core.paused(), core.run()), (false, 2));
     assert!(command(&mut core, 6_000, Command::Resume).is_empty());
 }
 
@@ -391,7 +391,7 @@ fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
     let mut core = core(Duration::ZERO);
     let frozen = command(&mut core, 1_000, Command::Freeze { public: Vec::new() });
     assert_eq!(says(&frozen), ["[00:01] public scoreboard frozen"]);
-    assert!(core.frozen.is_some());
+    assert!(core.frozen().is_some());
     assert!(command(&mut core, 1_000, Command::Freeze { public: Vec::new() }).is_empty());
     assert_eq!(
         says(&command(&mut core, 2_000, Command::Unfreeze)),
@@ -399,7 +399,7 @@ fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
     );
     let stop = command(&mut core, 3_000, Command::Quit);
     assert_eq!(stop.last(), Some(&Effect::Stop));
-    assert!(core.quit);
+    assert!(core.quit());
     assert!(
         core.handle(Input::Stop {
             at: GameTime(3_000),
