@@ -314,27 +314,19 @@ pub fn serve(args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // The replica reads the ledger on a thread of its own: a ledger that stops answering
+    // never holds up Ctrl-C. A ledger that fails is said once, and again when it is back.
+    let mut news = replica.follow(live, args.refresh)?;
     runtime.block_on(async {
-        let mut every = tokio::time::interval(args.refresh);
-        // A ledger that fails is said once, and again when it is back.
-        let mut failing = false;
         loop {
             tokio::select! {
-                _ = every.tick() => match replica.refresh(&live) {
-                    Err(e) if !failing => {
-                        failing = true;
-                        eprintln!(
-                            "gameday: {} (the board shows what was read before; trying again every {})",
-                            loadgen::error_chain(&e),
-                            humantime::format_duration(args.refresh)
-                        );
-                    }
-                    Err(_) => {}
-                    Ok(()) if failing => {
-                        failing = false;
-                        eprintln!("gameday: the ledger answers again");
-                    }
-                    Ok(()) => {}
+                Some(news) = news.recv() => match news {
+                    game::ReplicaNews::Failed(e) => eprintln!(
+                        "gameday: {} (the board shows what was read before; trying again every {})",
+                        loadgen::error_chain(&e),
+                        humantime::format_duration(args.refresh)
+                    ),
+                    game::ReplicaNews::Back => eprintln!("gameday: the ledger answers again"),
                 },
                 _ = tokio::signal::ctrl_c() => break,
             }

@@ -3,7 +3,8 @@
 //! answering for 8 s (its processes stopped with SIGSTOP, so connections hang instead of
 //! being refused). During the freeze each coordinator's board clock goes on and an admin
 //! control answers; each game ends on time; its ledger holds every batch once, and a rescore
-//! equals the live board.
+//! equals the live board. A read-only replica of the split game stops at Ctrl-C at once while
+//! the server is frozen again.
 
 mod util;
 
@@ -411,5 +412,43 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         held.len(),
         said,
         "every worker batch is in the ledger, once"
+    );
+    replica_stops_at_once_while_the_ledger_is_frozen(dir.path(), &games[1].args, &port);
+}
+
+/// A read-only replica (`gameday serve`) of the split game reads its ledger off its loop:
+/// Ctrl-C stops it at once even while the ledger does not answer.
+fn replica_stops_at_once_while_the_ledger_is_frozen(
+    dir: &std::path::Path,
+    ledger: &[String],
+    port: &str,
+) {
+    use std::io::BufRead;
+    let mut serve = spawn(
+        gameday(dir)
+            .args(["serve", "--web", "127.0.0.1:0", "--refresh", "200ms"])
+            .args(ledger),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("http://"), "{line}");
+    let frozen = Frozen::freeze(port);
+    // A refresh is under way by now, waiting for the ledger.
+    std::thread::sleep(Duration::from_secs(1));
+    signal("-INT", &[serve.id()]);
+    let asked = Instant::now();
+    let mut ended = [None];
+    wait_all(&mut [&mut serve], &mut ended, Duration::from_secs(5));
+    let took = asked.elapsed();
+    drop(frozen);
+    if ended[0].is_none() {
+        serve.kill().unwrap();
+    }
+    let status = serve.wait().unwrap();
+    assert!(
+        ended[0].is_some() && took < Duration::from_secs(3),
+        "the replica took {took:?} to stop at Ctrl-C while the ledger was frozen ({status})"
     );
 }

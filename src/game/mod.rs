@@ -34,7 +34,7 @@ pub use inventory::supported as billing_supported;
 pub use lock::{PlayLock, lock_path};
 pub use options::{GameOptions, Workers};
 pub use outbox::DEFAULT_CAPACITY as DEFAULT_LEDGER_BUFFER;
-pub use replica::Replica;
+pub use replica::{Replica, ReplicaNews};
 pub use report::{Report, junit_xml};
 pub use run::{GameOutcome, play};
 pub use snapshot::{Flags, load_now, snapshot};
