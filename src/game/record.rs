@@ -103,6 +103,11 @@ impl Game<'_> {
                 write!(self.out, "{board}")?;
                 self.out.flush()?;
             }
+            Effect::Freeze => {
+                let public = self.views.live.view().now().public.clone();
+                self.views.frozen = Some(public);
+            }
+            Effect::Unfreeze => self.views.frozen = None,
             Effect::Pause => self.load.pause(self.scenario),
             Effect::Resume => self.resume()?,
             Effect::Stop => self.load.stop(),
@@ -267,7 +272,7 @@ impl Game<'_> {
     fn commit(&mut self, items: Vec<Item>) -> Result<Vec<Effect>, GameError> {
         for (_, events) in &items {
             for e in events {
-                self.live.event(e);
+                self.views.live.event(e);
             }
         }
         self.link.outbox.push(items);

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use scoreboard::ledger::{LedgerWriter, WriteDone};
-use scoreboard::live::{LivePublisher, LiveView, Snapshot};
+use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
 use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
 use tokio::sync::mpsc;
 
@@ -58,7 +58,7 @@ pub fn play(
         .build()?;
     runtime.block_on(async {
         let game = Game::setup(scenario, options, out).await?;
-        views(game.live.view());
+        views(game.views.live.view());
         game.run().await
     })
 }
@@ -111,7 +111,7 @@ pub(crate) struct Game<'a> {
     pub(crate) servers: Servers,
     pub(crate) hooks: Hooks,
     pub(crate) load: Load,
-    pub(crate) live: LivePublisher,
+    pub(crate) views: Views,
     /// Whether this run continued a game, and the game time it began at.
     pub(crate) began: Began,
     /// The game's way to the ledger.
@@ -120,6 +120,12 @@ pub(crate) struct Game<'a> {
     pub(crate) probes: super::probe::Probes,
     /// What comes to the loop (taken when it starts).
     inbox: Inbox,
+}
+
+/// What the views are given: the live channel, and the public board kept at a freeze.
+pub(crate) struct Views {
+    pub(crate) live: LivePublisher,
+    pub(crate) frozen: Option<Vec<TeamRow>>,
 }
 
 /// The teams' servers: the simulated fleet, and the inventory that bills every team's.
@@ -316,7 +322,10 @@ impl<'a> Game<'a> {
                 tx: None,
             },
             load: Load::new(answers, urls, (offset, g.duration), tx),
-            live: LivePublisher::new(Snapshot::default()),
+            views: Views {
+                live: LivePublisher::new(Snapshot::default()),
+                frozen: None,
+            },
             began: Began {
                 resumed: session.resumed,
                 offset,
@@ -487,7 +496,7 @@ impl Game<'_> {
             false => mpsc::unbounded_channel().1,
         };
         self.say_started()?;
-        let mut controls = self.live.take_controls().expect("taken once");
+        let mut controls = self.views.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         self.hooks.tx = Some(hook_tx);
@@ -588,9 +597,9 @@ impl Game<'_> {
             self.core.state(),
             &self.load.urls,
             flags,
-            self.core.frozen(),
+            self.views.frozen.as_deref(),
         );
-        self.live.publish(snap);
+        self.views.live.publish(snap);
     }
 
     /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C

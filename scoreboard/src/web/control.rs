@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::WebState;
 use super::error::WebError;
 use crate::ledger::{WriteDone, WriteRequest};
-use crate::live::{CheckReply, Control, Refusal};
+use crate::live::{Command, Control, Refusal, Reply};
 use crate::projection::EndpointCheck;
 
 /// How long the runner has to answer an adjustment.
@@ -28,25 +28,25 @@ pub(crate) fn writable(state: &WebState) -> Result<(), WebError> {
     }
 }
 
-/// Sends a control that has no answer (pause, freeze, announce…).
-pub(crate) fn tell(state: &WebState, control: Control) -> Result<(), WebError> {
+/// Sends a command that has no answer (pause, freeze, announce…).
+pub(crate) fn tell(state: &WebState, command: Command) -> Result<(), WebError> {
     writable(state)?;
-    if state.view.send(control) {
+    if state.view.send(command.into()) {
         Ok(())
     } else {
         Err(WebError::GameGone)
     }
 }
 
-/// Sends the control `make` builds around a reply channel and waits for the runner's answer;
-/// a refusal comes back with its status (see [`refused`]) and the runner's reason.
-pub(crate) async fn ask(
-    state: &WebState,
-    make: impl FnOnce(oneshot::Sender<Result<(), Refusal>>) -> Control,
-) -> Result<(), WebError> {
+/// Sends `command` and waits for the runner's answer; a refusal comes back with its status
+/// (see [`refused`]) and the runner's reason.
+pub(crate) async fn ask(state: &WebState, command: Command) -> Result<(), WebError> {
     writable(state)?;
     let (reply, answer) = oneshot::channel();
-    if !state.view.send(make(reply)) {
+    if !state
+        .view
+        .send(Control::Command(command, Reply::Done(reply)))
+    {
         return Err(WebError::GameGone);
     }
     match tokio::time::timeout(REPLY_WITHIN, answer).await {
@@ -76,11 +76,14 @@ const CHECK_WITHIN: Duration = Duration::from_secs(60);
 /// and waits for what it found.
 pub(crate) async fn ask_check(
     state: &WebState,
-    make: impl FnOnce(oneshot::Sender<CheckReply>) -> Control,
+    command: Command,
 ) -> Result<EndpointCheck, WebError> {
     writable(state)?;
     let (reply, answer) = oneshot::channel();
-    if !state.view.send(make(reply)) {
+    if !state
+        .view
+        .send(Control::Command(command, Reply::Check(reply)))
+    {
         return Err(WebError::GameGone);
     }
     match tokio::time::timeout(CHECK_WITHIN, answer).await {

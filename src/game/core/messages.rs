@@ -1,11 +1,13 @@
 //! What the shell and the core say to each other: an [`Input`] in (what happened, with the
-//! time), [`Effect`]s out (what to do), and an organizer's [`Command`] as data.
+//! time), [`Effect`]s out (what to do). An organizer's command is the views' own
+//! ([`scoreboard::live::Command`]), defined once.
 
 use std::time::Duration;
 
 use loadgen::OutcomeBatch;
-use scoreboard::live::{Refusal, TeamRow};
-use scoreboard::{ClockEvent, GameTime, Note, Observation, Points, Recorded, ScoreEvent};
+pub(crate) use scoreboard::live::Command;
+use scoreboard::live::Refusal;
+use scoreboard::{ClockEvent, GameTime, Note, Observation, Recorded, ScoreEvent};
 
 use super::collect::SegmentRead;
 use crate::scenario::{Fault, SimStep};
@@ -91,36 +93,6 @@ impl std::fmt::Display for Signal {
     }
 }
 
-/// An organizer's command, as data (the shell keeps the reply channel).
-#[derive(Debug)]
-pub(crate) enum Command {
-    Pause,
-    Resume,
-    /// Freezes the public board as it is shown now.
-    Freeze {
-        public: Vec<TeamRow>,
-    },
-    Unfreeze,
-    Announce(String),
-    Adjust {
-        team: String,
-        points: Points,
-        reason: String,
-        by: String,
-        request: Option<String>,
-    },
-    SetUrl {
-        team: String,
-        url: String,
-    },
-    /// Probe the team's endpoint now ("check my endpoint"), at most once every
-    /// [`CHECK_EVERY`] a team.
-    Check {
-        team: String,
-    },
-    Quit,
-}
-
 /// What the shell is to do, in order.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Effect {
@@ -151,6 +123,9 @@ pub(crate) enum Effect {
     Bill(GameTime),
     /// Print the plain-text board.
     Board,
+    /// Keep the public board as the views show it now, until [`Effect::Unfreeze`].
+    Freeze,
+    Unfreeze,
     /// Stop the load and the clock.
     Pause,
     /// Start a new run at the paused game time, then tell the core [`Input::Resumed`].
@@ -166,7 +141,10 @@ pub(crate) enum Effect {
     },
     /// Probe the team's endpoint at `url` off the loop, then tell the core
     /// [`Input::Checked`] (and whoever asked, the result).
-    Probe { team: usize, url: String },
+    Probe {
+        team: usize,
+        url: String,
+    },
     /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
     /// there.
     StorePauses {

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use scoreboard::live::{CHECK_EVERY, Refusal, TeamRow};
+use scoreboard::live::{CHECK_EVERY, Refusal};
 use scoreboard::{
     Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
     Observation, Recorded, RecordedBatch, Scorer,
@@ -83,8 +83,8 @@ struct Scoring {
 
 /// What the organizer did that the core keeps.
 struct Organizer {
-    /// The public board kept at a freeze.
-    frozen: Option<Vec<TeamRow>>,
+    /// The public board is frozen.
+    frozen: bool,
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
     adjusted: HashSet<String>,
     adjustments: u64,
@@ -151,7 +151,7 @@ impl Core {
             teams,
             allow_private: g.allow_private_targets,
             organizer: Organizer {
-                frozen: None,
+                frozen: false,
                 adjusted: start.adjusted,
                 adjustments: 0,
                 notes: 0,
@@ -180,11 +180,6 @@ impl Core {
 
     pub(crate) fn into_state(self) -> GameProjection {
         self.state
-    }
-
-    /// The public board kept at a freeze, if the board is frozen.
-    pub(crate) fn frozen(&self) -> Option<&[TeamRow]> {
-        self.organizer.frozen.as_deref()
     }
 
     /// This run's number in the ledger.
@@ -470,17 +465,21 @@ impl Core {
             }
             Command::Resume if self.running.paused && !self.running.quit => vec![Effect::Resume],
             Command::Pause | Command::Resume => Vec::new(),
-            Command::Freeze { public } => match self.organizer.frozen {
-                Some(_) => Vec::new(),
-                None => {
-                    self.organizer.frozen = Some(public);
-                    vec![Effect::Say(format!("[{at}] public scoreboard frozen"))]
-                }
-            },
-            Command::Unfreeze => match self.organizer.frozen.take() {
-                Some(_) => vec![Effect::Say(format!("[{at}] public scoreboard live again"))],
-                None => Vec::new(),
-            },
+            Command::Freeze if !self.organizer.frozen => {
+                self.organizer.frozen = true;
+                vec![
+                    Effect::Freeze,
+                    Effect::Say(format!("[{at}] public scoreboard frozen")),
+                ]
+            }
+            Command::Unfreeze if self.organizer.frozen => {
+                self.organizer.frozen = false;
+                vec![
+                    Effect::Unfreeze,
+                    Effect::Say(format!("[{at}] public scoreboard live again")),
+                ]
+            }
+            Command::Freeze | Command::Unfreeze => Vec::new(),
             Command::Announce(text) => {
                 let id = self.live_note_id(now_unix_ms);
                 self.announce(at, text, id).into()

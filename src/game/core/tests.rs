@@ -389,10 +389,11 @@ fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
 #[test]
 fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
     let mut core = core(Duration::ZERO);
-    let frozen = command(&mut core, 1_000, Command::Freeze { public: Vec::new() });
+    let frozen = command(&mut core, 1_000, Command::Freeze);
     assert_eq!(says(&frozen), ["[00:01] public scoreboard frozen"]);
-    assert!(core.frozen().is_some());
-    assert!(command(&mut core, 1_000, Command::Freeze { public: Vec::new() }).is_empty());
+    assert_eq!(frozen[0], Effect::Freeze);
+    assert!(core.organizer.frozen);
+    assert!(command(&mut core, 1_000, Command::Freeze).is_empty());
     assert_eq!(
         says(&command(&mut core, 2_000, Command::Unfreeze)),
         ["[00:02] public scoreboard live again"]
