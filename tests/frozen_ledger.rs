@@ -257,6 +257,9 @@ fn check_ledger(dir: &std::path::Path, c: &Coordinator, out: &str, split: bool) 
     }
 }
 
+/// What the games' names are in the test's words.
+const NAMES: [&str; 2] = ["one-process game", "split game"];
+
 #[test]
 fn a_frozen_postgres_never_stops_the_game_loop() {
     let dir = tempfile::tempdir().unwrap();
@@ -266,9 +269,76 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         .and_then(|(_, rest)| rest.split('/').next())
         .unwrap()
         .to_owned();
+    let (mut games, mut workers) = start_games(dir.path());
+    // Both clocks past 6 s of play: then the server stops answering.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while games
+        .iter()
+        .any(|g| board_clock(&g.addr).is_ok_and(|t| t < 6_000))
+    {
+        assert!(Instant::now() < deadline, "the games never got going");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The organizer's page is open (its token known to the web) before the freeze.
+    for g in &games {
+        let (status, body) = ask(&g.addr, "POST", "/api/admin/announce").unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let frozen = Frozen::freeze(&port);
+    watch_the_freeze(&games);
+    drop(frozen);
+    // Each game ends on time: within a few seconds of its length after its start.
+    {
+        let [single, split] = &mut games;
+        let mut children: Vec<&mut Child> = vec![&mut single.child, &mut split.child];
+        children.extend(workers.iter_mut());
+        let mut ended = vec![None; children.len()];
+        wait_all(&mut children, &mut ended, Duration::from_secs(60));
+        single.exited_unix_ms = ended[0];
+        split.exited_unix_ms = ended[1];
+        for (i, e) in ended.iter().enumerate() {
+            if e.is_none() {
+                children[i].kill().unwrap();
+            }
+        }
+    }
+    let said = workers_said(&mut workers);
+    for (i, g) in games.iter_mut().enumerate() {
+        let status = g.child.wait().unwrap();
+        let out = format!("{}\n{}", read_all(&mut g.child), g.log.lock().unwrap());
+        assert!(status.success(), "the {} failed:\n{out}", NAMES[i]);
+        assert!(out.contains("game over at 00:30"), "{out}");
+        assert!(out.contains("ANNOUNCEMENT: Half time!"), "{out}");
+        let session = g.at.open_existing().unwrap().session().unwrap().unwrap();
+        let exited = g.exited_unix_ms.expect("exited");
+        let late = exited.saturating_sub(session.started_unix_ms + LENGTH_MS);
+        assert!(
+            late < 8_000,
+            "the {} exited {late} ms after its end\n{out}",
+            NAMES[i]
+        );
+        check_ledger(dir.path(), g, &out, i == 1);
+    }
+    let held = games[1]
+        .at
+        .open_existing()
+        .unwrap()
+        .segment_batches_after(0, 1_000_000)
+        .unwrap();
+    assert_eq!(
+        held.len(),
+        said,
+        "every worker batch is in the ledger, once"
+    );
+    replica_stops_at_once_while_the_ledger_is_frozen(dir.path(), &games[1].args, &port);
+}
+
+/// Starts the one-process game, the split game and its two workers; returns the
+/// coordinators once their web boards answer, and the workers.
+fn start_games(dir: &std::path::Path) -> ([Coordinator; 2], Vec<Child>) {
     let start = |game: &str, extra: &[&str]| {
         let args = ledger_args(&postgres::game_id(game));
-        let mut cmd = gameday(dir.path());
+        let mut cmd = gameday(dir);
         cmd.args(["play", SCENARIO, "--no-tui", "--web", "127.0.0.1:0"])
             .args(["--board-every", "0s"])
             .args(extra)
@@ -277,10 +347,10 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
     };
     let (single, single_args) = start("frozen-single", &[]);
     let (split, split_args) = start("frozen-split", &["--workers", "external", "--grace", "2s"]);
-    let mut workers: Vec<Child> = ["0/2", "1/2"]
+    let workers: Vec<Child> = ["0/2", "1/2"]
         .map(|s| {
             spawn(
-                gameday(dir.path())
+                gameday(dir)
                     .args(["worker", SCENARIO, "--segment", s])
                     .args(&split_args),
             )
@@ -298,25 +368,16 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
             exited_unix_ms: None,
         }
     };
-    let mut games = [
+    let games = [
         coordinator(single, single_args),
         coordinator(split, split_args),
     ];
-    // Both clocks past 6 s of play: then the server stops answering.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while games
-        .iter()
-        .any(|g| board_clock(&g.addr).is_ok_and(|t| t < 6_000))
-    {
-        assert!(Instant::now() < deadline, "the games never got going");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    // The organizer's page is open (its token known to the web) before the freeze.
-    for g in &games {
-        let (status, body) = ask(&g.addr, "POST", "/api/admin/announce").unwrap();
-        assert_eq!(status, 200, "{body}");
-    }
-    let frozen = Frozen::freeze(&port);
+    (games, workers)
+}
+
+/// During the freeze: each board's clock moves on by at least 5 s, and an admin
+/// announcement answers within 2 s.
+fn watch_the_freeze(games: &[Coordinator; 2]) {
     let froze = Instant::now();
     let mut clocks: Vec<Vec<Result<u64, String>>> = vec![Vec::new(); games.len()];
     let mut answered = vec![None; games.len()];
@@ -333,8 +394,6 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    drop(frozen);
-    let names = ["one-process game", "split game"];
     for (i, readings) in clocks.iter().enumerate() {
         let read: Vec<u64> = readings
             .iter()
@@ -345,30 +404,19 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         assert!(
             moved >= 5_000,
             "the {}'s board clock moved {moved} ms in an {FREEZE:?} freeze: {readings:?}",
-            names[i]
+            NAMES[i]
         );
         let (reply, took) = answered[i].clone().expect("asked");
         assert!(
             reply.as_ref().is_ok_and(|(status, _)| *status == 200) && took < Duration::from_secs(2),
             "the {}'s admin control during the freeze answered {reply:?} after {took:?}",
-            names[i]
+            NAMES[i]
         );
     }
-    // Each game ends on time: within a few seconds of its length after its start.
-    {
-        let [single, split] = &mut games;
-        let mut children: Vec<&mut Child> = vec![&mut single.child, &mut split.child];
-        children.extend(workers.iter_mut());
-        let mut ended = vec![None; children.len()];
-        wait_all(&mut children, &mut ended, Duration::from_secs(60));
-        single.exited_unix_ms = ended[0];
-        split.exited_unix_ms = ended[1];
-        for (i, e) in ended.iter().enumerate() {
-            if e.is_none() {
-                children[i].kill().unwrap();
-            }
-        }
-    }
+}
+
+/// Waits for the workers; the batches they said they wrote, in all.
+fn workers_said(workers: &mut [Child]) -> usize {
     let mut said = 0;
     for (i, w) in workers.iter_mut().enumerate() {
         let status = w.wait().unwrap();
@@ -386,34 +434,7 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
             })
             .unwrap_or_else(|| panic!("no batch count: {out}"));
     }
-    for (i, g) in games.iter_mut().enumerate() {
-        let status = g.child.wait().unwrap();
-        let out = format!("{}\n{}", read_all(&mut g.child), g.log.lock().unwrap());
-        assert!(status.success(), "the {} failed:\n{out}", names[i]);
-        assert!(out.contains("game over at 00:30"), "{out}");
-        assert!(out.contains("ANNOUNCEMENT: Half time!"), "{out}");
-        let session = g.at.open_existing().unwrap().session().unwrap().unwrap();
-        let exited = g.exited_unix_ms.expect("exited");
-        let late = exited.saturating_sub(session.started_unix_ms + LENGTH_MS);
-        assert!(
-            late < 8_000,
-            "the {} exited {late} ms after its end\n{out}",
-            names[i]
-        );
-        check_ledger(dir.path(), g, &out, i == 1);
-    }
-    let held = games[1]
-        .at
-        .open_existing()
-        .unwrap()
-        .segment_batches_after(0, 1_000_000)
-        .unwrap();
-    assert_eq!(
-        held.len(),
-        said,
-        "every worker batch is in the ledger, once"
-    );
-    replica_stops_at_once_while_the_ledger_is_frozen(dir.path(), &games[1].args, &port);
+    said
 }
 
 /// A read-only replica (`gameday serve`) of the split game reads its ledger off its loop:

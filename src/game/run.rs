@@ -295,22 +295,7 @@ impl<'a> Game<'a> {
         let (asked_tx, asked_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let link = LedgerLink {
-            meta,
-            outbox: Outbox::new(options.ledger_buffer),
-            writer: LedgerWriter::spawn(options.ledger.clone(), done_tx)?,
-            in_flight: false,
-            written_since_down: 0,
-            acks: acks(options)?,
-            asking: Asking {
-                targets: false,
-                resume: false,
-                answers: asked_tx,
-            },
-            disk: Default::default(),
-            split: start_collector,
-            published: Vec::new(),
-        };
+        let link = LedgerLink::new(meta, options, (done_tx, asked_tx), start_collector)?;
         let mut game = Game {
             scenario,
             options,
@@ -338,18 +323,57 @@ impl<'a> Game<'a> {
                 answers: Some(asked_rx),
             },
         };
-        // The workers need every team's URL before the clock starts: this one is waited for.
-        game.publish_targets()?;
-        if game.link.asking.targets {
-            let answers = game.inbox.answers.as_mut().expect("set up once");
-            if let Some((asked, done)) = answers.recv().await {
-                game.answered(asked, done).await?;
-            }
-        }
+        game.publish_first_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
         game.publish();
         Ok(game)
+    }
+}
+
+impl LedgerLink {
+    /// The link of a game (`split`: its load sent by external workers) whose writer answers
+    /// on `written`, and answers to what is asked of it off the loop on `asked`.
+    fn new(
+        meta: GameMeta,
+        options: &GameOptions,
+        (written, asked): (
+            mpsc::UnboundedSender<WriteDone>,
+            mpsc::UnboundedSender<(Asked, WriteDone)>,
+        ),
+        split: bool,
+    ) -> Result<LedgerLink, GameError> {
+        Ok(LedgerLink {
+            meta,
+            outbox: Outbox::new(options.ledger_buffer),
+            writer: LedgerWriter::spawn(options.ledger.clone(), written)?,
+            in_flight: false,
+            written_since_down: 0,
+            acks: acks(options)?,
+            asking: Asking {
+                targets: false,
+                resume: false,
+                answers: asked,
+            },
+            disk: Default::default(),
+            split,
+            published: Vec::new(),
+        })
+    }
+}
+
+impl Game<'_> {
+    /// A split game's workers need every team's URL before the clock starts: the first
+    /// publication is waited for (before the loop runs).
+    async fn publish_first_targets(&mut self) -> Result<(), GameError> {
+        self.publish_targets()?;
+        if self.link.asking.targets {
+            let answers = self.inbox.answers.as_mut().expect("set up once");
+            if let Some((asked, done)) = answers.recv().await {
+                self.answered(asked, done).await?;
+            }
+        }
+        Ok(())
     }
 }
 

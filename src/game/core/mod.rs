@@ -243,30 +243,8 @@ impl Core {
                 at,
                 waiting,
                 now_unix_ms,
-            } => {
-                if self.running.paused || self.running.quit {
-                    return Vec::new();
-                }
-                let mut effects = vec![Effect::Say(format!(
-                    "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
-                ))];
-                effects.extend(self.pause(at, now_unix_ms));
-                self.running.paused_for_ledger = true;
-                effects
-            }
-            Input::LedgerBack { at, after, written } => {
-                let after = humantime::format_duration(Duration::from_secs(after.as_secs()));
-                let mut effects = vec![Effect::Say(format!(
-                    "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
-                ))];
-                if std::mem::take(&mut self.running.paused_for_ledger)
-                    && self.running.paused
-                    && !self.running.quit
-                {
-                    effects.push(Effect::Resume);
-                }
-                effects
-            }
+            } => self.ledger_full(at, waiting, now_unix_ms),
+            Input::LedgerBack { at, after, written } => self.ledger_back(at, after, written),
             Input::Checked {
                 at,
                 team,
@@ -301,6 +279,34 @@ impl Core {
                 Vec::new()
             }
         }
+    }
+
+    /// The outbox is full while the ledger is away: the game pauses until it is back.
+    fn ledger_full(&mut self, at: GameTime, waiting: u64, now_unix_ms: u64) -> Vec<Effect> {
+        if self.running.paused || self.running.quit {
+            return Vec::new();
+        }
+        let mut effects = vec![Effect::Say(format!(
+            "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
+        ))];
+        effects.extend(self.pause(at, now_unix_ms));
+        self.running.paused_for_ledger = true;
+        effects
+    }
+
+    /// The ledger took what waited: a game it paused resumes.
+    fn ledger_back(&mut self, at: GameTime, after: Duration, written: usize) -> Vec<Effect> {
+        let after = humantime::format_duration(Duration::from_secs(after.as_secs()));
+        let mut effects = vec![Effect::Say(format!(
+            "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
+        ))];
+        if std::mem::take(&mut self.running.paused_for_ledger)
+            && self.running.paused
+            && !self.running.quit
+        {
+            effects.push(Effect::Resume);
+        }
+        effects
     }
 
     /// The load started again as run `run` after a pause of `pause`.
