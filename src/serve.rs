@@ -11,7 +11,7 @@ use std::time::Duration;
 use scoreboard::LedgerAt;
 use scoreboard::live::{LivePublisher, LiveView};
 
-use crate::game::{GameError, Replica};
+use crate::game::{GameError, Replica, ReplicaNews};
 use crate::ledger_names::ledger_flags;
 use crate::scenario::Scenario;
 use crate::views::{Cockpit, WebServer};
@@ -218,53 +218,53 @@ impl ReplicaBoard {
         )
     }
 
-    /// Reads the ledger again every `refresh` until `shutdown` completes, on a runtime of
-    /// its own, then stops serving. A ledger that fails is said on `log` once (the board
-    /// shows what was read before), and again when it answers.
+    /// Reads the ledger again every `refresh` until `shutdown` completes, then stops
+    /// serving. The replica reads on a thread of its own (`Replica::follow`), so a ledger
+    /// that stops answering never holds up the shutdown. A ledger that fails is said on
+    /// `log` once (the board shows what was read before), and again when it answers.
     pub fn run(
-        mut self,
+        self,
         refresh: Duration,
         log: &mut dyn Write,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServeError> {
+        let ReplicaBoard {
+            replica,
+            live,
+            server,
+            ..
+        } = self;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let mut news = replica.follow(live, refresh)?;
         runtime.block_on(async {
-            let mut every = tokio::time::interval(refresh);
-            let mut failing = false;
             tokio::pin!(shutdown);
             loop {
                 tokio::select! {
-                    _ = every.tick() => self.refresh(&mut failing, refresh, log),
+                    Some(news) = news.recv() => say(&news, refresh, log),
                     _ = &mut shutdown => break,
                 }
             }
         });
-        self.server.stop()?;
+        server.stop()?;
         Ok(())
     }
+}
 
-    fn refresh(&mut self, failing: &mut bool, every: Duration, log: &mut dyn Write) {
-        let said = match self.replica.refresh(&self.live) {
-            Err(e) if !*failing => {
-                *failing = true;
-                writeln!(
-                    log,
-                    "gameday: {} (the board shows what was read before; trying again every {})",
-                    loadgen::error_chain(&e),
-                    humantime::format_duration(every)
-                )
-            }
-            Ok(()) if *failing => {
-                *failing = false;
-                writeln!(log, "gameday: the ledger answers again")
-            }
-            Err(_) | Ok(()) => Ok(()),
-        };
-        // The log is stderr: nothing to do when even that is gone.
-        let _ = said;
-    }
+/// Tells the organizer what the replica's reads found.
+fn say(news: &ReplicaNews, every: Duration, log: &mut dyn Write) {
+    let said = match news {
+        ReplicaNews::Failed(e) => writeln!(
+            log,
+            "gameday: {} (the board shows what was read before; trying again every {})",
+            loadgen::error_chain(e),
+            humantime::format_duration(every)
+        ),
+        ReplicaNews::Back => writeln!(log, "gameday: the ledger answers again"),
+    };
+    // The log is stderr: nothing to do when even that is gone.
+    let _ = said;
 }
 
 #[cfg(test)]

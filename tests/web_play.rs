@@ -71,6 +71,38 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         );
         assert_eq!(status, 200, "{body}");
     }
+    // A freeze keeps the public board as it was while the game goes on; an unfreeze shows it
+    // live again.
+    let board = |addr: &str| -> serde_json::Value {
+        let (status, body) = http(addr, "GET", "/api/board", None);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let (status, body) = http(&addr, "POST", "/api/admin/freeze", Some(ADMIN));
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let kept = loop {
+        let b = board(&addr);
+        if b["frozen"] == true {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "the board never froze: {b}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let later = board(&addr);
+    assert!(
+        later["now_ms"].as_u64() > kept["now_ms"].as_u64(),
+        "{later}"
+    );
+    assert_eq!(later["teams"], kept["teams"], "the frozen board moved");
+    let (status, body) = http(&addr, "POST", "/api/admin/unfreeze", Some(ADMIN));
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while board(&addr)["frozen"] == true {
+        assert!(Instant::now() < deadline, "the board never came back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // A new token and a team's name are writes of the web's: they go through the game's
     // one ledger writer, and are in the ledger when the answer comes.
     let (status, body) = http(&addr, "POST", "/api/admin/teams/steady/token", Some(ADMIN));

@@ -20,11 +20,17 @@ pub type Names = Arc<RwLock<BTreeMap<String, String>>>;
 /// How often a team may have its endpoint checked on request.
 pub const CHECK_EVERY: Duration = Duration::from_secs(10);
 
-/// Why the core refused a command.
+/// Why the core refused a command: each kind is a status of the web's (no such team 404,
+/// invalid 422, conflict 409, too soon 429), its words the reason shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// The command names a team the game does not have.
+    NoSuchTeam(String),
     /// The command cannot be carried out as asked: why, in words.
     Invalid(String),
+    /// The command is well formed but not for this team or not now (a simulated team's
+    /// URL): why, in words.
+    Conflict(String),
     /// Asked again too soon: it may be asked again after this.
     TooSoon(Duration),
 }
@@ -32,7 +38,8 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::Invalid(why) => f.write_str(why),
+            Refusal::NoSuchTeam(team) => write!(f, "no team is called {team:?}"),
+            Refusal::Invalid(why) | Refusal::Conflict(why) => f.write_str(why),
             Refusal::TooSoon(wait) => write!(
                 f,
                 "an endpoint is checked at most once every {} s: try again in {} s",
@@ -46,9 +53,10 @@ impl std::fmt::Display for Refusal {
 /// What a check of a team's endpoint answers whoever asked for it, or why there is none.
 pub type CheckReply = Result<crate::projection::EndpointCheck, Refusal>;
 
-/// What a view may ask the game to do.
-#[derive(Debug)]
-pub enum Control {
+/// An organizer's (or a team's) command, as data: what the views ask and the game's core
+/// decides, defined once for both.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
     /// Stops the clock and the load; the end of the game moves by the pause.
     Pause,
     Resume,
@@ -65,29 +73,61 @@ pub enum Control {
         by: String,
         /// The asker's id for this adjustment: the same id twice is recorded once.
         request: Option<String>,
-        reply: oneshot::Sender<Result<(), String>>,
     },
     /// A team's new endpoint URL, checked as a scenario URL is (the SSRF rule applies): its
     /// registration if it had none. Answered with the probe of the new endpoint.
     SetUrl {
         team: String,
         url: String,
-        reply: oneshot::Sender<CheckReply>,
     },
     /// Probes the team's endpoint now ("check my endpoint"), at most once every
     /// [`CHECK_EVERY`] a team; answered with what the probe found.
     Check {
         team: String,
-        reply: oneshot::Sender<CheckReply>,
     },
+    /// Ends the game cleanly, as Ctrl-C does.
+    Quit,
+}
+
+/// Who waits for the answer to a command, and what answer.
+#[derive(Debug)]
+pub enum Reply {
+    /// No one (pause, freeze, announce…).
+    None,
+    /// A yes, or the refusal (an adjustment).
+    Done(oneshot::Sender<Result<(), Refusal>>),
+    /// What the probe of the team's endpoint found, or the refusal (a URL, a check).
+    Check(oneshot::Sender<CheckReply>),
+}
+
+/// What a view may ask the game to do.
+#[derive(Debug)]
+pub enum Control {
+    /// A command for the game, and who waits for its answer.
+    Command(Command, Reply),
     /// A write to the ledger a view makes (a new token, a team's name), through the game's
     /// one writer; answered when it is stored or has failed.
     Write {
         request: crate::ledger::WriteRequest,
         reply: oneshot::Sender<crate::ledger::WriteDone>,
     },
-    /// Ends the game cleanly, as Ctrl-C does.
-    Quit,
+}
+
+impl Control {
+    /// The command asked, if this is one.
+    pub fn command(&self) -> Option<&Command> {
+        match self {
+            Control::Command(command, _) => Some(command),
+            Control::Write { .. } => None,
+        }
+    }
+}
+
+/// A command no one waits for.
+impl From<Command> for Control {
+    fn from(command: Command) -> Control {
+        Control::Command(command, Reply::None)
+    }
 }
 
 /// The runner's side: publishes snapshots and events, receives controls.

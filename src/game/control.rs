@@ -4,77 +4,31 @@
 //! answer get the core's reply (a URL or a check: what the probe found, once it is done). A
 //! view's write to the ledger (a new token, a team's name) goes to the game's one writer.
 
-use scoreboard::live::{CheckReply, Control};
+use scoreboard::live::{Control, Reply};
 use scoreboard::projection::EndpointCheck;
-use tokio::sync::oneshot;
 
 use super::clock::now_unix_ms;
 use super::core::{Command, Input};
 use super::error::GameError;
+use super::hook::HookRun;
 use super::probe::ProbeDone;
 use super::run::Game;
-use super::timeline::HookRun;
-
-/// Who waits for the answer to a control.
-enum Asker {
-    /// A yes, or why not in words.
-    Done(oneshot::Sender<Result<(), String>>),
-    /// What the probe of this team's endpoint found (or why there is none).
-    Check {
-        team: String,
-        reply: oneshot::Sender<CheckReply>,
-    },
-}
 
 impl Game<'_> {
     /// Carries out one control.
     pub(crate) async fn control(&mut self, control: Control) -> Result<(), GameError> {
         let (command, reply) = match control {
-            Control::Pause => (Command::Pause, None),
-            Control::Resume => (Command::Resume, None),
-            Control::Freeze => {
-                let public = self.live.view().now().public.clone();
-                (Command::Freeze { public }, None)
-            }
-            Control::Unfreeze => (Command::Unfreeze, None),
-            Control::Announce(text) => (Command::Announce(text), None),
-            Control::Adjust {
-                team,
-                points,
-                reason,
-                by,
-                request,
-                reply,
-            } => (
-                Command::Adjust {
-                    team,
-                    points,
-                    reason,
-                    by,
-                    request,
-                },
-                Some(Asker::Done(reply)),
-            ),
-            Control::SetUrl { team, url, reply } => {
-                let asker = Asker::Check {
-                    team: team.clone(),
-                    reply,
-                };
-                (Command::SetUrl { team, url }, Some(asker))
-            }
-            Control::Check { team, reply } => {
-                let asker = Asker::Check {
-                    team: team.clone(),
-                    reply,
-                };
-                (Command::Check { team }, Some(asker))
-            }
+            Control::Command(command, reply) => (command, reply),
             Control::Write { request, reply } => {
                 // Not a decision of the game's: the view's write goes to the one writer, in
                 // turn with the game's own, and the writer answers the view.
-                return Ok(self.writer.ask(request, reply)?);
+                return Ok(self.link.writer.ask(request, reply)?);
             }
-            Control::Quit => (Command::Quit, None),
+        };
+        // Whose endpoint a probe answers, for a URL or a check.
+        let team = match &command {
+            Command::SetUrl { team, .. } | Command::Check { team } => Some(team.clone()),
+            _ => None,
         };
         let input = Input::Command {
             at: self.at(),
@@ -84,15 +38,17 @@ impl Game<'_> {
         let effects = self.core.handle(input);
         let answer = self.apply(effects).await?;
         match (reply, answer) {
-            (Some(Asker::Done(reply)), Some(answer)) => {
-                let _ = reply.send(answer.map_err(|r| r.to_string()));
+            (Reply::Done(reply), Some(answer)) => {
+                let _ = reply.send(answer);
             }
-            (Some(Asker::Check { reply, .. }), Some(Err(refused))) => {
+            (Reply::Check(reply), Some(Err(refused))) => {
                 let _ = reply.send(Err(refused));
             }
-            (Some(Asker::Check { team, reply }), Some(Ok(()))) => {
+            (Reply::Check(reply), Some(Ok(()))) => {
                 // The probe is on its way: the answer is what it finds.
-                match self.scenario.teams.iter().position(|t| t.name == team) {
+                let index =
+                    team.and_then(|team| self.scenario.teams.iter().position(|t| t.name == team));
+                match index {
                     Some(index) => self.probes.wait(index, reply),
                     None => drop(reply),
                 }
@@ -140,7 +96,7 @@ impl Game<'_> {
         for line in hook.output.lines().take(5) {
             writeln!(self.out, "    {line}")?;
         }
-        self.hooks.push(hook);
+        self.hooks.runs.push(hook);
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ pub enum GameError {
     #[error(
         "{why} while waiting for load workers ({joined} had joined): nothing was played; the same command waits for them again"
     )]
-    NotStarted { why: &'static str, joined: usize },
+    NotStarted { why: super::Signal, joined: usize },
     /// Another process plays the game in this ledger.
     #[error("the game in {ledger} is being played by {holder}")]
     Busy { ledger: String, holder: String },

@@ -2,13 +2,15 @@
 //! started again at the paused game time by a resume (with a new run number, so batch ids
 //! never meet), its URLs kept across restarts. Every engine's batches come to the game loop
 //! on one channel, followed by a note when that engine is done. When external workers send
-//! the load (a game split over machines), only the clock is kept here.
+//! the load (a game split over machines), only the clock is kept here. The load's set-up
+//! (the answer table, an engine's configuration, the targets) is written here once, for
+//! this process's engines and for a load worker's (worker.rs).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hashref::AnswerTable;
-use loadgen::{Engine, EngineConfig, EngineHandle, OutcomeBatch, Stop, Target};
+use hashref::{AnswerCache, AnswerTable, Keyset};
+use loadgen::{Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target};
 use tokio::sync::mpsc;
 
 use super::error::GameError;
@@ -104,23 +106,8 @@ impl Load {
             self.paused = None;
             return Ok(since.elapsed());
         };
-        let targets = self.targets(scenario);
-        let config = EngineConfig {
-            run,
-            worker: 0,
-            pacing: scenario.load.pacing.clone(),
-            stop: Stop::After(scenario.game.duration),
-            tick: scenario.game.tick,
-            seed: scenario.game.seed,
-            zipf: scenario.keyset.zipf,
-            runtimes: 1,
-            late_threshold: Duration::from_millis(25),
-            offset,
-            segment: loadgen::ExecSegment::WHOLE,
-            start_at: None,
-            stagger: loadgen::DEFAULT_STAGGER,
-            resolver: loadgen::Resolver::default(),
-        };
+        let targets = targets(scenario, &self.urls, ExecSegment::WHOLE);
+        let config = engine_config(scenario, run, ExecSegment::WHOLE, offset, None);
         let (tx, mut rx) = mpsc::unbounded_channel();
         self.running = Some(Engine::start(config, &targets, answers.clone(), tx)?);
         self.pending += 1;
@@ -170,18 +157,67 @@ impl Load {
         }
         Ok(())
     }
+}
 
-    fn targets(&self, scenario: &Scenario) -> Vec<Target> {
-        let load = &scenario.load;
-        scenario
-            .teams
-            .iter()
-            .zip(&self.urls)
-            .map(|(team, urls)| Target {
-                limits: load.target_limits(load.max_in_flight, scenario.address_policy()),
-                ca_cert: load.ca_cert.clone(),
-                ..Target::new(team.name.clone(), urls.clone())
-            })
-            .collect()
+/// The expected answers of the scenario's keyset (built in parallel with a progress bar,
+/// cached on disk unless `cache` is off).
+pub(crate) fn answer_table(scenario: &Scenario, cache: bool) -> Result<AnswerTable, GameError> {
+    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
+    let cache = if cache {
+        AnswerCache::Default
+    } else {
+        AnswerCache::Off
+    };
+    Ok(loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0)
+}
+
+/// The engine of run `run` of the scenario's load for `segment` (the whole schedule, or a
+/// load worker's share), from game time `offset`, starting at `start_at` when given (else at
+/// once).
+pub(crate) fn engine_config(
+    scenario: &Scenario,
+    run: u64,
+    segment: ExecSegment,
+    offset: Duration,
+    start_at: Option<Instant>,
+) -> EngineConfig {
+    EngineConfig {
+        run,
+        worker: segment.index(),
+        pacing: scenario.load.pacing.clone(),
+        stop: Stop::After(scenario.game.duration),
+        tick: scenario.game.tick,
+        seed: scenario.game.seed,
+        zipf: scenario.keyset.zipf,
+        runtimes: 1,
+        late_threshold: Duration::from_millis(25),
+        offset,
+        segment,
+        start_at,
+        stagger: loadgen::DEFAULT_STAGGER,
+        resolver: loadgen::Resolver::default(),
     }
+}
+
+/// Each team's target at its `urls` (scenario order); a team's cap on requests in flight is
+/// shared by the segments, as its load is.
+pub(crate) fn targets(
+    scenario: &Scenario,
+    urls: &[Vec<String>],
+    segment: ExecSegment,
+) -> Vec<Target> {
+    let load = &scenario.load;
+    scenario
+        .teams
+        .iter()
+        .zip(urls)
+        .map(|(team, urls)| Target {
+            limits: load.target_limits(
+                segment.share_of(load.max_in_flight).max(1),
+                scenario.address_policy(),
+            ),
+            ca_cert: load.ca_cert.clone(),
+            ..Target::new(team.name.clone(), urls.clone())
+        })
+        .collect()
 }

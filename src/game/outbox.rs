@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::live::LedgerHealth;
-use scoreboard::{ClockEvent, Note, Recorded, ScoreEvent};
+use scoreboard::{ClockEvent, Note};
 
 /// Causes written in one transaction at most (a long outage drains in several).
 const CHUNK: usize = 1024;
@@ -21,8 +21,7 @@ const LONGEST_BACKOFF: Duration = Duration::from_secs(2);
 /// for 5 minutes of 1-second ticks.
 pub const DEFAULT_CAPACITY: usize = 30_000;
 
-/// A cause with the events derived from it, as the ledger records them.
-pub(crate) type Item = (Recorded, Vec<ScoreEvent>);
+pub(crate) use super::core::Item;
 
 /// Items waiting for the ledger, and the outage, if there is one.
 #[derive(Debug)]
@@ -215,7 +214,7 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use scoreboard::{Adjustment, GameTime, Points, Source};
+    use scoreboard::{Adjustment, GameTime, Points, Recorded, ScoreEvent, Source};
 
     use super::*;
 

@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
 use scoreboard::ledger::{WriteDone, WriteRequest};
 use scoreboard::live::Refusal;
 use scoreboard::{GameTime, LedgerError, Recorded, ScoreEvent};
@@ -13,9 +15,11 @@ use super::board::format_board;
 use super::clock::now_unix_ms;
 use super::core::{Effect, Input};
 use super::error::GameError;
+use super::hook::run_hook;
 use super::outbox::{Change, Item};
+use super::reads::ReadDone;
 use super::run::Game;
-use super::timeline::{describe_fault, describe_step, run_hook};
+use super::timeline::{describe_fault, describe_step};
 
 impl Game<'_> {
     /// Hands one input to the core and carries out what it decides.
@@ -25,16 +29,24 @@ impl Game<'_> {
     }
 
     /// The loop's regular look: the ledger tried again, the core's look (happenings, billing,
-    /// the board), the disk, a split game's workers, the views.
+    /// the board, a split game's ticks due), the disk, a split game's team URLs, the views.
     pub(crate) async fn look(&mut self) -> Result<(), GameError> {
         let now = self.load.now(self.scenario);
         self.flush()?;
         let at = GameTime::from_duration(now);
         self.handle(Input::Look { now: at }).await?;
         self.watch_disk(now)?;
-        self.collect(now).await?;
+        self.publish_targets()?;
         self.publish();
         Ok(())
+    }
+
+    /// What the segment reader found (a split game), or why it could not read.
+    pub(crate) async fn segments_read(&mut self, read: ReadDone) -> Result<(), GameError> {
+        match read {
+            Ok(read) => self.handle(Input::Segments(read)).await,
+            Err(e) => self.ledger_failed(&e),
+        }
     }
 
     /// Carries out effects in order (what one brings about comes before the rest). Returns
@@ -66,12 +78,12 @@ impl Game<'_> {
             Effect::Record(items) => return self.commit(items),
             Effect::Note(note) => return self.note(note),
             Effect::Step { team, step, at } => {
-                let what = describe_step(&step, &self.fleet, &team);
-                self.fleet.get_mut(&team)?.step(&step, at)?;
+                let what = describe_step(&step, &self.servers.fleet, &team);
+                self.servers.fleet.get_mut(&team)?.step(&step, at)?;
                 self.moved(at, &team, &what)?;
             }
             Effect::Fault { team, fault, at } => {
-                self.fleet.get_mut(&team)?.fault(&fault, at)?;
+                self.servers.fleet.get_mut(&team)?.fault(&fault, at)?;
                 self.moved(at, &team, &format!("fault: {}", describe_fault(&fault)))?;
             }
             Effect::Hook {
@@ -79,7 +91,7 @@ impl Game<'_> {
                 timeout,
                 at,
             } => {
-                if let Some(hooks) = self.hook_tx.clone() {
+                if let Some(hooks) = self.hooks.tx.clone() {
                     tokio::spawn(async move {
                         let _ = hooks.send(run_hook(command, timeout, at).await);
                     });
@@ -87,17 +99,17 @@ impl Game<'_> {
             }
             Effect::Bill(at) => return self.observe(at).await,
             Effect::Board => {
-                let board = format_board(self.scenario, &self.core.state);
+                let board = format_board(self.scenario, self.core.state());
                 write!(self.out, "{board}")?;
                 self.out.flush()?;
             }
-            Effect::Pause => {
-                self.load.pause(self.scenario);
-                if let Some(collector) = &mut self.collector {
-                    collector.end_run(self.load.now(self.scenario));
-                }
+            Effect::Freeze => {
+                let public = self.views.live.view().now().public.clone();
+                self.views.frozen = Some(public);
             }
-            Effect::Resume => return self.resume().await,
+            Effect::Unfreeze => self.views.frozen = None,
+            Effect::Pause => self.load.pause(self.scenario),
+            Effect::Resume => self.resume()?,
             Effect::Stop => self.load.stop(),
             Effect::SetUrl { team, url, note } => {
                 match self.load.set_urls(team, vec![url.clone()]) {
@@ -115,7 +127,7 @@ impl Game<'_> {
                 since_unix_ms,
                 event,
             } => {
-                self.outbox.set_pauses(paused_ms, since_unix_ms, event);
+                self.link.outbox.set_pauses(paused_ms, since_unix_ms, event);
                 self.flush()?;
             }
             Effect::Reply(r) => {
@@ -134,81 +146,90 @@ impl Game<'_> {
             .iter()
             .position(|t| t.name == team)
             .expect("a step or fault names a scenario team");
-        let urls = self.fleet.get_mut(team)?.urls();
+        let urls = self.servers.fleet.get_mut(team)?.urls();
         self.load.set_urls(index, urls)?;
         Ok(())
     }
 
-    /// Starts the load again as a new run (fresh batch ids). A new run needs the ledger:
-    /// while it is unavailable the game stays paused.
-    async fn resume(&mut self) -> Result<Vec<Effect>, GameError> {
-        let at = self.at();
+    /// Asks the writer for a new run (fresh batch ids), off the loop: the load starts again
+    /// when it answers ([`Game::answered`]). While the ledger is unavailable the game stays
+    /// paused.
+    fn resume(&mut self) -> Result<(), GameError> {
+        if self.link.asking.resume {
+            return Ok(());
+        }
         let request = WriteRequest::Resume {
-            meta: Box::new(self.meta.clone()),
+            meta: Box::new(self.link.meta.clone()),
             now_unix_ms: now_unix_ms(),
         };
-        let session = match self.ask_writer(request).await? {
-            WriteDone::Resumed(session) => session,
-            other => {
+        self.ask(request, Asked::Resume)?;
+        self.link.asking.resume = true;
+        Ok(())
+    }
+
+    /// Hands `request` to the writer, after what it has on hand; its answer comes back to the
+    /// loop as a message, tagged `asked` (the loop never waits for the database).
+    fn ask(&self, request: WriteRequest, asked: Asked) -> Result<(), GameError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.link.writer.ask(request, answer)?;
+        let answers = self.link.asking.answers.clone();
+        tokio::spawn(async move {
+            let done = answered
+                .await
+                .unwrap_or(WriteDone::Failed(LedgerError::Stopped));
+            let _ = answers.send((asked, done));
+        });
+        Ok(())
+    }
+
+    /// The writer's answer to a request asked off the loop.
+    pub(crate) async fn answered(
+        &mut self,
+        asked: Asked,
+        done: WriteDone,
+    ) -> Result<(), GameError> {
+        let at = self.at();
+        match (asked, done) {
+            (Asked::Targets(urls), WriteDone::Stored) => {
+                self.link.asking.targets = false;
+                self.link.published = urls;
+            }
+            (Asked::Targets(_), other) => {
+                self.link.asking.targets = false;
+                self.ledger_failed(&failure(other))?;
+            }
+            (Asked::Resume, WriteDone::Resumed(session)) => {
+                self.link.asking.resume = false;
+                if self.core.quit() || !self.core.paused() {
+                    return Ok(());
+                }
+                let pause = self.load.start(self.scenario, session.run)?;
+                let effects = self.core.handle(Input::Resumed {
+                    at,
+                    run: session.run,
+                    pause,
+                    now_unix_ms: now_unix_ms(),
+                });
+                self.apply(effects).await?;
+            }
+            (Asked::Resume, other) => {
+                self.link.asking.resume = false;
                 let e = failure(other);
                 writeln!(
                     self.out,
                     "[{at}] cannot resume while the ledger is unavailable ({e}): still paused"
                 )?;
                 self.ledger_failed(&e)?;
-                return Ok(Vec::new());
             }
-        };
-        let pause = self.load.start(self.scenario, session.run)?;
-        if let Some(collector) = &mut self.collector {
-            collector.begin_run(session.run, at.as_duration());
         }
-        Ok(self.core.handle(Input::Resumed {
-            at,
-            run: session.run,
-            pause,
-            now_unix_ms: now_unix_ms(),
-        }))
-    }
-
-    /// Hands `request` to the writer, after what it has on hand, and waits for its answer.
-    async fn ask_writer(&self, request: WriteRequest) -> Result<WriteDone, GameError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.writer.ask(request, answer)?;
-        Ok(answered.await.map_err(|_| LedgerError::Stopped)?)
-    }
-
-    /// Opens the reading connection again after a failure, if the ledger lets it.
-    fn reopen(&mut self) {
-        if let Ok(ledger) = self.options.ledger.open() {
-            self.ledger = ledger;
-        }
-    }
-
-    /// A split game: publishes changed team URLs to the workers, and scores the ticks
-    /// whose segment batches are all in (or past their grace).
-    pub(crate) async fn collect(&mut self, now: Duration) -> Result<(), GameError> {
-        if self.collector.is_none() {
-            return Ok(());
-        }
-        self.publish_targets().await?;
-        let Some(collector) = &mut self.collector else {
-            return Ok(());
-        };
-        match collector.poll(&mut *self.ledger, now) {
-            Ok(causes) => self.handle(Input::Collected(causes)).await,
-            Err(GameError::Ledger(e)) => {
-                self.reopen();
-                self.ledger_failed(&e)
-            }
-            Err(e) => Err(e),
-        }
+        Ok(())
     }
 
     /// Publishes the team URLs to the load workers of a split game, when they changed
-    /// (through the writer; a failure is reported, and the URLs are sent again next time).
-    pub(crate) async fn publish_targets(&mut self) -> Result<(), GameError> {
-        if self.collector.is_none() || self.published == self.load.urls {
+    /// (through the writer, off the loop; a failure is reported, and the URLs are sent again
+    /// at the next look).
+    pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
+        if !self.link.split || self.link.asking.targets || self.link.published == self.load.urls {
             return Ok(());
         }
         let targets: Vec<(String, Vec<String>)> = self
@@ -218,26 +239,25 @@ impl Game<'_> {
             .map(|t| t.name.clone())
             .zip(self.load.urls.iter().cloned())
             .collect();
-        match self.ask_writer(WriteRequest::Targets(targets)).await? {
-            WriteDone::Stored => {
-                self.published = self.load.urls.clone();
-                Ok(())
-            }
-            other => self.ledger_failed(&failure(other)),
-        }
+        let urls = self.load.urls.clone();
+        self.ask(WriteRequest::Targets(targets), Asked::Targets(urls))?;
+        self.link.asking.targets = true;
+        Ok(())
     }
 
-    /// The end of a split game: waits for the last ticks (at most their grace).
-    pub(crate) async fn collect_last(&mut self, end: Duration) -> Result<(), GameError> {
-        let Some(collector) = &mut self.collector else {
-            return Ok(());
-        };
-        collector.end_run(end);
-        while self.collector.as_ref().is_some_and(|c| c.waiting() > 0) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            self.collect(end).await?;
+    /// The end of a split game: waits for the reads of its last ticks (at most their grace
+    /// on the reads' clock; while the ledger does not answer, until it does).
+    pub(crate) async fn collect_last(
+        &mut self,
+        reads: &mut mpsc::UnboundedReceiver<ReadDone>,
+    ) -> Result<(), GameError> {
+        while self.core.collecting() > 0 {
+            match reads.recv().await {
+                Some(read) => self.segments_read(read).await?,
+                None => break,
+            }
         }
-        let late = self.collector.as_ref().map_or(0, |c| c.late);
+        let late = self.core.late();
         if late > 0 {
             writeln!(
                 self.out,
@@ -252,10 +272,10 @@ impl Game<'_> {
     fn commit(&mut self, items: Vec<Item>) -> Result<Vec<Effect>, GameError> {
         for (_, events) in &items {
             for e in events {
-                self.live.event(e);
+                self.views.live.event(e);
             }
         }
-        self.outbox.push(items);
+        self.link.outbox.push(items);
         self.flush()?;
         Ok(self.when_full())
     }
@@ -263,12 +283,12 @@ impl Game<'_> {
     /// What the core makes of a full outbox while the ledger is down (the game pauses until
     /// it is back).
     fn when_full(&mut self) -> Vec<Effect> {
-        if !self.outbox.must_wait() {
+        if !self.link.outbox.must_wait() {
             return Vec::new();
         }
         self.core.handle(Input::LedgerFull {
             at: self.at(),
-            waiting: self.outbox.health().waiting_causes,
+            waiting: self.link.outbox.health().waiting_causes,
             now_unix_ms: now_unix_ms(),
         })
     }
@@ -276,7 +296,7 @@ impl Game<'_> {
     /// Hands a note to the ledger through the outbox (see [`Game::flush`]); a full outbox
     /// pauses the game as a full one of causes does.
     fn note(&mut self, note: scoreboard::Note) -> Result<Vec<Effect>, GameError> {
-        self.outbox.push_note(note);
+        self.link.outbox.push_note(note);
         self.flush()?;
         Ok(self.when_full())
     }
@@ -287,15 +307,15 @@ impl Game<'_> {
     /// answer was lost is safe to send again). A failure is reported once and tried again later, on a fresh
     /// connection; it never ends the game, and the game loop never waits for the database.
     pub(crate) fn flush(&mut self) -> Result<(), GameError> {
-        if self.in_flight || !self.outbox.due(Instant::now()) {
+        if self.link.in_flight || !self.link.outbox.due(Instant::now()) {
             return Ok(());
         }
-        let chunk = self.outbox.next_chunk();
+        let chunk = self.link.outbox.next_chunk();
         let request = if !chunk.is_empty() {
             WriteRequest::Record(chunk.to_vec())
-        } else if !self.outbox.next_notes().is_empty() {
-            WriteRequest::Notes(self.outbox.next_notes().to_vec())
-        } else if let Some((paused_ms, since_unix_ms, events)) = self.outbox.pauses() {
+        } else if !self.link.outbox.next_notes().is_empty() {
+            WriteRequest::Notes(self.link.outbox.next_notes().to_vec())
+        } else if let Some((paused_ms, since_unix_ms, events)) = self.link.outbox.pauses() {
             WriteRequest::Pauses {
                 paused_ms,
                 since_unix_ms,
@@ -304,38 +324,41 @@ impl Game<'_> {
         } else {
             return Ok(());
         };
-        self.writer.send(request)?;
-        self.in_flight = true;
+        self.link.writer.send(request)?;
+        self.link.in_flight = true;
         Ok(())
     }
 
     /// The writer's answer: what it stored leaves the outbox (and is acknowledged), a
     /// failure is reported once; the rest goes to the writer next.
     pub(crate) async fn written(&mut self, done: WriteDone) -> Result<(), GameError> {
-        self.in_flight = false;
+        self.link.in_flight = false;
         match done {
             WriteDone::Recorded { causes, took } => {
-                self.core.state.ledger_writes += 1;
-                self.core.state.ledger_write_seconds += took.as_secs_f64();
-                let done = self.outbox.written(causes);
-                if let Some(acks) = &mut self.acks {
+                self.core.handle(Input::Written { took });
+                let done = self.link.outbox.written(causes);
+                if let Some(acks) = &mut self.link.acks {
                     acknowledge(acks, &done)?;
                 }
-                self.written_since_down += causes;
+                self.link.written_since_down += causes;
             }
             WriteDone::Pauses {
                 paused_ms,
                 since_unix_ms,
                 events,
-            } => self.outbox.pauses_stored(paused_ms, since_unix_ms, events),
-            WriteDone::Notes { notes } => self.outbox.notes_written(notes),
+            } => self
+                .link
+                .outbox
+                .pauses_stored(paused_ms, since_unix_ms, events),
+            WriteDone::Notes { notes } => self.link.outbox.notes_written(notes),
             WriteDone::Failed(e) => return self.ledger_failed(&e),
             // Answers to asked requests go to their askers, never to this channel.
             WriteDone::Resumed(_) | WriteDone::Stored => {}
         }
         if let Change::Back { after, written } = self
+            .link
             .outbox
-            .recovered(Instant::now(), self.written_since_down)
+            .recovered(Instant::now(), self.link.written_since_down)
         {
             let at = self.at();
             let effects = self.core.handle(Input::LedgerBack { at, after, written });
@@ -350,7 +373,7 @@ impl Game<'_> {
         let Some(file) = self.options.ledger.file() else {
             return Ok(());
         };
-        if !self.disk.due(now.as_millis() as u64) {
+        if !self.link.disk.due(now.as_millis() as u64) {
             return Ok(());
         }
         let rest = self.scenario.game.duration.saturating_sub(now);
@@ -359,7 +382,7 @@ impl Game<'_> {
             crate::disk::ticks(self.scenario, rest),
         );
         if let Some(free) = crate::disk::free_bytes(file)
-            && let Some(warning) = self.disk.look(need, free)
+            && let Some(warning) = self.link.disk.look(need, free)
         {
             let at = GameTime::from_duration(now);
             writeln!(self.out, "[{at}] {warning}")?;
@@ -371,13 +394,14 @@ impl Game<'_> {
     pub(crate) fn ledger_failed(&mut self, e: &LedgerError) -> Result<(), GameError> {
         let error = e.to_string();
         if self
+            .link
             .outbox
             .failed(error.clone(), Instant::now(), now_unix_ms())
             == Change::Down
         {
-            self.written_since_down = 0;
+            self.link.written_since_down = 0;
             let at = self.at();
-            let h = self.outbox.health();
+            let h = self.link.outbox.health();
             writeln!(
                 self.out,
                 "[{at}] {error}\n[{at}] the ledger is unavailable: the game goes on; what it decides waits in memory ({} causes so far; the game pauses at {}) and is written when the ledger is back",
@@ -389,7 +413,11 @@ impl Game<'_> {
 
     /// Looks at the inventory and hands the core what it holds.
     pub(crate) async fn observe(&mut self, at: GameTime) -> Result<Vec<Effect>, GameError> {
-        let (observation, errors) = self.inventory.observe(&self.fleet, at, now_unix_ms()).await;
+        let (observation, errors) = self
+            .servers
+            .inventory
+            .observe(&self.servers.fleet, at, now_unix_ms())
+            .await;
         for e in errors {
             writeln!(
                 self.out,
@@ -406,6 +434,23 @@ impl Game<'_> {
     pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
         self.apply(vec![Effect::Bill(at)]).await.map(|_| ())
     }
+}
+
+/// A request asked of the writer off the loop, waiting for its answer.
+#[derive(Debug)]
+pub(crate) enum Asked {
+    /// The team URLs for the workers (these).
+    Targets(Vec<Vec<String>>),
+    /// A new run, to resume the load.
+    Resume,
+}
+
+/// What is asked of the writer and not yet answered, and where the answers come.
+#[derive(Debug)]
+pub(crate) struct Asking {
+    pub(crate) targets: bool,
+    pub(crate) resume: bool,
+    pub(crate) answers: mpsc::UnboundedSender<(Asked, WriteDone)>,
 }
 
 /// One line per committed item, written at once (a kill after it cannot take it back).

@@ -1,6 +1,8 @@
 //! A read-only replica of a game: the board and events drawn from the ledger alone (a
 //! finished game, or one another process is playing), refreshed every few seconds. Each
-//! refresh reads only what was written since the last one (the projection's cursor).
+//! refresh reads only what was written since the last one (the projection's cursor). Once
+//! serving, it follows the ledger on a thread of its own ([`Replica::follow`]), so that a
+//! database that stops answering never holds up the caller's loop.
 
 use std::time::Duration;
 
@@ -8,6 +10,15 @@ use scoreboard::live::LivePublisher;
 use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, SnapshotFacts};
 
 use super::error::GameError;
+
+/// What a replica following its ledger says.
+#[derive(Debug)]
+pub enum ReplicaNews {
+    /// A refresh failed (said once; the board shows what was read before).
+    Failed(GameError),
+    /// The ledger answers again.
+    Back,
+}
 
 /// Follows a ledger and publishes what it holds.
 pub struct Replica {
@@ -35,6 +46,36 @@ impl Replica {
             names: Vec::new(),
             notes_cursor: 0,
         }
+    }
+
+    /// Refreshes `live` every `every` on a thread of its own, saying when a refresh fails and
+    /// when the ledger answers again (once each); it stops when the receiver is dropped.
+    pub fn follow(
+        mut self,
+        live: LivePublisher,
+        every: Duration,
+    ) -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<ReplicaNews>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("replica".into())
+            .spawn(move || {
+                let mut failing = false;
+                while !tx.is_closed() {
+                    std::thread::sleep(every);
+                    let news = match self.refresh(&live) {
+                        Err(e) if !failing => Some(ReplicaNews::Failed(e)),
+                        Ok(()) if failing => Some(ReplicaNews::Back),
+                        _ => None,
+                    };
+                    if let Some(news) = news {
+                        failing = matches!(news, ReplicaNews::Failed(_));
+                        if tx.send(news).is_err() {
+                            return;
+                        }
+                    }
+                }
+            })?;
+        Ok(rx)
     }
 
     /// Reads what is new in the ledger and publishes a fresh snapshot, and the new events.

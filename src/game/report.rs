@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::expect::Verdict;
-use super::timeline::HookRun;
+use super::hook::HookRun;
 use loadgen::OutcomeKind;
 use scoreboard::GameProjection;
 

@@ -5,23 +5,25 @@
 use std::io::Write;
 use std::time::Duration;
 
-use hashref::{AnswerCache, Keyset};
 use scoreboard::ledger::{LedgerWriter, WriteDone};
-use scoreboard::live::{LivePublisher, LiveView, Snapshot};
+use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
 use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
-use super::collect::Collector;
-use super::core::{Core, Input, Start};
+use super::core::collect::Collector;
+use super::core::{Core, Input, Signal, Start};
 use super::error::GameError;
+use super::hook::HookRun;
 use super::inventory::Inventory;
 use super::load::{Load, LoadMsg};
 use super::options::{GameOptions, Workers};
 use super::outbox::Outbox;
+use super::reads::segment_reader;
+use super::record::{Asked, Asking};
+use super::signal::Signals;
 use super::snapshot::{Flags, snapshot};
-use super::timeline::HookRun;
 use crate::fleet::{Fleet, TeamFleet};
 use crate::scenario::{Endpoint, Scenario};
 
@@ -56,7 +58,7 @@ pub fn play(
         .build()?;
     runtime.block_on(async {
         let game = Game::setup(scenario, options, out).await?;
-        views(game.live.view());
+        views(game.views.live.view());
         game.run().await
     })
 }
@@ -68,9 +70,7 @@ const WORKER_LEAD: Duration = Duration::from_secs(1);
 /// count), saying how many have; Ctrl-C or SIGTERM stops the wait (nothing was played).
 async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<(), GameError> {
     let mut said = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut signals = Signals::new()?;
     loop {
         let workers = ledger.workers()?;
         let joined = workers.len();
@@ -95,8 +95,7 @@ async fn wait_for_workers(ledger: &dyn Ledger, out: &mut dyn Write) -> Result<()
         }
         let why = tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
-            _ = &mut ctrl_c => "Ctrl-C",
-            _ = term.recv() => "SIGTERM",
+            why = signals.recv() => why,
         };
         return Err(GameError::NotStarted { why, joined });
     }
@@ -107,39 +106,76 @@ pub(crate) struct Game<'a> {
     pub(crate) scenario: &'a Scenario,
     pub(crate) options: &'a GameOptions,
     pub(crate) out: &'a mut dyn Write,
-    pub(crate) ledger: Box<dyn Ledger + Send>,
-    pub(crate) meta: GameMeta,
     /// The decisions, and the projection every view reads.
     pub(crate) core: Core,
-    pub(crate) inventory: Inventory,
-    pub(crate) fleet: Fleet,
-    pub(crate) hooks: Vec<HookRun>,
-    /// Where hooks report when they finish (while the game loop runs).
-    pub(crate) hook_tx: Option<mpsc::UnboundedSender<HookRun>>,
+    pub(crate) servers: Servers,
+    pub(crate) hooks: Hooks,
     pub(crate) load: Load,
-    pub(crate) live: LivePublisher,
-    pub(crate) resumed: bool,
-    pub(crate) offset: Duration,
-    /// What waits for the ledger, and whether it is down.
-    pub(crate) outbox: Outbox,
-    /// The one writer of the game's causes and pauses (a thread with its own connection),
-    /// its answers, whether a request is with it, and the causes it wrote since the ledger
-    /// went away. `ledger` above is for reads and the game's session.
-    pub(crate) writer: LedgerWriter,
-    pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
-    pub(crate) in_flight: bool,
-    pub(crate) written_since_down: usize,
-    /// The free space of a SQLite ledger's disk, looked at now and then.
-    pub(crate) disk: crate::disk::DiskWatch,
-    /// Gathers external workers' batches (a split game).
-    pub(crate) collector: Option<Collector>,
-    /// Team URLs as last published to external workers.
-    pub(crate) published: Vec<Vec<String>>,
-    /// Where committed items are acknowledged, if anywhere.
-    pub(crate) acks: Option<std::fs::File>,
+    pub(crate) views: Views,
+    /// Whether this run continued a game, and the game time it began at.
+    pub(crate) began: Began,
+    /// The game's way to the ledger.
+    pub(crate) link: LedgerLink,
     /// Checks of teams' endpoints under way, and who waits for them.
     pub(crate) probes: super::probe::Probes,
+    /// What comes to the loop (taken when it starts).
+    inbox: Inbox,
+}
+
+/// What the views are given: the live channel, and the public board kept at a freeze.
+pub(crate) struct Views {
+    pub(crate) live: LivePublisher,
+    pub(crate) frozen: Option<Vec<TeamRow>>,
+}
+
+/// The teams' servers: the simulated fleet, and the inventory that bills every team's.
+pub(crate) struct Servers {
+    pub(crate) fleet: Fleet,
+    pub(crate) inventory: Inventory,
+}
+
+/// The scenario's hooks that ran, and where they report when they finish (while the game
+/// loop runs).
+pub(crate) struct Hooks {
+    pub(crate) runs: Vec<HookRun>,
+    pub(crate) tx: Option<mpsc::UnboundedSender<HookRun>>,
+}
+
+/// How this run of the game began.
+pub(crate) struct Began {
+    pub(crate) resumed: bool,
+    pub(crate) offset: Duration,
+}
+
+/// The game's one way to the ledger: the writer (a thread with its own connection) and
+/// what waits for it, whether a request is with it, what it wrote since the ledger went
+/// away, the acknowledgements, what is asked of it off the loop, a split game's published
+/// URLs, and the disk under a SQLite ledger. Reads of a running game happen off the loop
+/// (reads.rs).
+pub(crate) struct LedgerLink {
+    pub(crate) meta: GameMeta,
+    /// What waits for the ledger, and whether it is down.
+    pub(crate) outbox: Outbox,
+    pub(crate) writer: LedgerWriter,
+    pub(crate) in_flight: bool,
+    pub(crate) written_since_down: usize,
+    /// Where committed items are acknowledged, if anywhere.
+    pub(crate) acks: Option<std::fs::File>,
+    /// What is asked of the writer off the loop (URLs, a resume), and where the answers go.
+    pub(crate) asking: Asking,
+    /// The free space of a SQLite ledger's disk, looked at now and then.
+    pub(crate) disk: crate::disk::DiskWatch,
+    /// A split game (external workers send the load: its segment batches come from the
+    /// reader), and the team URLs as last published to its workers.
+    pub(crate) split: bool,
+    pub(crate) published: Vec<Vec<String>>,
+}
+
+/// The channels the game loop listens to, until it takes them.
+struct Inbox {
     batches: Option<mpsc::UnboundedReceiver<LoadMsg>>,
+    pub(crate) written: Option<mpsc::UnboundedReceiver<WriteDone>>,
+    answers: Option<mpsc::UnboundedReceiver<(Asked, WriteDone)>>,
 }
 
 /// A game's ledger, opened and its session started or resumed.
@@ -253,42 +289,91 @@ impl<'a> Game<'a> {
             paused_ms,
             board_every: options.board_every,
             billing_every_ms: inventory.period_ms(),
+            collector: collector(scenario, options, &names, &*ledger, session.resumed)?,
         };
+        let start_collector = start.collector.is_some();
+        let (asked_tx, asked_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let collector = collector(scenario, options, &names, &*ledger, session.resumed)?;
+        let link = LedgerLink::new(meta, options, (done_tx, asked_tx), start_collector)?;
         let mut game = Game {
             scenario,
             options,
             out,
-            ledger,
-            meta,
             core: Core::new(scenario, start)?,
-            inventory,
-            fleet,
-            hooks: Vec::new(),
-            hook_tx: None,
+            servers: Servers { fleet, inventory },
+            hooks: Hooks {
+                runs: Vec::new(),
+                tx: None,
+            },
             load: Load::new(answers, urls, (offset, g.duration), tx),
-            live: LivePublisher::new(Snapshot::default()),
-            resumed: session.resumed,
-            offset,
-            outbox: Outbox::new(options.ledger_buffer),
-            writer: LedgerWriter::spawn(options.ledger.clone(), done_tx)?,
-            written: Some(done_rx),
-            in_flight: false,
-            written_since_down: 0,
-            disk: Default::default(),
-            collector,
-            published: Vec::new(),
-            acks: acks(options)?,
+            views: Views {
+                live: LivePublisher::new(Snapshot::default()),
+                frozen: None,
+            },
+            began: Began {
+                resumed: session.resumed,
+                offset,
+            },
+            link,
             probes: super::probe::Probes::new(scenario)?,
-            batches: Some(rx),
+            inbox: Inbox {
+                batches: Some(rx),
+                written: Some(done_rx),
+                answers: Some(asked_rx),
+            },
         };
-        game.publish_targets().await?;
+        game.publish_first_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
         game.publish();
         Ok(game)
+    }
+}
+
+impl LedgerLink {
+    /// The link of a game (`split`: its load sent by external workers) whose writer answers
+    /// on `written`, and answers to what is asked of it off the loop on `asked`.
+    fn new(
+        meta: GameMeta,
+        options: &GameOptions,
+        (written, asked): (
+            mpsc::UnboundedSender<WriteDone>,
+            mpsc::UnboundedSender<(Asked, WriteDone)>,
+        ),
+        split: bool,
+    ) -> Result<LedgerLink, GameError> {
+        Ok(LedgerLink {
+            meta,
+            outbox: Outbox::new(options.ledger_buffer),
+            writer: LedgerWriter::spawn(options.ledger.clone(), written)?,
+            in_flight: false,
+            written_since_down: 0,
+            acks: acks(options)?,
+            asking: Asking {
+                targets: false,
+                resume: false,
+                answers: asked,
+            },
+            disk: Default::default(),
+            split,
+            published: Vec::new(),
+        })
+    }
+}
+
+impl Game<'_> {
+    /// A split game's workers need every team's URL before the clock starts: the first
+    /// publication is waited for (before the loop runs).
+    async fn publish_first_targets(&mut self) -> Result<(), GameError> {
+        self.publish_targets()?;
+        if self.link.asking.targets {
+            let answers = self.inbox.answers.as_mut().expect("set up once");
+            if let Some((asked, done)) = answers.recv().await {
+                self.answered(asked, done).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -301,15 +386,7 @@ fn answers(
     if let Workers::External { .. } = options.workers {
         return Ok(None);
     }
-    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
-    let cache = if options.answer_cache {
-        AnswerCache::Default
-    } else {
-        AnswerCache::Off
-    };
-    Ok(Some(
-        loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0,
-    ))
+    super::load::answer_table(scenario, options.answer_cache).map(Some)
 }
 
 /// The gatherer of a split game's worker batches (none when this process sends the load).
@@ -425,30 +502,34 @@ fn start_fleet(
 impl Game<'_> {
     async fn run(mut self) -> Result<GameOutcome, GameError> {
         let duration = self.scenario.game.duration;
-        let mut batches = self.batches.take().expect("set up once");
-        let mut written = self.written.take().expect("set up once");
-        if self.offset >= duration {
-            self.written = Some(written);
+        let mut batches = self.inbox.batches.take().expect("set up once");
+        let mut written = self.inbox.written.take().expect("set up once");
+        let mut answers = self.inbox.answers.take().expect("set up once");
+        if self.began.offset >= duration {
+            self.inbox.written = Some(written);
             writeln!(self.out, "the game in {} is over", self.options.ledger)?;
-            return self.finish(GameTime::from_duration(duration), true).await;
+            let end = GameTime::from_duration(duration);
+            self.handle(Input::End { at: end }).await?;
+            return self.finish(end, true).await;
         }
-        self.load.start(self.scenario, self.core.run)?;
-        if let Some(collector) = &mut self.collector {
-            collector.begin_run(self.core.run, self.offset);
-        }
+        self.load.start(self.scenario, self.core.run())?;
+        // A split game's segment batches are read off the loop (a ledger that stops answering
+        // holds up the reader, never the clock, the views or the controls).
+        let mut reads = match self.link.split {
+            true => segment_reader(self.options.ledger.clone(), std::time::Instant::now(), LOOK)?,
+            false => mpsc::unbounded_channel().1,
+        };
         self.say_started()?;
-        let mut controls = self.live.take_controls().expect("taken once");
+        let mut controls = self.views.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
-        self.hook_tx = Some(hook_tx);
+        self.hooks.tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut signals = Signals::new()?;
         // An engine is done with its last request a little before the end: the game goes on
         // to its end, so that the ledger's clock, which a new run of the command reads, has
         // reached it too (else that run would play the last moments again).
-        while !self.load.over() || (!self.core.quit && self.load.now(self.scenario) < duration) {
+        while !self.load.over() || (!self.core.quit() && self.load.now(self.scenario) < duration) {
             tokio::select! {
                 msg = batches.recv() => {
                     let Some(first) = msg else { break };
@@ -467,6 +548,8 @@ impl Game<'_> {
                     }
                 }
                 Some(done) = written.recv() => self.written(done).await?,
+                Some(read) = reads.recv() => self.segments_read(read).await?,
+                Some((asked, done)) = answers.recv() => self.answered(asked, done).await?,
                 _ = look.tick() => self.look().await?,
                 Some(control) = controls.recv() => {
                     self.control(control).await?;
@@ -474,24 +557,25 @@ impl Game<'_> {
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
                 Some(done) = probed.recv() => self.probed(done).await?,
-                _ = &mut ctrl_c, if !self.core.quit => self.stop("Ctrl-C").await?,
-                _ = term.recv(), if !self.core.quit => self.stop("SIGTERM").await?,
+                signal = signals.recv(), if !self.core.quit() => self.stop(signal).await?,
             }
         }
         // A game that ran its course ends at its duration, whenever the last answer came.
-        let end = if self.core.quit {
-            self.load.now(self.scenario)
-        } else {
+        let finished = !self.core.quit();
+        let end = if finished {
             duration
+        } else {
+            self.load.now(self.scenario)
         };
-        self.written = Some(written);
-        self.collect_last(end).await?;
-        self.hook_tx = None;
+        self.inbox.written = Some(written);
+        let end = GameTime::from_duration(end);
+        self.handle(Input::End { at: end }).await?;
+        self.collect_last(&mut reads).await?;
+        self.hooks.tx = None;
         while let Ok(hook) = hook_rx.try_recv() {
             self.hook_done(hook)?;
         }
-        let finished = !self.core.quit;
-        self.finish(GameTime::from_duration(end), finished).await
+        self.finish(end, finished).await
     }
 
     fn say_started(&mut self) -> Result<(), GameError> {
@@ -499,12 +583,21 @@ impl Game<'_> {
         writeln!(
             self.out,
             "{} {:?}: {} teams, {} of play, ledger {}",
-            if self.resumed { "resumed" } else { "started" },
+            if self.began.resumed {
+                "resumed"
+            } else {
+                "started"
+            },
             s.game.name,
             s.teams.len(),
             // To the second: a resumed game has a remainder in ms.
             humantime::format_duration(Duration::from_secs(
-                (s.game.duration.saturating_sub(self.offset).as_millis() as u64 + 500) / 1000
+                (s.game
+                    .duration
+                    .saturating_sub(self.began.offset)
+                    .as_millis() as u64
+                    + 500)
+                    / 1000
             )),
             self.options.ledger
         )?;
@@ -519,31 +612,31 @@ impl Game<'_> {
     /// Publishes what the views show now.
     pub(crate) fn publish(&mut self) {
         let flags = Flags {
-            paused: self.core.paused && !self.core.quit,
-            over: self.core.quit || self.load.over(),
-            ledger: self.outbox.health(),
+            paused: self.core.paused() && !self.core.quit(),
+            over: self.core.quit() || self.load.over(),
+            ledger: self.link.outbox.health(),
         };
         let snap = snapshot(
             self.scenario,
-            &self.core.state,
+            self.core.state(),
             &self.load.urls,
             flags,
-            self.core.frozen.as_deref(),
+            self.views.frozen.as_deref(),
         );
-        self.live.publish(snap);
+        self.views.live.publish(snap);
     }
 
     /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C
     /// gives up, saying how much was not written.
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
-        let mut written = self.written.take().expect("set up once");
-        while !self.outbox.is_empty() || self.in_flight {
+        let mut written = self.inbox.written.take().expect("set up once");
+        while !self.link.outbox.is_empty() || self.link.in_flight {
             self.flush()?;
             self.publish();
             if said.elapsed() >= Duration::from_secs(5) {
                 said = std::time::Instant::now();
-                let h = self.outbox.health();
+                let h = self.link.outbox.health();
                 writeln!(
                     self.out,
                     "{}: the game is over, waiting to write them (Ctrl-C gives up)",
@@ -554,7 +647,7 @@ impl Game<'_> {
                 Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
                 _ = tokio::signal::ctrl_c() => {
-                    let h = self.outbox.health();
+                    let h = self.link.outbox.health();
                     return Err(GameError::Unsupported(format!(
                         "stopped before the ledger took {} causes ({} score events): they are lost",
                         h.waiting_causes, h.waiting_events
@@ -562,26 +655,28 @@ impl Game<'_> {
                 }
             }
         }
-        self.written = Some(written);
+        self.inbox.written = Some(written);
         Ok(())
     }
 
     /// Ctrl-C, SIGTERM: the game stops for good.
-    async fn stop(&mut self, why: &'static str) -> Result<(), GameError> {
+    async fn stop(&mut self, signal: Signal) -> Result<(), GameError> {
         let at = self.at();
-        self.handle(Input::Stop { at, why }).await
+        self.handle(Input::Stop {
+            at,
+            signal: Some(signal),
+        })
+        .await
     }
 
     /// Closes the game at `end`: the fleet stops, the last blocks are billed, the final
     /// board is printed, the views learn it is over.
     async fn finish(mut self, end: GameTime, finished: bool) -> Result<GameOutcome, GameError> {
-        self.core.state.now = end;
-        self.fleet.shutdown(end);
+        self.servers.fleet.shutdown(end);
         self.bill(end).await?;
-        self.core.quit = true;
         self.drain().await?;
         self.publish();
-        let board = format_board(self.scenario, &self.core.state);
+        let board = format_board(self.scenario, self.core.state());
         writeln!(
             self.out,
             "{} at {end}\n{board}",
@@ -594,16 +689,16 @@ impl Game<'_> {
         let Game {
             core,
             hooks,
-            resumed,
+            began,
             load,
             ..
         } = self;
         load.join()?;
         Ok(GameOutcome {
-            state: core.state,
-            hooks,
+            state: core.into_state(),
+            hooks: hooks.runs,
             finished,
-            resumed,
+            resumed: began.resumed,
             played: end,
         })
     }

@@ -1,10 +1,9 @@
 //! What happens at set moments of a game: simulated teams' steps and the scenario's
-//! timeline (announcements, faults, hooks), in one sorted list walked by the game loop.
+//! timeline (announcements, faults, hooks), in one sorted list the core walks, and the
+//! words that describe them. Descriptions only: the shell carries them out (a hook runs in
+//! hook.rs).
 
 use std::time::Duration;
-
-use scoreboard::GameTime;
-use serde::Serialize;
 
 use crate::fleet::Fleet;
 use crate::scenario::{Action, Endpoint, Fault, Misbehaviour, Scenario, SimStep};
@@ -71,60 +70,6 @@ impl Timeline {
     }
 }
 
-/// A hook's run, as recorded in the report.
-#[derive(Clone, Debug, Serialize)]
-pub struct HookRun {
-    /// Game time it started, in milliseconds.
-    pub at_ms: u64,
-    pub command: String,
-    /// Its exit code; `None` when it was killed at its time limit or could not start.
-    pub exit_code: Option<i32>,
-    pub timed_out: bool,
-    /// The start of what it wrote on stdout and stderr.
-    pub output: String,
-}
-
-/// Output kept from a hook.
-const HOOK_OUTPUT: usize = 2048;
-
-/// Runs `command` with `sh -c`, killing it at `timeout`.
-pub async fn run_hook(command: String, timeout: Duration, at: GameTime) -> HookRun {
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c")
-        .arg(&command)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let result = tokio::time::timeout(timeout, cmd.output()).await;
-    let (exit_code, timed_out, output) = match result {
-        Err(_) => (
-            None,
-            true,
-            format!("killed after {}", humantime::format_duration(timeout)),
-        ),
-        Ok(Err(e)) => (None, false, format!("could not start: {e}")),
-        Ok(Ok(out)) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&out.stderr));
-            if text.len() > HOOK_OUTPUT {
-                let mut cut = HOOK_OUTPUT;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                text.truncate(cut);
-                text.push('…');
-            }
-            (out.status.code(), false, text)
-        }
-    };
-    HookRun {
-        at_ms: at.0,
-        command,
-        exit_code,
-        timed_out,
-        output,
-    }
-}
-
 /// Says what a fault does, for the log.
 pub fn describe_fault(fault: &Fault) -> String {
     match fault {
@@ -188,50 +133,4 @@ pub fn describe_step_from(step: &SimStep, running: Option<usize>) -> String {
         );
     }
     parts.join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(command: &str, timeout: Duration) -> HookRun {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(run_hook(command.to_owned(), timeout, GameTime(4_000)))
-    }
-
-    #[test]
-    fn a_hook_keeps_its_exit_code_and_output() {
-        let hook = run(
-            "echo to stdout; echo to stderr >&2; exit 3",
-            Duration::from_secs(10),
-        );
-        assert_eq!(hook.exit_code, Some(3));
-        assert!(!hook.timed_out);
-        assert_eq!(hook.output, "to stdout\nto stderr\n");
-        assert_eq!(
-            (hook.at_ms, hook.command.as_str()),
-            (4_000, "echo to stdout; echo to stderr >&2; exit 3")
-        );
-    }
-
-    #[test]
-    fn a_hook_past_its_timeout_is_killed_and_says_so() {
-        let started = std::time::Instant::now();
-        let hook = run("sleep 30", Duration::from_millis(300));
-        assert!(started.elapsed() < Duration::from_secs(10), "not killed");
-        assert_eq!(hook.exit_code, None);
-        assert!(hook.timed_out);
-        assert_eq!(hook.output, "killed after 300ms");
-    }
-
-    #[test]
-    fn a_long_output_is_cut_on_a_character_boundary() {
-        let hook = run("printf 'é%.0s' $(seq 1 3000)", Duration::from_secs(10));
-        assert_eq!(hook.exit_code, Some(0));
-        assert!(hook.output.ends_with('…'));
-        assert!(hook.output.len() <= HOOK_OUTPUT + '…'.len_utf8());
-    }
 }

@@ -8,10 +8,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hashref::{AnswerCache, AnswerTable, Keyset};
-use loadgen::{
-    BatchId, Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target,
-};
+use hashref::AnswerTable;
+use loadgen::{Engine, EngineHandle, ExecSegment, OutcomeBatch};
 use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
 use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, LedgerError, RecordedBatch};
 use tokio::sync::mpsc;
@@ -19,6 +17,8 @@ use tokio::sync::mpsc;
 use super::clock::{TickClock, now_unix_ms};
 use super::core::worker as core;
 use super::error::GameError;
+use super::load;
+use super::signal::Signals;
 use crate::scenario::Scenario;
 
 /// How often the worker looks at the ledger (clock, pauses, URLs) and writes its batches.
@@ -77,14 +77,7 @@ pub fn work(
     answer_cache: bool,
     out: &mut dyn Write,
 ) -> Result<WorkerOutcome, GameError> {
-    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
-    let cache = if answer_cache {
-        AnswerCache::Default
-    } else {
-        AnswerCache::Off
-    };
-    let (answers, _) = loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?;
-    let answers = Arc::new(answers);
+    let answers = Arc::new(load::answer_table(scenario, answer_cache)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -188,10 +181,8 @@ struct Worker<'a> {
     answers: Arc<AnswerTable>,
     running: Option<Running>,
     stopped: Vec<EngineHandle>,
-    /// The run of the engine started last.
-    last_run: u64,
-    /// Per team, the answers that came after the game's end, merged.
-    drain: Vec<Option<OutcomeBatch>>,
+    /// Which batches go now and which wait for the drain batch (the core's decision).
+    batches: core::Batches,
     outcome: WorkerOutcome,
     tx: mpsc::UnboundedSender<OutcomeBatch>,
     rx: mpsc::UnboundedReceiver<OutcomeBatch>,
@@ -215,8 +206,15 @@ impl<'a> Worker<'a> {
             answers,
             running: None,
             stopped: Vec::new(),
-            last_run: 0,
-            drain: Vec::new(),
+            batches: core::Batches::new(
+                clock(scenario),
+                segment.index(),
+                &scenario
+                    .teams
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect::<Vec<_>>(),
+            ),
             outcome: WorkerOutcome::default(),
             tx,
             rx,
@@ -248,7 +246,8 @@ impl<'a> Worker<'a> {
         }
         self.write_batches(out).await?;
         if self.outcome.finished {
-            self.queue_drain();
+            let drain = self.batches.drain();
+            self.pending.extend(drain);
         }
         self.write_the_rest(out).await?;
         self.say_done(out)?;
@@ -259,16 +258,13 @@ impl<'a> Worker<'a> {
     /// SIGTERM, writing the batches as they come.
     async fn follow_game(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
         let mut look = tokio::time::interval(LOOK);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut signals = Signals::new()?;
         let mut waiting_said = false;
         let segment = self.segment;
         loop {
             tokio::select! {
                 _ = look.tick() => {}
-                _ = &mut ctrl_c => return Ok(()),
-                _ = term.recv() => return Ok(()),
+                _ = signals.recv() => return Ok(()),
             }
             if !self.joined {
                 // Joining first lets the coordinator start the clock once every segment is
@@ -418,23 +414,9 @@ impl<'a> Worker<'a> {
         urls: Vec<Vec<String>>,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
-        let config = EngineConfig {
-            run,
-            worker: self.segment.index(),
-            pacing: self.scenario.load.pacing.clone(),
-            stop: Stop::After(self.scenario.game.duration),
-            tick: self.scenario.game.tick,
-            seed: self.scenario.game.seed,
-            zipf: self.scenario.keyset.zipf,
-            runtimes: 1,
-            late_threshold: Duration::from_millis(25),
-            offset,
-            segment: self.segment,
-            start_at: start_in.map(|d| std::time::Instant::now() + d),
-            stagger: loadgen::DEFAULT_STAGGER,
-            resolver: loadgen::Resolver::default(),
-        };
-        let targets = self.targets(&urls);
+        let start_at = start_in.map(|d| Instant::now() + d);
+        let config = load::engine_config(self.scenario, run, self.segment, offset, start_at);
+        let targets = load::targets(self.scenario, &urls, self.segment);
         let engine = Engine::start(config, &targets, self.answers.clone(), self.tx.clone())?;
         writeln!(
             out,
@@ -443,7 +425,7 @@ impl<'a> Worker<'a> {
             GameTime::from_duration(offset)
         )?;
         self.outcome.runs += 1;
-        self.last_run = run;
+        self.batches.started(run);
         self.running = Some(Running { run, engine, urls });
         Ok(())
     }
@@ -470,24 +452,6 @@ impl<'a> Worker<'a> {
         ))
     }
 
-    fn targets(&self, urls: &[Vec<String>]) -> Vec<Target> {
-        let load = &self.scenario.load;
-        self.scenario
-            .teams
-            .iter()
-            .zip(urls)
-            .map(|(team, urls)| Target {
-                // A team's cap is shared by the workers, as its load is.
-                limits: load.target_limits(
-                    self.segment.share_of(load.max_in_flight).max(1),
-                    self.scenario.address_policy(),
-                ),
-                ca_cert: load.ca_cert.clone(),
-                ..Target::new(team.name.clone(), urls.clone())
-            })
-            .collect()
-    }
-
     fn stop_engine(&mut self) {
         if let Some(running) = self.running.take() {
             running.engine.cancel();
@@ -498,55 +462,13 @@ impl<'a> Worker<'a> {
     /// Writes every batch the engines have sent so far (with those that wait), in one
     /// transaction. Answers that came after the game's end are held for the drain batch.
     async fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
-        let clock = clock(self.scenario);
-        let drain_tick = clock.drain_tick();
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
-            if batch.id.tick >= drain_tick {
-                self.hold(batch);
-                continue;
+            if let Some(now) = self.batches.sort(batch) {
+                self.pending.push(now);
             }
-            let at = clock.batch_at(batch.id.tick);
-            self.pending.push(RecordedBatch { at, batch });
         }
         self.flush(out).await
-    }
-
-    fn hold(&mut self, batch: OutcomeBatch) {
-        let team = batch.id.target as usize;
-        if self.drain.len() <= team {
-            self.drain.resize(team + 1, None);
-        }
-        let held = self.drain[team].get_or_insert_with(|| {
-            let id = BatchId {
-                tick: clock(self.scenario).drain_tick(),
-                ..batch.id
-            };
-            OutcomeBatch::new(id, batch.target.clone())
-        });
-        held.merge(&batch);
-    }
-
-    /// At the game's end, one batch per team after the last tick: the answers that came
-    /// after the end (none, often). The coordinator waits for it from every segment, so it
-    /// knows the segment's last answers are in.
-    fn queue_drain(&mut self) {
-        let at = GameTime::from_duration(self.scenario.game.duration);
-        let tick = clock(self.scenario).drain_tick();
-        let mut drain = std::mem::take(&mut self.drain);
-        drain.resize(self.scenario.teams.len(), None);
-        for (i, (held, team)) in drain.into_iter().zip(&self.scenario.teams).enumerate() {
-            let batch = held.unwrap_or_else(|| {
-                let id = BatchId {
-                    run: self.last_run,
-                    worker: self.segment.index(),
-                    target: i as u32,
-                    tick,
-                };
-                OutcomeBatch::new(id, Arc::from(team.name.as_str()))
-            });
-            self.pending.push(RecordedBatch { at, batch });
-        }
     }
 
     /// Writes the batches that wait, oldest first and at most [`WRITE_CHUNK`] a write, while

@@ -5,7 +5,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::oneshot;
 
 use super::App;
-use crate::live::Control;
+use crate::live::{Command, Control, Reply};
 
 /// How many events PgUp and PgDn move by.
 const EVENTS_PAGE: usize = 5;
@@ -50,7 +50,7 @@ impl App {
                     self.mode = InputMode::Announce(text);
                     None
                 }
-                Typed::Done(text) => Some(Control::Announce(text)),
+                Typed::Done(text) => Some(Command::Announce(text).into()),
                 Typed::Dropped => None,
             },
             InputMode::Url { team, text } => match typed(text, key) {
@@ -71,7 +71,7 @@ impl App {
     fn quit(&mut self) -> Control {
         self.mode = InputMode::Normal;
         self.exit = true;
-        Control::Quit
+        Command::Quit.into()
     }
 
     fn command(&mut self, key: KeyEvent) -> Option<Control> {
@@ -88,10 +88,10 @@ impl App {
             KeyCode::PageDown => self.scroll_down(EVENTS_PAGE),
             KeyCode::Home => self.scroll = 0,
             KeyCode::End => self.scroll_down(usize::MAX),
-            KeyCode::Char('p') if self.snapshot.paused => return Some(Control::Resume),
-            KeyCode::Char('p') => return Some(Control::Pause),
-            KeyCode::Char('f') if self.snapshot.frozen => return Some(Control::Unfreeze),
-            KeyCode::Char('f') => return Some(Control::Freeze),
+            KeyCode::Char('p') if self.snapshot.paused => return Some(Command::Resume.into()),
+            KeyCode::Char('p') => return Some(Command::Pause.into()),
+            KeyCode::Char('f') if self.snapshot.frozen => return Some(Command::Unfreeze.into()),
+            KeyCode::Char('f') => return Some(Command::Freeze.into()),
             KeyCode::Char('a') => self.mode = InputMode::Announce(String::new()),
             KeyCode::Char('u') => {
                 if let Some(team) = self.selected.clone() {
@@ -110,7 +110,7 @@ impl App {
         let (reply, answer) = oneshot::channel();
         self.notice = Some(format!("{team}: checking {url}…"));
         self.pending = Some((team.clone(), answer));
-        Control::SetUrl { team, url, reply }
+        Control::Command(Command::SetUrl { team, url }, Reply::Check(reply))
     }
 
     /// Moves the selection `step` rows down the board (up when negative), stopping at the ends.
@@ -249,7 +249,9 @@ mod tests {
         for c in " http://b.example/ ".chars() {
             app.handle_key(key(KeyCode::Char(c)));
         }
-        let Some(Control::SetUrl { team, url, reply }) = app.handle_key(key(KeyCode::Enter)) else {
+        let Some(Control::Command(Command::SetUrl { team, url }, Reply::Check(reply))) =
+            app.handle_key(key(KeyCode::Enter))
+        else {
             panic!("Enter sends the URL");
         };
         assert_eq!((team.as_str(), url.as_str()), ("b", "http://b.example/"));

@@ -48,7 +48,7 @@ const REDRAW_EVERY: Duration = Duration::from_millis(250);
 const POLL_EVERY: Duration = Duration::from_millis(50);
 
 /// Runs the cockpit in this terminal until the organizer quits (after sending
-/// [`Control::Quit`](crate::live::Control::Quit)), the game is over and a key is pressed,
+/// [`Command::Quit`](crate::live::Command::Quit)), the game is over and a key is pressed,
 /// or the game is gone.
 ///
 /// Takes over the terminal (raw mode, alternate screen) and gives it back on every exit,

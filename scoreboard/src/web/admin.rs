@@ -18,7 +18,7 @@ use super::json::{self, AdminStatus};
 use super::state::WebState;
 use super::store;
 use crate::Points;
-use crate::live::Control;
+use crate::live::Command;
 
 /// The most points one adjustment may give or take.
 const LARGEST_ADJUSTMENT: i64 = 1_000_000;
@@ -106,7 +106,7 @@ pub(crate) async fn api_pause(
     State(state): State<WebState>,
     _: Admin,
 ) -> Result<Json<Value>, WebError> {
-    control::tell(&state, Control::Pause).map(|()| sent("pause"))
+    control::tell(&state, Command::Pause).map(|()| sent("pause"))
 }
 
 /// `POST /api/admin/resume`.
@@ -114,7 +114,7 @@ pub(crate) async fn api_resume(
     State(state): State<WebState>,
     _: Admin,
 ) -> Result<Json<Value>, WebError> {
-    control::tell(&state, Control::Resume).map(|()| sent("resume"))
+    control::tell(&state, Command::Resume).map(|()| sent("resume"))
 }
 
 /// `POST /api/admin/freeze`.
@@ -122,7 +122,7 @@ pub(crate) async fn api_freeze(
     State(state): State<WebState>,
     _: Admin,
 ) -> Result<Json<Value>, WebError> {
-    control::tell(&state, Control::Freeze).map(|()| sent("freeze"))
+    control::tell(&state, Command::Freeze).map(|()| sent("freeze"))
 }
 
 /// `POST /api/admin/unfreeze`.
@@ -130,7 +130,7 @@ pub(crate) async fn api_unfreeze(
     State(state): State<WebState>,
     _: Admin,
 ) -> Result<Json<Value>, WebError> {
-    control::tell(&state, Control::Unfreeze).map(|()| sent("unfreeze"))
+    control::tell(&state, Command::Unfreeze).map(|()| sent("unfreeze"))
 }
 
 #[derive(Deserialize, Debug)]
@@ -147,7 +147,7 @@ pub(crate) async fn api_announce(
     control::writable(&state)?;
     let JsonBody(body) = body?;
     let text = text_field("text", &body.text)?;
-    control::tell(&state, Control::Announce(text)).map(|()| sent("announce"))
+    control::tell(&state, Command::Announce(text)).map(|()| sent("announce"))
 }
 
 /// Points as sent: text (`"2.5"`) or a JSON number.
@@ -202,15 +202,14 @@ pub(crate) async fn api_adjust(
     let reason = text_field("reason", &body.reason)?;
     let request = request_id(body.request_id.as_deref())?;
     let (t, r) = (team.clone(), reason.clone());
-    control::ask(&state, move |reply| Control::Adjust {
+    let adjust = Command::Adjust {
         team: t,
         points,
         reason: r,
         by: "admin".into(),
         request,
-        reply,
-    })
-    .await?;
+    };
+    control::ask(&state, adjust).await?;
     Ok(Json(json!({
         "team": team,
         "points": points.to_string(),

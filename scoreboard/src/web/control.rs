@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::WebState;
 use super::error::WebError;
 use crate::ledger::{WriteDone, WriteRequest};
-use crate::live::{CheckReply, Control, Refusal};
+use crate::live::{Command, Control, Refusal, Reply};
 use crate::projection::EndpointCheck;
 
 /// How long the runner has to answer an adjustment.
@@ -28,32 +28,43 @@ pub(crate) fn writable(state: &WebState) -> Result<(), WebError> {
     }
 }
 
-/// Sends a control that has no answer (pause, freeze, announce…).
-pub(crate) fn tell(state: &WebState, control: Control) -> Result<(), WebError> {
+/// Sends a command that has no answer (pause, freeze, announce…).
+pub(crate) fn tell(state: &WebState, command: Command) -> Result<(), WebError> {
     writable(state)?;
-    if state.view.send(control) {
+    if state.view.send(command.into()) {
         Ok(())
     } else {
         Err(WebError::GameGone)
     }
 }
 
-/// Sends the control `make` builds around a reply channel and waits for the runner's answer;
-/// a refusal comes back as 422 with the runner's reason.
-pub(crate) async fn ask(
-    state: &WebState,
-    make: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Control,
-) -> Result<(), WebError> {
+/// Sends `command` and waits for the runner's answer; a refusal comes back with its status
+/// (see [`refused`]) and the runner's reason.
+pub(crate) async fn ask(state: &WebState, command: Command) -> Result<(), WebError> {
     writable(state)?;
     let (reply, answer) = oneshot::channel();
-    if !state.view.send(make(reply)) {
+    if !state
+        .view
+        .send(Control::Command(command, Reply::Done(reply)))
+    {
         return Err(WebError::GameGone);
     }
     match tokio::time::timeout(REPLY_WITHIN, answer).await {
         Err(_) => Err(WebError::GameBusy),
         Ok(Err(_)) => Err(WebError::GameGone),
-        Ok(Ok(Err(reason))) => Err(WebError::BadInput(reason)),
+        Ok(Ok(Err(refusal))) => Err(refused(refusal)),
         Ok(Ok(Ok(()))) => Ok(()),
+    }
+}
+
+/// The web's answer to the core's refusal: no such team 404, invalid 422, conflict 409,
+/// too soon 429, each with the core's words.
+pub(crate) fn refused(refusal: Refusal) -> WebError {
+    match refusal {
+        Refusal::NoSuchTeam(_) => WebError::NotFound(refusal.to_string()),
+        Refusal::Invalid(why) => WebError::BadInput(why),
+        Refusal::Conflict(why) => WebError::Conflict(why),
+        Refusal::TooSoon(wait) => WebError::TooSoon(wait),
     }
 }
 
@@ -65,18 +76,20 @@ const CHECK_WITHIN: Duration = Duration::from_secs(60);
 /// and waits for what it found.
 pub(crate) async fn ask_check(
     state: &WebState,
-    make: impl FnOnce(oneshot::Sender<CheckReply>) -> Control,
+    command: Command,
 ) -> Result<EndpointCheck, WebError> {
     writable(state)?;
     let (reply, answer) = oneshot::channel();
-    if !state.view.send(make(reply)) {
+    if !state
+        .view
+        .send(Control::Command(command, Reply::Check(reply)))
+    {
         return Err(WebError::GameGone);
     }
     match tokio::time::timeout(CHECK_WITHIN, answer).await {
         Err(_) => Err(WebError::GameBusy),
         Ok(Err(_)) => Err(WebError::GameGone),
-        Ok(Ok(Err(Refusal::TooSoon(wait)))) => Err(WebError::TooSoon(wait)),
-        Ok(Ok(Err(Refusal::Invalid(reason)))) => Err(WebError::BadInput(reason)),
+        Ok(Ok(Err(refusal))) => Err(refused(refusal)),
         Ok(Ok(Ok(check))) => Ok(check),
     }
 }
@@ -126,5 +139,43 @@ fn problem(rejection: &JsonRejection) -> &'static str {
             "the body's fields are missing or of the wrong type (see the API README)"
         }
         _ => "the body could not be read",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn each_refusal_of_the_core_has_its_status_and_its_words() {
+        let cases = [
+            (
+                Refusal::NoSuchTeam("zulu".into()),
+                StatusCode::NOT_FOUND,
+                "no team is called \"zulu\"",
+            ),
+            (
+                Refusal::Invalid("not a URL".into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not a URL",
+            ),
+            (
+                Refusal::Conflict("a simulated team".into()),
+                StatusCode::CONFLICT,
+                "a simulated team",
+            ),
+            (
+                Refusal::TooSoon(Duration::from_secs(7)),
+                StatusCode::TOO_MANY_REQUESTS,
+                "",
+            ),
+        ];
+        for (refusal, status, words) in cases {
+            let e = refused(refusal.clone());
+            assert_eq!(e.status(), status, "{refusal:?}");
+            assert!(e.message().contains(words), "{refusal:?}: {e:?}");
+        }
     }
 }

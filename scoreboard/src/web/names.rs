@@ -17,7 +17,7 @@ use super::state::WebState;
 use super::store::with_ledger;
 use crate::Points;
 use crate::ledger::WriteRequest;
-use crate::live::Control;
+use crate::live::Command;
 use crate::names::{self, NameError, Namer, TeamName};
 
 /// One name change at a time, so that two teams cannot take one name together (held from
@@ -75,15 +75,14 @@ pub(crate) async fn api_admin(
         named.team.clone(),
         format!("renamed {:?} by the organizers: {reason}", named.name),
     );
-    control::ask(&state, move |reply| Control::Adjust {
+    let note = Command::Adjust {
         team: t,
         points: Points(0),
         reason: text,
         by: "admin".into(),
         request: None,
-        reply,
-    })
-    .await?;
+    };
+    control::ask(&state, note).await?;
     Ok(Json(
         json!({ "team": named.team, "name": named.name, "reason": reason }),
     ))

@@ -38,11 +38,11 @@ pub(crate) struct TokenDigests {
 }
 
 impl TokenDigests {
-    fn fresh(&self) -> Option<Digests> {
+    /// The digests last read, and whether they are still fresh.
+    fn last(&self) -> Option<(Digests, bool)> {
         let read = self.read.lock().expect("no panic holds it");
         read.as_ref()
-            .filter(|(at, _)| at.elapsed() < DIGESTS_FRESH)
-            .map(|(_, digests)| digests.clone())
+            .map(|(at, digests)| (digests.clone(), at.elapsed() < DIGESTS_FRESH))
     }
 
     fn keep(&self, digests: Digests) {
@@ -55,12 +55,28 @@ impl TokenDigests {
     }
 }
 
-/// Every (owner, digest), from memory while fresh.
+/// How long a request waits for the ledger to read the digests again when it has stale ones:
+/// past that (a ledger that stopped answering) the stale ones stand, so that a stalled
+/// database never stalls the organizer's controls.
+const DIGESTS_WAIT: Duration = Duration::from_millis(500);
+
+/// Every (owner, digest), from memory while fresh; while the ledger is slow or away, as last
+/// read (a token replaced here is never among them: it is forgotten at once).
 async fn digests(state: &WebState) -> Result<Digests, WebError> {
-    if let Some(digests) = state.digests.fresh() {
-        return Ok(digests);
-    }
-    let digests = with_ledger(state, |ledger| ledger.token_hashes()).await?;
+    let last = state.digests.last();
+    let stale = match last {
+        Some((digests, true)) => return Ok(digests),
+        Some((digests, false)) => Some(digests),
+        None => None,
+    };
+    let read = with_ledger(state, |ledger| ledger.token_hashes());
+    let digests = match stale {
+        None => read.await?,
+        Some(stale) => match tokio::time::timeout(DIGESTS_WAIT, read).await {
+            Ok(Ok(digests)) => digests,
+            Ok(Err(_)) | Err(_) => return Ok(stale),
+        },
+    };
     state.digests.keep(digests.clone());
     Ok(digests)
 }

@@ -23,7 +23,7 @@ use super::state::WebState;
 use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::event_json::EventJson;
-use crate::live::{Control, Snapshot};
+use crate::live::{Command, Snapshot};
 use crate::{EventFilter, GameTime, Source};
 
 /// Events per page unless asked, and the most a page may hold.
@@ -219,12 +219,7 @@ pub(crate) async fn api_set_url(
         .map_err(|e| WebError::Internal(format!("URL check failed: {e}")))?
         .map_err(WebError::BadInput)?;
     let (t, u) = (team.clone(), url.clone());
-    let check = control::ask_check(&state, move |reply| Control::SetUrl {
-        team: t,
-        url: u,
-        reply,
-    })
-    .await?;
+    let check = control::ask_check(&state, Command::SetUrl { team: t, url: u }).await?;
     let check = json::check(&check);
     Ok(Json(
         serde_json::json!({ "team": team, "url": url, "check": check }),
@@ -252,7 +247,7 @@ pub(crate) async fn api_check(
             .map_err(|_| WebError::BadInput("body: {} or {\"team\": \"…\"}".into()))?
     };
     let team = whose(&caller, body.team.as_deref(), &state.view.now())?;
-    let check = control::ask_check(&state, move |reply| Control::Check { team, reply }).await?;
+    let check = control::ask_check(&state, Command::Check { team }).await?;
     Ok(Json(json::check(&check)))
 }
 

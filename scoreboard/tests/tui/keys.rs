@@ -1,7 +1,7 @@
 //! Keys against the cockpit's state and the controls they send.
 
 use ratatui::crossterm::event::KeyCode;
-use scoreboard::live::{Control, Snapshot};
+use scoreboard::live::{Command, Control, Snapshot};
 use scoreboard::tui::{App, InputMode};
 
 use crate::util::{char_key, ctrl_c, game, key, reranked, shared};
@@ -71,18 +71,22 @@ fn p_pauses_a_running_game_and_resumes_a_paused_one() {
         ..game()
     };
     let mut app = App::new(shared(running.clone()));
-    assert!(matches!(
-        app.handle_key(char_key('p')),
-        Some(Control::Pause)
-    ));
+    assert_eq!(
+        app.handle_key(char_key('p'))
+            .as_ref()
+            .and_then(Control::command),
+        Some(&Command::Pause)
+    );
     app.update(shared(Snapshot {
         paused: true,
         ..running
     }));
-    assert!(matches!(
-        app.handle_key(char_key('p')),
-        Some(Control::Resume)
-    ));
+    assert_eq!(
+        app.handle_key(char_key('p'))
+            .as_ref()
+            .and_then(Control::command),
+        Some(&Command::Resume)
+    );
 }
 
 #[test]
@@ -92,18 +96,22 @@ fn f_freezes_and_unfreezes_the_public_board() {
         ..game()
     };
     let mut app = App::new(shared(live.clone()));
-    assert!(matches!(
-        app.handle_key(char_key('f')),
-        Some(Control::Freeze)
-    ));
+    assert_eq!(
+        app.handle_key(char_key('f'))
+            .as_ref()
+            .and_then(Control::command),
+        Some(&Command::Freeze)
+    );
     app.update(shared(Snapshot {
         frozen: true,
         ..live
     }));
-    assert!(matches!(
-        app.handle_key(char_key('f')),
-        Some(Control::Unfreeze)
-    ));
+    assert_eq!(
+        app.handle_key(char_key('f'))
+            .as_ref()
+            .and_then(Control::command),
+        Some(&Command::Unfreeze)
+    );
 }
 
 #[test]
@@ -119,7 +127,9 @@ fn a_then_typing_then_enter_announces() {
         &InputMode::Announce("Round 3: quit early? No!".into())
     );
     match app.handle_key(key(KeyCode::Enter)) {
-        Some(Control::Announce(text)) => assert_eq!(text, "Round 3: quit early? No!"),
+        Some(Control::Command(Command::Announce(text), _)) => {
+            assert_eq!(text, "Round 3: quit early? No!")
+        }
         other => panic!("expected an announcement, got {other:?}"),
     }
     assert_eq!(app.mode(), &InputMode::Normal);
@@ -141,7 +151,12 @@ fn q_then_y_quits() {
     assert!(app.handle_key(char_key('q')).is_none());
     assert_eq!(app.mode(), &InputMode::ConfirmQuit);
     assert!(!app.exit_requested());
-    assert!(matches!(app.handle_key(char_key('y')), Some(Control::Quit)));
+    assert_eq!(
+        app.handle_key(char_key('y'))
+            .as_ref()
+            .and_then(Control::command),
+        Some(&Command::Quit)
+    );
     assert!(app.exit_requested());
 }
 
@@ -161,12 +176,18 @@ fn q_then_anything_else_cancels() {
 #[test]
 fn ctrl_c_quits_at_once_even_while_typing() {
     let mut app = cockpit();
-    assert!(matches!(app.handle_key(ctrl_c()), Some(Control::Quit)));
+    assert_eq!(
+        app.handle_key(ctrl_c()).as_ref().and_then(Control::command),
+        Some(&Command::Quit)
+    );
     assert!(app.exit_requested());
 
     let mut app = cockpit();
     app.handle_key(char_key('a'));
-    assert!(matches!(app.handle_key(ctrl_c()), Some(Control::Quit)));
+    assert_eq!(
+        app.handle_key(ctrl_c()).as_ref().and_then(Control::command),
+        Some(&Command::Quit)
+    );
     assert!(app.exit_requested());
 }
 

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use scoreboard::ledger::{Recorded, SqliteLedger};
-use scoreboard::live::{Announcement, Control, LivePublisher, Refusal, Snapshot, TeamRow};
+use scoreboard::live::{
+    Announcement, Command, Control, LivePublisher, Refusal, Reply, Snapshot, TeamRow,
+};
 use scoreboard::projection::EndpointCheck;
 use scoreboard::tokens::{self, ADMIN};
 use scoreboard::web::{UrlCheck, WebState};
@@ -290,39 +292,41 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
         let mut world = r.world.lock().unwrap().clone();
         let known = |team: &str| world.teams.iter().any(|t| t.team == team);
         let line = match control {
-            Control::Pause => {
+            Control::Command(Command::Pause, _) => {
                 world.paused = true;
                 "pause".to_string()
             }
-            Control::Resume => {
+            Control::Command(Command::Resume, _) => {
                 world.paused = false;
                 "resume".to_string()
             }
-            Control::Freeze => {
+            Control::Command(Command::Freeze, _) => {
                 world.frozen = true;
                 "freeze".to_string()
             }
-            Control::Unfreeze => {
+            Control::Command(Command::Unfreeze, _) => {
                 world.frozen = false;
                 "unfreeze".to_string()
             }
-            Control::Announce(text) => {
+            Control::Command(Command::Announce(text), _) => {
                 world.announcements.push(Announcement {
                     at: world.now,
                     text: text.clone(),
                 });
                 format!("announce {text}")
             }
-            Control::Adjust {
-                team,
-                points,
-                reason,
-                by,
-                request,
-                reply,
-            } => {
+            Control::Command(
+                Command::Adjust {
+                    team,
+                    points,
+                    reason,
+                    by,
+                    request,
+                },
+                Reply::Done(reply),
+            ) => {
                 if !known(&team) {
-                    let _ = reply.send(Err(format!("no team {team}")));
+                    let _ = reply.send(Err(Refusal::NoSuchTeam(team)));
                     continue;
                 }
                 adjustments += 1;
@@ -348,7 +352,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 let _ = reply.send(Ok(()));
                 format!("adjust {team} {} {by} {reason}", points.0)
             }
-            Control::SetUrl { team, url, reply } => {
+            Control::Command(Command::SetUrl { team, url }, Reply::Check(reply)) => {
                 if url.contains("refuse") {
                     let refused = Refusal::Invalid("the runner refuses this URL".into());
                     let _ = reply.send(Err(refused));
@@ -365,7 +369,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 }));
                 format!("url {team} {url}")
             }
-            Control::Check { team, reply } => {
+            Control::Command(Command::Check { team }, Reply::Check(reply)) => {
                 let _ = reply.send(Err(Refusal::TooSoon(std::time::Duration::from_secs(7))));
                 format!("check {team}")
             }
@@ -376,7 +380,10 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 let _ = reply.send(request.apply(&mut ledger).unwrap());
                 continue;
             }
-            Control::Quit => "quit".to_string(),
+            Control::Command(Command::Quit, _) => "quit".to_string(),
+            Control::Command(command, reply) => {
+                panic!("{command:?} asked with the wrong reply {reply:?}")
+            }
         };
         rank(&mut world);
         *r.world.lock().unwrap() = world.clone();

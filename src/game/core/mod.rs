@@ -1,165 +1,35 @@
-//! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, an
-//! inventory observation, an organizer's command, news of the ledger), [`Effect`]s out
-//! (causes and notes to record, lines to log, steps and faults to carry out, the load to
-//! pause or resume). The async shell in run.rs does the sockets, the clock and the ledger;
-//! the core keeps the scorer, the biller, the timeline and the projection, and decides.
+//! The game's decisions without I/O: an [`Input`] in (batches, a look at the clock, a read
+//! of a split game's segment batches, an inventory observation, an organizer's command, news
+//! of the ledger), [`Effect`]s out (causes and notes to record, lines to log, steps, faults
+//! and hooks to carry out, the load to pause or resume). The async shell in run.rs does the
+//! sockets, the clock and the ledger; the core keeps the scorer, the biller, the timeline,
+//! a split game's collector and the projection, and decides. The shell changes the core
+//! only through inputs. No async runtime, no clock reads, no processes or sockets here: a
+//! test (tests.rs, `the_core_does_no_io`) fails on any.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use loadgen::OutcomeBatch;
-use scoreboard::live::{CHECK_EVERY, Refusal, TeamRow};
+use scoreboard::live::{CHECK_EVERY, Refusal};
 use scoreboard::{
     Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
-    Observation, Points, Recorded, RecordedBatch, Scorer,
+    Observation, Recorded, RecordedBatch, Scorer,
 };
 
-use super::clock::TickClock;
-use super::outbox::Item;
+use self::clock::TickClock;
+use self::collect::Collector;
 use super::timeline::{Happening, Timeline};
-use crate::scenario::{Action, Endpoint, Fault, Scenario, SimStep, check_team_url};
+use crate::scenario::{Action, Endpoint, Scenario, check_team_url};
 
+pub(crate) mod clock;
+pub(crate) mod collect;
+mod messages;
 #[cfg(test)]
 mod tests;
 pub(crate) mod worker;
 
-/// What the shell tells the core.
-#[derive(Debug)]
-pub(crate) enum Input {
-    /// Outcome batches of this process's engine.
-    Batches(Vec<OutcomeBatch>),
-    /// Causes gathered from external load workers (merged batches and voids), to score.
-    Collected(Vec<Recorded>),
-    /// The game clock stands at `now`.
-    Look { now: GameTime },
-    /// What the inventory holds now.
-    Observed(Observation),
-    /// An organizer's command, at game time `at` (`now_unix_ms` names an adjustment that
-    /// came without an id of its own).
-    Command {
-        at: GameTime,
-        now_unix_ms: u64,
-        command: Command,
-    },
-    /// The load started again as run `run`, after a pause of `pause`, at wall-clock
-    /// `now_unix_ms`.
-    Resumed {
-        at: GameTime,
-        run: u64,
-        pause: Duration,
-        now_unix_ms: u64,
-    },
-    /// The outbox holds as many causes as it may while the ledger is unavailable.
-    LedgerFull {
-        at: GameTime,
-        waiting: u64,
-        now_unix_ms: u64,
-    },
-    /// The ledger took what waited, `after` it went away.
-    LedgerBack {
-        at: GameTime,
-        after: Duration,
-        written: usize,
-    },
-    /// Ctrl-C, SIGTERM or a quit: the game stops for good.
-    Stop { at: GameTime, why: &'static str },
-    /// A probe of team `team`'s endpoint (by scenario index) finished: what it found, in
-    /// words. Recorded and shown, never scored.
-    Checked {
-        at: GameTime,
-        team: usize,
-        passed: bool,
-        text: String,
-        now_unix_ms: u64,
-    },
-}
-
-/// An organizer's command, as data (the shell keeps the reply channel).
-#[derive(Debug)]
-pub(crate) enum Command {
-    Pause,
-    Resume,
-    /// Freezes the public board as it is shown now.
-    Freeze {
-        public: Vec<TeamRow>,
-    },
-    Unfreeze,
-    Announce(String),
-    Adjust {
-        team: String,
-        points: Points,
-        reason: String,
-        by: String,
-        request: Option<String>,
-    },
-    SetUrl {
-        team: String,
-        url: String,
-    },
-    /// Probe the team's endpoint now ("check my endpoint"), at most once every
-    /// [`CHECK_EVERY`] a team.
-    Check {
-        team: String,
-    },
-    Quit,
-}
-
-/// What the shell is to do, in order.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Effect {
-    /// A line for the game's log.
-    Say(String),
-    /// Causes decided and counted in the projection: the views get their events, the
-    /// ledger gets them (through the outbox).
-    Record(Vec<Item>),
-    /// An announcement made, for the ledger (through the outbox): what the debrief marks.
-    Note(Note),
-    /// A simulated team's step, or a fault done to it, due at `at`.
-    Step {
-        team: String,
-        step: SimStep,
-        at: GameTime,
-    },
-    Fault {
-        team: String,
-        fault: Fault,
-        at: GameTime,
-    },
-    Hook {
-        command: String,
-        timeout: Duration,
-        at: GameTime,
-    },
-    /// Look at the inventory, then tell the core what it holds.
-    Bill(GameTime),
-    /// Print the plain-text board.
-    Board,
-    /// Stop the load and the clock.
-    Pause,
-    /// Start a new run at the paused game time, then tell the core [`Input::Resumed`].
-    Resume,
-    /// Stop the load for good.
-    Stop,
-    /// The team (by scenario index) now answers at `url`; once it does, `note` goes to the
-    /// ledger (a URL the load could not take is not marked).
-    SetUrl {
-        team: usize,
-        url: String,
-        note: Note,
-    },
-    /// Probe the team's endpoint at `url` off the loop, then tell the core
-    /// [`Input::Checked`] (and whoever asked, the result).
-    Probe { team: usize, url: String },
-    /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
-    /// there.
-    StorePauses {
-        paused_ms: u64,
-        since_unix_ms: Option<u64>,
-        event: ClockEvent,
-    },
-    /// The answer to the command that asked.
-    Reply(Result<(), Refusal>),
-}
+pub use self::messages::Signal;
+pub(crate) use self::messages::{Command, Effect, Input, Item};
 
 /// How the core starts: a fresh game, or one resumed from its ledger.
 pub(crate) struct Start {
@@ -174,6 +44,8 @@ pub(crate) struct Start {
     /// How often the plain-text board is printed (zero: never), and the inventory looked at.
     pub(crate) board_every: Duration,
     pub(crate) billing_every_ms: u64,
+    /// A split game's collector of its workers' batches.
+    pub(crate) collector: Option<Collector>,
 }
 
 /// Each team's name, whether the engine runs its servers, and its URLs now.
@@ -189,33 +61,55 @@ struct TeamInfo {
 /// The game's decisions and the state they need.
 pub(crate) struct Core {
     clock: TickClock,
-    scorer: Scorer,
-    biller: Biller,
-    billing: BillingRules,
+    scoring: Scoring,
     /// The one read model of the game: every view reads it.
-    pub(crate) state: GameProjection,
+    state: GameProjection,
     timeline: Timeline,
     teams: Vec<TeamInfo>,
     allow_private: bool,
-    /// The public board kept at a freeze.
-    pub(crate) frozen: Option<Vec<TeamRow>>,
+    organizer: Organizer,
+    running: Running,
+    looks: Looks,
+    /// A split game's: gathers its workers' segment batches into scored ticks.
+    collector: Option<Collector>,
+}
+
+/// What turns causes into points: the rules, and the biller of instances' blocks.
+struct Scoring {
+    scorer: Scorer,
+    biller: Biller,
+    billing: BillingRules,
+}
+
+/// What the organizer did that the core keeps.
+struct Organizer {
+    /// The public board is frozen.
+    frozen: bool,
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
     adjusted: HashSet<String>,
     adjustments: u64,
     /// Notes made live in this process (their ids count them).
     notes: u64,
+}
+
+/// The run under way, its pauses, and whether the game has stopped.
+struct Running {
     /// This run's number in the ledger (batch ids differ between runs of one game).
-    pub(crate) run: u64,
-    billing_every_ms: u64,
-    next_billing_ms: u64,
-    board_every_ms: u64,
-    next_board_ms: u64,
-    pub(crate) paused: bool,
-    pub(crate) quit: bool,
+    run: u64,
+    paused: bool,
+    quit: bool,
     /// The game paused itself because the outbox filled; it resumes when the ledger is back.
     paused_for_ledger: bool,
     /// Pauses so far, in milliseconds of wall clock.
     paused_ms: u64,
+}
+
+/// When the inventory is looked at next, and the plain-text board printed (zero: never).
+struct Looks {
+    billing_every_ms: u64,
+    next_billing_ms: u64,
+    board_every_ms: u64,
+    next_board_ms: u64,
 }
 
 impl Core {
@@ -241,29 +135,75 @@ impl Core {
                 }
             })
             .collect();
+        let mut collector = start.collector;
+        if let Some(collector) = &mut collector {
+            collector.begin_run(start.run, start.offset);
+        }
         Ok(Core {
             clock: TickClock::new(g.tick, g.duration),
-            scorer: Scorer::new(scenario.rules.clone())?,
-            biller: start.biller,
-            billing: scenario.rules.billing.clone(),
+            scoring: Scoring {
+                scorer: Scorer::new(scenario.rules.clone())?,
+                biller: start.biller,
+                billing: scenario.rules.billing.clone(),
+            },
             state: start.state,
             timeline: Timeline::new(scenario, start.offset),
             teams,
             allow_private: g.allow_private_targets,
-            frozen: None,
-            adjusted: start.adjusted,
-            adjustments: 0,
-            notes: 0,
-            run: start.run,
-            billing_every_ms: start.billing_every_ms,
-            next_billing_ms: 0,
-            board_every_ms,
-            next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
-            paused: false,
-            quit: false,
-            paused_for_ledger: false,
-            paused_ms: start.paused_ms,
+            organizer: Organizer {
+                frozen: false,
+                adjusted: start.adjusted,
+                adjustments: 0,
+                notes: 0,
+            },
+            running: Running {
+                run: start.run,
+                paused: false,
+                quit: false,
+                paused_for_ledger: false,
+                paused_ms: start.paused_ms,
+            },
+            looks: Looks {
+                billing_every_ms: start.billing_every_ms,
+                next_billing_ms: 0,
+                board_every_ms,
+                next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
+            },
+            collector,
         })
+    }
+
+    /// The one read model of the game: every view reads it.
+    pub(crate) fn state(&self) -> &GameProjection {
+        &self.state
+    }
+
+    pub(crate) fn into_state(self) -> GameProjection {
+        self.state
+    }
+
+    /// This run's number in the ledger.
+    pub(crate) fn run(&self) -> u64 {
+        self.running.run
+    }
+
+    pub(crate) fn paused(&self) -> bool {
+        self.running.paused
+    }
+
+    /// The game was stopped, or has ended.
+    pub(crate) fn quit(&self) -> bool {
+        self.running.quit
+    }
+
+    /// A split game's ticks still waiting for segment batches.
+    pub(crate) fn collecting(&self) -> usize {
+        self.collector.as_ref().map_or(0, Collector::waiting)
+    }
+
+    /// A split game's worker batches that came after their tick was scored.
+    pub(crate) fn late(&self) -> u64 {
+        self.collector.as_ref().map_or(0, |c| c.late)
     }
 
     /// Takes in one input and says what to do about it.
@@ -279,7 +219,13 @@ impl Core {
                     .collect();
                 self.record(causes)
             }
-            Input::Collected(causes) => self.record(causes),
+            Input::Segments(read) => match &mut self.collector {
+                Some(collector) => {
+                    let causes = collector.read(read);
+                    self.record(causes)
+                }
+                None => Vec::new(),
+            },
             Input::Look { now } => self.look(now),
             Input::Observed(observation) => self.observed(&observation),
             Input::Command {
@@ -297,27 +243,8 @@ impl Core {
                 at,
                 waiting,
                 now_unix_ms,
-            } => {
-                if self.paused || self.quit {
-                    return Vec::new();
-                }
-                let mut effects = vec![Effect::Say(format!(
-                    "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
-                ))];
-                effects.extend(self.pause(at, now_unix_ms));
-                self.paused_for_ledger = true;
-                effects
-            }
-            Input::LedgerBack { at, after, written } => {
-                let after = humantime::format_duration(Duration::from_secs(after.as_secs()));
-                let mut effects = vec![Effect::Say(format!(
-                    "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
-                ))];
-                if std::mem::take(&mut self.paused_for_ledger) && self.paused && !self.quit {
-                    effects.push(Effect::Resume);
-                }
-                effects
-            }
+            } => self.ledger_full(at, waiting, now_unix_ms),
+            Input::LedgerBack { at, after, written } => self.ledger_back(at, after, written),
             Input::Checked {
                 at,
                 team,
@@ -325,11 +252,12 @@ impl Core {
                 text,
                 now_unix_ms,
             } => self.checked(at, team, passed, text, now_unix_ms),
-            Input::Stop { at, why } => {
-                if self.quit {
+            Input::Stop { at, signal } => {
+                let why = signal.map_or("quit".to_owned(), |s| s.to_string());
+                if self.running.quit {
                     return Vec::new();
                 }
-                self.quit = true;
+                self.running.quit = true;
                 vec![
                     Effect::Say(format!(
                         "[{at}] {why}: stopping the game (requests in flight finish; run the same command again to resume)"
@@ -337,7 +265,48 @@ impl Core {
                     Effect::Stop,
                 ]
             }
+            Input::End { at } => {
+                self.state.now = at;
+                self.running.quit = true;
+                if let Some(collector) = &mut self.collector {
+                    collector.end_run(at.as_duration());
+                }
+                Vec::new()
+            }
+            Input::Written { took } => {
+                self.state.ledger_writes += 1;
+                self.state.ledger_write_seconds += took.as_secs_f64();
+                Vec::new()
+            }
         }
+    }
+
+    /// The outbox is full while the ledger is away: the game pauses until it is back.
+    fn ledger_full(&mut self, at: GameTime, waiting: u64, now_unix_ms: u64) -> Vec<Effect> {
+        if self.running.paused || self.running.quit {
+            return Vec::new();
+        }
+        let mut effects = vec![Effect::Say(format!(
+            "[{at}] {waiting} causes wait for the ledger, as many as may: the game pauses until it is back"
+        ))];
+        effects.extend(self.pause(at, now_unix_ms));
+        self.running.paused_for_ledger = true;
+        effects
+    }
+
+    /// The ledger took what waited: a game it paused resumes.
+    fn ledger_back(&mut self, at: GameTime, after: Duration, written: usize) -> Vec<Effect> {
+        let after = humantime::format_duration(Duration::from_secs(after.as_secs()));
+        let mut effects = vec![Effect::Say(format!(
+            "[{at}] ledger back after {after}: {written} waiting causes written, none lost or doubled"
+        ))];
+        if std::mem::take(&mut self.running.paused_for_ledger)
+            && self.running.paused
+            && !self.running.quit
+        {
+            effects.push(Effect::Resume);
+        }
+        effects
     }
 
     /// The load started again as run `run` after a pause of `pause`.
@@ -348,9 +317,12 @@ impl Core {
         pause: Duration,
         now_unix_ms: u64,
     ) -> Vec<Effect> {
-        self.run = run;
-        self.paused = false;
-        self.paused_ms += pause.as_millis() as u64;
+        self.running.run = run;
+        self.running.paused = false;
+        self.running.paused_ms += pause.as_millis() as u64;
+        if let Some(collector) = &mut self.collector {
+            collector.begin_run(run, at.as_duration());
+        }
         let pause = humantime::format_duration(Duration::from_secs(pause.as_secs()));
         vec![
             self.store_pauses(at, now_unix_ms, false),
@@ -368,7 +340,7 @@ impl Core {
         let items: Vec<Item> = causes
             .into_iter()
             .map(|recorded| {
-                let events = self.scorer.events(&recorded);
+                let events = self.scoring.scorer.events(&recorded);
                 self.state.apply(&recorded, &events);
                 (recorded, events)
             })
@@ -426,13 +398,16 @@ impl Core {
             };
             effects.push(effect);
         }
-        if at.0 >= self.next_billing_ms {
-            self.next_billing_ms = at.0 + self.billing_every_ms;
+        if at.0 >= self.looks.next_billing_ms {
+            self.looks.next_billing_ms = at.0 + self.looks.billing_every_ms;
             effects.push(Effect::Bill(at));
         }
-        if self.board_every_ms > 0 && at.0 >= self.next_board_ms {
-            self.next_board_ms = at.0 + self.board_every_ms;
+        if self.looks.board_every_ms > 0 && at.0 >= self.looks.next_board_ms {
+            self.looks.next_board_ms = at.0 + self.looks.board_every_ms;
             effects.push(Effect::Board);
+        }
+        if let Some(collector) = &mut self.collector {
+            collector.look(at.as_duration());
         }
         effects
     }
@@ -451,7 +426,10 @@ impl Core {
         // instance seen there (a fleet started again to resume a finished game, an inventory
         // looked at late) costs nothing more.
         let end = GameTime::from_duration(self.clock.duration());
-        let blocks = self.biller.observe(&self.billing, observation);
+        let blocks = self
+            .scoring
+            .biller
+            .observe(&self.scoring.billing, observation);
         self.record(
             blocks
                 .into_iter()
@@ -478,29 +456,36 @@ impl Core {
     /// The id of a note made live: the run, its count in this process and the wall clock
     /// (a process of another run, or the same run again after a failed resume, differs).
     fn live_note_id(&mut self, now_unix_ms: u64) -> String {
-        self.notes += 1;
-        format!("r{}-n{}-{now_unix_ms}", self.run, self.notes)
+        self.organizer.notes += 1;
+        format!(
+            "r{}-n{}-{now_unix_ms}",
+            self.running.run, self.organizer.notes
+        )
     }
 
     fn command(&mut self, at: GameTime, now_unix_ms: u64, command: Command) -> Vec<Effect> {
         match command {
-            Command::Pause if !self.paused && !self.quit => {
-                self.paused_for_ledger = false;
+            Command::Pause if !self.running.paused && !self.running.quit => {
+                self.running.paused_for_ledger = false;
                 self.pause(at, now_unix_ms)
             }
-            Command::Resume if self.paused && !self.quit => vec![Effect::Resume],
+            Command::Resume if self.running.paused && !self.running.quit => vec![Effect::Resume],
             Command::Pause | Command::Resume => Vec::new(),
-            Command::Freeze { public } => match self.frozen {
-                Some(_) => Vec::new(),
-                None => {
-                    self.frozen = Some(public);
-                    vec![Effect::Say(format!("[{at}] public scoreboard frozen"))]
-                }
-            },
-            Command::Unfreeze => match self.frozen.take() {
-                Some(_) => vec![Effect::Say(format!("[{at}] public scoreboard live again"))],
-                None => Vec::new(),
-            },
+            Command::Freeze if !self.organizer.frozen => {
+                self.organizer.frozen = true;
+                vec![
+                    Effect::Freeze,
+                    Effect::Say(format!("[{at}] public scoreboard frozen")),
+                ]
+            }
+            Command::Unfreeze if self.organizer.frozen => {
+                self.organizer.frozen = false;
+                vec![
+                    Effect::Unfreeze,
+                    Effect::Say(format!("[{at}] public scoreboard live again")),
+                ]
+            }
+            Command::Freeze | Command::Unfreeze => Vec::new(),
             Command::Announce(text) => {
                 let id = self.live_note_id(now_unix_ms);
                 self.announce(at, text, id).into()
@@ -529,19 +514,22 @@ impl Core {
                     effects.push(Effect::Reply(Ok(())));
                     effects
                 }
-                Err(e) => vec![Effect::Reply(Err(Refusal::Invalid(e)))],
+                Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
             Command::Check { team } => match self.check(&team, now_unix_ms) {
                 Ok(probe) => vec![probe, Effect::Reply(Ok(()))],
                 Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
-            Command::Quit => self.handle(Input::Stop { at, why: "quit" }),
+            Command::Quit => self.handle(Input::Stop { at, signal: None }),
         }
     }
 
     /// Stops the load and the clock; the pause is stored with the ledger's next write.
     fn pause(&mut self, at: GameTime, now_unix_ms: u64) -> Vec<Effect> {
-        self.paused = true;
+        self.running.paused = true;
+        if let Some(collector) = &mut self.collector {
+            collector.end_run(at.as_duration());
+        }
         vec![
             Effect::Pause,
             self.store_pauses(at, now_unix_ms, true),
@@ -552,7 +540,7 @@ impl Core {
     /// The pauses so far, after a pause (`paused`) or a resume at `at`, `now_unix_ms`.
     fn store_pauses(&self, at: GameTime, now_unix_ms: u64, paused: bool) -> Effect {
         Effect::StorePauses {
-            paused_ms: self.paused_ms,
+            paused_ms: self.running.paused_ms,
             since_unix_ms: paused.then_some(now_unix_ms),
             event: ClockEvent {
                 at,
@@ -566,10 +554,7 @@ impl Core {
     /// each such request is new).
     fn adjust(&mut self, mut asked: Adjustment, now_unix_ms: u64) -> Vec<Effect> {
         if self.state.team(&asked.team).is_none() {
-            return vec![Effect::Reply(Err(Refusal::Invalid(format!(
-                "no team is called {:?}",
-                asked.team
-            ))))];
+            return vec![Effect::Reply(Err(Refusal::NoSuchTeam(asked.team)))];
         }
         let reason = asked.reason.trim();
         if reason.is_empty() {
@@ -578,11 +563,15 @@ impl Core {
             )))];
         }
         asked.reason = reason.to_owned();
-        self.adjustments += 1;
+        self.organizer.adjustments += 1;
         if asked.id.is_empty() {
-            asked.id = format!("r{}-a{}-{now_unix_ms}", self.run, self.adjustments);
+            asked.id = format!(
+                "r{}-a{}-{now_unix_ms}",
+                self.running.run, self.organizer.adjustments
+            );
         }
         if !self
+            .organizer
             .adjusted
             .insert(Cause::Adjustment(asked.id.clone()).key())
         {
@@ -641,15 +630,13 @@ impl Core {
             .teams
             .iter()
             .position(|t| t.name == team)
-            .ok_or_else(|| Refusal::Invalid(format!("no team is called {team:?}")))?;
+            .ok_or_else(|| Refusal::NoSuchTeam(team.to_owned()))?;
         let t = &mut self.teams[index];
         if t.simulated {
-            return Err(Refusal::Invalid(format!(
-                "{team} is a simulated team: its servers are the engine's"
-            )));
+            return Err(simulated(team));
         }
         let Some(url) = t.urls.first().cloned() else {
-            return Err(Refusal::Invalid(
+            return Err(Refusal::Conflict(
                 "no endpoint to check yet: register your endpoint's URL first".to_owned(),
             ));
         };
@@ -699,18 +686,23 @@ impl Core {
     }
 
     /// Checks a team's new URL; returns the team's index.
-    fn set_url(&self, team: &str, url: &str) -> Result<usize, String> {
+    fn set_url(&self, team: &str, url: &str) -> Result<usize, Refusal> {
         let index = self
             .teams
             .iter()
             .position(|t| t.name == team)
-            .ok_or_else(|| format!("no team is called {team:?}"))?;
+            .ok_or_else(|| Refusal::NoSuchTeam(team.to_owned()))?;
         if self.teams[index].simulated {
-            return Err(format!(
-                "{team} is a simulated team: its servers are the engine's"
-            ));
+            return Err(simulated(team));
         }
-        check_team_url(url, self.allow_private)?;
+        check_team_url(url, self.allow_private).map_err(Refusal::Invalid)?;
         Ok(index)
     }
+}
+
+/// A simulated team's endpoint is the engine's: not the team's to change or check.
+fn simulated(team: &str) -> Refusal {
+    Refusal::Conflict(format!(
+        "{team} is a simulated team: its servers are the engine's"
+    ))
 }

@@ -1,11 +1,16 @@
 //! A load worker's decisions without I/O: given the game's clock as the coordinator stored
 //! it, the team URLs it published and what the worker runs now, what the worker does next
-//! (stop its engine, point a team elsewhere, start a run). worker.rs is the shell that reads
-//! the ledger and drives the engine.
+//! (stop its engine, point a team elsewhere, start a run); and which of its batches go to
+//! the ledger now and which are held for the drain batch at the end ([`Batches`]).
+//! worker.rs is the shell that reads the ledger, drives the engine and writes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use scoreboard::GameSession;
+use loadgen::{BatchId, OutcomeBatch};
+use scoreboard::{GameSession, GameTime, RecordedBatch};
+
+use super::clock::TickClock;
 
 /// What the worker runs now: the run of its engine and the URLs it sends to.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +73,86 @@ pub(crate) fn follow(
             .then(|| Duration::from_millis(session.started_unix_ms - now_unix_ms)),
     });
     steps
+}
+
+/// A worker's batches on their way to the ledger: each tick's batch goes as it comes, placed
+/// at its tick's end; answers that came after the game's end are held, merged into one drain
+/// batch per team, which goes at the end (the coordinator waits for it from every segment,
+/// so it knows the segment's last answers are in).
+#[derive(Debug)]
+pub(crate) struct Batches {
+    clock: TickClock,
+    /// The worker's segment index (its batch ids' `worker`).
+    worker: u32,
+    teams: Vec<Arc<str>>,
+    /// Per team, the answers that came after the game's end, merged.
+    held: Vec<Option<OutcomeBatch>>,
+    /// The run of the engine started last.
+    last_run: u64,
+}
+
+impl Batches {
+    pub(crate) fn new(clock: TickClock, worker: u32, teams: &[String]) -> Batches {
+        Batches {
+            clock,
+            worker,
+            teams: teams.iter().map(|t| Arc::from(t.as_str())).collect(),
+            held: vec![None; teams.len()],
+            last_run: 0,
+        }
+    }
+
+    /// Run `run` of the game started: an empty drain batch belongs to it.
+    pub(crate) fn started(&mut self, run: u64) {
+        self.last_run = run;
+    }
+
+    /// A batch the engine sent: to write now, or `None` when it is held for the drain.
+    pub(crate) fn sort(&mut self, batch: OutcomeBatch) -> Option<RecordedBatch> {
+        let drain_tick = self.clock.drain_tick();
+        if batch.id.tick < drain_tick {
+            let at = self.clock.batch_at(batch.id.tick);
+            return Some(RecordedBatch { at, batch });
+        }
+        let team = batch.id.target as usize;
+        if self.held.len() <= team {
+            self.held.resize(team + 1, None);
+        }
+        let held = self.held[team].get_or_insert_with(|| {
+            let id = BatchId {
+                tick: drain_tick,
+                ..batch.id
+            };
+            OutcomeBatch::new(id, batch.target.clone())
+        });
+        held.merge(&batch);
+        None
+    }
+
+    /// At the game's end: one batch per team after the last tick, with the answers that
+    /// came after the end (none, often).
+    pub(crate) fn drain(&mut self) -> Vec<RecordedBatch> {
+        let at = GameTime::from_duration(self.clock.duration());
+        let tick = self.clock.drain_tick();
+        let mut held = std::mem::take(&mut self.held);
+        held.resize(self.teams.len(), None);
+        held.into_iter()
+            .zip(&self.teams)
+            .enumerate()
+            .map(|(i, (held, team))| {
+                let batch = held.unwrap_or_else(|| {
+                    let id = BatchId {
+                        run: self.last_run,
+                        worker: self.worker,
+                        target: i as u32,
+                        tick,
+                    };
+                    OutcomeBatch::new(id, team.clone())
+                });
+                RecordedBatch { at, batch }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +276,45 @@ mod tests {
                 urls: vec!["http://b".to_owned()]
             }]
         );
+    }
+
+    fn engine_batch(run: u64, target: u32, tick: u64, sends: u64) -> OutcomeBatch {
+        let id = BatchId {
+            run,
+            worker: 1,
+            target,
+            tick,
+        };
+        let mut b = OutcomeBatch::new(id, Arc::from(["a", "b"][target as usize]));
+        b.sends = sends;
+        b
+    }
+
+    #[test]
+    fn batches_of_the_game_go_now_and_answers_after_its_end_make_one_drain_batch_per_team() {
+        // 2.5 s of 1-second ticks: ticks 0, 1, 2 (partial); the drain tick is 3.
+        let clock = TickClock::new(Duration::from_secs(1), Duration::from_millis(2_500));
+        let mut batches = Batches::new(clock, 1, &["a".to_owned(), "b".to_owned()]);
+        batches.started(2);
+        let now = batches
+            .sort(engine_batch(2, 0, 2, 5))
+            .expect("a tick of the game");
+        assert_eq!((now.at, now.batch.sends), (GameTime(2_500), 5));
+        // Team 0's late answers, over two engine batches: held, then merged.
+        assert!(batches.sort(engine_batch(2, 0, 3, 2)).is_none());
+        assert!(batches.sort(engine_batch(2, 0, 4, 1)).is_none());
+        let drain = batches.drain();
+        let got: Vec<(u64, u32, u32, u64, u64)> = drain
+            .iter()
+            .map(|d| {
+                let id = d.batch.id;
+                (id.run, id.worker, id.target, id.tick, d.batch.sends)
+            })
+            .collect();
+        // Team 1 had none: an empty drain batch of the last run still says so.
+        assert_eq!(got, [(2, 1, 0, 3, 3), (2, 1, 1, 3, 0)]);
+        assert!(drain.iter().all(|d| d.at == GameTime(2_500)));
+        // Drained once: a second call has nothing held.
+        assert_eq!(batches.drain()[0].batch.sends, 0);
     }
 }
