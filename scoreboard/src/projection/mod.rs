@@ -16,7 +16,7 @@ use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::LedgerCursor;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
-pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
+pub use history::{Bucket, COARSE, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span};
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
@@ -65,7 +65,8 @@ pub struct TeamState {
     pub late_sends: u64,
     /// Ticks voided for this team (a load worker's share missing): no points lost.
     pub voided_ticks: u64,
-    /// The whole game, a bucket per second (coarser past [`MAX_BUCKETS`]).
+    /// The whole game: the last ten minutes a bucket a second, older time a bucket per
+    /// [`COARSE`].
     pub history: History,
     /// Points lost by kind: the last five minutes, and the whole game.
     pub losses: Losses,
