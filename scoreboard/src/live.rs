@@ -1,14 +1,18 @@
 //! The live game as views see it: a read-only [`Snapshot`] the game runner publishes after
 //! every change, the score events as they are recorded, and the [`Control`]s a view may ask
 //! for (pause, freeze, announce, adjust, a team's new URL). Views never change the game
-//! themselves: they send a control and the runner records what follows.
+//! themselves: they send a control and the runner records what follows. The views that
+//! draw the game over time (the web's charts and debrief) ask for the game's projection,
+//! which the runner hands over when asked ([`LiveView::projection`]).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::projection::GameProjection;
 use crate::{Cents, GameTime, Points, ScoreEvent};
 
 /// The whole game at one moment. Cheap to share (`Arc`), never changed once published.
@@ -216,7 +220,33 @@ pub struct LivePublisher {
     controls: Option<mpsc::UnboundedReceiver<Control>>,
     control_tx: mpsc::UnboundedSender<Control>,
     names: Names,
+    handoff: Arc<Handoff>,
 }
+
+/// The game's projection for the views that draw the game over time: asked for by a view,
+/// copied by the runner at its next publish ([`GameProjection::for_history`]: the teams'
+/// histories are shared, not copied), so the game keeps one history and a view never holds
+/// up the game loop while it draws.
+#[derive(Debug, Default)]
+struct Handoff {
+    /// A runner hands its projection over (else a view reads the ledger's).
+    serves: AtomicBool,
+    wanted: AtomicBool,
+    latest: Mutex<Option<Handed>>,
+    ready: tokio::sync::Notify,
+}
+
+/// A projection handed over, with the snapshot published with it and when.
+#[derive(Clone, Debug)]
+struct Handed {
+    projection: Arc<GameProjection>,
+    snapshot: Arc<Snapshot>,
+    at: Instant,
+}
+
+/// How long a view waits for the runner to hand its projection over before it draws the
+/// last one it had (a runner publishes at least every quarter second while it runs).
+const HANDOFF_WAIT: Duration = Duration::from_secs(2);
 
 /// A view's side: reads snapshots, follows events, sends controls. Clone one per view.
 #[derive(Clone, Debug)]
@@ -225,6 +255,7 @@ pub struct LiveView {
     events: broadcast::Sender<ScoreEvent>,
     controls: mpsc::UnboundedSender<Control>,
     names: Names,
+    handoff: Arc<Handoff>,
 }
 
 /// Score events a slow view may fall behind by before it misses some (it can re-read the
@@ -242,6 +273,7 @@ impl LivePublisher {
             controls: Some(controls),
             control_tx,
             names: Names::default(),
+            handoff: Arc::default(),
         }
     }
 
@@ -252,6 +284,7 @@ impl LivePublisher {
             events: self.events.clone(),
             controls: self.control_tx.clone(),
             names: self.names.clone(),
+            handoff: Arc::clone(&self.handoff),
         }
     }
 
@@ -259,6 +292,24 @@ impl LivePublisher {
     pub fn publish(&self, mut snapshot: Snapshot) {
         name_rows(&self.names, &mut snapshot);
         self.snapshot.send_replace(Arc::new(snapshot));
+    }
+
+    /// Hands `projection` (the one the latest snapshot was drawn from) to the views that
+    /// asked for it since the last time: a copy sharing the teams' histories, made only
+    /// when asked. Call it after each publish.
+    pub fn hand_over(&self, projection: &GameProjection) {
+        let h = &self.handoff;
+        h.serves.store(true, Ordering::Release);
+        if !h.wanted.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let handed = Handed {
+            projection: Arc::new(projection.for_history()),
+            snapshot: self.snapshot.borrow().clone(),
+            at: Instant::now(),
+        };
+        *h.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(handed);
+        h.ready.notify_waiters();
     }
 
     /// The teams' public names (as the ledger holds them), for every snapshot from now on.
@@ -296,6 +347,28 @@ impl LiveView {
     /// Follows score events recorded from now on.
     pub fn follow(&self) -> broadcast::Receiver<ScoreEvent> {
         self.events.subscribe()
+    }
+
+    /// The game's projection as of the latest snapshot, or of one at most `fresh` old; `None`
+    /// when no runner in this process hands one over (a view then reads the ledger). Waits
+    /// for the runner's next publish when the one it has is older, and gives the last one
+    /// if the runner does not publish within [`HANDOFF_WAIT`] (a game over, or paused).
+    pub async fn projection(&self, fresh: Duration) -> Option<Arc<GameProjection>> {
+        let h = &self.handoff;
+        if !h.serves.load(Ordering::Acquire) {
+            return None;
+        }
+        let latest = || h.latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let now = self.now();
+        if let Some(l) = latest()
+            && (Arc::ptr_eq(&l.snapshot, &now) || l.at.elapsed() < fresh)
+        {
+            return Some(l.projection);
+        }
+        let ready = h.ready.notified();
+        h.wanted.store(true, Ordering::Release);
+        let _ = tokio::time::timeout(HANDOFF_WAIT, ready).await;
+        latest().map(|l| l.projection)
     }
 
     /// Gives a team a public name, shown from the next snapshot the game publishes on.

@@ -531,6 +531,8 @@ impl Game<'_> {
             self.core.frozen.as_deref(),
         );
         self.live.publish(snap);
+        // The web's charts and debrief read this projection, handed over when they ask.
+        self.live.hand_over(&self.core.state);
     }
 
     /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C

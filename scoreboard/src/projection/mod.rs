@@ -415,6 +415,25 @@ impl GameProjection {
         }
     }
 
+    /// A copy for the views that draw the game over time (the web's charts and debrief):
+    /// everything they read, the teams' histories shared with this one (a few pointers a
+    /// team), without what only the live board reads (each team's latest events, score
+    /// and p99 windows, latency histogram), which the snapshots carry.
+    pub fn for_history(&self) -> GameProjection {
+        GameProjection {
+            teams: self
+                .teams
+                .iter()
+                .map(|(name, t)| (name.clone(), t.for_history()))
+                .collect(),
+            order: self.order.clone(),
+            announcements: self.announcements.clone(),
+            organizer: self.organizer.clone(),
+            endpoints: self.endpoints.clone(),
+            ..*self
+        }
+    }
+
     /// Forgets every cause and event (a rescore replaced the events): the teams stay.
     fn clear(&mut self) {
         for t in self.teams.values_mut() {
@@ -426,6 +445,31 @@ impl GameProjection {
 }
 
 impl TeamState {
+    /// See [`GameProjection::for_history`].
+    fn for_history(&self) -> TeamState {
+        TeamState {
+            score: self.score,
+            counts: self.counts.clone(),
+            last_tick: self.last_tick.clone(),
+            latency: None,
+            events_by_source: self.events_by_source.clone(),
+            blocks: self.blocks,
+            cost: self.cost,
+            instances: self.instances,
+            points_log: VecDeque::new(),
+            latest: self.latest,
+            recent: VecDeque::new(),
+            score_steps: VecDeque::new(),
+            score_before: self.score_before,
+            p99_series: VecDeque::new(),
+            sends: self.sends,
+            late_sends: self.late_sends,
+            voided_ticks: self.voided_ticks,
+            history: self.history.clone(),
+            losses: self.losses.clone(),
+        }
+    }
+
     /// The score after each event time of the window, oldest first.
     pub fn score_series(&self) -> Vec<(GameTime, Points)> {
         let mut score = self.score_before;
