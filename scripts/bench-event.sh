@@ -132,7 +132,7 @@ while time.monotonic() - t0 < 300:
         time.sleep(0.5)
 start, c0 = time.monotonic(), cpu(pid)
 last_t, last_c = start, c0
-print(f"0 0 {rss(pid)}", flush=True)
+print(f"0 0 {rss(pid)} 0", flush=True)
 while time.monotonic() - start < minutes * 60:
     time.sleep(every)
     try:
@@ -140,9 +140,16 @@ while time.monotonic() - start < minutes * 60:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/board/race", timeout=10).read()
     except Exception as e:
         print(f"race: {e}", file=sys.stderr)
+    waiting = "?"
+    try:
+        # What waits for the ledger (a writer that cannot keep up holds batches in memory).
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        waiting = next(l.split()[-1] for l in metrics.splitlines() if l.startswith("gameday_ledger_waiting_causes"))
+    except Exception as e:
+        print(f"metrics: {e}", file=sys.stderr)
     try:
         now, c = time.monotonic(), cpu(pid)
-        print(f"{now - start:.0f} {100 * (c - last_c) / (now - last_t):.1f} {rss(pid)}", flush=True)
+        print(f"{now - start:.0f} {100 * (c - last_c) / (now - last_t):.1f} {rss(pid)} {waiting}", flush=True)
     except OSError:
         break
     last_t, last_c = now, c
@@ -150,6 +157,8 @@ PY
 curl -fsS "http://127.0.0.1:$web_port/api/board" -o "$BENCH_TMP/board.json" || true
 kill -INT "$game" 2>/dev/null || true
 wait "$game" 2>/dev/null || true
+# What the game said of itself (warnings about the ledger or the load, if any).
+grep -v "^ *[0-9]* *team-" "$log" | tail -n 8 >&2 || true
 
 echo
 echo "gameday play --web: $TEAMS teams × $RATE req/s (nginx on CPU $SERVER_CPU, $(nproc) cores), sampled every ${EVERY}s"
@@ -157,12 +166,12 @@ python3 - "$samples" "$TEAMS" "$MINUTES" "$BENCH_TMP/board.json" <<'PY'
 import json, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 teams, minutes = int(sys.argv[2]), float(sys.argv[3])
-print(f"{'time':>7} {'core %':>7} {'RSS MiB':>8}")
-for t, c, r in rows:
-    print(f"{int(t) // 60:4d}:{int(t) % 60:02d} {float(c):7.1f} {int(r) / 1024:8.1f}")
+print(f"{'time':>7} {'core %':>7} {'RSS MiB':>8} {'causes waiting for the ledger':>30}")
+for t, c, r, w in rows:
+    print(f"{int(t) // 60:4d}:{int(t) % 60:02d} {float(c):7.1f} {int(r) / 1024:8.1f} {w:>30}")
 if len(rows) < 2:
     sys.exit("too few samples")
-pts = [(int(t), float(c), int(r) / 1024) for t, c, r in rows]
+pts = [(int(t), float(c), int(r) / 1024) for t, c, r, _ in rows]
 cpu = sum(c for _, c, _ in pts[1:]) / (len(pts) - 1)
 def rss_at(s):
     return min(pts, key=lambda p: abs(p[0] - s))[2]

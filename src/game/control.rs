@@ -33,7 +33,7 @@ impl Game<'_> {
             Control::Pause => (Command::Pause, None),
             Control::Resume => (Command::Resume, None),
             Control::Freeze => {
-                let public = self.live.view().now().public.clone();
+                let public = self.live.view().now().public_rows().to_vec();
                 (Command::Freeze { public }, None)
             }
             Control::Unfreeze => (Command::Unfreeze, None),

@@ -292,7 +292,8 @@ impl History {
         }
         let i = ((ms - self.fine_from) / FINE_MS) as usize;
         while self.fine.len() <= i / CHUNK {
-            self.fine.push_back(Arc::new(vec![Bucket::default(); CHUNK]));
+            self.fine
+                .push_back(Arc::new(vec![Bucket::default(); CHUNK]));
         }
         &mut Arc::make_mut(&mut self.fine[i / CHUNK])[i % CHUNK]
     }
@@ -380,7 +381,9 @@ impl History {
         }
         // Points start at `from`'s bucket, whether stored or not (a chart of a game just
         // begun has its points still empty).
-        let first_ms = spans.peek().map_or(from.0 / FINE_MS * FINE_MS, |s| s.from.0.min(from.0));
+        let first_ms = spans
+            .peek()
+            .map_or(from.0 / FINE_MS * FINE_MS, |s| s.from.0.min(from.0));
         let mut at = first_ms;
         while at <= to.0 {
             let (mut b, mut end, mut last) = (Bucket::default(), at, at);
@@ -481,7 +484,10 @@ mod tests {
         // 15-second buckets for all but the last ten minutes (and the minute being folded):
         // 6,600 / 15 = 440 coarse, in chunks of 60; then a second a bucket.
         let coarse = h.spans().filter(|s| s.width == COARSE).count();
-        let fine = h.spans().filter(|s| s.width == Duration::from_secs(1)).count();
+        let fine = h
+            .spans()
+            .filter(|s| s.width == Duration::from_secs(1))
+            .count();
         assert_eq!(coarse * 15 + fine, 7200);
         assert!((600..=660).contains(&fine), "{fine} fine buckets");
         assert!(h.stored() <= History::bound(Duration::from_secs(seconds)));
@@ -515,7 +521,11 @@ mod tests {
         let whole = h.series(GameTime(0), now, 300);
         assert!((200..=300).contains(&whole.t.len()), "{}", whole.t.len());
         assert_eq!(whole.score.last(), Some(&(seconds as f64)));
-        assert!(whole.correct_per_s[..whole.t.len() - 1].iter().all(|&c| c == 3.0));
+        assert!(
+            whole.correct_per_s[..whole.t.len() - 1]
+                .iter()
+                .all(|&c| c == 3.0)
+        );
         assert_eq!(whole.cost.last(), Some(&64.0));
         assert_eq!(h.points_until(GameTime(59_999)), Points(60_000));
         assert_eq!(h.points_until(now), Points(7_200_000));

@@ -12,11 +12,13 @@ mod losses;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use loadgen::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
+use loadgen::{OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::LedgerCursor;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
-pub use history::{Bucket, COARSE, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span};
+pub use history::{
+    Bucket, COARSE, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
+};
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::live::{Announcement, LedgerHealth, Snapshot, TeamRow};
@@ -37,8 +39,6 @@ pub struct TeamState {
     pub counts: OutcomeCounts,
     /// The last tick's outcomes and latency (from due), for rates and p99 "now".
     pub last_tick: Option<TickFigures>,
-    /// Latency of every answer of the game (from due).
-    pub latency: Option<LatencyHistogram>,
     /// Score events by source, counted.
     pub events_by_source: BTreeMap<Source, u64>,
     /// Billing blocks charged.
@@ -53,6 +53,9 @@ pub struct TeamState {
     /// The latest score events by game time (then cause and seq), oldest first: the same
     /// events whatever order they arrived in.
     pub recent: VecDeque<ScoreEvent>,
+    /// The same newest first, as the snapshots share them: made at the first snapshot after
+    /// a change (not at every snapshot), forgotten at the next change.
+    recent_shared: std::sync::OnceLock<std::sync::Arc<Vec<ScoreEvent>>>,
     /// Points won or lost at each event time (a bounded window for charts), and the points
     /// of every time before the window: the score series is their running sum, the same
     /// whatever order the events arrived in.
@@ -283,10 +286,6 @@ impl GameProjection {
             let total = batch.counts.total();
             e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
         }
-        match &mut t.latency {
-            Some(h) => h.merge(&batch.latency),
-            None => t.latency = Some(batch.latency.clone()),
-        }
         if t.last_tick.as_ref().is_none_or(|l| l.at <= at) {
             t.last_tick = Some(TickFigures {
                 at,
@@ -370,7 +369,7 @@ impl GameProjection {
                     endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
-                    recent: t.recent.iter().rev().cloned().collect(),
+                    recent: t.recent_newest_first(),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sends,
                     late_sends: t.late_sends,
@@ -387,9 +386,8 @@ impl GameProjection {
     /// What the views show now.
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
         let teams = self.rows(facts.urls);
-        let public = facts
-            .frozen
-            .map_or_else(|| teams.clone(), <[TeamRow]>::to_vec);
+        // Not frozen, the public see `teams`: no second copy of every row.
+        let public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
         Snapshot {
             game: facts.name.to_owned(),
             now: self.now,
@@ -418,7 +416,7 @@ impl GameProjection {
     /// A copy for the views that draw the game over time (the web's charts and debrief):
     /// everything they read, the teams' histories shared with this one (a few pointers a
     /// team), without what only the live board reads (each team's latest events, score
-    /// and p99 windows, latency histogram), which the snapshots carry.
+    /// and p99 windows), which the snapshots carry.
     pub fn for_history(&self) -> GameProjection {
         GameProjection {
             teams: self
@@ -451,7 +449,6 @@ impl TeamState {
             score: self.score,
             counts: self.counts.clone(),
             last_tick: self.last_tick.clone(),
-            latency: None,
             events_by_source: self.events_by_source.clone(),
             blocks: self.blocks,
             cost: self.cost,
@@ -459,6 +456,7 @@ impl TeamState {
             points_log: VecDeque::new(),
             latest: self.latest,
             recent: VecDeque::new(),
+            recent_shared: std::sync::OnceLock::new(),
             score_steps: VecDeque::new(),
             score_before: self.score_before,
             p99_series: VecDeque::new(),
@@ -501,7 +499,16 @@ impl TeamState {
         }
     }
 
+    /// The latest events newest first, shared with every snapshot until the next change.
+    fn recent_newest_first(&self) -> std::sync::Arc<Vec<ScoreEvent>> {
+        std::sync::Arc::clone(
+            self.recent_shared
+                .get_or_init(|| std::sync::Arc::new(self.recent.iter().rev().cloned().collect())),
+        )
+    }
+
     fn add_recent(&mut self, e: &ScoreEvent) {
+        self.recent_shared = std::sync::OnceLock::new();
         fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
             (x.at, x.cause.as_str(), x.seq)
         }

@@ -97,7 +97,7 @@ where
 /// latest event the frozen board counted), else nowhere.
 pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
     s.frozen.then(|| {
-        s.public
+        s.public_rows()
             .iter()
             .filter_map(|t| t.score_series.last().map(|(at, _)| *at))
             .max()

@@ -215,8 +215,7 @@ async fn the_charts_read_the_projection_the_game_hands_over() {
     let app = app(game.state.clone());
     // The game's projection: team B won 7 points at 5 s (the ledger says nothing of it,
     // and holds team A's 10.25, which this projection has not seen).
-    let mut projection =
-        GameProjection::new(&[TEAM_A.into(), TEAM_B.into()], Cents(800), None);
+    let mut projection = GameProjection::new(&[TEAM_A.into(), TEAM_B.into()], Cents(800), None);
     projection.apply_event(&ScoreEvent {
         at: GameTime(5_000),
         team: TEAM_B.into(),
@@ -244,7 +243,13 @@ async fn the_charts_read_the_projection_the_game_hands_over() {
         let (app, admin) = (app.clone(), game.admin.clone());
         async move {
             let h = send(&app, client::get(&path, Some(&admin))).await.json();
-            h["score"].as_array().unwrap().last().unwrap().as_f64().unwrap()
+            h["score"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_f64()
+                .unwrap()
         }
     };
     assert_eq!(last_score(TEAM_B).await, 7.0);
@@ -254,7 +259,10 @@ async fn the_charts_read_the_projection_the_game_hands_over() {
         .json();
     assert_eq!(race["teams"][0]["team"], TEAM_B);
     let report = send(&app, client::get("/report", Some(&game.admin))).await;
-    assert!(report.body.contains("handed over"), "the organizer's marker");
+    assert!(
+        report.body.contains("handed over"),
+        "the organizer's marker"
+    );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     runner.join().unwrap();
 }
