@@ -26,7 +26,7 @@ use crate::{Cents, GameTime, Points};
 pub const RECENT: Duration = Duration::from_secs(600);
 
 /// The step of older history. A whole-game chart is about 1,000 pixels wide (the debrief's
-/// and the board's race draw 300 points): a 2-hour game at 15 s is 480 buckets, still more
+/// and the board's race draw 240 and 300 points): a 2-hour game at 15 s is 480 buckets, more
 /// than a chart draws, where 7,200 at one second were 24 for every point drawn. 15 s also
 /// keeps the shape a team reads in a chart (a minute-long outage is four buckets) and
 /// divides the billing block and every minute, so the folded buckets fall on round times.

@@ -10,6 +10,7 @@ mod history;
 mod losses;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use loadgen::{OutcomeBatch, OutcomeCounts, OutcomeKind};
@@ -50,12 +51,10 @@ pub struct TeamState {
     points_log: VecDeque<(GameTime, Points)>,
     /// The latest event time seen.
     latest: GameTime,
-    /// The latest score events by game time (then cause and seq), oldest first: the same
-    /// events whatever order they arrived in.
-    pub recent: VecDeque<ScoreEvent>,
-    /// The same newest first, as the snapshots share them: made at the first snapshot after
-    /// a change (not at every snapshot), forgotten at the next change.
-    recent_shared: std::sync::OnceLock<std::sync::Arc<Vec<ScoreEvent>>>,
+    /// The latest score events by game time (then cause and seq), newest first: the same
+    /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
+    /// a snapshot); the first event after a snapshot took it copies it.
+    pub recent: Arc<Vec<ScoreEvent>>,
     /// Points won or lost at each event time (a bounded window for charts), and the points
     /// of every time before the window: the score series is their running sum, the same
     /// whatever order the events arrived in.
@@ -369,7 +368,7 @@ impl GameProjection {
                     endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
-                    recent: t.recent_newest_first(),
+                    recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sends,
                     late_sends: t.late_sends,
@@ -455,8 +454,7 @@ impl TeamState {
             instances: self.instances,
             points_log: VecDeque::new(),
             latest: self.latest,
-            recent: VecDeque::new(),
-            recent_shared: std::sync::OnceLock::new(),
+            recent: Arc::default(),
             score_steps: VecDeque::new(),
             score_before: self.score_before,
             p99_series: VecDeque::new(),
@@ -499,24 +497,15 @@ impl TeamState {
         }
     }
 
-    /// The latest events newest first, shared with every snapshot until the next change.
-    fn recent_newest_first(&self) -> std::sync::Arc<Vec<ScoreEvent>> {
-        std::sync::Arc::clone(
-            self.recent_shared
-                .get_or_init(|| std::sync::Arc::new(self.recent.iter().rev().cloned().collect())),
-        )
-    }
-
     fn add_recent(&mut self, e: &ScoreEvent) {
-        self.recent_shared = std::sync::OnceLock::new();
         fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
             (x.at, x.cause.as_str(), x.seq)
         }
-        let i = self.recent.partition_point(|x| key(x) < key(e));
-        self.recent.insert(i, e.clone());
-        if self.recent.len() > RECENT_EVENTS {
-            self.recent.pop_front();
-        }
+        let recent = Arc::make_mut(&mut self.recent);
+        // Newest first: after every later event (and every equal one, as it came after).
+        let i = recent.partition_point(|x| key(x) >= key(e));
+        recent.insert(i, e.clone());
+        recent.truncate(RECENT_EVENTS);
     }
 }
 
@@ -636,7 +625,7 @@ mod tests {
             f.recent
                 .iter()
                 .zip(f.recent.iter().skip(1))
-                .all(|(x, y)| x.at <= y.at)
+                .all(|(x, y)| x.at >= y.at)
         );
     }
 }
