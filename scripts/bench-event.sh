@@ -131,6 +131,7 @@ while time.monotonic() - t0 < 300:
     except Exception:
         time.sleep(0.5)
 start, c0 = time.monotonic(), cpu(pid)
+game0 = None
 last_t, last_c = start, c0
 print(f"0 0 {rss(pid)} 0", flush=True)
 while time.monotonic() - start < minutes * 60:
@@ -145,6 +146,11 @@ while time.monotonic() - start < minutes * 60:
         # What waits for the ledger (a writer that cannot keep up holds batches in memory).
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
         waiting = next(l.split()[-1] for l in metrics.splitlines() if l.startswith("gameday_ledger_waiting_causes"))
+        game_s = next(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("gameday_game_seconds"))
+        # How far the game's clock on the board is behind the wall clock (a loop that does
+        # not keep up holds the batches it has not taken in yet).
+        game0 = game0 if game0 is not None else game_s - (time.monotonic() - start)
+        waiting += f"/{time.monotonic() - start - (game_s - game0):.1f}"
     except Exception as e:
         print(f"metrics: {e}", file=sys.stderr)
     try:
@@ -166,9 +172,9 @@ python3 - "$samples" "$TEAMS" "$MINUTES" "$BENCH_TMP/board.json" <<'PY'
 import json, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 teams, minutes = int(sys.argv[2]), float(sys.argv[3])
-print(f"{'time':>7} {'core %':>7} {'RSS MiB':>8} {'causes waiting for the ledger':>30}")
+print(f"{'time':>7} {'core %':>7} {'RSS MiB':>8} {'waiting causes/board lag s':>27}")
 for t, c, r, w in rows:
-    print(f"{int(t) // 60:4d}:{int(t) % 60:02d} {float(c):7.1f} {int(r) / 1024:8.1f} {w:>30}")
+    print(f"{int(t) // 60:4d}:{int(t) % 60:02d} {float(c):7.1f} {int(r) / 1024:8.1f} {w:>27}")
 if len(rows) < 2:
     sys.exit("too few samples")
 pts = [(int(t), float(c), int(r) / 1024) for t, c, r, _ in rows]
