@@ -311,11 +311,12 @@ impl LivePublisher {
 
     /// Hands `projection` (the one the latest snapshot was drawn from) to the views that
     /// asked for it since the last time: a copy sharing the teams' histories, made only
-    /// when asked. Call it after each publish.
+    /// when asked, and at every publish once the game is over (so that what the views draw
+    /// after the end is the end). Call it after each publish.
     pub fn hand_over(&self, projection: &GameProjection) {
         let h = &self.handoff;
         h.serves.store(true, Ordering::Release);
-        if !h.wanted.swap(false, Ordering::AcqRel) {
+        if !h.wanted.swap(false, Ordering::AcqRel) && !self.snapshot.borrow().over {
             return;
         }
         let handed = Handed {
@@ -410,5 +411,50 @@ fn name_rows(names: &Names, snapshot: &mut Snapshot) {
         if let Some(name) = names.get(&row.team) {
             row.name.clone_from(name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cents;
+
+    fn projection(now: u64) -> GameProjection {
+        let mut p = GameProjection::new(&["a".to_owned()], Cents(800), None);
+        p.now = GameTime(now);
+        p
+    }
+
+    #[tokio::test]
+    async fn the_projection_is_handed_over_when_asked_and_at_the_end() {
+        let publisher = LivePublisher::new(Snapshot::default());
+        let view = publisher.view();
+        // No runner hands one over: the view reads the ledger.
+        assert!(view.projection(Duration::ZERO).await.is_none());
+        // A runner that publishes but is not asked copies nothing.
+        publisher.hand_over(&projection(1_000));
+        let asked = tokio::spawn({
+            let view = view.clone();
+            async move { view.projection(Duration::ZERO).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Asked: the next publish hands it over.
+        publisher.publish(Snapshot::default());
+        publisher.hand_over(&projection(2_000));
+        let handed = asked.await.unwrap().expect("handed over");
+        assert_eq!(handed.now, GameTime(2_000));
+        // Fresh enough: no wait, the same one.
+        let again = view.projection(Duration::from_secs(60)).await.unwrap();
+        assert!(Arc::ptr_eq(&handed, &again));
+        // Over: the last publish hands over unasked, and a view gets it at once.
+        publisher.publish(Snapshot {
+            over: true,
+            ..Snapshot::default()
+        });
+        publisher.hand_over(&projection(3_000));
+        let start = Instant::now();
+        let end = view.projection(Duration::ZERO).await.unwrap();
+        assert_eq!(end.now, GameTime(3_000));
+        assert!(start.elapsed() < HANDOFF_WAIT / 2, "{:?}", start.elapsed());
     }
 }
