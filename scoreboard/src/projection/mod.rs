@@ -501,6 +501,13 @@ impl TeamState {
         fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
             (x.at, x.cause.as_str(), x.seq)
         }
+        if Arc::get_mut(&mut self.recent).is_none() {
+            // A snapshot holds it: a copy with room for one more (a clone has none, and the
+            // insert would double it: 400 events' room for 200).
+            let mut copy = Vec::with_capacity(RECENT_EVENTS + 1);
+            copy.extend(self.recent.iter().cloned());
+            self.recent = Arc::new(copy);
+        }
         let recent = Arc::make_mut(&mut self.recent);
         // Newest first: after every later event (and every equal one, as it came after).
         let i = recent.partition_point(|x| key(x) >= key(e));
