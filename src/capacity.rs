@@ -45,8 +45,8 @@ pub struct Needs {
     /// Connections open at once at most (every team at its in-flight cap).
     pub connections: u64,
     pub connection_bytes: u64,
-    /// The teams' history a second (the game's projection, and the web's for the charts
-    /// and the report: two of them), bounded by the projection's longest history.
+    /// The teams' history (one, the game's projection's, which the web's charts and report
+    /// share): the last ten minutes a bucket a second, older time coarser.
     pub history_bytes: u64,
 }
 
@@ -63,14 +63,10 @@ impl Needs {
             0 => 0,
             n => (s.teams.len() as u64 * s.load.max_in_flight as u64).div_ceil(n as u64),
         };
-        let seconds = s
-            .game
-            .duration
-            .as_secs()
-            .min(scoreboard::projection::MAX_BUCKETS as u64);
+        let buckets = scoreboard::projection::History::bound(s.game.duration) as u64;
         let bucket = std::mem::size_of::<scoreboard::projection::Bucket>() as u64;
         Needs {
-            history_bytes: 2 * s.teams.len() as u64 * seconds * bucket,
+            history_bytes: s.teams.len() as u64 * buckets * bucket,
             keys,
             answers: keys * ANSWER_BYTES_PER_KEY,
             servers,
@@ -202,8 +198,8 @@ mod tests {
         let needs = Needs::of(&scenario(10_000, 40, 4, 1000), 1);
         assert_eq!(needs.servers, 160);
         assert_eq!(needs.connections, 40_000);
-        // 40 teams × 60 s × 96 B, twice.
-        assert_eq!(needs.history_bytes, 2 * 40 * 60 * 96);
+        // 40 teams × 60 s × 96 B: one history, which the web shares.
+        assert_eq!(needs.history_bytes, 40 * 60 * 96);
         assert_eq!(needs.judge(MACHINE), Ok(None));
     }
 

@@ -617,7 +617,8 @@ impl TargetLoop {
     fn close_ticks(&mut self, run: &RuntimeRun, now: Instant) {
         while now >= self.ticks.next {
             let fresh = new_batch(&run.config, self.index, &self.name, self.ticks.index + 1);
-            let closed = std::mem::replace(&mut self.batch, fresh);
+            let mut closed = std::mem::replace(&mut self.batch, fresh);
+            closed.compact();
             let _ = run.batches.send(closed);
             self.ticks.advance();
         }

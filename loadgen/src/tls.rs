@@ -52,6 +52,17 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
+/// The system's trusted roots as a store, built once a process and shared by every target
+/// that trusts them alone.
+fn system_store() -> &'static Arc<RootCertStore> {
+    static STORE: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(system_roots().iter().cloned());
+        Arc::new(roots)
+    })
+}
+
 /// A target's TLS client: the system's roots and `ca_cert`'s, HTTP/1.1 by ALPN, and its own
 /// session store (rustls keeps the last sessions of each server name), so that a
 /// connection opened again resumes instead of a full handshake. With `system: false` the
@@ -60,16 +71,23 @@ pub(crate) fn connector(
     ca_cert: Option<&Path>,
     system: bool,
 ) -> Result<TlsConnector, LoadgenError> {
-    let mut roots = RootCertStore::empty();
-    if system {
-        roots.add_parsable_certificates(system_roots().iter().cloned());
-    }
-    if let Some(path) = ca_cert {
-        for cert in read_ca_cert(path)? {
-            // Checked by read_ca_cert.
-            let _ = roots.add(cert);
+    let roots = match ca_cert {
+        // The system's roots alone: one store for every target (parsed, about 60 KB).
+        None if system => Arc::clone(system_store()),
+        _ => {
+            let mut roots = RootCertStore::empty();
+            if system {
+                roots.add_parsable_certificates(system_roots().iter().cloned());
+            }
+            if let Some(path) = ca_cert {
+                for cert in read_ca_cert(path)? {
+                    // Checked by read_ca_cert.
+                    let _ = roots.add(cert);
+                }
+            }
+            Arc::new(roots)
         }
-    }
+    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -1,14 +1,18 @@
 //! The live game as views see it: a read-only [`Snapshot`] the game runner publishes after
 //! every change, the score events as they are recorded, and the [`Control`]s a view may ask
 //! for (pause, freeze, announce, adjust, a team's new URL). Views never change the game
-//! themselves: they send a control and the runner records what follows.
+//! themselves: they send a control and the runner records what follows. The views that
+//! draw the game over time (the web's charts and debrief) ask for the game's projection,
+//! which the runner hands over when asked ([`LiveView::projection`]).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+use crate::projection::GameProjection;
 use crate::{Points, ScoreEvent};
 // The snapshot's plain data is the domain's; the channels that carry it are here.
 pub use scoreboard_domain::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
@@ -138,7 +142,33 @@ pub struct LivePublisher {
     controls: Option<mpsc::UnboundedReceiver<Control>>,
     control_tx: mpsc::UnboundedSender<Control>,
     names: Names,
+    handoff: Arc<Handoff>,
 }
+
+/// The game's projection for the views that draw the game over time: asked for by a view,
+/// copied by the runner at its next publish ([`GameProjection::for_history`]: the teams'
+/// histories are shared, not copied), so the game keeps one history and a view never holds
+/// up the game loop while it draws.
+#[derive(Debug, Default)]
+struct Handoff {
+    /// A runner hands its projection over (else a view reads the ledger's).
+    serves: AtomicBool,
+    wanted: AtomicBool,
+    latest: Mutex<Option<Handed>>,
+    ready: tokio::sync::Notify,
+}
+
+/// A projection handed over, with the snapshot published with it and when.
+#[derive(Clone, Debug)]
+struct Handed {
+    projection: Arc<GameProjection>,
+    snapshot: Arc<Snapshot>,
+    at: Instant,
+}
+
+/// How long a view waits for the runner to hand its projection over before it draws the
+/// last one it had (a runner publishes at least every quarter second while it runs).
+const HANDOFF_WAIT: Duration = Duration::from_secs(2);
 
 /// A view's side: reads snapshots, follows events, sends controls. Clone one per view.
 #[derive(Clone, Debug)]
@@ -147,6 +177,7 @@ pub struct LiveView {
     events: broadcast::Sender<ScoreEvent>,
     controls: mpsc::UnboundedSender<Control>,
     names: Names,
+    handoff: Arc<Handoff>,
 }
 
 /// Score events a slow view may fall behind by before it misses some (it can re-read the
@@ -164,6 +195,7 @@ impl LivePublisher {
             controls: Some(controls),
             control_tx,
             names: Names::default(),
+            handoff: Arc::default(),
         }
     }
 
@@ -174,6 +206,7 @@ impl LivePublisher {
             events: self.events.clone(),
             controls: self.control_tx.clone(),
             names: self.names.clone(),
+            handoff: Arc::clone(&self.handoff),
         }
     }
 
@@ -181,6 +214,25 @@ impl LivePublisher {
     pub fn publish(&self, mut snapshot: Snapshot) {
         name_rows(&self.names, &mut snapshot);
         self.snapshot.send_replace(Arc::new(snapshot));
+    }
+
+    /// Hands `projection` (the one the latest snapshot was drawn from) to the views that
+    /// asked for it since the last time: a copy sharing the teams' histories, made only
+    /// when asked, and at every publish once the game is over (so that what the views draw
+    /// after the end is the end). Call it after each publish.
+    pub fn hand_over(&self, projection: &GameProjection) {
+        let h = &self.handoff;
+        h.serves.store(true, Ordering::Release);
+        if !h.wanted.swap(false, Ordering::AcqRel) && !self.snapshot.borrow().over {
+            return;
+        }
+        let handed = Handed {
+            projection: Arc::new(projection.for_history()),
+            snapshot: self.snapshot.borrow().clone(),
+            at: Instant::now(),
+        };
+        *h.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(handed);
+        h.ready.notify_waiters();
     }
 
     /// The teams' public names (as the ledger holds them), for every snapshot from now on.
@@ -220,6 +272,28 @@ impl LiveView {
         self.events.subscribe()
     }
 
+    /// The game's projection as of the latest snapshot, or of one at most `fresh` old; `None`
+    /// when no runner in this process hands one over (a view then reads the ledger). Waits
+    /// for the runner's next publish when the one it has is older, and gives the last one
+    /// if the runner does not publish within [`HANDOFF_WAIT`] (a game over, or paused).
+    pub async fn projection(&self, fresh: Duration) -> Option<Arc<GameProjection>> {
+        let h = &self.handoff;
+        if !h.serves.load(Ordering::Acquire) {
+            return None;
+        }
+        let latest = || h.latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let now = self.now();
+        if let Some(l) = latest()
+            && (Arc::ptr_eq(&l.snapshot, &now) || l.at.elapsed() < fresh)
+        {
+            return Some(l.projection);
+        }
+        let ready = h.ready.notified();
+        h.wanted.store(true, Ordering::Release);
+        let _ = tokio::time::timeout(HANDOFF_WAIT, ready).await;
+        latest().map(|l| l.projection)
+    }
+
     /// Gives a team a public name, shown from the next snapshot the game publishes on.
     pub fn set_name(&self, team: &str, name: &str) {
         self.names
@@ -244,5 +318,50 @@ fn name_rows(names: &Names, snapshot: &mut Snapshot) {
         if let Some(name) = names.get(&row.team) {
             row.name.clone_from(name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Cents;
+
+    fn projection(now: u64) -> GameProjection {
+        let mut p = GameProjection::new(&["a".to_owned()], Cents(800), None);
+        p.now = GameTime(now);
+        p
+    }
+
+    #[tokio::test]
+    async fn the_projection_is_handed_over_when_asked_and_at_the_end() {
+        let publisher = LivePublisher::new(Snapshot::default());
+        let view = publisher.view();
+        // No runner hands one over: the view reads the ledger.
+        assert!(view.projection(Duration::ZERO).await.is_none());
+        // A runner that publishes but is not asked copies nothing.
+        publisher.hand_over(&projection(1_000));
+        let asked = tokio::spawn({
+            let view = view.clone();
+            async move { view.projection(Duration::ZERO).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Asked: the next publish hands it over.
+        publisher.publish(Snapshot::default());
+        publisher.hand_over(&projection(2_000));
+        let handed = asked.await.unwrap().expect("handed over");
+        assert_eq!(handed.now, GameTime(2_000));
+        // Fresh enough: no wait, the same one.
+        let again = view.projection(Duration::from_secs(60)).await.unwrap();
+        assert!(Arc::ptr_eq(&handed, &again));
+        // Over: the last publish hands over unasked, and a view gets it at once.
+        publisher.publish(Snapshot {
+            over: true,
+            ..Snapshot::default()
+        });
+        publisher.hand_over(&projection(3_000));
+        let start = Instant::now();
+        let end = view.projection(Duration::ZERO).await.unwrap();
+        assert_eq!(end.now, GameTime(3_000));
+        assert!(start.elapsed() < HANDOFF_WAIT / 2, "{:?}", start.elapsed());
     }
 }

@@ -104,7 +104,7 @@ impl Game<'_> {
                 self.out.flush()?;
             }
             Effect::Freeze => {
-                let public = self.views.live.view().now().public.clone();
+                let public = self.views.live.view().now().public_rows().to_vec();
                 self.views.frozen = Some(public);
             }
             Effect::Unfreeze => self.views.frozen = None,

@@ -624,6 +624,8 @@ impl Game<'_> {
             self.views.frozen.as_deref(),
         );
         self.views.live.publish(snap);
+        // The web's charts and debrief read this projection, handed over when they ask.
+        self.views.live.hand_over(self.core.state());
     }
 
     /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C

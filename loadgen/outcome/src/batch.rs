@@ -93,6 +93,19 @@ impl OutcomeBatch {
         }
     }
 
+    /// Sizes its histograms for what they hold, once the batch is closed: a closed batch
+    /// waits in channels, the scorer and the ledger's queue, where three full-range
+    /// histograms (78 KiB a team a tick) were most of a big game's memory.
+    pub fn compact(&mut self) {
+        for h in [
+            &mut self.latency,
+            &mut self.uncorrected,
+            &mut self.correct_latency,
+        ] {
+            *h = h.compacted();
+        }
+    }
+
     /// Records one finished request. `latencies` are (from due, from send), for outcomes that
     /// have one.
     pub fn record(

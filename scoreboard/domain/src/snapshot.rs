@@ -2,6 +2,7 @@
 //! publishes after every change, each team's [`TeamRow`], the announcements and the
 //! ledger's health. The projection builds them; the views' live channel carries them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{Cents, GameTime, Points, ScoreEvent};
@@ -26,7 +27,8 @@ pub struct Snapshot {
     pub announcements: Vec<Announcement>,
     /// Every team by rank, live (for the organizer).
     pub teams: Vec<TeamRow>,
-    /// The board the public sees: `teams` unless frozen, then the board at the freeze.
+    /// The board at the freeze while frozen; empty while not, when the public see `teams`
+    /// (one copy of the rows, not two): read [`Snapshot::public_rows`].
     pub public: Vec<TeamRow>,
     /// Ledger transactions so far, and the time they took (for `/metrics`).
     pub ledger_writes: u64,
@@ -103,7 +105,9 @@ pub struct TeamRow {
     /// p99 latency of each tick, oldest first (a bounded window for charts).
     pub p99_series: Vec<(GameTime, Duration)>,
     /// The team's latest score events, newest first (a bounded window; the ledger has all).
-    pub recent: Vec<ScoreEvent>,
+    /// Shared by every snapshot until the team has a new event (a few hundred bytes each,
+    /// 200 of them: a copy a snapshot was most of a big game's memory).
+    pub recent: Arc<Vec<ScoreEvent>>,
     /// How many score events the team has in all (`recent` holds every one when equal).
     pub event_count: u64,
     /// Requests due for this team so far, and how many of them the engine sent late.
@@ -122,6 +126,18 @@ impl TeamRow {
             &self.team
         } else {
             &self.name
+        }
+    }
+}
+
+impl Snapshot {
+    /// The board the public sees: [`Snapshot::teams`] unless frozen, then the board at the
+    /// freeze.
+    pub fn public_rows(&self) -> &[TeamRow] {
+        if self.frozen {
+            &self.public
+        } else {
+            &self.teams
         }
     }
 }

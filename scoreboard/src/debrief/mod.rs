@@ -189,16 +189,7 @@ impl<'a> Debrief<'a> {
 
 /// A team's score from the start up to `until` (its bucket included, as in the charts).
 fn score_until(t: &TeamState, until: GameTime) -> Points {
-    let width = t.history.width().as_millis() as u64;
-    let buckets = (until.0 / width.max(1)) as usize + 1;
-    Points(
-        t.history
-            .buckets()
-            .iter()
-            .take(buckets)
-            .map(|b| b.points)
-            .sum(),
-    )
+    t.history.points_until(until)
 }
 
 #[cfg(test)]

@@ -18,11 +18,25 @@ pub struct LedgerGame {
     pub notes: Vec<Note>,
     /// The position of the last note read (the next catch-up reads only newer ones).
     notes_cursor: u64,
+    /// Whether it keeps its projection caught up with the ledger (not when the game running
+    /// in this process hands its own over: [`LedgerGame::read_beside`]).
+    follows: bool,
 }
 
 impl LedgerGame {
     /// The game in `ledger`, read whole; `None` when it holds no game yet.
     pub fn read(ledger: &dyn Ledger) -> Result<Option<LedgerGame>, LedgerError> {
+        Self::read_as(ledger, true)
+    }
+
+    /// What the ledger says of the game beside its projection (its rules, workers, pauses
+    /// and notes), for a view that has the game's projection from the game itself: its own
+    /// stays empty.
+    pub fn read_beside(ledger: &dyn Ledger) -> Result<Option<LedgerGame>, LedgerError> {
+        Self::read_as(ledger, false)
+    }
+
+    fn read_as(ledger: &dyn Ledger, follows: bool) -> Result<Option<LedgerGame>, LedgerError> {
         let Some(meta) = ledger.meta()? else {
             return Ok(None);
         };
@@ -37,20 +51,29 @@ impl LedgerGame {
             clock: Vec::new(),
             notes: Vec::new(),
             notes_cursor: 0,
+            follows,
         };
         game.catch_up(ledger)?;
         Ok(Some(game))
     }
 
+    /// Whether its projection follows the ledger ([`LedgerGame::read`]) or stays empty
+    /// ([`LedgerGame::read_beside`]).
+    pub fn follows(&self) -> bool {
+        self.follows
+    }
+
     /// Applies what the ledger holds beyond the projection's cursor.
     pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), LedgerError> {
-        self.projection.catch_up(ledger, &mut |_| {})?;
+        if self.follows {
+            self.projection.catch_up(ledger, &mut |_| {})?;
+        }
         self.workers = ledger.workers()?.len();
         // A game pauses a few dozen times at most: read whole.
         self.clock = ledger.clock_events()?;
         for (seq, note) in ledger.notes_after(self.notes_cursor)? {
             self.notes_cursor = seq;
-            if note.kind != NoteKind::Announcement {
+            if self.follows && note.kind != NoteKind::Announcement {
                 // Registrations and checks: what each team's endpoint did (the projection
                 // keeps the announcements of a live game; the notes here are the markers').
                 self.projection.apply_note(&note);

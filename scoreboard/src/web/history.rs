@@ -3,8 +3,12 @@
 //! `/api/board/race` (the score race of the top teams) and `/api/team/health` (a team's
 //! health over the last ten minutes or the whole game).
 //!
-//! All three read one [`LedgerGame`] the server keeps: a projection caught up from the
-//! ledger's cursor at most once a second, so a request reads only what is new.
+//! All three read the game's own projection, which the game running in this process hands
+//! over when asked (sharing its teams' histories: one history, whoever reads it), with what
+//! the ledger says beside it (rules, workers, pauses, notes). Drawing happens here, on the
+//! web's threads: the game loop only copies a few pointers a team when asked, at most once
+//! a second. Where no game runs in this process, the server keeps a [`LedgerGame`] of its
+//! own, caught up from the ledger's cursor at most once a second.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +27,7 @@ use super::store::with_ledger;
 use crate::GameTime;
 use crate::debrief::{Audience, Debrief, LedgerGame};
 use crate::live::Snapshot;
-use crate::projection::Series;
+use crate::projection::{GameProjection, Series};
 
 /// How often the kept game reads the ledger again, at most; and when the live game is
 /// ahead of it, how soon it may read again.
@@ -44,34 +48,46 @@ pub(crate) struct KeptGame {
 
 pub(crate) type SharedGame = Arc<Mutex<KeptGame>>;
 
-/// Runs `f` on the kept game, caught up with the ledger first when it is over a second old
-/// (or a tenth of one, when the live game is further on than it: a chart asked for after the
-/// game moved shows the move).
+/// Runs `f` on the game and its projection: the game's own, handed over (at most a second
+/// old), with what the ledger says beside it; or where no game runs here, the kept game's,
+/// caught up with the ledger first when it is over a second old (or a tenth of one, when
+/// the live game is further on than it: a chart asked for after the game moved shows the
+/// move).
 async fn with_game<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
-    F: FnOnce(&LedgerGame) -> Result<T, WebError> + Send + 'static,
+    F: FnOnce(&LedgerGame, &GameProjection) -> Result<T, WebError> + Send + 'static,
 {
     let kept = state.history.clone();
+    let handed = state.view.projection(FRESH).await;
     let live_now = state.view.now().now;
     let result = with_ledger(state, move |ledger| {
         let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-        let behind = kept
-            .game
-            .as_ref()
-            .is_some_and(|g| g.projection.now < live_now);
+        let behind = handed.is_none()
+            && kept
+                .game
+                .as_ref()
+                .is_some_and(|g| g.projection.now < live_now);
         let stale = kept
             .read_at
             .is_none_or(|at| at.elapsed() >= FRESH || (behind && at.elapsed() >= BEHIND));
         match &mut kept.game {
+            // The game did not hand its projection over in time: the ledger's, whole.
+            Some(game) if handed.is_none() && !game.follows() => {
+                kept.game = LedgerGame::read(ledger)?;
+            }
             Some(game) if stale => game.catch_up(ledger)?,
             Some(_) => {}
+            None if handed.is_some() => kept.game = LedgerGame::read_beside(ledger)?,
             None => kept.game = LedgerGame::read(ledger)?,
         }
         if stale {
             kept.read_at = Some(Instant::now());
         }
-        Ok(kept.game.as_ref().map(f))
+        Ok(kept
+            .game
+            .as_ref()
+            .map(|g| f(g, handed.as_deref().unwrap_or(&g.projection))))
     })
     .await?;
     result.unwrap_or_else(|| Err(WebError::NotFound("the ledger holds no game yet".into())))
@@ -81,7 +97,7 @@ where
 /// latest event the frozen board counted), else nowhere.
 pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
     s.frozen.then(|| {
-        s.public
+        s.public_rows()
             .iter()
             .filter_map(|t| t.score_series.last().map(|(at, _)| *at))
             .max()
@@ -111,12 +127,12 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
     // The ledger's markers (pauses, announcements, URL changes) and the scenario's (faults,
     // steps): one source each, so nothing is marked twice.
     let scenario = Arc::clone(&state.markers);
-    let rendered = with_game(&state, move |game| {
+    let rendered = with_game(&state, move |game, projection| {
         let mut markers = game.markers();
         markers.extend(scenario.iter().cloned());
         Debrief {
             game: &game.meta.name,
-            projection: &game.projection,
+            projection,
             rules: &game.meta.rules,
             markers,
             audience,
@@ -174,8 +190,7 @@ pub(crate) async fn race(
     let snapshot = state.view.now();
     let until = public_cut(&snapshot);
     let names = names_of(&snapshot);
-    with_game(&state, move |game| {
-        let p = &game.projection;
+    with_game(&state, move |game, p| {
         let end = until.map_or(p.now, |u| u.min(p.now));
         let debrief = Debrief {
             game: &game.meta.name,
@@ -243,8 +258,7 @@ pub(crate) async fn health(
         Some(_) => return Err(bad()),
     };
     let team = super::team::whose(&caller, q.team.as_deref(), &state.view.now())?;
-    with_game(&state, move |game| {
-        let p = &game.projection;
+    with_game(&state, move |_, p| {
         let t = p
             .team(&team)
             .ok_or_else(|| WebError::NotFound("no such team".into()))?;

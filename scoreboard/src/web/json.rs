@@ -100,7 +100,7 @@ pub(crate) fn board(s: &Snapshot) -> Board {
             })
             .collect(),
         teams: s
-            .public
+            .public_rows()
             .iter()
             .map(|t| BoardRow {
                 rank: t.rank,
@@ -168,7 +168,7 @@ pub(crate) struct TeamStatus {
 
 pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
     let live = s.teams.iter().find(|t| t.team == team);
-    let public = s.public.iter().find(|t| t.team == team);
+    let public = s.public_rows().iter().find(|t| t.team == team);
     let score = live.map_or(Points(0), |t| t.score);
     TeamStatus {
         team: team.to_string(),

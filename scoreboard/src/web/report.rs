@@ -91,7 +91,7 @@ pub(crate) fn metrics_text(s: &Snapshot) -> String {
     let mut out = String::new();
     let score = "Team score on the public board, in points.";
     family(&mut out, "gameday_team_score_points", "gauge", score);
-    for t in &s.public {
+    for t in s.public_rows() {
         let _ = writeln!(
             out,
             "gameday_team_score_points{{{}}} {}",

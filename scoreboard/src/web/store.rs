@@ -135,7 +135,7 @@ pub(crate) fn newest_page(row: &TeamRow, limit: usize) -> Option<EventPage> {
     let complete = row.event_count > 0 && row.event_count == recent.len() as u64;
     if recent.len() <= limit {
         return complete.then(|| EventPage {
-            events: recent.clone(),
+            events: recent.to_vec(),
             next_before: None,
         });
     }
@@ -219,7 +219,7 @@ mod tests {
 
     /// Events newest first: `times` in game seconds, several per instant.
     fn row(times: &[u64], event_count: u64) -> TeamRow {
-        let recent = times
+        let recent: Vec<ScoreEvent> = times
             .iter()
             .enumerate()
             .map(|(i, t)| ScoreEvent {
@@ -235,7 +235,7 @@ mod tests {
             })
             .collect();
         TeamRow {
-            recent,
+            recent: recent.into(),
             event_count,
             ..TeamRow::default()
         }

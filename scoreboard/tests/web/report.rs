@@ -204,3 +204,65 @@ async fn chart_data_is_the_callers_own_and_its_queries_are_checked() {
         .json();
     assert_eq!(all["teams"].as_array().unwrap().len(), 2);
 }
+
+/// Where the game runs in this process, the charts read its own projection, handed over at
+/// its next publish (here every 20 ms), not a second one read from the ledger: one history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_charts_read_the_projection_the_game_hands_over() {
+    use scoreboard::{Cents, GameProjection, ScoreEvent, Source};
+    let game = Game::start();
+    with_meta(&game);
+    let app = app(game.state.clone());
+    // The game's projection: team B won 7 points at 5 s (the ledger says nothing of it,
+    // and holds team A's 10.25, which this projection has not seen).
+    let mut projection = GameProjection::new(&[TEAM_A.into(), TEAM_B.into()], Cents(800), None);
+    projection.apply_event(&ScoreEvent {
+        at: GameTime(5_000),
+        team: TEAM_B.into(),
+        source: Source::Organizer,
+        points: Points::whole(7),
+        reason: "handed over".into(),
+        kind: scoreboard::EventKind::Organizer,
+        count: 1,
+        cause: "adj-1".into(),
+        seq: 0,
+    });
+    projection.now = GameTime(6_000);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runner = {
+        let (publisher, stop) = (game.publisher.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                publisher.hand_over(&projection);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+    let last_score = |team: &str| {
+        let path = format!("/api/team/health?team={team}&window=all");
+        let (app, admin) = (app.clone(), game.admin.clone());
+        async move {
+            let h = send(&app, client::get(&path, Some(&admin))).await.json();
+            h["score"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        }
+    };
+    assert_eq!(last_score(TEAM_B).await, 7.0);
+    assert_eq!(last_score(TEAM_A).await, 0.0, "not the ledger's 10.25");
+    let race = send(&app, client::get("/api/board/race?top=1", None))
+        .await
+        .json();
+    assert_eq!(race["teams"][0]["team"], TEAM_B);
+    let report = send(&app, client::get("/report", Some(&game.admin))).await;
+    assert!(
+        report.body.contains("handed over"),
+        "the organizer's marker"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    runner.join().unwrap();
+}

@@ -1,19 +1,48 @@
-//! Each team's health over the whole game, one bucket per second of game time (score,
-//! correct answers, errors by kind, p50/p99, cost, billed instance time), for the debrief
-//! and the live charts. Bounded: past [`MAX_BUCKETS`] buckets, neighbours merge and each
-//! bucket covers twice the time, so a team never holds more than 96 B × [`MAX_BUCKETS`].
+//! Each team's health over the whole game (score, correct answers, errors by kind, p50/p99,
+//! cost, billed instance time), for the debrief and the live charts: the last ten minutes
+//! at one bucket a second, older time at one bucket per [`COARSE`]. Bounded: a team keeps
+//! at most [`MAX_FINE`] fine buckets and [`MAX_COARSE`] coarse ones (past that, coarse
+//! neighbours merge and each covers twice the time).
+//!
+//! The buckets are kept in chunks shared by reference count, so a copy of a history (the
+//! projection the web's charts and debrief read, handed over by the game) shares every chunk
+//! with the game's and costs a few pointers; the game copies only a chunk it then writes
+//! into.
+//!
 //! The answers that came after the game's end (requests in flight at the end, recorded in
 //! the drain tick and placed at the end) are kept apart: in one bucket of their own, never
 //! added to the last second as if it had answered them all.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use loadgen_outcome::{OutcomeCounts, OutcomeKind};
 
 use crate::{Cents, GameTime, Points};
 
-/// Buckets a team keeps at most: 2 h 16 min at one second each, ≈ 768 KiB.
-pub const MAX_BUCKETS: usize = 8192;
+/// How long the history keeps one bucket a second: the live "last ten minutes" charts draw
+/// a point a second.
+pub const RECENT: Duration = Duration::from_secs(600);
+
+/// The step of older history. A whole-game chart is about 1,000 pixels wide (the debrief's
+/// and the board's race draw 240 and 300 points): a 2-hour game at 15 s is 480 buckets, more
+/// than a chart draws, where 7,200 at one second were 24 for every point drawn. 15 s also
+/// keeps the shape a team reads in a chart (a minute-long outage is four buckets) and
+/// divides the billing block and every minute, so the folded buckets fall on round times.
+pub const COARSE: Duration = Duration::from_secs(15);
+
+/// Fine buckets a team keeps at most: the last ten minutes, the minute being folded, and
+/// a billing block's instance time ahead of the latest answer (15 minutes by default).
+pub const MAX_FINE: usize = (RECENT.as_secs() as usize) + 2 * CHUNK + 900;
+
+/// Coarse buckets a team keeps at most: 34 hours at 15 s; past that they merge pairwise.
+pub const MAX_COARSE: usize = 8192;
+
+/// Buckets in a chunk: a minute at one second.
+const CHUNK: usize = 60;
+const FINE_MS: u64 = 1000;
+const CHUNK_MS: u64 = CHUNK as u64 * FINE_MS;
 
 /// How many kinds of error there are: every outcome kind but a correct answer.
 pub const ERROR_COUNT: usize = OutcomeKind::ALL.len() - 1;
@@ -47,12 +76,33 @@ pub struct Bucket {
     pub instance_ms: u32,
 }
 
-/// One team's buckets, oldest first, from game time 0.
+/// A run of buckets, shared between copies of a history until one of them writes into it.
+type Chunk = Arc<Vec<Bucket>>;
+
+/// One stored bucket and the game time it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span<'a> {
+    pub from: GameTime,
+    pub width: Duration,
+    pub bucket: &'a Bucket,
+}
+
+/// One team's buckets, oldest first, from game time 0: coarse up to `fine_from`, one a
+/// second from there.
 #[derive(Clone, Debug)]
 pub struct History {
-    /// Game time each bucket covers.
-    width_ms: u64,
-    buckets: Vec<Bucket>,
+    /// Game time each coarse bucket covers ([`COARSE`], doubled past [`MAX_COARSE`]).
+    coarse_ms: u64,
+    /// Coarse buckets from game time 0 to `fine_from`, in chunks of [`CHUNK`].
+    coarse: Vec<Chunk>,
+    /// Where the fine buckets start (a whole minute).
+    fine_from: u64,
+    /// Fine buckets from `fine_from`, a chunk a minute.
+    fine: VecDeque<Chunk>,
+    /// The end of the latest bucket written into (what the history shows ends there).
+    end_ms: u64,
+    /// The latest answer or event seen: the fine buckets cover the [`RECENT`] before it.
+    latest_ms: u64,
     /// The tick's length as the batches tell it (the longest `at / (tick + 1)` seen: a
     /// batch is placed at its tick's end, the last one and the drain's no later than the
     /// game's end), in ms; 0 until a batch came.
@@ -64,8 +114,12 @@ pub struct History {
 impl Default for History {
     fn default() -> Self {
         History {
-            width_ms: 1000,
-            buckets: Vec::new(),
+            coarse_ms: COARSE.as_millis() as u64,
+            coarse: Vec::new(),
+            fine_from: 0,
+            fine: VecDeque::new(),
+            end_ms: 0,
+            latest_ms: 0,
             tick_ms: 0,
             after_end: Bucket::default(),
         }
@@ -73,13 +127,54 @@ impl Default for History {
 }
 
 impl History {
-    /// How much game time each bucket covers.
-    pub fn width(&self) -> Duration {
-        Duration::from_millis(self.width_ms)
+    /// Every stored bucket with the time it covers, oldest first, up to the latest written.
+    pub fn spans(&self) -> impl Iterator<Item = Span<'_>> + '_ {
+        let coarse_ms = self.coarse_ms;
+        let coarse = self.coarse.iter().flat_map(|c| c.iter());
+        let coarse = (0..self.fine_from.div_ceil(coarse_ms))
+            .zip(coarse)
+            .map(move |(i, bucket)| Span {
+                from: GameTime(i * coarse_ms),
+                width: Duration::from_millis(coarse_ms),
+                bucket,
+            });
+        let fine_from = self.fine_from;
+        let fine = self.fine.iter().flat_map(|c| c.iter()).enumerate();
+        let fine = fine
+            .map(move |(i, bucket)| (fine_from + i as u64 * FINE_MS, bucket))
+            .take_while(|(at, _)| *at < self.end_ms)
+            .map(|(at, bucket)| Span {
+                from: GameTime(at),
+                width: Duration::from_millis(FINE_MS),
+                bucket,
+            });
+        coarse.filter(move |s| s.from.0 < self.end_ms).chain(fine)
     }
 
-    pub fn buckets(&self) -> &[Bucket] {
-        &self.buckets
+    /// Buckets a team's history stores at most in a game `game` long (96 bytes each).
+    pub fn bound(game: Duration) -> usize {
+        let secs = game.as_secs() as usize;
+        let fine = secs.min(MAX_FINE).div_ceil(CHUNK) * CHUNK;
+        let coarse = (secs.saturating_sub(RECENT.as_secs() as usize))
+            .div_ceil(COARSE.as_secs() as usize)
+            .min(MAX_COARSE);
+        fine + coarse.div_ceil(CHUNK) * CHUNK
+    }
+
+    /// How many buckets it stores (a bound on its memory: 96 bytes each).
+    pub fn stored(&self) -> usize {
+        (self.coarse.len() + self.fine.len()) * CHUNK
+    }
+
+    /// The points won or lost from the start up to `until`, its bucket included (as the
+    /// charts count it).
+    pub fn points_until(&self, until: GameTime) -> Points {
+        Points(
+            self.spans()
+                .take_while(|s| s.from <= until)
+                .map(|s| s.bucket.points)
+                .sum(),
+        )
     }
 
     /// The answers that came after the game's end (the drain tick: requests in flight at
@@ -104,6 +199,7 @@ impl History {
         let b = if self.tick_ms > 0 && tick * self.tick_ms >= at.0 {
             &mut self.after_end
         } else {
+            self.seen(at.0);
             self.bucket_mut(at.0)
         };
         b.correct = b
@@ -118,6 +214,7 @@ impl History {
 
     /// Takes in points won or lost at `at`.
     pub fn add_points(&mut self, at: GameTime, points: Points) {
+        self.seen(at.0);
         self.bucket_mut(at.0).points += points.0;
     }
 
@@ -130,7 +227,12 @@ impl History {
             .saturating_add(u32::try_from(price.0.max(0)).unwrap_or(u32::MAX));
         let (mut from, to) = (at.0, at.0 + length.as_millis() as u64);
         while from < to {
-            let end = (from / self.width_ms + 1) * self.width_ms;
+            let width = if from < self.fine_from {
+                self.coarse_ms
+            } else {
+                FINE_MS
+            };
+            let end = (from / width + 1) * width;
             let part = end.min(to) - from;
             let b = self.bucket_mut(from);
             b.instance_ms = b.instance_ms.saturating_add(clamp(part));
@@ -138,26 +240,80 @@ impl History {
         }
     }
 
-    /// The bucket that holds game time `ms`, made (and older ones merged) as needed.
-    fn bucket_mut(&mut self, ms: u64) -> &mut Bucket {
-        while ms / self.width_ms >= MAX_BUCKETS as u64 {
-            self.halve();
+    /// Notes that the game reached `ms`, and folds the minutes older than [`RECENT`] before
+    /// it into coarse buckets.
+    fn seen(&mut self, ms: u64) {
+        self.latest_ms = self.latest_ms.max(ms);
+        let recent = RECENT.as_millis() as u64;
+        while self.fine_from + CHUNK_MS + recent <= self.latest_ms {
+            let Some(chunk) = self.fine.pop_front() else {
+                // Nothing written yet this far back: the fine buckets start later.
+                self.fine_from = (self.latest_ms - recent) / CHUNK_MS * CHUNK_MS;
+                self.fill_coarse_to(self.fine_from);
+                break;
+            };
+            let from = self.fine_from;
+            self.fine_from += CHUNK_MS;
+            self.fill_coarse_to(self.fine_from);
+            for (i, b) in chunk.iter().enumerate() {
+                let coarse = self.coarse_mut(from + i as u64 * FINE_MS);
+                *coarse = coarse.merged(b);
+            }
         }
-        let i = (ms / self.width_ms) as usize;
-        if i >= self.buckets.len() {
-            self.buckets.resize(i + 1, Bucket::default());
-        }
-        &mut self.buckets[i]
     }
 
-    /// Merges neighbours: half as many buckets, each twice as long.
-    fn halve(&mut self) {
-        self.buckets = self
-            .buckets
+    /// Makes the coarse buckets reach `ms` (merging pairwise past [`MAX_COARSE`]).
+    fn fill_coarse_to(&mut self, ms: u64) {
+        while ms.div_ceil(self.coarse_ms) > MAX_COARSE as u64 {
+            self.halve_coarse();
+        }
+        let wanted = ms.div_ceil(self.coarse_ms).div_ceil(CHUNK as u64) as usize;
+        while self.coarse.len() < wanted {
+            self.coarse.push(Arc::new(vec![Bucket::default(); CHUNK]));
+        }
+    }
+
+    /// The coarse bucket that holds game time `ms` (before `fine_from`).
+    fn coarse_mut(&mut self, ms: u64) -> &mut Bucket {
+        let i = (ms / self.coarse_ms) as usize;
+        &mut Arc::make_mut(&mut self.coarse[i / CHUNK])[i % CHUNK]
+    }
+
+    /// The bucket that holds game time `ms`, made as needed.
+    fn bucket_mut(&mut self, ms: u64) -> &mut Bucket {
+        let end = if ms < self.fine_from {
+            ((ms / self.coarse_ms + 1) * self.coarse_ms).min(self.fine_from)
+        } else {
+            (ms / FINE_MS + 1) * FINE_MS
+        };
+        self.end_ms = self.end_ms.max(end);
+        if ms < self.fine_from {
+            return self.coarse_mut(ms);
+        }
+        let i = ((ms - self.fine_from) / FINE_MS) as usize;
+        while self.fine.len() <= i / CHUNK {
+            self.fine
+                .push_back(Arc::new(vec![Bucket::default(); CHUNK]));
+        }
+        &mut Arc::make_mut(&mut self.fine[i / CHUNK])[i % CHUNK]
+    }
+
+    /// Merges coarse neighbours: half as many buckets, each twice as long.
+    fn halve_coarse(&mut self) {
+        let all: Vec<Bucket> = self.coarse.iter().flat_map(|c| c.iter().copied()).collect();
+        let merged: Vec<Bucket> = all
             .chunks(2)
             .map(|pair| pair.iter().fold(Bucket::default(), |a, b| a.merged(b)))
             .collect();
-        self.width_ms *= 2;
+        self.coarse = merged
+            .chunks(CHUNK)
+            .map(|c| {
+                let mut c = c.to_vec();
+                c.resize(CHUNK, Bucket::default());
+                Arc::new(c)
+            })
+            .collect();
+        self.coarse_ms *= 2;
     }
 }
 
@@ -210,31 +366,54 @@ pub struct Series {
 }
 
 impl History {
-    /// The series from `from` to `to` at about `points` points (at least one bucket each).
+    /// The series from `from` to `to` (the buckets that hold them included) at about
+    /// `points` points: each point is a run of whole buckets at least `(to - from) / points`
+    /// long, so where the history is coarse a point may be longer.
     pub fn series(&self, from: GameTime, to: GameTime, points: usize) -> Series {
-        let width = self.width_ms;
-        let first = (from.0 / width) as usize;
-        let last = (to.0 / width) as usize + 1;
-        let per = (last - first).div_ceil(points.max(1)).max(1);
+        let step = (to.0.saturating_sub(from.0) + FINE_MS).div_ceil(points.max(1) as u64);
         let mut s = Series::default();
         let mut errors = vec![Vec::new(); ERROR_KINDS.len()];
         let (mut score, mut cost) = (0i64, 0i64);
-        for b in &self.buckets[..first.min(self.buckets.len())] {
-            score += b.points;
-            cost += i64::from(b.cost_cents);
+        let mut spans = self.spans().peekable();
+        while let Some(span) = spans.next_if(|s| s.from.0 + s.width.as_millis() as u64 <= from.0) {
+            score += span.bucket.points;
+            cost += i64::from(span.bucket.cost_cents);
         }
-        let mut at = first;
-        while at < last {
-            let end = (at + per).min(last);
-            let slice = self
-                .buckets
-                .get(at..end.min(self.buckets.len()))
-                .unwrap_or(&[]);
-            let b = slice.iter().fold(Bucket::default(), |a, b| a.merged(b));
-            let secs = ((end - at) as u64 * width) as f64 / 1000.0;
+        // Points start at `from`'s bucket, whether stored or not (a chart of a game just
+        // begun has its points still empty).
+        let first_ms = spans
+            .peek()
+            .map_or(from.0 / FINE_MS * FINE_MS, |s| s.from.0.min(from.0));
+        let mut at = first_ms;
+        while at <= to.0 {
+            let (mut b, mut end, mut last) = (Bucket::default(), at, at);
+            while end < at + step.max(1) {
+                match spans.next_if(|s| s.from.0 <= to.0) {
+                    Some(span) if span.from.0 >= end => {
+                        b = b.merged(span.bucket);
+                        last = span.from.0;
+                        end = span.from.0 + span.width.as_millis() as u64;
+                    }
+                    Some(span) => {
+                        // Overlaps the one before (a coarse bucket past the fold): merged in.
+                        b = b.merged(span.bucket);
+                        last = last.max(span.from.0);
+                        end = end.max(span.from.0 + span.width.as_millis() as u64);
+                    }
+                    None => {
+                        // Past what is stored: empty seconds.
+                        last = end;
+                        end += FINE_MS;
+                    }
+                }
+                if end > to.0 && spans.peek().is_none_or(|s| s.from.0 > to.0) {
+                    break;
+                }
+            }
+            let secs = (end - at) as f64 / 1000.0;
             score += b.points;
             cost += i64::from(b.cost_cents);
-            s.t.push(((end - 1) as u64 * width) as f64 / 1000.0);
+            s.t.push(last as f64 / 1000.0);
             s.score.push(score as f64 / 1000.0);
             s.correct_per_s.push(f64::from(b.correct) / secs);
             for (e, n) in errors.iter_mut().zip(b.errors) {
@@ -271,13 +450,18 @@ mod tests {
         assert!(!ERROR_KINDS.contains(&OutcomeKind::Correct));
     }
 
-    #[test]
-    fn buckets_merge_past_the_bound_and_keep_the_totals() {
+    fn total(h: &History) -> Bucket {
+        h.spans().fold(Bucket::default(), |a, s| a.merged(s.bucket))
+    }
+
+    /// `seconds` of a team's game: a batch a second (3 correct, 1 timeout), a point a
+    /// second, and a billing block every 15 minutes.
+    fn played(seconds: u64) -> History {
         let mut h = History::default();
         let mut counts = OutcomeCounts::default();
         counts.add(OutcomeKind::Correct, 3);
         counts.add(OutcomeKind::Timeout, 1);
-        for s in 0..20_000u64 {
+        for s in 0..seconds {
             h.add_batch(
                 GameTime(s * 1000 + 999),
                 s,
@@ -286,27 +470,99 @@ mod tests {
                 Duration::from_millis(s % 100),
             );
             h.add_points(GameTime(s * 1000), Points(1000));
+            if s % 900 == 0 {
+                h.add_block(GameTime(s * 1000), Cents(800), Duration::from_secs(900));
+            }
         }
-        h.add_block(GameTime(500), Cents(800), Duration::from_secs(900));
-        assert!(h.buckets().len() <= MAX_BUCKETS);
-        assert_eq!(h.width(), Duration::from_secs(4));
-        let total = h
-            .buckets()
-            .iter()
-            .fold(Bucket::default(), |a, b| a.merged(b));
-        assert_eq!(total.correct, 60_000);
-        assert_eq!(total.errors[2], 20_000);
-        assert_eq!(total.points, 20_000_000);
-        assert_eq!(total.p99_ms, 99);
-        assert_eq!(total.instance_ms, 900_000);
-        assert_eq!(total.cost_cents, 800);
-        let s = h.series(GameTime(0), GameTime(20_000_000), 100);
+        h
+    }
+
+    #[test]
+    fn a_two_hour_game_keeps_a_bounded_history_and_loses_nothing_in_the_fold() {
+        let seconds = 7200;
+        let h = played(seconds);
+        // 15-second buckets for all but the last ten minutes (and the minute being folded):
+        // 6,600 / 15 = 440 coarse, in chunks of 60; then a second a bucket.
+        let coarse = h.spans().filter(|s| s.width == COARSE).count();
+        let fine = h
+            .spans()
+            .filter(|s| s.width == Duration::from_secs(1))
+            .count();
+        assert_eq!(coarse * 15 + fine, 7200);
+        assert!((600..=660).contains(&fine), "{fine} fine buckets");
+        assert!(h.stored() <= History::bound(Duration::from_secs(seconds)));
+        // Where 7,200 seconds at a bucket each were 7,200.
+        assert!(h.stored() < 1500, "{} stored", h.stored());
+        let t = total(&h);
+        assert_eq!(u64::from(t.correct), 3 * seconds);
+        assert_eq!(u64::from(t.errors[2]), seconds);
+        assert_eq!(t.points, 1000 * seconds as i64);
+        assert_eq!(t.p99_ms, 99);
+        assert_eq!(u64::from(t.cost_cents), 800 * 8);
+        assert_eq!(u64::from(t.instance_ms), 8 * 900_000);
+        // The spans tile the game from 0 to its last second.
+        let mut at = 0;
+        for s in h.spans() {
+            assert_eq!(s.from.0, at);
+            at += s.width.as_millis() as u64;
+        }
+        assert_eq!(at, seconds * 1000);
+        // A coarse bucket holds what its 15 seconds held.
+        let first = h.spans().next().unwrap();
+        assert_eq!(first.bucket.correct, 45);
+        assert_eq!(first.bucket.points, 15_000);
+        assert_eq!(first.bucket.instance_ms, 15_000);
+        // The charts: the last ten minutes a point a second, the whole game in about 300.
+        let now = GameTime(seconds * 1000);
+        let recent = h.series(GameTime(now.0 - 600_000), now, 601);
+        assert_eq!(recent.t.len(), 601);
+        assert!(recent.correct_per_s[..600].iter().all(|&c| c == 3.0));
+        assert_eq!(recent.score.last(), Some(&(seconds as f64)));
+        let whole = h.series(GameTime(0), now, 300);
+        assert!((200..=300).contains(&whole.t.len()), "{}", whole.t.len());
+        assert_eq!(whole.score.last(), Some(&(seconds as f64)));
+        assert!(
+            whole.correct_per_s[..whole.t.len() - 1]
+                .iter()
+                .all(|&c| c == 3.0)
+        );
+        assert_eq!(whole.cost.last(), Some(&64.0));
+        assert_eq!(h.points_until(GameTime(59_999)), Points(60_000));
+        assert_eq!(h.points_until(now), Points(7_200_000));
+    }
+
+    #[test]
+    fn a_very_long_game_merges_its_coarse_buckets_and_keeps_the_totals() {
+        let seconds = 40 * 3600;
+        let h = played(seconds);
+        assert!(h.stored() <= MAX_COARSE + MAX_FINE, "{}", h.stored());
+        assert!(h.spans().any(|s| s.width == 2 * COARSE));
+        let t = total(&h);
+        assert_eq!(u64::from(t.correct), 3 * seconds);
+        assert_eq!(t.points, 1000 * seconds as i64);
+        assert_eq!(u64::from(t.instance_ms), seconds * 1000);
+        let s = h.series(GameTime(0), GameTime(seconds * 1000), 100);
         assert!(s.t.len() <= 100 && s.t.len() >= 50, "{}", s.t.len());
-        assert_eq!(*s.score.last().unwrap(), 20_000.0);
+        assert_eq!(*s.score.last().unwrap(), seconds as f64);
         assert_eq!(s.errors_per_s.len(), 1);
         assert_eq!(s.errors_per_s[0].0, "timeout");
         assert!((s.correct_per_s[10] - 3.0).abs() < 1e-9);
-        assert_eq!(*s.cost.last().unwrap(), 8.0);
+    }
+
+    #[test]
+    fn a_copy_shares_its_chunks_until_one_side_writes() {
+        let h = played(7200);
+        let mut game = h.clone();
+        let chunks = |h: &History| -> Vec<*const Vec<Bucket>> {
+            h.coarse.iter().chain(&h.fine).map(Arc::as_ptr).collect()
+        };
+        assert_eq!(chunks(&h), chunks(&game));
+        // The game goes on a second: only the chunk it writes into is copied.
+        game.add_points(GameTime(7_200_500), Points(1));
+        let (old, new) = (chunks(&h), chunks(&game));
+        let shared = new.iter().filter(|c| old.contains(c)).count();
+        assert!(shared + 2 >= new.len(), "{shared} of {} shared", new.len());
+        assert_eq!(total(&h).points + 1, total(&game).points);
     }
 
     fn correct(n: u64) -> OutcomeCounts {
@@ -339,7 +595,7 @@ mod tests {
     fn answers_after_the_end_are_kept_apart_not_added_to_the_last_second() {
         for (duration, tick) in [(120_000, 1000), (120_000, 5000), (122_000, 5000)] {
             let h = game(duration, tick, 40);
-            let last = h.buckets().last().unwrap();
+            let last = h.spans().last().unwrap().bucket;
             assert_eq!(last.correct, 5, "{duration} ms by {tick} ms: {last:?}");
             assert_eq!(last.error_total(), 0);
             assert_eq!(
@@ -349,7 +605,7 @@ mod tests {
             assert_eq!(h.after_end().correct, 40);
             assert_eq!(h.after_end().errors[2], 2, "{:?}", h.after_end());
             assert_eq!(h.after_end().p99_ms, 4000);
-            let total = h.buckets().iter().map(|b| b.correct).sum::<u32>();
+            let total = h.spans().map(|s| s.bucket.correct).sum::<u32>();
             assert_eq!(u64::from(total), 5 * duration.div_ceil(tick));
         }
         // The charts: the last point is the last tick's rate, not a spike.

@@ -10,13 +10,16 @@ mod history;
 mod losses;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen_outcome::{LatencyHistogram, OutcomeBatch, OutcomeCounts, OutcomeKind};
+use loadgen_outcome::{OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::{Feed, LedgerCursor};
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
-pub use history::{Bucket, ERROR_KINDS, History, MAX_BUCKETS, Series};
+pub use history::{
+    Bucket, COARSE, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
+};
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
@@ -37,8 +40,6 @@ pub struct TeamState {
     pub counts: OutcomeCounts,
     /// The last tick's outcomes and latency (from due), for rates and p99 "now".
     pub last_tick: Option<TickFigures>,
-    /// Latency of every answer of the game (from due).
-    pub latency: Option<LatencyHistogram>,
     /// Score events by source, counted.
     pub events_by_source: BTreeMap<Source, u64>,
     /// Billing blocks charged.
@@ -50,9 +51,10 @@ pub struct TeamState {
     points_log: VecDeque<(GameTime, Points)>,
     /// The latest event time seen.
     latest: GameTime,
-    /// The latest score events by game time (then cause and seq), oldest first: the same
-    /// events whatever order they arrived in.
-    pub recent: VecDeque<ScoreEvent>,
+    /// The latest score events by game time (then cause and seq), newest first: the same
+    /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
+    /// a snapshot); the first event after a snapshot took it copies it.
+    pub recent: Arc<Vec<ScoreEvent>>,
     /// Points won or lost at each event time (a bounded window for charts), and the points
     /// of every time before the window: the score series is their running sum, the same
     /// whatever order the events arrived in.
@@ -65,7 +67,8 @@ pub struct TeamState {
     pub late_sends: u64,
     /// Ticks voided for this team (a load worker's share missing): no points lost.
     pub voided_ticks: u64,
-    /// The whole game, a bucket per second (coarser past [`MAX_BUCKETS`]).
+    /// The whole game: the last ten minutes a bucket a second, older time a bucket per
+    /// [`COARSE`].
     pub history: History,
     /// Points lost by kind: the last five minutes, and the whole game.
     pub losses: Losses,
@@ -282,10 +285,6 @@ impl GameProjection {
             let total = batch.counts.total();
             e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
         }
-        match &mut t.latency {
-            Some(h) => h.merge(&batch.latency),
-            None => t.latency = Some(batch.latency.clone()),
-        }
         if t.last_tick.as_ref().is_none_or(|l| l.at <= at) {
             t.last_tick = Some(TickFigures {
                 at,
@@ -369,7 +368,7 @@ impl GameProjection {
                     endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
-                    recent: t.recent.iter().rev().cloned().collect(),
+                    recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sends,
                     late_sends: t.late_sends,
@@ -386,9 +385,8 @@ impl GameProjection {
     /// What the views show now.
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
         let teams = self.rows(facts.urls);
-        let public = facts
-            .frozen
-            .map_or_else(|| teams.clone(), <[TeamRow]>::to_vec);
+        // Not frozen, the public see `teams`: no second copy of every row.
+        let public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
         Snapshot {
             game: facts.name.to_owned(),
             now: self.now,
@@ -414,6 +412,25 @@ impl GameProjection {
         }
     }
 
+    /// A copy for the views that draw the game over time (the web's charts and debrief):
+    /// everything they read, the teams' histories shared with this one (a few pointers a
+    /// team), without what only the live board reads (each team's latest events, score
+    /// and p99 windows), which the snapshots carry.
+    pub fn for_history(&self) -> GameProjection {
+        GameProjection {
+            teams: self
+                .teams
+                .iter()
+                .map(|(name, t)| (name.clone(), t.for_history()))
+                .collect(),
+            order: self.order.clone(),
+            announcements: self.announcements.clone(),
+            organizer: self.organizer.clone(),
+            endpoints: self.endpoints.clone(),
+            ..*self
+        }
+    }
+
     /// Forgets every cause and event (a rescore replaced the events): the teams stay.
     fn clear(&mut self) {
         for t in self.teams.values_mut() {
@@ -425,6 +442,30 @@ impl GameProjection {
 }
 
 impl TeamState {
+    /// See [`GameProjection::for_history`].
+    fn for_history(&self) -> TeamState {
+        TeamState {
+            score: self.score,
+            counts: self.counts.clone(),
+            last_tick: self.last_tick.clone(),
+            events_by_source: self.events_by_source.clone(),
+            blocks: self.blocks,
+            cost: self.cost,
+            instances: self.instances,
+            points_log: VecDeque::new(),
+            latest: self.latest,
+            recent: Arc::default(),
+            score_steps: VecDeque::new(),
+            score_before: self.score_before,
+            p99_series: VecDeque::new(),
+            sends: self.sends,
+            late_sends: self.late_sends,
+            voided_ticks: self.voided_ticks,
+            history: self.history.clone(),
+            losses: self.losses.clone(),
+        }
+    }
+
     /// The score after each event time of the window, oldest first.
     pub fn score_series(&self) -> Vec<(GameTime, Points)> {
         let mut score = self.score_before;
@@ -460,11 +501,18 @@ impl TeamState {
         fn key(x: &ScoreEvent) -> (GameTime, &str, u32) {
             (x.at, x.cause.as_str(), x.seq)
         }
-        let i = self.recent.partition_point(|x| key(x) < key(e));
-        self.recent.insert(i, e.clone());
-        if self.recent.len() > RECENT_EVENTS {
-            self.recent.pop_front();
+        if Arc::get_mut(&mut self.recent).is_none() {
+            // A snapshot holds it: a copy with room for one more (a clone has none, and the
+            // insert would double it: 400 events' room for 200).
+            let mut copy = Vec::with_capacity(RECENT_EVENTS + 1);
+            copy.extend(self.recent.iter().cloned());
+            self.recent = Arc::new(copy);
         }
+        let recent = Arc::make_mut(&mut self.recent);
+        // Newest first: after every later event (and every equal one, as it came after).
+        let i = recent.partition_point(|x| key(x) >= key(e));
+        recent.insert(i, e.clone());
+        recent.truncate(RECENT_EVENTS);
     }
 }
 
@@ -584,7 +632,7 @@ mod tests {
             f.recent
                 .iter()
                 .zip(f.recent.iter().skip(1))
-                .all(|(x, y)| x.at <= y.at)
+                .all(|(x, y)| x.at >= y.at)
         );
     }
 }
