@@ -324,7 +324,7 @@ fn name_rows(names: &Names, snapshot: &mut Snapshot) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Cents;
+    use crate::{Cents, GameTime};
 
     fn projection(now: u64) -> GameProjection {
         let mut p = GameProjection::new(&["a".to_owned()], Cents(800), None);
