@@ -31,6 +31,7 @@ pub use error::GameError;
 pub use expect::{Verdict, check_expectations};
 pub use hook::HookRun;
 pub use inventory::supported as billing_supported;
+pub use load::build_answer_table;
 pub use lock::{PlayLock, lock_path};
 pub use options::{GameOptions, Workers};
 pub use outbox::DEFAULT_CAPACITY as DEFAULT_LEDGER_BUFFER;
