@@ -626,10 +626,12 @@ impl Game<'_> {
         self.views.live.publish(snap);
     }
 
-    /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C
-    /// gives up, saying how much was not written.
+    /// The end: waits until the ledger has everything that waits for it. A Ctrl-C or
+    /// SIGTERM (a second one, when a first stopped the game) gives up, saying how much was
+    /// not written.
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
+        let mut signals = Signals::new()?;
         let mut written = self.inbox.written.take().expect("set up once");
         while !self.link.outbox.is_empty() || self.link.in_flight {
             self.flush()?;
@@ -639,18 +641,18 @@ impl Game<'_> {
                 let h = self.link.outbox.health();
                 writeln!(
                     self.out,
-                    "{}: the game is over, waiting to write them (Ctrl-C gives up)",
+                    "{}: the game is over, waiting to write them (Ctrl-C or SIGTERM gives up)",
                     h.warning().unwrap_or_default()
                 )?;
             }
             tokio::select! {
                 Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
-                _ = tokio::signal::ctrl_c() => {
+                signal = signals.recv() => {
                     let h = self.link.outbox.health();
                     return Err(GameError::Unsupported(format!(
-                        "stopped before the ledger took {} causes ({} score events): they are lost",
-                        h.waiting_causes, h.waiting_events
+                        "stopped by {} before the ledger took {} causes ({} score events): they are lost",
+                        signal, h.waiting_causes, h.waiting_events
                     )));
                 }
             }
