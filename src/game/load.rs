@@ -32,6 +32,8 @@ pub(crate) struct Load {
     duration: Duration,
     /// Each team's base URLs now, in scenario order.
     pub(crate) urls: Vec<Vec<String>>,
+    /// The team URLs as last published to the external workers of a split game.
+    pub(crate) published: Vec<Vec<String>>,
     running: Option<EngineHandle>,
     /// Engines stopped by a pause, still finishing their last requests.
     stopped: Vec<EngineHandle>,
@@ -58,6 +60,7 @@ impl Load {
             zero: None,
             duration,
             urls,
+            published: Vec::new(),
             running: None,
             stopped: Vec::new(),
             pending: 0,
@@ -65,6 +68,11 @@ impl Load {
             paused: Some((offset, Instant::now())),
             ended: false,
         }
+    }
+
+    /// External workers send the load (a split game): this keeps only the clock.
+    pub(crate) fn external(&self) -> bool {
+        self.answers.is_none()
     }
 
     /// An engine is done; true when the game's load is over (nothing runs, no resume).

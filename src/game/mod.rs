@@ -10,6 +10,7 @@ mod error;
 mod expect;
 mod hook;
 mod inventory;
+mod link;
 mod load;
 mod lock;
 mod options;
