@@ -265,3 +265,76 @@ fn acknowledge(
     }
     std::io::Write::write_all(acks, text.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use loadgen::{BatchId, OutcomeBatch};
+    use scoreboard::{GameTime, RecordedBatch};
+
+    use super::*;
+
+    fn batch(tick: u64) -> RecordedBatch {
+        let id = BatchId {
+            run: 1,
+            worker: 1,
+            target: 0,
+            tick,
+        };
+        RecordedBatch {
+            at: GameTime(tick * 1000),
+            batch: OutcomeBatch::new(id, Arc::from("alpha")),
+        }
+    }
+
+    /// A worker's link on a real SQLite ledger: its batches go in chunks, one request on
+    /// hand at a time, each stored once; a ledger that cannot be opened keeps them all and
+    /// is said to be away once.
+    #[test]
+    fn a_workers_batches_go_in_chunks_and_wait_out_an_outage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("game.db");
+        crate::test_ledger::small_game(&path);
+        let segment = ExecSegment::new(1, 2).unwrap();
+        let link = |at| {
+            let (written, done) = mpsc::unbounded_channel();
+            let (asked, _) = mpsc::unbounded_channel();
+            let link = LedgerLink::new(at, (1, None), Some(segment), (written, asked)).unwrap();
+            (link, done)
+        };
+        let (mut ok, mut done) = link(LedgerAt::File(path.clone()));
+        ok.outbox.push_batches((0..300).map(batch));
+        assert!(
+            !ok.outbox.is_full(),
+            "a worker's batches never fill its outbox"
+        );
+        ok.flush().unwrap();
+        ok.flush().unwrap();
+        let mut counts = Vec::new();
+        while ok.busy() {
+            match ok.written(done.blocking_recv().unwrap()).unwrap() {
+                Wrote::Stored { count, batches, .. } => {
+                    assert!(batches);
+                    counts.push(count);
+                }
+                Wrote::Failed(e) => panic!("{e}"),
+            }
+            ok.flush().unwrap();
+        }
+        assert_eq!(counts, [256, 44], "one request on hand at a time");
+        let ledger = LedgerAt::File(path).open_existing().unwrap();
+        assert_eq!(ledger.segment_batches_after(0, 1_000).unwrap().len(), 300);
+
+        let (mut away, mut done) = link(LedgerAt::File(dir.path().join("no/such/dir.db")));
+        away.outbox.push_batches((0..3).map(batch));
+        away.flush().unwrap();
+        let Wrote::Failed(e) = away.written(done.blocking_recv().unwrap()).unwrap() else {
+            panic!("a ledger in no directory stored batches");
+        };
+        assert!(away.failed(&e), "the first failure is said");
+        assert!(!away.failed(&e), "and only the first");
+        assert_eq!(away.outbox.waiting_batches(), 3, "nothing is dropped");
+        assert!(away.busy());
+    }
+}
