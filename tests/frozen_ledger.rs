@@ -417,8 +417,8 @@ fn watch_the_freeze(games: &[Coordinator; 2]) {
 }
 
 /// Waits for the workers; the batches they said they wrote, in all. Each worker's loop went
-/// on during the freeze: it noticed, while its read hung, that the ledger did not answer
-/// (a loop waiting on that read could only have said so after it came back).
+/// on during the freeze: it said, 3 s into it while its read hung, that the ledger did not
+/// answer (a loop waiting on that read could only have said so once it came back, 8 s in).
 fn workers_said(workers: &mut [Child]) -> usize {
     let mut said = 0;
     for (i, w) in workers.iter_mut().enumerate() {
@@ -426,7 +426,7 @@ fn workers_said(workers: &mut [Child]) -> usize {
         let out = read_all(w);
         assert!(status.success(), "worker {i} failed:\n{out}");
         assert!(
-            out.contains("the ledger has not answered for")
+            out.contains("the ledger has not answered for 3s")
                 && out.contains("the ledger answered again after"),
             "worker {i}'s loop did not go on during the freeze:\n{out}"
         );
