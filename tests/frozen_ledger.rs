@@ -425,9 +425,13 @@ fn workers_said(workers: &mut [Child]) -> usize {
         let status = w.wait().unwrap();
         let out = read_all(w);
         assert!(status.success(), "worker {i} failed:\n{out}");
+        // Said at 3 s, when the loop is free (a second or two late on a loaded machine).
+        let noticed = out.lines().find_map(|l| {
+            let rest = l.split_once("the ledger has not answered for ")?.1;
+            rest.split_once('s')?.0.parse::<u64>().ok()
+        });
         assert!(
-            out.contains("the ledger has not answered for 3s")
-                && out.contains("the ledger answered again after"),
+            noticed.is_some_and(|s| s <= 5) && out.contains("the ledger answered again after"),
             "worker {i}'s loop did not go on during the freeze:\n{out}"
         );
         said += out
