@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use hashref::{AnswerCache, HashParams, Key, Keyset, TableOrigin};
+use hashref::{HashParams, Key, Keyset, TableOrigin};
 
 #[derive(clap::Args, Debug)]
 pub struct HashArgs {
@@ -50,14 +50,9 @@ pub fn answers(
     no_cache: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let keyset = Keyset::generate(keyset.seed, keyset.count)?;
     let params = HashParams::new(hash.salt, hash.iterations)?;
-    let cache = if no_cache {
-        AnswerCache::Off
-    } else {
-        AnswerCache::Default
-    };
-    let (table, report) = loadgen::progress::build_answers(&keyset, &params, cache)?;
+    let keys = (keyset.seed, keyset.count);
+    let (table, report) = gameday::game::build_answer_table(keys, &params, !no_cache)?;
     let origin = match &report.origin {
         TableOrigin::Computed if no_cache => "computed, not cached".to_owned(),
         TableOrigin::Computed => "computed".to_owned(),

@@ -19,8 +19,10 @@ fn spec() -> SimulatedTeam {
         servers: 2,
         cache: false,
         cache_key: CacheKey::Query,
-        iterations: 10,
-        salt: "s".into(),
+        hash: HashParams {
+            iterations: 10,
+            salt: "s".into(),
+        },
         min_latency: Duration::from_millis(20),
         workers: 2,
         queue: 4,

@@ -3,7 +3,8 @@
 //! answering for 8 s (its processes stopped with SIGSTOP, so connections hang instead of
 //! being refused). During the freeze each coordinator's board clock goes on and an admin
 //! control answers; each game ends on time; its ledger holds every batch once, and a rescore
-//! equals the live board. A read-only replica of the split game stops at Ctrl-C at once while
+//! equals the live board. The split game's workers go on too: their loops notice the freeze
+//! while their reads hang, and every batch of the freeze's seconds is scored, none voided. A read-only replica of the split game stops at Ctrl-C at once while
 //! the server is frozen again.
 
 mod util;
@@ -415,13 +416,24 @@ fn watch_the_freeze(games: &[Coordinator; 2]) {
     }
 }
 
-/// Waits for the workers; the batches they said they wrote, in all.
+/// Waits for the workers; the batches they said they wrote, in all. Each worker's loop went
+/// on during the freeze: it said, 3 s into it while its read hung, that the ledger did not
+/// answer (a loop waiting on that read could only have said so once it came back, 8 s in).
 fn workers_said(workers: &mut [Child]) -> usize {
     let mut said = 0;
     for (i, w) in workers.iter_mut().enumerate() {
         let status = w.wait().unwrap();
         let out = read_all(w);
         assert!(status.success(), "worker {i} failed:\n{out}");
+        // Said at 3 s, when the loop is free (a second or two late on a loaded machine).
+        let noticed = out.lines().find_map(|l| {
+            let rest = l.split_once("the ledger has not answered for ")?.1;
+            rest.split_once('s')?.0.parse::<u64>().ok()
+        });
+        assert!(
+            noticed.is_some_and(|s| s <= 5) && out.contains("the ledger answered again after"),
+            "worker {i}'s loop did not go on during the freeze:\n{out}"
+        );
         said += out
             .lines()
             .find_map(|l| {

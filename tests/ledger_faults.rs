@@ -1,7 +1,8 @@
 //! Faults of our own parts: a 40-second game whose ledger goes away in the middle (its
 //! PostgreSQL server stopped for 8 s; its SQLite file's disk full for 6 s) exits 0 with
 //! "game over", keeps every team under load in at least 36 of the 40 seconds, tells the
-//! organizer once, and leaves a ledger whose rescore equals the live score.
+//! organizer once, and leaves a ledger whose rescore equals the live score. A game that ends
+//! while its ledger is locked waits to write what it decided, and SIGTERM gives that wait up.
 
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
@@ -433,5 +434,90 @@ fn a_ledger_that_cannot_fit_the_disk_is_refused_before_the_game() {
     assert!(
         text.contains("ledger: about 21.1 MiB (3 teams × 7200 ticks"),
         "{text}"
+    );
+}
+
+/// A game that ends while another process holds its SQLite ledger's write lock waits at its
+/// end to write what it decided; SIGTERM (as Ctrl-C) gives that wait up, saying how much is
+/// lost. (The process then waits for the write the ledger's writer has on hand, up to
+/// SQLite's busy timeout of 5 s.)
+#[test]
+fn sigterm_gives_up_the_end_of_game_wait_for_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(FIXTURE)
+        .unwrap()
+        .replace("duration = \"40s\"", "duration = \"4s\"");
+    let scenario = dir.path().join("short.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let db = dir.path().join("game.db");
+    let mut child = gameday(dir.path(), &[])
+        .arg("play")
+        .arg(&scenario)
+        .args(["--no-tui", "--no-web", "--board-every", "0s", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let readers: Vec<_> = [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ]
+    .into_iter()
+    .map(|mut pipe| {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                log.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    })
+    .collect();
+    let said = |what: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        while !log.lock().unwrap().contains(what) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        log.lock().unwrap().contains(what)
+    };
+    assert!(
+        said("started", Duration::from_secs(60)),
+        "{}",
+        log.lock().unwrap()
+    );
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.busy_timeout(Duration::from_secs(10)).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // The game is over and waits for its ledger (said every 5 s).
+    let waiting = said("waiting to write them", Duration::from_secs(30));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    drop(lock);
+    for r in readers {
+        r.join().unwrap();
+    }
+    let log = log.lock().unwrap();
+    assert!(waiting, "the game never waited for its ledger:\n{log}");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "SIGTERM during the end's wait: {status}\n{log}"
+    );
+    assert!(
+        log.contains("stopped by SIGTERM before the ledger took"),
+        "{log}"
     );
 }

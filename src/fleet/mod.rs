@@ -11,7 +11,6 @@ mod server;
 
 use std::sync::Arc;
 
-use hashref::HashParams;
 use hashref::unicorn::{Flavor, UnicornConfig};
 use scoreboard::{GameTime, ScriptedInstance, ScriptedInventory};
 
@@ -202,10 +201,7 @@ impl TeamFleet {
             workers: s.workers,
             queue: s.queue,
             min_latency: s.min_latency,
-            params: HashParams {
-                salt: s.salt.clone(),
-                iterations: s.iterations,
-            },
+            params: s.hash.clone(),
             error_rate: s.error_rate,
             seed: Some(self.seed ^ ((n as u64) << 32) ^ fnv(&self.team)),
             memcache_server: s.memcache.clone(),

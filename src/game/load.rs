@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hashref::{AnswerCache, AnswerTable, Keyset};
+use hashref::{AnswerCache, AnswerTable, BuildReport, HashParams, Keyset};
 use loadgen::{Engine, EngineConfig, EngineHandle, ExecSegment, OutcomeBatch, Stop, Target};
 use tokio::sync::mpsc;
 
@@ -32,6 +32,8 @@ pub(crate) struct Load {
     duration: Duration,
     /// Each team's base URLs now, in scenario order.
     pub(crate) urls: Vec<Vec<String>>,
+    /// The team URLs as last published to the external workers of a split game.
+    pub(crate) published: Vec<Vec<String>>,
     running: Option<EngineHandle>,
     /// Engines stopped by a pause, still finishing their last requests.
     stopped: Vec<EngineHandle>,
@@ -58,6 +60,7 @@ impl Load {
             zero: None,
             duration,
             urls,
+            published: Vec::new(),
             running: None,
             stopped: Vec::new(),
             pending: 0,
@@ -65,6 +68,11 @@ impl Load {
             paused: Some((offset, Instant::now())),
             ended: false,
         }
+    }
+
+    /// External workers send the load (a split game): this keeps only the clock.
+    pub(crate) fn external(&self) -> bool {
+        self.answers.is_none()
     }
 
     /// An engine is done; true when the game's load is over (nothing runs, no resume).
@@ -162,13 +170,26 @@ impl Load {
 /// The expected answers of the scenario's keyset (built in parallel with a progress bar,
 /// cached on disk unless `cache` is off).
 pub(crate) fn answer_table(scenario: &Scenario, cache: bool) -> Result<AnswerTable, GameError> {
-    let keyset = Keyset::generate(scenario.game.seed, scenario.keyset.count)?;
+    let keys = (scenario.game.seed, scenario.keyset.count);
+    Ok(build_answer_table(keys, &scenario.hash, cache)?.0)
+}
+
+/// The expected answers of the keyset of `count` keys drawn from `seed`, under `params`:
+/// built in parallel with a progress bar, or read from the cache on disk (written there
+/// too) unless `cache` is off; with how it went. Every table of a game, a load worker's and
+/// `gameday answers`' is built here.
+pub fn build_answer_table(
+    (seed, count): (u64, usize),
+    params: &HashParams,
+    cache: bool,
+) -> Result<(AnswerTable, BuildReport), GameError> {
+    let keyset = Keyset::generate(seed, count)?;
     let cache = if cache {
         AnswerCache::Default
     } else {
         AnswerCache::Off
     };
-    Ok(loadgen::progress::build_answers(&keyset, &scenario.hash, cache)?.0)
+    Ok(loadgen::progress::build_answers(&keyset, params, cache)?)
 }
 
 /// The engine of run `run` of the scenario's load for `segment` (the whole schedule, or a

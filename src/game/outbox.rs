@@ -1,6 +1,6 @@
 //! What the game has decided but the ledger has not yet stored: causes and their events, the
-//! notes of announcements and URL changes, and the pauses wait here, in order, while the
-//! ledger is unavailable (a PostgreSQL restart, a full disk, a busy
+//! notes of announcements and URL changes, the pauses, and a load worker's outcome batches
+//! wait here, in order, while the ledger is unavailable (a PostgreSQL restart, a full disk, a busy
 //! file), and are written, each exactly once, when it is back. No I/O here: the game loop
 //! asks what to write and reports how it went; this decides when to try again and what the
 //! organizer is shown.
@@ -9,10 +9,14 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::live::LedgerHealth;
-use scoreboard::{ClockEvent, Note};
+use scoreboard::{ClockEvent, Note, RecordedBatch};
 
 /// Causes written in one transaction at most (a long outage drains in several).
 const CHUNK: usize = 1024;
+/// The most batches one write of a load worker carries: about five seconds of 100 teams'
+/// ticks on two workers. A tick split over two writes is still whole for the coordinator,
+/// which waits for every team's batch of every segment.
+const BATCH_CHUNK: usize = 256;
 /// The first wait before trying a failed ledger again, and the longest.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(2);
@@ -35,6 +39,9 @@ pub(crate) struct Outbox {
     clock: Vec<ClockEvent>,
     /// Notes not stored yet, oldest first (they count against the capacity too).
     notes: VecDeque<Note>,
+    /// A load worker's batches not stored yet, oldest first (a worker never pauses: they do
+    /// not count against the capacity).
+    batches: VecDeque<RecordedBatch>,
     outage: Option<Outage>,
 }
 
@@ -69,8 +76,30 @@ impl Outbox {
             pauses: None,
             clock: Vec::new(),
             notes: VecDeque::new(),
+            batches: VecDeque::new(),
             outage: None,
         }
+    }
+
+    /// Adds a load worker's batches to write, after those already waiting.
+    pub(crate) fn push_batches(&mut self, batches: impl IntoIterator<Item = RecordedBatch>) {
+        self.batches.extend(batches);
+    }
+
+    /// The next batches to write in one transaction, oldest first.
+    pub(crate) fn next_batches(&mut self) -> &[RecordedBatch] {
+        let n = self.batches.len().min(BATCH_CHUNK);
+        &self.batches.make_contiguous()[..n]
+    }
+
+    /// The first `n` batches are stored: they leave the outbox.
+    pub(crate) fn batches_written(&mut self, n: usize) {
+        self.batches.drain(..n.min(self.batches.len()));
+    }
+
+    /// The batches that wait.
+    pub(crate) fn waiting_batches(&self) -> usize {
+        self.batches.len()
     }
 
     /// Adds items to write, after those already waiting.
@@ -140,7 +169,10 @@ impl Outbox {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiting.is_empty() && self.notes.is_empty() && self.pauses.is_none()
+        self.waiting.is_empty()
+            && self.notes.is_empty()
+            && self.pauses.is_none()
+            && self.batches.is_empty()
     }
 
     /// Something waits, and it is time to try.

@@ -3,20 +3,21 @@
 //! looks, pauses and resumes of the load), and reports the ledger's faults once.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use scoreboard::ledger::{WriteDone, WriteRequest};
 use scoreboard::live::Refusal;
-use scoreboard::{GameTime, LedgerError, Recorded, ScoreEvent};
+use scoreboard::{GameTime, LedgerError};
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
 use super::core::{Effect, Input};
 use super::error::GameError;
 use super::hook::run_hook;
-use super::outbox::{Change, Item};
+use super::link::{Asked, Wrote, failure};
+use super::outbox::Item;
 use super::reads::ReadDone;
 use super::run::Game;
 use super::timeline::{describe_fault, describe_step};
@@ -159,26 +160,11 @@ impl Game<'_> {
             return Ok(());
         }
         let request = WriteRequest::Resume {
-            meta: Box::new(self.link.meta.clone()),
+            meta: Box::new(self.began.meta.clone()),
             now_unix_ms: now_unix_ms(),
         };
-        self.ask(request, Asked::Resume)?;
+        self.link.ask(request, Asked::Resume)?;
         self.link.asking.resume = true;
-        Ok(())
-    }
-
-    /// Hands `request` to the writer, after what it has on hand; its answer comes back to the
-    /// loop as a message, tagged `asked` (the loop never waits for the database).
-    fn ask(&self, request: WriteRequest, asked: Asked) -> Result<(), GameError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.link.writer.ask(request, answer)?;
-        let answers = self.link.asking.answers.clone();
-        tokio::spawn(async move {
-            let done = answered
-                .await
-                .unwrap_or(WriteDone::Failed(LedgerError::Stopped));
-            let _ = answers.send((asked, done));
-        });
         Ok(())
     }
 
@@ -192,7 +178,7 @@ impl Game<'_> {
         match (asked, done) {
             (Asked::Targets(urls), WriteDone::Stored) => {
                 self.link.asking.targets = false;
-                self.link.published = urls;
+                self.load.published = urls;
             }
             (Asked::Targets(_), other) => {
                 self.link.asking.targets = false;
@@ -221,6 +207,8 @@ impl Game<'_> {
                 )?;
                 self.ledger_failed(&e)?;
             }
+            // A coordinator never joins: that is a load worker's.
+            (Asked::Join, _) => {}
         }
         Ok(())
     }
@@ -229,7 +217,10 @@ impl Game<'_> {
     /// (through the writer, off the loop; a failure is reported, and the URLs are sent again
     /// at the next look).
     pub(crate) fn publish_targets(&mut self) -> Result<(), GameError> {
-        if !self.link.split || self.link.asking.targets || self.link.published == self.load.urls {
+        if !self.load.external()
+            || self.link.asking.targets
+            || self.load.published == self.load.urls
+        {
             return Ok(());
         }
         let targets: Vec<(String, Vec<String>)> = self
@@ -240,7 +231,8 @@ impl Game<'_> {
             .zip(self.load.urls.iter().cloned())
             .collect();
         let urls = self.load.urls.clone();
-        self.ask(WriteRequest::Targets(targets), Asked::Targets(urls))?;
+        self.link
+            .ask(WriteRequest::Targets(targets), Asked::Targets(urls))?;
         self.link.asking.targets = true;
         Ok(())
     }
@@ -302,67 +294,28 @@ impl Game<'_> {
     }
 
     /// Hands the writer what waits in the outbox, when it is time to try and it has nothing
-    /// on hand: the oldest chunk of causes, else the oldest notes, else the pauses. Each item
-    /// is written exactly once (the ledger ignores an item it already holds, so a chunk whose
-    /// answer was lost is safe to send again). A failure is reported once and tried again later, on a fresh
-    /// connection; it never ends the game, and the game loop never waits for the database.
+    /// on hand (the link's [`LedgerLink::flush`](super::link::LedgerLink::flush)). A failure
+    /// is reported once and tried again later, on a fresh connection; it never ends the
+    /// game, and the game loop never waits for the database.
     pub(crate) fn flush(&mut self) -> Result<(), GameError> {
-        if self.link.in_flight || !self.link.outbox.due(Instant::now()) {
-            return Ok(());
-        }
-        let chunk = self.link.outbox.next_chunk();
-        let request = if !chunk.is_empty() {
-            WriteRequest::Record(chunk.to_vec())
-        } else if !self.link.outbox.next_notes().is_empty() {
-            WriteRequest::Notes(self.link.outbox.next_notes().to_vec())
-        } else if let Some((paused_ms, since_unix_ms, events)) = self.link.outbox.pauses() {
-            WriteRequest::Pauses {
-                paused_ms,
-                since_unix_ms,
-                events,
-            }
-        } else {
-            return Ok(());
-        };
-        self.link.writer.send(request)?;
-        self.link.in_flight = true;
-        Ok(())
+        Ok(self.link.flush()?)
     }
 
     /// The writer's answer: what it stored leaves the outbox (and is acknowledged), a
     /// failure is reported once; the rest goes to the writer next.
     pub(crate) async fn written(&mut self, done: WriteDone) -> Result<(), GameError> {
-        self.link.in_flight = false;
-        match done {
-            WriteDone::Recorded { causes, took } => {
-                self.core.handle(Input::Written { took });
-                let done = self.link.outbox.written(causes);
-                if let Some(acks) = &mut self.link.acks {
-                    acknowledge(acks, &done)?;
+        match self.link.written(done)? {
+            Wrote::Failed(e) => return self.ledger_failed(&e),
+            Wrote::Stored { took, back, .. } => {
+                if let Some(took) = took {
+                    self.core.handle(Input::Written { took });
                 }
-                self.link.written_since_down += causes;
+                if let Some((after, written)) = back {
+                    let at = self.at();
+                    let effects = self.core.handle(Input::LedgerBack { at, after, written });
+                    self.apply(effects).await?;
+                }
             }
-            WriteDone::Pauses {
-                paused_ms,
-                since_unix_ms,
-                events,
-            } => self
-                .link
-                .outbox
-                .pauses_stored(paused_ms, since_unix_ms, events),
-            WriteDone::Notes { notes } => self.link.outbox.notes_written(notes),
-            WriteDone::Failed(e) => return self.ledger_failed(&e),
-            // Answers to asked requests go to their askers, never to this channel.
-            WriteDone::Resumed(_) | WriteDone::Stored => {}
-        }
-        if let Change::Back { after, written } = self
-            .link
-            .outbox
-            .recovered(Instant::now(), self.link.written_since_down)
-        {
-            let at = self.at();
-            let effects = self.core.handle(Input::LedgerBack { at, after, written });
-            self.apply(effects).await?;
         }
         self.flush()
     }
@@ -392,14 +345,8 @@ impl Game<'_> {
 
     /// A ledger call failed: the outbox keeps what waits, the organizer is told once.
     pub(crate) fn ledger_failed(&mut self, e: &LedgerError) -> Result<(), GameError> {
-        let error = e.to_string();
-        if self
-            .link
-            .outbox
-            .failed(error.clone(), Instant::now(), now_unix_ms())
-            == Change::Down
-        {
-            self.link.written_since_down = 0;
+        if self.link.failed(e) {
+            let error = e.to_string();
             let at = self.at();
             let h = self.link.outbox.health();
             writeln!(
@@ -433,58 +380,5 @@ impl Game<'_> {
     /// Bills what started by `at` (the end of the game).
     pub(crate) async fn bill(&mut self, at: GameTime) -> Result<(), GameError> {
         self.apply(vec![Effect::Bill(at)]).await.map(|_| ())
-    }
-}
-
-/// A request asked of the writer off the loop, waiting for its answer.
-#[derive(Debug)]
-pub(crate) enum Asked {
-    /// The team URLs for the workers (these).
-    Targets(Vec<Vec<String>>),
-    /// A new run, to resume the load.
-    Resume,
-}
-
-/// What is asked of the writer and not yet answered, and where the answers come.
-#[derive(Debug)]
-pub(crate) struct Asking {
-    pub(crate) targets: bool,
-    pub(crate) resume: bool,
-    pub(crate) answers: mpsc::UnboundedSender<(Asked, WriteDone)>,
-}
-
-/// One line per committed item, written at once (a kill after it cannot take it back).
-fn acknowledge(
-    acks: &mut std::fs::File,
-    items: &[(Recorded, Vec<ScoreEvent>)],
-) -> std::io::Result<()> {
-    use std::fmt::Write as _;
-    let mut text = String::new();
-    for (recorded, events) in items {
-        let n = events.len();
-        let _ = match recorded {
-            Recorded::Batch(b) => {
-                let id = b.batch.id;
-                let (run, worker, target, tick) = (id.run, id.worker, id.target, id.tick);
-                writeln!(text, "batch {run} {worker} {target} {tick} events={n}")
-            }
-            Recorded::Block(b) => writeln!(
-                text,
-                "block {} {} {} events={n}",
-                b.team, b.instance, b.block
-            ),
-            Recorded::Adjustment(a) => writeln!(text, "adjustment {} events={n}", a.id),
-            Recorded::Void(v) => writeln!(text, "void {} {} {} events={n}", v.team, v.run, v.tick),
-        };
-    }
-    std::io::Write::write_all(acks, text.as_bytes())
-}
-
-/// The error of a writer's answer that is not the one asked for (a failure, as the writer
-/// answers nothing else to a request it could not carry out).
-fn failure(done: WriteDone) -> LedgerError {
-    match done {
-        WriteDone::Failed(e) => e,
-        other => LedgerError::Config(format!("the ledger writer answered {other:?}")),
     }
 }

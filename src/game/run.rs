@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use scoreboard::ledger::{LedgerWriter, WriteDone};
+use scoreboard::ledger::WriteDone;
 use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
 use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
 use tokio::sync::mpsc;
@@ -17,11 +17,10 @@ use super::core::{Core, Input, Signal, Start};
 use super::error::GameError;
 use super::hook::HookRun;
 use super::inventory::Inventory;
+use super::link::{Asked, LedgerLink};
 use super::load::{Load, LoadMsg};
 use super::options::{GameOptions, Workers};
-use super::outbox::Outbox;
 use super::reads::segment_reader;
-use super::record::{Asked, Asking};
 use super::signal::Signals;
 use super::snapshot::{Flags, snapshot};
 use crate::fleet::{Fleet, TeamFleet};
@@ -141,34 +140,11 @@ pub(crate) struct Hooks {
     pub(crate) tx: Option<mpsc::UnboundedSender<HookRun>>,
 }
 
-/// How this run of the game began.
+/// How this run of the game began, and the game it plays (a resume's new run names it).
 pub(crate) struct Began {
     pub(crate) resumed: bool,
     pub(crate) offset: Duration,
-}
-
-/// The game's one way to the ledger: the writer (a thread with its own connection) and
-/// what waits for it, whether a request is with it, what it wrote since the ledger went
-/// away, the acknowledgements, what is asked of it off the loop, a split game's published
-/// URLs, and the disk under a SQLite ledger. Reads of a running game happen off the loop
-/// (reads.rs).
-pub(crate) struct LedgerLink {
     pub(crate) meta: GameMeta,
-    /// What waits for the ledger, and whether it is down.
-    pub(crate) outbox: Outbox,
-    pub(crate) writer: LedgerWriter,
-    pub(crate) in_flight: bool,
-    pub(crate) written_since_down: usize,
-    /// Where committed items are acknowledged, if anywhere.
-    pub(crate) acks: Option<std::fs::File>,
-    /// What is asked of the writer off the loop (URLs, a resume), and where the answers go.
-    pub(crate) asking: Asking,
-    /// The free space of a SQLite ledger's disk, looked at now and then.
-    pub(crate) disk: crate::disk::DiskWatch,
-    /// A split game (external workers send the load: its segment batches come from the
-    /// reader), and the team URLs as last published to its workers.
-    pub(crate) split: bool,
-    pub(crate) published: Vec<Vec<String>>,
 }
 
 /// The channels the game loop listens to, until it takes them.
@@ -291,11 +267,11 @@ impl<'a> Game<'a> {
             billing_every_ms: inventory.period_ms(),
             collector: collector(scenario, options, &names, &*ledger, session.resumed)?,
         };
-        let start_collector = start.collector.is_some();
         let (asked_tx, asked_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let link = LedgerLink::new(meta, options, (done_tx, asked_tx), start_collector)?;
+        let buffer = (options.ledger_buffer, acks(options)?);
+        let link = LedgerLink::new(options.ledger.clone(), buffer, None, (done_tx, asked_tx))?;
         let mut game = Game {
             scenario,
             options,
@@ -314,6 +290,7 @@ impl<'a> Game<'a> {
             began: Began {
                 resumed: session.resumed,
                 offset,
+                meta,
             },
             link,
             probes: super::probe::Probes::new(scenario)?,
@@ -328,37 +305,6 @@ impl<'a> Game<'a> {
         tokio::time::sleep(lead).await;
         game.publish();
         Ok(game)
-    }
-}
-
-impl LedgerLink {
-    /// The link of a game (`split`: its load sent by external workers) whose writer answers
-    /// on `written`, and answers to what is asked of it off the loop on `asked`.
-    fn new(
-        meta: GameMeta,
-        options: &GameOptions,
-        (written, asked): (
-            mpsc::UnboundedSender<WriteDone>,
-            mpsc::UnboundedSender<(Asked, WriteDone)>,
-        ),
-        split: bool,
-    ) -> Result<LedgerLink, GameError> {
-        Ok(LedgerLink {
-            meta,
-            outbox: Outbox::new(options.ledger_buffer),
-            writer: LedgerWriter::spawn(options.ledger.clone(), written)?,
-            in_flight: false,
-            written_since_down: 0,
-            acks: acks(options)?,
-            asking: Asking {
-                targets: false,
-                resume: false,
-                answers: asked,
-            },
-            disk: Default::default(),
-            split,
-            published: Vec::new(),
-        })
     }
 }
 
@@ -515,7 +461,7 @@ impl Game<'_> {
         self.load.start(self.scenario, self.core.run())?;
         // A split game's segment batches are read off the loop (a ledger that stops answering
         // holds up the reader, never the clock, the views or the controls).
-        let mut reads = match self.link.split {
+        let mut reads = match self.load.external() {
             true => segment_reader(self.options.ledger.clone(), std::time::Instant::now(), LOOK)?,
             false => mpsc::unbounded_channel().1,
         };
@@ -628,12 +574,14 @@ impl Game<'_> {
         self.views.live.hand_over(self.core.state());
     }
 
-    /// The end: waits until the ledger has everything that waits for it. A second Ctrl-C
-    /// gives up, saying how much was not written.
+    /// The end: waits until the ledger has everything that waits for it. A Ctrl-C or
+    /// SIGTERM (a second one, when a first stopped the game) gives up, saying how much was
+    /// not written.
     async fn drain(&mut self) -> Result<(), GameError> {
         let mut said = std::time::Instant::now();
+        let mut signals = Signals::new()?;
         let mut written = self.inbox.written.take().expect("set up once");
-        while !self.link.outbox.is_empty() || self.link.in_flight {
+        while self.link.busy() {
             self.flush()?;
             self.publish();
             if said.elapsed() >= Duration::from_secs(5) {
@@ -641,18 +589,18 @@ impl Game<'_> {
                 let h = self.link.outbox.health();
                 writeln!(
                     self.out,
-                    "{}: the game is over, waiting to write them (Ctrl-C gives up)",
+                    "{}: the game is over, waiting to write them (Ctrl-C or SIGTERM gives up)",
                     h.warning().unwrap_or_default()
                 )?;
             }
             tokio::select! {
                 Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
-                _ = tokio::signal::ctrl_c() => {
+                signal = signals.recv() => {
                     let h = self.link.outbox.health();
                     return Err(GameError::Unsupported(format!(
-                        "stopped before the ledger took {} causes ({} score events): they are lost",
-                        h.waiting_causes, h.waiting_events
+                        "stopped by {} before the ledger took {} causes ({} score events): they are lost",
+                        signal, h.waiting_causes, h.waiting_events
                     )));
                 }
             }

@@ -2,7 +2,9 @@
 //! team's schedule, on the game clock the coordinator keeps in the shared ledger, and writes
 //! its outcome batches there under their ids (so a restarted worker never doubles anything).
 //! It follows the coordinator's pauses (a new run per resume) and team URL changes, as the
-//! core's worker decisions say (core/worker.rs); this is their shell.
+//! core's worker decisions say (core/worker.rs); this is their shell. Its loop never waits
+//! on the database: the game's clock and URLs are read on a thread of its own (reads.rs),
+//! and its joins and batches go through the game's one ledger link (link.rs).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,14 +12,16 @@ use std::time::{Duration, Instant};
 
 use hashref::AnswerTable;
 use loadgen::{Engine, EngineHandle, ExecSegment, OutcomeBatch};
-use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
-use scoreboard::{GameMeta, GameSession, GameTime, Ledger, LedgerAt, LedgerError, RecordedBatch};
+use scoreboard::ledger::{WriteDone, WriteRequest};
+use scoreboard::{GameSession, GameTime, Ledger, LedgerAt, LedgerError};
 use tokio::sync::mpsc;
 
 use super::clock::{TickClock, now_unix_ms};
 use super::core::worker as core;
 use super::error::GameError;
+use super::link::{Asked, LedgerLink, Wrote, failure};
 use super::load;
+use super::reads::{GameRead, game_reader};
 use super::signal::Signals;
 use crate::scenario::Scenario;
 
@@ -25,6 +29,8 @@ use crate::scenario::Scenario;
 const LOOK: Duration = Duration::from_millis(200);
 /// How long a worker at its end waits for a ledger that is away, with batches unwritten.
 const END_WAIT: Duration = Duration::from_secs(60);
+/// How long the ledger may keep a read unanswered before the worker says so.
+const SLOW: Duration = Duration::from_secs(3);
 
 /// What a worker did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -81,98 +87,36 @@ pub fn work(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let link = Link::new(at, ledger)?;
-    runtime.block_on(Worker::new(scenario, segment, answers, link).work(out))
+    runtime.block_on(async {
+        let (written, written_rx) = mpsc::unbounded_channel();
+        let (asked, answers_rx) = mpsc::unbounded_channel();
+        // A worker holds no causes (its batches wait however long the ledger is away) and
+        // acknowledges nothing.
+        let link = LedgerLink::new(at.clone(), (1, None), Some(segment), (written, asked))?;
+        let mut inbox = Inbox {
+            written: written_rx,
+            answers: answers_rx,
+            reads: game_reader(at, ledger, LOOK)?,
+        };
+        let worker = Worker::new(scenario, segment, answers, link);
+        worker.work(&mut inbox, out).await
+    })
 }
 
-/// The worker's ways to the ledger: a reading connection, and the one writer (a thread of
-/// its own, as the coordinator's) that its joins and batches go through. A call that fails
-/// is said once, with its cause (and when the ledger is back); the caller tries again at its
-/// next look, and the load goes on meanwhile: a database restart never ends a worker.
-struct Link {
-    at: LedgerAt,
-    ledger: Option<Box<dyn Ledger + Send>>,
-    writer: LedgerWriter,
-    down_since: Option<Instant>,
+/// What comes to the worker's loop: the writer's answers and the reads of its game.
+struct Inbox {
+    written: mpsc::UnboundedReceiver<WriteDone>,
+    answers: mpsc::UnboundedReceiver<(Asked, WriteDone)>,
+    reads: mpsc::UnboundedReceiver<Result<GameRead, LedgerError>>,
 }
 
-impl Link {
-    fn new(at: LedgerAt, ledger: Box<dyn Ledger + Send>) -> Result<Link, GameError> {
-        // Every request of the worker's is asked, so its answer comes back to the asker: the
-        // writer's own answer channel stays unused.
-        let (unused, _) = tokio::sync::mpsc::unbounded_channel();
-        Ok(Link {
-            writer: LedgerWriter::spawn(at.clone(), unused)?,
-            at,
-            ledger: Some(ledger),
-            down_since: None,
-        })
-    }
-
-    /// `f` on the reading connection (opened again after a failure); `None` while the
-    /// ledger is unavailable.
-    fn read<T>(
-        &mut self,
-        segment: ExecSegment,
-        out: &mut dyn Write,
-        f: impl FnOnce(&mut dyn Ledger) -> Result<T, LedgerError>,
-    ) -> Result<Option<T>, GameError> {
-        let result = match &mut self.ledger {
-            Some(ledger) => f(&mut **ledger),
-            None => match self.at.open() {
-                Ok(ledger) => f(&mut **self.ledger.insert(ledger)),
-                Err(e) => Err(e),
-            },
-        };
-        if result.is_err() {
-            self.ledger = None;
-        }
-        self.went(segment, out, result)
-    }
-
-    /// `request` through the writer; its answer, or `None` while the ledger is unavailable.
-    async fn write(
-        &mut self,
-        segment: ExecSegment,
-        out: &mut dyn Write,
-        request: WriteRequest,
-    ) -> Result<Option<WriteDone>, GameError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.writer.ask(request, answer)?;
-        let result = match answered.await.map_err(|_| LedgerError::Stopped)? {
-            WriteDone::Failed(e) => Err(e),
-            done => Ok(done),
-        };
-        self.went(segment, out, result)
-    }
-
-    /// Says when the ledger went away (once) and when it came back.
-    fn went<T>(
-        &mut self,
-        segment: ExecSegment,
-        out: &mut dyn Write,
-        result: Result<T, LedgerError>,
-    ) -> Result<Option<T>, GameError> {
-        match result {
-            Ok(value) => {
-                if let Some(since) = self.down_since.take() {
-                    let after = since.elapsed().as_secs();
-                    writeln!(out, "segment {segment}: ledger back after {after}s")?;
-                }
-                Ok(Some(value))
-            }
-            Err(e) => {
-                if self.down_since.is_none() {
-                    self.down_since = Some(Instant::now());
-                    writeln!(
-                        out,
-                        "segment {segment}: ledger unavailable ({e}): the load goes on, its batches wait"
-                    )?;
-                }
-                Ok(None)
-            }
-        }
-    }
+/// What the worker has heard of its game: whether it has joined, when the last read came,
+/// and what it has said.
+struct Heard {
+    joined: bool,
+    last_read: Instant,
+    slow_said: bool,
+    waiting_said: bool,
 }
 
 struct Worker<'a> {
@@ -186,10 +130,9 @@ struct Worker<'a> {
     outcome: WorkerOutcome,
     tx: mpsc::UnboundedSender<OutcomeBatch>,
     rx: mpsc::UnboundedReceiver<OutcomeBatch>,
-    link: Link,
-    /// Batches not yet in the ledger, oldest first (they wait while it is unavailable).
-    pending: Vec<RecordedBatch>,
-    joined: bool,
+    /// The way to the ledger; batches not yet in it wait in its outbox, oldest first.
+    link: LedgerLink,
+    heard: Heard,
 }
 
 impl<'a> Worker<'a> {
@@ -197,35 +140,37 @@ impl<'a> Worker<'a> {
         scenario: &'a Scenario,
         segment: ExecSegment,
         answers: Arc<AnswerTable>,
-        link: Link,
+        link: LedgerLink,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
+        let teams: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
         Worker {
             scenario,
             segment,
             answers,
             running: None,
             stopped: Vec::new(),
-            batches: core::Batches::new(
-                clock(scenario),
-                segment.index(),
-                &scenario
-                    .teams
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .collect::<Vec<_>>(),
-            ),
+            batches: core::Batches::new(clock(scenario), segment.index(), &teams),
             outcome: WorkerOutcome::default(),
             tx,
             rx,
             link,
-            pending: Vec::new(),
-            joined: false,
+            heard: Heard {
+                joined: false,
+                last_read: Instant::now(),
+                slow_said: false,
+                waiting_said: false,
+            },
         }
     }
 
-    async fn work(mut self, out: &mut dyn Write) -> Result<WorkerOutcome, GameError> {
-        self.follow_game(out).await?;
+    async fn work(
+        mut self,
+        inbox: &mut Inbox,
+        out: &mut dyn Write,
+    ) -> Result<WorkerOutcome, GameError> {
+        self.follow_game(inbox, out).await?;
+        inbox.reads.close();
         match self.running.take() {
             // At the end the schedule stops by itself: its last sends still go out.
             Some(running) if self.outcome.finished => self.stopped.push(running.engine),
@@ -238,83 +183,140 @@ impl<'a> Worker<'a> {
         // The last answers come in up to the request timeout: their ticks are written as
         // they close, so the coordinator's grace runs on them, not on our wait.
         while !self.stopped.iter().all(EngineHandle::is_finished) {
-            self.write_batches(out).await?;
-            tokio::time::sleep(LOOK).await;
+            tokio::select! {
+                _ = tokio::time::sleep(LOOK) => self.write_batches()?,
+                Some(done) = inbox.written.recv() => self.written(done, out)?,
+            }
         }
         for engine in std::mem::take(&mut self.stopped) {
             engine.join()?;
         }
-        self.write_batches(out).await?;
+        self.write_batches()?;
         if self.outcome.finished {
             let drain = self.batches.drain();
-            self.pending.extend(drain);
+            self.link.outbox.push_batches(drain);
         }
-        self.write_the_rest(out).await?;
+        self.write_the_rest(inbox, out).await?;
         self.say_done(out)?;
         Ok(self.outcome)
     }
 
     /// Joins the game, then follows its clock, pauses and URLs until it ends or Ctrl-C /
     /// SIGTERM, writing the batches as they come.
-    async fn follow_game(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+    async fn follow_game(
+        &mut self,
+        inbox: &mut Inbox,
+        out: &mut dyn Write,
+    ) -> Result<(), GameError> {
         let mut look = tokio::time::interval(LOOK);
         let mut signals = Signals::new()?;
-        let mut waiting_said = false;
-        let segment = self.segment;
         loop {
             tokio::select! {
-                _ = look.tick() => {}
+                _ = look.tick() => self.look(out)?,
+                Some(done) = inbox.written.recv() => self.written(done, out)?,
+                Some((asked, done)) = inbox.answers.recv() => self.answered(asked, done, out)?,
+                Some(read) = inbox.reads.recv() => {
+                    if self.read(read, out)? {
+                        return Ok(());
+                    }
+                }
                 _ = signals.recv() => return Ok(()),
             }
-            if !self.joined {
-                // Joining first lets the coordinator start the clock once every segment is
-                // here.
-                let join = WriteRequest::JoinWorker {
-                    segment,
-                    now_unix_ms: now_unix_ms(),
-                };
-                self.joined = self.link.write(segment, out, join).await?.is_some();
-                continue;
-            }
-            self.write_batches(out).await?;
-            let session = match self.game_session(out)? {
-                Some(Some(session)) => session,
-                Some(None) if !waiting_said => {
-                    writeln!(
-                        out,
-                        "segment {segment}: waiting for the coordinator to start {:?}",
-                        self.scenario.game.name
-                    )?;
-                    waiting_said = true;
-                    continue;
-                }
-                // Not started yet, or the ledger is away (said once): the next look.
-                _ => continue,
-            };
-            let now = session.game_time(now_unix_ms());
-            if now >= self.scenario.game.duration {
-                self.outcome.finished = true;
-                return Ok(());
-            }
-            self.follow(&session, now, out)?;
         }
     }
 
-    /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away.
-    async fn write_the_rest(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
-        let deadline = Instant::now() + END_WAIT;
-        self.flush(out).await?;
-        while !self.pending.is_empty() && Instant::now() < deadline {
-            tokio::time::sleep(LOOK).await;
-            self.flush(out).await?;
+    /// The worker's regular look: it joins (joining first lets the coordinator start the
+    /// clock once every segment is here), writes its batches, and says when the ledger has
+    /// kept a read unanswered for long.
+    fn look(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+        if !self.heard.joined && !self.link.asking.join {
+            let join = WriteRequest::JoinWorker {
+                segment: self.segment,
+                now_unix_ms: now_unix_ms(),
+            };
+            self.link.ask(join, Asked::Join)?;
+            self.link.asking.join = true;
         }
-        if self.pending.is_empty() {
+        self.write_batches()?;
+        let waited = self.heard.last_read.elapsed();
+        if waited >= SLOW && !self.heard.slow_said {
+            self.heard.slow_said = true;
+            writeln!(
+                out,
+                "segment {}: the ledger has not answered for {}s: the load goes on, its batches wait",
+                self.segment,
+                waited.as_secs()
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A read of the game: the worker follows it. True when the game is over.
+    fn read(
+        &mut self,
+        read: Result<GameRead, LedgerError>,
+        out: &mut dyn Write,
+    ) -> Result<bool, GameError> {
+        let segment = self.segment;
+        if std::mem::take(&mut self.heard.slow_said) {
+            let after = self.heard.last_read.elapsed().as_secs();
+            writeln!(
+                out,
+                "segment {segment}: the ledger answered again after {after}s"
+            )?;
+        }
+        self.heard.last_read = Instant::now();
+        let read = match read {
+            Ok(read) => read,
+            Err(e) => {
+                self.ledger_failed(&e, out)?;
+                return Ok(false);
+            }
+        };
+        if !self.heard.joined {
+            return Ok(false);
+        }
+        let Some(session) = self.game_session(read.meta, read.session)? else {
+            if !std::mem::replace(&mut self.heard.waiting_said, true) {
+                writeln!(
+                    out,
+                    "segment {segment}: waiting for the coordinator to start {:?}",
+                    self.scenario.game.name
+                )?;
+            }
+            return Ok(false);
+        };
+        let now = session.game_time(now_unix_ms());
+        if now >= self.scenario.game.duration {
+            self.outcome.finished = true;
+            return Ok(true);
+        }
+        let published = self.urls(&read.targets);
+        self.follow(&session, &published, now, out)?;
+        Ok(false)
+    }
+
+    /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away.
+    async fn write_the_rest(
+        &mut self,
+        inbox: &mut Inbox,
+        out: &mut dyn Write,
+    ) -> Result<(), GameError> {
+        let deadline = Instant::now() + END_WAIT;
+        self.link.flush()?;
+        while self.link.busy() && Instant::now() < deadline {
+            tokio::select! {
+                _ = tokio::time::sleep(LOOK) => self.link.flush()?,
+                Some(done) = inbox.written.recv() => self.written(done, out)?,
+            }
+        }
+        if !self.link.busy() {
             return Ok(());
         }
         Err(GameError::Unsupported(format!(
             "segment {}: {} batches were not written: the ledger stayed unavailable for {}s",
             self.segment,
-            self.pending.len(),
+            self.link.outbox.waiting_batches(),
             END_WAIT.as_secs()
         )))
     }
@@ -340,22 +342,15 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    /// The game on the ledger, once the coordinator has started it (`Some(None)` before;
-    /// `None` while the ledger is unavailable); a ledger of another game, or one split into
-    /// another number of segments, is refused.
+    /// The game the ledger holds, once the coordinator has started it (`None` before); a
+    /// ledger of another game is refused.
     fn game_session(
-        &mut self,
-        out: &mut dyn Write,
-    ) -> Result<Option<Option<GameSession>>, GameError> {
-        let read =
-            |l: &mut dyn Ledger| -> Result<(Option<GameMeta>, Option<GameSession>), LedgerError> {
-                Ok((l.meta()?, l.session()?))
-            };
-        let Some((meta, session)) = self.link.read(self.segment, out, read)? else {
-            return Ok(None);
-        };
+        &self,
+        meta: Option<scoreboard::GameMeta>,
+        session: Option<GameSession>,
+    ) -> Result<Option<GameSession>, GameError> {
         let Some(meta) = meta else {
-            return Ok(Some(None));
+            return Ok(None);
         };
         let g = &self.scenario.game;
         if meta.name != g.name || meta.seed != g.seed {
@@ -364,25 +359,22 @@ impl<'a> Worker<'a> {
                 meta.name, meta.seed, g.name, g.seed
             )));
         }
-        Ok(Some(session))
+        Ok(session)
     }
 
     /// Starts, stops or re-points the engine to match the coordinator's clock and URLs.
     fn follow(
         &mut self,
         session: &GameSession,
+        published: &[Option<Vec<String>>],
         now: Duration,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
-        let Some(published) = self.urls(out)? else {
-            // The ledger is away: the engine goes on as it is until the next look.
-            return Ok(());
-        };
         let running = self.running.as_ref().map(|r| core::Running {
             run: r.run,
             urls: &r.urls,
         });
-        for step in core::follow(running, session, &published, now, now_unix_ms()) {
+        for step in core::follow(running, session, published, now, now_unix_ms()) {
             match step {
                 core::Step::Stop => self.stop_engine(),
                 core::Step::SetUrls { team, urls } => {
@@ -431,25 +423,18 @@ impl<'a> Worker<'a> {
     }
 
     /// Each team's URLs as the coordinator published them, in scenario order (`None` for a
-    /// team not published yet; empty for one that waits to register an endpoint); `None`
-    /// while the ledger is unavailable.
-    #[allow(clippy::type_complexity)]
-    fn urls(&mut self, out: &mut dyn Write) -> Result<Option<Vec<Option<Vec<String>>>>, GameError> {
-        let Some(published) = self.link.read(self.segment, out, |l| l.targets())? else {
-            return Ok(None);
-        };
-        Ok(Some(
-            self.scenario
-                .teams
-                .iter()
-                .map(|t| {
-                    published
-                        .iter()
-                        .find(|(name, _)| *name == t.name)
-                        .map(|(_, urls)| urls.clone())
-                })
-                .collect(),
-        ))
+    /// team not published yet; empty for one that waits to register an endpoint).
+    fn urls(&self, published: &[(String, Vec<String>)]) -> Vec<Option<Vec<String>>> {
+        self.scenario
+            .teams
+            .iter()
+            .map(|t| {
+                published
+                    .iter()
+                    .find(|(name, _)| *name == t.name)
+                    .map(|(_, urls)| urls.clone())
+            })
+            .collect()
     }
 
     fn stop_engine(&mut self) {
@@ -459,47 +444,76 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Writes every batch the engines have sent so far (with those that wait), in one
-    /// transaction. Answers that came after the game's end are held for the drain batch.
-    async fn write_batches(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
+    /// Hands the link every batch the engines have sent so far, after those that wait.
+    /// Answers that came after the game's end are held for the drain batch.
+    fn write_batches(&mut self) -> Result<(), GameError> {
         while let Ok(batch) = self.rx.try_recv() {
             self.outcome.sends += batch.sends;
             if let Some(now) = self.batches.sort(batch) {
-                self.pending.push(now);
+                self.link.outbox.push_batches([now]);
             }
         }
-        self.flush(out).await
+        Ok(self.link.flush()?)
     }
 
-    /// Writes the batches that wait, oldest first and at most [`WRITE_CHUNK`] a write, while
-    /// the ledger takes them (each under its id: a write whose answer was lost is safe to
-    /// make again). A write copies what it carries, so during an outage each retry costs
-    /// the same however many batches have piled up.
-    async fn flush(&mut self, out: &mut dyn Write) -> Result<(), GameError> {
-        while !self.pending.is_empty() {
-            let chunk = self.pending.len().min(WRITE_CHUNK);
-            let request = WriteRequest::SegmentBatches {
-                segment: self.segment,
-                batches: self.pending[..chunk].to_vec(),
-                now_unix_ms: now_unix_ms(),
-            };
-            let Some(WriteDone::Recorded { causes, took }) =
-                self.link.write(self.segment, out, request).await?
-            else {
-                break;
-            };
-            self.outcome.writes.push(took);
-            self.outcome.batches += causes as u64;
-            self.pending.drain(..causes);
+    /// The writer's answer: stored batches leave the outbox (each under its id: a write
+    /// whose answer was lost is safe to make again), and the next go.
+    fn written(&mut self, done: WriteDone, out: &mut dyn Write) -> Result<(), GameError> {
+        match self.link.written(done)? {
+            Wrote::Failed(e) => return self.ledger_failed(&e, out),
+            Wrote::Stored {
+                count,
+                batches,
+                took,
+                back,
+            } => {
+                if let (true, Some(took)) = (batches, took) {
+                    self.outcome.writes.push(took);
+                    self.outcome.batches += count as u64;
+                }
+                if let Some((after, _)) = back {
+                    let segment = self.segment;
+                    writeln!(
+                        out,
+                        "segment {segment}: ledger back after {}s",
+                        after.as_secs()
+                    )?;
+                }
+            }
+        }
+        Ok(self.link.flush()?)
+    }
+
+    /// The writer's answer to a join.
+    fn answered(
+        &mut self,
+        asked: Asked,
+        done: WriteDone,
+        out: &mut dyn Write,
+    ) -> Result<(), GameError> {
+        if let Asked::Join = asked {
+            self.link.asking.join = false;
+            match done {
+                WriteDone::Stored => self.heard.joined = true,
+                other => self.ledger_failed(&failure(other), out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A ledger call failed: said once, with its cause; the load goes on, and what failed is
+    /// tried again later (a database restart never ends a worker).
+    fn ledger_failed(&mut self, e: &LedgerError, out: &mut dyn Write) -> Result<(), GameError> {
+        if self.link.failed(e) {
+            writeln!(
+                out,
+                "segment {}: ledger unavailable ({e}): the load goes on, its batches wait",
+                self.segment
+            )?;
         }
         Ok(())
     }
 }
-
-/// The most batches one write of a worker carries: about five seconds of 100 teams' ticks
-/// on two workers. A tick split over two writes is still whole for the coordinator, which
-/// waits for every team's batch of every segment.
-const WRITE_CHUNK: usize = 256;
 
 /// The game's clock arithmetic, shared with the coordinator's core.
 fn clock(scenario: &Scenario) -> TickClock {

@@ -148,10 +148,9 @@ pub struct SimulatedTeam {
     pub cache: bool,
     /// What the cache keys its answers on.
     pub cache_key: CacheKey,
-    /// Hash iterations the team's servers use (a wrong value gives wrong answers).
-    pub iterations: u32,
-    /// Hash salt the team's servers use.
-    pub salt: String,
+    /// The hash the team's servers use, its salt and iterations (a wrong one gives wrong
+    /// answers).
+    pub hash: HashParams,
     pub min_latency: Duration,
     pub workers: usize,
     pub queue: usize,

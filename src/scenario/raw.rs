@@ -92,6 +92,8 @@ pub(crate) struct RawPhase {
 }
 
 /// `[scoring]`: the fields of `scoreboard::Rules` but billing, which `[billing]` holds.
+/// One field per key of the flat table, as the file has them: a sub-struct would need
+/// `serde(flatten)`, which loses `deny_unknown_fields` and the file:line of every error.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawScoring {
@@ -169,7 +171,8 @@ pub(crate) struct RawTeam {
     pub simulate: Option<Spanned<RawSimulate>>,
 }
 
-/// `simulate = { … }`.
+/// `simulate = { … }`, one field per key (flat for the same reason as [`RawScoring`]; the
+/// model groups the hash's salt and iterations).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSimulate {

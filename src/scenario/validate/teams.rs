@@ -173,14 +173,16 @@ fn simulate(
         servers: c.int_or(s.servers.as_ref(), &field("servers"), servers, 0..=64, 1)?,
         cache: s.cache.unwrap_or(false),
         cache_key: s.cache_key.map_or(CacheKey::Query, |k| k.0),
-        iterations: c.int_or(
-            s.iterations.as_ref(),
-            &field("iterations"),
-            "a number of iterations",
-            1..=10_000_000,
-            hash.iterations,
-        )?,
-        salt: s.salt.clone().unwrap_or_else(|| hash.salt.clone()),
+        hash: HashParams {
+            iterations: c.int_or(
+                s.iterations.as_ref(),
+                &field("iterations"),
+                "a number of iterations",
+                1..=10_000_000,
+                hash.iterations,
+            )?,
+            salt: s.salt.clone().unwrap_or_else(|| hash.salt.clone()),
+        },
         min_latency: c.duration_or(
             s.min_latency.as_ref(),
             &field("min_latency"),
