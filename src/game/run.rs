@@ -597,6 +597,8 @@ impl Game<'_> {
                 Some(done) = written.recv() => self.written(done).await?,
                 _ = tokio::time::sleep(LOOK) => {}
                 signal = signals.recv() => {
+                    // Given up: a ledger that does not answer must not hold the exit.
+                    self.link.writer.abandon();
                     let h = self.link.outbox.health();
                     return Err(GameError::Unsupported(format!(
                         "stopped by {} before the ledger took {} causes ({} score events): they are lost",

@@ -296,28 +296,36 @@ impl<'a> Worker<'a> {
         Ok(false)
     }
 
-    /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away.
+    /// Writes what still waits, trying for up to [`END_WAIT`] while the ledger is away (a
+    /// Ctrl-C or SIGTERM gives up at once).
     async fn write_the_rest(
         &mut self,
         inbox: &mut Inbox,
         out: &mut dyn Write,
     ) -> Result<(), GameError> {
         let deadline = Instant::now() + END_WAIT;
+        let mut signals = Signals::new()?;
+        let mut why = format!("the ledger stayed unavailable for {}s", END_WAIT.as_secs());
         self.link.flush()?;
         while self.link.busy() && Instant::now() < deadline {
             tokio::select! {
                 _ = tokio::time::sleep(LOOK) => self.link.flush()?,
                 Some(done) = inbox.written.recv() => self.written(done, out)?,
+                signal = signals.recv() => {
+                    why = format!("stopped by {signal} while the ledger was unavailable");
+                    break;
+                }
             }
         }
         if !self.link.busy() {
             return Ok(());
         }
+        // Given up: a ledger that does not answer must not hold the exit.
+        self.link.writer.abandon();
         Err(GameError::Unsupported(format!(
-            "segment {}: {} batches were not written: the ledger stayed unavailable for {}s",
+            "segment {}: {} batches were not written: {why}",
             self.segment,
             self.link.outbox.waiting_batches(),
-            END_WAIT.as_secs()
         )))
     }
 

@@ -213,6 +213,16 @@ impl LedgerWriter {
             .send((request, answer))
             .map_err(|_| LedgerError::Stopped)
     }
+
+    /// Takes nothing more and stops waiting for the writer: the request it has on hand
+    /// lands or not with the ledger, on its own. For a process that gives up on a ledger
+    /// that does not answer and exits; a frozen database must not hold that exit (dropping
+    /// the writer joins its thread, which waits for the database).
+    pub fn abandon(&mut self) {
+        self.requests = None;
+        // A dropped handle detaches the thread: the process's exit ends it.
+        drop(self.thread.take());
+    }
 }
 
 impl Drop for LedgerWriter {
