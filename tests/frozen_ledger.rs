@@ -4,8 +4,10 @@
 //! being refused). During the freeze each coordinator's board clock goes on and an admin
 //! control answers; each game ends on time; its ledger holds every batch once, and a rescore
 //! equals the live board. The split game's workers go on too: their loops notice the freeze
-//! while their reads hang, and every batch of the freeze's seconds is scored, none voided. A read-only replica of the split game stops at Ctrl-C at once while
-//! the server is frozen again.
+//! while their reads hang, and every batch of the freeze's seconds is scored, none voided. A
+//! read-only replica of the split game stops at Ctrl-C at once while the server is frozen
+//! again, and so does a game that gives up its end-of-game wait for the frozen server at
+//! SIGTERM (its writer's request on hand never holds the exit).
 
 mod util;
 
@@ -332,6 +334,7 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         "every worker batch is in the ledger, once"
     );
     replica_stops_at_once_while_the_ledger_is_frozen(dir.path(), &games[1].args, &port);
+    giving_up_exits_while_the_ledger_is_frozen(dir.path(), &port);
 }
 
 /// Starts the one-process game, the split game and its two workers; returns the
@@ -483,5 +486,79 @@ fn replica_stops_at_once_while_the_ledger_is_frozen(
     assert!(
         ended[0].is_some() && took < Duration::from_secs(3),
         "the replica took {took:?} to stop at Ctrl-C while the ledger was frozen ({status})"
+    );
+}
+
+/// A game whose server freezes before its end waits for it at the end; SIGTERM gives that
+/// wait up, and the process exits while the server is still frozen (the writer, stuck in
+/// its request on hand, is left behind, not joined).
+fn giving_up_exits_while_the_ledger_is_frozen(dir: &std::path::Path, port: &str) {
+    let scenario = dir.join("short.toml");
+    let text = std::fs::read_to_string(SCENARIO)
+        .unwrap()
+        .replace("duration = \"30s\"", "duration = \"5s\"");
+    assert!(
+        text.contains("duration = \"5s\""),
+        "the fixture's length moved"
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let mut game = spawn(
+        gameday(dir)
+            .arg("play")
+            .arg(&scenario)
+            .args(["--no-tui", "--no-web", "--board-every", "0s"])
+            .args(ledger_args(&postgres::game_id("frozen-give-up"))),
+    );
+    let log = Arc::new(Mutex::new(String::new()));
+    for pipe in [
+        Box::new(game.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(game.stderr.take().unwrap()),
+    ] {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                log.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    let said = |what: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        while !log.lock().unwrap().contains(what) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        log.lock().unwrap().contains(what)
+    };
+    assert!(
+        said("started", Duration::from_secs(60)),
+        "{}",
+        log.lock().unwrap()
+    );
+    let frozen = Frozen::freeze(port);
+    // The game is over and waits for its ledger (said every 5 s).
+    assert!(
+        said("waiting to write them", Duration::from_secs(30)),
+        "{}",
+        log.lock().unwrap()
+    );
+    signal("-TERM", &[game.id()]);
+    let mut ended = [None];
+    wait_all(&mut [&mut game], &mut ended, Duration::from_secs(10));
+    drop(frozen);
+    if ended[0].is_none() {
+        game.kill().unwrap();
+    }
+    let status = game.wait().unwrap();
+    let out = log.lock().unwrap().clone();
+    assert!(
+        ended[0].is_some(),
+        "the game gave up its wait but did not exit while the ledger was frozen ({status})\n{out}"
+    );
+    assert!(
+        out.contains("stopped by SIGTERM before the ledger took"),
+        "{out}"
     );
 }
