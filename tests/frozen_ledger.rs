@@ -509,40 +509,18 @@ fn giving_up_exits_while_the_ledger_is_frozen(dir: &std::path::Path, port: &str)
             .args(["--no-tui", "--no-web", "--board-every", "0s"])
             .args(ledger_args(&postgres::game_id("frozen-give-up"))),
     );
-    let log = Arc::new(Mutex::new(String::new()));
-    for pipe in [
-        Box::new(game.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(game.stderr.take().unwrap()),
-    ] {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            let mut pipe = pipe;
-            let mut buf = [0; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                log.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
-    let said = |what: &str, within: Duration| {
-        let deadline = Instant::now() + within;
-        while !log.lock().unwrap().contains(what) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        log.lock().unwrap().contains(what)
-    };
+    let out = util::Said::read(&mut game);
     assert!(
-        said("started", Duration::from_secs(60)),
+        out.said("started", Duration::from_secs(60)),
         "{}",
-        log.lock().unwrap()
+        out.text()
     );
     let frozen = Frozen::freeze(port);
     // The game is over and waits for its ledger (said every 5 s).
     assert!(
-        said("waiting to write them", Duration::from_secs(30)),
+        out.said("waiting to write them", Duration::from_secs(30)),
         "{}",
-        log.lock().unwrap()
+        out.text()
     );
     signal("-TERM", &[game.id()]);
     let mut ended = [None];
@@ -552,7 +530,7 @@ fn giving_up_exits_while_the_ledger_is_frozen(dir: &std::path::Path, port: &str)
         game.kill().unwrap();
     }
     let status = game.wait().unwrap();
-    let out = log.lock().unwrap().clone();
+    let out = out.finish();
     assert!(
         ended[0].is_some(),
         "the game gave up its wait but did not exit while the ledger was frozen ({status})\n{out}"

@@ -7,6 +7,7 @@
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
+mod util;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -459,41 +460,17 @@ fn sigterm_gives_up_the_end_of_game_wait_for_the_ledger() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let readers: Vec<_> = [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ]
-    .into_iter()
-    .map(|mut pipe| {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                log.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    })
-    .collect();
-    let said = |what: &str, within: Duration| {
-        let deadline = Instant::now() + within;
-        while !log.lock().unwrap().contains(what) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        log.lock().unwrap().contains(what)
-    };
+    let out = util::Said::read(&mut child);
     assert!(
-        said("started", Duration::from_secs(60)),
+        out.said("started", Duration::from_secs(60)),
         "{}",
-        log.lock().unwrap()
+        out.text()
     );
     let lock = rusqlite::Connection::open(&db).unwrap();
     lock.busy_timeout(Duration::from_secs(10)).unwrap();
     lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
     // The game is over and waits for its ledger (said every 5 s).
-    let waiting = said("waiting to write them", Duration::from_secs(30));
+    let waiting = out.said("waiting to write them", Duration::from_secs(30));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -506,10 +483,7 @@ fn sigterm_gives_up_the_end_of_game_wait_for_the_ledger() {
     let _ = child.kill();
     let status = child.wait().unwrap();
     drop(lock);
-    for r in readers {
-        r.join().unwrap();
-    }
-    let log = log.lock().unwrap();
+    let log = out.finish();
     assert!(waiting, "the game never waited for its ledger:\n{log}");
     assert_eq!(
         status.code(),

@@ -131,3 +131,58 @@ impl Drop for Unicorn {
         }
     }
 }
+
+/// A child's stdout and stderr, read into one log as they come (a closed pipe would end the
+/// child), so a test can wait for a phrase.
+pub struct Said {
+    log: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Said {
+    /// Starts reading `child`'s piped stdout and stderr.
+    pub fn read(child: &mut std::process::Child) -> Said {
+        let log = Arc::new(Mutex::new(String::new()));
+        let pipes = [
+            Box::new(child.stdout.take().expect("stdout piped")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr piped")),
+        ];
+        let readers = pipes
+            .into_iter()
+            .map(|mut pipe| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0; 4096];
+                    while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                        let text = String::from_utf8_lossy(&buf[..n]);
+                        log.lock().unwrap().push_str(&text);
+                    }
+                })
+            })
+            .collect();
+        Said { log, readers }
+    }
+
+    /// Whether the child has said `what` by now, waiting for it at most `within`.
+    pub fn said(&self, what: &str, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while !self.log.lock().unwrap().contains(what) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.log.lock().unwrap().contains(what)
+    }
+
+    /// What it has said so far.
+    pub fn text(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Everything it said, once the child has exited (its pipes closed).
+    pub fn finish(self) -> String {
+        let Said { log, readers } = self;
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        log.lock().unwrap().clone()
+    }
+}
