@@ -62,13 +62,17 @@ impl WebServer {
                     .worker_threads(2)
                     .enable_all()
                     .build()?;
-                runtime.block_on(async move {
+                let served = runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener)?;
                     scoreboard::web::serve(listener, state, async move {
                         let _ = stopped.await;
                     })
                     .await
-                })
+                });
+                // Requests are done; a ledger read that still waits for a database that
+                // does not answer is left behind rather than waited for.
+                runtime.shutdown_background();
+                served
             })?;
         Ok(WebServer {
             addr,
