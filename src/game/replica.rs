@@ -28,12 +28,6 @@ pub struct Replica {
     /// The game as far as it has been read, once the ledger holds one.
     game: Option<(GameMeta, GameProjection)>,
     published: bool,
-    /// The teams' public names as last read (a handful of rows, read at every refresh: a
-    /// team may name itself while another process plays the game).
-    names: Vec<scoreboard::names::TeamName>,
-    /// The position of the last note read: announcements, registrations and endpoint checks
-    /// reach the board from the ledger's notes, read from there on.
-    notes_cursor: u64,
 }
 
 impl Replica {
@@ -43,8 +37,6 @@ impl Replica {
             ledger: None,
             game: None,
             published: false,
-            names: Vec::new(),
-            notes_cursor: 0,
         }
     }
 
@@ -103,21 +95,10 @@ impl Replica {
         let Some((meta, projection)) = &mut self.game else {
             return Ok(());
         };
+        // Causes, events and notes (announcements, URLs, checks, names), after one cursor.
         let before = projection.cursor();
         projection.catch_up(ledger, &mut |event| live.event(event))?;
-        let mut noted = false;
-        for (seq, note) in ledger.notes_after(self.notes_cursor)? {
-            self.notes_cursor = seq;
-            projection.apply_note(&note);
-            noted = true;
-        }
-        let names = ledger.team_names()?;
-        let renamed = names != self.names;
-        if renamed {
-            live.set_names(names.iter().map(|n| (n.team.clone(), n.name.clone())));
-            self.names = names;
-        }
-        if projection.cursor() == before && self.published && !renamed && !noted {
+        if projection.cursor() == before && self.published {
             // Nothing new: the views keep the snapshot they have.
             return Ok(());
         }

@@ -6,6 +6,9 @@
 use super::{Marker, MarkerKind};
 use crate::{ClockEvent, GameMeta, GameProjection, Ledger, LedgerError, Note, NoteKind};
 
+/// Notes read at a time beside a game's own projection.
+const NOTE_CHUNK: usize = 4096;
+
 /// A game as its ledger holds it.
 #[derive(Clone, Debug)]
 pub struct LedgerGame {
@@ -16,7 +19,8 @@ pub struct LedgerGame {
     pub clock: Vec<ClockEvent>,
     /// Its announcements and teams' URL changes, as the ledger recorded them.
     pub notes: Vec<Note>,
-    /// The position of the last note read (the next catch-up reads only newer ones).
+    /// The position of the last note read when the projection is the game's own (the
+    /// next catch-up reads only newer ones); else the projection's cursor has it.
     notes_cursor: u64,
     /// Whether it keeps its projection caught up with the ledger (not when the game running
     /// in this process hands its own over: [`LedgerGame::read_beside`]).
@@ -63,23 +67,34 @@ impl LedgerGame {
         self.follows
     }
 
-    /// Applies what the ledger holds beyond the projection's cursor.
+    /// Applies what the ledger holds beyond the projection's cursor (its causes, events and
+    /// notes), keeping the notes the markers show.
     pub fn catch_up(&mut self, ledger: &dyn Ledger) -> Result<(), LedgerError> {
+        let notes = &mut self.notes;
+        let mut keep = |note: &Note| {
+            if note.kind != NoteKind::TeamName {
+                notes.push(note.clone());
+            }
+        };
         if self.follows {
-            self.projection.catch_up(ledger, &mut |_| {})?;
+            self.projection
+                .catch_up_noting(ledger, &mut |_| {}, &mut keep)?;
+        } else {
+            // The game's own projection has the notes: these are the markers'.
+            loop {
+                let chunk = ledger.notes_after(self.notes_cursor, NOTE_CHUNK)?;
+                for (seq, note) in &chunk {
+                    self.notes_cursor = *seq;
+                    keep(note);
+                }
+                if chunk.len() < NOTE_CHUNK {
+                    break;
+                }
+            }
         }
         self.workers = ledger.workers()?.len();
         // A game pauses a few dozen times at most: read whole.
         self.clock = ledger.clock_events()?;
-        for (seq, note) in ledger.notes_after(self.notes_cursor)? {
-            self.notes_cursor = seq;
-            if self.follows && note.kind != NoteKind::Announcement {
-                // Registrations and checks: what each team's endpoint did (the projection
-                // keeps the announcements of a live game; the notes here are the markers').
-                self.projection.apply_note(&note);
-            }
-            self.notes.push(note);
-        }
         Ok(())
     }
 
@@ -106,8 +121,11 @@ impl LedgerGame {
                     MarkerKind::Url,
                     format!("registered its endpoint {}", n.text),
                 ),
-                // Checks are the team's own business: the timeline keeps what changed.
-                NoteKind::CheckPassed | NoteKind::CheckFailed => return None,
+                // Checks are the team's own business: the timeline keeps what changed. A
+                // name is not a moment of the game (an organizer's rename is an event).
+                NoteKind::CheckPassed | NoteKind::CheckFailed | NoteKind::TeamName => {
+                    return None;
+                }
             };
             let team = (n.kind != NoteKind::Announcement)
                 .then(|| n.team.clone())
