@@ -4,7 +4,8 @@
 //! organizer events the adjustments and renames; the scenario, when given, adds only its
 //! faults and simulated teams' steps (worded as the game's log words them).
 
-use scoreboard::debrief::{Audience, Debrief, DebriefError, LedgerGame, Marker, MarkerKind};
+use scoreboard::debrief::{Audience, Debrief, DebriefError, Marker, MarkerKind};
+use scoreboard::follower::Follower;
 use scoreboard::{GameTime, LedgerAt, LedgerError};
 
 use crate::game::{describe_fault, describe_step_from};
@@ -28,7 +29,7 @@ pub fn report(
     audience: Audience,
 ) -> Result<String, ReportError> {
     let ledger = at.open_existing()?;
-    let game = LedgerGame::read(&*ledger)?.ok_or_else(|| ReportError::NoGame(at.to_string()))?;
+    let game = Follower::read(&*ledger)?.ok_or_else(|| ReportError::NoGame(at.to_string()))?;
     let mut all = game.markers();
     if let Some(scenario) = scenario {
         all.extend(markers(scenario));
@@ -44,11 +45,6 @@ pub fn report(
         audience,
         until: None,
         workers: game.workers,
-        names: ledger
-            .team_names()?
-            .into_iter()
-            .map(|n| (n.team, n.name))
-            .collect(),
     }
     .render()?;
     Ok(html)

@@ -335,6 +335,22 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(get(addr, "/api/board").contains(r#""score":"+38""#));
+        // A team's name written meanwhile reaches the board through the projection.
+        let mut ledger = LedgerAt::File(db.clone()).open_existing().unwrap();
+        let name = scoreboard::names::TeamName {
+            team: "bravo".into(),
+            name: "Night Owls".into(),
+            by_team: true,
+        };
+        ledger.store_team_name(&name).unwrap();
+        drop(ledger);
+        while !get(addr, "/api/board").contains(r#""name":"Night Owls""#) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the name never reached the board"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         stop.send(()).unwrap();
         serving.join().unwrap().unwrap();
         assert!(std::net::TcpStream::connect(addr).is_err(), "still serving");

@@ -167,7 +167,7 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
 fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard::GameTime {
     let ledger = at.open_existing().unwrap();
     let registrations: Vec<_> = ledger
-        .notes_after(0)
+        .notes_after(0, usize::MAX)
         .unwrap()
         .into_iter()
         .map(|(_, n)| n)

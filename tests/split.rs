@@ -207,7 +207,9 @@ fn split_matches_single(place: Place) {
 }
 
 /// Two read-only web replicas (`gameday serve`) on the game's ledger both show its board,
-/// with the scores the ledger holds, and refuse controls.
+/// with the scores the ledger holds, and refuse controls; a team's name written to the
+/// ledger meanwhile (as the live game's web writes it) reaches both boards through their
+/// projections.
 fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>) {
     let mut replicas: Vec<(Child, String)> = (0..2)
         .map(|_| {
@@ -253,6 +255,41 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
         }
         let (status, _) = util::http(addr, "POST", "/api/admin/pause", None);
         assert!(status >= 400, "a replica refuses controls, got {status}");
+    }
+    let team = totals.keys().next().expect("a team").clone();
+    assert!(!replicas.iter().any(|(_, addr)| {
+        util::http(addr, "GET", "/api/board", None)
+            .1
+            .contains("Night Owls")
+    }));
+    {
+        let mut ledger = place.at.open_existing().unwrap();
+        let name = scoreboard::names::TeamName {
+            team: team.clone(),
+            name: "Night Owls".into(),
+            by_team: true,
+        };
+        ledger.store_team_name(&name).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for (_, addr) in &replicas {
+        loop {
+            let (_, board) = util::http(addr, "GET", "/api/board", None);
+            let board: serde_json::Value = serde_json::from_str(&board).unwrap();
+            let named = board["teams"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["team"] == team.as_str() && t["name"] == "Night Owls");
+            if named {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the rename never reached the replica: {board}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
     for (child, _) in &mut replicas {
         child.kill().unwrap();

@@ -117,6 +117,15 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         r#"{"name":"Steady Eddies"}"#,
     );
     assert_eq!(status, 200, "{body}");
+    // The game's projection applied it as it had it written: on the board already.
+    let named = board(&addr);
+    let steady = named["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team"] == "steady")
+        .unwrap();
+    assert_eq!(steady["name"], "Steady Eddies", "{named}");
     let mut stdout = String::new();
     game.stdout
         .take()

@@ -13,6 +13,7 @@
 #[cfg(feature = "debrief")]
 pub mod debrief;
 pub mod event_json;
+pub mod follower;
 pub mod live;
 #[cfg(feature = "debrief")]
 pub mod slips;

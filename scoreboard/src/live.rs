@@ -5,9 +5,8 @@
 //! draw the game over time (the web's charts and debrief) ask for the game's projection,
 //! which the runner hands over when asked ([`LiveView::projection`]).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -16,10 +15,6 @@ use crate::projection::GameProjection;
 use crate::{Points, ScoreEvent};
 // The snapshot's plain data is the domain's; the channels that carry it are here.
 pub use scoreboard_domain::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
-
-/// Teams' public names by id, shared by the publisher (which puts them in every snapshot)
-/// and the views (the web, which changes them).
-pub type Names = Arc<RwLock<BTreeMap<String, String>>>;
 
 /// How often a team may have its endpoint checked on request.
 pub const CHECK_EVERY: Duration = Duration::from_secs(10);
@@ -141,7 +136,6 @@ pub struct LivePublisher {
     events: broadcast::Sender<ScoreEvent>,
     controls: Option<mpsc::UnboundedReceiver<Control>>,
     control_tx: mpsc::UnboundedSender<Control>,
-    names: Names,
     handoff: Arc<Handoff>,
 }
 
@@ -176,7 +170,6 @@ pub struct LiveView {
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<ScoreEvent>,
     controls: mpsc::UnboundedSender<Control>,
-    names: Names,
     handoff: Arc<Handoff>,
 }
 
@@ -194,7 +187,6 @@ impl LivePublisher {
             events,
             controls: Some(controls),
             control_tx,
-            names: Names::default(),
             handoff: Arc::default(),
         }
     }
@@ -205,14 +197,12 @@ impl LivePublisher {
             snapshot: self.snapshot.subscribe(),
             events: self.events.clone(),
             controls: self.control_tx.clone(),
-            names: self.names.clone(),
             handoff: Arc::clone(&self.handoff),
         }
     }
 
-    /// Publishes `snapshot`, each team with its public name.
-    pub fn publish(&self, mut snapshot: Snapshot) {
-        name_rows(&self.names, &mut snapshot);
+    /// Publishes `snapshot` (each team's public name is the projection's, as every fact).
+    pub fn publish(&self, snapshot: Snapshot) {
         self.snapshot.send_replace(Arc::new(snapshot));
     }
 
@@ -233,12 +223,6 @@ impl LivePublisher {
         };
         *h.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(handed);
         h.ready.notify_waiters();
-    }
-
-    /// The teams' public names (as the ledger holds them), for every snapshot from now on.
-    pub fn set_names(&self, names: impl IntoIterator<Item = (String, String)>) {
-        let mut map = self.names.write().unwrap_or_else(|e| e.into_inner());
-        map.extend(names);
     }
 
     /// Sends a recorded event to every view following events (none following is fine).
@@ -294,30 +278,9 @@ impl LiveView {
         latest().map(|l| l.projection)
     }
 
-    /// Gives a team a public name, shown from the next snapshot the game publishes on.
-    pub fn set_name(&self, team: &str, name: &str) {
-        self.names
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(team.to_owned(), name.to_owned());
-    }
-
     /// Asks the game for something; `false` when the game is gone.
     pub fn send(&self, control: Control) -> bool {
         self.controls.send(control).is_ok()
-    }
-}
-
-/// Puts each team's public name on its rows.
-fn name_rows(names: &Names, snapshot: &mut Snapshot) {
-    let names = names.read().unwrap_or_else(|e| e.into_inner());
-    if names.is_empty() {
-        return;
-    }
-    for row in snapshot.teams.iter_mut().chain(snapshot.public.iter_mut()) {
-        if let Some(name) = names.get(&row.team) {
-            row.name.clone_from(name);
-        }
     }
 }
 

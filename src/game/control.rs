@@ -4,6 +4,7 @@
 //! answer get the core's reply (a URL or a check: what the probe found, once it is done). A
 //! view's write to the ledger (a new token, a team's name) goes to the game's one writer.
 
+use scoreboard::ledger::WriteRequest;
 use scoreboard::live::{Control, Reply};
 use scoreboard::projection::EndpointCheck;
 
@@ -21,7 +22,13 @@ impl Game<'_> {
             Control::Command(command, reply) => (command, reply),
             Control::Write { request, reply } => {
                 // Not a decision of the game's: the view's write goes to the one writer, in
-                // turn with the game's own, and the writer answers the view.
+                // turn with the game's own, and the writer answers the view. A team's new
+                // name is a fact of the projection's, applied as it is written (as the
+                // game's notes are), and on the board before the view hears back.
+                if let WriteRequest::TeamName(name) = &request {
+                    self.core.rename(name);
+                    self.publish();
+                }
                 return Ok(self.link.writer.ask(request, reply)?);
             }
         };

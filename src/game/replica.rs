@@ -1,13 +1,15 @@
 //! A read-only replica of a game: the board and events drawn from the ledger alone (a
-//! finished game, or one another process is playing), refreshed every few seconds. Each
-//! refresh reads only what was written since the last one (the projection's cursor). Once
-//! serving, it follows the ledger on a thread of its own ([`Replica::follow`]), so that a
-//! database that stops answering never holds up the caller's loop.
+//! finished game, or one another process is playing), refreshed every few seconds by the
+//! one [`Follower`] of a ledger: each refresh reads only what was written after its
+//! projection's cursor (causes, events, and notes: announcements, URLs, checks, names).
+//! Once serving, it follows the ledger on a thread of its own ([`Replica::follow`]), so
+//! that a database that stops answering never holds up the caller's loop.
 
 use std::time::Duration;
 
+use scoreboard::follower::Follower;
 use scoreboard::live::LivePublisher;
-use scoreboard::{GameMeta, GameProjection, Ledger, LedgerAt, SnapshotFacts};
+use scoreboard::{Ledger, LedgerAt};
 
 use super::error::GameError;
 
@@ -26,14 +28,8 @@ pub struct Replica {
     /// The ledger, kept open between refreshes (opened again after an error).
     ledger: Option<Box<dyn Ledger + Send>>,
     /// The game as far as it has been read, once the ledger holds one.
-    game: Option<(GameMeta, GameProjection)>,
+    game: Option<Follower>,
     published: bool,
-    /// The teams' public names as last read (a handful of rows, read at every refresh: a
-    /// team may name itself while another process plays the game).
-    names: Vec<scoreboard::names::TeamName>,
-    /// The position of the last note read: announcements, registrations and endpoint checks
-    /// reach the board from the ledger's notes, read from there on.
-    notes_cursor: u64,
 }
 
 impl Replica {
@@ -43,8 +39,6 @@ impl Replica {
             ledger: None,
             game: None,
             published: false,
-            names: Vec::new(),
-            notes_cursor: 0,
         }
     }
 
@@ -91,47 +85,20 @@ impl Replica {
 
     fn publish(&mut self, ledger: &dyn Ledger, live: &LivePublisher) -> Result<(), GameError> {
         if self.game.is_none() {
-            let meta = ledger
-                .meta()?
+            let game = Follower::start(ledger)?
                 .ok_or_else(|| GameError::Unsupported(format!("{} holds no game yet", self.at)))?;
-            let projection = GameProjection::new(&meta.teams, meta.rules.billing.price, None)
-                .with_block(meta.rules.billing.block)
-                .with_sla(meta.rules.sla)
-                .with_registering(&meta.registering);
-            self.game = Some((meta, projection));
+            self.game = Some(game);
         }
-        let Some((meta, projection)) = &mut self.game else {
+        let Some(game) = &mut self.game else {
             return Ok(());
         };
-        let before = projection.cursor();
-        projection.catch_up(ledger, &mut |event| live.event(event))?;
-        let mut noted = false;
-        for (seq, note) in ledger.notes_after(self.notes_cursor)? {
-            self.notes_cursor = seq;
-            projection.apply_note(&note);
-            noted = true;
-        }
-        let names = ledger.team_names()?;
-        let renamed = names != self.names;
-        if renamed {
-            live.set_names(names.iter().map(|n| (n.team.clone(), n.name.clone())));
-            self.names = names;
-        }
-        if projection.cursor() == before && self.published && !renamed && !noted {
+        let moved = game.catch_up(ledger, &mut |event| live.event(event))?;
+        if !moved && self.published {
             // Nothing new: the views keep the snapshot they have.
             return Ok(());
         }
         self.published = true;
-        let duration = Duration::from_millis(meta.duration_ms);
-        let over = meta.duration_ms > 0 && projection.now.as_duration() >= duration;
-        let urls: Vec<Vec<String>> = meta.teams.iter().map(|_| Vec::new()).collect();
-        live.publish(projection.snapshot(SnapshotFacts {
-            name: &meta.name,
-            duration,
-            urls: &urls,
-            over,
-            ..SnapshotFacts::default()
-        }));
+        live.publish(game.snapshot());
         Ok(())
     }
 }

@@ -402,16 +402,13 @@ fn projection(
         .with_registering(&registering(scenario));
     let mut adjusted = std::collections::HashSet::new();
     if resumed {
+        // With the notes (announcements, registrations, URL changes, checks, names): a
+        // restarted game goes on with the URLs and names teams gave.
         state.catch_up(ledger, &mut |e| {
             if e.source == scoreboard::Source::Organizer {
                 adjusted.insert(e.cause.clone());
             }
         })?;
-        // Announcements, registrations, URL changes and checks: a restarted game goes on
-        // with the URLs teams gave.
-        for (_, note) in ledger.notes_after(0)? {
-            state.apply_note(&note);
-        }
     }
     Ok((state, adjusted))
 }

@@ -20,6 +20,20 @@ pub struct TeamName {
     pub by_team: bool,
 }
 
+impl TeamName {
+    /// The note that gives the team this name, under `id`: what a projection applies (at
+    /// game time 0: a name is not a moment of the game).
+    pub fn note(&self, id: String) -> crate::Note {
+        crate::Note {
+            id,
+            at: crate::GameTime(0),
+            kind: crate::NoteKind::TeamName,
+            team: Some(self.team.clone()),
+            text: self.name.clone(),
+        }
+    }
+}
+
 /// Who asks for a name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Namer {

@@ -184,16 +184,20 @@ pub enum NoteKind {
     CheckPassed,
     /// A check of a team's endpoint that failed, in words: what broke and what to try.
     CheckFailed,
+    /// A team's new public name (it named itself, or the organizer renamed it): the name is
+    /// the text. Not a moment of the game (its time is 0): the board shows it from then on.
+    TeamName,
 }
 
 impl NoteKind {
     /// Every kind, as stored.
-    pub const ALL: [NoteKind; 5] = [
+    pub const ALL: [NoteKind; 6] = [
         NoteKind::Announcement,
         NoteKind::UrlChange,
         NoteKind::Registration,
         NoteKind::CheckPassed,
         NoteKind::CheckFailed,
+        NoteKind::TeamName,
     ];
 
     /// The kind as the ledger stores it.
@@ -204,6 +208,7 @@ impl NoteKind {
             NoteKind::Registration => "registration",
             NoteKind::CheckPassed => "check_passed",
             NoteKind::CheckFailed => "check_failed",
+            NoteKind::TeamName => "team_name",
         }
     }
 
@@ -224,7 +229,8 @@ pub struct Note {
     pub kind: NoteKind,
     /// The team it concerns (a URL change's, a check's), or `None` for every team.
     pub team: Option<String>,
-    /// The announcement's words, the team's new URL, or a check's result in words.
+    /// The announcement's words, the team's new URL, a check's result in words, or the
+    /// team's new name.
     pub text: String,
 }
 

@@ -1,10 +1,10 @@
 //! A projection follows a ledger through the domain's [`Feed`]: every ledger is one, so
 //! `projection.catch_up(ledger, …)` reads what was recorded after its cursor.
 
-use scoreboard_domain::{BillingBlock, Feed, RecordedBatch, ScoreEvent};
+use scoreboard_domain::{BillingBlock, Feed, Note, RecordedBatch, ScoreEvent};
 
 use crate::sql::{Conn, SqlLedger};
-use crate::{CauseLog, Ledger, LedgerError};
+use crate::{CauseLog, GameClock, Ledger, LedgerError};
 
 /// The domain's [`Feed`] by a ledger's [`CauseLog`] (the orphan rule allows no blanket impl:
 /// one for the ledger type and one per trait object).
@@ -39,6 +39,14 @@ macro_rules! feed_by_cause_log {
 
             fn first_event(&self) -> Result<Option<u64>, LedgerError> {
                 CauseLog::first_event(self)
+            }
+
+            fn notes_after(
+                &self,
+                after: u64,
+                limit: usize,
+            ) -> Result<Vec<(u64, Note)>, LedgerError> {
+                GameClock::notes_after(self, after, limit)
             }
         }
     )*};

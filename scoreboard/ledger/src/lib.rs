@@ -130,10 +130,10 @@ pub trait GameClock {
     /// Records notes under their ids in one transaction (a note already there is left as it
     /// is); returns how many were new.
     fn record_notes(&mut self, notes: &[Note]) -> Result<usize, LedgerError>;
-    /// The notes recorded after position `after` (0: from the first), in the order they
-    /// were recorded, each with its position: the cursor of a reader that reads only what
-    /// is new.
-    fn notes_after(&self, after: u64) -> Result<Vec<(u64, Note)>, LedgerError>;
+    /// Up to `limit` notes recorded after position `after` (0: from the first), in the
+    /// order they were recorded, each with its position: the cursor of a reader that reads
+    /// only what is new.
+    fn notes_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Note)>, LedgerError>;
 }
 
 /// Who the teams are: the digests of the teams' and the admin's tokens, and the teams'

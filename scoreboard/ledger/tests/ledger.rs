@@ -2,6 +2,7 @@
 //! records, exact round trips, resume, rescore, and what a split game's processes share.
 
 #[path = "support/stores.rs"]
+#[allow(dead_code)]
 mod stores;
 #[cfg(feature = "postgres")]
 mod support;
@@ -242,7 +243,7 @@ fn a_resumed_game_keeps_its_clock_and_counts_runs(store: &dyn Store) {
         err.contains("holds game \"test game\"") && err.contains(store.use_another()),
         "{err}"
     );
-    assert_eq!(store.schema_version(), 8);
+    assert_eq!(store.schema_version(), 9);
 }
 
 fn pauses_move_the_game_clock_and_survive_a_restart(store: &dyn Store) {
@@ -320,12 +321,12 @@ fn notes_are_recorded_once_and_read_back_in_order(store: &dyn Store) {
     drop(ledger);
     // In the order recorded (not by id, nor by game time), each after its position.
     let ledger = store.open();
-    let all = ledger.notes_after(0).unwrap();
+    let all = ledger.notes_after(0, 100).unwrap();
     let notes: Vec<Note> = all.iter().map(|(_, n)| n.clone()).collect();
     assert_eq!(notes, [lunch, moved, chaos.clone()]);
-    let newer = ledger.notes_after(all[1].0).unwrap();
+    let newer = ledger.notes_after(all[1].0, 100).unwrap();
     assert_eq!(newer, [(all[2].0, chaos)]);
-    assert!(ledger.notes_after(all[2].0).unwrap().is_empty());
+    assert!(ledger.notes_after(all[2].0, 100).unwrap().is_empty());
 }
 
 fn token_digests_are_stored_replaced_and_never_the_token(store: &dyn Store) {
@@ -487,7 +488,7 @@ fn events_keep_their_kind_and_count_and_older_ones_read_as_unknown(store: &dyn S
 
     store.write_schema_7();
     let ledger = store.open();
-    assert_eq!(store.schema_version(), 8);
+    assert_eq!(store.schema_version(), 9);
     let old = ledger.events(&EventFilter::default()).unwrap();
     assert_eq!(old.len(), events.len());
     for (before, after) in events.iter().zip(&old) {
@@ -835,7 +836,7 @@ mod postgres_only {
             .collect();
         runs.sort();
         assert_eq!(runs, [(1, false), (2, true), (3, true), (4, true)]);
-        assert_eq!(store.schema_version(), 8);
+        assert_eq!(store.schema_version(), 9);
     }
 
     #[test]

@@ -8,10 +8,6 @@ mod charts;
 mod page;
 mod source;
 
-use std::collections::BTreeMap;
-
-pub use source::LedgerGame;
-
 use crate::projection::Series;
 use crate::{GameProjection, GameTime, Leaderboard, Points, Rules, TeamState};
 
@@ -93,7 +89,7 @@ pub struct Debrief<'a> {
     pub projection: &'a GameProjection,
     pub rules: &'a Rules,
     /// Markers beyond the projection's own (its organizer events): the ledger's pauses,
-    /// announcements and URL changes ([`LedgerGame::markers`]), the scenario's faults and
+    /// announcements and URL changes ([`crate::follower::Follower::markers`]), the scenario's faults and
     /// steps. One source each: the live game's announcements are not added again.
     pub markers: Vec<Marker>,
     pub audience: Audience,
@@ -101,8 +97,6 @@ pub struct Debrief<'a> {
     pub until: Option<GameTime>,
     /// Load worker segments that joined (0 when the game ran its load itself).
     pub workers: usize,
-    /// Public names by team id (a team without one shows its id).
-    pub names: BTreeMap<String, String>,
 }
 
 /// A team's line in the final table.
@@ -126,9 +120,9 @@ impl<'a> Debrief<'a> {
             .map_or(self.projection.now, |u| u.min(self.projection.now))
     }
 
-    /// The public name of `team`.
+    /// The public name of `team`: the projection's (its id until it has one).
     pub fn name<'n>(&'n self, team: &'n str) -> &'n str {
-        self.names.get(team).map_or(team, String::as_str)
+        self.projection.name(team).unwrap_or(team)
     }
 
     /// Every team by rank, scored up to [`Debrief::end`] when the report is cut.

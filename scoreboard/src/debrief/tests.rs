@@ -100,7 +100,6 @@ fn debrief<'a>(p: &'a GameProjection, rules: &'a Rules, audience: Audience) -> D
         audience,
         until: None,
         workers: 0,
-        names: BTreeMap::new(),
     }
 }
 
@@ -240,8 +239,13 @@ fn a_tie_at_the_top_says_it_is_a_tie_and_names_the_tied_teams() {
         p.apply(&r, &scorer.events(&r));
     }
     p.now = GameTime(1000);
-    let mut d = debrief(&p, &rules, Audience::Public);
-    d.names.insert("bob".into(), "<Bob>".into());
+    let bob = crate::names::TeamName {
+        team: "bob".into(),
+        name: "<Bob>".into(),
+        by_team: true,
+    };
+    p.apply_note(&bob.note("bob".into()));
+    let d = debrief(&p, &rules, Audience::Public);
     let html = d.render().unwrap();
     assert!(!html.contains("wins by"), "a tie is not a win by 0 points");
     assert!(
@@ -251,7 +255,7 @@ fn a_tie_at_the_top_says_it_is_a_tie_and_names_the_tied_teams() {
         "{}",
         &html[html.find("id=\"final\"").unwrap()..][..300]
     );
-    // Two at the top, the others behind.
+    // Two at the top, the others behind (bob keeps its name: the projection's).
     let r = answered(&names, 2, 1, 2000, 0);
     p.apply(&r, &scorer.events(&r));
     let r = answered(&names, 0, 1, 2000, 1);
@@ -259,14 +263,14 @@ fn a_tie_at_the_top_says_it_is_a_tie_and_names_the_tied_teams() {
     let r = answered(&names, 1, 1, 2000, 1);
     p.apply(&r, &scorer.events(&r));
     let html = debrief(&p, &rules, Audience::Public).render().unwrap();
-    assert!(
-        html.contains("A tie at the top: <b>ann</b> and <b>bob</b> have <b>6</b> points each.")
-    );
+    assert!(html.contains(
+        "A tie at the top: <b>ann</b> and <b>&lt;Bob&gt;</b> have <b>6</b> points each."
+    ));
     // A win still says by how much.
     let r = answered(&names, 1, 2, 3000, 2);
     p.apply(&r, &scorer.events(&r));
     let html = debrief(&p, &rules, Audience::Public).render().unwrap();
-    assert!(html.contains("<b>bob</b> wins by <b>2</b> points over ann."));
+    assert!(html.contains("<b>&lt;Bob&gt;</b> wins by <b>2</b> points over ann."));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! over when asked (sharing its teams' histories: one history, whoever reads it), with what
 //! the ledger says beside it (rules, workers, pauses, notes). Drawing happens here, on the
 //! web's threads: the game loop only copies a few pointers a team when asked, at most once
-//! a second. Where no game runs in this process, the server keeps a [`LedgerGame`] of its
+//! a second. Where no game runs in this process, the server keeps a [`Follower`] of its
 //! own, caught up from the ledger's cursor at most once a second.
 
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,8 @@ use super::error::WebError;
 use super::state::WebState;
 use super::store::with_ledger;
 use crate::GameTime;
-use crate::debrief::{Audience, Debrief, LedgerGame};
+use crate::debrief::{Audience, Debrief};
+use crate::follower::Follower;
 use crate::live::Snapshot;
 use crate::projection::{GameProjection, Series};
 
@@ -42,7 +43,7 @@ const TOP: usize = 10;
 /// The game the server keeps for the charts and the report.
 #[derive(Debug, Default)]
 pub(crate) struct KeptGame {
-    game: Option<LedgerGame>,
+    game: Option<Follower>,
     read_at: Option<Instant>,
 }
 
@@ -56,7 +57,7 @@ pub(crate) type SharedGame = Arc<Mutex<KeptGame>>;
 async fn with_game<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
-    F: FnOnce(&LedgerGame, &GameProjection) -> Result<T, WebError> + Send + 'static,
+    F: FnOnce(&Follower, &GameProjection) -> Result<T, WebError> + Send + 'static,
 {
     let kept = state.history.clone();
     let handed = state.view.projection(FRESH).await;
@@ -74,12 +75,14 @@ where
         match &mut kept.game {
             // The game did not hand its projection over in time: the ledger's, whole.
             Some(game) if handed.is_none() && !game.follows() => {
-                kept.game = LedgerGame::read(ledger)?;
+                kept.game = Follower::read(ledger)?;
             }
-            Some(game) if stale => game.catch_up(ledger)?,
+            Some(game) if stale => {
+                game.catch_up(ledger, &mut |_| {})?;
+            }
             Some(_) => {}
-            None if handed.is_some() => kept.game = LedgerGame::read_beside(ledger)?,
-            None => kept.game = LedgerGame::read(ledger)?,
+            None if handed.is_some() => kept.game = Follower::read_beside(ledger)?,
+            None => kept.game = Follower::read(ledger)?,
         }
         if stale {
             kept.read_at = Some(Instant::now());
@@ -105,15 +108,6 @@ pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
     })
 }
 
-/// The teams' public names, by id, as the live game shows them.
-fn names_of(s: &Snapshot) -> std::collections::BTreeMap<String, String> {
-    s.teams
-        .iter()
-        .filter(|t| !t.name.is_empty())
-        .map(|t| (t.team.clone(), t.name.clone()))
-        .collect()
-}
-
 /// `GET /report`: the debrief as one page; the whole of it with the admin token.
 pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Response {
     let organizer = matches!(auth::authenticate(&state, &parts).await, Ok(Caller::Admin));
@@ -123,7 +117,6 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
     } else {
         (Audience::Public, public_cut(&snapshot))
     };
-    let names = names_of(&snapshot);
     // The ledger's markers (pauses, announcements, URL changes) and the scenario's (faults,
     // steps): one source each, so nothing is marked twice.
     let scenario = Arc::clone(&state.markers);
@@ -138,7 +131,6 @@ pub(crate) async fn report(State(state): State<WebState>, parts: Parts) -> Respo
             audience,
             until,
             workers: game.workers,
-            names,
         }
         .render()
         .map_err(|e| WebError::Internal(e.to_string()))
@@ -189,7 +181,6 @@ pub(crate) async fn race(
     };
     let snapshot = state.view.now();
     let until = public_cut(&snapshot);
-    let names = names_of(&snapshot);
     with_game(&state, move |game, p| {
         let end = until.map_or(p.now, |u| u.min(p.now));
         let debrief = Debrief {
@@ -200,7 +191,6 @@ pub(crate) async fn race(
             audience: Audience::Public,
             until,
             workers: 0,
-            names,
         };
         let standings = debrief.standings();
         let mut t = Vec::new();

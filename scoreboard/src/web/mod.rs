@@ -83,21 +83,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = state.closing.clone();
-    let mut shutdown = Box::pin(shutdown);
-    // A ledger that does not answer must not keep the web from stopping: the names are
-    // read before the first request, unless the web is told to stop first.
-    let names = tokio::select! {
-        names = names::load(&state) => names,
-        () = &mut shutdown => return Ok(()),
-    };
-    if let Err(e) = names {
-        // The board shows ids until a name is set again; the game goes on.
-        let detail = match &e {
-            WebError::Internal(detail) => detail.clone(),
-            other => other.message(),
-        };
-        eprintln!("gameday web: the teams' public names could not be read: {detail}");
-    }
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

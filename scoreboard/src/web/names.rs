@@ -1,7 +1,8 @@
 //! Teams' public names: `POST /api/team/name` (a team names itself, once) and
 //! `POST /api/admin/teams/{team}/name` (the organizer renames any team, with a reason, recorded
-//! as an Organizer event of 0 points). The rules are [`crate::names`]'; the ledger keeps the
-//! names and the live game shows them from its next snapshot.
+//! as an Organizer event of 0 points). The rules are [`crate::names`]'; the name goes to the
+//! ledger through the game's one writer, and reaches the board through the projection (the
+//! live game applies it as it writes it; a replica reads its note after its cursor).
 
 use std::sync::Arc;
 
@@ -88,7 +89,7 @@ pub(crate) async fn api_admin(
     ))
 }
 
-/// Checks and keeps a name, then shows it in the live game.
+/// Checks a name and has the game write it.
 async fn set(
     state: &WebState,
     team: String,
@@ -110,15 +111,5 @@ async fn set(
         _ => WebError::BadInput(e.to_string()),
     })?;
     control::write(state, WriteRequest::TeamName(named.clone())).await?;
-    state.view.set_name(&named.team, &named.name);
     Ok(named)
-}
-
-/// Reads the names the ledger holds into the live game (when a server starts).
-pub(crate) async fn load(state: &WebState) -> Result<(), WebError> {
-    let names = with_ledger(state, |ledger| ledger.team_names()).await?;
-    for n in names {
-        state.view.set_name(&n.team, &n.name);
-    }
-    Ok(())
 }

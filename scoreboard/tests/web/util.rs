@@ -375,9 +375,24 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
             }
             Control::Write { request, reply } => {
                 // A view's write, stored as the game's writer stores it (not logged: not a
-                // control of the game's).
+                // control of the game's). A team's name is the game's to show, as the real
+                // game's projection applies it when written.
+                let named = match &request {
+                    scoreboard::ledger::WriteRequest::TeamName(n) => Some(n.clone()),
+                    _ => None,
+                };
                 let mut ledger = SqliteLedger::open_existing(&r.ledger).unwrap();
-                let _ = reply.send(request.apply(&mut ledger).unwrap());
+                let done = request.apply(&mut ledger).unwrap();
+                if let Some(n) = named {
+                    for row in world.teams.iter_mut().chain(world.public.iter_mut()) {
+                        if row.team == n.team {
+                            row.name.clone_from(&n.name);
+                        }
+                    }
+                    *r.world.lock().unwrap() = world.clone();
+                    r.publisher.publish(world);
+                }
+                let _ = reply.send(done);
                 continue;
             }
             Control::Command(Command::Quit, _) => "quit".to_string(),

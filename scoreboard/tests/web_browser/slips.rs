@@ -242,9 +242,16 @@ async fn serve(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
+    // A game on this ledger has the names it holds in its projection (from their notes).
     game.publish(|s| {
         s.game = GAME.into();
-        s.teams = TEAMS.iter().map(|(t, _)| row(0, t, 1_000)).collect();
+        s.teams = TEAMS
+            .iter()
+            .map(|(t, name)| scoreboard::live::TeamRow {
+                name: name.unwrap_or_default().into(),
+                ..row(0, t, 1_000)
+            })
+            .collect();
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -178,6 +178,12 @@ impl Core {
         &self.state
     }
 
+    /// A team's new public name, as the web has it written: the projection shows it (the
+    /// note the ledger keeps is what a replica reads).
+    pub(crate) fn rename(&mut self, name: &scoreboard::names::TeamName) {
+        self.state.apply_note(&name.note(String::new()));
+    }
+
     pub(crate) fn into_state(self) -> GameProjection {
         self.state
     }

@@ -2,7 +2,7 @@
 //! cursor, a chunk at a time, so a replica's work per refresh is what is new, not the game.
 
 use super::GameProjection;
-use crate::{BillingBlock, Recorded, RecordedBatch, ScoreEvent};
+use crate::{BillingBlock, Note, Recorded, RecordedBatch, ScoreEvent};
 
 /// What a projection reads of a ledger to follow it: the causes and events recorded after a
 /// position, in the order recorded, each with its position. The ledger implements it (the
@@ -26,15 +26,19 @@ pub trait Feed {
     -> Result<Vec<(u64, ScoreEvent)>, Self::Error>;
     /// The position of the oldest stored event (a rescore replaces them all).
     fn first_event(&self) -> Result<Option<u64>, Self::Error>;
+    /// Up to `limit` notes (announcements, URLs, checks, names) recorded after position
+    /// `after`, in the order recorded.
+    fn notes_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Note)>, Self::Error>;
 }
 
-/// Where a projection stands in its ledger: the position of the last batch, block and event
-/// it applied (0: none yet), and of the first event it saw (to notice a rescore).
+/// Where a projection stands in its ledger: the position of the last batch, block, event and
+/// note it applied (0: none yet), and of the first event it saw (to notice a rescore).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LedgerCursor {
     pub batches: u64,
     pub blocks: u64,
     pub events: u64,
+    pub notes: u64,
     first_event: Option<u64>,
 }
 
@@ -53,17 +57,31 @@ impl GameProjection {
 
     /// Applies what `ledger` holds beyond the cursor and calls `fresh` with each new event.
     /// When a rescore replaced the events, the projection starts again from nothing (and
-    /// `fresh` sees every event again). Returns how many events were new.
+    /// `fresh` sees every event again) but for the notes, which a rescore leaves as they
+    /// are. Returns how many events were new.
     pub fn catch_up<F: Feed + ?Sized>(
         &mut self,
         ledger: &F,
         fresh: &mut dyn FnMut(&ScoreEvent),
     ) -> Result<u64, F::Error> {
+        self.catch_up_noting(ledger, fresh, &mut |_| {})
+    }
+
+    /// The same, and calls `noted` with each new note (after applying it).
+    pub fn catch_up_noting<F: Feed + ?Sized>(
+        &mut self,
+        ledger: &F,
+        fresh: &mut dyn FnMut(&ScoreEvent),
+        noted: &mut dyn FnMut(&Note),
+    ) -> Result<u64, F::Error> {
         if let Some(first) = self.cursor.first_event
             && ledger.first_event()? != Some(first)
         {
             self.clear();
-            self.cursor = LedgerCursor::default();
+            self.cursor = LedgerCursor {
+                notes: self.cursor.notes,
+                ..LedgerCursor::default()
+            };
         }
         let mut at = self.cursor.batches;
         read_after(
@@ -101,7 +119,31 @@ impl GameProjection {
                 break;
             }
         }
+        // After the causes: a URL changed says nothing of the load its old endpoint had.
+        self.catch_up_notes(ledger, noted)?;
         Ok(new)
+    }
+
+    /// Applies only the notes `ledger` holds beyond the cursor (announcements, URLs, checks,
+    /// names), calling `noted` with each: for a follower beside a game that keeps its own
+    /// causes and events.
+    pub fn catch_up_notes<F: Feed + ?Sized>(
+        &mut self,
+        ledger: &F,
+        noted: &mut dyn FnMut(&Note),
+    ) -> Result<(), F::Error> {
+        let mut at = self.cursor.notes;
+        read_after(
+            &mut at,
+            CHUNK,
+            |a, n| ledger.notes_after(a, n),
+            |note| {
+                self.apply_note(&note);
+                noted(&note);
+            },
+        )?;
+        self.cursor.notes = at;
+        Ok(())
     }
 }
 

@@ -80,7 +80,7 @@ impl EndpointStatus {
     /// Takes in a note about this team.
     pub(super) fn note(&mut self, note: &Note) {
         match note.kind {
-            NoteKind::Announcement => {}
+            NoteKind::Announcement | NoteKind::TeamName => {}
             NoteKind::UrlChange | NoteKind::Registration => {
                 if note.kind == NoteKind::Registration {
                     self.registered_at.get_or_insert(note.at);

@@ -129,6 +129,8 @@ pub struct GameProjection {
     /// Each team's endpoint as the notes tell it (kept through a rescore: notes are not
     /// events).
     endpoints: BTreeMap<String, EndpointStatus>,
+    /// Each named team's public name, as the notes tell it (kept through a rescore too).
+    names: BTreeMap<String, String>,
 }
 
 impl GameProjection {
@@ -154,6 +156,7 @@ impl GameProjection {
                 .iter()
                 .map(|t| (t.clone(), EndpointStatus::default()))
                 .collect(),
+            names: BTreeMap::new(),
         }
     }
 
@@ -173,11 +176,26 @@ impl GameProjection {
         self.endpoints.get(team)
     }
 
-    /// Takes in a note: an announcement for everyone, or what a team's endpoint became.
+    /// A team's public name, if it has one (else the board shows its id).
+    pub fn name(&self, team: &str) -> Option<&str> {
+        self.names.get(team).map(String::as_str)
+    }
+
+    /// Takes in a note: an announcement for everyone, a team's new name, or what a team's
+    /// endpoint became.
     pub fn apply_note(&mut self, note: &Note) {
-        if note.kind == NoteKind::Announcement {
-            self.announcements.push((note.at, note.text.clone()));
-            return;
+        match (note.kind, &note.team) {
+            (NoteKind::Announcement, _) => {
+                self.announcements.push((note.at, note.text.clone()));
+                return;
+            }
+            (NoteKind::TeamName, Some(team)) => {
+                if self.teams.contains_key(team) {
+                    self.names.insert(team.clone(), note.text.clone());
+                }
+                return;
+            }
+            _ => {}
         }
         if let Some(e) = note.team.as_ref().and_then(|t| self.endpoints.get_mut(t)) {
             e.note(note);
@@ -354,8 +372,8 @@ impl GameProjection {
                 );
                 TeamRow {
                     rank: s.rank,
+                    name: self.names.get(&s.team).cloned().unwrap_or_default(),
                     team: s.team,
-                    name: String::new(),
                     score: s.score,
                     trend: s.trend,
                     correct_per_s,
@@ -385,8 +403,14 @@ impl GameProjection {
     /// What the views show now.
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
         let teams = self.rows(facts.urls);
-        // Not frozen, the public see `teams`: no second copy of every row.
-        let public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
+        // Not frozen, the public see `teams`: no second copy of every row. Frozen, their
+        // rows keep the scores of the freeze but show each team's name now.
+        let mut public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
+        for row in &mut public {
+            if let Some(name) = self.names.get(&row.team) {
+                row.name.clone_from(name);
+            }
+        }
         Snapshot {
             game: facts.name.to_owned(),
             now: self.now,
@@ -427,6 +451,7 @@ impl GameProjection {
             announcements: self.announcements.clone(),
             organizer: self.organizer.clone(),
             endpoints: self.endpoints.clone(),
+            names: self.names.clone(),
             ..*self
         }
     }
@@ -583,6 +608,41 @@ mod tests {
         assert_eq!(ranks, [(1, "c", 8), (2, "a", 5), (2, "b", 5), (4, "e", 0)]);
         assert_eq!(board.get("c").unwrap().trend, Points::whole(9));
         assert_eq!(board.get("a").unwrap().trend, Points(0));
+    }
+
+    #[test]
+    fn a_name_note_names_the_team_on_every_board_and_the_history_copy() {
+        let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        p.apply_event(&ev("a", 1, 2, "x"));
+        let named = |team: &str, name: &str| crate::names::TeamName {
+            team: team.into(),
+            name: name.into(),
+            by_team: true,
+        };
+        p.apply_note(&named("a", "Ants").note("1".into()));
+        // A team the game does not have is no one's name.
+        p.apply_note(&named("z", "Zebras").note("2".into()));
+        let frozen = p.rows(&[]);
+        p.apply_note(&named("a", "Red Ants").note("3".into()));
+        let snapshot = p.snapshot(SnapshotFacts {
+            frozen: Some(&frozen),
+            ..SnapshotFacts::default()
+        });
+        let shown = |rows: &[TeamRow]| -> Vec<(String, String)> {
+            rows.iter()
+                .map(|r| (r.team.clone(), r.name.clone()))
+                .collect()
+        };
+        let now = [
+            ("a".to_owned(), "Red Ants".to_owned()),
+            ("b".into(), String::new()),
+        ];
+        assert_eq!(shown(&snapshot.teams), now);
+        // The frozen board keeps its scores but shows each name as it is now.
+        assert_eq!(shown(&snapshot.public), now);
+        assert_eq!(p.name("z"), None);
+        assert_eq!(p.for_history().name("a"), Some("Red Ants"));
     }
 
     #[test]

@@ -87,3 +87,7 @@ CREATE TABLE notes (
 -- 8: what each score event is about and how many outcomes it counts (NULL in the rows
 -- of an older game: read back as an unknown kind counting 1).
 ALTER TABLE events ADD COLUMN kind TEXT, ADD COLUMN count BIGINT;
+-- 9: a team's name is also a note, which a projection follows after its cursor: the names
+-- an older ledger holds become notes (at game time 0, as every name note is).
+INSERT INTO notes (id, at_ms, kind, team, text)
+    SELECT 'name:' || team, 0, 'team_name', team, name FROM team_names;

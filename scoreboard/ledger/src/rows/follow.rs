@@ -6,7 +6,7 @@
 use super::{batch_columns, block_columns, event_columns, note_columns, void_columns};
 
 /// The statements that read after a position, for one way of naming positions. Each reads
-/// `$1` (after) and `$2` (at most) but the notes', which reads every note after `$1`.
+/// `$1` (after) and `$2` (at most).
 pub struct Follow {
     /// The position, then `batch_columns!()`.
     pub batches: &'static str,
@@ -62,7 +62,8 @@ macro_rules! follow {
                 " FROM notes WHERE ",
                 $pos,
                 " > $1 ORDER BY ",
-                $pos
+                $pos,
+                " LIMIT $2"
             ),
         }
     };

@@ -104,6 +104,15 @@ pub(crate) fn team_name_params(name: &TeamName) -> [Value<'_>; 3] {
     ]
 }
 
+/// The note of a team's new name: under an id of its own (a team may take back an old
+/// name), at game time 0 (a name is not a moment of the game).
+pub(crate) fn team_name_note(name: &TeamName) -> scoreboard_domain::Note {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    name.note(format!("name:{}:{nanos}", name.team))
+}
+
 /// Parameters of [`JOIN_WORKER`].
 pub(crate) fn join_params(
     segment: loadgen_outcome::ExecSegment,

@@ -89,8 +89,9 @@ impl<C: Conn> GameClock for SqlLedger<C> {
         Ok(new)
     }
 
-    fn notes_after(&self, after: u64) -> Result<Vec<(u64, Note)>, LedgerError> {
-        rows_of(&self.conn, C::FOLLOW.notes, &[Value::int(after)], |r| {
+    fn notes_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Note)>, LedgerError> {
+        let bounds = [Value::int(after), Value::int(limit as u64)];
+        rows_of(&self.conn, C::FOLLOW.notes, &bounds, |r| {
             Ok((r.u64(5)?, rows::note_from_row(r)?))
         })
     }
@@ -113,9 +114,13 @@ impl<C: Conn> TokenStore for SqlLedger<C> {
     }
 
     fn store_team_name(&mut self, name: &TeamName) -> Result<(), LedgerError> {
-        self.conn
-            .exec(g::STORE_TEAM_NAME, &g::team_name_params(name))?;
-        Ok(())
+        // The name, for the rules (a team names itself once), and its note, which the
+        // projections that follow the ledger read after their cursor.
+        let note = g::team_name_note(name);
+        let tx = self.conn.write(&[])?;
+        tx.exec(g::STORE_TEAM_NAME, &g::team_name_params(name))?;
+        tx.exec(rows::INSERT_NOTE, &rows::note_params(&note))?;
+        tx.commit()
     }
 
     fn team_names(&self) -> Result<Vec<TeamName>, LedgerError> {

@@ -306,11 +306,12 @@ mod tests {
             migrations(include_str!("../postgres/migrations.sql")).len(),
             sqlite.len()
         );
-        assert_eq!(sqlite.len(), 8);
+        assert_eq!(sqlite.len(), 9);
         for (i, m) in sqlite.iter().enumerate() {
             assert!(m.starts_with(&format!("-- {}:", i + 1)), "{m}");
         }
         assert!(sqlite[0].contains("CREATE TABLE game") && !sqlite[0].contains("paused_ms"));
         assert!(sqlite[7].contains("ADD COLUMN count"));
+        assert!(sqlite[8].contains("'team_name'"));
     }
 }

@@ -83,3 +83,7 @@ CREATE TABLE notes (
 -- of an older game: read back as an unknown kind counting 1).
 ALTER TABLE events ADD COLUMN kind TEXT;
 ALTER TABLE events ADD COLUMN count INTEGER;
+-- 9: a team's name is also a note, which a projection follows after its cursor: the names
+-- an older ledger holds become notes (at game time 0, as every name note is).
+INSERT INTO notes (id, at_ms, kind, team, text)
+    SELECT 'name:' || team, 0, 'team_name', team, name FROM team_names;

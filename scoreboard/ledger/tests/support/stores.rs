@@ -18,6 +18,9 @@ pub trait Store {
     /// Makes the ledger one of schema 7, before events had a kind and a count: their
     /// columns go, and the version says 7.
     fn write_schema_7(&self);
+    /// Makes the ledger one of schema 8, before a team's name was also a note: the names'
+    /// notes go, and the version says 8.
+    fn write_schema_8(&self);
     /// What someone who got at the stored token digests would read.
     fn token_bytes(&self) -> Vec<u8>;
     /// Where the refusal of another game's ledger sends the user.
@@ -64,6 +67,12 @@ impl Store for SqliteStore {
              PRAGMA user_version = 7;",
         )
         .unwrap();
+    }
+
+    fn write_schema_8(&self) {
+        let conn = rusqlite::Connection::open(self.path()).unwrap();
+        conn.execute_batch("DELETE FROM notes WHERE kind = 'team_name'; PRAGMA user_version = 8;")
+            .unwrap();
     }
 
     fn token_bytes(&self) -> Vec<u8> {
@@ -136,6 +145,15 @@ mod postgres_store {
                 .batch_execute(
                     "ALTER TABLE events DROP COLUMN kind, DROP COLUMN count;
                      UPDATE schema_version SET version = 7;",
+                )
+                .unwrap();
+        }
+
+        fn write_schema_8(&self) {
+            self.client()
+                .batch_execute(
+                    "DELETE FROM notes WHERE kind = 'team_name';
+                     UPDATE schema_version SET version = 8;",
                 )
                 .unwrap();
         }
