@@ -437,17 +437,7 @@ fn workers_said(workers: &mut [Child]) -> usize {
             noticed.is_some_and(|s| s <= 5) && out.contains("the ledger answered again after"),
             "worker {i}'s loop did not go on during the freeze:\n{out}"
         );
-        said += out
-            .lines()
-            .find_map(|l| {
-                l.split_once(": ")?
-                    .1
-                    .split_once(" batches, ")?
-                    .0
-                    .parse::<usize>()
-                    .ok()
-            })
-            .unwrap_or_else(|| panic!("no batch count: {out}"));
+        said += util::worker_batches(&out);
     }
     said
 }

@@ -255,17 +255,7 @@ fn a_postgres_restart_keeps_a_split_games_workers() {
         );
         assert!(out.contains("ledger back after"), "{out}");
         assert!(out.contains("the game is over"), "{out}");
-        said += out
-            .lines()
-            .find_map(|l| {
-                l.split_once(": ")?
-                    .1
-                    .split_once(" batches, ")?
-                    .0
-                    .parse::<usize>()
-                    .ok()
-            })
-            .unwrap_or_else(|| panic!("no batch count: {out}"));
+        said += util::worker_batches(&out);
     }
     let held = at
         .open_existing()

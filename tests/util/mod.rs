@@ -186,3 +186,17 @@ impl Said {
         log.lock().unwrap().clone()
     }
 }
+
+/// How many batches a load worker says it wrote (`segment 0/2: 31 batches, …`).
+pub fn worker_batches(out: &str) -> usize {
+    out.lines()
+        .find_map(|l| {
+            l.split_once(": ")?
+                .1
+                .split_once(" batches, ")?
+                .0
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no batch count: {out}"))
+}
