@@ -63,8 +63,8 @@ impl Needs {
             0 => 0,
             n => (s.teams.len() as u64 * s.load.max_in_flight as u64).div_ceil(n as u64),
         };
-        let buckets = scoreboard::projection::History::bound(s.game.duration) as u64;
-        let bucket = std::mem::size_of::<scoreboard::projection::Bucket>() as u64;
+        let buckets = scoreboard_domain::projection::History::bound(s.game.duration) as u64;
+        let bucket = std::mem::size_of::<scoreboard_domain::projection::Bucket>() as u64;
         Needs {
             history_bytes: s.teams.len() as u64 * buckets * bucket,
             keys,

@@ -6,7 +6,8 @@
 
 use scoreboard::debrief::{Audience, Debrief, DebriefError, Marker, MarkerKind};
 use scoreboard::follower::Follower;
-use scoreboard::{GameTime, LedgerAt, LedgerError};
+use scoreboard_domain::GameTime;
+use scoreboard_ledger::{LedgerAt, LedgerError};
 
 use crate::game::{describe_fault, describe_step_from};
 use crate::scenario::{Action, Endpoint, Scenario};
@@ -113,8 +114,9 @@ pub fn markers(scenario: &Scenario) -> Vec<Marker> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scoreboard::ledger::prelude::*;
-    use scoreboard::{Adjustment, GameMeta, Points, Recorded, Rules, Scorer, SqliteLedger};
+    use scoreboard_domain::{Adjustment, Points, Rules, Scorer};
+    use scoreboard_ledger::prelude::*;
+    use scoreboard_ledger::{GameMeta, Recorded, SqliteLedger};
 
     /// A ledger of a game that got to `at_ms`, with no notes (as one recorded before the
     /// ledger kept announcements).

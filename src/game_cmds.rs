@@ -14,7 +14,7 @@ use gameday::preflight::{self, PreflightError};
 use gameday::replay::ReplayOptions;
 use gameday::scenario::Scenario;
 use gameday::serve::{GameViews, WebBinding};
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 use crate::ledger_args::LedgerArgs;
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct LedgerArgs {

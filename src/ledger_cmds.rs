@@ -8,7 +8,8 @@ use std::time::Duration;
 use gameday::rescore_plan::{RescorePlan, read_rules};
 use gameday::teams::team_id;
 use scoreboard::event_json::EventJson;
-use scoreboard::{EventFilter, GameTime, Points, Source};
+use scoreboard_domain::{GameTime, Points, Source};
+use scoreboard_ledger::EventFilter;
 
 /// Options of `gameday events`.
 #[derive(clap::Args, Debug)]

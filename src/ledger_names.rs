@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 /// A game id from a game's name: `Spring GameDay 2026` → `spring-gameday-2026` (at most
 /// 40 characters, as a PostgreSQL ledger's game ids are).

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 use crate::capacity::{self, Machine, Needs};
 use crate::disk;

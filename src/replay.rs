@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 use crate::game::{
     self, GameError, GameOptions, Report, check_expectations, format_results, junit_xml,
@@ -209,8 +209,11 @@ score_min = 1000
     #[test]
     fn a_stopped_game_is_never_a_pass_and_an_unwritable_report_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let state =
-            scoreboard::GameProjection::new(&["solo".to_owned()], scoreboard::Cents(0), None);
+        let state = scoreboard_domain::GameProjection::new(
+            &["solo".to_owned()],
+            scoreboard_domain::Cents(0),
+            None,
+        );
         let report = Report::new(
             "unit.toml",
             "unit replay",

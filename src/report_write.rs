@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use scoreboard::LedgerAt;
 use scoreboard::debrief::Audience;
+use scoreboard_ledger::LedgerAt;
 
 use crate::debrief::{self, ReportError};
 use crate::scenario::Scenario;

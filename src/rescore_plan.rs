@@ -5,9 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use scoreboard::{
-    GameProjection, Ledger, LedgerAt, LedgerError, Points, Rules, ScoreError, ScoreEvent, Scorer,
-};
+use scoreboard_domain::{GameProjection, Points, Rules, ScoreError, ScoreEvent, Scorer};
+use scoreboard_ledger::{Ledger, LedgerAt, LedgerError};
 
 /// Why a rescore cannot be planned or written.
 #[derive(Debug, thiserror::Error)]
@@ -65,10 +64,10 @@ impl RescorePlan {
                 let mut state = blank();
                 let mut old = Vec::new();
                 state.catch_up(&*at.open_existing()?, &mut |e| old.push(e.clone()))?;
-                scoreboard::sort_events(&mut old);
+                scoreboard_ledger::sort_events(&mut old);
                 Ok((old, state))
             });
-            let new = scoreboard::rescore(ledger, &scorer);
+            let new = scoreboard_ledger::rescore(ledger, &scorer);
             let old = old.join().expect("reading events does not panic");
             Ok::<_, LedgerError>((old?, new?))
         })?;

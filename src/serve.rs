@@ -8,8 +8,8 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use scoreboard::LedgerAt;
 use scoreboard::live::{LivePublisher, LiveView};
+use scoreboard_ledger::LedgerAt;
 
 use crate::game::{GameError, Replica, ReplicaNews};
 use crate::ledger_names::ledger_flags;
@@ -291,10 +291,10 @@ mod tests {
         let db = dir.path().join("game.db");
         crate::test_ledger::small_game(&db);
         let at = LedgerAt::File(db.clone());
-        let (admin, digest) = scoreboard::tokens::generate().unwrap();
+        let (admin, digest) = scoreboard_domain::tokens::generate().unwrap();
         let mut ledger = at.open_existing().unwrap();
         ledger
-            .store_token(scoreboard::tokens::ADMIN, &digest, 0)
+            .store_token(scoreboard_domain::tokens::ADMIN, &digest, 0)
             .unwrap();
         drop(ledger);
         let board = ReplicaBoard::start(at, "127.0.0.1:0".parse().unwrap(), Vec::new()).unwrap();
@@ -337,7 +337,7 @@ mod tests {
         assert!(get(addr, "/api/board").contains(r#""score":"+38""#));
         // A team's name written meanwhile reaches the board through the projection.
         let mut ledger = LedgerAt::File(db.clone()).open_existing().unwrap();
-        let name = scoreboard::names::TeamName {
+        let name = scoreboard_domain::names::TeamName {
             team: "bravo".into(),
             name: "Night Owls".into(),
             by_team: true,

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use scoreboard::slips::{self, BoardUrl, Slip, SlipError};
-use scoreboard::tokens::{ADMIN, generate};
-use scoreboard::{Ledger, LedgerError, ScoreError};
+use scoreboard_domain::ScoreError;
+use scoreboard_domain::tokens::{ADMIN, generate};
+use scoreboard_ledger::{Ledger, LedgerError};
 
 /// Why a team cannot be found or its tokens issued.
 #[derive(Debug, thiserror::Error)]
@@ -142,8 +143,8 @@ pub fn issue_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scoreboard::LedgerAt;
-    use scoreboard::tokens::TokenHash;
+    use scoreboard_domain::tokens::TokenHash;
+    use scoreboard_ledger::LedgerAt;
 
     fn ledger() -> (tempfile::TempDir, Box<dyn Ledger + Send>) {
         let dir = tempfile::tempdir().unwrap();
@@ -156,7 +157,7 @@ mod tests {
     #[test]
     fn a_team_is_found_by_its_id_or_its_public_name() {
         let (_dir, mut ledger) = ledger();
-        let name = scoreboard::names::TeamName {
+        let name = scoreboard_domain::names::TeamName {
             team: "bravo".into(),
             name: "Red Pandas".into(),
             by_team: true,

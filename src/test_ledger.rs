@@ -5,10 +5,8 @@
 use std::path::Path;
 
 use loadgen::{BatchId, Outcome, OutcomeBatch};
-use scoreboard::{
-    BillingBlock, GameMeta, GameTime, Recorded, RecordedBatch, Rules, Scorer, SqliteLedger,
-    ledger::prelude::*,
-};
+use scoreboard_domain::{BillingBlock, GameTime, Rules, Scorer};
+use scoreboard_ledger::{GameMeta, Recorded, RecordedBatch, SqliteLedger, prelude::*};
 
 /// Writes the small game into a new ledger at `path`.
 pub fn small_game(path: &Path) {

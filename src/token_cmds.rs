@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use gameday::teams::{Issued, Owners, issue_tokens};
 use scoreboard::slips::BoardUrl;
-use scoreboard::tokens::ADMIN;
+use scoreboard_domain::tokens::ADMIN;
 
 /// Options of `gameday teams`.
 #[derive(clap::Args, Debug)]
@@ -68,7 +68,7 @@ fn print_tokens(out: &mut dyn Write, issued: &[Issued], csv: bool) -> anyhow::Re
     if csv {
         writeln!(out, "team,token")?;
         for Issued { owner, token } in issued {
-            writeln!(out, "{},{token}", scoreboard::csv::csv_field(owner))?;
+            writeln!(out, "{},{token}", scoreboard_domain::csv::csv_field(owner))?;
         }
         return Ok(());
     }

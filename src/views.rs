@@ -41,7 +41,7 @@ impl WebServer {
     pub fn serve(
         listener: std::net::TcpListener,
         view: LiveView,
-        ledger: &scoreboard::LedgerAt,
+        ledger: &scoreboard_ledger::LedgerAt,
         allow_private: bool,
         read_only: bool,
         markers: Vec<scoreboard::debrief::Marker>,
@@ -112,8 +112,10 @@ impl Drop for WebServer {
 
 /// Makes sure the game has an admin token: `GAMEDAY_ADMIN_TOKEN` when set (its digest is
 /// stored), else a new one when the ledger has none. Returns a token to show once, if new.
-pub fn admin_token(at: &scoreboard::LedgerAt) -> Result<Option<String>, scoreboard::LedgerError> {
-    use scoreboard::tokens::{ADMIN, TokenHash, generate};
+pub fn admin_token(
+    at: &scoreboard_ledger::LedgerAt,
+) -> Result<Option<String>, scoreboard_ledger::LedgerError> {
+    use scoreboard_domain::tokens::{ADMIN, TokenHash, generate};
     // The game may not have created its ledger yet: this creates it as the game would.
     let mut ledger = at.open()?;
     let now = std::time::SystemTime::now()

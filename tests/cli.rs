@@ -163,10 +163,8 @@ fn completions_cover_every_command() {
 /// A small game in a ledger: two teams, a few batches, a billing block.
 fn small_game(path: &std::path::Path) {
     use loadgen::{BatchId, Outcome, OutcomeBatch};
-    use scoreboard::{
-        BillingBlock, GameMeta, GameTime, Recorded, RecordedBatch, Rules, Scorer, SqliteLedger,
-        ledger::prelude::*,
-    };
+    use scoreboard_domain::{BillingBlock, GameTime, Rules, Scorer};
+    use scoreboard_ledger::{GameMeta, Recorded, RecordedBatch, SqliteLedger, prelude::*};
     let mut ledger = SqliteLedger::open(path).unwrap();
     let rules = Rules::default();
     let meta = GameMeta {
@@ -239,9 +237,9 @@ fn events_prints_what_teams_see() {
     // A team is found by the public name it chose too; an unknown one is an error that
     // lists the game's teams, not an empty answer.
     {
-        use scoreboard::ledger::prelude::*;
-        let mut ledger = scoreboard::SqliteLedger::open(&db).unwrap();
-        let name = scoreboard::names::TeamName {
+        use scoreboard_ledger::prelude::*;
+        let mut ledger = scoreboard_ledger::SqliteLedger::open(&db).unwrap();
+        let name = scoreboard_domain::names::TeamName {
             team: "bravo".into(),
             name: "Red Pandas".into(),
             by_team: true,
@@ -280,7 +278,10 @@ fn events_prints_what_teams_see() {
     // The web API's shape: points as text and as milli-points, the team, the seq.
     let first = &lines[0];
     let milli = first["points_milli"].as_i64().unwrap();
-    assert_eq!(first["points"], scoreboard::Points(milli).to_string());
+    assert_eq!(
+        first["points"],
+        scoreboard_domain::Points(milli).to_string()
+    );
     assert!(
         first["team"].is_string() && first["seq"].is_u64(),
         "{first}"
@@ -356,7 +357,8 @@ fn rescore_under_new_rules_shows_the_difference() {
 
 #[test]
 fn teams_hands_out_tokens_once_and_keeps_only_digests() {
-    use scoreboard::{GameMeta, Rules, SqliteLedger, ledger::prelude::*};
+    use scoreboard_domain::Rules;
+    use scoreboard_ledger::{GameMeta, SqliteLedger, prelude::*};
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("game.db");
     let mut ledger = SqliteLedger::open(&db).unwrap();

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard::ledger::prelude::*;
-use scoreboard::{EventFilter, Recorded, Source, SqliteLedger};
+use scoreboard_domain::Source;
+use scoreboard_ledger::prelude::*;
+use scoreboard_ledger::{EventFilter, Recorded, SqliteLedger};
 
 fn play(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));

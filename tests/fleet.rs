@@ -9,7 +9,7 @@ use gameday::fleet::TeamFleet;
 use gameday::scenario::{CacheKey, Fault, SimStep, SimulatedTeam};
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
-use scoreboard::GameTime;
+use scoreboard_domain::GameTime;
 
 const KEY: &str = "3615-7184-2117";
 

@@ -21,7 +21,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use scoreboard::{EventFilter, LedgerAt, Recorded, Source};
+use scoreboard_domain::Source;
+use scoreboard_ledger::{EventFilter, LedgerAt, Recorded};
 
 const SCENARIO: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -15,8 +15,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard::Recorded;
-use scoreboard::ledger::LedgerAt;
+use scoreboard_ledger::LedgerAt;
+use scoreboard_ledger::Recorded;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

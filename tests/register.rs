@@ -13,8 +13,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard::ledger::LedgerAt;
-use scoreboard::{NoteKind, Source};
+use scoreboard_domain::Source;
+use scoreboard_ledger::LedgerAt;
+use scoreboard_ledger::NoteKind;
 use util::{Unicorn, http, http_json, web_address};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
@@ -164,7 +165,7 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
 
 /// What the ledger holds: the registration once, no LoadGen event before it, load within 2 s
 /// of it and after the restart, the instance billed from the start.
-fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard::GameTime {
+fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard_domain::GameTime {
     let ledger = at.open_existing().unwrap();
     let registrations: Vec<_> = ledger
         .notes_after(0, usize::MAX)
@@ -219,7 +220,7 @@ fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard::GameTime {
 }
 
 /// The debrief of the game names the registration.
-fn debrief(dir: &Path, ledger: &[String], url: &str, registered: scoreboard::GameTime) {
+fn debrief(dir: &Path, ledger: &[String], url: &str, registered: scoreboard_domain::GameTime) {
     let out = dir.join("report.html");
     let status = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .args(["report", "--scenario", FIXTURE, "--out"])

@@ -20,8 +20,9 @@ fn gameday(args: &[&str], dir: &Path) -> Output {
 
 /// A game's ledger with `teams`, one of which named itself.
 fn ledger(db: &Path, teams: &[&str]) {
-    use scoreboard::names::TeamName;
-    use scoreboard::{GameMeta, Rules, SqliteLedger, ledger::prelude::*};
+    use scoreboard_domain::Rules;
+    use scoreboard_domain::names::TeamName;
+    use scoreboard_ledger::{GameMeta, SqliteLedger, prelude::*};
     let mut ledger = SqliteLedger::open(db).unwrap();
     let meta = GameMeta {
         name: "Slip <Day>".into(),
@@ -177,7 +178,7 @@ fn slips_need_an_http_board_address_and_a_page_written_before_tokens_change() {
     }
 
     // A page that cannot be written leaves the tokens already handed out working.
-    use scoreboard::ledger::prelude::*;
+    use scoreboard_ledger::prelude::*;
     let out = gameday(
         &[
             "teams",
@@ -206,7 +207,7 @@ fn slips_need_an_http_board_address_and_a_page_written_before_tokens_change() {
         err.contains("writing") && err.contains("no-such-folder"),
         "{err}"
     );
-    let stored = scoreboard::SqliteLedger::open_existing(Path::new(db))
+    let stored = scoreboard_ledger::SqliteLedger::open_existing(Path::new(db))
         .unwrap()
         .token_hashes()
         .unwrap();

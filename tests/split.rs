@@ -16,7 +16,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard::{EventFilter, LedgerAt, Recorded, Source};
+use scoreboard_domain::Source;
+use scoreboard_ledger::{EventFilter, LedgerAt, Recorded};
 
 const SCENARIO: &str = "tests/fixtures/split.toml";
 
@@ -264,7 +265,7 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
     }));
     {
         let mut ledger = place.at.open_existing().unwrap();
-        let name = scoreboard::names::TeamName {
+        let name = scoreboard_domain::names::TeamName {
             team: team.clone(),
             name: "Night Owls".into(),
             by_team: true,

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::ScoreEvent;
+use scoreboard_domain::ScoreEvent;
 
 /// A score event as JSON. Built from a [`ScoreEvent`] with `EventJson::from(&event)`.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl From<&ScoreEvent> for EventJson {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EventKind, GameTime, Points, Source};
+    use scoreboard_domain::{EventKind, GameTime, Points, Source};
 
     #[test]
     fn an_event_has_one_shape_with_text_and_milli_points() {

@@ -7,10 +7,8 @@
 use std::time::Duration;
 
 use crate::live::Snapshot;
-use crate::{
-    ClockEvent, GameMeta, GameProjection, Ledger, LedgerError, Note, NoteKind, ScoreEvent,
-    SnapshotFacts,
-};
+use scoreboard_domain::{GameProjection, ScoreEvent, SnapshotFacts};
+use scoreboard_ledger::{ClockEvent, GameMeta, Ledger, LedgerError, Note, NoteKind};
 
 /// A game as its ledger holds it, read as far as the projection's cursor.
 #[derive(Clone, Debug)]
@@ -125,9 +123,10 @@ impl Follower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::prelude::*;
-    use crate::names::TeamName;
-    use crate::{Adjustment, GameTime, Points, Recorded, Rules, Scorer, SqliteLedger};
+    use scoreboard_domain::names::TeamName;
+    use scoreboard_domain::{Adjustment, GameTime, Points, Rules, Scorer};
+    use scoreboard_ledger::prelude::*;
+    use scoreboard_ledger::{Recorded, SqliteLedger};
 
     fn adjust(ledger: &mut SqliteLedger, id: &str, team: &str, at_s: u64) {
         let cause = Recorded::Adjustment(Adjustment {

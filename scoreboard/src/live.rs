@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::projection::GameProjection;
-use crate::{Points, ScoreEvent};
+use scoreboard_domain::projection::GameProjection;
+use scoreboard_domain::{Points, ScoreEvent};
 // The snapshot's plain data is the domain's; the channels that carry it are here.
 pub use scoreboard_domain::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
 
@@ -50,7 +50,7 @@ impl std::fmt::Display for Refusal {
 }
 
 /// What a check of a team's endpoint answers whoever asked for it, or why there is none.
-pub type CheckReply = Result<crate::projection::EndpointCheck, Refusal>;
+pub type CheckReply = Result<scoreboard_domain::projection::EndpointCheck, Refusal>;
 
 /// An organizer's (or a team's) command, as data: what the views ask and the game's core
 /// decides, defined once for both.
@@ -107,8 +107,8 @@ pub enum Control {
     /// A write to the ledger a view makes (a new token, a team's name), through the game's
     /// one writer; answered when it is stored or has failed.
     Write {
-        request: crate::ledger::WriteRequest,
-        reply: oneshot::Sender<crate::ledger::WriteDone>,
+        request: scoreboard_ledger::WriteRequest,
+        reply: oneshot::Sender<scoreboard_ledger::WriteDone>,
     },
 }
 
@@ -287,7 +287,7 @@ impl LiveView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Cents, GameTime};
+    use scoreboard_domain::{Cents, GameTime};
 
     fn projection(now: u64) -> GameProjection {
         let mut p = GameProjection::new(&["a".to_owned()], Cents(800), None);

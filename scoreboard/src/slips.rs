@@ -10,7 +10,7 @@ use std::str::FromStr;
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 
-use crate::markup::escape;
+use scoreboard_domain::markup::escape;
 
 /// Cards on one printed sheet: two columns of four.
 pub const CARDS_PER_SHEET: usize = 8;

@@ -24,8 +24,8 @@ use browser::{
     Driver, INSTALL, browser, console_errors, docs, find, screenshot, sign_in, wait_live, wait_text,
 };
 use fantoccini::{Client, Locator};
-use scoreboard::Points;
 use scoreboard::live::Announcement;
+use scoreboard_domain::Points;
 use serde_json::json;
 use tokio::sync::oneshot;
 use util::{Game, TEAM_A, row};
@@ -37,7 +37,7 @@ fn dress(game: &Game) {
         s.teams.push(row(0, "blue-whales", 198_000));
         s.teams.push(row(0, "night-owls", -12_500));
         s.announcements.push(Announcement {
-            at: scoreboard::GameTime(720_000),
+            at: scoreboard_domain::GameTime(720_000),
             text: "Phase 3 starts at 15:00: the load doubles".into(),
         });
     });
@@ -157,14 +157,15 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
 /// outcomes (team `tN` answers N+1 a second correctly and, from tick 20, times out once),
 /// scored by the real scorer, a billing block each.
 fn play_ticks(
-    ledger: &mut scoreboard::SqliteLedger,
+    ledger: &mut scoreboard_ledger::SqliteLedger,
     teams: &[String],
     ticks: std::ops::Range<u64>,
 ) {
     use hashref::{Key, unicorn_hash};
     use loadgen::{BatchId, Outcome, OutcomeBatch};
-    use scoreboard::ledger::prelude::*;
-    use scoreboard::{BillingBlock, GameTime, Recorded, RecordedBatch, Rules, Scorer};
+    use scoreboard_domain::{BillingBlock, GameTime, Rules, Scorer};
+    use scoreboard_ledger::prelude::*;
+    use scoreboard_ledger::{Recorded, RecordedBatch};
     let scorer = Scorer::new(Rules::default()).unwrap();
     let mut items = Vec::new();
     for tick in ticks {
@@ -288,9 +289,10 @@ async fn race_of_a_hundred(board: &Client, driver: &Driver, race: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
-    use scoreboard::ledger::prelude::*;
     use scoreboard::live::LivePublisher;
-    use scoreboard::{GameMeta, Rules, SqliteLedger};
+    use scoreboard_domain::Rules;
+    use scoreboard_ledger::prelude::*;
+    use scoreboard_ledger::{GameMeta, SqliteLedger};
     let chromium = find("CHROME", &["chromium", "chromium-browser", "google-chrome"])
         .expect("no chromium found: apt-get install -y chromium chromium-driver");
     let chromedriver = find("CHROMEDRIVER", &["chromedriver"])
@@ -311,7 +313,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     };
     ledger.start_or_resume(&meta, 0).unwrap();
     play_ticks(&mut ledger, &teams, 0..30);
-    let (token, hash) = scoreboard::tokens::generate().unwrap();
+    let (token, hash) = scoreboard_domain::tokens::generate().unwrap();
     ledger.store_token("t3", &hash, 1).unwrap();
     let publisher = LivePublisher::new(util::first_snapshot());
     let state = scoreboard::web::WebState::new(publisher.view(), path.clone(), util::url_check());
@@ -347,7 +349,7 @@ async fn the_board_race_and_the_team_health_charts_draw_and_follow_the_game() {
     // The game goes on: both pages redraw from their streams, without a reload.
     play_ticks(&mut ledger, &teams, 30..45);
     publisher.publish(scoreboard::live::Snapshot {
-        now: scoreboard::GameTime(45_000),
+        now: scoreboard_domain::GameTime(45_000),
         ..util::first_snapshot()
     });
     wait_js(&board, race, |v| *v == json!(["10", "46", 1, 10])).await;

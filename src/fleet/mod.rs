@@ -12,7 +12,7 @@ mod server;
 use std::sync::Arc;
 
 use hashref::unicorn::{Flavor, UnicornConfig};
-use scoreboard::{GameTime, ScriptedInstance, ScriptedInventory};
+use scoreboard_domain::{GameTime, ScriptedInstance, ScriptedInventory};
 
 use crate::scenario::{Fault, SimStep, SimulatedTeam};
 use server::{SimServer, TeamKnobs};

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use loadgen::OutcomeKind;
-use scoreboard::{GameProjection, GameTime};
+use scoreboard_domain::{GameProjection, GameTime};
 
 use super::snapshot::load_now;
 use crate::scenario::Scenario;

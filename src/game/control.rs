@@ -4,9 +4,9 @@
 //! answer get the core's reply (a URL or a check: what the probe found, once it is done). A
 //! view's write to the ledger (a new token, a team's name) goes to the game's one writer.
 
-use scoreboard::ledger::WriteRequest;
 use scoreboard::live::{Control, Reply};
-use scoreboard::projection::EndpointCheck;
+use scoreboard_domain::projection::EndpointCheck;
+use scoreboard_ledger::WriteRequest;
 
 use super::clock::now_unix_ms;
 use super::core::{Command, Input};
@@ -89,7 +89,7 @@ impl Game<'_> {
     }
 
     pub(crate) fn hook_done(&mut self, hook: HookRun) -> Result<(), GameError> {
-        let at = scoreboard::GameTime(hook.at_ms);
+        let at = scoreboard_domain::GameTime(hook.at_ms);
         let status = match (hook.exit_code, hook.timed_out) {
             (_, true) => "timed out".to_owned(),
             (Some(code), _) => format!("exit {code}"),

@@ -6,10 +6,10 @@ pub enum GameError {
     Answers(#[from] hashref::HashrefError),
     /// The ledger's own message says it is the ledger.
     #[error(transparent)]
-    Ledger(#[from] scoreboard::LedgerError),
+    Ledger(#[from] scoreboard_ledger::LedgerError),
     /// The scoring domain refused (rules out of range); its message says what.
     #[error(transparent)]
-    Score(#[from] scoreboard::ScoreError),
+    Score(#[from] scoreboard_domain::ScoreError),
     #[error("load engine: {0}")]
     Engine(#[from] loadgen::LoadgenError),
     #[error("simulated team: {0}")]

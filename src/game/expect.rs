@@ -5,7 +5,7 @@ use loadgen::OutcomeKind;
 use serde::Serialize;
 
 use crate::scenario::{Counted, EventCount, Expectation, TeamExpectation};
-use scoreboard::{GameProjection, TeamState};
+use scoreboard_domain::{GameProjection, TeamState};
 
 /// One checked expectation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -63,7 +63,7 @@ pub fn check_expectations(expectations: &[Expectation], state: &GameProjection) 
 fn team_verdicts(
     e: &TeamExpectation,
     state: &GameProjection,
-    board: &scoreboard::Leaderboard,
+    board: &scoreboard_domain::Leaderboard,
     out: &mut Vec<Verdict>,
 ) {
     let name = &e.team;
@@ -141,9 +141,8 @@ fn bounds(count: &EventCount) -> String {
 #[cfg(test)]
 mod tests {
     use loadgen::{BatchId, OutcomeBatch};
-    use scoreboard::{
-        BillingBlock, Cents, GameTime, Points, Recorded, RecordedBatch, ScoreEvent, Source,
-    };
+    use scoreboard_domain::{BillingBlock, Cents, GameTime, Points, ScoreEvent, Source};
+    use scoreboard_ledger::{Recorded, RecordedBatch};
 
     use super::*;
 
@@ -185,7 +184,7 @@ mod tests {
             source,
             points: Points(points),
             reason: String::new(),
-            kind: scoreboard::EventKind::Unknown,
+            kind: scoreboard_domain::EventKind::Unknown,
             count: 1,
             cause: format!("{team}-{points}"),
             seq: 0,

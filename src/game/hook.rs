@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scoreboard::GameTime;
+use scoreboard_domain::GameTime;
 use serde::Serialize;
 
 /// A hook's run, as recorded in the report.

@@ -1,7 +1,7 @@
 //! Where a game's billed instances come from: nothing, the scenario's script, the simulated
 //! fleet, or the AWS API (with the `aws` feature).
 
-use scoreboard::{GameTime, Observation, ScoreError, ScriptedInventory};
+use scoreboard_domain::{GameTime, Observation, ScoreError, ScriptedInventory};
 
 use super::error::GameError;
 use crate::fleet::Fleet;

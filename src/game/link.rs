@@ -7,8 +7,9 @@
 use std::time::{Duration, Instant};
 
 use loadgen::ExecSegment;
-use scoreboard::ledger::{LedgerWriter, WriteDone, WriteRequest};
-use scoreboard::{LedgerAt, LedgerError, Recorded, ScoreEvent};
+use scoreboard_domain::ScoreEvent;
+use scoreboard_ledger::{LedgerAt, LedgerError, Recorded};
+use scoreboard_ledger::{LedgerWriter, WriteDone, WriteRequest};
 use tokio::sync::mpsc;
 
 use super::clock::now_unix_ms;
@@ -271,7 +272,8 @@ mod tests {
     use std::sync::Arc;
 
     use loadgen::{BatchId, OutcomeBatch};
-    use scoreboard::{GameTime, RecordedBatch};
+    use scoreboard_domain::GameTime;
+    use scoreboard_ledger::RecordedBatch;
 
     use super::*;
 

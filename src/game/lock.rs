@@ -10,7 +10,7 @@ use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use scoreboard::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 use super::error::GameError;
 
@@ -30,7 +30,7 @@ impl std::fmt::Debug for PlayLock {
 #[allow(dead_code)]
 enum Held {
     File(File),
-    Postgres(Box<scoreboard::ledger::PostgresLedger>),
+    Postgres(Box<scoreboard_ledger::PostgresLedger>),
 }
 
 impl PlayLock {
@@ -39,7 +39,7 @@ impl PlayLock {
         let held = match at {
             LedgerAt::File(db) => Held::File(lock_file(at, db)?),
             LedgerAt::Postgres { url, game } => {
-                let mut session = scoreboard::ledger::PostgresLedger::connect(url, game)?;
+                let mut session = scoreboard_ledger::PostgresLedger::connect(url, game)?;
                 let me = format!("pid {}", std::process::id());
                 if let Err(who) = session.try_lock_play(&me)? {
                     return Err(busy(at, &who));

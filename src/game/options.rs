@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scoreboard::ledger::LedgerAt;
+use scoreboard_ledger::LedgerAt;
 
 /// How a game is run, apart from its scenario.
 #[derive(Clone, Debug)]

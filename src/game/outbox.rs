@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use scoreboard::live::LedgerHealth;
-use scoreboard::{ClockEvent, Note, RecordedBatch};
+use scoreboard_ledger::{ClockEvent, Note, RecordedBatch};
 
 /// Causes written in one transaction at most (a long outage drains in several).
 const CHUNK: usize = 1024;
@@ -246,7 +246,8 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use scoreboard::{Adjustment, GameTime, Points, Recorded, ScoreEvent, Source};
+    use scoreboard_domain::{Adjustment, GameTime, Points, ScoreEvent, Source};
+    use scoreboard_ledger::Recorded;
 
     use super::*;
 
@@ -267,7 +268,7 @@ mod tests {
                 source: Source::Organizer,
                 points: Points(1),
                 reason: "r".into(),
-                kind: scoreboard::EventKind::Organizer,
+                kind: scoreboard_domain::EventKind::Organizer,
                 count: 1,
                 cause: id.clone(),
                 seq: seq as u32,
@@ -381,7 +382,7 @@ mod tests {
         let note = |n: u64| Note {
             id: format!("r1-n{n}"),
             at: GameTime(n),
-            kind: scoreboard::NoteKind::Announcement,
+            kind: scoreboard_ledger::NoteKind::Announcement,
             team: None,
             text: format!("news {n}"),
         };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hashref::{Answer, Key, Keyset};
 use scoreboard::live::CheckReply;
-use scoreboard::projection::EndpointCheck;
+use scoreboard_domain::projection::EndpointCheck;
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::GameError;
@@ -124,8 +124,8 @@ async fn probe(kit: &ProbeKit, url: &str) -> (bool, String) {
         Ok(report) => match report.failure() {
             None => (report.passed(), report.words()),
             Some(step) => {
-                let kind = scoreboard::EventKind::of_outcome(&step.outcome);
-                let hint = scoreboard::hints::hint(kind, kit.sla);
+                let kind = scoreboard_domain::EventKind::of_outcome(&step.outcome);
+                let hint = scoreboard_domain::hints::hint(kind, kit.sla);
                 (false, format!("{}. {hint}", report.words()))
             }
         },

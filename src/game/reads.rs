@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use loadgen::OutcomeBatch;
-use scoreboard::{GameMeta, GameSession, Ledger, LedgerAt, LedgerError};
+use scoreboard_ledger::{GameMeta, GameSession, Ledger, LedgerAt, LedgerError};
 use tokio::sync::mpsc;
 
 use super::core::collect::SegmentRead;

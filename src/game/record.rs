@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use scoreboard::ledger::{WriteDone, WriteRequest};
 use scoreboard::live::Refusal;
-use scoreboard::{GameTime, LedgerError};
+use scoreboard_domain::GameTime;
+use scoreboard_ledger::LedgerError;
+use scoreboard_ledger::{WriteDone, WriteRequest};
 
 use super::board::format_board;
 use super::clock::now_unix_ms;
@@ -287,7 +288,7 @@ impl Game<'_> {
 
     /// Hands a note to the ledger through the outbox (see [`Game::flush`]); a full outbox
     /// pauses the game as a full one of causes does.
-    fn note(&mut self, note: scoreboard::Note) -> Result<Vec<Effect>, GameError> {
+    fn note(&mut self, note: scoreboard_ledger::Note) -> Result<Vec<Effect>, GameError> {
         self.link.outbox.push_note(note);
         self.flush()?;
         Ok(self.when_full())

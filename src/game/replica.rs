@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use scoreboard::follower::Follower;
 use scoreboard::live::LivePublisher;
-use scoreboard::{Ledger, LedgerAt};
+use scoreboard_ledger::{Ledger, LedgerAt};
 
 use super::error::GameError;
 

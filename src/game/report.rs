@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::expect::Verdict;
 use super::hook::HookRun;
 use loadgen::OutcomeKind;
-use scoreboard::GameProjection;
+use scoreboard_domain::GameProjection;
 
 /// What `gameday replay --report-json` writes.
 #[derive(Clone, Debug, Serialize)]

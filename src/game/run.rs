@@ -5,9 +5,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use scoreboard::ledger::WriteDone;
 use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
-use scoreboard::{Biller, GameMeta, GameProjection, GameTime, Ledger};
+use scoreboard_domain::{Biller, GameProjection, GameTime};
+use scoreboard_ledger::WriteDone;
+use scoreboard_ledger::{GameMeta, Ledger};
 use tokio::sync::mpsc;
 
 use super::board::format_board;
@@ -158,7 +159,7 @@ struct Inbox {
 struct Opened {
     ledger: Box<dyn Ledger + Send>,
     meta: GameMeta,
-    session: scoreboard::GameSession,
+    session: scoreboard_ledger::GameSession,
     /// Game time at this run's start, the pauses so far, and how far ahead the clock starts.
     offset: Duration,
     paused_ms: u64,
@@ -208,7 +209,7 @@ async fn open_ledger(
             .map_or(0, |since| now.saturating_sub(since));
     if session.paused_since_unix_ms.is_some() {
         // The pause ends with this start: the clock resumes where it stood.
-        let resumed = scoreboard::ClockEvent {
+        let resumed = scoreboard_ledger::ClockEvent {
             at: GameTime::from_duration(offset),
             unix_ms: now,
             paused: false,
@@ -356,7 +357,7 @@ fn collector(
     );
     if resumed {
         ledger.for_each_cause(&mut |cause| {
-            if let scoreboard::Recorded::Batch(b) = cause {
+            if let scoreboard_ledger::Recorded::Batch(b) = cause {
                 collector.mark_scored(b.batch.id.run, b.batch.id.tick);
             }
         })?;
@@ -405,7 +406,7 @@ fn projection(
         // With the notes (announcements, registrations, URL changes, checks, names): a
         // restarted game goes on with the URLs and names teams gave.
         state.catch_up(ledger, &mut |e| {
-            if e.source == scoreboard::Source::Organizer {
+            if e.source == scoreboard_domain::Source::Organizer {
                 adjusted.insert(e.cause.clone());
             }
         })?;

@@ -3,7 +3,7 @@
 
 use loadgen::Pacing;
 use scoreboard::live::{LedgerHealth, Snapshot, TeamRow};
-use scoreboard::{GameProjection, GameTime, SnapshotFacts};
+use scoreboard_domain::{GameProjection, GameTime, SnapshotFacts};
 
 use crate::scenario::Scenario;
 

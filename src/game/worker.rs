@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use hashref::AnswerTable;
 use loadgen::{Engine, EngineHandle, ExecSegment, OutcomeBatch};
-use scoreboard::ledger::{WriteDone, WriteRequest};
-use scoreboard::{GameSession, GameTime, Ledger, LedgerAt, LedgerError};
+use scoreboard_domain::GameTime;
+use scoreboard_ledger::{GameSession, Ledger, LedgerAt, LedgerError};
+use scoreboard_ledger::{WriteDone, WriteRequest};
 use tokio::sync::mpsc;
 
 use super::clock::{TickClock, now_unix_ms};
@@ -354,7 +355,7 @@ impl<'a> Worker<'a> {
     /// ledger of another game is refused.
     fn game_session(
         &self,
-        meta: Option<scoreboard::GameMeta>,
+        meta: Option<scoreboard_ledger::GameMeta>,
         session: Option<GameSession>,
     ) -> Result<Option<GameSession>, GameError> {
         let Some(meta) = meta else {

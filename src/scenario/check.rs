@@ -22,9 +22,9 @@ pub(crate) struct Checker<'a> {
 /// A decimal number kept as an integer of its smallest unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Decimal {
-    /// Points, kept in thousandths (`scoreboard::Points`).
+    /// Points, kept in thousandths (`scoreboard_domain::Points`).
     Points,
-    /// Dollars, kept in cents (`scoreboard::Cents`).
+    /// Dollars, kept in cents (`scoreboard_domain::Cents`).
     Dollars,
 }
 
@@ -258,7 +258,7 @@ mod tests {
             ("-2.5", Some(-2500)),
             ("0.0005", None),
         ] {
-            let rules = toml::from_str::<scoreboard::Rules>(&format!("correct = {text}"));
+            let rules = toml::from_str::<scoreboard_domain::Rules>(&format!("correct = {text}"));
             assert_eq!(rules.ok().map(|r| r.correct.0), points, "{text}");
             assert_eq!(
                 Decimal::Points.exact(text.parse().unwrap()),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
 use loadgen::{OutcomeKind, Pacing};
-use scoreboard::{Cents, Points, Rules, ScriptedInstance, Source};
+use scoreboard_domain::{Cents, Points, Rules, ScriptedInstance, Source};
 
 /// A whole game, checked: every duration, rate and name is usable as it stands.
 #[derive(Clone, Debug)]

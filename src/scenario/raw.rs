@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hashref::unicorn::Flavor;
 use loadgen::OutcomeKind;
-use scoreboard::Source;
+use scoreboard_domain::Source;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -91,7 +91,7 @@ pub(crate) struct RawPhase {
     pub ramp: Option<Spanned<Parsed<Duration>>>,
 }
 
-/// `[scoring]`: the fields of `scoreboard::Rules` but billing, which `[billing]` holds.
+/// `[scoring]`: the fields of `scoreboard_domain::Rules` but billing, which `[billing]` holds.
 /// One field per key of the flat table, as the file has them: a sub-struct would need
 /// `serde(flatten)`, which loses `deny_unknown_fields` and the file:line of every error.
 #[derive(Debug, Deserialize)]

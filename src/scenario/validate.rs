@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use hashref::{HashParams, MAX_KEYSET, ZipfPicker};
 use loadgen::{MAX_RATE, Pacing, Phase, RateSchedule, TargetLimits};
-use scoreboard::{BillingRules, Points, Rules, ScoreError};
+use scoreboard_domain::{BillingRules, Points, Rules, ScoreError};
 use toml::Spanned;
 
 use super::check::{Checker, Decimal};

@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{DebriefError, Marker};
-use crate::markup::escape;
-use crate::projection::Series;
+use scoreboard_domain::markup::escape;
+use scoreboard_domain::projection::Series;
 
 /// A chart's size in pixels.
 const WIDTH: u32 = 640;
@@ -297,7 +297,7 @@ fn range<'a>(lines: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
 
 /// Game seconds as `h:mm:ss` or `mm:ss`.
 fn clock(secs: f64) -> String {
-    crate::GameTime((secs.max(0.0) * 1000.0) as u64).to_string()
+    scoreboard_domain::GameTime((secs.max(0.0) * 1000.0) as u64).to_string()
 }
 
 /// A number for an axis: `1.2k`, `35`, `0.5`.

@@ -8,8 +8,8 @@ mod charts;
 mod page;
 mod source;
 
-use crate::projection::Series;
-use crate::{GameProjection, GameTime, Leaderboard, Points, Rules, TeamState};
+use scoreboard_domain::projection::Series;
+use scoreboard_domain::{GameProjection, GameTime, Leaderboard, Points, Rules, TeamState};
 
 /// Points a chart has at most along its time axis.
 pub const CHART_POINTS: usize = 240;

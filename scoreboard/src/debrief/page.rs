@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use loadgen_outcome::OutcomeKind;
 
 use super::{Audience, Debrief, DebriefError, FinalRow, Marker, RACE_LEGEND, charts};
-use crate::markup::escape;
-use crate::projection::{ERROR_KINDS, EndpointStatus, LossLine};
-use crate::{Points, TeamState};
+use scoreboard_domain::markup::escape;
+use scoreboard_domain::projection::{ERROR_KINDS, EndpointStatus, LossLine};
+use scoreboard_domain::{Points, TeamState};
 
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1340px;\
 padding:1em 2em;color:#222}h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;margin-top:2em}\
@@ -47,7 +47,7 @@ pub(super) fn render(d: &Debrief<'_>) -> Result<String, DebriefError> {
         .filter(|m| m.team.is_none())
         .cloned()
         .collect();
-    let race: Vec<(String, crate::projection::Series)> = rows
+    let race: Vec<(String, scoreboard_domain::projection::Series)> = rows
         .iter()
         .map(|r| (d.name(r.team).to_owned(), d.series(r.state)))
         .collect();

@@ -2,8 +2,8 @@
 //! announcements and the teams' new URLs ([`Follower::markers`]).
 
 use super::{Marker, MarkerKind};
-use crate::NoteKind;
 use crate::follower::Follower;
+use scoreboard_ledger::NoteKind;
 
 impl Follower {
     /// What the ledger marks on the charts: the pauses and resumes, the announcements (made

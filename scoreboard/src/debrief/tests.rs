@@ -7,7 +7,8 @@ use hashref::{Key, unicorn_hash};
 use loadgen_outcome::{BatchId, Outcome, OutcomeBatch, OutcomeKind};
 
 use super::*;
-use crate::{BillingBlock, Cents, EventKind, Recorded, RecordedBatch, Scorer};
+use scoreboard_domain::{BillingBlock, Cents, EventKind, Scorer};
+use scoreboard_ledger::{Recorded, RecordedBatch};
 
 /// Three teams over two minutes: `<b>x</b>` answers well, `slow` times out, `broke` fails
 /// after a minute; one billing block each and an organizer adjustment.
@@ -64,7 +65,7 @@ fn game() -> (GameProjection, Rules) {
         let events = scorer.events(&r);
         p.apply(&r, &events);
     }
-    let adj = Recorded::Adjustment(crate::Adjustment {
+    let adj = Recorded::Adjustment(scoreboard_domain::Adjustment {
         id: "a1".into(),
         at: GameTime(90_000),
         team: "slow".into(),
@@ -239,7 +240,7 @@ fn a_tie_at_the_top_says_it_is_a_tie_and_names_the_tied_teams() {
         p.apply(&r, &scorer.events(&r));
     }
     p.now = GameTime(1000);
-    let bob = crate::names::TeamName {
+    let bob = scoreboard_domain::names::TeamName {
         team: "bob".into(),
         name: "<Bob>".into(),
         by_team: true,

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::text::wrap;
 use crate::live::TeamRow;
-use crate::{ScoreEvent, Source};
+use scoreboard_domain::{ScoreEvent, Source};
 
 const POINTS_WIDTH: usize = 9;
 const SOURCE_WIDTH: usize = 9;
@@ -111,7 +111,7 @@ impl Widget for EventList<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{GameTime, Points};
+    use scoreboard_domain::{GameTime, Points};
 
     #[test]
     fn long_reasons_wrap_under_themselves() {
@@ -121,7 +121,7 @@ mod tests {
             source: Source::LoadGen,
             points: Points(-2500),
             reason: "3 answers were wrong, e.g. GET /price?sku=9 gave 12".into(),
-            kind: crate::EventKind::WrongAnswer,
+            kind: scoreboard_domain::EventKind::WrongAnswer,
             count: 3,
             cause: "batch:1".into(),
             seq: 0,

@@ -6,8 +6,8 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::GameTime;
 use crate::live::Snapshot;
+use scoreboard_domain::GameTime;
 
 /// The top lines of the cockpit.
 #[derive(Clone, Copy, Debug)]

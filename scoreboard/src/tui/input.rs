@@ -257,8 +257,8 @@ mod tests {
         assert_eq!((team.as_str(), url.as_str()), ("b", "http://b.example/"));
         assert_eq!(app.mode(), &InputMode::Normal);
         assert!(!app.poll_answers(), "no answer yet");
-        let check = crate::projection::EndpointCheck {
-            at: crate::GameTime(5000),
+        let check = scoreboard_domain::projection::EndpointCheck {
+            at: scoreboard_domain::GameTime(5000),
             passed: false,
             text: "connection refused: nothing listens on 127.0.0.1:9".into(),
         };

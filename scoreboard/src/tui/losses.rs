@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::text::wrap;
 use crate::live::TeamRow;
-use crate::projection::LossLine;
+use scoreboard_domain::projection::LossLine;
 
 const POINTS_WIDTH: usize = 8;
 /// Kinds shown at most: the worst ones (the team page and the debrief list them all).

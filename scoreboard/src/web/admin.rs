@@ -17,8 +17,8 @@ use super::html::{self, Tab, escape, sign_class};
 use super::json::{self, AdminStatus};
 use super::state::WebState;
 use super::store;
-use crate::Points;
 use crate::live::Command;
+use scoreboard_domain::Points;
 
 /// The most points one adjustment may give or take.
 const LARGEST_ADJUSTMENT: i64 = 1_000_000;

@@ -23,7 +23,7 @@ use super::error::WebError;
 use super::html::{self, Tab};
 use super::state::WebState;
 use super::store;
-use crate::tokens::ADMIN;
+use scoreboard_domain::tokens::ADMIN;
 
 /// The cookie that holds a signed-in browser's token.
 pub(crate) const COOKIE: &str = "gameday_token";

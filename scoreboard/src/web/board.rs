@@ -106,8 +106,8 @@ fn banners(board: &Board) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Points;
     use crate::live::{Announcement, Snapshot, TeamRow};
+    use scoreboard_domain::Points;
 
     #[test]
     fn the_board_escapes_names_and_shows_the_freeze() {
@@ -120,7 +120,7 @@ mod tests {
                 ..Default::default()
             }],
             announcements: vec![Announcement {
-                at: crate::GameTime(0),
+                at: scoreboard_domain::GameTime(0),
                 text: "<b>lunch</b>".into(),
             }],
             ..Default::default()

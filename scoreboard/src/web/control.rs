@@ -12,9 +12,9 @@ use tokio::sync::oneshot;
 
 use super::WebState;
 use super::error::WebError;
-use crate::ledger::{WriteDone, WriteRequest};
 use crate::live::{Command, Control, Refusal, Reply};
-use crate::projection::EndpointCheck;
+use scoreboard_domain::projection::EndpointCheck;
+use scoreboard_ledger::{WriteDone, WriteRequest};
 
 /// How long the runner has to answer an adjustment.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);

@@ -7,7 +7,8 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::{LedgerError, ScoreError};
+use scoreboard_domain::ScoreError;
+use scoreboard_ledger::LedgerError;
 
 /// A failed request. Each kind is one status code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -227,7 +227,7 @@ mod tests {
 
     fn at(ms: u64) -> Snapshot {
         Snapshot {
-            now: crate::GameTime(ms),
+            now: scoreboard_domain::GameTime(ms),
             ..Default::default()
         }
     }

@@ -24,11 +24,11 @@ use super::auth::{self, Caller};
 use super::error::WebError;
 use super::state::WebState;
 use super::store::with_ledger;
-use crate::GameTime;
 use crate::debrief::{Audience, Debrief};
 use crate::follower::Follower;
 use crate::live::Snapshot;
-use crate::projection::{GameProjection, Series};
+use scoreboard_domain::GameTime;
+use scoreboard_domain::projection::{GameProjection, Series};
 
 /// How often the kept game reads the ledger again, at most; and when the live game is
 /// ahead of it, how soon it may read again.

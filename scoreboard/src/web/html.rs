@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::error::WebError;
 
-pub(crate) use crate::markup::escape;
+pub(crate) use scoreboard_domain::markup::escape;
 
 /// Which page a shell is for (its title, and which link in the bar is lit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

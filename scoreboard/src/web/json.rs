@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::live::{Snapshot, TeamRow};
-use crate::projection::LossLine;
-use crate::{Cents, Points};
+use scoreboard_domain::projection::LossLine;
+use scoreboard_domain::{Cents, Points};
 
 /// The public board (`GET /api/board`, and each message of its stream).
 #[derive(Serialize, Debug)]
@@ -64,7 +64,7 @@ pub(crate) struct CheckJson {
     pub text: String,
 }
 
-pub(crate) fn check(c: &crate::projection::EndpointCheck) -> CheckJson {
+pub(crate) fn check(c: &scoreboard_domain::projection::EndpointCheck) -> CheckJson {
     CheckJson {
         at: c.at.to_string(),
         at_ms: c.at.0,

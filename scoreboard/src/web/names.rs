@@ -1,6 +1,6 @@
 //! Teams' public names: `POST /api/team/name` (a team names itself, once) and
 //! `POST /api/admin/teams/{team}/name` (the organizer renames any team, with a reason, recorded
-//! as an Organizer event of 0 points). The rules are [`crate::names`]'; the name goes to the
+//! as an Organizer event of 0 points). The rules are [`scoreboard_domain::names`]'; the name goes to the
 //! ledger through the game's one writer, and reaches the board through the projection (the
 //! live game applies it as it writes it; a replica reads its note after its cursor).
 
@@ -16,10 +16,10 @@ use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::state::WebState;
 use super::store::with_ledger;
-use crate::Points;
-use crate::ledger::WriteRequest;
 use crate::live::Command;
-use crate::names::{self, NameError, Namer, TeamName};
+use scoreboard_domain::Points;
+use scoreboard_domain::names::{self, NameError, Namer, TeamName};
+use scoreboard_ledger::WriteRequest;
 
 /// One name change at a time, so that two teams cannot take one name together (held from
 /// the check to the write).

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use deadpool::managed::{self, Metrics, Object, RecycleResult};
 
 use super::error::WebError;
-use crate::LedgerError;
-use crate::ledger::{Ledger, LedgerAt};
+use scoreboard_ledger::LedgerError;
+use scoreboard_ledger::{Ledger, LedgerAt};
 
 /// Ledger handles open at once at most, per web server.
 const HANDLES: usize = 8;

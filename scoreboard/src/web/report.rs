@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Admin;
 use super::json::{self, ResultRow, decimal};
 use super::state::WebState;
-use crate::csv::csv_field;
 use crate::live::{Snapshot, TeamRow};
+use scoreboard_domain::csv::csv_field;
 
 /// `GET /api/export.json`: every team's results, by rank.
 pub(crate) async fn export_json(State(state): State<WebState>, _: Admin) -> Response {
@@ -210,7 +210,7 @@ fn label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Cents, Points};
+    use scoreboard_domain::{Cents, Points};
 
     #[test]
     fn metrics_use_the_public_board_and_escape_labels() {

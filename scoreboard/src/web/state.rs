@@ -17,7 +17,7 @@ pub type UrlCheck = Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
 #[derive(Clone)]
 pub struct WebState {
     pub(super) view: LiveView,
-    pub(super) ledger: Arc<crate::LedgerAt>,
+    pub(super) ledger: Arc<scoreboard_ledger::LedgerAt>,
     /// Long-lived read handles on the ledger, and the token digests read through them.
     pub(super) pool: pool::LedgerPool,
     pub(super) digests: Arc<store::TokenDigests>,
@@ -55,7 +55,7 @@ impl WebState {
     /// `ledger`; `check_url` vets a team's new endpoint URL before the runner is asked.
     pub fn new(
         view: LiveView,
-        ledger: impl Into<crate::LedgerAt>,
+        ledger: impl Into<scoreboard_ledger::LedgerAt>,
         check_url: UrlCheck,
     ) -> WebState {
         let ledger = Arc::new(ledger.into());

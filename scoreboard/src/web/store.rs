@@ -9,10 +9,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::error::WebError;
 use super::pool::with_handle;
 use super::state::WebState;
-use crate::ledger::{EventFilter, Ledger};
 use crate::live::TeamRow;
-use crate::tokens::{self, TokenHash};
-use crate::{GameTime, LedgerError, ScoreEvent};
+use scoreboard_domain::tokens::{self, TokenHash};
+use scoreboard_domain::{GameTime, ScoreEvent};
+use scoreboard_ledger::LedgerError;
+use scoreboard_ledger::{EventFilter, Ledger};
 
 /// Runs `f` on a pooled ledger handle, off the async threads.
 pub(crate) async fn with_ledger<T, F>(state: &WebState, f: F) -> Result<T, WebError>
@@ -107,7 +108,7 @@ pub(crate) async fn new_token(state: &WebState, owner: String) -> Result<String,
     let (token, hash): (String, TokenHash) = tokens::generate()?;
     let stored = super::control::write(
         state,
-        crate::ledger::WriteRequest::Token {
+        scoreboard_ledger::WriteRequest::Token {
             owner,
             hash,
             now_unix_ms: now_unix_ms(),
@@ -214,8 +215,8 @@ pub(crate) fn now_unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::prelude::*;
-    use crate::{Points, Source};
+    use scoreboard_domain::{Points, Source};
+    use scoreboard_ledger::prelude::*;
 
     /// Events newest first: `times` in game seconds, several per instant.
     fn row(times: &[u64], event_count: u64) -> TeamRow {
@@ -228,7 +229,7 @@ mod tests {
                 source: Source::LoadGen,
                 points: Points(1),
                 reason: String::new(),
-                kind: crate::EventKind::Correct,
+                kind: scoreboard_domain::EventKind::Correct,
                 count: 1,
                 cause: format!("c{:03}", 999 - i),
                 seq: 0,
@@ -271,8 +272,9 @@ mod tests {
     /// The page from a game's live line equals the ledger's page, at every page size.
     #[test]
     fn the_newest_page_from_memory_is_the_ledgers() {
-        use crate::ledger::{GameMeta, Recorded};
-        use crate::{Adjustment, GameProjection, Rules, Scorer, SqliteLedger};
+        use scoreboard_domain::{Adjustment, GameProjection, Rules, Scorer};
+        use scoreboard_ledger::SqliteLedger;
+        use scoreboard_ledger::{GameMeta, Recorded};
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = SqliteLedger::open(&dir.path().join("g.db")).unwrap();
         let teams = vec!["a".to_owned(), "b".to_owned()];

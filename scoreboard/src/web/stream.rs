@@ -15,7 +15,7 @@ use super::json;
 use super::state::WebState;
 use crate::event_json::EventJson;
 use crate::live::Snapshot;
-use crate::{ScoreEvent, Source};
+use scoreboard_domain::{ScoreEvent, Source};
 
 /// How often an idle stream sends a comment, so proxies keep it open.
 pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);

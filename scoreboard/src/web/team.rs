@@ -24,7 +24,8 @@ use super::store::{self, EventPage};
 use super::stream::{self, EventStream};
 use crate::event_json::EventJson;
 use crate::live::{Command, Snapshot};
-use crate::{EventFilter, GameTime, Source};
+use scoreboard_domain::{GameTime, Source};
+use scoreboard_ledger::EventFilter;
 
 /// Events per page unless asked, and the most a page may hold.
 const PAGE: usize = 50;

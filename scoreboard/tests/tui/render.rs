@@ -310,7 +310,7 @@ fn an_empty_game_draws() {
 fn a_team_waiting_for_its_endpoint_says_so_on_the_board_and_over_its_events() {
     let mut game = game();
     let waiting = &mut game.teams[1];
-    waiting.endpoint = scoreboard::projection::EndpointStatus {
+    waiting.endpoint = scoreboard_domain::projection::EndpointStatus {
         registers: true,
         ..Default::default()
     };

@@ -11,8 +11,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use scoreboard::live::{Announcement, Snapshot, TeamRow};
-use scoreboard::projection::LossLine;
-use scoreboard::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
+use scoreboard_domain::projection::LossLine;
+use scoreboard_domain::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
 
 pub fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)

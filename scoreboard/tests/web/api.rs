@@ -453,7 +453,7 @@ async fn the_newest_page_follows_each_snapshot_and_each_team() {
                 event(
                     team,
                     700 + i,
-                    scoreboard::Source::Engine,
+                    scoreboard_domain::Source::Engine,
                     1,
                     &reason,
                     "c",
@@ -559,7 +559,7 @@ async fn the_board_shows_the_public_view_and_unknown_routes_are_404() {
     // Frozen: the public board keeps the scores of the freeze.
     game.publish(|s| {
         s.frozen = true;
-        s.teams[1].score = scoreboard::Points(999_000);
+        s.teams[1].score = scoreboard_domain::Points(999_000);
     });
     let page = send(&app, client::get("/", None)).await;
     assert!(page.body.contains("Scoreboard frozen"));

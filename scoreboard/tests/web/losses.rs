@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use scoreboard::projection::LossLine;
 use scoreboard::web::app;
-use scoreboard::{EventKind, Points, Source, hints};
+use scoreboard_domain::projection::LossLine;
+use scoreboard_domain::{EventKind, Points, Source, hints};
 
 use super::client::{self, send};
 use super::util::{Game, TEAM_A};

@@ -3,11 +3,12 @@
 //! `/api/team/health` answer from the same kept projection.
 
 use axum::http::StatusCode;
-use scoreboard::ledger::prelude::*;
-use scoreboard::ledger::{GameMeta, SqliteLedger};
 use scoreboard::live::Announcement;
 use scoreboard::web::app;
-use scoreboard::{ClockEvent, GameTime, Note, NoteKind, Points, Rules};
+use scoreboard_domain::{GameTime, Points, Rules};
+use scoreboard_ledger::prelude::*;
+use scoreboard_ledger::{ClockEvent, Note, NoteKind};
+use scoreboard_ledger::{GameMeta, SqliteLedger};
 
 use crate::client::{self, send};
 use crate::util::{Game, TEAM_A, TEAM_B};
@@ -209,7 +210,7 @@ async fn chart_data_is_the_callers_own_and_its_queries_are_checked() {
 /// its next publish (here every 20 ms), not a second one read from the ledger: one history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_charts_read_the_projection_the_game_hands_over() {
-    use scoreboard::{Cents, GameProjection, ScoreEvent, Source};
+    use scoreboard_domain::{Cents, GameProjection, ScoreEvent, Source};
     let game = Game::start();
     with_meta(&game);
     let app = app(game.state.clone());
@@ -222,7 +223,7 @@ async fn the_charts_read_the_projection_the_game_hands_over() {
         source: Source::Organizer,
         points: Points::whole(7),
         reason: "handed over".into(),
-        kind: scoreboard::EventKind::Organizer,
+        kind: scoreboard_domain::EventKind::Organizer,
         count: 1,
         cause: "adj-1".into(),
         seq: 0,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use scoreboard::web::serve;
-use scoreboard::{Points, Source};
+use scoreboard_domain::{Points, Source};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

@@ -4,18 +4,20 @@
 
 #![allow(dead_code)]
 
-use scoreboard::ledger::prelude::*;
+use scoreboard_ledger::prelude::*;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use scoreboard::ledger::{Recorded, SqliteLedger};
 use scoreboard::live::{
     Announcement, Command, Control, LivePublisher, Refusal, Reply, Snapshot, TeamRow,
 };
-use scoreboard::projection::EndpointCheck;
-use scoreboard::tokens::{self, ADMIN};
 use scoreboard::web::{UrlCheck, WebState};
-use scoreboard::{Adjustment, Cause, Cents, EventKind, GameTime, Points, ScoreEvent, Source};
+use scoreboard_domain::projection::EndpointCheck;
+use scoreboard_domain::tokens::{self, ADMIN};
+use scoreboard_domain::{
+    Adjustment, Cause, Cents, EventKind, GameTime, Points, ScoreEvent, Source,
+};
+use scoreboard_ledger::{Recorded, SqliteLedger};
 use tokio::sync::mpsc;
 
 pub const TEAM_A: &str = "team-a";
@@ -378,7 +380,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 // control of the game's). A team's name is the game's to show, as the real
                 // game's projection applies it when written.
                 let named = match &request {
-                    scoreboard::ledger::WriteRequest::TeamName(n) => Some(n.clone()),
+                    scoreboard_ledger::WriteRequest::TeamName(n) => Some(n.clone()),
                     _ => None,
                 };
                 let mut ledger = SqliteLedger::open_existing(&r.ledger).unwrap();

@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use fantoccini::wd::PrintConfiguration;
 use fantoccini::{Client, Locator};
-use scoreboard::ledger::prelude::*;
-use scoreboard::names::TeamName;
 use scoreboard::slips::{self, BoardUrl, Slip};
-use scoreboard::{GameMeta, Rules, SqliteLedger};
+use scoreboard_domain::Rules;
+use scoreboard_domain::names::TeamName;
+use scoreboard_ledger::prelude::*;
+use scoreboard_ledger::{GameMeta, SqliteLedger};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -66,7 +67,7 @@ fn issue(path: &Path) -> Vec<Slip> {
                     })
                     .unwrap();
             }
-            let (token, hash) = scoreboard::tokens::generate().unwrap();
+            let (token, hash) = scoreboard_domain::tokens::generate().unwrap();
             ledger.store_token(team, &hash, 1).unwrap();
             Slip {
                 team: team.into(),

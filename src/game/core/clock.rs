@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use scoreboard::GameTime;
+use scoreboard_domain::GameTime;
 
 /// A game's tick and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

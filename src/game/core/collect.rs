@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadgen::{BatchId, OutcomeBatch};
-use scoreboard::{Recorded, RecordedBatch, SegmentVoid};
+use scoreboard_domain::SegmentVoid;
+use scoreboard_ledger::{Recorded, RecordedBatch};
 
 use super::clock::TickClock;
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use loadgen::OutcomeBatch;
 pub(crate) use scoreboard::live::Command;
 use scoreboard::live::Refusal;
-use scoreboard::{ClockEvent, GameTime, Note, Observation, Recorded, ScoreEvent};
+use scoreboard_domain::{GameTime, Observation, ScoreEvent};
+use scoreboard_ledger::{ClockEvent, Note, Recorded};
 
 use super::collect::SegmentRead;
 use crate::scenario::{Fault, SimStep};

@@ -11,10 +11,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use scoreboard::live::{CHECK_EVERY, Refusal};
-use scoreboard::{
-    Adjustment, Biller, BillingRules, Cause, ClockEvent, GameProjection, GameTime, Note, NoteKind,
-    Observation, Recorded, RecordedBatch, Scorer,
+use scoreboard_domain::{
+    Adjustment, Biller, BillingRules, Cause, GameProjection, GameTime, Observation, Scorer,
 };
+use scoreboard_ledger::{ClockEvent, Note, NoteKind, Recorded, RecordedBatch};
 
 use self::clock::TickClock;
 use self::collect::Collector;
@@ -113,7 +113,10 @@ struct Looks {
 }
 
 impl Core {
-    pub(crate) fn new(scenario: &Scenario, start: Start) -> Result<Core, scoreboard::ScoreError> {
+    pub(crate) fn new(
+        scenario: &Scenario,
+        start: Start,
+    ) -> Result<Core, scoreboard_domain::ScoreError> {
         let g = &scenario.game;
         let board_every_ms = start.board_every.as_millis() as u64;
         let teams = scenario
@@ -180,7 +183,7 @@ impl Core {
 
     /// A team's new public name, as the web has it written: the projection shows it (the
     /// note the ledger keeps is what a replica reads).
-    pub(crate) fn rename(&mut self, name: &scoreboard::names::TeamName) {
+    pub(crate) fn rename(&mut self, name: &scoreboard_domain::names::TeamName) {
         self.state.apply_note(&name.note(String::new()));
     }
 

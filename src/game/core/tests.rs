@@ -4,10 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use loadgen::{BatchId, Outcome, OutcomeBatch};
-use scoreboard::{
-    Biller, ClockEvent, GameProjection, GameTime, InstanceRun, Note, NoteKind, Observation, Points,
-    Recorded, Source,
+use scoreboard_domain::{
+    Biller, GameProjection, GameTime, InstanceRun, Observation, Points, Source,
 };
+use scoreboard_ledger::{ClockEvent, Note, NoteKind, Recorded};
 
 use super::{Command, Core, Effect, Input, Start};
 use crate::scenario::Scenario;

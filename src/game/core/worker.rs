@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loadgen::{BatchId, OutcomeBatch};
-use scoreboard::{GameSession, GameTime, RecordedBatch};
+use scoreboard_domain::GameTime;
+use scoreboard_ledger::{GameSession, RecordedBatch};
 
 use super::clock::TickClock;
 

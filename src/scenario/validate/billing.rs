@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use scoreboard::{BillingRules, Cents, GameTime, ScriptedInstance};
+use scoreboard_domain::{BillingRules, Cents, GameTime, ScriptedInstance};
 use toml::Spanned;
 
 use super::super::check::{Checker, Decimal};

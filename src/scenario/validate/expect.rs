@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use scoreboard::{Cents, Points};
+use scoreboard_domain::{Cents, Points};
 use toml::Spanned;
 
 use super::super::check::{Checker, Decimal};

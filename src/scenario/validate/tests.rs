@@ -6,7 +6,7 @@ use std::time::Duration;
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
 use loadgen::{OutcomeKind, Pacing, Phase, RateSchedule};
-use scoreboard::{BillingRules, Cents, GameTime, Points, Rules, ScriptedInstance, Source};
+use scoreboard_domain::{BillingRules, Cents, GameTime, Points, Rules, ScriptedInstance, Source};
 
 use crate::scenario::*;
 
