@@ -12,6 +12,7 @@ pub mod preflight;
 pub mod replay;
 pub mod report_write;
 pub mod rescore_plan;
+pub mod runbook;
 pub mod scenario;
 #[cfg(feature = "views")]
 pub mod serve;

@@ -54,6 +54,11 @@ enum Command {
     /// the final table, the score race, each team's health over time, fairness, where points
     /// were lost, and the timeline.
     Report(report_cmds::ReportArgs),
+    /// Writes the handout teams get, from the scenario itself: what the service must
+    /// answer, the SLA and points, the billing rule with examples, how to sign in and
+    /// register, how to read score events, what to try when things break, where the board is.
+    /// One self-contained HTML file (or `--markdown`).
+    Runbook(report_cmds::RunbookArgs),
     /// Prints a game's score events (time, source, points, reason): what teams see.
     Events(ledger_cmds::EventsArgs),
     /// Rebuilds every score event from the recorded batches, blocks and adjustments, under
@@ -117,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut Cli::command(), "gameday", &mut out);
         }
         Command::Report(args) => return report_cmds::report(args, &mut out),
+        Command::Runbook(args) => return report_cmds::runbook(args, &mut out),
         Command::Events(args) => ledger_cmds::events(args, &mut out)?,
         Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
         Command::Hash { key, hash } => hash_cmds::hash(&key, hash, &mut out)?,

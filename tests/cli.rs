@@ -97,6 +97,7 @@ fn help_describes_every_command() {
         "events",
         "rescore",
         "report",
+        "runbook",
     ] {
         assert!(help.contains(word), "{help}");
     }
@@ -608,4 +609,101 @@ fn check_says_how_many_teams_register_their_own_endpoint() {
         said.contains("2 teams (1 simulated, 1 real, 1 team registers its own endpoint)"),
         "{said}"
     );
+}
+
+/// `gameday runbook`: the handout of a scenario, written whole; a bad board address or an
+/// invalid scenario is refused with exit 2, saying what is wrong, and writes nothing.
+#[test]
+fn runbook_writes_the_handout_of_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/real-game.toml");
+    let html = dir.path().join("runbook.html");
+    let html_arg = html.to_str().unwrap();
+    let args = [
+        "runbook",
+        scenario,
+        "--url",
+        "https://board.example/",
+        "--out",
+        html_arg,
+    ];
+    let out = gameday(&args, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).starts_with(&format!("wrote {html_arg} (")),
+        "{}",
+        stdout(&out)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(
+        page.contains("<a href=\"https://board.example/team\">"),
+        "{page}"
+    );
+    assert!(page.contains(HashParams::default().answer("3615-7184-2117").as_str()));
+    assert!(!dir.path().join("runbook.html.part").exists());
+
+    let out = gameday(
+        &[
+            "runbook",
+            scenario,
+            "--url",
+            "https://board.example",
+            "--markdown",
+            "--out",
+            "-",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).starts_with("# Unicorn Rentals GameDay: the runbook\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    let other = dir.path().join("other.html");
+    let out = gameday(
+        &[
+            "runbook",
+            scenario,
+            "--url",
+            "board.example",
+            "--out",
+            other.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--url board.example: not an http:// or https:// address"),
+        "{err}"
+    );
+    assert!(!other.exists());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[game]\nname = \"x\"\nduration = \"soon\"\n").unwrap();
+    let out = gameday(
+        &[
+            "runbook",
+            bad.to_str().unwrap(),
+            "--url",
+            "https://b.example",
+            "--out",
+            other.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:3:") && err.contains("game.duration"),
+        "{err}"
+    );
+    assert!(!other.exists());
 }
