@@ -12,7 +12,9 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use util::{Manifests, arg_after, args, check, container_port, env, name_of, resolve, web_port};
+use util::{
+    Manifests, arg_after, args, check, container_port, env, name_of, resolve, shipped, web_port,
+};
 
 /// Where the scenario ConfigMap must be mounted: the commands read `/etc/gameday/scenario.toml`.
 const SCENARIO_DIR: &str = "/etc/gameday";
@@ -374,7 +376,12 @@ fn check_namespace(m: &Manifests) -> Result<(), String> {
         .chain(m.secrets.iter().map(|o| ("Secret", &o.metadata)))
         .chain(m.jobs.iter().map(|o| ("Job", &o.metadata)))
         .chain(m.deployments.iter().map(|o| ("Deployment", &o.metadata)))
-        .chain(m.services.iter().map(|o| ("Service", &o.metadata)));
+        .chain(m.services.iter().map(|o| ("Service", &o.metadata)))
+        .chain(
+            m.network_policies
+                .iter()
+                .map(|o| ("NetworkPolicy", &o.metadata)),
+        );
     for (kind, metadata) in objects {
         check(metadata.namespace.as_deref() == Some(namespace), || {
             format!(
@@ -402,11 +409,6 @@ const CHECKS: &[(&str, Check)] = &[
     ("probes", check_probes),
     ("namespace", check_namespace),
 ];
-
-fn shipped() -> Manifests {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s");
-    Manifests::load(&dir).unwrap_or_else(|e| panic!("{e}"))
-}
 
 #[test]
 fn the_shipped_manifests_hold_together() {

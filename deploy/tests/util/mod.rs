@@ -1,5 +1,8 @@
 //! Reads the Kubernetes manifests into k8s-openapi types, refusing any field a type lacks, and
-//! the small look-ups the checks in `manifests.rs` share.
+//! the small look-ups the checks in `manifests.rs` and `hardening.rs` share.
+
+// Each test binary uses a part of these.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +12,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, EnvVar, Namespace, PodSpec, Secret, Service,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 use serde::Serialize;
@@ -25,6 +29,7 @@ pub struct Manifests {
     pub jobs: Vec<Job>,
     pub deployments: Vec<Deployment>,
     pub services: Vec<Service>,
+    pub network_policies: Vec<NetworkPolicy>,
 }
 
 /// A container of a Job or Deployment, with the pod it runs in.
@@ -91,6 +96,7 @@ impl Manifests {
             Some("Job") => self.jobs.push(typed(source, document)?),
             Some("Deployment") => self.deployments.push(typed(source, document)?),
             Some("Service") => self.services.push(typed(source, document)?),
+            Some("NetworkPolicy") => self.network_policies.push(typed(source, document)?),
             Some(other) => {
                 return Err(format!(
                     "{source}: kind {other:?} is not one this test knows"
@@ -156,6 +162,34 @@ impl Manifests {
             .find(|m| name_of(&m.metadata) == name)?;
         map.data.as_ref()?.get(key).map(String::as_str)
     }
+}
+
+/// The manifests as shipped, in `deploy/k8s/`.
+pub fn shipped() -> Manifests {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s");
+    Manifests::load(&dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether `selector` selects a pod with `labels` (matchLabels and matchExpressions ANDed; an
+/// empty selector selects every pod).
+pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let by_label = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let by_expression = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or(&[]);
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    by_label && by_expression
 }
 
 /// Parses `document` as `T`, then refuses it unless serializing `T` gives the document back:
