@@ -9,6 +9,8 @@ pub mod debrief;
 pub mod event_json;
 pub mod follower;
 pub mod live;
+#[cfg(feature = "notify")]
+pub mod notify;
 #[cfg(feature = "debrief")]
 pub mod slips;
 #[cfg(feature = "tui")]

@@ -1,0 +1,307 @@
+//! Webhooks: the game's moments told where people talk (Slack, Discord, Mattermost, or any
+//! JSON endpoint), as a view of the live channel. [`Watcher`] says what changed between two
+//! snapshots (start, pause, resume, freeze, the end and its reveal, announcements,
+//! registrations, the ledger going down and coming back); [`Notifier`] sends each message
+//! off the game loop, retried with backoff for a bounded time, and keeps each hook's health
+//! for the admin page. A hook's URL is a secret: it is never logged, shown or exported.
+
+mod send;
+mod shape;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use scoreboard_domain::GameTime;
+use scoreboard_domain::snapshot::Snapshot;
+
+pub use send::{HookHealth, Notifier, Retry};
+pub use shape::body;
+
+/// Where a hook posts, which decides the message's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HookKind {
+    /// `{"text": …}`, Slack's mrkdwn escaped.
+    Slack,
+    /// `{"content": …}`, with no mention allowed.
+    Discord,
+    /// `{"text": …, "username": "gameday"}`.
+    Mattermost,
+    /// `{"game", "event", "at_ms", "text"}` for any other receiver.
+    Json,
+}
+
+impl HookKind {
+    /// The kind a URL's host says: Slack's and Discord's webhook hosts, else JSON.
+    pub fn of_url(url: &str) -> HookKind {
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':', '?']).next())
+            .unwrap_or("");
+        match host {
+            "hooks.slack.com" => HookKind::Slack,
+            "discord.com" | "discordapp.com" => HookKind::Discord,
+            _ => HookKind::Json,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HookKind::Slack => "slack",
+            HookKind::Discord => "discord",
+            HookKind::Mattermost => "mattermost",
+            HookKind::Json => "json",
+        }
+    }
+}
+
+/// Who reads a hook's channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// Everyone at the event: the game's public moments.
+    #[default]
+    Everyone,
+    /// The organizers: the public moments, and the ledger's health (breaks and restores
+    /// will come here too).
+    Organizer,
+}
+
+/// One webhook.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub kind: HookKind,
+    /// A secret: never printed (see [`Hook::label`]).
+    pub url: String,
+    pub audience: Audience,
+}
+
+impl Hook {
+    /// How the hook is named where people read: its kind and host, never its path (the
+    /// secret part of a Slack or Discord URL).
+    pub fn label(&self) -> String {
+        let host = self
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', '?']).next())
+            .unwrap_or("?");
+        format!("{} webhook at {host}", self.kind.name())
+    }
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// What happened, as a message says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    Start,
+    Pause,
+    Resume,
+    Freeze,
+    Unfreeze,
+    /// The end, with the true final standings (the reveal, when the board was frozen).
+    End,
+    Announcement,
+    Registration,
+    LedgerDown,
+    LedgerUp,
+}
+
+impl Moment {
+    /// The name a JSON receiver gets in `event`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Moment::Start => "start",
+            Moment::Pause => "pause",
+            Moment::Resume => "resume",
+            Moment::Freeze => "freeze",
+            Moment::Unfreeze => "unfreeze",
+            Moment::End => "end",
+            Moment::Announcement => "announcement",
+            Moment::Registration => "registration",
+            Moment::LedgerDown => "ledger_down",
+            Moment::LedgerUp => "ledger_up",
+        }
+    }
+
+    /// Only organizer hooks hear of it.
+    pub fn organizer_only(self) -> bool {
+        matches!(self, Moment::LedgerDown | Moment::LedgerUp)
+    }
+}
+
+/// One message to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub game: String,
+    pub moment: Moment,
+    pub at: GameTime,
+    pub text: String,
+}
+
+/// What the last snapshot looked like, to tell what changed.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    paused: bool,
+    frozen: bool,
+    over: bool,
+    announcements: usize,
+    registered: HashSet<String>,
+    ledger_down: bool,
+}
+
+/// Says what changed from one snapshot to the next, as messages. Pure: the caller sends.
+#[derive(Clone, Debug, Default)]
+pub struct Watcher {
+    seen: Option<Seen>,
+}
+
+impl Watcher {
+    /// The messages `s` makes since the last snapshot looked at. The first one says the
+    /// game has started (or is back, after a restart), and nothing of what came before.
+    pub fn look(&mut self, s: &Snapshot) -> Vec<Message> {
+        let now = Seen {
+            paused: s.paused,
+            frozen: s.frozen,
+            over: s.over,
+            announcements: s.announcements.len(),
+            registered: s
+                .teams
+                .iter()
+                .filter(|t| t.endpoint.registered_at.is_some())
+                .map(|t| t.team.clone())
+                .collect(),
+            ledger_down: s.ledger.down_since_unix_ms.is_some(),
+        };
+        let say = |moment, text: String| Message {
+            game: s.game.clone(),
+            moment,
+            at: s.now,
+            text,
+        };
+        let mut out = Vec::new();
+        let Some(was) = self.seen.replace(now.clone()) else {
+            if !s.over {
+                let text = if s.now == GameTime(0) {
+                    format!("The game has started: {} to play.", span(s.duration))
+                } else {
+                    format!("The game is back at {} (of {}).", s.now, span(s.duration))
+                };
+                out.push(say(Moment::Start, text));
+            }
+            return out;
+        };
+        for a in s.announcements.iter().skip(was.announcements) {
+            out.push(say(Moment::Announcement, a.text.clone()));
+        }
+        let mut newly: Vec<_> = s
+            .teams
+            .iter()
+            .filter(|t| now.registered.contains(&t.team) && !was.registered.contains(&t.team))
+            .collect();
+        newly.sort_by(|a, b| a.name.cmp(&b.name));
+        for t in newly {
+            out.push(say(
+                Moment::Registration,
+                format!("Team {} registered its endpoint: its load begins.", t.name),
+            ));
+        }
+        if now.ledger_down != was.ledger_down {
+            out.push(match (now.ledger_down, &s.ledger.error) {
+                (true, error) => say(
+                    Moment::LedgerDown,
+                    format!(
+                        "The ledger stopped taking writes ({}). The game goes on and keeps \
+                         what it decides until the ledger is back.",
+                        error.as_deref().unwrap_or("no reason given")
+                    ),
+                ),
+                (false, _) => say(
+                    Moment::LedgerUp,
+                    "The ledger takes writes again: nothing was lost.".into(),
+                ),
+            });
+        }
+        if now.frozen && !was.frozen && !s.over {
+            out.push(say(
+                Moment::Freeze,
+                format!(
+                    "The public scoreboard is frozen at {}: the standings stay hidden until the \
+                     end.",
+                    s.now
+                ),
+            ));
+        }
+        if !now.frozen && was.frozen && !s.over {
+            out.push(say(
+                Moment::Unfreeze,
+                "The public scoreboard is live again.".into(),
+            ));
+        }
+        if now.paused != was.paused && !s.over {
+            let (moment, text) = if now.paused {
+                (Moment::Pause, format!("The game is paused at {}.", s.now))
+            } else {
+                (Moment::Resume, format!("The game goes on from {}.", s.now))
+            };
+            out.push(say(moment, text));
+        }
+        if now.over && !was.over {
+            out.push(say(Moment::End, final_words(s, was.frozen)));
+        }
+        out
+    }
+}
+
+/// The end: the true final standings, the top five (the reveal, after a freeze).
+fn final_words(s: &Snapshot, was_frozen: bool) -> String {
+    let mut text = if was_frozen {
+        format!(
+            "The game is over at {}. The frozen board is revealed: ",
+            s.now
+        )
+    } else {
+        format!("The game is over at {}. Final standings: ", s.now)
+    };
+    let top: Vec<String> = s
+        .teams
+        .iter()
+        .take(5)
+        .map(|t| format!("{}. {} ({})", t.rank, t.name, t.score))
+        .collect();
+    if top.is_empty() {
+        text.push_str("no teams.");
+    } else {
+        text.push_str(&top.join(", "));
+        text.push('.');
+    }
+    text
+}
+
+/// `2h`, `30m`, `1h 30m`.
+fn span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let parts: Vec<String> = [(h, "h"), (m, "m"), (s, "s")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// The hooks' health, shared with the admin page.
+pub type Health = Arc<Mutex<Vec<HookHealth>>>;
+
+#[cfg(test)]
+mod tests;
