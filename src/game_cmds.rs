@@ -63,6 +63,35 @@ pub struct PlayArgs {
     /// on; when as many wait, the game pauses until the ledger is back. Nothing is lost.
     #[arg(long, default_value_t = game::DEFAULT_LEDGER_BUFFER, value_name = "CAUSES")]
     pub ledger_buffer: usize,
+    /// Tell the organizers' channel the game's moments (start, pause, freeze, the end,
+    /// announcements, registrations, the ledger down and back): a Slack, Discord or
+    /// Mattermost incoming-webhook URL, or any JSON endpoint. Repeatable. Beside the
+    /// scenario's [[notify]] hooks.
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
+}
+
+/// The `--notify` hooks (the organizers' channel: it hears everything), or the exit code of
+/// a URL that cannot be posted to (said without echoing it: it is a secret).
+fn notify_hooks(urls: &[String]) -> Result<Vec<scoreboard::notify::Hook>, ExitCode> {
+    use scoreboard::notify::{Audience, Hook, HookKind};
+    urls.iter()
+        .enumerate()
+        .map(|(i, url)| match gameday::scenario::check_hook_url(url) {
+            Ok(()) => Ok(Hook {
+                kind: HookKind::of_url(url),
+                url: url.clone(),
+                audience: Audience::Organizer,
+            }),
+            Err(why) => {
+                eprintln!(
+                    "gameday: --notify #{}: {why} (the URL is not repeated: it is a secret)",
+                    i + 1
+                );
+                Err(ExitCode::from(2))
+            }
+        })
+        .collect()
 }
 
 /// Who sends a game's load (`--workers`).
@@ -141,6 +170,10 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
+    let hooks = match notify_hooks(&args.notify) {
+        Ok(hooks) => hooks,
+        Err(code) => return Ok(code),
+    };
     let at = match args.ledger.at(Some(&game_id(&s.game.name)))? {
         Some(at) => at,
         None => LedgerAt::File(fresh_db(&s.game.name)),
@@ -172,7 +205,7 @@ pub fn play(args: PlayArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ledger_buffer: args.ledger_buffer,
     };
     let tui = !args.no_tui && std::io::stdout().is_terminal();
-    let mut views = GameViews::new(listener, tui, &at, &s);
+    let mut views = GameViews::new(listener, tui, &at, &s).notify(hooks);
     // While the cockpit owns the terminal, the log would scribble over it.
     let mut sink = std::io::sink();
     let log: &mut dyn Write = if tui { &mut sink } else { out };

@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use scoreboard::live::{LivePublisher, LiveView};
+use scoreboard::notify::{Health, Hook, Notifier, Retry};
 use scoreboard_ledger::LedgerAt;
 
 use crate::game::{GameError, Replica, ReplicaNews};
@@ -74,8 +75,8 @@ pub fn bind_web(asked: Option<SocketAddr>) -> Result<WebBinding, ServeError> {
 pub fn start_web(
     listener: TcpListener,
     view: &LiveView,
-    at: &LedgerAt,
-    scenario: &Scenario,
+    (at, scenario): (&LedgerAt, &Scenario),
+    hooks: Health,
     say: &mut dyn Write,
 ) -> Option<WebServer> {
     let allow_private = scenario.game.allow_private_targets;
@@ -83,7 +84,15 @@ pub fn start_web(
     let addr = listener
         .local_addr()
         .map_or_else(|_| "its address".to_owned(), |a| a.to_string());
-    let server = match WebServer::serve(listener, view.clone(), at, allow_private, false, markers) {
+    let served = WebServer::serve(
+        listener,
+        view.clone(),
+        at,
+        (allow_private, false),
+        markers,
+        hooks,
+    );
+    let server = match served {
         Ok(server) => server,
         Err(e) => {
             let _ = writeln!(say, "gameday: no web scoreboard on {addr}: {e}");
@@ -118,8 +127,11 @@ pub struct GameViews<'a> {
     tui: bool,
     at: &'a LedgerAt,
     scenario: &'a Scenario,
+    /// The webhooks: the scenario's `[[notify]]` and `--notify`.
+    hooks: Vec<Hook>,
     web: Option<WebServer>,
     cockpit: Option<std::io::Result<Cockpit>>,
+    notifier: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<'a> GameViews<'a> {
@@ -136,36 +148,84 @@ impl<'a> GameViews<'a> {
             tui,
             at,
             scenario,
+            hooks: scenario.notify.clone(),
             web: None,
             cockpit: None,
+            notifier: None,
         }
+    }
+
+    /// More webhooks than the scenario's (`--notify`).
+    pub fn notify(mut self, hooks: impl IntoIterator<Item = Hook>) -> GameViews<'a> {
+        self.hooks.extend(hooks);
+        self
     }
 
     /// Starts the views on the game's `view` (the web's addresses and tokens go to stderr,
     /// which the cockpit leaves alone).
     pub fn start(&mut self, view: LiveView) {
+        let mut health = Health::default();
+        if !self.hooks.is_empty() {
+            match start_notifier(std::mem::take(&mut self.hooks), view.clone()) {
+                Ok((thread, h)) => (self.notifier, health) = (Some(thread), h),
+                Err(e) => eprintln!("gameday: no webhooks: {e}"),
+            }
+        }
         if let Some(listener) = self.listener.take() {
-            self.web = start_web(
-                listener,
-                &view,
-                self.at,
-                self.scenario,
-                &mut std::io::stderr(),
-            );
+            let game = (self.at, self.scenario);
+            self.web = start_web(listener, &view, game, health, &mut std::io::stderr());
         }
         if self.tui {
             self.cockpit = Some(Cockpit::start(view));
         }
     }
 
-    /// Stops the web and waits until the organizer leaves the cockpit.
+    /// Stops the web, waits until the organizer leaves the cockpit, and gives the webhooks
+    /// their last words (at most [`LAST_WORDS`]).
     pub fn finish(mut self) -> std::io::Result<()> {
         drop(self.web.take());
-        match self.cockpit.take() {
+        let left = match self.cockpit.take() {
             Some(cockpit) => cockpit?.wait(),
             None => Ok(()),
+        };
+        if let Some(notifier) = self.notifier.take() {
+            let _ = notifier.join();
         }
+        left
     }
+}
+
+/// How long the end of a game waits for its webhooks' last messages.
+pub const LAST_WORDS: Duration = Duration::from_secs(10);
+
+/// The webhooks' thread: tells `hooks` what each snapshot of `view` changes until the game
+/// is over (or its publisher gone), then waits for their last messages, at most
+/// [`LAST_WORDS`]. Returns it with the hooks' health, for the admin page.
+fn start_notifier(
+    hooks: Vec<Hook>,
+    view: LiveView,
+) -> std::io::Result<(std::thread::JoinHandle<()>, Health)> {
+    let (health_tx, health_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("notify".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let notifier = Notifier::start(hooks, Retry::default());
+                let _ = health_tx.send(notifier.health());
+                let _ = notifier.follow(view).await;
+                notifier.drain(LAST_WORDS).await;
+            });
+        })?;
+    let health = health_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the webhooks' runtime did not start"))?;
+    Ok((thread, health))
 }
 
 /// `gameday serve`: a read-only web scoreboard of a game's ledger (finished, or being played
@@ -194,7 +254,16 @@ impl ReplicaBoard {
                 source,
             })?;
         let server = TcpListener::bind(web)
-            .and_then(|listener| WebServer::serve(listener, live.view(), &at, false, true, markers))
+            .and_then(|listener| {
+                WebServer::serve(
+                    listener,
+                    live.view(),
+                    &at,
+                    (false, true),
+                    markers,
+                    Default::default(),
+                )
+            })
             .map_err(|source| ServeError::Listen { addr: web, source })?;
         Ok(ReplicaBoard {
             at,

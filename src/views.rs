@@ -37,14 +37,15 @@ impl WebServer {
     /// so that a busy address is known before the game begins). Team URLs changed on the
     /// team page follow the scenario's private-address rule (`allow_private`). A replica
     /// (`read_only`) refuses every control. `markers` (the scenario's faults and steps) go
-    /// on the charts of `/report`.
+    /// on the charts of `/report`; the admin page shows how the game's webhooks (`hooks`)
+    /// fare.
     pub fn serve(
         listener: std::net::TcpListener,
         view: LiveView,
         ledger: &scoreboard_ledger::LedgerAt,
-        allow_private: bool,
-        read_only: bool,
+        (allow_private, read_only): (bool, bool),
         markers: Vec<scoreboard::debrief::Marker>,
+        hooks: scoreboard::notify::Health,
     ) -> std::io::Result<WebServer> {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -53,7 +54,8 @@ impl WebServer {
         });
         let state = scoreboard::web::WebState::new(view, ledger.clone(), check)
             .read_only(read_only)
-            .markers(markers);
+            .markers(markers)
+            .hooks(hooks);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("web".into())

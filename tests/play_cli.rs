@@ -1,10 +1,13 @@
 //! `gameday play` run as an organizer runs it: again on a finished game, twice at once on
 //! one ledger, with a busy web address, stopped while it waits for load workers, and on a
-//! ledger it cannot open.
+//! ledger it cannot open; and telling its moments to webhooks.
 
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
+#[path = "../scoreboard/tests/support/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -312,4 +315,87 @@ fn a_ledger_that_cannot_be_opened_is_said_once() {
         ),
         "{err}"
     );
+}
+
+/// A game with a scenario webhook (its URL in the environment) and a `--notify` one: each
+/// hears the start, the timeline's announcement and the end with the final standings, in
+/// order, in JSON's shape; the URLs' secret paths are in nothing the game prints.
+#[test]
+fn a_games_moments_reach_its_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let everyone = receiver::receiver(vec![receiver::Answer::Fail], false);
+    let organizer = receiver::receiver(vec![], false);
+    let scenario = dir.path().join("hooks.toml");
+    let toml = format!(
+        "{SHORT}[[timeline]]\nat = \"1s\"\nannounce = \"Scale out!\"\n\
+         [[notify]]\nurl_env = \"GAMEDAY_TEST_HOOK\"\nkind = \"json\"\n"
+    );
+    std::fs::write(&scenario, toml).unwrap();
+    let db = dir.path().join("hooks.db");
+    let out = gameday(
+        dir.path(),
+        &["play", "--no-tui", "--no-web", "--board-every", "0s"],
+    )
+    .arg(&scenario)
+    .args(["--db", db.to_str().unwrap(), "--notify", &organizer.url])
+    .env("GAMEDAY_TEST_HOOK", &everyone.url)
+    .output()
+    .unwrap();
+    let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(!printed.contains("secret-path"), "{printed}");
+    for hook in [&everyone, &organizer] {
+        let events = hook.field("event");
+        let texts = hook.field("text");
+        // The everyone hook failed its first post once: the start came again, and once.
+        let events: Vec<&str> = events
+            .iter()
+            .map(String::as_str)
+            .filter(|e| !e.is_empty())
+            .collect();
+        let start = events.iter().rposition(|e| *e == "start").unwrap();
+        assert_eq!(
+            events[start..],
+            ["start", "announcement", "end"],
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"The game has started: 4s to play.".to_owned()),
+            "{texts:?}"
+        );
+        assert!(texts.contains(&"Scale out!".to_owned()), "{texts:?}");
+        let end = texts.last().unwrap();
+        assert!(
+            end.starts_with("The game is over at 00:04. Final standings: 1. cached ("),
+            "{end}"
+        );
+    }
+    assert_eq!(
+        everyone.field("event")[..2],
+        ["start", "start"],
+        "retried after a 500"
+    );
+}
+
+#[test]
+fn a_notify_url_that_is_not_http_is_refused_without_repeating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = short_game(dir.path());
+    let out = gameday(
+        dir.path(),
+        &[
+            "play",
+            "--no-tui",
+            "--no-web",
+            "--notify",
+            "hooks.example/secret-path",
+        ],
+    )
+    .arg(&scenario)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("expected an http:// or https:// URL"), "{err}");
+    assert!(!err.contains("secret-path"), "{err}");
 }

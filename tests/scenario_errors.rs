@@ -727,6 +727,70 @@ max_headers = 5000
         error: "bad.toml:6:15: load.max_headers: expected a number of headers from 1 to 1000, \
                 got 5000",
     },
+    Case {
+        what: "a webhook without a URL",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[notify]]
+audience = "organizer"
+"#,
+        error: "bad.toml:9:1: notify[0]: expected either url = \"https://…\" or url_env = \"VARIABLE\" \
+                (the URL is a secret: the environment keeps it out of the file)",
+    },
+    Case {
+        what: "a webhook whose URL variable is not set",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[notify]]
+url_env = "GAMEDAY_TEST_HOOK_NEVER_SET"
+"#,
+        error: "bad.toml:10:11: notify[0].url_env: GAMEDAY_TEST_HOOK_NEVER_SET is not set: export the \
+                webhook's URL in it before the game starts",
+    },
+    Case {
+        what: "a webhook of a kind we do not speak",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[notify]]
+url = "https://example.com/hook"
+kind = "teams"
+"#,
+        error: "bad.toml:11:8: notify[0].kind: unknown variant `teams`, expected one of `slack`, \
+                `discord`, `mattermost`, `json`",
+    },
+    Case {
+        what: "a webhook URL that is not http",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[notify]]
+url = "hooks.slack.com/services/x"
+"#,
+        error: "bad.toml:10:7: notify[0].url: expected an http:// or https:// URL",
+    },
 ];
 
 #[test]

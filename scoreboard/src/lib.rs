@@ -9,7 +9,6 @@ pub mod debrief;
 pub mod event_json;
 pub mod follower;
 pub mod live;
-#[cfg(feature = "notify")]
 pub mod notify;
 #[cfg(feature = "debrief")]
 pub mod slips;

@@ -42,6 +42,11 @@ pub fn check_team_url(url: &str, allow_private: bool) -> Result<(), String> {
     validate::url_problem(url, "team", allow_private).map_or(Ok(()), Err)
 }
 
+/// Why a webhook's URL cannot be posted to (never echoing it: it is a secret).
+pub fn check_hook_url(url: &str) -> Result<(), &'static str> {
+    validate::check_hook_url(url)
+}
+
 /// Reads and checks the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {

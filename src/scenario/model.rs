@@ -24,6 +24,8 @@ pub struct Scenario {
     /// Sorted by `at`.
     pub timeline: Vec<TimelineEntry>,
     pub expect: Vec<Expectation>,
+    /// `[[notify]]`: where the game's moments are told (Slack, Discord, Mattermost, JSON).
+    pub notify: Vec<scoreboard::notify::Hook>,
 }
 
 impl Scenario {

@@ -36,6 +36,18 @@ pub(crate) struct RawScenario {
     pub timeline: Vec<Spanned<RawTimeline>>,
     #[serde(default)]
     pub expect: Vec<Spanned<RawExpect>>,
+    #[serde(default)]
+    pub notify: Vec<Spanned<RawNotify>>,
+}
+
+/// `[[notify]]`: a webhook, its URL written or (better: it is a secret) in the environment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotify {
+    pub url: Option<Spanned<String>>,
+    pub url_env: Option<Spanned<String>>,
+    pub kind: Option<scoreboard::notify::HookKind>,
+    pub audience: Option<scoreboard::notify::Audience>,
 }
 
 /// `[game]`.

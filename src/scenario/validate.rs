@@ -3,8 +3,10 @@
 
 mod billing;
 mod expect;
+mod notify;
 mod teams;
 mod timeline;
+pub(crate) use notify::check_url as check_hook_url;
 pub(crate) use teams::url_problem;
 
 use std::path::Path;
@@ -61,6 +63,7 @@ impl TryFrom<RawDocument<'_>> for Scenario {
         let rules = scoring(&c, raw.scoring.as_ref(), billing_rules)?;
         let timeline = timeline::timeline(&c, &raw.timeline, &game, &teams)?;
         let expect = expect::expectations(&c, &raw.expect, &teams)?;
+        let notify = notify::hooks(&c, &raw.notify, |name| std::env::var(name).ok())?;
         Ok(Scenario {
             path: doc.path.to_owned(),
             game,
@@ -72,6 +75,7 @@ impl TryFrom<RawDocument<'_>> for Scenario {
             teams,
             timeline,
             expect,
+            notify,
         })
     }
 }

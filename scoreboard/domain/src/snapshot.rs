@@ -57,15 +57,23 @@ impl LedgerHealth {
     /// fine.
     pub fn warning(&self) -> Option<String> {
         let since = self.down_since_unix_ms?;
-        let secs = since / 1000;
         Some(format!(
-            "ledger unavailable since {:02}:{:02}:{:02} UTC, {} events waiting",
-            secs / 3600 % 24,
-            secs / 60 % 60,
-            secs % 60,
+            "ledger unavailable since {}, {} events waiting",
+            utc_clock(since),
             self.waiting_events
         ))
     }
+}
+
+/// A wall-clock moment (Unix ms) as the organizer reads it: `14:02:11 UTC`.
+pub fn utc_clock(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// A message to everyone.

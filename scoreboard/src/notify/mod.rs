@@ -5,6 +5,7 @@
 //! off the game loop, retried with backoff for a bounded time, and keeps each hook's health
 //! for the admin page. A hook's URL is a secret: it is never logged, shown or exported.
 
+#[cfg(feature = "notify")]
 mod send;
 mod shape;
 
@@ -14,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use scoreboard_domain::GameTime;
 use scoreboard_domain::snapshot::Snapshot;
 
-pub use send::{HookHealth, Notifier, Retry};
+#[cfg(feature = "notify")]
+pub use send::{Notifier, Retry};
 pub use shape::body;
 
 /// Where a hook posts, which decides the message's shape.
@@ -205,11 +207,11 @@ impl Watcher {
             .iter()
             .filter(|t| now.registered.contains(&t.team) && !was.registered.contains(&t.team))
             .collect();
-        newly.sort_by(|a, b| a.name.cmp(&b.name));
+        newly.sort_by(|a, b| a.public_name().cmp(b.public_name()));
         for t in newly {
             out.push(say(
                 Moment::Registration,
-                format!("Team {} registered its endpoint: its load begins.", t.name),
+                format!("Team {} registered its endpoint: its load begins.", t.public_name()),
             ));
         }
         if now.ledger_down != was.ledger_down {
@@ -273,7 +275,7 @@ fn final_words(s: &Snapshot, was_frozen: bool) -> String {
         .teams
         .iter()
         .take(5)
-        .map(|t| format!("{}. {} ({})", t.rank, t.name, t.score))
+        .map(|t| format!("{}. {} ({})", t.rank, t.public_name(), t.score))
         .collect();
     if top.is_empty() {
         text.push_str("no teams.");
@@ -298,6 +300,24 @@ fn span(d: std::time::Duration) -> String {
     } else {
         parts.join(" ")
     }
+}
+
+/// One hook as the admin page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HookHealth {
+    /// Kind and host, never the URL's secret path.
+    pub label: String,
+    pub sent: u64,
+    /// Messages queued and not yet sent or given up.
+    pub pending: u64,
+    /// Messages given up after the retries' bounded time.
+    pub given_up: u64,
+    /// Messages dropped because the queue was full.
+    pub dropped: u64,
+    /// Since when (Unix ms) its posts fail; `None` while they go through.
+    pub failing_since_unix_ms: Option<u64>,
+    /// Why the last failed post failed.
+    pub last_error: Option<String>,
 }
 
 /// The hooks' health, shared with the admin page.

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 
-use super::{Audience, Health, Hook, Message, Watcher, body};
+use super::{Audience, Health, Hook, HookHealth, Message, Watcher, body};
 use crate::live::LiveView;
 
 /// Messages a hook may have waiting; past it new ones are dropped (and counted).
@@ -40,22 +40,6 @@ impl Default for Retry {
             give_up_after: Duration::from_secs(120),
         }
     }
-}
-
-/// One hook as the admin page shows it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HookHealth {
-    /// Kind and host, never the URL's secret path.
-    pub label: String,
-    pub sent: u64,
-    /// Messages given up after [`Retry::give_up_after`].
-    pub given_up: u64,
-    /// Messages dropped because the queue was full.
-    pub dropped: u64,
-    /// Since when (Unix ms) its posts fail; `None` while they go through.
-    pub failing_since_unix_ms: Option<u64>,
-    /// Why the last failed post failed.
-    pub last_error: Option<String>,
 }
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -106,9 +90,23 @@ impl Notifier {
             if m.moment.organizer_only() && *audience != Audience::Organizer {
                 continue;
             }
-            if queue.try_send(m.clone()).is_err() {
-                update(&self.health, index, |h| h.dropped += 1);
+            match queue.try_send(m.clone()) {
+                Ok(()) => update(&self.health, index, |h| h.pending += 1),
+                Err(_) => update(&self.health, index, |h| h.dropped += 1),
             }
+        }
+    }
+
+    /// Waits until every queued message is sent or given up, or `limit` has passed (the
+    /// end of a game: its last words go out, and a dead receiver costs at most `limit`).
+    pub async fn drain(&self, limit: Duration) {
+        let start = Instant::now();
+        let pending = || {
+            let all = self.health.lock().unwrap_or_else(|e| e.into_inner());
+            all.iter().any(|h| h.pending > 0)
+        };
+        while pending() && start.elapsed() < limit {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -119,13 +117,14 @@ impl Notifier {
 
     /// Tells the hooks what each new snapshot of `view` changed, until the game is over
     /// (its end told) or the publisher is gone.
-    pub fn follow(self, mut view: LiveView) -> tokio::task::JoinHandle<()> {
+    pub fn follow(&self, mut view: LiveView) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
         tokio::spawn(async move {
             let mut watcher = Watcher::default();
             loop {
                 let snapshot = view.snapshot.borrow_and_update().clone();
                 for m in watcher.look(&snapshot) {
-                    self.notify(&m);
+                    this.notify(&m);
                 }
                 if snapshot.over || view.snapshot.changed().await.is_err() {
                     break;
@@ -155,6 +154,7 @@ impl Sender {
                     Ok(()) => {
                         update(&self.health, self.index, |h| {
                             h.sent += 1;
+                            h.pending -= 1;
                             h.failing_since_unix_ms = None;
                         });
                         break;
@@ -165,7 +165,10 @@ impl Sender {
                             h.last_error = Some(why);
                         });
                         if first.elapsed() + wait > self.retry.give_up_after {
-                            update(&self.health, self.index, |h| h.given_up += 1);
+                            update(&self.health, self.index, |h| {
+                                h.given_up += 1;
+                                h.pending -= 1;
+                            });
                             break;
                         }
                         tokio::time::sleep(wait).await;

@@ -18,7 +18,9 @@ use super::json::{self, AdminStatus};
 use super::state::WebState;
 use super::store;
 use crate::live::Command;
+use crate::notify::HookHealth;
 use scoreboard_domain::Points;
+use scoreboard_domain::snapshot::utc_clock;
 
 /// The most points one adjustment may give or take.
 const LARGEST_ADJUSTMENT: i64 = 1_000_000;
@@ -86,7 +88,9 @@ pub(crate) async fn api_status(
     _: Admin,
 ) -> Result<Json<AdminStatus>, WebError> {
     let owners = store::token_owners(&state).await?;
-    Ok(Json(json::admin_status(&state.view.now(), Some(&owners))))
+    let mut status = json::admin_status(&state.view.now(), Some(&owners));
+    status.webhooks = hooks_now(&state);
+    Ok(Json(status))
 }
 
 /// `GET /api/admin/stream`: a `status` message (the live board) per snapshot, drawn once
@@ -281,7 +285,8 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts) -> Respons
         Ok(owners) => owners,
         Err(error) => return html::error_page(Tab::Admin, &game, &error),
     };
-    let status = json::admin_status(&state.view.now(), Some(&owners));
+    let mut status = json::admin_status(&state.view.now(), Some(&owners));
+    status.webhooks = hooks_now(&state);
     let body = render(&status, state.read_only);
     html::page(Tab::Admin, &game, &body, Some("admin.js")).into_response()
 }
@@ -327,7 +332,7 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
          </thead><tbody id=\"teams\">{rows}</tbody></table>\
          <div id=\"new-token\" hidden><p>New token for <b id=\"new-token-team\"></b>, shown once:</p>\
          <code class=\"token\" id=\"new-token-value\"></code></div></section>\
-         <section class=\"card\"><h2>Results</h2><a href=\"/api/export.csv\" download>CSV</a> · \
+         {hooks}<section class=\"card\"><h2>Results</h2><a href=\"/api/export.csv\" download>CSV</a> · \
          <a href=\"/api/export.json\" download>JSON</a> · <a href=\"/metrics\">metrics</a></section>",
         hidden = if ledger.is_empty() { " hidden" } else { "" },
         ledger = escape(ledger),
@@ -336,6 +341,51 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
         offered = escape(&status.offered),
         phase = escape(&status.phase),
         signout = html::sign_out_form(),
+        hooks = hooks_card(&status.webhooks),
+    )
+}
+
+/// The webhooks' health as the game's notifier keeps it.
+fn hooks_now(state: &WebState) -> Vec<HookHealth> {
+    state
+        .hooks
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// A card of the webhooks (none: no card): each one's label (never its URL), what it sent,
+/// and since when it fails, with why.
+fn hooks_card(hooks: &[HookHealth]) -> String {
+    if hooks.is_empty() {
+        return String::new();
+    }
+    let rows: String = hooks
+        .iter()
+        .map(|h| {
+            let state = match (h.failing_since_unix_ms, &h.last_error) {
+                (Some(since), error) => format!(
+                    "<b class=\"bad\">failing since {}</b>: {}",
+                    utc_clock(since),
+                    escape(error.as_deref().unwrap_or(""))
+                ),
+                (None, _) => "ok".to_owned(),
+            };
+            format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td>{state}</td></tr>",
+                escape(&h.label),
+                h.sent,
+                h.pending,
+                h.given_up + h.dropped,
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"card\" id=\"webhooks\"><h2>Webhooks</h2><table><thead><tr>\
+         <th>Hook</th><th class=\"num\">Sent</th><th class=\"num\">Waiting</th>\
+         <th class=\"num\">Lost</th><th>State</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p>Reload to see the latest.</p></section>"
     )
 }
 
@@ -385,6 +435,33 @@ fn team_row(t: &json::AdminRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_webhook_shows_since_when_and_why() {
+        assert_eq!(hooks_card(&[]), "", "no hooks, no card");
+        let hooks = [
+            HookHealth {
+                label: "slack webhook at hooks.slack.com".into(),
+                sent: 3,
+                failing_since_unix_ms: Some(3_661_000),
+                last_error: Some("answered 500 <b>".into()),
+                given_up: 1,
+                dropped: 1,
+                ..HookHealth::default()
+            },
+            HookHealth {
+                label: "json webhook at 10.0.0.9".into(),
+                ..HookHealth::default()
+            },
+        ];
+        let card = hooks_card(&hooks);
+        assert!(card.contains("<td>slack webhook at hooks.slack.com</td><td class=\"num\">3</td><td class=\"num\">0</td><td class=\"num\">2</td>"), "{card}");
+        assert!(
+            card.contains("failing since 01:01:01 UTC</b>: answered 500 &lt;b&gt;"),
+            "{card}"
+        );
+        assert!(card.contains("<td>json webhook at 10.0.0.9</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">0</td><td>ok</td>"), "{card}");
+    }
 
     #[test]
     fn points_parse_to_milli_points() {

@@ -201,6 +201,9 @@ pub(crate) struct AdminStatus {
     pub ledger_warning: Option<String>,
     pub ledger_waiting_events: u64,
     pub teams: Vec<AdminRow>,
+    /// The game's webhooks (labels, never URLs) and how they fare; none in the stream.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<crate::notify::HookHealth>,
 }
 
 #[derive(Serialize, Debug)]
@@ -230,6 +233,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
         phase: s.phase.clone(),
         ledger_warning: s.ledger.warning(),
         ledger_waiting_events: s.ledger.waiting_events,
+        webhooks: Vec::new(),
         teams: s
             .teams
             .iter()

@@ -39,6 +39,8 @@ pub struct WebState {
     pub(super) markers: Arc<Vec<crate::debrief::Marker>>,
     /// One name change at a time.
     pub(super) name_lock: names::NameLock,
+    /// The game's webhooks' health, for the admin page (empty: none).
+    pub(super) hooks: crate::notify::Health,
 }
 
 impl std::fmt::Debug for WebState {
@@ -77,7 +79,14 @@ impl WebState {
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),
+            hooks: Arc::default(),
         }
+    }
+
+    /// The game's webhooks, whose health the admin page shows.
+    pub fn hooks(mut self, hooks: crate::notify::Health) -> WebState {
+        self.hooks = hooks;
+        self
     }
 
     /// Markers for the report's charts beyond what the ledger holds (the scenario's faults
