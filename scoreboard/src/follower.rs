@@ -1,8 +1,9 @@
 //! One follower of a ledger: the game it holds, its projection caught up after one cursor
 //! (the causes, the events and the notes: announcements, URLs, checks, the teams' names),
 //! and what the ledger says beside it (the load workers, the pauses, the notes the charts
-//! mark). `gameday serve` publishes its snapshots, the web's history pages draw it where no
-//! live game hands its projection over, and `gameday report` draws it once.
+//! mark). `gameday serve` publishes its snapshots and hands its projection to the web's
+//! history pages (as a live game hands its own over), the web keeps one of its own where
+//! nothing in its process hands one over, and `gameday report` draws it once.
 
 use std::time::Duration;
 
