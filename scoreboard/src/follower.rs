@@ -23,7 +23,7 @@ pub struct Follower {
     /// The game's pauses and resumes, as the ledger recorded them.
     pub clock: Vec<ClockEvent>,
     /// Its announcements, teams' URL changes and checks, as the ledger recorded them (the
-    /// names are the projection's).
+    /// names and the scenario's URLs are the projection's).
     pub notes: Vec<Note>,
     /// Whether its projection follows the ledger's causes and events too (not beside a game
     /// that hands its own over: [`Follower::read_beside`]).
@@ -92,7 +92,7 @@ impl Follower {
         let before = self.projection.cursor();
         let notes = &mut self.notes;
         let mut keep = |note: &Note| {
-            if note.kind != NoteKind::TeamName {
+            if !matches!(note.kind, NoteKind::TeamName | NoteKind::ScenarioUrls) {
                 notes.push(note.clone());
             }
         };
@@ -108,15 +108,13 @@ impl Follower {
     }
 
     /// What the views show of the game as read so far (a follower knows the game's name and
-    /// length, not its URLs nor its load).
+    /// length, and the teams' URLs as the notes tell them, not its load).
     pub fn snapshot(&self) -> Snapshot {
         let duration = Duration::from_millis(self.meta.duration_ms);
         let over = self.meta.duration_ms > 0 && self.projection.now.as_duration() >= duration;
-        let urls: Vec<Vec<String>> = self.meta.teams.iter().map(|_| Vec::new()).collect();
         self.projection.snapshot(SnapshotFacts {
             name: &self.meta.name,
             duration,
-            urls: &urls,
             over,
             ..SnapshotFacts::default()
         })

@@ -135,11 +135,20 @@ mod tests {
         })
         .await
         .expect("the replica hands its projection over");
-        assert_eq!(handed.now, GameTime(180_000), "the small game's three ticks");
+        assert_eq!(
+            handed.now,
+            GameTime(180_000),
+            "the small game's three ticks"
+        );
         assert_eq!(handed.order(), ["alpha", "bravo"]);
         let board = view.now();
         for row in &board.teams {
-            assert_eq!(handed.team(&row.team).unwrap().score, row.score, "{}", row.team);
+            assert_eq!(
+                handed.team(&row.team).unwrap().score,
+                row.score,
+                "{}",
+                row.team
+            );
         }
         // What the ledger gains reaches the projection handed over.
         crate::test_ledger::record_tick(&path, 3);

@@ -1,5 +1,6 @@
 //! The live [`Snapshot`] of a game, drawn from its projection for the terminal and web views,
-//! with what only the runner knows: the offered load and its phase, the team URLs, the flags.
+//! with what only the runner knows: the offered load and its phase, the flags (the teams'
+//! URLs are the projection's, as the notes tell them).
 
 use loadgen::Pacing;
 use scoreboard::live::{LedgerHealth, Snapshot, TeamRow};
@@ -19,7 +20,6 @@ pub struct Flags {
 pub fn snapshot(
     scenario: &Scenario,
     projection: &GameProjection,
-    urls: &[Vec<String>],
     flags: Flags,
     frozen: Option<&[TeamRow]>,
 ) -> Snapshot {
@@ -29,7 +29,6 @@ pub fn snapshot(
         duration: scenario.game.duration,
         offered,
         phase,
-        urls,
         paused: flags.paused,
         over: flags.over,
         frozen,

@@ -112,6 +112,34 @@ struct Looks {
     next_board_ms: u64,
 }
 
+/// The notes of the scenario's team URLs (`url = …`) that the game's projection does not
+/// hold yet, for run `run` to record at its start: every team's in a new game, none in a
+/// resumed one (the ledger has them), all in a ledger older than these notes, and a team's
+/// whose URLs the scenario changed since. The projection then knows every team's URLs, and
+/// so does every reader of the ledger.
+pub(crate) fn scenario_urls(scenario: &Scenario, state: &GameProjection, run: u64) -> Vec<Note> {
+    scenario
+        .teams
+        .iter()
+        .filter_map(|t| match &t.endpoint {
+            Endpoint::Urls(urls) => Some((&t.name, urls)),
+            _ => None,
+        })
+        .filter(|(team, urls)| {
+            state
+                .endpoint(team)
+                .is_none_or(|e| e.scenario_urls != **urls)
+        })
+        .map(|(team, urls)| Note {
+            id: format!("r{run}-urls-{team}"),
+            at: GameTime(0),
+            kind: NoteKind::ScenarioUrls,
+            team: Some(team.clone()),
+            text: urls.join("\n"),
+        })
+        .collect()
+}
+
 impl Core {
     pub(crate) fn new(scenario: &Scenario, start: Start) -> Result<Core, scoreboard::ScoreError> {
         let g = &scenario.game;
@@ -178,7 +206,7 @@ impl Core {
         &self.state
     }
 
-    /// A team's new public name, as the web has it written: the projection shows it (the
+    /// A team's new public name, once the ledger has stored it: the projection shows it (the
     /// note the ledger keeps is what a replica reads).
     pub(crate) fn rename(&mut self, name: &scoreboard::names::TeamName) {
         self.state.apply_note(&name.note(String::new()));

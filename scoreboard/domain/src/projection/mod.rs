@@ -93,8 +93,6 @@ pub struct SnapshotFacts<'a> {
     /// The offered load now and its phase (`8.0 req/s`, `phase 2 of 4`); empty when unknown.
     pub offered: String,
     pub phase: String,
-    /// Each team's URLs, in team order (empty when unknown).
-    pub urls: &'a [Vec<String>],
     pub paused: bool,
     pub over: bool,
     /// The public board kept at a freeze, if frozen.
@@ -357,15 +355,14 @@ impl GameProjection {
         }))
     }
 
-    /// Every team's line on the board, by rank.
-    pub fn rows(&self, urls: &[Vec<String>]) -> Vec<TeamRow> {
+    /// Every team's line on the board, by rank (its URLs as the notes tell them).
+    pub fn rows(&self) -> Vec<TeamRow> {
         self.leaderboard()
             .standings
             .into_iter()
             .map(|s| {
                 let t = &self.teams[&s.team];
                 let endpoint = self.endpoints.get(&s.team).cloned().unwrap_or_default();
-                let index = self.order.iter().position(|x| *x == s.team);
                 let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
                     (0.0, 0.0, Duration::ZERO, Duration::ZERO),
                     TickFigures::rates,
@@ -382,7 +379,7 @@ impl GameProjection {
                     p99,
                     instances: t.instances,
                     cost: t.cost,
-                    urls: index.and_then(|i| urls.get(i)).cloned().unwrap_or_default(),
+                    urls: endpoint.urls(),
                     endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
@@ -402,7 +399,7 @@ impl GameProjection {
 
     /// What the views show now.
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
-        let teams = self.rows(facts.urls);
+        let teams = self.rows();
         // Not frozen, the public see `teams`: no second copy of every row. Frozen, their
         // rows keep the scores of the freeze but show each team's name now.
         let mut public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
@@ -623,7 +620,7 @@ mod tests {
         p.apply_note(&named("a", "Ants").note("1".into()));
         // A team the game does not have is no one's name.
         p.apply_note(&named("z", "Zebras").note("2".into()));
-        let frozen = p.rows(&[]);
+        let frozen = p.rows();
         p.apply_note(&named("a", "Red Ants").note("3".into()));
         let snapshot = p.snapshot(SnapshotFacts {
             frozen: Some(&frozen),
