@@ -151,8 +151,8 @@ mod tests {
         }
     }
 
-    /// Names, notes and events reach the follower after its one cursor: a refresh with
-    /// nothing new moves nothing, a rename alone moves it, and the snapshot shows each.
+    /// Names, URLs, notes and events reach the follower after its one cursor: a refresh
+    /// with nothing new moves nothing, a rename alone moves it, and the snapshot shows each.
     #[test]
     fn a_follower_catches_up_names_notes_and_events_with_one_cursor() {
         let dir = tempfile::tempdir().unwrap();
@@ -175,7 +175,13 @@ mod tests {
         ledger.store_team_name(&name("red", "Red Pandas")).unwrap();
         let said = note("n1", NoteKind::Announcement, None, "lunch at noon");
         let moved = note("n2", NoteKind::UrlChange, Some("blue"), "http://b.example");
-        ledger.record_notes(&[said, moved]).unwrap();
+        let listed = note(
+            "n3",
+            NoteKind::ScenarioUrls,
+            Some("red"),
+            "http://r:1\nhttp://r:2",
+        );
+        ledger.record_notes(&[said, moved, listed]).unwrap();
 
         let mut game = Follower::start(&ledger).unwrap().unwrap();
         let mut fresh = Vec::new();
@@ -199,7 +205,19 @@ mod tests {
             game.projection.endpoint("blue").unwrap().url.as_deref(),
             Some("http://b.example")
         );
-        // The markers' notes: the announcement and the URL, not the name.
+        // Each team's URLs: the scenario's, or the one it changed to.
+        let urls = |s: &Snapshot, team: &str| {
+            s.teams
+                .iter()
+                .find(|t| t.team == team)
+                .unwrap()
+                .urls
+                .clone()
+        };
+        assert_eq!(urls(&snap, "red"), ["http://r:1", "http://r:2"]);
+        assert_eq!(urls(&snap, "blue"), ["http://b.example"]);
+        // The markers' notes: the announcement and the URL change, not the name nor the
+        // scenario's URLs.
         let kinds: Vec<NoteKind> = game.notes.iter().map(|n| n.kind).collect();
         assert_eq!(kinds, [NoteKind::Announcement, NoteKind::UrlChange]);
 
