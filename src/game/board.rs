@@ -84,7 +84,7 @@ pub fn format_results(projection: &GameProjection) -> String {
             st.score.to_string(),
             t.counts.get(OutcomeKind::Correct),
             t.counts.errors(),
-            t.cost.to_string()
+            t.billing.cost.to_string()
         );
     }
     s

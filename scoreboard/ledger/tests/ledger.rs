@@ -577,7 +577,7 @@ fn a_projection_reads_only_what_is_new(store: &dyn Store) {
     assert_eq!(follower.rows(), fed.rows());
     let t1 = follower.team("team-1").unwrap();
     assert_eq!(t1.counts.errors(), 22);
-    assert_eq!(follower.team("team-2").unwrap().blocks, 11);
+    assert_eq!(follower.team("team-2").unwrap().billing.blocks, 11);
 }
 
 fn a_newer_schema_is_refused(store: &dyn Store) {

@@ -308,8 +308,7 @@ impl Core {
                 Vec::new()
             }
             Input::Written { took } => {
-                self.state.ledger_writes += 1;
-                self.state.ledger_write_seconds += took.as_secs_f64();
+                self.state.wrote(took);
                 Vec::new()
             }
         }

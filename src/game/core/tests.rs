@@ -188,7 +188,7 @@ fn an_observation_charges_each_started_block_once() {
     };
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].1[0].source, Source::Billing);
-    assert_eq!(core.state.team("bravo").unwrap().instances, 1);
+    assert_eq!(core.state.team("bravo").unwrap().billing.instances, 1);
     assert_eq!(core.state.team("bravo").unwrap().score, Points::whole(-8));
     assert!(core.handle(Input::Observed(observation)).is_empty());
 }
