@@ -3,7 +3,7 @@
 //! URLs are the projection's, as the notes tell them).
 
 use loadgen::Pacing;
-use scoreboard::live::{LedgerHealth, Snapshot, TeamRow};
+use scoreboard::live::{LedgerHealth, LoadNow, Snapshot, TeamRow};
 use scoreboard::{GameProjection, GameTime, SnapshotFacts};
 
 use crate::scenario::Scenario;
@@ -27,8 +27,7 @@ pub fn snapshot(
     projection.snapshot(SnapshotFacts {
         name: &scenario.game.name,
         duration: scenario.game.duration,
-        offered,
-        phase,
+        load: LoadNow { offered, phase },
         paused: flags.paused,
         over: flags.over,
         frozen,

@@ -226,8 +226,8 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
         paused: s.paused,
         frozen: s.frozen,
         over: s.over,
-        offered: s.offered.clone(),
-        phase: s.phase.clone(),
+        offered: s.load.offered.clone(),
+        phase: s.load.phase.clone(),
         ledger_warning: s.ledger.warning(),
         ledger_waiting_events: s.ledger.waiting_events,
         teams: s

@@ -22,7 +22,7 @@ pub use history::{
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
-use crate::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
+use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger).
@@ -109,9 +109,8 @@ pub struct TickFigures {
 pub struct SnapshotFacts<'a> {
     pub name: &'a str,
     pub duration: Duration,
-    /// The offered load now and its phase (`8.0 req/s`, `phase 2 of 4`); empty when unknown.
-    pub offered: String,
-    pub phase: String,
+    /// The offered load now and its phase; empty when unknown.
+    pub load: LoadNow,
     pub paused: bool,
     pub over: bool,
     /// The public board kept at a freeze, if frozen.
@@ -132,6 +131,7 @@ pub struct GameProjection {
     pub announcements: Vec<(GameTime, String)>,
     /// The organizer's score events (adjustments), oldest first, bounded.
     pub organizer: Vec<ScoreEvent>,
+    /// Ledger transactions so far, and the seconds they took.
     writes: LedgerWrites,
     /// How far into its ledger it has read (when it follows one).
     cursor: LedgerCursor,
@@ -147,13 +147,6 @@ struct Terms {
     block: Duration,
     sla: Duration,
     tick: Option<Duration>,
-}
-
-/// Ledger transactions so far, and the seconds they took.
-#[derive(Clone, Copy, Debug, Default)]
-struct LedgerWrites {
-    count: u64,
-    seconds: f64,
 }
 
 /// What the notes tell of each team, kept through a rescore (notes are not events): its
@@ -237,7 +230,11 @@ impl GameProjection {
             }
             _ => {}
         }
-        if let Some(e) = note.team.as_ref().and_then(|t| self.noted.endpoints.get_mut(t)) {
+        if let Some(e) = note
+            .team
+            .as_ref()
+            .and_then(|t| self.noted.endpoints.get_mut(t))
+        {
             e.note(note);
         }
     }
@@ -312,7 +309,8 @@ impl GameProjection {
                 if let Some(t) = self.teams.get_mut(&block.team) {
                     t.billing.blocks += 1;
                     t.billing.cost = Cents(t.billing.cost.0 + self.terms.price.0);
-                    t.history.add_block(block.at, self.terms.price, self.terms.block);
+                    t.history
+                        .add_block(block.at, self.terms.price, self.terms.block);
                 }
             }
             Recorded::Void(v) => {
@@ -406,7 +404,12 @@ impl GameProjection {
             .into_iter()
             .map(|s| {
                 let t = &self.teams[&s.team];
-                let endpoint = self.noted.endpoints.get(&s.team).cloned().unwrap_or_default();
+                let endpoint = self
+                    .noted
+                    .endpoints
+                    .get(&s.team)
+                    .cloned()
+                    .unwrap_or_default();
                 let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
                     (0.0, 0.0, Duration::ZERO, Duration::ZERO),
                     TickFigures::rates,
@@ -459,8 +462,7 @@ impl GameProjection {
             paused: facts.paused,
             frozen: facts.frozen.is_some(),
             over: facts.over,
-            offered: facts.offered,
-            phase: facts.phase,
+            load: facts.load,
             announcements: self
                 .announcements
                 .iter()
@@ -471,8 +473,7 @@ impl GameProjection {
                 .collect(),
             teams,
             public,
-            ledger_writes: self.writes.count,
-            ledger_write_seconds: self.writes.seconds,
+            writes: self.writes,
             ledger: facts.ledger,
         }
     }
