@@ -351,7 +351,7 @@ fn a_team_registers_on_sqlite() {
     let ledger = vec!["--db".to_owned(), db.display().to_string()];
     let at = LedgerAt::parse(&db.display().to_string(), None).unwrap();
     // A trigger makes the ledger refuse names: a real database's error, for the write only
-    // (the web still reads the names).
+    // (the web still reads the names; so does the game's writer, which stays up).
     let refuse = |on: bool| {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -378,7 +378,35 @@ fn a_team_registers_on_postgres() {
         game.clone(),
     ];
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
-    registers(dir.path(), &ledger, &at, None);
+    // A trigger makes the ledger refuse names (set with psql, as an administrator would).
+    let schema = scoreboard::ledger::PostgresLedger::schema_for(&game).unwrap();
+    let refuse = |on: bool| {
+        let sql = if on {
+            format!(
+                r#"CREATE FUNCTION "{schema}".refuse_names() RETURNS trigger LANGUAGE plpgsql
+                   AS $$ BEGIN RAISE EXCEPTION 'names refused by the test'; END $$;
+                   CREATE TRIGGER refuse_names BEFORE INSERT ON "{schema}".notes
+                   FOR EACH ROW WHEN (NEW.kind = 'team_name')
+                   EXECUTE FUNCTION "{schema}".refuse_names();"#
+            )
+        } else {
+            format!(
+                r#"DROP TRIGGER refuse_names ON "{schema}".notes;
+                   DROP FUNCTION "{schema}".refuse_names();"#
+            )
+        };
+        let out = Command::new("psql")
+            .arg(&url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", &sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    registers(dir.path(), &ledger, &at, Some(&refuse));
 }
 
 /// Registers `url` for the team (with the admin token); the check's answer.

@@ -211,7 +211,7 @@ impl Game<'_> {
             (Asked::Join, _) => {}
             (Asked::Rename(name, reply), done) => {
                 if matches!(done, WriteDone::Stored) {
-                    self.core.rename(&name);
+                    self.handle(Input::Renamed(name)).await?;
                     self.publish();
                 }
                 let _ = reply.send(done);

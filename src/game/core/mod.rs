@@ -206,12 +206,6 @@ impl Core {
         &self.state
     }
 
-    /// A team's new public name, once the ledger has stored it: the projection shows it (the
-    /// note the ledger keeps is what a replica reads).
-    pub(crate) fn rename(&mut self, name: &scoreboard::names::TeamName) {
-        self.state.apply_note(&name.note(String::new()));
-    }
-
     pub(crate) fn into_state(self) -> GameProjection {
         self.state
     }
@@ -309,6 +303,11 @@ impl Core {
             }
             Input::Written { took } => {
                 self.state.wrote(took);
+                Vec::new()
+            }
+            Input::Renamed(name) => {
+                // The note the ledger keeps with it is what a replica reads.
+                self.state.apply_note(&name.note(String::new()));
                 Vec::new()
             }
         }

@@ -771,3 +771,17 @@ fn the_scenarios_urls_are_noted_once() {
         "a new id: the ledger keeps both"
     );
 }
+
+/// A name the ledger stored comes in as an input: the board shows it, nothing else is done.
+#[test]
+fn a_stored_name_is_on_the_board() {
+    let mut core = core(Duration::ZERO);
+    let name = scoreboard::names::TeamName {
+        team: "alpha".into(),
+        name: "Alpha Wolves".into(),
+        by_team: true,
+    };
+    assert!(core.handle(Input::Renamed(name)).is_empty());
+    assert_eq!(core.state().name("alpha"), Some("Alpha Wolves"));
+    assert_eq!(core.state().name("bravo"), None);
+}
