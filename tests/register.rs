@@ -1,7 +1,9 @@
 //! A real team that registers its own endpoint during a live game, on SQLite and on
 //! PostgreSQL: no load and no LoadGen points before it registers, its instance billed from
 //! the start, load within 2 s of its registration, the registration in the ledger and in the
-//! debrief, and kept across a restart of `play`. Its endpoint check answers at once.
+//! debrief, and kept across a restart of `play`. Its endpoint check answers at once. Every
+//! team's URLs are the same on a replica's board (`gameday serve`) as on the live one; a
+//! live rename is on the board when its POST returns, and one the ledger refuses never is.
 
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
@@ -107,14 +109,64 @@ impl Drop for Game {
     }
 }
 
-/// The whole story on one ledger: waiting, registered, stopped, resumed, over.
-fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
+/// A team's URLs, as a board shows them.
+fn urls(status: &serde_json::Value, name: &str) -> Vec<String> {
+    serde_json::from_value(team(status, name)["urls"].clone()).unwrap()
+}
+
+/// The scenario's URLs of the team `listed`.
+const LISTED: [&str; 2] = ["http://127.0.0.1:9/", "http://127.0.0.1:9/second"];
+
+/// Renames `steady` as the organizer; the status code and body.
+fn rename(addr: &str, name: &str) -> (u16, String) {
+    let body = format!(r#"{{"name":"{name}","reason":"asked at the desk"}}"#);
+    http_json(
+        addr,
+        "POST",
+        "/api/admin/teams/steady/name",
+        Some(ADMIN),
+        &body,
+    )
+}
+
+/// A live rename is on the board when the POST returns; one the ledger refuses (when
+/// `refuse` can make it refuse: its argument says whether to) is answered with the error
+/// and never shown.
+fn renames(addr: &str, refuse: Option<&dyn Fn(bool)>) {
+    if let Some(refuse) = refuse {
+        refuse(true);
+        let (code, body) = rename(addr, "Refused Ones");
+        assert!(code >= 500, "{code} {body}");
+        for _ in 0..5 {
+            let s = status(addr);
+            assert_eq!(
+                team(&s, "steady")["name"],
+                "steady",
+                "a name the ledger refused: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        refuse(false);
+    }
+    let (code, body) = rename(addr, "Steady Eddies");
+    assert_eq!(code, 200, "{body}");
+    let s = status(addr);
+    assert_eq!(team(&s, "steady")["name"], "Steady Eddies", "{s}");
+}
+
+/// The whole story on one ledger: waiting, registered, stopped, resumed, over; a rename
+/// on the way (`refuse` makes the ledger refuse names, where the test can); every team's
+/// URLs the same on a replica's board as on the live one.
+fn registers(dir: &Path, ledger: &[String], at: &LedgerAt, refuse: Option<&dyn Fn(bool)>) {
     let server = Unicorn::start(GAME_SALT);
     let url = format!("http://127.0.0.1:{}/", server.port);
     let (game, addr) = play(dir, ledger);
     let game = Game(Some(game));
     // Before it registers: waiting, on the admin page and the public board.
     let s = wait_for_game_time(&addr, 3000);
+    assert_eq!(urls(&s, "listed"), LISTED, "the scenario's URLs: {s}");
+    assert!(urls(&s, TEAM).is_empty(), "{s}");
+    renames(&addr, refuse);
     let waiting = &team(&s, TEAM)["endpoint"];
     assert_eq!(waiting["waiting"], true, "{s}");
     assert_eq!(
@@ -157,10 +209,49 @@ fn registers(dir: &Path, ledger: &[String], at: &LedgerAt) {
     let endpoint = &team(&s, TEAM)["endpoint"];
     assert_eq!(endpoint["waiting"], false, "the registration was lost: {s}");
     assert_eq!(team(&s, TEAM)["urls"][0], url.as_str(), "{s}");
+    assert_eq!(urls(&s, "listed"), LISTED, "{s}");
+    assert_eq!(team(&s, "steady")["name"], "Steady Eddies", "{s}");
     let out = again.finish();
     assert!(out.contains("game over"), "{out}");
     let registered = check_ledger(at, &url);
+    a_replica_shows_the_same_urls(ledger, &s);
     debrief(dir, ledger, &url, registered);
+}
+
+/// `gameday serve` on the finished game's ledger: every team's URLs on its board are the
+/// live game's (`live`: the admin status of the resumed game), from the ledger's notes.
+fn a_replica_shows_the_same_urls(ledger: &[String], live: &serde_json::Value) {
+    let mut replica = util::Killed(
+        Command::new(env!("CARGO_BIN_EXE_gameday"))
+            .args(["serve", "--web", "127.0.0.1:0"])
+            .args(ledger)
+            .env("GAMEDAY_ADMIN_TOKEN", ADMIN)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(replica.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    let (code, board) = http(&addr, "GET", "/api/board", None);
+    assert_eq!(code, 200, "{board}");
+    let board: serde_json::Value = serde_json::from_str(&board).unwrap();
+    for name in [TEAM, "steady", "listed"] {
+        let (code, me) = http(&addr, "GET", &format!("/api/team?team={name}"), Some(ADMIN));
+        assert_eq!(code, 200, "{me}");
+        let me: serde_json::Value = serde_json::from_str(&me).unwrap();
+        assert_eq!(me["urls"], team(live, name)["urls"], "{name}: {me} {board}");
+    }
+    assert_eq!(team(&board, "steady")["name"], "Steady Eddies", "{board}");
 }
 
 /// What the ledger holds: the registration once, no LoadGen event before it, load within 2 s
@@ -175,6 +266,17 @@ fn check_ledger(at: &LedgerAt, url: &str) -> scoreboard_domain::GameTime {
         .filter(|n| n.kind == NoteKind::Registration)
         .collect();
     assert_eq!(registrations.len(), 1, "{registrations:?}");
+    // The scenario's URLs once, though the game ran twice.
+    let listed: Vec<_> = ledger
+        .notes_after(0, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|(_, n)| n)
+        .filter(|n| n.kind == NoteKind::ScenarioUrls)
+        .collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].team.as_deref(), Some("listed"));
+    assert_eq!(listed[0].text, LISTED.join("\n"));
     let registered = &registrations[0];
     assert_eq!(registered.team.as_deref(), Some(TEAM));
     assert_eq!(registered.text, url);
@@ -249,7 +351,20 @@ fn a_team_registers_on_sqlite() {
     let db = dir.path().join("game.db");
     let ledger = vec!["--db".to_owned(), db.display().to_string()];
     let at = LedgerAt::parse(&db.display().to_string(), None).unwrap();
-    registers(dir.path(), &ledger, &at);
+    // A trigger makes the ledger refuse names: a real database's error, for the write only
+    // (the web still reads the names; so does the game's writer, which stays up).
+    let refuse = |on: bool| {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.execute_batch(if on {
+            "CREATE TRIGGER refuse_names BEFORE INSERT ON notes WHEN NEW.kind = 'team_name' \
+             BEGIN SELECT RAISE(ABORT, 'names refused by the test'); END;"
+        } else {
+            "DROP TRIGGER refuse_names;"
+        })
+        .unwrap();
+    };
+    registers(dir.path(), &ledger, &at, Some(&refuse));
 }
 
 #[test]
@@ -264,7 +379,35 @@ fn a_team_registers_on_postgres() {
         game.clone(),
     ];
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
-    registers(dir.path(), &ledger, &at);
+    // A trigger makes the ledger refuse names (set with psql, as an administrator would).
+    let schema = scoreboard_ledger::PostgresLedger::schema_for(&game).unwrap();
+    let refuse = |on: bool| {
+        let sql = if on {
+            format!(
+                r#"CREATE FUNCTION "{schema}".refuse_names() RETURNS trigger LANGUAGE plpgsql
+                   AS $$ BEGIN RAISE EXCEPTION 'names refused by the test'; END $$;
+                   CREATE TRIGGER refuse_names BEFORE INSERT ON "{schema}".notes
+                   FOR EACH ROW WHEN (NEW.kind = 'team_name')
+                   EXECUTE FUNCTION "{schema}".refuse_names();"#
+            )
+        } else {
+            format!(
+                r#"DROP TRIGGER refuse_names ON "{schema}".notes;
+                   DROP FUNCTION "{schema}".refuse_names();"#
+            )
+        };
+        let out = Command::new("psql")
+            .arg(&url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", &sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    registers(dir.path(), &ledger, &at, Some(&refuse));
 }
 
 /// Registers `url` for the team (with the admin token); the check's answer.

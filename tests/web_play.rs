@@ -117,7 +117,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         r#"{"name":"Steady Eddies"}"#,
     );
     assert_eq!(status, 200, "{body}");
-    // The game's projection applied it as it had it written: on the board already.
+    // The game's projection applied it once the ledger stored it: on the board already.
     let named = board(&addr);
     let steady = named["teams"]
         .as_array()

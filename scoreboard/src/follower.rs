@@ -1,8 +1,9 @@
 //! One follower of a ledger: the game it holds, its projection caught up after one cursor
 //! (the causes, the events and the notes: announcements, URLs, checks, the teams' names),
 //! and what the ledger says beside it (the load workers, the pauses, the notes the charts
-//! mark). `gameday serve` publishes its snapshots, the web's history pages draw it where no
-//! live game hands its projection over, and `gameday report` draws it once.
+//! mark). `gameday serve` publishes its snapshots and hands its projection to the web's
+//! history pages (as a live game hands its own over), the web keeps one of its own where
+//! nothing in its process hands one over, and `gameday report` draws it once.
 
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ pub struct Follower {
     /// The game's pauses and resumes, as the ledger recorded them.
     pub clock: Vec<ClockEvent>,
     /// Its announcements, teams' URL changes and checks, as the ledger recorded them (the
-    /// names are the projection's).
+    /// names and the scenario's URLs are the projection's).
     pub notes: Vec<Note>,
     /// Whether its projection follows the ledger's causes and events too (not beside a game
     /// that hands its own over: [`Follower::read_beside`]).
@@ -89,7 +90,7 @@ impl Follower {
         let before = self.projection.cursor();
         let notes = &mut self.notes;
         let mut keep = |note: &Note| {
-            if note.kind != NoteKind::TeamName {
+            if !matches!(note.kind, NoteKind::TeamName | NoteKind::ScenarioUrls) {
                 notes.push(note.clone());
             }
         };
@@ -105,15 +106,13 @@ impl Follower {
     }
 
     /// What the views show of the game as read so far (a follower knows the game's name and
-    /// length, not its URLs nor its load).
+    /// length, and the teams' URLs as the notes tell them, not its load).
     pub fn snapshot(&self) -> Snapshot {
         let duration = Duration::from_millis(self.meta.duration_ms);
         let over = self.meta.duration_ms > 0 && self.projection.now.as_duration() >= duration;
-        let urls: Vec<Vec<String>> = self.meta.teams.iter().map(|_| Vec::new()).collect();
         self.projection.snapshot(SnapshotFacts {
             name: &self.meta.name,
             duration,
-            urls: &urls,
             over,
             ..SnapshotFacts::default()
         })
@@ -151,8 +150,8 @@ mod tests {
         }
     }
 
-    /// Names, notes and events reach the follower after its one cursor: a refresh with
-    /// nothing new moves nothing, a rename alone moves it, and the snapshot shows each.
+    /// Names, URLs, notes and events reach the follower after its one cursor: a refresh
+    /// with nothing new moves nothing, a rename alone moves it, and the snapshot shows each.
     #[test]
     fn a_follower_catches_up_names_notes_and_events_with_one_cursor() {
         let dir = tempfile::tempdir().unwrap();
@@ -175,7 +174,13 @@ mod tests {
         ledger.store_team_name(&name("red", "Red Pandas")).unwrap();
         let said = note("n1", NoteKind::Announcement, None, "lunch at noon");
         let moved = note("n2", NoteKind::UrlChange, Some("blue"), "http://b.example");
-        ledger.record_notes(&[said, moved]).unwrap();
+        let listed = note(
+            "n3",
+            NoteKind::ScenarioUrls,
+            Some("red"),
+            "http://r:1\nhttp://r:2",
+        );
+        ledger.record_notes(&[said, moved, listed]).unwrap();
 
         let mut game = Follower::start(&ledger).unwrap().unwrap();
         let mut fresh = Vec::new();
@@ -199,7 +204,19 @@ mod tests {
             game.projection.endpoint("blue").unwrap().url.as_deref(),
             Some("http://b.example")
         );
-        // The markers' notes: the announcement and the URL, not the name.
+        // Each team's URLs: the scenario's, or the one it changed to.
+        let urls = |s: &Snapshot, team: &str| {
+            s.teams
+                .iter()
+                .find(|t| t.team == team)
+                .unwrap()
+                .urls
+                .clone()
+        };
+        assert_eq!(urls(&snap, "red"), ["http://r:1", "http://r:2"]);
+        assert_eq!(urls(&snap, "blue"), ["http://b.example"]);
+        // The markers' notes: the announcement and the URL change, not the name nor the
+        // scenario's URLs.
         let kinds: Vec<NoteKind> = game.notes.iter().map(|n| n.kind).collect();
         assert_eq!(kinds, [NoteKind::Announcement, NoteKind::UrlChange]);
 

@@ -14,7 +14,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use scoreboard_domain::projection::GameProjection;
 use scoreboard_domain::{Points, ScoreEvent};
 // The snapshot's plain data is the domain's; the channels that carry it are here.
-pub use scoreboard_domain::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
+pub use scoreboard_domain::snapshot::{
+    Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow,
+};
 
 /// How often a team may have its endpoint checked on request.
 pub const CHECK_EVERY: Duration = Duration::from_secs(10);

@@ -29,7 +29,7 @@ pub fn format_board(scenario: &Scenario, projection: &GameProjection) -> String 
         "{:>3}  {:<16} {:>10} {:>9} {:>7} {:>6} {:>8} {:>4} {:>8}",
         "#", "team", "score", "trend", "ok/s", "err%", "p99", "srv", "cost"
     );
-    for row in projection.rows(&[]) {
+    for row in projection.rows() {
         let waiting = row.endpoint.is_waiting();
         let played = !waiting
             && projection
@@ -84,7 +84,7 @@ pub fn format_results(projection: &GameProjection) -> String {
             st.score.to_string(),
             t.counts.get(OutcomeKind::Correct),
             t.counts.errors(),
-            t.cost.to_string()
+            t.billing.cost.to_string()
         );
     }
     s

@@ -12,6 +12,7 @@ use super::clock::now_unix_ms;
 use super::core::{Command, Input};
 use super::error::GameError;
 use super::hook::HookRun;
+use super::link::Asked;
 use super::probe::ProbeDone;
 use super::run::Game;
 
@@ -20,15 +21,19 @@ impl Game<'_> {
     pub(crate) async fn control(&mut self, control: Control) -> Result<(), GameError> {
         let (command, reply) = match control {
             Control::Command(command, reply) => (command, reply),
+            // A team's new name is a fact of the projection's: the board shows it once the
+            // ledger holds it (never a name the ledger refused), before the view hears back.
+            // The answer comes to the loop as a message: the loop never waits for it.
+            Control::Write {
+                request: WriteRequest::TeamName(name),
+                reply,
+            } => {
+                let request = WriteRequest::TeamName(name.clone());
+                return self.link.ask(request, Asked::Rename(name, reply));
+            }
             Control::Write { request, reply } => {
                 // Not a decision of the game's: the view's write goes to the one writer, in
-                // turn with the game's own, and the writer answers the view. A team's new
-                // name is a fact of the projection's, applied as it is written (as the
-                // game's notes are), and on the board before the view hears back.
-                if let WriteRequest::TeamName(name) = &request {
-                    self.core.rename(name);
-                    self.publish();
-                }
+                // turn with the game's own, and the writer answers the view.
                 return Ok(self.link.writer.ask(request, reply)?);
             }
         };

@@ -101,7 +101,11 @@ fn team_verdicts(
         );
     }
     if let Some(cost) = e.cost {
-        push(format!("cost {cost}"), t.cost.to_string(), t.cost == cost);
+        push(
+            format!("cost {cost}"),
+            t.billing.cost.to_string(),
+            t.billing.cost == cost,
+        );
     }
     if let Some(min) = e.correct_min {
         let n = t.counts.get(OutcomeKind::Correct);

@@ -25,6 +25,12 @@ pub(crate) enum Asked {
     Resume,
     /// A load worker joins its game.
     Join,
+    /// A team's new name, asked by a view that waits for the answer: the board shows it
+    /// once stored.
+    Rename(
+        scoreboard_domain::names::TeamName,
+        tokio::sync::oneshot::Sender<WriteDone>,
+    ),
 }
 
 /// What is asked of the writer and not yet answered, and where the answers come.

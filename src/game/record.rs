@@ -210,6 +210,13 @@ impl Game<'_> {
             }
             // A coordinator never joins: that is a load worker's.
             (Asked::Join, _) => {}
+            (Asked::Rename(name, reply), done) => {
+                if matches!(done, WriteDone::Stored) {
+                    self.handle(Input::Renamed(name)).await?;
+                    self.publish();
+                }
+                let _ = reply.send(done);
+            }
         }
         Ok(())
     }

@@ -93,12 +93,71 @@ impl Replica {
             return Ok(());
         };
         let moved = game.catch_up(ledger, &mut |event| live.event(event))?;
-        if !moved && self.published {
-            // Nothing new: the views keep the snapshot they have.
-            return Ok(());
+        // Nothing new: the views keep the snapshot they have.
+        if moved || !self.published {
+            self.published = true;
+            live.publish(game.snapshot());
         }
-        self.published = true;
-        live.publish(game.snapshot());
+        // The web's charts and debrief read this projection, handed over when they ask (as
+        // a live game hands its own over): one projection for the server, not a second one
+        // read from the ledger beside it.
+        live.hand_over(&game.projection);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scoreboard::live::Snapshot;
+    use scoreboard_domain::GameTime;
+
+    /// A replica hands the web its follower's projection, as a live game hands its own: the
+    /// charts and the debrief of `gameday serve` read the one projection the board is drawn
+    /// from, never a second one built from the ledger beside it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replica_hands_its_projection_to_the_web() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("game.db");
+        crate::test_ledger::small_game(&path);
+        let live = LivePublisher::new(Snapshot::default());
+        let view = live.view();
+        let _news = Replica::new(LedgerAt::File(path.clone()))
+            .follow(live, Duration::from_millis(20))
+            .unwrap();
+        let handed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(p) = view.projection(Duration::from_secs(1)).await {
+                    break p;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the replica hands its projection over");
+        assert_eq!(
+            handed.now,
+            GameTime(180_000),
+            "the small game's three ticks"
+        );
+        assert_eq!(handed.order(), ["alpha", "bravo"]);
+        let board = view.now();
+        for row in &board.teams {
+            assert_eq!(
+                handed.team(&row.team).unwrap().score,
+                row.score,
+                "{}",
+                row.team
+            );
+        }
+        // What the ledger gains reaches the projection handed over.
+        crate::test_ledger::record_tick(&path, 3);
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while view.projection(Duration::ZERO).await.unwrap().now < GameTime(240_000) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the fourth tick handed over");
     }
 }

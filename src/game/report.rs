@@ -58,8 +58,8 @@ impl Report {
                     score: s.score.to_string(),
                     correct: t.counts.get(OutcomeKind::Correct),
                     errors: t.counts.errors(),
-                    cost_cents: t.cost.0,
-                    blocks: t.blocks,
+                    cost_cents: t.billing.cost.0,
+                    blocks: t.billing.blocks,
                 })
             })
             .collect();

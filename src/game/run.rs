@@ -256,6 +256,11 @@ impl<'a> Game<'a> {
             )?;
         }
         state.now = GameTime::from_duration(offset);
+        // The scenario's team URLs are facts of the projection, recorded once.
+        let noted = super::core::scenario_urls(scenario, &state, session.run);
+        for note in &noted {
+            state.apply_note(note);
+        }
         let (fleet, urls) = start_fleet(scenario, &state, GameTime::from_duration(offset))?;
         let start = Start {
             state,
@@ -301,6 +306,10 @@ impl<'a> Game<'a> {
                 answers: Some(asked_rx),
             },
         };
+        for note in noted {
+            game.link.outbox.push_note(note);
+        }
+        game.flush()?;
         game.publish_first_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
@@ -563,7 +572,6 @@ impl Game<'_> {
         let snap = snapshot(
             self.scenario,
             self.core.state(),
-            &self.load.urls,
             flags,
             self.views.frozen.as_deref(),
         );

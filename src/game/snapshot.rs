@@ -1,8 +1,9 @@
 //! The live [`Snapshot`] of a game, drawn from its projection for the terminal and web views,
-//! with what only the runner knows: the offered load and its phase, the team URLs, the flags.
+//! with what only the runner knows: the offered load and its phase, the flags (the teams'
+//! URLs are the projection's, as the notes tell them).
 
 use loadgen::Pacing;
-use scoreboard::live::{LedgerHealth, Snapshot, TeamRow};
+use scoreboard::live::{LedgerHealth, LoadNow, Snapshot, TeamRow};
 use scoreboard_domain::{GameProjection, GameTime, SnapshotFacts};
 
 use crate::scenario::Scenario;
@@ -19,7 +20,6 @@ pub struct Flags {
 pub fn snapshot(
     scenario: &Scenario,
     projection: &GameProjection,
-    urls: &[Vec<String>],
     flags: Flags,
     frozen: Option<&[TeamRow]>,
 ) -> Snapshot {
@@ -27,9 +27,7 @@ pub fn snapshot(
     projection.snapshot(SnapshotFacts {
         name: &scenario.game.name,
         duration: scenario.game.duration,
-        offered,
-        phase,
-        urls,
+        load: LoadNow { offered, phase },
         paused: flags.paused,
         over: flags.over,
         frozen,

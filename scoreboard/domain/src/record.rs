@@ -187,17 +187,23 @@ pub enum NoteKind {
     /// A team's new public name (it named itself, or the organizer renamed it): the name is
     /// the text. Not a moment of the game (its time is 0): the board shows it from then on.
     TeamName,
+    /// A team's URLs as the scenario gives them (`url = …`), one a line: recorded once when
+    /// the game starts (and again only if the scenario's change), so that every reader's
+    /// projection knows the URL of every team. Not a moment of the game (its time is 0); a
+    /// URL the team registers or changes later stands over it.
+    ScenarioUrls,
 }
 
 impl NoteKind {
     /// Every kind, as stored.
-    pub const ALL: [NoteKind; 6] = [
+    pub const ALL: [NoteKind; 7] = [
         NoteKind::Announcement,
         NoteKind::UrlChange,
         NoteKind::Registration,
         NoteKind::CheckPassed,
         NoteKind::CheckFailed,
         NoteKind::TeamName,
+        NoteKind::ScenarioUrls,
     ];
 
     /// The kind as the ledger stores it.
@@ -209,6 +215,7 @@ impl NoteKind {
             NoteKind::CheckPassed => "check_passed",
             NoteKind::CheckFailed => "check_failed",
             NoteKind::TeamName => "team_name",
+            NoteKind::ScenarioUrls => "scenario_urls",
         }
     }
 

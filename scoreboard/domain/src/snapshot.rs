@@ -19,10 +19,7 @@ pub struct Snapshot {
     pub frozen: bool,
     /// The game reached its end, or was stopped.
     pub over: bool,
-    /// What the load is now, e.g. `8.0 req/s` or `50 clients`.
-    pub offered: String,
-    /// The current phase of the load, e.g. `phase 2 of 4 (ramp to 20 req/s)`.
-    pub phase: String,
+    pub load: LoadNow,
     /// Every announcement so far, oldest first.
     pub announcements: Vec<Announcement>,
     /// Every team by rank, live (for the organizer).
@@ -30,11 +27,25 @@ pub struct Snapshot {
     /// The board at the freeze while frozen; empty while not, when the public see `teams`
     /// (one copy of the rows, not two): read [`Snapshot::public_rows`].
     pub public: Vec<TeamRow>,
-    /// Ledger transactions so far, and the time they took (for `/metrics`).
-    pub ledger_writes: u64,
-    pub ledger_write_seconds: f64,
+    pub writes: LedgerWrites,
     /// Whether the ledger takes writes, and what waits for it.
     pub ledger: LedgerHealth,
+}
+
+/// The load now, as the game runner knows it (empty where it is not known: a replica).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadNow {
+    /// What the load is now, e.g. `8.0 req/s` or `50 clients`.
+    pub offered: String,
+    /// The current phase of the load, e.g. `phase 2 of 4 (ramp to 20 req/s)`.
+    pub phase: String,
+}
+
+/// Ledger transactions so far, and the seconds they took (for `/metrics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LedgerWrites {
+    pub count: u64,
+    pub seconds: f64,
 }
 
 /// The ledger as the game runner sees it: what waits to be written, and since when the

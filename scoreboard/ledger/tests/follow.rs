@@ -72,7 +72,7 @@ fn tick(
 
 /// Each team's public name on the follower's board.
 fn board_names(p: &GameProjection) -> Vec<(String, String)> {
-    let mut rows: Vec<_> = p.rows(&[]).into_iter().map(|r| (r.team, r.name)).collect();
+    let mut rows: Vec<_> = p.rows().into_iter().map(|r| (r.team, r.name)).collect();
     rows.sort();
     rows
 }

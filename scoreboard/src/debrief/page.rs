@@ -172,8 +172,8 @@ fn final_table(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
                 } else {
                     errors.join(" · ")
                 },
-                t.cost,
-                t.blocks as f64 * block.as_secs_f64() / 3600.0,
+                t.billing.cost,
+                t.billing.blocks as f64 * block.as_secs_f64() / 3600.0,
             );
         }
         out.push_str("</tr>");
@@ -253,7 +253,7 @@ fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
         },
     );
     for r in rows {
-        let t = r.state;
+        let t = &r.state.sending;
         let late = if t.sends == 0 {
             0.0
         } else {
@@ -276,7 +276,7 @@ fn fairness(d: &Debrief<'_>, rows: &[FinalRow<'_>], out: &mut String) {
         );
     }
     let any = rows.iter().any(|r| {
-        let t = r.state;
+        let t = &r.state.sending;
         t.voided_ticks > 0 || (t.sends > 0 && 100.0 * t.late_sends as f64 / t.sends as f64 > limit)
     });
     let _ = write!(

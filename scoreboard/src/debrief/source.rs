@@ -30,8 +30,12 @@ impl Follower {
                     format!("registered its endpoint {}", n.text),
                 ),
                 // Checks are the team's own business: the timeline keeps what changed. A
-                // name is not a moment of the game (an organizer's rename is an event).
-                NoteKind::CheckPassed | NoteKind::CheckFailed | NoteKind::TeamName => {
+                // name is not a moment of the game (an organizer's rename is an event), nor
+                // the URLs the scenario gave.
+                NoteKind::CheckPassed
+                | NoteKind::CheckFailed
+                | NoteKind::TeamName
+                | NoteKind::ScenarioUrls => {
                     return None;
                 }
             };

@@ -211,7 +211,10 @@ impl Watcher {
         for t in newly {
             out.push(say(
                 Moment::Registration,
-                format!("Team {} registered its endpoint: its load begins.", t.public_name()),
+                format!(
+                    "Team {} registered its endpoint: its load begins.",
+                    t.public_name()
+                ),
             ));
         }
         if now.ledger_down != was.ledger_down {

@@ -66,12 +66,12 @@ impl<'a> Header<'a> {
     fn load(&self) -> Line<'a> {
         let s = self.snapshot;
         let mut spans = Vec::new();
-        if !s.phase.is_empty() {
-            spans.push(Span::raw(s.phase.as_str()));
+        if !s.load.phase.is_empty() {
+            spans.push(Span::raw(s.load.phase.as_str()));
             spans.push(Span::raw(" · ").dark_gray());
         }
         spans.push(Span::raw("offered "));
-        spans.push(Span::raw(s.offered.as_str()).bold());
+        spans.push(Span::raw(s.load.offered.as_str()).bold());
         Line::from(spans)
     }
 

@@ -3,12 +3,13 @@
 //! `/api/board/race` (the score race of the top teams) and `/api/team/health` (a team's
 //! health over the last ten minutes or the whole game).
 //!
-//! All three read the game's own projection, which the game running in this process hands
-//! over when asked (sharing its teams' histories: one history, whoever reads it), with what
-//! the ledger says beside it (rules, workers, pauses, notes). Drawing happens here, on the
-//! web's threads: the game loop only copies a few pointers a team when asked, at most once
-//! a second. Where no game runs in this process, the server keeps a [`Follower`] of its
-//! own, caught up from the ledger's cursor at most once a second.
+//! All three read the game's own projection, which the game running in this process (or
+//! the follower of `gameday serve`) hands over when asked (sharing its teams' histories: one
+//! history, whoever reads it), with what the ledger says beside it (rules, workers, pauses,
+//! notes). Drawing happens here, on the web's threads: the game loop only copies a few
+//! pointers a team when asked, at most once a second. Where nothing in this process hands a
+//! projection over, the server keeps a [`Follower`] of its own, caught up from the ledger's
+//! cursor at most once a second.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

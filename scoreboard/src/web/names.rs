@@ -2,7 +2,8 @@
 //! `POST /api/admin/teams/{team}/name` (the organizer renames any team, with a reason, recorded
 //! as an Organizer event of 0 points). The rules are [`scoreboard_domain::names`]'; the name goes to the
 //! ledger through the game's one writer, and reaches the board through the projection (the
-//! live game applies it as it writes it; a replica reads its note after its cursor).
+//! live game applies it once the ledger has stored it, so the board never shows a name the
+//! ledger does not hold; a replica reads its note after its cursor).
 
 use std::sync::Arc;
 

@@ -140,13 +140,13 @@ fn game_metrics(s: &Snapshot) -> [(&'static str, &'static str, &'static str, Str
             "gameday_ledger_writes_total",
             "counter",
             "Ledger transactions committed.",
-            s.ledger_writes.to_string(),
+            s.writes.count.to_string(),
         ),
         (
             "gameday_ledger_write_seconds_total",
             "counter",
             "Time spent committing ledger transactions.",
-            s.ledger_write_seconds.to_string(),
+            s.writes.seconds.to_string(),
         ),
         (
             "gameday_paused",
@@ -229,8 +229,10 @@ mod tests {
             frozen: true,
             teams: vec![row(99_000)],
             public: vec![row(5_500)],
-            ledger_writes: 3,
-            ledger_write_seconds: 0.25,
+            writes: scoreboard_domain::snapshot::LedgerWrites {
+                count: 3,
+                seconds: 0.25,
+            },
             ..Default::default()
         };
         let text = metrics_text(&s);

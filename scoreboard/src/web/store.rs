@@ -305,7 +305,7 @@ mod tests {
                 .unwrap();
             projection.apply(&recorded, &events);
         }
-        let rows = projection.rows(&[]);
+        let rows = projection.rows();
         let row = rows.iter().find(|r| r.team == "a").unwrap();
         let mut from_memory = 0;
         for limit in 1..=120 {

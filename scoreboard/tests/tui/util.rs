@@ -12,6 +12,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use scoreboard::live::{Announcement, Snapshot, TeamRow};
 use scoreboard_domain::projection::LossLine;
+use scoreboard_domain::snapshot::{LedgerWrites, LoadNow};
 use scoreboard_domain::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
 
 pub fn key(code: KeyCode) -> KeyEvent {
@@ -198,8 +199,10 @@ pub fn game() -> Snapshot {
         paused: true,
         frozen: true,
         over: false,
-        offered: "8.0 req/s".into(),
-        phase: "phase 2 of 4 (ramp to 20 req/s)".into(),
+        load: LoadNow {
+            offered: "8.0 req/s".into(),
+            phase: "phase 2 of 4 (ramp to 20 req/s)".into(),
+        },
         announcements: vec![
             Announcement {
                 at: GameTime(0),
@@ -212,8 +215,10 @@ pub fn game() -> Snapshot {
         ],
         public: teams.clone(),
         teams,
-        ledger_writes: 120,
-        ledger_write_seconds: 0.4,
+        writes: LedgerWrites {
+            count: 120,
+            seconds: 0.4,
+        },
         ledger: Default::default(),
     }
 }

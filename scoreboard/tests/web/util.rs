@@ -13,6 +13,7 @@ use scoreboard::live::{
 };
 use scoreboard::web::{UrlCheck, WebState};
 use scoreboard_domain::projection::EndpointCheck;
+use scoreboard_domain::snapshot::{LedgerWrites, LoadNow};
 use scoreboard_domain::tokens::{self, ADMIN};
 use scoreboard_domain::{
     Adjustment, Cause, Cents, EventKind, GameTime, Points, ScoreEvent, Source,
@@ -78,15 +79,19 @@ pub fn first_snapshot() -> Snapshot {
         game: "Demo Day".into(),
         now: GameTime(754_000),
         duration: std::time::Duration::from_secs(3600),
-        offered: "8.0 req/s".into(),
-        phase: "phase 2 of 4".into(),
+        load: LoadNow {
+            offered: "8.0 req/s".into(),
+            phase: "phase 2 of 4".into(),
+        },
         announcements: vec![Announcement {
             at: GameTime(600_000),
             text: "Welcome to the game".into(),
         }],
         teams: vec![row(0, TEAM_A, 412_500), row(0, TEAM_B, 300_000)],
-        ledger_writes: 17,
-        ledger_write_seconds: 0.5,
+        writes: LedgerWrites {
+            count: 17,
+            seconds: 0.5,
+        },
         ..Default::default()
     };
     rank(&mut s);

@@ -65,6 +65,9 @@ pub(crate) enum Input {
     End { at: GameTime },
     /// The ledger wrote a chunk of causes, in `took`.
     Written { took: Duration },
+    /// The ledger stored a team's new public name (a view asked for it): the projection
+    /// shows it from now on.
+    Renamed(scoreboard_domain::names::TeamName),
     /// A probe of team `team`'s endpoint (by scenario index) finished: what it found, in
     /// words. Recorded and shown, never scored.
     Checked {

@@ -112,6 +112,34 @@ struct Looks {
     next_board_ms: u64,
 }
 
+/// The notes of the scenario's team URLs (`url = …`) that the game's projection does not
+/// hold yet, for run `run` to record at its start: every team's in a new game, none in a
+/// resumed one (the ledger has them), all in a ledger older than these notes, and a team's
+/// whose URLs the scenario changed since. The projection then knows every team's URLs, and
+/// so does every reader of the ledger.
+pub(crate) fn scenario_urls(scenario: &Scenario, state: &GameProjection, run: u64) -> Vec<Note> {
+    scenario
+        .teams
+        .iter()
+        .filter_map(|t| match &t.endpoint {
+            Endpoint::Urls(urls) => Some((&t.name, urls)),
+            _ => None,
+        })
+        .filter(|(team, urls)| {
+            state
+                .endpoint(team)
+                .is_none_or(|e| e.scenario_urls != **urls)
+        })
+        .map(|(team, urls)| Note {
+            id: format!("r{run}-urls-{team}"),
+            at: GameTime(0),
+            kind: NoteKind::ScenarioUrls,
+            team: Some(team.clone()),
+            text: urls.join("\n"),
+        })
+        .collect()
+}
+
 impl Core {
     pub(crate) fn new(
         scenario: &Scenario,
@@ -179,12 +207,6 @@ impl Core {
     /// The one read model of the game: every view reads it.
     pub(crate) fn state(&self) -> &GameProjection {
         &self.state
-    }
-
-    /// A team's new public name, as the web has it written: the projection shows it (the
-    /// note the ledger keeps is what a replica reads).
-    pub(crate) fn rename(&mut self, name: &scoreboard_domain::names::TeamName) {
-        self.state.apply_note(&name.note(String::new()));
     }
 
     pub(crate) fn into_state(self) -> GameProjection {
@@ -283,8 +305,12 @@ impl Core {
                 Vec::new()
             }
             Input::Written { took } => {
-                self.state.ledger_writes += 1;
-                self.state.ledger_write_seconds += took.as_secs_f64();
+                self.state.wrote(took);
+                Vec::new()
+            }
+            Input::Renamed(name) => {
+                // The note the ledger keeps with it is what a replica reads.
+                self.state.apply_note(&name.note(String::new()));
                 Vec::new()
             }
         }

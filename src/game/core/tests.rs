@@ -188,7 +188,7 @@ fn an_observation_charges_each_started_block_once() {
     };
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].1[0].source, Source::Billing);
-    assert_eq!(core.state.team("bravo").unwrap().instances, 1);
+    assert_eq!(core.state.team("bravo").unwrap().billing.instances, 1);
     assert_eq!(core.state.team("bravo").unwrap().score, Points::whole(-8));
     assert!(core.handle(Input::Observed(observation)).is_empty());
 }
@@ -726,4 +726,62 @@ fn rust_files(dir: &Path, into: &mut Vec<std::path::PathBuf>) {
             into.push(path);
         }
     }
+}
+
+/// The scenario's team URLs are recorded once: a new game notes each `url = …` team's (not a
+/// simulated team's), a game resumed from a ledger that holds them notes none, and one whose
+/// ledger is older than these notes (or whose scenario changed the URLs) notes them then.
+#[test]
+fn the_scenarios_urls_are_noted_once() {
+    let s = scenario();
+    let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
+    let mut state = GameProjection::new(&names, s.rules.billing.price, None);
+    let noted = super::scenario_urls(&s, &state, 1);
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    let note = &noted[0];
+    assert_eq!(
+        (note.kind, note.team.as_deref(), note.text.as_str(), note.at),
+        (
+            NoteKind::ScenarioUrls,
+            Some("alpha"),
+            "http://127.0.0.1:9/",
+            GameTime(0)
+        )
+    );
+    state.apply_note(note);
+    assert_eq!(
+        state
+            .rows()
+            .iter()
+            .find(|r| r.team == "alpha")
+            .unwrap()
+            .urls,
+        ["http://127.0.0.1:9/"]
+    );
+    assert!(
+        super::scenario_urls(&s, &state, 2).is_empty(),
+        "a resumed game notes them again"
+    );
+    let changed = SCENARIO.replace("http://127.0.0.1:9/", "http://127.0.0.1:10/");
+    let changed = crate::scenario::parse(&changed, Path::new("core.toml")).unwrap();
+    let again = super::scenario_urls(&changed, &state, 2);
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again[0].id, "r2-urls-alpha",
+        "a new id: the ledger keeps both"
+    );
+}
+
+/// A name the ledger stored comes in as an input: the board shows it, nothing else is done.
+#[test]
+fn a_stored_name_is_on_the_board() {
+    let mut core = core(Duration::ZERO);
+    let name = scoreboard_domain::names::TeamName {
+        team: "alpha".into(),
+        name: "Alpha Wolves".into(),
+        by_team: true,
+    };
+    assert!(core.handle(Input::Renamed(name)).is_empty());
+    assert_eq!(core.state().name("alpha"), Some("Alpha Wolves"));
+    assert_eq!(core.state().name("bravo"), None);
 }

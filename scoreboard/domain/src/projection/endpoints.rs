@@ -23,6 +23,9 @@ pub struct EndpointStatus {
     pub registers: bool,
     /// The URL it registered or changed to last (none: the scenario's, or none yet).
     pub url: Option<String>,
+    /// Its URLs as the scenario gives them (none for a team that registers its own, or a
+    /// simulated one, or in a ledger older than these notes).
+    pub scenario_urls: Vec<String>,
     /// When it registered its first endpoint.
     pub registered_at: Option<GameTime>,
     pub last_check: Option<EndpointCheck>,
@@ -66,6 +69,15 @@ impl EndpointStatus {
         }
     }
 
+    /// The URLs the load goes to now: the one the team registered or changed to last, else
+    /// the scenario's.
+    pub fn urls(&self) -> Vec<String> {
+        match &self.url {
+            Some(url) => vec![url.clone()],
+            None => self.scenario_urls.clone(),
+        }
+    }
+
     /// The state in a few words: "waiting for its endpoint since 00:00", "answering",
     /// "failing since 12:04".
     pub fn describe(&self) -> String {
@@ -81,6 +93,9 @@ impl EndpointStatus {
     pub(super) fn note(&mut self, note: &Note) {
         match note.kind {
             NoteKind::Announcement | NoteKind::TeamName => {}
+            NoteKind::ScenarioUrls => {
+                self.scenario_urls = note.text.lines().map(str::to_owned).collect();
+            }
             NoteKind::UrlChange | NoteKind::Registration => {
                 if note.kind == NoteKind::Registration {
                     self.registered_at.get_or_insert(note.at);
@@ -179,6 +194,24 @@ mod tests {
         e.note(&note(95, NoteKind::UrlChange, "http://c.example"));
         e.note(&note(96, NoteKind::CheckPassed, "3 of 3 answers right"));
         assert_eq!(e.state(), EndpointState::Answering);
+    }
+
+    #[test]
+    fn the_scenarios_urls_stand_until_the_team_changes_them() {
+        let mut e = EndpointStatus::default();
+        assert!(e.urls().is_empty(), "an older ledger names none");
+        e.note(&note(0, NoteKind::ScenarioUrls, "http://a:1\nhttp://a:2"));
+        assert_eq!(e.urls(), ["http://a:1", "http://a:2"]);
+        assert_eq!(
+            e.state(),
+            EndpointState::Registered,
+            "not a change of endpoint"
+        );
+        e.note(&note(30, NoteKind::UrlChange, "http://b.example"));
+        assert_eq!(e.urls(), ["http://b.example"]);
+        // Recorded again (a resumed game whose scenario changed): the team's own still stands.
+        e.note(&note(0, NoteKind::ScenarioUrls, "http://a:3"));
+        assert_eq!(e.urls(), ["http://b.example"]);
     }
 
     #[test]

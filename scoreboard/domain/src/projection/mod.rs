@@ -22,7 +22,7 @@ pub use history::{
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
-use crate::snapshot::{Announcement, LedgerHealth, Snapshot, TeamRow};
+use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger).
@@ -42,36 +42,55 @@ pub struct TeamState {
     pub last_tick: Option<TickFigures>,
     /// Score events by source, counted.
     pub events_by_source: BTreeMap<Source, u64>,
-    /// Billing blocks charged.
-    pub blocks: u64,
-    pub cost: Cents,
-    /// Instances (servers) running at the last look.
-    pub instances: usize,
-    /// Points within the trend window of the latest event time.
-    points_log: VecDeque<(GameTime, Points)>,
-    /// The latest event time seen.
-    latest: GameTime,
+    pub billing: TeamBilling,
+    pub sending: Sending,
+    trend: Trend,
     /// The latest score events by game time (then cause and seq), newest first: the same
     /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
     /// a snapshot); the first event after a snapshot took it copies it.
     pub recent: Arc<Vec<ScoreEvent>>,
-    /// Points won or lost at each event time (a bounded window for charts), and the points
-    /// of every time before the window: the score series is their running sum, the same
-    /// whatever order the events arrived in.
-    score_steps: VecDeque<(GameTime, Points)>,
-    score_before: Points,
+    steps: ScoreSteps,
     /// Each tick's p99 (a bounded window for charts).
     pub p99_series: VecDeque<(GameTime, Duration)>,
-    /// Requests due so far, and how many the engine sent late.
-    pub sends: u64,
-    pub late_sends: u64,
-    /// Ticks voided for this team (a load worker's share missing): no points lost.
-    pub voided_ticks: u64,
     /// The whole game: the last ten minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
     /// Points lost by kind: the last five minutes, and the whole game.
     pub losses: Losses,
+}
+
+/// A team's billing: blocks charged, what they cost, and the instances (servers) running
+/// at the last look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TeamBilling {
+    pub blocks: u64,
+    pub cost: Cents,
+    pub instances: usize,
+}
+
+/// How the load reached a team: requests due so far, how many the engine sent late, and
+/// the ticks voided for it (a load worker's share missing: no points lost).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sending {
+    pub sends: u64,
+    pub late_sends: u64,
+    pub voided_ticks: u64,
+}
+
+/// Points within the trend window of the latest event time, and that time.
+#[derive(Clone, Debug, Default)]
+struct Trend {
+    log: VecDeque<(GameTime, Points)>,
+    latest: GameTime,
+}
+
+/// Points won or lost at each event time (a bounded window for charts), and the points of
+/// every time before the window: the score series is their running sum, the same whatever
+/// order the events arrived in.
+#[derive(Clone, Debug, Default)]
+struct ScoreSteps {
+    steps: VecDeque<(GameTime, Points)>,
+    before: Points,
 }
 
 /// A tick's figures for one team.
@@ -90,11 +109,8 @@ pub struct TickFigures {
 pub struct SnapshotFacts<'a> {
     pub name: &'a str,
     pub duration: Duration,
-    /// The offered load now and its phase (`8.0 req/s`, `phase 2 of 4`); empty when unknown.
-    pub offered: String,
-    pub phase: String,
-    /// Each team's URLs, in team order (empty when unknown).
-    pub urls: &'a [Vec<String>],
+    /// The offered load now and its phase; empty when unknown.
+    pub load: LoadNow,
     pub paused: bool,
     pub over: bool,
     /// The public board kept at a freeze, if frozen.
@@ -109,27 +125,35 @@ pub struct GameProjection {
     teams: BTreeMap<String, TeamState>,
     /// Team names in scenario order.
     order: Vec<String>,
-    price: Cents,
-    /// A billing block's length (instance time billed per block).
-    block: Duration,
-    /// The latency SLA, named in the hints of the losses.
-    sla: Duration,
-    /// The tick's length, when known (a replica works it out from each batch).
-    tick: Option<Duration>,
+    terms: Terms,
     /// Game time now.
     pub now: GameTime,
     pub announcements: Vec<(GameTime, String)>,
     /// The organizer's score events (adjustments), oldest first, bounded.
     pub organizer: Vec<ScoreEvent>,
     /// Ledger transactions so far, and the seconds they took.
-    pub ledger_writes: u64,
-    pub ledger_write_seconds: f64,
+    writes: LedgerWrites,
     /// How far into its ledger it has read (when it follows one).
     cursor: LedgerCursor,
-    /// Each team's endpoint as the notes tell it (kept through a rescore: notes are not
-    /// events).
+    noted: Noted,
+}
+
+/// What the rules tell the projection: a billing block's price and length (instance time
+/// billed per block), the latency SLA (named in the hints of the losses), and the tick's
+/// length when known (a replica works it out from each batch).
+#[derive(Clone, Copy, Debug)]
+struct Terms {
+    price: Cents,
+    block: Duration,
+    sla: Duration,
+    tick: Option<Duration>,
+}
+
+/// What the notes tell of each team, kept through a rescore (notes are not events): its
+/// endpoint, and its public name once it has one.
+#[derive(Clone, Debug, Default)]
+struct Noted {
     endpoints: BTreeMap<String, EndpointStatus>,
-    /// Each named team's public name, as the notes tell it (kept through a rescore too).
     names: BTreeMap<String, String>,
 }
 
@@ -142,29 +166,38 @@ impl GameProjection {
                 .map(|t| (t.clone(), TeamState::default()))
                 .collect(),
             order: teams.to_vec(),
-            price,
-            block: crate::BillingRules::default().block,
-            sla: crate::Rules::default().sla,
-            tick,
+            terms: Terms {
+                price,
+                block: crate::BillingRules::default().block,
+                sla: crate::Rules::default().sla,
+                tick,
+            },
             now: GameTime(0),
             announcements: Vec::new(),
             organizer: Vec::new(),
-            ledger_writes: 0,
-            ledger_write_seconds: 0.0,
+            writes: LedgerWrites::default(),
             cursor: LedgerCursor::default(),
-            endpoints: teams
-                .iter()
-                .map(|t| (t.clone(), EndpointStatus::default()))
-                .collect(),
-            names: BTreeMap::new(),
+            noted: Noted {
+                endpoints: teams
+                    .iter()
+                    .map(|t| (t.clone(), EndpointStatus::default()))
+                    .collect(),
+                names: BTreeMap::new(),
+            },
         }
+    }
+
+    /// A ledger transaction took `took` (the views show how many, and how long in all).
+    pub fn wrote(&mut self, took: Duration) {
+        self.writes.count += 1;
+        self.writes.seconds += took.as_secs_f64();
     }
 
     /// The same, where these teams register their own endpoint during the game (until they
     /// do, they wait: no load).
     pub fn with_registering(mut self, registering: &[String]) -> GameProjection {
         for team in registering {
-            if let Some(e) = self.endpoints.get_mut(team) {
+            if let Some(e) = self.noted.endpoints.get_mut(team) {
                 e.registers = true;
             }
         }
@@ -173,12 +206,12 @@ impl GameProjection {
 
     /// A team's endpoint now.
     pub fn endpoint(&self, team: &str) -> Option<&EndpointStatus> {
-        self.endpoints.get(team)
+        self.noted.endpoints.get(team)
     }
 
     /// A team's public name, if it has one (else the board shows its id).
     pub fn name(&self, team: &str) -> Option<&str> {
-        self.names.get(team).map(String::as_str)
+        self.noted.names.get(team).map(String::as_str)
     }
 
     /// Takes in a note: an announcement for everyone, a team's new name, or what a team's
@@ -191,26 +224,30 @@ impl GameProjection {
             }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
-                    self.names.insert(team.clone(), note.text.clone());
+                    self.noted.names.insert(team.clone(), note.text.clone());
                 }
                 return;
             }
             _ => {}
         }
-        if let Some(e) = note.team.as_ref().and_then(|t| self.endpoints.get_mut(t)) {
+        if let Some(e) = note
+            .team
+            .as_ref()
+            .and_then(|t| self.noted.endpoints.get_mut(t))
+        {
             e.note(note);
         }
     }
 
     /// The same, with billing blocks `block` long (15 minutes unless said).
     pub fn with_block(mut self, block: Duration) -> GameProjection {
-        self.block = block;
+        self.terms.block = block;
         self
     }
 
     /// The same, with the rules' latency SLA (5 s unless said), which hints name.
     pub fn with_sla(mut self, sla: Duration) -> GameProjection {
-        self.sla = sla;
+        self.terms.sla = sla;
         self
     }
 
@@ -220,19 +257,19 @@ impl GameProjection {
     pub fn losses(&self, team: &str, at: GameTime) -> Vec<LossLine> {
         self.teams
             .get(team)
-            .map_or_else(Vec::new, |t| t.losses.recent(at, self.sla))
+            .map_or_else(Vec::new, |t| t.losses.recent(at, self.terms.sla))
     }
 
     /// The same over the whole game.
     pub fn game_losses(&self, team: &str) -> Vec<LossLine> {
         self.teams
             .get(team)
-            .map_or_else(Vec::new, |t| t.losses.whole_game(self.sla))
+            .map_or_else(Vec::new, |t| t.losses.whole_game(self.terms.sla))
     }
 
     /// The price of a billing block, and its length.
     pub fn billing(&self) -> (Cents, Duration) {
-        (self.price, self.block)
+        (self.terms.price, self.terms.block)
     }
 
     /// Team names in scenario order.
@@ -247,11 +284,11 @@ impl GameProjection {
     /// Notes how many instances each team runs now (teams not named run none).
     pub fn set_instances(&mut self, running: impl IntoIterator<Item = String>) {
         for team in self.teams.values_mut() {
-            team.instances = 0;
+            team.billing.instances = 0;
         }
         for name in running {
             if let Some(t) = self.teams.get_mut(&name) {
-                t.instances += 1;
+                t.billing.instances += 1;
             }
         }
     }
@@ -270,14 +307,15 @@ impl GameProjection {
             Recorded::Batch(b) => self.apply_batch(b.at, &b.batch),
             Recorded::Block(block) => {
                 if let Some(t) = self.teams.get_mut(&block.team) {
-                    t.blocks += 1;
-                    t.cost = Cents(t.cost.0 + self.price.0);
-                    t.history.add_block(block.at, self.price, self.block);
+                    t.billing.blocks += 1;
+                    t.billing.cost = Cents(t.billing.cost.0 + self.terms.price.0);
+                    t.history
+                        .add_block(block.at, self.terms.price, self.terms.block);
                 }
             }
             Recorded::Void(v) => {
                 if let Some(t) = self.teams.get_mut(&v.team) {
-                    t.voided_ticks += 1;
+                    t.sending.voided_ticks += 1;
                 }
             }
             Recorded::Adjustment(_) => {}
@@ -285,7 +323,7 @@ impl GameProjection {
     }
 
     fn apply_batch(&mut self, at: GameTime, batch: &OutcomeBatch) {
-        let length = self.tick.unwrap_or_else(|| {
+        let length = self.terms.tick.unwrap_or_else(|| {
             // A batch is placed at its tick's end: tick n ends at (n + 1) ticks.
             Duration::from_millis(at.0 / (batch.id.tick + 1))
         });
@@ -293,13 +331,13 @@ impl GameProjection {
             return;
         };
         t.counts.merge(&batch.counts);
-        t.sends += batch.sends;
-        t.late_sends += batch.late_sends;
+        t.sending.sends += batch.sends;
+        t.sending.late_sends += batch.late_sends;
         let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
         push_bounded(&mut t.p99_series, (at, p99));
         t.history
             .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
-        if let Some(e) = self.endpoints.get_mut(&*batch.target) {
+        if let Some(e) = self.noted.endpoints.get_mut(&*batch.target) {
             let total = batch.counts.total();
             e.answers(at, batch.counts.get(OutcomeKind::Correct), total);
         }
@@ -321,17 +359,18 @@ impl GameProjection {
         };
         t.score += e.points;
         *t.events_by_source.entry(e.source).or_default() += 1;
-        t.points_log.push_back((e.at, e.points));
+        t.trend.log.push_back((e.at, e.points));
         // Events come a little out of order (a billing block is dated at its start): drop
         // only what is out of the window for good.
-        t.latest = t.latest.max(e.at);
+        t.trend.latest = t.trend.latest.max(e.at);
         let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
         while t
-            .points_log
+            .trend
+            .log
             .front()
-            .is_some_and(|(at, _)| at.0 + window <= t.latest.0)
+            .is_some_and(|(at, _)| at.0 + window <= t.trend.latest.0)
         {
-            t.points_log.pop_front();
+            t.trend.log.pop_front();
         }
         t.add_score_step(e.at, e.points);
         t.add_recent(e);
@@ -348,7 +387,8 @@ impl GameProjection {
         Leaderboard::from_totals(self.order.iter().map(|team| {
             let t = &self.teams[team];
             let trend = t
-                .points_log
+                .trend
+                .log
                 .iter()
                 .filter(|(at, _)| at.0 + window > self.now.0)
                 .map(|(_, p)| *p)
@@ -357,22 +397,26 @@ impl GameProjection {
         }))
     }
 
-    /// Every team's line on the board, by rank.
-    pub fn rows(&self, urls: &[Vec<String>]) -> Vec<TeamRow> {
+    /// Every team's line on the board, by rank (its URLs as the notes tell them).
+    pub fn rows(&self) -> Vec<TeamRow> {
         self.leaderboard()
             .standings
             .into_iter()
             .map(|s| {
                 let t = &self.teams[&s.team];
-                let endpoint = self.endpoints.get(&s.team).cloned().unwrap_or_default();
-                let index = self.order.iter().position(|x| *x == s.team);
+                let endpoint = self
+                    .noted
+                    .endpoints
+                    .get(&s.team)
+                    .cloned()
+                    .unwrap_or_default();
                 let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
                     (0.0, 0.0, Duration::ZERO, Duration::ZERO),
                     TickFigures::rates,
                 );
                 TeamRow {
                     rank: s.rank,
-                    name: self.names.get(&s.team).cloned().unwrap_or_default(),
+                    name: self.noted.names.get(&s.team).cloned().unwrap_or_default(),
                     team: s.team,
                     score: s.score,
                     trend: s.trend,
@@ -380,21 +424,21 @@ impl GameProjection {
                     error_pct,
                     p50,
                     p99,
-                    instances: t.instances,
-                    cost: t.cost,
-                    urls: index.and_then(|i| urls.get(i)).cloned().unwrap_or_default(),
+                    instances: t.billing.instances,
+                    cost: t.billing.cost,
+                    urls: endpoint.urls(),
                     endpoint,
                     score_series: t.score_series(),
                     p99_series: t.p99_series.iter().copied().collect(),
                     recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
-                    sends: t.sends,
-                    late_sends: t.late_sends,
+                    sends: t.sending.sends,
+                    late_sends: t.sending.late_sends,
                     outcomes: OutcomeKind::ALL
                         .iter()
                         .map(|k| (k.name().to_owned(), t.counts.get(*k)))
                         .collect(),
-                    losses: t.losses.recent(self.now, self.sla),
+                    losses: t.losses.recent(self.now, self.terms.sla),
                 }
             })
             .collect()
@@ -402,12 +446,12 @@ impl GameProjection {
 
     /// What the views show now.
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
-        let teams = self.rows(facts.urls);
+        let teams = self.rows();
         // Not frozen, the public see `teams`: no second copy of every row. Frozen, their
         // rows keep the scores of the freeze but show each team's name now.
         let mut public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
         for row in &mut public {
-            if let Some(name) = self.names.get(&row.team) {
+            if let Some(name) = self.noted.names.get(&row.team) {
                 row.name.clone_from(name);
             }
         }
@@ -418,8 +462,7 @@ impl GameProjection {
             paused: facts.paused,
             frozen: facts.frozen.is_some(),
             over: facts.over,
-            offered: facts.offered,
-            phase: facts.phase,
+            load: facts.load,
             announcements: self
                 .announcements
                 .iter()
@@ -430,8 +473,7 @@ impl GameProjection {
                 .collect(),
             teams,
             public,
-            ledger_writes: self.ledger_writes,
-            ledger_write_seconds: self.ledger_write_seconds,
+            writes: self.writes,
             ledger: facts.ledger,
         }
     }
@@ -450,8 +492,7 @@ impl GameProjection {
             order: self.order.clone(),
             announcements: self.announcements.clone(),
             organizer: self.organizer.clone(),
-            endpoints: self.endpoints.clone(),
-            names: self.names.clone(),
+            noted: self.noted.clone(),
             ..*self
         }
     }
@@ -474,18 +515,18 @@ impl TeamState {
             counts: self.counts.clone(),
             last_tick: self.last_tick.clone(),
             events_by_source: self.events_by_source.clone(),
-            blocks: self.blocks,
-            cost: self.cost,
-            instances: self.instances,
-            points_log: VecDeque::new(),
-            latest: self.latest,
+            billing: self.billing,
+            sending: self.sending,
+            trend: Trend {
+                log: VecDeque::new(),
+                latest: self.trend.latest,
+            },
             recent: Arc::default(),
-            score_steps: VecDeque::new(),
-            score_before: self.score_before,
+            steps: ScoreSteps {
+                steps: VecDeque::new(),
+                before: self.steps.before,
+            },
             p99_series: VecDeque::new(),
-            sends: self.sends,
-            late_sends: self.late_sends,
-            voided_ticks: self.voided_ticks,
             history: self.history.clone(),
             losses: self.losses.clone(),
         }
@@ -493,8 +534,9 @@ impl TeamState {
 
     /// The score after each event time of the window, oldest first.
     pub fn score_series(&self) -> Vec<(GameTime, Points)> {
-        let mut score = self.score_before;
-        self.score_steps
+        let mut score = self.steps.before;
+        self.steps
+            .steps
             .iter()
             .map(|(at, points)| {
                 score += *points;
@@ -504,10 +546,10 @@ impl TeamState {
     }
 
     fn add_score_step(&mut self, at: GameTime, points: Points) {
-        let steps = &mut self.score_steps;
+        let ScoreSteps { steps, before } = &mut self.steps;
         if steps.front().is_some_and(|(first, _)| at < *first) && steps.len() == SERIES {
             // Older than the whole window: it counts in every point of it.
-            self.score_before += points;
+            *before += points;
             return;
         }
         let i = steps.partition_point(|(t, _)| *t < at);
@@ -518,7 +560,7 @@ impl TeamState {
         if steps.len() > SERIES
             && let Some((_, oldest)) = steps.pop_front()
         {
-            self.score_before += oldest;
+            *before += oldest;
         }
     }
 
@@ -623,7 +665,7 @@ mod tests {
         p.apply_note(&named("a", "Ants").note("1".into()));
         // A team the game does not have is no one's name.
         p.apply_note(&named("z", "Zebras").note("2".into()));
-        let frozen = p.rows(&[]);
+        let frozen = p.rows();
         p.apply_note(&named("a", "Red Ants").note("3".into()));
         let snapshot = p.snapshot(SnapshotFacts {
             frozen: Some(&frozen),
