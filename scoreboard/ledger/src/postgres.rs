@@ -2,8 +2,8 @@
 //! split over machines share, each commit durable when it returns (the server's default
 //! `synchronous_commit`), versioned schema migrations (postgres/migrations.sql) in step with
 //! the SQLite ledger's. What it supplies to the one ledger ([`SqlLedger`]): connecting,
-//! migrating, table locks for writers that take turns, prepared statements and the events'
-//! one-round-trip insert.
+//! prepared statements, the lock its schema migrates under, table locks for writers that
+//! take turns, and the game's play lock.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -40,8 +40,7 @@ pub struct PostgresTx<'a> {
 
 /// Statements prepared once per connection (prepared statements are not transactional:
 /// they outlive the transaction they were prepared in).
-#[derive(Default)]
-struct Statements(RefCell<HashMap<String, Statement>>);
+type Statements = RefCell<HashMap<String, Statement>>;
 
 /// A client, the connection or a transaction of it, with the connection's statements.
 trait Prepared {
@@ -50,11 +49,11 @@ trait Prepared {
     /// `sql` prepared on this connection, once.
     fn prepared(&self, sql: &str) -> Result<Statement, LedgerError> {
         let (client, statements) = self.parts();
-        if let Some(statement) = statements.0.borrow().get(sql) {
+        if let Some(statement) = statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
         let statement = wait(client.prepare(sql))?;
-        let mut cache = statements.0.borrow_mut();
+        let mut cache = statements.borrow_mut();
         cache.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -113,18 +112,21 @@ impl Conn for Postgres {
     /// Creates the game's schema and its version's table if needed, under a lock of the
     /// schema's name: processes of one game start together, one migrates, the others wait.
     fn migrating(&mut self) -> Result<PostgresTx<'_>, LedgerError> {
-        let (schema, name) = (self.schema.clone(), quote_ident(&self.schema));
+        let schema = self.schema.clone();
         let tx = self.write(&[])?;
         let lock = format!("gameday schema {schema}");
-        tx.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[Value::Text(&lock)])?;
+        tx.exec(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[Value::Text(&lock)],
+        )?;
         // Created only when missing: a user that may not create schemas can still use one
         // that an administrator made for it.
         let exists = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
         if rows_of(&tx, exists, &[Value::Text(&schema)], |_| Ok(()))?.is_empty() {
-            tx.batch(&format!("CREATE SCHEMA {name}"))?;
+            tx.batch(&format!("CREATE SCHEMA \"{schema}\""))?;
         }
         tx.batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {name}.schema_version (version BIGINT NOT NULL);
+            "CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (version BIGINT NOT NULL);
              INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT FROM schema_version)"
         ))?;
         Ok(tx)
@@ -153,17 +155,12 @@ impl Conn for Postgres {
     }
 }
 
-/// `name` as a quoted SQL identifier.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 impl PostgresLedger {
     /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST/DATABASE`, or
     /// key=value pairs) and opens game `game` in it: its schema is created if missing and
     /// brought up to date. TLS is not supported: a server that requires it refuses us.
     pub fn connect(url: &str, game: &str) -> Result<PostgresLedger, LedgerError> {
-        let schema = PostgresLedger::schema_for(game)?;
+        let schema = crate::game_schema(game)?;
         let mut config: tokio_postgres::Config = url.parse()?;
         if config.get_application_name().is_none() {
             config.application_name("gameday");
@@ -174,29 +171,13 @@ impl PostgresLedger {
         }
         let client = io::connect(config)?;
         // Every statement reads and writes the game's schema only.
-        wait(client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema))))?;
+        wait(client.batch_execute(&format!("SET search_path TO \"{schema}\"")))?;
         SqlLedger::migrated(Postgres {
             client,
             statements: Statements::default(),
             game: game.to_owned(),
             schema,
         })
-    }
-
-    /// The schema of game `game`, after checking that the id is one: 1 to 40 of `a-z`,
-    /// `0-9`, `_` and `-`. The prefix keeps games clear of `public` and of PostgreSQL's own
-    /// `pg_*` schemas.
-    pub fn schema_for(game: &str) -> Result<String, LedgerError> {
-        let valid = (1..=40).contains(&game.len())
-            && game
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !valid {
-            return Err(LedgerError::Config(format!(
-                "game id {game:?} is not one: 1 to 40 lower-case letters, digits, - and _"
-            )));
-        }
-        Ok(format!("gameday_{game}"))
     }
 
     /// The schema that holds the game.
@@ -210,60 +191,29 @@ impl PostgresLedger {
     /// process), for one who finds it held. Returns `Err(who)` when another session holds it:
     /// its holder's words and since when, as far as the server tells.
     pub fn try_lock_play(&mut self, holder: &str) -> Result<Result<(), String>, LedgerError> {
-        let Postgres {
-            client,
-            game,
-            schema,
-            ..
-        } = self.conn_mut();
-        let taken: bool =
-            wait(client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&*schema]))?
-                .try_get(0)?;
-        // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
-        let name = format!("gameday {game} {holder}");
-        if taken {
-            wait(client.execute("SELECT set_config('application_name', $1, false)", &[&name]))?;
+        let conn = self.conn();
+        let (game, schema) = (&conn.game, [Value::Text(&conn.schema)]);
+        let lock = "SELECT pg_try_advisory_lock(hashtext($1))";
+        if rows_of(conn, lock, &schema, |r| r.bool(0))? == [true] {
+            // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
+            let name = [Value::Owned(format!("gameday {game} {holder}"))];
+            conn.exec("SELECT set_config('application_name', $1, false)", &name)?;
             return Ok(Ok(()));
         }
         let pattern = format!("gameday {} %", game.replace('_', "\\_"));
-        let held = wait(client.query_opt(
-            "SELECT substr(application_name, length($2) + 1),
-                    to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-             FROM pg_stat_activity WHERE application_name LIKE $1
-             ORDER BY backend_start LIMIT 1",
-            &[&pattern, &format!("gameday {game} ")],
-        ))?;
-        Ok(Err(match held {
-            Some(row) => {
-                let (who, since): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-                format!("{who}, since {since}")
-            }
-            None => String::new(),
-        }))
+        let names = [
+            Value::Owned(pattern),
+            Value::Owned(format!("gameday {game} ")),
+        ];
+        let held = rows_of(conn, HOLDER, &names, |r| {
+            Ok(format!("{}, since {}", r.text(0)?, r.text(1)?))
+        })?;
+        Ok(Err(held.into_iter().next().unwrap_or_default()))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn game_ids_name_schemas_and_nothing_else_does() {
-        let schema = PostgresLedger::schema_for;
-        assert_eq!(schema("spring-day_2").unwrap(), "gameday_spring-day_2");
-        assert_eq!(schema(&"a".repeat(40)).unwrap().len(), 48);
-        for bad in ["", "Spring", "a b", "a\"b", "x;drop", "é", &"a".repeat(41)] {
-            let err = schema(bad).unwrap_err().to_string();
-            assert!(
-                err.contains("lower-case letters, digits, - and _"),
-                "{bad:?}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote_ident("gameday_a-b"), "\"gameday_a-b\"");
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-    }
-}
+/// Who holds a game's play lock and since when: the oldest session whose name is like `$1`
+/// (`gameday GAME %`), its name after `$2` (`gameday GAME `).
+const HOLDER: &str = "SELECT substr(application_name, length($2) + 1),
+        to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+    FROM pg_stat_activity WHERE application_name LIKE $1 ORDER BY backend_start LIMIT 1";

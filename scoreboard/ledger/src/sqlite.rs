@@ -109,17 +109,11 @@ impl Conn for Connection {
         format!("PRAGMA user_version = {version}")
     }
 
-    /// An immediate transaction takes the write lock before the version is read:
-    /// processes opening a new file together (a coordinator and its workers) migrate it
-    /// once.
-    fn migrating(&mut self) -> Result<Transaction<'_>, LedgerError> {
-        self.write(&[])
-    }
-
     /// A transaction that takes the file's write lock at once (whatever tables it writes):
     /// one that began as a read would fail at its first write, without waiting, whenever
     /// another process (a worker, the coordinator) wrote in between. SQLite's busy handler
-    /// waits for the lock.
+    /// waits for the lock. So it migrates too: processes opening a new file together (a
+    /// coordinator and its workers) read its version in turn, and migrate it once.
     fn write(&mut self, _turns: &[&str]) -> Result<Transaction<'_>, LedgerError> {
         Ok(self.transaction_with_behavior(TransactionBehavior::Immediate)?)
     }

@@ -210,7 +210,8 @@ pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; EVENT_COLUMN_COUNT] {
 
 /// Events' parameters for [`INSERT_EVENT_ARRAYS`]: each column's values, as arrays.
 pub(crate) fn event_arrays<'e>(events: &[&'e ScoreEvent]) -> [Value<'e>; EVENT_COLUMN_COUNT] {
-    let texts = |f: fn(&'e ScoreEvent) -> Cow<'e, str>| Value::Texts(events.iter().map(|e| f(e)).collect());
+    let texts =
+        |f: fn(&'e ScoreEvent) -> Cow<'e, str>| Value::Texts(events.iter().map(|e| f(e)).collect());
     let ints = |f: fn(&ScoreEvent) -> i64| Value::Ints(events.iter().map(|e| f(e)).collect());
     [
         texts(|e| Cow::Borrowed(&e.cause)),

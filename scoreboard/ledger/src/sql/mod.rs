@@ -47,7 +47,10 @@ pub trait Conn: Sql + Sized {
     fn set_version(version: usize) -> String;
     /// Begins the transaction that migrates the schema: it holds the schema's lock, so that
     /// processes that open it together migrate it once, and [`Conn::VERSION`] can be read.
-    fn migrating(&mut self) -> Result<Self::Tx<'_>, LedgerError>;
+    /// A write transaction, for a database whose writes lock it all from their start.
+    fn migrating(&mut self) -> Result<Self::Tx<'_>, LedgerError> {
+        self.write(&[])
+    }
     /// Begins a write transaction. `turns` are the tables whose writers must take turns in
     /// it: a reader follows them after a position, so their positions must become visible
     /// in order. Waits (and retries) while another process holds what it needs.
@@ -91,12 +94,9 @@ impl<C: Conn> SqlLedger<C> {
         schema_version::<C>(&self.conn)
     }
 
+    #[cfg(feature = "postgres")]
     pub(crate) fn conn(&self) -> &C {
         &self.conn
-    }
-
-    pub(crate) fn conn_mut(&mut self) -> &mut C {
-        &mut self.conn
     }
 
     /// Calls `f` with every row of `sql` (the position first, as the [`Follow`] statements
