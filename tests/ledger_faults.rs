@@ -379,19 +379,21 @@ fn full_disk_game(test: &str, extra: &[&str]) -> Option<String> {
     Some(out)
 }
 
+/// Two games side by side (no test thread waits for the other), each on a small disk that
+/// fills up in its middle: one goes on and loses nothing; the other, with room for only a
+/// few causes in memory, pauses itself when they fill it and resumes when the ledger is
+/// back: the clock stands still meanwhile, nothing is lost.
 #[test]
-fn a_full_disk_mid_game_loses_nothing() {
-    full_disk_game("a_full_disk_mid_game_loses_nothing", &[]);
-}
-
-/// With room for only a few causes in memory, the game pauses itself when they fill it and
-/// resumes when the ledger is back: the clock stands still meanwhile, nothing is lost.
-#[test]
-fn a_full_buffer_pauses_the_game_until_the_ledger_is_back() {
-    let Some(out) = full_disk_game(
-        "a_full_buffer_pauses_the_game_until_the_ledger_is_back",
-        &["--ledger-buffer", "6"],
-    ) else {
+fn a_full_disk_mid_game_loses_nothing_and_a_full_buffer_pauses_the_game() {
+    let test = "a_full_disk_mid_game_loses_nothing_and_a_full_buffer_pauses_the_game";
+    let buffered = std::thread::scope(|s| {
+        let buffered = s.spawn(|| full_disk_game(test, &["--ledger-buffer", "6"]));
+        full_disk_game(test, &[]);
+        buffered
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let Some(out) = buffered else {
         return;
     };
     assert!(
