@@ -77,7 +77,7 @@ impl<C: Conn> SqlLedger<C> {
         if version > steps.len() {
             return Err(LedgerError::Incompatible(format!(
                 "{place} has schema version {version}, written by a newer gameday (this one knows {}): \
-                 use one as new as that",
+                 use that gameday or a newer one",
                 steps.len()
             )));
         }
