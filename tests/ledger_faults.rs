@@ -1,8 +1,8 @@
-//! Faults of our own parts: a 24-second game whose ledger goes away in the middle (its
-//! PostgreSQL server stopped for 8 s; its SQLite file's disk full for 6 s) exits 0 with
-//! "game over", keeps every team under load in all but at most 4 of its seconds, tells the
-//! organizer once, and leaves a ledger whose rescore equals the live score; a game split
-//! over two load workers goes through the same PostgreSQL stop. A game that ends while its
+//! Faults of our own parts: a game whose ledger goes away in the middle (its PostgreSQL
+//! server stopped for 8 s in 18 s of play; its SQLite file's disk full for 6 s in 24 s)
+//! exits 0 with "game over", keeps every team under load in all but at most 4 of its
+//! seconds, tells the organizer once, and leaves a ledger whose rescore equals the live
+//! score; a game split over two load workers goes through the same PostgreSQL stop. A game that ends while its
 //! ledger is locked waits to write what it decided, and SIGTERM gives that wait up.
 
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
@@ -25,6 +25,8 @@ const FIXTURE: &str = concat!(
 );
 /// The fixture's length in seconds.
 const LENGTH_S: u64 = 24;
+/// The length of the games through a PostgreSQL stop (which comes earlier than a full disk).
+const STOP_LENGTH_S: u64 = 18;
 /// How long after its start a game's PostgreSQL server stops: long enough for the game to
 /// have written to it, and early enough that the game goes on well after it is back.
 const STOP_AFTER: Duration = Duration::from_secs(4);
@@ -40,11 +42,23 @@ fn gameday(dir: &Path, args: &[String]) -> Command {
     cmd
 }
 
-/// Starts the game; returns it and the moment it started.
-fn play(dir: &Path, ledger: &[String]) -> (Child, Instant) {
+/// A copy in `dir` of `fixture` (a game of `from_s` seconds), `length_s` seconds long.
+fn shortened(dir: &Path, fixture: &str, from_s: u64, length_s: u64) -> String {
+    let length = format!("duration = \"{length_s}s\"");
+    let text = std::fs::read_to_string(fixture)
+        .unwrap()
+        .replace(&format!("duration = \"{from_s}s\""), &length);
+    assert!(text.contains(&length), "{fixture}'s length moved");
+    let path = dir.join(Path::new(fixture).file_name().unwrap());
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Starts the game of `scenario`; returns it and the moment it started.
+fn play(dir: &Path, scenario: &str, ledger: &[String]) -> (Child, Instant) {
     let mut args: Vec<String> = [
         "play",
-        FIXTURE,
+        scenario,
         "--no-tui",
         "--no-web",
         "--board-every",
@@ -103,12 +117,18 @@ fn board_scores(out: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Checks what the game printed and what its ledger holds.
-fn check_game(dir: &Path, ledger: &[String], at: &LedgerAt, played: (bool, String, String)) {
+/// Checks what the game of `length_s` seconds printed and what its ledger holds.
+fn check_game(
+    dir: &Path,
+    ledger: &[String],
+    at: &LedgerAt,
+    length_s: u64,
+    played: (bool, String, String),
+) {
     let (ok, out, err) = played;
     eprintln!("{out}{err}");
     assert!(ok, "the game failed:\n{out}\n{err}");
-    let over = format!("game over at 00:{LENGTH_S}");
+    let over = format!("game over at 00:{length_s}");
     assert!(out.contains(&over), "{out}\n{err}");
     // Told once that the ledger went away, and once that it came back.
     assert_eq!(
@@ -135,7 +155,7 @@ fn check_game(dir: &Path, ledger: &[String], at: &LedgerAt, played: (bool, Strin
     assert_eq!(seconds.len(), 3, "{seconds:?}");
     for (team, s) in &seconds {
         assert!(
-            s.len() as u64 >= LENGTH_S - 4,
+            s.len() as u64 >= length_s - 4,
             "{team} had load in only {} seconds: {s:?}",
             s.len()
         );
@@ -185,7 +205,8 @@ fn a_postgres_restart_mid_game_loses_nothing() {
         game.clone(),
     ];
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
-    let (child, started) = play(dir.path(), &ledger);
+    let scenario = shortened(dir.path(), FIXTURE, LENGTH_S, STOP_LENGTH_S);
+    let (child, started) = play(dir.path(), &scenario, &ledger);
     let split = SplitGame::start(dir.path(), &url);
     // The answers take a moment to build: wait until the ledger holds the one game and the
     // other's clock started (once both workers joined), then the server goes away.
@@ -203,11 +224,11 @@ fn a_postgres_restart_mid_game_loses_nothing() {
     postgres::start();
     let played = wait(child);
     eprintln!("game took {:?}", started.elapsed());
-    check_game(dir.path(), &ledger, &at, played);
+    check_game(dir.path(), &ledger, &at, STOP_LENGTH_S, played);
     split.check();
 }
 
-/// A game split over two load workers, as long as the fixture's game.
+/// A game split over two load workers, as long as the other game through the stop.
 struct SplitGame {
     at: LedgerAt,
     coordinator: Child,
@@ -218,17 +239,8 @@ impl SplitGame {
     fn start(dir: &Path, url: &str) -> SplitGame {
         let game = postgres::game_id("split_faults");
         let at = LedgerAt::parse(url, Some(&game)).unwrap();
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/split.toml"
-        ))
-        .unwrap();
-        let length = format!("duration = \"{LENGTH_S}s\"");
-        let text = text.replace("duration = \"12s\"", &length);
-        assert!(text.contains(&length), "the split fixture's length moved");
-        let split = dir.join("split.toml");
-        std::fs::write(&split, text).unwrap();
-        let split = split.to_str().unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/split.toml");
+        let split = &shortened(dir, fixture, 12, STOP_LENGTH_S);
         let start = |args: &[&str]| {
             let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             args.extend(["--ledger".into(), url.into(), "--game".into(), game.clone()]);
@@ -353,6 +365,7 @@ fn full_disk_game(test: &str, extra: &[&str]) -> Option<String> {
     let mut ledger = vec!["--db".to_owned(), db.display().to_string()];
     let (child, started) = play(
         dir.path(),
+        FIXTURE,
         &[
             &ledger[..],
             &extra.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
@@ -375,7 +388,7 @@ fn full_disk_game(test: &str, extra: &[&str]) -> Option<String> {
     eprintln!("game took {:?}", started.elapsed());
     let out = played.1.clone();
     ledger.truncate(2);
-    check_game(dir.path(), &ledger, &LedgerAt::File(db), played);
+    check_game(dir.path(), &ledger, &LedgerAt::File(db), LENGTH_S, played);
     Some(out)
 }
 
