@@ -453,6 +453,12 @@ fn nothing_waits_for_a_frozen_ledger_at_exit(dir: &std::path::Path, ledger: &[St
             .args(["serve", "--web", "127.0.0.1:0", "--refresh", "200ms"])
             .args(ledger),
     );
+    // The replica serves before the game starts: the game must not end before the freeze.
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("http://"), "{line}");
     let scenario = dir.join("short.toml");
     let text = std::fs::read_to_string(SCENARIO)
         .unwrap()
@@ -470,11 +476,6 @@ fn nothing_waits_for_a_frozen_ledger_at_exit(dir: &std::path::Path, ledger: &[St
             .args(ledger_args(&postgres::game_id("frozen-give-up"))),
     );
     let out = util::Said::read(&mut game);
-    let mut line = String::new();
-    std::io::BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("http://"), "{line}");
     assert!(
         out.said("started", Duration::from_secs(60)),
         "{}",
