@@ -1,13 +1,13 @@
-//! The game loop never waits on the database: two 30-second games on one PostgreSQL server,
+//! The game loop never waits on the database: two 20-second games on one PostgreSQL server,
 //! one played in one process and one split over two load workers, while the server stops
 //! answering for 8 s (its processes stopped with SIGSTOP, so connections hang instead of
 //! being refused). During the freeze each coordinator's board clock goes on and an admin
 //! control answers; each game ends on time; its ledger holds every batch once, and a rescore
 //! equals the live board. The split game's workers go on too: their loops notice the freeze
-//! while their reads hang, and every batch of the freeze's seconds is scored, none voided. A
-//! read-only replica of the split game stops at Ctrl-C at once while the server is frozen
-//! again, and so does a game that gives up its end-of-game wait for the frozen server at
-//! SIGTERM (its writer's request on hand never holds the exit).
+//! while their reads hang, and every batch of the freeze's seconds is scored, none voided.
+//! Then, while the server is frozen again, a read-only replica of the split game stops at
+//! Ctrl-C at once, and so does a game that gives up its end-of-game wait for the frozen
+//! server at SIGTERM (its writer's request on hand never holds the exit).
 
 mod util;
 
@@ -30,7 +30,7 @@ const SCENARIO: &str = concat!(
 );
 const ADMIN: &str = "tok-frozen-ledger-admin";
 /// The scenario's length, its teams and its ticks.
-const LENGTH_MS: u64 = 30_000;
+const LENGTH_MS: u64 = 20_000;
 const TEAMS: [&str; 2] = ["fleet", "cached"];
 const FREEZE: Duration = Duration::from_secs(8);
 
@@ -274,11 +274,11 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         .unwrap()
         .to_owned();
     let (mut games, mut workers) = start_games(dir.path());
-    // Both clocks past 6 s of play: then the server stops answering.
+    // Both clocks past 4 s of play: then the server stops answering.
     let deadline = Instant::now() + Duration::from_secs(90);
     while games
         .iter()
-        .any(|g| board_clock(&g.addr).is_ok_and(|t| t < 6_000))
+        .any(|g| board_clock(&g.addr).is_ok_and(|t| t < 4_000))
     {
         assert!(Instant::now() < deadline, "the games never got going");
         std::thread::sleep(Duration::from_millis(200));
@@ -311,7 +311,7 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         let status = g.child.wait().unwrap();
         let out = format!("{}\n{}", read_all(&mut g.child), g.log.lock().unwrap());
         assert!(status.success(), "the {} failed:\n{out}", NAMES[i]);
-        assert!(out.contains("game over at 00:30"), "{out}");
+        assert!(out.contains("game over at 00:20"), "{out}");
         assert!(out.contains("ANNOUNCEMENT: Half time!"), "{out}");
         let session = g.at.open_existing().unwrap().session().unwrap().unwrap();
         let exited = g.exited_unix_ms.expect("exited");
@@ -334,8 +334,7 @@ fn a_frozen_postgres_never_stops_the_game_loop() {
         said,
         "every worker batch is in the ledger, once"
     );
-    replica_stops_at_once_while_the_ledger_is_frozen(dir.path(), &games[1].args, &port);
-    giving_up_exits_while_the_ledger_is_frozen(dir.path(), &port);
+    nothing_waits_for_a_frozen_ledger_at_exit(dir.path(), &games[1].args, &port);
 }
 
 /// Starts the one-process game, the split game and its two workers; returns the
@@ -443,51 +442,28 @@ fn workers_said(workers: &mut [Child]) -> usize {
     said
 }
 
-/// A read-only replica (`gameday serve`) of the split game reads its ledger off its loop:
-/// Ctrl-C stops it at once even while the ledger does not answer.
-fn replica_stops_at_once_while_the_ledger_is_frozen(
-    dir: &std::path::Path,
-    ledger: &[String],
-    port: &str,
-) {
+/// Under one more freeze: a read-only replica (`gameday serve`) of the split game reads its
+/// ledger off its loop, so Ctrl-C stops it at once even while the ledger does not answer;
+/// and a game whose server froze before its end waits for it at the end, SIGTERM gives
+/// that wait up, and the process exits while the server is still frozen (the writer, stuck
+/// in its request on hand, is left behind, not joined).
+fn nothing_waits_for_a_frozen_ledger_at_exit(dir: &std::path::Path, ledger: &[String], port: &str) {
     use std::io::BufRead;
     let mut serve = spawn(
         gameday(dir)
             .args(["serve", "--web", "127.0.0.1:0", "--refresh", "200ms"])
             .args(ledger),
     );
+    // The replica serves before the game starts: the game must not end before the freeze.
     let mut line = String::new();
     std::io::BufReader::new(serve.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("http://"), "{line}");
-    let frozen = Frozen::freeze(port);
-    // A refresh is under way by now, waiting for the ledger.
-    std::thread::sleep(Duration::from_secs(1));
-    signal("-INT", &[serve.id()]);
-    let asked = Instant::now();
-    let mut ended = [None];
-    wait_all(&mut [&mut serve], &mut ended, Duration::from_secs(5));
-    let took = asked.elapsed();
-    drop(frozen);
-    if ended[0].is_none() {
-        serve.kill().unwrap();
-    }
-    let status = serve.wait().unwrap();
-    assert!(
-        ended[0].is_some() && took < Duration::from_secs(3),
-        "the replica took {took:?} to stop at Ctrl-C while the ledger was frozen ({status})"
-    );
-}
-
-/// A game whose server freezes before its end waits for it at the end; SIGTERM gives that
-/// wait up, and the process exits while the server is still frozen (the writer, stuck in
-/// its request on hand, is left behind, not joined).
-fn giving_up_exits_while_the_ledger_is_frozen(dir: &std::path::Path, port: &str) {
     let scenario = dir.join("short.toml");
     let text = std::fs::read_to_string(SCENARIO)
         .unwrap()
-        .replace("duration = \"30s\"", "duration = \"5s\"");
+        .replace("duration = \"20s\"", "duration = \"5s\"");
     assert!(
         text.contains("duration = \"5s\""),
         "the fixture's length moved"
@@ -507,6 +483,21 @@ fn giving_up_exits_while_the_ledger_is_frozen(dir: &std::path::Path, port: &str)
         out.text()
     );
     let frozen = Frozen::freeze(port);
+    // A refresh is under way by now, waiting for the ledger.
+    std::thread::sleep(Duration::from_secs(1));
+    signal("-INT", &[serve.id()]);
+    let asked = Instant::now();
+    let mut ended = [None];
+    wait_all(&mut [&mut serve], &mut ended, Duration::from_secs(5));
+    let took = asked.elapsed();
+    if ended[0].is_none() {
+        serve.kill().unwrap();
+    }
+    let status = serve.wait().unwrap();
+    assert!(
+        ended[0].is_some() && took < Duration::from_secs(3),
+        "the replica took {took:?} to stop at Ctrl-C while the ledger was frozen ({status})"
+    );
     // The game is over and waits for its ledger (said every 5 s).
     assert!(
         out.said("waiting to write them", Duration::from_secs(30)),

@@ -21,7 +21,7 @@ mod writer;
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresLedger;
 pub use error::LedgerError;
-pub use location::{LedgerAt, redact};
+pub use location::{LedgerAt, game_schema, redact};
 // The plain data a ledger stores and reads back, under the ledger's paths too
 // (`scoreboard_ledger::GameMeta`): the domain defines them.
 pub use scoreboard_domain::{

@@ -26,6 +26,7 @@ impl LedgerAt {
                     "a PostgreSQL ledger holds several games: say which with --game ID".into(),
                 )
             })?;
+            game_schema(game)?;
             return Ok(LedgerAt::Postgres {
                 url: spec.to_owned(),
                 game: game.to_owned(),
@@ -107,6 +108,22 @@ impl fmt::Display for LedgerAt {
     }
 }
 
+/// The PostgreSQL schema of game `game`, after checking that the id is one: 1 to 40 of
+/// `a-z`, `0-9`, `_` and `-`, so that the name needs no escaping between double quotes. The
+/// prefix keeps games clear of `public` and of PostgreSQL's own `pg_*` schemas.
+pub fn game_schema(game: &str) -> Result<String, LedgerError> {
+    let valid = (1..=40).contains(&game.len())
+        && game
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(LedgerError::Config(format!(
+            "game id {game:?} is not one: 1 to 40 lower-case letters, digits, - and _"
+        )));
+    }
+    Ok(format!("gameday_{game}"))
+}
+
 /// A URL without its password (`user:***@host`), and without query parameters, which may
 /// carry one too: fit for logs.
 pub fn redact(url: &str) -> String {
@@ -150,6 +167,24 @@ mod tests {
         let err = LedgerAt::parse("mysql://root:pw@db/x", None).unwrap_err();
         assert!(err.to_string().contains("postgres://"), "{err}");
         assert!(!err.to_string().contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn game_ids_name_schemas_and_nothing_else_does() {
+        assert_eq!(game_schema("spring-day_2").unwrap(), "gameday_spring-day_2");
+        assert_eq!(game_schema(&"a".repeat(40)).unwrap().len(), 48);
+        for bad in ["", "Spring", "a b", "a\"b", "x;drop", "é", &"a".repeat(41)] {
+            let err = game_schema(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("lower-case letters, digits, - and _"),
+                "{bad:?}: {err}"
+            );
+            let err = LedgerAt::parse("postgres://db/gameday", Some(bad)).unwrap_err();
+            assert!(
+                err.to_string().contains("lower-case letters"),
+                "{bad:?}: {err}"
+            );
+        }
     }
 
     #[test]

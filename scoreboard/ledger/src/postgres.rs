@@ -2,8 +2,8 @@
 //! split over machines share, each commit durable when it returns (the server's default
 //! `synchronous_commit`), versioned schema migrations (postgres/migrations.sql) in step with
 //! the SQLite ledger's. What it supplies to the one ledger ([`SqlLedger`]): connecting,
-//! migrating, table locks for writers that take turns, prepared statements and the events'
-//! one-round-trip insert.
+//! prepared statements, the lock its schema migrates under, table locks for writers that
+//! take turns, and the game's play lock.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,12 +15,11 @@ use tokio_postgres::{Client, GenericClient, Statement, Transaction};
 mod io;
 
 use io::wait;
-use scoreboard_domain::ScoreEvent;
 
 use crate::LedgerError;
+use crate::rows::Value;
 use crate::rows::follow::{BY_SEQ, Follow};
-use crate::rows::{Value, event_columns};
-use crate::sql::{Commit, Conn, Each, Sql, SqlLedger, migrations};
+use crate::sql::{Commit, Conn, Each, Sql, SqlLedger, rows_of};
 
 /// A game's ledger in a PostgreSQL database, in a schema of its own.
 pub type PostgresLedger = SqlLedger<Postgres>;
@@ -39,105 +38,61 @@ pub struct PostgresTx<'a> {
     statements: &'a Statements,
 }
 
-/// Events go in as columns of arrays: one round trip for many events.
-const INSERT_EVENTS: &str = concat!(
-    "INSERT INTO events (",
-    event_columns!(),
-    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
-                          $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[])
-     ON CONFLICT (cause, seq) DO NOTHING"
-);
-/// Events sent in one statement.
-const EVENT_CHUNK: usize = 2_000;
-
 /// Statements prepared once per connection (prepared statements are not transactional:
 /// they outlive the transaction they were prepared in).
-#[derive(Default)]
-struct Statements(RefCell<HashMap<String, Statement>>);
+type Statements = RefCell<HashMap<String, Statement>>;
 
-impl Statements {
-    fn get(&self, client: &impl GenericClient, sql: &str) -> Result<Statement, LedgerError> {
-        if let Some(statement) = self.0.borrow().get(sql) {
+/// A client, the connection or a transaction of it, with the connection's statements.
+trait Prepared {
+    fn parts(&self) -> (&impl GenericClient, &Statements);
+
+    /// `sql` prepared on this connection, once.
+    fn prepared(&self, sql: &str) -> Result<Statement, LedgerError> {
+        let (client, statements) = self.parts();
+        if let Some(statement) = statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
         let statement = wait(client.prepare(sql))?;
-        self.0
-            .borrow_mut()
-            .insert(sql.to_owned(), statement.clone());
+        let mut cache = statements.borrow_mut();
+        cache.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
+}
 
-    fn exec(
-        &self,
-        on: &impl GenericClient,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<u64, LedgerError> {
-        let statement = self.get(on, sql)?;
+impl Prepared for Postgres {
+    fn parts(&self) -> (&impl GenericClient, &Statements) {
+        (&self.client, &self.statements)
+    }
+}
+
+impl Prepared for PostgresTx<'_> {
+    fn parts(&self) -> (&impl GenericClient, &Statements) {
+        (&self.tx, self.statements)
+    }
+}
+
+impl<P: Prepared> Sql for P {
+    fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError> {
+        let statement = self.prepared(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
-        Ok(wait(on.execute(&statement, &params))?)
+        Ok(wait(self.parts().0.execute(&statement, &params))?)
     }
 
-    fn each(
-        &self,
-        on: &impl GenericClient,
-        sql: &str,
-        params: &[Value],
-        each: Each<'_>,
-    ) -> Result<(), LedgerError> {
-        let statement = self.get(on, sql)?;
+    fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError> {
+        let statement = self.prepared(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
-        for row in wait(on.query(&statement, &params))? {
+        for row in wait(self.parts().0.query(&statement, &params))? {
             each(&row)?;
         }
         Ok(())
     }
 }
 
-impl Sql for Postgres {
-    fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError> {
-        self.statements.exec(&self.client, sql, params)
-    }
-
-    fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError> {
-        self.statements.each(&self.client, sql, params, each)
-    }
-}
-
-impl Sql for PostgresTx<'_> {
-    fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError> {
-        self.statements.exec(&self.tx, sql, params)
-    }
-
-    fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError> {
-        self.statements.each(&self.tx, sql, params, each)
-    }
-
-    fn insert_events(&self, events: &[&ScoreEvent]) -> Result<(), LedgerError> {
-        let statement = self.statements.get(&self.tx, INSERT_EVENTS)?;
-        for chunk in events.chunks(EVENT_CHUNK) {
-            let cause: Vec<&str> = chunk.iter().map(|e| e.cause.as_str()).collect();
-            let seq: Vec<i64> = chunk.iter().map(|e| i64::from(e.seq)).collect();
-            let at: Vec<i64> = chunk.iter().map(|e| e.at.0 as i64).collect();
-            let team: Vec<&str> = chunk.iter().map(|e| e.team.as_str()).collect();
-            let source: Vec<&str> = chunk.iter().map(|e| e.source.name()).collect();
-            let points: Vec<i64> = chunk.iter().map(|e| e.points.0).collect();
-            let reason: Vec<&str> = chunk.iter().map(|e| e.reason.as_str()).collect();
-            let kind: Vec<String> = chunk.iter().map(|e| e.kind.name().into_owned()).collect();
-            let count: Vec<i64> = chunk
-                .iter()
-                .map(|e| i64::try_from(e.count).unwrap_or(i64::MAX))
-                .collect();
-            let columns: [&(dyn ToSql + Sync); 9] = [
-                &cause, &seq, &at, &team, &source, &points, &reason, &kind, &count,
-            ];
-            wait(self.tx.execute(&statement, &columns))?;
-        }
-        Ok(())
-    }
-}
-
 impl Commit for PostgresTx<'_> {
+    fn batch(&self, sql: &str) -> Result<(), LedgerError> {
+        Ok(wait(self.tx.batch_execute(sql))?)
+    }
+
     fn commit(self) -> Result<(), LedgerError> {
         Ok(wait(self.tx.commit())?)
     }
@@ -146,6 +101,36 @@ impl Commit for PostgresTx<'_> {
 impl Conn for Postgres {
     type Tx<'a> = PostgresTx<'a>;
     const FOLLOW: &'static Follow = &BY_SEQ;
+    const ARRAYS: bool = true;
+    const MIGRATIONS: &'static str = include_str!("postgres/migrations.sql");
+    const VERSION: &'static str = "SELECT version FROM schema_version";
+
+    fn set_version(version: usize) -> String {
+        format!("UPDATE schema_version SET version = {version}")
+    }
+
+    /// Creates the game's schema and its version's table if needed, under a lock of the
+    /// schema's name: processes of one game start together, one migrates, the others wait.
+    fn migrating(&mut self) -> Result<PostgresTx<'_>, LedgerError> {
+        let schema = self.schema.clone();
+        let tx = self.write(&[])?;
+        let lock = format!("gameday schema {schema}");
+        tx.exec(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[Value::Text(&lock)],
+        )?;
+        // Created only when missing: a user that may not create schemas can still use one
+        // that an administrator made for it.
+        let exists = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
+        if rows_of(&tx, exists, &[Value::Text(&schema)], |_| Ok(()))?.is_empty() {
+            tx.batch(&format!("CREATE SCHEMA \"{schema}\""))?;
+        }
+        tx.batch(&format!(
+            "CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (version BIGINT NOT NULL);
+             INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT FROM schema_version)"
+        ))?;
+        Ok(tx)
+    }
 
     /// A transaction that locks `turns` against other writers: numbers from a sequence are
     /// handed out at insert but seen at commit, so writers in turn make them visible in
@@ -170,17 +155,12 @@ impl Conn for Postgres {
     }
 }
 
-/// `name` as a quoted SQL identifier.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 impl PostgresLedger {
     /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST/DATABASE`, or
     /// key=value pairs) and opens game `game` in it: its schema is created if missing and
     /// brought up to date. TLS is not supported: a server that requires it refuses us.
     pub fn connect(url: &str, game: &str) -> Result<PostgresLedger, LedgerError> {
-        let schema = PostgresLedger::schema_for(game)?;
+        let schema = crate::game_schema(game)?;
         let mut config: tokio_postgres::Config = url.parse()?;
         if config.get_application_name().is_none() {
             config.application_name("gameday");
@@ -189,47 +169,20 @@ impl PostgresLedger {
             // A host that never answers must not hang a game's start for minutes.
             config.connect_timeout(Duration::from_secs(10));
         }
-        let mut client = io::connect(config)?;
+        let client = io::connect(config)?;
         // Every statement reads and writes the game's schema only.
-        wait(client.batch_execute(&format!("SET search_path TO {}", quote_ident(&schema))))?;
-        migrate(&mut client, game, &schema)?;
-        Ok(SqlLedger::new(Postgres {
+        wait(client.batch_execute(&format!("SET search_path TO \"{schema}\"")))?;
+        SqlLedger::migrated(Postgres {
             client,
             statements: Statements::default(),
             game: game.to_owned(),
             schema,
-        }))
-    }
-
-    /// The schema of game `game`, after checking that the id is one: 1 to 40 of `a-z`,
-    /// `0-9`, `_` and `-`. The prefix keeps games clear of `public` and of PostgreSQL's own
-    /// `pg_*` schemas.
-    pub fn schema_for(game: &str) -> Result<String, LedgerError> {
-        let valid = (1..=40).contains(&game.len())
-            && game
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !valid {
-            return Err(LedgerError::Config(format!(
-                "game id {game:?} is not one: 1 to 40 lower-case letters, digits, - and _"
-            )));
-        }
-        Ok(format!("gameday_{game}"))
+        })
     }
 
     /// The schema that holds the game.
     pub fn schema(&self) -> &str {
         &self.conn().schema
-    }
-
-    /// The schema version in force.
-    pub fn schema_version(&self) -> Result<usize, LedgerError> {
-        let row = wait(
-            self.conn()
-                .client
-                .query_opt("SELECT version FROM schema_version", &[]),
-        )?;
-        Ok(row.map_or(Ok(0), |r| r.try_get::<_, i64>(0))? as usize)
     }
 
     /// Takes the game's play lock for this connection's session: a PostgreSQL advisory lock
@@ -238,102 +191,29 @@ impl PostgresLedger {
     /// process), for one who finds it held. Returns `Err(who)` when another session holds it:
     /// its holder's words and since when, as far as the server tells.
     pub fn try_lock_play(&mut self, holder: &str) -> Result<Result<(), String>, LedgerError> {
-        let Postgres {
-            client,
-            game,
-            schema,
-            ..
-        } = self.conn_mut();
-        let taken: bool =
-            wait(client.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&*schema]))?
-                .try_get(0)?;
-        // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
-        let name = format!("gameday {game} {holder}");
-        if taken {
-            wait(client.execute("SELECT set_config('application_name', $1, false)", &[&name]))?;
+        let conn = self.conn();
+        let (game, schema) = (&conn.game, [Value::Text(&conn.schema)]);
+        let lock = "SELECT pg_try_advisory_lock(hashtext($1))";
+        if rows_of(conn, lock, &schema, |r| r.bool(0))? == [true] {
+            // The session's name says who holds it: gameday GAME pid N (at most 63 bytes).
+            let name = [Value::Owned(format!("gameday {game} {holder}"))];
+            conn.exec("SELECT set_config('application_name', $1, false)", &name)?;
             return Ok(Ok(()));
         }
         let pattern = format!("gameday {} %", game.replace('_', "\\_"));
-        let held = wait(client.query_opt(
-            "SELECT substr(application_name, length($2) + 1),
-                    to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-             FROM pg_stat_activity WHERE application_name LIKE $1
-             ORDER BY backend_start LIMIT 1",
-            &[&pattern, &format!("gameday {game} ")],
-        ))?;
-        Ok(Err(match held {
-            Some(row) => {
-                let (who, since): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-                format!("{who}, since {since}")
-            }
-            None => String::new(),
-        }))
+        let names = [
+            Value::Owned(pattern),
+            Value::Owned(format!("gameday {game} ")),
+        ];
+        let held = rows_of(conn, HOLDER, &names, |r| {
+            Ok(format!("{}, since {}", r.text(0)?, r.text(1)?))
+        })?;
+        Ok(Err(held.into_iter().next().unwrap_or_default()))
     }
 }
 
-/// Creates the schema if needed and applies the migrations it lacks, in one transaction.
-fn migrate(client: &mut Client, game: &str, schema: &str) -> Result<(), LedgerError> {
-    let steps = migrations(include_str!("postgres/migrations.sql"));
-    let tx = wait(client.transaction())?;
-    // Processes of one game start together: one creates and migrates, the others wait.
-    wait(tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        &[&format!("gameday schema {schema}")],
-    ))?;
-    // Created only when missing: a user that may not create schemas can still use one that
-    // an administrator made for it.
-    let exists =
-        wait(tx.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema]))?.is_some();
-    let schema = quote_ident(schema);
-    if !exists {
-        wait(tx.batch_execute(&format!("CREATE SCHEMA {schema}")))?;
-    }
-    wait(tx.batch_execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {schema}.schema_version (version BIGINT NOT NULL)"
-    )))?;
-    let version = match wait(tx.query_opt("SELECT version FROM schema_version", &[]))? {
-        Some(row) => row.try_get::<_, i64>(0)? as usize,
-        None => {
-            wait(tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[]))?;
-            0
-        }
-    };
-    if version > steps.len() {
-        return Err(LedgerError::Incompatible(format!(
-            "game {game}: schema version {version} was written by a newer gameday (this one knows {})",
-            steps.len()
-        )));
-    }
-    for (i, sql) in steps.iter().enumerate().skip(version) {
-        wait(tx.batch_execute(sql))?;
-        let version = (i + 1) as i64;
-        wait(tx.execute("UPDATE schema_version SET version = $1", &[&version]))?;
-    }
-    wait(tx.commit())?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn game_ids_name_schemas_and_nothing_else_does() {
-        let schema = PostgresLedger::schema_for;
-        assert_eq!(schema("spring-day_2").unwrap(), "gameday_spring-day_2");
-        assert_eq!(schema(&"a".repeat(40)).unwrap().len(), 48);
-        for bad in ["", "Spring", "a b", "a\"b", "x;drop", "é", &"a".repeat(41)] {
-            let err = schema(bad).unwrap_err().to_string();
-            assert!(
-                err.contains("lower-case letters, digits, - and _"),
-                "{bad:?}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote_ident("gameday_a-b"), "\"gameday_a-b\"");
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-    }
-}
+/// Who holds a game's play lock and since when: the oldest session whose name is like `$1`
+/// (`gameday GAME %`), its name after `$2` (`gameday GAME `).
+const HOLDER: &str = "SELECT substr(application_name, length($2) + 1),
+        to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+    FROM pg_stat_activity WHERE application_name LIKE $1 ORDER BY backend_start LIMIT 1";

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::LedgerError;
 use crate::rows::follow::{BY_ROWID, Follow};
 use crate::rows::{SqlRow, Value};
-use crate::sql::{Commit, Conn, Each, Sql, SqlLedger, migrations};
+use crate::sql::{Commit, Conn, Each, Sql, SqlLedger};
 
 /// A ledger in one SQLite file.
 pub type SqliteLedger = SqlLedger<Connection>;
@@ -27,7 +27,7 @@ impl SqliteLedger {
                 Err(LedgerError::Sqlite(e)) if is_busy(&e) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                other => return other.map(SqlLedger::new),
+                other => return other,
             }
         }
     }
@@ -42,45 +42,16 @@ impl SqliteLedger {
         }
         SqliteLedger::open(path)
     }
-
-    /// The schema version in force.
-    pub fn schema_version(&self) -> Result<usize, LedgerError> {
-        let version: i64 = self
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        Ok(version as usize)
-    }
 }
 
-fn open_once(path: &Path) -> Result<Connection, LedgerError> {
-    let mut conn = Connection::open(path)?;
+fn open_once(path: &Path) -> Result<SqliteLedger, LedgerError> {
+    let conn = Connection::open(path)?;
     // First: switching a new file to WAL takes a lock that processes opening it together
     // (a coordinator and its workers) must wait for, not fail on.
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    migrate(&mut conn)?;
-    Ok(conn)
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
-    let steps = migrations(include_str!("sqlite/migrations.sql"));
-    // An immediate transaction takes the write lock before the version is read: processes
-    // opening a new file together (a coordinator and its workers) migrate it once.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version = tx.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    if version > steps.len() {
-        return Err(LedgerError::Incompatible(format!(
-            "schema version {version} was written by a newer gameday (this one knows {})",
-            steps.len()
-        )));
-    }
-    for (i, sql) in steps.iter().enumerate().skip(version) {
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-    }
-    tx.commit()?;
-    Ok(())
+    SqlLedger::migrated(conn)
 }
 
 /// SQLite says another connection holds the lock it needs.
@@ -118,6 +89,10 @@ impl Sql for Transaction<'_> {
 }
 
 impl Commit for Transaction<'_> {
+    fn batch(&self, sql: &str) -> Result<(), LedgerError> {
+        Ok(self.execute_batch(sql)?)
+    }
+
     fn commit(self) -> Result<(), LedgerError> {
         Ok(Transaction::commit(self)?)
     }
@@ -126,11 +101,19 @@ impl Commit for Transaction<'_> {
 impl Conn for Connection {
     type Tx<'a> = Transaction<'a>;
     const FOLLOW: &'static Follow = &BY_ROWID;
+    const ARRAYS: bool = false;
+    const MIGRATIONS: &'static str = include_str!("sqlite/migrations.sql");
+    const VERSION: &'static str = "SELECT user_version FROM pragma_user_version";
+
+    fn set_version(version: usize) -> String {
+        format!("PRAGMA user_version = {version}")
+    }
 
     /// A transaction that takes the file's write lock at once (whatever tables it writes):
     /// one that began as a read would fail at its first write, without waiting, whenever
     /// another process (a worker, the coordinator) wrote in between. SQLite's busy handler
-    /// waits for the lock.
+    /// waits for the lock. So it migrates too: processes opening a new file together (a
+    /// coordinator and its workers) read its version in turn, and migrate it once.
     fn write(&mut self, _turns: &[&str]) -> Result<Transaction<'_>, LedgerError> {
         Ok(self.transaction_with_behavior(TransactionBehavior::Immediate)?)
     }

@@ -8,6 +8,8 @@
 pub(crate) mod follow;
 pub(crate) mod game;
 
+use std::borrow::Cow;
+
 use super::{BatchFacts, Note, NoteKind, RecordedBatch, codec};
 use crate::LedgerError;
 use scoreboard_domain::{
@@ -87,6 +89,18 @@ pub(crate) const INSERT_EVENT: &str = concat!(
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 );
 
+/// Events as columns of arrays (`$1` their causes, … in [`event_arrays`]), for a database
+/// that takes arrays: one round trip for many events.
+pub(crate) const INSERT_EVENT_ARRAYS: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+                          $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[])
+     ON CONFLICT (cause, seq) DO NOTHING"
+);
+/// Events sent in one [`INSERT_EVENT_ARRAYS`].
+pub(crate) const EVENT_ARRAY_CHUNK: usize = 2_000;
+
 /// The next chunk of a split game's batches after a position (`$1`), at most `$2`.
 pub(crate) const SEGMENT_BATCHES_AFTER: &str = concat!(
     "SELECT seq, ",
@@ -111,6 +125,10 @@ pub enum Value<'a> {
     Owned(String),
     Bytes(Vec<u8>),
     Null,
+    /// An array of numbers (a database that takes arrays: [`INSERT_EVENT_ARRAYS`]).
+    Ints(Vec<i64>),
+    /// An array of texts, as [`Value::Ints`].
+    Texts(Vec<Cow<'a, str>>),
 }
 
 impl Value<'_> {
@@ -187,6 +205,24 @@ pub(crate) fn event_params(e: &ScoreEvent) -> [Value<'_>; EVENT_COLUMN_COUNT] {
         Value::Text(&e.reason),
         Value::Owned(e.kind.name().into_owned()),
         Value::int(e.count),
+    ]
+}
+
+/// Events' parameters for [`INSERT_EVENT_ARRAYS`]: each column's values, as arrays.
+pub(crate) fn event_arrays<'e>(events: &[&'e ScoreEvent]) -> [Value<'e>; EVENT_COLUMN_COUNT] {
+    let texts =
+        |f: fn(&'e ScoreEvent) -> Cow<'e, str>| Value::Texts(events.iter().map(|e| f(e)).collect());
+    let ints = |f: fn(&ScoreEvent) -> i64| Value::Ints(events.iter().map(|e| f(e)).collect());
+    [
+        texts(|e| Cow::Borrowed(&e.cause)),
+        ints(|e| i64::from(e.seq)),
+        ints(|e| e.at.0 as i64),
+        texts(|e| Cow::Borrowed(&e.team)),
+        texts(|e| Cow::Borrowed(e.source.name())),
+        ints(|e| e.points.0),
+        texts(|e| Cow::Borrowed(&e.reason)),
+        texts(|e| e.kind.name()),
+        ints(|e| i64::try_from(e.count).unwrap_or(i64::MAX)),
     ]
 }
 
@@ -343,6 +379,10 @@ impl rusqlite::ToSql for Value<'_> {
             Value::Owned(s) => ToSqlOutput::from(s.as_str()),
             Value::Bytes(b) => ToSqlOutput::from(b.as_slice()),
             Value::Null => ToSqlOutput::from(rusqlite::types::Null),
+            Value::Ints(_) | Value::Texts(_) => {
+                let arrays = "SQLite takes no arrays as parameters";
+                return Err(rusqlite::Error::ToSqlConversionFailure(arrays.into()));
+            }
         })
     }
 }
@@ -392,6 +432,8 @@ mod postgres_rows {
                 Value::Owned(s) => s.to_sql(ty, out),
                 Value::Bytes(b) => b.to_sql(ty, out),
                 Value::Null => Ok(IsNull::Yes),
+                Value::Ints(v) => v.to_sql(ty, out),
+                Value::Texts(v) => v.to_sql(ty, out),
             }
         }
 
@@ -400,6 +442,8 @@ mod postgres_rows {
                 || <bool as ToSql>::accepts(ty)
                 || <&str as ToSql>::accepts(ty)
                 || <Vec<u8> as ToSql>::accepts(ty)
+                || <Vec<i64> as ToSql>::accepts(ty)
+                || <Vec<&str> as ToSql>::accepts(ty)
         }
 
         to_sql_checked!();

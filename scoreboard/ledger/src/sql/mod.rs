@@ -1,6 +1,7 @@
 //! The one implementation of the ledger traits, for either database: every statement is the
-//! shared dialect layer's (rows/), run through a [`Conn`]. A backend supplies only how to
-//! connect, its migrations, its locks (through [`Conn::write`]) and its busy retries.
+//! shared dialect layer's (rows/), run through a [`Conn`], and so is migrating a schema. A
+//! backend supplies only how to connect, its migrations (its own `CREATE TABLE` text), its
+//! locks (through [`Conn::write`] and [`Conn::migrating`]) and its busy retries.
 
 mod game;
 
@@ -19,27 +20,37 @@ pub trait Sql {
     fn exec(&self, sql: &str, params: &[Value<'_>]) -> Result<u64, LedgerError>;
     /// Calls `each` with every row of a query, in order.
     fn each(&self, sql: &str, params: &[Value<'_>], each: Each<'_>) -> Result<(), LedgerError>;
-    /// Inserts score events (one already there is left as it is), in order.
-    fn insert_events(&self, events: &[&ScoreEvent]) -> Result<(), LedgerError> {
-        for e in events {
-            self.exec(rows::INSERT_EVENT, &rows::event_params(e))?;
-        }
-        Ok(())
-    }
 }
 
 /// A write transaction: nothing of it is seen until it commits.
 pub trait Commit: Sql {
+    /// Runs statements without parameters, several in one text (a migration).
+    fn batch(&self, sql: &str) -> Result<(), LedgerError>;
     fn commit(self) -> Result<(), LedgerError>;
 }
 
 /// A database as the ledger uses it: statements on its connection, and write transactions.
-pub trait Conn: Sql {
+pub trait Conn: Sql + Sized {
     type Tx<'a>: Commit
     where
         Self: 'a;
     /// How this database names a row's position (the catch-up statements).
     const FOLLOW: &'static Follow;
+    /// Whether it takes arrays as parameters: then events go in as columns of arrays
+    /// ([`rows::INSERT_EVENT_ARRAYS`]), one round trip for many events.
+    const ARRAYS: bool;
+    /// The schema's migrations, in one text (split by [`migrations`]).
+    const MIGRATIONS: &'static str;
+    /// The schema version in force: a query of one row and column (no row: version 0).
+    const VERSION: &'static str;
+    /// The statement that records `version` as the one in force.
+    fn set_version(version: usize) -> String;
+    /// Begins the transaction that migrates the schema: it holds the schema's lock, so that
+    /// processes that open it together migrate it once, and [`Conn::VERSION`] can be read.
+    /// A write transaction, for a database whose writes lock it all from their start.
+    fn migrating(&mut self) -> Result<Self::Tx<'_>, LedgerError> {
+        self.write(&[])
+    }
     /// Begins a write transaction. `turns` are the tables whose writers must take turns in
     /// it: a reader follows them after a position, so their positions must become visible
     /// in order. Waits (and retries) while another process holds what it needs.
@@ -56,16 +67,36 @@ pub struct SqlLedger<C> {
 }
 
 impl<C: Conn> SqlLedger<C> {
-    pub(crate) fn new(conn: C) -> SqlLedger<C> {
-        SqlLedger { conn }
+    /// The ledger on `conn`, once its schema is brought up to date in one transaction (a
+    /// schema written by a newer gameday is refused).
+    pub(crate) fn migrated(mut conn: C) -> Result<SqlLedger<C>, LedgerError> {
+        let steps = migrations(C::MIGRATIONS);
+        let (place, _) = conn.place();
+        let tx = conn.migrating()?;
+        let version = schema_version::<C>(&tx)?;
+        if version > steps.len() {
+            return Err(LedgerError::Incompatible(format!(
+                "{place} has schema version {version}, written by a newer gameday (this one knows {}): \
+                 use that gameday or a newer one",
+                steps.len()
+            )));
+        }
+        for (i, sql) in steps.iter().enumerate().skip(version) {
+            tx.batch(sql)?;
+            tx.batch(&C::set_version(i + 1))?;
+        }
+        tx.commit()?;
+        Ok(SqlLedger { conn })
     }
 
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<usize, LedgerError> {
+        schema_version::<C>(&self.conn)
+    }
+
+    #[cfg(feature = "postgres")]
     pub(crate) fn conn(&self) -> &C {
         &self.conn
-    }
-
-    pub(crate) fn conn_mut(&mut self) -> &mut C {
-        &mut self.conn
     }
 
     /// Calls `f` with every row of `sql` (the position first, as the [`Follow`] statements
@@ -120,6 +151,26 @@ impl<C: Conn> SqlLedger<C> {
     }
 }
 
+/// The schema version in force, read on a connection or in a transaction.
+fn schema_version<C: Conn>(sql: &impl Sql) -> Result<usize, LedgerError> {
+    let version = rows_of(sql, C::VERSION, &[], |r| r.u64(0))?.pop();
+    Ok(version.unwrap_or(0) as usize)
+}
+
+/// Inserts score events in a transaction of `C` (one already there is left as it is).
+fn insert_events<C: Conn>(tx: &C::Tx<'_>, events: &[&ScoreEvent]) -> Result<(), LedgerError> {
+    if C::ARRAYS {
+        for chunk in events.chunks(rows::EVENT_ARRAY_CHUNK) {
+            tx.exec(rows::INSERT_EVENT_ARRAYS, &rows::event_arrays(chunk))?;
+        }
+    } else {
+        for e in events {
+            tx.exec(rows::INSERT_EVENT, &rows::event_params(e))?;
+        }
+    }
+    Ok(())
+}
+
 /// A cause as [`SqlLedger::walk_causes`] meets it.
 enum Walked<'r> {
     /// A batch's row: its position, then `batch_columns!()`.
@@ -154,7 +205,7 @@ impl<C: Conn> CauseLog for SqlLedger<C> {
                 new += 1;
             }
         }
-        tx.insert_events(&events)?;
+        insert_events::<C>(&tx, &events)?;
         tx.commit()?;
         Ok(new)
     }
@@ -266,7 +317,7 @@ impl<C: Conn> CauseLog for SqlLedger<C> {
     fn replace_events(&mut self, rules: &Rules, events: &[ScoreEvent]) -> Result<(), LedgerError> {
         let tx = self.conn.write(&["events"])?;
         tx.exec("DELETE FROM events", &[])?;
-        tx.insert_events(&events.iter().collect::<Vec<_>>())?;
+        insert_events::<C>(&tx, &events.iter().collect::<Vec<_>>())?;
         if let Some(mut meta) = game::stored_meta(&tx)? {
             meta.rules = rules.clone();
             tx.exec(rows::game::SET_RULES, &rows::game::meta_params(&meta))?;

@@ -116,7 +116,7 @@ mod postgres_store {
 
         /// A plain client, in the game's schema.
         fn client(&self) -> postgres::Client {
-            let schema = PostgresLedger::schema_for(&self.game).unwrap();
+            let schema = scoreboard_ledger::game_schema(&self.game).unwrap();
             let mut client = postgres::Client::connect(server::url(), postgres::NoTls).unwrap();
             client
                 .batch_execute(&format!("SET search_path TO \"{schema}\""))
@@ -183,7 +183,7 @@ mod postgres_store {
             if std::thread::panicking() {
                 return;
             }
-            let schema = PostgresLedger::schema_for(&self.game).unwrap();
+            let schema = scoreboard_ledger::game_schema(&self.game).unwrap();
             let _ = self
                 .client()
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
