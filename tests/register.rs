@@ -380,7 +380,7 @@ fn a_team_registers_on_postgres() {
     ];
     let at = LedgerAt::parse(&url, Some(&game)).unwrap();
     // A trigger makes the ledger refuse names (set with psql, as an administrator would).
-    let schema = scoreboard_ledger::PostgresLedger::schema_for(&game).unwrap();
+    let schema = scoreboard_ledger::game_schema(&game).unwrap();
     let refuse = |on: bool| {
         let sql = if on {
             format!(

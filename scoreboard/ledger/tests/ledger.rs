@@ -7,6 +7,7 @@ mod stores;
 #[cfg(feature = "postgres")]
 mod support;
 
+#[cfg_attr(not(feature = "postgres"), allow(unused_imports))]
 use scoreboard_ledger::prelude::*;
 use std::time::Duration;
 
