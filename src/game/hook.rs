@@ -22,13 +22,26 @@ pub struct HookRun {
 /// Output kept from a hook.
 const HOOK_OUTPUT: usize = 2048;
 
-/// Runs `command` with `sh -c`, killing it at `timeout`.
-pub async fn run_hook(command: String, timeout: Duration, at: GameTime) -> HookRun {
+/// The game's secrets in its environment, which a hook (an organizer's script, whose output
+/// goes into the report) does not get: the ledger's URL with its password, the admin token.
+pub const SECRETS: [&str; 2] = ["GAMEDAY_LEDGER", "GAMEDAY_ADMIN_TOKEN"];
+
+/// `sh -c command`, without the game's [`SECRETS`], killed when dropped.
+fn hook_command(command: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
-        .arg(&command)
+        .arg(command)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
+    for secret in SECRETS {
+        cmd.env_remove(secret);
+    }
+    cmd
+}
+
+/// Runs `command` with `sh -c`, killing it at `timeout`.
+pub async fn run_hook(command: String, timeout: Duration, at: GameTime) -> HookRun {
+    let mut cmd = hook_command(&command);
     let result = tokio::time::timeout(timeout, cmd.output()).await;
     let (exit_code, timed_out, output) = match result {
         Err(_) => (
@@ -63,6 +76,21 @@ pub async fn run_hook(command: String, timeout: Duration, at: GameTime) -> HookR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hook_does_not_get_the_games_secrets() {
+        let cmd = hook_command("env");
+        let mut removed: Vec<_> = cmd
+            .as_std()
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        removed.sort();
+        let mut secrets = SECRETS.to_vec();
+        secrets.sort();
+        assert_eq!(removed, secrets);
+    }
 
     fn run(command: &str, timeout: Duration) -> HookRun {
         let rt = tokio::runtime::Builder::new_current_thread()
