@@ -83,7 +83,10 @@ pub fn markers(scenario: &Scenario) -> Vec<Marker> {
             team: Some(team.clone()),
             text: describe_fault(fault),
         }),
-        Action::Announce(_) | Action::Hook { .. } | Action::Register { .. } => None,
+        // Announcements, registrations and freezes are the ledger's notes.
+        Action::Announce(_) | Action::Hook { .. } | Action::Register { .. } | Action::Freeze(_) => {
+            None
+        }
     });
     let steps = scenario.teams.iter().flat_map(|t| {
         let steps = match &t.endpoint {

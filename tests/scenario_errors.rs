@@ -570,8 +570,8 @@ at = "5s"
 announce = "hello"
 hook = { command = "true" }
 "#,
-        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault, hook or register \
-                per [[timeline]] entry, not several",
+        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault, hook, register or \
+                freeze per [[timeline]] entry, not several",
     },
     Case {
         what: "a timeline entry after the end",
@@ -726,6 +726,41 @@ max_headers = 5000
 "#,
         error: "bad.toml:6:15: load.max_headers: expected a number of headers from 1 to 1000, \
                 got 5000",
+    },
+    Case {
+        what: "a freeze that is not true or false",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "25s"
+freeze = "yes"
+"#,
+        error: "bad.toml:11:10: timeline[0].freeze: invalid type: string \"yes\", expected a \
+                boolean",
+    },
+    Case {
+        what: "a freeze beside an announcement",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "25s"
+announce = "frozen!"
+freeze = true
+"#,
+        error: "bad.toml:12:10: timeline[0].freeze: set one of announce, fault, hook, register or \
+                freeze per [[timeline]] entry, not several",
     },
     Case {
         what: "a webhook without a URL",

@@ -1,5 +1,6 @@
 //! `gameday play --web` and `gameday serve` end to end over real sockets: the live board,
-//! an admin control that changes the game, and a read-only replica of the finished game.
+//! an admin control that changes the game, the scenario's scheduled freeze on the live board
+//! and a replica's, and a read-only replica of the finished game.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -15,18 +16,21 @@ const WRONG: &str = "tok-0000-wrong-guess";
 fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("game.db");
+    // The CI game, whose timeline freezes the public board 4 s before its end.
+    let scenario = dir.path().join("billing.toml");
+    let text = std::fs::read_to_string("scenarios/ci/billing.toml").unwrap();
+    std::fs::write(
+        &scenario,
+        format!("{text}\n[[timeline]]\nat = \"16s\"\nfreeze = true\n"),
+    )
+    .unwrap();
     let mut game = Command::new(env!("CARGO_BIN_EXE_gameday"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("GAMEDAY_CACHE_DIR", dir.path())
         .env("GAMEDAY_ADMIN_TOKEN", ADMIN)
-        .args([
-            "play",
-            "scenarios/ci/billing.toml",
-            "--no-tui",
-            "--web",
-            "127.0.0.1:0",
-            "--db",
-        ])
+        .arg("play")
+        .arg(&scenario)
+        .args(["--no-tui", "--web", "127.0.0.1:0", "--db"])
         .arg(&db)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -126,6 +130,75 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         .find(|t| t["team"] == "steady")
         .unwrap();
     assert_eq!(steady["name"], "Steady Eddies", "{named}");
+
+    // At 16 s the timeline freezes the public board: it keeps that moment's scores while the
+    // organizer's goes on, and a replica reading the ledger shows the same frozen board.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let frozen = loop {
+        let b = board(&addr);
+        if b["frozen"] == true {
+            break b;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the timeline never froze the board: {b}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(frozen["now_ms"].as_u64().unwrap() >= 16_000, "{frozen}");
+    let mut frozen_replica = util::Killed(
+        Command::new(env!("CARGO_BIN_EXE_gameday"))
+            .args([
+                "serve",
+                "--web",
+                "127.0.0.1:0",
+                "--refresh",
+                "200ms",
+                "--db",
+            ])
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let replica_addr = replica_address(&mut frozen_replica);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let replicated = loop {
+        let b = board(&replica_addr);
+        if b["frozen"] == true {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "the replica never froze: {b}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        replicated["teams"], frozen["teams"],
+        "the replica's frozen board differs"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        board(&addr)["teams"],
+        frozen["teams"],
+        "the frozen board moved"
+    );
+    let (_, status) = http(&addr, "GET", "/api/admin/status", Some(ADMIN));
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let score = |rows: &serde_json::Value, team: &str| -> String {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["team"] == team)
+            .unwrap()["score"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(
+        score(&status["teams"], "steady"),
+        score(&frozen["teams"], "steady"),
+        "the organizer's board froze too"
+    );
+
     let mut stdout = String::new();
     game.stdout
         .take()
@@ -176,24 +249,30 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
             .spawn()
             .unwrap(),
     );
-    let mut line = String::new();
-    BufReader::new(replica.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let addr = replica_address(&mut replica);
     let (status, board) = http(&addr, "GET", "/api/board", None);
     assert_eq!(status, 200);
     assert!(
         board.contains("\"over\":true") && board.contains("\"score\":\"+"),
         "{board}"
     );
+    // Over, the frozen board is revealed: the public see the final scores, on a replica
+    // started after the end and on the one that followed the freeze.
+    let revealed: serde_json::Value = serde_json::from_str(&board).unwrap();
+    assert_eq!(revealed["frozen"], false, "{board}");
+    assert_ne!(
+        score(&revealed["teams"], "steady"),
+        score(&frozen["teams"], "steady")
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while self::board_of(&replica_addr)["teams"] != revealed["teams"] {
+        assert!(
+            Instant::now() < deadline,
+            "the replica that saw the freeze never revealed it"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(frozen_replica);
     assert!(
         board.contains("Steady Eddies"),
         "the name was not stored: {board}"
@@ -209,4 +288,26 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
     assert!(me.contains("steady"), "{me}");
     let (status, _) = http(&addr, "POST", "/api/admin/announce", Some(ADMIN));
     assert_eq!(status, 409, "a replica refuses controls");
+}
+
+/// The address a `gameday serve` says it serves on, from its first line.
+fn replica_address(replica: &mut util::Killed) -> String {
+    let mut line = String::new();
+    BufReader::new(replica.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The public board of the web at `addr`.
+fn board_of(addr: &str) -> serde_json::Value {
+    let (status, body) = http(addr, "GET", "/api/board", None);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
 }

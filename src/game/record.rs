@@ -105,11 +105,6 @@ impl Game<'_> {
                 write!(self.out, "{board}")?;
                 self.out.flush()?;
             }
-            Effect::Freeze => {
-                let public = self.views.live.view().now().public_rows().to_vec();
-                self.views.frozen = Some(public);
-            }
-            Effect::Unfreeze => self.views.frozen = None,
             Effect::Pause => self.load.pause(self.scenario),
             Effect::Resume => self.resume()?,
             Effect::Stop => self.load.stop(),

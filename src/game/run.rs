@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use scoreboard::live::{LivePublisher, LiveView, Snapshot, TeamRow};
+use scoreboard::live::{LivePublisher, LiveView, Snapshot};
 use scoreboard_domain::{Biller, GameProjection, GameTime};
 use scoreboard_ledger::WriteDone;
 use scoreboard_ledger::{GameMeta, Ledger};
@@ -122,10 +122,9 @@ pub(crate) struct Game<'a> {
     inbox: Inbox,
 }
 
-/// What the views are given: the live channel, and the public board kept at a freeze.
+/// What the views are given: the live channel.
 pub(crate) struct Views {
     pub(crate) live: LivePublisher,
-    pub(crate) frozen: Option<Vec<TeamRow>>,
 }
 
 /// The teams' servers: the simulated fleet, and the inventory that bills every team's.
@@ -291,7 +290,6 @@ impl<'a> Game<'a> {
             load: Load::new(answers, urls, (offset, g.duration), tx),
             views: Views {
                 live: LivePublisher::new(Snapshot::default()),
-                frozen: None,
             },
             began: Began {
                 resumed: session.resumed,
@@ -569,12 +567,7 @@ impl Game<'_> {
             over: self.core.quit() || self.load.over(),
             ledger: self.link.outbox.health(),
         };
-        let snap = snapshot(
-            self.scenario,
-            self.core.state(),
-            flags,
-            self.views.frozen.as_deref(),
-        );
+        let snap = snapshot(self.scenario, self.core.state(), flags);
         self.views.live.publish(snap);
         // The web's charts and debrief read this projection, handed over when they ask.
         self.views.live.hand_over(self.core.state());

@@ -3,7 +3,7 @@
 //! URLs are the projection's, as the notes tell them).
 
 use loadgen::Pacing;
-use scoreboard::live::{LedgerHealth, LoadNow, Snapshot, TeamRow};
+use scoreboard::live::{LedgerHealth, LoadNow, Snapshot};
 use scoreboard_domain::{GameProjection, GameTime, SnapshotFacts};
 
 use crate::scenario::Scenario;
@@ -16,13 +16,8 @@ pub struct Flags {
     pub ledger: LedgerHealth,
 }
 
-/// What the views show now. `frozen` is the public board kept at the freeze, if any.
-pub fn snapshot(
-    scenario: &Scenario,
-    projection: &GameProjection,
-    flags: Flags,
-    frozen: Option<&[TeamRow]>,
-) -> Snapshot {
+/// What the views show now (the public board kept at a freeze is the projection's).
+pub fn snapshot(scenario: &Scenario, projection: &GameProjection, flags: Flags) -> Snapshot {
     let (offered, phase) = load_now(&scenario.load.pacing, projection.now);
     projection.snapshot(SnapshotFacts {
         name: &scenario.game.name,
@@ -30,7 +25,6 @@ pub fn snapshot(
         load: LoadNow { offered, phase },
         paused: flags.paused,
         over: flags.over,
-        frozen,
         ledger: flags.ledger,
     })
 }

@@ -217,6 +217,9 @@ pub enum Action {
     Hook { command: String, timeout: Duration },
     /// A team registers (or changes) its endpoint, as it would on its page.
     Register { team: String, url: String },
+    /// The public board freezes (`true`: the standings stay hidden until the end, when they
+    /// are revealed) or is live again (`false`).
+    Freeze(bool),
 }
 
 /// What a fault does to a simulated team.

@@ -226,6 +226,7 @@ pub(crate) struct RawTimeline {
     pub fault: Option<Spanned<RawFault>>,
     pub hook: Option<Spanned<RawHook>>,
     pub register: Option<Spanned<RawRegister>>,
+    pub freeze: Option<Spanned<bool>>,
 }
 
 /// `register = { team = "x", url = "http://…" }`: a team registers its endpoint.

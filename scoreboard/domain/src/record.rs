@@ -192,11 +192,16 @@ pub enum NoteKind {
     /// projection knows the URL of every team. Not a moment of the game (its time is 0); a
     /// URL the team registers or changes later stands over it.
     ScenarioUrls,
+    /// The public board froze (the organizer, or the timeline): the text holds the board
+    /// the public see until the end or an [`NoteKind::Unfreeze`], as JSON.
+    Freeze,
+    /// The public board is live again.
+    Unfreeze,
 }
 
 impl NoteKind {
     /// Every kind, as stored.
-    pub const ALL: [NoteKind; 7] = [
+    pub const ALL: [NoteKind; 9] = [
         NoteKind::Announcement,
         NoteKind::UrlChange,
         NoteKind::Registration,
@@ -204,6 +209,8 @@ impl NoteKind {
         NoteKind::CheckFailed,
         NoteKind::TeamName,
         NoteKind::ScenarioUrls,
+        NoteKind::Freeze,
+        NoteKind::Unfreeze,
     ];
 
     /// The kind as the ledger stores it.
@@ -216,6 +223,8 @@ impl NoteKind {
             NoteKind::CheckFailed => "check_failed",
             NoteKind::TeamName => "team_name",
             NoteKind::ScenarioUrls => "scenario_urls",
+            NoteKind::Freeze => "freeze",
+            NoteKind::Unfreeze => "unfreeze",
         }
     }
 

@@ -15,8 +15,9 @@ pub struct Snapshot {
     pub now: GameTime,
     pub duration: Duration,
     pub paused: bool,
-    /// The public board is frozen: [`Snapshot::public`] holds the board at the freeze.
-    pub frozen: bool,
+    /// When the public board froze, while it is frozen: [`Snapshot::public`] holds the board
+    /// at the freeze (revealed, `None`, once the game is over).
+    pub frozen: Option<GameTime>,
     /// The game reached its end, or was stopped.
     pub over: bool,
     pub load: LoadNow,
@@ -153,7 +154,7 @@ impl Snapshot {
     /// The board the public sees: [`Snapshot::teams`] unless frozen, then the board at the
     /// freeze.
     pub fn public_rows(&self) -> &[TeamRow] {
-        if self.frozen {
+        if self.frozen.is_some() {
             &self.public
         } else {
             &self.teams

@@ -29,6 +29,15 @@ impl Follower {
                     MarkerKind::Url,
                     format!("registered its endpoint {}", n.text),
                 ),
+                // Every reader sees the board freeze, the public report too.
+                NoteKind::Freeze => (
+                    MarkerKind::Announcement,
+                    "the public board froze".to_owned(),
+                ),
+                NoteKind::Unfreeze => (
+                    MarkerKind::Announcement,
+                    "the public board is live again".to_owned(),
+                ),
                 // Checks are the team's own business: the timeline keeps what changed. A
                 // name is not a moment of the game (an organizer's rename is an event), nor
                 // the URLs the scenario gave.

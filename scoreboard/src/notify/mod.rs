@@ -170,7 +170,7 @@ impl Watcher {
     pub fn look(&mut self, s: &Snapshot) -> Vec<Message> {
         let now = Seen {
             paused: s.paused,
-            frozen: s.frozen,
+            frozen: s.frozen.is_some(),
             over: s.over,
             announcements: s.announcements.len(),
             registered: s

@@ -64,7 +64,7 @@ fn the_watcher_tells_each_moment_once() {
     assert_eq!(m[2].text, "The game is paused at 01:00.");
 
     s.paused = false;
-    s.frozen = true;
+    s.frozen = Some(GameTime(60_000));
     s.ledger.down_since_unix_ms = Some(1);
     s.ledger.error = Some("disk full".into());
     let m = w.look(&s);

@@ -81,7 +81,7 @@ impl<'a> Footer<'a> {
         } else {
             "pause"
         };
-        let freeze = if self.snapshot.frozen {
+        let freeze = if self.snapshot.frozen.is_some() {
             "unfreeze"
         } else {
             "freeze"

@@ -47,7 +47,7 @@ impl<'a> Header<'a> {
         let mut spans = Vec::new();
         for (on, text, bg) in [
             (s.paused, "PAUSED", Color::Yellow),
-            (s.frozen, "FROZEN", Color::Cyan),
+            (s.frozen.is_some(), "FROZEN", Color::Cyan),
             (s.over, "GAME OVER", Color::Red),
             (
                 s.ledger.down_since_unix_ms.is_some(),

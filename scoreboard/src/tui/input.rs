@@ -90,7 +90,9 @@ impl App {
             KeyCode::End => self.scroll_down(usize::MAX),
             KeyCode::Char('p') if self.snapshot.paused => return Some(Command::Resume.into()),
             KeyCode::Char('p') => return Some(Command::Pause.into()),
-            KeyCode::Char('f') if self.snapshot.frozen => return Some(Command::Unfreeze.into()),
+            KeyCode::Char('f') if self.snapshot.frozen.is_some() => {
+                return Some(Command::Unfreeze.into());
+            }
             KeyCode::Char('f') => return Some(Command::Freeze.into()),
             KeyCode::Char('a') => self.mode = InputMode::Announce(String::new()),
             KeyCode::Char('u') => {

@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn the_board_escapes_names_and_shows_the_freeze() {
         let snapshot = Snapshot {
-            frozen: true,
+            frozen: Some(scoreboard_domain::GameTime(1_000)),
             public: vec![TeamRow {
                 rank: 1,
                 team: "<img src=x>".into(),

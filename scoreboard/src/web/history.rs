@@ -97,16 +97,10 @@ where
     result.unwrap_or_else(|| Err(WebError::NotFound("the ledger holds no game yet".into())))
 }
 
-/// Where the public's view of the game ends: at the freeze while the board is frozen (the
-/// latest event the frozen board counted), else nowhere.
+/// Where the public's view of the game ends: at the freeze while the board is frozen, else
+/// nowhere.
 pub(crate) fn public_cut(s: &Snapshot) -> Option<GameTime> {
-    s.frozen.then(|| {
-        s.public_rows()
-            .iter()
-            .filter_map(|t| t.score_series.last().map(|(at, _)| *at))
-            .max()
-            .unwrap_or(GameTime(0))
-    })
+    s.frozen
 }
 
 /// `GET /report`: the debrief as one page; the whole of it with the admin token.

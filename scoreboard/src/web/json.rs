@@ -89,7 +89,7 @@ pub(crate) fn board(s: &Snapshot) -> Board {
         now: s.now.to_string(),
         now_ms: s.now.0,
         paused: s.paused,
-        frozen: s.frozen,
+        frozen: s.frozen.is_some(),
         over: s.over,
         announcements: s
             .announcements
@@ -179,7 +179,7 @@ pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
         urls: live.map(|t| t.urls.clone()).unwrap_or_default(),
         endpoint: live.map(endpoint),
         paused: s.paused,
-        frozen: s.frozen,
+        frozen: s.frozen.is_some(),
         over: s.over,
         losses: live.map_or_else(Vec::new, |t| t.losses.iter().map(loss).collect()),
     }
@@ -227,7 +227,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
         now_ms: s.now.0,
         duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
         paused: s.paused,
-        frozen: s.frozen,
+        frozen: s.frozen.is_some(),
         over: s.over,
         offered: s.load.offered.clone(),
         phase: s.load.phase.clone(),

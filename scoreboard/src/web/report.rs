@@ -158,7 +158,7 @@ fn game_metrics(s: &Snapshot) -> [(&'static str, &'static str, &'static str, Str
             "gameday_frozen",
             "gauge",
             "1 while the public board is frozen.",
-            u8::from(s.frozen).to_string(),
+            u8::from(s.frozen.is_some()).to_string(),
         ),
         (
             "gameday_game_seconds",
@@ -226,7 +226,7 @@ mod tests {
             ..Default::default()
         };
         let s = Snapshot {
-            frozen: true,
+            frozen: Some(scoreboard_domain::GameTime(1_000)),
             teams: vec![row(99_000)],
             public: vec![row(5_500)],
             writes: scoreboard_domain::snapshot::LedgerWrites {

@@ -92,7 +92,7 @@ fn p_pauses_a_running_game_and_resumes_a_paused_one() {
 #[test]
 fn f_freezes_and_unfreezes_the_public_board() {
     let live = Snapshot {
-        frozen: false,
+        frozen: None,
         ..game()
     };
     let mut app = App::new(shared(live.clone()));
@@ -103,7 +103,7 @@ fn f_freezes_and_unfreezes_the_public_board() {
         Some(&Command::Freeze)
     );
     app.update(shared(Snapshot {
-        frozen: true,
+        frozen: Some(scoreboard_domain::GameTime(1_000)),
         ..live
     }));
     assert_eq!(

@@ -48,7 +48,7 @@ fn header_shows_clock_phase_state_and_latest_announcement() {
 fn header_of_a_running_game_has_no_badges() {
     let game = Snapshot {
         paused: false,
-        frozen: false,
+        frozen: None,
         announcements: vec![],
         ..game()
     };

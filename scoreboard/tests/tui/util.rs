@@ -197,7 +197,7 @@ pub fn game() -> Snapshot {
         now: GameTime(754_000),
         duration: Duration::from_secs(45 * 60),
         paused: true,
-        frozen: true,
+        frozen: Some(scoreboard_domain::GameTime(1_000)),
         over: false,
         load: LoadNow {
             offered: "8.0 req/s".into(),

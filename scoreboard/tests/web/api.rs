@@ -558,7 +558,7 @@ async fn the_board_shows_the_public_view_and_unknown_routes_are_404() {
     );
     // Frozen: the public board keeps the scores of the freeze.
     game.publish(|s| {
-        s.frozen = true;
+        s.frozen = Some(s.now);
         s.teams[1].score = scoreboard_domain::Points(999_000);
     });
     let page = send(&app, client::get("/", None)).await;

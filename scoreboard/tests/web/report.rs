@@ -118,7 +118,7 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
 
     // Frozen at 50 s: the public see the game as it stood then.
     game.publish(|s| {
-        s.frozen = true;
+        s.frozen = Some(GameTime(50_000));
         s.public = s.teams.clone();
         for t in &mut s.public {
             t.score_series = vec![(GameTime(50_000), Points(0))];

@@ -69,7 +69,7 @@ pub fn rank(snapshot: &mut Snapshot) {
         };
         previous = Some((t.score, t.rank));
     }
-    if !snapshot.frozen {
+    if snapshot.frozen.is_none() {
         snapshot.public = snapshot.teams.clone();
     }
 }
@@ -308,11 +308,11 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 "resume".to_string()
             }
             Control::Command(Command::Freeze, _) => {
-                world.frozen = true;
+                world.frozen = Some(world.now);
                 "freeze".to_string()
             }
             Control::Command(Command::Unfreeze, _) => {
-                world.frozen = false;
+                world.frozen = None;
                 "unfreeze".to_string()
             }
             Control::Command(Command::Announce(text), _) => {

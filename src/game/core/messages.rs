@@ -127,9 +127,6 @@ pub(crate) enum Effect {
     Bill(GameTime),
     /// Print the plain-text board.
     Board,
-    /// Keep the public board as the views show it now, until [`Effect::Unfreeze`].
-    Freeze,
-    Unfreeze,
     /// Stop the load and the clock.
     Pause,
     /// Start a new run at the paused game time, then tell the core [`Input::Resumed`].
@@ -145,10 +142,7 @@ pub(crate) enum Effect {
     },
     /// Probe the team's endpoint at `url` off the loop, then tell the core
     /// [`Input::Checked`] (and whoever asked, the result).
-    Probe {
-        team: usize,
-        url: String,
-    },
+    Probe { team: usize, url: String },
     /// The pauses so far, for the ledger's clock, and the pause or resume that brought them
     /// there.
     StorePauses {

@@ -83,8 +83,6 @@ struct Scoring {
 
 /// What the organizer did that the core keeps.
 struct Organizer {
-    /// The public board is frozen.
-    frozen: bool,
     /// Adjustment causes recorded or waiting (a retried request is recorded once).
     adjusted: HashSet<String>,
     adjustments: u64,
@@ -182,7 +180,6 @@ impl Core {
             teams,
             allow_private: g.allow_private_targets,
             organizer: Organizer {
-                frozen: false,
                 adjusted: start.adjusted,
                 adjustments: 0,
                 notes: 0,
@@ -422,6 +419,11 @@ impl Core {
                     effects.extend(self.change_url(index, when, url, id, None));
                     continue;
                 }
+                Happening::Timeline(Action::Freeze(freeze)) => {
+                    let id = format!("timeline-{}-freeze-{freeze}", when.0);
+                    effects.extend(self.freeze(when, freeze, id));
+                    continue;
+                }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));
                     Effect::Hook {
@@ -488,6 +490,23 @@ impl Core {
         [Effect::Say(said), Effect::Note(note)]
     }
 
+    /// Freezes the public board as it is now (`freeze`), or shows it live again: a note the
+    /// projection applies (every reader's board, a restart's too, shows the same frozen
+    /// board) and the ledger keeps. Nothing when it already is so.
+    fn freeze(&mut self, at: GameTime, freeze: bool, id: String) -> Vec<Effect> {
+        if self.state.frozen_at().is_some() == freeze {
+            return Vec::new();
+        }
+        let note = self.state.freeze_note(id, at, freeze);
+        self.state.apply_note(&note);
+        let said = if freeze {
+            format!("[{at}] public scoreboard frozen: the standings stay hidden until the end")
+        } else {
+            format!("[{at}] public scoreboard live again")
+        };
+        vec![Effect::Say(said), Effect::Note(note)]
+    }
+
     /// The id of a note made live: the run, its count in this process and the wall clock
     /// (a process of another run, or the same run again after a failed resume, differs).
     fn live_note_id(&mut self, now_unix_ms: u64) -> String {
@@ -506,21 +525,10 @@ impl Core {
             }
             Command::Resume if self.running.paused && !self.running.quit => vec![Effect::Resume],
             Command::Pause | Command::Resume => Vec::new(),
-            Command::Freeze if !self.organizer.frozen => {
-                self.organizer.frozen = true;
-                vec![
-                    Effect::Freeze,
-                    Effect::Say(format!("[{at}] public scoreboard frozen")),
-                ]
+            Command::Freeze | Command::Unfreeze => {
+                let id = self.live_note_id(now_unix_ms);
+                self.freeze(at, command == Command::Freeze, id)
             }
-            Command::Unfreeze if self.organizer.frozen => {
-                self.organizer.frozen = false;
-                vec![
-                    Effect::Unfreeze,
-                    Effect::Say(format!("[{at}] public scoreboard live again")),
-                ]
-            }
-            Command::Freeze | Command::Unfreeze => Vec::new(),
             Command::Announce(text) => {
                 let id = self.live_note_id(now_unix_ms);
                 self.announce(at, text, id).into()

@@ -58,23 +58,32 @@ fn core(board_every: Duration) -> Core {
 
 /// The core of run `run` of the game, resumed at game time `offset`.
 fn resumed_core(board_every: Duration, offset: Duration, run: u64) -> Core {
-    let s = scenario();
+    core_of(&scenario(), board_every, offset, run)
+}
+
+/// The core of run `run` of the game `s`, resumed at game time `offset`.
+fn core_of(s: &Scenario, board_every: Duration, offset: Duration, run: u64) -> Core {
+    let start = Start {
+        offset,
+        ..start_of(s, board_every, run)
+    };
+    Core::new(s, start).expect("the rules are valid")
+}
+
+/// How run `run` of `s` starts at 0, with an empty projection.
+fn start_of(s: &Scenario, board_every: Duration, run: u64) -> Start {
     let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
-    Core::new(
-        &s,
-        Start {
-            state: GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick)),
-            adjusted: Default::default(),
-            biller: Biller::default(),
-            run,
-            offset,
-            paused_ms: 0,
-            board_every,
-            billing_every_ms: 0,
-            collector: None,
-        },
-    )
-    .expect("the rules are valid")
+    Start {
+        state: GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick)),
+        adjusted: Default::default(),
+        biller: Biller::default(),
+        run,
+        offset: Duration::ZERO,
+        paused_ms: 0,
+        board_every,
+        billing_every_ms: 0,
+        collector: None,
+    }
 }
 
 fn batch(team: u32, name: &str, tick: u64, correct: usize, errors: usize) -> OutcomeBatch {
@@ -387,17 +396,21 @@ fn a_url_change_is_refused_for_a_simulated_team_and_a_bad_url() {
 }
 
 #[test]
-fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
+fn freeze_is_a_note_of_the_board_then_and_a_stop_is_said_once() {
     let mut core = core(Duration::ZERO);
     let frozen = command(&mut core, 1_000, Command::Freeze);
-    assert_eq!(says(&frozen), ["[00:01] public scoreboard frozen"]);
-    assert_eq!(frozen[0], Effect::Freeze);
-    assert!(core.organizer.frozen);
-    assert!(command(&mut core, 1_000, Command::Freeze).is_empty());
     assert_eq!(
-        says(&command(&mut core, 2_000, Command::Unfreeze)),
-        ["[00:02] public scoreboard live again"]
+        says(&frozen),
+        ["[00:01] public scoreboard frozen: the standings stay hidden until the end"]
     );
+    let note = notes(&frozen)[0].clone();
+    assert_eq!((note.kind, note.at), (NoteKind::Freeze, GameTime(1_000)));
+    assert_eq!(core.state.frozen_at(), Some(GameTime(1_000)));
+    assert!(command(&mut core, 1_000, Command::Freeze).is_empty());
+    let live = command(&mut core, 2_000, Command::Unfreeze);
+    assert_eq!(says(&live), ["[00:02] public scoreboard live again"]);
+    assert_eq!(notes(&live)[0].kind, NoteKind::Unfreeze);
+    assert_eq!(core.state.frozen_at(), None);
     let stop = command(&mut core, 3_000, Command::Quit);
     assert_eq!(stop.last(), Some(&Effect::Stop));
     assert!(core.quit());
@@ -413,6 +426,54 @@ fn freeze_keeps_the_board_given_and_a_stop_is_said_once() {
 }
 
 /// The notes among `effects`, the URL changes' too.
+/// The timeline freezes the board at 20 s and shows it again at 40 s, once each; a game
+/// resumed in between is still frozen (its projection read the note back) and shows it
+/// again on time.
+#[test]
+fn the_timeline_freezes_the_board_and_a_resumed_game_stays_frozen() {
+    let text = format!(
+        "{SCENARIO}\n[[timeline]]\nat = \"20s\"\nfreeze = true\n\
+         [[timeline]]\nat = \"40s\"\nfreeze = false\n"
+    );
+    let s = crate::scenario::parse(&text, Path::new("freeze.toml")).unwrap();
+    let mut core = core_of(&s, Duration::ZERO, Duration::ZERO, 1);
+    let look = |core: &mut Core, at: u64| core.handle(Input::Look { now: GameTime(at) });
+    let due = look(&mut core, 25_000);
+    let frozen: Vec<&Note> = notes(&due)
+        .into_iter()
+        .filter(|n| n.kind == NoteKind::Freeze)
+        .collect();
+    assert_eq!(frozen.len(), 1, "{due:?}");
+    assert_eq!(
+        (frozen[0].at, frozen[0].id.as_str()),
+        (GameTime(20_000), "timeline-20000-freeze-true")
+    );
+    assert_eq!(core.state.frozen_at(), Some(GameTime(20_000)));
+    assert!(notes(&look(&mut core, 30_000)).is_empty());
+
+    // A restart at 30 s: the projection read back from the ledger holds the freeze note.
+    let mut state = GameProjection::new(
+        &["alpha".into(), "bravo".into()],
+        s.rules.billing.price,
+        None,
+    );
+    state.apply_note(frozen[0]);
+    let mut resumed = Core::new(
+        &s,
+        Start {
+            state,
+            offset: Duration::from_secs(30),
+            ..start_of(&s, Duration::ZERO, 2)
+        },
+    )
+    .unwrap();
+    assert_eq!(resumed.state.frozen_at(), Some(GameTime(20_000)));
+    let due = look(&mut resumed, 41_000);
+    let kinds: Vec<NoteKind> = notes(&due).iter().map(|n| n.kind).collect();
+    assert!(kinds.contains(&NoteKind::Unfreeze), "{due:?}");
+    assert_eq!(resumed.state.frozen_at(), None);
+}
+
 fn notes(effects: &[Effect]) -> Vec<&Note> {
     effects
         .iter()

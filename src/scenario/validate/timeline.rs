@@ -1,5 +1,5 @@
-//! `[[timeline]]`: announcements, faults on simulated teams, organizer hooks and teams'
-//! registrations, sorted by time.
+//! `[[timeline]]`: announcements, faults on simulated teams, organizer hooks, teams'
+//! registrations and the public board's freeze, sorted by time.
 
 use std::ops::Range;
 
@@ -28,14 +28,22 @@ pub(super) fn timeline(
             ("fault", e.fault.as_ref().map(Spanned::span)),
             ("hook", e.hook.as_ref().map(Spanned::span)),
             ("register", e.register.as_ref().map(Spanned::span)),
+            ("freeze", e.freeze.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(name, span)| span.map(|s| (name, s)))
         .collect();
         if let Some((name, span)) = written.get(1) {
-            let message =
-                "set one of announce, fault, hook or register per [[timeline]] entry, not several";
+            let message = "set one of announce, fault, hook, register or freeze per [[timeline]] \
+                           entry, not several";
             return Err(c.error(span.clone(), &format!("{f}.{name}"), message));
+        }
+        if let Some(freeze) = &e.freeze {
+            entries.push(TimelineEntry {
+                at,
+                action: Action::Freeze(*freeze.get_ref()),
+            });
+            continue;
         }
         let action = match (&e.announce, &e.fault, &e.hook, &e.register) {
             (Some(text), ..) => {
@@ -48,8 +56,8 @@ pub(super) fn timeline(
                 self::register(c, register.get_ref(), &f, teams, game.allow_private_targets)?
             }
             (None, None, None, None) => {
-                let message = "expected announce = \"…\", fault = { … }, hook = { … } \
-                               or register = { … }";
+                let message = "expected announce = \"…\", fault = { … }, hook = { … }, \
+                               register = { … } or freeze = true";
                 return Err(c.error(entry.span(), &f, message));
             }
         };

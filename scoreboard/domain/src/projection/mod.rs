@@ -6,6 +6,7 @@
 
 mod catch_up;
 mod endpoints;
+mod frozen;
 mod history;
 mod losses;
 
@@ -113,8 +114,6 @@ pub struct SnapshotFacts<'a> {
     pub load: LoadNow,
     pub paused: bool,
     pub over: bool,
-    /// The public board kept at a freeze, if frozen.
-    pub frozen: Option<&'a [TeamRow]>,
     /// The ledger's health, as the game runner sees it.
     pub ledger: LedgerHealth,
 }
@@ -155,6 +154,8 @@ struct Terms {
 struct Noted {
     endpoints: BTreeMap<String, EndpointStatus>,
     names: BTreeMap<String, String>,
+    /// The public board kept at a freeze, and when it froze, while frozen.
+    frozen: Option<(GameTime, Vec<TeamRow>)>,
 }
 
 impl GameProjection {
@@ -183,6 +184,7 @@ impl GameProjection {
                     .map(|t| (t.clone(), EndpointStatus::default()))
                     .collect(),
                 names: BTreeMap::new(),
+                frozen: None,
             },
         }
     }
@@ -222,6 +224,14 @@ impl GameProjection {
                 self.announcements.push((note.at, note.text.clone()));
                 return;
             }
+            (NoteKind::Freeze, _) => {
+                self.noted.frozen = Some((note.at, frozen::decode(&note.text)));
+                return;
+            }
+            (NoteKind::Unfreeze, _) => {
+                self.noted.frozen = None;
+                return;
+            }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
                     self.noted.names.insert(team.clone(), note.text.clone());
@@ -236,6 +246,28 @@ impl GameProjection {
             .and_then(|t| self.noted.endpoints.get_mut(t))
         {
             e.note(note);
+        }
+    }
+
+    /// When the public board froze, while it is frozen.
+    pub fn frozen_at(&self) -> Option<GameTime> {
+        self.noted.frozen.as_ref().map(|(at, _)| *at)
+    }
+
+    /// The note that freezes the public board at `at` as it is now (`freeze`), or shows it
+    /// live again.
+    pub fn freeze_note(&self, id: String, at: GameTime, freeze: bool) -> Note {
+        let (kind, text) = if freeze {
+            (NoteKind::Freeze, frozen::encode(&self.rows()))
+        } else {
+            (NoteKind::Unfreeze, String::new())
+        };
+        Note {
+            id,
+            at,
+            kind,
+            team: None,
+            text,
         }
     }
 
@@ -448,8 +480,10 @@ impl GameProjection {
     pub fn snapshot(&self, facts: SnapshotFacts<'_>) -> Snapshot {
         let teams = self.rows();
         // Not frozen, the public see `teams`: no second copy of every row. Frozen, their
-        // rows keep the scores of the freeze but show each team's name now.
-        let mut public = facts.frozen.map_or_else(Vec::new, <[TeamRow]>::to_vec);
+        // rows keep the scores of the freeze but show each team's name now. Over, the
+        // frozen board is revealed: the public see the true final board.
+        let frozen = self.noted.frozen.as_ref().filter(|_| !facts.over);
+        let mut public = frozen.map_or_else(Vec::new, |(_, rows)| rows.clone());
         for row in &mut public {
             if let Some(name) = self.noted.names.get(&row.team) {
                 row.name.clone_from(name);
@@ -460,7 +494,7 @@ impl GameProjection {
             now: self.now,
             duration: facts.duration,
             paused: facts.paused,
-            frozen: facts.frozen.is_some(),
+            frozen: frozen.map(|(at, _)| *at),
             over: facts.over,
             load: facts.load,
             announcements: self
@@ -665,12 +699,10 @@ mod tests {
         p.apply_note(&named("a", "Ants").note("1".into()));
         // A team the game does not have is no one's name.
         p.apply_note(&named("z", "Zebras").note("2".into()));
-        let frozen = p.rows();
+        let freeze = p.freeze_note("f".into(), GameTime(1), true);
+        p.apply_note(&freeze);
         p.apply_note(&named("a", "Red Ants").note("3".into()));
-        let snapshot = p.snapshot(SnapshotFacts {
-            frozen: Some(&frozen),
-            ..SnapshotFacts::default()
-        });
+        let snapshot = p.snapshot(SnapshotFacts::default());
         let shown = |rows: &[TeamRow]| -> Vec<(String, String)> {
             rows.iter()
                 .map(|r| (r.team.clone(), r.name.clone()))
@@ -685,6 +717,51 @@ mod tests {
         assert_eq!(shown(&snapshot.public), now);
         assert_eq!(p.name("z"), None);
         assert_eq!(p.for_history().name("a"), Some("Red Ants"));
+    }
+
+    #[test]
+    fn a_freeze_note_keeps_the_public_board_for_every_reader_until_the_end() {
+        let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let mut game = GameProjection::new(&names, Cents(800), None);
+        game.apply_event(&ev("a", 1, 2, "x"));
+        game.apply_event(&ev("b", 1, 5, "y"));
+        let freeze = game.freeze_note("f".into(), GameTime(2_000), true);
+        assert_eq!(freeze.kind, NoteKind::Freeze);
+        // A follower reads the same note later, after more events: the same frozen board.
+        let mut follower = game.clone();
+        for p in [&mut game, &mut follower] {
+            p.apply_note(&freeze);
+            p.apply_event(&ev("a", 3, 10, "z"));
+        }
+        let scores = |rows: &[TeamRow]| -> Vec<(String, i64)> {
+            rows.iter().map(|r| (r.team.clone(), r.score.0)).collect()
+        };
+        for p in [&game, &follower] {
+            let s = p.snapshot(SnapshotFacts::default());
+            assert_eq!(s.frozen, Some(GameTime(2_000)));
+            assert_eq!(
+                scores(s.public_rows()),
+                [("b".into(), 5_000), ("a".into(), 2_000)]
+            );
+            assert_eq!(
+                scores(&s.teams),
+                [("a".into(), 12_000), ("b".into(), 5_000)]
+            );
+            // Over, the frozen board is revealed.
+            let over = p.snapshot(SnapshotFacts {
+                over: true,
+                ..SnapshotFacts::default()
+            });
+            assert_eq!(
+                (over.frozen, scores(over.public_rows())),
+                (None, scores(&s.teams))
+            );
+        }
+        assert_eq!(game.frozen_at(), Some(GameTime(2_000)));
+        game.apply_note(&game.freeze_note("u".into(), GameTime(4_000), false));
+        assert_eq!(game.frozen_at(), None);
+        let live = game.snapshot(SnapshotFacts::default());
+        assert_eq!(scores(live.public_rows()), scores(&live.teams));
     }
 
     #[test]
