@@ -241,6 +241,26 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         "a retried adjustment was recorded twice: {events}"
     );
 
+    // The public report marks the freeze on its timeline.
+    let report = dir.path().join("public.html");
+    let written = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["report", "--public", "--out"])
+        .arg(&report)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        report.contains("the public board froze"),
+        "no freeze in the public report"
+    );
+
     let mut replica = util::Killed(
         Command::new(env!("CARGO_BIN_EXE_gameday"))
             .args(["serve", "--web", "127.0.0.1:0", "--db"])
