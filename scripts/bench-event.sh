@@ -6,11 +6,12 @@
 # the web reads the game's history), and prints a table and the goals of issue 32.
 #
 # Usage: scripts/bench-event.sh [--teams N] [--minutes M] [--rate R] [--every S]
-#   --teams (1000), --minutes (3; 20 for the growth goal), --rate (20 req/s a team), --every
-#   (sampling period in seconds, 10). Environment: GAMEDAY_BIN (the binary; built in release when
-#   unset), HEAPTRACK=1 (run gameday under heaptrack; the profile is kept as $HEAPTRACK_OUT or
-#   ./heaptrack.gameday.*), and the knobs of scripts/lib/nginx-answers.sh (KEYS, SEED,
-#   ITERATIONS, SALT, SERVER_CPU). Bounded: the game's minutes plus 2 minutes, plus the build.
+#   --teams (1000), --minutes (3; 22 for two 10-minute windows of growth after minute 2),
+#   --rate (20 req/s a team), --every (sampling period in seconds, 10). Environment:
+#   GAMEDAY_BIN (the binary; built in release when unset), HEAPTRACK=1 (run gameday under
+#   heaptrack; the profile is kept as $HEAPTRACK_OUT or ./heaptrack.gameday.*), and the knobs
+#   of scripts/lib/nginx-answers.sh (KEYS, SEED, ITERATIONS, SALT, SERVER_CPU). Bounded: the
+#   game's minutes plus 2 minutes, plus the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/nginx-answers.sh source-path=SCRIPTDIR
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --minutes) MINUTES=$2 && shift 2 ;;
     --rate) RATE=$2 && shift 2 ;;
     --every) EVERY=$2 && shift 2 ;;
-    -h | --help) sed -n '2,12p' "$0" && exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0" && exit 0 ;;
     *) bench_die "unknown option $1 (see --help)" ;;
   esac
 done

@@ -1,16 +1,14 @@
-//! What a game would take of the machine's memory: its expected answers, its requests
-//! prebuilt for every key and team server, its connections. A game that cannot fit is
-//! refused before anything is built, with what would happen and what to change.
+//! What a game would take of the machine's memory: its expected answers, its connections,
+//! its teams' history. A game that cannot fit is refused before anything is built, with what
+//! would happen and what to change. (Requests are made as they go out from the key and a
+//! few bytes of each team server: nothing is kept a key per server.)
 
-use crate::scenario::{Endpoint, Scenario};
+use crate::scenario::Scenario;
 
 /// Bytes per key of the expected answers (the key, its 44-byte answer, the table), as
-/// measured: `loadgen --keys 1000000` against one server peaks 263 B a key above
-/// `--keys 100000`, of which 136 are that server's requests (below).
+/// measured: `loadgen --keys 1000000` against one server peaked 263 B a key above
+/// `--keys 100000` when 136 of them were that server's prebuilt requests.
 pub const ANSWER_BYTES_PER_KEY: u64 = 128;
-/// Bytes per key per team server of the prebuilt request targets, as measured: each more
-/// separate target of 1,000,000 keys adds 133 MB.
-pub const REQUEST_BYTES_PER_KEY: u64 = 136;
 /// Bytes per open connection (buffers and task), as measured: 4,000 connections held
 /// open by a server that never answers take 68 MB more than 100 do.
 pub const CONNECTION_BYTES: u64 = 18 << 10;
@@ -39,9 +37,6 @@ impl Machine {
 pub struct Needs {
     pub keys: u64,
     pub answers: u64,
-    /// Team servers (base URLs) requests are prebuilt for, over every team.
-    pub servers: u64,
-    pub requests: u64,
     /// Connections open at once at most (every team at its in-flight cap).
     pub connections: u64,
     pub connection_bytes: u64,
@@ -54,11 +49,6 @@ impl Needs {
     /// A process sending `segments`' share of the load (`0`: it sends none).
     pub fn of(s: &Scenario, segments: u32) -> Needs {
         let keys = s.keyset.count as u64;
-        let servers: u64 = if segments == 0 {
-            0
-        } else {
-            s.teams.iter().map(|t| servers(&t.endpoint)).sum()
-        };
         let connections = match segments {
             0 => 0,
             n => (s.teams.len() as u64 * s.load.max_in_flight as u64).div_ceil(n as u64),
@@ -69,15 +59,13 @@ impl Needs {
             history_bytes: s.teams.len() as u64 * buckets * bucket,
             keys,
             answers: keys * ANSWER_BYTES_PER_KEY,
-            servers,
-            requests: keys * servers * REQUEST_BYTES_PER_KEY,
             connections,
             connection_bytes: connections * CONNECTION_BYTES,
         }
     }
 
     pub fn total(&self) -> u64 {
-        BASE_BYTES + self.answers + self.requests + self.connection_bytes + self.history_bytes
+        BASE_BYTES + self.answers + self.connection_bytes + self.history_bytes
     }
 
     /// Whether the game fits `machine`: `Err` says what would happen when it cannot,
@@ -86,8 +74,8 @@ impl Needs {
         let (total, memory) = (self.total(), machine.memory);
         let parts = self.parts();
         if total > memory / 10 * 9 {
-            let when = if BASE_BYTES + self.answers + self.requests > memory / 10 * 9 {
-                "while it builds the requests, before the game starts"
+            let when = if BASE_BYTES + self.answers > memory / 10 * 9 {
+                "while it builds the expected answers, before the game starts"
             } else {
                 "once the teams are slow and every connection is open"
             };
@@ -115,13 +103,6 @@ impl Needs {
             size(self.answers),
             self.keys
         )];
-        if self.servers > 0 {
-            parts.push(format!(
-                "{} for requests prebuilt for every key and each of {} team servers",
-                size(self.requests),
-                self.servers
-            ));
-        }
         if self.connections > 0 {
             parts.push(format!(
                 "{} for up to {} connections open at once (teams × load.max_in_flight)",
@@ -134,25 +115,6 @@ impl Needs {
             size(self.history_bytes)
         ));
         parts.join(", ")
-    }
-}
-
-/// The servers a team's requests are prebuilt for: its URLs, or its simulated servers at
-/// their most.
-fn servers(endpoint: &Endpoint) -> u64 {
-    match endpoint {
-        Endpoint::Urls(urls) => urls.len() as u64,
-        // One URL, registered during the game (a second takes the prebuilt requests' room
-        // of the first).
-        Endpoint::Registers => 1,
-        Endpoint::Simulate(sim) => sim
-            .steps
-            .iter()
-            .filter_map(|s| s.servers)
-            .chain([sim.servers])
-            .max()
-            .unwrap_or(1)
-            .max(1) as u64,
     }
 }
 
@@ -196,7 +158,6 @@ mod tests {
     #[test]
     fn an_ordinary_game_fits() {
         let needs = Needs::of(&scenario(10_000, 40, 4, 1000), 1);
-        assert_eq!(needs.servers, 160);
         assert_eq!(needs.connections, 40_000);
         // 40 teams × 60 s × 96 B: one history, which the web shares.
         assert_eq!(needs.history_bytes, 40 * 60 * 96);
@@ -204,12 +165,22 @@ mod tests {
     }
 
     #[test]
-    fn too_many_keys_for_every_server_are_refused_before_the_game() {
-        let needs = Needs::of(&scenario(1_000_000, 100, 4, 100), 1);
-        let err = needs.judge(MACHINE).unwrap_err();
-        assert!(err.contains("while it builds the requests"), "{err}");
-        assert!(err.contains("this machine has 24.0 GiB"), "{err}");
-        assert!(err.contains("each of 400 team servers"), "{err}");
+    fn keys_cost_once_not_once_per_team_server() {
+        // A million keys for 400 team servers: 122 MiB of answers, where the requests
+        // prebuilt for every key and server were 51 GiB.
+        let s = scenario(1_000_000, 100, 4, 100);
+        let needs = Needs::of(&s, 1);
+        assert_eq!(needs.answers, 128_000_000);
+        assert!(needs.total() < 1 << 30, "{}", size(needs.total()));
+        assert!(needs.judge(MACHINE).is_ok());
+        // A machine too small for the answers themselves refuses before the game.
+        let small = Machine { memory: 128 << 20 };
+        let err = needs.judge(small).unwrap_err();
+        assert!(
+            err.contains("while it builds the expected answers"),
+            "{err}"
+        );
+        assert!(err.contains("this machine has 128.0 MiB"), "{err}");
         assert!(err.contains("Lower keyset.count"), "{err}");
     }
 

@@ -259,11 +259,10 @@ mod tests {
     #[test]
     fn a_game_too_big_for_the_memory_is_refused_and_a_large_one_warned() {
         let s = scenario(4, 1_000_000);
-        let small = Machine { memory: 256 << 20 };
+        let small = Machine { memory: 128 << 20 };
         let err = fits_memory(&s, 1, small).unwrap_err();
         assert!(matches!(err, PreflightError::Memory(_)), "{err:?}");
         assert!(err.to_string().contains("OOM killer"), "{err}");
-        // A coordinator that sends no load builds no requests.
         let needs = Needs::of(&s, 1).total();
         let roomy = Machine {
             memory: needs * 3 / 2,
@@ -301,9 +300,10 @@ mod tests {
             text.is_empty() || text.starts_with("warning: open files"),
             "{text}"
         );
-        // A million keys' requests for each of 1,000 servers (136 GB): refused before the
-        // disk is looked at.
-        let huge = scenario(1000, 1_000_000);
+        // A million requests in flight for each of 101 teams (1.7 TiB of connections):
+        // refused before the disk is looked at.
+        let mut huge = scenario(100, 1000);
+        huge.load.max_in_flight = 1_000_000;
         let err = before_play(&huge, 1, &at, &mut Vec::new()).unwrap_err();
         assert!(matches!(err, PreflightError::Memory(_)), "{err:?}");
     }

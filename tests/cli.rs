@@ -454,10 +454,10 @@ fn a_worker_raises_open_files_and_says_when_the_hard_limit_is_too_low() {
 #[test]
 fn a_game_too_big_for_the_machine_is_refused_before_anything_is_built() {
     let dir = tempfile::tempdir().unwrap();
-    // A million keys prebuilt for 200 teams × 16 servers: hundreds of GiB.
+    // A million requests in flight for each of 200 teams × 16 servers: terabytes.
     let mut text = String::from(
         "[game]\nname = \"huge\"\nduration = \"1m\"\nallow_private_targets = true\n\
-         [keyset]\ncount = 1000000\n[load]\nclients = 1\n",
+         [keyset]\ncount = 1000000\n[load]\nclients = 1\nmax_in_flight = 1000000\n",
     );
     for t in 0..200 {
         let urls: Vec<String> = (0..16).map(|s| format!("http://10.1.{t}.{s}")).collect();
@@ -473,8 +473,8 @@ fn a_game_too_big_for_the_machine_is_refused_before_anything_is_built() {
         assert_eq!(out.status.code(), Some(2), "{command}: {err}");
         assert!(
             err.contains("would be killed for want of memory")
-                && err.contains("while it builds the requests")
-                && err.contains("each of 3200 team servers"),
+                && err.contains("once the teams are slow")
+                && err.contains("up to 200000000 connections"),
             "{command}: {err}"
         );
         // Refused before the answers were computed: none were cached.

@@ -228,7 +228,7 @@ impl Endpoint<'_> {
                 ProbeCheck::Health => Expect::Ok200,
                 ProbeCheck::Answer { expected, .. } => Expect::Body(expected.as_bytes()),
             };
-            let request = self.base.requests.get(i);
+            let request = self.base.requests.get(path);
             let sent = Instant::now();
             let asked = exchange(
                 conn.take(),

@@ -1,4 +1,4 @@
-//! Targets (teams), their limits, and the request parts prebuilt for every key.
+//! Targets (teams), their limits, and the parts their requests are made from.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +36,12 @@ impl RequestShape {
 
     fn render(&self, prefix: &str, key: &str) -> String {
         format!("{prefix}{}", self.0.replace("{key}", key))
+    }
+
+    /// The path before `{key}` (under `prefix`) and after it.
+    fn around_key(&self, prefix: &str) -> (String, &str) {
+        let (before, after) = self.0.split_once("{key}").expect("a shape holds {key}");
+        (format!("{prefix}{before}"), after)
     }
 }
 
@@ -163,7 +169,7 @@ pub(crate) struct Base {
     pub(crate) authority: String,
     /// For an `https` URL: the certificate's expected name and the target's TLS client.
     pub(crate) tls: Option<TlsEndpoint>,
-    /// Every key's whole request, in keyset order.
+    /// Its requests, made as each goes out from the key.
     pub(crate) requests: Requests,
 }
 
@@ -220,8 +226,8 @@ fn starting_bases(
     }
 }
 
-/// Checks a target's base URLs (at least one) and builds every key's request target for
-/// each: at the start of a run, and again when a running target's URLs change.
+/// Checks a target's base URLs (at least one) and every key's request target for each: at
+/// the start of a run, and again when a running target's URLs change.
 pub(crate) fn prepare_bases(
     name: &str,
     urls: &[String],
@@ -247,11 +253,16 @@ fn prepare_base(
     tls: &TlsConnector,
 ) -> Result<Base, LoadgenError> {
     let base = BaseUrl::parse(name, url, tls)?;
-    base.with_requests(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())))
+    let paths = keys.iter().map(|k| shape.render(&base.prefix, k.as_str()));
+    base.check_paths(paths)?;
+    let (before, after) = shape.around_key(&base.prefix);
+    let requests = Requests::new(&base.host_header, &before, after);
+    Ok(base.into_base(requests))
 }
 
-/// A base for the endpoint probe: its requests are `GET /healthcheck`, then each key's in
-/// the request shape, under the URL's own path; with their paths (and queries), in order.
+/// A base for the endpoint probe, and its paths (and queries) in order: `/healthcheck`, then
+/// each key's in the request shape, under the URL's own path. Its requests take a whole path
+/// where others take a key.
 pub(crate) fn probe_base(
     name: &str,
     url: &str,
@@ -262,7 +273,9 @@ pub(crate) fn probe_base(
     let base = BaseUrl::parse(name, url, tls)?;
     let mut paths = vec![format!("{}/healthcheck", base.prefix)];
     paths.extend(keys.iter().map(|k| shape.render(&base.prefix, k.as_str())));
-    Ok((base.with_requests(paths.iter())?, paths))
+    base.check_paths(paths.iter())?;
+    let requests = Requests::new(&base.host_header, "", "");
+    Ok((base.into_base(requests), paths))
 }
 
 /// A base URL, checked and taken apart into what its requests need.
@@ -317,29 +330,29 @@ impl<'u> BaseUrl<'u> {
         })
     }
 
-    /// The base, with a request for each of `paths`.
-    fn with_requests<P: AsRef<str>>(
+    /// Checks that each of `paths` is a valid request target, as hyper checks a URI, so
+    /// that no key breaks a request line.
+    fn check_paths<P: AsRef<str>>(
         &self,
-        paths: impl ExactSizeIterator<Item = P>,
-    ) -> Result<Base, LoadgenError> {
-        let bad = |reason: &str| bad_url(self.name, self.url, reason);
-        // Each path checked as hyper checks a URI, so that no key breaks a request line.
-        let mut bad_path = false;
-        let paths = paths.inspect(|path| {
-            bad_path |= path.as_ref().parse::<PathAndQuery>().is_err();
-        });
-        let requests = Requests::build(&self.host_header, paths)
-            .ok_or_else(|| bad("too many keys: the requests to one URL would pass 4 GiB"))?;
-        if bad_path {
-            return Err(bad(
+        mut paths: impl Iterator<Item = P>,
+    ) -> Result<(), LoadgenError> {
+        match paths.all(|path| path.as_ref().parse::<PathAndQuery>().is_ok()) {
+            true => Ok(()),
+            false => Err(bad_url(
+                self.name,
+                self.url,
                 "the request shape does not make a valid path with this URL",
-            ));
+            )),
         }
-        Ok(Base {
-            authority: self.authority.clone(),
-            tls: self.tls.clone(),
+    }
+
+    /// The base, with its requests.
+    fn into_base(self, requests: Requests) -> Base {
+        Base {
+            authority: self.authority,
+            tls: self.tls,
             requests,
-        })
+        }
     }
 }
 
@@ -360,20 +373,19 @@ mod tests {
     }
 
     #[test]
-    fn bases_prebuild_every_key() {
+    fn bases_make_every_key_s_request() {
         let t = Target::new("team", vec!["http://127.0.0.1:8080/api/".into()]);
         let p = PreparedTarget::prepare(&t, &keys()).unwrap();
         let base = &p.bases[0];
         assert_eq!(base.authority, "127.0.0.1:8080");
         assert_eq!(
-            base.requests.get(0),
+            base.requests.get(keys()[0].as_str()).concat(),
             format!(
                 "GET /api/calc?input={} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
                 keys()[0]
             )
             .as_bytes()
         );
-        assert_eq!(base.requests.len(), 3);
     }
 
     #[test]
@@ -387,7 +399,8 @@ mod tests {
         assert!(
             p.bases[0]
                 .requests
-                .get(0)
+                .get("k")
+                .concat()
                 .ends_with(b"\r\nHost: example.com\r\n\r\n")
         );
         assert_eq!(p.bases[1].authority, "[::1]:81");
@@ -406,7 +419,8 @@ mod tests {
         assert!(
             p.bases[0]
                 .requests
-                .get(0)
+                .get("k")
+                .concat()
                 .ends_with(b"\r\nHost: team.example\r\n\r\n")
         );
         assert_eq!(p.bases[1].authority, "[::1]:8443");

@@ -93,16 +93,17 @@ impl OutcomeBatch {
         }
     }
 
-    /// Sizes its histograms for what they hold, once the batch is closed: a closed batch
-    /// waits in channels, the scorer and the ledger's queue, where three full-range
-    /// histograms (78 KiB a team a tick) were most of a big game's memory.
+    /// Holds its latencies in as little memory as they need, once the batch is closed: a
+    /// closed batch waits in channels, the scorer and the ledger's queue, where three
+    /// full-range histograms (78 KiB a team a tick) were most of a big game's memory. (A
+    /// tick of a few answers holds them one by one from the start, 4 bytes each.)
     pub fn compact(&mut self) {
         for h in [
             &mut self.latency,
             &mut self.uncorrected,
             &mut self.correct_latency,
         ] {
-            *h = h.compacted();
+            h.compact();
         }
     }
 

@@ -3,7 +3,7 @@
 //! digests are kept in memory; the newest page of a team's events comes from the live
 //! snapshot when it holds the page.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::error::WebError;
@@ -136,22 +136,26 @@ pub(crate) fn newest_page(row: &TeamRow, limit: usize) -> Option<EventPage> {
     let complete = row.event_count > 0 && row.event_count == recent.len() as u64;
     if recent.len() <= limit {
         return complete.then(|| EventPage {
-            events: recent.to_vec(),
+            events: recent.iter().map(|e| ScoreEvent::clone(e)).collect(),
             next_before: None,
         });
     }
     let oldest = recent[limit - 1].at;
-    let in_page = |e: &&ScoreEvent| e.at != oldest;
+    let in_page = |e: &&Arc<ScoreEvent>| e.at != oldest;
     if recent[..limit].iter().all(|e| e.at == oldest) {
         // One instant fills the page: all of it, if the line holds all of it.
         let end = recent.iter().position(|e| e.at != oldest)?;
         return Some(EventPage {
-            events: recent[..end].to_vec(),
+            events: recent[..end].iter().map(|e| ScoreEvent::clone(e)).collect(),
             next_before: Some(oldest.0),
         });
     }
     Some(EventPage {
-        events: recent[..limit].iter().filter(in_page).cloned().collect(),
+        events: recent[..limit]
+            .iter()
+            .filter(in_page)
+            .map(|e| ScoreEvent::clone(e))
+            .collect(),
         next_before: Some(oldest.0 + 1),
     })
 }
@@ -236,7 +240,7 @@ mod tests {
             })
             .collect();
         TeamRow {
-            recent: recent.into(),
+            recent: Arc::new(recent.into_iter().map(Arc::new).collect()),
             event_count,
             ..TeamRow::default()
         }

@@ -173,7 +173,7 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         urls: vec![format!("http://{name}.example:8080")],
         score_series,
         p99_series,
-        recent: recent(name).into(),
+        recent: std::sync::Arc::new(recent(name).into_iter().map(Into::into).collect()),
         event_count: recent(name).len() as u64,
         sends: 6000,
         late_sends: 3,

@@ -473,7 +473,8 @@ async fn the_newest_page_follows_each_snapshot_and_each_team() {
     let set = |a: u64, b: u64| {
         game.publish(|s| {
             for t in &mut s.teams {
-                t.recent = live(&t.team.clone(), if t.team == TEAM_A { a } else { b }).into();
+                let events = live(&t.team.clone(), if t.team == TEAM_A { a } else { b });
+                t.recent = std::sync::Arc::new(events.into_iter().map(Into::into).collect());
                 t.event_count = t.recent.len() as u64;
             }
         })

@@ -121,7 +121,7 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
         s.frozen = Some(GameTime(50_000));
         s.public = s.teams.clone();
         for t in &mut s.public {
-            t.score_series = vec![(GameTime(50_000), Points(0))];
+            t.score_series = vec![(GameTime(50_000), Points(0))].into();
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -355,7 +355,7 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 r.publisher.event(&e);
                 let row = world.teams.iter_mut().find(|t| t.team == team).unwrap();
                 row.score += points;
-                std::sync::Arc::make_mut(&mut row.recent).insert(0, e);
+                std::sync::Arc::make_mut(&mut row.recent).insert(0, std::sync::Arc::new(e));
                 let _ = reply.send(Ok(()));
                 format!("adjust {team} {} {by} {reason}", points.0)
             }

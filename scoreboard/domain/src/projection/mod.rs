@@ -11,7 +11,7 @@ mod history;
 mod losses;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use loadgen_outcome::{OutcomeBatch, OutcomeCounts, OutcomeKind};
@@ -33,6 +33,9 @@ const SERIES: usize = 600;
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
 
+/// A team's score and p99 windows, as its snapshots share them.
+type Charts = (Arc<[(GameTime, Points)]>, Arc<[(GameTime, Duration)]>);
+
 /// One team's running totals.
 #[derive(Clone, Debug, Default)]
 pub struct TeamState {
@@ -48,11 +51,15 @@ pub struct TeamState {
     trend: Trend,
     /// The latest score events by game time (then cause and seq), newest first: the same
     /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
-    /// a snapshot); the first event after a snapshot took it copies it.
-    pub recent: Arc<Vec<ScoreEvent>>,
+    /// a snapshot); the first event after a snapshot took it copies it: its pointers, each
+    /// event shared by both.
+    pub recent: Arc<Vec<Arc<ScoreEvent>>>,
     steps: ScoreSteps,
     /// Each tick's p99 (a bounded window for charts).
     pub p99_series: VecDeque<(GameTime, Duration)>,
+    /// The score and p99 windows as the snapshots share them: made by the first snapshot
+    /// after either changed, not at each change (a catch-up applies thousands a second).
+    charts: OnceLock<Charts>,
     /// The whole game: the last ten minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
@@ -367,6 +374,7 @@ impl GameProjection {
         t.sending.late_sends += batch.late_sends;
         let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
         push_bounded(&mut t.p99_series, (at, p99));
+        t.charts.take();
         t.history
             .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
         if let Some(e) = self.noted.endpoints.get_mut(&*batch.target) {
@@ -460,8 +468,8 @@ impl GameProjection {
                     cost: t.billing.cost,
                     urls: endpoint.urls(),
                     endpoint,
-                    score_series: t.score_series(),
-                    p99_series: t.p99_series.iter().copied().collect(),
+                    score_series: Arc::clone(&t.charts().0),
+                    p99_series: Arc::clone(&t.charts().1),
                     recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sending.sends,
@@ -561,9 +569,18 @@ impl TeamState {
                 before: self.steps.before,
             },
             p99_series: VecDeque::new(),
+            charts: OnceLock::new(),
             history: self.history.clone(),
             losses: self.losses.clone(),
         }
+    }
+
+    /// The score and p99 windows, shared (see [`TeamState::charts`]'s field).
+    fn charts(&self) -> &Charts {
+        self.charts.get_or_init(|| {
+            let score = self.score_series().into();
+            (score, self.p99_series.iter().copied().collect())
+        })
     }
 
     /// The score after each event time of the window, oldest first.
@@ -580,6 +597,7 @@ impl TeamState {
     }
 
     fn add_score_step(&mut self, at: GameTime, points: Points) {
+        self.charts.take();
         let ScoreSteps { steps, before } = &mut self.steps;
         if steps.front().is_some_and(|(first, _)| at < *first) && steps.len() == SERIES {
             // Older than the whole window: it counts in every point of it.
@@ -589,7 +607,10 @@ impl TeamState {
         let i = steps.partition_point(|(t, _)| *t < at);
         match steps.get_mut(i) {
             Some((t, p)) if *t == at => *p += points,
-            _ => steps.insert(i, (at, points)),
+            _ => {
+                room_for_one(steps);
+                steps.insert(i, (at, points));
+            }
         }
         if steps.len() > SERIES
             && let Some((_, oldest)) = steps.pop_front()
@@ -612,7 +633,7 @@ impl TeamState {
         let recent = Arc::make_mut(&mut self.recent);
         // Newest first: after every later event (and every equal one, as it came after).
         let i = recent.partition_point(|x| key(x) >= key(e));
-        recent.insert(i, e.clone());
+        recent.insert(i, Arc::new(e.clone()));
         recent.truncate(RECENT_EVENTS);
     }
 }
@@ -636,7 +657,18 @@ impl TickFigures {
     }
 }
 
+/// Makes room for one more in a window of [`SERIES`]: doubling, but never past the
+/// window's size and the one pushed before the oldest goes (a doubling deque would hold
+/// 1,024 for 600).
+fn room_for_one<T>(series: &mut VecDeque<T>) {
+    if series.len() == series.capacity() {
+        let wanted = (series.len() * 2).clamp(16, SERIES + 1);
+        series.reserve_exact(wanted.saturating_sub(series.len()).max(1));
+    }
+}
+
 fn push_bounded<T>(series: &mut VecDeque<T>, item: T) {
+    room_for_one(series);
     series.push_back(item);
     if series.len() > SERIES {
         series.pop_front();
@@ -787,6 +819,35 @@ mod tests {
         assert_eq!(series.len(), SERIES);
         assert_eq!(t.recent.len(), RECENT_EVENTS);
         assert_eq!(series.last().unwrap().1, t.score);
+        // The window holds no more room than it needs.
+        assert_eq!(t.steps.steps.capacity(), SERIES + 1);
+    }
+
+    #[test]
+    fn snapshots_share_the_chart_windows_and_events_until_the_team_changes() {
+        let names = vec!["a".to_owned()];
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        for s in 1..300 {
+            p.apply_event(&ev("a", s, 1, &format!("c{s}")));
+        }
+        let (first, second) = (p.rows(), p.rows());
+        let (a, b) = (&first[0], &second[0]);
+        assert!(Arc::ptr_eq(&a.score_series, &b.score_series));
+        assert!(Arc::ptr_eq(&a.p99_series, &b.p99_series));
+        assert!(Arc::ptr_eq(&a.recent, &b.recent));
+        assert_eq!(
+            &a.score_series[..],
+            &p.team("a").unwrap().score_series()[..]
+        );
+        // A new event: new windows, and the events the lists share are the same ones.
+        p.apply_event(&ev("a", 300, 1, "c300"));
+        let third = p.rows();
+        let c = &third[0];
+        assert!(!Arc::ptr_eq(&a.score_series, &c.score_series));
+        assert_eq!(c.score_series.last().unwrap().1, Points::whole(300));
+        assert_eq!(c.recent[0].cause, "c300");
+        assert!(Arc::ptr_eq(&a.recent[0], &c.recent[1]));
+        assert_eq!(a.score_series.last().unwrap().1, Points::whole(299));
     }
 
     #[test]
