@@ -470,11 +470,13 @@ fn aws_billing_and_closed_load_read() {
 fn the_readme_example_loads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    // The whole-game example (the README has smaller snippets too).
     let example = readme
         .split("```toml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("the README has a toml example");
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("[game]"))
+        .expect("the README has a whole-game toml example");
     let s = read(example);
     assert_eq!(s.teams.len(), 3);
     assert_eq!(
