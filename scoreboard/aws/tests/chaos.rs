@@ -1,0 +1,696 @@
+//! The instructor's breaks against moto's server with the team's stack deployed
+//! (deploy/aws/team-stack.yaml through moto's CloudFormation): every action's plan, apply and
+//! restore, each resource checked afterwards with the SDK; a break the team mended first; the
+//! stack found by its tags when the URL is not its load balancer.
+
+mod util;
+
+use std::process::Command;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{Filter, NetworkAclEntry, PortRange, RuleAction, Tag, TagSpecification};
+use scoreboard_aws::AwsAccount;
+use scoreboard_aws::chaos::{
+    Action, Applied, Change, Chaos, ChaosError, ChaosTarget, FoundBy, Restored,
+};
+use util::{Moto, base_config, start_moto};
+
+const TEAM: &str = "unicorns-r-us";
+
+/// The team's stack as deployed: its outputs.
+struct Stack {
+    url: String,
+    vpc: String,
+    asg: String,
+}
+
+/// Deploys deploy/aws/team-stack.yaml on moto's CloudFormation (with boto3, which
+/// `moto[server]` brings), two instances.
+fn deploy(moto: &Moto) -> Stack {
+    let template = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/aws/team-stack.yaml"
+    );
+    let script = r#"
+import json, sys, boto3
+url, path, team = sys.argv[1:4]
+cfn = boto3.client("cloudformation", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+params = {"TeamName": team, "ServerUrl": "https://downloads.example.com/unicorn",
+          "DesiredCapacity": "2"}
+cfn.create_stack(StackName="unicorn-rentals", TemplateBody=open(path).read(),
+                 Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+cfn.get_waiter("stack_create_complete").wait(StackName="unicorn-rentals",
+                                             WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+stack = cfn.describe_stacks(StackName="unicorn-rentals")["Stacks"][0]
+print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, &moto.url, template, TEAM])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the stack deploys on moto: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let get = |k: &str| outputs[k].as_str().unwrap().to_owned();
+    Stack {
+        url: get("Url"),
+        vpc: get("VpcId"),
+        asg: get("AutoScalingGroupName"),
+    }
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn tags(role: &str) -> [Tag; 2] {
+    [
+        Tag::builder().key("gameday:team").value(TEAM).build(),
+        Tag::builder().key("gameday:role").value(role).build(),
+    ]
+}
+
+/// What moto 5.2's CloudFormation leaves out (deploy/aws/README.md, "Checks"), made through
+/// the EC2 API as the stack makes it on AWS: the tags of the internet gateway and the route
+/// table, the subnets' route table associations, and the stack's network ACL.
+async fn complete(ec2: &aws_sdk_ec2::Client, vpc: &str) {
+    let subnets = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc))
+        .send()
+        .await
+        .unwrap();
+    let subnets: Vec<String> = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.subnet_id().unwrap().to_owned())
+        .collect();
+    let igw = internet_gateways(ec2, vpc).await.remove(0);
+    let [team, role] = tags("igw");
+    ec2.create_tags()
+        .resources(&igw)
+        .tags(team)
+        .tags(role)
+        .send()
+        .await
+        .unwrap();
+    let table = default_route_table(ec2, vpc).await;
+    let [team, role] = tags("route-table");
+    ec2.create_tags()
+        .resources(&table)
+        .tags(team)
+        .tags(role)
+        .send()
+        .await
+        .unwrap();
+    for s in &subnets {
+        ec2.associate_route_table()
+            .route_table_id(&table)
+            .subnet_id(s)
+            .send()
+            .await
+            .unwrap();
+    }
+    let [team, role] = tags("nacl");
+    let acl = ec2
+        .create_network_acl()
+        .vpc_id(vpc)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::NetworkAcl)
+                .tags(team)
+                .tags(role)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let acl = acl
+        .network_acl()
+        .unwrap()
+        .network_acl_id()
+        .unwrap()
+        .to_owned();
+    for egress in [false, true] {
+        ec2.create_network_acl_entry()
+            .network_acl_id(&acl)
+            .rule_number(100)
+            .protocol("-1")
+            .rule_action(RuleAction::Allow)
+            .egress(egress)
+            .cidr_block("0.0.0.0/0")
+            .send()
+            .await
+            .unwrap();
+    }
+    let current = ec2
+        .describe_network_acls()
+        .filters(filter("vpc-id", vpc))
+        .send()
+        .await
+        .unwrap();
+    for assoc in current.network_acls().iter().flat_map(|a| a.associations()) {
+        ec2.replace_network_acl_association()
+            .association_id(assoc.network_acl_association_id().unwrap())
+            .network_acl_id(&acl)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn internet_gateways(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Vec<String> {
+    let out = ec2
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", vpc))
+        .send()
+        .await
+        .unwrap();
+    out.internet_gateways()
+        .iter()
+        .map(|g| g.internet_gateway_id().unwrap().to_owned())
+        .collect()
+}
+
+/// The stack's route table: the one of the VPC with a default route.
+async fn default_route_table(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
+    let out = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc))
+        .send()
+        .await
+        .unwrap();
+    let table = out.route_tables().iter().find(|t| {
+        t.routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+    });
+    table.unwrap().route_table_id().unwrap().to_owned()
+}
+
+async fn default_routes(ec2: &aws_sdk_ec2::Client, table: &str) -> Vec<String> {
+    let out = ec2
+        .describe_route_tables()
+        .route_table_ids(table)
+        .send()
+        .await
+        .unwrap();
+    out.route_tables()
+        .iter()
+        .flat_map(|t| t.routes())
+        .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+        .map(|r| r.gateway_id().unwrap_or("?").to_owned())
+        .collect()
+}
+
+/// The ingress of a security group as (protocol, from, to, sources).
+async fn ingress(ec2: &aws_sdk_ec2::Client, group: &str) -> Vec<(String, Option<i32>, usize)> {
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .unwrap();
+    out.security_groups()
+        .iter()
+        .flat_map(|g| g.ip_permissions())
+        .map(|p| {
+            let sources = p.ip_ranges().len() + p.user_id_group_pairs().len();
+            (p.ip_protocol().unwrap().to_owned(), p.from_port(), sources)
+        })
+        .filter(|(_, _, n)| *n > 0)
+        .collect()
+}
+
+async fn acl_entries(ec2: &aws_sdk_ec2::Client, acl: &str) -> Vec<NetworkAclEntry> {
+    let out = ec2
+        .describe_network_acls()
+        .network_acl_ids(acl)
+        .send()
+        .await
+        .unwrap();
+    let mut entries: Vec<NetworkAclEntry> = out
+        .network_acls()
+        .iter()
+        .flat_map(|a| a.entries())
+        .filter(|e| e.egress() == Some(false))
+        .cloned()
+        .collect();
+    entries.sort_by_key(|e| e.rule_number());
+    entries
+}
+
+async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> String {
+    let out = ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .unwrap();
+    let i = &out.reservations()[0].instances()[0];
+    i.state().unwrap().name().unwrap().as_str().to_owned()
+}
+
+async fn running(ec2: &aws_sdk_ec2::Client) -> Vec<String> {
+    let out = ec2
+        .describe_instances()
+        .filters(filter("tag:gameday:team", TEAM))
+        .filters(filter("instance-state-name", "running"))
+        .send()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .map(|i| i.instance_id().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+struct Game {
+    _moto: Moto,
+    stack: Stack,
+    ec2: aws_sdk_ec2::Client,
+    base: SdkConfig,
+}
+
+async fn game() -> Game {
+    let moto = start_moto();
+    let stack = deploy(&moto);
+    let base = base_config(&moto).await;
+    let ec2 = aws_sdk_ec2::Client::new(&base);
+    complete(&ec2, &stack.vpc).await;
+    Game {
+        _moto: moto,
+        stack,
+        ec2,
+        base,
+    }
+}
+
+impl Game {
+    async fn chaos(&self, url: &str) -> Chaos {
+        let target = ChaosTarget {
+            account: AwsAccount {
+                team: TEAM.into(),
+                region: "us-east-1".into(),
+                role_arn: Some("arn:aws:iam::123456789012:role/GameDayChaos".into()),
+                external_id: Some("gameday-2026".into()),
+                profile: None,
+            },
+            url: url.to_owned(),
+        };
+        Chaos::with_config(target, &self.base).await
+    }
+}
+
+/// Plans and applies `action`, and checks the record survives the ledger (JSON).
+async fn break_it(chaos: &Chaos, action: Action, seed: u64) -> Applied {
+    let plan = chaos.plan(action, seed).await.unwrap();
+    assert!(plan.untouchable.is_empty(), "{plan:?}");
+    let applied = chaos.apply(&plan).await.unwrap();
+    assert_eq!(applied.changes, plan.changes);
+    let json = serde_json::to_string(&applied).unwrap();
+    assert_eq!(serde_json::from_str::<Applied>(&json).unwrap(), applied);
+    applied
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_break_changes_its_resources_and_restore_puts_them_back() {
+    let game = game().await;
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
+    let found = chaos.find().await.unwrap();
+    assert!(
+        matches!(found.found_by, FoundBy::LoadBalancer { .. }),
+        "{found:?}"
+    );
+    assert_eq!((found.port, found.subnets.len()), (80, 2));
+
+    // close_port: the load balancer's rule for port 80, revoked and put back.
+    let alb_sg = found.load_balancer_groups[0].found.id.clone();
+    let before = ingress(ec2, &alb_sg).await;
+    let applied = break_it(&chaos, Action::ClosePort, 0).await;
+    assert!(matches!(
+        &applied.changes[..],
+        [Change::RevokeIngress { group_id, rule }] if *group_id == alb_sg && rule.covers(80)
+    ));
+    assert_eq!(ingress(ec2, &alb_sg).await, vec![], "port 80 is closed");
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    assert_eq!(ingress(ec2, &alb_sg).await, before);
+
+    // deny_nacl: a deny entry before the allow-all 100, deleted again.
+    let applied = break_it(&chaos, Action::DenyNacl, 0).await;
+    let [
+        Change::DenyNaclEntry {
+            network_acl_id,
+            rule_number: 99,
+            port: 80,
+            ..
+        },
+    ] = &applied.changes[..]
+    else {
+        panic!("{applied:?}");
+    };
+    let entries = acl_entries(ec2, network_acl_id).await;
+    let first = &entries[0];
+    assert_eq!(
+        (
+            first.rule_number(),
+            first.rule_action(),
+            first.port_range().and_then(|r| r.from())
+        ),
+        (Some(99), Some(&RuleAction::Deny), Some(80))
+    );
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    let numbers: Vec<_> = acl_entries(ec2, network_acl_id)
+        .await
+        .iter()
+        .map(|e| e.rule_number())
+        .collect();
+    assert!(!numbers.contains(&Some(99)), "{numbers:?}");
+
+    // drop_route: the default route to the gateway, deleted and created again.
+    let table = default_route_table(ec2, &game.stack.vpc).await;
+    let igw = default_routes(ec2, &table).await;
+    let applied = break_it(&chaos, Action::DropRoute, 0).await;
+    assert!(default_routes(ec2, &table).await.is_empty());
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    assert_eq!(default_routes(ec2, &table).await, igw);
+
+    // detach_igw: the gateway off the VPC, attached again.
+    let applied = break_it(&chaos, Action::DetachIgw, 0).await;
+    assert!(internet_gateways(ec2, &game.stack.vpc).await.is_empty());
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    assert_eq!(internet_gateways(ec2, &game.stack.vpc).await, igw);
+
+    // stop_instance: the seed chooses among the running instances, sorted; restore starts it.
+    let ids = running(ec2).await;
+    assert_eq!(ids.len(), 2);
+    let applied = break_it(&chaos, Action::StopInstance, 3).await;
+    assert_eq!(
+        applied.changes,
+        vec![Change::StopInstance {
+            instance_id: ids[1].clone(),
+            state: "running".into()
+        }]
+    );
+    assert_eq!(state(ec2, &ids[1]).await, "stopped");
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    assert_eq!(state(ec2, &ids[1]).await, "running");
+
+    // terminate_instance: gone for good; the Auto Scaling group replaces it (moto does at once).
+    let applied = break_it(&chaos, Action::TerminateInstance, 4).await;
+    let [
+        Change::TerminateInstance {
+            instance_id,
+            auto_scaling_group,
+            ..
+        },
+    ] = &applied.changes[..]
+    else {
+        panic!("{applied:?}");
+    };
+    assert_eq!(
+        (instance_id, auto_scaling_group.as_deref()),
+        (&ids[0], Some(game.stack.asg.as_str()))
+    );
+    assert_eq!(state(ec2, &ids[0]).await, "terminated");
+    let restored = chaos.restore(&applied).await.unwrap();
+    let Restored::AlreadyMended { what } = &restored else {
+        panic!("{restored:?}");
+    };
+    let now = running(ec2).await;
+    let new = now
+        .iter()
+        .find(|i| !ids.contains(i))
+        .expect("a replacement runs");
+    assert!(
+        what[0].contains(&format!("replaced it with {new}")),
+        "{what:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_break_the_team_mended_first_is_left_as_the_team_left_it() {
+    let game = game().await;
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
+
+    // The team authorizes port 80 again itself (without the description).
+    let applied = break_it(&chaos, Action::ClosePort, 0).await;
+    let Change::RevokeIngress { group_id, .. } = &applied.changes[0] else {
+        panic!("{applied:?}");
+    };
+    ec2.authorize_security_group_ingress()
+        .group_id(group_id)
+        .ip_protocol("tcp")
+        .from_port(80)
+        .to_port(80)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .unwrap();
+    let restored = chaos.restore(&applied).await.unwrap();
+    let Restored::AlreadyMended { what } = &restored else {
+        panic!("{restored:?}");
+    };
+    assert!(
+        what[0].contains("tcp 80 from 0.0.0.0/0 is back"),
+        "{what:?}"
+    );
+    assert_eq!(
+        ingress(ec2, group_id).await,
+        vec![("tcp".into(), Some(80), 1)]
+    );
+
+    // The team deletes the deny entry.
+    let applied = break_it(&chaos, Action::DenyNacl, 0).await;
+    let Change::DenyNaclEntry {
+        network_acl_id,
+        rule_number,
+        ..
+    } = &applied.changes[0]
+    else {
+        panic!("{applied:?}");
+    };
+    ec2.delete_network_acl_entry()
+        .network_acl_id(network_acl_id)
+        .rule_number(*rule_number)
+        .egress(false)
+        .send()
+        .await
+        .unwrap();
+    // …and a rule of its own takes the number: restore must not delete it.
+    ec2.create_network_acl_entry()
+        .network_acl_id(network_acl_id)
+        .rule_number(*rule_number)
+        .protocol("6")
+        .rule_action(RuleAction::Allow)
+        .egress(false)
+        .cidr_block("0.0.0.0/0")
+        .port_range(PortRange::builder().from(22).to(22).build())
+        .send()
+        .await
+        .unwrap();
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(
+        matches!(restored, Restored::AlreadyMended { .. }),
+        "{restored}"
+    );
+    assert!(
+        acl_entries(ec2, network_acl_id)
+            .await
+            .iter()
+            .any(|e| e.rule_number() == Some(*rule_number)),
+        "the team's own entry stays"
+    );
+
+    // The team attaches the gateway again.
+    let applied = break_it(&chaos, Action::DetachIgw, 0).await;
+    let Change::DetachInternetGateway {
+        internet_gateway_id,
+        vpc_id,
+    } = &applied.changes[0]
+    else {
+        panic!("{applied:?}");
+    };
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(internet_gateway_id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .unwrap();
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(
+        matches!(restored, Restored::AlreadyMended { .. }),
+        "{restored}"
+    );
+
+    // The team re-creates the route.
+    let applied = break_it(&chaos, Action::DropRoute, 0).await;
+    let Change::DeleteRoute {
+        route_table_id,
+        gateway_id,
+        ..
+    } = &applied.changes[0]
+    else {
+        panic!("{applied:?}");
+    };
+    ec2.create_route()
+        .route_table_id(route_table_id)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(gateway_id)
+        .send()
+        .await
+        .unwrap();
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(
+        matches!(restored, Restored::AlreadyMended { .. }),
+        "{restored}"
+    );
+    assert_eq!(
+        default_routes(ec2, route_table_id).await,
+        vec![gateway_id.clone()]
+    );
+
+    // The team starts its instance again.
+    let applied = break_it(&chaos, Action::StopInstance, 0).await;
+    let Change::StopInstance { instance_id, .. } = &applied.changes[0] else {
+        panic!("{applied:?}");
+    };
+    ec2.start_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+        .unwrap();
+    let restored = chaos.restore(&applied).await.unwrap();
+    assert!(
+        matches!(restored, Restored::AlreadyMended { .. }),
+        "{restored}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tags_find_the_stack_when_the_url_is_not_its_load_balancer() {
+    let game = game().await;
+    // A name of the team's own in front of the load balancer (a CNAME): the tags find it.
+    let chaos = game.chaos("http://unicorns.example.com/").await;
+    let found = chaos.find().await.unwrap();
+    assert_eq!((found.found_by.clone(), found.port), (FoundBy::Tags, 80));
+    assert_eq!(found.subnets.len(), 2);
+    // Every break finds the same resources as from the URL.
+    let by_url = game.chaos(&game.stack.url).await;
+    for action in Action::ALL {
+        let (tags, url) = (
+            chaos.plan(action, 7).await.unwrap(),
+            by_url.plan(action, 7).await.unwrap(),
+        );
+        assert_eq!(tags.changes, url.changes, "{action}");
+        assert_eq!(tags.changes.len(), 1, "{action}: {tags:?}");
+    }
+    // On https, the load balancer's group (port 80 only) has nothing to revoke.
+    let https = game.chaos("https://unicorns.example.com/").await;
+    let plan = https.plan(Action::ClosePort, 0).await.unwrap();
+    assert!(plan.changes.is_empty(), "{plan:?}");
+    let err = https.apply(&plan).await.unwrap_err();
+    assert!(matches!(err, ChaosError::NothingToBreak { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_the_team_replaced_with_its_own_is_out_of_reach() {
+    let game = game().await;
+    let ec2 = &game.ec2;
+    // The team's own route table, untagged, now serves its subnets.
+    let own = ec2
+        .create_route_table()
+        .vpc_id(&game.stack.vpc)
+        .send()
+        .await
+        .unwrap();
+    let own = own
+        .route_table()
+        .unwrap()
+        .route_table_id()
+        .unwrap()
+        .to_owned();
+    let igw = internet_gateways(ec2, &game.stack.vpc).await.remove(0);
+    ec2.create_route()
+        .route_table_id(&own)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", &game.stack.vpc))
+        .send()
+        .await
+        .unwrap();
+    for assoc in tables
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .filter(|a| a.subnet_id().is_some())
+    {
+        ec2.replace_route_table_association()
+            .association_id(assoc.route_table_association_id().unwrap())
+            .route_table_id(&own)
+            .send()
+            .await
+            .unwrap();
+    }
+    let chaos = game.chaos(&game.stack.url).await;
+    let plan = chaos.plan(Action::DropRoute, 0).await.unwrap();
+    assert!(plan.changes.is_empty(), "{plan:?}");
+    assert!(
+        plan.untouchable.len() == 1 && plan.untouchable[0].contains(&own),
+        "{:?}",
+        plan.untouchable
+    );
+    let err = chaos.apply(&plan).await.unwrap_err().to_string();
+    assert!(err.contains(&own) && err.contains("team's own"), "{err}");
+    assert_eq!(default_routes(ec2, &own).await, vec![igw]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answer_from_aws_is_one_error_that_says_what_to_check() {
+    let moto = start_moto();
+    let mut base = base_config(&moto).await.to_builder();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    base.set_endpoint_url(Some(format!("http://{dead}")));
+    let target = ChaosTarget {
+        account: AwsAccount {
+            team: TEAM.into(),
+            region: "us-east-1".into(),
+            role_arn: None,
+            external_id: None,
+            profile: None,
+        },
+        url: "http://x.example".into(),
+    };
+    let chaos = Chaos::with_config(target, &base.build()).await;
+    let err = chaos.plan(Action::ClosePort, 0).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ChaosError::Unreachable { .. }), "{text}");
+    assert!(
+        text.starts_with("elasticloadbalancing:DescribeLoadBalancers: no answer from AWS")
+            && text.contains("region"),
+        "{text}"
+    );
+}
