@@ -13,40 +13,73 @@ use scoreboard_aws::AwsAccount;
 use scoreboard_aws::chaos::{
     Action, Applied, Change, Chaos, ChaosError, ChaosTarget, FoundBy, Restored,
 };
-use util::{Moto, base_config, start_moto};
+use util::{Moto, base_config, config_as, start_moto, start_moto_with};
 
 const TEAM: &str = "unicorns-r-us";
 
-/// The team's stack as deployed: its outputs.
+/// The team's stack as deployed: its outputs, and with moto's IAM checks on, the access keys
+/// of the organizer (allowed everything) and of a user with the chaos role's policy.
 struct Stack {
     url: String,
     vpc: String,
     asg: String,
+    organizer: Option<(String, String)>,
+    chaos: Option<(String, String)>,
 }
 
 /// Deploys deploy/aws/team-stack.yaml on moto's CloudFormation (with boto3, which
-/// `moto[server]` brings), two instances.
-fn deploy(moto: &Moto) -> Stack {
-    let template = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/aws/team-stack.yaml"
-    );
+/// `moto[server]` brings), two instances. With `iam`, moto checks IAM after its first three
+/// requests: they make the organizer's user, which deploys the stack and organizer-roles.yaml,
+/// then a user with the policy of the `GameDayChaos` role deployed (moto's STS will not let
+/// the organizer assume the role itself).
+fn deploy(moto: &Moto, iam: bool) -> Stack {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/aws");
     let script = r#"
-import json, sys, boto3
-url, path, team = sys.argv[1:4]
-cfn = boto3.client("cloudformation", endpoint_url=url, region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-params = {"TeamName": team, "ServerUrl": "https://downloads.example.com/unicorn",
-          "DesiredCapacity": "2"}
-cfn.create_stack(StackName="unicorn-rentals", TemplateBody=open(path).read(),
-                 Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
-cfn.get_waiter("stack_create_complete").wait(StackName="unicorn-rentals",
-                                             WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-stack = cfn.describe_stacks(StackName="unicorn-rentals")["Stacks"][0]
-print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}))
+import ast, json, sys, urllib.parse, boto3
+url, dir, team, iam_checks = sys.argv[1:5]
+def client(name, key="testing", secret="testing"):
+    return boto3.client(name, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret)
+def user(iam, name, policy):
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="policy", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return [k["AccessKeyId"], k["SecretAccessKey"]]
+def deploy(cfn, name, template, params, caps=()):
+    cfn.create_stack(StackName=name, TemplateBody=open(f"{dir}/{template}").read(),
+                     Capabilities=list(caps),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+    cfn.get_waiter("stack_create_complete").wait(StackName=name,
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+keys = ["testing", "testing"]
+out = {}
+if iam_checks == "iam":
+    everything = {"Version": "2012-10-17",
+                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    keys = out["organizer"] = user(client("iam"), "organizer", everything)
+out.update(deploy(client("cloudformation", *keys), "unicorn-rentals", "team-stack.yaml",
+                  {"TeamName": team, "ServerUrl": "https://downloads.example.com/unicorn",
+                   "DesiredCapacity": "2"}))
+if iam_checks == "iam":
+    deploy(client("cloudformation", *keys), "gameday-organizer", "organizer-roles.yaml",
+           {"OrganizerAccountId": "123456789012", "ExternalId": "gameday-2026", "TeamName": team},
+           ["CAPABILITY_NAMED_IAM"])
+    iam = client("iam", *keys)
+    doc = iam.get_role_policy(RoleName="GameDayChaos", PolicyName="break-and-restore")
+    doc = doc["PolicyDocument"]
+    if not isinstance(doc, dict):
+        try:
+            doc = json.loads(urllib.parse.unquote(doc))
+        except ValueError:
+            doc = ast.literal_eval(doc)
+    out["chaos"] = user(iam, "chaos", doc)
+print(json.dumps(out))
 "#;
+    let mode = if iam { "iam" } else { "open" };
     let out = Command::new("python3")
-        .args(["-c", script, &moto.url, template, TEAM])
+        .args(["-c", script, &moto.url, dir, TEAM, mode])
         .output()
         .expect("python3 runs");
     assert!(
@@ -56,10 +89,18 @@ print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}))
     );
     let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let get = |k: &str| outputs[k].as_str().unwrap().to_owned();
+    let keys = |k: &str| {
+        outputs[k].as_array().map(|pair| {
+            let s = |i: usize| pair[i].as_str().unwrap().to_owned();
+            (s(0), s(1))
+        })
+    };
     Stack {
         url: get("Url"),
         vpc: get("VpcId"),
         asg: get("AutoScalingGroupName"),
+        organizer: keys("organizer"),
+        chaos: keys("chaos"),
     }
 }
 
@@ -282,7 +323,7 @@ struct Game {
 
 async fn game() -> Game {
     let moto = start_moto();
-    let stack = deploy(&moto);
+    let stack = deploy(&moto, false);
     let base = base_config(&moto).await;
     let ec2 = aws_sdk_ec2::Client::new(&base);
     complete(&ec2, &stack.vpc).await;
@@ -294,19 +335,24 @@ async fn game() -> Game {
     }
 }
 
+fn target(url: &str, role_arn: Option<&str>) -> ChaosTarget {
+    ChaosTarget {
+        account: AwsAccount {
+            team: TEAM.into(),
+            region: "us-east-1".into(),
+            role_arn: role_arn.map(str::to_owned),
+            external_id: Some("gameday-2026".into()),
+            profile: None,
+        },
+        url: url.to_owned(),
+    }
+}
+
 impl Game {
+    /// Breaks through the chaos role (moto's STS hands out its credentials).
     async fn chaos(&self, url: &str) -> Chaos {
-        let target = ChaosTarget {
-            account: AwsAccount {
-                team: TEAM.into(),
-                region: "us-east-1".into(),
-                role_arn: Some("arn:aws:iam::123456789012:role/GameDayChaos".into()),
-                external_id: Some("gameday-2026".into()),
-                profile: None,
-            },
-            url: url.to_owned(),
-        };
-        Chaos::with_config(target, &self.base).await
+        let role = "arn:aws:iam::123456789012:role/GameDayChaos";
+        Chaos::with_config(target(url, Some(role)), &self.base).await
     }
 }
 
@@ -674,17 +720,7 @@ async fn no_answer_from_aws_is_one_error_that_says_what_to_check() {
         .local_addr()
         .unwrap();
     base.set_endpoint_url(Some(format!("http://{dead}")));
-    let target = ChaosTarget {
-        account: AwsAccount {
-            team: TEAM.into(),
-            region: "us-east-1".into(),
-            role_arn: None,
-            external_id: None,
-            profile: None,
-        },
-        url: "http://x.example".into(),
-    };
-    let chaos = Chaos::with_config(target, &base.build()).await;
+    let chaos = Chaos::with_config(target("http://x.example", None), &base.build()).await;
     let err = chaos.plan(Action::ClosePort, 0).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ChaosError::Unreachable { .. }), "{text}");
@@ -692,5 +728,47 @@ async fn no_answer_from_aws_is_one_error_that_says_what_to_check() {
         text.starts_with("elasticloadbalancing:DescribeLoadBalancers: no answer from AWS")
             && text.contains("region"),
         "{text}"
+    );
+}
+
+/// moto checks a policy's actions against `Resource: "*"` only, and no conditions: of the
+/// chaos role's policy it allows the Describe calls (so every call `find` makes must be in its
+/// `Find` statement) and denies every change, which shows how a denial is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_the_role_may_not_make_is_one_error_naming_the_call_and_the_role() {
+    let moto = start_moto_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let stack = deploy(&moto, true);
+    let (key, secret) = stack.organizer.clone().unwrap();
+    let organizer = aws_sdk_ec2::Client::new(&config_as(&moto, &key, &secret).await);
+    complete(&organizer, &stack.vpc).await;
+    let (key, secret) = stack.chaos.clone().unwrap();
+    let as_role = config_as(&moto, &key, &secret).await;
+    let chaos = Chaos::with_config(target(&stack.url, None), &as_role).await;
+
+    for action in Action::ALL {
+        let plan = chaos.plan(action, 0).await.unwrap();
+        assert_eq!(plan.changes.len(), 1, "{action}: {plan:?}");
+    }
+    let plan = chaos.plan(Action::ClosePort, 0).await.unwrap();
+    let Change::RevokeIngress { group_id, .. } = &plan.changes[0] else {
+        panic!("{plan:?}");
+    };
+    let before = ingress(&organizer, group_id).await;
+    let err = chaos.apply(&plan).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ChaosError::Denied { action: "ec2:RevokeSecurityGroupIngress", resource, .. } if resource == group_id),
+        "{err:?}"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "AccessDenied: the chaos role may not ec2:RevokeSecurityGroupIngress on {group_id}: is organizer-roles.yaml deployed"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        ingress(&organizer, group_id).await,
+        before,
+        "nothing changed"
     );
 }

@@ -1,6 +1,9 @@
 //! What the AWS tests share: moto's server (the `moto[server]` Python package .ci/run
 //! installs) on a free loopback port, and an SDK configuration pointed at it.
 
+// Each test binary uses a part of it.
+#![allow(dead_code)]
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +24,12 @@ impl Drop for Moto {
 }
 
 pub fn start_moto() -> Moto {
+    start_moto_with(&[])
+}
+
+/// moto's server with these environment variables (`INITIAL_NO_AUTH_ACTION_COUNT` turns on
+/// its IAM checks after that many requests).
+pub fn start_moto_with(env: &[(&str, &str)]) -> Moto {
     let check = Command::new("python3")
         .args(["-c", "import moto.server"])
         .status();
@@ -42,6 +51,7 @@ pub fn start_moto() -> Moto {
             "-p",
             &port.to_string(),
         ])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -58,10 +68,16 @@ pub fn start_moto() -> Moto {
 }
 
 pub async fn base_config(moto: &Moto) -> SdkConfig {
+    config_as(moto, "testing", "testing").await
+}
+
+/// An SDK configuration for moto with these access keys.
+pub async fn config_as(moto: &Moto, key: &str, secret: &str) -> SdkConfig {
+    let credentials = Credentials::new(key, secret, None, None, "test");
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&moto.url)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(credentials)
         .load()
         .await
 }
