@@ -295,6 +295,23 @@ impl Chaos {
 mod tests {
     use super::*;
 
+    /// The game may spawn a break on its runtime: every future is Send, the error too.
+    #[test]
+    fn the_futures_and_the_error_can_cross_threads() {
+        fn send<T: Send>(_: &T) {}
+        fn send_sync<T: Send + Sync + 'static>() {}
+        #[allow(dead_code)]
+        fn futures(chaos: &Chaos, plan: &Plan, applied: &Applied, target: ChaosTarget) {
+            send(&Chaos::connect(target));
+            send(&chaos.find());
+            send(&chaos.plan(Action::ClosePort, 0));
+            send(&chaos.apply(plan));
+            send(&chaos.restore(applied));
+        }
+        send_sync::<ChaosError>();
+        send_sync::<Chaos>();
+    }
+
     #[test]
     fn actions_read_and_write_as_the_scenario_names_them() {
         for a in Action::ALL {
