@@ -382,6 +382,15 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
     // close_port: the load balancer's rule for port 80, revoked and put back.
     let alb_sg = found.load_balancer_groups[0].found.id.clone();
     let before = ingress(ec2, &alb_sg).await;
+    let plan = chaos.plan(Action::ClosePort, 0).await.unwrap();
+    let line = plan.to_string();
+    assert!(
+        line.starts_with(&format!(
+            "{TEAM} close_port (found from its load balancer {}): revoke tcp 80 from 0.0.0.0/0 on {alb_sg}",
+            game.stack.url.trim_start_matches("http://")
+        )),
+        "{line}"
+    );
     let applied = break_it(&chaos, Action::ClosePort, 0).await;
     assert!(matches!(
         &applied.changes[..],
@@ -390,6 +399,10 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
     assert_eq!(ingress(ec2, &alb_sg).await, vec![], "port 80 is closed");
     let restored = chaos.restore(&applied).await.unwrap();
     assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
+    assert_eq!(
+        restored.to_string(),
+        format!("undone: revoke tcp 80 from 0.0.0.0/0 on {alb_sg}")
+    );
     assert_eq!(ingress(ec2, &alb_sg).await, before);
 
     // deny_nacl: a deny entry before the allow-all 100, deleted again.
@@ -652,6 +665,16 @@ async fn the_tags_find_the_stack_when_the_url_is_not_its_load_balancer() {
     assert!(plan.changes.is_empty(), "{plan:?}");
     let err = https.apply(&plan).await.unwrap_err();
     assert!(matches!(err, ChaosError::NothingToBreak { .. }), "{err}");
+    // Another team's name finds nothing, and says what to check.
+    let mut stranger = target("http://strangers.example.com/", None);
+    stranger.account.team = "strangers".into();
+    let stranger = Chaos::with_config(stranger, &game.base).await;
+    let plan = stranger.plan(Action::DropRoute, 0).await.unwrap();
+    let err = stranger.apply(&plan).await.unwrap_err().to_string();
+    assert!(
+        err.contains("nothing tagged gameday:team=strangers") && err.contains("region"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

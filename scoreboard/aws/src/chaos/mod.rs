@@ -115,6 +115,28 @@ pub struct Plan {
     pub untouchable: Vec<String>,
 }
 
+impl fmt::Display for Plan {
+    /// One line for `gameday chaos plan`: the team, the action, how its resources were found,
+    /// each change, and what it may not touch.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let by = match &self.found_by {
+            FoundBy::LoadBalancer { dns_name, .. } => format!("from its load balancer {dns_name}"),
+            FoundBy::Tags => "by its stack's tags".to_owned(),
+        };
+        let changes: Vec<String> = self.changes.iter().map(ToString::to_string).collect();
+        let changes = if changes.is_empty() {
+            "nothing to change".to_owned()
+        } else {
+            changes.join("; ")
+        };
+        write!(f, "{} {} (found {by}): {changes}", self.team, self.action)?;
+        if !self.untouchable.is_empty() {
+            write!(f, "; out of reach: {}", self.untouchable.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
 /// What a break changed, exactly as it was before: the ledger's record, restore's input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
@@ -145,7 +167,7 @@ impl fmt::Display for Restored {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |c: &[Change]| c.iter().map(ToString::to_string).collect::<Vec<_>>();
         match self {
-            Restored::PutBack { what } => write!(f, "put back: {}", list(what).join("; ")),
+            Restored::PutBack { what } => write!(f, "undone: {}", list(what).join("; ")),
             Restored::AlreadyMended { what } => {
                 write!(
                     f,
@@ -155,7 +177,7 @@ impl fmt::Display for Restored {
             }
             Restored::Partly { put_back, mended } => write!(
                 f,
-                "put back: {}; already mended by the team: {}",
+                "undone: {}; already mended by the team: {}",
                 list(put_back).join("; "),
                 mended.join("; ")
             ),
@@ -236,10 +258,17 @@ impl Chaos {
     /// a failure after some changes returns them in [`ChaosError::Partial`].
     pub async fn apply(&self, plan: &Plan) -> Result<Applied, ChaosError> {
         if plan.changes.is_empty() {
-            let why = if plan.untouchable.is_empty() {
-                "the stack has none of what it acts on".to_owned()
-            } else {
-                plan.untouchable.join("; ")
+            let why = match (&plan.found_by, plan.untouchable.is_empty()) {
+                (_, false) => plan.untouchable.join("; "),
+                (FoundBy::Tags, true) => format!(
+                    "no load balancer of the account has the URL's host, and nothing tagged \
+                     {TEAM_TAG}={} is what it acts on: are [[chaos.aws]]'s region and team the \
+                     stack's?",
+                    plan.team
+                ),
+                (FoundBy::LoadBalancer { .. }, true) => {
+                    "the team's stack has none of what it acts on".to_owned()
+                }
             };
             return Err(ChaosError::NothingToBreak {
                 team: plan.team.clone(),
