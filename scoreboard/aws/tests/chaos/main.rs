@@ -77,7 +77,6 @@ async fn break_it(chaos: &Chaos, action: Action, seed: u64) -> Applied {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_break_changes_its_resources_and_restore_puts_them_back() {
     let game = game().await;
-    let ec2 = &game.ec2;
     let chaos = game.chaos(&game.stack.url).await;
     let found = chaos.find().await.unwrap();
     assert!(
@@ -86,7 +85,17 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
     );
     assert_eq!((found.port, found.subnets.len()), (80, 2));
 
-    // close_port: the load balancer's rule for port 80, revoked and put back.
+    close_port_and_back(&game).await;
+    deny_nacl_and_back(&game).await;
+    routes_and_back(&game).await;
+    instances_and_back(&game).await;
+}
+
+/// close_port: the load balancer's rule for port 80, revoked and put back.
+async fn close_port_and_back(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
+    let found = chaos.find().await.unwrap();
     let alb_sg = found.load_balancer_groups[0].found.id.clone();
     let before = ingress(ec2, &alb_sg).await;
     let plan = chaos.plan(Action::ClosePort, 0).await.unwrap();
@@ -111,8 +120,12 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
         format!("undone: revoke tcp 80 from 0.0.0.0/0 on {alb_sg}")
     );
     assert_eq!(ingress(ec2, &alb_sg).await, before);
+}
 
-    // deny_nacl: a deny entry before the allow-all 100, deleted again.
+/// deny_nacl: a deny entry before the allow-all 100, deleted again.
+async fn deny_nacl_and_back(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     let applied = break_it(&chaos, Action::DenyNacl, 0).await;
     let [
         Change::DenyNaclEntry {
@@ -143,7 +156,12 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
         .map(|e| e.rule_number())
         .collect();
     assert!(!numbers.contains(&Some(99)), "{numbers:?}");
+}
 
+/// drop_route and detach_igw: the default route and the gateway, taken away and put back.
+async fn routes_and_back(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     // drop_route: the default route to the gateway, deleted and created again.
     let table = default_route_table(ec2, &game.stack.vpc).await;
     let igw = default_routes(ec2, &table).await;
@@ -159,7 +177,12 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
     let restored = chaos.restore(&applied).await.unwrap();
     assert!(matches!(restored, Restored::PutBack { .. }), "{restored}");
     assert_eq!(internet_gateways(ec2, &game.stack.vpc).await, igw);
+}
 
+/// stop_instance and terminate_instance, chosen by the seed among the running instances.
+async fn instances_and_back(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     // stop_instance: the seed chooses among the running instances, sorted; restore starts it.
     let ids = running(ec2).await;
     assert_eq!(ids.len(), 2);
@@ -211,10 +234,16 @@ async fn every_break_changes_its_resources_and_restore_puts_them_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_break_the_team_mended_first_is_left_as_the_team_left_it() {
     let game = game().await;
+    team_opens_the_port(&game).await;
+    team_deletes_the_deny(&game).await;
+    team_mends_the_network(&game).await;
+    team_starts_the_instance(&game).await;
+}
+
+/// The team authorizes port 80 again itself (without the description).
+async fn team_opens_the_port(game: &Game) {
     let ec2 = &game.ec2;
     let chaos = game.chaos(&game.stack.url).await;
-
-    // The team authorizes port 80 again itself (without the description).
     let applied = break_it(&chaos, Action::ClosePort, 0).await;
     let Change::RevokeIngress { group_id, .. } = &applied.changes[0] else {
         panic!("{applied:?}");
@@ -240,8 +269,12 @@ async fn a_break_the_team_mended_first_is_left_as_the_team_left_it() {
         ingress(ec2, group_id).await,
         vec![("tcp".into(), Some(80), 1)]
     );
+}
 
-    // The team deletes the deny entry.
+/// The team deletes the deny entry, and an entry of its own takes the number.
+async fn team_deletes_the_deny(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     let applied = break_it(&chaos, Action::DenyNacl, 0).await;
     let Change::DenyNaclEntry {
         network_acl_id,
@@ -282,7 +315,12 @@ async fn a_break_the_team_mended_first_is_left_as_the_team_left_it() {
             .any(|e| e.rule_number() == Some(*rule_number)),
         "the team's own entry stays"
     );
+}
 
+/// The team attaches the gateway again, and re-creates the route.
+async fn team_mends_the_network(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     // The team attaches the gateway again.
     let applied = break_it(&chaos, Action::DetachIgw, 0).await;
     let Change::DetachInternetGateway {
@@ -330,8 +368,12 @@ async fn a_break_the_team_mended_first_is_left_as_the_team_left_it() {
         default_routes(ec2, route_table_id).await,
         vec![gateway_id.clone()]
     );
+}
 
-    // The team starts its instance again.
+/// The team starts its instance again.
+async fn team_starts_the_instance(game: &Game) {
+    let ec2 = &game.ec2;
+    let chaos = game.chaos(&game.stack.url).await;
     let applied = break_it(&chaos, Action::StopInstance, 0).await;
     let Change::StopInstance { instance_id, .. } = &applied.changes[0] else {
         panic!("{applied:?}");
