@@ -3,6 +3,7 @@
 
 use std::fmt::Debug;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::Applied;
@@ -40,6 +41,17 @@ pub enum ChaosError {
         action: &'static str,
         reason: String,
     },
+    /// The credentials for the team's account could not be had: assuming the chaos role
+    /// failed (or the profile has none).
+    #[error(
+        "{action}: no credentials for the team's account ({reason}): is organizer-roles.yaml \
+         deployed there, does GameDayChaos trust the organizer's account with [[chaos.aws]]'s \
+         external_id, and may the organizer's credentials sts:AssumeRole it?"
+    )]
+    Credentials {
+        action: &'static str,
+        reason: String,
+    },
     /// The team's URL cannot lead to its resources.
     #[error(
         "team {team}: {url:?} is not an http(s) URL with a host: register the stack's Url output"
@@ -71,10 +83,15 @@ impl ChaosError {
     ) -> ChaosError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: Debug,
+        R: Debug + 'static,
     {
         let resource = resource.into();
         let Some(code) = err.code().map(str::to_owned) else {
+            if let Some(failed) = credentials_error(&err) {
+                let reason = aws_reason(&format!("{failed:?}"))
+                    .unwrap_or_else(|| DisplayErrorContext(failed).to_string());
+                return ChaosError::Credentials { action, reason };
+            }
             return ChaosError::Unreachable {
                 action,
                 reason: DisplayErrorContext(&err).to_string(),
@@ -97,6 +114,35 @@ impl ChaosError {
             hint,
         }
     }
+}
+
+/// The credentials provider's failure inside an SDK error, if that is what it is.
+fn credentials_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a CredentialsError> {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(failed) = e.downcast_ref::<CredentialsError>() {
+            return Some(failed);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// `Code: Message` of an AWS error response's body, wherever it was kept (STS's answer to
+/// AssumeRole reaches us only inside the credentials provider's error).
+fn aws_reason(text: &str) -> Option<String> {
+    let between = |open: &str, close: &str| {
+        let start = text.find(open)? + open.len();
+        let len = text[start..].find(close)?;
+        Some(text[start..start + len].to_owned())
+    };
+    let code = between("<Code>", "</Code>")?;
+    Some(match between("<Message>", "</Message>") {
+        Some(message) => format!("{code}: {message}"),
+        None => code,
+    })
 }
 
 fn is_denied(code: &str) -> bool {
@@ -152,6 +198,16 @@ mod tests {
                 && text.contains("organizer-roles.yaml"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_aws_answer_kept_in_an_error_gives_its_code_and_message() {
+        let debug = r#"body: b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>User: x is not authorized to perform: sts:AssumeRole</Message></Error>""#;
+        assert_eq!(
+            aws_reason(debug).as_deref(),
+            Some("AccessDenied: User: x is not authorized to perform: sts:AssumeRole")
+        );
+        assert_eq!(aws_reason("dispatch failure: io error"), None);
     }
 
     #[test]

@@ -543,6 +543,24 @@ async fn a_change_the_role_may_not_make_is_one_error_naming_the_call_and_the_rol
         before,
         "nothing changed"
     );
+
+    // moto refuses the organizer the role itself (it checks the organizer's user policy
+    // against the role's ARN): the error says so, with STS's words, once.
+    let (key, secret) = stack.organizer.clone().unwrap();
+    let role = "arn:aws:iam::123456789012:role/GameDayChaos";
+    let base = config_as(&moto, &key, &secret).await;
+    let chaos = Chaos::with_config(target(&stack.url, Some(role)), &base).await;
+    let err = chaos.plan(Action::ClosePort, 0).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ChaosError::Credentials { .. }), "{err:?}");
+    assert!(
+        text.starts_with(
+            "elasticloadbalancing:DescribeLoadBalancers: no credentials for the team's account \
+             (AccessDenied: User: arn:aws:iam::123456789012:user/organizer is not authorized to \
+             perform: sts:AssumeRole): is organizer-roles.yaml deployed there"
+        ) && text.len() < 400,
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
