@@ -8,8 +8,12 @@
 //! failure every inventory reports); the next good poll charges every block since each
 //! launch, so nothing is skipped and (blocks being keyed) nothing is charged twice.
 //!
+//! The instructor's breaks on a team's account (find, plan, apply, restore) are in [`chaos`].
+//!
 //! Empty without the `sdk` feature (see Cargo.toml): the everyday build never builds the SDK.
 #![cfg(feature = "sdk")]
+
+pub mod chaos;
 
 use std::time::Duration;
 
@@ -113,25 +117,29 @@ impl AwsInventory {
 }
 
 async fn client_for(account: &AwsAccount, base: &SdkConfig) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&config_for(account, base, "gameday-billing").await)
+}
+
+/// The configuration for one team's account: `base`, through the account's role when it
+/// names one (assumed as `session`, with its external id).
+pub(crate) async fn config_for(account: &AwsAccount, base: &SdkConfig, session: &str) -> SdkConfig {
     let Some(role) = &account.role_arn else {
-        return aws_sdk_ec2::Client::new(base);
+        return base.clone();
     };
     let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
         .configure(base)
         .region(Region::new(account.region.clone()))
-        .session_name("gameday-billing");
+        .session_name(session);
     if let Some(id) = &account.external_id {
         provider = provider.external_id(id);
     }
     let provider = provider.build().await;
-    let config = base
-        .to_builder()
+    base.to_builder()
         .region(Region::new(account.region.clone()))
         .credentials_provider(
             aws_credential_types::provider::SharedCredentialsProvider::new(provider),
         )
-        .build();
-    aws_sdk_ec2::Client::new(&config)
+        .build()
 }
 
 async fn team_runs(

@@ -2,72 +2,14 @@
 //! `moto[server]` Python package, started here on a free loopback port): instances run,
 //! blocks are charged as short blocks elapse, a terminated instance stops costing.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod util;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
+use std::net::TcpListener;
+use std::time::Duration;
+
 use scoreboard_aws::{AwsAccount, AwsInventory};
 use scoreboard_domain::{Biller, BillingRules, GameTime};
-
-struct Moto {
-    url: String,
-    child: Child,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Moto {
-    let check = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .status();
-    assert!(
-        check.is_ok_and(|s| s.success()),
-        "moto's server is not installed: pip install 'moto[server]' (.ci/run does it)"
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        url: format!("http://127.0.0.1:{port}"),
-        child,
-    }
-}
-
-async fn base_config(moto: &Moto) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&moto.url)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await
-}
+use util::{base_config, start_moto};
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
