@@ -230,18 +230,7 @@ fn a_replica_shows_the_same_urls(ledger: &[String], live: &serde_json::Value) {
             .spawn()
             .unwrap(),
     );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(replica.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let addr = util::serve_address(&mut replica.0);
     let (code, board) = http(&addr, "GET", "/api/board", None);
     assert_eq!(code, 200, "{board}");
     let board: serde_json::Value = serde_json::from_str(&board).unwrap();

@@ -12,7 +12,6 @@ mod util;
 mod postgres;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -221,16 +220,7 @@ fn replicas_serve_the_board(place: &Place, totals: &BTreeMap<String, (u64, i64)>
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let addr = line
-                .split("http://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .unwrap_or_else(|| panic!("no address in {line:?}"))
-                .to_owned();
+            let addr = util::serve_address(&mut child);
             (child, addr)
         })
         .collect();

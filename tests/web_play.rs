@@ -2,7 +2,7 @@
 //! an admin control that changes the game, the scenario's scheduled freeze on the live board
 //! and a replica's, and a read-only replica of the finished game.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -161,7 +161,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
             .spawn()
             .unwrap(),
     );
-    let replica_addr = replica_address(&mut frozen_replica);
+    let replica_addr = util::serve_address(&mut frozen_replica.0);
     let deadline = Instant::now() + Duration::from_secs(5);
     let replicated = loop {
         let b = board(&replica_addr);
@@ -269,7 +269,7 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
             .spawn()
             .unwrap(),
     );
-    let addr = replica_address(&mut replica);
+    let addr = util::serve_address(&mut replica.0);
     let (status, board) = http(&addr, "GET", "/api/board", None);
     assert_eq!(status, 200);
     assert!(
@@ -308,21 +308,6 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
     assert!(me.contains("steady"), "{me}");
     let (status, _) = http(&addr, "POST", "/api/admin/announce", Some(ADMIN));
     assert_eq!(status, 409, "a replica refuses controls");
-}
-
-/// The address a `gameday serve` says it serves on, from its first line.
-fn replica_address(replica: &mut util::Killed) -> String {
-    let mut line = String::new();
-    BufReader::new(replica.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// The public board of the web at `addr`.

@@ -188,6 +188,20 @@ impl Said {
 }
 
 /// How many batches a load worker says it wrote (`segment 0/2: 31 batches, …`).
+/// The address a `gameday serve` serves on, from the first line it prints on stdout
+/// (`read-only scoreboard of …: http://ADDR/ (Ctrl-C stops it)`).
+pub fn serve_address(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("serve's stdout is piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned()
+}
+
 pub fn worker_batches(out: &str) -> usize {
     out.lines()
         .find_map(|l| {
