@@ -6,9 +6,10 @@ use std::io::Write;
 use std::time::Duration;
 
 use scoreboard::live::{LivePublisher, LiveView, Snapshot};
-use scoreboard_domain::{Biller, GameProjection, GameTime};
+use scoreboard_domain::{Biller, GameProjection, GameSession, GameTime, Note};
 use scoreboard_ledger::WriteDone;
-use scoreboard_ledger::{GameMeta, Ledger};
+use scoreboard_ledger::{GameMeta, Ledger, LedgerAt};
+use std::collections::HashSet;
 use tokio::sync::mpsc;
 
 use super::board::format_board;
@@ -225,6 +226,30 @@ async fn open_ledger(
     })
 }
 
+/// The game's projection as the ledger has it (with the adjustments already recorded), at
+/// `offset`, with the scenario's team URLs noted if the ledger lacks them (the notes are
+/// returned for the writer); a resume is said on `out`.
+fn start_state(
+    (scenario, names): (&Scenario, &[String]),
+    (ledger, place, session): (&dyn Ledger, &LedgerAt, &GameSession),
+    offset: Duration,
+    out: &mut dyn Write,
+) -> Result<(GameProjection, HashSet<String>, Vec<Note>), GameError> {
+    let (mut state, adjusted) = projection(scenario, names, ledger, session.resumed)?;
+    let at = GameTime::from_duration(offset);
+    if session.resumed {
+        let (name, run) = (&scenario.game.name, session.run);
+        writeln!(out, "resuming {name:?} from {place} at {at} (run {run})")?;
+    }
+    state.now = at;
+    // The scenario's team URLs are facts of the projection, recorded once.
+    let noted = super::core::scenario_urls(scenario, &state, session.run);
+    for note in &noted {
+        state.apply_note(note);
+    }
+    Ok((state, adjusted, noted))
+}
+
 impl<'a> Game<'a> {
     async fn setup(
         scenario: &'a Scenario,
@@ -244,22 +269,12 @@ impl<'a> Game<'a> {
             lead,
         } = open_ledger(scenario, options, out).await?;
         let names: Vec<String> = scenario.teams.iter().map(|t| t.name.clone()).collect();
-        let (mut state, adjusted) = projection(scenario, &names, &*ledger, session.resumed)?;
-        if session.resumed {
-            let at = GameTime::from_duration(offset);
-            let (name, ledger) = (&g.name, &options.ledger);
-            writeln!(
-                out,
-                "resuming {name:?} from {ledger} at {at} (run {})",
-                session.run
-            )?;
-        }
-        state.now = GameTime::from_duration(offset);
-        // The scenario's team URLs are facts of the projection, recorded once.
-        let noted = super::core::scenario_urls(scenario, &state, session.run);
-        for note in &noted {
-            state.apply_note(note);
-        }
+        let (state, adjusted, noted) = start_state(
+            (scenario, &names),
+            (&*ledger, &options.ledger, &session),
+            offset,
+            out,
+        )?;
         let (fleet, urls) = start_fleet(scenario, &state, GameTime::from_duration(offset))?;
         let start = Start {
             state,

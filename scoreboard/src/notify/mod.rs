@@ -36,11 +36,8 @@ pub enum HookKind {
 impl HookKind {
     /// The kind a URL's host says: Slack's and Discord's webhook hosts, else JSON.
     pub fn of_url(url: &str) -> HookKind {
-        let host = url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', ':', '?']).next())
-            .unwrap_or("");
+        let host = host(url);
+        let host = host.split(':').next().unwrap_or("");
         match host {
             "hooks.slack.com" => HookKind::Slack,
             "discord.com" | "discordapp.com" => HookKind::Discord,
@@ -83,14 +80,16 @@ impl Hook {
     /// How the hook is named where people read: its kind and host, never its path (the
     /// secret part of a Slack or Discord URL).
     pub fn label(&self) -> String {
-        let host = self
-            .url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', '?']).next())
-            .unwrap_or("?");
-        format!("{} webhook at {host}", self.kind.name())
+        format!("{} webhook at {}", self.kind.name(), host(&self.url))
     }
+}
+
+/// A URL's host and port (`hooks.slack.com`, `127.0.0.1:9`): what may be shown of a hook.
+fn host(url: &str) -> &str {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or("?")
 }
 
 impl std::fmt::Debug for Hook {
@@ -164,11 +163,10 @@ pub struct Watcher {
     seen: Option<Seen>,
 }
 
-impl Watcher {
-    /// The messages `s` makes since the last snapshot looked at. The first one says the
-    /// game has started (or is back, after a restart), and nothing of what came before.
-    pub fn look(&mut self, s: &Snapshot) -> Vec<Message> {
-        let now = Seen {
+impl Seen {
+    /// What `s` shows of what the watcher tells.
+    fn of(s: &Snapshot) -> Seen {
+        Seen {
             paused: s.paused,
             frozen: s.frozen.is_some(),
             over: s.over,
@@ -180,88 +178,108 @@ impl Watcher {
                 .map(|t| t.team.clone())
                 .collect(),
             ledger_down: s.ledger.down_since_unix_ms.is_some(),
-        };
-        let say = |moment, text: String| Message {
-            game: s.game.clone(),
-            moment,
-            at: s.now,
-            text,
-        };
-        let mut out = Vec::new();
-        let Some(was) = self.seen.replace(now.clone()) else {
-            if !s.over {
-                let text = if s.now == GameTime(0) {
-                    format!("The game has started: {} to play.", span(s.duration))
-                } else {
-                    format!("The game is back at {} (of {}).", s.now, span(s.duration))
-                };
-                out.push(say(Moment::Start, text));
-            }
-            return out;
-        };
-        for a in s.announcements.iter().skip(was.announcements) {
-            out.push(say(Moment::Announcement, a.text.clone()));
         }
-        let mut newly: Vec<_> = s
-            .teams
-            .iter()
-            .filter(|t| now.registered.contains(&t.team) && !was.registered.contains(&t.team))
-            .collect();
-        newly.sort_by(|a, b| a.public_name().cmp(b.public_name()));
-        for t in newly {
-            out.push(say(
-                Moment::Registration,
-                format!(
-                    "Team {} registered its endpoint: its load begins.",
-                    t.public_name()
-                ),
-            ));
-        }
-        if now.ledger_down != was.ledger_down {
-            out.push(match (now.ledger_down, &s.ledger.error) {
-                (true, error) => say(
-                    Moment::LedgerDown,
-                    format!(
-                        "The ledger stopped taking writes ({}). The game goes on and keeps \
-                         what it decides until the ledger is back.",
-                        error.as_deref().unwrap_or("no reason given")
-                    ),
-                ),
-                (false, _) => say(
-                    Moment::LedgerUp,
-                    "The ledger takes writes again: nothing was lost.".into(),
-                ),
-            });
-        }
-        if now.frozen && !was.frozen && !s.over {
-            out.push(say(
-                Moment::Freeze,
-                format!(
-                    "The public scoreboard is frozen at {}: the standings stay hidden until the \
-                     end.",
-                    s.now
-                ),
-            ));
-        }
-        if !now.frozen && was.frozen && !s.over {
-            out.push(say(
-                Moment::Unfreeze,
-                "The public scoreboard is live again.".into(),
-            ));
-        }
-        if now.paused != was.paused && !s.over {
-            let (moment, text) = if now.paused {
-                (Moment::Pause, format!("The game is paused at {}.", s.now))
-            } else {
-                (Moment::Resume, format!("The game goes on from {}.", s.now))
-            };
-            out.push(say(moment, text));
-        }
-        if now.over && !was.over {
-            out.push(say(Moment::End, final_words(s, was.frozen)));
-        }
-        out
     }
+}
+
+impl Watcher {
+    /// The messages `s` makes since the last snapshot looked at. The first one says the
+    /// game has started (or is back, after a restart), and nothing of what came before.
+    pub fn look(&mut self, s: &Snapshot) -> Vec<Message> {
+        let now = Seen::of(s);
+        let said = match self.seen.replace(now.clone()) {
+            None if s.over => Vec::new(),
+            None => vec![(Moment::Start, first_words(s))],
+            Some(was) => {
+                let mut said = news(s, &was, &now);
+                said.extend(switches(s, &was, &now));
+                said
+            }
+        };
+        said.into_iter()
+            .map(|(moment, text)| Message {
+                game: s.game.clone(),
+                moment,
+                at: s.now,
+                text,
+            })
+            .collect()
+    }
+}
+
+/// The first snapshot: the game has started, or is back after a restart.
+fn first_words(s: &Snapshot) -> String {
+    if s.now == GameTime(0) {
+        format!("The game has started: {} to play.", span(s.duration))
+    } else {
+        format!("The game is back at {} (of {}).", s.now, span(s.duration))
+    }
+}
+
+/// New announcements, and the teams that registered (by name).
+fn news(s: &Snapshot, was: &Seen, now: &Seen) -> Vec<(Moment, String)> {
+    let mut said: Vec<(Moment, String)> = s
+        .announcements
+        .iter()
+        .skip(was.announcements)
+        .map(|a| (Moment::Announcement, a.text.clone()))
+        .collect();
+    let mut newly: Vec<_> = s
+        .teams
+        .iter()
+        .filter(|t| now.registered.contains(&t.team) && !was.registered.contains(&t.team))
+        .collect();
+    newly.sort_by(|a, b| a.public_name().cmp(b.public_name()));
+    said.extend(newly.into_iter().map(|t| {
+        let text = format!(
+            "Team {} registered its endpoint: its load begins.",
+            t.public_name()
+        );
+        (Moment::Registration, text)
+    }));
+    said
+}
+
+/// The switches that turned: the ledger's health, the freeze, the pause, the end.
+fn switches(s: &Snapshot, was: &Seen, now: &Seen) -> Vec<(Moment, String)> {
+    let mut said = Vec::new();
+    if now.ledger_down != was.ledger_down {
+        said.push(if now.ledger_down {
+            let error = s.ledger.error.as_deref().unwrap_or("no reason given");
+            let text = format!(
+                "The ledger stopped taking writes ({error}). The game goes on and keeps what \
+                 it decides until the ledger is back."
+            );
+            (Moment::LedgerDown, text)
+        } else {
+            let text = "The ledger takes writes again: nothing was lost.";
+            (Moment::LedgerUp, text.to_owned())
+        });
+    }
+    // Once over, the end says it all (the reveal of a frozen board too).
+    if !s.over && now.frozen != was.frozen {
+        said.push(if now.frozen {
+            let text = format!(
+                "The public scoreboard is frozen at {}: the standings stay hidden until the end.",
+                s.now
+            );
+            (Moment::Freeze, text)
+        } else {
+            let text = "The public scoreboard is live again.";
+            (Moment::Unfreeze, text.to_owned())
+        });
+    }
+    if !s.over && now.paused != was.paused {
+        said.push(if now.paused {
+            (Moment::Pause, format!("The game is paused at {}.", s.now))
+        } else {
+            (Moment::Resume, format!("The game goes on from {}.", s.now))
+        });
+    }
+    if now.over && !was.over {
+        said.push((Moment::End, final_words(s, was.frozen)));
+    }
+    said
 }
 
 /// The end: the true final standings, the top five (the reveal, after a freeze).

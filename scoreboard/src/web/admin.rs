@@ -14,7 +14,7 @@ use super::control::{self, JsonBody};
 use super::error::WebError;
 use super::frames;
 use super::html::{self, Tab, escape, sign_class};
-use super::json::{self, AdminStatus};
+use super::json::{self, AdminStatus, AdminStatusWithHooks};
 use super::state::WebState;
 use super::store;
 use crate::live::Command;
@@ -86,11 +86,12 @@ fn text_field(name: &str, text: &str) -> Result<String, WebError> {
 pub(crate) async fn api_status(
     State(state): State<WebState>,
     _: Admin,
-) -> Result<Json<AdminStatus>, WebError> {
+) -> Result<Json<AdminStatusWithHooks>, WebError> {
     let owners = store::token_owners(&state).await?;
-    let mut status = json::admin_status(&state.view.now(), Some(&owners));
-    status.webhooks = hooks_now(&state);
-    Ok(Json(status))
+    Ok(Json(AdminStatusWithHooks {
+        status: json::admin_status(&state.view.now(), Some(&owners)),
+        webhooks: hooks_now(&state),
+    }))
 }
 
 /// `GET /api/admin/stream`: a `status` message (the live board) per snapshot, drawn once
@@ -285,13 +286,12 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts) -> Respons
         Ok(owners) => owners,
         Err(error) => return html::error_page(Tab::Admin, &game, &error),
     };
-    let mut status = json::admin_status(&state.view.now(), Some(&owners));
-    status.webhooks = hooks_now(&state);
-    let body = render(&status, state.read_only);
+    let status = json::admin_status(&state.view.now(), Some(&owners));
+    let body = render(&status, &hooks_now(&state), state.read_only);
     html::page(Tab::Admin, &game, &body, Some("admin.js")).into_response()
 }
 
-fn render(status: &AdminStatus, read_only: bool) -> String {
+fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String {
     let rows: String = status.teams.iter().map(team_row).collect();
     let options: String = status
         .teams
@@ -341,7 +341,7 @@ fn render(status: &AdminStatus, read_only: bool) -> String {
         offered = escape(&status.offered),
         phase = escape(&status.phase),
         signout = html::sign_out_form(),
-        hooks = hooks_card(&status.webhooks),
+        hooks = hooks_card(hooks),
     )
 }
 

@@ -201,7 +201,14 @@ pub(crate) struct AdminStatus {
     pub ledger_warning: Option<String>,
     pub ledger_waiting_events: u64,
     pub teams: Vec<AdminRow>,
-    /// The game's webhooks (labels, never URLs) and how they fare; none in the stream.
+}
+
+/// `GET /api/admin/status`: the status, with the game's webhooks (labels, never URLs) and
+/// how they fare (not in the stream).
+#[derive(Serialize, Debug)]
+pub(crate) struct AdminStatusWithHooks {
+    #[serde(flatten)]
+    pub status: AdminStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<crate::notify::HookHealth>,
 }
@@ -233,7 +240,6 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
         phase: s.load.phase.clone(),
         ledger_warning: s.ledger.warning(),
         ledger_waiting_events: s.ledger.waiting_events,
-        webhooks: Vec::new(),
         teams: s
             .teams
             .iter()
