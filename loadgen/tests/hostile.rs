@@ -1,7 +1,7 @@
 //! Hostile team servers: twelve ways a team's server can misbehave, all at once beside a
 //! healthy team. The engine stays up, its memory stays bounded, every hostile answer is
 //! classified with its reason, a redirect is never followed, and the healthy team's p99 is no
-//! the same as when it runs alone. In a test binary of its own, so no other test shares
+//! more than 8 % above its p99 alone. In a test binary of its own, so no other test shares
 //! the CPU. (`cargo bench -p loadgen --bench hostile` gives the figures one behaviour at a
 //! time.)
 
