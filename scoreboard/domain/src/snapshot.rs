@@ -120,16 +120,17 @@ pub struct TeamRow {
     pub urls: Vec<String>,
     /// Whether it waits to register one, when it did, its last check, since when it fails.
     pub endpoint: crate::projection::EndpointStatus,
-    /// Score at the end of each tick, oldest first (a bounded window for charts). Shared by
-    /// every snapshot until the team's score changes (600 points: a copy a snapshot, five
-    /// a second, was 24 KiB a team with the p99s).
+    /// The score at the end of each second of the last five minutes that had points or
+    /// answers, oldest first: the live chart, drawn from the team's history. Shared by every
+    /// snapshot until the team's history changes.
     pub score_series: Arc<[(GameTime, Points)]>,
-    /// p99 latency of each tick, oldest first (a bounded window for charts), shared so too.
+    /// The p99 latency of each second of the last five minutes that had answers (the
+    /// highest of its ticks', to the millisecond), oldest first, shared so too.
     pub p99_series: Arc<[(GameTime, Duration)]>,
     /// The team's latest score events, newest first (a bounded window; the ledger has all).
-    /// Shared by every snapshot until the team has a new event (a few hundred bytes each,
-    /// 200 of them: a copy a snapshot was most of a big game's memory), and each event by
-    /// every list that holds it (a new event copies the list's pointers, not its events).
+    /// Shared by every snapshot until the team has a new event (a few hundred bytes each:
+    /// a copy a snapshot was most of a big game's memory), and each event by every list
+    /// that holds it (a new event copies the list's pointers, not its events).
     pub recent: Arc<Vec<Arc<ScoreEvent>>>,
     /// How many score events the team has in all (`recent` holds every one when equal).
     pub event_count: u64,

@@ -175,6 +175,14 @@ impl Run {
     }
 }
 
+/// A team's live charts, as the snapshots share them: the score and p99 of the last
+/// minutes, oldest first (see [`History::chart_window`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartWindow {
+    pub score: std::sync::Arc<[(GameTime, Points)]>,
+    pub p99: std::sync::Arc<[(GameTime, Duration)]>,
+}
+
 /// One stored bucket and the game time it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -272,6 +280,41 @@ impl History {
                 .map(|s| s.bucket.points)
                 .sum(),
         )
+    }
+
+    /// The live charts of the last `seconds` up to the latest answer or event, a point for
+    /// each second that had any: the score at its end (counted back from `score`, the
+    /// team's score now) and its p99 (for a second with answers). The fine buckets hold
+    /// them already; the charts keep no window of their own.
+    pub fn chart_window(&self, seconds: usize, score: Points) -> ChartWindow {
+        let last = self.latest_ms / FINE_MS;
+        let first = last
+            .saturating_sub((seconds as u64).saturating_sub(1))
+            .max(self.fine_from / FINE_MS);
+        let fine = self.fine.iter().flat_map(|c| c.buckets());
+        let skip = (first - self.fine_from / FINE_MS) as usize;
+        let window: Vec<(u64, Bucket)> = (first..=last).zip(fine.skip(skip)).collect();
+        let mut after = Points(0);
+        let mut scores: Vec<(GameTime, Points)> = Vec::with_capacity(window.len());
+        for (second, b) in window.iter().rev() {
+            if b.points != 0 || b.answers() > 0 {
+                scores.push((GameTime((second + 1) * FINE_MS), Points(score.0 - after.0)));
+            }
+            after += Points(b.points);
+        }
+        scores.reverse();
+        let p99s = window
+            .iter()
+            .filter(|(_, b)| b.answers() > 0)
+            .map(|(second, b)| {
+                let at = GameTime((second + 1) * FINE_MS);
+                (at, Duration::from_millis(u64::from(b.p99_ms)))
+            })
+            .collect();
+        ChartWindow {
+            score: scores.into(),
+            p99: p99s,
+        }
     }
 
     /// The answers that came after the game's end (the drain tick: requests in flight at
@@ -424,6 +467,11 @@ impl Bucket {
 
     pub fn error_total(&self) -> u64 {
         self.errors.iter().map(|&e| u64::from(e)).sum()
+    }
+
+    /// Every answer and error in it.
+    pub fn answers(&self) -> u64 {
+        u64::from(self.correct) + self.error_total()
     }
 }
 

@@ -19,22 +19,21 @@ use loadgen_outcome::{OutcomeBatch, OutcomeCounts, OutcomeKind};
 pub use catch_up::{Feed, LedgerCursor};
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{
-    Bucket, COARSE, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
+    Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
 use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
-/// Score events a team keeps in memory for the views (older ones stay in the ledger).
-pub const RECENT_EVENTS: usize = 200;
-/// Points of score and latency history kept per team for the charts.
-const SERIES: usize = 600;
+/// Score events a team keeps in memory for the views (older ones stay in the ledger): a
+/// page of the team's events (50) and the ties at its end. 200 were 60 KiB a team.
+pub const RECENT_EVENTS: usize = 60;
+/// Seconds the live charts draw (a point a second: wider than the TUI's chart pane). They
+/// are drawn from the history, which keeps ten minutes a second anyway.
+pub const CHART_SECONDS: usize = 300;
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
-
-/// A team's score and p99 windows, as its snapshots share them.
-type Charts = (Arc<[(GameTime, Points)]>, Arc<[(GameTime, Duration)]>);
 
 /// One team's running totals.
 #[derive(Clone, Debug, Default)]
@@ -54,12 +53,10 @@ pub struct TeamState {
     /// a snapshot); the first event after a snapshot took it copies it: its pointers, each
     /// event shared by both.
     pub recent: Arc<Vec<Arc<ScoreEvent>>>,
-    steps: ScoreSteps,
-    /// Each tick's p99 (a bounded window for charts).
-    pub p99_series: VecDeque<(GameTime, Duration)>,
-    /// The score and p99 windows as the snapshots share them: made by the first snapshot
-    /// after either changed, not at each change (a catch-up applies thousands a second).
-    charts: OnceLock<Charts>,
+    /// The score and p99 charts as the snapshots share them, drawn from the history by the
+    /// first snapshot after it changed, not at each change (a catch-up applies thousands a
+    /// second).
+    charts: OnceLock<ChartWindow>,
     /// The whole game: the last ten minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
@@ -90,15 +87,6 @@ pub struct Sending {
 struct Trend {
     log: VecDeque<(GameTime, Points)>,
     latest: GameTime,
-}
-
-/// Points won or lost at each event time (a bounded window for charts), and the points of
-/// every time before the window: the score series is their running sum, the same whatever
-/// order the events arrived in.
-#[derive(Clone, Debug, Default)]
-struct ScoreSteps {
-    steps: VecDeque<(GameTime, Points)>,
-    before: Points,
 }
 
 /// A tick's figures for one team.
@@ -373,7 +361,6 @@ impl GameProjection {
         t.sending.sends += batch.sends;
         t.sending.late_sends += batch.late_sends;
         let (p50, p99) = (batch.latency.quantile(0.5), batch.latency.quantile(0.99));
-        push_bounded(&mut t.p99_series, (at, p99));
         t.charts.take();
         t.history
             .add_batch(at, batch.id.tick, &batch.counts, p50, p99);
@@ -412,8 +399,8 @@ impl GameProjection {
         {
             t.trend.log.pop_front();
         }
-        t.add_score_step(e.at, e.points);
         t.add_recent(e);
+        t.charts.take();
         t.history.add_points(e.at, e.points);
         t.losses.add(e);
         if e.source == Source::Organizer && self.organizer.len() < ORGANIZER_EVENTS {
@@ -468,8 +455,8 @@ impl GameProjection {
                     cost: t.billing.cost,
                     urls: endpoint.urls(),
                     endpoint,
-                    score_series: Arc::clone(&t.charts().0),
-                    p99_series: Arc::clone(&t.charts().1),
+                    score_series: Arc::clone(&t.charts().score),
+                    p99_series: Arc::clone(&t.charts().p99),
                     recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sending.sends,
@@ -564,59 +551,16 @@ impl TeamState {
                 latest: self.trend.latest,
             },
             recent: Arc::default(),
-            steps: ScoreSteps {
-                steps: VecDeque::new(),
-                before: self.steps.before,
-            },
-            p99_series: VecDeque::new(),
             charts: OnceLock::new(),
             history: self.history.clone(),
             losses: self.losses.clone(),
         }
     }
 
-    /// The score and p99 windows, shared (see [`TeamState::charts`]'s field).
-    fn charts(&self) -> &Charts {
-        self.charts.get_or_init(|| {
-            let score = self.score_series().into();
-            (score, self.p99_series.iter().copied().collect())
-        })
-    }
-
-    /// The score after each event time of the window, oldest first.
-    pub fn score_series(&self) -> Vec<(GameTime, Points)> {
-        let mut score = self.steps.before;
-        self.steps
-            .steps
-            .iter()
-            .map(|(at, points)| {
-                score += *points;
-                (*at, score)
-            })
-            .collect()
-    }
-
-    fn add_score_step(&mut self, at: GameTime, points: Points) {
-        self.charts.take();
-        let ScoreSteps { steps, before } = &mut self.steps;
-        if steps.front().is_some_and(|(first, _)| at < *first) && steps.len() == SERIES {
-            // Older than the whole window: it counts in every point of it.
-            *before += points;
-            return;
-        }
-        let i = steps.partition_point(|(t, _)| *t < at);
-        match steps.get_mut(i) {
-            Some((t, p)) if *t == at => *p += points,
-            _ => {
-                room_for_one(steps);
-                steps.insert(i, (at, points));
-            }
-        }
-        if steps.len() > SERIES
-            && let Some((_, oldest)) = steps.pop_front()
-        {
-            *before += oldest;
-        }
+    /// The score and p99 charts, shared (see [`TeamState::charts`]'s field).
+    pub fn charts(&self) -> &ChartWindow {
+        self.charts
+            .get_or_init(|| self.history.chart_window(CHART_SECONDS, self.score))
     }
 
     fn add_recent(&mut self, e: &ScoreEvent) {
@@ -654,24 +598,6 @@ impl TickFigures {
             self.p50,
             self.p99,
         )
-    }
-}
-
-/// Makes room for one more in a window of [`SERIES`]: doubling, but never past the
-/// window's size and the one pushed before the oldest goes (a doubling deque would hold
-/// 1,024 for 600).
-fn room_for_one<T>(series: &mut VecDeque<T>) {
-    if series.len() == series.capacity() {
-        let wanted = (series.len() * 2).clamp(16, SERIES + 1);
-        series.reserve_exact(wanted.saturating_sub(series.len()).max(1));
-    }
-}
-
-fn push_bounded<T>(series: &mut VecDeque<T>, item: T) {
-    room_for_one(series);
-    series.push_back(item);
-    if series.len() > SERIES {
-        series.pop_front();
     }
 }
 
@@ -797,30 +723,57 @@ mod tests {
     }
 
     #[test]
-    fn the_score_series_has_one_point_per_event_time_and_stays_bounded() {
+    fn the_charts_draw_the_last_minutes_of_history_and_end_at_the_score() {
         let names = vec!["a".to_owned()];
         let mut p = GameProjection::new(&names, Cents(800), None);
         p.apply_event(&ev("a", 1, 2, "x"));
         p.apply_event(&ev("a", 1, 3, "y"));
-        p.apply_event(&ev("a", 2, -1, "z"));
-        let series = p.team("a").unwrap().score_series();
+        p.apply_event(&ev("a", 3, -1, "z"));
+        let charts = p.team("a").unwrap().charts().clone();
+        // A point for each second with points (the second from 1 s ends at 2 s).
         assert_eq!(
-            series,
+            charts.score[..],
             [
-                (GameTime(1000), Points::whole(5)),
-                (GameTime(2000), Points::whole(4))
+                (GameTime(2000), Points::whole(5)),
+                (GameTime(4000), Points::whole(4))
             ]
         );
-        for s in 3..2000 {
+        assert!(charts.p99.is_empty(), "no answers, no p99");
+        for s in 4..2000 {
             p.apply_event(&ev("a", s, 1, "w"));
         }
         let t = p.team("a").unwrap();
-        let series = t.score_series();
-        assert_eq!(series.len(), SERIES);
+        let charts = t.charts();
+        assert_eq!(charts.score.len(), CHART_SECONDS);
+        assert_eq!(
+            charts.score.last().unwrap(),
+            &(GameTime(2_000_000), t.score)
+        );
+        assert_eq!(charts.score[0].1, Points(t.score.0 - Points::whole(299).0));
         assert_eq!(t.recent.len(), RECENT_EVENTS);
-        assert_eq!(series.last().unwrap().1, t.score);
-        // The window holds no more room than it needs.
-        assert_eq!(t.steps.steps.capacity(), SERIES + 1);
+    }
+
+    #[test]
+    fn the_p99_chart_has_a_point_for_each_second_with_answers() {
+        let names = vec!["a".to_owned()];
+        let mut p = GameProjection::new(&names, Cents(800), Some(Duration::from_secs(2)));
+        for tick in 0..5u64 {
+            let id = loadgen_outcome::BatchId {
+                run: 0,
+                worker: 0,
+                target: 0,
+                tick,
+            };
+            let mut batch = OutcomeBatch::new(id, "a".into());
+            batch.counts.add(OutcomeKind::Correct, 10);
+            batch.latency.record(Duration::from_millis(40));
+            p.apply_batch(GameTime((tick + 1) * 2000), &batch);
+        }
+        let charts = p.team("a").unwrap().charts();
+        // Two-second ticks: a point every other second, each the tick's p99.
+        let times: Vec<u64> = charts.p99.iter().map(|(at, _)| at.0).collect();
+        assert_eq!(times, [3000, 5000, 7000, 9000, 11000]);
+        assert!(charts.p99.iter().all(|(_, d)| d.as_millis() == 40));
     }
 
     #[test]
@@ -835,10 +788,7 @@ mod tests {
         assert!(Arc::ptr_eq(&a.score_series, &b.score_series));
         assert!(Arc::ptr_eq(&a.p99_series, &b.p99_series));
         assert!(Arc::ptr_eq(&a.recent, &b.recent));
-        assert_eq!(
-            &a.score_series[..],
-            &p.team("a").unwrap().score_series()[..]
-        );
+        assert_eq!(a.score_series, p.team("a").unwrap().charts().score);
         // A new event: new windows, and the events the lists share are the same ones.
         p.apply_event(&ev("a", 300, 1, "c300"));
         let third = p.rows();
@@ -865,9 +815,9 @@ mod tests {
             backward.apply_event(e);
         }
         let (f, b) = (forward.team("a").unwrap(), backward.team("a").unwrap());
-        assert_eq!(f.score_series(), b.score_series());
+        assert_eq!(f.charts(), b.charts());
         assert_eq!(f.recent, b.recent);
-        assert_eq!(f.score_series().last().unwrap().1, f.score);
+        assert_eq!(f.charts().score.last().unwrap().1, f.score);
         assert!(
             f.recent
                 .iter()
