@@ -279,7 +279,7 @@ impl RuntimeRun {
         let mut in_flight = FuturesUnordered::new();
         let mut cancelled = self.cancelled.clone();
         let mut urls_open = true;
-        let timer = tokio::time::sleep_until(state.begin);
+        let timer = tokio::time::sleep_until(state.span.begin);
         tokio::pin!(timer);
         // One clock read a turn of the loop: an answer's finish time serves the tick check
         // and the next sends (clock reads were 1.5 % of the client CPU in perf, now 1.0 %).
@@ -294,7 +294,7 @@ impl RuntimeRun {
             }
             if state.cut.is_some_and(|at| now >= at) {
                 // Cancelled a grace ago: whatever is still out is abandoned.
-                state.expiry = expire(&mut in_flight, now + state.timeout);
+                state.expiry = expire(&mut in_flight, now + state.limits.timeout);
             }
             state.start_due(self, &mut in_flight, now, |base, conn, sent, deadline| {
                 self.launch(&target.limits, base, conn, sent, deadline)
@@ -379,209 +379,45 @@ struct TargetLoop {
     next: Option<ScheduledSend>,
     ticks: TickClock,
     batch: OutcomeBatch,
-    /// The target's current base URLs, and the idle connections to each.
-    bases: Vec<Arc<Base>>,
-    idle: Vec<Vec<Conn>>,
+    bases: Bases,
     stopping: bool,
     /// Cancelled: requests still out at this time are abandoned.
     cut: Option<Instant>,
-    end: Option<Instant>,
-    /// This target's time zero and beginning: the run's, moved by its stagger.
-    zero: Instant,
-    begin: Instant,
+    span: Span,
     index: u32,
     name: Arc<str>,
-    max_in_flight: usize,
-    timeout: Duration,
+    limits: TargetLimits,
     /// No request in flight has a deadline before this (`None`: none in flight).
     expiry: Option<Instant>,
 }
 
-impl TargetLoop {
-    fn new(run: &RuntimeRun, index: u32, target: &PreparedTarget) -> TargetLoop {
-        let config = &*run.config;
-        let mut schedule = run.schedule.clone();
-        let next = schedule.next();
-        let phase = match config.pacing {
-            Pacing::Open(_) => stagger(config.stagger, index, run.targets),
-            Pacing::Closed { .. } => Duration::ZERO,
-        };
-        let (zero, begin) = (run.zero + phase, run.begin + phase);
-        let end = match config.stop {
-            Stop::After(d) => Some(zero + d),
-            _ => None,
-        };
-        let ticks = TickClock::new(zero, config.tick, config.offset);
-        TargetLoop {
-            batch: new_batch(config, index, &target.name, ticks.index),
-            schedule,
-            next,
-            ticks,
-            bases: target.bases.clone(),
-            idle: target.bases.iter().map(|_| Vec::new()).collect(),
-            stopping: false,
-            cut: None,
-            end,
-            zero,
-            begin,
-            index,
-            name: target.name.clone(),
-            max_in_flight: target.limits.max_in_flight,
-            timeout: target.limits.timeout,
-            expiry: None,
-        }
-    }
+/// A target's time zero and beginning (the run's, moved by its stagger), and its end when
+/// the run stops by the clock.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    zero: Instant,
+    begin: Instant,
+    end: Option<Instant>,
+}
 
-    /// Whether the target waits for its first URL: it was started without one.
-    fn waiting(&self) -> bool {
-        self.bases.is_empty()
-    }
+/// A target's current base URLs, and the idle connections to each.
+#[derive(Default)]
+struct Bases {
+    bases: Vec<Arc<Base>>,
+    idle: Vec<Vec<Conn>>,
+}
 
-    /// Passes the sends due by `now`, unsent and uncounted: a waiting target's. (Closed
-    /// clients have no due times: while the target waits, none starts.)
-    fn pass_due(&mut self, now: Instant) {
-        while let Some(at) = self.next.and_then(|s| s.due) {
-            if self.zero + at > now {
-                break;
-            }
-            self.next = self.schedule.next();
+impl Bases {
+    fn new(bases: &[Arc<Base>]) -> Bases {
+        Bases {
+            bases: bases.to_vec(),
+            idle: bases.iter().map(|_| Vec::new()).collect(),
         }
-    }
-
-    /// Starts every request that is due now (open model) or that a free client can take
-    /// (closed model). A request due past the in-flight cap is recorded as dropped. A
-    /// waiting target starts none: its due sends pass.
-    fn start_due<F>(
-        &mut self,
-        run: &RuntimeRun,
-        in_flight: &mut FuturesUnordered<F>,
-        now: Instant,
-        mut launch: impl FnMut(Arc<Base>, Option<Conn>, Sent, Instant) -> F,
-    ) {
-        let config = &*run.config;
-        // The open schedule itself ends at the stop time (so sends already due still go
-        // out); the closed model has no schedule and stops by the clock.
-        let closed = matches!(config.pacing, Pacing::Closed { .. });
-        if closed && self.end.is_some_and(|e| now >= e) {
-            self.stopping = true;
-        }
-        if self.waiting() {
-            self.pass_due(now);
-        }
-        while let (false, Some(send), true) = (self.stopping, self.next, now >= self.begin) {
-            let due = match (&config.pacing, send.due) {
-                // A waiting target starts nothing (its due sends passed above).
-                _ if self.waiting() => break,
-                (Pacing::Open(_), Some(at)) if self.zero + at > now => break,
-                (Pacing::Open(_), Some(at)) => self.zero + at,
-                // Never past the cap either (start refuses such runs): a closed client past
-                // it would be dropped at once, and again, and again, without end.
-                (Pacing::Closed { clients }, _)
-                    if in_flight.len() >= (*clients).min(self.max_in_flight) =>
-                {
-                    break;
-                }
-                _ => now,
-            };
-            self.batch.sends += 1;
-            if now.duration_since(due) > config.late_threshold {
-                self.batch.late_sends += 1;
-            }
-            if in_flight.len() >= self.max_in_flight {
-                let key = run.answers.keys()[send.key as usize];
-                let expected = run.answers.answer(send.key as usize);
-                self.batch.record(Outcome::Dropped, key, expected, None);
-            } else {
-                let b = (send.seq % self.bases.len() as u64) as usize;
-                let sent = Sent {
-                    send,
-                    due,
-                    sent: now,
-                };
-                // Deadlines come in send order: the first in flight is the earliest.
-                let deadline = now + self.timeout;
-                self.expiry.get_or_insert(deadline);
-                in_flight.push(launch(
-                    self.bases[b].clone(),
-                    self.idle[b].pop(),
-                    sent,
-                    deadline,
-                ));
-            }
-            self.next = self.schedule.next();
-        }
-        // An open run lasts to its end, past its last send (due before the end): its
-        // ticks and its time are the whole duration asked for.
-        if self.next.is_none() && self.end.is_none_or(|end| now >= end) {
-            self.stopping = true;
-        }
-    }
-
-    /// When the loop must look again: the next due send, the end, the next tick.
-    fn wake_at(&self, run: &RuntimeRun, now: Instant) -> Instant {
-        if now < self.begin {
-            return self.begin;
-        }
-        let mut wake = self.ticks.next;
-        for at in [self.expiry, self.cut].into_iter().flatten() {
-            wake = wake.min(at);
-        }
-        if !self.stopping {
-            // A waiting target passes its due sends at its ticks (or when its URLs come):
-            // it is not woken for each.
-            if let (Pacing::Open(_), Some(at), false) = (
-                &run.config.pacing,
-                self.next.and_then(|s| s.due),
-                self.waiting(),
-            ) {
-                wake = wake.min(self.zero + at);
-            }
-            if let Some(end) = self.end {
-                wake = wake.min(end);
-            }
-        }
-        wake
-    }
-
-    /// Records a finished request (`None`: past its deadline); returns when it finished.
-    fn finish(
-        &mut self,
-        run: &RuntimeRun,
-        sent: Sent,
-        answer: Option<Answer>,
-        still_in_flight: usize,
-    ) -> Instant {
-        let Sent { send, due, sent } = sent;
-        let finished = Instant::now();
-        let cut_short = answer.is_none()
-            && self.cut.is_some_and(|at| finished >= at)
-            && sent + self.timeout > finished;
-        if cut_short {
-            return finished;
-        }
-        let (outcome, conn) = answer.unwrap_or((Outcome::Timeout, None));
-        let latencies = (finished.duration_since(due), finished.duration_since(sent));
-        // Keep about as many idle connections as requests are out: a burst (after the
-        // engine itself stalled) must not leave hundreds of sockets open for good.
-        if let Some((conn, base)) = conn
-            && let Some(pool) = self.pool_of(&base)
-            && self.idle[pool].len() < still_in_flight + IDLE_SPARE
-        {
-            self.idle[pool].push(conn);
-        }
-        let key = run.answers.keys()[send.key as usize];
-        let expected = run.answers.answer(send.key as usize);
-        self.batch.record(outcome, key, expected, Some(latencies));
-        finished
     }
 
     /// Switches to new base URLs. Idle connections to a base still in the set (same host
-    /// and port) are kept; the others close as they drop. A waiting target's sends due
-    /// until now pass first: it begins at its next due send, as every other target sends it.
-    fn set_bases(&mut self, bases: Vec<Arc<Base>>) {
-        if self.waiting() {
-            self.pass_due(Instant::now());
-        }
+    /// and port) are kept; the others close as they drop.
+    fn set(&mut self, bases: Vec<Arc<Base>>) {
         let mut old: Vec<(Arc<Base>, Vec<Conn>)> = std::mem::take(&mut self.bases)
             .into_iter()
             .zip(std::mem::take(&mut self.idle))
@@ -607,12 +443,196 @@ impl TargetLoop {
             .position(same)
             .or_else(|| self.bases.iter().position(same_authority))
     }
+}
+
+impl TargetLoop {
+    fn new(run: &RuntimeRun, index: u32, target: &PreparedTarget) -> TargetLoop {
+        let config = &*run.config;
+        let mut schedule = run.schedule.clone();
+        let next = schedule.next();
+        let phase = match config.pacing {
+            Pacing::Open(_) => stagger(config.stagger, index, run.targets),
+            Pacing::Closed { .. } => Duration::ZERO,
+        };
+        let (zero, begin) = (run.zero + phase, run.begin + phase);
+        let end = match config.stop {
+            Stop::After(d) => Some(zero + d),
+            _ => None,
+        };
+        let ticks = TickClock::new(zero, config.tick, config.offset);
+        TargetLoop {
+            batch: new_batch(config, index, &target.name, ticks.index),
+            schedule,
+            next,
+            ticks,
+            bases: Bases::new(&target.bases),
+            stopping: false,
+            cut: None,
+            span: Span { zero, begin, end },
+            index,
+            name: target.name.clone(),
+            limits: target.limits.clone(),
+            expiry: None,
+        }
+    }
+
+    /// Whether the target waits for its first URL: it was started without one.
+    fn waiting(&self) -> bool {
+        self.bases.bases.is_empty()
+    }
+
+    /// Passes the sends due by `now`, unsent and uncounted: a waiting target's. (Closed
+    /// clients have no due times: while the target waits, none starts.)
+    fn pass_due(&mut self, now: Instant) {
+        while let Some(at) = self.next.and_then(|s| s.due) {
+            if self.span.zero + at > now {
+                break;
+            }
+            self.next = self.schedule.next();
+        }
+    }
+
+    /// Starts every request that is due now (open model) or that a free client can take
+    /// (closed model). A request due past the in-flight cap is recorded as dropped. A
+    /// waiting target starts none: its due sends pass.
+    fn start_due<F>(
+        &mut self,
+        run: &RuntimeRun,
+        in_flight: &mut FuturesUnordered<F>,
+        now: Instant,
+        mut launch: impl FnMut(Arc<Base>, Option<Conn>, Sent, Instant) -> F,
+    ) {
+        let config = &*run.config;
+        // The open schedule itself ends at the stop time (so sends already due still go
+        // out); the closed model has no schedule and stops by the clock.
+        let closed = matches!(config.pacing, Pacing::Closed { .. });
+        if closed && self.span.end.is_some_and(|e| now >= e) {
+            self.stopping = true;
+        }
+        if self.waiting() {
+            self.pass_due(now);
+        }
+        while let (false, Some(send), true) = (self.stopping, self.next, now >= self.span.begin) {
+            let due = match (&config.pacing, send.due) {
+                // A waiting target starts nothing (its due sends passed above).
+                _ if self.waiting() => break,
+                (Pacing::Open(_), Some(at)) if self.span.zero + at > now => break,
+                (Pacing::Open(_), Some(at)) => self.span.zero + at,
+                // Never past the cap either (start refuses such runs): a closed client past
+                // it would be dropped at once, and again, and again, without end.
+                (Pacing::Closed { clients }, _)
+                    if in_flight.len() >= (*clients).min(self.limits.max_in_flight) =>
+                {
+                    break;
+                }
+                _ => now,
+            };
+            self.batch.sends += 1;
+            if now.duration_since(due) > config.late_threshold {
+                self.batch.late_sends += 1;
+            }
+            if in_flight.len() >= self.limits.max_in_flight {
+                let key = run.answers.keys()[send.key as usize];
+                let expected = run.answers.answer(send.key as usize);
+                self.batch.record(Outcome::Dropped, key, expected, None);
+            } else {
+                let b = (send.seq % self.bases.bases.len() as u64) as usize;
+                let sent = Sent {
+                    send,
+                    due,
+                    sent: now,
+                };
+                // Deadlines come in send order: the first in flight is the earliest.
+                let deadline = now + self.limits.timeout;
+                self.expiry.get_or_insert(deadline);
+                in_flight.push(launch(
+                    self.bases.bases[b].clone(),
+                    self.bases.idle[b].pop(),
+                    sent,
+                    deadline,
+                ));
+            }
+            self.next = self.schedule.next();
+        }
+        // An open run lasts to its end, past its last send (due before the end): its
+        // ticks and its time are the whole duration asked for.
+        if self.next.is_none() && self.span.end.is_none_or(|end| now >= end) {
+            self.stopping = true;
+        }
+    }
+
+    /// When the loop must look again: the next due send, the end, the next tick.
+    fn wake_at(&self, run: &RuntimeRun, now: Instant) -> Instant {
+        if now < self.span.begin {
+            return self.span.begin;
+        }
+        let mut wake = self.ticks.next;
+        for at in [self.expiry, self.cut].into_iter().flatten() {
+            wake = wake.min(at);
+        }
+        if !self.stopping {
+            // A waiting target passes its due sends at its ticks (or when its URLs come):
+            // it is not woken for each.
+            if let (Pacing::Open(_), Some(at), false) = (
+                &run.config.pacing,
+                self.next.and_then(|s| s.due),
+                self.waiting(),
+            ) {
+                wake = wake.min(self.span.zero + at);
+            }
+            if let Some(end) = self.span.end {
+                wake = wake.min(end);
+            }
+        }
+        wake
+    }
+
+    /// Records a finished request (`None`: past its deadline); returns when it finished.
+    fn finish(
+        &mut self,
+        run: &RuntimeRun,
+        sent: Sent,
+        answer: Option<Answer>,
+        still_in_flight: usize,
+    ) -> Instant {
+        let Sent { send, due, sent } = sent;
+        let finished = Instant::now();
+        let cut_short = answer.is_none()
+            && self.cut.is_some_and(|at| finished >= at)
+            && sent + self.limits.timeout > finished;
+        if cut_short {
+            return finished;
+        }
+        let (outcome, conn) = answer.unwrap_or((Outcome::Timeout, None));
+        let latencies = (finished.duration_since(due), finished.duration_since(sent));
+        // Keep about as many idle connections as requests are out: a burst (after the
+        // engine itself stalled) must not leave hundreds of sockets open for good.
+        if let Some((conn, base)) = conn
+            && let Some(pool) = self.bases.pool_of(&base)
+            && self.bases.idle[pool].len() < still_in_flight + IDLE_SPARE
+        {
+            self.bases.idle[pool].push(conn);
+        }
+        let key = run.answers.keys()[send.key as usize];
+        let expected = run.answers.answer(send.key as usize);
+        self.batch.record(outcome, key, expected, Some(latencies));
+        finished
+    }
+
+    /// Switches to new base URLs (see [`Bases::set`]). A waiting target's sends due until
+    /// now pass first: it begins at its next due send, as every other target sends it.
+    fn set_bases(&mut self, bases: Vec<Arc<Base>>) {
+        if self.waiting() {
+            self.pass_due(Instant::now());
+        }
+        self.bases.set(bases);
+    }
 
     /// Whether the open batch is empty and its tick begins at or after the run's end.
     fn is_empty_past_end(&self) -> bool {
         let empty = self.batch.sends == 0 && self.batch.counts.total() == 0;
         let begins = self.ticks.next - self.ticks.length;
-        empty && self.end.is_some_and(|end| begins >= end)
+        empty && self.span.end.is_some_and(|end| begins >= end)
     }
 
     /// Sends the batches of every tick that has ended by `now`.
