@@ -13,6 +13,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// See Cargo.toml: glibc's arenas kept a big game's bursts.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs AWS-GameDay-style events: load, verification, scoring, billing, live scoreboard.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -90,6 +94,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    loadgen::no_huge_pages();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

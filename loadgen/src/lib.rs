@@ -26,6 +26,7 @@ mod engine;
 mod error;
 mod handle;
 mod http1;
+mod memory;
 mod probe;
 pub mod progress;
 mod schedule;
@@ -39,6 +40,7 @@ pub use client::fuzzing;
 pub use engine::{CANCEL_GRACE, DEFAULT_STAGGER, Engine, EngineConfig};
 pub use error::{LoadgenError, error_chain};
 pub use handle::EngineHandle;
+pub use memory::no_huge_pages;
 // The outcome types live in a crate of their own (no tokio, no TLS) that the scoring domain
 // reads; they are loadgen's API as before.
 pub use loadgen_outcome::{

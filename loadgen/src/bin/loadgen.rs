@@ -184,7 +184,7 @@ fn parse_requests(text: &str) -> Result<u64, String> {
 }
 
 fn main() -> ExitCode {
-    no_huge_pages();
+    loadgen::no_huge_pages();
     let args = Args::parse();
     match run(args) {
         Ok(code) => code,
@@ -192,19 +192,6 @@ fn main() -> ExitCode {
             eprintln!("loadgen: {}", loadgen::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
-    }
-}
-
-/// No transparent huge pages for this process. mimalloc asks for them on its arenas, and
-/// the kernel's khugepaged collapsing one into a 2 MiB page stepped the RSS of a 10-minute
-/// soak by 2 MiB (+14 %) at a random minute, in every loadgen running at the time; a heap of
-/// 15 MiB gains no speed from them.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_THP_DISABLE takes integers only and touches none of our memory; it
-    // fails harmlessly on kernels without it.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
