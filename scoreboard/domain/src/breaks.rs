@@ -99,7 +99,7 @@ impl std::str::FromStr for BreakAction {
             .find(|a| a.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = BreakAction::ALL.iter().map(|a| a.name()).collect();
-                format!("unknown break {s:?}: one of {}", names.join(", "))
+                format!("expected a break action ({}), got {s:?}", names.join(", "))
             })
     }
 }

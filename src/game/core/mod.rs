@@ -424,6 +424,8 @@ impl Core {
                     effects.extend(self.freeze(when, freeze, id));
                     continue;
                 }
+                // Decided in a later step.
+                Happening::Timeline(Action::Break(_)) => continue,
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));
                     Effect::Hook {
