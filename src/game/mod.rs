@@ -3,6 +3,7 @@
 //! batch and billing block into recorded score events until the game ends or is stopped.
 
 mod board;
+mod breaks;
 mod clock;
 mod control;
 mod core;

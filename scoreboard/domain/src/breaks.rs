@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{GameTime, Note, NoteKind};
+
 /// What an instructor does to a team's stack (a real team's AWS account, or a simulated
 /// team's servers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -162,6 +164,56 @@ impl BreakRecord {
                 format!("already mended by the team, nothing changed: {what}")
             }
             BreakOutcome::Failed { reason } => format!("failed: {reason}"),
+        }
+    }
+}
+
+/// A break or a restore as the views read it: the note's time and team, and its record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreakNote {
+    pub at: GameTime,
+    pub team: String,
+    /// A restore (else the break).
+    pub restore: bool,
+    pub record: BreakRecord,
+}
+
+impl BreakNote {
+    /// A break's or a restore's note read back (`None`: another kind, or not a record).
+    pub fn of(note: &Note) -> Option<BreakNote> {
+        let restore = match note.kind {
+            NoteKind::Break => false,
+            NoteKind::Restore => true,
+            _ => return None,
+        };
+        Some(BreakNote {
+            at: note.at,
+            team: note.team.clone()?,
+            restore,
+            record: BreakRecord::from_text(&note.text)?,
+        })
+    }
+
+    /// What the team reads when the break tells it: what broke and what to look at, or
+    /// that it was put back.
+    pub fn team_words(&self) -> String {
+        let action = self.record.action;
+        match (&self.record.outcome, self.restore) {
+            (BreakOutcome::Failed { .. }, false) => {
+                format!("the organizer tried to break your stack ({action}), and could not")
+            }
+            (_, false) => format!("The organizer broke your stack: {}", action.describe()),
+            (BreakOutcome::Done { .. }, true) => format!(
+                "The organizer put back what it broke ({action}): your service should answer \
+                 again; if it does not, look where the break said"
+            ),
+            (BreakOutcome::AlreadyMended { .. }, true) => {
+                format!("You mended the break ({action}) before the organizer put it back")
+            }
+            (BreakOutcome::Failed { .. }, true) => format!(
+                "The organizer could not put back what it broke ({action}): {}",
+                action.describe()
+            ),
         }
     }
 }

@@ -92,8 +92,12 @@ impl EndpointStatus {
     /// Takes in a note about this team.
     pub(super) fn note(&mut self, note: &Note) {
         match note.kind {
-            NoteKind::Announcement | NoteKind::TeamName | NoteKind::Freeze | NoteKind::Unfreeze => {
-            }
+            NoteKind::Announcement
+            | NoteKind::TeamName
+            | NoteKind::Freeze
+            | NoteKind::Unfreeze
+            | NoteKind::Break
+            | NoteKind::Restore => {}
             NoteKind::ScenarioUrls => {
                 self.scenario_urls = note.text.lines().map(str::to_owned).collect();
             }

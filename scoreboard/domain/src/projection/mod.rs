@@ -23,6 +23,7 @@ pub use history::{
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
+use crate::breaks::BreakNote;
 use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
@@ -163,6 +164,8 @@ struct Noted {
     names: BTreeMap<String, String>,
     /// The public board kept at a freeze, and when it froze, while frozen.
     frozen: Option<(GameTime, Vec<TeamRow>)>,
+    /// The instructor's breaks and restores, in the order noted.
+    breaks: Vec<BreakNote>,
 }
 
 impl GameProjection {
@@ -192,6 +195,7 @@ impl GameProjection {
                     .collect(),
                 names: BTreeMap::new(),
                 frozen: None,
+                breaks: Vec::new(),
             },
         }
     }
@@ -239,6 +243,10 @@ impl GameProjection {
                 self.noted.frozen = None;
                 return;
             }
+            (NoteKind::Break | NoteKind::Restore, _) => {
+                self.noted.breaks.extend(BreakNote::of(note));
+                return;
+            }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
                     self.noted.names.insert(team.clone(), note.text.clone());
@@ -254,6 +262,19 @@ impl GameProjection {
         {
             e.note(note);
         }
+    }
+
+    /// Every break and restore (the organizer's views).
+    pub fn breaks(&self) -> &[BreakNote] {
+        &self.noted.breaks
+    }
+
+    /// The breaks and restores `team` is told of (`tell = true`), oldest first.
+    pub fn told(&self, team: &str) -> impl Iterator<Item = &BreakNote> {
+        self.noted
+            .breaks
+            .iter()
+            .filter(move |b| b.team == team && b.record.tell)
     }
 
     /// When the public board froze, while it is frozen.
