@@ -47,6 +47,11 @@ impl TeamFleet {
     ) -> BreakOutcome {
         let servers: Vec<String> = self.urls();
         let running = self.running();
+        let of = if running == 1 {
+            "its only server".to_owned()
+        } else {
+            format!("{running} servers")
+        };
         let (effect, what, record) = match action {
             BreakAction::TerminateInstance | BreakAction::StopInstance => {
                 let Some(n) = self
@@ -65,8 +70,7 @@ impl TeamFleet {
                 } else {
                     "terminated"
                 };
-                let what =
-                    format!("{verb} {instance}, one of {running} servers: its connections dropped");
+                let what = format!("{verb} {instance} ({of}): its connections dropped");
                 let record =
                     json!({ "instance": instance, "running": running, "servers": servers });
                 let effect = SimEffect::Down {
@@ -77,17 +81,15 @@ impl TeamFleet {
             BreakAction::ClosePort => {
                 let url = refusing_url();
                 self.knobs.set_refusing(true);
-                let what = format!(
-                    "closed the port of {running} servers: new connections refused, open ones cut off"
-                );
+                let what =
+                    format!("closed the port of {of}: new connections refused, open ones cut off");
                 let record = json!({ "servers": servers, "refused_at": url });
                 (SimEffect::Refused { url }, what, record)
             }
             BreakAction::DenyNacl | BreakAction::DropRoute | BreakAction::DetachIgw => {
                 self.knobs.stall(UNTIL_LIFTED);
-                let what = format!(
-                    "dropped the traffic to {running} servers: connections hang, requests time out"
-                );
+                let what =
+                    format!("dropped the traffic to {of}: connections hang, requests time out");
                 (SimEffect::Dropped, what, json!({ "servers": servers }))
             }
         };
@@ -107,7 +109,7 @@ impl TeamFleet {
         match self.undo(id, at) {
             Ok(Some((what, record))) => BreakOutcome::Done { what, record },
             Ok(None) => BreakOutcome::AlreadyMended {
-                what: format!("{} is mended: the team's servers answer", self.team),
+                what: "its servers answer again".to_owned(),
             },
             Err(e) => BreakOutcome::Failed {
                 reason: e.to_string(),

@@ -53,6 +53,15 @@ pub(crate) struct EndpointJson {
     pub state: String,
     pub registered_at: Option<String>,
     pub last_check: Option<CheckJson>,
+    /// What the organizer broke and told the team of (and its restores), oldest first.
+    pub told: Vec<ToldJson>,
+}
+
+/// A break told to the team: when (game time), and what broke and what to look at.
+#[derive(Serialize, Debug)]
+pub(crate) struct ToldJson {
+    pub at: String,
+    pub text: String,
 }
 
 /// A check of a team's endpoint: when (game time), whether it passed, what it found.
@@ -80,6 +89,14 @@ pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
         state: e.describe(),
         registered_at: e.registered_at.map(|at| at.to_string()),
         last_check: e.last_check.as_ref().map(check),
+        told: e
+            .told
+            .iter()
+            .map(|t| ToldJson {
+                at: t.at.to_string(),
+                text: t.text.clone(),
+            })
+            .collect(),
     }
 }
 

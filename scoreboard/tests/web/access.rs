@@ -243,3 +243,62 @@ async fn an_error_never_echoes_the_token_sent() {
     assert!(!garbage.body.contains(fake));
     assert!(!garbage.body.contains(&game.admin));
 }
+
+/// A break noted with `tell = true` is on its team's page and `GET /api/team`, in the
+/// team's words; the other team reads nothing of it.
+#[tokio::test]
+async fn a_told_break_is_read_by_its_team_alone() {
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakOutcome, BreakRecord};
+    use scoreboard_domain::{GameProjection, GameTime, Note, NoteKind};
+
+    let game = Game::start();
+    let mut projection =
+        GameProjection::new(&[TEAM_A.into(), TEAM_B.into()], Default::default(), None);
+    for (team, tell) in [(TEAM_A, true), (TEAM_B, false)] {
+        let record = BreakRecord {
+            id: format!("break-5000-0-{team}"),
+            action: BreakAction::ClosePort,
+            asked_by: AskedBy::Timeline,
+            tell,
+            outcome: BreakOutcome::Done {
+                what: "revoked tcp 80 from 0.0.0.0/0 on sg-1".into(),
+                record: json!({ "group_id": "sg-1" }),
+            },
+        };
+        projection.apply_note(&Note {
+            id: record.id.clone(),
+            at: GameTime(5_000),
+            kind: NoteKind::Break,
+            team: Some(team.into()),
+            text: record.to_text(),
+        });
+    }
+    game.publish(|s| {
+        for row in &mut s.teams {
+            row.endpoint = projection.endpoint(&row.team).unwrap().clone();
+        }
+    });
+    let app = app(game.state.clone());
+    let a = send(&app, client::get("/api/team", Some(&game.team_a))).await;
+    let told = a.json()["endpoint"]["told"].clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{}", a.body);
+    assert!(
+        told[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("security groups"),
+        "{told}"
+    );
+    let page = send(&app, client::get_with_cookie("/team", &game.team_a)).await;
+    assert!(
+        page.body.contains("security groups"),
+        "not on the team's page"
+    );
+    let b = send(&app, client::get("/api/team", Some(&game.team_b))).await;
+    assert_eq!(b.json()["endpoint"]["told"], json!([]), "{}", b.body);
+    let page = send(&app, client::get_with_cookie("/team", &game.team_b)).await;
+    assert!(
+        !page.body.contains("security groups"),
+        "an untold break on a team's page"
+    );
+}

@@ -185,23 +185,26 @@ impl Core {
         let mut effects = Vec::new();
         for (id, asked) in &mut self.breaks.asked {
             let broken = matches!(asked.stage, Stage::Broken(_));
-            if broken && asked.mend_at.is_some_and(|due| due <= now) {
+            // At the time due, not the look's: a replay notes the same times.
+            if let Some(due) = asked.mend_at.filter(|due| broken && *due <= now) {
                 asked.mend_at = None;
                 effects.push(Effect::Mend {
                     id: id.clone(),
                     team: asked.team.clone(),
-                    at: now,
+                    at: due,
                 });
             }
-            if asked.restore_at.is_none_or(|due| due > now) {
-                continue;
-            }
-            let Stage::Broken(record) = std::mem::replace(&mut asked.stage, Stage::Restoring)
-            else {
+            let Some(due) = asked.restore_at.filter(|due| *due <= now) else {
                 continue;
             };
+            // Not answered yet: the restore waits for the answer. Failed or over: nothing.
+            let Stage::Broken(record) = &asked.stage else {
+                continue;
+            };
+            let record = record.clone();
+            asked.stage = Stage::Restoring;
             effects.push(Effect::Say(format!(
-                "[{now}] {}: restore {}",
+                "[{due}] {}: restore {}",
                 asked.team, asked.action
             )));
             effects.push(Effect::Restore(RestoreOrder {
@@ -209,7 +212,7 @@ impl Core {
                 team: asked.team.clone(),
                 action: asked.action,
                 record,
-                at: now,
+                at: due,
             }));
         }
         effects
@@ -232,7 +235,7 @@ impl Core {
         asked.stage = Stage::Over;
         let verb = match outcome {
             BreakOutcome::Done { .. } => "restored",
-            BreakOutcome::AlreadyMended { .. } => "nothing to restore",
+            BreakOutcome::AlreadyMended { .. } => "restore",
             BreakOutcome::Failed { .. } => "could not restore",
         };
         let note_id = format!("{id}-restore");
@@ -401,11 +404,8 @@ profile = "alpha-chaos"
             1,
             "the organizer's views have it"
         );
-        assert_eq!(
-            core.state().told("alpha").count(),
-            0,
-            "the team is not told"
-        );
+        let told = &core.state().endpoint("alpha").unwrap().told;
+        assert!(told.is_empty(), "the team is not told: {told:?}");
 
         assert!(restores(&look(&mut core, 14_999)).is_empty());
         let effects = look(&mut core, 15_000);
@@ -431,6 +431,32 @@ profile = "alpha-chaos"
         assert_eq!(note.kind, NoteKind::Restore);
         assert_eq!(note.id, format!("{id}-restore"));
         assert_eq!(core.state().breaks().len(), 2);
+    }
+
+    #[test]
+    fn a_restore_due_before_the_breaks_answer_waits_for_it() {
+        let mut core = game(
+            "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \"deny_nacl\", \
+             for = \"1s\" }",
+        );
+        let id = orders(&look(&mut core, 5_000))[0].id.clone();
+        assert!(
+            restores(&look(&mut core, 7_000)).is_empty(),
+            "nothing broken yet"
+        );
+        core.handle(Input::Broken {
+            id: id.clone(),
+            at: GameTime(7_500),
+            outcome: done("denied tcp 80"),
+        });
+        let effects = look(&mut core, 8_000);
+        let [restore] = restores(&effects)[..] else {
+            panic!("the restore, once broken: {effects:?}")
+        };
+        assert_eq!(
+            (restore.id.as_str(), restore.at),
+            (id.as_str(), GameTime(6_000))
+        );
     }
 
     #[test]
@@ -469,10 +495,11 @@ profile = "alpha-chaos"
             at: GameTime(5_000),
             outcome: done("deleted 0.0.0.0/0"),
         });
-        let told: Vec<String> = core.state().told("alpha").map(|b| b.team_words()).collect();
-        assert_eq!(told.len(), 1);
-        assert!(told[0].contains("route tables"), "{told:?}");
-        assert_eq!(core.state().told("bravo").count(), 0);
+        let told = |team: &str| core.state().endpoint(team).unwrap().told.clone();
+        let alpha = told("alpha");
+        assert_eq!(alpha.len(), 1);
+        assert!(alpha[0].text.contains("route tables"), "{alpha:?}");
+        assert!(told("bravo").is_empty());
     }
 
     #[test]

@@ -243,9 +243,9 @@ impl GameProjection {
                 self.noted.frozen = None;
                 return;
             }
+            // Every break for the organizer; the team's endpoint keeps those it is told of.
             (NoteKind::Break | NoteKind::Restore, _) => {
                 self.noted.breaks.extend(BreakNote::of(note));
-                return;
             }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
@@ -267,14 +267,6 @@ impl GameProjection {
     /// Every break and restore (the organizer's views).
     pub fn breaks(&self) -> &[BreakNote] {
         &self.noted.breaks
-    }
-
-    /// The breaks and restores `team` is told of (`tell = true`), oldest first.
-    pub fn told(&self, team: &str) -> impl Iterator<Item = &BreakNote> {
-        self.noted
-            .breaks
-            .iter()
-            .filter(move |b| b.team == team && b.record.tell)
     }
 
     /// When the public board froze, while it is frozen.
