@@ -1,6 +1,6 @@
 //! The shell's hands for the instructor's breaks: a simulated team's are carried out on the
-//! fleet at once; a real team's act on its AWS account (a game built with the `aws`
-//! feature). Each answer goes back to the core as [`Input::Broken`] or [`Input::Restored`],
+//! fleet at once; a real team's act on its AWS account off the loop (chaos.rs, a game built
+//! with the `aws` feature). Each answer goes back to the core as [`Input::Broken`] or [`Input::Restored`],
 //! which notes it; an error is an answer too, and never stops the game.
 
 use scoreboard_domain::GameTime;
@@ -16,7 +16,11 @@ impl Game<'_> {
     pub(crate) fn break_team(&mut self, order: BreakOrder) -> Result<Vec<Effect>, GameError> {
         let outcome = match self.servers.fleet.get_mut(&order.team) {
             Ok(fleet) => fleet.break_stack(&order.id, order.action, order.seed, order.at),
-            Err(_) => real_team(&order.team),
+            // A real team's answer comes later, off the loop.
+            Err(_) => match self.servers.chaos.start_break(order.clone()) {
+                Ok(()) => return Ok(Vec::new()),
+                Err(outcome) => outcome,
+            },
         };
         if matches!(outcome, BreakOutcome::Done { .. }) {
             self.point_load(&order.team)?;
@@ -32,7 +36,10 @@ impl Game<'_> {
     pub(crate) fn restore_team(&mut self, order: RestoreOrder) -> Result<Vec<Effect>, GameError> {
         let outcome = match self.servers.fleet.get_mut(&order.team) {
             Ok(fleet) => fleet.restore(&order.id, order.at),
-            Err(_) => real_team(&order.team),
+            Err(_) => match self.servers.chaos.start_restore(order.clone()) {
+                Ok(()) => return Ok(Vec::new()),
+                Err(outcome) => outcome,
+            },
         };
         if matches!(outcome, BreakOutcome::Done { .. }) {
             self.point_load(&order.team)?;
@@ -64,15 +71,5 @@ impl Game<'_> {
             self.load.set_urls(index, urls)?;
         }
         Ok(())
-    }
-}
-
-/// A real team's break, in a game built without the AWS SDK.
-fn real_team(team: &str) -> BreakOutcome {
-    BreakOutcome::Failed {
-        reason: format!(
-            "{team} is a real team: breaking its AWS account needs gameday built with \
-             --features aws"
-        ),
     }
 }

@@ -128,10 +128,12 @@ pub(crate) struct Views {
     pub(crate) live: LivePublisher,
 }
 
-/// The teams' servers: the simulated fleet, and the inventory that bills every team's.
+/// The teams' servers: the simulated fleet, the inventory that bills every team's, and the
+/// real teams' accounts the instructor's breaks act on.
 pub(crate) struct Servers {
     pub(crate) fleet: Fleet,
     pub(crate) inventory: Inventory,
+    pub(crate) chaos: super::chaos::RealBreaks,
 }
 
 /// The scenario's hooks that ran, and where they report when they finish (while the game
@@ -297,7 +299,11 @@ impl<'a> Game<'a> {
             options,
             out,
             core: Core::new(scenario, start)?,
-            servers: Servers { fleet, inventory },
+            servers: Servers {
+                fleet,
+                inventory,
+                chaos: super::chaos::RealBreaks::new(scenario)?,
+            },
             hooks: Hooks {
                 runs: Vec::new(),
                 tx: None,
@@ -488,6 +494,7 @@ impl Game<'_> {
         self.say_started()?;
         let mut controls = self.views.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
+        let mut broken = self.servers.chaos.take_answers().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         self.hooks.tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
@@ -523,6 +530,7 @@ impl Game<'_> {
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
                 Some(done) = probed.recv() => self.probed(done).await?,
+                Some(answer) = broken.recv() => self.handle(answer).await?,
                 signal = signals.recv(), if !self.core.quit() => self.stop(signal).await?,
             }
         }

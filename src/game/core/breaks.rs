@@ -26,6 +26,8 @@ pub(crate) struct BreakOrder {
     pub(crate) action: BreakAction,
     pub(crate) seed: u64,
     pub(crate) at: GameTime,
+    /// A real team's endpoint now (its load balancer's URL finds its resources).
+    pub(crate) url: Option<String>,
 }
 
 /// What the shell is to put back: what its break recorded (`record`, the break's JSON).
@@ -36,6 +38,7 @@ pub(crate) struct RestoreOrder {
     pub(crate) action: BreakAction,
     pub(crate) record: serde_json::Value,
     pub(crate) at: GameTime,
+    pub(crate) url: Option<String>,
 }
 
 /// Every break asked in this process, by id, and how far each has got.
@@ -139,6 +142,7 @@ impl Core {
                 action: asked.action,
                 seed,
                 at,
+                url: self.url_of(&team),
             }));
             self.breaks.asked.insert(
                 id,
@@ -154,6 +158,14 @@ impl Core {
             );
         }
         effects
+    }
+
+    /// A team's endpoint now, if it has one.
+    fn url_of(&self, team: &str) -> Option<String> {
+        self.teams
+            .iter()
+            .find(|t| t.name == team)
+            .and_then(|t| t.urls.first().cloned())
     }
 
     /// The shell's answer to a break: noted (what changed and what was there before, or
@@ -207,12 +219,18 @@ impl Core {
                 "[{due}] {}: restore {}",
                 asked.team, asked.action
             )));
+            let url = self
+                .teams
+                .iter()
+                .find(|t| t.name == asked.team)
+                .and_then(|t| t.urls.first().cloned());
             effects.push(Effect::Restore(RestoreOrder {
                 id: id.clone(),
                 team: asked.team.clone(),
                 action: asked.action,
                 record,
                 at: due,
+                url,
             }));
         }
         effects

@@ -530,6 +530,7 @@ impl GameProjection {
             public,
             writes: self.writes,
             ledger: facts.ledger,
+            breaks: self.noted.breaks.clone(),
         }
     }
 
