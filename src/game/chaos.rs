@@ -54,19 +54,14 @@ impl RealBreaks {
     /// `Err`: it cannot be started (no account for the team), with the outcome to note.
     pub(crate) fn start_break(&self, order: BreakOrder) -> Result<(), BreakOutcome> {
         #[cfg(feature = "aws")]
-        {
-            let target = self.target(&order.team, order.url.clone())?;
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                let outcome = aws::apply(target, order.action, order.seed).await;
-                let _ = tx.send(Input::Broken {
-                    id: order.id,
-                    at: order.at,
-                    outcome,
-                });
-            });
-            Ok(())
-        }
+        return self.spawn(&order.team, order.url.clone(), |target| async move {
+            let outcome = aws::apply(target, order.action, order.seed).await;
+            Input::Broken {
+                id: order.id,
+                at: order.at,
+                outcome,
+            }
+        });
         #[cfg(not(feature = "aws"))]
         Err(no_aws(&order.team))
     }
@@ -74,21 +69,35 @@ impl RealBreaks {
     /// Puts back what a real team's break recorded, in a task of its own.
     pub(crate) fn start_restore(&self, order: RestoreOrder) -> Result<(), BreakOutcome> {
         #[cfg(feature = "aws")]
-        {
-            let target = self.target(&order.team, order.url.clone())?;
-            let tx = self.tx.clone();
-            tokio::spawn(async move {
-                let outcome = aws::restore(target, &order.record).await;
-                let _ = tx.send(Input::Restored {
-                    id: order.id,
-                    at: order.at,
-                    outcome,
-                });
-            });
-            Ok(())
-        }
+        return self.spawn(&order.team, order.url.clone(), |target| async move {
+            let outcome = aws::restore(target, &order.record).await;
+            Input::Restored {
+                id: order.id,
+                at: order.at,
+                outcome,
+            }
+        });
         #[cfg(not(feature = "aws"))]
         Err(no_aws(&order.team))
+    }
+
+    /// Runs `job` on the team's account in a task of its own; its answer goes to the loop.
+    #[cfg(feature = "aws")]
+    fn spawn<F>(
+        &self,
+        team: &str,
+        url: Option<String>,
+        job: impl FnOnce(scoreboard_aws::chaos::ChaosTarget) -> F,
+    ) -> Result<(), BreakOutcome>
+    where
+        F: std::future::Future<Output = Input> + Send + 'static,
+    {
+        let job = job(self.target(team, url)?);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(job.await);
+        });
+        Ok(())
     }
 
     /// The team's chaos account and registered URL (none yet: its stack's tags find it).

@@ -344,34 +344,39 @@ profile = "alpha-chaos"
         core.handle(Input::Look { now: GameTime(ms) })
     }
 
+    /// The effects of one kind, in order.
+    fn pick<'a, T>(effects: &'a [Effect], kind: fn(&'a Effect) -> Option<&'a T>) -> Vec<&'a T> {
+        effects.iter().filter_map(kind).collect()
+    }
+
     fn orders(effects: &[Effect]) -> Vec<&BreakOrder> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Break(o) => Some(o),
-                _ => None,
-            })
-            .collect()
+        pick(effects, |e| {
+            if let Effect::Break(o) = e {
+                Some(o)
+            } else {
+                None
+            }
+        })
     }
 
     fn restores(effects: &[Effect]) -> Vec<&RestoreOrder> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Restore(o) => Some(o),
-                _ => None,
-            })
-            .collect()
+        pick(effects, |e| {
+            if let Effect::Restore(o) = e {
+                Some(o)
+            } else {
+                None
+            }
+        })
     }
 
     fn notes(effects: &[Effect]) -> Vec<&Note> {
-        effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Note(n) => Some(n),
-                _ => None,
-            })
-            .collect()
+        pick(effects, |e| {
+            if let Effect::Note(n) = e {
+                Some(n)
+            } else {
+                None
+            }
+        })
     }
 
     fn done(what: &str) -> BreakOutcome {
