@@ -142,6 +142,10 @@ pub struct BreakRecord {
     pub asked_by: AskedBy,
     /// The team reads it on its page.
     pub tell: bool,
+    /// When it is to be put back (a break's `at + for`; `None`: only when asked). A game
+    /// resumed from its ledger restores it then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_at: Option<GameTime>,
     pub outcome: BreakOutcome,
 }
 
@@ -242,6 +246,7 @@ mod tests {
             action: BreakAction::DropRoute,
             asked_by: AskedBy::Timeline,
             tell: true,
+            restore_at: Some(GameTime(65_000)),
             outcome: BreakOutcome::Done {
                 what: "drop every connection".into(),
                 record: serde_json::json!({"servers": 2}),

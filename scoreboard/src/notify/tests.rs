@@ -156,6 +156,7 @@ fn breaks_and_restores_are_told_to_organizer_hooks_only() {
             action: BreakAction::DropRoute,
             asked_by: AskedBy::Timeline,
             tell: false,
+            restore_at: None,
             outcome,
         },
     };

@@ -260,6 +260,7 @@ async fn a_told_break_is_read_by_its_team_alone() {
             action: BreakAction::ClosePort,
             asked_by: AskedBy::Timeline,
             tell,
+            restore_at: None,
             outcome: BreakOutcome::Done {
                 what: "revoked tcp 80 from 0.0.0.0/0 on sg-1".into(),
                 record: json!({ "group_id": "sg-1" }),

@@ -8,11 +8,11 @@
 //! [`Input::Broken`]: super::Input::Broken
 //! [`Input::Restored`]: super::Input::Restored
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use scoreboard_domain::GameTime;
-use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakOutcome, BreakRecord};
+use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
 use scoreboard_ledger::{Note, NoteKind};
 
 use super::{Core, Effect};
@@ -79,8 +79,9 @@ enum Stage {
 }
 
 impl Breaks {
-    /// The breaks of a game of `scenario`.
-    pub(crate) fn new(scenario: &Scenario) -> Breaks {
+    /// The breaks of a game of `scenario`, with those its ledger holds in place (`noted`, a
+    /// resumed game's): each is put back when due, as if the game had not stopped.
+    pub(crate) fn new(scenario: &Scenario, noted: &[BreakNote]) -> Breaks {
         let mend_after = scenario
             .teams
             .iter()
@@ -89,10 +90,34 @@ impl Breaks {
                 Endpoint::Urls(_) | Endpoint::Registers => None,
             })
             .collect();
+        let restored: HashSet<&str> = noted
+            .iter()
+            .filter(|b| b.restore)
+            .map(|b| b.record.id.as_str())
+            .collect();
+        let asked = noted
+            .iter()
+            .filter(|b| !b.restore && !restored.contains(b.record.id.as_str()))
+            .filter_map(|b| {
+                let BreakOutcome::Done { record, .. } = &b.record.outcome else {
+                    return None;
+                };
+                let asked = Asked {
+                    team: b.team.clone(),
+                    action: b.record.action,
+                    by: b.record.asked_by,
+                    tell: b.record.tell,
+                    restore_at: b.record.restore_at,
+                    mend_at: None,
+                    stage: Stage::Broken(record.clone()),
+                };
+                Some((b.record.id.clone(), asked))
+            })
+            .collect();
         Breaks {
             seed: scenario.game.seed,
             mend_after,
-            asked: BTreeMap::new(),
+            asked,
         }
     }
 }
@@ -277,6 +302,7 @@ impl Core {
             action: asked.action,
             asked_by: asked.by,
             tell: asked.tell,
+            restore_at: asked.restore_at,
             outcome,
         };
         let said = format!(
@@ -307,13 +333,19 @@ mod tests {
     use scoreboard_ledger::{Note, NoteKind};
     use serde_json::json;
 
-    use super::super::tests::{core_of, says};
+    use super::super::Start;
+    use super::super::tests::{core_of, says, start_of};
     use super::super::{Core, Effect, Input};
     use super::{BreakOrder, RestoreOrder, break_seed};
+    use crate::scenario::Scenario;
 
     /// A game with a real team (with its chaos account) and a simulated one that mends
     /// breaks 3 s after them, and `timeline` (its `[[timeline]]` entries).
     fn game(timeline: &str) -> Core {
+        core_of(&scenario(timeline), Duration::ZERO, Duration::ZERO, 1)
+    }
+
+    fn scenario(timeline: &str) -> Scenario {
         let text = format!(
             r#"
 [game]
@@ -336,8 +368,7 @@ profile = "alpha-chaos"
 {timeline}
 "#
         );
-        let s = crate::scenario::parse(&text, Path::new("breaks.toml")).expect("parses");
-        core_of(&s, Duration::ZERO, Duration::ZERO, 1)
+        crate::scenario::parse(&text, Path::new("breaks.toml")).expect("parses")
     }
 
     fn look(core: &mut Core, ms: u64) -> Vec<Effect> {
@@ -595,5 +626,55 @@ profile = "alpha-chaos"
         assert!(said[0].contains("already mended"), "{said:?}");
         let record = BreakRecord::from_text(&notes(&effects)[0].text).expect("a record");
         assert!(matches!(record.outcome, BreakOutcome::AlreadyMended { .. }));
+    }
+
+    #[test]
+    fn a_resumed_game_restores_the_breaks_its_ledger_holds_in_place() {
+        let timeline = "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \
+                        \"close_port\", for = \"10s\" }\n[[timeline]]\nat = \"5s\"\n\
+                        break = { team = \"bravo\", action = \"close_port\", for = \"1s\" }";
+        let mut first = game(timeline);
+        let ids: Vec<String> = orders(&look(&mut first, 5_000))
+            .iter()
+            .map(|o| o.id.clone())
+            .collect();
+        let mut noted: Vec<Note> = Vec::new();
+        for id in &ids {
+            let effects = first.handle(Input::Broken {
+                id: id.clone(),
+                at: GameTime(5_000),
+                outcome: done("revoked tcp 80"),
+            });
+            noted.extend(notes(&effects).into_iter().cloned());
+        }
+        // bravo's was put back before the game stopped; alpha's was not.
+        assert_eq!(restores(&look(&mut first, 6_000)).len(), 1);
+        let effects = first.handle(Input::Restored {
+            id: ids[1].clone(),
+            at: GameTime(6_000),
+            outcome: done("put back"),
+        });
+        noted.extend(notes(&effects).into_iter().cloned());
+        let s = scenario(timeline);
+        let mut start = start_of(&s, Duration::ZERO, 2);
+        for note in &noted {
+            start.state.apply_note(note);
+        }
+        let start = Start {
+            offset: Duration::from_secs(8),
+            ..start
+        };
+        let mut resumed = Core::new(&s, start).expect("valid rules");
+        assert!(
+            orders(&look(&mut resumed, 8_000)).is_empty(),
+            "not broken again"
+        );
+        let effects = look(&mut resumed, 15_000);
+        let restored: Vec<(&str, &str)> = restores(&effects)
+            .iter()
+            .map(|r| (r.id.as_str(), r.team.as_str()))
+            .collect();
+        assert_eq!(restored, [(ids[0].as_str(), "alpha")]);
+        assert_eq!(restores(&effects)[0].record["group_id"], "sg-1");
     }
 }

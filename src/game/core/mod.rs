@@ -168,6 +168,7 @@ impl Core {
                 }
             })
             .collect();
+        let breaks = Breaks::new(scenario, start.state.breaks());
         let mut collector = start.collector;
         if let Some(collector) = &mut collector {
             collector.begin_run(start.run, start.offset);
@@ -202,7 +203,7 @@ impl Core {
                 next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
             },
             collector,
-            breaks: Breaks::new(scenario),
+            breaks,
         })
     }
 
