@@ -218,6 +218,24 @@ pub(crate) struct AdminStatus {
     pub ledger_warning: Option<String>,
     pub ledger_waiting_events: u64,
     pub teams: Vec<AdminRow>,
+    /// The instructor's breaks and restores so far, oldest first, told or not.
+    pub breaks: Vec<BreakJson>,
+}
+
+/// A break or a restore as the organizer reads it: when, which team, what it did in words,
+/// and the record of what was there before (what a restore puts back).
+#[derive(Serialize, Debug)]
+pub(crate) struct BreakJson {
+    pub at: String,
+    pub at_ms: u64,
+    pub team: String,
+    /// `break` or `restore`.
+    pub kind: &'static str,
+    pub action: scoreboard_domain::breaks::BreakAction,
+    pub text: String,
+    /// The team reads it on its page.
+    pub tell: bool,
+    pub outcome: scoreboard_domain::breaks::BreakOutcome,
 }
 
 /// `GET /api/admin/status`: the status, with the game's webhooks (labels, never URLs) and
@@ -269,6 +287,20 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
                 urls: t.urls.clone(),
                 endpoint: endpoint(t),
                 has_token: token_owners.map(|owners| owners.contains(&t.team)),
+            })
+            .collect(),
+        breaks: s
+            .breaks
+            .iter()
+            .map(|b| BreakJson {
+                at: b.at.to_string(),
+                at_ms: b.at.0,
+                team: b.team.clone(),
+                kind: if b.restore { "restore" } else { "break" },
+                action: b.record.action,
+                text: b.record.words(),
+                tell: b.record.tell,
+                outcome: b.record.outcome.clone(),
             })
             .collect(),
     }

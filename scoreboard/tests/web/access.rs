@@ -278,6 +278,7 @@ async fn a_told_break_is_read_by_its_team_alone() {
         for row in &mut s.teams {
             row.endpoint = projection.endpoint(&row.team).unwrap().clone();
         }
+        s.breaks = projection.breaks().to_vec();
     });
     let app = app(game.state.clone());
     let a = send(&app, client::get("/api/team", Some(&game.team_a))).await;
@@ -301,5 +302,24 @@ async fn a_told_break_is_read_by_its_team_alone() {
     assert!(
         !page.body.contains("security groups"),
         "an untold break on a team's page"
+    );
+
+    // The organizer reads both, told or not, with what was there before.
+    let admin = send(&app, client::get("/api/admin/status", Some(&game.admin))).await;
+    let breaks = admin.json()["breaks"].clone();
+    assert_eq!(breaks.as_array().map(Vec::len), Some(2), "{}", admin.body);
+    assert_eq!(breaks[1]["team"], TEAM_B);
+    assert_eq!(breaks[1]["tell"], false);
+    assert_eq!(breaks[1]["outcome"]["record"]["group_id"], "sg-1");
+    let page = send(&app, client::get_with_cookie("/admin", &game.admin)).await;
+    assert!(
+        page.body.contains("id=\"breaks\""),
+        "no breaks on the admin page"
+    );
+    assert!(page.body.contains("break close_port"), "{}", page.body);
+    let board = send(&app, client::get("/api/board", None)).await;
+    assert!(
+        !board.body.contains("close_port"),
+        "a break on the public board"
     );
 }
