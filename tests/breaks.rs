@@ -140,3 +140,45 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
         "a break in the public report"
     );
 }
+
+/// `check` and `play` refuse a scenario that breaks real teams' accounts in a gameday built
+/// without the AWS SDK, before the game (not at the first break), and say how to build it.
+#[test]
+fn chaos_accounts_need_the_aws_feature_and_are_refused_before_the_game_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("chaos.toml");
+    std::fs::write(
+        &scenario,
+        "[game]\nname = \"chaos\"\nduration = \"5s\"\n[load]\nclients = 1\n[[team]]\n\
+         name = \"a\"\nurl = \"http://203.0.113.10\"\n[[chaos.aws]]\nteam = \"a\"\n\
+         region = \"us-east-1\"\nprofile = \"a-chaos\"\n[[timeline]]\nat = \"2s\"\n\
+         break = { team = \"a\", action = \"deny_nacl\" }\n",
+    )
+    .unwrap();
+    let path = scenario.to_str().unwrap();
+    let db = dir.path().join("chaos.db");
+    let check = gameday(&["check", path], dir.path());
+    if cfg!(feature = "aws") {
+        assert!(check.status.success(), "{check:?}");
+        return;
+    }
+    let play = gameday(
+        &[
+            "play",
+            path,
+            "--no-tui",
+            "--no-web",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    for out in [check, play] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("[[chaos.aws]]") && err.contains("--features aws"),
+            "{err}"
+        );
+    }
+}

@@ -260,6 +260,7 @@ impl<'a> Game<'a> {
     ) -> Result<Game<'a>, GameError> {
         let g = &scenario.game;
         let inventory = Inventory::new(&scenario.billing).await?;
+        let chaos = super::chaos::RealBreaks::new(scenario)?;
         // The answers first: a long build must not eat into the game clock.
         let answers = answers(scenario, options)?;
         let Opened {
@@ -302,7 +303,7 @@ impl<'a> Game<'a> {
             servers: Servers {
                 fleet,
                 inventory,
-                chaos: super::chaos::RealBreaks::new(scenario)?,
+                chaos,
             },
             hooks: Hooks {
                 runs: Vec::new(),
