@@ -507,6 +507,24 @@ break = { team = "*", action = "close_port" }
                 chaos role (role_arn, external_id) or a profile, for the break to act on its account",
     },
     Case {
+        what: "a break restored after the game's end",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "sim"
+simulate = { flavor = "v2" }
+[[timeline]]
+at = "25s"
+break = { team = "sim", action = "drop_route", for = "10s" }
+"#,
+        error: "bad.toml:12:54: timeline[0].break.for: expected the restore (at 25s + for 10s) \
+                by the game's end (30s): a break still in place when the game ends stays broken",
+    },
+    Case {
         what: "a break of no known action",
         text: r#"[game]
 name = "x"

@@ -3,8 +3,11 @@
 //! with the `aws` feature). Each answer goes back to the core as [`Input::Broken`] or [`Input::Restored`],
 //! which notes it; an error is an answer too, and never stops the game.
 
+use std::time::Duration;
+
 use scoreboard_domain::GameTime;
 use scoreboard_domain::breaks::BreakOutcome;
+use tokio::sync::mpsc;
 
 use super::core::breaks::{BreakOrder, RestoreOrder};
 use super::core::{Effect, Input};
@@ -49,6 +52,31 @@ impl Game<'_> {
             at: order.at,
             outcome,
         }))
+    }
+
+    /// Real teams' breaks and restores still under way when the game ends: their answers
+    /// are waited for (up to `within`), so that what they changed is noted.
+    pub(crate) async fn await_breaks(
+        &mut self,
+        answers: &mut mpsc::UnboundedReceiver<Input>,
+        within: Duration,
+    ) -> Result<(), GameError> {
+        let left = self.core.breaks_in_flight();
+        if left == 0 {
+            return Ok(());
+        }
+        writeln!(
+            self.out,
+            "waiting up to {within:?} for {left} break(s) under way to answer"
+        )?;
+        let deadline = tokio::time::Instant::now() + within;
+        while self.core.breaks_in_flight() > 0 {
+            match tokio::time::timeout_at(deadline, answers.recv()).await {
+                Ok(Some(answer)) => self.handle(answer).await?,
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     /// A simulated team mends a break itself.

@@ -30,6 +30,9 @@ use crate::scenario::{Endpoint, Scenario};
 
 /// How often the game loop looks at the clock (timeline, billing, board, views).
 const LOOK: Duration = Duration::from_millis(200);
+/// How long a game that ends waits for real teams' breaks and restores under way to answer
+/// (each is a few AWS calls).
+const BREAKS_AT_END: Duration = Duration::from_secs(60);
 
 /// What a game came to.
 #[derive(Debug)]
@@ -545,6 +548,7 @@ impl Game<'_> {
         self.inbox.written = Some(written);
         let end = GameTime::from_duration(end);
         self.handle(Input::End { at: end }).await?;
+        self.await_breaks(&mut broken, BREAKS_AT_END).await?;
         self.collect_last(&mut reads).await?;
         self.hooks.tx = None;
         while let Ok(hook) = hook_rx.try_recv() {

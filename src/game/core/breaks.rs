@@ -185,6 +185,15 @@ impl Core {
         effects
     }
 
+    /// Breaks and restores asked of the shell and not answered yet.
+    pub(crate) fn breaks_in_flight(&self) -> usize {
+        self.breaks
+            .asked
+            .values()
+            .filter(|a| matches!(a.stage, Stage::Waiting | Stage::Restoring))
+            .count()
+    }
+
     /// A team's endpoint now, if it has one.
     fn url_of(&self, team: &str) -> Option<String> {
         self.teams
@@ -433,6 +442,7 @@ profile = "alpha-chaos"
         let replayed = orders(&look(&mut game(timeline), 5_000))[0].clone();
         assert_eq!(&replayed, order, "a replay breaks the same way");
         let id = order.id.clone();
+        assert_eq!(core.breaks_in_flight(), 1, "a game that ends waits for it");
 
         let effects = core.handle(Input::Broken {
             id: id.clone(),
@@ -453,6 +463,7 @@ profile = "alpha-chaos"
             panic!("done: {record:?}")
         };
         assert_eq!(before["group_id"], "sg-1", "the before-state is kept");
+        assert_eq!(core.breaks_in_flight(), 0);
         assert_eq!(
             core.state().breaks().len(),
             1,
@@ -474,6 +485,7 @@ profile = "alpha-chaos"
             restores(&look(&mut core, 16_000)).is_empty(),
             "restored once"
         );
+        assert_eq!(core.breaks_in_flight(), 1, "the restore is under way");
         let effects = core.handle(Input::Restored {
             id: id.clone(),
             at: GameTime(15_100),
@@ -485,6 +497,7 @@ profile = "alpha-chaos"
         assert_eq!(note.kind, NoteKind::Restore);
         assert_eq!(note.id, format!("{id}-restore"));
         assert_eq!(core.state().breaks().len(), 2);
+        assert_eq!(core.breaks_in_flight(), 0);
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! registrations, the public board's freeze and the instructor's breaks, sorted by time.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use toml::Spanned;
 
 use super::super::check::Checker;
+use super::super::duration::show;
 use super::super::raw::{FaultKind, RawBreak, RawFault, RawHook, RawRegister, RawTimeline};
 use super::super::{
     Action, AwsTeam, Break, Endpoint, Fault, GameSettings, Misbehaviour, ScenarioError, TeamSpec,
@@ -43,7 +45,8 @@ pub(super) fn timeline(
         }
         if let Some(raw) = &e.breaks {
             let f = format!("{f}.break");
-            let action = Action::Break(self::breaks(c, raw.get_ref(), &f, teams, chaos)?);
+            let when = (at, game.duration);
+            let action = Action::Break(self::breaks(c, raw.get_ref(), &f, when, (teams, chaos))?);
             entries.push(TimelineEntry { at, action });
             continue;
         }
@@ -197,14 +200,15 @@ fn register(
     })
 }
 
-/// `break = { team, action, for, tell }`: a known team (or `"*"`, every team), each one
-/// simulated or with a `[[chaos.aws]]` account to act on.
+/// `break = { team, action, for, tell }` at `at` of a game that ends at `end`: a known team
+/// (or `"*"`, every team), each one simulated or with a `[[chaos.aws]]` account to act on,
+/// restored (if `for` is given) by the end.
 fn breaks(
     c: &Checker<'_>,
     raw: &RawBreak,
     f: &str,
-    teams: &[TeamSpec],
-    chaos: &[AwsTeam],
+    (at, end): (Duration, Duration),
+    (teams, chaos): (&[TeamSpec], &[AwsTeam]),
 ) -> Result<Break, ScenarioError> {
     let field = format!("{f}.team");
     let broken: Vec<&TeamSpec> = if raw.team.get_ref() == "*" {
@@ -224,14 +228,27 @@ fn breaks(
             return Err(c.error(raw.team.span(), &field, message));
         }
     }
+    let field = format!("{f}.for");
+    let lasting = match &raw.lasting {
+        Some(d) => Some(c.duration(d, &field, MILLISECOND..=24 * HOUR)?),
+        None => None,
+    };
+    if let (Some(lasting), Some(written)) = (lasting, &raw.lasting)
+        && at + lasting > end
+    {
+        let message = format!(
+            "expected the restore (at {} + for {}) by the game's end ({}): a break still in \
+             place when the game ends stays broken",
+            show(at),
+            show(lasting),
+            show(end)
+        );
+        return Err(c.error(written.span(), &field, message));
+    }
     Ok(Break {
         teams: broken.into_iter().map(|t| t.name.clone()).collect(),
         action: raw.action.get_ref().0,
-        lasting: raw
-            .lasting
-            .as_ref()
-            .map(|d| c.duration(d, &format!("{f}.for"), MILLISECOND..=24 * HOUR))
-            .transpose()?,
+        lasting,
         tell: raw.tell.unwrap_or(false),
     })
 }
