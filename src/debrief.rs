@@ -83,10 +83,12 @@ pub fn markers(scenario: &Scenario) -> Vec<Marker> {
             team: Some(team.clone()),
             text: describe_fault(fault),
         }),
-        // Announcements, registrations and freezes are the ledger's notes.
-        Action::Announce(_) | Action::Hook { .. } | Action::Register { .. } | Action::Freeze(_) => {
-            None
-        }
+        // Announcements, registrations, freezes and breaks are the ledger's notes.
+        Action::Announce(_)
+        | Action::Hook { .. }
+        | Action::Register { .. }
+        | Action::Freeze(_)
+        | Action::Break(_) => None,
     });
     let steps = scenario.teams.iter().flat_map(|t| {
         let steps = match &t.endpoint {

@@ -43,10 +43,12 @@ pub fn load(path: &Path) -> Result<Scenario, PreflightError> {
 pub fn check(path: &Path) -> Result<Vec<String>, PreflightError> {
     let s = load(path)?;
     // What `play` would refuse, check refuses too.
-    game::billing_supported(&s.billing).map_err(|source| PreflightError::Unsupported {
-        path: path.to_owned(),
-        source,
-    })?;
+    game::billing_supported(&s.billing)
+        .and_then(|()| game::breaks_supported(&s.chaos))
+        .map_err(|source| PreflightError::Unsupported {
+            path: path.to_owned(),
+            source,
+        })?;
     let mut lines = vec![format!("{}: ok: {}", path.display(), describe(&s))];
     let needs = Needs::of(&s, 1);
     lines.push(format!(

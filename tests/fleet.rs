@@ -30,6 +30,7 @@ fn spec() -> SimulatedTeam {
         memcache: None,
         instance_type: "t2.micro".into(),
         steps: vec![],
+        mend_after: None,
     }
 }
 

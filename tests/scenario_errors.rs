@@ -36,7 +36,8 @@ simulate = { flavour = "v2" }
 "#,
         error: "bad.toml:9:14: team[0].simulate.flavour: unknown field `flavour`, expected one \
                 of `flavor`, `servers`, `cache`, `cache_key`, `iterations`, `salt`, `min_latency`, `workers`, \
-                `queue`, `error_rate`, `memcache`, `instance_type`, `steps`",
+                `queue`, `error_rate`, `memcache`, `instance_type`, `steps`, \
+                `mend_after`",
     },
     Case {
         what: "a duration in words",
@@ -488,6 +489,93 @@ fault = { team = "a", kind = "kill" }
                 simulate: faults apply only to simulated teams",
     },
     Case {
+        what: "a break on a real team without a [[chaos.aws]] account",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[timeline]]
+at = "5s"
+break = { team = "*", action = "close_port" }
+"#,
+        error: "bad.toml:11:18: timeline[0].break.team: team \"a\" is neither simulated nor in a \
+                [[chaos.aws]] entry: expected [[chaos.aws]] team = \"a\" with its region and the \
+                chaos role (role_arn, external_id) or a profile, for the break to act on its account",
+    },
+    Case {
+        what: "a break restored after the game's end",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "sim"
+simulate = { flavor = "v2" }
+[[timeline]]
+at = "25s"
+break = { team = "sim", action = "drop_route", for = "10s" }
+"#,
+        error: "bad.toml:12:54: timeline[0].break.for: expected the restore (at 25s + for 10s) \
+                by the game's end (30s): a break still in place when the game ends stays broken",
+    },
+    Case {
+        what: "a break of no known action",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "sim"
+simulate = { flavor = "v2" }
+[[timeline]]
+at = "5s"
+break = { team = "sim", action = "unplug", for = "10s" }
+"#,
+        error: "bad.toml:12:34: timeline[0].break.action: expected a break action \
+                (terminate_instance, stop_instance, close_port, deny_nacl, drop_route, detach_igw), \
+                got \"unplug\"",
+    },
+    Case {
+        what: "a [[chaos.aws]] account without a role or a profile",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+[load]
+clients = 2
+[[team]]
+name = "a"
+url = "http://example.com"
+[[chaos.aws]]
+team = "a"
+region = "eu-west-1"
+"#,
+        error: "bad.toml:9:1: chaos.aws[0]: expected role_arn (a role to assume) or profile (a named \
+                AWS profile)",
+    },
+    Case {
+        what: "a simulated team's mend_after that is not a duration",
+        text: r#"[game]
+name = "x"
+duration = "30s"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "sim"
+simulate = { flavor = "v2", mend_after = 45 }
+"#,
+        error: "bad.toml:9:42: team[0].simulate.mend_after: invalid type: integer `45`, expected a \
+                duration in quotes, like \"90s\"",
+    },
+    Case {
         what: "a registration for a simulated team",
         text: r#"[game]
 name = "x"
@@ -570,8 +658,8 @@ at = "5s"
 announce = "hello"
 hook = { command = "true" }
 "#,
-        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault, hook, register or \
-                freeze per [[timeline]] entry, not several",
+        error: "bad.toml:12:8: timeline[0].hook: set one of announce, fault, hook, register, \
+                freeze or break per [[timeline]] entry, not several",
     },
     Case {
         what: "a timeline entry after the end",
@@ -759,8 +847,8 @@ at = "25s"
 announce = "frozen!"
 freeze = true
 "#,
-        error: "bad.toml:12:10: timeline[0].freeze: set one of announce, fault, hook, register or \
-                freeze per [[timeline]] entry, not several",
+        error: "bad.toml:12:10: timeline[0].freeze: set one of announce, fault, hook, register, \
+                freeze or break per [[timeline]] entry, not several",
     },
     Case {
         what: "a webhook without a URL",

@@ -1,14 +1,16 @@
 //! Simulated teams: the engine plays a team's strategy by running its `unicorn` servers on
-//! loopback, scaling them by the team's steps, breaking them by the timeline's faults, and
-//! billing each running server as one EC2 instance.
+//! loopback, scaling them by the team's steps, breaking them by the timeline's faults and
+//! the instructor's breaks, and billing each running server as one EC2 instance.
 //!
 //! Servers run in this process, each on a thread and runtime of its own, rather than as
 //! child processes: `cargo run -- play` then needs no installed `unicorn` binary, a kill is
 //! a dropped runtime (its connections close at once, as a terminated instance's do), and a
 //! flavor switch or an added latency is a call, not a restart.
 
+mod breaks;
 mod server;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashref::unicorn::{Flavor, UnicornConfig};
@@ -41,6 +43,8 @@ pub struct TeamFleet {
     /// The address of the last server killed, kept in rotation when none is left (a team
     /// with no server refuses connections; it does not vanish from the game).
     dead_url: Option<String>,
+    /// The instructor's breaks, by id.
+    breaks: BTreeMap<String, breaks::SimBreak>,
 }
 
 impl TeamFleet {
@@ -60,6 +64,7 @@ impl TeamFleet {
             live: Vec::new(),
             instances: Vec::new(),
             dead_url: None,
+            breaks: BTreeMap::new(),
         };
         fleet.knobs.set_cache(spec.cache);
         fleet.knobs.set_cache_key(spec.cache_key);
@@ -84,8 +89,12 @@ impl TeamFleet {
         &self.team
     }
 
-    /// The base URLs the load goes to, round robin.
+    /// The base URLs the load goes to, round robin (while a break closes the port, an
+    /// address that refuses connections).
     pub fn urls(&self) -> Vec<String> {
+        if let Some(refused) = self.refused_at() {
+            return vec![refused];
+        }
         let live: Vec<String> = self
             .live
             .iter()

@@ -42,6 +42,8 @@ struct KnobState {
     extra_until: Option<Instant>,
     stall_until: Option<Instant>,
     misbehave: Option<(Misbehaviour, Instant)>,
+    /// A closed port: requests on open connections are cut off (the connection closes).
+    refusing: bool,
 }
 
 impl TeamKnobs {
@@ -64,6 +66,17 @@ impl TeamKnobs {
 
     pub(crate) fn stall(&self, lasting: Duration) {
         self.lock().stall_until = Some(Instant::now() + lasting);
+    }
+
+    /// Ends a stall now (a break's traffic let through again).
+    pub(crate) fn lift_stall(&self) {
+        self.lock().stall_until = None;
+    }
+
+    /// Cuts off (`true`) every request that reaches a server on a connection opened before
+    /// the port closed, or serves them again.
+    pub(crate) fn set_refusing(&self, on: bool) {
+        self.lock().refusing = on;
     }
 
     pub(crate) fn misbehave(&self, how: Misbehaviour, lasting: Duration) {
@@ -250,6 +263,9 @@ fn cut_short() -> Response {
 
 /// Every request: the faults in force, the cache in front, then the unicorn app.
 async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Response {
+    if state.team.lock().refusing {
+        return cut_short();
+    }
     let (stall, extra, cache) = state.team.hold();
     if let Some(until) = stall {
         tokio::time::sleep_until(until).await;

@@ -3,6 +3,8 @@
 //! batch and billing block into recorded score events until the game ends or is stopped.
 
 mod board;
+mod breaks;
+mod chaos;
 mod clock;
 mod control;
 mod core;
@@ -28,6 +30,7 @@ mod worker;
 
 pub use self::core::Signal;
 pub use board::{format_board, format_results};
+pub use chaos::supported as breaks_supported;
 pub use error::GameError;
 pub use expect::{Verdict, check_expectations};
 pub use hook::HookRun;

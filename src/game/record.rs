@@ -1,5 +1,5 @@
 //! The shell's hands: it feeds the core and carries out the effects it decides (causes to the
-//! views and the ledger through the outbox, steps and faults to the fleet, hooks, billing
+//! views and the ledger through the outbox, steps, faults and breaks (breaks.rs) to the fleet, hooks, billing
 //! looks, pauses and resumes of the load), and reports the ledger's faults once.
 
 use std::collections::VecDeque;
@@ -99,6 +99,9 @@ impl Game<'_> {
                     });
                 }
             }
+            Effect::Break(order) => return self.break_team(order),
+            Effect::Restore(order) => return self.restore_team(order),
+            Effect::Mend { id, team, at } => self.mend(&id, &team, at)?,
             Effect::Bill(at) => return self.observe(at).await,
             Effect::Board => {
                 let board = format_board(self.scenario, self.core.state());

@@ -30,6 +30,9 @@ use crate::scenario::{Endpoint, Scenario};
 
 /// How often the game loop looks at the clock (timeline, billing, board, views).
 const LOOK: Duration = Duration::from_millis(200);
+/// How long a game that ends waits for real teams' breaks and restores under way to answer
+/// (each is a few AWS calls).
+const BREAKS_AT_END: Duration = Duration::from_secs(60);
 
 /// What a game came to.
 #[derive(Debug)]
@@ -128,10 +131,12 @@ pub(crate) struct Views {
     pub(crate) live: LivePublisher,
 }
 
-/// The teams' servers: the simulated fleet, and the inventory that bills every team's.
+/// The teams' servers: the simulated fleet, the inventory that bills every team's, and the
+/// real teams' accounts the instructor's breaks act on.
 pub(crate) struct Servers {
     pub(crate) fleet: Fleet,
     pub(crate) inventory: Inventory,
+    pub(crate) chaos: super::chaos::RealBreaks,
 }
 
 /// The scenario's hooks that ran, and where they report when they finish (while the game
@@ -258,6 +263,7 @@ impl<'a> Game<'a> {
     ) -> Result<Game<'a>, GameError> {
         let g = &scenario.game;
         let inventory = Inventory::new(&scenario.billing).await?;
+        let chaos = super::chaos::RealBreaks::new(scenario)?;
         // The answers first: a long build must not eat into the game clock.
         let answers = answers(scenario, options)?;
         let Opened {
@@ -297,7 +303,11 @@ impl<'a> Game<'a> {
             options,
             out,
             core: Core::new(scenario, start)?,
-            servers: Servers { fleet, inventory },
+            servers: Servers {
+                fleet,
+                inventory,
+                chaos,
+            },
             hooks: Hooks {
                 runs: Vec::new(),
                 tx: None,
@@ -488,6 +498,7 @@ impl Game<'_> {
         self.say_started()?;
         let mut controls = self.views.live.take_controls().expect("taken once");
         let mut probed = self.probes.take_reports().expect("taken once");
+        let mut broken = self.servers.chaos.take_answers().expect("taken once");
         let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
         self.hooks.tx = Some(hook_tx);
         let mut look = tokio::time::interval(LOOK);
@@ -523,6 +534,7 @@ impl Game<'_> {
                 }
                 Some(hook) = hook_rx.recv() => self.hook_done(hook)?,
                 Some(done) = probed.recv() => self.probed(done).await?,
+                Some(answer) = broken.recv() => self.handle(answer).await?,
                 signal = signals.recv(), if !self.core.quit() => self.stop(signal).await?,
             }
         }
@@ -536,6 +548,7 @@ impl Game<'_> {
         self.inbox.written = Some(written);
         let end = GameTime::from_duration(end);
         self.handle(Input::End { at: end }).await?;
+        self.await_breaks(&mut broken, BREAKS_AT_END).await?;
         self.collect_last(&mut reads).await?;
         self.hooks.tx = None;
         while let Ok(hook) = hook_rx.try_recv() {

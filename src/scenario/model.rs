@@ -6,6 +6,7 @@ use std::time::Duration;
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
 use loadgen::{OutcomeKind, Pacing};
+use scoreboard_domain::breaks::BreakAction;
 use scoreboard_domain::{Cents, Points, Rules, ScriptedInstance, Source};
 
 /// A whole game, checked: every duration, rate and name is usable as it stands.
@@ -26,6 +27,8 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
     /// `[[notify]]`: where the game's moments are told (Slack, Discord, Mattermost, JSON).
     pub notify: Vec<scoreboard::notify::Hook>,
+    /// `[[chaos.aws]]`: the real teams' accounts breaks act on (the chaos role).
+    pub chaos: Vec<AwsTeam>,
 }
 
 impl Scenario {
@@ -110,7 +113,7 @@ pub enum BillingSource {
     Fleet,
 }
 
-/// One team's AWS account for billing.
+/// One team's AWS account, for billing (`[[billing.aws]]`) or breaks (`[[chaos.aws]]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwsTeam {
     pub team: String,
@@ -164,6 +167,8 @@ pub struct SimulatedTeam {
     pub instance_type: String,
     /// Changes the team makes during the game, sorted by `at`.
     pub steps: Vec<SimStep>,
+    /// How long after a break the team mends it itself (`None`: it waits for the restore).
+    pub mend_after: Option<Duration>,
 }
 
 /// `cache_key = "query"` or `"path"`: what a simulated team's cache keys answers on.
@@ -220,6 +225,20 @@ pub enum Action {
     /// The public board freezes (`true`: the standings stay hidden until the end, when they
     /// are revealed) or is live again (`false`).
     Freeze(bool),
+    /// The instructor breaks teams' stacks.
+    Break(Break),
+}
+
+/// `break = { team, action, for, tell }`: what is broken, for whom, for how long.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Break {
+    /// The teams it breaks, in scenario order (`"*"`: every team).
+    pub teams: Vec<String>,
+    pub action: BreakAction,
+    /// Restored this long after (`None`: no automatic restore).
+    pub lasting: Option<Duration>,
+    /// The team reads that it was broken, and what to look at, on its page.
+    pub tell: bool,
 }
 
 /// What a fault does to a simulated team.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use hashref::unicorn::Flavor;
 use loadgen::OutcomeKind;
 use scoreboard_domain::Source;
+use scoreboard_domain::breaks::BreakAction;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -38,6 +39,16 @@ pub(crate) struct RawScenario {
     pub expect: Vec<Spanned<RawExpect>>,
     #[serde(default)]
     pub notify: Vec<Spanned<RawNotify>>,
+    pub chaos: Option<RawChaos>,
+}
+
+/// `[chaos]`: the accounts breaks act on, `[[chaos.aws]]` declared as `[[billing.aws]]` is
+/// (the chaos role, not the billing one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChaos {
+    #[serde(default)]
+    pub aws: Vec<Spanned<RawAws>>,
 }
 
 /// `[[notify]]`: a webhook, its URL written or (better: it is a secret) in the environment.
@@ -202,6 +213,8 @@ pub(crate) struct RawSimulate {
     pub instance_type: Option<Spanned<String>>,
     #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
+    /// How long after a break the team mends it itself (its reaction time).
+    pub mend_after: Option<Spanned<Parsed<Duration>>>,
 }
 
 /// `steps = [ { at = "10m", servers = 4 } ]`.
@@ -227,6 +240,19 @@ pub(crate) struct RawTimeline {
     pub hook: Option<Spanned<RawHook>>,
     pub register: Option<Spanned<RawRegister>>,
     pub freeze: Option<Spanned<bool>>,
+    #[serde(rename = "break")]
+    pub breaks: Option<Spanned<RawBreak>>,
+}
+
+/// `break = { team = "blue", action = "close_port", for = "2m", tell = false }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBreak {
+    pub team: Spanned<String>,
+    pub action: Spanned<Parsed<BreakAction>>,
+    #[serde(rename = "for")]
+    pub lasting: Option<Spanned<Parsed<Duration>>>,
+    pub tell: Option<bool>,
 }
 
 /// `register = { team = "x", url = "http://…" }`: a team registers its endpoint.
@@ -324,6 +350,13 @@ impl FromText for Flavor {
 
 impl FromText for CacheKey {
     const EXPECTING: &'static str = "a cache key: \"query\" or \"path\"";
+    fn from_text(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl FromText for BreakAction {
+    const EXPECTING: &'static str = "a break like \"close_port\" or \"stop_instance\"";
     fn from_text(text: &str) -> Result<Self, String> {
         text.parse()
     }

@@ -61,7 +61,11 @@ impl TryFrom<RawDocument<'_>> for Scenario {
         let (billing_rules, billing) =
             billing::billing(&c, raw.billing.as_ref(), &game, &teams, &instance_type)?;
         let rules = scoring(&c, raw.scoring.as_ref(), billing_rules)?;
-        let timeline = timeline::timeline(&c, &raw.timeline, &game, &teams)?;
+        let chaos = match &raw.chaos {
+            Some(chaos) => billing::aws_accounts(&c, &chaos.aws, &teams, "chaos.aws")?,
+            None => Vec::new(),
+        };
+        let timeline = timeline::timeline(&c, &raw.timeline, &game, &teams, &chaos)?;
         let expect = expect::expectations(&c, &raw.expect, &teams)?;
         let notify = notify::hooks(&c, &raw.notify, |name| std::env::var(name).ok())?;
         Ok(Scenario {
@@ -76,6 +80,7 @@ impl TryFrom<RawDocument<'_>> for Scenario {
             timeline,
             expect,
             notify,
+            chaos,
         })
     }
 }

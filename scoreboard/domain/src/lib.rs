@@ -10,6 +10,7 @@
 //! Points are integer milli-points and money integer cents, never floating point.
 
 mod billing;
+pub mod breaks;
 pub mod csv;
 mod error;
 mod event;

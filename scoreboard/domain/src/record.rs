@@ -197,11 +197,18 @@ pub enum NoteKind {
     Freeze,
     /// The public board is live again.
     Unfreeze,
+    /// The instructor broke a team's stack (or tried): the text is a
+    /// [`crate::breaks::BreakRecord`] as JSON, with what was there before. An organizer's
+    /// event of 0 points; the team reads it only when the break tells it.
+    Break,
+    /// A break put back (or found mended by the team, or failing): a
+    /// [`crate::breaks::BreakRecord`] as JSON.
+    Restore,
 }
 
 impl NoteKind {
     /// Every kind, as stored.
-    pub const ALL: [NoteKind; 9] = [
+    pub const ALL: [NoteKind; 11] = [
         NoteKind::Announcement,
         NoteKind::UrlChange,
         NoteKind::Registration,
@@ -211,6 +218,8 @@ impl NoteKind {
         NoteKind::ScenarioUrls,
         NoteKind::Freeze,
         NoteKind::Unfreeze,
+        NoteKind::Break,
+        NoteKind::Restore,
     ];
 
     /// The kind as the ledger stores it.
@@ -225,6 +234,8 @@ impl NoteKind {
             NoteKind::ScenarioUrls => "scenario_urls",
             NoteKind::Freeze => "freeze",
             NoteKind::Unfreeze => "unfreeze",
+            NoteKind::Break => "break",
+            NoteKind::Restore => "restore",
         }
     }
 

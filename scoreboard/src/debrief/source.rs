@@ -3,6 +3,7 @@
 
 use super::{Marker, MarkerKind};
 use crate::follower::Follower;
+use scoreboard_domain::breaks::BreakNote;
 use scoreboard_ledger::NoteKind;
 
 impl Follower {
@@ -38,6 +39,15 @@ impl Follower {
                     MarkerKind::Announcement,
                     "the public board is live again".to_owned(),
                 ),
+                // The instructor's breaks and restores: the organizer's marks (a fault's
+                // kind is never public), each with what it did.
+                NoteKind::Break | NoteKind::Restore => {
+                    let b = BreakNote::of(n)?;
+                    let what = if b.restore { "restore" } else { "break" };
+                    let words = b.record.words();
+                    let action = b.record.action;
+                    (MarkerKind::Fault, format!("{what} {action}: {words}"))
+                }
                 // Checks are the team's own business: the timeline keeps what changed. A
                 // name is not a moment of the game (an organizer's rename is an event), nor
                 // the URLs the scenario gave.

@@ -62,8 +62,8 @@ pub enum Audience {
     /// Everyone at the event: the game's public moments.
     #[default]
     Everyone,
-    /// The organizers: the public moments, and the ledger's health (breaks and restores
-    /// will come here too).
+    /// The organizers: the public moments, the ledger's health, and the instructor's breaks
+    /// and restores.
     Organizer,
 }
 
@@ -112,6 +112,10 @@ pub enum Moment {
     Registration,
     LedgerDown,
     LedgerUp,
+    /// The instructor broke a team's stack (or could not).
+    Break,
+    /// A break put back (or found mended, or failing).
+    Restore,
 }
 
 impl Moment {
@@ -128,12 +132,17 @@ impl Moment {
             Moment::Registration => "registration",
             Moment::LedgerDown => "ledger_down",
             Moment::LedgerUp => "ledger_up",
+            Moment::Break => "break",
+            Moment::Restore => "restore",
         }
     }
 
     /// Only organizer hooks hear of it.
     pub fn organizer_only(self) -> bool {
-        matches!(self, Moment::LedgerDown | Moment::LedgerUp)
+        matches!(
+            self,
+            Moment::LedgerDown | Moment::LedgerUp | Moment::Break | Moment::Restore
+        )
     }
 }
 
@@ -153,6 +162,7 @@ struct Seen {
     frozen: bool,
     over: bool,
     announcements: usize,
+    breaks: usize,
     registered: HashSet<String>,
     ledger_down: bool,
 }
@@ -171,6 +181,7 @@ impl Seen {
             frozen: s.frozen.is_some(),
             over: s.over,
             announcements: s.announcements.len(),
+            breaks: s.breaks.len(),
             registered: s
                 .teams
                 .iter()
@@ -216,7 +227,8 @@ fn first_words(s: &Snapshot) -> String {
     }
 }
 
-/// New announcements, and the teams that registered (by name).
+/// New announcements, breaks and restores (organizer hooks only), and the teams that
+/// registered (by name).
 fn news(s: &Snapshot, was: &Seen, now: &Seen) -> Vec<(Moment, String)> {
     let mut said: Vec<(Moment, String)> = s
         .announcements
@@ -224,6 +236,20 @@ fn news(s: &Snapshot, was: &Seen, now: &Seen) -> Vec<(Moment, String)> {
         .skip(was.announcements)
         .map(|a| (Moment::Announcement, a.text.clone()))
         .collect();
+    said.extend(s.breaks.iter().skip(was.breaks).map(|b| {
+        let (moment, what) = if b.restore {
+            (Moment::Restore, "restore")
+        } else {
+            (Moment::Break, "break")
+        };
+        let text = format!(
+            "{}: {what} {}: {}",
+            b.team,
+            b.record.action,
+            b.record.words()
+        );
+        (moment, text)
+    }));
     let mut newly: Vec<_> = s
         .teams
         .iter()

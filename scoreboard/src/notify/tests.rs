@@ -140,3 +140,48 @@ fn a_hook_is_named_without_its_secret() {
     );
     assert_eq!(HookKind::of_url("http://127.0.0.1:9/x"), HookKind::Json);
 }
+
+#[test]
+fn breaks_and_restores_are_told_to_organizer_hooks_only() {
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
+    let mut w = Watcher::default();
+    let mut s = snapshot(0);
+    w.look(&s);
+    let note = |restore: bool, outcome: BreakOutcome| BreakNote {
+        at: GameTime(5_000),
+        team: "b".into(),
+        restore,
+        record: BreakRecord {
+            id: "break-5000-0-b".into(),
+            action: BreakAction::DropRoute,
+            asked_by: AskedBy::Timeline,
+            tell: false,
+            restore_at: None,
+            outcome,
+        },
+    };
+    s.breaks.push(note(
+        false,
+        BreakOutcome::Done {
+            what: "delete the route 0.0.0.0/0 → igw-1 of rtb-1".into(),
+            record: serde_json::json!({}),
+        },
+    ));
+    let m = w.look(&s);
+    assert_eq!(moments(&m), [Moment::Break]);
+    assert_eq!(
+        m[0].text,
+        "b: break drop_route: delete the route 0.0.0.0/0 → igw-1 of rtb-1"
+    );
+    s.breaks.push(note(
+        true,
+        BreakOutcome::AlreadyMended {
+            what: "rtb-1 has its route again".into(),
+        },
+    ));
+    let m = w.look(&s);
+    assert_eq!(moments(&m), [Moment::Restore]);
+    assert!(m[0].text.contains("already mended"), "{}", m[0].text);
+    assert!(Moment::Break.organizer_only() && Moment::Restore.organizer_only());
+    assert!(w.look(&s).is_empty(), "each once");
+}

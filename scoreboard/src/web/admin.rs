@@ -332,7 +332,7 @@ fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String
          </thead><tbody id=\"teams\">{rows}</tbody></table>\
          <div id=\"new-token\" hidden><p>New token for <b id=\"new-token-team\"></b>, shown once:</p>\
          <code class=\"token\" id=\"new-token-value\"></code></div></section>\
-         {hooks}<section class=\"card\"><h2>Results</h2><a href=\"/api/export.csv\" download>CSV</a> · \
+         {breaks}{hooks}<section class=\"card\"><h2>Results</h2><a href=\"/api/export.csv\" download>CSV</a> · \
          <a href=\"/api/export.json\" download>JSON</a> · <a href=\"/metrics\">metrics</a></section>",
         hidden = if ledger.is_empty() { " hidden" } else { "" },
         ledger = escape(ledger),
@@ -341,7 +341,39 @@ fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String
         offered = escape(&status.offered),
         phase = escape(&status.phase),
         signout = html::sign_out_form(),
+        breaks = breaks_card(&status.breaks),
         hooks = hooks_card(hooks),
+    )
+}
+
+/// A card of the instructor's breaks and restores (none yet: no card): when, which team,
+/// what it did, and whether the team was told.
+fn breaks_card(breaks: &[json::BreakJson]) -> String {
+    if breaks.is_empty() {
+        return String::new();
+    }
+    let rows: String = breaks
+        .iter()
+        .map(|b| {
+            let class = match b.outcome {
+                scoreboard_domain::breaks::BreakOutcome::Failed { .. } => " class=\"bad\"",
+                _ => "",
+            };
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{} {}</td><td{class}>{}</td><td>{}</td></tr>",
+                escape(&b.at),
+                escape(&b.team),
+                b.kind,
+                b.action,
+                escape(&b.text),
+                if b.tell { "told" } else { "not told" },
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"card\" id=\"breaks\"><h2>Breaks</h2><table><thead><tr>\
+         <th>At</th><th>Team</th><th>What</th><th>Done</th><th>Team</th></tr></thead>\
+         <tbody>{rows}</tbody></table><p>Reload to see the latest.</p></section>"
     )
 }
 

@@ -53,6 +53,15 @@ pub(crate) struct EndpointJson {
     pub state: String,
     pub registered_at: Option<String>,
     pub last_check: Option<CheckJson>,
+    /// What the organizer broke and told the team of (and its restores), oldest first.
+    pub told: Vec<ToldJson>,
+}
+
+/// A break told to the team: when (game time), and what broke and what to look at.
+#[derive(Serialize, Debug)]
+pub(crate) struct ToldJson {
+    pub at: String,
+    pub text: String,
 }
 
 /// A check of a team's endpoint: when (game time), whether it passed, what it found.
@@ -80,6 +89,14 @@ pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
         state: e.describe(),
         registered_at: e.registered_at.map(|at| at.to_string()),
         last_check: e.last_check.as_ref().map(check),
+        told: e
+            .told
+            .iter()
+            .map(|t| ToldJson {
+                at: t.at.to_string(),
+                text: t.text.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -201,6 +218,24 @@ pub(crate) struct AdminStatus {
     pub ledger_warning: Option<String>,
     pub ledger_waiting_events: u64,
     pub teams: Vec<AdminRow>,
+    /// The instructor's breaks and restores so far, oldest first, told or not.
+    pub breaks: Vec<BreakJson>,
+}
+
+/// A break or a restore as the organizer reads it: when, which team, what it did in words,
+/// and the record of what was there before (what a restore puts back).
+#[derive(Serialize, Debug)]
+pub(crate) struct BreakJson {
+    pub at: String,
+    pub at_ms: u64,
+    pub team: String,
+    /// `break` or `restore`.
+    pub kind: &'static str,
+    pub action: scoreboard_domain::breaks::BreakAction,
+    pub text: String,
+    /// The team reads it on its page.
+    pub tell: bool,
+    pub outcome: scoreboard_domain::breaks::BreakOutcome,
 }
 
 /// `GET /api/admin/status`: the status, with the game's webhooks (labels, never URLs) and
@@ -252,6 +287,20 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
                 urls: t.urls.clone(),
                 endpoint: endpoint(t),
                 has_token: token_owners.map(|owners| owners.contains(&t.team)),
+            })
+            .collect(),
+        breaks: s
+            .breaks
+            .iter()
+            .map(|b| BreakJson {
+                at: b.at.to_string(),
+                at_ms: b.at.0,
+                team: b.team.clone(),
+                kind: if b.restore { "restore" } else { "break" },
+                action: b.record.action,
+                text: b.record.words(),
+                tell: b.record.tell,
+                outcome: b.record.outcome.clone(),
             })
             .collect(),
     }

@@ -386,8 +386,8 @@ fn source_options(source: Option<Source>) -> String {
         .collect()
 }
 
-/// The endpoint's card: its URLs, whether it waits for one, its state, its last check, and
-/// the form that registers or changes it.
+/// The endpoint's card: its URLs, whether it waits for one, its state, its last check, the
+/// breaks the organizer told it of, and the form that registers or changes it.
 fn endpoint_card(status: &TeamStatus, read_only: bool) -> String {
     let endpoint = status.endpoint.as_ref();
     let waiting = endpoint.is_some_and(|e| e.waiting);
@@ -412,10 +412,17 @@ fn endpoint_card(status: &TeamStatus, read_only: bool) -> String {
         .iter()
         .map(|u| format!("<li><code>{}</code></li>", escape(u)))
         .collect();
+    let told: String = endpoint.map_or(String::new(), |e| {
+        e.told
+            .iter()
+            .map(|t| format!("<li class=\"error\">{}: {}</li>", t.at, escape(&t.text)))
+            .collect()
+    });
     format!(
         "<section class=\"card\"><h2>Endpoint</h2><ul id=\"urls\">{urls}</ul>\
          <p id=\"endpoint-state\" class=\"{state_class}\">{state}</p>\
-         <p id=\"last-check\" class=\"{check_class}\">{check}</p>{form}</section>",
+         <p id=\"last-check\" class=\"{check_class}\">{check}</p>\
+         <ul id=\"told\">{told}</ul>{form}</section>",
         state_class = if waiting { "error" } else { "muted" },
         state = escape(&state),
         check = escape(&check),

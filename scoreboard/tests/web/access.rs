@@ -243,3 +243,83 @@ async fn an_error_never_echoes_the_token_sent() {
     assert!(!garbage.body.contains(fake));
     assert!(!garbage.body.contains(&game.admin));
 }
+
+/// A break noted with `tell = true` is on its team's page and `GET /api/team`, in the
+/// team's words; the other team reads nothing of it.
+#[tokio::test]
+async fn a_told_break_is_read_by_its_team_alone() {
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakOutcome, BreakRecord};
+    use scoreboard_domain::{GameProjection, GameTime, Note, NoteKind};
+
+    let game = Game::start();
+    let mut projection =
+        GameProjection::new(&[TEAM_A.into(), TEAM_B.into()], Default::default(), None);
+    for (team, tell) in [(TEAM_A, true), (TEAM_B, false)] {
+        let record = BreakRecord {
+            id: format!("break-5000-0-{team}"),
+            action: BreakAction::ClosePort,
+            asked_by: AskedBy::Timeline,
+            tell,
+            restore_at: None,
+            outcome: BreakOutcome::Done {
+                what: "revoked tcp 80 from 0.0.0.0/0 on sg-1".into(),
+                record: json!({ "group_id": "sg-1" }),
+            },
+        };
+        projection.apply_note(&Note {
+            id: record.id.clone(),
+            at: GameTime(5_000),
+            kind: NoteKind::Break,
+            team: Some(team.into()),
+            text: record.to_text(),
+        });
+    }
+    game.publish(|s| {
+        for row in &mut s.teams {
+            row.endpoint = projection.endpoint(&row.team).unwrap().clone();
+        }
+        s.breaks = projection.breaks().to_vec();
+    });
+    let app = app(game.state.clone());
+    let a = send(&app, client::get("/api/team", Some(&game.team_a))).await;
+    let told = a.json()["endpoint"]["told"].clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{}", a.body);
+    assert!(
+        told[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("security groups"),
+        "{told}"
+    );
+    let page = send(&app, client::get_with_cookie("/team", &game.team_a)).await;
+    assert!(
+        page.body.contains("security groups"),
+        "not on the team's page"
+    );
+    let b = send(&app, client::get("/api/team", Some(&game.team_b))).await;
+    assert_eq!(b.json()["endpoint"]["told"], json!([]), "{}", b.body);
+    let page = send(&app, client::get_with_cookie("/team", &game.team_b)).await;
+    assert!(
+        !page.body.contains("security groups"),
+        "an untold break on a team's page"
+    );
+
+    // The organizer reads both, told or not, with what was there before.
+    let admin = send(&app, client::get("/api/admin/status", Some(&game.admin))).await;
+    let breaks = admin.json()["breaks"].clone();
+    assert_eq!(breaks.as_array().map(Vec::len), Some(2), "{}", admin.body);
+    assert_eq!(breaks[1]["team"], TEAM_B);
+    assert_eq!(breaks[1]["tell"], false);
+    assert_eq!(breaks[1]["outcome"]["record"]["group_id"], "sg-1");
+    let page = send(&app, client::get_with_cookie("/admin", &game.admin)).await;
+    assert!(
+        page.body.contains("id=\"breaks\""),
+        "no breaks on the admin page"
+    );
+    assert!(page.body.contains("break close_port"), "{}", page.body);
+    let board = send(&app, client::get("/api/board", None)).await;
+    assert!(
+        !board.body.contains("close_port"),
+        "a break on the public board"
+    );
+}

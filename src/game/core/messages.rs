@@ -7,9 +7,11 @@ use std::time::Duration;
 use loadgen::OutcomeBatch;
 pub(crate) use scoreboard::live::Command;
 use scoreboard::live::Refusal;
+use scoreboard_domain::breaks::BreakOutcome;
 use scoreboard_domain::{GameTime, Observation, ScoreEvent};
 use scoreboard_ledger::{ClockEvent, Note, Recorded};
 
+use super::breaks::{BreakOrder, RestoreOrder};
 use super::collect::SegmentRead;
 use crate::scenario::{Fault, SimStep};
 
@@ -77,6 +79,20 @@ pub(crate) enum Input {
         text: String,
         now_unix_ms: u64,
     },
+    /// The shell carried out break `id` (an [`Effect::Break`]) at `at`: what it changed and
+    /// what was there before, or why it failed.
+    Broken {
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    },
+    /// The shell carried out the restore of break `id` at `at`: what it put back, that the
+    /// team had mended it, or why it failed.
+    Restored {
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    },
 }
 
 /// A signal that stops a game, a wait for its workers, or a worker.
@@ -121,6 +137,18 @@ pub(crate) enum Effect {
     Hook {
         command: String,
         timeout: Duration,
+        at: GameTime,
+    },
+    /// Break a team's stack (off the loop for a real team), then tell the core
+    /// [`Input::Broken`].
+    Break(BreakOrder),
+    /// Put back what a break recorded, then tell the core [`Input::Restored`].
+    Restore(RestoreOrder),
+    /// A simulated team mends break `id` itself (its `mend_after` is over): a later
+    /// restore finds it mended.
+    Mend {
+        id: String,
+        team: String,
         at: GameTime,
     },
     /// Look at the inventory, then tell the core what it holds.

@@ -16,11 +16,13 @@ use scoreboard_domain::{
 };
 use scoreboard_ledger::{ClockEvent, Note, NoteKind, Recorded, RecordedBatch};
 
+use self::breaks::Breaks;
 use self::clock::TickClock;
 use self::collect::Collector;
 use super::timeline::{Happening, Timeline};
 use crate::scenario::{Action, Endpoint, Scenario, check_team_url};
 
+pub(crate) mod breaks;
 pub(crate) mod clock;
 pub(crate) mod collect;
 mod messages;
@@ -72,6 +74,8 @@ pub(crate) struct Core {
     looks: Looks,
     /// A split game's: gathers its workers' segment batches into scored ticks.
     collector: Option<Collector>,
+    /// The instructor's breaks under way.
+    breaks: Breaks,
 }
 
 /// What turns causes into points: the rules, and the biller of instances' blocks.
@@ -164,6 +168,7 @@ impl Core {
                 }
             })
             .collect();
+        let breaks = Breaks::new(scenario, start.state.breaks());
         let mut collector = start.collector;
         if let Some(collector) = &mut collector {
             collector.begin_run(start.run, start.offset);
@@ -198,6 +203,7 @@ impl Core {
                 next_board_ms: start.offset.as_millis() as u64 + board_every_ms,
             },
             collector,
+            breaks,
         })
     }
 
@@ -301,6 +307,8 @@ impl Core {
                 }
                 Vec::new()
             }
+            Input::Broken { id, at, outcome } => self.broken(id, at, outcome),
+            Input::Restored { id, at, outcome } => self.restored(id, at, outcome),
             Input::Written { took } => {
                 self.state.wrote(took);
                 Vec::new()
@@ -387,6 +395,8 @@ impl Core {
         // Announcements due at one moment, so far: the scenario's are named by their place
         // (a resumed game that makes one again records it once).
         let mut said: Option<(GameTime, u32)> = None;
+        // Breaks at one moment, so far: a break is named by its place too.
+        let mut broke: Option<(GameTime, u32)> = None;
         for (when, happening) in self.timeline.due(at.as_duration()) {
             let when = GameTime::from_duration(when);
             let effect = match happening {
@@ -424,6 +434,15 @@ impl Core {
                     effects.extend(self.freeze(when, freeze, id));
                     continue;
                 }
+                Happening::Timeline(Action::Break(asked)) => {
+                    let place = match broke {
+                        Some((t, place)) if t == when => place + 1,
+                        _ => 0,
+                    };
+                    broke = Some((when, place));
+                    effects.extend(self.ask_break(when, place, asked));
+                    continue;
+                }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
                     effects.push(Effect::Say(format!("[{when}] hook: {command}")));
                     Effect::Hook {
@@ -435,6 +454,7 @@ impl Core {
             };
             effects.push(effect);
         }
+        effects.extend(self.restores_due(at));
         if at.0 >= self.looks.next_billing_ms {
             self.looks.next_billing_ms = at.0 + self.looks.billing_every_ms;
             effects.push(Effect::Bill(at));

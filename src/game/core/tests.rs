@@ -62,7 +62,7 @@ fn resumed_core(board_every: Duration, offset: Duration, run: u64) -> Core {
 }
 
 /// The core of run `run` of the game `s`, resumed at game time `offset`.
-fn core_of(s: &Scenario, board_every: Duration, offset: Duration, run: u64) -> Core {
+pub(super) fn core_of(s: &Scenario, board_every: Duration, offset: Duration, run: u64) -> Core {
     let start = Start {
         offset,
         ..start_of(s, board_every, run)
@@ -71,7 +71,7 @@ fn core_of(s: &Scenario, board_every: Duration, offset: Duration, run: u64) -> C
 }
 
 /// How run `run` of `s` starts at 0, with an empty projection.
-fn start_of(s: &Scenario, board_every: Duration, run: u64) -> Start {
+pub(super) fn start_of(s: &Scenario, board_every: Duration, run: u64) -> Start {
     let names: Vec<String> = s.teams.iter().map(|t| t.name.clone()).collect();
     Start {
         state: GameProjection::new(&names, s.rules.billing.price, Some(s.game.tick)),
@@ -106,7 +106,7 @@ fn batch(team: u32, name: &str, tick: u64, correct: usize, errors: usize) -> Out
     b
 }
 
-fn says(effects: &[Effect]) -> Vec<&str> {
+pub(super) fn says(effects: &[Effect]) -> Vec<&str> {
     effects
         .iter()
         .filter_map(|e| match e {

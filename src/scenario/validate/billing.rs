@@ -86,7 +86,7 @@ pub(super) fn billing(
                            are none";
             return Err(c.error(source_span, "billing.source", message));
         }
-        BillingKind::Aws => BillingSource::Aws(aws_accounts(c, &b.aws, teams)?),
+        BillingKind::Aws => BillingSource::Aws(aws_accounts(c, &b.aws, teams, "billing.aws")?),
     };
     Ok((rules, source))
 }
@@ -168,21 +168,23 @@ fn instances(
     Ok(out)
 }
 
-/// `[[billing.aws]]`: a known team at most once, a region, and a role or a profile.
-fn aws_accounts(
+/// `[[billing.aws]]` or `[[chaos.aws]]` (`section`: `billing.aws`, `chaos.aws`): a known
+/// team at most once, a region, and a role or a profile.
+pub(super) fn aws_accounts(
     c: &Checker<'_>,
     raw: &[Spanned<RawAws>],
     teams: &[TeamSpec],
+    section: &str,
 ) -> Result<Vec<AwsTeam>, ScenarioError> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, entry) in raw.iter().enumerate() {
-        let (f, r) = (format!("billing.aws[{i}]"), entry.get_ref());
+        let (f, r) = (format!("{section}[{i}]"), entry.get_ref());
         let team = known_team(c, &r.team, &format!("{f}.team"), teams)?
             .name
             .clone();
         if !seen.insert(team.clone()) {
-            let message = format!("team {team:?} already has a [[billing.aws]] entry");
+            let message = format!("team {team:?} already has a [[{section}]] entry");
             return Err(c.error(r.team.span(), &format!("{f}.team"), message));
         }
         let region = c.text(

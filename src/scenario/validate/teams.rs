@@ -16,7 +16,7 @@ use super::super::raw::{OneOrMany, RawSimulate, RawStep, RawTeam, items};
 use super::super::{
     CacheKey, Endpoint, GameSettings, ScenarioError, SimStep, SimulatedTeam, TeamSpec,
 };
-use super::HOUR;
+use super::{HOUR, MILLISECOND};
 
 /// Every team, checked: unique names, one endpoint each.
 pub(super) fn teams(
@@ -220,6 +220,11 @@ fn simulate(
             None => instance_type.to_owned(),
         },
         steps: steps(c, &s.steps, &f, game.duration)?,
+        mend_after: s
+            .mend_after
+            .as_ref()
+            .map(|d| c.duration(d, &field("mend_after"), MILLISECOND..=24 * HOUR))
+            .transpose()?,
     })
 }
 

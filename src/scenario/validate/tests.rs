@@ -6,6 +6,7 @@ use std::time::Duration;
 use hashref::HashParams;
 use hashref::unicorn::Flavor;
 use loadgen::{OutcomeKind, Pacing, Phase, RateSchedule};
+use scoreboard_domain::breaks::BreakAction;
 use scoreboard_domain::{BillingRules, Cents, GameTime, Points, Rules, ScriptedInstance, Source};
 
 use crate::scenario::*;
@@ -133,7 +134,7 @@ url = ["http://203.0.113.10:8080", "http://example.com/api"]
 
 [[team]]
 name = "sim"
-simulate = { flavor = "v3", servers = 2, cache = true, cache_key = "path", min_latency = "50ms", workers = 8, queue = 3, error_rate = 0.25, memcache = "127.0.0.1:11211", steps = [ { at = "15m", servers = 4 }, { at = "40m", flavor = "v1", cache = false } ] }
+simulate = { flavor = "v3", servers = 2, cache = true, cache_key = "path", min_latency = "50ms", workers = 8, queue = 3, error_rate = 0.25, memcache = "127.0.0.1:11211", mend_after = "45s", steps = [ { at = "15m", servers = 4 }, { at = "40m", flavor = "v1", cache = false } ] }
 
 [[team]]
 name = "plain sim"
@@ -303,6 +304,7 @@ fn full_teams() -> Vec<TeamSpec> {
         error_rate: 0.25,
         memcache: Some("127.0.0.1:11211".into()),
         instance_type: "m5.large".into(),
+        mend_after: Some(secs(45)),
         steps: vec![
             SimStep {
                 at: secs(900),
@@ -334,6 +336,7 @@ fn full_teams() -> Vec<TeamSpec> {
         memcache: None,
         instance_type: "t3.nano".into(),
         steps: Vec::new(),
+        mend_after: None,
     };
     vec![
         TeamSpec {
@@ -464,6 +467,78 @@ fn aws_billing_and_closed_load_read() {
             profile: Some("team-a".into()),
         }])
     );
+}
+
+#[test]
+fn breaks_name_their_teams_action_restore_and_telling() {
+    let text = r#"[game]
+name = "x"
+duration = "10m"
+allow_private_targets = true
+[load]
+clients = 2
+[[team]]
+name = "real"
+url = "http://example.com"
+[[team]]
+name = "sim"
+simulate = { mend_after = "45s" }
+[[chaos.aws]]
+team = "real"
+region = "eu-west-1"
+role_arn = "arn:aws:iam::111122223333:role/GameDayChaos"
+external_id = "gd-1"
+[[timeline]]
+at = "5m"
+break = { team = "*", action = "drop_route", for = "2m", tell = true }
+[[timeline]]
+at = "1m"
+break = { team = "sim", action = "stop_instance" }
+"#;
+    let s = read(text);
+    assert_eq!(
+        s.chaos,
+        [AwsTeam {
+            team: "real".into(),
+            region: "eu-west-1".into(),
+            role_arn: Some("arn:aws:iam::111122223333:role/GameDayChaos".into()),
+            external_id: Some("gd-1".into()),
+            profile: None,
+        }]
+    );
+    assert_eq!(
+        s.billing,
+        BillingSource::Fleet,
+        "[[chaos.aws]] is not billing"
+    );
+    let breaks: Vec<(Duration, &Action)> = s.timeline.iter().map(|e| (e.at, &e.action)).collect();
+    assert_eq!(
+        breaks,
+        [
+            (
+                secs(60),
+                &Action::Break(Break {
+                    teams: vec!["sim".into()],
+                    action: BreakAction::StopInstance,
+                    lasting: None,
+                    tell: false,
+                })
+            ),
+            (
+                secs(300),
+                &Action::Break(Break {
+                    teams: vec!["real".into(), "sim".into()],
+                    action: BreakAction::DropRoute,
+                    lasting: Some(secs(120)),
+                    tell: true,
+                })
+            ),
+        ]
+    );
+    let Endpoint::Simulate(sim) = &s.teams[1].endpoint else {
+        panic!("simulated")
+    };
+    assert_eq!(sim.mend_after, Some(secs(45)));
 }
 
 #[test]

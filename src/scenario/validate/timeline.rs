@@ -1,14 +1,17 @@
 //! `[[timeline]]`: announcements, faults on simulated teams, organizer hooks, teams'
-//! registrations and the public board's freeze, sorted by time.
+//! registrations, the public board's freeze and the instructor's breaks, sorted by time.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use toml::Spanned;
 
 use super::super::check::Checker;
-use super::super::raw::{FaultKind, RawFault, RawHook, RawRegister, RawTimeline};
+use super::super::duration::show;
+use super::super::raw::{FaultKind, RawBreak, RawFault, RawHook, RawRegister, RawTimeline};
 use super::super::{
-    Action, Endpoint, Fault, GameSettings, Misbehaviour, ScenarioError, TeamSpec, TimelineEntry,
+    Action, AwsTeam, Break, Endpoint, Fault, GameSettings, Misbehaviour, ScenarioError, TeamSpec,
+    TimelineEntry,
 };
 use super::{HOUR, MILLISECOND, MINUTE, SECOND, known_team};
 
@@ -18,6 +21,7 @@ pub(super) fn timeline(
     raw: &[Spanned<RawTimeline>],
     game: &GameSettings,
     teams: &[TeamSpec],
+    chaos: &[AwsTeam],
 ) -> Result<Vec<TimelineEntry>, ScenarioError> {
     let mut entries = Vec::with_capacity(raw.len());
     for (i, entry) in raw.iter().enumerate() {
@@ -29,14 +33,22 @@ pub(super) fn timeline(
             ("hook", e.hook.as_ref().map(Spanned::span)),
             ("register", e.register.as_ref().map(Spanned::span)),
             ("freeze", e.freeze.as_ref().map(Spanned::span)),
+            ("break", e.breaks.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(name, span)| span.map(|s| (name, s)))
         .collect();
         if let Some((name, span)) = written.get(1) {
-            let message = "set one of announce, fault, hook, register or freeze per [[timeline]] \
-                           entry, not several";
+            let message = "set one of announce, fault, hook, register, freeze or break per \
+                           [[timeline]] entry, not several";
             return Err(c.error(span.clone(), &format!("{f}.{name}"), message));
+        }
+        if let Some(raw) = &e.breaks {
+            let f = format!("{f}.break");
+            let when = (at, game.duration);
+            let action = Action::Break(self::breaks(c, raw.get_ref(), &f, when, (teams, chaos))?);
+            entries.push(TimelineEntry { at, action });
+            continue;
         }
         if let Some(freeze) = &e.freeze {
             entries.push(TimelineEntry {
@@ -57,7 +69,7 @@ pub(super) fn timeline(
             }
             (None, None, None, None) => {
                 let message = "expected announce = \"…\", fault = { … }, hook = { … }, \
-                               register = { … } or freeze = true";
+                               register = { … }, freeze = true or break = { … }";
                 return Err(c.error(entry.span(), &f, message));
             }
         };
@@ -185,6 +197,59 @@ fn register(
     Ok(Action::Register {
         team: team.name.clone(),
         url,
+    })
+}
+
+/// `break = { team, action, for, tell }` at `at` of a game that ends at `end`: a known team
+/// (or `"*"`, every team), each one simulated or with a `[[chaos.aws]]` account to act on,
+/// restored (if `for` is given) by the end.
+fn breaks(
+    c: &Checker<'_>,
+    raw: &RawBreak,
+    f: &str,
+    (at, end): (Duration, Duration),
+    (teams, chaos): (&[TeamSpec], &[AwsTeam]),
+) -> Result<Break, ScenarioError> {
+    let field = format!("{f}.team");
+    let broken: Vec<&TeamSpec> = if raw.team.get_ref() == "*" {
+        teams.iter().collect()
+    } else {
+        vec![known_team(c, &raw.team, &field, teams)?]
+    };
+    for team in &broken {
+        let simulated = matches!(team.endpoint, Endpoint::Simulate(_));
+        if !simulated && !chaos.iter().any(|a| a.team == team.name) {
+            let message = format!(
+                "team {:?} is neither simulated nor in a [[chaos.aws]] entry: expected \
+                 [[chaos.aws]] team = {:?} with its region and the chaos role (role_arn, \
+                 external_id) or a profile, for the break to act on its account",
+                team.name, team.name
+            );
+            return Err(c.error(raw.team.span(), &field, message));
+        }
+    }
+    let field = format!("{f}.for");
+    let lasting = match &raw.lasting {
+        Some(d) => Some(c.duration(d, &field, MILLISECOND..=24 * HOUR)?),
+        None => None,
+    };
+    if let (Some(lasting), Some(written)) = (lasting, &raw.lasting)
+        && at + lasting > end
+    {
+        let message = format!(
+            "expected the restore (at {} + for {}) by the game's end ({}): a break still in \
+             place when the game ends stays broken",
+            show(at),
+            show(lasting),
+            show(end)
+        );
+        return Err(c.error(written.span(), &field, message));
+    }
+    Ok(Break {
+        teams: broken.into_iter().map(|t| t.name.clone()).collect(),
+        action: raw.action.get_ref().0,
+        lasting,
+        tell: raw.tell.unwrap_or(false),
     })
 }
 

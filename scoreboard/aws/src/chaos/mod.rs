@@ -23,6 +23,8 @@ use crate::AwsAccount;
 pub use change::{Change, IngressRule, RuleSource};
 pub use error::ChaosError;
 pub use find::{Found, FoundBy, Instance, NetworkAcl, Resources, RouteTable, SecurityGroup};
+/// The actions' one definition (the scenario and the game's core name them without the SDK).
+pub use scoreboard_domain::breaks::BreakAction as Action;
 
 /// The tag every resource of the team's stack carries, with the team's name.
 pub const TEAM_TAG: &str = "gameday:team";
@@ -38,67 +40,6 @@ pub struct ChaosTarget {
     pub account: AwsAccount,
     /// The team's registered URL (the stack's `Url` output: its load balancer).
     pub url: String,
-}
-
-/// What an instructor does to a team's stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Terminate one of the team's running instances (chosen from the seed).
-    TerminateInstance,
-    /// Stop one of the team's running instances (chosen from the seed).
-    StopInstance,
-    /// Revoke the ingress rules that let the load reach the service's port.
-    ClosePort,
-    /// A deny entry for the service's port, first in the subnets' network ACLs.
-    DenyNacl,
-    /// Delete the default route to the internet gateway from the subnets' route tables.
-    DropRoute,
-    /// Detach the internet gateway from the team's VPC.
-    DetachIgw,
-}
-
-impl Action {
-    /// Every action, in the scenario's words' order.
-    pub const ALL: [Action; 6] = [
-        Action::TerminateInstance,
-        Action::StopInstance,
-        Action::ClosePort,
-        Action::DenyNacl,
-        Action::DropRoute,
-        Action::DetachIgw,
-    ];
-
-    /// The scenario's word for it (`terminate_instance`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::TerminateInstance => "terminate_instance",
-            Action::StopInstance => "stop_instance",
-            Action::ClosePort => "close_port",
-            Action::DenyNacl => "deny_nacl",
-            Action::DropRoute => "drop_route",
-            Action::DetachIgw => "detach_igw",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Action {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Action, String> {
-        Action::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-                format!("unknown break {s:?}: one of {}", names.join(", "))
-            })
-    }
 }
 
 /// What a break would change, read from the account and changing nothing.
@@ -339,16 +280,5 @@ mod tests {
         }
         send_sync::<ChaosError>();
         send_sync::<Chaos>();
-    }
-
-    #[test]
-    fn actions_read_and_write_as_the_scenario_names_them() {
-        for a in Action::ALL {
-            assert_eq!(a.name().parse::<Action>(), Ok(a));
-            let json = serde_json::to_string(&a).unwrap();
-            assert_eq!(json, format!("\"{}\"", a.name()));
-        }
-        let err = "unplug".parse::<Action>().unwrap_err();
-        assert!(err.contains("close_port"), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::breaks::BreakNote;
 use crate::{GameTime, Note, NoteKind};
 
 /// The last check of a team's endpoint, in words (never scored).
@@ -36,6 +37,16 @@ pub struct EndpointStatus {
     /// The load has had answers from it (from then on the load, not checks, says whether
     /// it fails).
     pub loaded: bool,
+    /// The instructor's breaks and restores the team is told of (`tell = true`), in its
+    /// words, oldest first. Breaks not told are the organizer's alone.
+    pub told: Vec<ToldBreak>,
+}
+
+/// A break or restore told to the team: when, and what broke and what to look at.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ToldBreak {
+    pub at: GameTime,
+    pub text: String,
 }
 
 /// Where a team's endpoint stands, for a line of a table.
@@ -93,6 +104,14 @@ impl EndpointStatus {
     pub(super) fn note(&mut self, note: &Note) {
         match note.kind {
             NoteKind::Announcement | NoteKind::TeamName | NoteKind::Freeze | NoteKind::Unfreeze => {
+            }
+            NoteKind::Break | NoteKind::Restore => {
+                if let Some(b) = BreakNote::of(note).filter(|b| b.record.tell) {
+                    self.told.push(ToldBreak {
+                        at: note.at,
+                        text: b.team_words(),
+                    });
+                }
             }
             NoteKind::ScenarioUrls => {
                 self.scenario_urls = note.text.lines().map(str::to_owned).collect();

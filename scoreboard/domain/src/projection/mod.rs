@@ -23,6 +23,7 @@ pub use history::{
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
 
+use crate::breaks::BreakNote;
 use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
@@ -151,6 +152,8 @@ struct Noted {
     names: BTreeMap<String, String>,
     /// The public board kept at a freeze, and when it froze, while frozen.
     frozen: Option<(GameTime, Vec<TeamRow>)>,
+    /// The instructor's breaks and restores, in the order noted.
+    breaks: Vec<BreakNote>,
 }
 
 impl GameProjection {
@@ -180,6 +183,7 @@ impl GameProjection {
                     .collect(),
                 names: BTreeMap::new(),
                 frozen: None,
+                breaks: Vec::new(),
             },
         }
     }
@@ -227,6 +231,10 @@ impl GameProjection {
                 self.noted.frozen = None;
                 return;
             }
+            // Every break for the organizer; the team's endpoint keeps those it is told of.
+            (NoteKind::Break | NoteKind::Restore, _) => {
+                self.noted.breaks.extend(BreakNote::of(note));
+            }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
                     self.noted.names.insert(team.clone(), note.text.clone());
@@ -242,6 +250,11 @@ impl GameProjection {
         {
             e.note(note);
         }
+    }
+
+    /// Every break and restore (the organizer's views).
+    pub fn breaks(&self) -> &[BreakNote] {
+        &self.noted.breaks
     }
 
     /// When the public board froze, while it is frozen.
@@ -504,6 +517,7 @@ impl GameProjection {
             public,
             writes: self.writes,
             ledger: facts.ledger,
+            breaks: self.noted.breaks.clone(),
         }
     }
 

@@ -1,0 +1,190 @@
+//! A real team's break through its AWS account, in a played game: moto's server with the
+//! team's stack (deploy/aws/team-stack.yaml) deployed, a `[[chaos.aws]]` entry, and a
+//! timeline's `close_port` for 3 s. The game breaks it off its loop and notes what it
+//! revoked (the security group and the rule, as they were), the restore puts the rules back
+//! (checked in the account afterwards), and the game plays on. Built with `--features aws`.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scoreboard_domain::breaks::{BreakNote, BreakOutcome};
+use scoreboard_ledger::{LedgerAt, NoteKind};
+
+const TEAM: &str = "unicorns-r-us";
+
+/// moto's server on a free loopback port, stopped when dropped.
+struct Moto {
+    url: String,
+    child: Child,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_moto() -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto's server starts (pip install 'moto[server]')");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        url: format!("http://127.0.0.1:{port}"),
+        child,
+    }
+}
+
+/// Runs boto3 against moto: `deploy` the team's stack (prints its URL), or `ingress` (prints
+/// the ingress rules of the load balancer's security groups, as JSON).
+fn boto3(moto: &Moto, what: &str) -> serde_json::Value {
+    let script = r#"
+import json, sys, boto3
+url, dir, team, what = sys.argv[1:5]
+def client(name):
+    return boto3.client(name, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+if what == "deploy":
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="unicorn-rentals",
+                     TemplateBody=open(f"{dir}/team-stack.yaml").read(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in
+                                 {"TeamName": team, "DesiredCapacity": "2",
+                                  "ServerUrl": "https://downloads.example.com/unicorn"}.items()])
+    cfn.get_waiter("stack_create_complete").wait(StackName="unicorn-rentals",
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    outputs = cfn.describe_stacks(StackName="unicorn-rentals")["Stacks"][0]["Outputs"]
+    print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in outputs}))
+else:
+    groups = [g for lb in client("elbv2").describe_load_balancers()["LoadBalancers"]
+              for g in lb.get("SecurityGroups", [])]
+    sgs = client("ec2").describe_security_groups(GroupIds=groups)["SecurityGroups"]
+    print(json.dumps({g["GroupId"]: sorted(json.dumps(p, sort_keys=True) for p in g["IpPermissions"])
+                      for g in sgs}))
+"#;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/aws");
+    let out = Command::new("python3")
+        .args(["-c", script, &moto.url, dir, TEAM, what])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_real_teams_break_revokes_its_rules_off_the_loop_and_the_restore_puts_them_back() {
+    let moto = start_moto();
+    let stack = boto3(&moto, "deploy");
+    let url = stack["Url"].as_str().unwrap().to_owned();
+    let before = boto3(&moto, "ingress");
+    assert!(
+        !before.as_object().unwrap().is_empty(),
+        "the load balancer's groups: {before}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("real.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"[game]
+name = "real breaks"
+duration = "10s"
+[load]
+phases = [{{ at = "0s", rate = 1 }}]
+timeout = "1s"
+connect_timeout = "500ms"
+[[team]]
+name = "{TEAM}"
+url = "{url}"
+[[chaos.aws]]
+team = "{TEAM}"
+region = "us-east-1"
+role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
+external_id = "gameday-2026"
+[[timeline]]
+at = "2s"
+break = {{ team = "{TEAM}", action = "close_port", for = "3s", tell = true }}
+"#
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("game.db");
+    let db = db.to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(["replay", scenario.to_str().unwrap(), "--db", db])
+        .env("GAMEDAY_CACHE_DIR", dir.path())
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    assert!(log.contains("broke close_port"), "{log}");
+
+    let ledger = LedgerAt::parse(db, None).unwrap().open_existing().unwrap();
+    let breaks: Vec<BreakNote> = ledger
+        .notes_after(0, usize::MAX)
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| matches!(n.kind, NoteKind::Break | NoteKind::Restore))
+        .map(|(_, n)| BreakNote::of(n).unwrap())
+        .collect();
+    let [broke, restored] = &breaks[..] else {
+        panic!("a break and its restore: {breaks:?}")
+    };
+    let BreakOutcome::Done { record, .. } = &broke.record.outcome else {
+        panic!("{broke:?}")
+    };
+    let changes = record["changes"].as_array().unwrap();
+    assert!(!changes.is_empty(), "{record}");
+    for change in changes {
+        assert_eq!(change["change"], "revoke_ingress", "{change}");
+        let group = change["group_id"].as_str().unwrap();
+        assert!(
+            before.get(group).is_some(),
+            "a load balancer's group: {change}"
+        );
+    }
+    assert!(!broke.restore && restored.restore);
+    assert_eq!(restored.at.0, 5_000);
+    let BreakOutcome::Done { record, .. } = &restored.record.outcome else {
+        panic!("put back: {restored:?}")
+    };
+    assert_eq!(record["restored"], "put_back", "{record}");
+    assert_eq!(
+        boto3(&moto, "ingress"),
+        before,
+        "the rules are as they were"
+    );
+}
