@@ -268,14 +268,48 @@ break = {{ team = "{TEAM}", action = "close_port" }}
     let (code, plan) = gameday_on(&moto, dir.path(), &["chaos", "plan", scenario]);
     assert_eq!(code, Some(0), "{plan}");
     assert!(
-        plan.contains("(break-1000-0-unicorns-r-us): close_port (until restored)")
-            && plan.contains("found from its load balancer"),
+        plan.contains(
+            "(break-1000-0-unicorns-r-us): close_port (until restored): (found from its load balancer"
+        ),
         "{plan}"
     );
     for group in before.as_object().unwrap().keys() {
         assert!(plan.contains(&format!("on {group}")), "{group}: {plan}");
     }
     assert_eq!(boto3(&moto, "ingress"), before, "the plan changes nothing");
+
+    // A team whose stack is not in the account (no resource tagged with its name): the game's
+    // break would fail, so its plan does, with why, and the others are planned.
+    let ghosts = dir.path().join("ghosts.toml");
+    let text = std::fs::read_to_string(scenario).unwrap().replace(
+        "[[timeline]]",
+        r#"[[team]]
+name = "ghosts"
+url = "http://203.0.113.7"
+[[chaos.aws]]
+team = "ghosts"
+region = "us-east-1"
+role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
+[[timeline]]
+at = "2s"
+break = { team = "ghosts", action = "stop_instance" }
+[[timeline]]"#,
+    );
+    std::fs::write(&ghosts, text).unwrap();
+    let (code, plan) = gameday_on(
+        &moto,
+        dir.path(),
+        &["chaos", "plan", ghosts.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{plan}");
+    let (ours, theirs) = plan.split_once("ghosts (").expect(&plan);
+    assert!(ours.contains("found from its load balancer"), "{plan}");
+    assert!(
+        theirs.contains("(break-2000-0-ghosts): stop_instance (until restored): (found by its stack's tags): nothing to change")
+            && theirs.contains("NOT PLANNED: stop_instance would find nothing to change")
+            && plan.ends_with("1 team(s) could not be planned\n"),
+        "{plan}"
+    );
 
     let db = dir.path().join("game.db");
     let db = db.to_str().unwrap();

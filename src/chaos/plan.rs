@@ -162,7 +162,7 @@ fn simulated(team: &str, sim: &SimulatedTeam, breaks: &[Scheduled]) -> TeamPlan 
 /// A real team's breaks, read from its account with the chaos role.
 #[cfg(feature = "aws")]
 mod real {
-    use scoreboard_aws::chaos::Chaos;
+    use scoreboard_aws::chaos::{Chaos, Plan};
 
     use super::{ChaosError, Scheduled, TeamPlan};
     use crate::scenario::{AwsTeam, Endpoint};
@@ -208,7 +208,17 @@ mod real {
             let chaos = Chaos::connect(target).await;
             for b in breaks {
                 match chaos.plan(b.action, b.seed).await {
-                    Ok(p) => plan.lines.push(format!("{}: {p}", b.heading())),
+                    Ok(p) if p.changes.is_empty() => {
+                        plan.lines.push(format!("{}: {}", b.heading(), said(&p)));
+                        plan.failed.get_or_insert(format!(
+                            "{} would find nothing to change, and the game's break would \
+                             fail: are [[chaos.aws]]'s region and team those of the stack's \
+                             {} tags?",
+                            b.action,
+                            scoreboard_aws::chaos::TEAM_TAG
+                        ));
+                    }
+                    Ok(p) => plan.lines.push(format!("{}: {}", b.heading(), said(&p))),
                     Err(e) => {
                         let why = loadgen::error_chain(&e);
                         plan.lines
@@ -219,5 +229,12 @@ mod real {
             }
         });
         Ok(plan)
+    }
+
+    /// The plan's words without the team and the action the heading has said.
+    fn said(p: &Plan) -> String {
+        let text = p.to_string();
+        let said = format!("{} {} ", p.team, p.action);
+        text.strip_prefix(&said).map_or(text.clone(), str::to_owned)
     }
 }
