@@ -75,6 +75,51 @@ fn the_web_board_follows_the_game_and_a_replica_serves_it_after() {
         );
         assert_eq!(status, 200, "{body}");
     }
+    // The organizer breaks a simulated team from the admin page for 2 s: the game carries
+    // it out, notes it with what it did, and puts it back on time. A restore of a team with
+    // nothing broken is refused with why.
+    let (status, body) = http_json(
+        &addr,
+        "POST",
+        "/api/admin/break",
+        Some(ADMIN),
+        r#"{"team":"scaler","action":"close_port","for":"2s"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http_json(
+        &addr,
+        "POST",
+        "/api/admin/restore",
+        Some(ADMIN),
+        r#"{"team":"steady"}"#,
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("nothing of steady is broken now"), "{body}");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let breaks = loop {
+        let (_, status) = http(&addr, "GET", "/api/admin/status", Some(ADMIN));
+        let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+        let breaks = status["breaks"].as_array().cloned().unwrap_or_default();
+        if breaks.len() >= 2 {
+            break breaks;
+        }
+        assert!(Instant::now() < deadline, "no break and restore: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let kinds: Vec<(String, String, String)> = breaks
+        .iter()
+        .map(|b| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            (s(&b["kind"]), s(&b["team"]), s(&b["outcome"]["outcome"]))
+        })
+        .collect();
+    let want = [("break", "scaler", "done"), ("restore", "scaler", "done")];
+    let want: Vec<(String, String, String)> = want
+        .map(|(k, t, o)| (k.to_owned(), t.to_owned(), o.to_owned()))
+        .to_vec();
+    assert_eq!(kinds, want, "{breaks:?}");
+    let gap = breaks[1]["at_ms"].as_u64().unwrap() - breaks[0]["at_ms"].as_u64().unwrap();
+    assert!((1_500..=3_000).contains(&gap), "restored after {gap} ms");
     // A freeze keeps the public board as it was while the game goes on; an unfreeze shows it
     // live again.
     let board = |addr: &str| -> serde_json::Value {

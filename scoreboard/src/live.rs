@@ -86,6 +86,19 @@ pub enum Command {
     Check {
         team: String,
     },
+    /// Breaks a team's stack as the instructor does (`"*"`: every team the game can
+    /// reach), put back after `lasting` or when asked; `tell`: the team reads it.
+    Break {
+        team: String,
+        action: scoreboard_domain::breaks::BreakAction,
+        lasting: Option<Duration>,
+        tell: bool,
+    },
+    /// Puts back what the breaks of `team` (`None`: of every team) changed and is still in
+    /// place.
+    Restore {
+        team: Option<String>,
+    },
     /// Ends the game cleanly, as Ctrl-C does.
     Quit,
 }

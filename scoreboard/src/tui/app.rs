@@ -29,11 +29,20 @@ pub struct App {
     /// The runner is gone: treated like a game that is over.
     pub(super) gone: bool,
     pub(super) exit: bool,
-    /// A team's new endpoint sent to the game, waiting for what its check finds.
-    pub(super) pending: Option<(String, oneshot::Receiver<CheckReply>)>,
+    /// A request sent to the game, waiting for its answer.
+    pub(super) pending: Option<Pending>,
     /// A line for the organizer in place of the keys (the answer to the last request),
     /// until the next key.
     pub(super) notice: Option<String>,
+}
+
+/// A request sent to the game whose answer the footer will show.
+#[derive(Debug)]
+pub(super) enum Pending {
+    /// A team's new endpoint: what its check finds.
+    Check(String, oneshot::Receiver<CheckReply>),
+    /// A break or a restore (in words): done, or refused with why.
+    Done(String, oneshot::Receiver<Result<(), crate::live::Refusal>>),
 }
 
 impl App {
@@ -67,19 +76,32 @@ impl App {
         }
     }
 
-    /// Takes in the answer to a team's new endpoint, once it came; true when it did.
+    /// Takes in the answer to the last request (a team's new endpoint, a break, a
+    /// restore), once it came; true when it did.
     pub fn poll_answers(&mut self) -> bool {
-        let Some((team, answer)) = &mut self.pending else {
-            return false;
-        };
-        let said = match answer.try_recv() {
-            Err(oneshot::error::TryRecvError::Empty) => return false,
-            Err(oneshot::error::TryRecvError::Closed) => format!("{team}: no answer from the game"),
-            Ok(Ok(check)) if check.passed => {
-                format!("{team}: endpoint set; check passed: {}", check.text)
-            }
-            Ok(Ok(check)) => format!("{team}: endpoint set, but its check failed: {}", check.text),
-            Ok(Err(refused)) => format!("{team}: refused: {refused}"),
+        let said = match &mut self.pending {
+            None => return false,
+            Some(Pending::Check(team, answer)) => match answer.try_recv() {
+                Err(oneshot::error::TryRecvError::Empty) => return false,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    format!("{team}: no answer from the game")
+                }
+                Ok(Ok(check)) if check.passed => {
+                    format!("{team}: endpoint set; check passed: {}", check.text)
+                }
+                Ok(Ok(check)) => {
+                    format!("{team}: endpoint set, but its check failed: {}", check.text)
+                }
+                Ok(Err(refused)) => format!("{team}: refused: {refused}"),
+            },
+            Some(Pending::Done(what, answer)) => match answer.try_recv() {
+                Err(oneshot::error::TryRecvError::Empty) => return false,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    format!("{what}: no answer from the game")
+                }
+                Ok(Ok(())) => format!("{what}: under way (the log says how it went)"),
+                Ok(Err(refused)) => format!("{what}: refused: {refused}"),
+            },
         };
         self.notice = Some(said);
         self.pending = None;

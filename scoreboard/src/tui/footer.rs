@@ -1,4 +1,4 @@
-//! The bottom line: the keys, the announcement or URL being typed, the question being
+//! The bottom line: the keys, the announcement, URL or break being typed, the question being
 //! asked, or the answer to the last request.
 
 use ratatui::buffer::Buffer;
@@ -11,6 +11,7 @@ use super::input::InputMode;
 use super::text::tail;
 use crate::live::Snapshot;
 
+const BREAK_PROMPT: &str = "break: action [for] [tell], e.g. close_port 2m (Enter sends): ";
 const ANNOUNCE_PROMPT: &str = "announce (Enter sends, Esc cancels): ";
 const URL_PROMPT: &str = "endpoint URL (Enter sends, Esc cancels): ";
 
@@ -48,6 +49,7 @@ impl<'a> Footer<'a> {
         match self.mode {
             InputMode::Announce(text) => Some((ANNOUNCE_PROMPT, text)),
             InputMode::Url { text, .. } => Some((URL_PROMPT, text)),
+            InputMode::Break { text, .. } => Some((BREAK_PROMPT, text)),
             InputMode::Normal | InputMode::ConfirmQuit => None,
         }
     }
@@ -75,7 +77,8 @@ impl<'a> Footer<'a> {
             .saturating_sub(1)
     }
 
-    fn keys(&self) -> Line<'static> {
+    /// The keys, as they fit in `width` columns.
+    fn keys(&self, width: u16) -> Line<'static> {
         let pause = if self.snapshot.paused {
             "resume"
         } else {
@@ -86,18 +89,38 @@ impl<'a> Footer<'a> {
         } else {
             "freeze"
         };
-        let mut spans = Vec::new();
-        for (key, what) in [
+        let keys = [
             ("↑/↓", "team"),
             ("PgUp/PgDn", "events"),
             ("p", pause),
             ("f", freeze),
             ("a", "announce"),
             ("u", "endpoint"),
+            ("b", "break"),
+            ("r", "restore"),
             ("q", "quit"),
-        ] {
+        ];
+        let wide: usize = keys
+            .iter()
+            .map(|(k, w)| k.chars().count() + w.len() + 3)
+            .sum();
+        // Too narrow for every key at two spaces apart: one space, the shortest words, and
+        // no scrolling hint (an 80-column terminal still shows every command).
+        let (gap, keys) = if usize::from(width) + 2 >= wide {
+            ("  ", keys.to_vec())
+        } else {
+            let short = keys.into_iter().filter(|(k, _)| *k != "PgUp/PgDn");
+            let short = short.map(|(k, w)| match k {
+                "↑/↓" => ("↑↓", w),
+                "u" => (k, "url"),
+                _ => (k, w),
+            });
+            (" ", short.collect())
+        };
+        let mut spans = Vec::new();
+        for (key, what) in keys {
             if !spans.is_empty() {
-                spans.push(Span::raw("  "));
+                spans.push(Span::raw(gap));
             }
             spans.push(Span::raw(key).cyan().bold());
             spans.push(Span::raw(format!(" {what}")));
@@ -123,9 +146,11 @@ impl<'a> Footer<'a> {
         match self.mode {
             InputMode::Normal => match self.notice {
                 Some(notice) => Line::from(notice.to_owned()).yellow(),
-                None => self.keys(),
+                None => self.keys(area.width),
             },
-            InputMode::Announce(_) | InputMode::Url { .. } => Line::default(),
+            InputMode::Announce(_) | InputMode::Url { .. } | InputMode::Break { .. } => {
+                Line::default()
+            }
             InputMode::ConfirmQuit => Line::from(vec![
                 Span::styled(
                     "End the game for everyone?",

@@ -2,9 +2,13 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use std::time::Duration;
+
+use scoreboard_domain::breaks::BreakAction;
 use tokio::sync::oneshot;
 
 use super::App;
+use super::app::Pending;
 use crate::live::{Command, Control, Reply};
 
 /// How many events PgUp and PgDn move by.
@@ -21,6 +25,9 @@ pub enum InputMode {
     /// The organizer is typing a team's endpoint URL (its registration if it has none):
     /// Enter sends it, Esc drops it.
     Url { team: String, text: String },
+    /// The organizer is typing a break of the team: an action, then optionally how long
+    /// and `tell` (`close_port 2m tell`). Enter sends it, Esc drops it.
+    Break { team: String, text: String },
     /// `q` was pressed: `y` ends the game, any other key cancels.
     ConfirmQuit,
 }
@@ -59,6 +66,14 @@ impl App {
                     None
                 }
                 Typed::Done(url) => Some(self.set_url(team, url)),
+                Typed::Dropped => None,
+            },
+            InputMode::Break { team, text } => match typed(text, key) {
+                Typed::More(text) => {
+                    self.mode = InputMode::Break { team, text };
+                    None
+                }
+                Typed::Done(text) => self.send_break(team, &text),
                 Typed::Dropped => None,
             },
             InputMode::ConfirmQuit => match key.code {
@@ -101,6 +116,18 @@ impl App {
                     self.mode = InputMode::Url { team, text };
                 }
             }
+            KeyCode::Char('b') => {
+                if let Some(team) = self.selected.clone() {
+                    let text = String::new();
+                    self.mode = InputMode::Break { team, text };
+                }
+            }
+            KeyCode::Char('r') => {
+                if let Some(team) = self.selected.clone() {
+                    let what = format!("restore {team}");
+                    return Some(self.ask(what, Command::Restore { team: Some(team) }));
+                }
+            }
             KeyCode::Char('q') => self.mode = InputMode::ConfirmQuit,
             _ => {}
         }
@@ -111,8 +138,37 @@ impl App {
     fn set_url(&mut self, team: String, url: String) -> Control {
         let (reply, answer) = oneshot::channel();
         self.notice = Some(format!("{team}: checking {url}…"));
-        self.pending = Some((team.clone(), answer));
+        self.pending = Some(Pending::Check(team.clone(), answer));
         Control::Command(Command::SetUrl { team, url }, Reply::Check(reply))
+    }
+
+    /// Asks the game to break `team` as `text` says (`close_port 2m tell`); a typo is said
+    /// at once and nothing is sent.
+    fn send_break(&mut self, team: String, text: &str) -> Option<Control> {
+        match parse_break(text) {
+            Ok((action, lasting, tell)) => {
+                let what = format!("break {team}: {}", text.trim());
+                let command = Command::Break {
+                    team,
+                    action,
+                    lasting,
+                    tell,
+                };
+                Some(self.ask(what, command))
+            }
+            Err(why) => {
+                self.notice = Some(format!("break {team}: {why}"));
+                None
+            }
+        }
+    }
+
+    /// Sends `command`; its answer shows in the footer as `what`'s.
+    fn ask(&mut self, what: String, command: Command) -> Control {
+        let (reply, answer) = oneshot::channel();
+        self.notice = Some(format!("{what}…"));
+        self.pending = Some(Pending::Done(what, answer));
+        Control::Command(command, Reply::Done(reply))
     }
 
     /// Moves the selection `step` rows down the board (up when negative), stopping at the ends.
@@ -172,6 +228,31 @@ fn typed(mut text: String, key: KeyEvent) -> Typed {
         _ => {}
     }
     Typed::More(text)
+}
+
+/// A typed break: an action, then optionally a duration (`2m`) and `tell`, in any order.
+fn parse_break(text: &str) -> Result<(BreakAction, Option<Duration>, bool), String> {
+    let mut words = text.split_whitespace();
+    let action = words
+        .next()
+        .ok_or_else(|| "type an action, e.g. close_port 2m".to_owned())?
+        .parse::<BreakAction>()?;
+    let (mut lasting, mut tell) = (None, false);
+    for word in words {
+        match word {
+            "tell" => tell = true,
+            word => {
+                let d = humantime::parse_duration(word)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        format!("expected a duration like 2m or `tell`, got {word:?}")
+                    })?;
+                lasting = Some(d);
+            }
+        }
+    }
+    Ok((action, lasting, tell))
 }
 
 #[cfg(test)]
@@ -276,5 +357,60 @@ mod tests {
         app.handle_key(key(KeyCode::Char('x')));
         assert!(app.handle_key(key(KeyCode::Esc)).is_none());
         assert_eq!(app.mode(), &InputMode::Normal);
+    }
+
+    fn typed_in(app: &mut App, text: &str) -> Option<Control> {
+        for c in text.chars() {
+            app.handle_key(key(KeyCode::Char(c)));
+        }
+        app.handle_key(key(KeyCode::Enter))
+    }
+
+    #[test]
+    fn b_breaks_the_selected_team_as_typed_and_r_restores_it() {
+        let mut app = app(&["a", "b"]);
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::Char('b')));
+        let Some(Control::Command(command, Reply::Done(reply))) =
+            typed_in(&mut app, "close_port tell 2m")
+        else {
+            panic!("Enter sends the break");
+        };
+        let want = Command::Break {
+            team: "b".into(),
+            action: BreakAction::ClosePort,
+            lasting: Some(Duration::from_secs(120)),
+            tell: true,
+        };
+        assert_eq!(command, want);
+        reply.send(Ok(())).unwrap();
+        assert!(app.poll_answers());
+        assert!(app.notice.clone().unwrap().contains("under way"));
+
+        // A typo is said at once; nothing is sent.
+        app.handle_key(key(KeyCode::Char('b')));
+        assert!(typed_in(&mut app, "unplug").is_none());
+        let notice = app.notice.clone().unwrap();
+        assert!(notice.contains("expected a break action"), "{notice}");
+        app.handle_key(key(KeyCode::Char('b')));
+        assert!(typed_in(&mut app, "deny_nacl soon").is_none());
+        assert!(app.notice.clone().unwrap().contains("\"soon\""));
+
+        let Some(Control::Command(command, Reply::Done(reply))) =
+            app.handle_key(key(KeyCode::Char('r')))
+        else {
+            panic!("r sends the restore");
+        };
+        assert_eq!(
+            command,
+            Command::Restore {
+                team: Some("b".into())
+            }
+        );
+        let nothing = crate::live::Refusal::Conflict("nothing of b is broken now".into());
+        reply.send(Err(nothing)).unwrap();
+        assert!(app.poll_answers());
+        let notice = app.notice.clone().unwrap();
+        assert_eq!(notice, "restore b: refused: nothing of b is broken now");
     }
 }

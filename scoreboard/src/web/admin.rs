@@ -1,6 +1,7 @@
 //! The organizer's page and API: pause and resume, freeze and unfreeze, announce, adjust a
 //! team's points with a reason, the teams and which have tokens, a team's new token (shown
-//! once), and links to the results export. Every route needs the admin token.
+//! once), the breaks (web/breaks.rs), and links to the results export. Every route needs
+//! the admin token.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -69,7 +70,7 @@ pub fn parse_points(text: &str) -> Result<Points, String> {
 }
 
 /// Free text from a form: trimmed, not empty, not too long.
-fn text_field(name: &str, text: &str) -> Result<String, WebError> {
+pub(crate) fn text_field(name: &str, text: &str) -> Result<String, WebError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(WebError::BadInput(format!("{name}: must not be empty")));
@@ -102,7 +103,7 @@ pub(crate) async fn stream(State(state): State<WebState>, _: Admin) -> Response 
     })
 }
 
-fn sent(what: &str) -> Json<Value> {
+pub(crate) fn sent(what: &str) -> Json<Value> {
     Json(json!({ "ok": what }))
 }
 
@@ -224,7 +225,7 @@ pub(crate) async fn api_adjust(
 }
 
 /// `team` if the game has it, else 404.
-fn known_team(state: &WebState, team: &str) -> Result<String, WebError> {
+pub(crate) fn known_team(state: &WebState, team: &str) -> Result<String, WebError> {
     let team = team.trim();
     state
         .view
@@ -341,39 +342,8 @@ fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String
         offered = escape(&status.offered),
         phase = escape(&status.phase),
         signout = html::sign_out_form(),
-        breaks = breaks_card(&status.breaks),
+        breaks = super::breaks::card(&status.breaks, &options),
         hooks = hooks_card(hooks),
-    )
-}
-
-/// A card of the instructor's breaks and restores (none yet: no card): when, which team,
-/// what it did, and whether the team was told.
-fn breaks_card(breaks: &[json::BreakJson]) -> String {
-    if breaks.is_empty() {
-        return String::new();
-    }
-    let rows: String = breaks
-        .iter()
-        .map(|b| {
-            let class = match b.outcome {
-                scoreboard_domain::breaks::BreakOutcome::Failed { .. } => " class=\"bad\"",
-                _ => "",
-            };
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{} {}</td><td{class}>{}</td><td>{}</td></tr>",
-                escape(&b.at),
-                escape(&b.team),
-                b.kind,
-                b.action,
-                escape(&b.text),
-                if b.tell { "told" } else { "not told" },
-            )
-        })
-        .collect();
-    format!(
-        "<section class=\"card\" id=\"breaks\"><h2>Breaks</h2><table><thead><tr>\
-         <th>At</th><th>Team</th><th>What</th><th>Done</th><th>Team</th></tr></thead>\
-         <tbody>{rows}</tbody></table><p>Reload to see the latest.</p></section>"
     )
 }
 

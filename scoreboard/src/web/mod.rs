@@ -11,6 +11,7 @@
 mod admin;
 mod auth;
 mod board;
+mod breaks;
 mod control;
 mod error;
 mod frames;
@@ -66,6 +67,8 @@ pub fn app(state: WebState) -> Router {
         .route("/api/admin/unfreeze", post(admin::api_unfreeze))
         .route("/api/admin/adjust", post(admin::api_adjust))
         .route("/api/admin/announce", post(admin::api_announce))
+        .route("/api/admin/break", post(breaks::api_break))
+        .route("/api/admin/restore", post(breaks::api_restore))
         .route("/api/admin/teams/{team}/token", post(admin::api_new_token))
         .route("/api/export.csv", get(report::export_csv))
         .route("/api/export.json", get(report::export_json))

@@ -261,6 +261,73 @@ async fn adjustments_take_decimal_points_and_reach_the_runner() {
 }
 
 #[tokio::test]
+async fn breaks_and_restores_reach_the_runner_and_bad_ones_say_why() {
+    let game = Game::start();
+    let app = app(game.state.clone());
+    let admin = Some(game.admin.as_str());
+    let post = |path: &str, body: serde_json::Value| client::post(path, admin, Some(&body));
+    let brk = |body| post("/api/admin/break", body);
+    let ok = send(
+        &app,
+        brk(json!({"team": TEAM_A, "action": "close_port", "for": "10m", "tell": true})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["for_s"], 600);
+    let every = send(&app, brk(json!({"team": "*", "action": "drop_route"}))).await;
+    assert_eq!(every.status, StatusCode::OK, "{}", every.body);
+    for (body, status, want) in [
+        (
+            json!({"team": TEAM_A, "action": "unplug"}),
+            422,
+            "expected a break action",
+        ),
+        (
+            json!({"team": TEAM_A, "action": "close_port", "for": "later"}),
+            422,
+            "for: ",
+        ),
+        (
+            json!({"team": TEAM_A, "action": "close_port", "for": "0s"}),
+            422,
+            "for: ",
+        ),
+        (
+            json!({"team": "team-zz", "action": "close_port"}),
+            404,
+            "no such team",
+        ),
+    ] {
+        let answer = send(&app, brk(body.clone())).await;
+        assert_eq!(answer.status.as_u16(), status, "{body}: {}", answer.body);
+        let error = answer.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(want), "{body}: {error}");
+    }
+    let restore = send(&app, post("/api/admin/restore", json!({"team": TEAM_A}))).await;
+    assert_eq!(restore.status, StatusCode::OK, "{}", restore.body);
+    let all = send(&app, post("/api/admin/restore", json!({}))).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    // Nothing left: the game's refusal, as a conflict with its words.
+    let nothing = send(&app, post("/api/admin/restore", json!({"team": "*"}))).await;
+    assert_eq!(nothing.status, StatusCode::CONFLICT, "{}", nothing.body);
+    assert!(nothing.body.contains("is broken now"), "{}", nothing.body);
+    assert_eq!(
+        game.wait_for_controls(4).await,
+        [
+            "break team-a close_port 600 true",
+            "break * drop_route - false",
+            "restore team-a",
+            "restore *",
+        ]
+    );
+    // The page has the form, every action, and every team to choose.
+    let page = send(&app, client::get("/admin", admin)).await;
+    assert!(page.body.contains("id=\"break\""), "{}", page.body);
+    assert!(page.body.contains("<option value=\"detach_igw\">"));
+    assert!(page.body.contains(&format!("<option value=\"{TEAM_A}\">")));
+}
+
+#[tokio::test]
 async fn url_changes_pass_the_check_then_the_runner() {
     let game = Game::start();
     let app = app(game.state.clone());

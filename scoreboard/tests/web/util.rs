@@ -295,6 +295,7 @@ struct Runner {
 /// The stand-in game runner: logs each control, applies it to the world, and publishes.
 async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
     let mut adjustments = 0;
+    let mut broken: Vec<String> = Vec::new();
     while let Some(control) = controls.recv().await {
         let mut world = r.world.lock().unwrap().clone();
         let known = |team: &str| world.teams.iter().any(|t| t.team == team);
@@ -401,6 +402,34 @@ async fn runner(mut controls: mpsc::UnboundedReceiver<Control>, r: Runner) {
                 }
                 let _ = reply.send(done);
                 continue;
+            }
+            Control::Command(
+                Command::Break {
+                    team,
+                    action,
+                    lasting,
+                    tell,
+                },
+                Reply::Done(reply),
+            ) => {
+                broken.push(team.clone());
+                let _ = reply.send(Ok(()));
+                let lasting = lasting.map_or("-".into(), |d| d.as_secs().to_string());
+                format!("break {team} {} {lasting} {tell}", action.name())
+            }
+            Control::Command(Command::Restore { team }, Reply::Done(reply)) => {
+                let whose = team.clone().unwrap_or_else(|| "*".into());
+                // The stand-in keeps who was broken, not what: a team's restore puts back its
+                // own breaks, an organizer's restore of all every break.
+                let before = broken.len();
+                broken.retain(|b| team.is_some() && b != &whose);
+                if broken.len() == before {
+                    let why = format!("nothing of {whose} is broken now");
+                    let _ = reply.send(Err(Refusal::Conflict(why)));
+                    continue;
+                }
+                let _ = reply.send(Ok(()));
+                format!("restore {whose}")
             }
             Control::Command(Command::Quit, _) => "quit".to_string(),
             Control::Command(command, reply) => {

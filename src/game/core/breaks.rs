@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
+use scoreboard::live::Refusal;
 use scoreboard_domain::GameTime;
 use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
 use scoreboard_ledger::{Note, NoteKind};
@@ -48,6 +49,8 @@ pub(crate) struct Breaks {
     seed: u64,
     /// Each simulated team's reaction time (`mend_after`), if it mends breaks itself.
     mend_after: BTreeMap<String, Duration>,
+    /// The teams a break can reach (simulated, or in `[[chaos.aws]]`), in scenario order.
+    breakable: Vec<String>,
     asked: BTreeMap<String, Asked>,
 }
 
@@ -114,9 +117,19 @@ impl Breaks {
                 Some((b.record.id.clone(), asked))
             })
             .collect();
+        let breakable = scenario
+            .teams
+            .iter()
+            .filter(|t| {
+                matches!(t.endpoint, Endpoint::Simulate(_))
+                    || scenario.chaos.iter().any(|c| c.team == t.name)
+            })
+            .map(|t| t.name.clone())
+            .collect();
         Breaks {
             seed: scenario.game.seed,
             mend_after,
+            breakable,
             asked,
         }
     }
@@ -146,10 +159,92 @@ pub(crate) fn break_seed(game_seed: u64, team: &str, at_ms: u64, place: u32) -> 
 
 impl Core {
     /// A break of the timeline at `at`, the `place`-th of that moment: one order per team.
-    pub(super) fn ask_break(&mut self, at: GameTime, place: u32, asked: Break) -> Vec<Effect> {
+    pub(super) fn timeline_break(&mut self, at: GameTime, place: u32, asked: Break) -> Vec<Effect> {
+        let tag = place.to_string();
+        self.ask_break(at, (&tag, place, AskedBy::Timeline), asked)
+    }
+
+    /// A break the organizer asks now (`note_id`: the live id that names it), of one team or
+    /// (`"*"`) of every team a break can reach. Refused when it can reach none of them.
+    pub(super) fn organizer_break(
+        &mut self,
+        at: GameTime,
+        note_id: &str,
+        team: String,
+        asked: (BreakAction, Option<Duration>, bool),
+    ) -> Vec<Effect> {
+        let refuse = |refusal| vec![Effect::Reply(Err(refusal))];
+        if self.running.quit {
+            return refuse(Refusal::Conflict("the game is over".into()));
+        }
+        let teams = if team == "*" {
+            self.breaks.breakable.clone()
+        } else if !self.teams.iter().any(|t| t.name == team) {
+            return refuse(Refusal::NoSuchTeam(team));
+        } else if !self.breaks.breakable.contains(&team) {
+            return refuse(Refusal::Conflict(format!(
+                "{team} is neither simulated nor in [[chaos.aws]]: the game cannot reach its \
+                 stack (declare its account and role in the scenario's [[chaos.aws]])"
+            )));
+        } else {
+            vec![team]
+        };
+        if teams.is_empty() {
+            return refuse(Refusal::Conflict(
+                "no team can be broken: none is simulated or in [[chaos.aws]]".into(),
+            ));
+        }
+        let (action, lasting, tell) = asked;
+        let asked = Break {
+            teams,
+            action,
+            lasting,
+            tell,
+        };
+        let place = u32::try_from(self.organizer.notes).unwrap_or(u32::MAX);
+        let mut effects = self.ask_break(at, (note_id, place, AskedBy::Organizer), asked);
+        effects.push(Effect::Reply(Ok(())));
+        effects
+    }
+
+    /// Puts back now what the breaks of `team` (`None`: every team's) changed and is still
+    /// in place (one not answered yet: once it is). Refused when nothing is.
+    pub(super) fn organizer_restore(&mut self, at: GameTime, team: Option<String>) -> Vec<Effect> {
+        if let Some(team) = team
+            .as_ref()
+            .filter(|t| !self.teams.iter().any(|x| &x.name == *t))
+        {
+            return vec![Effect::Reply(Err(Refusal::NoSuchTeam(team.clone())))];
+        }
+        let mut any = false;
+        for asked in self.breaks.asked.values_mut() {
+            let in_place = matches!(asked.stage, Stage::Waiting | Stage::Broken(_));
+            if in_place && team.as_ref().is_none_or(|t| *t == asked.team) {
+                asked.restore_at = Some(asked.restore_at.map_or(at, |due| due.min(at)));
+                any = true;
+            }
+        }
+        if !any {
+            let whose = team.map_or("any team".to_owned(), |t| t);
+            let why = format!("nothing of {whose} is broken now");
+            return vec![Effect::Reply(Err(Refusal::Conflict(why)))];
+        }
+        let mut effects = self.restores_due(at);
+        effects.push(Effect::Reply(Ok(())));
+        effects
+    }
+
+    /// One order per team of `asked`, named `break-{at}-{tag}-{team}`, its seed from the
+    /// game's, the team, `at` and `place`.
+    fn ask_break(
+        &mut self,
+        at: GameTime,
+        (tag, place, by): (&str, u32, AskedBy),
+        asked: Break,
+    ) -> Vec<Effect> {
         let mut effects = Vec::new();
         for team in asked.teams {
-            let id = format!("break-{}-{place}-{team}", at.0);
+            let id = format!("break-{}-{tag}-{team}", at.0);
             let seed = break_seed(self.breaks.seed, &team, at.0, place);
             let later = |d: Duration| GameTime(at.0 + d.as_millis() as u64);
             let restore_at = asked.lasting.map(later);
@@ -174,7 +269,7 @@ impl Core {
                 Asked {
                     team,
                     action: asked.action,
-                    by: AskedBy::Timeline,
+                    by,
                     tell: asked.tell,
                     restore_at,
                     mend_at,
@@ -333,361 +428,5 @@ impl Core {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::time::Duration;
-
-    use scoreboard_domain::GameTime;
-    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakOutcome, BreakRecord};
-    use scoreboard_ledger::{Note, NoteKind};
-    use serde_json::json;
-
-    use super::super::Start;
-    use super::super::tests::{core_of, says, start_of};
-    use super::super::{Core, Effect, Input};
-    use super::{BreakOrder, RestoreOrder, break_seed};
-    use crate::scenario::Scenario;
-
-    /// A game with a real team (with its chaos account) and a simulated one that mends
-    /// breaks 3 s after them, and `timeline` (its `[[timeline]]` entries).
-    fn game(timeline: &str) -> Core {
-        core_of(&scenario(timeline), Duration::ZERO, Duration::ZERO, 1)
-    }
-
-    fn scenario(timeline: &str) -> Scenario {
-        let text = format!(
-            r#"
-[game]
-name = "breaks"
-duration = "60s"
-seed = 3
-allow_private_targets = true
-[load]
-phases = [{{ at = "0s", rate = 5 }}]
-[[team]]
-name = "alpha"
-url = "http://127.0.0.1:9/"
-[[team]]
-name = "bravo"
-simulate = {{ servers = 2, mend_after = "3s" }}
-[[chaos.aws]]
-team = "alpha"
-region = "eu-west-1"
-profile = "alpha-chaos"
-{timeline}
-"#
-        );
-        crate::scenario::parse(&text, Path::new("breaks.toml")).expect("parses")
-    }
-
-    fn look(core: &mut Core, ms: u64) -> Vec<Effect> {
-        core.handle(Input::Look { now: GameTime(ms) })
-    }
-
-    /// The effects of one kind, in order.
-    fn pick<'a, T>(effects: &'a [Effect], kind: fn(&'a Effect) -> Option<&'a T>) -> Vec<&'a T> {
-        effects.iter().filter_map(kind).collect()
-    }
-
-    fn orders(effects: &[Effect]) -> Vec<&BreakOrder> {
-        pick(effects, |e| {
-            if let Effect::Break(o) = e {
-                Some(o)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn restores(effects: &[Effect]) -> Vec<&RestoreOrder> {
-        pick(effects, |e| {
-            if let Effect::Restore(o) = e {
-                Some(o)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn notes(effects: &[Effect]) -> Vec<&Note> {
-        pick(effects, |e| {
-            if let Effect::Note(n) = e {
-                Some(n)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn done(what: &str) -> BreakOutcome {
-        BreakOutcome::Done {
-            what: what.into(),
-            record: json!({ "group_id": "sg-1", "rule": "tcp 80 from 0.0.0.0/0" }),
-        }
-    }
-
-    #[test]
-    fn a_break_with_for_is_noted_with_its_before_state_then_restored() {
-        let timeline = "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \
-                        \"close_port\", for = \"10s\" }";
-        let mut core = game(timeline);
-        assert!(orders(&look(&mut core, 4_000)).is_empty());
-        let effects = look(&mut core, 5_000);
-        let [order] = orders(&effects)[..] else {
-            panic!("one break: {effects:?}")
-        };
-        assert_eq!(order.team, "alpha");
-        assert_eq!(order.action, BreakAction::ClosePort);
-        assert_eq!(order.seed, break_seed(3, "alpha", 5_000, 0));
-        let replayed = orders(&look(&mut game(timeline), 5_000))[0].clone();
-        assert_eq!(&replayed, order, "a replay breaks the same way");
-        let id = order.id.clone();
-        assert_eq!(core.breaks_in_flight(), 1, "a game that ends waits for it");
-
-        let effects = core.handle(Input::Broken {
-            id: id.clone(),
-            at: GameTime(5_200),
-            outcome: done("revoked tcp 80"),
-        });
-        let [note] = notes(&effects)[..] else {
-            panic!("one note: {effects:?}")
-        };
-        assert_eq!(
-            (note.kind, note.team.as_deref()),
-            (NoteKind::Break, Some("alpha"))
-        );
-        let record = BreakRecord::from_text(&note.text).expect("a break record");
-        assert_eq!(record.asked_by, AskedBy::Timeline);
-        assert!(!record.tell);
-        let BreakOutcome::Done { record: before, .. } = &record.outcome else {
-            panic!("done: {record:?}")
-        };
-        assert_eq!(before["group_id"], "sg-1", "the before-state is kept");
-        assert_eq!(core.breaks_in_flight(), 0);
-        assert_eq!(
-            core.state().breaks().len(),
-            1,
-            "the organizer's views have it"
-        );
-        let told = &core.state().endpoint("alpha").unwrap().told;
-        assert!(told.is_empty(), "the team is not told: {told:?}");
-
-        assert!(restores(&look(&mut core, 14_999)).is_empty());
-        let effects = look(&mut core, 15_000);
-        let [restore] = restores(&effects)[..] else {
-            panic!("one restore: {effects:?}")
-        };
-        assert_eq!(
-            (restore.id.as_str(), restore.record["group_id"].as_str()),
-            (id.as_str(), Some("sg-1"))
-        );
-        assert!(
-            restores(&look(&mut core, 16_000)).is_empty(),
-            "restored once"
-        );
-        assert_eq!(core.breaks_in_flight(), 1, "the restore is under way");
-        let effects = core.handle(Input::Restored {
-            id: id.clone(),
-            at: GameTime(15_100),
-            outcome: done("authorized tcp 80 again"),
-        });
-        let [note] = notes(&effects)[..] else {
-            panic!("one note: {effects:?}")
-        };
-        assert_eq!(note.kind, NoteKind::Restore);
-        assert_eq!(note.id, format!("{id}-restore"));
-        assert_eq!(core.state().breaks().len(), 2);
-        assert_eq!(core.breaks_in_flight(), 0);
-    }
-
-    #[test]
-    fn a_restore_due_before_the_breaks_answer_waits_for_it() {
-        let mut core = game(
-            "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \"deny_nacl\", \
-             for = \"1s\" }",
-        );
-        let id = orders(&look(&mut core, 5_000))[0].id.clone();
-        assert!(
-            restores(&look(&mut core, 7_000)).is_empty(),
-            "nothing broken yet"
-        );
-        core.handle(Input::Broken {
-            id: id.clone(),
-            at: GameTime(7_500),
-            outcome: done("denied tcp 80"),
-        });
-        let effects = look(&mut core, 8_000);
-        let [restore] = restores(&effects)[..] else {
-            panic!("the restore, once broken: {effects:?}")
-        };
-        assert_eq!(
-            (restore.id.as_str(), restore.at),
-            (id.as_str(), GameTime(6_000))
-        );
-    }
-
-    #[test]
-    fn every_team_breaks_once_each_with_its_own_seed_and_no_for_is_never_restored() {
-        let mut core =
-            game("[[timeline]]\nat = \"5s\"\nbreak = { team = \"*\", action = \"stop_instance\" }");
-        let effects = look(&mut core, 5_000);
-        let orders: Vec<BreakOrder> = orders(&effects).into_iter().cloned().collect();
-        let teams: Vec<&str> = orders.iter().map(|o| o.team.as_str()).collect();
-        assert_eq!(teams, ["alpha", "bravo"]);
-        assert_ne!(orders[0].seed, orders[1].seed);
-        assert_ne!(orders[0].id, orders[1].id);
-        for o in &orders {
-            core.handle(Input::Broken {
-                id: o.id.clone(),
-                at: GameTime(5_000),
-                outcome: done("stopped i-1"),
-            });
-        }
-        let later: Vec<Effect> = (6..60).flat_map(|s| look(&mut core, s * 1_000)).collect();
-        assert!(
-            restores(&later).is_empty(),
-            "no `for`: no restore: {later:?}"
-        );
-    }
-
-    #[test]
-    fn a_told_break_is_on_the_teams_page_in_its_words() {
-        let mut core = game(
-            "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \"drop_route\", \
-             tell = true }",
-        );
-        let id = orders(&look(&mut core, 5_000))[0].id.clone();
-        core.handle(Input::Broken {
-            id,
-            at: GameTime(5_000),
-            outcome: done("deleted 0.0.0.0/0"),
-        });
-        let told = |team: &str| core.state().endpoint(team).unwrap().told.clone();
-        let alpha = told("alpha");
-        assert_eq!(alpha.len(), 1);
-        assert!(alpha[0].text.contains("route tables"), "{alpha:?}");
-        assert!(told("bravo").is_empty());
-    }
-
-    #[test]
-    fn an_error_is_said_once_noted_and_never_restored() {
-        let mut core = game(
-            "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \"detach_igw\", \
-             for = \"5s\" }",
-        );
-        let id = orders(&look(&mut core, 5_000))[0].id.clone();
-        let failed = BreakOutcome::Failed {
-            reason: "AccessDenied: not authorized to perform ec2:DetachInternetGateway".into(),
-        };
-        let effects = core.handle(Input::Broken {
-            id: id.clone(),
-            at: GameTime(5_300),
-            outcome: failed.clone(),
-        });
-        let said = says(&effects);
-        assert_eq!(said.len(), 1);
-        assert!(
-            said[0].contains("could not break") && said[0].contains("AccessDenied"),
-            "{said:?}"
-        );
-        assert_eq!(notes(&effects).len(), 1, "the record has it");
-        let again = core.handle(Input::Broken {
-            id,
-            at: GameTime(5_400),
-            outcome: failed,
-        });
-        assert!(again.is_empty(), "said once: {again:?}");
-        let later: Vec<Effect> = (6..20).flat_map(|s| look(&mut core, s * 1_000)).collect();
-        assert!(restores(&later).is_empty(), "nothing to restore: {later:?}");
-        assert!(!core.quit(), "the game goes on");
-    }
-
-    #[test]
-    fn a_team_that_mends_first_finds_the_restore_changing_nothing() {
-        let mut core = game(
-            "[[timeline]]\nat = \"5s\"\nbreak = { team = \"bravo\", action = \"close_port\", \
-             for = \"10s\" }",
-        );
-        let id = orders(&look(&mut core, 5_000))[0].id.clone();
-        core.handle(Input::Broken {
-            id: id.clone(),
-            at: GameTime(5_000),
-            outcome: done("closed the port of 2 servers"),
-        });
-        assert!(
-            look(&mut core, 7_000)
-                .iter()
-                .all(|e| !matches!(e, Effect::Mend { .. }))
-        );
-        let effects = look(&mut core, 8_000);
-        assert!(
-            effects.iter().any(
-                |e| matches!(e, Effect::Mend { id: m, team, .. } if *m == id && team == "bravo")
-            ),
-            "bravo mends it 3 s after: {effects:?}"
-        );
-        let effects = look(&mut core, 15_000);
-        assert_eq!(restores(&effects).len(), 1, "the restore still comes");
-        let effects = core.handle(Input::Restored {
-            id,
-            at: GameTime(15_000),
-            outcome: BreakOutcome::AlreadyMended {
-                what: "bravo is mended".into(),
-            },
-        });
-        let said = says(&effects);
-        assert!(said[0].contains("already mended"), "{said:?}");
-        let record = BreakRecord::from_text(&notes(&effects)[0].text).expect("a record");
-        assert!(matches!(record.outcome, BreakOutcome::AlreadyMended { .. }));
-    }
-
-    #[test]
-    fn a_resumed_game_restores_the_breaks_its_ledger_holds_in_place() {
-        let timeline = "[[timeline]]\nat = \"5s\"\nbreak = { team = \"alpha\", action = \
-                        \"close_port\", for = \"10s\" }\n[[timeline]]\nat = \"5s\"\n\
-                        break = { team = \"bravo\", action = \"close_port\", for = \"1s\" }";
-        let mut first = game(timeline);
-        let ids: Vec<String> = orders(&look(&mut first, 5_000))
-            .iter()
-            .map(|o| o.id.clone())
-            .collect();
-        let mut noted: Vec<Note> = Vec::new();
-        for id in &ids {
-            let effects = first.handle(Input::Broken {
-                id: id.clone(),
-                at: GameTime(5_000),
-                outcome: done("revoked tcp 80"),
-            });
-            noted.extend(notes(&effects).into_iter().cloned());
-        }
-        // bravo's was put back before the game stopped; alpha's was not.
-        assert_eq!(restores(&look(&mut first, 6_000)).len(), 1);
-        let effects = first.handle(Input::Restored {
-            id: ids[1].clone(),
-            at: GameTime(6_000),
-            outcome: done("put back"),
-        });
-        noted.extend(notes(&effects).into_iter().cloned());
-        let s = scenario(timeline);
-        let mut start = start_of(&s, Duration::ZERO, 2);
-        for note in &noted {
-            start.state.apply_note(note);
-        }
-        let start = Start {
-            offset: Duration::from_secs(8),
-            ..start
-        };
-        let mut resumed = Core::new(&s, start).expect("valid rules");
-        assert!(
-            orders(&look(&mut resumed, 8_000)).is_empty(),
-            "not broken again"
-        );
-        let effects = look(&mut resumed, 15_000);
-        let restored: Vec<(&str, &str)> = restores(&effects)
-            .iter()
-            .map(|r| (r.id.as_str(), r.team.as_str()))
-            .collect();
-        assert_eq!(restored, [(ids[0].as_str(), "alpha")]);
-        assert_eq!(restores(&effects)[0].record["group_id"], "sg-1");
-    }
-}
+#[path = "breaks_tests.rs"]
+mod tests;

@@ -440,7 +440,7 @@ impl Core {
                         _ => 0,
                     };
                     broke = Some((when, place));
-                    effects.extend(self.ask_break(when, place, asked));
+                    effects.extend(self.timeline_break(when, place, asked));
                     continue;
                 }
                 Happening::Timeline(Action::Hook { command, timeout }) => {
@@ -583,6 +583,16 @@ impl Core {
                 Ok(probe) => vec![probe, Effect::Reply(Ok(()))],
                 Err(refusal) => vec![Effect::Reply(Err(refusal))],
             },
+            Command::Break {
+                team,
+                action,
+                lasting,
+                tell,
+            } => {
+                let id = self.live_note_id(now_unix_ms);
+                self.organizer_break(at, &id, team, (action, lasting, tell))
+            }
+            Command::Restore { team } => self.organizer_restore(at, team),
             Command::Quit => self.handle(Input::Stop { at, signal: None }),
         }
     }

@@ -71,6 +71,29 @@ document.getElementById("adjust").addEventListener("submit", async (ev) => {
   }
 });
 
+// Breaks a team's stack (or every team's), and restores a team's breaks: the game answers
+// at once; how each break went shows in the Breaks table after a reload.
+document.getElementById("break").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const team = document.getElementById("break-team").value;
+  const action = document.getElementById("break-action").value;
+  const whom = team === "*" ? "every team it can reach" : team;
+  if (!confirm("Break " + whom + " with " + action + "?")) return;
+  const reply = await post("/api/admin/break", {
+    team,
+    action,
+    for: document.getElementById("break-for").value,
+    tell: document.getElementById("break-tell").checked,
+  });
+  if (reply) say(true, "Breaking " + whom + ": " + reply.action + ". Reload to see how it went.");
+});
+
+document.getElementById("restore").addEventListener("click", async () => {
+  const team = document.getElementById("break-team").value;
+  const reply = await post("/api/admin/restore", team === "*" ? {} : { team });
+  if (reply) say(true, "Restoring " + (team === "*" ? "every team" : team) + ".");
+});
+
 // Renames a team: its new public name and a reason the team reads in its events.
 async function rename(team) {
   const name = prompt("New public name of " + team + " (1 to 40 characters):");
