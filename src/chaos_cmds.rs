@@ -20,6 +20,9 @@ pub enum ChaosCommand {
     Plan {
         /// The scenario file.
         scenario: PathBuf,
+        /// One JSON array of the teams' plans (team, about, lines, failed) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Puts back the breaks a game left in place (a break without `for`, or a game stopped
     /// before its restore), as its ledger recorded them, and notes each restore there (the
@@ -52,12 +55,12 @@ pub struct RestoreArgs {
 /// `gameday chaos …`.
 pub fn chaos(command: ChaosCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match command {
-        ChaosCommand::Plan { scenario } => plan(&scenario, out),
+        ChaosCommand::Plan { scenario, json } => plan(&scenario, json, out),
         ChaosCommand::Restore(args) => restore(args, out),
     }
 }
 
-fn plan(path: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn plan(path: &std::path::Path, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let plans = match gameday::preflight::load(path)
         .map_err(ChaosError::from)
         .and_then(|s| gameday::chaos::plan::plan(&s))
@@ -69,10 +72,16 @@ fn plan(path: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         }
         Err(e) => return Err(e.into()),
     };
+    let failed = plans.iter().filter(|p| p.failed.is_some()).count();
+    let code = ExitCode::from(u8::from(failed > 0));
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &plans)?;
+        writeln!(out)?;
+        return Ok(code);
+    }
     if plans.is_empty() {
         writeln!(out, "{}: no break on the timeline", path.display())?;
     }
-    let mut failed = 0;
     for p in &plans {
         writeln!(out, "{} ({}):", p.team, p.about)?;
         for line in &p.lines {
@@ -80,15 +89,14 @@ fn plan(path: &std::path::Path, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         }
         if let Some(why) = &p.failed {
             writeln!(out, "  NOT PLANNED: {why}")?;
-            failed += 1;
         }
     }
     if failed > 0 {
         writeln!(out, "{failed} team(s) could not be planned")?;
-        return Ok(ExitCode::from(1));
+    } else {
+        writeln!(out, "nothing was changed")?;
     }
-    writeln!(out, "nothing was changed")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 fn restore(args: RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

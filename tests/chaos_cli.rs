@@ -88,6 +88,22 @@ fn plan_says_each_simulated_break_in_time_order_and_changes_nothing() {
         "{text}"
     );
 
+    let out = gameday(
+        &["chaos", "plan", scenario.to_str().unwrap(), "--json"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let plans: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plans[0]["team"], "left", "{plans}");
+    assert_eq!(plans[1]["team"], "back", "{plans}");
+    assert!(
+        plans[1]["lines"][0]
+            .as_str()
+            .unwrap()
+            .contains("break-1000-1-back")
+    );
+    assert!(plans[0]["failed"].is_null(), "{plans}");
+
     let out = gameday(&["chaos", "plan", "no-such.toml"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

@@ -43,7 +43,7 @@ impl Scheduled {
 }
 
 /// One team's plan: a line for each break, and whether every one could be planned.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TeamPlan {
     pub team: String,
     /// What kind of team it is and how its resources are found.
