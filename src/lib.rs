@@ -3,6 +3,7 @@
 //! replica, reports, rescore plans, tokens), so that the binary only parses and prints.
 
 pub mod capacity;
+pub mod chaos;
 pub mod debrief;
 pub mod disk;
 pub mod fleet;

@@ -1,6 +1,7 @@
 //! `gameday`: the organizers' command: plays and replays games from scenario files, and
 //! reads hashes, keysets and ledgers.
 
+mod chaos_cmds;
 mod game_cmds;
 mod hash_cmds;
 mod ledger_args;
@@ -63,6 +64,12 @@ enum Command {
     /// register, how to read score events, what to try when things break, where the board is.
     /// One self-contained HTML file (or `--markdown`).
     Runbook(report_cmds::RunbookArgs),
+    /// The instructor's breaks outside a game: `plan` says what each break of a scenario
+    /// would touch, changing nothing; `restore` puts back what a game left broken.
+    Chaos {
+        #[command(subcommand)]
+        command: chaos_cmds::ChaosCommand,
+    },
     /// Prints a game's score events (time, source, points, reason): what teams see.
     Events(ledger_cmds::EventsArgs),
     /// Rebuilds every score event from the recorded batches, blocks and adjustments, under
@@ -128,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report(args) => return report_cmds::report(args, &mut out),
         Command::Runbook(args) => return report_cmds::runbook(args, &mut out),
+        Command::Chaos { command } => return chaos_cmds::chaos(command, &mut out),
         Command::Events(args) => ledger_cmds::events(args, &mut out)?,
         Command::Rescore(args) => ledger_cmds::rescore(args, &mut out)?,
         Command::Hash { key, hash } => hash_cmds::hash(&key, hash, &mut out)?,

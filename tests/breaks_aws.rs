@@ -2,13 +2,15 @@
 //! team's stack (deploy/aws/team-stack.yaml) deployed, a `[[chaos.aws]]` entry, and a
 //! timeline's `close_port` for 3 s. The game breaks it off its loop and notes what it
 //! revoked (the security group and the rule, as they were), the restore puts the rules back
-//! (checked in the account afterwards), and the game plays on. Built with `--features aws`.
+//! (checked in the account afterwards), and the game plays on. Then `gameday chaos plan`
+//! naming the resources a break will touch, and `gameday chaos restore` putting back a break
+//! a game left in place. Built with `--features aws`.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scoreboard_domain::breaks::{BreakNote, BreakOutcome};
+use scoreboard_domain::breaks::{AskedBy, BreakNote, BreakOutcome};
 use scoreboard_ledger::{LedgerAt, NoteKind};
 
 const TEAM: &str = "unicorns-r-us";
@@ -186,5 +188,184 @@ break = {{ team = "{TEAM}", action = "close_port", for = "3s", tell = true }}
         boto3(&moto, "ingress"),
         before,
         "the rules are as they were"
+    );
+}
+
+/// `gameday ARGS` with moto's endpoint and test credentials, in `dir`.
+fn gameday_on(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(args)
+        .env("GAMEDAY_CACHE_DIR", dir)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The ledger's break and restore notes.
+fn break_notes(db: &str) -> Vec<BreakNote> {
+    let ledger = LedgerAt::parse(db, None).unwrap().open_existing().unwrap();
+    ledger
+        .notes_after(0, usize::MAX)
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| matches!(n.kind, NoteKind::Break | NoteKind::Restore))
+        .map(|(_, n)| BreakNote::of(n).unwrap())
+        .collect()
+}
+
+#[test]
+fn chaos_plan_names_the_rules_and_chaos_restore_puts_back_a_break_the_game_left() {
+    let moto = start_moto();
+    let stack = boto3(&moto, "deploy");
+    let url = stack["Url"].as_str().unwrap().to_owned();
+    let before = boto3(&moto, "ingress");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("left.toml");
+    // No `for`: the break outlives the game, for `chaos restore` to put back.
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"[game]
+name = "left broken"
+duration = "4s"
+[keyset]
+count = 100
+[hash]
+iterations = 100
+[load]
+phases = [{{ at = "0s", rate = 1 }}]
+timeout = "1s"
+connect_timeout = "500ms"
+[[team]]
+name = "{TEAM}"
+url = "{url}"
+[[chaos.aws]]
+team = "{TEAM}"
+region = "us-east-1"
+role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
+external_id = "gameday-2026"
+[[timeline]]
+at = "1s"
+break = {{ team = "{TEAM}", action = "close_port" }}
+"#
+        ),
+    )
+    .unwrap();
+    let scenario = scenario.to_str().unwrap();
+
+    let (code, plan) = gameday_on(&moto, dir.path(), &["chaos", "plan", scenario]);
+    assert_eq!(code, Some(0), "{plan}");
+    assert!(
+        plan.contains(
+            "(break-1000-0-unicorns-r-us): close_port (until restored): (found from its load balancer"
+        ),
+        "{plan}"
+    );
+    for group in before.as_object().unwrap().keys() {
+        assert!(plan.contains(&format!("on {group}")), "{group}: {plan}");
+    }
+    assert_eq!(boto3(&moto, "ingress"), before, "the plan changes nothing");
+
+    // A team whose stack is not in the account (no resource tagged with its name): the game's
+    // break would fail, so its plan does, with why, and the others are planned.
+    let ghosts = dir.path().join("ghosts.toml");
+    let text = std::fs::read_to_string(scenario).unwrap().replace(
+        "[[timeline]]",
+        r#"[[team]]
+name = "ghosts"
+url = "http://203.0.113.7"
+[[chaos.aws]]
+team = "ghosts"
+region = "us-east-1"
+role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
+[[timeline]]
+at = "2s"
+break = { team = "ghosts", action = "stop_instance" }
+[[timeline]]"#,
+    );
+    std::fs::write(&ghosts, text).unwrap();
+    let (code, plan) = gameday_on(
+        &moto,
+        dir.path(),
+        &["chaos", "plan", ghosts.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{plan}");
+    let (ours, theirs) = plan.split_once("ghosts (").expect(&plan);
+    assert!(ours.contains("found from its load balancer"), "{plan}");
+    assert!(
+        theirs.contains("(break-2000-0-ghosts): stop_instance (until restored): (found by its stack's tags): nothing to change")
+            && theirs.contains("NOT PLANNED: stop_instance would find nothing to change")
+            && plan.ends_with("1 team(s) could not be planned\n"),
+        "{plan}"
+    );
+
+    let db = dir.path().join("game.db");
+    let db = db.to_str().unwrap();
+    let (code, log) = gameday_on(&moto, dir.path(), &["replay", scenario, "--db", db]);
+    assert!(code.is_some_and(|c| c <= 1), "{log}");
+    assert_ne!(boto3(&moto, "ingress"), before, "the game left it broken");
+
+    let (code, listed) = gameday_on(&moto, dir.path(), &["chaos", "restore", "--db", db]);
+    assert_eq!(code, Some(0), "{listed}");
+    assert!(
+        listed.starts_with("1 break(s) still in place:\n  unicorns-r-us: close_port at ")
+            && !listed.contains("simulated"),
+        "{listed}"
+    );
+    let (code, said) = gameday_on(
+        &moto,
+        dir.path(),
+        &["chaos", "restore", "--db", db, "--all"],
+    );
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("give it with --scenario FILE"), "{said}");
+    assert_eq!(break_notes(db).len(), 1, "nothing noted");
+
+    let args = [
+        "chaos",
+        "restore",
+        "--db",
+        db,
+        "--all",
+        "--scenario",
+        scenario,
+    ];
+    let (code, said) = gameday_on(&moto, dir.path(), &args);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(
+            "unicorns-r-us: close_port (break-1000-0-unicorns-r-us): restored: undone: revoke"
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        boto3(&moto, "ingress"),
+        before,
+        "the rules are as they were"
+    );
+    let notes = break_notes(db);
+    let [_, restored] = &notes[..] else {
+        panic!("the break and the organizer's restore: {notes:?}")
+    };
+    assert!(restored.restore && restored.record.asked_by == AskedBy::Organizer);
+    assert!(restored.at.0 <= 4_000, "within the game: {restored:?}");
+    assert!(matches!(restored.record.outcome, BreakOutcome::Done { .. }));
+
+    let (code, listed) = gameday_on(&moto, dir.path(), &["chaos", "restore", "--db", db]);
+    assert_eq!(
+        (code, listed.as_str()),
+        (Some(0), "no break is still in place\n")
     );
 }

@@ -114,16 +114,22 @@ impl RealBreaks {
             .ok_or_else(|| BreakOutcome::Failed {
                 reason: format!("{team} has no [[chaos.aws]] account to act on"),
             })?;
-        Ok(scoreboard_aws::chaos::ChaosTarget {
-            account: scoreboard_aws::AwsAccount {
-                team: account.team.clone(),
-                region: account.region.clone(),
-                role_arn: account.role_arn.clone(),
-                external_id: account.external_id.clone(),
-                profile: account.profile.clone(),
-            },
-            url: url.unwrap_or_default(),
-        })
+        Ok(target_of(account, url.unwrap_or_default()))
+    }
+}
+
+/// The target of a break on `account`'s stack, found from `url` (empty: by its tags).
+#[cfg(feature = "aws")]
+pub(crate) fn target_of(account: &AwsTeam, url: String) -> scoreboard_aws::chaos::ChaosTarget {
+    scoreboard_aws::chaos::ChaosTarget {
+        account: scoreboard_aws::AwsAccount {
+            team: account.team.clone(),
+            region: account.region.clone(),
+            role_arn: account.role_arn.clone(),
+            external_id: account.external_id.clone(),
+            profile: account.profile.clone(),
+        },
+        url,
     }
 }
 
@@ -136,7 +142,7 @@ fn no_aws(team: &str) -> BreakOutcome {
 
 /// The calls to `scoreboard_aws::chaos`, their results in the ledger's words.
 #[cfg(feature = "aws")]
-mod aws {
+pub(crate) mod aws {
     use scoreboard_aws::chaos::{Action, Applied, Chaos, ChaosError, ChaosTarget, Restored};
     use scoreboard_domain::breaks::BreakOutcome;
 
@@ -169,7 +175,7 @@ mod aws {
     }
 
     /// Puts back what `record` (an [`Applied`]) holds, unless the team mended it.
-    pub(super) async fn restore(target: ChaosTarget, record: &serde_json::Value) -> BreakOutcome {
+    pub(crate) async fn restore(target: ChaosTarget, record: &serde_json::Value) -> BreakOutcome {
         let applied: Applied = match serde_json::from_value(record.clone()) {
             Ok(applied) => applied,
             Err(e) => {

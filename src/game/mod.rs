@@ -29,8 +29,11 @@ mod timeline;
 mod worker;
 
 pub use self::core::Signal;
+pub(crate) use self::core::breaks::break_seed;
 pub use board::{format_board, format_results};
 pub use chaos::supported as breaks_supported;
+#[cfg(feature = "aws")]
+pub(crate) use chaos::{aws::restore as restore_real_break, target_of as chaos_target};
 pub use error::GameError;
 pub use expect::{Verdict, check_expectations};
 pub use hook::HookRun;
