@@ -117,6 +117,10 @@ fn a_real_teams_break_revokes_its_rules_off_the_loop_and_the_restore_puts_them_b
             r#"[game]
 name = "real breaks"
 duration = "10s"
+[keyset]
+count = 100
+[hash]
+iterations = 100
 [load]
 phases = [{{ at = "0s", rate = 1 }}]
 timeout = "1s"
