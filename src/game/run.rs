@@ -329,15 +329,22 @@ impl<'a> Game<'a> {
                 answers: Some(asked_rx),
             },
         };
+        game.begin(noted, lead).await?;
+        Ok(game)
+    }
+
+    /// Stores the notes the start made, tells the first targets, waits the workers' `lead`
+    /// and shows the first board.
+    async fn begin(&mut self, noted: Vec<Note>, lead: Duration) -> Result<(), GameError> {
         for note in noted {
-            game.link.outbox.push_note(note);
+            self.link.outbox.push_note(note);
         }
-        game.flush()?;
-        game.publish_first_targets().await?;
+        self.flush()?;
+        self.publish_first_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;
-        game.publish();
-        Ok(game)
+        self.publish();
+        Ok(())
     }
 }
 

@@ -135,6 +135,14 @@ impl Breaks {
     }
 }
 
+/// Team `team`'s endpoint now, if it has one.
+fn url_in(teams: &[super::TeamInfo], team: &str) -> Option<String> {
+    teams
+        .iter()
+        .find(|t| t.name == team)
+        .and_then(|t| t.urls.first().cloned())
+}
+
 /// A break's seed: the game's seed, the team, and the break's place on the timeline (its
 /// time and its order among the entries of that time), mixed (FNV-1a, then SplitMix64's
 /// finalizer) so that the same game breaks the same instance.
@@ -291,10 +299,7 @@ impl Core {
 
     /// A team's endpoint now, if it has one.
     fn url_of(&self, team: &str) -> Option<String> {
-        self.teams
-            .iter()
-            .find(|t| t.name == team)
-            .and_then(|t| t.urls.first().cloned())
+        url_in(&self.teams, team)
     }
 
     /// The shell's answer to a break: noted (what changed and what was there before, or
@@ -348,11 +353,7 @@ impl Core {
                 "[{due}] {}: restore {}",
                 asked.team, asked.action
             )));
-            let url = self
-                .teams
-                .iter()
-                .find(|t| t.name == asked.team)
-                .and_then(|t| t.urls.first().cloned());
+            let url = url_in(&self.teams, &asked.team);
             effects.push(Effect::Restore(RestoreOrder {
                 id: id.clone(),
                 team: asked.team.clone(),
