@@ -98,25 +98,18 @@ else:
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn a_real_teams_break_revokes_its_rules_off_the_loop_and_the_restore_puts_them_back() {
-    let moto = start_moto();
-    let stack = boto3(&moto, "deploy");
-    let url = stack["Url"].as_str().unwrap().to_owned();
-    let before = boto3(&moto, "ingress");
-    assert!(
-        !before.as_object().unwrap().is_empty(),
-        "the load balancer's groups: {before}"
-    );
-
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("real.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"[game]
-name = "real breaks"
-duration = "10s"
+/// Writes at `path` a game `name` of `duration` with one real team at `url` (its chaos
+/// account the stack's), whose port the timeline closes at `at` (`rest`: more of the break's
+/// fields, `, for = …`). A small keyset and hash: the answers are built in a moment.
+fn real_scenario(
+    path: &std::path::Path,
+    (name, duration, url): (&str, &str, &str),
+    (at, rest): (&str, &str),
+) -> std::path::PathBuf {
+    let text = format!(
+        r#"[game]
+name = "{name}"
+duration = "{duration}"
 [keyset]
 count = 100
 [hash]
@@ -134,12 +127,31 @@ region = "us-east-1"
 role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
 external_id = "gameday-2026"
 [[timeline]]
-at = "2s"
-break = {{ team = "{TEAM}", action = "close_port", for = "3s", tell = true }}
+at = "{at}"
+break = {{ team = "{TEAM}", action = "close_port"{rest} }}
 "#
-        ),
-    )
-    .unwrap();
+    );
+    std::fs::write(path, text).unwrap();
+    path.to_owned()
+}
+
+#[test]
+fn a_real_teams_break_revokes_its_rules_off_the_loop_and_the_restore_puts_them_back() {
+    let moto = start_moto();
+    let stack = boto3(&moto, "deploy");
+    let url = stack["Url"].as_str().unwrap().to_owned();
+    let before = boto3(&moto, "ingress");
+    assert!(
+        !before.as_object().unwrap().is_empty(),
+        "the load balancer's groups: {before}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = real_scenario(
+        &dir.path().join("real.toml"),
+        ("real breaks", "10s", &url),
+        ("2s", r#", for = "3s", tell = true"#),
+    );
     let db = dir.path().join("game.db");
     let db = db.to_str().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_gameday"))
@@ -236,37 +248,12 @@ fn chaos_plan_names_the_rules_and_chaos_restore_puts_back_a_break_the_game_left(
     let url = stack["Url"].as_str().unwrap().to_owned();
     let before = boto3(&moto, "ingress");
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("left.toml");
     // No `for`: the break outlives the game, for `chaos restore` to put back.
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"[game]
-name = "left broken"
-duration = "4s"
-[keyset]
-count = 100
-[hash]
-iterations = 100
-[load]
-phases = [{{ at = "0s", rate = 1 }}]
-timeout = "1s"
-connect_timeout = "500ms"
-[[team]]
-name = "{TEAM}"
-url = "{url}"
-[[chaos.aws]]
-team = "{TEAM}"
-region = "us-east-1"
-role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
-external_id = "gameday-2026"
-[[timeline]]
-at = "1s"
-break = {{ team = "{TEAM}", action = "close_port" }}
-"#
-        ),
-    )
-    .unwrap();
+    let scenario = real_scenario(
+        &dir.path().join("left.toml"),
+        ("left broken", "4s", &url),
+        ("1s", ""),
+    );
     let scenario = scenario.to_str().unwrap();
 
     let (code, plan) = gameday_on(&moto, dir.path(), &["chaos", "plan", scenario]);
