@@ -136,6 +136,8 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
         [format!("adjust team-a 5000 admin {reason}")]
     );
 
+    admin_sees_a_failed_break_live(&game, &admin).await;
+
     let events = wait_text(&team, "#events", reason).await;
     assert!(events.contains("Organizer"), "{events}");
     wait_text(&team, "#score", "+417.5").await;
@@ -151,6 +153,50 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
         .expect("the server did not shut down")
         .unwrap()
         .unwrap();
+}
+
+/// A break the game notes shows in the admin page's Breaks table without a reload: a failed
+/// one in red, with AWS's reason.
+async fn admin_sees_a_failed_break_live(game: &Game, admin: &Client) {
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
+    admin
+        .execute("window.notReloaded = true;", vec![])
+        .await
+        .unwrap();
+    let reason = "UnauthorizedOperation: the role may not call ec2:RevokeSecurityGroupIngress";
+    game.publish(|s| {
+        std::sync::Arc::make_mut(&mut s.breaks).push(BreakNote {
+            at: scoreboard_domain::GameTime(61_000),
+            team: TEAM_A.into(),
+            restore: false,
+            record: BreakRecord {
+                id: "break-61000-0-team-a".into(),
+                action: BreakAction::ClosePort,
+                asked_by: AskedBy::Organizer,
+                tell: false,
+                restore_at: None,
+                outcome: BreakOutcome::Failed {
+                    reason: reason.into(),
+                },
+            },
+        })
+    });
+    let rows = wait_text(admin, "#break-rows", reason).await;
+    assert!(rows.contains("break close_port"), "{rows}");
+    let drawn = admin
+        .execute(
+            "return [window.notReloaded === true, \
+              document.querySelector('#break-rows td.bad') !== null, \
+              document.getElementById('no-breaks').hidden];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        drawn,
+        json!([true, true, true]),
+        "not reloaded, in red, 'no break' hidden"
+    );
 }
 
 /// A played game in a real ledger for the charts: its teams, `ticks` one-second ticks of

@@ -33,7 +33,8 @@ pub struct Snapshot {
     pub ledger: LedgerHealth,
     /// The instructor's breaks and restores so far, oldest first: the organizer's alone
     /// (no public view reads them; a team reads those it is told of on its endpoint).
-    pub breaks: Vec<crate::breaks::BreakNote>,
+    /// Shared by the snapshots (a new break copies the list once).
+    pub breaks: Arc<Vec<crate::breaks::BreakNote>>,
 }
 
 /// The load now, as the game runner knows it (empty where it is not known: a replica).

@@ -160,7 +160,7 @@ fn breaks_and_restores_are_told_to_organizer_hooks_only() {
             outcome,
         },
     };
-    s.breaks.push(note(
+    std::sync::Arc::make_mut(&mut s.breaks).push(note(
         false,
         BreakOutcome::Done {
             what: "delete the route 0.0.0.0/0 → igw-1 of rtb-1".into(),
@@ -173,7 +173,7 @@ fn breaks_and_restores_are_told_to_organizer_hooks_only() {
         m[0].text,
         "b: break drop_route: delete the route 0.0.0.0/0 → igw-1 of rtb-1"
     );
-    s.breaks.push(note(
+    std::sync::Arc::make_mut(&mut s.breaks).push(note(
         true,
         BreakOutcome::AlreadyMended {
             what: "rtb-1 has its route again".into(),

@@ -90,7 +90,7 @@ pub(crate) async fn api_status(
 ) -> Result<Json<AdminStatusWithHooks>, WebError> {
     let owners = store::token_owners(&state).await?;
     Ok(Json(AdminStatusWithHooks {
-        status: json::admin_status(&state.view.now(), Some(&owners)),
+        status: json::admin_status(&state.view.now(), Some(&owners), usize::MAX),
         webhooks: hooks_now(&state),
     }))
 }
@@ -99,7 +99,7 @@ pub(crate) async fn api_status(
 /// for every admin watching.
 pub(crate) async fn stream(State(state): State<WebState>, _: Admin) -> Response {
     frames::shared(&state, "status", |s| {
-        frames::json_frame("status", &json::admin_status(s, None))
+        frames::json_frame("status", &json::admin_status(s, None, json::LIVE_BREAKS))
     })
 }
 
@@ -287,7 +287,7 @@ pub(crate) async fn page(State(state): State<WebState>, parts: Parts) -> Respons
         Ok(owners) => owners,
         Err(error) => return html::error_page(Tab::Admin, &game, &error),
     };
-    let status = json::admin_status(&state.view.now(), Some(&owners));
+    let status = json::admin_status(&state.view.now(), Some(&owners), json::LIVE_BREAKS);
     let body = render(&status, &hooks_now(&state), state.read_only);
     html::page(Tab::Admin, &game, &body, Some("admin.js")).into_response()
 }
@@ -304,7 +304,7 @@ fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String
     } else {
         ""
     };
-    let ledger = status.ledger_warning.as_deref().unwrap_or_default();
+    let ledger = status.ledger.ledger_warning.as_deref().unwrap_or_default();
     format!(
         "{note}<p id=\"ledger\" class=\"banner\" role=\"alert\"{hidden}>{ledger}</p>\
          <div class=\"status\"><span>Game time <b id=\"now\">{now}</b></span>\
@@ -338,11 +338,11 @@ fn render(status: &AdminStatus, hooks: &[HookHealth], read_only: bool) -> String
         hidden = if ledger.is_empty() { " hidden" } else { "" },
         ledger = escape(ledger),
         now = escape(&status.now),
-        state = escape(&state_words(status)),
-        offered = escape(&status.offered),
-        phase = escape(&status.phase),
+        state = escape(&status.state.words()),
+        offered = escape(&status.load.offered),
+        phase = escape(&status.load.phase),
         signout = html::sign_out_form(),
-        breaks = super::breaks::card(&status.breaks, &options),
+        breaks = super::breaks::card(&status.breaks, status.breaks_earlier, &options),
         hooks = hooks_card(hooks),
     )
 }
@@ -389,21 +389,6 @@ fn hooks_card(hooks: &[HookHealth]) -> String {
          <th class=\"num\">Lost</th><th>State</th></tr></thead><tbody>{rows}</tbody></table>\
          <p>Reload to see the latest.</p></section>"
     )
-}
-
-/// `running`, `paused, frozen`, `over`…
-fn state_words(s: &AdminStatus) -> String {
-    let mut words = vec![if s.over {
-        "over"
-    } else if s.paused {
-        "paused"
-    } else {
-        "running"
-    }];
-    if s.frozen {
-        words.push("frozen");
-    }
-    words.join(", ")
 }
 
 fn team_row(t: &json::AdminRow) -> String {

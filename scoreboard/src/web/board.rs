@@ -92,12 +92,12 @@ fn render(board: &Board) -> String {
 /// The state of the game in words, biggest news first.
 fn banners(board: &Board) -> String {
     let mut out = String::new();
-    if board.over {
+    if board.state.over {
         out.push_str("<div class=\"banner over\">Game over</div>");
-    } else if board.paused {
+    } else if board.state.paused {
         out.push_str("<div class=\"banner paused\">Game paused</div>");
     }
-    if board.frozen {
+    if board.state.frozen {
         out.push_str("<div class=\"banner\">Scoreboard frozen</div>");
     }
     out

@@ -110,22 +110,24 @@ pub(crate) async fn api_restore(
 }
 
 /// The Breaks card: the form that breaks and restores (`options`: the teams' `<option>`s),
-/// then every break and restore so far (when, which team, what it did, whether the team
-/// was told).
-pub(crate) fn card(breaks: &[BreakJson], options: &str) -> String {
+/// then the latest breaks and restores (when, which team, what it did, whether the team
+/// was told; `earlier` older ones left out). admin.js redraws the list from the stream.
+pub(crate) fn card(breaks: &[BreakJson], earlier: usize, options: &str) -> String {
     let actions: String = BreakAction::ALL
         .iter()
         .map(|a| format!("<option value=\"{0}\">{0}</option>", a.name()))
         .collect();
     let rows: String = breaks.iter().map(row).collect();
-    let table = if breaks.is_empty() {
-        "<p>No break yet.</p>".to_owned()
-    } else {
-        format!(
-            "<table><thead><tr><th>At</th><th>Team</th><th>What</th><th>Done</th><th>Team</th>\
-             </tr></thead><tbody>{rows}</tbody></table><p>Reload to see the latest.</p>"
-        )
-    };
+    let none = if breaks.is_empty() { "" } else { " hidden" };
+    let some = if breaks.is_empty() { " hidden" } else { "" };
+    let table = format!(
+        "<p id=\"no-breaks\"{none}>No break yet.</p>\
+         <p id=\"breaks-earlier\"{hidden}><span id=\"breaks-earlier-count\">{earlier}</span> earlier ones: \
+         <a href=\"/api/admin/status\">/api/admin/status</a> lists every one.</p>\
+         <table id=\"break-table\"{some}><thead><tr><th>At</th><th>Team</th><th>What</th>\
+         <th>Done</th><th>Team</th></tr></thead><tbody id=\"break-rows\">{rows}</tbody></table>",
+        hidden = if earlier == 0 { " hidden" } else { "" },
+    );
     format!(
         "<section class=\"card\" id=\"breaks\"><h2>Breaks</h2><form id=\"break\">\
          <label for=\"break-team\">Team</label><select id=\"break-team\" name=\"team\">\

@@ -15,9 +15,8 @@ pub(crate) struct Board {
     pub game: String,
     pub now: String,
     pub now_ms: u64,
-    pub paused: bool,
-    pub frozen: bool,
-    pub over: bool,
+    #[serde(flatten)]
+    pub state: StateJson,
     pub announcements: Vec<AnnouncementJson>,
     pub teams: Vec<BoardRow>,
 }
@@ -100,14 +99,46 @@ pub(crate) fn endpoint(t: &TeamRow) -> EndpointJson {
     }
 }
 
+/// Whether the game is paused, the public board frozen, the game over: one shape in every
+/// view's JSON (`"paused": false, "frozen": true, "over": false`, flattened).
+#[derive(Serialize, Debug, Clone, Copy)]
+pub(crate) struct StateJson {
+    pub paused: bool,
+    pub frozen: bool,
+    pub over: bool,
+}
+
+impl StateJson {
+    pub fn of(s: &Snapshot) -> StateJson {
+        StateJson {
+            paused: s.paused,
+            frozen: s.frozen.is_some(),
+            over: s.over,
+        }
+    }
+
+    /// `running`, `paused, frozen`, `over`…
+    pub fn words(self) -> String {
+        let mut words = vec![if self.over {
+            "over"
+        } else if self.paused {
+            "paused"
+        } else {
+            "running"
+        }];
+        if self.frozen {
+            words.push("frozen");
+        }
+        words.join(", ")
+    }
+}
+
 pub(crate) fn board(s: &Snapshot) -> Board {
     Board {
         game: s.game.clone(),
         now: s.now.to_string(),
         now_ms: s.now.0,
-        paused: s.paused,
-        frozen: s.frozen.is_some(),
-        over: s.over,
+        state: StateJson::of(s),
         announcements: s
             .announcements
             .iter()
@@ -176,9 +207,8 @@ pub(crate) struct TeamStatus {
     pub score_milli: i64,
     pub urls: Vec<String>,
     pub endpoint: Option<EndpointJson>,
-    pub paused: bool,
-    pub frozen: bool,
-    pub over: bool,
+    #[serde(flatten)]
+    pub state: StateJson,
     /// What is costing the team points: the last five minutes' losses by kind, worst first.
     pub losses: Vec<LossJson>,
 }
@@ -195,9 +225,7 @@ pub(crate) fn team_status(s: &Snapshot, team: &str) -> TeamStatus {
         score_milli: score.0,
         urls: live.map(|t| t.urls.clone()).unwrap_or_default(),
         endpoint: live.map(endpoint),
-        paused: s.paused,
-        frozen: s.frozen.is_some(),
-        over: s.over,
+        state: StateJson::of(s),
         losses: live.map_or_else(Vec::new, |t| t.losses.iter().map(loss).collect()),
     }
 }
@@ -209,17 +237,42 @@ pub(crate) struct AdminStatus {
     pub now: String,
     pub now_ms: u64,
     pub duration_ms: u64,
-    pub paused: bool,
-    pub frozen: bool,
-    pub over: bool,
+    #[serde(flatten)]
+    pub state: StateJson,
+    #[serde(flatten)]
+    pub load: LoadJson,
+    #[serde(flatten)]
+    pub ledger: LedgerJson,
+    pub teams: Vec<AdminRow>,
+    /// The instructor's breaks and restores, oldest first, told or not: every one in
+    /// `GET /api/admin/status`, the latest [`LIVE_BREAKS`] on the admin page and its stream.
+    pub breaks: Vec<BreakJson>,
+    /// How many earlier ones `breaks` leaves out (only on the page and its stream).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub breaks_earlier: usize,
+}
+
+/// The breaks the admin page and its stream carry at most: what an organizer reads at a
+/// glance, and a frame each snapshot that does not grow with the game's history.
+pub(crate) const LIVE_BREAKS: usize = 50;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The load now, in words (`"offered": "8.0 req/s", "phase": "phase 2 of 4 (…)"`).
+#[derive(Serialize, Debug)]
+pub(crate) struct LoadJson {
     pub offered: String,
     pub phase: String,
+}
+
+/// The ledger's health for the organizer.
+#[derive(Serialize, Debug)]
+pub(crate) struct LedgerJson {
     /// `ledger unavailable since 14:02:11 UTC, 1234 events waiting`, while it is.
     pub ledger_warning: Option<String>,
     pub ledger_waiting_events: u64,
-    pub teams: Vec<AdminRow>,
-    /// The instructor's breaks and restores so far, oldest first, told or not.
-    pub breaks: Vec<BreakJson>,
 }
 
 /// A break or a restore as the organizer reads it: when, which team, what it did in words,
@@ -262,19 +315,28 @@ pub(crate) struct AdminRow {
     pub has_token: Option<bool>,
 }
 
-pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> AdminStatus {
+/// The organizer's view of `s`, with whether each team has a token where `token_owners` is
+/// known, and the latest `most_breaks` breaks and restores (`usize::MAX`: every one).
+pub(crate) fn admin_status(
+    s: &Snapshot,
+    token_owners: Option<&[String]>,
+    most_breaks: usize,
+) -> AdminStatus {
+    let breaks_earlier = s.breaks.len().saturating_sub(most_breaks);
     AdminStatus {
         game: s.game.clone(),
         now: s.now.to_string(),
         now_ms: s.now.0,
         duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
-        paused: s.paused,
-        frozen: s.frozen.is_some(),
-        over: s.over,
-        offered: s.load.offered.clone(),
-        phase: s.load.phase.clone(),
-        ledger_warning: s.ledger.warning(),
-        ledger_waiting_events: s.ledger.waiting_events,
+        state: StateJson::of(s),
+        load: LoadJson {
+            offered: s.load.offered.clone(),
+            phase: s.load.phase.clone(),
+        },
+        ledger: LedgerJson {
+            ledger_warning: s.ledger.warning(),
+            ledger_waiting_events: s.ledger.waiting_events,
+        },
         teams: s
             .teams
             .iter()
@@ -289,8 +351,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
                 has_token: token_owners.map(|owners| owners.contains(&t.team)),
             })
             .collect(),
-        breaks: s
-            .breaks
+        breaks: s.breaks[breaks_earlier..]
             .iter()
             .map(|b| BreakJson {
                 at: b.at.to_string(),
@@ -303,6 +364,7 @@ pub(crate) fn admin_status(s: &Snapshot, token_owners: Option<&[String]>) -> Adm
                 outcome: b.record.outcome.clone(),
             })
             .collect(),
+        breaks_earlier,
     }
 }
 

@@ -220,7 +220,7 @@ pub fn game() -> Snapshot {
             seconds: 0.4,
         },
         ledger: Default::default(),
-        breaks: Vec::new(),
+        breaks: Default::default(),
     }
 }
 

@@ -278,7 +278,7 @@ async fn a_told_break_is_read_by_its_team_alone() {
         for row in &mut s.teams {
             row.endpoint = projection.endpoint(&row.team).unwrap().clone();
         }
-        s.breaks = projection.breaks().to_vec();
+        s.breaks = std::sync::Arc::new(projection.breaks().to_vec());
     });
     let app = app(game.state.clone());
     let a = send(&app, client::get("/api/team", Some(&game.team_a))).await;
@@ -321,5 +321,68 @@ async fn a_told_break_is_read_by_its_team_alone() {
     assert!(
         !board.body.contains("close_port"),
         "a break on the public board"
+    );
+}
+
+/// A long game's breaks: `GET /api/admin/status` lists every one; the admin page and its
+/// stream carry the latest 50 and say how many earlier ones they leave out, so a frame does
+/// not grow with the game's history.
+#[tokio::test]
+async fn the_admin_page_shows_the_latest_breaks_and_the_api_every_one() {
+    use scoreboard_domain::GameTime;
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
+
+    let game = Game::start();
+    let notes: Vec<BreakNote> = (0..53u64)
+        .map(|i| BreakNote {
+            at: GameTime(1_000 * (i + 1)),
+            team: TEAM_A.into(),
+            restore: false,
+            record: BreakRecord {
+                id: format!("break-{i}"),
+                action: BreakAction::ClosePort,
+                asked_by: AskedBy::Organizer,
+                tell: false,
+                restore_at: None,
+                outcome: BreakOutcome::Failed {
+                    reason: format!("reason #{i}#"),
+                },
+            },
+        })
+        .collect();
+    game.publish(|s| s.breaks = std::sync::Arc::new(notes));
+    let app = app(game.state.clone());
+
+    let all = send(&app, client::get("/api/admin/status", Some(&game.admin))).await;
+    let all = all.json();
+    assert_eq!(all["breaks"].as_array().map(Vec::len), Some(53));
+    assert!(
+        all.get("breaks_earlier").is_none(),
+        "{}",
+        all["breaks_earlier"]
+    );
+
+    let page = send(&app, client::get_with_cookie("/admin", &game.admin)).await;
+    assert!(
+        page.body.contains("reason #52#"),
+        "the latest break is missing"
+    );
+    assert!(
+        page.body.contains("reason #3#"),
+        "the 50th latest is missing"
+    );
+    assert!(
+        !page.body.contains("reason #2#"),
+        "an earlier break is on the page"
+    );
+    assert!(
+        page.body
+            .contains("<span id=\"breaks-earlier-count\">3</span> earlier ones"),
+        "the page does not say how many it leaves out"
+    );
+    assert!(
+        page.body.contains("<td class=\"bad\">failed: reason #52#"),
+        "{}",
+        page.body
     );
 }

@@ -152,8 +152,9 @@ struct Noted {
     names: BTreeMap<String, String>,
     /// The public board kept at a freeze, and when it froze, while frozen.
     frozen: Option<(GameTime, Vec<TeamRow>)>,
-    /// The instructor's breaks and restores, in the order noted.
-    breaks: Vec<BreakNote>,
+    /// The instructor's breaks and restores, in the order noted: shared with the snapshots
+    /// (a snapshot costs a pointer, not a copy of every break's before-state).
+    breaks: Arc<Vec<BreakNote>>,
 }
 
 impl GameProjection {
@@ -183,7 +184,7 @@ impl GameProjection {
                     .collect(),
                 names: BTreeMap::new(),
                 frozen: None,
-                breaks: Vec::new(),
+                breaks: Arc::default(),
             },
         }
     }
@@ -233,7 +234,9 @@ impl GameProjection {
             }
             // Every break for the organizer; the team's endpoint keeps those it is told of.
             (NoteKind::Break | NoteKind::Restore, _) => {
-                self.noted.breaks.extend(BreakNote::of(note));
+                if let Some(b) = BreakNote::of(note) {
+                    Arc::make_mut(&mut self.noted.breaks).push(b);
+                }
             }
             (NoteKind::TeamName, Some(team)) => {
                 if self.teams.contains_key(team) {
@@ -517,7 +520,7 @@ impl GameProjection {
             public,
             writes: self.writes,
             ledger: facts.ledger,
-            breaks: self.noted.breaks.clone(),
+            breaks: Arc::clone(&self.noted.breaks),
         }
     }
 

@@ -72,7 +72,7 @@ document.getElementById("adjust").addEventListener("submit", async (ev) => {
 });
 
 // Breaks a team's stack (or every team's), and restores a team's breaks: the game answers
-// at once; how each break went shows in the Breaks table after a reload.
+// at once; how each break went shows in the Breaks table as the game notes it.
 document.getElementById("break").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const team = document.getElementById("break-team").value;
@@ -85,7 +85,7 @@ document.getElementById("break").addEventListener("submit", async (ev) => {
     for: document.getElementById("break-for").value,
     tell: document.getElementById("break-tell").checked,
   });
-  if (reply) say(true, "Breaking " + whom + ": " + reply.action + ". Reload to see how it went.");
+  if (reply) say(true, "Breaking " + whom + ": " + reply.action + ". How it went shows under Breaks.");
 });
 
 document.getElementById("restore").addEventListener("click", async () => {
@@ -138,6 +138,26 @@ document.getElementById("teams").addEventListener("click", async (ev) => {
   say(true, "New token for " + reply.team + " below: it is shown only once.");
 });
 
+// The Breaks table: the latest breaks and restores (a failed one in red, with why), and how
+// many earlier ones it leaves out.
+function drawBreaks(breaks, earlier) {
+  document.getElementById("no-breaks").hidden = breaks.length > 0;
+  document.getElementById("break-table").hidden = breaks.length === 0;
+  document.getElementById("breaks-earlier").hidden = !earlier;
+  document.getElementById("breaks-earlier-count").textContent = String(earlier || 0);
+  document.getElementById("break-rows").replaceChildren(...breaks.map((b) => {
+    const tr = el("tr");
+    tr.append(
+      el("td", b.at),
+      el("td", b.team),
+      el("td", b.kind + " " + b.action),
+      el("td", b.text, b.outcome.outcome === "failed" ? "bad" : ""),
+      el("td", b.tell ? "told" : "not told"),
+    );
+    return tr;
+  }));
+}
+
 function drawStatus(s) {
   document.getElementById("now").textContent = s.now;
   const ledger = document.getElementById("ledger");
@@ -148,6 +168,7 @@ function drawStatus(s) {
   document.getElementById("state").textContent = words.join(", ");
   document.getElementById("offered").textContent = s.offered;
   document.getElementById("phase").textContent = s.phase;
+  drawBreaks(s.breaks, s.breaks_earlier);
   document.getElementById("teams").replaceChildren(...s.teams.map((t) => {
     const tr = el("tr");
     tr.dataset.team = t.team;
