@@ -95,11 +95,16 @@ pub(crate) async fn api_status(
     }))
 }
 
-/// `GET /api/admin/stream`: a `status` message (the live board) per snapshot, drawn once
-/// for every admin watching.
+/// `GET /api/admin/stream`: a `status` message (the live board, the latest breaks and the
+/// webhooks' health) per snapshot, drawn once for every admin watching.
 pub(crate) async fn stream(State(state): State<WebState>, _: Admin) -> Response {
-    frames::shared(&state, "status", |s| {
-        frames::json_frame("status", &json::admin_status(s, None, json::LIVE_BREAKS))
+    let hooks = state.hooks.clone();
+    frames::shared(&state, "status", move |s| {
+        let status = AdminStatusWithHooks {
+            status: json::admin_status(s, None, json::LIVE_BREAKS),
+            webhooks: hooks.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        frames::json_frame("status", &status)
     })
 }
 
@@ -386,8 +391,8 @@ fn hooks_card(hooks: &[HookHealth]) -> String {
     format!(
         "<section class=\"card\" id=\"webhooks\"><h2>Webhooks</h2><table><thead><tr>\
          <th>Hook</th><th class=\"num\">Sent</th><th class=\"num\">Waiting</th>\
-         <th class=\"num\">Lost</th><th>State</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p>Reload to see the latest.</p></section>"
+         <th class=\"num\">Lost</th><th>State</th></tr></thead><tbody id=\"hook-rows\">{rows}\
+         </tbody></table></section>"
     )
 }
 

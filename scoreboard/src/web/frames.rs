@@ -20,8 +20,9 @@ use super::state::WebState;
 use super::stream::{KEEP_ALIVE, next_snapshot};
 use crate::live::Snapshot;
 
-/// Draws one SSE message (`event: …\ndata: …\n\n`) from a snapshot.
-pub(crate) type Render = fn(&Snapshot) -> Bytes;
+/// Draws one SSE message (`event: …\ndata: …\n\n`) from a snapshot (and what the web
+/// keeps beside it, such as the webhooks' health the admin stream carries).
+pub(crate) type Render = Arc<dyn Fn(&Snapshot) -> Bytes + Send + Sync>;
 
 /// What an idle stream sends every [`KEEP_ALIVE`], so proxies keep it open.
 const KEEP_ALIVE_COMMENT: &[u8] = b": keep-alive\n\n";
@@ -183,9 +184,13 @@ impl Viewer {
 }
 
 /// The shared `kind` stream as a server-sent-event response.
-pub(crate) fn shared(state: &WebState, kind: &'static str, render: Render) -> Response {
+pub(crate) fn shared(
+    state: &WebState,
+    kind: &'static str,
+    render: impl Fn(&Snapshot) -> Bytes + Send + Sync + 'static,
+) -> Response {
     let viewer = Viewer {
-        latest: subscribe(state, kind, render),
+        latest: subscribe(state, kind, Arc::new(render)),
         closing: state.closing.subscribe(),
     };
     let frames = stream::unfold(viewer, |mut viewer| async move {
@@ -241,7 +246,7 @@ mod tests {
 
     fn viewer(state: &WebState) -> Viewer {
         Viewer {
-            latest: subscribe(state, "t", counted),
+            latest: subscribe(state, "t", Arc::new(counted)),
             closing: state.closing.subscribe(),
         }
     }

@@ -196,3 +196,71 @@ async fn a_stream_refuses_a_caller_without_a_token() {
     );
     server.stop().await;
 }
+
+/// The admin stream carries what the organizer must see without a reload: the webhooks'
+/// health as it changes (a hook that starts failing, with since when and why, never its
+/// URL), and the latest breaks with how many earlier ones it leaves out.
+#[tokio::test]
+async fn the_admin_stream_carries_the_hooks_health_and_the_latest_breaks() {
+    use scoreboard::notify::HookHealth;
+    use scoreboard_domain::GameTime;
+    use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome, BreakRecord};
+
+    let mut game = Game::start();
+    let health: scoreboard::notify::Health =
+        std::sync::Arc::new(std::sync::Mutex::new(vec![HookHealth {
+            label: "slack webhook at hooks.slack.com".into(),
+            sent: 3,
+            ..HookHealth::default()
+        }]));
+    game.state = game.state.clone().hooks(health.clone());
+    let server = start(&game).await;
+    let mut admin = Reader::get(server.addr, "/api/admin/stream", Some(&game.admin)).await;
+    admin.until("event: status").await;
+    admin.until("\"sent\":3").await;
+
+    health.lock().unwrap()[0] = HookHealth {
+        label: "slack webhook at hooks.slack.com".into(),
+        sent: 3,
+        pending: 2,
+        failing_since_unix_ms: Some(1_765_000_000_000),
+        last_error: Some("503 Service Unavailable".into()),
+        ..HookHealth::default()
+    };
+    let breaks: Vec<BreakNote> = (0..52u64)
+        .map(|i| BreakNote {
+            at: GameTime(1_000 * (i + 1)),
+            team: TEAM_A.into(),
+            restore: false,
+            record: BreakRecord {
+                id: format!("break-{i}"),
+                action: BreakAction::DenyNacl,
+                asked_by: AskedBy::Timeline,
+                tell: false,
+                restore_at: None,
+                outcome: BreakOutcome::Failed {
+                    reason: format!("reason #{i}#"),
+                },
+            },
+        })
+        .collect();
+    game.publish(|s| s.breaks = std::sync::Arc::new(breaks));
+    admin.until("\"breaks_earlier\":2").await;
+    admin
+        .until("\"last_error\":\"503 Service Unavailable\"")
+        .await;
+    let frame = &admin.seen[admin.seen.rfind("event: status").unwrap()..];
+    assert!(
+        frame.contains("reason #51#") && frame.contains("reason #2#"),
+        "{frame}"
+    );
+    assert!(
+        !frame.contains("reason #1#"),
+        "an earlier break in the frame"
+    );
+    assert!(
+        frame.contains("\"failing_since_unix_ms\":1765000000000"),
+        "{frame}"
+    );
+    server.stop().await;
+}

@@ -158,6 +158,31 @@ function drawBreaks(breaks, earlier) {
   }));
 }
 
+// The Webhooks table: each hook's label (never its URL), what it sent, and since when it
+// fails, with why.
+function drawHooks(hooks) {
+  const rows = document.getElementById("hook-rows");
+  if (!rows) return;
+  rows.replaceChildren(...hooks.map((h) => {
+    const state = el("td");
+    if (h.failing_since_unix_ms) {
+      const since = new Date(h.failing_since_unix_ms).toISOString().slice(11, 19) + " UTC";
+      state.append(el("b", "failing since " + since, "bad"), ": " + (h.last_error || ""));
+    } else {
+      state.textContent = "ok";
+    }
+    const tr = el("tr");
+    tr.append(
+      el("td", h.label),
+      el("td", String(h.sent), "num"),
+      el("td", String(h.pending), "num"),
+      el("td", String(h.given_up + h.dropped), "num"),
+      state,
+    );
+    return tr;
+  }));
+}
+
 function drawStatus(s) {
   document.getElementById("now").textContent = s.now;
   const ledger = document.getElementById("ledger");
@@ -169,6 +194,7 @@ function drawStatus(s) {
   document.getElementById("offered").textContent = s.offered;
   document.getElementById("phase").textContent = s.phase;
   drawBreaks(s.breaks, s.breaks_earlier);
+  drawHooks(s.webhooks || []);
   document.getElementById("teams").replaceChildren(...s.teams.map((t) => {
     const tr = el("tr");
     tr.dataset.team = t.team;
