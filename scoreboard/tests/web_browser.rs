@@ -52,12 +52,17 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
 
     let game = Game::start();
     dress(&game);
+    let hooks = scoreboard::notify::Health::default();
+    hooks.lock().unwrap().push(scoreboard::notify::HookHealth {
+        label: "discord webhook at discord.com".into(),
+        ..Default::default()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(scoreboard::web::serve(
         listener,
-        game.state.clone(),
+        game.state.clone().hooks(hooks.clone()),
         async {
             let _ = stopped.await;
         },
@@ -137,6 +142,12 @@ async fn a_browser_sees_the_board_the_team_page_and_an_admin_adjustment() {
     );
 
     admin_sees_a_failed_break_live(&game, &admin).await;
+    wait_text(&admin, "#hook-rows", "ok").await;
+    hooks.lock().unwrap()[0].failing_since_unix_ms = Some(1_765_000_000_000);
+    hooks.lock().unwrap()[0].last_error = Some("connection refused".into());
+    game.publish(|_| {});
+    let hook = wait_text(&admin, "#hook-rows", "connection refused").await;
+    assert!(hook.contains("failing since 05:46:40 UTC"), "{hook}");
 
     let events = wait_text(&team, "#events", reason).await;
     assert!(events.contains("Organizer"), "{events}");
