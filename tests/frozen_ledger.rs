@@ -9,6 +9,7 @@
 //! Ctrl-C at once, and so does a game that gives up its end-of-game wait for the frozen
 //! server at SIGTERM (its writer's request on hand never holds the exit).
 
+#[path = "game/util.rs"]
 mod util;
 
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]

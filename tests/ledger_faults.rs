@@ -8,6 +8,7 @@
 #[path = "../scoreboard/ledger/tests/support/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
+#[path = "game/util.rs"]
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};

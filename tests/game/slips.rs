@@ -7,8 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-mod util;
-use util::{Killed, http};
+use crate::util::{Killed, http};
 
 fn gameday(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gameday"))

@@ -2,12 +2,7 @@
 //! one ledger, with a busy web address, stopped while it waits for load workers, and on a
 //! ledger it cannot open; and telling its moments to webhooks.
 
-#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
-#[allow(dead_code)]
-mod postgres;
-#[path = "../scoreboard/tests/support/receiver.rs"]
-#[allow(dead_code)]
-mod receiver;
+use crate::{postgres, receiver};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -5,11 +5,7 @@
 //! two read-only web replicas serve the finished game's board from the ledger.
 //! Run against a SQLite file and against PostgreSQL.
 
-mod util;
-
-#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
-#[allow(dead_code)]
-mod postgres;
+use crate::{postgres, util};
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};

@@ -7,17 +7,15 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them).
 
-#[path = "../scoreboard/tests/support/browser.rs"]
-mod browser;
-mod util;
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use browser::{Driver, INSTALL, browser, console_errors, find, screenshot, sign_in, wait_live};
+use crate::browser::{
+    Driver, INSTALL, browser, console_errors, find, screenshot, sign_in, wait_live,
+};
+use crate::util::{Killed, http, web_address};
 use fantoccini::Client;
-use util::{Killed, http, web_address};
 
 const ADMIN: &str = "tok-5e1d-losses-admin";
 

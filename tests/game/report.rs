@@ -9,8 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-mod util;
-use util::{http, http_json, web_address};
+use crate::util::{http, http_json, web_address};
 
 fn gameday(args: &[&str], cache_dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gameday"))

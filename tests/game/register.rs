@@ -5,20 +5,17 @@
 //! team's URLs are the same on a replica's board (`gameday serve`) as on the live one; a
 //! live rename is on the board when its POST returns, and one the ledger refuses never is.
 
-#[path = "../scoreboard/ledger/tests/support/postgres.rs"]
-#[allow(dead_code)]
-mod postgres;
-mod util;
+use crate::{postgres, util};
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::{Unicorn, http, http_json, web_address};
 use scoreboard_domain::Source;
 use scoreboard_ledger::LedgerAt;
 use scoreboard_ledger::NoteKind;
-use util::{Unicorn, http, http_json, web_address};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
 const ADMIN: &str = "tok-register-admin-secret";

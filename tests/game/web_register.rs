@@ -5,17 +5,13 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them).
 
-#[path = "../scoreboard/tests/support/browser.rs"]
-mod browser;
-mod util;
-
 use std::process::{Command, Stdio};
 
-use browser::{
+use crate::browser::{
     Driver, INSTALL, browser, console_errors, find, screenshot, sign_in, wait_live, wait_text,
 };
+use crate::util::{Killed, Unicorn, http, web_address};
 use fantoccini::{Client, Locator};
-use util::{Killed, Unicorn, http, web_address};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/register.toml");
 const ADMIN: &str = "tok-register-page-admin";

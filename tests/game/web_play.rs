@@ -2,12 +2,13 @@
 //! an admin control that changes the game, the scenario's scheduled freeze on the live board
 //! and a replica's, and a read-only replica of the finished game.
 
+use crate::util;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod util;
-use util::{http, http_json, web_address};
+use crate::util::{http, http_json, web_address};
 
 const ADMIN: &str = "tok-7f3a-admin-secret";
 const WRONG: &str = "tok-0000-wrong-guess";
