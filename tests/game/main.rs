@@ -16,7 +16,6 @@ mod postgres;
 mod receiver;
 
 #[path = "../../scoreboard/tests/support/browser.rs"]
-#[allow(dead_code)]
 mod browser;
 
 mod breaks;
