@@ -20,7 +20,7 @@ pub(crate) async fn page(State(state): State<WebState>) -> Html<String> {
 /// `GET /api/board`: the board as JSON, drawn once per snapshot (every request until the
 /// next snapshot gets the same bytes).
 pub(crate) async fn api(State(state): State<WebState>) -> Response {
-    let body = state.board_json.get(&state.view.now(), (), |s| {
+    let body = state.drawn.board_json.get(&state.view.now(), (), |s| {
         serde_json::to_vec(&json::board(s))
             .unwrap_or_default()
             .into()

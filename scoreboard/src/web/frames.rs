@@ -97,10 +97,22 @@ pub(crate) fn json_frame(kind: &str, body: &impl serde::Serialize) -> Bytes {
     Bytes::from(frame)
 }
 
+/// What the web draws once per snapshot for every viewer.
+#[derive(Clone, Default)]
+pub(crate) struct Drawn {
+    /// The board and admin streams' messages.
+    pub frames: Arc<SharedFrames>,
+    /// `/api/board`'s JSON.
+    pub board_json: Arc<Rendered>,
+    /// Each team's newest page of events as `/api/team/events` gives it (`None`: the
+    /// ledger must answer).
+    pub team_pages: Arc<Rendered<String, Option<Bytes>>>,
+}
+
 /// The latest `kind` message, the current one marked unread; starts the kind's renderer if
 /// nobody watched it.
 fn subscribe(state: &WebState, kind: &'static str, render: Render) -> watch::Receiver<Bytes> {
-    let frames = &state.frames;
+    let frames = &state.drawn.frames;
     let mut kinds = frames.kinds.lock().unwrap_or_else(PoisonError::into_inner);
     let mut latest = match kinds.get(kind) {
         Some(sender) => sender.subscribe(),
@@ -112,7 +124,7 @@ fn subscribe(state: &WebState, kind: &'static str, render: Render) -> watch::Rec
             kinds.insert(kind, sender.clone());
             let closing = state.closing.subscribe();
             tokio::spawn(follow(
-                state.frames.clone(),
+                state.drawn.frames.clone(),
                 kind,
                 sender,
                 snapshot,

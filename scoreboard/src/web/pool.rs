@@ -17,7 +17,7 @@ const HANDLES: usize = 8;
 /// Opens ledgers for the pool.
 #[derive(Debug)]
 pub(crate) struct Opener {
-    at: Arc<LedgerAt>,
+    pub(crate) at: Arc<LedgerAt>,
 }
 
 impl managed::Manager for Opener {

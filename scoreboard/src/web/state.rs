@@ -17,22 +17,16 @@ pub type UrlCheck = Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
 #[derive(Clone)]
 pub struct WebState {
     pub(super) view: LiveView,
-    pub(super) ledger: Arc<scoreboard_ledger::LedgerAt>,
     /// Long-lived read handles on the ledger, and the token digests read through them.
-    pub(super) pool: pool::LedgerPool,
-    pub(super) digests: Arc<store::TokenDigests>,
+    pub(super) reads: store::Reads,
     pub(super) read_only: bool,
     pub(super) check_url: UrlCheck,
     pub(super) limiter: Arc<auth::SignInLimiter>,
     /// Set when the server shuts down, so that live streams end and connections close.
     pub(super) closing: Arc<watch::Sender<bool>>,
-    /// The board and admin streams, rendered once per snapshot for every viewer.
-    pub(super) frames: Arc<frames::SharedFrames>,
-    /// `/api/board`'s JSON, drawn once per snapshot.
-    pub(super) board_json: Arc<frames::Rendered>,
-    /// Each team's newest page of events as `/api/team/events` gives it, drawn once per
-    /// snapshot (`None`: the ledger must answer).
-    pub(super) team_pages: Arc<frames::Rendered<String, Option<axum::body::Bytes>>>,
+    /// What is drawn once per snapshot for every viewer: the streams' messages, the
+    /// board's JSON, each team's newest page of events.
+    pub(super) drawn: frames::Drawn,
     /// The game over time, for the report and the charts (caught up from the ledger).
     pub(super) history: history::SharedGame,
     /// Markers the runner knows beyond the ledger (the scenario's faults and steps).
@@ -46,7 +40,7 @@ pub struct WebState {
 impl std::fmt::Debug for WebState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebState")
-            .field("ledger", &self.ledger)
+            .field("ledger", &self.reads.pool.manager().at)
             .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
@@ -60,12 +54,12 @@ impl WebState {
         ledger: impl Into<scoreboard_ledger::LedgerAt>,
         check_url: UrlCheck,
     ) -> WebState {
-        let ledger = Arc::new(ledger.into());
         WebState {
             view,
-            pool: pool::pool(Arc::clone(&ledger)),
-            digests: Arc::default(),
-            ledger,
+            reads: store::Reads {
+                pool: pool::pool(Arc::new(ledger.into())),
+                digests: Arc::default(),
+            },
             read_only: false,
             check_url,
             limiter: Arc::new(auth::SignInLimiter::new(
@@ -73,9 +67,7 @@ impl WebState {
                 auth::FAILURE_WINDOW,
             )),
             closing: Arc::new(watch::channel(false).0),
-            frames: Arc::default(),
-            board_json: Arc::default(),
-            team_pages: Arc::default(),
+            drawn: frames::Drawn::default(),
             history: Arc::default(),
             markers: Arc::default(),
             name_lock: Arc::default(),

@@ -15,13 +15,21 @@ use scoreboard_domain::{GameTime, ScoreEvent};
 use scoreboard_ledger::LedgerError;
 use scoreboard_ledger::{EventFilter, Ledger};
 
+/// The web's reads of the ledger: long-lived handles, and the token digests read through
+/// them.
+#[derive(Clone)]
+pub(crate) struct Reads {
+    pub pool: super::pool::LedgerPool,
+    pub digests: Arc<TokenDigests>,
+}
+
 /// Runs `f` on a pooled ledger handle, off the async threads.
 pub(crate) async fn with_ledger<T, F>(state: &WebState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
     F: FnOnce(&mut dyn Ledger) -> Result<T, LedgerError> + Send + 'static,
 {
-    with_handle(&state.pool, f).await
+    with_handle(&state.reads.pool, f).await
 }
 
 /// How long the token digests read from the ledger are trusted before they are read again:
@@ -64,7 +72,7 @@ const DIGESTS_WAIT: Duration = Duration::from_millis(500);
 /// Every (owner, digest), from memory while fresh; while the ledger is slow or away, as last
 /// read (a token replaced here is never among them: it is forgotten at once).
 async fn digests(state: &WebState) -> Result<Digests, WebError> {
-    let last = state.digests.last();
+    let last = state.reads.digests.last();
     let stale = match last {
         Some((digests, true)) => return Ok(digests),
         Some((digests, false)) => Some(digests),
@@ -78,7 +86,7 @@ async fn digests(state: &WebState) -> Result<Digests, WebError> {
             Ok(Err(_)) | Err(_) => return Ok(stale),
         },
     };
-    state.digests.keep(digests.clone());
+    state.reads.digests.keep(digests.clone());
     Ok(digests)
 }
 
@@ -115,7 +123,7 @@ pub(crate) async fn new_token(state: &WebState, owner: String) -> Result<String,
         },
     )
     .await;
-    state.digests.forget();
+    state.reads.digests.forget();
     stored.map(|()| token)
 }
 

@@ -152,7 +152,7 @@ pub(crate) async fn api_events(
     let source = parse_source(q.source.as_deref())?;
     let first_page = q.before.is_none() && source.is_none() && q.limit.unwrap_or(PAGE) == PAGE;
     let kept = first_page.then(|| {
-        state.team_pages.get(&snapshot, team.clone(), |s| {
+        state.drawn.team_pages.get(&snapshot, team.clone(), |s| {
             let row = s.teams.iter().find(|t| t.team == team)?;
             Some(page_json(&team, &store::newest_page(row, PAGE)?))
         })
