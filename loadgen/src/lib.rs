@@ -49,7 +49,7 @@ pub use loadgen_outcome::{
 };
 pub use probe::{ProbeCheck, ProbeReport, ProbeStep, probe};
 pub use schedule::{MAX_RATE, Pacing, Phase, RateSchedule, Schedule, ScheduledSend, Stop};
-pub use summary::{Condition, FailIf, Interruption, Metric, RunSummary};
+pub use summary::{Condition, FailIf, Interruption, Metric, RunSummary, Signal};
 pub use target::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_HEADERS, RequestShape, Target, TargetLimits,
 };

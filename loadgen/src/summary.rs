@@ -35,8 +35,44 @@ pub struct Interruption {
     pub at: Duration,
     /// What the run was to do (its duration, or its count of requests).
     pub planned: Stop,
-    /// The signal's name, e.g. `SIGINT`.
-    pub signal: &'static str,
+    pub signal: Signal,
+}
+
+/// A signal that cuts a run (or a game) short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C (SIGINT).
+    Interrupt,
+    /// SIGTERM (what a container runtime sends).
+    Terminate,
+}
+
+impl Signal {
+    /// Its name as the system gives it: `SIGINT`, `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit code shells give a command this signal ended: 130, 143.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    /// How a person says it: `Ctrl-C`, `SIGTERM`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "Ctrl-C",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
 }
 
 impl std::fmt::Display for Interruption {
@@ -48,7 +84,7 @@ impl std::fmt::Display for Interruption {
             Stop::Count(n) => write!(f, " of a run of {n} requests")?,
             Stop::Cancelled => {}
         }
-        write!(f, " ({})", self.signal)
+        write!(f, " ({})", self.signal.name())
     }
 }
 
@@ -257,7 +293,7 @@ impl RunSummary {
                 "at_s": cut.at.as_secs_f64(),
                 "planned_s": planned_s,
                 "planned_requests": planned_requests,
-                "signal": cut.signal,
+                "signal": cut.signal.name(),
             })
         });
         let status: serde_json::Map<String, serde_json::Value> = c
@@ -573,7 +609,7 @@ mod tests {
         s.interrupted = Some(Interruption {
             at: Duration::from_millis(3040),
             planned: Stop::After(Duration::from_secs(30)),
-            signal: "SIGINT",
+            signal: Signal::Interrupt,
         });
         let mut text = Vec::new();
         s.write_human(&mut text).unwrap();

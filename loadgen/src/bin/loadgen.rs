@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use loadgen::{
     Engine, EngineConfig, FailIf, Interruption, LoadgenError, MAX_RATE, Pacing, RateSchedule,
-    RequestShape, RunSummary, Stop, Target, TargetLimits,
+    RequestShape, RunSummary, Signal, Stop, Target, TargetLimits,
 };
 
 /// Sends verified load to a team's server and reports correctness and latency.
@@ -38,6 +38,20 @@ struct Args {
     /// https://team.example
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    keys: KeyArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// How much load, for how long.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Load")]
+struct LoadArgs {
     /// Open model: requests per second, whatever the server does (above 0, up to 1000000).
     /// With neither --rate nor --clients: 10 closed clients.
     #[arg(long, conflicts_with = "clients", value_name = "R", value_parser = parse_rate,
@@ -56,6 +70,35 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = parse_requests,
           allow_negative_numbers = true)]
     requests: Option<u64>,
+    /// Requests in flight at most (1 to 1000000); in the open model a request due past it is
+    /// `dropped`. [default: 1000, or --clients if more]
+    #[arg(long, value_name = "N", value_parser = in_range(1usize, 1_000_000),
+          allow_negative_numbers = true)]
+    max_in_flight: Option<usize>,
+    /// Load threads (each a single-threaded runtime; 1 to 1024).
+    #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true,
+          value_parser = in_range(1usize, 1024), allow_negative_numbers = true)]
+    runtimes: usize,
+    /// With several URLs: `round-robin` makes them one team's servers; `separate` makes each
+    /// its own target, with its own connections, cap and timeouts (for benchmarks of many
+    /// teams in one process).
+    #[arg(long, value_enum, default_value_t = Targets::RoundRobin, hide_short_help = true)]
+    targets: Targets,
+}
+
+/// What several URLs are.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Targets {
+    /// One team's servers, taken in turn.
+    RoundRobin,
+    /// A target each.
+    Separate,
+}
+
+/// The keys asked for and the hash that answers them.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Keys and hash")]
+struct KeyArgs {
     /// Size of the keyset (the same keys as `gameday keys --seed S --count N`).
     #[arg(long, default_value_t = 1000, value_name = "N",
           value_parser = in_range(1usize, hashref::MAX_KEYSET), allow_negative_numbers = true)]
@@ -73,6 +116,18 @@ struct Args {
     /// PBKDF2 salt of the hash (must match the server's).
     #[arg(long, default_value_t = HashParams::default().salt, value_name = "S")]
     salt: String,
+    /// Path and query of each request, with {key} where the key goes.
+    #[arg(long, default_value = "/calc?input={key}", value_name = "TEMPLATE")]
+    shape: String,
+    /// Do not read or write the expected-answer cache.
+    #[arg(long, hide_short_help = true)]
+    no_cache: bool,
+}
+
+/// What each request may take, and whom https trusts.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Limits")]
+struct LimitArgs {
     /// Time allowed for each whole request (above zero).
     #[arg(long, default_value_t = Span(loadgen::DEFAULT_TIMEOUT),
           value_parser = parse_positive_span, value_name = "D", allow_hyphen_values = true)]
@@ -81,11 +136,6 @@ struct Args {
     #[arg(long, default_value_t = Span(loadgen::DEFAULT_CONNECT_TIMEOUT),
           value_parser = parse_positive_span, value_name = "D", allow_hyphen_values = true)]
     connect_timeout: Span,
-    /// Requests in flight at most (1 to 1000000); in the open model a request due past it is
-    /// `dropped`. [default: 1000, or --clients if more]
-    #[arg(long, value_name = "N", value_parser = in_range(1usize, 1_000_000),
-          allow_negative_numbers = true)]
-    max_in_flight: Option<usize>,
     /// Bytes of body read at most (64 to 67108864); past it the answer is `too_large`.
     #[arg(long, default_value_t = TargetLimits::default().body_cap, value_name = "BYTES",
           value_parser = in_range(64usize, 64 << 20), allow_negative_numbers = true)]
@@ -99,27 +149,18 @@ struct Args {
     /// venue's CA, or your own for a self-signed endpoint).
     #[arg(long, value_name = "FILE")]
     cacert: Option<std::path::PathBuf>,
-    /// Path and query of each request, with {key} where the key goes.
-    #[arg(long, default_value = "/calc?input={key}", value_name = "TEMPLATE")]
-    shape: String,
+}
+
+/// What the run prints, and when it fails.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Output")]
+struct OutputArgs {
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     json: bool,
     /// Exit 1 when any condition holds, e.g. error_rate>0.01,p99>5s,wrong>0
     #[arg(long, value_name = "EXPR")]
     fail_if: Option<FailIf>,
-    /// Load threads (each a single-threaded runtime; 1 to 1024).
-    #[arg(long, default_value_t = 1, value_name = "N", hide_short_help = true,
-          value_parser = in_range(1usize, 1024), allow_negative_numbers = true)]
-    runtimes: usize,
-    /// With several URLs: `round-robin` makes them one team's servers; `separate` makes each
-    /// its own target, with its own connections, cap and timeouts (for benchmarks of many
-    /// teams in one process).
-    #[arg(long, default_value = "round-robin", value_parser = ["round-robin", "separate"], hide_short_help = true)]
-    targets: String,
-    /// Do not read or write the expected-answer cache.
-    #[arg(long, hide_short_help = true)]
-    no_cache: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -196,48 +237,22 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let pacing = match (args.rate, args.clients) {
+    let load = &args.load;
+    let pacing = match (load.rate, load.clients) {
         (Some(rate), _) => Pacing::Open(RateSchedule::constant(rate)?),
         (None, clients) => Pacing::Closed {
             clients: clients.unwrap_or(10),
         },
     };
-    let stop = match args.requests {
+    let stop = match load.requests {
         Some(n) => Stop::Count(n),
-        None => Stop::After(args.duration),
+        None => Stop::After(load.duration),
     };
-    let shape = RequestShape::new(&args.shape)?;
-    let limits = TargetLimits {
-        max_in_flight: max_in_flight(&args, &pacing)?,
-        connect_timeout: args.connect_timeout.0,
-        timeout: args.timeout.0,
-        body_cap: args.max_body,
-        max_headers: args.max_headers,
-        ..TargetLimits::default()
-    };
-    let targets: Vec<Target> = match args.targets.as_str() {
-        "separate" => args
-            .urls
-            .iter()
-            .map(|u| Target::new(u.clone(), vec![u.clone()]))
-            .collect(),
-        _ => vec![Target::new("target", args.urls.clone())],
-    };
-    let targets: Vec<Target> = targets
-        .into_iter()
-        .map(|t| Target {
-            limits: limits.clone(),
-            shape: shape.clone(),
-            ca_cert: args.cacert.clone(),
-            ..t
-        })
-        .collect();
-    for t in &targets {
-        t.check().map_err(without_target)?;
-    }
-    let keyset = Keyset::generate(args.seed, args.keys)?;
-    let params = HashParams::new(args.salt.clone(), args.iterations)?;
-    let cache = if args.no_cache {
+    let targets = targets(&args, &pacing)?;
+    let keys = &args.keys;
+    let keyset = Keyset::generate(keys.seed, keys.keys)?;
+    let params = HashParams::new(keys.salt.clone(), keys.iterations)?;
+    let cache = if keys.no_cache {
         AnswerCache::Off
     } else {
         AnswerCache::Default
@@ -246,9 +261,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = EngineConfig {
         pacing,
         stop,
-        seed: args.seed,
-        zipf: args.zipf,
-        runtimes: args.runtimes,
+        seed: keys.seed,
+        zipf: keys.zipf,
+        runtimes: load.runtimes,
         ..EngineConfig::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -274,6 +289,42 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     report(&args, &summary)
 }
 
+/// The targets the URLs make (one, or one each), each with the flags' limits, shape and CA,
+/// checked.
+fn targets(args: &Args, pacing: &Pacing) -> anyhow::Result<Vec<Target>> {
+    let l = &args.limits;
+    let limits = TargetLimits {
+        max_in_flight: max_in_flight(&args.load, pacing)?,
+        connect_timeout: l.connect_timeout.0,
+        timeout: l.timeout.0,
+        body_cap: l.max_body,
+        max_headers: l.max_headers,
+        ..TargetLimits::default()
+    };
+    let shape = RequestShape::new(&args.keys.shape)?;
+    let targets = match args.load.targets {
+        Targets::Separate => args
+            .urls
+            .iter()
+            .map(|u| Target::new(u.clone(), vec![u.clone()]))
+            .collect(),
+        Targets::RoundRobin => vec![Target::new("target", args.urls.clone())],
+    };
+    targets
+        .into_iter()
+        .map(|t| {
+            let t = Target {
+                limits: limits.clone(),
+                shape: shape.clone(),
+                ca_cert: l.cacert.clone(),
+                ..t
+            };
+            t.check().map_err(without_target)?;
+            Ok(t)
+        })
+        .collect()
+}
+
 /// The library names the target of a bad URL (a game's team); here the target is the URL
 /// itself, so the message names the URL alone.
 fn without_target(e: LoadgenError) -> anyhow::Error {
@@ -285,12 +336,12 @@ fn without_target(e: LoadgenError) -> anyhow::Error {
 
 /// The cap of requests in flight. Closed clients each hold one: an explicit cap below
 /// them is refused (naming both flags), and the default rises to meet them.
-fn max_in_flight(args: &Args, pacing: &Pacing) -> anyhow::Result<usize> {
+fn max_in_flight(load: &LoadArgs, pacing: &Pacing) -> anyhow::Result<usize> {
     let clients = match pacing {
         Pacing::Closed { clients } => *clients,
         Pacing::Open(_) => 0,
     };
-    match args.max_in_flight {
+    match load.max_in_flight {
         Some(cap) if cap < clients => anyhow::bail!(
             "--clients {clients} is above --max-in-flight {cap}: each closed client holds one \
              request in flight; raise --max-in-flight to at least {clients} or lower --clients"
@@ -302,7 +353,7 @@ fn max_in_flight(args: &Args, pacing: &Pacing) -> anyhow::Result<usize> {
 
 fn report(args: &Args, summary: &RunSummary) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.output.json {
         serde_json::to_writer_pretty(&mut out, &summary.to_json())?;
         writeln!(out)?;
     } else {
@@ -318,13 +369,13 @@ fn report(args: &Args, summary: &RunSummary) -> anyhow::Result<ExitCode> {
 fn exit_code(args: &Args, summary: &RunSummary) -> ExitCode {
     if let Some(cut) = &summary.interrupted {
         eprintln!("loadgen: interrupted {cut}");
-        return ExitCode::from(if cut.signal == "SIGTERM" { 143 } else { 130 });
+        return ExitCode::from(cut.signal.exit_code());
     }
     let mut failing = Vec::new();
     if summary.counts.get(loadgen::OutcomeKind::Correct) == 0 {
         failing.push("not one answer was correct");
     }
-    if let Some(fail_if) = &args.fail_if {
+    if let Some(fail_if) = &args.output.fail_if {
         failing.extend(fail_if.met(summary).iter().map(|c| c.text.as_str()));
     }
     if failing.is_empty() {
@@ -352,7 +403,7 @@ fn live_line(stop: &Stop) -> ProgressBar {
 /// and time will be once one came.
 fn cancel_on_signal(
     cancel: impl Fn() + Send + 'static,
-) -> Arc<OnceLock<(&'static str, std::time::Instant)>> {
+) -> Arc<OnceLock<(Signal, std::time::Instant)>> {
     let signalled = Arc::new(OnceLock::new());
     let record = signalled.clone();
     std::thread::spawn(move || {
@@ -376,8 +427,8 @@ fn cancel_on_signal(
             #[cfg(not(unix))]
             let terminate = std::future::pending::<Option<()>>();
             let signal = tokio::select! {
-                Ok(()) = tokio::signal::ctrl_c() => "SIGINT",
-                _ = terminate => "SIGTERM",
+                Ok(()) = tokio::signal::ctrl_c() => Signal::Interrupt,
+                _ = terminate => Signal::Terminate,
             };
             let _ = record.set((signal, std::time::Instant::now()));
         });

@@ -95,23 +95,9 @@ pub(crate) enum Input {
     },
 }
 
-/// A signal that stops a game, a wait for its workers, or a worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    /// Ctrl-C (SIGINT).
-    Interrupt,
-    /// SIGTERM (what a container runtime sends).
-    Terminate,
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt => "Ctrl-C",
-            Signal::Terminate => "SIGTERM",
-        })
-    }
-}
+/// A signal that stops a game, a wait for its workers, or a worker: loadgen's, which cuts
+/// its runs short the same way.
+pub use loadgen::Signal;
 
 /// What the shell is to do, in order.
 #[derive(Debug, PartialEq)]
