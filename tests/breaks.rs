@@ -4,11 +4,13 @@
 //! restore) in its words, the others read nothing; the organizer's report marks every one.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use scoreboard::follower::Follower;
 use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome};
 use scoreboard_ledger::{LedgerAt, NoteKind};
+
+mod util;
 
 const SCENARIO: &str = "scenarios/ci/breaks.toml";
 
@@ -29,7 +31,14 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
     let out = gameday(&["replay", SCENARIO, "--db", db_arg], dir.path());
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    assert!(log.contains("cut mends the break"), "{log}");
+    assert!(
+        log.contains("cut: mend drop_route: mended by the team itself"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("cut: restore"),
+        "no restore after the mend: {log}"
+    );
 
     let ledger = LedgerAt::parse(db_arg, None)
         .unwrap()
@@ -90,10 +99,11 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
         .find(|b| b.team == "cut" && b.restore)
         .unwrap();
     assert!(
-        matches!(mended.record.outcome, BreakOutcome::AlreadyMended { .. }),
-        "cut mended it before the restore: {mended:?}"
+        matches!(mended.record.outcome, BreakOutcome::Mended { .. }),
+        "cut mended it itself, noted at its mend, not at the restore due at 17 s: {mended:?}"
     );
-    assert_eq!(mended.at.0, 17_000);
+    assert_eq!(mended.at.0, 10_000);
+    organizer_sees_the_mend(db_arg, dir.path());
 
     let follower = Follower::read(&*ledger).unwrap().expect("a game");
     let snapshot = follower.snapshot();
@@ -123,6 +133,7 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
         "restore close_port",
         "break drop_route",
         "restore stop_instance",
+        "restore drop_route: mended by the team itself",
     ] {
         assert!(
             report.contains(marked),
@@ -139,6 +150,46 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
         !public.contains("close_port"),
         "a break in the public report"
     );
+}
+
+/// The organizer's `GET /api/admin/status` (a replica of the finished game) lists cut's
+/// mend as its break's restore, at 0:10, with what the team did.
+fn organizer_sees_the_mend(db: &str, cache_dir: &Path) {
+    let made = gameday(&["teams", "--db", db, "--admin"], cache_dir);
+    assert!(made.status.success(), "{made:?}");
+    let made = String::from_utf8_lossy(&made.stdout);
+    let admin = made
+        .lines()
+        .find_map(|l| l.strip_prefix("admin"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no admin token: {made}"));
+    let mut serve = util::Killed(
+        Command::new(env!("CARGO_BIN_EXE_gameday"))
+            .args(["serve", "--web", "127.0.0.1:0", "--db", db])
+            .env("GAMEDAY_CACHE_DIR", cache_dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let addr = util::serve_address(&mut serve.0);
+    let (status, body) = util::http(&addr, "GET", "/api/admin/status", Some(admin));
+    assert_eq!(status, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cut: Vec<&serde_json::Value> = status["breaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["team"] == "cut")
+        .collect();
+    assert_eq!(cut.len(), 2, "its break and its mend: {cut:?}");
+    let mend = cut[1];
+    assert_eq!(
+        (&mend["kind"], &mend["at_ms"], &mend["outcome"]["outcome"]),
+        (&"restore".into(), &10_000.into(), &"mended".into()),
+        "{mend}"
+    );
+    let text = mend["text"].as_str().unwrap();
+    assert!(text.starts_with("mended by the team itself: "), "{text}");
 }
 
 /// `check` and `play` refuse a scenario that breaks real teams' accounts in a gameday built

@@ -79,14 +79,26 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// A simulated team mends a break itself.
-    pub(crate) fn mend(&mut self, id: &str, team: &str, at: GameTime) -> Result<(), GameError> {
-        let fleet = self.servers.fleet.get_mut(team)?;
-        if let Some(what) = fleet.mend(id, at)? {
-            writeln!(self.out, "[{at}] {team} mends the break: {what}")?;
-            self.point_load(team)?;
-        }
-        Ok(())
+    /// A simulated team mends a break itself; returns what the core makes of it (a note).
+    pub(crate) fn mend(
+        &mut self,
+        id: String,
+        team: &str,
+        at: GameTime,
+    ) -> Result<Vec<Effect>, GameError> {
+        let outcome = match self.servers.fleet.get_mut(team)?.mend(&id, at) {
+            Ok(Some(what)) => {
+                self.point_load(team)?;
+                BreakOutcome::Mended { what }
+            }
+            Ok(None) => BreakOutcome::Mended {
+                what: "nothing was left to mend: its servers answer".to_owned(),
+            },
+            Err(e) => BreakOutcome::Failed {
+                reason: e.to_string(),
+            },
+        };
+        Ok(self.core.handle(Input::Mended { id, at, outcome }))
     }
 
     /// The load goes where the simulated team's servers now answer.

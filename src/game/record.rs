@@ -101,7 +101,7 @@ impl Game<'_> {
             }
             Effect::Break(order) => return self.break_team(order),
             Effect::Restore(order) => return self.restore_team(order),
-            Effect::Mend { id, team, at } => self.mend(&id, &team, at)?,
+            Effect::Mend { id, team, at } => return self.mend(id, &team, at),
             Effect::Bill(at) => return self.observe(at).await,
             Effect::Board => {
                 let board = format_board(self.scenario, self.core.state());

@@ -2,11 +2,14 @@
 //! [`Effect::Break`] per team (an id, and a seed from the game's seed, the team and the
 //! break's place so a replay picks the same instance); its answer ([`Input::Broken`]) is
 //! noted in the ledger with what changed and what was there before; a break with `for` is
-//! put back at `at + for` ([`Effect::Restore`], answered by [`Input::Restored`]). An error is
-//! said once and noted; the game goes on.
+//! put back at `at + for` ([`Effect::Restore`], answered by [`Input::Restored`]), unless a
+//! simulated team mends it first (its `mend_after`: [`Effect::Mend`], answered by
+//! [`Input::Mended`] and noted as the break's restore). An error is said once and noted;
+//! the game goes on.
 //!
 //! [`Input::Broken`]: super::Input::Broken
 //! [`Input::Restored`]: super::Input::Restored
+//! [`Input::Mended`]: super::Input::Mended
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -77,6 +80,9 @@ enum Stage {
     Broken(serde_json::Value),
     /// Restore asked of the shell.
     Restoring,
+    /// The (simulated) team's mend asked of the shell: what the break recorded, in case
+    /// the mend fails and a restore must put it back.
+    Mending(serde_json::Value),
     /// Failed, or restored: nothing more to do.
     Over,
 }
@@ -318,7 +324,9 @@ impl Core {
         }
         asked.stage = match &outcome {
             BreakOutcome::Done { record, .. } => Stage::Broken(record.clone()),
-            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Failed { .. } => Stage::Over,
+            BreakOutcome::AlreadyMended { .. }
+            | BreakOutcome::Mended { .. }
+            | BreakOutcome::Failed { .. } => Stage::Over,
         };
         let failed = matches!(outcome, BreakOutcome::Failed { .. });
         let verb = if failed { "could not break" } else { "broke" };
@@ -330,15 +338,23 @@ impl Core {
     pub(super) fn restores_due(&mut self, now: GameTime) -> Vec<Effect> {
         let mut effects = Vec::new();
         for (id, asked) in &mut self.breaks.asked {
-            let broken = matches!(asked.stage, Stage::Broken(_));
-            // At the time due, not the look's: a replay notes the same times.
-            if let Some(due) = asked.mend_at.filter(|due| broken && *due <= now) {
+            // At the time due, not the look's: a replay notes the same times. Once mended
+            // (its answer: `mended`), nothing is left for a restore to do; a restore due by
+            // then puts it back first.
+            let restored_first = |due: &GameTime| asked.restore_at.is_some_and(|r| r <= *due);
+            if let Some(due) = asked
+                .mend_at
+                .filter(|due| *due <= now && !restored_first(due))
+                && let Stage::Broken(record) = &asked.stage
+            {
                 asked.mend_at = None;
+                asked.stage = Stage::Mending(record.clone());
                 effects.push(Effect::Mend {
                     id: id.clone(),
                     team: asked.team.clone(),
                     at: due,
                 });
+                continue;
             }
             let Some(due) = asked.restore_at.filter(|due| *due <= now) else {
                 continue;
@@ -366,6 +382,34 @@ impl Core {
         effects
     }
 
+    /// The shell's answer to a simulated team's mend: noted as the break's restore, by the
+    /// team, at the mend's time (no restore runs after it). A mend that failed is said, and
+    /// the break stays in place for its restore.
+    pub(super) fn mended(
+        &mut self,
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    ) -> Vec<Effect> {
+        let Some(asked) = self.breaks.asked.get_mut(&id) else {
+            return Vec::new();
+        };
+        let Stage::Mending(record) = &asked.stage else {
+            return Vec::new();
+        };
+        if let BreakOutcome::Failed { reason } = outcome {
+            asked.stage = Stage::Broken(record.clone());
+            let said = format!(
+                "[{at}] {}: could not mend {}: {reason}",
+                asked.team, asked.action
+            );
+            return vec![Effect::Say(said)];
+        }
+        asked.stage = Stage::Over;
+        let note_id = format!("{id}-restore");
+        self.break_note(note_id, id, at, NoteKind::Restore, outcome, "mend")
+    }
+
     /// The shell's answer to a restore: noted and said (a team that mended it first: so, and
     /// nothing changed).
     pub(super) fn restored(
@@ -383,7 +427,7 @@ impl Core {
         asked.stage = Stage::Over;
         let verb = match outcome {
             BreakOutcome::Done { .. } => "restored",
-            BreakOutcome::AlreadyMended { .. } => "restore",
+            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Mended { .. } => "restore",
             BreakOutcome::Failed { .. } => "could not restore",
         };
         let note_id = format!("{id}-restore");

@@ -271,8 +271,8 @@ fn an_error_is_said_once_noted_and_never_restored() {
     assert!(!core.quit(), "the game goes on");
 }
 
-#[test]
-fn a_team_that_mends_first_finds_the_restore_changing_nothing() {
+/// bravo's close_port at 5 s for 10 s, answered: bravo mends it at 8 s (`Effect::Mend`).
+fn bravo_broken_until_its_mend() -> (Core, String) {
     let mut core = game(
         "[[timeline]]\nat = \"5s\"\nbreak = { team = \"bravo\", action = \"close_port\", \
          for = \"10s\" }",
@@ -288,26 +288,79 @@ fn a_team_that_mends_first_finds_the_restore_changing_nothing() {
             .iter()
             .all(|e| !matches!(e, Effect::Mend { .. }))
     );
-    let effects = look(&mut core, 8_000);
+    let effects = look(&mut core, 8_500);
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::Mend { id: m, team, .. } if *m == id && team == "bravo")),
-        "bravo mends it 3 s after: {effects:?}"
+            .any(|e| matches!(e, Effect::Mend { id: m, team, at }
+            if *m == id && team == "bravo" && at.0 == 8_000)),
+        "bravo mends it 3 s after, at the time due: {effects:?}"
     );
-    let effects = look(&mut core, 15_000);
-    assert_eq!(restores(&effects).len(), 1, "the restore still comes");
-    let effects = core.handle(Input::Restored {
-        id,
-        at: GameTime(15_000),
-        outcome: BreakOutcome::AlreadyMended {
-            what: "bravo is mended".into(),
+    (core, id)
+}
+
+#[test]
+fn a_team_that_mends_first_is_noted_as_the_restore_and_no_restore_runs_after() {
+    let (mut core, id) = bravo_broken_until_its_mend();
+    let effects = core.handle(Input::Mended {
+        id: id.clone(),
+        at: GameTime(8_000),
+        outcome: BreakOutcome::Mended {
+            what: "the port is open again".into(),
         },
     });
     let said = says(&effects);
-    assert!(said[0].contains("already mended"), "{said:?}");
-    let record = BreakRecord::from_text(&notes(&effects)[0].text).expect("a record");
-    assert!(matches!(record.outcome, BreakOutcome::AlreadyMended { .. }));
+    assert!(said[0].contains("mended by the team"), "{said:?}");
+    let [note] = notes(&effects)[..] else {
+        panic!("one note: {effects:?}")
+    };
+    assert_eq!(
+        (note.kind, note.at, note.team.as_deref()),
+        (NoteKind::Restore, GameTime(8_000), Some("bravo"))
+    );
+    let record = BreakRecord::from_text(&note.text).expect("a record");
+    assert_eq!(record.id, id);
+    assert_eq!(
+        record.outcome,
+        BreakOutcome::Mended {
+            what: "the port is open again".into()
+        }
+    );
+    let breaks = core.state().breaks();
+    assert!(
+        breaks.last().is_some_and(|b| b.restore),
+        "the projection has it: {breaks:?}"
+    );
+    let later = look(&mut core, 20_000);
+    assert!(
+        restores(&later).is_empty() && notes(&later).is_empty(),
+        "nothing is due after the mend: {later:?}"
+    );
+    let (_, reply) = ask(&mut core, 21_000, Command::Restore { team: None });
+    assert!(
+        matches!(&reply, Err(Refusal::Conflict(_))),
+        "nothing is broken after the mend: {reply:?}"
+    );
+}
+
+#[test]
+fn a_mend_that_fails_is_said_and_the_restore_still_comes() {
+    let (mut core, id) = bravo_broken_until_its_mend();
+    let effects = core.handle(Input::Mended {
+        id,
+        at: GameTime(8_000),
+        outcome: BreakOutcome::Failed {
+            reason: "no port".into(),
+        },
+    });
+    assert!(notes(&effects).is_empty(), "{effects:?}");
+    assert!(says(&effects)[0].contains("could not mend"), "{effects:?}");
+    let effects = look(&mut core, 15_000);
+    assert_eq!(
+        restores(&effects).len(),
+        1,
+        "the restore puts it back: {effects:?}"
+    );
 }
 
 #[test]

@@ -93,6 +93,13 @@ pub(crate) enum Input {
         at: GameTime,
         outcome: BreakOutcome,
     },
+    /// A simulated team mended break `id` at `at` ([`Effect::Mend`]): what it did
+    /// ([`BreakOutcome::Mended`]), or why it could not.
+    Mended {
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    },
 }
 
 /// A signal that stops a game, a wait for its workers, or a worker.
@@ -144,8 +151,8 @@ pub(crate) enum Effect {
     Break(BreakOrder),
     /// Put back what a break recorded, then tell the core [`Input::Restored`].
     Restore(RestoreOrder),
-    /// A simulated team mends break `id` itself (its `mend_after` is over): a later
-    /// restore finds it mended.
+    /// A simulated team mends break `id` itself (its `mend_after` is over), then tells the
+    /// core [`Input::Mended`]: no restore runs after it.
     Mend {
         id: String,
         team: String,
