@@ -5,10 +5,13 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use loadgen::OutcomeKind;
 use scoreboard::follower::Follower;
+use scoreboard_domain::EventKind;
 use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome};
-use scoreboard_ledger::{LedgerAt, NoteKind};
+use scoreboard_ledger::{EventFilter, LedgerAt, NoteKind};
 
 mod util;
 
@@ -191,6 +194,142 @@ fn organizer_sees_the_mend(db: &str, cache_dir: &Path) {
     let text = mend["text"].as_str().unwrap();
     assert!(text.starts_with("mended by the team itself: "), "{text}");
 }
+
+/// A game killed (SIGKILL) while a simulated team's port is closed, then resumed from its
+/// ledger: the team's new servers start refused, as the break left them, until its restore
+/// at 10 s puts the port back (`Done`, not "already mended"); then it answers again.
+#[test]
+fn a_resumed_game_starts_a_simulated_teams_servers_as_its_break_left_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("resumed.toml");
+    std::fs::write(&scenario, RESUMED).unwrap();
+    let db = dir.path().join("game.db");
+    let db_arg = db.to_str().unwrap();
+    let play = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gameday"));
+        cmd.env("GAMEDAY_CACHE_DIR", dir.path())
+            .arg("play")
+            .arg(&scenario)
+            .args([
+                "--no-tui",
+                "--no-web",
+                "--board-every",
+                "0s",
+                "--db",
+                db_arg,
+            ]);
+        cmd
+    };
+    let mut first = play()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while break_notes(db_arg).is_empty() {
+        assert!(Instant::now() < deadline, "no break noted in 30 s");
+        assert!(first.try_wait().unwrap().is_none(), "ended before its kill");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1_000));
+    first.kill().unwrap(); // SIGKILL, the port closed
+    first.wait().unwrap();
+
+    let out = play().output().unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("shut: still broken since 00:02 (close_port)"),
+        "{log}"
+    );
+    let resumed_ms = log
+        .lines()
+        .find_map(|l| l.strip_prefix("resuming ")?.split(" at ").nth(1))
+        .and_then(|rest| {
+            let (m, s) = rest.split_once(' ')?.0.split_once(':')?;
+            Some((m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?) * 1_000)
+        })
+        .unwrap_or_else(|| panic!("no resume in {log}"));
+    assert!(
+        resumed_ms < 8_000,
+        "resumed at {resumed_ms} ms: too late to tell"
+    );
+
+    let notes = break_notes(db_arg);
+    let restore = notes.iter().find(|b| b.restore).expect("a restore");
+    assert_eq!(restore.at.0, 10_000, "{restore:?}");
+    assert!(
+        matches!(restore.record.outcome, BreakOutcome::Done { .. }),
+        "the resumed servers were broken, and put back: {restore:?}"
+    );
+    let ledger = LedgerAt::parse(db_arg, None)
+        .unwrap()
+        .open_existing()
+        .unwrap();
+    let events = ledger
+        .events(&EventFilter {
+            team: Some("shut".into()),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    let count = |kind: EventKind, from: u64, to: u64| -> u64 {
+        events
+            .iter()
+            .filter(|e| e.kind == kind && (from..=to).contains(&e.at.0))
+            .map(|e| e.count)
+            .sum()
+    };
+    let refused = EventKind::Failure(OutcomeKind::ConnectRefused);
+    // A tick after the resume's first, up to the restore: the new servers refused.
+    let after = resumed_ms + 2_000;
+    assert!(
+        count(refused, after, 10_000) >= 10,
+        "refused after the resume: {:?}",
+        events
+            .iter()
+            .filter(|e| e.at.0 >= after)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        count(EventKind::Correct, 12_000, 14_000) >= 10,
+        "answers after the restore"
+    );
+}
+
+/// The break and restore notes of the ledger at `db` (none while it cannot be read yet).
+fn break_notes(db: &str) -> Vec<BreakNote> {
+    let Ok(ledger) = LedgerAt::parse(db, None).unwrap().open_existing() else {
+        return Vec::new();
+    };
+    let notes = ledger.notes_after(0, usize::MAX).unwrap_or_default();
+    notes.iter().filter_map(|(_, n)| BreakNote::of(n)).collect()
+}
+
+/// A 14 s game whose one simulated team's port is closed from 2 s to 10 s.
+const RESUMED: &str = r#"
+[game]
+name = "resumed breaks"
+duration = "14s"
+seed = 5
+tick = "1s"
+allow_private_targets = true
+[keyset]
+count = 100
+[hash]
+iterations = 100
+[load]
+phases = [{ at = "0s", rate = 10 }]
+timeout = "2s"
+connect_timeout = "1s"
+[scoring]
+sla = "1s"
+[[team]]
+name = "shut"
+simulate = { flavor = "v2", servers = 1, min_latency = "20ms", error_rate = 0.0 }
+[[timeline]]
+at = "2s"
+break = { team = "shut", action = "close_port", for = "8s" }
+"#;
 
 /// `check` and `play` refuse a scenario that breaks real teams' accounts in a gameday built
 /// without the AWS SDK, before the game (not at the first break), and say how to build it.

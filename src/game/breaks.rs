@@ -35,6 +35,26 @@ impl Game<'_> {
         }))
     }
 
+    /// A resumed game's break of a simulated team still in place: its new servers are broken
+    /// the same way, until the restore or the mend that is due. A failure is said.
+    pub(crate) fn break_again(&mut self, order: BreakOrder) -> Result<(), GameError> {
+        let Ok(fleet) = self.servers.fleet.get_mut(&order.team) else {
+            return Ok(());
+        };
+        let (team, at) = (&order.team, order.at);
+        match fleet.break_stack(&order.id, order.action, order.seed, at) {
+            BreakOutcome::Done { what, .. } => {
+                writeln!(self.out, "[{at}] {team}: {what}")?;
+                self.point_load(team)?;
+            }
+            BreakOutcome::Failed { reason } => {
+                writeln!(self.out, "[{at}] {team}: could not break again: {reason}")?;
+            }
+            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Mended { .. } => {}
+        }
+        Ok(())
+    }
+
     /// Puts back what the order's break recorded; returns what the core makes of it.
     pub(crate) fn restore_team(&mut self, order: RestoreOrder) -> Result<Vec<Effect>, GameError> {
         let outcome = match self.servers.fleet.get_mut(&order.team) {

@@ -55,6 +55,9 @@ pub(crate) struct Breaks {
     /// The teams a break can reach (simulated, or in `[[chaos.aws]]`), in scenario order.
     breakable: Vec<String>,
     asked: BTreeMap<String, Asked>,
+    /// A resumed game's breaks of simulated teams still in place: their servers, new with
+    /// this run, are to be broken again (taken once, by [`Core::breaks_again`]).
+    again: Vec<BreakOrder>,
 }
 
 /// One team's break.
@@ -89,9 +92,10 @@ enum Stage {
 
 impl Breaks {
     /// The breaks of a game of `scenario`, with those its ledger holds in place (`noted`, a
-    /// resumed game's): each is put back when due, as if the game had not stopped.
+    /// resumed game's): each is put back (or mended) when due, as if the game had not
+    /// stopped, and a simulated team's is to be done again to its new servers.
     pub(crate) fn new(scenario: &Scenario, noted: &[BreakNote]) -> Breaks {
-        let mend_after = scenario
+        let mend_after: BTreeMap<String, Duration> = scenario
             .teams
             .iter()
             .filter_map(|t| match &t.endpoint {
@@ -99,30 +103,50 @@ impl Breaks {
                 Endpoint::Urls(_) | Endpoint::Registers => None,
             })
             .collect();
+        let simulated = |team: &str| {
+            scenario
+                .teams
+                .iter()
+                .any(|t| t.name == team && matches!(t.endpoint, Endpoint::Simulate(_)))
+        };
         let restored: HashSet<&str> = noted
             .iter()
             .filter(|b| b.restore)
             .map(|b| b.record.id.as_str())
             .collect();
-        let asked = noted
+        let (mut asked, mut again) = (BTreeMap::new(), Vec::new());
+        for b in noted
             .iter()
             .filter(|b| !b.restore && !restored.contains(b.record.id.as_str()))
-            .filter_map(|b| {
-                let BreakOutcome::Done { record, .. } = &b.record.outcome else {
-                    return None;
-                };
-                let asked = Asked {
-                    team: b.team.clone(),
+        {
+            let BreakOutcome::Done { record, .. } = &b.record.outcome else {
+                continue;
+            };
+            let (id, team) = (b.record.id.clone(), b.team.clone());
+            if simulated(&team) {
+                again.push(BreakOrder {
+                    id: id.clone(),
+                    team: team.clone(),
                     action: b.record.action,
-                    by: b.record.asked_by,
-                    tell: b.record.tell,
-                    restore_at: b.record.restore_at,
-                    mend_at: None,
-                    stage: Stage::Broken(record.clone()),
-                };
-                Some((b.record.id.clone(), asked))
-            })
-            .collect();
+                    seed: break_seed(scenario.game.seed, &team, b.at.0, 0),
+                    at: b.at,
+                    url: None,
+                });
+            }
+            let mend_at = mend_after
+                .get(&team)
+                .map(|d| GameTime(b.at.0 + d.as_millis() as u64));
+            let broken = Asked {
+                team,
+                action: b.record.action,
+                by: b.record.asked_by,
+                tell: b.record.tell,
+                restore_at: b.record.restore_at,
+                mend_at,
+                stage: Stage::Broken(record.clone()),
+            };
+            asked.insert(id, broken);
+        }
         let breakable = scenario
             .teams
             .iter()
@@ -137,6 +161,7 @@ impl Breaks {
             mend_after,
             breakable,
             asked,
+            again,
         }
     }
 }
@@ -290,6 +315,29 @@ impl Core {
                     stage: Stage::Waiting,
                 },
             );
+        }
+        effects
+    }
+
+    /// A resumed game's breaks of simulated teams still in place, at `at` (the resume): the
+    /// same action on the team's new servers, under the same id, so that the restore (or the
+    /// mend) that is due puts it back. Taken once; no answer is needed (it is noted already).
+    pub(crate) fn breaks_again(&mut self, at: GameTime) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for order in std::mem::take(&mut self.breaks.again) {
+            let asked = &self.breaks.asked[&order.id];
+            let until = match (asked.mend_at, asked.restore_at) {
+                (Some(mend), r) if r.is_none_or(|r| mend < r) => {
+                    format!("the team mends it at {mend}")
+                }
+                (_, Some(due)) => format!("its restore at {due}"),
+                (_, None) => "the organizer restores it".to_owned(),
+            };
+            effects.push(Effect::Say(format!(
+                "[{at}] {}: still broken since {} ({}): its servers start broken until {until}",
+                order.team, order.at, order.action
+            )));
+            effects.push(Effect::BreakAgain(BreakOrder { at, ..order }));
         }
         effects
     }

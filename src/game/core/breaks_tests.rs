@@ -413,6 +413,59 @@ fn a_resumed_game_restores_the_breaks_its_ledger_holds_in_place() {
     assert_eq!(restores(&effects)[0].record["group_id"], "sg-1");
 }
 
+#[test]
+fn a_resumed_game_breaks_a_simulated_teams_new_servers_again_until_its_mend() {
+    let timeline = "[[timeline]]\nat = \"5s\"\nbreak = { team = \"*\", action = \
+                    \"close_port\", for = \"10s\" }";
+    let mut first = game(timeline);
+    let mut noted: Vec<Note> = Vec::new();
+    for order in orders(&look(&mut first, 5_000)) {
+        let effects = first.handle(Input::Broken {
+            id: order.id.clone(),
+            at: GameTime(5_000),
+            outcome: done("revoked tcp 80"),
+        });
+        noted.extend(notes(&effects).into_iter().cloned());
+    }
+    let s = scenario(timeline);
+    let mut start = start_of(&s, Duration::ZERO, 2);
+    for note in &noted {
+        start.state.apply_note(note);
+    }
+    let offset = Duration::from_secs(6);
+    let mut resumed = Core::new(&s, Start { offset, ..start }).expect("valid rules");
+    let effects = resumed.breaks_again(GameTime(6_000));
+    let again: Vec<&BreakOrder> = pick(&effects, |e| match e {
+        Effect::BreakAgain(o) => Some(o),
+        _ => None,
+    });
+    let [order] = &again[..] else {
+        panic!("only the simulated team's servers are new: {effects:?}")
+    };
+    assert_eq!(
+        (order.team.as_str(), order.action, order.at),
+        ("bravo", BreakAction::ClosePort, GameTime(6_000))
+    );
+    assert_eq!(
+        order.id, "break-5000-0-bravo",
+        "the same break, for its restore"
+    );
+    assert!(
+        says(&effects)[0].contains("until the team mends it at 00:08"),
+        "{effects:?}"
+    );
+    assert!(resumed.breaks_again(GameTime(6_000)).is_empty(), "once");
+    // bravo still mends it 3 s after the break, as if the game had not stopped.
+    let effects = look(&mut resumed, 8_000);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Mend { id, at, .. }
+            if *id == order.id && at.0 == 8_000)),
+        "{effects:?}"
+    );
+}
+
 /// The organizer's command at `ms`, and the reply it got.
 fn ask(core: &mut Core, ms: u64, command: Command) -> (Vec<Effect>, Result<(), Refusal>) {
     let effects = core.handle(Input::Command {

@@ -149,6 +149,9 @@ pub(crate) enum Effect {
     /// Break a team's stack (off the loop for a real team), then tell the core
     /// [`Input::Broken`].
     Break(BreakOrder),
+    /// A resumed game's break of a simulated team, still in place: its new servers are broken
+    /// the same way (nothing to tell the core: it is noted already).
+    BreakAgain(BreakOrder),
     /// Put back what a break recorded, then tell the core [`Input::Restored`].
     Restore(RestoreOrder),
     /// A simulated team mends break `id` itself (its `mend_after` is over), then tells the
