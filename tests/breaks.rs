@@ -108,7 +108,13 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
     assert_eq!(mended.at.0, 10_000);
     organizer_sees_the_mend(db_arg, dir.path());
 
-    let follower = Follower::read(&*ledger).unwrap().expect("a game");
+    only_shut_is_told(&*ledger);
+    only_the_organizers_report_marks_them(db_arg, dir.path());
+}
+
+/// Only shut, whose break says `tell`, reads it (and its restore) on its page.
+fn only_shut_is_told(ledger: &dyn scoreboard_ledger::Ledger) {
+    let follower = Follower::read(ledger).unwrap().expect("a game");
     let snapshot = follower.snapshot();
     let told = |team: &str| {
         let row = snapshot.teams.iter().find(|t| t.team == team).unwrap();
@@ -125,10 +131,14 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
             told(team)
         );
     }
+}
 
-    let html = dir.path().join("report.html");
+/// The organizer's report marks every break and restore (cut's mend with what it was); the
+/// public report none.
+fn only_the_organizers_report_marks_them(db_arg: &str, dir: &Path) {
+    let html = dir.join("report.html");
     let html_arg = html.to_str().unwrap();
-    let out = gameday(&["report", "--db", db_arg, "--out", html_arg], dir.path());
+    let out = gameday(&["report", "--db", db_arg, "--out", html_arg], dir);
     assert!(out.status.success(), "{out:?}");
     let report = std::fs::read_to_string(&html).unwrap();
     for marked in [
@@ -145,7 +155,7 @@ fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own()
     }
     let out = gameday(
         &["report", "--db", db_arg, "--public", "--out", html_arg],
-        dir.path(),
+        dir,
     );
     assert!(out.status.success(), "{out:?}");
     let public = std::fs::read_to_string(&html).unwrap();
@@ -220,21 +230,7 @@ fn a_resumed_game_starts_a_simulated_teams_servers_as_its_break_left_them() {
             ]);
         cmd
     };
-    let mut first = play()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while break_notes(db_arg).is_empty() {
-        assert!(Instant::now() < deadline, "no break noted in 30 s");
-        assert!(first.try_wait().unwrap().is_none(), "ended before its kill");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1_000));
-    first.kill().unwrap(); // SIGKILL, the port closed
-    first.wait().unwrap();
-
+    kill_once_broken(play(), db_arg);
     let out = play().output().unwrap();
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{log}");
@@ -242,14 +238,7 @@ fn a_resumed_game_starts_a_simulated_teams_servers_as_its_break_left_them() {
         log.contains("shut: still broken since 00:02 (close_port)"),
         "{log}"
     );
-    let resumed_ms = log
-        .lines()
-        .find_map(|l| l.strip_prefix("resuming ")?.split(" at ").nth(1))
-        .and_then(|rest| {
-            let (m, s) = rest.split_once(' ')?.0.split_once(':')?;
-            Some((m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?) * 1_000)
-        })
-        .unwrap_or_else(|| panic!("no resume in {log}"));
+    let resumed_ms = resumed_at(&log);
     assert!(
         resumed_ms < 8_000,
         "resumed at {resumed_ms} ms: too late to tell"
@@ -294,6 +283,37 @@ fn a_resumed_game_starts_a_simulated_teams_servers_as_its_break_left_them() {
         count(EventKind::Correct, 12_000, 14_000) >= 10,
         "answers after the restore"
     );
+}
+
+/// Plays `play` until its ledger at `db` notes a break, then a second more, and kills it
+/// (SIGKILL).
+fn kill_once_broken(mut play: Command, db: &str) {
+    let mut game = play
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while break_notes(db).is_empty() {
+        assert!(Instant::now() < deadline, "no break noted in 30 s");
+        assert!(game.try_wait().unwrap().is_none(), "ended before its kill");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1_000));
+    game.kill().unwrap();
+    game.wait().unwrap();
+}
+
+/// The game time a resumed game's log says it resumed at (`resuming … at 00:03 (run 2)`),
+/// in ms.
+fn resumed_at(log: &str) -> u64 {
+    log.lines()
+        .find_map(|l| l.strip_prefix("resuming ")?.split(" at ").nth(1))
+        .and_then(|rest| {
+            let (m, s) = rest.split_once(' ')?.0.split_once(':')?;
+            Some((m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?) * 1_000)
+        })
+        .unwrap_or_else(|| panic!("no resume in {log}"))
 }
 
 /// The break and restore notes of the ledger at `db` (none while it cannot be read yet).

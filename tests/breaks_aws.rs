@@ -224,44 +224,58 @@ fn a_real_teams_breaks_act_off_the_loop_the_restores_put_them_back_and_a_failure
         panic!("one note, no restore: {breaks:?}")
     };
     assert!(!failed.restore && matches!(failed.record.outcome, BreakOutcome::Failed { .. }));
-    let [broke, restored] = of(TEAM, BreakAction::ClosePort)[..] else {
-        panic!("a break and its restore: {breaks:?}")
+    let put_back = |action| -> [&BreakNote; 2] {
+        let [broke, restored] = of(TEAM, action)[..] else {
+            panic!("a break and its restore: {breaks:?}")
+        };
+        assert!(!broke.restore && restored.restore, "{breaks:?}");
+        assert_eq!(restored.at.0, 5_000, "{restored:?}");
+        [broke, restored]
     };
-    let changes = changes_of(broke, "revoke_ingress");
-    for change in &changes {
+    put_back_as_they_were(&moto, put_back(BreakAction::ClosePort), &before);
+    started_again(&moto, put_back(BreakAction::StopInstance), &instances);
+}
+
+/// close_port's break revoked the load balancer's rules, and its restore put them back as
+/// they were (`before`, read with the SDK).
+fn put_back_as_they_were(
+    moto: &Moto,
+    [broke, restored]: [&BreakNote; 2],
+    before: &serde_json::Value,
+) {
+    for change in changes_of(broke, "revoke_ingress") {
         let group = change["group_id"].as_str().unwrap();
         assert!(
             before.get(group).is_some(),
             "a load balancer's group: {change}"
         );
     }
-    assert!(!broke.restore && restored.restore);
-    assert_eq!(restored.at.0, 5_000);
     let BreakOutcome::Done { record, .. } = &restored.record.outcome else {
         panic!("put back: {restored:?}")
     };
     assert_eq!(record["restored"], "put_back", "{record}");
     assert_eq!(
-        boto3(&moto, "ingress"),
-        before,
+        boto3(moto, "ingress"),
+        *before,
         "the rules are as they were"
     );
-    let [stopped, started] = of(TEAM, BreakAction::StopInstance)[..] else {
-        panic!("a break and its restore: {breaks:?}")
-    };
+}
+
+/// stop_instance's break stopped one of the running `instances`, and its restore started it
+/// again (read with the SDK).
+fn started_again(moto: &Moto, [stopped, started]: [&BreakNote; 2], instances: &serde_json::Value) {
     let [change] = &changes_of(stopped, "stop_instance")[..] else {
         panic!("one instance stopped: {stopped:?}")
     };
     let instance = change["instance_id"].as_str().unwrap();
     assert_eq!(instances[instance], "running", "{change}");
-    assert!(started.restore && started.at.0 == 5_000, "{started:?}");
     assert!(
         matches!(started.record.outcome, BreakOutcome::Done { .. }),
         "{started:?}"
     );
     assert_eq!(
-        boto3(&moto, "instances"),
-        instances,
+        boto3(moto, "instances"),
+        *instances,
         "the instance runs again"
     );
 }
