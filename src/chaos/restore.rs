@@ -90,7 +90,9 @@ pub fn in_place(notes: &[Note], scenario: Option<&Scenario>) -> Vec<InPlace> {
                         failures += 1;
                         last_failure = Some(reason.clone());
                     }
-                    BreakOutcome::Done { .. } | BreakOutcome::AlreadyMended { .. } => return None,
+                    BreakOutcome::Done { .. }
+                    | BreakOutcome::AlreadyMended { .. }
+                    | BreakOutcome::Mended { .. } => return None,
                 }
             }
             // What `scoreboard_aws::chaos` applied has its changes; a fleet's, its servers.
@@ -222,6 +224,7 @@ fn restore_on(
         BreakOutcome::AlreadyMended { what } => {
             format!("already mended by the team, nothing changed: {what}")
         }
+        BreakOutcome::Mended { what } => format!("mended by the team: {what}"),
         BreakOutcome::Failed { reason } => format!("could not restore: {reason}"),
     };
     let failed = matches!(outcome, BreakOutcome::Failed { .. });

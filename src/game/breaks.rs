@@ -35,6 +35,26 @@ impl Game<'_> {
         }))
     }
 
+    /// A resumed game's break of a simulated team still in place: its new servers are broken
+    /// the same way, until the restore or the mend that is due. A failure is said.
+    pub(crate) fn break_again(&mut self, order: BreakOrder) -> Result<(), GameError> {
+        let Ok(fleet) = self.servers.fleet.get_mut(&order.team) else {
+            return Ok(());
+        };
+        let (team, at) = (&order.team, order.at);
+        match fleet.break_stack(&order.id, order.action, order.seed, at) {
+            BreakOutcome::Done { what, .. } => {
+                writeln!(self.out, "[{at}] {team}: {what}")?;
+                self.point_load(team)?;
+            }
+            BreakOutcome::Failed { reason } => {
+                writeln!(self.out, "[{at}] {team}: could not break again: {reason}")?;
+            }
+            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Mended { .. } => {}
+        }
+        Ok(())
+    }
+
     /// Puts back what the order's break recorded; returns what the core makes of it.
     pub(crate) fn restore_team(&mut self, order: RestoreOrder) -> Result<Vec<Effect>, GameError> {
         let outcome = match self.servers.fleet.get_mut(&order.team) {
@@ -79,14 +99,26 @@ impl Game<'_> {
         Ok(())
     }
 
-    /// A simulated team mends a break itself.
-    pub(crate) fn mend(&mut self, id: &str, team: &str, at: GameTime) -> Result<(), GameError> {
-        let fleet = self.servers.fleet.get_mut(team)?;
-        if let Some(what) = fleet.mend(id, at)? {
-            writeln!(self.out, "[{at}] {team} mends the break: {what}")?;
-            self.point_load(team)?;
-        }
-        Ok(())
+    /// A simulated team mends a break itself; returns what the core makes of it (a note).
+    pub(crate) fn mend(
+        &mut self,
+        id: String,
+        team: &str,
+        at: GameTime,
+    ) -> Result<Vec<Effect>, GameError> {
+        let outcome = match self.servers.fleet.get_mut(team)?.mend(&id, at) {
+            Ok(Some(what)) => {
+                self.point_load(team)?;
+                BreakOutcome::Mended { what }
+            }
+            Ok(None) => BreakOutcome::Mended {
+                what: "nothing was left to mend: its servers answer".to_owned(),
+            },
+            Err(e) => BreakOutcome::Failed {
+                reason: e.to_string(),
+            },
+        };
+        Ok(self.core.handle(Input::Mended { id, at, outcome }))
     }
 
     /// The load goes where the simulated team's servers now answer.

@@ -100,8 +100,9 @@ impl Game<'_> {
                 }
             }
             Effect::Break(order) => return self.break_team(order),
+            Effect::BreakAgain(order) => self.break_again(order)?,
             Effect::Restore(order) => return self.restore_team(order),
-            Effect::Mend { id, team, at } => self.mend(&id, &team, at)?,
+            Effect::Mend { id, team, at } => return self.mend(id, &team, at),
             Effect::Bill(at) => return self.observe(at).await,
             Effect::Board => {
                 let board = format_board(self.scenario, self.core.state());

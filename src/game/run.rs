@@ -333,13 +333,19 @@ impl<'a> Game<'a> {
         Ok(game)
     }
 
-    /// Stores the notes the start made, tells the first targets, waits the workers' `lead`
+    /// Stores the notes the start made, breaks a resumed game's simulated servers again as
+    /// its breaks left them, tells the first targets, waits the workers' `lead`
     /// and shows the first board.
     async fn begin(&mut self, noted: Vec<Note>, lead: Duration) -> Result<(), GameError> {
         for note in noted {
             self.link.outbox.push_note(note);
         }
         self.flush()?;
+        // A resumed game's simulated servers start as its breaks left them.
+        let again = self
+            .core
+            .breaks_again(GameTime::from_duration(self.began.offset));
+        self.apply(again).await?;
         self.publish_first_targets().await?;
         // Workers start their engines at the stored start: the clock starts with them.
         tokio::time::sleep(lead).await;

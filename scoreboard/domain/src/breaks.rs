@@ -128,6 +128,9 @@ pub enum BreakOutcome {
     },
     /// A restore that found the team had mended it already: nothing changed.
     AlreadyMended { what: String },
+    /// The team mended it itself (a simulated team, after its `mend_after`): what it did.
+    /// Noted as the break's restore, at the mend's time: no restore runs after it.
+    Mended { what: String },
     /// It failed, and why (said once; the game goes on).
     Failed { reason: String },
 }
@@ -167,6 +170,7 @@ impl BreakRecord {
             BreakOutcome::AlreadyMended { what } => {
                 format!("already mended by the team, nothing changed: {what}")
             }
+            BreakOutcome::Mended { what } => format!("mended by the team itself: {what}"),
             BreakOutcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -211,7 +215,7 @@ impl BreakNote {
                 "The organizer put back what it broke ({action}): your service should answer \
                  again; if it does not, look where the break said"
             ),
-            (BreakOutcome::AlreadyMended { .. }, true) => {
+            (BreakOutcome::AlreadyMended { .. } | BreakOutcome::Mended { .. }, true) => {
                 format!("You mended the break ({action}) before the organizer put it back")
             }
             (BreakOutcome::Failed { .. }, true) => format!(

@@ -2,11 +2,14 @@
 //! [`Effect::Break`] per team (an id, and a seed from the game's seed, the team and the
 //! break's place so a replay picks the same instance); its answer ([`Input::Broken`]) is
 //! noted in the ledger with what changed and what was there before; a break with `for` is
-//! put back at `at + for` ([`Effect::Restore`], answered by [`Input::Restored`]). An error is
-//! said once and noted; the game goes on.
+//! put back at `at + for` ([`Effect::Restore`], answered by [`Input::Restored`]), unless a
+//! simulated team mends it first (its `mend_after`: [`Effect::Mend`], answered by
+//! [`Input::Mended`] and noted as the break's restore). An error is said once and noted;
+//! the game goes on.
 //!
 //! [`Input::Broken`]: super::Input::Broken
 //! [`Input::Restored`]: super::Input::Restored
+//! [`Input::Mended`]: super::Input::Mended
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -52,6 +55,9 @@ pub(crate) struct Breaks {
     /// The teams a break can reach (simulated, or in `[[chaos.aws]]`), in scenario order.
     breakable: Vec<String>,
     asked: BTreeMap<String, Asked>,
+    /// A resumed game's breaks of simulated teams still in place: their servers, new with
+    /// this run, are to be broken again (taken once, by [`Core::breaks_again`]).
+    again: Vec<BreakOrder>,
 }
 
 /// One team's break.
@@ -77,15 +83,19 @@ enum Stage {
     Broken(serde_json::Value),
     /// Restore asked of the shell.
     Restoring,
+    /// The (simulated) team's mend asked of the shell: what the break recorded, in case
+    /// the mend fails and a restore must put it back.
+    Mending(serde_json::Value),
     /// Failed, or restored: nothing more to do.
     Over,
 }
 
 impl Breaks {
     /// The breaks of a game of `scenario`, with those its ledger holds in place (`noted`, a
-    /// resumed game's): each is put back when due, as if the game had not stopped.
+    /// resumed game's): each is put back (or mended) when due, as if the game had not
+    /// stopped, and a simulated team's is to be done again to its new servers.
     pub(crate) fn new(scenario: &Scenario, noted: &[BreakNote]) -> Breaks {
-        let mend_after = scenario
+        let mend_after: BTreeMap<String, Duration> = scenario
             .teams
             .iter()
             .filter_map(|t| match &t.endpoint {
@@ -93,30 +103,50 @@ impl Breaks {
                 Endpoint::Urls(_) | Endpoint::Registers => None,
             })
             .collect();
+        let simulated = |team: &str| {
+            scenario
+                .teams
+                .iter()
+                .any(|t| t.name == team && matches!(t.endpoint, Endpoint::Simulate(_)))
+        };
         let restored: HashSet<&str> = noted
             .iter()
             .filter(|b| b.restore)
             .map(|b| b.record.id.as_str())
             .collect();
-        let asked = noted
+        let (mut asked, mut again) = (BTreeMap::new(), Vec::new());
+        for b in noted
             .iter()
             .filter(|b| !b.restore && !restored.contains(b.record.id.as_str()))
-            .filter_map(|b| {
-                let BreakOutcome::Done { record, .. } = &b.record.outcome else {
-                    return None;
-                };
-                let asked = Asked {
-                    team: b.team.clone(),
+        {
+            let BreakOutcome::Done { record, .. } = &b.record.outcome else {
+                continue;
+            };
+            let (id, team) = (b.record.id.clone(), b.team.clone());
+            if simulated(&team) {
+                again.push(BreakOrder {
+                    id: id.clone(),
+                    team: team.clone(),
                     action: b.record.action,
-                    by: b.record.asked_by,
-                    tell: b.record.tell,
-                    restore_at: b.record.restore_at,
-                    mend_at: None,
-                    stage: Stage::Broken(record.clone()),
-                };
-                Some((b.record.id.clone(), asked))
-            })
-            .collect();
+                    seed: break_seed(scenario.game.seed, &team, b.at.0, 0),
+                    at: b.at,
+                    url: None,
+                });
+            }
+            let mend_at = mend_after
+                .get(&team)
+                .map(|d| GameTime(b.at.0 + d.as_millis() as u64));
+            let broken = Asked {
+                team,
+                action: b.record.action,
+                by: b.record.asked_by,
+                tell: b.record.tell,
+                restore_at: b.record.restore_at,
+                mend_at,
+                stage: Stage::Broken(record.clone()),
+            };
+            asked.insert(id, broken);
+        }
         let breakable = scenario
             .teams
             .iter()
@@ -131,6 +161,7 @@ impl Breaks {
             mend_after,
             breakable,
             asked,
+            again,
         }
     }
 }
@@ -288,6 +319,29 @@ impl Core {
         effects
     }
 
+    /// A resumed game's breaks of simulated teams still in place, at `at` (the resume): the
+    /// same action on the team's new servers, under the same id, so that the restore (or the
+    /// mend) that is due puts it back. Taken once; no answer is needed (it is noted already).
+    pub(crate) fn breaks_again(&mut self, at: GameTime) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for order in std::mem::take(&mut self.breaks.again) {
+            let asked = &self.breaks.asked[&order.id];
+            let until = match (asked.mend_at, asked.restore_at) {
+                (Some(mend), r) if r.is_none_or(|r| mend < r) => {
+                    format!("the team mends it at {mend}")
+                }
+                (_, Some(due)) => format!("its restore at {due}"),
+                (_, None) => "the organizer restores it".to_owned(),
+            };
+            effects.push(Effect::Say(format!(
+                "[{at}] {}: still broken since {} ({}): its servers start broken until {until}",
+                order.team, order.at, order.action
+            )));
+            effects.push(Effect::BreakAgain(BreakOrder { at, ..order }));
+        }
+        effects
+    }
+
     /// Breaks and restores asked of the shell and not answered yet.
     pub(crate) fn breaks_in_flight(&self) -> usize {
         self.breaks
@@ -318,7 +372,9 @@ impl Core {
         }
         asked.stage = match &outcome {
             BreakOutcome::Done { record, .. } => Stage::Broken(record.clone()),
-            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Failed { .. } => Stage::Over,
+            BreakOutcome::AlreadyMended { .. }
+            | BreakOutcome::Mended { .. }
+            | BreakOutcome::Failed { .. } => Stage::Over,
         };
         let failed = matches!(outcome, BreakOutcome::Failed { .. });
         let verb = if failed { "could not break" } else { "broke" };
@@ -330,15 +386,23 @@ impl Core {
     pub(super) fn restores_due(&mut self, now: GameTime) -> Vec<Effect> {
         let mut effects = Vec::new();
         for (id, asked) in &mut self.breaks.asked {
-            let broken = matches!(asked.stage, Stage::Broken(_));
-            // At the time due, not the look's: a replay notes the same times.
-            if let Some(due) = asked.mend_at.filter(|due| broken && *due <= now) {
+            // At the time due, not the look's: a replay notes the same times. Once mended
+            // (its answer: `mended`), nothing is left for a restore to do; a restore due by
+            // then puts it back first.
+            let restored_first = |due: &GameTime| asked.restore_at.is_some_and(|r| r <= *due);
+            if let Some(due) = asked
+                .mend_at
+                .filter(|due| *due <= now && !restored_first(due))
+                && let Stage::Broken(record) = &asked.stage
+            {
                 asked.mend_at = None;
+                asked.stage = Stage::Mending(record.clone());
                 effects.push(Effect::Mend {
                     id: id.clone(),
                     team: asked.team.clone(),
                     at: due,
                 });
+                continue;
             }
             let Some(due) = asked.restore_at.filter(|due| *due <= now) else {
                 continue;
@@ -366,6 +430,34 @@ impl Core {
         effects
     }
 
+    /// The shell's answer to a simulated team's mend: noted as the break's restore, by the
+    /// team, at the mend's time (no restore runs after it). A mend that failed is said, and
+    /// the break stays in place for its restore.
+    pub(super) fn mended(
+        &mut self,
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    ) -> Vec<Effect> {
+        let Some(asked) = self.breaks.asked.get_mut(&id) else {
+            return Vec::new();
+        };
+        let Stage::Mending(record) = &asked.stage else {
+            return Vec::new();
+        };
+        if let BreakOutcome::Failed { reason } = outcome {
+            asked.stage = Stage::Broken(record.clone());
+            let said = format!(
+                "[{at}] {}: could not mend {}: {reason}",
+                asked.team, asked.action
+            );
+            return vec![Effect::Say(said)];
+        }
+        asked.stage = Stage::Over;
+        let note_id = format!("{id}-restore");
+        self.break_note(note_id, id, at, NoteKind::Restore, outcome, "mend")
+    }
+
     /// The shell's answer to a restore: noted and said (a team that mended it first: so, and
     /// nothing changed).
     pub(super) fn restored(
@@ -383,7 +475,7 @@ impl Core {
         asked.stage = Stage::Over;
         let verb = match outcome {
             BreakOutcome::Done { .. } => "restored",
-            BreakOutcome::AlreadyMended { .. } => "restore",
+            BreakOutcome::AlreadyMended { .. } | BreakOutcome::Mended { .. } => "restore",
             BreakOutcome::Failed { .. } => "could not restore",
         };
         let note_id = format!("{id}-restore");

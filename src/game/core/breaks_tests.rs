@@ -271,8 +271,8 @@ fn an_error_is_said_once_noted_and_never_restored() {
     assert!(!core.quit(), "the game goes on");
 }
 
-#[test]
-fn a_team_that_mends_first_finds_the_restore_changing_nothing() {
+/// bravo's close_port at 5 s for 10 s, answered: bravo mends it at 8 s (`Effect::Mend`).
+fn bravo_broken_until_its_mend() -> (Core, String) {
     let mut core = game(
         "[[timeline]]\nat = \"5s\"\nbreak = { team = \"bravo\", action = \"close_port\", \
          for = \"10s\" }",
@@ -288,26 +288,79 @@ fn a_team_that_mends_first_finds_the_restore_changing_nothing() {
             .iter()
             .all(|e| !matches!(e, Effect::Mend { .. }))
     );
-    let effects = look(&mut core, 8_000);
+    let effects = look(&mut core, 8_500);
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::Mend { id: m, team, .. } if *m == id && team == "bravo")),
-        "bravo mends it 3 s after: {effects:?}"
+            .any(|e| matches!(e, Effect::Mend { id: m, team, at }
+            if *m == id && team == "bravo" && at.0 == 8_000)),
+        "bravo mends it 3 s after, at the time due: {effects:?}"
     );
-    let effects = look(&mut core, 15_000);
-    assert_eq!(restores(&effects).len(), 1, "the restore still comes");
-    let effects = core.handle(Input::Restored {
-        id,
-        at: GameTime(15_000),
-        outcome: BreakOutcome::AlreadyMended {
-            what: "bravo is mended".into(),
+    (core, id)
+}
+
+#[test]
+fn a_team_that_mends_first_is_noted_as_the_restore_and_no_restore_runs_after() {
+    let (mut core, id) = bravo_broken_until_its_mend();
+    let effects = core.handle(Input::Mended {
+        id: id.clone(),
+        at: GameTime(8_000),
+        outcome: BreakOutcome::Mended {
+            what: "the port is open again".into(),
         },
     });
     let said = says(&effects);
-    assert!(said[0].contains("already mended"), "{said:?}");
-    let record = BreakRecord::from_text(&notes(&effects)[0].text).expect("a record");
-    assert!(matches!(record.outcome, BreakOutcome::AlreadyMended { .. }));
+    assert!(said[0].contains("mended by the team"), "{said:?}");
+    let [note] = notes(&effects)[..] else {
+        panic!("one note: {effects:?}")
+    };
+    assert_eq!(
+        (note.kind, note.at, note.team.as_deref()),
+        (NoteKind::Restore, GameTime(8_000), Some("bravo"))
+    );
+    let record = BreakRecord::from_text(&note.text).expect("a record");
+    assert_eq!(record.id, id);
+    assert_eq!(
+        record.outcome,
+        BreakOutcome::Mended {
+            what: "the port is open again".into()
+        }
+    );
+    let breaks = core.state().breaks();
+    assert!(
+        breaks.last().is_some_and(|b| b.restore),
+        "the projection has it: {breaks:?}"
+    );
+    let later = look(&mut core, 20_000);
+    assert!(
+        restores(&later).is_empty() && notes(&later).is_empty(),
+        "nothing is due after the mend: {later:?}"
+    );
+    let (_, reply) = ask(&mut core, 21_000, Command::Restore { team: None });
+    assert!(
+        matches!(&reply, Err(Refusal::Conflict(_))),
+        "nothing is broken after the mend: {reply:?}"
+    );
+}
+
+#[test]
+fn a_mend_that_fails_is_said_and_the_restore_still_comes() {
+    let (mut core, id) = bravo_broken_until_its_mend();
+    let effects = core.handle(Input::Mended {
+        id,
+        at: GameTime(8_000),
+        outcome: BreakOutcome::Failed {
+            reason: "no port".into(),
+        },
+    });
+    assert!(notes(&effects).is_empty(), "{effects:?}");
+    assert!(says(&effects)[0].contains("could not mend"), "{effects:?}");
+    let effects = look(&mut core, 15_000);
+    assert_eq!(
+        restores(&effects).len(),
+        1,
+        "the restore puts it back: {effects:?}"
+    );
 }
 
 #[test]
@@ -358,6 +411,59 @@ fn a_resumed_game_restores_the_breaks_its_ledger_holds_in_place() {
         .collect();
     assert_eq!(restored, [(ids[0].as_str(), "alpha")]);
     assert_eq!(restores(&effects)[0].record["group_id"], "sg-1");
+}
+
+#[test]
+fn a_resumed_game_breaks_a_simulated_teams_new_servers_again_until_its_mend() {
+    let timeline = "[[timeline]]\nat = \"5s\"\nbreak = { team = \"*\", action = \
+                    \"close_port\", for = \"10s\" }";
+    let mut first = game(timeline);
+    let mut noted: Vec<Note> = Vec::new();
+    for order in orders(&look(&mut first, 5_000)) {
+        let effects = first.handle(Input::Broken {
+            id: order.id.clone(),
+            at: GameTime(5_000),
+            outcome: done("revoked tcp 80"),
+        });
+        noted.extend(notes(&effects).into_iter().cloned());
+    }
+    let s = scenario(timeline);
+    let mut start = start_of(&s, Duration::ZERO, 2);
+    for note in &noted {
+        start.state.apply_note(note);
+    }
+    let offset = Duration::from_secs(6);
+    let mut resumed = Core::new(&s, Start { offset, ..start }).expect("valid rules");
+    let effects = resumed.breaks_again(GameTime(6_000));
+    let again: Vec<&BreakOrder> = pick(&effects, |e| match e {
+        Effect::BreakAgain(o) => Some(o),
+        _ => None,
+    });
+    let [order] = &again[..] else {
+        panic!("only the simulated team's servers are new: {effects:?}")
+    };
+    assert_eq!(
+        (order.team.as_str(), order.action, order.at),
+        ("bravo", BreakAction::ClosePort, GameTime(6_000))
+    );
+    assert_eq!(
+        order.id, "break-5000-0-bravo",
+        "the same break, for its restore"
+    );
+    assert!(
+        says(&effects)[0].contains("until the team mends it at 00:08"),
+        "{effects:?}"
+    );
+    assert!(resumed.breaks_again(GameTime(6_000)).is_empty(), "once");
+    // bravo still mends it 3 s after the break, as if the game had not stopped.
+    let effects = look(&mut resumed, 8_000);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Mend { id, at, .. }
+            if *id == order.id && at.0 == 8_000)),
+        "{effects:?}"
+    );
 }
 
 /// The organizer's command at `ms`, and the reply it got.

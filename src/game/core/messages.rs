@@ -93,6 +93,13 @@ pub(crate) enum Input {
         at: GameTime,
         outcome: BreakOutcome,
     },
+    /// A simulated team mended break `id` at `at` ([`Effect::Mend`]): what it did
+    /// ([`BreakOutcome::Mended`]), or why it could not.
+    Mended {
+        id: String,
+        at: GameTime,
+        outcome: BreakOutcome,
+    },
 }
 
 /// A signal that stops a game, a wait for its workers, or a worker: loadgen's, which cuts
@@ -128,10 +135,13 @@ pub(crate) enum Effect {
     /// Break a team's stack (off the loop for a real team), then tell the core
     /// [`Input::Broken`].
     Break(BreakOrder),
+    /// A resumed game's break of a simulated team, still in place: its new servers are broken
+    /// the same way (nothing to tell the core: it is noted already).
+    BreakAgain(BreakOrder),
     /// Put back what a break recorded, then tell the core [`Input::Restored`].
     Restore(RestoreOrder),
-    /// A simulated team mends break `id` itself (its `mend_after` is over): a later
-    /// restore finds it mended.
+    /// A simulated team mends break `id` itself (its `mend_after` is over), then tells the
+    /// core [`Input::Mended`]: no restore runs after it.
     Mend {
         id: String,
         team: String,

@@ -309,6 +309,7 @@ impl Core {
             }
             Input::Broken { id, at, outcome } => self.broken(id, at, outcome),
             Input::Restored { id, at, outcome } => self.restored(id, at, outcome),
+            Input::Mended { id, at, outcome } => self.mended(id, at, outcome),
             Input::Written { took } => {
                 self.state.wrote(took);
                 Vec::new()
