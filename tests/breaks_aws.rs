@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome};
 use scoreboard_ledger::{LedgerAt, NoteKind};
 
+#[path = "game/util.rs"]
 mod util;
 
 const TEAM: &str = "unicorns-r-us";
