@@ -4,7 +4,7 @@
 //! restore) in its words, the others read nothing; the organizer's report marks every one.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use loadgen::OutcomeKind;
@@ -14,17 +14,9 @@ use scoreboard_domain::breaks::{AskedBy, BreakAction, BreakNote, BreakOutcome};
 use scoreboard_ledger::{EventFilter, LedgerAt, NoteKind};
 
 use crate::util;
+use crate::util::gameday;
 
 const SCENARIO: &str = "scenarios/ci/breaks.toml";
-
-fn gameday(args: &[&str], cache_dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .env("GAMEDAY_CACHE_DIR", cache_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("gameday runs")
-}
 
 #[test]
 fn every_break_and_restore_is_in_the_ledger_and_only_a_told_team_reads_its_own() {

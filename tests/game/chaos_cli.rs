@@ -4,24 +4,9 @@
 //! break cannot be put back after its game and records nothing, and a restore refused while
 //! a game holds the ledger.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
+use crate::util::{gameday, stdout};
 use gameday::game::PlayLock;
 use scoreboard_ledger::{LedgerAt, NoteKind};
-
-fn gameday(args: &[&str], cache_dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .env("GAMEDAY_CACHE_DIR", cache_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("gameday runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A 4-second game: "left"'s port is closed at 1 s and never restored (no `for`), "back"'s
 /// only server is stopped at 1 s for 2 s (restored in the game), "calm" is left alone.

@@ -1,20 +1,9 @@
 //! The `gameday` binary end to end: hash, keys, answers.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use crate::util::{gameday, stdout};
 use hashref::{HashParams, Keyset};
-
-fn gameday(args: &[&str], cache_dir: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .env("GAMEDAY_CACHE_DIR", cache_dir)
-        .output()
-        .expect("gameday runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 #[test]
 fn hash_prints_the_reference_answer() {

@@ -5,20 +5,11 @@
 //! report built afterwards from the ledger alone marks both, once each.
 
 use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::gameday;
 use crate::util::{http, http_json, web_address};
-
-fn gameday(args: &[&str], cache_dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .env("GAMEDAY_CACHE_DIR", cache_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("gameday runs")
-}
 
 #[test]
 fn a_played_game_gives_a_self_contained_report_with_every_teams_charts() {

@@ -5,17 +5,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use crate::util::gameday;
 use crate::util::{Killed, http};
-
-fn gameday(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gameday"))
-        .args(args)
-        .env("GAMEDAY_CACHE_DIR", dir)
-        .output()
-        .expect("gameday runs")
-}
 
 /// A game's ledger with `teams`, one of which named itself.
 fn ledger(db: &Path, teams: &[&str]) {

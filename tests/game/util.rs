@@ -8,6 +8,22 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Runs `gameday ARGS` to its end, from the repository's root, with its answer cache in
+/// `cache_dir`.
+pub fn gameday(args: &[&str], cache_dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gameday"))
+        .args(args)
+        .env("GAMEDAY_CACHE_DIR", cache_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("gameday runs")
+}
+
+/// What a finished command printed on stdout (lossy where it is not UTF-8).
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// One HTTP/1.1 request; the status and the body.
 pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
     http_json(addr, method, path, token, r#"{"text":"Half time!"}"#)
