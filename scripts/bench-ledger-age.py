@@ -10,8 +10,8 @@ dirties about a page per team per index: the cost per tick climbs for minutes, t
 
 Usage: scripts/bench-ledger-age.py [--teams 1000] [--minutes 12] [--order target|tick]
            [--cache-kib 2000] [--commit-every 1]
-  --order target: batch ids as the game writes them (run-worker-target-tick);
-          tick: the tick first (what a tick-major key would cost)
+  --order tick: batch ids as the game writes them (r1-k000123-w0-t37: the tick first);
+          target: as it wrote them before (r1-w0-t37-k123: the target first)
   --commit-every N: one transaction every N ticks (the game commits every tick)
 Needs python3 only (its sqlite3 module); writes a temporary file and deletes it.
 """
@@ -24,7 +24,7 @@ import time
 p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 p.add_argument("--teams", type=int, default=1000)
 p.add_argument("--minutes", type=int, default=12)
-p.add_argument("--order", choices=["target", "tick"], default="target")
+p.add_argument("--order", choices=["target", "tick"], default="tick")
 p.add_argument("--cache-kib", type=int, default=2000)
 p.add_argument("--commit-every", type=int, default=1)
 a = p.parse_args()
@@ -52,7 +52,7 @@ with tempfile.TemporaryDirectory() as tmp:
             db.execute("BEGIN")
         rows = []
         for t in range(a.teams):
-            bid = f"1-0-{t}-{tick}" if a.order == "target" else f"1-{tick:06}-{t}"
+            bid = f"r1-w0-t{t}-k{tick}" if a.order == "target" else f"r1-k{tick:06}-w0-t{t}"
             rows.append((bid, tick * 1000, f"team-{t:04}", body))
         db.executemany("INSERT INTO batches VALUES (?,?,?,?)", rows)
         db.executemany(

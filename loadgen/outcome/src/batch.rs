@@ -23,11 +23,15 @@ pub struct BatchId {
 }
 
 impl std::fmt::Display for BatchId {
+    /// `r1-k000041-w0-t3`: the tick first (padded, so that ids sort in time), as the ledger
+    /// keys batches and score events by it. A tick's batches then fall at one place in those
+    /// indexes, not at one place per team: at 1,000 teams a tick's commit dirtied about a
+    /// page per team per index once the ledger had grown (scripts/bench-ledger-age.py).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "r{}-w{}-t{}-k{}",
-            self.run, self.worker, self.target, self.tick
+            "r{}-k{:06}-w{}-t{}",
+            self.run, self.tick, self.worker, self.target
         )
     }
 }

@@ -54,7 +54,7 @@ fn correct_answers_earn_points_with_their_p99() {
     );
     assert_eq!(events[0].at, GameTime(42_000));
     assert_eq!(events[0].team, "unicorns");
-    assert_eq!(events[0].cause, "batch:r1-w0-t3-k41");
+    assert_eq!(events[0].cause, "batch:r1-k000041-w0-t3");
 }
 
 #[test]
