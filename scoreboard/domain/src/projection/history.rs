@@ -1,8 +1,15 @@
 //! Each team's health over the whole game (score, correct answers, errors by kind, p50/p99,
-//! cost, billed instance time), for the debrief and the live charts: the last ten minutes
-//! at one bucket a second, older time at one bucket per [`COARSE`]. Bounded: a team keeps
-//! at most [`MAX_FINE`] fine buckets and [`MAX_COARSE`] coarse ones (past that, coarse
-//! neighbours merge and each covers twice the time).
+//! cost, billed instance time), for the debrief and the live charts: the last five minutes
+//! at one bucket a second (what the live charts draw), older time at one bucket per
+//! [`COARSE`]. Bounded: a team keeps at most [`MAX_FINE`] fine buckets and [`MAX_COARSE`]
+//! coarse ones (past that, coarse neighbours merge and each covers twice the time).
+//!
+//! Why five minutes, not ten: the fine buckets are what a big game's memory grows by after
+//! its start (32 bytes a team-second: ten minutes of 1,000 teams were 19 MB, the largest
+//! part of the growth from minute 2 to 12 in docs/performance.md). Nothing draws older time at
+//! a second: the board's charts draw five minutes, a team's "last ten minutes" chart draws
+//! its older half a point per [`COARSE`] (20 points, the shape of a minute-long outage
+//! kept), the race and the debrief draw the whole game at 240 to 300 points.
 //!
 //! The buckets are kept in chunks shared by reference count, so a copy of a history (the
 //! projection the web's charts and debrief read, handed over by the game) shares every chunk
@@ -23,9 +30,9 @@ use loadgen_outcome::{OutcomeCounts, OutcomeKind};
 
 use crate::{Cents, GameTime, Points};
 
-/// How long the history keeps one bucket a second: the live "last ten minutes" charts draw
-/// a point a second.
-pub const RECENT: Duration = Duration::from_secs(600);
+/// How long the history keeps one bucket a second: the live charts draw the last five
+/// minutes a point a second ([`super::CHART_SECONDS`]).
+pub const RECENT: Duration = Duration::from_secs(300);
 
 /// The step of older history. A whole-game chart is about 1,000 pixels wide (the debrief's
 /// and the board's race draw 240 and 300 points): a 2-hour game at 15 s is 480 buckets, more
@@ -34,7 +41,7 @@ pub const RECENT: Duration = Duration::from_secs(600);
 /// divides the billing block and every minute, so the folded buckets fall on round times.
 pub const COARSE: Duration = Duration::from_secs(15);
 
-/// Fine buckets a team keeps at most: the last ten minutes, the minute being folded, and
+/// Fine buckets a team keeps at most: the last five minutes, the minute being folded, and
 /// a billing block's instance time ahead of the latest answer (15 minutes by default).
 pub const MAX_FINE: usize = (RECENT.as_secs() as usize) + 2 * CHUNK + 900;
 
@@ -659,15 +666,15 @@ mod tests {
     fn a_two_hour_game_keeps_a_bounded_history_and_loses_nothing_in_the_fold() {
         let seconds = 7200;
         let h = played(seconds);
-        // 15-second buckets for all but the last ten minutes (and the minute being folded):
-        // 6,600 / 15 = 440 coarse, in chunks of 60; then a second a bucket.
+        // 15-second buckets for all but the last five minutes (and the minute being folded):
+        // 6,900 / 15 = 460 coarse, in chunks of 60; then a second a bucket.
         let coarse = h.spans().filter(|s| s.width == COARSE).count();
         let fine = h
             .spans()
             .filter(|s| s.width == Duration::from_secs(1))
             .count();
         assert_eq!(coarse * 15 + fine, 7200);
-        assert!((600..=660).contains(&fine), "{fine} fine buckets");
+        assert!((300..=360).contains(&fine), "{fine} fine buckets");
         assert!(h.stored() <= History::bound(Duration::from_secs(seconds)));
         // Where 7,200 seconds at a bucket each were 7,200.
         assert!(h.stored() < 1500, "{} stored", h.stored());
@@ -690,11 +697,16 @@ mod tests {
         assert_eq!(first.bucket.correct, 45);
         assert_eq!(first.bucket.points, 15_000);
         assert_eq!(first.bucket.instance_ms, 15_000);
-        // The charts: the last ten minutes a point a second, the whole game in about 300.
+        // The charts: the last five minutes a point a second; the last ten, the older half
+        // a point per 15 s; the whole game in about 300.
         let now = GameTime(seconds * 1000);
-        let recent = h.series(GameTime(now.0 - 600_000), now, 601);
-        assert_eq!(recent.t.len(), 601);
-        assert!(recent.correct_per_s[..600].iter().all(|&c| c == 3.0));
+        let recent = h.series(GameTime(now.0 - 300_000), now, 301);
+        assert_eq!(recent.t.len(), 301);
+        assert!(recent.correct_per_s[..300].iter().all(|&c| c == 3.0));
+        let ten = h.series(GameTime(now.0 - 600_000), now, 601);
+        assert!((316..=381).contains(&ten.t.len()), "{}", ten.t.len());
+        assert!(ten.correct_per_s[..ten.t.len() - 1].iter().all(|&c| c == 3.0));
+        assert_eq!(ten.score.last(), Some(&(seconds as f64)));
         assert_eq!(recent.score.last(), Some(&(seconds as f64)));
         let whole = h.series(GameTime(0), now, 300);
         assert!((200..=300).contains(&whole.t.len()), "{}", whole.t.len());

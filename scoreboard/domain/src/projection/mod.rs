@@ -31,7 +31,7 @@ use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, Scor
 /// page of the team's events (50) and the ties at its end. 200 were 60 KiB a team.
 pub const RECENT_EVENTS: usize = 60;
 /// Seconds the live charts draw (a point a second: wider than the TUI's chart pane). They
-/// are drawn from the history, which keeps ten minutes a second anyway.
+/// are drawn from the history, which keeps five minutes a second ([`RECENT`]).
 pub const CHART_SECONDS: usize = 300;
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
@@ -58,7 +58,7 @@ pub struct TeamState {
     /// first snapshot after it changed, not at each change (a catch-up applies thousands a
     /// second).
     charts: OnceLock<ChartWindow>,
-    /// The whole game: the last ten minutes a bucket a second, older time a bucket per
+    /// The whole game: the last five minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
     /// Points lost by kind: the last five minutes, and the whole game.
