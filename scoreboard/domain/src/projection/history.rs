@@ -705,7 +705,11 @@ mod tests {
         assert!(recent.correct_per_s[..300].iter().all(|&c| c == 3.0));
         let ten = h.series(GameTime(now.0 - 600_000), now, 601);
         assert!((316..=381).contains(&ten.t.len()), "{}", ten.t.len());
-        assert!(ten.correct_per_s[..ten.t.len() - 1].iter().all(|&c| c == 3.0));
+        assert!(
+            ten.correct_per_s[..ten.t.len() - 1]
+                .iter()
+                .all(|&c| c == 3.0)
+        );
         assert_eq!(ten.score.last(), Some(&(seconds as f64)));
         assert_eq!(recent.score.last(), Some(&(seconds as f64)));
         let whole = h.series(GameTime(0), now, 300);

@@ -5,6 +5,7 @@
 //! number of events; a replica feeds it only what is new since its [`LedgerCursor`].
 
 mod catch_up;
+mod charts;
 mod endpoints;
 mod frozen;
 mod history;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use loadgen_outcome::{OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::{Feed, LedgerCursor};
+pub use charts::Charts;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{
     Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
@@ -54,10 +56,10 @@ pub struct TeamState {
     /// a snapshot); the first event after a snapshot took it copies it: its pointers, each
     /// event shared by both.
     pub recent: Arc<Vec<Arc<ScoreEvent>>>,
-    /// The score and p99 charts as the snapshots share them, drawn from the history by the
-    /// first snapshot after it changed, not at each change (a catch-up applies thousands a
-    /// second).
-    charts: OnceLock<ChartWindow>,
+    /// The score and p99 charts as the snapshots share them: made by the first snapshot
+    /// after the team changed (a copy of the history, not at each change: a catch-up
+    /// applies thousands a second), drawn when a view first reads them.
+    charts: OnceLock<Charts>,
     /// The whole game: the last five minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
@@ -468,8 +470,7 @@ impl GameProjection {
                     cost: t.billing.cost,
                     urls: endpoint.urls(),
                     endpoint,
-                    score_series: Arc::clone(&t.charts().score),
-                    p99_series: Arc::clone(&t.charts().p99),
+                    charts: t.charts().clone(),
                     recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sending.sends,
@@ -572,9 +573,9 @@ impl TeamState {
     }
 
     /// The score and p99 charts, shared (see [`TeamState::charts`]'s field).
-    pub fn charts(&self) -> &ChartWindow {
+    pub fn charts(&self) -> &Charts {
         self.charts
-            .get_or_init(|| self.history.chart_window(CHART_SECONDS, self.score))
+            .get_or_init(|| Charts::of(&self.history, self.score))
     }
 
     fn add_recent(&mut self, e: &ScoreEvent) {
@@ -799,19 +800,21 @@ mod tests {
         }
         let (first, second) = (p.rows(), p.rows());
         let (a, b) = (&first[0], &second[0]);
-        assert!(Arc::ptr_eq(&a.score_series, &b.score_series));
-        assert!(Arc::ptr_eq(&a.p99_series, &b.p99_series));
+        assert!(Charts::ptr_eq(&a.charts, &b.charts));
         assert!(Arc::ptr_eq(&a.recent, &b.recent));
-        assert_eq!(a.score_series, p.team("a").unwrap().charts().score);
-        // A new event: new windows, and the events the lists share are the same ones.
+        // A new event before anyone drew them: new charts; the snapshot's are still drawn
+        // from the history as it stood when it was made.
         p.apply_event(&ev("a", 300, 1, "c300"));
         let third = p.rows();
         let c = &third[0];
-        assert!(!Arc::ptr_eq(&a.score_series, &c.score_series));
-        assert_eq!(c.score_series.last().unwrap().1, Points::whole(300));
+        assert!(!Charts::ptr_eq(&a.charts, &c.charts));
+        assert_eq!(c.charts.score.last().unwrap().1, Points::whole(300));
         assert_eq!(c.recent[0].cause, "c300");
         assert!(Arc::ptr_eq(&a.recent[0], &c.recent[1]));
-        assert_eq!(a.score_series.last().unwrap().1, Points::whole(299));
+        assert_eq!(a.charts.score.last().unwrap().1, Points::whole(299));
+        assert_eq!(a.charts.score.len(), 299);
+        assert!(Arc::ptr_eq(&a.charts.score, &b.charts.score), "drawn once");
+        assert_eq!(c.charts, p.team("a").unwrap().charts().clone());
     }
 
     #[test]
