@@ -10,6 +10,7 @@ mod endpoints;
 mod frozen;
 mod history;
 mod losses;
+mod series;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, OnceLock};
@@ -21,9 +22,10 @@ pub use catch_up::{Feed, LedgerCursor};
 pub use charts::Charts;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{
-    Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
+    Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Span,
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
+pub use series::Series;
 
 use crate::breaks::BreakNote;
 use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
