@@ -289,6 +289,31 @@ impl History {
         )
     }
 
+    /// The points won or lost in the buckets that begin after `cut` (all of them when
+    /// `None`): the board's trend, `now` less its window. Exact to the second (an event is
+    /// counted as at the start of its second); a cut before the fine buckets counts the
+    /// coarse ones that begin after it.
+    pub fn points_after(&self, cut: Option<GameTime>) -> Points {
+        let coarse_ms = self.coarse_ms;
+        let begins_after = |from: u64| cut.is_none_or(|c| from > c.0);
+        let mut sum = 0;
+        if cut.is_none_or(|c| c.0 < self.fine_from) {
+            let coarse = self.coarse.iter().flat_map(|c| c.rest.iter());
+            sum += (0..self.fine_from.div_ceil(coarse_ms))
+                .zip(coarse)
+                .filter(|(i, _)| begins_after(i * coarse_ms))
+                .map(|(_, r)| r.points)
+                .sum::<i64>();
+        }
+        // The first fine bucket that begins after the cut.
+        let skip = cut.map_or(0, |c| {
+            (c.0 + FINE_MS).saturating_sub(self.fine_from) / FINE_MS
+        });
+        let fine = self.fine.iter().flat_map(|c| c.rest.iter());
+        sum += fine.skip(skip as usize).map(|r| r.points).sum::<i64>();
+        Points(sum)
+    }
+
     /// The live charts of the last `seconds` up to the latest answer or event, a point for
     /// each second that had any: the score at its end (counted back from `score`, the
     /// team's score now) and its p99 (for a second with answers). The fine buckets hold

@@ -12,7 +12,7 @@ mod history;
 mod losses;
 mod series;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ pub const RECENT_EVENTS: usize = 60;
 /// Seconds the live charts draw (a point a second: wider than the TUI's chart pane). They
 /// are drawn from the history, which keeps five minutes a second ([`RECENT`]).
 pub const CHART_SECONDS: usize = 300;
+/// The trend is read from the history's seconds: they must cover its window.
+const _: () = assert!(RECENT.as_secs() >= Leaderboard::TREND_WINDOW.as_secs());
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
 
@@ -52,7 +54,6 @@ pub struct TeamState {
     pub events_by_source: BTreeMap<Source, u64>,
     pub billing: TeamBilling,
     pub sending: Sending,
-    trend: Trend,
     /// The latest score events by game time (then cause and seq), newest first: the same
     /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
     /// a snapshot); the first event after a snapshot took it copies it: its pointers, each
@@ -85,13 +86,6 @@ pub struct Sending {
     pub sends: u64,
     pub late_sends: u64,
     pub voided_ticks: u64,
-}
-
-/// Points within the trend window of the latest event time, and that time.
-#[derive(Clone, Debug, Default)]
-struct Trend {
-    log: VecDeque<(GameTime, Points)>,
-    latest: GameTime,
 }
 
 /// A tick's figures for one team.
@@ -403,19 +397,6 @@ impl GameProjection {
         };
         t.score += e.points;
         *t.events_by_source.entry(e.source).or_default() += 1;
-        t.trend.log.push_back((e.at, e.points));
-        // Events come a little out of order (a billing block is dated at its start): drop
-        // only what is out of the window for good.
-        t.trend.latest = t.trend.latest.max(e.at);
-        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
-        while t
-            .trend
-            .log
-            .front()
-            .is_some_and(|(at, _)| at.0 + window <= t.trend.latest.0)
-        {
-            t.trend.log.pop_front();
-        }
         t.add_recent(e);
         t.charts.take();
         t.history.add_points(e.at, e.points);
@@ -425,19 +406,15 @@ impl GameProjection {
         }
     }
 
-    /// Ranks now: ties share a rank, trend over the last five minutes of game time.
+    /// Ranks now: ties share a rank, trend over the last five minutes of game time (the
+    /// points of the history's seconds that begin after `now` less the window: the history
+    /// keeps those seconds a bucket each, [`RECENT`]).
     pub fn leaderboard(&self) -> Leaderboard {
         let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
+        let cut = self.now.0.checked_sub(window).map(GameTime);
         Leaderboard::from_totals(self.order.iter().map(|team| {
             let t = &self.teams[team];
-            let trend = t
-                .trend
-                .log
-                .iter()
-                .filter(|(at, _)| at.0 + window > self.now.0)
-                .map(|(_, p)| *p)
-                .sum();
-            (team.clone(), t.score, trend)
+            (team.clone(), t.score, t.history.points_after(cut))
         }))
     }
 
@@ -563,10 +540,6 @@ impl TeamState {
             events_by_source: self.events_by_source.clone(),
             billing: self.billing,
             sending: self.sending,
-            trend: Trend {
-                log: VecDeque::new(),
-                latest: self.trend.latest,
-            },
             recent: Arc::default(),
             charts: OnceLock::new(),
             history: self.history.clone(),
@@ -659,6 +632,41 @@ mod tests {
         assert_eq!(ranks, [(1, "c", 8), (2, "a", 5), (2, "b", 5), (4, "e", 0)]);
         assert_eq!(board.get("c").unwrap().trend, Points::whole(9));
         assert_eq!(board.get("a").unwrap().trend, Points(0));
+        // The copy the views read has the same trend.
+        assert_eq!(p.for_history().leaderboard(), board);
+    }
+
+    #[test]
+    fn the_trend_is_the_last_five_minutes_however_long_the_game() {
+        let names = vec!["a".to_owned()];
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        // 20 minutes, a point a second and a loss of 3 every minute (at whole seconds).
+        for s in 0..1200 {
+            p.apply_event(&ev("a", s, 1, &format!("c{s}")));
+            if s % 60 == 30 {
+                p.apply_event(&ev("a", s, -3, &format!("l{s}")));
+            }
+        }
+        p.now = GameTime(1_200_000);
+        // Seconds 901 to 1199 (after 900 s): 299 points, less 3 at 930 s ... 1170 s.
+        assert_eq!(
+            p.leaderboard().get("a").unwrap().trend,
+            Points::whole(299 - 15)
+        );
+        // Early on, everything so far.
+        let mut early = GameProjection::new(&names, Cents(800), None);
+        early.apply_event(&ev("a", 0, 4, "x"));
+        early.apply_event(&ev("a", 100, 2, "y"));
+        early.now = GameTime(120_000);
+        assert_eq!(
+            early.leaderboard().get("a").unwrap().trend,
+            Points::whole(6)
+        );
+        // A quiet team: its last points age out of the window.
+        p.now = GameTime(1_500_000);
+        assert_eq!(p.leaderboard().get("a").unwrap().trend, Points(0));
+        p.now = GameTime(1_498_999);
+        assert_eq!(p.leaderboard().get("a").unwrap().trend, Points::whole(1));
     }
 
     #[test]
