@@ -41,7 +41,7 @@ pub struct Needs {
     pub connections: u64,
     pub connection_bytes: u64,
     /// The teams' history (one, the game's projection's, which the web's charts and report
-    /// share): the last ten minutes a bucket a second, older time coarser.
+    /// share): the last five minutes a bucket a second, older time coarser.
     pub history_bytes: u64,
 }
 

@@ -124,13 +124,12 @@ pub struct TeamRow {
     pub urls: Vec<String>,
     /// Whether it waits to register one, when it did, its last check, since when it fails.
     pub endpoint: crate::projection::EndpointStatus,
-    /// The score at the end of each second of the last five minutes that had points or
-    /// answers, oldest first: the live chart, drawn from the team's history. Shared by every
-    /// snapshot until the team's history changes.
-    pub score_series: Arc<[(GameTime, Points)]>,
-    /// The p99 latency of each second of the last five minutes that had answers (the
-    /// highest of its ticks', to the millisecond), oldest first, shared so too.
-    pub p99_series: Arc<[(GameTime, Duration)]>,
+    /// The live charts, drawn from the team's history when first read (they deref to a
+    /// [`crate::projection::ChartWindow`]): `score`, the score at the end of each second of
+    /// the last five minutes that had points or answers, and `p99`, the p99 latency of each
+    /// second that had answers (the highest of its ticks', to the millisecond), oldest
+    /// first. Shared by every snapshot until the team's history changes.
+    pub charts: crate::projection::Charts,
     /// The team's latest score events, newest first (a bounded window; the ledger has all).
     /// Shared by every snapshot until the team has a new event (a few hundred bytes each:
     /// a copy a snapshot was most of a big game's memory), and each event by every list

@@ -67,13 +67,13 @@ impl Widget for ScoreChart<'_> {
         block.render(area, buf);
         let [score_area, p99_area] =
             Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
-        let scores: Vec<i64> = team.score_series.iter().map(|(_, p)| p.0).collect();
+        let scores: Vec<i64> = team.charts.score.iter().map(|(_, p)| p.0).collect();
         let score_label = Line::from(vec![
             Span::raw("score ").dark_gray(),
             Span::raw(team.score.to_string()).bold(),
         ]);
         render_series(score_label, &scores, Color::Green, score_area, buf);
-        let p99s: Vec<i64> = (team.p99_series.iter())
+        let p99s: Vec<i64> = (team.charts.p99.iter())
             .map(|(_, d)| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
             .collect();
         let p99_label = Line::from(vec![

@@ -11,7 +11,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use scoreboard::live::{Announcement, Snapshot, TeamRow};
-use scoreboard_domain::projection::LossLine;
+use scoreboard_domain::projection::{ChartWindow, Charts, LossLine};
 use scoreboard_domain::snapshot::{LedgerWrites, LoadNow};
 use scoreboard_domain::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
 
@@ -171,8 +171,10 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         instances: usize::try_from(rank).unwrap() + 1,
         cost: Cents(1250 * i64::from(rank)),
         urls: vec![format!("http://{name}.example:8080")],
-        score_series,
-        p99_series,
+        charts: Charts::drawn(ChartWindow {
+            score: score_series,
+            p99: p99_series,
+        }),
         recent: std::sync::Arc::new(recent(name).into_iter().map(Into::into).collect()),
         event_count: recent(name).len() as u64,
         sends: 6000,

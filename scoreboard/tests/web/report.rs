@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use scoreboard::live::Announcement;
 use scoreboard::web::app;
+use scoreboard_domain::projection::{ChartWindow, Charts};
 use scoreboard_domain::{GameTime, Points, Rules};
 use scoreboard_ledger::prelude::*;
 use scoreboard_ledger::{ClockEvent, Note, NoteKind};
@@ -121,7 +122,10 @@ async fn the_public_report_is_the_table_and_the_race_and_stops_at_the_freeze() {
         s.frozen = Some(GameTime(50_000));
         s.public = s.teams.clone();
         for t in &mut s.public {
-            t.score_series = vec![(GameTime(50_000), Points(0))].into();
+            t.charts = Charts::drawn(ChartWindow {
+                score: vec![(GameTime(50_000), Points(0))].into(),
+                p99: Default::default(),
+            });
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -1,8 +1,15 @@
 //! Each team's health over the whole game (score, correct answers, errors by kind, p50/p99,
-//! cost, billed instance time), for the debrief and the live charts: the last ten minutes
-//! at one bucket a second, older time at one bucket per [`COARSE`]. Bounded: a team keeps
-//! at most [`MAX_FINE`] fine buckets and [`MAX_COARSE`] coarse ones (past that, coarse
-//! neighbours merge and each covers twice the time).
+//! cost, billed instance time), for the debrief and the live charts: the last five minutes
+//! at one bucket a second (what the live charts draw), older time at one bucket per
+//! [`COARSE`]. Bounded: a team keeps at most [`MAX_FINE`] fine buckets and [`MAX_COARSE`]
+//! coarse ones (past that, coarse neighbours merge and each covers twice the time).
+//!
+//! Why five minutes, not ten: the fine buckets are what a big game's memory grows by after
+//! its start (32 bytes a team-second: ten minutes of 1,000 teams were 19 MB, the largest
+//! part of the growth from minute 2 to 12 in docs/performance.md). Nothing draws older time at
+//! a second: the board's charts draw five minutes, a team's "last ten minutes" chart draws
+//! its older half a point per [`COARSE`] (20 points, the shape of a minute-long outage
+//! kept), the race and the debrief draw the whole game at 240 to 300 points.
 //!
 //! The buckets are kept in chunks shared by reference count, so a copy of a history (the
 //! projection the web's charts and debrief read, handed over by the game) shares every chunk
@@ -23,9 +30,9 @@ use loadgen_outcome::{OutcomeCounts, OutcomeKind};
 
 use crate::{Cents, GameTime, Points};
 
-/// How long the history keeps one bucket a second: the live "last ten minutes" charts draw
-/// a point a second.
-pub const RECENT: Duration = Duration::from_secs(600);
+/// How long the history keeps one bucket a second: the live charts draw the last five
+/// minutes a point a second ([`super::CHART_SECONDS`]).
+pub const RECENT: Duration = Duration::from_secs(300);
 
 /// The step of older history. A whole-game chart is about 1,000 pixels wide (the debrief's
 /// and the board's race draw 240 and 300 points): a 2-hour game at 15 s is 480 buckets, more
@@ -34,7 +41,7 @@ pub const RECENT: Duration = Duration::from_secs(600);
 /// divides the billing block and every minute, so the folded buckets fall on round times.
 pub const COARSE: Duration = Duration::from_secs(15);
 
-/// Fine buckets a team keeps at most: the last ten minutes, the minute being folded, and
+/// Fine buckets a team keeps at most: the last five minutes, the minute being folded, and
 /// a billing block's instance time ahead of the latest answer (15 minutes by default).
 pub const MAX_FINE: usize = (RECENT.as_secs() as usize) + 2 * CHUNK + 900;
 
@@ -43,7 +50,7 @@ pub const MAX_COARSE: usize = 8192;
 
 /// Buckets in a chunk: a minute at one second.
 const CHUNK: usize = 60;
-const FINE_MS: u64 = 1000;
+pub(super) const FINE_MS: u64 = 1000;
 const CHUNK_MS: u64 = CHUNK as u64 * FINE_MS;
 
 /// How many kinds of error there are: every outcome kind but a correct answer.
@@ -282,6 +289,31 @@ impl History {
         )
     }
 
+    /// The points won or lost in the buckets that begin after `cut` (all of them when
+    /// `None`): the board's trend, `now` less its window. Exact to the second (an event is
+    /// counted as at the start of its second); a cut before the fine buckets counts the
+    /// coarse ones that begin after it.
+    pub fn points_after(&self, cut: Option<GameTime>) -> Points {
+        let coarse_ms = self.coarse_ms;
+        let begins_after = |from: u64| cut.is_none_or(|c| from > c.0);
+        let mut sum = 0;
+        if cut.is_none_or(|c| c.0 < self.fine_from) {
+            let coarse = self.coarse.iter().flat_map(|c| c.rest.iter());
+            sum += (0..self.fine_from.div_ceil(coarse_ms))
+                .zip(coarse)
+                .filter(|(i, _)| begins_after(i * coarse_ms))
+                .map(|(_, r)| r.points)
+                .sum::<i64>();
+        }
+        // The first fine bucket that begins after the cut.
+        let skip = cut.map_or(0, |c| {
+            (c.0 + FINE_MS).saturating_sub(self.fine_from) / FINE_MS
+        });
+        let fine = self.fine.iter().flat_map(|c| c.rest.iter());
+        sum += fine.skip(skip as usize).map(|r| r.points).sum::<i64>();
+        Points(sum)
+    }
+
     /// The live charts of the last `seconds` up to the latest answer or event, a point for
     /// each second that had any: the score at its end (counted back from `score`, the
     /// team's score now) and its p99 (for a second with answers). The fine buckets hold
@@ -479,99 +511,6 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A team's history redrawn at a coarser step for a chart: one point per group of buckets
-/// from `from` to `to` (both included), rates per second and running totals.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Series {
-    /// Each point's time (the start of its last bucket), in game seconds.
-    pub t: Vec<f64>,
-    /// Score (points) at each point's end.
-    pub score: Vec<f64>,
-    pub correct_per_s: Vec<f64>,
-    /// Errors a second by kind name, only the kinds that happened.
-    pub errors_per_s: Vec<(String, Vec<f64>)>,
-    /// The highest p50 and p99 within each point; NaN (`null` in JSON: a gap in a chart)
-    /// where nothing was answered.
-    pub p50_ms: Vec<f64>,
-    pub p99_ms: Vec<f64>,
-    /// Instances billed on average within each point.
-    pub instances: Vec<f64>,
-    /// Dollars charged so far.
-    pub cost: Vec<f64>,
-}
-
-impl History {
-    /// The series from `from` to `to` (the buckets that hold them included) at about
-    /// `points` points: each point is a run of whole buckets at least `(to - from) / points`
-    /// long, so where the history is coarse a point may be longer.
-    pub fn series(&self, from: GameTime, to: GameTime, points: usize) -> Series {
-        let step = (to.0.saturating_sub(from.0) + FINE_MS).div_ceil(points.max(1) as u64);
-        let mut s = Series::default();
-        let mut errors = vec![Vec::new(); ERROR_KINDS.len()];
-        let (mut score, mut cost) = (0i64, 0i64);
-        let mut spans = self.spans().peekable();
-        while let Some(span) = spans.next_if(|s| s.from.0 + s.width.as_millis() as u64 <= from.0) {
-            score += span.bucket.points;
-            cost += i64::from(span.bucket.cost_cents);
-        }
-        // Points start at `from`'s bucket, whether stored or not (a chart of a game just
-        // begun has its points still empty).
-        let first_ms = spans
-            .peek()
-            .map_or(from.0 / FINE_MS * FINE_MS, |s| s.from.0.min(from.0));
-        let mut at = first_ms;
-        while at <= to.0 {
-            let (mut b, mut end, mut last) = (Bucket::default(), at, at);
-            while end < at + step.max(1) {
-                match spans.next_if(|s| s.from.0 <= to.0) {
-                    Some(span) if span.from.0 >= end => {
-                        b = b.merged(&span.bucket);
-                        last = span.from.0;
-                        end = span.from.0 + span.width.as_millis() as u64;
-                    }
-                    Some(span) => {
-                        // Overlaps the one before (a coarse bucket past the fold): merged in.
-                        b = b.merged(&span.bucket);
-                        last = last.max(span.from.0);
-                        end = end.max(span.from.0 + span.width.as_millis() as u64);
-                    }
-                    None => {
-                        // Past what is stored: empty seconds.
-                        last = end;
-                        end += FINE_MS;
-                    }
-                }
-                if end > to.0 && spans.peek().is_none_or(|s| s.from.0 > to.0) {
-                    break;
-                }
-            }
-            let secs = (end - at) as f64 / 1000.0;
-            score += b.points;
-            cost += i64::from(b.cost_cents);
-            s.t.push(last as f64 / 1000.0);
-            s.score.push(score as f64 / 1000.0);
-            s.correct_per_s.push(f64::from(b.correct) / secs);
-            for (e, n) in errors.iter_mut().zip(b.errors) {
-                e.push(f64::from(n) / secs);
-            }
-            let answered = b.correct > 0 || b.error_total() > 0;
-            let latency = |ms: u32| if answered { f64::from(ms) } else { f64::NAN };
-            s.p50_ms.push(latency(b.p50_ms));
-            s.p99_ms.push(latency(b.p99_ms));
-            s.instances.push(f64::from(b.instance_ms) / 1000.0 / secs);
-            s.cost.push(cost as f64 / 100.0);
-            at = end;
-        }
-        s.errors_per_s = ERROR_KINDS
-            .iter()
-            .zip(errors)
-            .filter(|(_, v)| v.iter().any(|&x| x > 0.0))
-            .map(|(k, v)| (k.name().to_owned(), v))
-            .collect();
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,15 +598,15 @@ mod tests {
     fn a_two_hour_game_keeps_a_bounded_history_and_loses_nothing_in_the_fold() {
         let seconds = 7200;
         let h = played(seconds);
-        // 15-second buckets for all but the last ten minutes (and the minute being folded):
-        // 6,600 / 15 = 440 coarse, in chunks of 60; then a second a bucket.
+        // 15-second buckets for all but the last five minutes (and the minute being folded):
+        // 6,900 / 15 = 460 coarse, in chunks of 60; then a second a bucket.
         let coarse = h.spans().filter(|s| s.width == COARSE).count();
         let fine = h
             .spans()
             .filter(|s| s.width == Duration::from_secs(1))
             .count();
         assert_eq!(coarse * 15 + fine, 7200);
-        assert!((600..=660).contains(&fine), "{fine} fine buckets");
+        assert!((300..=360).contains(&fine), "{fine} fine buckets");
         assert!(h.stored() <= History::bound(Duration::from_secs(seconds)));
         // Where 7,200 seconds at a bucket each were 7,200.
         assert!(h.stored() < 1500, "{} stored", h.stored());
@@ -690,11 +629,20 @@ mod tests {
         assert_eq!(first.bucket.correct, 45);
         assert_eq!(first.bucket.points, 15_000);
         assert_eq!(first.bucket.instance_ms, 15_000);
-        // The charts: the last ten minutes a point a second, the whole game in about 300.
+        // The charts: the last five minutes a point a second; the last ten, the older half
+        // a point per 15 s; the whole game in about 300.
         let now = GameTime(seconds * 1000);
-        let recent = h.series(GameTime(now.0 - 600_000), now, 601);
-        assert_eq!(recent.t.len(), 601);
-        assert!(recent.correct_per_s[..600].iter().all(|&c| c == 3.0));
+        let recent = h.series(GameTime(now.0 - 300_000), now, 301);
+        assert_eq!(recent.t.len(), 301);
+        assert!(recent.correct_per_s[..300].iter().all(|&c| c == 3.0));
+        let ten = h.series(GameTime(now.0 - 600_000), now, 601);
+        assert!((316..=381).contains(&ten.t.len()), "{}", ten.t.len());
+        assert!(
+            ten.correct_per_s[..ten.t.len() - 1]
+                .iter()
+                .all(|&c| c == 3.0)
+        );
+        assert_eq!(ten.score.last(), Some(&(seconds as f64)));
         assert_eq!(recent.score.last(), Some(&(seconds as f64)));
         let whole = h.series(GameTime(0), now, 300);
         assert!((200..=300).contains(&whole.t.len()), "{}", whole.t.len());

@@ -5,23 +5,27 @@
 //! number of events; a replica feeds it only what is new since its [`LedgerCursor`].
 
 mod catch_up;
+mod charts;
 mod endpoints;
 mod frozen;
 mod history;
 mod losses;
+mod series;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use loadgen_outcome::{OutcomeBatch, OutcomeCounts, OutcomeKind};
 
 pub use catch_up::{Feed, LedgerCursor};
+pub use charts::Charts;
 pub use endpoints::{EndpointCheck, EndpointState, EndpointStatus};
 pub use history::{
-    Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Series, Span,
+    Bucket, COARSE, ChartWindow, ERROR_KINDS, History, MAX_COARSE, MAX_FINE, RECENT, Span,
 };
 pub use losses::{LOSS_WINDOW, LossLine, Losses};
+pub use series::Series;
 
 use crate::breaks::BreakNote;
 use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
@@ -31,8 +35,10 @@ use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, Scor
 /// page of the team's events (50) and the ties at its end. 200 were 60 KiB a team.
 pub const RECENT_EVENTS: usize = 60;
 /// Seconds the live charts draw (a point a second: wider than the TUI's chart pane). They
-/// are drawn from the history, which keeps ten minutes a second anyway.
+/// are drawn from the history, which keeps five minutes a second ([`RECENT`]).
 pub const CHART_SECONDS: usize = 300;
+/// The trend is read from the history's seconds: they must cover its window.
+const _: () = assert!(RECENT.as_secs() >= Leaderboard::TREND_WINDOW.as_secs());
 /// Organizer events kept for the debrief's markers and timeline.
 const ORGANIZER_EVENTS: usize = 2000;
 
@@ -48,17 +54,16 @@ pub struct TeamState {
     pub events_by_source: BTreeMap<Source, u64>,
     pub billing: TeamBilling,
     pub sending: Sending,
-    trend: Trend,
     /// The latest score events by game time (then cause and seq), newest first: the same
     /// events whatever order they arrived in. Shared with the snapshots (one copy, not one
     /// a snapshot); the first event after a snapshot took it copies it: its pointers, each
     /// event shared by both.
     pub recent: Arc<Vec<Arc<ScoreEvent>>>,
-    /// The score and p99 charts as the snapshots share them, drawn from the history by the
-    /// first snapshot after it changed, not at each change (a catch-up applies thousands a
-    /// second).
-    charts: OnceLock<ChartWindow>,
-    /// The whole game: the last ten minutes a bucket a second, older time a bucket per
+    /// The score and p99 charts as the snapshots share them: made by the first snapshot
+    /// after the team changed (a copy of the history, not at each change: a catch-up
+    /// applies thousands a second), drawn when a view first reads them.
+    charts: OnceLock<Charts>,
+    /// The whole game: the last five minutes a bucket a second, older time a bucket per
     /// [`COARSE`].
     pub history: History,
     /// Points lost by kind: the last five minutes, and the whole game.
@@ -81,13 +86,6 @@ pub struct Sending {
     pub sends: u64,
     pub late_sends: u64,
     pub voided_ticks: u64,
-}
-
-/// Points within the trend window of the latest event time, and that time.
-#[derive(Clone, Debug, Default)]
-struct Trend {
-    log: VecDeque<(GameTime, Points)>,
-    latest: GameTime,
 }
 
 /// A tick's figures for one team.
@@ -402,19 +400,6 @@ impl GameProjection {
         };
         t.score += e.points;
         *t.events_by_source.entry(e.source).or_default() += 1;
-        t.trend.log.push_back((e.at, e.points));
-        // Events come a little out of order (a billing block is dated at its start): drop
-        // only what is out of the window for good.
-        t.trend.latest = t.trend.latest.max(e.at);
-        let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
-        while t
-            .trend
-            .log
-            .front()
-            .is_some_and(|(at, _)| at.0 + window <= t.trend.latest.0)
-        {
-            t.trend.log.pop_front();
-        }
         t.add_recent(e);
         t.charts.take();
         t.history.add_points(e.at, e.points);
@@ -424,19 +409,15 @@ impl GameProjection {
         }
     }
 
-    /// Ranks now: ties share a rank, trend over the last five minutes of game time.
+    /// Ranks now: ties share a rank, trend over the last five minutes of game time (the
+    /// points of the history's seconds that begin after `now` less the window: the history
+    /// keeps those seconds a bucket each, [`RECENT`]).
     pub fn leaderboard(&self) -> Leaderboard {
         let window = Leaderboard::TREND_WINDOW.as_millis() as u64;
+        let cut = self.now.0.checked_sub(window).map(GameTime);
         Leaderboard::from_totals(self.order.iter().map(|team| {
             let t = &self.teams[team];
-            let trend = t
-                .trend
-                .log
-                .iter()
-                .filter(|(at, _)| at.0 + window > self.now.0)
-                .map(|(_, p)| *p)
-                .sum();
-            (team.clone(), t.score, trend)
+            (team.clone(), t.score, t.history.points_after(cut))
         }))
     }
 
@@ -471,8 +452,7 @@ impl GameProjection {
                     cost: t.billing.cost,
                     urls: endpoint.urls(),
                     endpoint,
-                    score_series: Arc::clone(&t.charts().score),
-                    p99_series: Arc::clone(&t.charts().p99),
+                    charts: t.charts().clone(),
                     recent: Arc::clone(&t.recent),
                     event_count: t.events_by_source.values().sum(),
                     sends: t.sending.sends,
@@ -563,10 +543,6 @@ impl TeamState {
             events_by_source: self.events_by_source.clone(),
             billing: self.billing,
             sending: self.sending,
-            trend: Trend {
-                log: VecDeque::new(),
-                latest: self.trend.latest,
-            },
             recent: Arc::default(),
             charts: OnceLock::new(),
             history: self.history.clone(),
@@ -575,9 +551,9 @@ impl TeamState {
     }
 
     /// The score and p99 charts, shared (see [`TeamState::charts`]'s field).
-    pub fn charts(&self) -> &ChartWindow {
+    pub fn charts(&self) -> &Charts {
         self.charts
-            .get_or_init(|| self.history.chart_window(CHART_SECONDS, self.score))
+            .get_or_init(|| Charts::of(&self.history, self.score))
     }
 
     fn add_recent(&mut self, e: &ScoreEvent) {
@@ -659,6 +635,41 @@ mod tests {
         assert_eq!(ranks, [(1, "c", 8), (2, "a", 5), (2, "b", 5), (4, "e", 0)]);
         assert_eq!(board.get("c").unwrap().trend, Points::whole(9));
         assert_eq!(board.get("a").unwrap().trend, Points(0));
+        // The copy the views read has the same trend.
+        assert_eq!(p.for_history().leaderboard(), board);
+    }
+
+    #[test]
+    fn the_trend_is_the_last_five_minutes_however_long_the_game() {
+        let names = vec!["a".to_owned()];
+        let mut p = GameProjection::new(&names, Cents(800), None);
+        // 20 minutes, a point a second and a loss of 3 every minute (at whole seconds).
+        for s in 0..1200 {
+            p.apply_event(&ev("a", s, 1, &format!("c{s}")));
+            if s % 60 == 30 {
+                p.apply_event(&ev("a", s, -3, &format!("l{s}")));
+            }
+        }
+        p.now = GameTime(1_200_000);
+        // Seconds 901 to 1199 (after 900 s): 299 points, less 3 at 930 s ... 1170 s.
+        assert_eq!(
+            p.leaderboard().get("a").unwrap().trend,
+            Points::whole(299 - 15)
+        );
+        // Early on, everything so far.
+        let mut early = GameProjection::new(&names, Cents(800), None);
+        early.apply_event(&ev("a", 0, 4, "x"));
+        early.apply_event(&ev("a", 100, 2, "y"));
+        early.now = GameTime(120_000);
+        assert_eq!(
+            early.leaderboard().get("a").unwrap().trend,
+            Points::whole(6)
+        );
+        // A quiet team: its last points age out of the window.
+        p.now = GameTime(1_500_000);
+        assert_eq!(p.leaderboard().get("a").unwrap().trend, Points(0));
+        p.now = GameTime(1_498_999);
+        assert_eq!(p.leaderboard().get("a").unwrap().trend, Points::whole(1));
     }
 
     #[test]
@@ -802,19 +813,21 @@ mod tests {
         }
         let (first, second) = (p.rows(), p.rows());
         let (a, b) = (&first[0], &second[0]);
-        assert!(Arc::ptr_eq(&a.score_series, &b.score_series));
-        assert!(Arc::ptr_eq(&a.p99_series, &b.p99_series));
+        assert!(Charts::ptr_eq(&a.charts, &b.charts));
         assert!(Arc::ptr_eq(&a.recent, &b.recent));
-        assert_eq!(a.score_series, p.team("a").unwrap().charts().score);
-        // A new event: new windows, and the events the lists share are the same ones.
+        // A new event before anyone drew them: new charts; the snapshot's are still drawn
+        // from the history as it stood when it was made.
         p.apply_event(&ev("a", 300, 1, "c300"));
         let third = p.rows();
         let c = &third[0];
-        assert!(!Arc::ptr_eq(&a.score_series, &c.score_series));
-        assert_eq!(c.score_series.last().unwrap().1, Points::whole(300));
+        assert!(!Charts::ptr_eq(&a.charts, &c.charts));
+        assert_eq!(c.charts.score.last().unwrap().1, Points::whole(300));
         assert_eq!(c.recent[0].cause, "c300");
         assert!(Arc::ptr_eq(&a.recent[0], &c.recent[1]));
-        assert_eq!(a.score_series.last().unwrap().1, Points::whole(299));
+        assert_eq!(a.charts.score.last().unwrap().1, Points::whole(299));
+        assert_eq!(a.charts.score.len(), 299);
+        assert!(Arc::ptr_eq(&a.charts.score, &b.charts.score), "drawn once");
+        assert_eq!(c.charts, p.team("a").unwrap().charts().clone());
     }
 
     #[test]
