@@ -37,9 +37,9 @@ pub fn format_board(scenario: &Scenario, projection: &GameProjection) -> String 
                 .is_some_and(|t| t.last_tick.is_some());
         let (ok_s, err, p99) = if played {
             (
-                format!("{:.1}", row.correct_per_s),
-                format!("{:.1}%", row.error_pct),
-                format_latency(row.p99),
+                format!("{:.1}", row.tick.correct_per_s),
+                format!("{:.1}%", row.tick.error_pct),
+                format_latency(row.tick.p99),
             )
         } else {
             ("-".into(), "-".into(), "-".into())

@@ -111,12 +111,8 @@ pub struct TeamRow {
     pub score: Points,
     /// Points over the last five minutes of game time.
     pub trend: Points,
-    /// Correct answers a second over the last tick.
-    pub correct_per_s: f64,
-    /// Share of the last tick's outcomes that were not correct, 0 to 100.
-    pub error_pct: f64,
-    pub p50: Duration,
-    pub p99: Duration,
+    /// The last tick: its rate of correct answers, its errors, its latency.
+    pub tick: TickHealth,
     /// Instances (servers) running at the last look.
     pub instances: usize,
     pub cost: Cents,
@@ -144,6 +140,17 @@ pub struct TeamRow {
     pub outcomes: Vec<(String, u64)>,
     /// What is costing the team points: the last five minutes' losses by kind, worst first.
     pub losses: Vec<crate::projection::LossLine>,
+}
+
+/// A team's last tick as the board shows it (all zero before its first).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TickHealth {
+    /// Correct answers a second over the tick.
+    pub correct_per_s: f64,
+    /// Share of the tick's outcomes that were not correct, 0 to 100.
+    pub error_pct: f64,
+    pub p50: Duration,
+    pub p99: Duration,
 }
 
 impl TeamRow {

@@ -138,11 +138,13 @@ impl Column {
                 t if t > 0 => right(row.trend.to_string()).green(),
                 _ => right(row.trend.to_string()).red(),
             },
-            Column::CorrectPerS => right(format!("{:.1}", row.correct_per_s)),
-            Column::ErrorPct if row.error_pct > 0.0 => right(format!("{:.1}", row.error_pct)).red(),
-            Column::ErrorPct => right(format!("{:.1}", row.error_pct)),
-            Column::P50 => right(latency(row.p50)),
-            Column::P99 => right(latency(row.p99)),
+            Column::CorrectPerS => right(format!("{:.1}", row.tick.correct_per_s)),
+            Column::ErrorPct if row.tick.error_pct > 0.0 => {
+                right(format!("{:.1}", row.tick.error_pct)).red()
+            }
+            Column::ErrorPct => right(format!("{:.1}", row.tick.error_pct)),
+            Column::P50 => right(latency(row.tick.p50)),
+            Column::P99 => right(latency(row.tick.p99)),
             Column::Instances => right(row.instances.to_string()),
             Column::Spent => right(row.cost.to_string()),
         };

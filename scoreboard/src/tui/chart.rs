@@ -78,7 +78,7 @@ impl Widget for ScoreChart<'_> {
             .collect();
         let p99_label = Line::from(vec![
             Span::raw("p99 ").dark_gray(),
-            Span::raw(latency(team.p99)).bold(),
+            Span::raw(latency(team.tick.p99)).bold(),
         ]);
         render_series(p99_label, &p99s, Color::Yellow, p99_area, buf);
     }

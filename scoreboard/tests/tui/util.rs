@@ -12,6 +12,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use scoreboard::live::{Announcement, Snapshot, TeamRow};
 use scoreboard_domain::projection::{ChartWindow, Charts, LossLine};
+use scoreboard_domain::snapshot::TickHealth;
 use scoreboard_domain::snapshot::{LedgerWrites, LoadNow};
 use scoreboard_domain::{Cents, EventKind, GameTime, Points, ScoreEvent, Source, hints};
 
@@ -164,10 +165,12 @@ fn team(rank: u32, name: &str, score: i64, trend: i64, p99_ms: u64) -> TeamRow {
         name: String::new(),
         score: Points(score * 1000 + 500),
         trend: Points::whole(trend),
-        correct_per_s: 7.7,
-        error_pct: if trend < 0 { 13.4 } else { 0.0 },
-        p50: Duration::from_millis(p99_ms / 4),
-        p99: Duration::from_millis(p99_ms),
+        tick: TickHealth {
+            correct_per_s: 7.7,
+            error_pct: if trend < 0 { 13.4 } else { 0.0 },
+            p50: Duration::from_millis(p99_ms / 4),
+            p99: Duration::from_millis(p99_ms),
+        },
         instances: usize::try_from(rank).unwrap() + 1,
         cost: Cents(1250 * i64::from(rank)),
         urls: vec![format!("http://{name}.example:8080")],

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::TeamRow;
+use crate::snapshot::{TeamRow, TickHealth};
 use crate::{Cents, Points};
 
 /// One team's line of a frozen board.
@@ -33,10 +33,10 @@ pub(super) fn encode(rows: &[TeamRow]) -> String {
             rank: r.rank,
             score_milli: r.score.0,
             trend_milli: r.trend.0,
-            correct_per_s: r.correct_per_s,
-            error_pct: r.error_pct,
-            p50_ms: r.p50.as_millis() as u64,
-            p99_ms: r.p99.as_millis() as u64,
+            correct_per_s: r.tick.correct_per_s,
+            error_pct: r.tick.error_pct,
+            p50_ms: r.tick.p50.as_millis() as u64,
+            p99_ms: r.tick.p99.as_millis() as u64,
             instances: r.instances,
             cost_cents: r.cost.0,
         })
@@ -54,10 +54,12 @@ pub(super) fn decode(text: &str) -> Vec<TeamRow> {
             team: r.team,
             score: Points(r.score_milli),
             trend: Points(r.trend_milli),
-            correct_per_s: r.correct_per_s,
-            error_pct: r.error_pct,
-            p50: Duration::from_millis(r.p50_ms),
-            p99: Duration::from_millis(r.p99_ms),
+            tick: TickHealth {
+                correct_per_s: r.correct_per_s,
+                error_pct: r.error_pct,
+                p50: Duration::from_millis(r.p50_ms),
+                p99: Duration::from_millis(r.p99_ms),
+            },
             instances: r.instances,
             cost: Cents(r.cost_cents),
             ..TeamRow::default()

@@ -28,7 +28,9 @@ pub use losses::{LOSS_WINDOW, LossLine, Losses};
 pub use series::Series;
 
 use crate::breaks::BreakNote;
-use crate::snapshot::{Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow};
+use crate::snapshot::{
+    Announcement, LedgerHealth, LedgerWrites, LoadNow, Snapshot, TeamRow, TickHealth,
+};
 use crate::{Cents, GameTime, Leaderboard, Note, NoteKind, Points, Recorded, ScoreEvent, Source};
 
 /// Score events a team keeps in memory for the views (older ones stay in the ledger): a
@@ -434,20 +436,16 @@ impl GameProjection {
                     .get(&s.team)
                     .cloned()
                     .unwrap_or_default();
-                let (correct_per_s, error_pct, p50, p99) = t.last_tick.as_ref().map_or(
-                    (0.0, 0.0, Duration::ZERO, Duration::ZERO),
-                    TickFigures::rates,
-                );
                 TeamRow {
                     rank: s.rank,
                     name: self.noted.names.get(&s.team).cloned().unwrap_or_default(),
                     team: s.team,
                     score: s.score,
                     trend: s.trend,
-                    correct_per_s,
-                    error_pct,
-                    p50,
-                    p99,
+                    tick: t
+                        .last_tick
+                        .as_ref()
+                        .map_or_else(TickHealth::default, TickFigures::health),
                     instances: t.billing.instances,
                     cost: t.billing.cost,
                     urls: endpoint.urls(),
@@ -577,7 +575,7 @@ impl TeamState {
 
 impl TickFigures {
     /// Correct answers a second, the error share in percent, p50 and p99.
-    fn rates(&self) -> (f64, f64, Duration, Duration) {
+    fn health(&self) -> TickHealth {
         let secs = self.length.as_secs_f64().max(0.001);
         let total = self.counts.total();
         let err = if total == 0 {
@@ -585,12 +583,12 @@ impl TickFigures {
         } else {
             100.0 * self.counts.errors() as f64 / total as f64
         };
-        (
-            self.counts.get(OutcomeKind::Correct) as f64 / secs,
-            err,
-            self.p50,
-            self.p99,
-        )
+        TickHealth {
+            correct_per_s: self.counts.get(OutcomeKind::Correct) as f64 / secs,
+            error_pct: err,
+            p50: self.p50,
+            p99: self.p99,
+        }
     }
 }
 
