@@ -28,6 +28,14 @@ const MORE: &str = r#"
 [[timeline]]
 at = "2s"
 break = { team = "unicorns-r-us", action = "stop_instance", for = "3s" }
+[[timeline]]
+at = "3s"
+break = { team = "ghosts", action = "deny_nacl", for = "2s" }
+"#;
+
+/// A team whose stack is not in the account: its URL is no load balancer's, and no resource
+/// carries its tags.
+const GHOSTS: &str = r#"
 [[team]]
 name = "ghosts"
 url = "http://203.0.113.7"
@@ -35,9 +43,6 @@ url = "http://203.0.113.7"
 team = "ghosts"
 region = "us-east-1"
 role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
-[[timeline]]
-at = "3s"
-break = { team = "ghosts", action = "deny_nacl", for = "2s" }
 "#;
 
 /// moto's server on a free loopback port, stopped when dropped.
@@ -188,7 +193,7 @@ fn a_real_teams_breaks_act_off_the_loop_the_restores_put_them_back_and_a_failure
         ("real breaks", "10s", &url),
         ("2s", r#", for = "3s", tell = true"#),
     );
-    let text = std::fs::read_to_string(&scenario).unwrap() + MORE;
+    let text = std::fs::read_to_string(&scenario).unwrap() + MORE + GHOSTS;
     std::fs::write(&scenario, text).unwrap();
     let db = dir.path().join("game.db");
     let db = db.to_str().unwrap();
@@ -416,17 +421,9 @@ fn chaos_plan_names_the_rules_and_chaos_restore_puts_back_a_break_the_game_left(
     let ghosts = dir.path().join("ghosts.toml");
     let text = std::fs::read_to_string(scenario).unwrap().replace(
         "[[timeline]]",
-        r#"[[team]]
-name = "ghosts"
-url = "http://203.0.113.7"
-[[chaos.aws]]
-team = "ghosts"
-region = "us-east-1"
-role_arn = "arn:aws:iam::123456789012:role/GameDayChaos"
-[[timeline]]
-at = "2s"
-break = { team = "ghosts", action = "stop_instance" }
-[[timeline]]"#,
+        &format!(
+            "{GHOSTS}[[timeline]]\nat = \"2s\"\nbreak = {{ team = \"ghosts\", action = \"stop_instance\" }}\n[[timeline]]"
+        ),
     );
     std::fs::write(&ghosts, text).unwrap();
     let (code, plan) = gameday_on(
